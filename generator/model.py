@@ -1,0 +1,74 @@
+"""The Keras 3 network, built in code from a :class:`GeneratorConfig`; imports TensorFlow.
+
+Embedding → LSTM x n (dropout between layers and before the output) → Dense over the
+vocabulary. The Dense layer outputs logits; the softmax is applied by the loss
+(``from_logits=True``, numerically safer than a softmax layer followed by a log) and by
+:func:`keras_probabilities` / the NumPy sampler when probabilities are wanted.
+
+Weights move in and out as a flat ``{name: ndarray}`` dict (:func:`get_weights` /
+:func:`set_weights`) with names that do not depend on Keras's auto-generated layer names, so
+``weights.npz`` is plain NumPy and the NumPy sampler reads it without TensorFlow.
+
+Gate layout: Keras packs the LSTM kernels as ``[input, forget, cell, output]`` along the last
+axis (4 x units); the NumPy sampler relies on that order.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from .config import GeneratorConfig
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras
+
+
+def build_model(config: GeneratorConfig, vocab_size: int) -> keras.Model:
+    """Stateless training/evaluation model: int ids (batch, time) → logits (batch, time, vocab)."""
+    inputs = keras.Input(shape=(None,), dtype="int32", name="ids")
+    x = keras.layers.Embedding(vocab_size, config.embedding_dim, name="embedding")(inputs)
+    for i, units in enumerate(config.lstm_units):
+        x = keras.layers.LSTM(units, return_sequences=True, name=f"lstm_{i}")(x)
+        if config.dropout > 0:
+            x = keras.layers.Dropout(config.dropout, name=f"dropout_{i}")(x)
+    logits = keras.layers.Dense(vocab_size, name="dense")(x)
+    return keras.Model(inputs, logits, name="abc_char_lstm")
+
+
+def _layer_variables(model: keras.Model, config: GeneratorConfig) -> dict[str, Any]:
+    out: dict[str, Any] = {"embedding": model.get_layer("embedding").embeddings}
+    for i in range(len(config.lstm_units)):
+        cell = model.get_layer(f"lstm_{i}").cell
+        out[f"lstm_{i}/kernel"] = cell.kernel
+        out[f"lstm_{i}/recurrent_kernel"] = cell.recurrent_kernel
+        out[f"lstm_{i}/bias"] = cell.bias
+    dense = model.get_layer("dense")
+    out["dense/kernel"] = dense.kernel
+    out["dense/bias"] = dense.bias
+    return out
+
+
+def get_weights(model: keras.Model, config: GeneratorConfig) -> dict[str, np.ndarray]:
+    return {k: np.asarray(v.numpy(), dtype=np.float32)
+            for k, v in _layer_variables(model, config).items()}
+
+
+def set_weights(
+    model: keras.Model, config: GeneratorConfig, weights: dict[str, np.ndarray]
+) -> None:
+    for name, var in _layer_variables(model, config).items():
+        value = np.asarray(weights[name], dtype=np.float32)
+        if tuple(value.shape) != tuple(var.shape):
+            raise ValueError(f"weight {name}: shape {value.shape} != model's {tuple(var.shape)}")
+        var.assign(value)
+
+
+def keras_probabilities(model: keras.Model, ids: np.ndarray) -> np.ndarray:
+    """Softmax probabilities for a batch of id sequences (inference mode: no dropout)."""
+    logits = model(np.asarray(ids, dtype=np.int32), training=False)
+    return np.asarray(keras.ops.softmax(logits, axis=-1))

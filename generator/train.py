@@ -1,0 +1,334 @@
+"""Training: Adam + gradient clipping, early stopping on validation bits/char, per-epoch
+checkpoints, resume, a progress bar on a terminal, seeded; optional transposition.
+
+Why a hand-written loop rather than ``model.fit``: resuming needs the optimizer's moments and
+the data-order RNG saved in plain files we control (``.npz`` + JSON, never pickle), the
+validation metric is bits/char over masked, variable-length tunes, and a ``max_minutes``
+bound must be able to stop in the middle of an epoch (experiments share two CPU cores).
+
+Learning-rate schedule: when an epoch does not improve validation bits/char, the rate is
+multiplied by ``lr_decay``; after ``patience`` such epochs training stops. The weights kept
+are those of the best epoch.
+
+Output folder: the model files of :mod:`generator.store` plus ``checkpoint/`` (last epoch's
+weights, optimizer state, RNG state and history) for ``resume=True``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from .config import GeneratorConfig
+from .data import batches, encode_corpus, read_tunes
+from .store import atomic_write_bytes, npz_bytes, save_model_dir, weights_to_bytes
+from .vocab import PAD, Vocab
+
+CHECKPOINT = "checkpoint"
+LN2 = math.log(2.0)
+
+
+class TrainError(Exception):
+    """Bad training input (empty corpus, missing checkpoint...); one line for the user."""
+
+
+@dataclass
+class TrainResult:
+    out_dir: Path
+    metrics: dict[str, Any]
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+class Progress:
+    """A one-line progress bar on a terminal, silence elsewhere (logs, CI, pipes)."""
+
+    def __init__(self, stream: TextIO | None = None, enabled: bool | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        isatty = getattr(self.stream, "isatty", lambda: False)
+        self.enabled = bool(isatty()) if enabled is None else enabled
+        self._last = 0.0
+
+    def update(self, epoch: int, done: int, total: int, loss_bpc: float, started: float) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if done < total and now - self._last < 0.2:
+            return
+        self._last = now
+        width = 30
+        filled = int(width * done / max(1, total))
+        secs = now - started
+        eta = secs / max(1, done) * (total - done)
+        self.stream.write(
+            f"\repoch {epoch:3d} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
+            f"train {loss_bpc:.3f} bits/char  {secs:5.0f}s eta {eta:4.0f}s"
+        )
+        self.stream.flush()
+
+    def line(self, text: str) -> None:
+        if self.enabled:
+            self.stream.write("\r" + text + " " * 20 + "\n")
+            self.stream.flush()
+
+
+def corpus_sha256(*paths: str | Path) -> str:
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(Path(p).read_bytes())
+    return h.hexdigest()
+
+
+def train(
+    train_path: str | Path,
+    valid_path: str | Path,
+    out_dir: str | Path,
+    config: GeneratorConfig | None = None,
+    seed: int = 0,
+    *,
+    epochs: int | None = None,
+    resume: bool = False,
+    max_minutes: float | None = None,
+    augment: bool | None = None,
+    progress: Progress | None = None,
+    log: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Train a model on ``train_path``, early-stopping on ``valid_path``; write ``out_dir``.
+
+    ``epochs`` and ``augment`` override the config's values. With ``resume`` the config, vocab
+    and state come from ``out_dir/checkpoint`` and training continues where it stopped.
+    ``max_minutes`` bounds wall time: training stops (mid-epoch if need be), evaluates, and
+    writes the best model so far.
+    """
+    import keras
+    import tensorflow as tf
+
+    from .model import build_model, get_weights, set_weights
+
+    started_wall = time.monotonic()
+    out = Path(out_dir)
+    ckpt = out / CHECKPOINT
+    progress = progress or Progress()
+    say = log or progress.line
+
+    for p in (train_path, valid_path):
+        if not Path(p).is_file():
+            raise TrainError(f"{p}: file not found")
+    train_tunes = read_tunes(train_path)
+    valid_tunes = read_tunes(valid_path)
+    if not train_tunes or not valid_tunes:
+        raise TrainError("training and validation files must each hold at least one tune")
+
+    state: dict[str, Any] = {}
+    if resume:
+        if not (ckpt / "state.json").is_file():
+            raise TrainError(f"{ckpt}: no checkpoint to resume from")
+        state = json.loads((ckpt / "state.json").read_text(encoding="utf-8"))
+        config = GeneratorConfig.from_dict(state["config"])
+        vocab = Vocab.from_dict(state["vocab"])
+        seed = int(state["seed"])
+    else:
+        config = config or GeneratorConfig()
+        vocab = Vocab.from_texts(train_tunes)
+    if epochs is not None:
+        config = config.replace(epochs=epochs)
+    if augment is not None:
+        config = config.replace(augment=augment)
+
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    if state:
+        rng.bit_generator.state = state["rng"]
+
+    valid_seqs = encode_corpus(valid_tunes, vocab, config.max_len)
+    base_train_seqs = encode_corpus(train_tunes, vocab, config.max_len)
+    n_train_chars = int(sum(len(s) - 1 for s in base_train_seqs))
+
+    model = build_model(config, vocab.size)
+    optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=config.clipnorm)
+    optimizer.build(model.trainable_variables)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum")
+
+    spec = tf.TensorSpec([None, None], tf.int32)
+
+    def train_step_fn(x: Any, y: Any) -> Any:
+        weight = tf.cast(tf.not_equal(y, PAD), tf.float32)
+        count = tf.reduce_sum(weight)
+        with tf.GradientTape() as tape:
+            logits = model(x, training=True)
+            loss_sum = loss_fn(y, logits, sample_weight=weight)
+            loss = loss_sum / count
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+        return loss_sum, count
+
+    train_step = tf.function(train_step_fn, input_signature=[spec, spec])
+
+    def eval_step_fn(x: Any, y: Any) -> Any:
+        weight = tf.cast(tf.not_equal(y, PAD), tf.float32)
+        logits = model(x, training=False)
+        return loss_fn(y, logits, sample_weight=weight), tf.reduce_sum(weight)
+
+    eval_step = tf.function(eval_step_fn, input_signature=[spec, spec])
+
+    def evaluate(seqs: list[np.ndarray]) -> float:
+        total, count = 0.0, 0.0
+        for x, y in batches(seqs, 64):
+            s, c = eval_step(tf.constant(x), tf.constant(y))
+            total += float(s)
+            count += float(c)
+        return total / max(count, 1.0) / LN2
+
+    history: list[dict[str, float]] = list(state.get("history", []))
+    best_bpc = float(state.get("best_valid_bpc", math.inf))
+    bad_epochs = int(state.get("bad_epochs", 0))
+    lr = float(state.get("learning_rate", config.learning_rate))
+    start_epoch = int(state.get("epoch", 0))
+    train_seconds = float(state.get("train_seconds", 0.0))
+    best_weights: dict[str, np.ndarray] | None = None
+    if state:
+        set_weights(model, config, _read_npz(ckpt / "weights.npz"))
+        opt_vals = _read_npz(ckpt / "optimizer.npz")
+        for i, var in enumerate(optimizer.variables):
+            var.assign(opt_vals[f"v{i}"])
+        best_path = ckpt / "best.npz"
+        best_weights = _read_npz(best_path) if best_path.is_file() else None
+    optimizer.learning_rate.assign(lr)
+
+    augmenter = None
+    if config.augment:
+        from .transpose import augment_tunes
+
+        augmenter = augment_tunes
+
+    deadline = started_wall + max_minutes * 60 if max_minutes else math.inf
+    stopped = "epochs"
+    epoch = start_epoch
+    while epoch < config.epochs:
+        if time.monotonic() >= deadline:
+            stopped = "time"
+            break
+        epoch += 1
+        t0 = time.monotonic()
+        if augmenter is not None:
+            seqs = encode_corpus(augmenter(train_tunes, rng, config.augment_prob), vocab,
+                                 config.max_len)
+        else:
+            seqs = base_train_seqs
+        n_batches = math.ceil(len(seqs) / config.batch_size)
+        tot, cnt = 0.0, 0.0
+        cut_short = False
+        for bi, (x, y) in enumerate(batches(seqs, config.batch_size, rng), start=1):
+            s, c = train_step(tf.constant(x), tf.constant(y))
+            tot += float(s)
+            cnt += float(c)
+            progress.update(epoch, bi, n_batches, tot / max(cnt, 1.0) / LN2, t0)
+            if time.monotonic() >= deadline and bi < n_batches:
+                cut_short = True
+                break
+        train_bpc = tot / max(cnt, 1.0) / LN2
+        epoch_secs = time.monotonic() - t0
+        train_seconds += epoch_secs
+        valid_bpc = evaluate(valid_seqs)
+        improved = valid_bpc < best_bpc - 1e-4
+        if improved:
+            best_bpc = valid_bpc
+            bad_epochs = 0
+            best_weights = get_weights(model, config)
+        else:
+            bad_epochs += 1
+            lr *= config.lr_decay
+            optimizer.learning_rate.assign(lr)
+        history.append({
+            "epoch": epoch, "train_bpc": round(train_bpc, 5), "valid_bpc": round(valid_bpc, 5),
+            "seconds": round(epoch_secs, 2), "learning_rate": lr, "partial": cut_short,
+        })
+        say(f"epoch {epoch}: train {train_bpc:.4f} valid {valid_bpc:.4f} bits/char "
+            f"({epoch_secs:.0f}s){' *' if improved else ''}{' (partial)' if cut_short else ''}")
+        _save_checkpoint(ckpt, model, optimizer, config, vocab, seed, rng, {
+            "epoch": epoch, "history": history, "best_valid_bpc": best_bpc,
+            "bad_epochs": bad_epochs, "learning_rate": lr, "train_seconds": train_seconds,
+        }, best_weights if improved else None)
+        if cut_short:
+            stopped = "time"
+            break
+        if bad_epochs >= config.patience:
+            stopped = "early"
+            break
+
+    if best_weights is None:
+        best_weights = get_weights(model, config)
+        best_bpc = evaluate(valid_seqs)
+    set_weights(model, config, best_weights)
+    best_epoch = min(history, key=lambda h: h["valid_bpc"])["epoch"] if history else 0
+    final_train_bpc = evaluate(base_train_seqs)
+    stored = _roundtrip_dtype(best_weights, config.weights_dtype)
+    metrics = {
+        "train_bpc": round(final_train_bpc, 5),
+        "valid_bpc": round(best_bpc, 5),
+        "best_epoch": best_epoch,
+        "epochs": epoch,
+        "stopped": stopped,
+        "train_seconds": round(train_seconds, 1),
+        "seconds_per_epoch": round(train_seconds / max(1, len(history)), 1),
+        "train_chars": n_train_chars,
+        "train_tunes": len(train_tunes),
+        "valid_tunes": len(valid_tunes),
+        "corpus_sha256": corpus_sha256(train_path, valid_path),
+        "train_sha256": corpus_sha256(train_path),
+        "valid_sha256": corpus_sha256(valid_path),
+        "seed": seed,
+        "augment": config.augment,
+        "parameters": int(sum(int(np.prod(v.shape)) for v in best_weights.values())),
+    }
+    save_model_dir(out, config, vocab, stored, metrics)
+    return TrainResult(out, metrics, history)
+
+
+def _roundtrip_dtype(weights: dict[str, np.ndarray], dtype: str) -> dict[str, np.ndarray]:
+    return {k: np.asarray(v, dtype=dtype) for k, v in weights.items()}
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as z:
+        return {k: np.asarray(z[k]) for k in z.files}
+
+
+def _save_checkpoint(
+    ckpt: Path,
+    model: Any,
+    optimizer: Any,
+    config: GeneratorConfig,
+    vocab: Vocab,
+    seed: int,
+    rng: np.random.Generator,
+    progress_state: dict[str, Any],
+    best_weights: dict[str, np.ndarray] | None,
+) -> None:
+    """Everything resume needs, in plain files; state.json is written last so a checkpoint
+    with a state.json is complete."""
+    from .model import get_weights
+
+    ckpt.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(ckpt / "weights.npz", weights_to_bytes(get_weights(model, config)))
+    opt = {f"v{i}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)}
+    # npz_bytes keeps each variable's dtype (the step counter is an integer)
+    atomic_write_bytes(ckpt / "optimizer.npz", npz_bytes(opt))
+    if best_weights is not None:
+        atomic_write_bytes(ckpt / "best.npz", weights_to_bytes(best_weights))
+    state = {
+        **progress_state,
+        "config": config.to_dict(),
+        "vocab": vocab.to_dict(),
+        "seed": seed,
+        "rng": rng.bit_generator.state,
+    }
+    atomic_write_bytes(ckpt / "state.json", (json.dumps(state, indent=1) + "\n").encode())
