@@ -97,6 +97,7 @@ class NumpyLSTM:
         self.dense_b = w["dense/bias"].copy()
         self._cap = 0
         self._alloc(1)
+        self._prime_cache: dict[str, tuple[LSTMState, np.ndarray]] = {}
 
     @classmethod
     def from_loaded(cls, loaded: LoadedModel) -> NumpyLSTM:
@@ -201,12 +202,22 @@ class NumpyLSTM:
 
     # -- sampling ---------------------------------------------------------------------------
     def prime_state(self, prime: str) -> tuple[LSTMState, np.ndarray]:
-        """State after BOS + ``prime`` (one row) and the logits for the next character."""
+        """State after BOS + ``prime`` (one row) and the logits for the next character.
+
+        Cached per prime: a generate loop calls :meth:`sample_batch` many times with the same
+        prime, and the cached copy is never modified (callers get copies).
+        """
+        cached = self._prime_cache.get(prime)
+        if cached is not None:
+            return cached[0].copy(), cached[1].copy()
         st = self.zero_state(1)
         ids = np.concatenate([[BOS], self.vocab.encode(prime)]).astype(np.intp)
         logits = np.zeros((1, self.vocab.size), np.float32)
         for i in ids:
             logits = self.step(np.array([i], dtype=np.intp), st)
+        if len(self._prime_cache) >= 16:
+            self._prime_cache.clear()
+        self._prime_cache[prime] = (st.copy(), logits.copy())
         return st, logits.copy()
 
     def sample_batch(
@@ -334,5 +345,17 @@ class Sampler:
         loaded = load_model_dir(folder)
         return cls(NumpyLSTM.from_loaded(loaded), loaded)
 
-    def sample_batch(self, n: int, *, seed: int, **options: object) -> list[Sample]:
-        return self.net.sample_batch(n, seed=seed, **options)  # type: ignore[arg-type]
+    def sample_batch(
+        self,
+        n: int,
+        *,
+        seed: int,
+        temperature: float = 1.0,
+        top_k: int = 0,
+        top_p: float = 1.0,
+        prime: str = DEFAULT_PRIME,
+        max_chars: int = DEFAULT_MAX_CHARS,
+    ) -> list[Sample]:
+        """See :meth:`NumpyLSTM.sample_batch`."""
+        return self.net.sample_batch(n, seed=seed, temperature=temperature, top_k=top_k,
+                                     top_p=top_p, prime=prime, max_chars=max_chars)

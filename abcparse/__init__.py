@@ -1,0 +1,122 @@
+"""abcparse: a toolkit for music written in ABC notation (ABC 2.1).
+
+Parse, validate (strict or loose, ABC 2.1 §12), normalize and repair ABC tunebooks; turn
+tunes into MIDI; clean corpora for training. ``import abcparse`` is light: it imports
+Lark, never TensorFlow (the generator is the optional ``abcparse.generator`` plugin).
+
+>>> import abcparse
+>>> book = abcparse.parse("X:1\\nT:Example\\nM:6/8\\nK:G\\nGAB c2d|\\n")
+>>> tune = book.tunes[0]
+>>> tune.title, str(tune.meter), tune.key.tonic, tune.unit_length
+('Example', '6/8', 'G', Fraction(1, 8))
+"""
+
+from __future__ import annotations
+
+from .api import parse, parse_file, read_headers, version_is_strict
+from .diagnostics import Diagnostic, Fix, Severity, Span
+from .errors import AbcDecodeError, AbcError, AbcIOError, AbcUsageError
+from .model import (
+    Accidental,
+    Annotation,
+    Bar,
+    BarKind,
+    BarLine,
+    BrokenRhythm,
+    Chord,
+    ChordSymbol,
+    Clef,
+    Comment,
+    Decoration,
+    Directive,
+    Element,
+    ErrorNode,
+    Field,
+    FileHeader,
+    FreeText,
+    GraceGroup,
+    InlineField,
+    Key,
+    KeyAccidental,
+    LineBreak,
+    LyricsLine,
+    Meter,
+    Mode,
+    Note,
+    Overlay,
+    Reserved,
+    Rest,
+    SlurEnd,
+    SlurStart,
+    Spacer,
+    Syllable,
+    SymbolLine,
+    Tempo,
+    Tie,
+    Tune,
+    Tunebook,
+    TuneHeader,
+    Tuplet,
+    VariantEnding,
+    Voice,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AbcDecodeError",
+    "AbcError",
+    "AbcIOError",
+    "AbcUsageError",
+    "Accidental",
+    "Annotation",
+    "Bar",
+    "BarKind",
+    "BarLine",
+    "BrokenRhythm",
+    "Chord",
+    "ChordSymbol",
+    "Clef",
+    "Comment",
+    "Decoration",
+    "Diagnostic",
+    "Directive",
+    "Element",
+    "ErrorNode",
+    "Field",
+    "FileHeader",
+    "Fix",
+    "FreeText",
+    "GraceGroup",
+    "InlineField",
+    "Key",
+    "KeyAccidental",
+    "LineBreak",
+    "LyricsLine",
+    "Meter",
+    "Mode",
+    "Note",
+    "Overlay",
+    "Reserved",
+    "Rest",
+    "Severity",
+    "SlurEnd",
+    "SlurStart",
+    "Spacer",
+    "Span",
+    "Syllable",
+    "SymbolLine",
+    "Tempo",
+    "Tie",
+    "Tune",
+    "TuneHeader",
+    "Tunebook",
+    "Tuplet",
+    "VariantEnding",
+    "Voice",
+    "__version__",
+    "parse",
+    "parse_file",
+    "read_headers",
+    "version_is_strict",
+]

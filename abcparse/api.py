@@ -1,0 +1,224 @@
+"""The parsing entry points: :func:`parse`, :func:`parse_file`, :func:`read_headers`.
+
+Modes (ABC 2.1 §12): ``"strict"`` reads by the letter of 2.1, ``"loose"`` accepts older
+habits and recovers; ``"auto"`` reads a file (or tune) declared ``%abc-2.1`` or later (by
+the version line or ``I:abc-version``) strictly and everything else loosely.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+from .build import FileContext, FieldError, TuneBuilder, build_file_header, read_key, read_length, read_meter, read_parts, read_tempo
+from .diagnostics import Diagnostic, Span
+from .errors import AbcIOError, AbcUsageError
+from .model import FileHeader, FreeText, Key, Meter, Tempo, Tune, Tunebook, TuneHeader
+from .source import SourceText, decode
+from .split import Chunk, split
+from .theory import default_unit_length
+
+MODES = ("auto", "strict", "loose")
+_VERSION_RE = re.compile(r"%abc-?([0-9]+(?:\.[0-9]+)*)")
+
+
+def version_is_strict(version: str | None) -> bool:
+    """§12.3: version 2.1 or later is read strictly; none, 2.0 or older loosely."""
+    if not version:
+        return False
+    parts = []
+    for p in version.strip().split("."):
+        if not p.isdigit():
+            return False
+        parts.append(int(p))
+    return tuple(parts) >= (2, 1)
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise AbcUsageError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+
+
+def _file_version(chunks: list[Chunk]) -> str | None:
+    if chunks and chunks[0].kind == "version":
+        m = _VERSION_RE.match(chunks[0].text)
+        return m.group(1) if m else None
+    return None
+
+
+def parse(text: str, *, mode: str = "auto", path: str | None = None) -> Tunebook:
+    """Parse ABC text into a :class:`Tunebook`. Never raises for bad ABC: problems are in
+    ``Tunebook.diagnostics`` and in each ``Tune.diagnostics``."""
+    _check_mode(mode)
+    return _parse_source(SourceText(text, path), [], mode)
+
+
+def parse_file(path: str | os.PathLike[str], *, mode: str = "auto") -> Tunebook:
+    """Read and parse an ABC file (UTF-8 by default; BOM, ``I:abc-charset``, any line
+    ends). Raises :class:`AbcIOError` if the file cannot be read."""
+    _check_mode(mode)
+    source, diags = _decode_path(path)
+    return _parse_source(source, diags, mode)
+
+
+def _decode_path(path: str | os.PathLike[str]) -> tuple[SourceText, list[Diagnostic]]:
+    try:
+        data = Path(path).read_bytes()
+    except IsADirectoryError:
+        raise AbcIOError(f"{os.fspath(path)}: is a folder, not an ABC file") from None
+    except FileNotFoundError:
+        raise AbcIOError(f"{os.fspath(path)}: no such file") from None
+    except OSError as e:
+        raise AbcIOError(f"{os.fspath(path)}: cannot read: {e.strerror or e}") from None
+    return decode(data, os.fspath(path))
+
+
+def _parse_source(source: SourceText, diags: list[Diagnostic], mode: str) -> Tunebook:
+    # The model is a large graph of small immutable objects with no reference cycles;
+    # CPython's cyclic collector would rescan it again and again while it grows (it
+    # doubled the parse time of the Nottingham corpus), so it is paused meanwhile.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse_source_nogc(source, diags, mode)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _parse_source_nogc(source: SourceText, diags: list[Diagnostic], mode: str) -> Tunebook:
+    text = source.text
+    probe, _ = split(text, loose=True) if mode == "auto" else ([], [])
+    file_version = _file_version(probe) if mode == "auto" else None
+    loose_split = mode == "loose" or (mode == "auto" and not version_is_strict(file_version))
+    chunks, split_diags = split(text, loose=loose_split)
+    file_version = _file_version(chunks)
+    all_diags: list[Diagnostic] = list(diags)
+    header = FileHeader()
+    ctx = FileContext()
+    tunes: list[Tune] = []
+    free: list[FreeText] = []
+    for chunk in chunks:
+        if chunk.kind == "header" and not tunes:
+            header, ctx, hdiags = build_file_header(chunk.text, chunk.start, chunk.line)
+            all_diags.extend(hdiags)
+        elif chunk.kind == "tune":
+            version = ctx.version or file_version
+            strict = _tune_strict(mode, version, chunk)
+            builder = TuneBuilder(chunk.text, chunk.start, chunk.line, ctx, strict)
+            if builder.version is None:
+                builder.version = file_version
+            tune = builder.build()
+            if mode == "auto" and tune.abc_version != version:
+                # I:abc-version in the tune header decides for this tune (§12).
+                tune = _with_strict(tune, version_is_strict(tune.abc_version))
+            tunes.append(tune)
+            all_diags.extend(tune.diagnostics)
+        elif chunk.kind in ("text", "header"):
+            free.append(FreeText(chunk.text, _chunk_span(chunk)))
+    for d in split_diags:
+        all_diags.append(d)
+    all_diags.sort(key=Diagnostic.sort_key)
+    return Tunebook(
+        header,
+        tuple(tunes),
+        tuple(free),
+        tuple(all_diags),
+        file_version,
+        mode,
+        tuple(c.text for c in chunks),
+        source,
+    )
+
+
+def _tune_strict(mode: str, version: str | None, chunk: Chunk) -> bool:
+    if mode == "strict":
+        return True
+    if mode == "loose":
+        return False
+    return version_is_strict(version)
+
+
+def _with_strict(tune: Tune, strict: bool) -> Tune:
+    from dataclasses import replace
+
+    return replace(tune, strict=strict)
+
+
+def _chunk_span(chunk: Chunk) -> Span:
+    lines = chunk.text.count("\n") + chunk.text.count("\r") - chunk.text.count("\r\n")
+    return Span(chunk.line, 1, chunk.line + lines, 1, chunk.start, chunk.start + len(chunk.text))
+
+
+# ---------------------------------------------------------------------------------------
+# Headers only
+
+_KEY_LINE = re.compile(r"^K:[^\r\n]*", re.M)
+
+
+def read_headers(source: str | os.PathLike[str]) -> Iterator[TuneHeader]:
+    """Yield each tune's header (X: through K:) without reading the bodies.
+
+    ``source`` is ABC text, or a path to an ABC file. Field values are read with the same
+    field grammars as :func:`parse`; values that cannot be read are left as None.
+    """
+    if isinstance(source, str) and ("\n" in source or "\r" in source or source.startswith("X:")):
+        text = source
+    else:
+        text = _decode_path(source)[0].text
+    chunks, _ = split(text, loose=True)
+    ctx_meter: Meter | None = None
+    ctx_unit: Fraction | None = None
+    seen_tune = False
+    for chunk in chunks:
+        if chunk.kind == "header" and not seen_tune:
+            _, ctx, _ = build_file_header(chunk.text, chunk.start, chunk.line)
+            ctx_meter, ctx_unit = ctx.meter, ctx.unit_length
+            continue
+        if chunk.kind != "tune":
+            continue
+        seen_tune = True
+        m = _KEY_LINE.search(chunk.text)
+        head = chunk.text[: m.end()] if m else chunk.text
+        builder = TuneBuilder(head, chunk.start, chunk.line, FileContext(meter=ctx_meter, unit_length=ctx_unit), False)
+        yield _header_only(builder)
+
+
+def _header_only(builder: TuneBuilder) -> TuneHeader:
+    from .parser import line_parser
+
+    tree = line_parser().parse(builder.text, "lines")
+    for item in tree.children:
+        if not hasattr(item, "data"):
+            builder.end_of_line(item)
+        elif item.data in ("field_line", "key_line"):
+            builder.line_field_line(item.children)
+            if builder.in_body:
+                break
+        elif item.data == "music_line":
+            break
+    if not builder.in_body:
+        builder.finish_header(None)
+    return builder.header
+
+
+__all__ = [
+    "parse",
+    "parse_file",
+    "read_headers",
+    "version_is_strict",
+    "FieldError",
+    "Key",
+    "Meter",
+    "Tempo",
+    "read_key",
+    "read_meter",
+    "read_length",
+    "read_parts",
+    "read_tempo",
+    "default_unit_length",
+]

@@ -1,0 +1,1376 @@
+"""Lossless parse tree → typed model.
+
+The line grammar gives, per tune, a tree of lines whose tokens are ``re.Match`` objects
+(see :mod:`abcparse.parser`). This module walks it once, in order, keeping the little
+state ABC needs: the current voice and bar, an open chord or grace group, the U: symbol
+table, the meter and unit length (for ``Z`` rests). Field values are parsed with their own
+start symbols. Problems met on the way become diagnostics; nothing raises.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import Any
+
+from .diagnostics import Diagnostic, Severity, Span
+from .model import (
+    ACCIDENTAL_BY_SPELLING,
+    Accidental,
+    Annotation,
+    Bar,
+    BarKind,
+    BarLine,
+    BrokenRhythm,
+    Chord,
+    ChordItem,
+    ChordSymbol,
+    Clef,
+    Comment,
+    Decoration,
+    Directive,
+    Element,
+    ErrorNode,
+    Field,
+    FileHeader,
+    GraceGroup,
+    GraceItem,
+    InlineField,
+    Key,
+    KeyAccidental,
+    LineBreak,
+    LyricsLine,
+    Meter,
+    Mode,
+    Note,
+    Overlay,
+    Rest,
+    Reserved,
+    SlurEnd,
+    SlurStart,
+    Spacer,
+    Syllable,
+    SymbolLine,
+    Tempo,
+    Tie,
+    Tune,
+    TuneHeader,
+    Tuplet,
+    VariantEnding,
+    Voice,
+)
+from .parser import ParseFailure, describe_expected, line_parser, parse_value
+from .theory import DEFAULT_SYMBOLS, default_unit_length
+
+_ONE = Fraction(1)
+_MODES = {
+    "maj": Mode.MAJOR,
+    "ion": Mode.MAJOR,
+    "min": Mode.MINOR,
+    "aeo": Mode.MINOR,
+    "m": Mode.MINOR,
+    "mix": Mode.MIXOLYDIAN,
+    "dor": Mode.DORIAN,
+    "phr": Mode.PHRYGIAN,
+    "lyd": Mode.LYDIAN,
+    "loc": Mode.LOCRIAN,
+}
+_CLEF_RE = re.compile(r"^(treble|bass|alto|tenor|baritone|perc|none)([1-5])?([+-]8)?$")
+_CLEF_LINES = {"treble": 2, "bass": 4, "alto": 3, "tenor": 4, "baritone": 3}
+_BAR_KINDS = {
+    "|": BarKind.SINGLE,
+    "||": BarKind.DOUBLE,
+    "|]": BarKind.THIN_THICK,
+    "[|": BarKind.THICK_THIN,
+    ".|": BarKind.DOTTED,
+    "[|]": BarKind.INVISIBLE,
+}
+_ANNOTATION_PLACEMENTS = frozenset("^_<>@")
+_CONTENT = (Note, Rest, Chord)
+
+
+@functools.lru_cache(maxsize=1024)
+def _length(num: str | None, den: str | None, slashes: str | None) -> Fraction:
+    """§4.3: ``A2`` is twice the unit, ``A/2`` and ``A/`` half, ``A//`` a quarter.
+    Memoized: Fractions are immutable and building one costs more than the lookup."""
+    n = int(num) if num else 1
+    if den:
+        d = int(den)
+        return Fraction(n, d) if d else Fraction(n)
+    if slashes:
+        return Fraction(n, 1 << len(slashes))
+    return Fraction(n) if num else _ONE
+
+
+_NOTE_SHAPES: dict[str, tuple[str, int, Accidental | None, Fraction]] = {}
+
+
+def _note_shape(m: re.Match[str]) -> tuple[str, int, Accidental | None, Fraction]:
+    """Letter, octave, accidental and length of a NOTE token (§4.1-4.3). The same note
+    spellings recur all through a tunebook, so callers memoize this by token text."""
+    acc, letter, octs, num, den, slashes = m.group(
+        "n_acc", "n_pitch", "n_oct", "n_num", "n_den", "n_sl"
+    )
+    octave = 0
+    if letter > "Z":
+        octave = 1
+        letter = letter.upper()
+    if octs:
+        octave += octs.count("'") - octs.count(",")
+    return (
+        letter,
+        octave,
+        ACCIDENTAL_BY_SPELLING[acc] if acc else None,
+        _length(num, den, slashes),
+    )
+
+
+def _numbers(text: str) -> tuple[int, ...]:
+    """Ending numbers ``1,3`` or ``1-3`` (§4.9/4.10) as a tuple: (1, 3) or (1, 2, 3)."""
+    out: list[int] = []
+    for part in text.split(","):
+        if "-" in part:
+            a, _, b = part.partition("-")
+            if a and b and int(b) >= int(a) and int(b) - int(a) < 64:
+                out.extend(range(int(a), int(b) + 1))
+            else:
+                out.extend(int(x) for x in (a, b) if x)
+        elif part:
+            out.append(int(part))
+    return tuple(out)
+
+
+def _unescape(text: str) -> str:
+    """§8.2 text strings: ``\\"`` and ``\\%`` stand for the character itself."""
+    if "\\" not in text:
+        return text
+    return re.sub(r"\\([\"%\\&])", r"\1", text)
+
+
+class FieldError(Exception):
+    """A field value that cannot be read; ``message`` says why, ``offset`` where."""
+
+    def __init__(self, message: str, offset: int = 0, length: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+        self.length = length
+
+
+def _tokens(tree: Any) -> list[Any]:
+    """Leaves of a field-value tree (Lark Tokens), in order."""
+    return list(tree.scan_values(lambda v: True))
+
+
+def _failure(letter: str, value: str, e: ParseFailure) -> FieldError:
+    found = repr(e.found) if e.found else "the end of the value"
+    return FieldError(
+        f"{letter}:{value.strip()} cannot be read: {found} where "
+        f"{describe_expected(e.expected)} was expected",
+        e.pos,
+        max(1, len(e.found)),
+    )
+
+
+def read_key(value: str) -> Key:
+    """§3.1.14 K: value → :class:`Key`; raises :class:`FieldError`."""
+    try:
+        tree = parse_value("key_value", value)
+    except ParseFailure as e:
+        raise _failure("K", value, e) from None
+    tonic: str | None = "C"
+    mode: Mode | None = Mode.MAJOR
+    explicit = False
+    pipes: str | None = None
+    accidentals: list[KeyAccidental] = []
+    props: list[tuple[str, str]] = []
+    clef_words: list[str] = []
+    seen_signature = False
+    for tok in _tokens(tree):
+        t = tok.type
+        if t == "TONIC":
+            tonic = tok.value
+            seen_signature = True
+        elif t == "MODE":
+            mode = _MODES[tok.value.lower()[:3] if tok.value.lower() != "m" else "m"]
+        elif t == "KEY_SPECIAL":
+            seen_signature = True
+            if tok.value == "none":
+                tonic, mode = None, None
+            else:
+                pipes = tok.value
+                tonic, mode = ("A", Mode.MIXOLYDIAN) if tok.value == "Hp" else (None, None)
+        elif t == "KEY_ACCIDENTAL":
+            acc = ACCIDENTAL_BY_SPELLING[tok.value[:-1]]
+            accidentals.append(KeyAccidental(tok.value[-1].upper(), acc))
+        elif t == "WORD":
+            if tok.value == "exp":
+                explicit = True
+            elif _CLEF_RE.match(tok.value):
+                clef_words.append(tok.value)
+            else:
+                raise FieldError(
+                    f"K:{value.strip()}: {tok.value!r} is not a key, mode, clef or property",
+                    tok.start_pos or 0,
+                    len(tok.value),
+                )
+        elif t == "PROPERTY":
+            name, _, val = tok.value.partition("=")
+            props.append((name.strip(), val.strip().strip('"')))
+    if not seen_signature and (clef_words or props or accidentals):
+        # A clef-only K: (K:bass) changes the clef, not the key (§4.6).
+        tonic, mode = None, None
+    if not value.strip():
+        tonic, mode = None, None
+    return Key(
+        tonic,
+        mode,
+        tuple(accidentals),
+        explicit,
+        pipes,
+        _clef(clef_words, props, value),
+        tuple(props),
+    )
+
+
+def _clef(words: list[str], props: list[tuple[str, str]], value: str) -> Clef:
+    """§4.6 clef and transposition from bare clef words and name=value properties."""
+    name: str | None = None
+    line: int | None = None
+    shift = 0
+    middle = None
+    transpose = 0
+    octave = 0
+    stafflines = None
+    for w in [*words, *(v for k, v in props if k == "clef")]:
+        m = _CLEF_RE.match(w)
+        if m is None:
+            raise FieldError(f"{value.strip()}: {w!r} is not a clef")
+        name = m.group(1)
+        line = int(m.group(2)) if m.group(2) else _CLEF_LINES.get(name)
+        shift = {"+8": 1, "-8": -1}.get(m.group(3) or "", 0)
+    for k, v in props:
+        try:
+            if k in ("transpose", "t"):
+                transpose = int(v)
+            elif k == "octave":
+                octave = int(v)
+            elif k in ("middle", "m"):
+                middle = v
+            elif k == "stafflines":
+                stafflines = int(v)
+        except ValueError:
+            raise FieldError(f"{value.strip()}: {k}={v!r} needs a whole number") from None
+    return Clef(name, line, shift, middle, transpose, octave, stafflines)
+
+
+def read_meter(value: str) -> Meter:
+    """§3.1.6 M: value → :class:`Meter`; raises :class:`FieldError`."""
+    try:
+        tree = parse_value("meter_value", value)
+    except ParseFailure as e:
+        raise _failure("M", value, e) from None
+    toks = _tokens(tree)
+    first = toks[0]
+    if first.type == "METER_NONE":
+        return Meter("none")
+    if first.type == "COMMON_TIME":
+        return Meter("common", (4,), 4)
+    if first.type == "CUT_TIME":
+        return Meter("cut", (2,), 2)
+    ints = [int(t.value) for t in toks if t.type == "INT"]
+    den = ints[-1]
+    if den == 0 or any(n == 0 for n in ints[:-1]):
+        raise FieldError(f"M:{value.strip()}: a meter needs numbers above 0")
+    return Meter("fraction", tuple(ints[:-1]), den)
+
+
+def read_length(value: str) -> Fraction:
+    """§3.1.7 L: value → unit note length; the denominator must be a power of two."""
+    try:
+        tree = parse_value("length_value", value)
+    except ParseFailure as e:
+        raise _failure("L", value, e) from None
+    ints = [int(t.value) for t in _tokens(tree)]
+    num, den = (ints[0], ints[1]) if len(ints) == 2 else (ints[0], 1)
+    if num == 0 or den == 0 or den & (den - 1):
+        raise FieldError(
+            f"L:{value.strip()}: a unit note length is 1/2, 1/4, 1/8 ... (a power of two)"
+        )
+    return Fraction(num, den)
+
+
+def read_tempo(value: str, unit: Fraction) -> Tempo:
+    """§3.1.8 Q: value → :class:`Tempo`. A bare number (§10.1, deprecated) counts unit
+    notes per minute."""
+    try:
+        tree = parse_value("tempo_value", value)
+    except ParseFailure as e:
+        raise _failure("Q", value, e) from None
+    texts = [t.value[1:-1] for t in _tokens(tree) if t.type == "STRING"]
+    ints = [int(t.value) for t in _tokens(tree) if t.type == "INT"]
+    beats: tuple[Fraction, ...] = ()
+    bpm: int | None = None
+    if ints:
+        bpm = ints[-1]
+        pairs = ints[:-1]
+        if pairs:
+            if any(pairs[i + 1] == 0 for i in range(0, len(pairs), 2)):
+                raise FieldError(f"Q:{value.strip()}: a beat length needs a denominator above 0")
+            beats = tuple(Fraction(pairs[i], pairs[i + 1]) for i in range(0, len(pairs), 2))
+        else:
+            beats = (unit,)
+    return Tempo(beats, bpm, " ".join(texts) if texts else None)
+
+
+def read_parts(value: str) -> str:
+    """§3.1.9 P: value expanded: ``(AB)2C`` → ``ABABC``; dots are separators."""
+    try:
+        tree = parse_value("parts_value", value)
+    except ParseFailure as e:
+        raise _failure("P", value, e) from None
+
+    def expand(node: Any, depth: int) -> str:
+        if depth > 16:
+            raise FieldError(f"P:{value.strip()}: groups are nested too deeply")
+        out = []
+        for child in node.children:
+            if not hasattr(child, "data"):
+                continue
+            label = ""
+            count = 1
+            for sub in child.children:
+                if hasattr(sub, "data"):
+                    label += expand(_Group([sub]), depth + 1)
+                elif sub.type == "PART_LABEL":
+                    label += sub.value
+                elif sub.type == "INT":
+                    count = int(sub.value)
+            if len(label) * count > 10_000:
+                raise FieldError(f"P:{value.strip()}: the part order is too long")
+            out.append(label * count)
+        return "".join(out)
+
+    return expand(tree, 0)
+
+
+@dataclass
+class _Group:
+    children: list[Any]
+
+
+def read_voice(value: str) -> tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """§7.1 V: value → (id, properties, bare words such as clef names)."""
+    try:
+        tree = parse_value("voice_value", value)
+    except ParseFailure as e:
+        raise _failure("V", value, e) from None
+    toks = _tokens(tree)
+    props: list[tuple[str, str]] = []
+    words: list[str] = []
+    for t in toks[1:]:
+        if t.type == "PROPERTY":
+            name, _, val = t.value.partition("=")
+            props.append((name.strip(), _unescape(val.strip().strip('"'))))
+        else:
+            words.append(t.value)
+    return toks[0].value, tuple(props), tuple(words)
+
+
+def read_user(value: str) -> tuple[str, str | None]:
+    """§4.16 U: value → (symbol, decoration name or None for "no decoration")."""
+    try:
+        tree = parse_value("user_value", value)
+    except ParseFailure as e:
+        raise _failure("U", value, e) from None
+    toks = _tokens(tree)
+    name = toks[1].value[1:-1] if len(toks) > 1 else None
+    return toks[0].value, name or None
+
+
+def read_instruction(value: str) -> tuple[str, str]:
+    """§3.1.17 I: value → (name, argument)."""
+    try:
+        tree = parse_value("instruction_value", value)
+    except ParseFailure as e:
+        raise _failure("I", value, e) from None
+    toks = _tokens(tree)
+    return toks[0].value, toks[1].value if len(toks) > 1 else ""
+
+
+_LYRIC_KINDS = {"HOLD": "hold", "SKIP": "skip", "BAR": "bar"}
+
+
+def read_lyrics(value: str) -> tuple[tuple[str, str, int], ...]:
+    """§5.1 w: value → (text, kind, offset) for every unit that uses up a note or moves to
+    the next bar. A hyphen only uses up a note after a space or another hyphen."""
+    try:
+        tree = parse_value("lyrics_value", value)
+    except ParseFailure as e:
+        raise _failure("w", value, e) from None
+    out: list[tuple[str, str, int]] = []
+    prev = "SPACE"
+    for tok in _tokens(tree):
+        t = tok.type
+        if t == "SYLLABLE":
+            out.append((tok.value, "syllable", tok.start_pos or 0))
+        elif t in _LYRIC_KINDS:
+            out.append((tok.value, _LYRIC_KINDS[t], tok.start_pos or 0))
+        elif t == "HYPHEN" and prev in ("SPACE", "HYPHEN"):
+            out.append(("-", "hyphen", tok.start_pos or 0))
+        prev = t
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class FileContext:
+    """What the file header passes on to every tune (§2.2.2)."""
+
+    fields: tuple[Field, ...] = ()
+    meter: Meter | None = None
+    unit_length: Fraction | None = None
+    symbols: dict[str, str | None] = field(default_factory=lambda: dict(DEFAULT_SYMBOLS))
+    version: str | None = None
+    instructions: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Bar:
+    elements: list[Element] = field(default_factory=list)
+    opening: BarLine | None = None
+    ending: tuple[int, ...] = ()
+    start: int = -1
+    has_content: bool = False
+
+
+@dataclass
+class _Voice:
+    id: str
+    props: list[tuple[str, str]] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)
+    bars: list[Bar] = field(default_factory=list)
+    bar: _Bar = field(default_factory=_Bar)
+    lyrics: list[LyricsLine] = field(default_factory=list)
+    symbol_lines: list[SymbolLine] = field(default_factory=list)
+    notes: int = 0
+    lyric_anchor: int = 0
+    last_lyrics: tuple[int, int] | None = None
+    start: int = -1
+    end: int = -1
+
+
+class TuneBuilder:
+    """Builds one :class:`Tune` from its chunk of text."""
+
+    def __init__(
+        self, text: str, base: int, base_line: int, ctx: FileContext, strict: bool
+    ) -> None:
+        self.text = text
+        self.base = base
+        self.base_line = base_line
+        self.ctx = ctx
+        self.strict = strict
+        self.diags: list[Diagnostic] = []
+        self.line = base_line  # current line number
+        self.line_start = 0  # offset (in text) of the current line
+        self.fields: list[Field] = []
+        self.header_fields: list[Field] = []
+        self.directives: list[Directive] = []
+        self.comments: list[Comment] = []
+        self.words: list[str] = []
+        self.in_body = False
+        self.symbols = dict(ctx.symbols)
+        self.meter: Meter | None = ctx.meter
+        self.unit: Fraction | None = ctx.unit_length
+        self.voices: dict[str, _Voice] = {}
+        self.voice: _Voice | None = None
+        self.voice_order: list[str] = []
+        self.chord: list[ChordItem] | None = None
+        self.chord_start = 0
+        self.grace: list[GraceItem] | None = None
+        self.grace_start = 0
+        self.grace_acc = False
+        self.error_start: int | None = None  # loose recovery: skipping to the next bar
+        self.error_end = 0
+        self.version = ctx.version
+        self.continued = False
+        self.prev_field: Field | None = None
+
+    # --- positions -------------------------------------------------------------------
+    def span(self, start: int, end: int) -> Span:
+        """Span of text[start:end] on the current line (tokens never cross a line end)."""
+        ls = self.line_start
+        line = self.line
+        return Span(line, start - ls + 1, line, end - ls + 1, self.base + start, self.base + end)
+
+    def span_multiline(self, start: int, end: int) -> Span:
+        chunk = self.text[start:end]
+        lines = chunk.count("\n") + chunk.count("\r") - chunk.count("\r\n")
+        if not lines:
+            return self.span(start, end)
+        last = max(chunk.rfind("\n"), chunk.rfind("\r"))
+        return Span(
+            self.line,
+            start - self.line_start + 1,
+            self.line + lines,
+            end - (start + last + 1) + 1,
+            self.base + start,
+            self.base + end,
+        )
+
+    def diag(
+        self,
+        code: str,
+        message: str,
+        span: Span,
+        severity: Severity = Severity.ERROR,
+        rule: str = "",
+    ) -> None:
+        self.diags.append(Diagnostic(code, message, span, severity, rule))
+
+    # --- driver ----------------------------------------------------------------------
+    def build(self) -> Tune:
+        parser = line_parser()
+        tree: Any
+        structured = True
+        try:
+            tree = parser.parse(self.text, "tune")
+        except ParseFailure:
+            structured = False
+            tree = parser.parse(self.text, "lines")
+        if structured:
+            items = [*tree.children[0].children, *tree.children[1].children]
+        else:
+            items = tree.children
+        for item in items:
+            if hasattr(item, "data"):
+                getattr(self, "line_" + item.data)(item.children)
+            else:  # EOL
+                self.end_of_line(item)
+        if not self.in_body:
+            self.finish_header(None)
+        self.close_open_groups(len(self.text))
+        voices = self.finish_voices()
+        header = self.header
+        return Tune(
+            header=header,
+            voices=voices,
+            fields=tuple(self.fields),
+            directives=tuple(self.directives),
+            comments=tuple(self.comments),
+            words=tuple(self.words),
+            abc_version=self.version,
+            strict=self.strict,
+            diagnostics=tuple(self.diags),
+            text=self.text,
+            span=self.span_multiline(0, len(self.text)) if self.text else self.span(0, 0),
+        )
+
+    def end_of_line(self, eol: Any) -> None:
+        if self.in_body and self.voice is not None and self.current_line_music:
+            kind = "continued" if self.continued else "eol"
+            self.voice.bar.elements.append(LineBreak(kind, self.span(eol.start(), eol.end())))
+        self.current_line_music = False
+        self.continued = False
+        self.line += 1
+        self.line_start = eol.end()
+
+    current_line_music = False
+
+    # --- lines -----------------------------------------------------------------------
+    def line_comment_line(self, children: list[Any]) -> None:
+        m = children[0]
+        self.comments.append(Comment(m.group(), self.span(m.start(), m.end())))
+
+    def line_directive_line(self, children: list[Any]) -> None:
+        m = children[0]
+        text = m.group()
+        body = text[2:].split("\n", 1)[0].split("\r", 1)[0]
+        name, _, value = body.strip().partition(" ")
+        span = self.span_multiline(m.start(), m.end())
+        self.directives.append(Directive(name, value.strip(), span))
+        if name == "abc-version" and not self.in_body:
+            self.version = value.strip()
+        # A %%begin block spans lines: move the line counter past it.
+        extra = span.end_line - span.line
+        if extra:
+            self.line += extra
+            self.line_start = max(text.rfind("\n"), text.rfind("\r")) + 1 + m.start()
+
+    def line_key_line(self, children: list[Any]) -> None:
+        self.line_field_line(children)
+
+    def line_field_line(self, children: list[Any]) -> None:
+        start_tok = children[0]
+        letter = start_tok.group()[0]
+        value_tok = None
+        for c in children[1:]:
+            if c.lastgroup == "FIELD_TEXT":
+                value_tok = c
+            elif c.lastgroup == "COMMENT":
+                self.comments.append(Comment(c.group(), self.span(c.start(), c.end())))
+        value = value_tok.group() if value_tok is not None else ""
+        end = value_tok.end() if value_tok is not None else start_tok.end()
+        span = self.span(start_tok.start(), end)
+        value_offset = start_tok.end()
+        if letter == "+":
+            self.continue_field(value, span)
+            return
+        f = Field(letter, value.strip(), self.in_body, False, span)
+        self.fields.append(f)
+        self.prev_field = f
+        if not self.in_body:
+            self.header_fields.append(f)
+            if letter == "K":
+                self.finish_header(f)
+            elif letter in "UI":
+                self.apply_field(f, value_offset, value)
+            return
+        self.body_field(f, value_offset, value)
+
+    def continue_field(self, value: str, span: Span) -> None:
+        """§3.3 ``+:`` adds its text to the field above."""
+        prev = self.prev_field
+        if prev is None or not self.fields or self.fields[-1] is not prev:
+            self.diag("ABC208", "+: continues no field: the line above is not a field", span)
+            return
+        merged = Field(
+            prev.letter,
+            (prev.value + " " + value.strip()).strip(),
+            prev.in_body,
+            False,
+            Span(prev.span.line, prev.span.col, span.end_line, span.end_col, prev.span.start, span.end),
+        )
+        self.fields[-1] = merged
+        if self.header_fields and self.header_fields[-1] is prev:
+            self.header_fields[-1] = merged
+        self.prev_field = merged
+        if prev.in_body and prev.letter == "w" and self.voice is not None and self.voice.lyrics:
+            self.voice.lyrics.pop()
+            self.voice.last_lyrics = None
+            self.lyrics(merged, prev.span.start - self.base + 2, merged.value)
+
+    def field_diag(self, letter: str, e: FieldError, value_offset: int, value: str) -> None:
+        """Report an unreadable field value at the character that broke it."""
+        code = {"M": "ABC221", "L": "ABC222", "K": "ABC223", "Q": "ABC224", "P": "ABC225"}
+        code.update({"V": "ABC226", "U": "ABC227", "I": "ABC227", "w": "ABC228", "s": "ABC228"})
+        lead = len(value) - len(value.lstrip())
+        start = value_offset + min(e.offset, len(value)) + (0 if e.offset else lead)
+        end = start + e.length if e.length else value_offset + len(value.rstrip())
+        self.diag(
+            code.get(letter, "ABC227"),
+            e.message,
+            self.span(start, max(end, start)),
+            rule="invalid-field-value",
+        )
+
+    def apply_field(self, f: Field, value_offset: int, value: str) -> Any:
+        """Read a field whose value changes how what follows is read; returns the typed
+        value (Key, Meter, Fraction, Tempo) or None."""
+        letter = f.letter
+        raw = value.strip()
+        try:
+            if letter == "K":
+                return replace(read_key(value), span=f.span)
+            if letter == "M":
+                self.meter = replace(read_meter(value), span=f.span)
+                return self.meter
+            if letter == "L":
+                self.unit = read_length(value)
+                return self.unit
+            if letter == "Q":
+                unit = self.unit or default_unit_length(self.meter)
+                return replace(read_tempo(value, unit), span=f.span)
+            if letter == "U":
+                symbol, name = read_user(value)
+                self.symbols[symbol] = name
+            elif letter == "I":
+                name, arg = read_instruction(value)
+                if name == "abc-version" and not self.in_body:
+                    self.version = arg
+            elif letter == "P" and self.in_body:
+                if len(raw) != 1 or not raw.isalpha():
+                    read_parts(value)
+        except FieldError as e:
+            self.field_diag(letter, e, value_offset, value)
+        return None
+
+    def finish_header(self, key_field: Field | None) -> None:
+        """Turn the header fields into typed values once K: (or the end) is reached."""
+        self.in_body = True
+        meter = self.ctx.meter
+        unit = self.ctx.unit_length
+        key: Key | None = None
+        tempo: Tempo | None = None
+        parts: str | None = None
+        voices: list[tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]] = []
+        # Values are read in a second pass: Q: depends on L:, L: defaults from M:.
+        for f in self.header_fields:
+            try:
+                if f.letter == "M":
+                    meter = read_meter(f.value)
+                elif f.letter == "L":
+                    unit = read_length(f.value)
+            except FieldError as e:
+                self.field_diag_for(f, e)
+        if unit is None:
+            unit = default_unit_length(meter)
+        for f in self.header_fields:
+            try:
+                if f.letter == "K":
+                    key = replace(read_key(f.value), span=f.span)
+                elif f.letter == "Q":
+                    tempo = replace(read_tempo(f.value, unit), span=f.span)
+                elif f.letter == "P":
+                    parts = read_parts(f.value)
+                elif f.letter == "V":
+                    voices.append(read_voice(f.value))
+            except FieldError as e:
+                self.field_diag_for(f, e)
+        self.meter = meter
+        self.unit = unit
+        self.header = TuneHeader(
+            tuple(self.header_fields),
+            key,
+            meter,
+            unit,
+            tempo,
+            parts,
+            (),
+            Span(
+                self.base_line,
+                1,
+                self.line,
+                self.header_fields[-1].span.end_col if self.header_fields else 1,
+                self.base,
+                self.header_fields[-1].span.end if self.header_fields else self.base,
+            ),
+        )
+        for vid, props, words in voices:
+            v = self.voices.get(vid)
+            if v is None:
+                v = _Voice(vid)
+                self.voices[vid] = v
+                self.voice_order.append(vid)
+            v.props.extend(props)
+            v.words.extend(words)
+
+    def field_diag_for(self, f: Field, e: FieldError) -> None:
+        """Report a bad value of a header field read after its line has gone by."""
+        offset = f.span.start - self.base + 2
+        raw = self.text[offset : max(offset, f.span.end - self.base)]
+        if f.span.end_line != f.span.line:  # joined by +:, point at the field
+            raw = raw.split("\n", 1)[0].split("\r", 1)[0]
+            e = FieldError(e.message)
+        saved = self.line, self.line_start
+        self.line = f.span.line
+        self.line_start = f.span.start - self.base - (f.span.col - 1)
+        self.field_diag(f.letter, e, offset, raw)
+        self.line, self.line_start = saved
+
+    header: TuneHeader
+
+    # --- body ------------------------------------------------------------------------
+    def current_voice(self) -> _Voice:
+        if self.voice is None:
+            vid = self.voice_order[0] if self.voice_order else "1"
+            self.switch_voice(vid)
+        assert self.voice is not None
+        return self.voice
+
+    def switch_voice(self, vid: str) -> None:
+        v = self.voices.get(vid)
+        if v is None:
+            v = _Voice(vid)
+            self.voices[vid] = v
+            self.voice_order.append(vid)
+        self.voice = v
+
+    def body_field(self, f: Field, value_offset: int, value: str) -> None:
+        letter = f.letter
+        if letter == "w":
+            self.lyrics(f, value_offset, value)
+            return
+        if letter == "W":
+            self.words.append(f.value)
+            return
+        if letter == "s":
+            self.symbol_line(f, value_offset, value)
+            return
+        if letter == "V":
+            try:
+                vid, props, words = read_voice(value)
+            except FieldError as e:
+                self.field_diag("V", e, value_offset, value)
+                return
+            self.close_open_groups(f.span.start - self.base)
+            self.switch_voice(vid)
+            assert self.voice is not None
+            self.voice.props.extend(props)
+            self.voice.words.extend(words)
+            return
+        parsed = self.apply_field(f, value_offset, value)
+        voice = self.current_voice()
+        voice.bar.elements.append(InlineField(letter, f.value, False, parsed, f.span))
+
+    def lyrics(self, f: Field, value_offset: int, value: str) -> None:
+        voice = self.current_voice()
+        try:
+            units = read_lyrics(value)
+        except FieldError as e:
+            self.field_diag("w", e, value_offset, value)
+            units = ()
+        if voice.last_lyrics is not None:
+            first, count = voice.last_lyrics  # another verse under the same notes
+        else:
+            first, count = voice.lyric_anchor, voice.notes - voice.lyric_anchor
+            voice.lyric_anchor = voice.notes
+            voice.last_lyrics = (first, count)
+        syllables = tuple(
+            Syllable(text, kind, self.span(value_offset + off, value_offset + off + len(text)))
+            for text, kind, off in units
+        )
+        voice.lyrics.append(LyricsLine(syllables, f.value, first, count, f.span))
+
+    def symbol_line(self, f: Field, value_offset: int, value: str) -> None:
+        voice = self.current_voice()
+        try:
+            tree = parse_value("symbol_value", value)
+            items = tuple(t.value for t in _tokens(tree) if t.type != "SPACE")
+        except ParseFailure as e:
+            self.field_diag("s", _failure("s", value, e), value_offset, value)
+            items = ()
+        voice.symbol_lines.append(SymbolLine(f.value, items, f.span))
+
+    def line_music_line(self, children: list[Any]) -> None:
+        if not self.in_body:
+            # Music before K: (loose files, fragments): the header ends here.
+            first = children[0]
+            self.diag(
+                "ABC204",
+                "music before the K: field; the tune header must end with K: (§3.1.14)",
+                self.span(first.start(), first.end()),
+                rule="missing-key",
+            )
+            self.finish_header(None)
+        voice: Any = self.current_voice()
+        voice.last_lyrics = None
+        self.current_line_music = True
+        handlers = self._handlers
+        shapes = _NOTE_SHAPES
+        line = self.line
+        ls = self.line_start
+        base = self.base
+        for m in children:
+            typ = m.lastgroup
+            if self.error_start is not None:
+                if typ != "BAR":
+                    self.error_end = m.end()
+                    continue
+                self.flush_error()
+            if typ == "WS":
+                continue
+            if typ == "NOTE" and self.chord is None and self.grace is None:
+                # The most common token, handled inline (about half of all tokens).
+                text = m.group()
+                shape = shapes.get(text)
+                if shape is None:
+                    shape = shapes[text] = _note_shape(m)
+                start, end = m.span()
+                note = Note(*shape, Span(line, start - ls + 1, line, end - ls + 1, base + start, base + end))
+                bar = voice.bar
+                if not bar.has_content:
+                    bar.has_content = True
+                    if bar.start < 0:
+                        bar.start = base + start
+                bar.elements.append(note)
+                voice.notes += 1
+                continue
+            handlers[typ](self, m)
+            voice = self.voice  # an inline [V:] may have switched voices
+        if self.error_start is not None:
+            self.flush_error()
+        if self.chord is not None:
+            self.close_chord_unclosed(children[-1].end())
+        if self.grace is not None:
+            self.close_grace_unclosed(children[-1].end())
+
+    def flush_error(self) -> None:
+        assert self.error_start is not None
+        start, end = self.error_start, self.error_end
+        self.error_start = None
+        self.target().append(ErrorNode(self.text[start:end], self.span(start, end)))
+
+    def close_open_groups(self, end: int) -> None:
+        if self.chord is not None:
+            self.close_chord_unclosed(end)
+        if self.grace is not None:
+            self.close_grace_unclosed(end)
+
+    def target(self) -> list[Any]:
+        """Where the next element goes: the open chord, the open grace group, or the bar."""
+        if self.chord is not None:
+            return self.chord
+        if self.grace is not None:
+            return self.grace
+        return self.current_voice().bar.elements
+
+    def add(self, element: Element) -> None:
+        if self.chord is not None:
+            self.chord.append(element)  # type: ignore[arg-type]
+        elif self.grace is not None:
+            self.grace.append(element)  # type: ignore[arg-type]
+        else:
+            bar = self.current_voice().bar
+            bar.elements.append(element)
+
+    def add_content(self, element: Note | Rest | Chord) -> None:
+        voice = self.current_voice()
+        bar = voice.bar
+        if not bar.has_content:
+            bar.has_content = True
+            if bar.start < 0:
+                bar.start = element.span.start
+        bar.elements.append(element)
+        if not isinstance(element, Rest):
+            voice.notes += 1
+
+    # --- tokens ----------------------------------------------------------------------
+    def t_note(self, m: re.Match[str]) -> None:
+        text = m.group()
+        shape = _NOTE_SHAPES.get(text)
+        if shape is None:
+            shape = _NOTE_SHAPES[text] = _note_shape(m)
+        start = m.start()
+        ls = self.line_start
+        note = Note(
+            *shape,
+            Span(self.line, start - ls + 1, self.line, m.end() - ls + 1,
+                 self.base + start, self.base + m.end()),
+        )
+        if self.chord is not None:
+            self.chord.append(note)
+        elif self.grace is not None:
+            self.grace.append(note)
+        else:
+            self.add_content(note)
+
+    def t_rest(self, m: re.Match[str]) -> None:
+        rest = Rest(
+            _length(m.group("r_num"), m.group("r_den"), m.group("r_sl")),
+            m.group("r_kind") == "x",
+            None,
+            self.span(m.start(), m.end()),
+        )
+        self.add_content(rest)
+
+    def t_multi_rest(self, m: re.Match[str]) -> None:
+        count = int(m.group("m_count") or 1)
+        bar = self.meter.bar_length if self.meter is not None else None
+        unit = self.unit or default_unit_length(self.meter)
+        length = (bar / unit if bar else _ONE) * count
+        self.add_content(
+            Rest(length, m.group("m_kind") == "X", count, self.span(m.start(), m.end()))
+        )
+
+    def t_bar(self, m: re.Match[str]) -> None:
+        sym = m.group("b_sym")
+        end = m.group("b_end")
+        core = sym.strip(":")
+        repeat_end = len(sym) - len(sym.lstrip(":"))
+        repeat_start = len(sym) - len(sym.rstrip(":"))
+        if not core:  # "::" is both an end and a start
+            kind = BarKind.REPEAT_ONLY
+            repeat_end = repeat_start = max(1, len(sym) // 2)
+        else:
+            kind = _BAR_KINDS.get(core, BarKind.DOUBLE if "||" in core else BarKind.SINGLE)
+        bl = BarLine(
+            sym,
+            kind,
+            repeat_end,
+            repeat_start,
+            _numbers(end) if end else (),
+            self.span(m.start(), m.end()),
+        )
+        if self.chord is not None:
+            self.close_chord_unclosed(m.start())
+        if self.grace is not None:
+            self.close_grace_unclosed(m.start())
+        voice = self.current_voice()
+        bar = voice.bar
+        if bar.has_content:
+            voice.bars.append(self.make_bar(bar, bl))
+            voice.bar = _Bar(opening=bl, ending=bl.ending)
+        else:
+            bar.opening = bl
+            if bl.ending:
+                bar.ending = bl.ending
+
+    def make_bar(self, bar: _Bar, closing: BarLine | None) -> Bar:
+        start = bar.opening.span if bar.opening is not None else None
+        first = start.start if start is not None else (bar.start if bar.start >= 0 else 0)
+        last = closing.span if closing is not None else None
+        if last is None:
+            ends = [e.span for e in bar.elements if not isinstance(e, LineBreak)]
+            last = ends[-1] if ends else (start or Span(self.line, 1, self.line, 1, 0, 0))
+        if start is None:
+            spans = [e.span for e in bar.elements]
+            start = spans[0] if spans else last
+        return Bar(
+            tuple(bar.elements),
+            bar.opening,
+            closing,
+            bar.ending,
+            Span(start.line, start.col, last.end_line, last.end_col, first, last.end),
+        )
+
+    def t_variant(self, m: re.Match[str]) -> None:
+        ve = VariantEnding(_numbers(m.group("v_end")), self.span(m.start(), m.end()))
+        bar = self.current_voice().bar
+        if not bar.has_content:
+            bar.ending = ve.numbers
+        bar.elements.append(ve)
+
+    def t_chord_open(self, m: re.Match[str]) -> None:
+        if self.chord is not None:
+            self.close_chord_unclosed(m.start())
+        self.chord = []
+        self.chord_start = m.start()
+
+    def t_chord_close(self, m: re.Match[str]) -> None:
+        if self.chord is None:
+            self.diag(
+                "ABC313",
+                "] closes no chord",
+                self.span(m.start(), m.start() + 1),
+                rule="chord-not-opened",
+            )
+            self.add(ErrorNode(m.group(), self.span(m.start(), m.end())))
+            return
+        items = self.chord
+        self.chord = None
+        chord = Chord(
+            tuple(items),
+            _length(m.group("c_num"), m.group("c_den"), m.group("c_sl")),
+            True,
+            self.span(self.chord_start, m.end()),
+        )
+        if self.grace is not None:
+            self.grace.append(chord)
+        else:
+            self.add_content(chord)
+
+    def close_chord_unclosed(self, end: int) -> None:
+        items = self.chord or []
+        self.chord = None
+        self.diag(
+            "ABC312",
+            "chord [ is not closed with ] on its line",
+            self.span(self.chord_start, self.chord_start + 1),
+            rule="chord-not-closed",
+        )
+        chord = Chord(tuple(items), _ONE, False, self.span(self.chord_start, end))
+        if self.grace is not None:
+            self.grace.append(chord)
+        else:
+            self.add_content(chord)
+
+    def t_grace_open(self, m: re.Match[str]) -> None:
+        if self.grace is not None:
+            self.close_grace_unclosed(m.start())
+        self.grace = []
+        self.grace_start = m.start()
+        self.grace_acc = m.group() == "{/"
+
+    def t_grace_close(self, m: re.Match[str]) -> None:
+        if self.chord is not None:
+            self.close_chord_unclosed(m.start())
+        if self.grace is None:
+            self.diag("ABC315", "} closes no grace notes", self.span(m.start(), m.end()),
+                      rule="grace-not-opened")
+            self.add(ErrorNode(m.group(), self.span(m.start(), m.end())))
+            return
+        items = self.grace
+        self.grace = None
+        self.current_voice().bar.elements.append(
+            GraceGroup(tuple(items), self.grace_acc, True, self.span(self.grace_start, m.end()))
+        )
+
+    def close_grace_unclosed(self, end: int) -> None:
+        items = self.grace or []
+        self.grace = None
+        self.diag(
+            "ABC314",
+            "grace notes { are not closed with } on their line",
+            self.span(self.grace_start, self.grace_start + 1),
+            rule="grace-not-closed",
+        )
+        self.current_voice().bar.elements.append(
+            GraceGroup(tuple(items), self.grace_acc, False, self.span(self.grace_start, end))
+        )
+
+    def t_tuplet(self, m: re.Match[str]) -> None:
+        q = m.group("t_q")
+        r = m.group("t_r")
+        self.add(
+            Tuplet(
+                int(m.group("t_p")),
+                int(q) if q else None,
+                int(r) if r else None,
+                self.span(m.start(), m.end()),
+            )
+        )
+
+    def t_slur_open(self, m: re.Match[str]) -> None:
+        self.add(SlurStart(m.group().startswith("."), self.span(m.start(), m.end())))
+
+    def t_slur_close(self, m: re.Match[str]) -> None:
+        self.add(SlurEnd(self.span(m.start(), m.end())))
+
+    def t_tie(self, m: re.Match[str]) -> None:
+        self.add(Tie(m.group().startswith("."), self.span(m.start(), m.end())))
+
+    def t_broken(self, m: re.Match[str]) -> None:
+        s = m.group()
+        self.add(BrokenRhythm(s[0], len(s), self.span(m.start(), m.end())))
+
+    def t_decoration(self, m: re.Match[str]) -> None:
+        self.add(Decoration(m.group("d_name"), m.group(), self.span(m.start(), m.end())))
+
+    def t_plus_decoration(self, m: re.Match[str]) -> None:
+        self.add(Decoration(m.group("p_name"), m.group(), self.span(m.start(), m.end())))
+
+    def t_symbol(self, m: re.Match[str]) -> None:
+        s = m.group()
+        self.add(Decoration(self.symbols.get(s), s, self.span(m.start(), m.end())))
+
+    def t_quoted(self, m: re.Match[str]) -> None:
+        inner = _unescape(m.group()[1:-1])
+        span = self.span(m.start(), m.end())
+        if inner and inner[0] in _ANNOTATION_PLACEMENTS:
+            self.add(Annotation(inner[0], inner[1:], span))
+        else:
+            self.add(ChordSymbol(inner, span))
+
+    def t_inline_field(self, m: re.Match[str]) -> None:
+        letter = m.group("i_letter")
+        value = m.group("i_value")
+        span = self.span(m.start(), m.end())
+        f = Field(letter, value.strip(), True, True, span)
+        self.fields.append(f)
+        if letter == "V":
+            try:
+                vid, props, words = read_voice(value)
+            except FieldError as e:
+                self.field_diag("V", e, m.start("i_value"), value)
+                return
+            if self.chord is not None or self.grace is not None:
+                self.close_open_groups(m.start())
+            self.switch_voice(vid)
+            assert self.voice is not None
+            self.voice.props.extend(props)
+            self.voice.words.extend(words)
+            self.voice.last_lyrics = None
+            return
+        parsed = self.apply_field(f, m.start("i_value"), value)
+        self.add(InlineField(letter, f.value, True, parsed, span))
+
+    def t_spacer(self, m: re.Match[str]) -> None:
+        self.add(Spacer(self.span(m.start(), m.end())))
+
+    def t_ignore(self, m: re.Match[str]) -> None:
+        """Spaces and backquotes (§4.7) change beaming only; the tree keeps them."""
+
+    def t_score_break(self, m: re.Match[str]) -> None:
+        self.current_voice().bar.elements.append(LineBreak("$", self.span(m.start(), m.end())))
+
+    def t_linebreak_20(self, m: re.Match[str]) -> None:
+        self.current_voice().bar.elements.append(LineBreak("!", self.span(m.start(), m.end())))
+
+    def t_overlay(self, m: re.Match[str]) -> None:
+        self.current_voice().bar.elements.append(Overlay(self.span(m.start(), m.end())))
+
+    def t_line_cont(self, m: re.Match[str]) -> None:
+        self.continued = True
+
+    def t_comment(self, m: re.Match[str]) -> None:
+        self.comments.append(Comment(m.group(), self.span(m.start(), m.end())))
+
+    def t_reserved(self, m: re.Match[str]) -> None:
+        self.add(Reserved(m.group(), self.span(m.start(), m.end())))
+
+    def t_stray(self, m: re.Match[str]) -> None:
+        ch = m.group()
+        span = self.span(m.start(), m.end())
+        if ch == '"':
+            self.diag(
+                "ABC102",
+                'unterminated chord symbol or annotation: no closing " on this line',
+                span,
+                rule="unterminated-string",
+            )
+        elif ch == "[" or ch == "]":
+            self.diag("ABC103", f"unexpected {ch!r}", span, rule="unexpected-character")
+        else:
+            shown = repr(ch) if ch.isprintable() and not ch.isspace() else f"U+{ord(ch):04X}"
+            self.diag(
+                "ABC101",
+                f"unexpected character {shown}; expected a note, rest, bar line, chord,"
+                " decoration, chord symbol or inline field",
+                span,
+                rule="unexpected-character",
+            )
+        # Loose recovery: skip to the next bar line (or the end of the line).
+        self.error_start = m.start()
+        self.error_end = m.end()
+
+    _handlers: dict[str, Any] = {}
+
+    # --- finishing -------------------------------------------------------------------
+    def finish_voices(self) -> tuple[Voice, ...]:
+        out = []
+        if not self.voice_order and self.in_body:
+            self.current_voice()
+        for vid in self.voice_order:
+            v = self.voices[vid]
+            bar = v.bar
+            if bar.has_content or any(not isinstance(e, LineBreak) for e in bar.elements):
+                v.bars.append(self.make_bar(bar, None))
+            name = None
+            subname = None
+            clef_words = list(v.words)
+            props = []
+            for k, val in v.props:
+                if k == "name" or k == "nm":
+                    name = val
+                elif k in ("subname", "sname", "snm"):
+                    subname = val
+                else:
+                    props.append((k, val))
+            try:
+                clef = _clef([w for w in clef_words if _CLEF_RE.match(w)], props, f"V:{vid}")
+            except FieldError:
+                clef = Clef()
+            spans = [b.span for b in v.bars]
+            span = (
+                Span(spans[0].line, spans[0].col, spans[-1].end_line, spans[-1].end_col,
+                     spans[0].start, spans[-1].end)
+                if spans
+                else self.header.span
+            )
+            out.append(
+                Voice(
+                    vid,
+                    name,
+                    subname,
+                    clef,
+                    tuple(v.props),
+                    tuple(v.bars),
+                    tuple(v.lyrics),
+                    tuple(v.symbol_lines),
+                    span,
+                )
+            )
+        return tuple(out)
+
+
+TuneBuilder._handlers = {
+    "NOTE": TuneBuilder.t_note,
+    "REST": TuneBuilder.t_rest,
+    "MULTI_REST": TuneBuilder.t_multi_rest,
+    "BAR": TuneBuilder.t_bar,
+    "VARIANT": TuneBuilder.t_variant,
+    "CHORD_OPEN": TuneBuilder.t_chord_open,
+    "CHORD_CLOSE": TuneBuilder.t_chord_close,
+    "GRACE_OPEN": TuneBuilder.t_grace_open,
+    "GRACE_CLOSE": TuneBuilder.t_grace_close,
+    "TUPLET": TuneBuilder.t_tuplet,
+    "SLUR_OPEN": TuneBuilder.t_slur_open,
+    "SLUR_CLOSE": TuneBuilder.t_slur_close,
+    "TIE": TuneBuilder.t_tie,
+    "BROKEN": TuneBuilder.t_broken,
+    "DECORATION": TuneBuilder.t_decoration,
+    "PLUS_DECORATION": TuneBuilder.t_plus_decoration,
+    "SYMBOL": TuneBuilder.t_symbol,
+    "QUOTED": TuneBuilder.t_quoted,
+    "INLINE_FIELD": TuneBuilder.t_inline_field,
+    "SPACER": TuneBuilder.t_spacer,
+    "BACKQUOTE": TuneBuilder.t_ignore,
+    "WS": TuneBuilder.t_ignore,
+    "SCORE_BREAK": TuneBuilder.t_score_break,
+    "LINEBREAK_20": TuneBuilder.t_linebreak_20,
+    "OVERLAY": TuneBuilder.t_overlay,
+    "LINE_CONT": TuneBuilder.t_line_cont,
+    "COMMENT": TuneBuilder.t_comment,
+    "RESERVED": TuneBuilder.t_reserved,
+    "STRAY": TuneBuilder.t_stray,
+}
+
+
+def build_file_header(text: str, base: int, base_line: int) -> tuple[FileHeader, FileContext, list[Diagnostic]]:
+    """Read the file header block (§2.2.2): its fields apply to every tune."""
+    builder = TuneBuilder(text, base, base_line, FileContext(), False)
+    tree = line_parser().parse(text, "lines")
+    ctx = FileContext()
+    for item in tree.children:
+        if hasattr(item, "data"):
+            if item.data == "music_line":
+                first = item.children[0]
+                builder.diag(
+                    "ABC106",
+                    "text in the file header that is not a field, comment or directive",
+                    builder.span(first.start(), item.children[-1].end()),
+                    Severity.WARNING,
+                    "header-free-text",
+                )
+                continue
+            if item.data in ("field_line", "key_line"):
+                start_tok = item.children[0]
+                letter = start_tok.group()[0]
+                value_tok = next((c for c in item.children[1:] if c.lastgroup == "FIELD_TEXT"), None)
+                value = value_tok.group() if value_tok is not None else ""
+                end = value_tok.end() if value_tok is not None else start_tok.end()
+                f = Field(letter, value.strip(), False, False, builder.span(start_tok.start(), end))
+                if letter == "+" and builder.fields:
+                    prev = builder.fields[-1]
+                    builder.fields[-1] = Field(prev.letter, prev.value + " " + f.value, False, False,
+                                               Span(prev.span.line, prev.span.col, f.span.end_line,
+                                                    f.span.end_col, prev.span.start, f.span.end))
+                    continue
+                builder.fields.append(f)
+                try:
+                    if letter == "M":
+                        ctx.meter = read_meter(value)
+                    elif letter == "L":
+                        ctx.unit_length = read_length(value)
+                    elif letter == "U":
+                        symbol, name = read_user(value)
+                        ctx.symbols[symbol] = name
+                    elif letter == "I":
+                        name, arg = read_instruction(value)
+                        ctx.instructions[name] = arg
+                        if name == "abc-version":
+                            ctx.version = arg
+                except FieldError as e:
+                    builder.field_diag(letter, e, start_tok.end(), value)
+            else:
+                getattr(builder, "line_" + item.data)(item.children)
+        else:
+            builder.end_of_line(item)
+    for d in builder.directives:
+        if d.name == "abc-version":
+            ctx.version = d.value
+    ctx.fields = tuple(builder.fields)
+    header = FileHeader(
+        tuple(builder.fields),
+        tuple(builder.directives),
+        tuple(builder.comments),
+        text,
+        builder.span_multiline(0, len(text)),
+    )
+    return header, ctx, builder.diags

@@ -1,0 +1,70 @@
+"""The ``abcparse`` command: subcommands from the core and from plugins.
+
+Built-in subcommands live in modules of this package, each defining
+``register(subparsers)``; plugins (the generator) add theirs through the
+``abcparse.commands`` entry point group, so the core never imports them.
+Exit codes: 0 success, 1 findings or a failed check, 2 usage or I/O error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from collections.abc import Sequence
+from importlib import metadata
+
+from .. import __version__
+from ..errors import AbcError
+
+BUILTIN_COMMANDS = (
+    "abcparse.cli.check",
+    "abcparse.cli.format",
+    "abcparse.cli.midi",
+    "abcparse.cli.corpus",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="abcparse",
+        description="Parse, check, format, repair and play ABC 2.1 music notation.",
+    )
+    parser.add_argument("--version", action="version", version=f"abcparse {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in BUILTIN_COMMANDS:
+        if importlib.util.find_spec(name) is None:
+            continue
+        importlib.import_module(name).register(sub)
+    for ep in metadata.entry_points(group="abcparse.commands"):
+        try:
+            register = ep.load()
+        except ImportError as e:  # a plugin whose extra is not installed
+            print(f"abcparse: plugin {ep.name!r} unavailable: {e}", file=sys.stderr)
+            continue
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(func(args))
+    except AbcError as e:
+        print(f"abcparse: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("abcparse: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+"""Exceptions raised by abcparse.
+
+Bad ABC never raises: it yields diagnostics. Only failures outside the music raise, each
+as a subclass of :class:`AbcError`, so callers can catch one type.
+"""
+
+from __future__ import annotations
+
+
+class AbcError(Exception):
+    """Base class of every exception abcparse raises on purpose."""
+
+
+class AbcIOError(AbcError, OSError):
+    """A file could not be read or written (missing, a folder, no permission...)."""
+
+
+class AbcDecodeError(AbcError, ValueError):
+    """Bytes could not be turned into text at all (for example an unknown BOM encoding)."""
+
+
+class AbcUsageError(AbcError, ValueError):
+    """An API or command was called with arguments that make no sense (bad mode name...)."""

@@ -1,0 +1,731 @@
+"""The typed tune model: frozen, slotted dataclasses built from the lossless parse tree.
+
+Conventions (README, "Architecture"):
+
+- Durations are :class:`fractions.Fraction`. A note's ``length`` is a multiple of the unit
+  note length (``L:``) as written, before broken rhythm and tuplets change it (§4.3).
+- Every node carries a :class:`~abcparse.diagnostics.Span`; ``span`` fields are left out of
+  ``==`` so equality compares music, not positions (the formatter's safety check is
+  ``music(parse(format(t))) == music(parse(t))``).
+- Closed vocabularies are enums; sequences are tuples.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from fractions import Fraction
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Union
+
+from .diagnostics import Diagnostic, Span
+
+if TYPE_CHECKING:
+    from .source import SourceText
+
+NO_SPAN = Span(0, 0, 0, 0, 0, 0)
+
+
+def _span() -> Span:
+    return field(default=NO_SPAN, compare=False, repr=False)  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------------------------------
+# Field values
+
+
+class Mode(enum.Enum):
+    """§3.1.14 modes; ``MAJOR`` is Ionian and ``MINOR`` Aeolian."""
+
+    MAJOR = "major"
+    MINOR = "minor"
+    MIXOLYDIAN = "mixolydian"
+    DORIAN = "dorian"
+    PHRYGIAN = "phrygian"
+    LYDIAN = "lydian"
+    LOCRIAN = "locrian"
+
+    @property
+    def abbreviation(self) -> str:
+        """The short spelling used in canonical ABC: "" for major, "m" for minor, "Dor"..."""
+        return _MODE_ABBREVIATIONS[self]
+
+
+_MODE_ABBREVIATIONS = {
+    Mode.MAJOR: "",
+    Mode.MINOR: "m",
+    Mode.MIXOLYDIAN: "Mix",
+    Mode.DORIAN: "Dor",
+    Mode.PHRYGIAN: "Phr",
+    Mode.LYDIAN: "Lyd",
+    Mode.LOCRIAN: "Loc",
+}
+
+
+class Accidental(enum.Enum):
+    """§4.2 accidentals; the value is the ABC spelling, ``semitones`` the shift."""
+
+    DOUBLE_SHARP = "^^"
+    SHARP = "^"
+    NATURAL = "="
+    FLAT = "_"
+    DOUBLE_FLAT = "__"
+
+    @property
+    def semitones(self) -> int:
+        return _ACCIDENTAL_SEMITONES[self]
+
+
+_ACCIDENTAL_SEMITONES = {
+    Accidental.DOUBLE_SHARP: 2,
+    Accidental.SHARP: 1,
+    Accidental.NATURAL: 0,
+    Accidental.FLAT: -1,
+    Accidental.DOUBLE_FLAT: -2,
+}
+ACCIDENTAL_BY_SPELLING = {a.value: a for a in Accidental}
+
+
+@dataclass(frozen=True, slots=True)
+class KeyAccidental:
+    """An explicit accidental of a key signature, e.g. ``^f`` in ``K:D exp ^f``."""
+
+    letter: str  # upper case: the accidental holds in every octave
+    accidental: Accidental
+
+
+@dataclass(frozen=True, slots=True)
+class Clef:
+    """§4.6 clef and transposition properties, from K: or V:."""
+
+    name: str | None = None  # treble, bass, alto, tenor, perc, none
+    line: int | None = None  # bass3, alto2 ...
+    octave_shift: int = 0  # treble-8 / treble+8 (in octaves)
+    middle: str | None = None
+    transpose: int = 0  # semitones, for playback
+    octave: int = 0  # octave=N shifts written notes by N octaves
+    stafflines: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """§3.1.14 K: field. ``tonic`` is None for ``K:none`` and for a clef-only K:."""
+
+    tonic: str | None = "C"  # "C", "F#", "Bb"
+    mode: Mode | None = Mode.MAJOR
+    accidentals: tuple[KeyAccidental, ...] = ()
+    explicit: bool = False  # "exp": only the listed accidentals apply
+    highland_pipes: str | None = None  # "HP" (no signature) or "Hp" (F# C#, G natural)
+    clef: Clef = Clef()
+    properties: tuple[tuple[str, str], ...] = ()  # every name=value as written
+    span: Span = _span()
+
+    def signature(self) -> dict[str, int]:
+        """Semitone shift per upper-case letter that the key signature applies."""
+        from .theory import key_signature
+
+        return key_signature(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Meter:
+    """§3.1.6 M: field. ``kind`` is "fraction", "common" (C = 4/4), "cut" (C| = 2/2) or
+    "none" (free meter: no bar-length checks)."""
+
+    kind: str = "none"
+    numerators: tuple[int, ...] = ()
+    denominator: int = 0
+    span: Span = _span()
+
+    @property
+    def bar_length(self) -> Fraction | None:
+        """Length of a full bar in whole notes, or None for ``M:none``."""
+        if self.kind == "common":
+            return Fraction(1)
+        if self.kind == "cut":
+            return Fraction(1)
+        if self.kind == "fraction" and self.denominator:
+            return Fraction(sum(self.numerators), self.denominator)
+        return None
+
+    @property
+    def numerator(self) -> int:
+        """Total beats: 7 for (2+3+2)/8; 4 for C; 2 for C|."""
+        if self.kind == "common":
+            return 4
+        if self.kind == "cut":
+            return 2
+        return sum(self.numerators)
+
+    @property
+    def beat_unit(self) -> int:
+        if self.kind == "common":
+            return 4
+        if self.kind == "cut":
+            return 2
+        return self.denominator
+
+    def __str__(self) -> str:
+        if self.kind == "common":
+            return "C"
+        if self.kind == "cut":
+            return "C|"
+        if self.kind == "none":
+            return "none"
+        if len(self.numerators) > 1:
+            return "(" + "+".join(map(str, self.numerators)) + f")/{self.denominator}"
+        return f"{self.numerators[0]}/{self.denominator}"
+
+
+@dataclass(frozen=True, slots=True)
+class Tempo:
+    """§3.1.8 Q: field: beats per minute of the given beat (``1/4=120``), and text."""
+
+    beats: tuple[Fraction, ...] = ()
+    bpm: int | None = None
+    text: str | None = None
+    span: Span = _span()
+
+    @property
+    def beat_length(self) -> Fraction | None:
+        return sum(self.beats, Fraction(0)) if self.beats else None
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """An information field as written (§3), ``+:`` continuations and ``\\`` line
+    continuations joined into ``value``; ``value`` has its comment removed."""
+
+    letter: str
+    value: str
+    in_body: bool = False
+    inline: bool = False
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Directive:
+    """A ``%%name value`` stylesheet directive (§11), kept as such."""
+
+    name: str
+    value: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    text: str
+    span: Span = _span()
+
+
+# ---------------------------------------------------------------------------------------
+# Body elements
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """§4.1-4.3 a note. ``octave`` 0 is the octave of C D E F G A B (middle C is C),
+    1 the octave of c ... b; each ``'`` adds one and each ``,`` takes one away."""
+
+    letter: str  # upper case A-G
+    octave: int
+    accidental: Accidental | None
+    length: Fraction
+    span: Span = _span()
+
+    @property
+    def spelling(self) -> str:
+        """The note as canonical ABC: accidental, letter with octave marks, length."""
+        from .theory import note_spelling
+
+        return note_spelling(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Rest:
+    """§4.5 ``z`` (``invisible`` for ``x``) with a length; ``Z``/``X`` rest whole measures
+    (``measures`` is their count)."""
+
+    length: Fraction
+    invisible: bool = False
+    measures: int | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Tie:
+    """§4.11 ``-`` (``dotted`` for ``.-``): ties the note before it to the next one."""
+
+    dotted: bool = False
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SlurStart:
+    dotted: bool = False
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SlurEnd:
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Decoration:
+    """§4.14 a decoration: ``!trill!``, ``+trill+`` or a one-character symbol. ``name`` is
+    None for a symbol that no U: definition and no default (§4.16) gives a meaning."""
+
+    name: str | None
+    symbol: str  # as written: "!trill!", "+trill+", "~", "T"
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ChordSymbol:
+    """§4.18 a chord symbol such as ``"Am7/G"``."""
+
+    text: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """§4.19 an annotation: ``placement`` is one of ``^ _ < > @``."""
+
+    placement: str
+    text: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Chord:
+    """§4.17 notes played together. ``items`` holds the notes and what may stand between
+    them inside the brackets (ties, decorations); ``length`` multiplies every note's length
+    (``[CEG]2``). ``closed`` is False when the line ended before ``]``."""
+
+    items: tuple[ChordItem, ...]
+    length: Fraction = Fraction(1)
+    closed: bool = True
+    span: Span = _span()
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        return tuple(i for i in self.items if isinstance(i, Note))
+
+    @property
+    def duration(self) -> Fraction:
+        """Written duration in unit lengths: the first note's length times the outer
+        length (§4.17: a chord takes the length of its first note)."""
+        notes = self.notes
+        return (notes[0].length if notes else Fraction(1)) * self.length
+
+
+@dataclass(frozen=True, slots=True)
+class GraceGroup:
+    """§4.12 grace notes ``{...}``; ``acciaccatura`` for ``{/...}``. They take no time."""
+
+    items: tuple[GraceItem, ...]
+    acciaccatura: bool = False
+    closed: bool = True
+    span: Span = _span()
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        out: list[Note] = []
+        for item in self.items:
+            if isinstance(item, Note):
+                out.append(item)
+            elif isinstance(item, Chord):
+                out.extend(item.notes)
+        return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Tuplet:
+    """§4.13 ``(p:q:r``: put p notes into the time of q for the next r notes. ``q`` and
+    ``r`` are as written (None when omitted); the defaults depend on the meter and are
+    resolved by :func:`abcparse.theory.tuplet_ratio`."""
+
+    p: int
+    q: int | None = None
+    r: int | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenRhythm:
+    """§4.4 ``>`` lengthens the note before by a dot and shortens the next; ``<`` the
+    reverse; ``>>`` and ``>>>`` are double and triple dots."""
+
+    direction: str  # ">" or "<"
+    count: int
+    span: Span = _span()
+
+
+class BarKind(enum.Enum):
+    """§4.8 the visual kind of a bar line, repeats aside."""
+
+    SINGLE = "|"
+    DOUBLE = "||"
+    THIN_THICK = "|]"
+    THICK_THIN = "[|"
+    DOTTED = ".|"
+    INVISIBLE = "[|]"
+    REPEAT_ONLY = "::"
+
+
+@dataclass(frozen=True, slots=True)
+class BarLine:
+    """§4.8-4.9 a bar line as written, with its repeat and ending meaning:
+    ``repeat_end`` / ``repeat_start`` count the colons on each side (``:|`` ends, ``|:``
+    starts, ``::`` and ``:|:`` do both) and ``ending`` holds the first/second ending
+    numbers written straight after it (``|1``, ``:|2``, ``|1,3``)."""
+
+    symbol: str
+    kind: BarKind
+    repeat_end: int = 0
+    repeat_start: int = 0
+    ending: tuple[int, ...] = ()
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class VariantEnding:
+    """§4.10 ``[1`` ``[2`` ``[1,3`` ``[1-3``: the ending that starts here."""
+
+    numbers: tuple[int, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class InlineField:
+    """A field inside the body: inline ``[K:G]`` (``inline``) or on a line of its own.
+    ``parsed`` is the typed value for K: M: L: Q: (None when it could not be read)."""
+
+    letter: str
+    value: str
+    inline: bool = True
+    parsed: Key | Meter | Fraction | Tempo | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Spacer:
+    """§6.1.2 ``y``: extra space, no time."""
+
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class LineBreak:
+    """The end of a music line and what it means for the score (§6.1.1): ``kind`` is
+    "eol" (a code line-break), "$" (a score line-break), "!" (the ABC 2.0 line-break,
+    §12.1.1) or "continued" (``\\`` at the end of the line, §2.2.6: no break)."""
+
+    kind: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Overlay:
+    """§7.4 ``&``: the notes that follow overlay those before it in the same bar."""
+
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Reserved:
+    """§8.1 a character reserved for future use (``# * ; ? @``) in the music."""
+
+    char: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorNode:
+    """Text the parser could not read; kept so nothing is lost, reported as ABC1xx."""
+
+    text: str
+    span: Span = _span()
+
+
+ChordItem = Union[Note, Tie, Decoration, ChordSymbol, Annotation]
+GraceItem = Union[Note, Chord, Tie, Decoration, BrokenRhythm]
+Element = Union[
+    Note,
+    Rest,
+    Chord,
+    GraceGroup,
+    Tuplet,
+    BrokenRhythm,
+    Tie,
+    SlurStart,
+    SlurEnd,
+    Decoration,
+    ChordSymbol,
+    Annotation,
+    InlineField,
+    VariantEnding,
+    Spacer,
+    LineBreak,
+    Overlay,
+    Reserved,
+    ErrorNode,
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """The elements between two bar lines of one voice. ``opening`` is the bar line that
+    precedes it (None at the start of a voice without one), ``closing`` the one that ends
+    it (None when the voice ends without one). ``ending`` is the variant ending this bar
+    starts (from ``|1`` or ``[1``), or ()."""
+
+    elements: tuple[Element, ...]
+    opening: BarLine | None = None
+    closing: BarLine | None = None
+    ending: tuple[int, ...] = ()
+    span: Span = _span()
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        """Every note of the bar, chord notes included, grace notes excluded."""
+        out: list[Note] = []
+        for e in self.elements:
+            if isinstance(e, Note):
+                out.append(e)
+            elif isinstance(e, Chord):
+                out.extend(e.notes)
+        return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Syllable:
+    """§5.1 one lyric unit: a syllable (``text``), or a symbol that uses up a note:
+    "_" (hold), "*" (skip), "-" (a hyphen that stands alone), or "|" (next bar)."""
+
+    text: str
+    kind: str  # "syllable", "hold", "skip", "hyphen", "bar"
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class LyricsLine:
+    """A ``w:`` line (§5.1), aligned with the music line above it: ``first_note`` is the
+    index, in the voice's sequence of notes and chords (grace notes and rests excluded),
+    of the first note of that line, and ``note_count`` how many that line holds."""
+
+    syllables: tuple[Syllable, ...]
+    text: str
+    first_note: int = 0
+    note_count: int = 0
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolLine:
+    """An ``s:`` symbol line (§4.15)."""
+
+    text: str
+    items: tuple[str, ...] = ()
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Voice:
+    """§7 one voice: its id, properties from V: (header and body), and its bars."""
+
+    id: str
+    name: str | None = None
+    subname: str | None = None
+    clef: Clef = Clef()
+    properties: tuple[tuple[str, str], ...] = ()
+    bars: tuple[Bar, ...] = ()
+    lyrics: tuple[LyricsLine, ...] = ()
+    symbol_lines: tuple[SymbolLine, ...] = ()
+    span: Span = _span()
+
+    @property
+    def elements(self) -> tuple[Element, ...]:
+        return tuple(e for bar in self.bars for e in bar.elements)
+
+
+# ---------------------------------------------------------------------------------------
+# Tunes and tunebooks
+
+_DEFAULT_KEY = Key()
+
+
+@dataclass(frozen=True, slots=True)
+class TuneHeader:
+    """A tune's header (§2.2.1, §3): fields from X: to K:, typed values derived from them.
+    ``read_headers`` yields these without reading bodies."""
+
+    fields: tuple[Field, ...]
+    key: Key | None
+    meter: Meter | None
+    unit_length: Fraction
+    tempo: Tempo | None
+    parts: str | None
+    voices: tuple[Voice, ...] = ()
+    span: Span = _span()
+
+    def values(self, letter: str) -> tuple[str, ...]:
+        return tuple(f.value for f in self.fields if f.letter == letter)
+
+    def first(self, letter: str) -> str | None:
+        for f in self.fields:
+            if f.letter == letter:
+                return f.value
+        return None
+
+    @property
+    def reference(self) -> int | None:
+        """X: as an int (None when absent or not a number)."""
+        value = self.first("X")
+        if value is None:
+            return None
+        value = value.strip()
+        return int(value) if value.isdigit() else None
+
+    @property
+    def titles(self) -> tuple[str, ...]:
+        return tuple(v.strip() for v in self.values("T"))
+
+    @property
+    def title(self) -> str | None:
+        titles = self.titles
+        return titles[0] if titles else None
+
+    @property
+    def composer(self) -> str | None:
+        v = self.first("C")
+        return v.strip() if v is not None else None
+
+    @property
+    def origin(self) -> str | None:
+        v = self.first("O")
+        return v.strip() if v is not None else None
+
+    @property
+    def rhythm(self) -> str | None:
+        v = self.first("R")
+        return v.strip() if v is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Tune:
+    """One tune (§2.2.1): header, body as voices → bars → elements, and everything met
+    while reading it. ``to_text()`` gives back its text exactly."""
+
+    header: TuneHeader
+    voices: tuple[Voice, ...]
+    fields: tuple[Field, ...]  # all fields, header and body, in order
+    directives: tuple[Directive, ...] = ()
+    comments: tuple[Comment, ...] = ()
+    words: tuple[str, ...] = ()  # W: lines (§5), printed after the tune
+    abc_version: str | None = None
+    strict: bool = False
+    diagnostics: tuple[Diagnostic, ...] = field(default=(), compare=False)
+    text: str = field(default="", compare=False, repr=False)
+    span: Span = _span()
+
+    def to_text(self) -> str:
+        return self.text
+
+    # Typed header properties (delegated so users write tune.key, tune.title ...).
+    @property
+    def reference(self) -> int | None:
+        return self.header.reference
+
+    @property
+    def titles(self) -> tuple[str, ...]:
+        return self.header.titles
+
+    @property
+    def title(self) -> str | None:
+        return self.header.title
+
+    @property
+    def composer(self) -> str | None:
+        return self.header.composer
+
+    @property
+    def origin(self) -> str | None:
+        return self.header.origin
+
+    @property
+    def rhythm(self) -> str | None:
+        return self.header.rhythm
+
+    @property
+    def key(self) -> Key:
+        """The header key; C major when K: is missing or unreadable (diagnosed)."""
+        return self.header.key or _DEFAULT_KEY
+
+    @property
+    def meter(self) -> Meter | None:
+        return self.header.meter
+
+    @property
+    def unit_length(self) -> Fraction:
+        return self.header.unit_length
+
+    @property
+    def tempo(self) -> Tempo | None:
+        return self.header.tempo
+
+    @property
+    def parts(self) -> str | None:
+        return self.header.parts
+
+    @property
+    def bars(self) -> tuple[Bar, ...]:
+        """Bars of the first voice (the only one in most folk tunes)."""
+        return self.voices[0].bars if self.voices else ()
+
+
+@dataclass(frozen=True, slots=True)
+class FileHeader:
+    """§2.2.2 the file header: fields and directives that apply to every tune."""
+
+    fields: tuple[Field, ...] = ()
+    directives: tuple[Directive, ...] = ()
+    comments: tuple[Comment, ...] = ()
+    text: str = field(default="", compare=False, repr=False)
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class FreeText:
+    """§2.2.3 text between tunes."""
+
+    text: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Tunebook:
+    """A whole ABC file: version line, file header, tunes and free text.
+
+    ``to_text()`` gives back the input text exactly; ``source.to_bytes()`` the bytes."""
+
+    header: FileHeader
+    tunes: tuple[Tune, ...]
+    free_text: tuple[FreeText, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = field(default=(), compare=False)
+    abc_version: str | None = None
+    mode: str = "auto"
+    pieces: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    source: SourceText | None = field(default=None, compare=False, repr=False)
+
+    def to_text(self) -> str:
+        """The text, rebuilt from the pieces the splitter cut it into."""
+        return "".join(self.pieces)
+
+    def __iter__(self) -> Iterator[Tune]:
+        return iter(self.tunes)
+
+    def __len__(self) -> int:
+        return len(self.tunes)

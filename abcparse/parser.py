@@ -1,0 +1,442 @@
+"""Builds the Lark parsers once per process and runs them.
+
+``grammar/abc.lark`` is compiled by Lark into LALR(1) tables with a contextual lexer (one
+terminal set per parser state). Lark's own parse loop creates a rich ``Token`` object per
+token and walks several layers of Python per step; ABC is mostly one- or two-character
+tokens, so that overhead dominated. :class:`LineParser` therefore drives *Lark's tables*
+with a short loop: per parser state it compiles one regex of the terminals that state
+accepts, in Lark's own order (priority, then longest pattern, then name), matches at the
+current position, and shifts or reduces with Lark's tree callbacks. Tokens are the
+``re.Match`` objects themselves, which carry the named groups of composite terminals
+(``n_pitch``, ``b_end`` ...). ``tests/test_grammar.py`` checks that this loop and Lark's
+``parse`` give the same trees on every corpus tune.
+
+The field grammars (``fields.lark``, ``lyrics.lark``) are short texts; they use Lark's
+parser directly, with a cache because the same values (``K:G``, ``M:6/8``) repeat.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import lark
+import lark.lexer
+from lark.parsers.lalr_analysis import Shift
+
+from .grammar import read as grammar_text
+
+LINE_STARTS = ("tune", "lines", "free_text", "version_line")
+FIELD_STARTS = {
+    "key_value": "fields.lark",
+    "meter_value": "fields.lark",
+    "length_value": "fields.lark",
+    "tempo_value": "fields.lark",
+    "parts_value": "fields.lark",
+    "voice_value": "fields.lark",
+    "user_value": "fields.lark",
+    "instruction_value": "fields.lark",
+    "lyrics_value": "lyrics.lark",
+    "symbol_value": "lyrics.lark",
+}
+
+# What each terminal is, in words, for "expected ..." messages.
+TERMINAL_WORDS: dict[str, str] = {
+    "$END": "the end of the tune",
+    "EOL": "the end of the line",
+    "WS": "a space",
+    "FIELD_START": "a field such as T:",
+    "KEY_START": "the K: field",
+    "FIELD_TEXT": "the field's text",
+    "COMMENT": "a % comment",
+    "DIRECTIVE": "a %% directive",
+    "DIRECTIVE_BLOCK": "a %%begin ... %%end block",
+    "VERSION_LINE": "the %abc version line",
+    "TEXT_LINE": "text",
+    "NOTE": "a note",
+    "REST": "a rest",
+    "MULTI_REST": "a multi-measure rest",
+    "BAR": "a bar line",
+    "VARIANT": "a variant ending such as [2",
+    "CHORD_OPEN": "a chord [",
+    "CHORD_CLOSE": "the end of a chord ]",
+    "GRACE_OPEN": "grace notes {",
+    "GRACE_CLOSE": "the end of grace notes }",
+    "TUPLET": "a tuplet such as (3",
+    "SLUR_OPEN": "a slur (",
+    "SLUR_CLOSE": "the end of a slur )",
+    "TIE": "a tie -",
+    "BROKEN": "broken rhythm > or <",
+    "DECORATION": "a decoration such as !trill!",
+    "PLUS_DECORATION": "a decoration such as +trill+",
+    "SYMBOL": "a decoration symbol such as ~",
+    "QUOTED": 'a chord symbol or annotation in "quotes"',
+    "INLINE_FIELD": "an inline field such as [K:G]",
+    "SPACER": "the spacer y",
+    "BACKQUOTE": "a backquote",
+    "SCORE_BREAK": "the line break $",
+    "LINEBREAK_20": "the ABC 2.0 line break !",
+    "OVERLAY": "the voice overlay &",
+    "LINE_CONT": "a line continuation \\",
+    "RESERVED": "a reserved character",
+    "STRAY": "any character",
+    # fields.lark / lyrics.lark
+    "TONIC": "a key note such as G, F# or Bb",
+    "MODE": "a mode such as m, Dor or Mix",
+    "KEY_SPECIAL": "none, HP or Hp",
+    "KEY_ACCIDENTAL": "an accidental such as ^f",
+    "WORD": "a word",
+    "PROPERTY": "a property such as clef=bass",
+    "STRING": 'a "quoted text"',
+    "METER_NONE": "none",
+    "COMMON_TIME": "C",
+    "CUT_TIME": "C|",
+    "INT": "a number",
+    "PART_LABEL": "a part letter",
+    "VOICE_ID": "a voice name",
+    "USER_SYMBOL": "a symbol letter such as T or ~",
+    "USER_DECORATION": "a decoration such as !trill!",
+    "INSTRUCTION_NAME": "an instruction name",
+    "INSTRUCTION_ARG": "its argument",
+    "SYLLABLE": "a syllable",
+    "HYPHEN": "-",
+    "HOLD": "_",
+    "SKIP": "*",
+    "SPACE": "a space",
+    "SYMBOL_TEXT": "a symbol",
+    "SLASH": "/",
+    "EQUAL": "=",
+    "PLUS": "+",
+    "LPAR": "(",
+    "RPAR": ")",
+    "DOT": ".",
+}
+
+
+def describe_expected(names: frozenset[str] | set[str]) -> str:
+    """The expected terminals as a short English list, most useful first."""
+    words = sorted({TERMINAL_WORDS.get(n, n) for n in names if n != "STRAY"})
+    if not words:
+        return "nothing more"
+    if len(words) > 6:
+        words = [*words[:6], "..."]
+    return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]
+
+
+class ParseFailure(Exception):
+    """The text does not match the grammar at ``pos`` (0-based, in the parsed text)."""
+
+    def __init__(self, pos: int, expected: frozenset[str], found: str) -> None:
+        self.pos = pos
+        self.expected = expected
+        self.found = found
+        shown = repr(found) if found else "the end"
+        super().__init__(f"unexpected {shown} at {pos}; expected {describe_expected(expected)}")
+
+
+Tree = lark.Tree
+_ASCII = 128  # table index for every character above ASCII
+
+
+def _first_chars(regex: str) -> list[bool]:
+    """Which characters a match of ``regex`` can start with: 128 ASCII flags, then one
+    flag for all non-ASCII characters. Computed from the regex's parse tree; where the
+    analysis is unsure it answers True (a superset is always safe)."""
+    import re._constants as c
+    import re._parser as p
+
+    flags = [False] * (_ASCII + 1)
+
+    def mark_in(items: Any) -> None:
+        negate = False
+        chosen = [False] * (_ASCII + 1)
+        for op, av in items:
+            if op is c.NEGATE:
+                negate = True
+            elif op is c.LITERAL:
+                chosen[min(av, _ASCII)] = True
+            elif op is c.RANGE:
+                lo, hi = av
+                for code in range(lo, min(hi, _ASCII - 1) + 1):
+                    chosen[code] = True
+                if hi >= _ASCII:
+                    chosen[_ASCII] = True
+            elif op is c.CATEGORY:
+                cls = _CATEGORY_CLASS[str(av).replace("UNI_", "").replace("LOC_", "")]
+                for code in range(_ASCII):
+                    if re.match(cls, chr(code)):
+                        chosen[code] = True
+                chosen[_ASCII] = True
+            else:
+                chosen = [True] * (_ASCII + 1)
+        for code in range(_ASCII):
+            if chosen[code] != negate:
+                flags[code] = True
+        # Non-ASCII: possible if the class names some, or if it is negated (it cannot
+        # exclude them all).
+        if chosen[_ASCII] or negate:
+            flags[_ASCII] = True
+
+    def walk(seq: Any) -> bool:
+        """Mark the first characters of ``seq``; True if it can match the empty string."""
+        for op, av in seq:
+            if op is c.LITERAL:
+                flags[min(av, _ASCII)] = True
+                return False
+            if op is c.NOT_LITERAL or op is c.ANY:
+                for code in range(_ASCII + 1):
+                    if code != av or op is c.ANY:
+                        flags[code] = True
+                return False
+            if op is c.IN:
+                mark_in(av)
+                return False
+            if op is c.SUBPATTERN:
+                if not walk(av[-1]):
+                    return False
+            elif op is c.BRANCH:
+                nullable = False
+                for branch in av[1]:
+                    nullable = walk(branch) or nullable
+                if not nullable:
+                    return False
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+                lo, _hi, sub = av
+                if not walk(sub) and lo > 0:
+                    return False
+            elif op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+                continue
+            else:
+                for code in range(_ASCII + 1):
+                    flags[code] = True
+                return False
+        return True
+
+    if walk(p.parse(regex)):
+        flags = [True] * (_ASCII + 1)
+    return flags
+
+
+_CATEGORY_CLASS = {
+    "CATEGORY_DIGIT": r"\d",
+    "CATEGORY_NOT_DIGIT": r"\D",
+    "CATEGORY_SPACE": r"\s",
+    "CATEGORY_NOT_SPACE": r"\S",
+    "CATEGORY_WORD": r"\w",
+    "CATEGORY_NOT_WORD": r"\W",
+    "CATEGORY_LINEBREAK": r"\n",
+    "CATEGORY_NOT_LINEBREAK": r"[^\n]",
+}
+
+
+@contextlib.contextmanager
+def _no_collision_check(strict: bool) -> Iterator[None]:
+    """Skip Lark's terminal-collision analysis unless building strictly.
+
+    With the optional ``interegular`` package installed, Lark analyses every pair of
+    terminals even when not strict (about 1.5 s for abc.lark, on every start of
+    ``abc-lint``). That analysis proves a property of the grammar file, not of the input,
+    so the test suite does it once with ``strict=True`` and normal runs skip it.
+    """
+    saved = lark.lexer.has_interegular
+    if not strict:
+        lark.lexer.has_interegular = False
+    try:
+        yield
+    finally:
+        lark.lexer.has_interegular = saved
+
+
+class LineParser:
+    """The ABC line grammar: Lark's LALR tables, a contextual lexer, and a tight loop."""
+
+    def __init__(self, *, strict: bool = False) -> None:
+        with _no_collision_check(strict):
+            self.lark = lark.Lark(
+                grammar_text("abc.lark"),
+                parser="lalr",
+                lexer="contextual",
+                start=list(LINE_STARTS),
+                strict=strict,
+                maybe_placeholders=False,
+            )
+        lalr = self.lark.parser.parser
+        table = lalr._parse_table
+        self._states: dict[int, dict[str, tuple[Any, Any]]] = table.states
+        self._start_states: dict[str, int] = table.start_states
+        self._end_states: dict[str, int] = table.end_states
+        self._callbacks: dict[Any, Callable[[list[Any]], Any]] = lalr.parser.callbacks
+        terminals = {t.name: t for t in self.lark.terminals}
+        self.terminals = terminals
+        first = {name: _first_chars(t.pattern.to_regexp()) for name, t in terminals.items()}
+        by_names: dict[tuple[str, ...], re.Pattern[str] | None] = {}
+
+        def scanner(names: tuple[str, ...]) -> re.Pattern[str] | None:
+            if names not in by_names:
+                by_names[names] = (
+                    re.compile(
+                        "|".join(f"(?P<{n}>{terminals[n].pattern.to_regexp()})" for n in names)
+                    )
+                    if names
+                    else None
+                )
+            return by_names[names]
+
+        # Per state and per first character, a regex of only the terminals that can start
+        # with that character, in Lark's order (priority, longest pattern, name): a note
+        # then tries two alternatives instead of thirty.
+        self._lexers: dict[int, list[re.Pattern[str] | None]] = {}
+        self._accepts: dict[int, frozenset[str]] = {}
+        for state, actions in self._states.items():
+            ordered = sorted(
+                (terminals[n] for n in actions if n in terminals),
+                key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name),
+            )
+            self._accepts[state] = frozenset(n for n in actions if n in terminals or n == "$END")
+            table: list[re.Pattern[str] | None] = []
+            for code in range(_ASCII + 1):
+                table.append(
+                    scanner(tuple(t.name for t in ordered if first[t.name][min(code, _ASCII)]))
+                )
+            self._lexers[state] = table
+        self._loops = self._find_list_loops()
+
+    def _find_list_loops(self) -> dict[int, frozenset[str]]:
+        """States where a token only extends a list rule and comes back to the same state.
+
+        For a left-recursive list rule ``_X: _X T`` (what Lark makes of ``(A | B ...)+``),
+        in the state P after ``_X``, shifting T leads to a state whose every action is to
+        reduce ``_X -> _X T``, which pops back and goes to P again. The loop in
+        :meth:`parse` appends such tokens to the list directly: the same tree, without a
+        shift, a reduce and a callback per token.
+        """
+        states = self._states
+        loops: dict[int, frozenset[str]] = {}
+        for state, actions in states.items():
+            terms = set()
+            for name, (kind, arg) in actions.items():
+                if kind is not Shift or name not in self.terminals:
+                    continue
+                reduces = {a for k, a in states[arg].values() if k is not Shift}
+                shifts = [k for k, _ in states[arg].values() if k is Shift]
+                if shifts or len(reduces) != 1:
+                    continue
+                (rule,) = reduces
+                exp = [sym.name for sym in rule.expansion]
+                if (
+                    rule.origin.name.startswith("_")
+                    and exp == [rule.origin.name, name]
+                    and actions.get(rule.origin.name) is None
+                ):
+                    terms.add(name)
+            if terms:
+                loops[state] = frozenset(terms)
+        return loops
+
+    def parse(self, text: str, start: str) -> Any:
+        """Parse ``text`` from ``start``; the tree's tokens are ``re.Match`` objects."""
+        states = self._states
+        lexers = self._lexers
+        loops = self._loops
+        callbacks = self._callbacks
+        end_state = self._end_states[start]
+        state_stack = [self._start_states[start]]
+        value_stack: list[Any] = []
+        pos = 0
+        n = len(text)
+        while True:
+            state = state_stack[-1]
+            if pos < n:
+                rx = lexers[state][min(ord(text[pos]), _ASCII)]
+                m = rx.match(text, pos) if rx is not None else None
+                if m is None:
+                    raise ParseFailure(pos, self._accepts[state], text[pos])
+                typ = m.lastgroup
+                loop = loops.get(state)
+                if loop is not None and typ in loop:
+                    value_stack[-1].children.append(m)
+                    pos = m.end()
+                    continue
+                token: Any = m
+                tok_pos = pos
+                pos = m.end()
+            else:
+                typ = "$END"
+                token = None
+                tok_pos = n
+            while True:
+                action = states[state].get(typ)  # type: ignore[arg-type]
+                if action is None:
+                    raise ParseFailure(
+                        tok_pos, self._accepts[state], "" if token is None else token.group()
+                    )
+                kind, arg = action
+                if kind is Shift:
+                    state_stack.append(arg)
+                    value_stack.append(token)
+                    break
+                size = len(arg.expansion)
+                if size:
+                    children = value_stack[-size:]
+                    del value_stack[-size:]
+                    del state_stack[-size:]
+                else:
+                    children = []
+                value_stack.append(callbacks[arg](children))
+                state = states[state_stack[-1]][arg.origin.name][1]
+                state_stack.append(state)
+                if token is None and state == end_state:
+                    return value_stack[-1]
+                loop = loops.get(state)
+                if loop is not None and typ in loop:
+                    value_stack[-1].children.append(token)
+                    break
+
+    def reference_parse(self, text: str, start: str) -> Any:
+        """Lark's own parser on the same grammar (for tests: it must agree with ``parse``)."""
+        return self.lark.parse(text, start=start)
+
+
+@functools.cache
+def line_parser() -> LineParser:
+    return LineParser()
+
+
+def build_field_lark(start: str, *, strict: bool = False) -> lark.Lark:
+    """A Lark LALR parser for one field-value start symbol."""
+    with _no_collision_check(strict):
+        return lark.Lark(
+            grammar_text(FIELD_STARTS[start]),
+            parser="lalr",
+            lexer="contextual",
+            start=start,
+            strict=strict,
+            maybe_placeholders=False,
+        )
+
+
+@functools.cache
+def _field_lark(start: str) -> lark.Lark:
+    return build_field_lark(start)
+
+
+@functools.lru_cache(maxsize=8192)
+def parse_value(start: str, text: str) -> Any:
+    """Parse a field value; returns the tree or raises :class:`ParseFailure`.
+
+    Results are cached (by value), since a tunebook repeats the same few K: and M: values.
+    """
+    try:
+        return _field_lark(start).parse(text)
+    except lark.exceptions.UnexpectedCharacters as e:
+        expected = frozenset(e.allowed or ())
+        raise ParseFailure(e.pos_in_stream, expected, text[e.pos_in_stream]) from None
+    except lark.exceptions.UnexpectedToken as e:
+        pos = e.token.start_pos if e.token.type != "$END" else len(text)
+        found = "" if e.token.type == "$END" else str(e.token)
+        raise ParseFailure(pos or 0, frozenset(e.expected or ()), found) from None
+    except lark.exceptions.UnexpectedEOF as e:
+        raise ParseFailure(len(text), frozenset(e.expected or ()), "") from None

@@ -1,0 +1,203 @@
+"""Cut a tunebook's text into the version line, file header, tunes, free text and blanks.
+
+§2.2: an ABC file is blocks separated by empty lines. The first block may be the file
+header; a tune starts at ``X:`` (§3.1.1) and ends at the next empty line; anything else
+is free text. This module is total: any text is cut into chunks whose concatenation is
+the text, and it never raises. One tune at a time then goes to the parser, so a broken
+tune never spoils its neighbours and memory is bounded by the largest tune.
+
+Loose reading (§12.2) adds one repair that real collections need: when an empty line
+falls between a tune's header and its music (two tunes of the MIT Irish corpus), the
+music block is read as that tune's body, with diagnostic ABC209. Strict reading keeps the
+standard's rule (the tune ends at the empty line) and reports the same place as an error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .diagnostics import Diagnostic, Severity, Span
+
+_LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+_FIELD_RE = re.compile(r"[A-Za-z+]:")
+_BLOCK_BEGIN = "%%begin"
+_BLOCK_END = "%%end"
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A piece of the text: ``kind`` is "version", "header", "tune", "text" or "blank"."""
+
+    kind: str
+    text: str
+    start: int  # offset of the first character in the whole text
+    line: int  # 1-based line number of the first line
+
+
+@dataclass(slots=True)
+class _Line:
+    text: str
+    start: int
+    number: int
+    blank: bool
+
+
+def _lines(text: str) -> Iterator[_Line]:
+    number = 1
+    for m in _LINE_RE.finditer(text):
+        s = m.group()
+        yield _Line(s, m.start(), number, not s.strip(" \t\r\n"))
+        number += 1
+
+
+def _blocks(text: str) -> Iterator[tuple[bool, list[_Line]]]:
+    """Runs of non-blank lines (False, lines) and of blank lines (True, lines).
+
+    A ``%%begin...`` block runs to its ``%%end...`` line whatever it holds, as the grammar's
+    DIRECTIVE_BLOCK terminal does; one that is never closed is an ordinary line.
+    """
+    lines = list(_lines(text))
+    i = 0
+    n = len(lines)
+    while i < n:
+        blank = lines[i].blank
+        j = i
+        while j < n and lines[j].blank == blank:
+            if not blank and lines[j].text.startswith(_BLOCK_BEGIN):
+                k = j + 1
+                while k < n and not lines[k].text.startswith(_BLOCK_END):
+                    k += 1
+                if k < n:
+                    j = k
+            j += 1
+        yield blank, lines[i:j]
+        i = j
+
+
+def _is_field(line: _Line) -> bool:
+    return _FIELD_RE.match(line.text) is not None
+
+
+def _looks_like_music(line: _Line) -> bool:
+    t = line.text
+    return not (_is_field(line) or t.startswith("%"))
+
+
+def _chunk(kind: str, lines: list[_Line]) -> Chunk:
+    return Chunk(kind, "".join(x.text for x in lines), lines[0].start, lines[0].number)
+
+
+def _has_body(chunk: Chunk) -> bool:
+    """True when a tune chunk has a line after its first K: line that is not a comment."""
+    seen_key = False
+    for line in chunk.text.splitlines():
+        if seen_key and line.strip() and not line.startswith("%"):
+            return True
+        if line.startswith("K:"):
+            seen_key = True
+    return False
+
+
+def split(text: str, *, loose: bool = True) -> tuple[list[Chunk], list[Diagnostic]]:
+    """Cut ``text`` into chunks; ``"".join(c.text for c in chunks) == text`` always."""
+    chunks: list[Chunk] = []
+    diags: list[Diagnostic] = []
+    first_content = True
+    for blank, lines in _blocks(text):
+        if blank:
+            chunks.append(_chunk("blank", lines))
+            continue
+        if first_content and not chunks and lines[0].text.startswith("%abc"):
+            # §2.1: the version line opens the file.
+            chunks.append(_chunk("version", lines[:1]))
+            lines = lines[1:]
+            if not lines:
+                continue
+        starts = [i for i, line in enumerate(lines) if line.text.startswith("X:")]
+        if starts:
+            if starts[0] > 0:
+                before = lines[: starts[0]]
+                kind = "header" if first_content and _only_header_lines(before) else "text"
+                chunks.append(_chunk(kind, before))
+            for a, b in zip(starts, [*starts[1:], len(lines)]):
+                if a != starts[0]:
+                    line = lines[a]
+                    diags.append(
+                        Diagnostic(
+                            "ABC209",
+                            "a new tune starts at X: without an empty line after the last one",
+                            Span(line.number, 1, line.number, 3, line.start, line.start + 2),
+                            Severity.WARNING,
+                            "missing-empty-line",
+                        )
+                    )
+                chunks.append(_chunk("tune", lines[a:b]))
+            first_content = False
+            continue
+        prev = _last_tune(chunks)
+        if prev is not None and _looks_like_music(lines[0]) and not _has_body(chunks[prev]):
+            gap = chunks[prev + 1 :]
+            where = gap[0] if gap else _chunk("text", lines)
+            span = Span(where.line, 1, where.line, 1, where.start, where.start)
+            if loose:
+                diags.append(
+                    Diagnostic(
+                        "ABC209",
+                        "empty line between the tune header and its music; read as one tune",
+                        span,
+                        Severity.WARNING,
+                        "empty-line-in-tune",
+                    )
+                )
+                merged = chunks[prev].text + "".join(c.text for c in gap) + "".join(
+                    x.text for x in lines
+                )
+                chunks[prev:] = [Chunk("tune", merged, chunks[prev].start, chunks[prev].line)]
+                continue
+            diags.append(
+                Diagnostic(
+                    "ABC209",
+                    "empty line ends the tune before its music (§2.2.1); the music after it"
+                    " is read as free text",
+                    span,
+                    Severity.ERROR,
+                    "empty-line-in-tune",
+                )
+            )
+        if any(line.text.startswith("K:") for line in lines) and _is_field(lines[0]):
+            # A tune without X: (loose files, fragments): the parser reports ABC201.
+            chunks.append(_chunk("tune", lines))
+        elif first_content and _only_header_lines(lines):
+            chunks.append(_chunk("header", lines))
+        else:
+            chunks.append(_chunk("text", lines))
+        first_content = False
+    return chunks, diags
+
+
+def _last_tune(chunks: list[Chunk]) -> int | None:
+    """Index of the last chunk if it is a tune followed only by blank chunks."""
+    for i in range(len(chunks) - 1, -1, -1):
+        if chunks[i].kind == "tune":
+            return i
+        if chunks[i].kind != "blank":
+            return None
+    return None
+
+
+def _only_header_lines(lines: list[_Line]) -> bool:
+    """A file header holds field lines, comments and directives (§2.2.2)."""
+    in_block = False
+    for line in lines:
+        t = line.text
+        if in_block:
+            in_block = not t.startswith(_BLOCK_END)
+            continue
+        if t.startswith(_BLOCK_BEGIN):
+            in_block = True
+            continue
+        if not (t.startswith("%") or _is_field(line)):
+            return False
+    return True
