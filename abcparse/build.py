@@ -1214,8 +1214,6 @@ class TuneBuilder:
                 span,
                 rule="unterminated-string",
             )
-        elif ch == "[" or ch == "]":
-            self.diag("ABC103", f"unexpected {ch!r}", span, rule="unexpected-character")
         else:
             shown = repr(ch) if ch.isprintable() and not ch.isspace() else f"U+{ord(ch):04X}"
             self.diag(

@@ -126,7 +126,7 @@ def split(text: str, *, loose: bool = True) -> tuple[list[Chunk], list[Diagnosti
                     line = lines[a]
                     diags.append(
                         Diagnostic(
-                            "ABC209",
+                            "ABC211",
                             "a new tune starts at X: without an empty line after the last one",
                             Span(line.number, 1, line.number, 3, line.start, line.start + 2),
                             Severity.WARNING,
