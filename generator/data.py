@@ -45,6 +45,17 @@ def read_tunes(path: str | Path) -> list[str]:
     return split_tunes(Path(path).read_text(encoding="utf-8"))
 
 
+def body_offset(tune: str) -> int:
+    """Index of the first character after the tune's first ``K:`` line (the body's start);
+    ``len(tune)`` when there is no ``K:`` line."""
+    pos = 0
+    for line in tune.splitlines(keepends=True):
+        pos += len(line)
+        if line.startswith("K:"):
+            return pos
+    return len(tune)
+
+
 def tune_sequences(tune: str, vocab: Vocab, max_len: int) -> list[np.ndarray]:
     """One tune → id sequences of at most ``max_len + 1`` (inputs ``[:-1]``, targets ``[1:]``)."""
     # The tune ends with "\n"; one more "\n" completes END_OF_TUNE (the blank line).
