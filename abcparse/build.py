@@ -386,8 +386,13 @@ def read_user(value: str) -> tuple[str, str | None]:
     except ParseFailure as e:
         raise _failure("U", value, e) from None
     toks = _tokens(tree)
-    name = toks[1].value[1:-1] if len(toks) > 1 else None
-    return toks[0].value, name or None
+    if len(toks) < 2:
+        return toks[0].value, None
+    raw = toks[1].value
+    # A quoted definition (an annotation or chord symbol) keeps its quotes, so it never
+    # reads as a decoration name; `!nil!` and `!none!` de-assign the symbol.
+    name = raw if raw.startswith('"') else raw[1:-1]
+    return toks[0].value, None if name in ("nil", "none") else name
 
 
 def read_instruction(value: str) -> tuple[str, str]:
@@ -536,6 +541,8 @@ class TuneBuilder:
     # --- driver ----------------------------------------------------------------------
     def build(self) -> Tune:
         parser = line_parser()
+        # The tune's own span, taken while the line counter still points at its first line.
+        whole = self.span_multiline(0, len(self.text)) if self.text else self.span(0, 0)
         tree: Any
         structured = True
         try:
@@ -568,7 +575,7 @@ class TuneBuilder:
             strict=self.strict,
             diagnostics=tuple(self.diags),
             text=self.text,
-            span=self.span_multiline(0, len(self.text)) if self.text else self.span(0, 0),
+            span=whole,
         )
 
     def end_of_line(self, eol: Any) -> None:
@@ -619,7 +626,7 @@ class TuneBuilder:
         span = self.span(start_tok.start(), end)
         value_offset = start_tok.end()
         if letter == "+":
-            self.continue_field(value, span)
+            self.continue_field(value, span, value_offset)
             return
         f = Field(letter, value.strip(), self.in_body, False, span)
         self.fields.append(f)
@@ -633,7 +640,7 @@ class TuneBuilder:
             return
         self.body_field(f, value_offset, value)
 
-    def continue_field(self, value: str, span: Span) -> None:
+    def continue_field(self, value: str, span: Span, value_offset: int) -> None:
         """§3.3 ``+:`` adds its text to the field above."""
         prev = self.prev_field
         if prev is None or not self.fields or self.fields[-1] is not prev:
@@ -651,9 +658,18 @@ class TuneBuilder:
             self.header_fields[-1] = merged
         self.prev_field = merged
         if prev.in_body and prev.letter == "w" and self.voice is not None and self.voice.lyrics:
-            self.voice.lyrics.pop()
-            self.voice.last_lyrics = None
-            self.lyrics(merged, prev.span.start - self.base + 2, merged.value)
+            # §3.3/§5.1: the continuation adds its syllables to the same lyrics line, aligned
+            # from the same note; each part is read on its own line so spans stay exact.
+            old = self.voice.lyrics.pop()
+            self.voice.lyrics.append(
+                LyricsLine(
+                    old.syllables + self.syllables(value_offset, value),
+                    merged.value,
+                    old.first_note,
+                    old.note_count,
+                    merged.span,
+                )
+            )
 
     def field_diag(self, letter: str, e: FieldError, value_offset: int, value: str) -> None:
         """Report an unreadable field value at the character that broke it."""
@@ -713,7 +729,7 @@ class TuneBuilder:
         for f in self.header_fields:
             try:
                 if f.letter == "M":
-                    meter = read_meter(f.value)
+                    meter = replace(read_meter(f.value), span=f.span)
                 elif f.letter == "L":
                     unit = read_length(f.value)
             except FieldError as e:
@@ -818,23 +834,27 @@ class TuneBuilder:
         voice = self.current_voice()
         voice.bar.elements.append(InlineField(letter, f.value, False, parsed, f.span))
 
-    def lyrics(self, f: Field, value_offset: int, value: str) -> None:
-        voice = self.current_voice()
+    def syllables(self, value_offset: int, value: str) -> tuple[Syllable, ...]:
+        """The syllables of one physical w: (or +:) line, with their spans."""
         try:
             units = read_lyrics(value)
         except FieldError as e:
             self.field_diag("w", e, value_offset, value)
             units = ()
+        return tuple(
+            Syllable(text, kind, self.span(value_offset + off, value_offset + off + len(text)))
+            for text, kind, off in units
+        )
+
+    def lyrics(self, f: Field, value_offset: int, value: str) -> None:
+        voice = self.current_voice()
         if voice.last_lyrics is not None:
             first, count = voice.last_lyrics  # another verse under the same notes
         else:
             first, count = voice.lyric_anchor, voice.notes - voice.lyric_anchor
             voice.lyric_anchor = voice.notes
             voice.last_lyrics = (first, count)
-        syllables = tuple(
-            Syllable(text, kind, self.span(value_offset + off, value_offset + off + len(text)))
-            for text, kind, off in units
-        )
+        syllables = self.syllables(value_offset, value)
         voice.lyrics.append(LyricsLine(syllables, f.value, first, count, f.span))
 
     def symbol_line(self, f: Field, value_offset: int, value: str) -> None:
@@ -848,6 +868,13 @@ class TuneBuilder:
         voice.symbol_lines.append(SymbolLine(f.value, items, f.span))
 
     def line_music_line(self, children: list[Any]) -> None:
+        if all(m.lastgroup in ("WS", "COMMENT") for m in children):
+            # §2.2.5: a line holding only a comment, even after spaces, is as if removed:
+            # it neither ends the header nor breaks the score line.
+            for m in children:
+                if m.lastgroup == "COMMENT":
+                    self.t_comment(m)
+            return
         if not self.in_body:
             # Music before K: (loose files, fragments): the header ends here.
             first = children[0]
@@ -1313,10 +1340,16 @@ TuneBuilder._handlers = {
 def build_file_header(text: str, base: int, base_line: int) -> tuple[FileHeader, FileContext, list[Diagnostic]]:
     """Read the file header block (§2.2.2): its fields apply to every tune."""
     builder = TuneBuilder(text, base, base_line, FileContext(), False)
+    whole = builder.span_multiline(0, len(text))  # before the walk moves the line counter
     tree = line_parser().parse(text, "lines")
     ctx = FileContext()
     for item in tree.children:
         if hasattr(item, "data"):
+            if item.data == "music_line" and all(
+                m.lastgroup in ("WS", "COMMENT") for m in item.children
+            ):
+                builder.line_music_line(item.children)  # an indented comment line (§2.2.5)
+                continue
             if item.data == "music_line":
                 first = item.children[0]
                 builder.diag(
@@ -1343,7 +1376,7 @@ def build_file_header(text: str, base: int, base_line: int) -> tuple[FileHeader,
                 builder.fields.append(f)
                 try:
                     if letter == "M":
-                        ctx.meter = read_meter(value)
+                        ctx.meter = replace(read_meter(value), span=f.span)
                     elif letter == "L":
                         ctx.unit_length = read_length(value)
                     elif letter == "U":
@@ -1369,6 +1402,6 @@ def build_file_header(text: str, base: int, base_line: int) -> tuple[FileHeader,
         tuple(builder.directives),
         tuple(builder.comments),
         text,
-        builder.span_multiline(0, len(text)),
+        whole,
     )
     return header, ctx, builder.diags

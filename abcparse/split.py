@@ -115,7 +115,7 @@ def split(text: str, *, loose: bool = True) -> tuple[list[Chunk], list[Diagnosti
             lines = lines[1:]
             if not lines:
                 continue
-        starts = [i for i, line in enumerate(lines) if line.text.startswith("X:")]
+        starts = _tune_starts(lines)
         if starts:
             if starts[0] > 0:
                 before = lines[: starts[0]]
@@ -177,6 +177,27 @@ def split(text: str, *, loose: bool = True) -> tuple[list[Chunk], list[Diagnosti
     return chunks, diags
 
 
+def _tune_starts(lines: list[_Line]) -> list[int]:
+    """Indexes of the X: lines that start a tune: not those inside a closed
+    ``%%begin...``/``%%end...`` block, whose lines are text, not ABC (§11)."""
+    out: list[int] = []
+    i = 0
+    n = len(lines)
+    while i < n:
+        t = lines[i].text
+        if t.startswith(_BLOCK_BEGIN):
+            k = i + 1
+            while k < n and not lines[k].text.startswith(_BLOCK_END):
+                k += 1
+            if k < n:
+                i = k + 1
+                continue
+        elif t.startswith("X:"):
+            out.append(i)
+        i += 1
+    return out
+
+
 def _last_tune(chunks: list[Chunk]) -> int | None:
     """Index of the last chunk if it is a tune followed only by blank chunks."""
     for i in range(len(chunks) - 1, -1, -1):
@@ -198,6 +219,7 @@ def _only_header_lines(lines: list[_Line]) -> bool:
         if t.startswith(_BLOCK_BEGIN):
             in_block = True
             continue
-        if not (t.startswith("%") or _is_field(line)):
+        # §2.2.5: a comment line may be indented.
+        if not (t.lstrip(" \t").startswith("%") or _is_field(line)):
             return False
     return True
