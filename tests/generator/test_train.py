@@ -91,3 +91,19 @@ def test_max_minutes_bounds_training(tmp_path: Path, corpus_files: tuple[Path, P
                 max_minutes=1e-6)
     assert res.metrics["stopped"] == "time" and res.metrics["epochs"] <= 1
     load_model_dir(res.out_dir)
+
+
+def test_cli_train_writes_a_loadable_model(
+    tmp_path: Path, corpus_files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from abcparse.generator import cli
+
+    tr, va = corpus_files
+    out = tmp_path / "cli_model"
+    rc = cli.main(["train", "--train", str(tr), "--valid", str(va), "--out", str(out),
+                   "--epochs", "1", "--seed", "4", "--augment",
+                   "--config", '{"embedding_dim": 4, "lstm_units": [8], "batch_size": 4}'])
+    assert rc == 0
+    assert "valid" in capsys.readouterr().err  # one summary line; no progress bar off a tty
+    loaded = load_model_dir(out)
+    assert loaded.config.augment is True and loaded.metrics["epochs"] == 1
