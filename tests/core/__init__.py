@@ -1,0 +1,1 @@
+"""Tests of the core: parser, model, API (issue 2)."""
