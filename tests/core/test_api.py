@@ -1,0 +1,99 @@
+"""The public API's promises: read_headers agrees with parse, modes follow §12, the typed
+header properties, and the model's equality ignoring positions."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+import abcparse
+
+from .corpora import all_files, file_id, parsed
+
+FILES = all_files()
+
+
+@pytest.mark.parametrize("path", FILES, ids=[file_id(f) for f in FILES])
+def test_read_headers_agrees_with_parse(path: Path) -> None:
+    """The fast header reader gives the same headers (values and spans) as a full parse."""
+    headers = list(abcparse.read_headers(path))
+    tunes = parsed(path).tunes
+    assert len(headers) == len(tunes)
+    for header, tune in zip(headers, tunes, strict=True):
+        assert header == tune.header, f"X:{tune.reference} {tune.title}"
+        assert [f.span for f in header.fields] == [f.span for f in tune.header.fields]
+
+
+def test_read_headers_takes_text_or_path(tmp_path: Path) -> None:
+    text = "M:6/8\n\nX:1\nT:One\nK:G\nGAB|\n\nX:2\nT:Two\nL:1/4\nK:Am\nABc|\n"
+    (tmp_path / "two.abc").write_text(text, encoding="utf-8")
+    for source in (text, tmp_path / "two.abc", str(tmp_path / "two.abc")):
+        headers = list(abcparse.read_headers(source))
+        assert [h.title for h in headers] == ["One", "Two"]
+        assert [h.unit_length for h in headers] == [Fraction(1, 8), Fraction(1, 4)]
+        assert all(str(h.meter) == "6/8" for h in headers)  # from the file header
+
+
+def test_modes() -> None:
+    """§12: a file declared 2.1 is read strictly, an undeclared one loosely; an explicit
+    mode overrides; I:abc-version in a tune header decides for that tune."""
+    tune = "X:1\nT:t\nK:C\nC|]\n"
+    assert abcparse.parse(tune).tunes[0].strict is False
+    assert abcparse.parse("%abc-2.1\n" + tune).tunes[0].strict is True
+    assert abcparse.parse("%abc-2.0\n" + tune).tunes[0].strict is False
+    assert abcparse.parse(tune, mode="strict").tunes[0].strict is True
+    assert abcparse.parse("%abc-2.1\n" + tune, mode="loose").tunes[0].strict is False
+    older = "%abc-2.1\nX:1\nT:t\nI:abc-version 2.0\nK:C\nC|]\n"
+    assert abcparse.parse(older).tunes[0].strict is False
+
+
+def test_empty_line_in_header_depends_on_mode() -> None:
+    """§2.2.1 / §12.2: an empty line between header and music ends the tune when strict;
+    loose reading glues the music to its tune (both report ABC209)."""
+    text = "X:1\nT:t\nK:C\n\nCDE|]\n"
+    loose = abcparse.parse(text, mode="loose")
+    strict = abcparse.parse(text, mode="strict")
+    assert len(loose.tunes[0].bars) == 1 and not loose.free_text
+    assert strict.tunes[0].bars == () and strict.free_text[0].text == "CDE|]\n"
+    assert [d.code for d in loose.diagnostics] == ["ABC209"]
+    assert [d.code for d in strict.diagnostics] == ["ABC209"]
+
+
+def test_typed_header_properties() -> None:
+    tune = abcparse.parse(
+        "X:7\nT:Main\nT:Other\nC:Trad.\nO:Ireland\nR:reel\nM:C|\nQ:1/2=96\nP:(AB)2C\nK:Edor\nE|]\n"
+    ).tunes[0]
+    assert (tune.reference, tune.title, tune.titles) == (7, "Main", ("Main", "Other"))
+    assert (tune.composer, tune.origin, tune.rhythm) == ("Trad.", "Ireland", "reel")
+    assert (str(tune.meter), tune.meter.bar_length if tune.meter else None) == ("C|", Fraction(1))
+    assert tune.unit_length == Fraction(1, 8)
+    assert tune.tempo is not None and (tune.tempo.beat_length, tune.tempo.bpm) == (
+        Fraction(1, 2),
+        96,
+    )
+    assert tune.parts == "ABABC"
+    assert (tune.key.tonic, tune.key.mode) == ("E", abcparse.Mode.DORIAN)
+    assert tune.key.signature() == {"F": 1, "C": 1}
+
+
+def test_missing_key_gives_c_major_and_a_diagnostic() -> None:
+    tune = abcparse.parse("X:1\nT:no key\nCDE|\n").tunes[0]
+    assert tune.header.key is None
+    assert (tune.key.tonic, tune.key.mode) == ("C", abcparse.Mode.MAJOR)
+    assert [d.code for d in tune.diagnostics] == ["ABC204"]
+
+
+def test_equality_ignores_positions() -> None:
+    """Spans are left out of ==, so the same music written differently compares equal."""
+    a = abcparse.parse("X:1\nK:G\nGAB c2d|\n").tunes[0]
+    b = abcparse.parse("\n\nX:1\nK:G\nGAB   c2d |\n").tunes[0]
+    assert a.voices == b.voices
+    assert a.voices[0].bars[0].span != b.voices[0].bars[0].span
+
+
+def test_diagnostics_have_positions() -> None:
+    book = abcparse.parse("X:1\nK:C\nCD # E ] F|\n")
+    assert [(d.code, d.line, d.col) for d in book.diagnostics] == [("ABC313", 3, 8)]
+    assert str(book.diagnostics[0]).startswith("3:8: ABC313")

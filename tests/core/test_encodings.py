@@ -1,0 +1,132 @@
+"""Reading files as the standard says (§2.1, §3.1.17, §8): UTF-8 by default, a BOM ignored
+but kept, ``I:abc-charset`` / ``%%abc-charset`` for ISO-8859 files, CR, LF and CRLF line
+ends. Bad bytes never raise: they are reported at their line and column and kept, so the
+file's bytes come back unchanged."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import pytest
+
+import abcparse
+from abcparse import AbcError, AbcIOError, AbcUsageError
+
+TUNE = "X:1\nT:{title}\nM:4/4\nL:1/4\nK:C\nCDEF|]\n"
+
+
+def write(tmp_path: Path, data: bytes, name: str = "t.abc") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def codes(book: abcparse.Tunebook) -> list[str]:
+    return [d.code for d in book.diagnostics]
+
+
+def test_utf8_is_the_default(tmp_path: Path) -> None:
+    book = abcparse.parse_file(write(tmp_path, TUNE.format(title="Dvořák — Ω").encode()))
+    assert book.tunes[0].title == "Dvořák — Ω"
+    assert book.source is not None and book.source.encoding == "utf-8"
+    assert codes(book) == []
+
+
+def test_bom_is_ignored_and_kept(tmp_path: Path) -> None:
+    data = codecs.BOM_UTF8 + TUNE.format(title="Café").encode()
+    book = abcparse.parse_file(write(tmp_path, data))
+    assert book.tunes[0].reference == 1  # the BOM does not hide X:
+    assert book.tunes[0].title == "Café"
+    assert book.source is not None and book.source.bom
+    assert not book.to_text().startswith("\ufeff")
+    assert book.source.to_bytes() == data
+
+
+@pytest.mark.parametrize("declaration", ["I:abc-charset iso-8859-1", "%%abc-charset iso-8859-1"])
+def test_latin1_declared(tmp_path: Path, declaration: str) -> None:
+    data = (declaration + "\n\n" + TUNE.format(title="Caf\xe9 Gar\xe7on")).encode("latin-1")
+    book = abcparse.parse_file(write(tmp_path, data))
+    assert book.tunes[0].title == "Café Garçon"
+    assert codes(book) == []
+    assert book.source is not None and book.source.to_bytes() == data
+
+
+def test_other_iso_charset(tmp_path: Path) -> None:
+    """iso-8859-1 through -10 are legal; -2 (Central European) has ř at 0xF8."""
+    data = ("I:abc-charset iso-8859-2\n\n" + TUNE.format(title="Dvo\u0159ák")).encode("iso-8859-2")
+    book = abcparse.parse_file(write(tmp_path, data))
+    assert book.tunes[0].title == "Dvořák"
+    assert book.source is not None and book.source.to_bytes() == data
+
+
+def test_undecodable_bytes(tmp_path: Path) -> None:
+    """No declaration and bytes that are not UTF-8: ABC001 at the first bad byte, with
+    its line and column; the parse goes on and the bytes are kept."""
+    data = b"X:1\nT:Caf\xe9 au lait\nK:C\nCDE\xff|]\n"
+    book = abcparse.parse_file(write(tmp_path, data))
+    first = book.diagnostics[0]
+    assert (first.code, first.line, first.col) == ("ABC001", 2, 6)
+    assert "2 byte(s)" in first.message
+    assert book.tunes[0].key.tonic == "C"
+    assert book.source is not None and book.source.to_bytes() == data
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+def test_line_ends(tmp_path: Path, newline: str) -> None:
+    text = "X:1\nT:One\nK:G\nGAB|\ncde|]\n\nX:2\nT:Two\nK:D\nDEF|]\n".replace("\n", newline)
+    book = abcparse.parse_file(write(tmp_path, text.encode()))
+    assert [t.title for t in book.tunes] == ["One", "Two"]
+    assert [t.key.tonic for t in book.tunes] == ["G", "D"]
+    assert book.source is not None and book.source.newline == newline
+    assert book.source.to_bytes() == text.encode()
+    assert codes(book) == []
+    second_bar = book.tunes[0].bars[1]
+    assert second_bar.notes[0].span[:2] == (5, 1)  # lines counted the same for all three
+
+
+def test_mixed_line_ends(tmp_path: Path) -> None:
+    """Readable, but reported (ABC003) at the first line end of the minority kind."""
+    data = b"X:1\nT:Mixed\r\nK:C\nCDE|\nFGA|]\n"
+    book = abcparse.parse_file(write(tmp_path, data))
+    assert codes(book) == ["ABC003"]
+    assert (book.diagnostics[0].line, book.diagnostics[0].col) == (2, 8)
+    assert book.tunes[0].title == "Mixed"
+    assert book.source is not None and book.source.to_bytes() == data
+
+
+def test_unknown_charset(tmp_path: Path) -> None:
+    data = ("I:abc-charset klingon-1\n\n" + TUNE.format(title="x")).encode()
+    book = abcparse.parse_file(write(tmp_path, data))
+    assert codes(book) == ["ABC004"]
+    assert (book.diagnostics[0].line, book.diagnostics[0].col) == (1, 15)
+
+
+def test_declared_latin1_but_utf8(tmp_path: Path) -> None:
+    data = ("I:abc-charset iso-8859-1\n\n" + TUNE.format(title="Café")).encode()
+    book = abcparse.parse_file(write(tmp_path, data))
+    assert codes(book) == ["ABC004"]
+    assert book.source is not None and book.source.to_bytes() == data
+
+
+def test_nul_character(tmp_path: Path) -> None:
+    book = abcparse.parse_file(write(tmp_path, b"X:1\nK:C\nCD\x00E|]\n"))
+    assert "ABC002" in codes(book)
+    assert book.to_text() == "X:1\nK:C\nCD\x00E|]\n"
+
+
+def test_missing_file_raises_typed_error(tmp_path: Path) -> None:
+    with pytest.raises(AbcIOError) as info:
+        abcparse.parse_file(tmp_path / "nope.abc")
+    assert "nope.abc" in str(info.value)
+    assert isinstance(info.value, AbcError)
+
+
+def test_folder_raises_typed_error(tmp_path: Path) -> None:
+    with pytest.raises(AbcIOError):
+        abcparse.parse_file(tmp_path)
+
+
+def test_bad_mode_raises_usage_error() -> None:
+    with pytest.raises(AbcUsageError):
+        abcparse.parse("X:1\nK:C\nC|\n", mode="sloppy")

@@ -1,0 +1,30 @@
+"""``import abcparse`` stays light: parsing never pulls in TensorFlow (the generator plugin is
+the only code that imports it), checked in a fresh interpreter so no other test's imports
+can hide a regression."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_parsing_does_not_import_tensorflow() -> None:
+    code = (
+        "import sys, abcparse; abcparse.parse('X:1\\nK:C\\nCDE|'); "
+        "assert 'tensorflow' not in sys.modules, 'tensorflow was imported'; "
+        "assert 'keras' not in sys.modules, 'keras was imported'"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_public_names() -> None:
+    """Everything in __all__ exists, and the API entry points are there."""
+    import abcparse
+
+    missing = [name for name in abcparse.__all__ if not hasattr(abcparse, name)]
+    assert not missing
+    for name in ("parse", "parse_file", "read_headers", "Tunebook", "Tune", "AbcError"):
+        assert name in abcparse.__all__
