@@ -60,6 +60,7 @@ from .model import (
     VariantEnding,
     Voice,
 )
+from .validate import check
 
 __version__ = "0.1.0"
 
@@ -115,6 +116,7 @@ __all__ = [
     "VariantEnding",
     "Voice",
     "__version__",
+    "check",
     "parse",
     "parse_file",
     "read_headers",

@@ -1,0 +1,751 @@
+"""ABC3xx: the music: bar durations, repeats, slurs, chords, grace notes, tuplets, ties,
+decorations, voices and lyrics (ABC 2.1 §4, §5, §7).
+
+The bar-duration rule reads :mod:`abcparse.validate.bars`; the others read the one music
+walk of :mod:`abcparse.validate.walk`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from fractions import Fraction
+
+from ..diagnostics import Severity, Span
+from ..model import Meter, Rest
+from .bars import check_voice
+from .context import TuneContext
+from .registry import Finding, rule
+
+
+def _whole(f: Fraction, meter: Meter | None) -> str:
+    """A duration in the meter's beats, as musicians count: "7/8", "3/4", "5/4"."""
+    den = meter.beat_unit if meter is not None and meter.beat_unit else 8
+    n = f * den
+    if n.denominator == 1:
+        return f"{n.numerator}/{den}"
+    return f"{f.numerator}/{f.denominator}"
+
+
+@rule("ABC301", "bar-duration", section="§3.1.6, §4.3-§4.5, §4.13, §4.17")
+def bar_duration(ctx: TuneContext) -> Iterator[Finding]:
+    """A bar whose notes do not add up to the meter.
+
+    Each bar is measured in whole notes: lengths times the unit note length (§4.3),
+    broken rhythm (§4.4), tuplets (§4.13), chords by their first note (§4.17); grace
+    notes, decorations and symbols take no time. Free meter (``M:none``, or no ``M:`` at
+    all, §3.1.6) is not measured, nor are bars with a multi-measure rest or unreadable
+    text.
+
+    Short bars that music needs are accepted: the first bar (a pickup) and the last;
+    a pickup at the start of a section (after ``|:``, ``:|``, ``||``, ``|]`` or a ``P:``
+    label); a short bar at the end of a section when a pickup it goes with completes it
+    (the pickup the repeat goes back to, or the next section's); before variant endings,
+    a short bar that the first bar of each ending completes; and a bar split by a line
+    end into two short bars that add up. Overfull bars are always reported. See
+    docs/validator.md, "Bar durations", for the reasoning and for where abc2midi
+    disagrees.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Pickup and closing bar
+    M:4/4
+    L:1/8
+    K:D
+    AB|c2d2 e2f2|g2f2 e4|c2d2 e2f2|g2f2 e2:|
+    ```
+
+    ```abc
+    X:1
+    T:Tuplets, broken rhythm, chords, grace notes
+    M:3/4
+    L:1/8
+    K:G
+    (3GAB c2 d>e|{g}[GBd]2 [ce]4|G6|]
+    ```
+
+    ```abc
+    X:1
+    T:Variant endings completing the bar
+    M:6/8
+    L:1/8
+    K:G
+    |:GAB cBA|GAB c2|1 d:|2 c|]
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:A bar too long
+    M:4/4
+    L:1/8
+    K:D
+    c2d2 e2f2|g2f2 e4 A|c2d2 e2f2|]
+    ```
+
+    ```abc
+    X:1
+    T:A bar too short in the middle
+    M:6/8
+    L:1/8
+    K:G
+    GAB cBA|GAB c2|GAB cBA|]
+    ```
+    """
+    for vb in ctx.bars:
+        for v in check_voice(vb.bars):
+            bt = v.bar
+            expected = bt.expected
+            if expected is None:
+                continue
+            meter = bt.meter
+            got = _whole(bt.duration, meter)
+            want = _whole(expected, meter)
+            voice = f" (voice {vb.voice_id})" if len(ctx.bars) > 1 else ""
+            span = _bar_span(bt.bar.span, bt)
+            if v.why == "over":
+                msg = f"bar{voice} lasts {got}, longer than the meter's {want}"
+            else:
+                msg = (
+                    f"bar{voice} lasts {got}, shorter than the meter's {want}, and no pickup"
+                    " or ending completes it"
+                )
+            yield Finding(msg + f" (M:{meter})", span)
+
+
+def _bar_span(span: Span, bt: object) -> Span:
+    """Point at the bar's first element rather than at a bar line of the line above."""
+    from .bars import BarTime
+
+    assert isinstance(bt, BarTime)
+    for e in bt.bar.elements:
+        s = getattr(e, "span", None)
+        if s is not None and s.line and type(e).__name__ != "LineBreak":
+            return Span(s.line, s.col, span.end_line, span.end_col, s.start, span.end)
+    return span
+
+
+@rule("ABC302", "repeat-end-without-start", strict=Severity.WARNING, loose=None,
+      section="§4.8")
+def repeat_end_without_start(ctx: TuneContext) -> Iterator[Finding]:
+    """``:|`` with no ``|:`` before it, where it cannot mean "from the top".
+
+    A ``:|`` with no ``|:`` repeats from the beginning of the tune; after an earlier
+    ``:|`` or ``||``, §4.8 recommends players restart "from the latest double bar line or
+    end of repeated section", which is how most folk tunebooks are written. The standard
+    recommends, it does not require, so this is a warning in strict mode only: write the
+    ``|:`` to say where the repeat starts.
+
+    Passes:
+
+    ```abc
+    %abc-2.1
+    X:1
+    T:Explicit
+    K:C
+    |:abcd:|
+    |:dcba:|
+    ```
+
+    ```abc
+    %abc-2.1
+    X:1
+    T:From the top
+    K:C
+    abcd:|
+    ```
+
+    Fails:
+
+    ```abc
+    %abc-2.1
+    X:1
+    T:Second part without |:
+    K:C
+    |:abcd:|
+    dcba:|
+    ```
+    """
+    yield from ctx.music.get("ABC302")
+
+
+@rule("ABC303", "ending-without-first", section="§4.9, §4.10")
+def ending_without_first(ctx: TuneContext) -> Iterator[Finding]:
+    """A variant ending such as ``[2`` with no ``[1`` before it.
+
+    Endings are numbered from 1 (§4.9, §4.10); a group that starts at ``[2`` has no first
+    time through.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Both endings
+    K:C
+    |:abc|1 d:|2 e|]
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Second only
+    K:C
+    |:abc d:|2 e|]
+    ```
+    """
+    yield from ctx.music.get("ABC303")
+
+
+@rule("ABC304", "ending-not-closed", section="§4.10")
+def ending_not_closed(ctx: TuneContext) -> Iterator[Finding]:
+    """A variant ending that runs into the next ending without being closed.
+
+    "The Nth ending starts with ``[N`` and ends with one of ``||``, ``:|``, ``|]`` or
+    ``[|``" (§4.10). An ending followed by the next ending with only ``|`` between never
+    ends, so players cannot tell where the first time through stops. A ``|:`` after an
+    ending closes it (typesetters end the bracket there), and so does the end of the
+    tune.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Closed
+    K:C
+    |:abc|1 d:|2 e||
+    ```
+
+    ```abc
+    X:1
+    T:Closed by the next repeat
+    K:C
+    |:abc|1 d:|2 e|
+    |:fga|]
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Open first ending
+    K:C
+    |:abc|1 d|2 e|]
+    ```
+    """
+    yield from ctx.music.get("ABC304")
+
+
+@rule("ABC305", "repeat-start-not-closed", strict=Severity.WARNING, loose=Severity.WARNING,
+      section="§4.8")
+def repeat_start_not_closed(ctx: TuneContext) -> Iterator[Finding]:
+    """A ``|:`` whose section no ``:|`` ever ends.
+
+    ``|:`` starts a repeated section and ``:|`` ends it (§4.8). A ``|:`` followed by music
+    and then another ``|:`` or the end of the tune with no ``:|`` repeats nothing: either
+    the ``:|`` is missing or the ``|:`` is a stray.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Closed
+    K:C
+    |:abc d:|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Never closed
+    K:C
+    |:abc d|efg a|]
+    ```
+    """
+    yield from ctx.music.get("ABC305")
+
+
+@rule("ABC310", "slur-not-closed", section="§4.11")
+def slur_not_closed(ctx: TuneContext) -> Iterator[Finding]:
+    """A slur ``(`` that no ``)`` closes before the voice ends.
+
+    Slurs may nest and may cross bar lines and lines (§4.11), so each ``(`` is matched
+    with the next unmatched ``)`` in its voice.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Closed
+    K:C
+    (ab (cd) e)|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Open
+    K:C
+    (ab cd e|
+    ```
+    """
+    yield from ctx.music.get("ABC310")
+
+
+@rule("ABC311", "slur-not-opened", section="§4.11")
+def slur_not_opened(ctx: TuneContext) -> Iterator[Finding]:
+    """A ``)`` with no open slur to close.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Matched
+    K:C
+    (abc)|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Stray close
+    K:C
+    abc)|
+    ```
+    """
+    yield from ctx.music.get("ABC311")
+
+
+@rule("ABC312", "chord-not-closed", strict=Severity.ERROR, loose=Severity.ERROR,
+      source="parser", section="§4.17")
+def chord_not_closed(ctx: TuneContext) -> Iterator[Finding]:
+    """A chord ``[`` that its line ends before ``]`` closes.
+
+    Chords do not span lines (§4.17: "there should be no spaces within the notation for a
+    chord"). The chord is closed at the end of the line so what follows is read.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Closed
+    K:C
+    [CEG]2 c2|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Open
+    K:C
+    [CEG2 c2|
+    ```
+    """
+    return iter(())
+
+
+@rule("ABC313", "chord-not-opened", strict=Severity.ERROR, loose=Severity.ERROR,
+      source="parser", section="§4.17")
+def chord_not_opened(ctx: TuneContext) -> Iterator[Finding]:
+    """A ``]`` that closes no chord.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Matched
+    K:C
+    [CEG]2|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Stray
+    K:C
+    CEG]2|
+    ```
+    """
+    return iter(())
+
+
+@rule("ABC314", "grace-not-closed", strict=Severity.ERROR, loose=Severity.ERROR,
+      source="parser", section="§4.12")
+def grace_not_closed(ctx: TuneContext) -> Iterator[Finding]:
+    """Grace notes ``{`` that their line ends before ``}`` closes.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Closed
+    K:C
+    {g}A2 B2|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Open
+    K:C
+    {gA2 B2|
+    ```
+    """
+    return iter(())
+
+
+@rule("ABC315", "grace-not-opened", strict=Severity.ERROR, loose=Severity.ERROR,
+      source="parser", section="§4.12")
+def grace_not_opened(ctx: TuneContext) -> Iterator[Finding]:
+    """A ``}`` that closes no grace notes.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Matched
+    K:C
+    {g}A2|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Stray
+    K:C
+    g}A2|
+    ```
+    """
+    return iter(())
+
+
+@rule("ABC320", "tuplet-too-few-notes", section="§4.13")
+def tuplet_too_few_notes(ctx: TuneContext) -> Iterator[Finding]:
+    """A tuplet whose voice ends before it has the notes it applies to.
+
+    ``(p:q:r`` applies to the next r notes, rests or chords (r defaults to p; grace notes
+    do not count, §4.13). Tuplets may run across bar lines; a voice that ends first
+    leaves the tuplet incomplete.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Complete
+    K:C
+    (3abc d2|(3:2:2 G2A|]
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Short
+    K:C
+    d2 (3ab|]
+    ```
+    """
+    yield from ctx.music.get("ABC320")
+
+
+@rule("ABC321", "tie-different-pitches", section="§4.11")
+def tie_different_pitches(ctx: TuneContext) -> Iterator[Finding]:
+    """A tie between two notes of different pitch.
+
+    "Ties connect two successive notes of the same pitch" (§4.11); between different
+    notes use a slur. Accidentals are resolved (key signature, earlier accidentals in the
+    bar; a tie carries its accidental across a bar line), so ``^c-c`` in one bar and
+    ``^c-|c`` are the same pitch. A tie before a repeat or an ending is not checked: the
+    next note depends on the way through.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Same pitch
+    K:D
+    f2-f2 ^c-c|c4-|c4|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Different pitch
+    K:C
+    c2-d2|
+    ```
+    """
+    yield from ctx.music.get("ABC321")
+
+
+@rule("ABC322", "tie-to-nothing", section="§4.11")
+def tie_to_nothing(ctx: TuneContext) -> Iterator[Finding]:
+    """A tie that follows no note, or that no note follows.
+
+    A tie joins "two successive notes of the same pitch" (§4.11): a tie at the start of a
+    voice or after a rest has no first note, and a tie before a rest or at the end of the
+    voice has no second one (a tie before a repeat sign or an ending is not checked: the
+    next note depends on the way through).
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Tied
+    K:C
+    c2-c2 d4|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Tie at the end
+    K:C
+    c4 d4-|]
+    ```
+
+    ```abc
+    X:1
+    T:Tie to a rest
+    K:C
+    c4- z4|]
+    ```
+    """
+    yield from ctx.music.get("ABC322")
+
+
+@rule("ABC323", "tie-not-attached", strict=Severity.ERROR, loose=None, section="§4.11")
+def tie_not_attached(ctx: TuneContext) -> Iterator[Finding]:
+    """A tie written apart from the note it ties (strict mode only).
+
+    "The tie symbol must always be adjacent to the first note of the pair, but does not
+    need to be adjacent to the second, e.g. ``c4 -c4`` and ``abc|-cba`` are not legal"
+    (§4.11). Loose reading, like abc2midi, still ties the note before (the Nottingham
+    Music Database writes ``d3 -d``), so this is reported in strict mode only.
+
+    Passes:
+
+    ```abc
+    %abc-2.1
+    X:1
+    T:Attached
+    K:C
+    c4- c4|
+    ```
+
+    Fails:
+
+    ```abc
+    %abc-2.1
+    X:1
+    T:Detached
+    K:C
+    c4 -c4|
+    ```
+    """
+    yield from ctx.music.get("ABC323")
+
+
+@rule("ABC330", "unknown-decoration", strict=Severity.WARNING, loose=Severity.WARNING,
+      section="§4.14, §4.16")
+def unknown_decoration(ctx: TuneContext) -> Iterator[Finding]:
+    """A ``!name!`` decoration that ABC 2.1 does not define and no ``U:`` field does.
+
+    "If an unimplemented or unknown symbol is found, it should be ignored" (§4.14), so
+    this is a warning: the mark will be missing in print. Names defined by ``U:`` (§4.16)
+    or by an abcm2ps ``%%deco`` directive count as defined; the extensions abcm2ps and
+    abcjs both draw (``!trem1!``, ``!marcato!``, ``!ped!`` ...) are accepted in loose mode
+    and named in strict mode.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Standard
+    K:C
+    !trill!c2 !fermata!d2|
+    ```
+
+    ```abc
+    X:1
+    T:Defined
+    U:W = !wiggle!
+    K:C
+    !wiggle!c2 d2|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Unknown
+    K:C
+    !wiggle!c2 d2|
+    ```
+    """
+    yield from ctx.music.get("ABC330")
+
+
+@rule("ABC331", "reserved-character", section="§8.1")
+def reserved_character(ctx: TuneContext) -> Iterator[Finding]:
+    """A character reserved for future use in the music: ``# * ; ? @``.
+
+    §8.1 reserves them; they mean nothing in a tune body today. Inside quotes, fields and
+    comments they are ordinary text.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:In quotes: # * ; ? @
+    K:C
+    "^Fine?"abc|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Bare
+    K:C
+    abc ? d|
+    ```
+    """
+    yield from ctx.music.get("ABC331")
+
+
+@rule("ABC332", "undefined-symbol", section="§4.14, §4.16")
+def undefined_symbol(ctx: TuneContext) -> Iterator[Finding]:
+    """A letter in the music that is neither a note nor a defined decoration symbol.
+
+    The letters ``H``-``W`` and ``h``-``w`` are decoration symbols only when a ``U:``
+    field (or the defaults, §4.14: ``~ H L M O P S T u v``) gives them a meaning (§4.16);
+    any other is most often a typing slip for a note.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Defaults and definitions
+    U:W = !trill!
+    K:C
+    Tc2 Wd2 ~e2|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:A slip
+    K:C
+    c2 d2 fse2|
+    ```
+    """
+    yield from ctx.music.get("ABC332")
+
+
+@rule("ABC340", "voice-bar-counts", strict=Severity.WARNING, loose=Severity.WARNING,
+      section="§7")
+def voice_bar_counts(ctx: TuneContext) -> Iterator[Finding]:
+    """Voices of one tune with different numbers of bars.
+
+    The voices of a score play together bar by bar (§7); a voice with more or fewer bars
+    than the first voice has lost or gained a bar line or a bar, and everything after it
+    is out of step. Multi-measure rests count as their number of bars.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Two voices
+    M:2/4
+    L:1/8
+    K:C
+    V:1
+    cdef|gabc'|
+    V:2
+    C2E2|G2c2|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Out of step
+    M:2/4
+    L:1/8
+    K:C
+    V:1
+    cdef|gabc'|
+    V:2
+    C2E2|
+    ```
+    """
+    voices = [v for v in ctx.tune.voices if v.bars]
+    if len(voices) < 2:
+        return
+    counts = []
+    for v in voices:
+        n = 0
+        for bar in v.bars:
+            rests = [e for e in bar.elements if isinstance(e, Rest) and e.measures]
+            n += sum(r.measures or 1 for r in rests) if rests else 1
+        counts.append(n)
+    first = counts[0]
+    for v, n in zip(voices[1:], counts[1:], strict=True):
+        if n != first:
+            yield Finding(
+                f"voice {v.id} has {n} bars, voice {voices[0].id} has {first} (§7)",
+                v.bars[0].span,
+            )
+
+
+@rule("ABC341", "lyrics-too-many-syllables", strict=Severity.WARNING, loose=Severity.WARNING,
+      section="§5.1")
+def lyrics_too_many_syllables(ctx: TuneContext) -> Iterator[Finding]:
+    """A ``w:`` line with more syllables than the music line above it has notes.
+
+    Each syllable, ``_``, ``*`` and lone ``-`` uses up one note (§5.1; rests and grace
+    notes take none). The extra syllables have no note to go under.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Fits
+    K:C
+    cde f2|
+    w:one two three four
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Too many
+    K:C
+    cde f2|
+    w:one two three four five
+    ```
+    """
+    for voice in ctx.tune.voices:
+        for lyr in voice.lyrics:
+            used = [s for s in lyr.syllables if s.kind != "bar"]
+            if len(used) > lyr.note_count:
+                extra = used[lyr.note_count]
+                yield Finding(
+                    f"w: line has {len(used)} syllables for {lyr.note_count} notes (§5.1);"
+                    f" {extra.text!r} and what follows have no note",
+                    extra.span,
+                )

@@ -1,0 +1,584 @@
+"""ABC2xx: file and tune-header structure (ABC 2.1 §2.2, §3).
+
+What fields a tune has, in what order, where each field letter may stand, and whether
+field values can be read. The parser reports values it cannot read (ABC221-ABC228) and
+the file's block structure (ABC209, ABC211); the rules here check the rest from the
+tunes' field lists and the file's chunks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ..diagnostics import Severity
+from ..model import Field
+from .context import FileContext, TuneContext
+from .registry import Finding, rule
+
+# §3 table "Abc Fields and their usage".
+KNOWN_FIELDS = frozenset("ABCDFGHIKLMmNOPQRrSsTUVWwXZ")
+FILE_HEADER_FIELDS = frozenset("ABCDFGHILMmNORrSUZ")
+BODY_FIELDS = frozenset("IKLMmNPQRrsTUVWw")
+INLINE_FIELDS = frozenset("IKLMmNPQRrUV")
+BODY_ONLY_FIELDS = frozenset("sw")
+HEADER_ONLY_FIELDS = frozenset("ABCDFGHOSZ")  # X: starts the next tune
+_FIELD_LINE_RE = re.compile(r"^[A-Za-z+]:")
+_X_RE = re.compile(r"^X:", re.M)
+
+
+def _field_span_text(f: Field) -> str:
+    return f"{f.letter}:{f.value}"
+
+
+@rule("ABC201", "missing-reference", section="§3.1.1")
+def missing_reference(ctx: TuneContext) -> Iterator[Finding]:
+    """A tune without an ``X:`` field.
+
+    ``X:`` (the reference number) starts every tune (§3.1.1); a block of fields with a
+    ``K:`` and music but no ``X:`` is read as a tune in loose mode, so its music is
+    checked, but other programs will see free text.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Numbered
+    K:C
+    abc|
+    ```
+
+    Fails:
+
+    ```abc
+    T:No number
+    K:C
+    abc|
+    ```
+    """
+    fields = ctx.tune.header.fields
+    if any(f.letter == "X" for f in fields):
+        return
+    where = fields[0].span if fields else ctx.tune.span
+    yield Finding("tune without X:: every tune starts with its X: reference number (§3.1.1)",
+                  where)
+
+
+@rule("ABC202", "reference-not-first", scope="file", section="§3.1.1, §2.2.2")
+def reference_not_first(ctx: FileContext) -> Iterator[Finding]:
+    """Fields directly above ``X:``, with no empty line between.
+
+    ``X:`` must be the first field of a tune (§3.1.1): fields written above it in the
+    same block do not belong to the tune. If they were meant as the file header, end the
+    header with an empty line (§2.2.2); if they belong to the tune, move them below
+    ``X:``.
+
+    Passes:
+
+    ```abc
+    M:6/8
+
+    X:1
+    T:Header apart
+    K:D
+    dAF dAF|
+    ```
+
+    Fails:
+
+    ```abc
+    T:Title first
+    X:1
+    K:D
+    dAF dAF|
+    ```
+    """
+    text = ctx.text
+    for tune in ctx.book.tunes:
+        start = tune.span.start
+        if start == 0 or not text.startswith("X:", start):
+            continue
+        # The lines above X:, skipping comments, up to an empty line.
+        end = start
+        while end > 0:
+            line_end = end - 1
+            if text[line_end] == "\n" and line_end > 0 and text[line_end - 1] == "\r":
+                line_end -= 1
+            line_start = max(text.rfind("\n", 0, line_end), text.rfind("\r", 0, line_end)) + 1
+            line = text[line_start:line_end]
+            if line.startswith("%"):
+                end = line_start
+                continue
+            if _FIELD_LINE_RE.match(line):
+                yield Finding(
+                    "field directly above X: with no empty line between: X: must be the"
+                    " first field of its tune (§3.1.1); end a file header with an empty"
+                    " line (§2.2.2)",
+                    ctx.span(line_start, line_end),
+                )
+            break
+
+
+@rule("ABC203", "title-not-second", strict=Severity.ERROR, loose=None, section="§3.1.2")
+def title_not_second(ctx: TuneContext) -> Iterator[Finding]:
+    """``T:`` is not the field right after ``X:`` (strict mode only).
+
+    ABC 2.1 puts the title second: "A T: field must follow immediately after the X:
+    field" (§3.1.2; it may be empty). Older files often put it later or leave it out,
+    which loose reading accepts.
+
+    Passes:
+
+    ```abc
+    %abc-2.1
+    X:1
+    T:Title second
+    M:4/4
+    K:C
+    abcd|
+    ```
+
+    Fails:
+
+    ```abc
+    %abc-2.1
+    X:1
+    M:4/4
+    T:Title third
+    K:C
+    abcd|
+    ```
+
+    ```abc
+    %abc-2.1
+    X:1
+    M:4/4
+    K:C
+    abcd|
+    ```
+    """
+    fields = ctx.tune.header.fields
+    if not fields or fields[0].letter != "X":
+        return
+    if len(fields) > 1 and fields[1].letter == "T":
+        return
+    titles = [f for f in fields if f.letter == "T"]
+    if titles:
+        yield Finding("T: must come right after X: (§3.1.2)", titles[0].span)
+    else:
+        yield Finding("tune without T:: a T: title (it may be empty) must follow X: (§3.1.2)",
+                      fields[0].span)
+
+
+@rule("ABC204", "missing-key", section="§3.1.14, §2.2.1")
+def missing_key(ctx: TuneContext) -> Iterator[Finding]:
+    """A tune whose header does not end with ``K:``, or has no ``K:`` at all.
+
+    ``K:`` is the last field of the tune header (§3.1.14); the music starts after it.
+    The parser reports music that comes before any ``K:``; this rule reports a tune with
+    no ``K:`` at all.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Keyed
+    K:G
+    GAB|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Music too early
+    GAB|
+    K:G
+    ```
+
+    ```abc
+    X:1
+    T:Only a header
+    M:4/4
+    ```
+    """
+    tune = ctx.tune
+    if any(f.letter == "K" for f in tune.header.fields):
+        return
+    if any(d.code == "ABC204" for d in tune.diagnostics):
+        return  # the parser already said where the music starts
+    fields = tune.header.fields
+    where = fields[0].span if fields else tune.span
+    yield Finding("tune without K:: the tune header must end with a K: field (§3.1.14)", where)
+
+
+@rule("ABC205", "header-field-in-body", section="§3")
+def header_field_in_body(ctx: TuneContext) -> Iterator[Finding]:
+    """A field that belongs in the header written after ``K:``.
+
+    ``A: B: C: D: F: G: H: O: S: Z:`` are allowed in the file header and the tune header
+    only (§3, the table of fields): after ``K:`` the header has ended, and these lines
+    are not part of the tune's description. Move them above ``K:``.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Good
+    C:Trad.
+    K:C
+    abc|
+    N:notes are fine in the body
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Late composer
+    K:C
+    abc|
+    C:Trad.
+    ```
+    """
+    for f in ctx.tune.fields:
+        if f.in_body and not f.inline and f.letter in HEADER_ONLY_FIELDS:
+            yield Finding(
+                f"{f.letter}: belongs in the tune header, above K: (§3); after K: it is in"
+                " the tune body",
+                f.span,
+            )
+
+
+@rule("ABC206", "duplicate-reference", scope="file", section="§3.1.1")
+def duplicate_reference(ctx: FileContext) -> Iterator[Finding]:
+    """Two tunes of one file with the same ``X:`` number.
+
+    ``X:`` assigns each tune "a unique reference number" (§3.1.1): programs select tunes
+    by it (``abcm2ps -e 12``), and duplicates pick the wrong one. The finding is on the
+    second tune and names the first.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:One
+    K:C
+    abc|
+
+    X:2
+    T:Two
+    K:C
+    abc|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:One
+    K:C
+    abc|
+
+    X:1
+    T:Also one
+    K:C
+    abc|
+    ```
+    """
+    seen: dict[str, int] = {}
+    for tune in ctx.book.tunes:
+        xs = [f for f in tune.header.fields if f.letter == "X"]
+        if not xs:
+            continue
+        value = xs[0].value.strip()
+        if not value:
+            continue
+        if value in seen:
+            yield Finding(
+                f"X:{value} is already the number of the tune on line {seen[value]}:"
+                " reference numbers must be unique in a file (§3.1.1)",
+                xs[0].span,
+            )
+        else:
+            seen[value] = xs[0].span.line
+
+
+@rule("ABC207", "unknown-field", strict=Severity.WARNING, loose=Severity.WARNING,
+      section="§3")
+def unknown_field(ctx: TuneContext) -> Iterator[Finding]:
+    """A field letter that ABC 2.1 does not define.
+
+    §3: "programs that comply with this standard must ignore the occurrence of
+    information fields not defined here (although they should give a non-fatal error
+    message ...)". The line is ignored; if it was meant as text, make it a comment
+    (``%``) or an ``N:`` note.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Known fields
+    N:a note
+    K:C
+    abc|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Unknown field
+    Y:what is this
+    K:C
+    abc|
+    ```
+    """
+    for f in ctx.tune.fields:
+        if f.letter not in KNOWN_FIELDS:
+            yield Finding(
+                f"{f.letter}: is not an ABC 2.1 field; programs ignore it (§3)", f.span
+            )
+
+
+@rule("ABC208", "field-not-allowed-here", section="§3, §3.3, §6.1.1")
+def field_not_allowed_here(ctx: TuneContext) -> Iterator[Finding]:
+    """A field where the standard does not allow that field.
+
+    §3's table says where each field may stand: ``s:`` and ``w:`` only in the tune body;
+    inline (``[X:...]``) only ``I: K: L: M: m: N: P: Q: R: r: U: V:``; ``I:linebreak`` not
+    in the body (§6.1.1). A ``+:`` line continues the field on the line right above it
+    (§3.3); after anything else it continues nothing.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Fine
+    K:C
+    [M:3/4] abc|
+    w:la la la
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Lyrics in the header
+    w:la la la
+    K:C
+    abc|
+    ```
+
+    ```abc
+    X:1
+    T:Inline title
+    K:C
+    abc [T:Second part] def|
+    ```
+
+    ```abc
+    X:1
+    T:Continuation after music
+    K:C
+    abc|
+    +:more
+    ```
+    """
+    tune = ctx.tune
+    for f in tune.fields:
+        letter = f.letter
+        if f.inline:
+            if letter not in INLINE_FIELDS and letter in KNOWN_FIELDS:
+                yield Finding(
+                    f"{letter}: cannot be written inline as [{letter}:...] (§3); put it on a"
+                    " line of its own",
+                    f.span,
+                )
+        elif not f.in_body:
+            if letter in BODY_ONLY_FIELDS:
+                yield Finding(
+                    f"{letter}: belongs in the tune body, after K: and the music it goes"
+                    " with (§3)",
+                    f.span,
+                )
+        elif letter == "I" and f.value.startswith("linebreak"):
+            yield Finding("I:linebreak is not allowed in the tune body (§6.1.1); put it in"
+                          " the tune header or the file header", f.span)
+    yield from _orphan_continuations(ctx)
+
+
+def _orphan_continuations(ctx: TuneContext) -> Iterator[Finding]:
+    """``+:`` lines whose line above is not a field line (§3.3)."""
+    text = ctx.tune.text
+    if "\n+:" not in text and "\r+:" not in text:
+        return
+    base = ctx.tune.span.start
+    prev_field = False
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        if body.startswith("+:"):
+            if not prev_field:
+                yield Finding(
+                    "+: continues the field on the line above (§3.3), but the line above is"
+                    " not a field",
+                    ctx.span(base + offset, base + offset + 2),
+                )
+        elif body.startswith("%"):
+            offset += len(line)
+            continue
+        prev_field = bool(_FIELD_LINE_RE.match(body)) or (body.startswith("+:") and prev_field)
+        offset += len(line)
+
+
+@rule("ABC209", "empty-line-in-tune", source="parser", section="§2.2.1")
+def empty_line_in_tune(ctx: TuneContext) -> Iterator[Finding]:
+    """An empty line between a tune's header and its music.
+
+    An empty line ends a tune (§2.2.1), so the music after it is not part of the tune.
+    Loose reading (two tunes of the MIT Irish corpus need it) glues the music back to
+    its header and warns; strict reading keeps the standard's rule and reports an error.
+    Delete the empty line.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Together
+    K:C
+    abc|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Apart
+    K:C
+
+    abc|
+    ```
+    """
+    return iter(())
+
+
+@rule("ABC210", "reference-not-a-number", section="§3.1.1")
+def reference_not_a_number(ctx: TuneContext) -> Iterator[Finding]:
+    """An ``X:`` value that is not a positive whole number.
+
+    The reference number is "a positive integer" (§3.1.1). An empty ``X:`` is allowed
+    (not recommended) and not reported.
+
+    Passes:
+
+    ```abc
+    X:12
+    T:Twelve
+    K:C
+    abc|
+    ```
+
+    Fails:
+
+    ```abc
+    X:A1
+    T:Letter
+    K:C
+    abc|
+    ```
+
+    ```abc
+    X:0
+    T:Zero
+    K:C
+    abc|
+    ```
+    """
+    for f in ctx.tune.header.fields:
+        if f.letter != "X":
+            continue
+        value = f.value.strip()
+        if value and not (value.isdigit() and int(value) > 0 and value.isascii()):
+            yield Finding(
+                f"X:{value} is not a positive whole number (§3.1.1)", f.span
+            )
+        return
+
+
+@rule("ABC211", "missing-empty-line", source="parser", section="§2.2")
+def missing_empty_line(ctx: TuneContext) -> Iterator[Finding]:
+    """A tune that starts (``X:``) with no empty line after the tune before it.
+
+    Tunes are separated by empty lines (§2.2): without one, programs that follow the
+    standard read the second tune as part of the first. The parser starts a new tune at
+    every ``X:`` line anyway and reports the missing empty line.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:One
+    K:C
+    abc|
+
+    X:2
+    T:Two
+    K:C
+    abc|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:One
+    K:C
+    abc|
+    X:2
+    T:Two
+    K:C
+    abc|
+    ```
+    """
+    return iter(())
+
+
+def _value_rule(code: str, name: str, letter: str, section: str, good: str, bad: str,
+                what: str) -> None:
+    """Register the documentation rule of a parser code for unreadable field values."""
+
+    def doc_rule(ctx: TuneContext) -> Iterator[Finding]:
+        return iter(())
+
+    doc_rule.__doc__ = (
+        f"A value of {letter} that cannot be read as a {what}.\n\n"
+        "The parser reads field values with their own grammars and reports the first\n"
+        "character that does not fit, with what was expected there. The field is then\n"
+        "ignored, so what it would have set keeps its previous value or its default.\n\n"
+        f"Passes:\n\n```abc\nX:1\nT:Good\n{good}\nabc|\n```\n\n"
+        f"Fails:\n\n```abc\nX:1\nT:Bad\n{bad}\nabc|\n```\n"
+    )
+    doc_rule.__name__ = doc_rule.__qualname__ = f"invalid_{code.lower()}"
+    # M:, L: and K: change how the music reads (durations, pitches): an error in both
+    # modes. The others lose a tempo, a part order, a voice property or lyrics: loose
+    # reading warns (the Nottingham Music Database writes free text in P:).
+    loose = Severity.ERROR if code in ("ABC221", "ABC222", "ABC223") else Severity.WARNING
+    rule(code, name, strict=Severity.ERROR, loose=loose, source="parser",
+         section=section)(doc_rule)
+
+
+_value_rule("ABC221", "invalid-meter", "M:", "§3.1.6", "M:6/8\nK:C", "M:6/x\nK:C", "meter")
+_value_rule("ABC222", "invalid-unit-length", "L:", "§3.1.7", "L:1/8\nK:C", "L:1/7\nK:C",
+            "unit note length (1/1, 1/2, 1/4 ... a power of two)")
+_value_rule("ABC223", "invalid-key", "K:", "§3.1.14", "K:Gmix", "K:Hm", "key")
+_value_rule("ABC224", "invalid-tempo", "Q:", "§3.1.8", 'Q:"Allegro" 1/4=120\nK:C',
+            "Q:fast=\nK:C", "tempo")
+_value_rule("ABC225", "invalid-parts", "P:", "§3.1.9", "P:A2B\nK:C", "P:(AB\nK:C",
+            "part order")
+_value_rule("ABC226", "invalid-voice", "V:", "§7.1", "V:1 clef=bass\nK:C", "V:\nK:C",
+            "voice definition")
+_value_rule("ABC227", "invalid-instruction", "U: or I:", "§4.16, §3.1.17",
+            "U:W = !trill!\nK:C", "U:Z = !trill!\nK:C", "symbol definition or instruction")
+_value_rule("ABC228", "invalid-lyrics", "s: or w:", "§4.15, §5.1", "K:C",
+            'K:C\nabc|\ns: "open', "symbol line or lyrics line")

@@ -1,0 +1,276 @@
+"""ABC1xx: syntax, and the older dialects ABC 2.1 replaced (§4, §8, §12.1).
+
+Most syntax errors are found by the parser while it reads (ABC101, ABC102): in loose
+mode it skips to the next bar line and keeps going, so one tune can report several. The
+dialect rules (ABC103-ABC105) come from the music walk, :mod:`abcparse.validate.walk`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ..diagnostics import Severity
+from ..split import split
+from .context import FileContext, TuneContext
+from .registry import Finding, rule
+
+_FIELD_RE = re.compile(r"^[A-Za-z+]:")
+
+
+@rule("ABC101", "unexpected-character", strict=Severity.ERROR, loose=Severity.ERROR,
+      source="parser", section="§4")
+def unexpected_character(ctx: TuneContext) -> Iterator[Finding]:
+    """A character that starts no ABC construct where it stands.
+
+    The message says what was expected instead. In loose mode the parser skips the text
+    up to the next bar line (or the end of the line) and reads on, so the rest of the
+    tune is still checked; the skipped text is kept as an error node and its bar is not
+    measured (ABC301).
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Triplet
+    K:C
+    (3abc d2|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:A stray digit
+    K:C
+    ab 3 c|
+    ```
+    """
+    return iter(())
+
+
+@rule("ABC102", "unterminated-string", strict=Severity.ERROR, loose=Severity.ERROR,
+      source="parser", section="§4.18, §4.19")
+def unterminated_string(ctx: TuneContext) -> Iterator[Finding]:
+    """A chord symbol or annotation whose closing double quote is missing.
+
+    Quoted text ends on its own line; without the closing quote the rest of the line
+    would be text, so the parser reports the quote and reads on after it.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Chords
+    K:C
+    "Am"abc "G"d2|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Open quote
+    K:C
+    "Am abc d2|
+    ```
+    """
+    return iter(())
+
+
+@rule("ABC103", "bang-line-break", strict=Severity.ERROR, loose=Severity.WARNING,
+      section="§12.1.1, §10.2.1")
+def bang_line_break(ctx: TuneContext) -> Iterator[Finding]:
+    """``!`` used as a line break: an ABC 2.0 habit that ABC 2.1 reads differently.
+
+    abc2win and ABC 2.0 ended score lines with ``!``; ABC 2.1 uses ``!`` to delimit
+    decorations (``!trill!``) and breaks score lines at the end of each code line (or at
+    ``$``). A ``!`` with no closing ``!`` before a bar line, a space or the end of the line
+    is read as the old line break (§12.2). Two fixes keep the music as it is: declare
+    ``I:linebreak !`` in the file header (or the tune header), which ABC 2.1 keeps for
+    exactly this (§12.1.1, §6.1.1; it also implies ``I:decoration +``), or delete the
+    ``!`` signs, since the line ends already break the lines. One finding per tune, at the
+    first ``!``, with the count.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Line ends
+    K:C
+    abcd|
+    dcba|]
+    ```
+
+    ```abc
+    X:1
+    T:Declared
+    I:linebreak !
+    K:C
+    abcd|!
+    dcba|]
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:ABC 2.0 line breaks
+    K:C
+    abcd|!
+    dcba|]
+    ```
+    """
+    spans = ctx.music.bang_breaks
+    if not spans or ctx.bang_linebreaks:
+        return
+    more = f" (and {len(spans) - 1} more in this tune)" if len(spans) > 1 else ""
+    yield Finding(
+        f"! used as a line break{more}: that is ABC 2.0 (§12.1.1); in ABC 2.1 ! starts a"
+        " decoration. Declare I:linebreak ! in the file or tune header to keep them, or"
+        " delete them: each line end already breaks the score line",
+        spans[0],
+    )
+
+
+@rule("ABC104", "decoration-dialect", strict=Severity.ERROR, loose=Severity.WARNING,
+      section="§12.1.2, §10.2.2")
+def decoration_dialect(ctx: TuneContext) -> Iterator[Finding]:
+    """A decoration written in the dialect the tune has not declared.
+
+    ABC 2.1 writes decorations ``!trill!``; ``+trill+`` is the ABC 2.0 syntax, accepted
+    only under ``I:decoration +`` (which ``I:linebreak !`` implies). Under that
+    instruction, ``!trill!`` is the error instead (§12.1.2).
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Bangs
+    K:C
+    !trill!abc d2|
+    ```
+
+    ```abc
+    X:1
+    T:Declared pluses
+    I:decoration +
+    K:C
+    +trill+abc d2|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Undeclared pluses
+    K:C
+    +trill+abc d2|
+    ```
+
+    ```abc
+    X:1
+    T:Bangs under pluses
+    I:decoration +
+    K:C
+    !trill!abc d2|
+    ```
+    """
+    yield from ctx.music.get("ABC104")
+
+
+@rule("ABC105", "plus-chord", strict=Severity.ERROR, loose=Severity.WARNING,
+      section="§12.1.3")
+def plus_chord(ctx: TuneContext) -> Iterator[Finding]:
+    """A chord written between ``+`` signs, the syntax of ABC 1.2 to 1.5.
+
+    ``+CEG+`` was replaced by ``[CEG]`` in 1996 and is obsolete (§12.1.3: no instruction
+    brings it back). Read as ABC 2.1 it is an unknown decoration and the chord's notes are
+    lost, so the bar holding it is not measured.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Brackets
+    K:C
+    [CEG]2 c2|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Pluses
+    K:C
+    +CEG+2 c2|
+    ```
+    """
+    yield from ctx.music.get("ABC105")
+
+
+@rule("ABC106", "header-free-text", strict=Severity.ERROR, loose=Severity.WARNING,
+      scope="file", section="§2.2.2, §2.2.3")
+def header_free_text(ctx: FileContext) -> Iterator[Finding]:
+    """Text that is neither a field, a comment nor a directive in the file header.
+
+    The first block of a file, before the first tune, is the file header when it holds
+    only fields, comments and directives (§2.2.2); its fields then apply to every tune.
+    A block that mixes fields with other text is free text (§2.2.3), and its fields
+    apply to nothing, which is rarely what was meant. Separate the text from the fields
+    with an empty line, or make it a comment.
+
+    Passes:
+
+    ```abc
+    %abc-2.1
+    M:6/8
+    L:1/8
+
+    X:1
+    T:Jig
+    K:D
+    dAF dAF|
+    ```
+
+    Fails:
+
+    ```abc
+    %abc-2.1
+    M:6/8
+    These tunes are jigs.
+
+    X:1
+    T:Jig
+    K:D
+    dAF dAF|
+    ```
+    """
+    book = ctx.book
+    end = book.tunes[0].span.start if book.tunes else len(ctx.text)
+    head = ctx.text[:end]
+    if not head.strip():
+        return
+    # Only the first block counts (§2.2.2): cut the text before the first tune as the
+    # parser does, and look at its first block that is not the version line.
+    for chunk in split(head, loose=not ctx.strict)[0]:
+        if chunk.kind in ("version", "blank"):
+            continue
+        if chunk.kind != "text":
+            return
+        lines = chunk.text.splitlines(keepends=True)
+        if not any(_FIELD_RE.match(ln) for ln in lines):
+            return
+        offset = chunk.start
+        for ln in lines:
+            if not _FIELD_RE.match(ln) and not ln.startswith("%") and ln.strip():
+                stop = offset + len(ln.rstrip("\r\n"))
+                yield Finding(
+                    "text in the file header that is not a field, comment or directive:"
+                    " the block is read as free text and its fields apply to no tune"
+                    " (§2.2.2); put an empty line between them",
+                    ctx.span(offset, stop),
+                )
+                return
+            offset += len(ln)
+        return

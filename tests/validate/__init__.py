@@ -1,0 +1,1 @@
+"""Tests of the validator and abc-lint (issue 3)."""
