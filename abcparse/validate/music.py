@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from fractions import Fraction
 
 from ..diagnostics import Severity, Span
-from ..model import Meter, Rest
-from .bars import check_voice
+from ..model import Chord, Meter, Note, Rest
+from .bars import BarTime, check_voice
 from .context import TuneContext
 from .registry import Finding, rule
 
@@ -115,14 +115,12 @@ def bar_duration(ctx: TuneContext) -> Iterator[Finding]:
             yield Finding(msg + f" (M:{meter})", span)
 
 
-def _bar_span(span: Span, bt: object) -> Span:
-    """Point at the bar's first element rather than at a bar line of the line above."""
-    from .bars import BarTime
-
-    assert isinstance(bt, BarTime)
+def _bar_span(span: Span, bt: BarTime) -> Span:
+    """From the bar's first note, rest or chord to its end: the bar line before it may be
+    on the line above, and fields or an ending mark may come first."""
     for e in bt.bar.elements:
-        s = getattr(e, "span", None)
-        if s is not None and s.line and type(e).__name__ != "LineBreak":
+        if isinstance(e, (Note, Rest, Chord)):
+            s = e.span
             return Span(s.line, s.col, span.end_line, span.end_col, s.start, span.end)
     return span
 
@@ -230,9 +228,9 @@ def ending_not_closed(ctx: TuneContext) -> Iterator[Finding]:
 
     ```abc
     X:1
-    T:Open first ending
+    T:Open second ending
     K:C
-    |:abc|1 d|2 e|]
+    |:abc|1 d:|2 e|3 f|]
     ```
     """
     yield from ctx.music.get("ABC304")

@@ -1,0 +1,418 @@
+"""``abcparse check`` (and ``abc-lint``): validate ABC files and report what is wrong.
+
+Paths are files, folders (every ``*.abc`` below them, in sorted order) or ``-`` for
+standard input. Settings come from the command line, else from ``[tool.abc-lint]`` in
+the nearest ``pyproject.toml`` (from the current folder up), else the defaults.
+
+Exit status: 0 when nothing is reported, 1 when anything is reported (at any severity,
+as ruff does; ``--exit-zero`` always gives 0 for findings), 2 for usage errors and files
+that cannot be read (each reported on one line of standard error; the other files are
+still checked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import fnmatch
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..diagnostics import Diagnostic
+from ..errors import AbcError, AbcUsageError
+from .report import FORMATS, FileReport, pack, render, statistics, summary, unpack
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10 reads no pyproject settings
+    tomllib = None
+
+CONFIG_KEYS = {"select", "ignore", "extend-select", "mode", "format", "jobs", "exclude",
+               "statistics", "exit-zero"}
+DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__",
+                   ".tox", "build", "dist")
+
+
+@dataclass
+class Settings:
+    """Everything one run needs, resolved from arguments, pyproject.toml and defaults."""
+
+    paths: list[str]
+    mode: str = "auto"
+    select: list[str] | None = None
+    ignore: list[str] = field(default_factory=list)
+    extend_select: list[str] = field(default_factory=list)
+    fmt: str = "concise"
+    jobs: int = 1
+    exclude: list[str] = field(default_factory=list)
+    statistics: bool = False
+    exit_zero: bool = False
+    stdin_filename: str | None = None
+    fix: bool = False
+    diff: bool = False
+    config_path: str | None = None
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``abc-lint`` and ``abcparse check`` (one list, so they agree)."""
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="ABC files, folders (searched for *.abc) or - for standard input;"
+                   " default: the current folder")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--strict", action="store_const", const="strict", dest="mode",
+                      help="read every tune strictly (ABC 2.1 §12.3), whatever it declares")
+    mode.add_argument("--loose", action="store_const", const="loose", dest="mode",
+                      help="read every tune loosely (§12.2), whatever it declares")
+    p.add_argument("--select", action="append", metavar="CODES",
+                   help="only these codes or code prefixes (ABC3, ABC301; comma-separated)")
+    p.add_argument("--extend-select", action="append", metavar="CODES",
+                   help="add codes to the default selection (e.g. ABC4 for style)")
+    p.add_argument("--ignore", action="append", metavar="CODES",
+                   help="leave out these codes or code prefixes")
+    p.add_argument("--format", choices=FORMATS, dest="fmt",
+                   help="output format (default: concise, path:line:col: CODE message)")
+    p.add_argument("--statistics", action="store_true", default=None,
+                   help="print how often each code was found instead of the findings")
+    p.add_argument("--explain", metavar="CODE", help="print what a rule checks and why, then exit")
+    p.add_argument("--jobs", "-j", type=int, metavar="N",
+                   help="check N files at once in separate processes (0: one per CPU)")
+    p.add_argument("--exclude", action="append", metavar="PATTERN",
+                   help="skip files and folders whose name matches (glob) when searching")
+    p.add_argument("--stdin-filename", metavar="NAME",
+                   help="the name to report for standard input (default: -)")
+    p.add_argument("--exit-zero", action="store_true", default=None,
+                   help="exit 0 even when problems are found")
+    p.add_argument("--no-config", action="store_true",
+                   help="ignore [tool.abc-lint] in pyproject.toml")
+    p.add_argument("--fix", action="store_true",
+                   help="rewrite files in canonical form with the formatter, then check them")
+    p.add_argument("--diff", action="store_true",
+                   help="print what --fix would change, change nothing")
+
+
+def register(subparsers: Any) -> None:
+    """Add ``abcparse check`` to the ``abcparse`` command."""
+    p = subparsers.add_parser(
+        "check",
+        help="validate ABC files (the same as abc-lint)",
+        description="Validate ABC files: syntax, structure, bar durations, repeats, ties..."
+        " Exit status 0 clean, 1 problems found, 2 usage or I/O error.",
+    )
+    add_arguments(p)
+    p.set_defaults(func=run)
+
+
+# ---------------------------------------------------------------------------------------
+# Settings
+
+
+def find_config(start: str | os.PathLike[str]) -> Path | None:
+    """The nearest ``pyproject.toml`` with a ``[tool.abc-lint]`` table, from ``start`` up."""
+    if tomllib is None:
+        return None
+    here = Path(start).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue
+            if isinstance(data.get("tool"), dict) and "abc-lint" in data["tool"]:
+                return candidate
+    return None
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """``[tool.abc-lint]`` of ``path``, checked: unknown keys and wrong types are usage
+    errors (a typo must not silently turn a rule off)."""
+    assert tomllib is not None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise AbcUsageError(f"{path}: cannot read: {e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise AbcUsageError(f"{path}: not valid TOML: {e}") from None
+    table = data.get("tool", {}).get("abc-lint", {})
+    if not isinstance(table, dict):
+        raise AbcUsageError(f"{path}: [tool.abc-lint] must be a table")
+    for key, value in table.items():
+        if key not in CONFIG_KEYS:
+            raise AbcUsageError(
+                f"{path}: unknown setting {key!r} in [tool.abc-lint]"
+                f" (known: {', '.join(sorted(CONFIG_KEYS))})"
+            )
+        if key in ("select", "ignore", "extend-select", "exclude"):
+            if isinstance(value, str):
+                table[key] = [value]
+            elif not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise AbcUsageError(f"{path}: {key} must be a list of strings")
+        elif key == "mode" and value not in ("auto", "strict", "loose"):
+            raise AbcUsageError(f"{path}: mode must be auto, strict or loose, not {value!r}")
+        elif key == "format" and value not in FORMATS:
+            raise AbcUsageError(f"{path}: format must be one of {', '.join(FORMATS)}")
+        elif key == "jobs" and (not isinstance(value, int) or isinstance(value, bool)
+                                or value < 0):
+            raise AbcUsageError(f"{path}: jobs must be a whole number, 0 or more")
+        elif key in ("statistics", "exit-zero") and not isinstance(value, bool):
+            raise AbcUsageError(f"{path}: {key} must be true or false")
+    return table
+
+
+def _split_codes(values: Sequence[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    out: list[str] = []
+    for v in values:
+        out.extend(x.strip().upper() for x in v.replace(" ", ",").split(",") if x.strip())
+    return out
+
+
+def resolve(args: argparse.Namespace) -> Settings:
+    """Command line over ``[tool.abc-lint]`` over defaults."""
+    conf: dict[str, Any] = {}
+    config_path = None
+    if not getattr(args, "no_config", False):
+        found = find_config(os.getcwd())
+        if found is not None:
+            conf = read_config(found)
+            config_path = str(found)
+    s = Settings(paths=list(args.paths) or ["."])
+    s.config_path = config_path
+    s.mode = args.mode or conf.get("mode", "auto")
+    s.select = _split_codes(args.select) if args.select else _split_codes(conf.get("select"))
+    s.ignore = _split_codes(args.ignore) or _split_codes(conf.get("ignore")) or []
+    s.extend_select = (
+        _split_codes(args.extend_select) or _split_codes(conf.get("extend-select")) or []
+    )
+    s.fmt = args.fmt or conf.get("format", "concise")
+    jobs = args.jobs if args.jobs is not None else conf.get("jobs", 1)
+    if jobs < 0:
+        raise AbcUsageError("--jobs must be 0 (one per CPU) or more")
+    s.jobs = jobs or (os.cpu_count() or 1)
+    s.exclude = list(args.exclude or conf.get("exclude", []))
+    s.statistics = bool(args.statistics if args.statistics is not None
+                        else conf.get("statistics", False))
+    s.exit_zero = bool(args.exit_zero if args.exit_zero is not None
+                       else conf.get("exit-zero", False))
+    s.stdin_filename = args.stdin_filename
+    s.fix = bool(getattr(args, "fix", False))
+    s.diff = bool(getattr(args, "diff", False))
+    _check_codes(s.select or [], "--select")
+    _check_codes(s.ignore, "--ignore")
+    _check_codes(s.extend_select, "--extend-select")
+    return s
+
+
+def _check_codes(codes: list[str], option: str) -> None:
+    """Every selector must match some code: ``--ignore ABC3O1`` (a letter O) would
+    otherwise silently ignore nothing."""
+    from ..validate import registry
+
+    known = list(registry())
+    for c in codes:
+        if c == "ALL":
+            continue
+        if not any(k.startswith(c) for k in known):
+            raise AbcUsageError(f"{option} {c}: no rule code starts with {c!r}")
+
+
+# ---------------------------------------------------------------------------------------
+# Files
+
+
+def collect(paths: Sequence[str], exclude: Sequence[str]) -> Iterator[tuple[str, str | None]]:
+    """(path, error) for each file to check, in order; folders give their ``*.abc``
+    files, sorted, skipping ``exclude`` patterns and tool folders (.git, .venv ...)."""
+    patterns = list(DEFAULT_EXCLUDE) + list(exclude)
+
+    def skipped(name: str) -> bool:
+        return any(fnmatch.fnmatch(name, p) for p in patterns)
+
+    for p in paths:
+        if p == "-":
+            yield p, None
+            continue
+        if os.path.isdir(p):
+            found = []
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not skipped(d))
+                for f in files:
+                    if f.endswith(".abc") and not skipped(f):
+                        found.append(os.path.join(root, f))
+            yield from ((f, None) for f in sorted(found))
+        elif os.path.exists(p):
+            yield p, None
+        else:
+            yield p, "no such file or folder"
+
+
+@dataclass(frozen=True)
+class _Job:
+    path: str
+    mode: str
+    select: tuple[str, ...] | None
+    ignore: tuple[str, ...]
+    extend_select: tuple[str, ...]
+    want_lines: bool
+
+
+def _lint_one(job: _Job, data: bytes | None = None, shown: str | None = None) -> FileReport:
+    """Check one file (or the bytes of standard input). Runs in a worker process."""
+    from ..api import parse, parse_file
+    from ..source import decode
+    from ..validate import check_book, select_rules
+
+    rules = select_rules(job.select, job.ignore, job.extend_select)
+    name = shown or job.path
+    try:
+        if data is None:
+            book = parse_file(job.path, mode=job.mode)
+            extra: list[Diagnostic] = []
+        else:
+            source, extra = decode(data, name)
+            book = parse(source.text, mode=job.mode, path=name)
+    except AbcError as e:
+        return FileReport(name, error=str(e))
+    diags = check_book(book, mode=job.mode, rules=rules, extra=extra)
+    lines: dict[int, str] = {}
+    if job.want_lines and diags:
+        text = book.source.text if book.source is not None else book.to_text()
+        wanted = {d.line for d in diags}
+        for i, line in enumerate(text.splitlines(), 1):
+            if i in wanted:
+                lines[i] = line
+    return FileReport(name, diags, lines, len(book.tunes))
+
+
+def _lint_packed(job: _Job) -> tuple[str, list[tuple[Any, ...]], dict[int, str], int, str | None]:
+    r = _lint_one(job)
+    return r.path, [pack(d) for d in r.diagnostics], r.lines, r.tunes, r.error
+
+
+def lint(settings: Settings, stdin: bytes | None = None) -> list[FileReport]:
+    """Check every file of ``settings`` and return the reports, in path order."""
+    targets = list(collect(settings.paths, settings.exclude))
+    common = dict(
+        mode=settings.mode,
+        select=tuple(settings.select) if settings.select is not None else None,
+        ignore=tuple(settings.ignore),
+        extend_select=tuple(settings.extend_select),
+        want_lines=settings.fmt == "full",
+    )
+    reports: list[FileReport | None] = [None] * len(targets)
+    pending: list[tuple[int, _Job]] = []
+    for i, (path, error) in enumerate(targets):
+        if error is not None:
+            reports[i] = FileReport(path, error=f"{path}: {error}")
+        elif path == "-":
+            data = stdin if stdin is not None else sys.stdin.buffer.read()
+            shown = settings.stdin_filename or "-"
+            reports[i] = _lint_one(_Job(path, **common), data, shown)  # type: ignore[arg-type]
+        else:
+            pending.append((i, _Job(path, **common)))  # type: ignore[arg-type]
+    if settings.jobs > 1 and len(pending) > 1:
+        with ProcessPoolExecutor(max_workers=min(settings.jobs, len(pending))) as pool:
+            results = pool.map(_lint_packed, [job for _, job in pending], chunksize=1)
+            for (i, _), (path, packed, lines, tunes, error) in zip(pending, results, strict=True):
+                reports[i] = FileReport(path, [unpack(t) for t in packed], lines, tunes, error)
+    else:
+        for i, job in pending:
+            reports[i] = _lint_one(job)
+    return [r for r in reports if r is not None]
+
+
+# ---------------------------------------------------------------------------------------
+# --fix and --diff: the formatter does the rewriting (docs/format.md).
+
+
+def _formatter() -> Any:
+    try:
+        from .. import format as fmt
+    except ImportError:
+        return None
+    if not all(hasattr(fmt, n) for n in ("format_text", "format_file", "read_source")):
+        return None
+    return fmt
+
+
+def fix_files(settings: Settings, out: Any) -> int:
+    """Format (``--fix``) or show the changes (``--diff``) of every file; 2 when the
+    formatter is missing or a file cannot be read, else 0."""
+    fmt = _formatter()
+    if fmt is None:
+        print("abc-lint: --fix and --diff need the formatter (abcparse.format), which this"
+              " installation does not have", file=sys.stderr)
+        return 2
+    status = 0
+    for path, error in collect(settings.paths, settings.exclude):
+        if path == "-" or error is not None:
+            print(f"abc-lint: {path}: {error or 'cannot --fix standard input'}",
+                  file=sys.stderr)
+            status = 2
+            continue
+        try:
+            if settings.diff:
+                source = fmt.read_source(path)
+                result = fmt.format_text(source.text)
+                if result.changed:
+                    out.write("".join(difflib.unified_diff(
+                        source.text.splitlines(keepends=True),
+                        result.text.splitlines(keepends=True),
+                        f"a/{path}", f"b/{path}")))
+            else:
+                result = fmt.format_file(path)
+            for d in getattr(result, "diagnostics", ()):
+                print(f"{path}:{d.line}:{d.col}: {d.code} {d.message}", file=sys.stderr)
+        except AbcError as e:
+            print(f"abc-lint: {e}", file=sys.stderr)
+            status = 2
+    return status
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace, *, stdin: bytes | None = None, out: Any = None) -> int:
+    """The handler of ``abcparse check`` and the body of ``abc-lint``."""
+    out = out if out is not None else sys.stdout
+    if args.explain:
+        from ..validate import find_rule
+
+        found_rule = find_rule(args.explain)
+        if found_rule is None:
+            print(f"abc-lint: no rule {args.explain!r}; codes look like ABC301",
+                  file=sys.stderr)
+            return 2
+        out.write(found_rule.explanation())
+        return 0
+    settings = resolve(args)
+    if settings.fix or settings.diff:
+        status = fix_files(settings, out)
+        if settings.diff or status:
+            return status
+    reports = lint(settings, stdin)
+    errors = [r for r in reports if r.error]
+    for r in errors:
+        print(f"abc-lint: {r.error}", file=sys.stderr)
+    found = [r for r in reports if not r.error]
+    if settings.statistics:
+        out.write(statistics(found))
+    else:
+        text = render(settings.fmt, found)
+        if settings.fmt in ("json", "sarif") or any(r.diagnostics for r in found):
+            out.write(text)
+    if settings.fmt in ("concise", "full") and not settings.statistics:
+        line = summary(found)
+        if line:
+            print(line, end="", file=sys.stderr)
+    if errors:
+        return 2
+    if any(r.diagnostics for r in found) and not settings.exit_zero:
+        return 1
+    return 0
