@@ -1,0 +1,103 @@
+"""Atomic file writes, used by every command that rewrites a file in place.
+
+A formatter, a ``--fix`` or a corpus cleaner that is killed half-way (Ctrl-C, SIGKILL, a
+full disk, a power cut) must never leave a file holding half of the new text: the user's
+tunebook would be silently truncated. So nothing is ever written over the file itself.
+The new bytes go to a temporary file *in the same folder* (``os.replace`` is atomic only
+within one file system), are flushed and ``fsync``-ed, get the old file's permission
+bits, and only then replace the old file in one ``rename(2)``. Killed at any moment, the
+path holds either the old bytes or the new ones. A killed process may leave its temporary
+file (``.NAME.*.abcparse-tmp``) behind; it never replaces anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+
+from .errors import AbcIOError
+
+TEMP_SUFFIX = ".abcparse-tmp"
+
+
+def _target(path: str) -> str:
+    """The file to replace: a symbolic link is followed, so the link itself survives and
+    the file it points to gets the new content (as an editor saving through it would)."""
+    return os.path.realpath(path) if os.path.islink(path) else path
+
+
+def _mode_for(path: str) -> int:
+    """Permission bits for the new file: the old file's, or what ``open`` would give a new
+    file under the current umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Replace the content of ``path`` with ``data`` atomically (see the module docstring).
+
+    Raises :class:`~abcparse.errors.AbcIOError` with a one-line message when the folder
+    cannot be written; the original file is then untouched and no temporary file is left.
+    """
+    name = os.fspath(path)
+    target = _target(name)
+    folder = os.path.dirname(os.path.abspath(target))
+    mode = _mode_for(target)
+    if os.path.exists(target) and not os.access(target, os.W_OK):
+        # The rename would succeed on a read-only file; the user asked for it to stay.
+        raise AbcIOError(f"{name}: cannot write: the file is read-only")
+    try:
+        fd, tmp = tempfile.mkstemp(
+            dir=folder, prefix="." + os.path.basename(target) + ".", suffix=TEMP_SUFFIX
+        )
+    except OSError as e:
+        raise AbcIOError(f"{name}: cannot write: {e.strerror or e}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+            os.fchmod(f.fileno(), mode)
+        os.replace(tmp, target)
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise AbcIOError(f"{name}: cannot write: {e.strerror or e}") from None
+        raise
+    _fsync_folder(folder)
+
+
+def _fsync_folder(folder: str) -> None:
+    """Make the rename itself durable (POSIX); harmless where folders cannot be opened."""
+    flags = getattr(os, "O_DIRECTORY", 0) | os.O_RDONLY
+    try:
+        fd = os.open(folder, flags)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """Read a whole file; failures become one-line :class:`AbcIOError` messages."""
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as f:
+            return f.read()
+    except IsADirectoryError:
+        raise AbcIOError(f"{name}: is a folder, not an ABC file") from None
+    except FileNotFoundError:
+        raise AbcIOError(f"{name}: no such file") from None
+    except OSError as e:
+        raise AbcIOError(f"{name}: cannot read: {e.strerror or e}") from None
