@@ -1,0 +1,154 @@
+"""The ABC formatter (normalizer) and transposition.
+
+``format_str(text, **options)`` returns the canonical form of an ABC file's text; the
+rules are documented rule by rule in ``docs/format.md``. Like black, every result is
+checked before it is handed out: the output is parsed again and must hold the same music,
+format to itself, and carry no diagnostic the input did not have
+(:mod:`abcparse.format.safety`); otherwise :class:`UnsafeFormattingError` is raised (or,
+with :func:`format_text`, the input comes back unchanged with ABC902/903/904 diagnostics).
+
+The repair engine (issue 4, part 2) will live beside these modules as ``repair.py``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from ..diagnostics import Diagnostic
+from ..fileio import atomic_write_bytes, read_bytes
+from ..source import SourceText, decode
+from .options import FormatOptions, load_options
+from .printer import (
+    Printer,
+    canonical_key,
+    canonical_length,
+    canonical_meter,
+    canonical_tempo,
+    canonical_value,
+    format_unchecked,
+)
+from .safety import TuneCheck, UnsafeFormattingError, check_formatting, music
+from .transpose import TransposeError, transpose_str, transpose_text
+
+
+@dataclass(frozen=True, slots=True)
+class FormatResult:
+    """The outcome of formatting one text.
+
+    ``text`` is the formatted text when every check passed, else the original text;
+    ``diagnostics`` holds the ABC9xx findings of the safety checks (empty when safe);
+    ``checks`` the outcome per tune of the input.
+    """
+
+    original: str
+    text: str
+    diagnostics: tuple[Diagnostic, ...] = ()
+    checks: tuple[TuneCheck, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.diagnostics
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.original
+
+
+def _options(options: FormatOptions | None, overrides: dict[str, Any]) -> FormatOptions:
+    base = options or FormatOptions()
+    return base.replace(**overrides) if overrides else base
+
+
+def format_text(
+    text: str, options: FormatOptions | None = None, *, safe: bool = True, **overrides: Any
+) -> FormatResult:
+    """Format ``text``; with ``safe`` (the default) run the safety checks, and hand back
+    the original text with ABC902/903/904 diagnostics if any fails."""
+    opts = _options(options, overrides)
+    formatted = format_unchecked(text, opts)
+    if not safe:
+        return FormatResult(text, formatted)
+    again = format_unchecked(formatted, opts)
+    diags, checks = check_formatting(text, formatted, again, opts)
+    if diags:
+        return FormatResult(text, text, tuple(diags), tuple(checks))
+    return FormatResult(text, formatted, (), tuple(checks))
+
+
+def format_str(text: str, *, safe: bool = True, **options: Any) -> str:
+    """The canonical form of ABC ``text`` (a whole file or one tune).
+
+    Options (see :class:`FormatOptions` and ``docs/format.md``): ``line_ending``
+    ("keep", "lf", "crlf"), ``decorations`` ("short", "long", "keep"), ``bar_spacing``
+    ("none", "space", "keep"), ``target`` (None or "2.1"), ``renumber`` (bool), ``mode``
+    ("auto", "strict", "loose": how the input is read).
+
+    Raises :class:`UnsafeFormattingError` when the result would not hold the same music,
+    would not be stable, or would add a diagnostic (unless ``safe=False``).
+
+    >>> import abcparse
+    >>> print(abcparse.format_str("X:1\\nK:G Major\\nT:Demo\\nA/2B1c//|]\\n"), end="")
+    X:1
+    T:Demo
+    K:G
+    A/Bc/4|]
+    """
+    result = format_text(text, FormatOptions().replace(**options), safe=safe)
+    if result.diagnostics:
+        raise UnsafeFormattingError(result.diagnostics)
+    return result.text
+
+
+def read_source(path: str | os.PathLike[str]) -> SourceText:
+    """Decode a file as the parser does (BOM, declared charset, undecodable bytes kept)."""
+    source, _ = decode(read_bytes(path), os.fspath(path))
+    return source
+
+
+def encode_like(source: SourceText, text: str) -> bytes:
+    """``text`` as bytes in the encoding (and BOM) the file came in."""
+    return SourceText(text, source.path, source.encoding, source.bom, source.newline).to_bytes()
+
+
+def format_file(
+    path: str | os.PathLike[str],
+    options: FormatOptions | None = None,
+    *,
+    write: bool = True,
+) -> FormatResult:
+    """Format a file in place (atomically, and only when it changes and every safety
+    check passed). Raises :class:`~abcparse.errors.AbcIOError` when it cannot be read
+    or written."""
+    source = read_source(path)
+    result = format_text(source.text, options)
+    if write and result.ok and result.changed:
+        atomic_write_bytes(path, encode_like(source, result.text))
+    return result
+
+
+__all__ = [
+    "FormatOptions",
+    "FormatResult",
+    "Printer",
+    "TransposeError",
+    "TuneCheck",
+    "UnsafeFormattingError",
+    "canonical_key",
+    "canonical_length",
+    "canonical_meter",
+    "canonical_tempo",
+    "canonical_value",
+    "check_formatting",
+    "encode_like",
+    "format_file",
+    "format_str",
+    "format_text",
+    "format_unchecked",
+    "load_options",
+    "music",
+    "read_source",
+    "transpose_str",
+    "transpose_text",
+]

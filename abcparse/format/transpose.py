@@ -1,0 +1,448 @@
+"""Transposition: move every pitch of a tune by N semitones, and say nothing else.
+
+``transpose_str(text, semitones)`` rewrites, on the lossless token tree, only
+
+- K: fields (header, body and inline ``[K:]``): the tonic moves by N semitones and keeps
+  its mode (§3.1.14); of the two spellings of the new tonic the one whose signature has
+  fewer accidentals is chosen (``D`` + 1 → ``Eb``, not ``D#``); explicit key accidentals
+  (``K:D =c``, ``K:D exp ^f``) move with it;
+- notes: every note moves by the same number of letter steps as the tonic, so a note that
+  followed the old key signature follows the new one; its accidental is recomputed from
+  the absolute pitch. A note that had an accidental keeps one (courtesy accidentals stay),
+  a note that had none gets one only where the new key and the accidentals met earlier in
+  the bar would not give it its pitch (§4.2; accidentals hold to the end of the bar for
+  the same letter in every octave, ABC 2.1 §11.3 ``propagate-accidentals pitch``, which
+  abc2midi follows too). A pitch that would need a triple sharp is spelled on the next
+  letter;
+- chord symbols (§4.18): root and bass (``"Am7/G"``) move like the tonic; text that is
+  not a chord (``"N.C."``, annotations ``"^..."``) is left alone.
+
+Left untouched: ``K:none`` fields (their notes move, spelled with sharps going up and
+flats going down), the Highland pipes keys ``K:HP``/``K:Hp`` and everything after them,
+percussion voices (``clef=perc`` in K: or V:, or ``%%MIDI channel 10``), note lengths,
+and every other byte of the file. Tunes without K: are read in C major, so their notes
+get the accidentals the new pitches need.
+
+The result is verified: the pitches of the output, read the same way, must be those of
+the input plus N, note for note; otherwise :class:`TransposeError` is raised.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..build import FieldError, read_key, read_voice
+from ..errors import AbcError
+from ..model import ACCIDENTAL_BY_SPELLING, Key, KeyAccidental
+from ..parser import ParseFailure, line_parser, parse_value
+from ..theory import LETTER_SEMITONES, LETTERS, key_fifths, key_signature, midi_pitch
+from .printer import file_chunks
+
+_ACC_TEXT = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}
+_ACC_VALUE = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
+_CHORD = re.compile(
+    r"^(?P<open>\(?)(?P<root>[A-G])(?P<racc>[#b]?)(?P<rest>.*?)"
+    r"(?:/(?P<bass>[A-Ga-g])(?P<bacc>[#b]?)(?P<tail>[^A-Za-z#].*|))?(?P<close>\)?)$",
+    re.DOTALL,
+)
+_SHARPS = ("C", 0), ("C", 1), ("D", 0), ("D", 1), ("E", 0), ("F", 0), ("F", 1), ("G", 0), (
+    "G", 1), ("A", 0), ("A", 1), ("B", 0)
+_FLATS = ("C", 0), ("D", -1), ("D", 0), ("E", -1), ("E", 0), ("F", 0), ("G", -1), ("G", 0), (
+    "A", -1), ("A", 0), ("B", -1), ("B", 0)
+
+
+class TransposeError(AbcError):
+    """A tune cannot be transposed exactly (its K: cannot be read, or the check of the
+    result failed); nothing is written."""
+
+
+@dataclass
+class _KeyState:
+    """How the notes under one key signature are read and rewritten."""
+
+    old_sig: dict[str, int] = field(default_factory=dict)
+    new_sig: dict[str, int] = field(default_factory=dict)
+    steps: int | None = None  # letter steps; None: spell each pitch on its own (K:none)
+    frozen: bool = False  # percussion or Highland pipes: nothing moves
+
+
+@dataclass
+class _VoiceState:
+    key: _KeyState
+    perc: bool = False
+    old_bar: dict[str, int] = field(default_factory=dict)
+    new_bar: dict[str, int] = field(default_factory=dict)
+
+
+def _letter_steps(old_tonic: str, new_tonic: str, semitones: int) -> int:
+    """Letter steps between two tonics, in the direction and octave of ``semitones``."""
+    base = (LETTERS.index(new_tonic[0]) - LETTERS.index(old_tonic[0])) % 7
+    return base + 7 * round((semitones * 7 / 12 - base) / 7)
+
+
+def _tonic_pc(tonic: str) -> int:
+    return (LETTER_SEMITONES[tonic[0]] + tonic.count("#") - tonic.count("b")) % 12
+
+
+def new_tonic(key: Key, semitones: int) -> str:
+    """The tonic ``semitones`` above ``key``'s, spelled for the fewest accidentals in the
+    key signature (ties: sharps going up, flats going down)."""
+    assert key.tonic is not None and key.mode is not None
+    target = (_tonic_pc(key.tonic) + semitones) % 12
+    best: tuple[int, int, str] | None = None
+    for letter in LETTERS:
+        for alt, mark in ((0, ""), (1, "#"), (-1, "b")):
+            if (LETTER_SEMITONES[letter] + alt) % 12 != target:
+                continue
+            name = letter + mark
+            fifths = key_fifths(Key(name, key.mode))
+            prefer = 0 if (fifths >= 0) == (semitones >= 0) else 1
+            cand = (abs(fifths), prefer, name)
+            if best is None or cand < best:
+                best = cand
+    assert best is not None
+    return best[2]
+
+
+def _spell(step_index: int, midi: int) -> tuple[str, int, int]:
+    """Letter, octave and alteration of ``midi`` written on the letter ``step_index``
+    (octave * 7 + letter), moving to a neighbouring letter if that needs more than a
+    double accidental."""
+    for delta in (0, -1, 1, -2, 2):
+        idx = step_index + delta
+        letter, octave = LETTERS[idx % 7], idx // 7
+        alt = midi - midi_pitch(letter, octave, 0)
+        if -2 <= alt <= 2:
+            return letter, octave, alt
+    raise TransposeError(f"cannot spell MIDI pitch {midi}")  # pragma: no cover
+
+
+def _spell_chromatic(midi: int, up: bool) -> tuple[str, int, int]:
+    """Spelling of a pitch with no key to follow: sharps going up, flats going down."""
+    letter, alt = (_SHARPS if up else _FLATS)[midi % 12]
+    octave = (midi - 60 - LETTER_SEMITONES[letter] - alt) // 12
+    return letter, octave, alt
+
+
+def _note_text(letter: str, octave: int) -> str:
+    return letter.lower() + "'" * (octave - 1) if octave >= 1 else letter + "," * -octave
+
+
+def _shift_accidentals(key: Key, steps: int, semitones: int) -> tuple[KeyAccidental, ...]:
+    out: list[KeyAccidental] = []
+    for acc in key.accidentals:
+        midi = midi_pitch(acc.letter, 0, acc.accidental.semitones) + semitones
+        letter, _, alt = _spell(LETTERS.index(acc.letter) + steps, midi)
+        out.append(KeyAccidental(letter, ACCIDENTAL_BY_SPELLING[_ACC_TEXT[alt]]))
+    return tuple(out)
+
+
+class _Transposer:
+    """Transposes (or, with ``semitones == 0`` and ``collect``, only reads) one tune."""
+
+    def __init__(self, semitones: int) -> None:
+        self.n = semitones
+        self.default = _KeyState(steps=0 if semitones == 0 else None)
+        self.voices: dict[str, _VoiceState] = {}
+        self.voice: _VoiceState | None = None
+        self.order: list[str] = []  # voices in the order V: declares them
+        self.default_perc = False  # %%MIDI channel 10 before any V:
+        self.pitches: list[tuple[int, int]] = []  # (midi read, midi written) per note
+        self.has_key = False
+
+    # --- keys ------------------------------------------------------------------------
+    def key_value(self, value: str) -> tuple[str, _KeyState | None]:
+        """The transposed K: value, and the key state it starts (None for a K: that
+        changes only the clef, §4.6: the key stays)."""
+        try:
+            key = read_key(value)
+            tree = parse_value("key_value", value)
+        except (FieldError, ParseFailure) as e:
+            message = e.message if isinstance(e, FieldError) else str(e)
+            raise TransposeError(message) from None
+        toks = list(tree.scan_values(lambda v: True))
+        perc = key.clef.name == "perc"
+        has_sig = any(t.type in ("TONIC", "KEY_SPECIAL") for t in toks)
+        if not has_sig and not key.accidentals:
+            if perc:
+                state = _KeyState(frozen=True)
+                return value, state
+            return value, None
+        if key.highland_pipes is not None or perc:
+            return value, _KeyState(key_signature(key), key_signature(key), 0, True)
+        if key.tonic is None or key.mode is None:
+            # K:none (or accidentals only): nothing to move in the field itself.
+            sig = key_signature(key)
+            if self.n == 0:
+                return value, _KeyState(sig, sig, 0)
+            if key.accidentals:
+                raise TransposeError(
+                    f"K:{value.strip()}: accidentals without a tonic cannot be transposed"
+                )
+            return value, _KeyState(sig, sig, None)
+        tonic = new_tonic(key, self.n) if self.n else key.tonic
+        steps = _letter_steps(key.tonic, tonic, self.n)
+        accs = _shift_accidentals(key, steps, self.n)
+        new_key = Key(tonic, key.mode, accs, key.explicit, None, key.clef, key.properties)
+        state = _KeyState(key_signature(key), key_signature(new_key), steps)
+        # Rewrite the tonic and the accidentals where they stand in the value.
+        edits: list[tuple[int, int, str]] = []
+        acc_iter = iter(accs)
+        prev_end = -1
+        for t in toks:
+            if t.type == "TONIC":
+                edits.append((t.start_pos, t.end_pos, tonic))
+            elif t.type == "KEY_ACCIDENTAL":
+                acc = next(acc_iter)
+                letter = acc.letter if t.value[-1].isupper() else acc.letter.lower()
+                # `C^f` is fine, but `Db=g` would read as the property Db=g: a space.
+                gap = " " if t.start_pos == prev_end else ""
+                edits.append((t.start_pos, t.end_pos, gap + acc.accidental.value + letter))
+            prev_end = t.end_pos
+        out = value
+        for a, b, text in sorted(edits, reverse=True):
+            out = out[:a] + text + out[b:]
+        try:
+            ok = key_signature(read_key(out)) == state.new_sig
+        except FieldError:
+            ok = False
+        if not ok:
+            raise TransposeError(f"K:{value.strip()} cannot be written in the new key")
+        return out, state
+
+    def set_key(self, state: _KeyState | None, *, header: bool) -> None:
+        if state is None:
+            return
+        self.has_key = True
+        if header or self.voice is None:
+            self.default = state
+            for v in self.voices.values():
+                if not v.perc:
+                    v.key = state
+        if self.voice is not None:
+            self.voice.key = state
+            self.voice.old_bar.clear()
+            self.voice.new_bar.clear()
+
+    def switch_voice(self, value: str) -> None:
+        try:
+            vid, props, words = read_voice(value)
+        except FieldError:
+            return
+        perc = ("clef", "perc") in props or "perc" in words
+        v = self._voice(vid)
+        if perc:
+            v.perc = True
+        self.voice = v
+
+    def _voice(self, vid: str) -> _VoiceState:
+        v = self.voices.get(vid)
+        if v is None:
+            v = _VoiceState(self.default, self.default_perc)
+            self.voices[vid] = v
+            self.order.append(vid)
+        return v
+
+    def current(self) -> _VoiceState:
+        """The voice the body is in: before any V: in the body, the first voice the
+        header declared (as the parser reads it), or the only one."""
+        if self.voice is None:
+            self.voice = self._voice(self.order[0] if self.order else "")
+        return self.voice
+
+    # --- notes -----------------------------------------------------------------------
+    def note(self, tok: Any) -> str:
+        v = self.current()
+        acc, pitch, octs = tok.group("n_acc", "n_pitch", "n_oct")
+        letter = pitch.upper()
+        octave = (1 if pitch.islower() else 0) + (octs or "").count("'") - (octs or "").count(",")
+        key = v.key
+        if acc:
+            alt = _ACC_VALUE[acc]
+            v.old_bar[letter] = alt
+        else:
+            alt = v.old_bar.get(letter, key.old_sig.get(letter, 0))
+        midi = midi_pitch(letter, octave, alt)
+        length = tok.string[tok.end("n_oct") if octs else tok.end("n_pitch") : tok.end()]
+        # Percussion and frozen keys keep their pitches, but are spelled again against
+        # the key signature now in force (a drum voice under a transposed header key).
+        shift = 0 if (v.perc or key.frozen) else self.n
+        target = midi + shift
+        if shift == 0:
+            new_letter, new_octave, new_alt = letter, octave, alt
+        elif key.steps is None:
+            new_letter, new_octave, new_alt = _spell_chromatic(target, self.n > 0)
+        else:
+            idx = octave * 7 + LETTERS.index(letter) + key.steps
+            new_letter, new_octave, new_alt = _spell(idx, target)
+        effective = v.new_bar.get(new_letter, key.new_sig.get(new_letter, 0))
+        mark = ""
+        if acc or effective != new_alt:
+            mark = _ACC_TEXT[new_alt]
+            v.new_bar[new_letter] = new_alt
+        self.pitches.append((midi, target))
+        return mark + _note_text(new_letter, new_octave) + str(length)
+
+    def bar(self) -> None:
+        v = self.current()
+        v.old_bar.clear()
+        v.new_bar.clear()
+
+    def chord_symbol(self, text: str) -> str:
+        """§4.18 move the root and bass of each chord in a chord symbol."""
+        v = self.current()
+        if v.perc or v.key.frozen or self.n == 0 or not text or text[0] in "^_<>@":
+            return text
+        parts = re.split(r"(\s+)", text)
+        return "".join(self._chord(p, v.key) if p and not p.isspace() else p for p in parts)
+
+    def _chord(self, chord: str, key: _KeyState) -> str:
+        m = _CHORD.match(chord)
+        if m is None:
+            return chord
+        root = self._chord_note(m.group("root"), m.group("racc"), key)
+        out = m.group("open") + root + m.group("rest")
+        if m.group("bass"):
+            bass = self._chord_note(m.group("bass").upper(), m.group("bacc"), key)
+            if m.group("bass").islower():
+                bass = bass[0].lower() + bass[1:]
+            out += "/" + bass + m.group("tail")
+        return out + m.group("close")
+
+    def _chord_note(self, letter: str, acc: str, key: _KeyState) -> str:
+        pc = LETTER_SEMITONES[letter] + (1 if acc == "#" else -1 if acc == "b" else 0)
+        target = 60 + pc + self.n
+        if key.steps is None:
+            new_letter, _, alt = _spell_chromatic(target, self.n > 0)
+        else:
+            new_letter, _, alt = _spell(LETTERS.index(letter) + key.steps, target)
+            if abs(alt) > 1:
+                new_letter, _, alt = _spell_chromatic(target, alt > 0)
+        return new_letter + ("#" * alt if alt > 0 else "b" * -alt)
+
+    # --- the tune ----------------------------------------------------------------------
+    def tune(self, text: str) -> str:
+        parser = line_parser()
+        try:
+            tree = parser.parse(text, "tune")
+            header, body = tree.children[0].children, tree.children[1].children
+        except ParseFailure:
+            tree = parser.parse(text, "lines")
+            header, body = [], tree.children
+        out: list[str] = []
+        for item in header:
+            out.append(self.line(item, header=True))
+        self.voice = None
+        for item in body:
+            out.append(self.line(item, header=False))
+        return "".join(out)
+
+    def line(self, item: Any, *, header: bool) -> str:
+        if not hasattr(item, "data"):
+            return str(item.group())  # EOL
+        kind = item.data
+        toks = item.children
+        if kind in ("field_line", "key_line"):
+            letter = toks[0].group()[0]
+            parts = [t.group() for t in toks]
+            value_i = next((i for i, t in enumerate(toks) if t.lastgroup == "FIELD_TEXT"), None)
+            value = toks[value_i].group() if value_i is not None else ""
+            if letter == "K":
+                new, state = self.key_value(value)
+                if value_i is not None:
+                    parts[value_i] = new
+                self.set_key(state, header=header)
+            elif letter == "V":
+                self.switch_voice(value)
+            return "".join(parts)
+        if kind == "directive_line":
+            d = toks[0].group()
+            if re.match(r"%%MIDI\s+channel\s+10\b", d):
+                if self.voice is not None:
+                    self.voice.perc = True
+                else:
+                    self.default_perc = True
+            return str(d)
+        if kind == "music_line":
+            return "".join(self.music_token(t) for t in toks)
+        return "".join(t.group() for t in toks)
+
+    def music_token(self, tok: Any) -> str:
+        typ = tok.lastgroup
+        if typ == "NOTE":
+            return self.note(tok)
+        if typ == "BAR":
+            self.bar()
+        elif typ == "QUOTED":
+            s = tok.group()
+            return '"' + self.chord_symbol(s[1:-1]) + '"'
+        elif typ == "INLINE_FIELD":
+            letter, value = tok.group("i_letter", "i_value")
+            if letter == "K":
+                new, state = self.key_value(value)
+                self.set_key(state, header=False)
+                return f"[K:{new}]"
+            if letter == "V":
+                self.switch_voice(value)
+        return str(tok.group())
+
+
+def _pitches(text: str) -> list[tuple[int, int]]:
+    t = _Transposer(0)
+    t.tune(text)
+    return t.pitches
+
+
+def transpose_text(text: str, semitones: int, *, mode: str = "auto", check: bool = True) -> str:
+    """Transpose every tune of ``text`` by ``semitones`` (see the module docstring); the
+    rest of the file is kept byte for byte."""
+    if not isinstance(semitones, int) or isinstance(semitones, bool):
+        raise TransposeError(f"semitones must be a whole number, not {semitones!r}")
+    if semitones == 0:
+        return text
+    out: list[str] = []
+    line = 1
+    for chunk in file_chunks(text, mode):
+        if chunk.kind != "tune":
+            out.append(chunk.text)
+            continue
+        try:
+            t = _Transposer(semitones)
+            new = t.tune(chunk.text)
+            if check:
+                _verify(chunk.text, new, semitones, t)
+        except TransposeError as e:
+            first = chunk.text.splitlines()[0] if chunk.text else ""
+            raise TransposeError(f"line {chunk.line} ({first}): {e}") from None
+        out.append(new)
+        line += 1
+    return "".join(out)
+
+
+def _verify(before: str, after: str, semitones: int, t: _Transposer) -> None:
+    """The output read on its own must hold the input's pitches moved by ``semitones``
+    (frozen notes: the same pitches), note for note."""
+    read_before = _pitches(before)
+    read_after = _pitches(after)
+    expected = [moved for _, moved in t.pitches]
+    if [m for m, _ in read_before] != [m for m, _ in t.pitches]:
+        raise TransposeError("internal error: the input was read two different ways")
+    if [m for m, _ in read_after] != expected:
+        pairs = zip(read_after, expected, strict=False)
+        where = next((i for i, (a, b) in enumerate(pairs) if a[0] != b), None)
+        raise TransposeError(f"the transposed note #{where} does not have the expected pitch")
+
+
+def transpose_str(text: str, semitones: int, **options: Any) -> str:
+    """Transpose ABC ``text`` by ``semitones`` (positive: up). See :mod:`abcparse.format.
+    transpose`; raises :class:`TransposeError` when a tune cannot be moved exactly.
+
+    >>> print(transpose_str("X:1\\nT:t\\nK:D\\n\\"Am7/G\\"A2 ^c=f|\\n", 2), end="")
+    X:1
+    T:t
+    K:E
+    "Bm7/A"B2 ^d=g|
+    """
+    return transpose_text(text, semitones, **options)
