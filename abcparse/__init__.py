@@ -16,6 +16,7 @@ from __future__ import annotations
 from .api import parse, parse_file, read_headers, version_is_strict
 from .diagnostics import Diagnostic, Fix, Severity, Span
 from .errors import AbcDecodeError, AbcError, AbcIOError, AbcUsageError
+from .format import format_str
 from .model import (
     Accidental,
     Annotation,
@@ -117,6 +118,7 @@ __all__ = [
     "Voice",
     "__version__",
     "check",
+    "format_str",
     "parse",
     "parse_file",
     "read_headers",
