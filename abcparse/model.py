@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Union
 from .diagnostics import Diagnostic, Span
 
 if TYPE_CHECKING:
+    from .events import NoteEvent
     from .source import SourceText
 
 NO_SPAN = Span(0, 0, 0, 0, 0, 0)
@@ -684,6 +685,15 @@ class Tune:
     def bars(self) -> tuple[Bar, ...]:
         """Bars of the first voice (the only one in most folk tunes)."""
         return self.voices[0].bars if self.voices else ()
+
+    def events(
+        self, *, grace: str = "ignore", unroll_repeats: bool = True, voice: str | None = None
+    ) -> list[NoteEvent]:
+        """The notes as they sound, in time order (:func:`abcparse.events.tune_events`).
+        Imported lazily: the model stays a set of plain records."""
+        from .events import tune_events
+
+        return tune_events(self, grace=grace, unroll_repeats=unroll_repeats, voice=voice)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,550 @@
+"""Interpretation rules, one hand-written tune each: what a tune sounds like, note by note.
+
+``notes(body)`` reads a one-voice tune (``L:1/4``, ``M:4/4``, ``K:C`` unless the text sets
+them) and gives ``(pitch, onset, duration)`` with times in quarter-note beats, so every
+expectation below can be checked by counting on the page.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction as F
+
+import pytest
+
+import abcparse
+from abcparse.errors import AbcUsageError
+from abcparse.events import (
+    FERMATA_FACTOR,
+    GRACE_LENGTH,
+    STACCATO_FACTOR,
+    VELOCITY_BEAT,
+    VELOCITY_DOWNBEAT,
+    VELOCITY_OFFBEAT,
+    NoteEvent,
+    perform,
+    tune_events,
+)
+
+C4, D4, E4, F4, G4, A4, B4 = 60, 62, 64, 65, 67, 69, 71
+C5 = 72
+
+
+def tune(body: str, header: str = "") -> abcparse.Tune:
+    head = "X:1\nT:t\n"
+    for line in ("M:4/4", "L:1/4"):
+        if line[:2] not in header:
+            head += line + "\n"
+    head += header
+    if "K:" not in header:
+        head += "K:C\n"
+    book = abcparse.parse(head + body + "\n")
+    assert len(book.tunes) == 1
+    return book.tunes[0]
+
+
+def notes(body: str, header: str = "", **options: object) -> list[tuple[int, F, F]]:
+    return [(e.pitch, e.onset, e.duration) for e in tune_events(tune(body, header), **options)]  # type: ignore[arg-type]
+
+
+def pitches(body: str, header: str = "") -> list[int]:
+    return [p for p, _, _ in notes(body, header)]
+
+
+def onsets(body: str, header: str = "") -> list[F]:
+    return [o for _, o, _ in notes(body, header)]
+
+
+# --- §3.1.14 key signatures --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        # C D E F G A B as heard in each key/mode (every mode of §3.1.14's table).
+        ("C", [60, 62, 64, 65, 67, 69, 71]),
+        ("G", [60, 62, 64, 66, 67, 69, 71]),
+        ("D", [61, 62, 64, 66, 67, 69, 71]),
+        ("F", [60, 62, 64, 65, 67, 69, 70]),
+        ("Bb", [60, 62, 63, 65, 67, 69, 70]),
+        ("C#", [61, 63, 65, 66, 68, 70, 72]),
+        ("Cb", [59, 61, 63, 64, 66, 68, 70]),
+        ("Am", [60, 62, 64, 65, 67, 69, 71]),
+        ("Em", [60, 62, 64, 66, 67, 69, 71]),
+        ("Dmin", [60, 62, 64, 65, 67, 69, 70]),
+        ("ADor", [60, 62, 64, 66, 67, 69, 71]),
+        ("GMix", [60, 62, 64, 65, 67, 69, 71]),
+        ("DMix", [60, 62, 64, 66, 67, 69, 71]),
+        ("EPhr", [60, 62, 64, 65, 67, 69, 71]),
+        ("FLyd", [60, 62, 64, 65, 67, 69, 71]),
+        ("BLoc", [60, 62, 64, 65, 67, 69, 71]),
+        ("E phrygian", [60, 62, 64, 65, 67, 69, 71]),
+        ("D Phr ^f", [60, 62, 63, 66, 67, 69, 70]),  # §3.1.14: two flats and one sharp
+        ("D =c", [60, 62, 64, 66, 67, 69, 71]),  # D major with C natural
+        ("D exp ^g", [60, 62, 64, 65, 68, 69, 71]),  # only G sharp
+        ("none", [60, 62, 64, 65, 67, 69, 71]),
+        ("Hp", [61, 62, 64, 66, 67, 69, 71]),  # pipes: F and C sharp, G natural
+        ("HP", [61, 62, 64, 66, 67, 69, 71]),  # no signature printed, same scale played
+    ],
+)
+def test_key_signature_every_mode(key: str, expected: list[int]) -> None:
+    assert pitches("C D E F G A B", f"K:{key}\n") == expected
+
+
+def test_key_signature_applies_in_every_octave() -> None:
+    assert pitches("F, F f f'", "K:G\n") == [54, 66, 78, 90]
+
+
+# --- §4.2 / §11.3 accidentals --------------------------------------------------------------
+
+
+def test_accidental_holds_to_the_end_of_the_bar_then_resets() -> None:
+    assert pitches("^F F =F F | F") == [66, 66, 65, 65, 65]
+
+
+def test_accidental_holds_in_every_octave_by_default() -> None:
+    # §11.3: %%propagate-accidentals defaults to "pitch" (every octave); abc2midi agrees.
+    assert pitches("^F f F, z | f") == [66, 78, 54, 77]
+
+
+def test_propagate_accidentals_octave_and_not() -> None:
+    assert pitches("^F f F z", "%%propagate-accidentals octave\n") == [66, 77, 66]
+    assert pitches("^F F z z", "%%propagate-accidentals not\n") == [66, 65]
+    assert pitches("^F f F z", "I:propagate-accidentals octave\n") == [66, 77, 66]
+
+
+def test_accidental_overrides_key_signature_until_bar_line() -> None:
+    assert pitches("=F F c2 | F", "K:D\n") == [65, 65, 73, 66]
+
+
+def test_tie_carries_the_accidental_into_the_next_bar_for_the_tied_note_only() -> None:
+    assert notes("z2 z ^F- | F F z2") == [(66, F(3), F(2)), (65, F(5), F(1))]
+
+
+def test_grace_note_accidental_does_not_change_the_bar() -> None:
+    assert pitches("{^F}G F z2", ) == [67, 65]
+
+
+# --- §4.3 / §4.4 lengths and broken rhythm --------------------------------------------------
+
+
+def test_lengths_multiply_the_unit_note_length() -> None:
+    assert notes("C2 D/ E/2 F// G3/2", "L:1/8\n") == [
+        (C4, F(0), F(1)),
+        (D4, F(1), F(1, 4)),
+        (E4, F(5, 4), F(1, 4)),
+        (F4, F(3, 2), F(1, 8)),
+        (G4, F(13, 8), F(3, 4)),
+    ]
+
+
+def test_default_unit_length_follows_the_meter() -> None:
+    # §3.1.7: no L:, M:2/4 (below 0.75) → 1/16; M:6/8 → 1/8.
+    t = abcparse.parse("X:1\nM:2/4\nK:C\nC D|\n").tunes[0]
+    assert [e.duration for e in tune_events(t)] == [F(1, 4), F(1, 4)]
+    t = abcparse.parse("X:1\nM:6/8\nK:C\nC D|\n").tunes[0]
+    assert [e.duration for e in tune_events(t)] == [F(1, 2), F(1, 2)]
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "second"),
+    [
+        ("C>D", F(3, 4), F(1, 4)),
+        ("C<D", F(1, 4), F(3, 4)),
+        ("C>>D", F(7, 8), F(1, 8)),
+        ("C<<D", F(1, 8), F(7, 8)),
+        ("C>>>D", F(15, 16), F(1, 16)),
+        ("C2>D2", F(3, 2), F(1, 2)),
+    ],
+)
+def test_broken_rhythm(text: str, first: F, second: F) -> None:
+    got = notes(text + " z3", "L:1/8\n")
+    assert [d for _, _, d in got] == [first, second]
+    assert got[1][1] == first
+
+
+def test_broken_rhythm_passes_over_grace_notes() -> None:
+    # §4.12: A<{g}A is A/2{g}A3/2.
+    assert notes("A<{g}A", "L:1/8\n") == [(A4, F(0), F(1, 4)), (A4, F(1, 4), F(3, 4))]
+
+
+# --- §4.13 tuplets -------------------------------------------------------------------------
+
+
+def test_triplet_three_in_the_time_of_two() -> None:
+    assert onsets("(3CDE F", "L:1/8\n") == [F(0), F(1, 3), F(2, 3), F(1)]
+
+
+@pytest.mark.parametrize(
+    ("meter", "p", "each"),
+    [
+        # Eighth notes (half a beat) p in the time of q.
+        ("4/4", 2, F(3, 4)),  # (2: 2 in the time of 3
+        ("4/4", 4, F(3, 8)),  # (4: 4 in the time of 3
+        ("4/4", 5, F(1, 5)),  # (5 in simple time: in the time of 2
+        ("6/8", 5, F(3, 10)),  # (5 in compound time: in the time of 3
+        ("4/4", 6, F(1, 6)),  # (6: 6 in the time of 2
+        ("6/8", 7, F(3, 14)),
+        ("4/4", 9, F(1, 9)),
+    ],
+)
+def test_tuplet_defaults(meter: str, p: int, each: F) -> None:
+    body = f"({p}" + "C" * p
+    got = notes(body, f"M:{meter}\nL:1/8\n")
+    assert len(got) == p
+    assert all(d == each for _, _, d in got)
+
+
+def test_tuplet_p_q_r() -> None:
+    # §4.13: (3:2:2 G4c2 — three in the time of two for the next two notes.
+    assert notes("(3:2:2G4c2 D2", "L:1/8\n") == [
+        (G4, F(0), F(4, 3)),
+        (C5, F(4, 3), F(2, 3)),
+        (D4, F(2), F(1)),
+    ]
+    assert notes("(3::2 CD E", "L:1/8\n")[2] == (E4, F(2, 3), F(1, 2))
+
+
+def test_rests_count_in_tuplets() -> None:
+    assert onsets("(3CzE F", "L:1/8\n") == [F(0), F(2, 3), F(1)]
+
+
+# --- §4.12 grace notes ----------------------------------------------------------------------
+
+
+def test_grace_notes_ignored_by_default() -> None:
+    assert notes("{gf}C D") == [(C4, F(0), F(1)), (D4, F(1), F(1))]
+
+
+def test_grace_notes_steal_time_from_their_note() -> None:
+    t = tune("{gf}C D")
+    events = tune_events(t, grace="steal")
+    g = GRACE_LENGTH * 4
+    assert [(e.pitch, e.onset, e.duration, e.grace) for e in events] == [
+        (79, F(0), g, True),
+        (77, g, g, True),
+        (C4, 2 * g, 1 - 2 * g, False),
+        (D4, F(1), F(1), False),
+    ]
+
+
+def test_grace_notes_take_at_most_half_the_note() -> None:
+    events = tune_events(tune("{gfedc}C/4", "L:1/8\n"), grace="steal")
+    main = [e for e in events if not e.grace]
+    assert main[0].onset == main[0].duration == F(1, 16)
+
+
+def test_unknown_grace_mode_is_a_usage_error() -> None:
+    with pytest.raises(AbcUsageError):
+        tune_events(tune("C"), grace="swing")
+
+
+# --- §4.11 ties ----------------------------------------------------------------------------
+
+
+def test_ties_join_notes_within_and_across_bar_lines() -> None:
+    assert notes("C2- C D- | D4") == [(C4, F(0), F(3)), (D4, F(3), F(5))]
+
+
+def test_tie_inside_a_chord_joins_only_that_note() -> None:
+    assert notes("[C-E]2 [CG]2") == [
+        (C4, F(0), F(4)),
+        (E4, F(0), F(2)),
+        (G4, F(2), F(2)),
+    ]
+
+
+def test_tie_after_a_chord_joins_every_note() -> None:
+    assert notes("[CE]2- [CE]2") == [(C4, F(0), F(4)), (E4, F(0), F(4))]
+
+
+def test_tie_to_another_pitch_or_a_rest_is_dropped() -> None:
+    assert notes("C- D C- z") == [(C4, F(0), F(1)), (D4, F(1), F(1)), (C4, F(2), F(1))]
+
+
+def test_tie_follows_the_play_order_into_an_ending() -> None:
+    # The tied G continues into both endings: 2 + 2 beats on each pass.
+    got = notes("|: C2 G2- |1 G2 D2 :|2 G2 E2 |]")
+    assert [(p, d) for p, _, d in got if p == G4] == [(G4, F(4)), (G4, F(4))]
+
+
+# --- §4.17 chords ---------------------------------------------------------------------------
+
+
+def test_chord_notes_sound_together_and_take_the_first_notes_time() -> None:
+    assert notes("[CEG]2 [C2E] D") == [
+        (C4, F(0), F(2)),
+        (E4, F(0), F(2)),
+        (G4, F(0), F(2)),
+        (C4, F(2), F(2)),
+        (E4, F(2), F(1)),
+        (D4, F(4), F(1)),
+    ]
+
+
+def test_chord_lengths_inside_and_outside_multiply() -> None:
+    # §4.17: [C2E2G2]3 is [CEG]6.
+    assert notes("[C2E2G2]3", "L:1/8\n") == notes("[CEG]6", "L:1/8\n")
+    assert notes("[CEG]6", "L:1/8\n")[0][2] == F(3)
+
+
+def test_unison() -> None:
+    assert notes("[DD]") == [(D4, F(0), F(1)), (D4, F(0), F(1))]
+
+
+# --- §4.5 rests -----------------------------------------------------------------------------
+
+
+def test_rests_take_time() -> None:
+    assert onsets("C z D x/ E") == [F(0), F(2), F(7, 2)]
+
+
+def test_multi_measure_rests_last_whole_bars() -> None:
+    assert onsets("C4 | Z2 | D", "M:3/4\n")[1] == F(4) + F(6)
+    assert onsets("C3 | Z | D", "M:3/4\n") == [F(0), F(6)]
+    assert onsets("C2 | X2 | D", "M:2/4\n") == [F(0), F(6)]
+
+
+# --- §4.8-§4.10 repeats and variant endings ------------------------------------------------
+
+A, B, Cn, D, E = 69, 71, 60, 62, 64  # short names for the structure tests
+
+
+def seq(body: str, header: str = "") -> list[int]:
+    return pitches(body, "K:C\n" + header if "K:" not in header else header)
+
+
+def test_simple_repeat() -> None:
+    assert seq("C |: D E :| F") == [60, 62, 64, 62, 64, 65]
+
+
+def test_double_colon_ends_one_section_and_starts_the_next() -> None:
+    assert seq("|: C :: D :|") == [60, 60, 62, 62]
+    assert seq("|: C :|: D :|") == [60, 60, 62, 62]
+
+
+def test_first_and_second_endings() -> None:
+    assert seq("|: C |1 D :|2 E |]") == [60, 62, 60, 64]
+    assert seq("|: C [1 D :| [2 E |]") == [60, 62, 60, 64]
+    assert seq("|: C |1 D E :|2 F G |] A") == [60, 62, 64, 60, 65, 67, 69]
+
+
+def test_three_endings_and_lists() -> None:
+    assert seq("|: C |1 D :|2 E :|3 F |]") == [60, 62, 60, 64, 60, 65]
+    assert seq("|: C [1,3 D :| [2 E :|") == [60, 62, 60, 64, 60, 62]
+    assert seq("|: C [1-2 D :| [3 E |]") == [60, 62, 60, 62, 60, 64]
+
+
+def test_second_ending_closed_by_repeat_sign_ends_the_repeats() -> None:
+    assert seq("|: C |1 D :|2 E :| F") == [60, 62, 60, 64, 65]
+
+
+def test_lone_first_ending_repeats_once() -> None:
+    assert seq("|: C [1 D :| E |]") == [60, 62, 60, 64]
+
+
+def test_unmatched_end_repeat_goes_back_to_the_start() -> None:
+    # §4.8 recommendation; the first part of many folk tunes has no |:.
+    assert seq("C D :| E F :|") == [60, 62, 60, 62, 64, 65, 64, 65]
+
+
+def test_unmatched_end_repeat_after_endings_goes_back_to_where_they_ended() -> None:
+    assert seq("C |1 D :|2 E |] F :|") == [60, 62, 60, 64, 65, 65]
+    assert seq("|: C :| D || E :|") == [60, 60, 62, 64, 64]
+
+
+def test_extra_colons_repeat_more_times() -> None:
+    assert seq("|:: C ::| D") == [60, 60, 60, 62]
+
+
+def test_unroll_repeats_false_plays_as_written() -> None:
+    got = [p for p, _, _ in notes("|: C |1 D :|2 E |]", unroll_repeats=False)]
+    assert got == [60, 62, 64]
+
+
+# --- §3.1.9 parts -------------------------------------------------------------------------
+
+
+def test_part_order_from_the_header() -> None:
+    body = "P:A\nC D :|\nP:B\nE F |]"
+    assert seq(body, "P:ABA\nK:C\n") == [60, 62, 60, 62, 64, 65, 60, 62, 60, 62]
+
+
+def test_part_order_with_groups_and_an_introduction() -> None:
+    body = "G |\nP:A\nC |\nP:B\nD |]"
+    assert seq(body, "P:(AB)2B\nK:C\n") == [67, 60, 62, 60, 62, 62]
+
+
+def test_parts_without_a_header_order_play_as_written() -> None:
+    assert seq("P:A\nC :|\nP:B\nD :|") == [60, 60, 62, 62]
+
+
+def test_inline_part_label_and_remarks_that_are_not_labels() -> None:
+    assert seq("[P:A] C | [P:B] D |]", "P:BA\nK:C\n") == [62, 60]
+    # "P:D.S." is a remark, not a part: the notes after it still belong to part A.
+    assert seq("P:A\nC D\\\nP:D.S.\nE |]", "P:AA\nK:C\n") == [60, 62, 64, 60, 62, 64]
+
+
+# --- inline fields -------------------------------------------------------------------------
+
+
+def test_inline_key_change_affects_the_notes_written_after_it() -> None:
+    assert seq("F [K:G] F | F |: [K:C] F [K:D] F :|") == [65, 66, 66, 65, 66, 65, 66]
+
+
+def test_body_key_line() -> None:
+    assert seq("F |\nK:D\nF c |") == [65, 66, 73]
+
+
+def test_clef_only_key_field_keeps_the_signature() -> None:
+    assert seq("F | [K:bass] F |", "K:G\n") == [66, 66]
+    assert seq("F | [K:none] F |", "K:G\n") == [66, 65]
+
+
+def test_inline_unit_length_and_meter() -> None:
+    assert notes("C [L:1/8] D E [L:1/2] F") == [
+        (C4, F(0), F(1)),
+        (D4, F(1), F(1, 2)),
+        (E4, F(3, 2), F(1, 2)),
+        (F4, F(2), F(2)),
+    ]
+    t = tune("C4 | [M:3/4] (5CDEFG z |")
+    got = [e.duration for e in tune_events(t)]
+    assert got[1:] == [F(2, 5)] * 5  # (5 in 3/4 (simple time): in the time of 2
+
+
+# --- §3.1.8 tempo ---------------------------------------------------------------------------
+
+
+def test_default_tempo_is_a_quarter_note_at_120() -> None:
+    events = tune_events(tune("C D E F"))
+    assert [e.onset_seconds for e in events] == [0.0, 0.5, 1.0, 1.5]
+    assert events[0].duration_seconds == 0.5
+
+
+def test_tempo_counts_the_beat_it_names() -> None:
+    events = tune_events(tune("C D E F", "Q:3/8=100\n"))  # 150 quarter notes per minute
+    assert events[1].onset_seconds == pytest.approx(0.4)
+    events = tune_events(tune("C2 D2", "Q:1/2=30\n"))
+    assert events[1].onset_seconds == pytest.approx(2.0)
+
+
+def test_inline_tempo_change_and_its_restoration_on_repeat() -> None:
+    p = perform(tune("|: C [Q:1/4=60] D :| E", "Q:1/4=120\n"))
+    secs = [round(e.onset_seconds, 6) for e in p.notes]
+    # C 0.5 s, D 1 s, then the repeat restores 120 for C: 0, .5, 1.5, 2, 3.
+    assert secs == [0.0, 0.5, 1.5, 2.0, 3.0]
+    assert [(t.beat, t.qpm) for t in p.tempos] == [(0, 120.0), (1, 60.0), (2, 120.0), (3, 60.0)]
+    assert p.end_seconds == pytest.approx(4.0)
+
+
+def test_text_only_tempo_keeps_the_default() -> None:
+    assert tune_events(tune("C D", 'Q:"Allegro"\n'))[1].onset_seconds == 0.5
+
+
+# --- §4.14 decorations that change playing --------------------------------------------------
+
+
+def test_staccato_shortens_and_fermata_lengthens() -> None:
+    got = notes(".C !staccato!D HE !fermata!z F")
+    assert got == [
+        (C4, F(0), STACCATO_FACTOR),
+        (D4, F(1), STACCATO_FACTOR),
+        (E4, F(2), FERMATA_FACTOR),
+        (F4, F(2) + 2 * FERMATA_FACTOR, F(1)),
+    ]
+
+
+def test_other_decorations_are_kept_but_do_not_change_the_sound() -> None:
+    events = tune_events(tune("~C TD !trill!E !p!F"))
+    assert [(e.onset, e.duration) for e in events] == [(F(i), F(1)) for i in range(4)]
+    assert [e.decorations for e in events] == [("roll",), ("trill",), ("trill",), ("p",)]
+
+
+# --- voices, overlays, transposition -----------------------------------------------------------
+
+
+MULTI = """X:1
+T:two voices
+M:2/4
+L:1/4
+K:G
+V:1 name="Upper"
+B c | d2 |
+V:2 clef=bass
+G, A, | B,2 |
+"""
+
+
+def test_voices_become_tracks_on_their_own_channels() -> None:
+    p = perform(abcparse.parse(MULTI).tunes[0])
+    assert [(t.voice, t.name, t.channel) for t in p.tracks] == [("1", "Upper", 0), ("2", None, 1)]
+    by_voice = {v: [(e.pitch, e.onset) for e in p.notes if e.voice == v] for v in ("1", "2")}
+    assert by_voice["1"] == [(71, 0), (72, 1), (74, 2)]
+    assert by_voice["2"] == [(55, 0), (57, 1), (59, 2)]
+    assert {e.channel for e in p.notes if e.voice == "2"} == {1}
+
+
+def test_voice_filter() -> None:
+    t = abcparse.parse(MULTI).tunes[0]
+    assert {e.voice for e in tune_events(t, voice="2")} == {"2"}
+    with pytest.raises(AbcUsageError):
+        tune_events(t, voice="9")
+
+
+def test_overlay_is_a_voice_of_its_own_from_the_start_of_the_bar() -> None:
+    p = perform(tune("C D E F & c d e f | G4 |"))
+    assert [t.voice for t in p.tracks] == ["1", "1&1"]
+    over = [(e.pitch, e.onset) for e in p.notes if e.voice == "1&1"]
+    assert over == [(72, 0), (74, 1), (76, 2), (77, 3)]
+    assert [(e.pitch, e.onset) for e in p.notes if e.voice == "1"][-1] == (G4, 4)
+
+
+def test_transpose_and_octave_properties() -> None:
+    assert pitches("C D", "K:C transpose=-2\n") == [58, 60]
+    assert pitches("C D", "K:C octave=1\n") == [72, 74]
+    assert pitches("C D", "K:C treble-8\n") == [48, 50]
+    assert pitches("C | [K:transpose=3] C", "K:C\n") == [60, 63]
+    t = abcparse.parse("X:1\nL:1/4\nK:C\nV:1 transpose=2\nC D|\nV:2 octave=-1\nC D|\n").tunes[0]
+    by_voice = {v: [e.pitch for e in tune_events(t) if e.voice == v] for v in ("1", "2")}
+    assert by_voice == {"1": [62, 64], "2": [48, 50]}
+
+
+def test_midi_program_directives_per_voice() -> None:
+    t = abcparse.parse(
+        "X:1\nL:1/4\nK:C\n%%MIDI program 20\nV:1\nC|\nV:2\n%%MIDI program 73\nE|\n"
+    ).tunes[0]
+    assert [(tr.voice, tr.program) for tr in perform(t).tracks] == [("1", 20), ("2", 73)]
+
+
+# --- velocities, API -----------------------------------------------------------------------------
+
+
+def test_stress_pattern_velocities() -> None:
+    events = tune_events(tune("C D E F G A", "M:6/8\nL:1/8\n"))
+    assert [e.velocity for e in events] == [
+        VELOCITY_DOWNBEAT, VELOCITY_OFFBEAT, VELOCITY_OFFBEAT,
+        VELOCITY_BEAT, VELOCITY_OFFBEAT, VELOCITY_OFFBEAT,
+    ]
+
+
+def test_tune_events_method_and_event_fields() -> None:
+    t = tune("C D")
+    events = t.events()
+    assert events == tune_events(t)
+    e = events[1]
+    assert isinstance(e, NoteEvent)
+    assert (e.pitch, e.onset, e.duration, e.end, e.voice, e.channel) == (62, 1, 1, 2, "1", 0)
+    assert e.span.line == 6 and e.span.col == 3  # where D is written
+    assert t.to_text()[e.span.start : e.span.end] == "D"
+
+
+def test_events_are_in_time_order() -> None:
+    t = abcparse.parse(MULTI).tunes[0]
+    events = tune_events(t)
+    assert [e.onset for e in events] == sorted(e.onset for e in events)
+
+
+def test_a_tune_without_music_has_no_events() -> None:
+    t = abcparse.parse("X:1\nT:empty\nK:C\n").tunes[0]
+    assert tune_events(t) == []
+    assert perform(t).end_seconds == 0.0
