@@ -17,6 +17,7 @@ from .api import parse, parse_file, read_headers, version_is_strict
 from .diagnostics import Diagnostic, Fix, Severity, Span
 from .errors import AbcDecodeError, AbcError, AbcIOError, AbcUsageError
 from .format import format_str
+from .midi import to_midi
 from .model import (
     Accidental,
     Annotation,
@@ -122,5 +123,6 @@ __all__ = [
     "parse",
     "parse_file",
     "read_headers",
+    "to_midi",
     "version_is_strict",
 ]

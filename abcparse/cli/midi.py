@@ -1,0 +1,373 @@
+"""``abcparse midi`` and ``abcparse play``: tunes → MIDI files → audio.
+
+``abcparse midi IN.abc -o OUT.mid [--tune X]`` writes one type-1 MIDI file per tune;
+``abcparse play IN.abc -o OUT.wav [--tune X]`` renders the same through timidity or
+fluidsynth. Where the files go (``-o``):
+
+- omitted: next to the input, ``IN.mid`` for one tune, ``IN-<X>.mid`` for each of several;
+- a folder (an existing one, or a path ending in ``/``, created if needed): the same
+  names in that folder;
+- a pattern (its folders are created if needed) with ``{X}`` (the X: number), ``{n}``
+  (position in the file, from 1), ``{stem}`` (input name without extension) or
+  ``{title}`` (the first T:, made safe for file names): one file per tune, e.g.
+  ``-o 'out/{stem}-{X}.mid'``;
+- a file name: only when one tune is written (the file holds one, or ``--tune`` chose it).
+
+Two tunes that would get the same name (X: numbers repeat in many tunebooks) get ``-2``,
+``-3``... appended in file order. Every file is written atomically (temporary file in the
+same folder, fsync, rename). Tunes with syntax errors are still converted (as abc2midi
+does), their errors are printed, and the exit code is 1; usage and I/O errors exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import array
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import wave
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..api import parse_file
+from ..diagnostics import Severity
+from ..errors import AbcIOError, AbcUsageError
+from ..events import GRACE_MODES, Performance, perform
+from ..midi import atomic_write, file_mode, midi_bytes
+from ..model import Tune, Tunebook
+
+#: SoundFonts fluidsynth is tried with, first found wins (``--soundfont`` or the
+#: ``ABCPARSE_SOUNDFONT`` environment variable take precedence).
+SOUNDFONTS = (
+    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    "/usr/share/sounds/sf2/default-GM.sf2",
+    "/usr/share/soundfonts/FluidR3_GM.sf2",
+    "/usr/share/soundfonts/default.sf2",
+    "/usr/local/share/soundfonts/default.sf2",
+    "/opt/homebrew/share/soundfonts/default.sf2",
+)
+#: How much sound may follow the last note in a rendered WAV: the synthesizers keep
+#: rendering reverb tails for seconds; the file is cut where the sound falls below
+#: -60 dBFS, and never later than this after the music ends.
+RELEASE_SECONDS = 0.5
+_SILENCE = 33  # -60 dBFS of a 16-bit sample
+_FADE_SECONDS = 0.02
+
+INSTALL_HINT = (
+    "no synthesizer found to render audio: install timidity (Debian/Ubuntu: "
+    "`apt install timidity`; macOS: `brew install timidity`) or fluidsynth with a General "
+    "MIDI SoundFont (`apt install fluidsynth fluid-soundfont-gm`); `abcparse midi` writes "
+    "the MIDI file without one"
+)
+
+
+_OUTPUT_HELP = """\
+where files go (-o):
+  omitted          next to the input: IN{ext} for one tune, IN-<X>{ext} for several
+  out/             that folder (created if needed), same names
+  'out/{{X}}{ext}'    a pattern: {{X}} X: number, {{n}} position in the file, {{stem}} input
+                   name, {{title}} the title; one file per tune
+  OUT{ext}          one file: the input holds one tune, or --tune chose it
+Names used twice (repeated X: numbers) get -2, -3 ... Files are written atomically.
+Exit status: 0 written, 1 written but the ABC had errors, 2 usage or I/O error."""
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``midi`` and ``play`` subcommands to the ``abcparse`` command."""
+    for name, help_text, ext in (
+        ("midi", "write tunes as Standard MIDI Files", ".mid"),
+        ("play", "render tunes to WAV audio (timidity or fluidsynth)", ".wav"),
+    ):
+        p = subparsers.add_parser(
+            name,
+            help=help_text,
+            description=help_text + ".",
+            epilog=_OUTPUT_HELP.format(ext=ext),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.add_argument("input", metavar="IN.abc", help="ABC file to read")
+        p.add_argument(
+            "-o", "--output", metavar="OUT",
+            help=f"output file (OUT{ext}), folder (out/) or pattern (out/{{stem}}-{{X}}{ext}); "
+            "default: next to the input",
+        )
+        p.add_argument("--tune", metavar="X", type=int, help="only the tune with this X: number")
+        p.add_argument(
+            "--grace", choices=GRACE_MODES, default="steal",
+            help="grace notes take time from the next note (steal, default) or are left out",
+        )
+        p.add_argument(
+            "--no-repeats", action="store_true",
+            help="play every bar once as written (no repeats, endings or P: order)",
+        )
+        mode = p.add_mutually_exclusive_group()
+        mode.add_argument("--strict", action="store_const", const="strict", dest="mode",
+                          help="read as strict ABC 2.1")
+        mode.add_argument("--loose", action="store_const", const="loose", dest="mode",
+                          help="read loosely (ABC 2.0 habits)")
+        p.set_defaults(mode="auto", ext=ext)
+        if name == "play":
+            p.add_argument(
+                "--synth", choices=("auto", "timidity", "fluidsynth"), default="auto",
+                help="synthesizer to render with (default: the first one installed)",
+            )
+            p.add_argument("--soundfont", metavar="SF2", help="SoundFont for fluidsynth")
+            p.set_defaults(func=handle_play)
+        else:
+            p.set_defaults(func=handle_midi)
+
+
+# ---------------------------------------------------------------------------------------
+# Choosing tunes and naming outputs
+
+
+@dataclass(frozen=True)
+class Job:
+    tune: Tune
+    index: int  # 1-based position in the file
+    path: Path
+
+
+def _safe(text: str) -> str:
+    """A title made safe for a file name: letters, digits, ``-`` and ``_`` only."""
+    out = re.sub(r"[^\w-]+", "_", text, flags=re.UNICODE).strip("_")
+    return out[:60] or "untitled"
+
+
+def select(book: Tunebook, number: int | None, source: str) -> list[tuple[int, Tune]]:
+    """The tunes to convert, with their positions: all, or those with X: ``number``."""
+    tunes = list(enumerate(book.tunes, 1))
+    if not tunes:
+        raise AbcUsageError(f"{source}: holds no tune (no X: field)")
+    if number is None:
+        return tunes
+    chosen = [(i, t) for i, t in tunes if t.reference == number]
+    if not chosen:
+        refs = sorted({t.reference for _, t in tunes if t.reference is not None})
+        shown = ", ".join(map(str, refs[:20])) + (" ..." if len(refs) > 20 else "")
+        raise AbcUsageError(f"{source}: no tune X:{number} (X: numbers there: {shown or 'none'})")
+    if len(chosen) > 1:
+        print(
+            f"abcparse: {source}: X:{number} is used by {len(chosen)} tunes; "
+            f"writing the first (line {chosen[0][1].span.line})",
+            file=sys.stderr,
+        )
+    return chosen[:1]
+
+
+def plan(
+    tunes: Sequence[tuple[int, Tune]], source: str, output: str | None, ext: str
+) -> list[Job]:
+    """Where each tune goes (see the module docstring)."""
+    src = Path(source)
+    stem = src.stem
+    pattern: str
+    if output is None:
+        folder = src.parent
+        pattern = "{stem}" if len(tunes) == 1 else "{stem}-{X}"
+        pattern = str(folder / (pattern + ext))
+    elif "{" in output:
+        pattern = output
+    elif output.endswith(("/", os.sep)) or Path(output).is_dir():
+        folder = Path(output)
+        pattern = str(folder / (("{stem}" if len(tunes) == 1 else "{stem}-{X}") + ext))
+    else:
+        if len(tunes) > 1:
+            raise AbcUsageError(
+                f"{source} holds {len(tunes)} tunes: choose one with --tune X, or give -o a "
+                f"folder (out/) or a pattern (out/{{stem}}-{{X}}{ext})"
+            )
+        pattern = output
+    jobs: list[Job] = []
+    seen: dict[str, int] = {}
+    for index, tune in tunes:
+        ref = tune.reference
+        try:
+            name = pattern.format(
+                X=ref if ref is not None else f"n{index}",
+                n=index,
+                stem=stem,
+                title=_safe(tune.title or ""),
+            )
+        except (KeyError, IndexError, ValueError) as e:
+            raise AbcUsageError(
+                f"-o {output}: bad pattern ({e}); use {{X}}, {{n}}, {{stem}} or {{title}}"
+            ) from None
+        path = Path(name)
+        key = os.path.normcase(os.path.abspath(path))
+        if key in seen:
+            seen[key] += 1
+            path = path.with_name(f"{path.stem}-{seen[key]}{path.suffix}")
+        else:
+            seen[key] = 1
+        jobs.append(Job(tune, index, path))
+    return jobs
+
+
+def _report(source: str, tune: Tune) -> int:
+    """Print the tune's errors (file:line:col: code message); how many there were."""
+    errors = [d for d in tune.diagnostics if d.severity is Severity.ERROR]
+    for d in errors:
+        print(f"{source}:{d.line}:{d.col}: {d.code} {d.message}", file=sys.stderr)
+    return len(errors)
+
+
+def _prepare(args: argparse.Namespace) -> tuple[list[Job], str]:
+    source = args.input
+    book = parse_file(source, mode=args.mode)
+    jobs = plan(select(book, args.tune, source), source, args.output, args.ext)
+    for job in jobs:
+        folder = job.path.parent
+        wants_folder = args.output is not None and (
+            "{" in args.output or args.output.endswith(("/", os.sep))
+        )
+        if wants_folder and not folder.exists():
+            try:
+                folder.mkdir(parents=True)
+            except OSError as e:
+                raise AbcIOError(f"{folder}: cannot create folder: {e.strerror or e}") from None
+        if not folder.is_dir():
+            raise AbcIOError(f"{job.path}: folder {folder} does not exist")
+    return jobs, source
+
+
+def _describe(job: Job, performance: Performance) -> str:
+    ref = job.tune.reference
+    label = f"X:{ref}" if ref is not None else f"tune {job.index}"
+    return f"{label} -> {job.path} ({performance.end_seconds:.1f} s)"
+
+
+def handle_midi(args: argparse.Namespace) -> int:
+    """``abcparse midi``: one MIDI file per selected tune."""
+    jobs, source = _prepare(args)
+    errors = 0
+    for job in jobs:
+        errors += _report(source, job.tune)
+        performance = perform(job.tune, grace=args.grace, unroll_repeats=not args.no_repeats)
+        atomic_write(job.path, midi_bytes(performance))
+        print(_describe(job, performance))
+    return 1 if errors else 0
+
+
+# ---------------------------------------------------------------------------------------
+# Audio
+
+
+def find_synth(choice: str = "auto", soundfont: str | None = None) -> tuple[str, list[str]]:
+    """The synthesizer to use and the command prefix that renders ``IN.mid`` to ``OUT.wav``
+    (the two paths are appended as ``{in}``/``{out}``). Raises :class:`AbcUsageError`
+    naming what to install when none is available."""
+    if choice in ("auto", "timidity"):
+        exe = shutil.which("timidity")
+        if exe:
+            return "timidity", [exe, "-Ow", "-o", "{out}", "{in}"]
+        if choice == "timidity":
+            raise AbcUsageError("timidity is not installed (Debian/Ubuntu: apt install timidity)")
+    exe = shutil.which("fluidsynth")
+    if exe:
+        fonts = [soundfont, os.environ.get("ABCPARSE_SOUNDFONT"), *SOUNDFONTS]
+        font = next((f for f in fonts if f and Path(f).is_file()), None)
+        if font is not None:
+            return "fluidsynth", [exe, "-ni", "-q", "-T", "wav", "-F", "{out}", "-r", "44100",
+                                  font, "{in}"]
+        if choice == "fluidsynth" or soundfont:
+            raise AbcUsageError(
+                "fluidsynth needs a SoundFont: give --soundfont FILE.sf2 or install one "
+                "(apt install fluid-soundfont-gm)"
+            )
+    elif choice == "fluidsynth":
+        raise AbcUsageError("fluidsynth is not installed (Debian/Ubuntu: apt install fluidsynth)")
+    raise AbcUsageError(INSTALL_HINT)
+
+
+def trim_wav(path: Path, music_seconds: float) -> None:
+    """Cut the synthesizer's reverb tail: the WAV ends where its sound falls below -60 dBFS,
+    at most :data:`RELEASE_SECONDS` after the music, with a short fade against clicks.
+    Only 16-bit PCM is touched."""
+    with wave.open(str(path), "rb") as w:
+        params = w.getparams()
+        if params.sampwidth != 2:
+            return
+        frames = w.readframes(params.nframes)
+    rate, channels = params.framerate, params.nchannels
+    samples = array.array("h", frames)
+    if sys.byteorder == "big":
+        samples.byteswap()
+    total = len(samples) // channels
+    start = min(total, int(music_seconds * rate))
+    limit = min(total, int((music_seconds + RELEASE_SECONDS) * rate))
+    end = limit
+    step = max(1, rate // 100)
+    while end > start:
+        lo = max(start, end - step)
+        chunk = samples[lo * channels : end * channels]
+        if chunk and max(max(chunk), -min(chunk)) > _SILENCE:
+            break
+        end = lo
+    fade = min(end - start, int(_FADE_SECONDS * rate)) if end > start else 0
+    for f in range(fade):
+        gain = (fade - f) / fade
+        base = (end - fade + f) * channels
+        for c in range(channels):
+            samples[base + c] = int(samples[base + c] * gain)
+    del samples[end * channels :]
+    if sys.byteorder == "big":
+        samples.byteswap()
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(samples.tobytes())
+
+
+def render(performance: Performance, target: Path, synth: list[str]) -> None:
+    """Render a performance to ``target`` through the synthesizer: MIDI and WAV both in
+    temporary files in the target's folder, the WAV fsynced and renamed into place."""
+    folder = target.parent
+    fd_mid, mid = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".mid", dir=folder)
+    fd_wav, wav = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".wav", dir=folder)
+    os.close(fd_wav)
+    try:
+        with os.fdopen(fd_mid, "wb") as f:
+            f.write(midi_bytes(performance))
+        cmd = [mid if a == "{in}" else wav if a == "{out}" else a for a in synth]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise AbcIOError(f"{target}: {Path(synth[0]).name} failed: {e}") from None
+        if done.returncode != 0 or not os.path.getsize(wav):
+            tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise AbcIOError(
+                f"{target}: {Path(synth[0]).name} exited with {done.returncode}: {tail[0]}"
+            )
+        try:
+            trim_wav(Path(wav), performance.end_seconds)
+        except (wave.Error, EOFError) as e:
+            raise AbcIOError(f"{target}: the synthesizer wrote no readable WAV: {e}") from None
+        os.chmod(wav, file_mode(target))
+        with open(wav, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(wav, target)
+    finally:
+        for p in (mid, wav):
+            if os.path.exists(p):
+                os.unlink(p)
+
+
+def handle_play(args: argparse.Namespace) -> int:
+    """``abcparse play``: one WAV file per selected tune, or exit 2 without a synthesizer."""
+    name, synth = find_synth(args.synth, args.soundfont)
+    jobs, source = _prepare(args)
+    errors = 0
+    for job in jobs:
+        errors += _report(source, job.tune)
+        performance = perform(job.tune, grace=args.grace, unroll_repeats=not args.no_repeats)
+        render(performance, job.path, synth)
+        print(_describe(job, performance) + f" [{name}]")
+    return 1 if errors else 0

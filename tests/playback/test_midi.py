@@ -1,0 +1,277 @@
+"""MIDI files (``abcparse.to_midi``) and the ``abcparse midi`` / ``abcparse play`` commands.
+
+Files are read back with mido, the way any other program would see them; the commands run
+in a real subprocess.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import wave
+from fractions import Fraction
+from pathlib import Path
+
+import mido
+import pytest
+
+import abcparse
+from abcparse.errors import AbcIOError
+from abcparse.events import perform
+from abcparse.midi import TICKS_PER_BEAT, atomic_write, midi_bytes
+
+HERE = Path(__file__).resolve().parent
+FIXTURES = HERE / "fixtures"
+ROOT = HERE.parents[1]
+SHARED = Path(os.environ.get("ABCPARSE_SHARED_CORPUS", ROOT.parent / "shared" / "corpus"))
+VOICES = SHARED / "debian-examples" / "abcm2ps" / "voices.abc"  # X:5 is a SATB score
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "abcparse.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+
+
+def notes_of(track: mido.MidiTrack) -> list[tuple[int, int, int]]:
+    """(onset tick, pitch, length in ticks) of every note of a track; fails on a note-off
+    without its note-on and on a note left sounding."""
+    now = 0
+    on: dict[tuple[int, int], int] = {}
+    out = []
+    for msg in track:
+        now += msg.time
+        if msg.type == "note_on" and msg.velocity > 0:
+            assert (msg.channel, msg.note) not in on, f"{msg.note} started twice at {now}"
+            on[(msg.channel, msg.note)] = now
+        elif msg.type in ("note_on", "note_off"):
+            start = on.pop((msg.channel, msg.note))
+            out.append((start, msg.note, now - start))
+    assert not on, f"notes never stopped: {on}"
+    return sorted(out)
+
+
+def meta(track: mido.MidiTrack, kind: str) -> list[tuple[int, mido.MetaMessage]]:
+    now = 0
+    found = []
+    for msg in track:
+        now += msg.time
+        if msg.type == kind:
+            found.append((now, msg))
+    return found
+
+
+DUET = (FIXTURES / "duet.abc").read_text(encoding="utf-8")
+
+
+def test_to_midi_writes_a_type_1_file_with_a_track_per_voice(tmp_path: Path) -> None:
+    tune = abcparse.parse(DUET).tunes[0]
+    out = tmp_path / "duet.mid"
+    performance = abcparse.to_midi(tune, out)
+    midi = mido.MidiFile(out)
+    assert midi.type == 1
+    assert midi.ticks_per_beat == TICKS_PER_BEAT
+    assert len(midi.tracks) == 3  # conductor + soprano + bass
+    conductor, soprano, bass = midi.tracks
+    assert soprano.name == "Soprano" and bass.name == "Bass"
+    assert [(t, m.tempo) for t, m in meta(conductor, "set_tempo")] == [(0, 666_667)]  # Q:1/4=90
+    ts = meta(conductor, "time_signature")
+    assert [(t, m.numerator, m.denominator) for t, m in ts] == [(0, 2, 4)]
+    assert [(t, m.key) for t, m in meta(conductor, "key_signature")] == [(0, "F")]
+    assert conductor.name == "Duet"
+    programs = [m.program for m in soprano if m.type == "program_change"]
+    assert programs == [73]
+    q = TICKS_PER_BEAT
+    assert notes_of(soprano) == [(0, 72, q), (q, 69, q), (2 * q, 65, 2 * q)]
+    assert notes_of(bass) == [(0, 53, q), (q, 48, q), (2 * q, 41, 2 * q)]
+    assert {m.channel for m in soprano if m.type == "note_on"} == {0}
+    assert {m.channel for m in bass if m.type == "note_on"} == {1}
+    assert midi.length == pytest.approx(performance.end_seconds) == pytest.approx(8 / 3)
+
+
+def test_meta_events_follow_inline_changes(tmp_path: Path) -> None:
+    tune = abcparse.parse(
+        "X:1\nT:changes\nM:4/4\nL:1/4\nQ:1/4=120\nK:Em\n"
+        "E F G A | [K:ADor][M:3/4][Q:1/4=60] A B c |]\n"
+    ).tunes[0]
+    midi = mido.MidiFile(file=io.BytesIO(midi_bytes(tune)))
+    conductor = midi.tracks[0]
+    q = TICKS_PER_BEAT
+    assert [(t, m.key) for t, m in meta(conductor, "key_signature")] == [(0, "Em"), (4 * q, "G")]
+    sigs = [(t, m.numerator, m.denominator) for t, m in meta(conductor, "time_signature")]
+    assert sigs == [(0, 4, 4), (4 * q, 3, 4)]
+    tempos = [(t, m.tempo) for t, m in meta(conductor, "set_tempo")]
+    assert tempos == [(0, 500_000), (4 * q, 1_000_000)]
+    assert midi.length == pytest.approx(2.0 + 3.0)
+
+
+def test_repeated_and_unison_notes_never_hang(tmp_path: Path) -> None:
+    tune = abcparse.parse("X:1\nL:1/4\nK:C\nC C [CC] [C2E] C |]\n").tunes[0]
+    midi = mido.MidiFile(file=io.BytesIO(midi_bytes(tune)))
+    played = notes_of(midi.tracks[1])  # asserts every note-on is matched
+    assert [t for t, _, _ in played][:2] == [0, TICKS_PER_BEAT]
+
+
+def test_grace_notes_are_played_by_default_and_can_be_left_out() -> None:
+    tune = abcparse.parse("X:1\nL:1/4\nK:C\n{g}C D |]\n").tunes[0]
+    with_graces = mido.MidiFile(file=io.BytesIO(midi_bytes(tune)))
+    without = mido.MidiFile(file=io.BytesIO(midi_bytes(tune, grace="ignore")))
+    assert [p for _, p, _ in notes_of(with_graces.tracks[1])] == [79, 60, 62]
+    assert [p for _, p, _ in notes_of(without.tracks[1])] == [60, 62]
+
+
+def test_atomic_write_replaces_and_keeps_the_mode(tmp_path: Path) -> None:
+    target = tmp_path / "out.mid"
+    target.write_bytes(b"old")
+    target.chmod(0o640)
+    atomic_write(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mid"]
+    fresh = tmp_path / "fresh.mid"
+    atomic_write(fresh, b"x")
+    assert stat.S_IMODE(fresh.stat().st_mode) & 0o044  # readable by others under a usual umask
+
+
+def test_atomic_write_failure_leaves_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "out.mid"
+    target.write_bytes(b"old")
+
+    def broken_replace(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(AbcIOError, match="No space left"):
+        atomic_write(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mid"]
+
+
+def test_atomic_write_into_a_missing_folder_is_an_io_error(tmp_path: Path) -> None:
+    with pytest.raises(AbcIOError, match="does not exist"):
+        atomic_write(tmp_path / "nope" / "x.mid", b"x")
+
+
+# --- abcparse midi --------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not VOICES.is_file(), reason=f"Debian examples not found at {VOICES}")
+def test_cli_midi_on_a_multi_voice_debian_example(tmp_path: Path) -> None:
+    out = tmp_path / "satb.mid"
+    done = run_cli("midi", str(VOICES), "--tune", "5", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert f"X:5 -> {out}" in done.stdout
+    tune = next(t for t in abcparse.parse_file(VOICES).tunes if t.reference == 5)
+    midi = mido.MidiFile(out)
+    assert len(tune.voices) == 4
+    assert len(midi.tracks) == 1 + len(tune.voices)
+    assert [t.name for t in midi.tracks[1:]] == [v.name or f"V:{v.id}" for v in tune.voices]
+    for track in midi.tracks[1:]:
+        assert notes_of(track)  # every voice has notes, none left hanging
+    assert midi.length == pytest.approx(perform(tune).end_seconds, rel=1e-3)
+
+
+def test_cli_midi_one_file_per_tune_in_a_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    done = run_cli("midi", str(FIXTURES / "book.abc"), "-o", str(folder) + "/")
+    assert done.returncode == 0, done.stderr
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["book-1.mid", "book-2-2.mid", "book-2.mid"]
+    # The repeated X:2 keeps file order: the first setting is book-2.mid.
+    second = mido.MidiFile(folder / "book-2.mid")
+    assert [m.numerator for m in second.tracks[0] if m.type == "time_signature"] == [6]
+
+
+def test_cli_midi_pattern_and_tune_choice(tmp_path: Path) -> None:
+    done = run_cli("midi", str(FIXTURES / "book.abc"), "-o", str(tmp_path / "{X}_{title}.mid"))
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "1_First_Tune.mid", "2_Second_Tune.mid", "2_Second_Tune_another_setting.mid",
+    ]
+    single = tmp_path / "one.mid"
+    done = run_cli("midi", str(FIXTURES / "book.abc"), "--tune", "1", "-o", str(single))
+    assert done.returncode == 0, done.stderr
+    first = mido.MidiFile(single)
+    assert len(notes_of(first.tracks[1])) == 2 * 9  # |: 9 notes :| played twice
+
+
+def test_cli_midi_refuses_one_file_for_several_tunes(tmp_path: Path) -> None:
+    done = run_cli("midi", str(FIXTURES / "book.abc"), "-o", str(tmp_path / "all.mid"))
+    assert done.returncode == 2
+    assert "holds 3 tunes" in done.stderr and "--tune" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_midi_usage_and_io_errors(tmp_path: Path) -> None:
+    done = run_cli("midi", str(tmp_path / "missing.abc"))
+    assert done.returncode == 2 and "no such file" in done.stderr
+    done = run_cli("midi", str(FIXTURES / "book.abc"), "--tune", "9", "-o", str(tmp_path / "x.mid"))
+    assert done.returncode == 2 and "no tune X:9" in done.stderr
+    done = run_cli("midi", str(FIXTURES / "duet.abc"), "-o", str(tmp_path / "no" / "x.mid"))
+    assert done.returncode == 2 and "does not exist" in done.stderr
+    for d in (done,):
+        assert "Traceback" not in d.stderr
+
+
+def test_cli_midi_reports_errors_with_position_and_still_writes(tmp_path: Path) -> None:
+    out = tmp_path / "broken.mid"
+    done = run_cli("midi", str(FIXTURES / "broken.abc"), "-o", str(out))
+    assert done.returncode == 1
+    assert f"{FIXTURES / 'broken.abc'}:6:5: ABC101" in done.stderr
+    assert [p for _, p, _ in notes_of(mido.MidiFile(out).tracks[1])] == [60, 62, 65]
+
+
+# --- abcparse play --------------------------------------------------------------------------
+
+HAS_SYNTH = shutil.which("timidity") is not None
+
+
+@pytest.mark.peer
+@pytest.mark.skipif(not HAS_SYNTH, reason="timidity is not installed")
+def test_cli_play_writes_a_wav_as_long_as_the_tune(tmp_path: Path) -> None:
+    source = VOICES if VOICES.is_file() else FIXTURES / "book.abc"
+    number = "5" if VOICES.is_file() else "1"
+    out = tmp_path / "tune.wav"
+    done = run_cli("play", str(source), "--tune", number, "-o", str(out), "--synth", "timidity")
+    assert done.returncode == 0, done.stderr
+    tune = next(t for t in abcparse.parse_file(source).tunes if str(t.reference) == number)
+    expected = perform(tune, grace="steal").end_seconds
+    with wave.open(str(out)) as w:
+        seconds = w.getnframes() / w.getframerate()
+        assert w.getsampwidth() == 2
+    assert seconds == pytest.approx(expected, rel=0.05)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tune.wav"]  # no temporary left
+
+
+def test_cli_play_without_a_synthesizer_says_what_to_install(tmp_path: Path) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    env = dict(os.environ, PATH=str(empty))
+    out = tmp_path / "x.wav"
+    done = run_cli("play", str(FIXTURES / "duet.abc"), "-o", str(out), env=env)
+    assert done.returncode == 2
+    assert "timidity" in done.stderr and "fluidsynth" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not out.exists()
+
+
+def test_midi_ticks_are_exact_for_tuplets() -> None:
+    tune = abcparse.parse("X:1\nL:1/8\nK:C\n(3CDE (5CDEFG |]\n").tunes[0]
+    midi = mido.MidiFile(file=io.BytesIO(midi_bytes(tune)))
+    onsets = [t for t, _, _ in notes_of(midi.tracks[1])]
+    q = TICKS_PER_BEAT
+    expected = [Fraction(i, 3) for i in range(3)] + [1 + Fraction(i, 5) for i in range(5)]
+    assert onsets == [round(e * q) for e in expected]
+    assert all(float(e * q).is_integer() for e in expected)  # 960 divides 3 and 5
