@@ -113,8 +113,9 @@ def length_text(length: Fraction) -> str:
     num, den = length.numerator, length.denominator
     if den == 1:
         return str(num)
-    head = "" if num == 1 else str(num)
-    return head + ("/" if den == 2 else f"/{den}")
+    if num != 1:
+        return f"{num}/{den}"
+    return "/" if den == 2 else f"/{den}"
 
 
 def note_spelling(note: Note) -> str:
