@@ -246,8 +246,22 @@ class BarVerdict:
     why: str
 
 
-def check_voice(bars: list[BarTime]) -> list[BarVerdict]:
-    """The bars of one voice that are overfull, or short where no pickup explains it."""
+# Why a short bar was accepted (``check_voice(..., accepted=...)``); the differential test
+# against abc2midi names these kinds (tests/fixtures/abc2midi_disagreements.md).
+FIRST_BAR = "first-bar"
+LAST_BAR = "last-bar"
+SECTION_PICKUP = "section-pickup"
+COMPLEMENT_REPEAT = "complements-repeat-pickup"
+COMPLEMENT_NEXT = "complements-next-section"
+COMPLEMENT_ENDING = "complements-ending"
+LINE_SPLIT = "split-by-line-end"
+
+
+def check_voice(bars: list[BarTime], accepted: dict[int, str] | None = None) -> list[BarVerdict]:
+    """The bars of one voice that are overfull, or short where no pickup explains it.
+
+    ``accepted``, if given, receives for each short bar that is fine the reason why (one
+    of the constants above)."""
     if not any(b.fit for b in bars):
         return []  # every measured bar is full: the common case, decided at once
     content = [i for i, b in enumerate(bars) if b.content]
@@ -312,37 +326,43 @@ def check_voice(bars: list[BarTime]) -> list[BarVerdict]:
         if not b.short:
             continue
         if i in (first, last):
+            if accepted is not None:
+                accepted[i] = FIRST_BAR if i == first else LAST_BAR
             continue
         full = b.expected
         d = b.duration
-        partners: list[int] = []
+        partners: list[tuple[int, str]] = []
         if i in before_endings:
-            partners.append(before_endings[i])
+            partners.append((before_endings[i], COMPLEMENT_ENDING))
         if i in endings_after:
-            partners.extend(endings_after[i])
+            partners.extend((j, COMPLEMENT_ENDING) for j in endings_after[i])
         if starts[i] and not bars[i].ending_start:
+            if accepted is not None:
+                accepted[i] = SECTION_PICKUP
             continue  # a section's own pickup
         if ends[i]:
             # §4.8: a repeat goes back to the tune start, the latest double bar or the
             # latest repeat sign; the pickup there may complete this bar.
-            partners.append(repeat_from[i])
-            partners.append(section_first[i])
-            partners.append(first)
+            partners.append((repeat_from[i], COMPLEMENT_REPEAT))
+            partners.append((section_first[i], COMPLEMENT_REPEAT))
+            partners.append((first, COMPLEMENT_REPEAT))
             nxt = i + 1
             while nxt < n and not bars[nxt].content:
                 nxt += 1
             if nxt < n:
-                partners.append(nxt)
+                partners.append((nxt, COMPLEMENT_NEXT))
         elif _line_ends_after(bars, i):
             # A bar split by a line end: "... A3|" then "e|faaf ..." on the next line.
-            partners.append(i + 1)
+            partners.append((i + 1, LINE_SPLIT))
         if i > 0 and _line_ends_after(bars, i - 1):
-            partners.append(i - 1)
+            partners.append((i - 1, LINE_SPLIT))
         ok = False
-        for j in partners:
+        for j, why in partners:
             pb = bars[j]
             if j != i and pb.measured and pb.expected == full and d + pb.duration == full:
                 ok = True
+                if accepted is not None:
+                    accepted[i] = why
                 break
         if not ok:
             out.append(BarVerdict(b, i, "short"))

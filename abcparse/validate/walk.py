@@ -112,10 +112,12 @@ class _VoiceWalker:
         # Repeats and endings (§4.8-4.10)
         self.repeat_open: Span | None = None  # a |: waiting for its :|
         self.music_since_start = False
-        self.boundary_seen = False  # an earlier :| || |] exists: :| cannot mean "from the top"
+        # The latest :| or double bar, if any: a :| after it cannot mean "from the top".
+        self.boundary: tuple[str, int] | None = None
         self.ending_open: tuple[Span, tuple[int, ...]] | None = None
         self.group_active = False
         self.group_may_continue = False
+        self.group_seen_end = False  # a :| already ended an ending of this group
 
     # --- pitches ---------------------------------------------------------------------
     def pitch(self, n: Note) -> int:
@@ -211,7 +213,12 @@ class _VoiceWalker:
         elif isinstance(e, VariantEnding):
             self.ending_start(e.numbers, e.span)
         elif isinstance(e, InlineField):
-            if e.letter == "K" and isinstance(e.parsed, Key):
+            if e.letter == "P":
+                # §3.1.9: a part starts here and is played on its own; a :| in it repeats
+                # from here, as one in the first part repeats from the top.
+                self.boundary = None
+                self.repeat_open = None
+            elif e.letter == "K" and isinstance(e.parsed, Key):
                 self.signature = key_signature(e.parsed)
             elif e.letter == "M" and e.parsed is not None:
                 self.meter = e.parsed
@@ -348,21 +355,31 @@ class _VoiceWalker:
         if self.tied is not None and (bl.repeat_end or bl.repeat_start or bl.ending):
             self.tied.blocked = True
         if bl.repeat_end:
-            if self.repeat_open is None and self.boundary_seen and self.strict:
+            # A :| that ends a variant ending repeats the section the endings belong to
+            # ("[1 ... :| [2 ... :| [3 ...", §4.10): it needs no |: of its own.
+            in_ending = self.ending_open is not None and self.group_active
+            if (self.repeat_open is None and self.boundary is not None and self.strict
+                    and not (in_ending and self.group_seen_end)):
+                what, line = self.boundary
                 self.scan.add(
                     "ABC302",
-                    f"{bl.symbol} ends a repeat that no |: starts, after an earlier section"
-                    " end: it cannot go back to the tune start. Players restart from the"
-                    " latest :| or || (§4.8 recommendation); write |: there to say so",
+                    f"{bl.symbol} ends a repeat that no |: starts, after the {what} on line"
+                    f" {line}: it cannot go back to the tune start. Players restart from the"
+                    f" latest :| or double bar (§4.8 recommendation); write |: after the"
+                    f" {what} to say so",
                     bl.span,
                 )
             self.repeat_open = None
+            if in_ending:
+                self.group_seen_end = True
             self.close_ending()
-            self.boundary_seen = True
+            what = "variant ending closed by" if in_ending else "repeat end"
+            self.boundary = (f"{what} {bl.symbol}", bl.span.line)
             self.music_since_start = False
         if bl.kind in _SECTION_KINDS:
             self.close_ending()
-            self.boundary_seen = True
+            if not bl.repeat_end:
+                self.boundary = (f"double bar {bl.symbol}", bl.span.line)
         if bl.repeat_start:
             self.repeat_open = bl.span
             self.music_since_start = False
@@ -409,6 +426,8 @@ class _VoiceWalker:
                 " (§4.9, §4.10)",
                 span,
             )
+        if not self.group_active:
+            self.group_seen_end = False
         self.group_active = True
         self.group_may_continue = False
         self.ending_open = (span, numbers)
