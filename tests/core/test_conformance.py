@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import difflib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -103,3 +105,20 @@ def test_golden_files_are_canonical() -> None:
         if dumps(json.loads(g.read_text(encoding="utf-8"))) != g.read_text(encoding="utf-8")
     ]
     assert not bad, f"not in canonical form (rewrite with --update): {bad}"
+
+
+def test_regeneration_command_dry_run() -> None:
+    """The documented command runs from the checkout and, with no --update, changes
+    nothing and reports every golden up to date."""
+    root = FIXTURES.parents[2]
+    before = {g.name: g.read_bytes() for g in FIXTURES.glob("*.json")}
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.core.golden", "--quiet"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"0 of {len(FIXTURE_FILES)} goldens differ" in done.stdout
+    assert {g.name: g.read_bytes() for g in FIXTURES.glob("*.json")} == before
