@@ -226,8 +226,8 @@ class _Item:
     @property
     def duration(self) -> Fraction:
         """Time the item takes in its layer, in whole notes."""
-        t = self.time * self.factor
-        if _FERMATA.intersection(self.decorations):
+        t = self.time if self.factor == 1 else self.time * self.factor
+        if self.decorations and _FERMATA.intersection(self.decorations):
             t *= FERMATA_FACTOR
         return t
 
@@ -918,23 +918,29 @@ def perform(
         tempo_map = [(_ZERO, _qpm(tune.tempo) or DEFAULT_QPM)]
     tempos = _tempo_changes(tempo_map)
     clock = _Clock(tempos)
-    events = [
-        NoteEvent(
-            pitch=max(0, min(127, n.pitch)),
-            onset=n.onset * 4,
-            duration=n.duration * 4,
-            onset_seconds=clock.seconds(n.onset * 4),
-            duration_seconds=clock.seconds((n.onset + n.duration) * 4) - clock.seconds(n.onset * 4),
-            velocity=n.velocity,
-            voice=vid,
-            channel=ch,
-            span=n.span,
-            grace=n.grace,
-            decorations=n.decorations,
+    events: list[NoteEvent] = []
+    seconds = clock.seconds
+    for vid, ch, n in sounding:
+        if n.duration <= 0:
+            continue
+        onset, duration = n.onset * 4, n.duration * 4
+        start = float(onset)
+        at = seconds(start)
+        events.append(
+            NoteEvent(
+                max(0, min(127, n.pitch)),
+                onset,
+                duration,
+                at,
+                seconds(start + float(duration)) - at,
+                n.velocity,
+                vid,
+                ch,
+                n.span,
+                n.grace,
+                n.decorations,
+            )
         )
-        for vid, ch, n in sounding
-        if n.duration > 0
-    ]
     order_of = {t.voice: i for i, t in enumerate(tracks)}
     events.sort(key=lambda e: (e.onset, order_of.get(e.voice, 0), e.pitch))
     meters: list[MeterChange] = []
@@ -1013,7 +1019,7 @@ def _lay_out(
         s = segs[i]
         for item in s.items:
             layers.add(item.layer)
-            onset = t + item.offset
+            onset = t + item.offset if item.offset else t
             time = item.duration
             item_end = onset + time
             main_onset = onset
@@ -1029,11 +1035,15 @@ def _lay_out(
                                       VELOCITY_OFFBEAT, item.layer, item.span, (), True)
                         )
                 main_onset = onset + steal
-            staccato = bool(_STACCATO.intersection(item.decorations))
-            fermata = bool(_FERMATA.intersection(item.decorations))
+            staccato = False
+            factor = item.factor
+            if item.decorations:
+                staccato = bool(_STACCATO.intersection(item.decorations))
+                if _FERMATA.intersection(item.decorations):
+                    factor = factor * FERMATA_FACTOR
             continued: set[tuple[int, int]] = set()
             for n in item.notes:
-                dur = n.length * item.factor * (FERMATA_FACTOR if fermata else 1)
+                dur = n.length if factor == 1 else n.length * factor
                 key = (item.layer, n.pitch)
                 prev = open_ties.get(key)
                 if prev is not None and prev.item_end == onset and steal == 0:
@@ -1081,13 +1091,15 @@ def _tempo_changes(tempo_map: list[tuple[Fraction, float]]) -> list[TempoChange]
 
 
 class _Clock:
-    """Beats → seconds along a tempo map."""
+    """Beats → seconds along a tempo map (in floats: seconds are for listening, the exact
+    times are the beats)."""
 
     def __init__(self, tempos: Sequence[TempoChange]) -> None:
         self.tempos = list(tempos)
-        self.beats = [t.beat for t in self.tempos]
+        self.beats = [float(t.beat) for t in self.tempos]
 
-    def seconds(self, beat: Fraction) -> float:
-        i = max(0, bisect.bisect_right(self.beats, beat) - 1)
+    def seconds(self, beat: float | Fraction) -> float:
+        b = float(beat)
+        i = max(0, bisect.bisect_right(self.beats, b) - 1)
         t = self.tempos[i]
-        return t.seconds + float(beat - t.beat) * 60.0 / t.qpm
+        return t.seconds + (b - self.beats[i]) * 60.0 / t.qpm

@@ -1,0 +1,248 @@
+"""Differential playback against abc2midi: our notes versus the notes of its MIDI file.
+
+For one tune, both sides become a sorted list of (onset, pitch, duration) in MIDI ticks at
+abc2midi's resolution (480 per quarter note), grace notes left out on both sides
+(``-NGRA``; ``grace="ignore"``). abc2midi runs on a file holding the file header and that
+one tune (so repeated ``X:`` numbers do not matter), with the options and the one
+directive below; what they turn off is documented in
+``tests/fixtures/abc2midi_playback_differences.md``:
+
+- ``-NGRA`` grace notes, ``-NGUI`` the guitar-chord accompaniment track;
+- ``%%MIDI chordattack 0`` (inserted after ``X:``): abc2midi starts the notes of a chord
+  10 ticks apart by default;
+- ``R:`` lines are commented out: abc2midi swings a tune whose rhythm is "hornpipe"
+  (pairs of eighths played 2:1), a stress model §6.2 leaves unstandardised;
+- its note-ons come one tick late, and its rolls (``~``) and trills (``T``, ``!trill!``)
+  are played as runs of short notes: :func:`normalize_peer` undoes both.
+
+Run ``python -m tests.playback.peer`` for the whole corpus (prints the share of equal
+tunes and every difference), or import :func:`compare` in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import mido
+
+import abcparse
+from abcparse.events import NoteEvent, tune_events
+from abcparse.model import Tune
+
+TPB = 480
+TOLERANCE = 2  # ticks: abc2midi rounds tuplet lengths to whole ticks as it goes
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = Path(os.environ.get("ABCPARSE_SHARED_CORPUS", ROOT.parent / "shared" / "corpus"))
+ORNAMENTS = frozenset({"roll", "trill"})
+ABC2MIDI = shutil.which("abc2midi")
+
+Note3 = tuple[int, int, int]  # onset, pitch, duration (ticks)
+
+
+@dataclass(frozen=True)
+class CorpusTune:
+    file: str  # file name
+    index: int  # 1-based position in the file (X: numbers repeat in irish.abc)
+    tune: Tune
+    header_text: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.file}#{self.index}"
+
+
+@dataclass(frozen=True)
+class Result:
+    id: str
+    equal: bool
+    detail: str = ""
+
+
+def corpus_files() -> list[Path]:
+    """``corpus/irish.abc`` (shipped) and the Nottingham files as published."""
+    irish = ROOT / "corpus" / "irish.abc"
+    if not irish.is_file():
+        irish = SHARED / "mit-irish" / "irish.abc"
+    files = [irish, *sorted((SHARED / "nottingham" / "ABC_original").glob("*.abc"))]
+    return [f for f in files if f.is_file()]
+
+
+def corpus_tunes(single_voice: bool = True) -> Iterator[CorpusTune]:
+    """Every tune of the corpus files (single-voice ones by default), in file order."""
+    for path in corpus_files():
+        book = abcparse.parse_file(path)
+        for i, tune in enumerate(book.tunes, 1):
+            if single_voice and len(tune.voices) != 1:
+                continue
+            yield CorpusTune(path.name, i, tune, book.header.text)
+
+
+def peer_input(header_text: str, tune_text: str) -> str:
+    """The file abc2midi reads: the file header, then the tune with the chord-attack
+    directive after its X: line and its R: lines commented out (abc2midi swings tunes
+    whose rhythm is "hornpipe")."""
+    lines = tune_text.splitlines(keepends=True)
+    if not lines:
+        return header_text
+    first = lines[0] if lines[0].endswith(("\n", "\r")) else lines[0] + "\n"
+    rest = ["%" + line if line.startswith("R:") else line for line in lines[1:]]
+    tune = first + "%%MIDI chordattack 0\n" + "".join(rest)
+    head = header_text
+    if head and not head.endswith("\n\n"):
+        head = head.rstrip("\r\n") + "\n\n"
+    return head + tune
+
+
+def abc2midi_notes(text: str, workdir: str) -> list[Note3]:
+    """Run abc2midi on ``text`` and read its note tracks back (note-ons paired with their
+    note-offs per channel and pitch; drums and accompaniment tracks left out)."""
+    assert ABC2MIDI is not None
+    src = os.path.join(workdir, "tune.abc")
+    out = os.path.join(workdir, "tune.mid")
+    if os.path.exists(out):
+        os.unlink(out)
+    with open(src, "w", encoding="utf-8") as f:
+        f.write(text)
+    subprocess.run(
+        [ABC2MIDI, src, "-o", out, "-NGRA", "-NGUI", "-silent"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    if not os.path.exists(out):
+        return []
+    midi = mido.MidiFile(out)
+    scale = Fraction(TPB, midi.ticks_per_beat)
+    notes: list[Note3] = []
+    for track in midi.tracks:
+        names = [m.text for m in track if m.type == "text"]
+        if names and not any("note track" in n for n in names):
+            continue  # gchord / drone / drum / lyrics tracks
+        now = 0
+        on: dict[tuple[int, int], list[int]] = {}
+        for msg in track:
+            now += msg.time
+            if msg.type == "note_on" and msg.velocity > 0:
+                if msg.channel == 9:
+                    continue
+                on.setdefault((msg.channel, msg.note), []).append(now)
+            elif msg.type in ("note_off", "note_on"):
+                starts = on.get((msg.channel, msg.note))
+                if starts:
+                    s = starts.pop(0)
+                    # abc2midi sends note-on one tick after the note's time.
+                    onset = round((s - 1) * scale)
+                    notes.append((onset, msg.note, round((now - s + 1) * scale)))
+    notes.sort()
+    return notes
+
+
+def our_notes(tune: Tune) -> tuple[list[Note3], list[tuple[int, int, int]]]:
+    """Our notes in ticks, and the spans (onset, end, pitch) of notes that carry an
+    ornament abc2midi expands."""
+    events: list[NoteEvent] = tune_events(tune, grace="ignore")
+    notes = sorted(
+        (round(e.onset * TPB), e.pitch, round(e.duration * TPB)) for e in events
+    )
+    orn = [
+        (round(e.onset * TPB), round(e.end * TPB), e.pitch)
+        for e in events
+        if ORNAMENTS.intersection(e.decorations)
+    ]
+    return notes, orn
+
+
+def normalize_peer(notes: list[Note3], ornaments: Sequence[tuple[int, int, int]]) -> list[Note3]:
+    """Fold abc2midi's ornament runs back into the written note: the notes that start
+    inside an ornamented note's time become that note (onset of the first, end of the
+    last)."""
+    if not ornaments:
+        return notes
+    out: list[Note3] = []
+    used: set[int] = set()
+    for start, end, pitch in ornaments:
+        group = [
+            i for i, n in enumerate(notes)
+            if i not in used and start - TOLERANCE <= n[0] < end - TOLERANCE
+        ]
+        if len(group) > 1:
+            used.update(group)
+            first = min(notes[i][0] for i in group)
+            last = max(notes[i][0] + notes[i][2] for i in group)
+            out.append((first, pitch, last - first))
+    out.extend(n for i, n in enumerate(notes) if i not in used)
+    out.sort()
+    return out
+
+
+def same(a: Sequence[Note3], b: Sequence[Note3]) -> int | None:
+    """Index of the first note that differs (beyond the tick tolerance), None if equal."""
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x[1] != y[1] or abs(x[0] - y[0]) > TOLERANCE or abs(x[2] - y[2]) > TOLERANCE:
+            return i
+    if len(a) != len(b):
+        return min(len(a), len(b))
+    return None
+
+
+def _fmt(n: Note3) -> str:
+    return f"{n[1]}@{Fraction(n[0], TPB)}+{Fraction(n[2], TPB)}"
+
+
+def compare(ct: CorpusTune, workdir: str) -> Result:
+    theirs = abc2midi_notes(peer_input(ct.header_text, ct.tune.text), workdir)
+    ours, orn = our_notes(ct.tune)
+    theirs = normalize_peer(theirs, orn)
+    # Equal chords may list their notes in another order at the same onset: sorted.
+    at = same(ours, theirs)
+    if at is None:
+        return Result(ct.id, True)
+    lo = max(0, at - 2)
+    detail = (
+        f"first difference at note {at} of {len(ours)} (abc2midi: {len(theirs)}); "
+        f"ours {[_fmt(n) for n in ours[lo:at + 3]]} abc2midi {[_fmt(n) for n in theirs[lo:at + 3]]}"
+    )
+    return Result(ct.id, False, detail)
+
+
+def run(tunes: Sequence[CorpusTune]) -> list[Result]:
+    with tempfile.TemporaryDirectory(prefix="abc2midi-peer-") as d:
+        return [compare(ct, d) for ct in tunes]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--limit", type=int, default=0, help="compare only the first N tunes")
+    ap.add_argument("--only", nargs="*", default=(), help="tune ids such as irish.abc#12")
+    args = ap.parse_args(argv)
+    if ABC2MIDI is None:
+        print("abc2midi is not installed", file=sys.stderr)
+        return 2
+    tunes = list(corpus_tunes())
+    if args.only:
+        tunes = [t for t in tunes if t.id in set(args.only)]
+    if args.limit:
+        tunes = tunes[: args.limit]
+    results = run(tunes)
+    equal = sum(r.equal for r in results)
+    by_file = Counter(r.id.split("#")[0] for r in results if not r.equal)
+    for r in results:
+        if not r.equal:
+            print(f"{r.id}: {r.detail}")
+    print(f"unequal by file: {dict(by_file)}")
+    print(f"equal: {equal}/{len(results)} = {100 * equal / max(1, len(results)):.2f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
