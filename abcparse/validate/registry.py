@@ -210,3 +210,19 @@ def parse_examples(doc: str) -> list[Example]:
             text = body.encode("utf-8").decode("unicode_escape").encode("latin-1")
         out.append(Example(text, before[-1]))
     return out
+
+
+def code_table() -> str:
+    """The table of every code, one line each, as docs/validator.md shows it (a test keeps
+    the two equal)."""
+    lines = [
+        "| code | name | strict | loose | what it finds |",
+        "|---|---|---|---|---|",
+    ]
+    for code, r in registry().items():
+        default = "" if r.default else " (off unless selected)"
+        summary = r.summary.replace("|", "\\|")
+        lines.append(
+            f"| {code} | {r.name} | {_sev(r.strict)} | {_sev(r.loose)} | {summary}{default} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,94 @@
+"""How fast abc-lint checks a tunebook collection, against abc2midi's checker.
+
+    python benchmarks/lint_speed.py [--corpus DIR] [--repeat N]
+
+Measures, on the same files in the same run (best of N, wall clock):
+
+- ``abc-lint --jobs 1`` and ``abc-lint --jobs 2`` as a user runs them (a fresh process,
+  so start-up and grammar loading are included), in tunes per second;
+- ``abcparse.check`` inside one process (parse + validate, no start-up);
+- ``abc2midi FILE -c`` (abcMIDI's "checking only" mode, compiled C) on each file, the
+  peer, and the ratio of each of ours to it.
+
+abc2midi checks less (bar lengths and repeats, no header structure, ties, slurs, tuplets,
+decorations) and writes no positions a linter could use, so the ratio is the price of a
+full Python validator against a C program that only plays the tune through.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_CORPUS = Path("/work/shared/corpus/nottingham/ABC_original")
+
+
+def best_of(n: int, fn: object) -> float:
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()  # type: ignore[operator]
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
+                    help="folder of .abc files (default: the Nottingham Music Database)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per measurement (best kept)")
+    args = ap.parse_args()
+    files = sorted(args.corpus.glob("*.abc"))
+    if not files:
+        print(f"no .abc files in {args.corpus}", file=sys.stderr)
+        return 2
+
+    import abcparse
+
+    tunes = sum(len(abcparse.parse_file(f).tunes) for f in files)
+    print(f"corpus: {args.corpus} ({len(files)} files, {tunes} tunes)")
+    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    rows: list[tuple[str, float]] = []
+
+    def lint(jobs: int) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "abcparse.cli.lint", "--jobs", str(jobs), "--exit-zero",
+             "--no-config", *map(str, files)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
+        )
+
+    def in_process() -> None:
+        for f in files:
+            abcparse.check(abcparse.parse_file(f))
+
+    rows.append(("abc-lint --jobs 1", best_of(args.repeat, lambda: lint(1))))
+    rows.append(("abc-lint --jobs 2", best_of(args.repeat, lambda: lint(2))))
+    rows.append(("abcparse.check (in process)", best_of(args.repeat, in_process)))
+
+    abc2midi = shutil.which("abc2midi")
+    peer = None
+    if abc2midi is not None:
+        def run_peer() -> None:
+            for f in files:
+                subprocess.run([abc2midi, str(f), "-c"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, check=False)
+
+        peer = best_of(args.repeat, run_peer)
+        rows.append(("abc2midi -c (peer)", peer))
+    else:
+        print("abc2midi not found: no peer ratio (apt-get install abcmidi)")
+
+    print(f"\n{'':30} {'seconds':>8} {'tunes/s':>9} {'x abc2midi':>11}")
+    for name, secs in rows:
+        ratio = f"{secs / peer:10.1f}x" if peer else "          -"
+        print(f"{name:30} {secs:8.3f} {tunes / secs:9.0f} {ratio}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
