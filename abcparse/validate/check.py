@@ -9,6 +9,7 @@ selected or is silenced by a suppression comment, and keep one diagnostic per
 
 from __future__ import annotations
 
+import functools
 import os
 import traceback
 from collections.abc import Iterable
@@ -45,10 +46,20 @@ def select_rules(
 ) -> dict[str, Rule]:
     """The rules that run: ``select`` (code prefixes) replaces the default set (every
     rule except the style rules), ``extend_select`` adds to it, ``ignore`` removes."""
-    rules = registry()
     sel = _prefixes(select)
     ext = _prefixes(extend_select) or ()
     ign = _prefixes(ignore) or ()
+    return dict(_select(sel, ext, ign, tuple(registry())))
+
+
+@functools.lru_cache(maxsize=64)
+def _select(
+    sel: tuple[str, ...] | None, ext: tuple[str, ...], ign: tuple[str, ...],
+    _codes: tuple[str, ...],
+) -> dict[str, Rule]:
+    # Cached: the generator checks thousands of single tunes with the same selection.
+    # ``_codes`` (every registered code) keeps a registration from being missed.
+    rules = registry()
     out = {}
     for code, r in rules.items():
         chosen = _matches(code, sel) if sel is not None else r.default

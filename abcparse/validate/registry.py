@@ -117,6 +117,7 @@ def _sev(s: Severity | None) -> str:
 
 
 _REGISTRY: dict[str, Rule] = {}
+_SORTED: dict[str, Rule] = {}  # _REGISTRY in code order, rebuilt after a registration
 _CODE_RE = re.compile(r"^ABC[0-9]{3}$")
 
 
@@ -148,15 +149,24 @@ def rule(
         if not (func.__doc__ or "").strip():
             raise ValueError(f"rule {code} {name} needs a docstring that explains it")
         _REGISTRY[code] = Rule(code, name, func, strict, loose, scope, source, default, section)
+        _SORTED.clear()
         return func
 
     return register
 
 
+def unregister(code: str) -> None:
+    """Remove a rule (for tests and plugins that register temporary rules)."""
+    _REGISTRY.pop(code, None)
+    _SORTED.clear()
+
+
 def registry() -> dict[str, Rule]:
-    """Every registered rule by code, in code order."""
+    """Every registered rule by code, in code order (a new dict each call)."""
     _load()
-    return dict(sorted(_REGISTRY.items()))
+    if not _SORTED:
+        _SORTED.update(sorted(_REGISTRY.items()))
+    return dict(_SORTED)
 
 
 def get_rule(code: str) -> Rule | None:
@@ -176,8 +186,14 @@ def find_rule(code_or_name: str) -> Rule | None:
     return None
 
 
+_LOADED: list[bool] = []
+
+
 def _load() -> None:
     # Importing the family modules registers their rules (decorators run at import).
+    if _LOADED:
+        return
+    _LOADED.append(True)
     from . import bytes as _b  # noqa: F401
     from . import internal as _i  # noqa: F401
     from . import music as _m  # noqa: F401

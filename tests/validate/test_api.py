@@ -99,7 +99,8 @@ def test_crashing_rule_becomes_abc901() -> None:
         assert "ABC399" in found[0].message and "ZeroDivisionError: boom" in found[0].message
         assert found[0].severity is Severity.WARNING
     finally:
-        registry_module._REGISTRY.pop("ABC399")  # type: ignore[attr-defined]
+        registry_module.unregister("ABC399")  # type: ignore[attr-defined]
+    assert "ABC399" not in registry()
 
 
 # ---------------------------------------------------------------------------------------
