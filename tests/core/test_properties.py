@@ -349,7 +349,7 @@ def test_bytes_round_trip(data: bytes, prefix: bytes) -> None:
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.sampled_from(range(10**6)))
+@given(st.integers(0, 10**6))
 def test_corpus_tunes(index: int) -> None:
     """parse(t).to_text() == t on corpus tunes, one tune at a time (every file as a whole
     is checked by test_corpus.py)."""
