@@ -342,14 +342,17 @@ def _formatter() -> Any:
 
 
 def fix_files(settings: Settings, out: Any) -> int:
-    """Format (``--fix``) or show the changes (``--diff``) of every file; 2 when the
-    formatter is missing or a file cannot be read, else 0."""
+    """Format (``--fix``) or show the changes (``--diff``) of every file: 2 when the
+    formatter is missing or a file cannot be read, 1 when ``--diff`` shows a change,
+    else 0. A formatting that fails its own safety checks (ABC902-ABC904) leaves the
+    file as it was and is reported."""
     fmt = _formatter()
     if fmt is None:
         print("abc-lint: --fix and --diff need the formatter (abcparse.format), which this"
               " installation does not have", file=sys.stderr)
         return 2
     status = 0
+    changed = False
     for path, error in collect(settings.paths, settings.exclude):
         if path == "-" or error is not None:
             print(f"abc-lint: {path}: {error or 'cannot --fix standard input'}",
@@ -357,21 +360,27 @@ def fix_files(settings: Settings, out: Any) -> int:
             status = 2
             continue
         try:
+            # The formatter's own settings ([tool.abcparse.format]) for this file's folder.
+            options = (fmt.load_options(os.path.dirname(os.path.abspath(path)))
+                       if hasattr(fmt, "load_options") else None)
             if settings.diff:
                 source = fmt.read_source(path)
-                result = fmt.format_text(source.text)
+                result = fmt.format_text(source.text, options)
                 if result.changed:
+                    changed = True
                     out.write("".join(difflib.unified_diff(
                         source.text.splitlines(keepends=True),
                         result.text.splitlines(keepends=True),
                         f"a/{path}", f"b/{path}")))
             else:
-                result = fmt.format_file(path)
+                result = fmt.format_file(path, options)
             for d in getattr(result, "diagnostics", ()):
                 print(f"{path}:{d.line}:{d.col}: {d.code} {d.message}", file=sys.stderr)
         except AbcError as e:
             print(f"abc-lint: {e}", file=sys.stderr)
             status = 2
+    if status == 0 and settings.diff and changed and not settings.exit_zero:
+        status = 1  # as ruff: --diff fails when something would change
     return status
 
 
@@ -394,7 +403,7 @@ def run(args: argparse.Namespace, *, stdin: bytes | None = None, out: Any = None
     settings = resolve(args)
     if settings.fix or settings.diff:
         status = fix_files(settings, out)
-        if settings.diff or status:
+        if settings.diff or status == 2:
             return status
     reports = lint(settings, stdin)
     errors = [r for r in reports if r.error]

@@ -201,3 +201,28 @@ def test_abcparse_check_subcommand() -> None:
     assert r.returncode == 1
     expected = json.loads((BROKEN / "broken.json").read_text())["findings"]
     assert len(json.loads(r.stdout)) == len(expected)
+
+
+def _formatter_ready() -> bool:
+    try:
+        import abcparse.format as fmt
+    except ImportError:
+        return False
+    return all(hasattr(fmt, n) for n in ("format_text", "format_file", "read_source"))
+
+
+@pytest.mark.skipif(not _formatter_ready(), reason="abcparse.format is not available")
+def test_diff_and_fix_call_the_formatter(tmp_path: Path) -> None:
+    import abcparse.format as fmt
+
+    f = tmp_path / "t.abc"
+    original = "X:1\nT:t\nK:G\nA/2B1c//|]\n"
+    f.write_text(original)
+    expected = fmt.format_text(original).text
+    if expected == original:
+        pytest.skip("the formatter leaves this text as it is")
+    r = lint("--diff", str(f))
+    assert r.returncode == 1 and r.stdout.startswith(f"--- a/{f}")
+    assert f.read_text() == original  # --diff changes nothing
+    r = lint("--fix", str(f))
+    assert r.returncode in (0, 1) and f.read_text() == expected
