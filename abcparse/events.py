@@ -837,6 +837,20 @@ def _voice_channels(voices: Sequence[Voice]) -> dict[str, int]:
     return channels
 
 
+def _overlay_channels(tracks: list[Track], overlays: set[str], used: set[int]) -> list[Track]:
+    """Give each voice overlay a channel of its own (the next one free, drums skipped),
+    with its voice's instrument: on the voice's channel, a note the overlay doubles would
+    be stopped by whichever ends first. When the 15 melodic channels are used up, the
+    overlay shares its voice's."""
+    free = [c for c in range(16) if c != _DRUM_CHANNEL and c not in used]
+    out = []
+    for t in tracks:
+        if t.voice in overlays and free:
+            t = replace(t, channel=free.pop(0))
+        out.append(t)
+    return out
+
+
 def _programs(tune: Tune) -> dict[str | None, int]:
     """``%%MIDI program N`` per voice: a directive belongs to the voice whose ``V:`` is the
     last one before it; one before any ``V:`` applies to every voice (key None)."""
@@ -888,8 +902,9 @@ def perform(
     marks = _part_marks(tune)
     channels = _voice_channels(tune.voices)
     programs = _programs(tune)
-    sounding: list[tuple[str, int, _Sounding]] = []  # (voice id, channel, note)
+    sounding: list[tuple[str, _Sounding]] = []  # (voice or overlay id, note)
     tracks: list[Track] = []
+    overlays: set[str] = set()
     tempo_map: list[tuple[Fraction, float]] | None = None
     meter_map: list[tuple[Fraction, Meter | None]] = []
     key_map: list[tuple[Fraction, tuple[int, bool]]] = []
@@ -903,11 +918,11 @@ def perform(
         program = programs.get(v.id, programs.get(None))
         for layer in sorted(layers):
             vid = v.id if layer == 0 else f"{v.id}&{layer}"
-            name = v.name if layer == 0 else None
-            tracks.append(Track(vid, name, channel, program))
+            if layer:
+                overlays.add(vid)
+            tracks.append(Track(vid, v.name if layer == 0 else None, channel, program))
         for note in notes:
-            vid = v.id if note.layer == 0 else f"{v.id}&{note.layer}"
-            sounding.append((vid, channel, note))
+            sounding.append((v.id if note.layer == 0 else f"{v.id}&{note.layer}", note))
         has_tempo = any(s.tempo_changes for s in segs)
         if tempo_map is None and (has_tempo or vi == len(voices) - 1):
             tempo_map = _changes(segs, order, lambda s: s.tempo, lambda s: s.tempo_changes)
@@ -918,9 +933,12 @@ def perform(
         tempo_map = [(_ZERO, _qpm(tune.tempo) or DEFAULT_QPM)]
     tempos = _tempo_changes(tempo_map)
     clock = _Clock(tempos)
+    tracks = _overlay_channels(tracks, overlays, set(channels.values()))
+    channel_of = {t.voice: t.channel for t in tracks}
     events: list[NoteEvent] = []
     seconds = clock.seconds
-    for vid, ch, n in sounding:
+    for vid, n in sounding:
+        ch = channel_of[vid]
         if n.duration <= 0:
             continue
         onset, duration = n.onset * 4, n.duration * 4

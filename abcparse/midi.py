@@ -47,33 +47,35 @@ def _tick(beat: Fraction, tpb: int) -> int:
     return round(beat * tpb)
 
 
-def _note_messages(notes: Iterable[NoteEvent], tpb: int) -> list[tuple[int, Any]]:
-    """Note-on/off messages at absolute ticks. A note that starts while the same pitch
-    still sounds on its channel (a unison, overlapping ties) restarts it, and the pitch
-    stops when the last of them ends: MIDI cannot hold one key twice."""
+def _note_messages(notes: Iterable[NoteEvent], tpb: int) -> list[tuple[int, str, Any]]:
+    """Note-on/off messages at absolute ticks, each with the voice whose track it goes to.
+    Notes of every track on one channel are handled together: a note that starts while
+    the same key still sounds on its channel (a unison, an overlay doubling its voice)
+    restarts it, and the key is released when the last of them ends. MIDI cannot hold one
+    key twice, and no note is ever left hanging."""
     import mido
 
-    raw: list[tuple[int, int, int, int, int]] = []  # tick, on?, channel, pitch, velocity
+    raw: list[tuple[int, int, int, int, int, str]] = []  # tick, on?, channel, pitch, vel, voice
     for n in notes:
         on = _tick(n.onset, tpb)
         off = max(on + 1, _tick(n.end, tpb))
-        raw.append((on, 1, n.channel, n.pitch, n.velocity))
-        raw.append((off, 0, n.channel, n.pitch, 0))
+        raw.append((on, 1, n.channel, n.pitch, n.velocity, n.voice))
+        raw.append((off, 0, n.channel, n.pitch, 0, n.voice))
     raw.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
     sounding: dict[tuple[int, int], int] = {}
-    out: list[tuple[int, Any]] = []
-    for tick, is_on, ch, pitch, vel in raw:
+    out: list[tuple[int, str, Any]] = []
+    for tick, is_on, ch, pitch, vel, voice in raw:
         key = (ch, pitch)
         count = sounding.get(key, 0)
         if is_on:
             if count:
-                out.append((tick, mido.Message("note_off", channel=ch, note=pitch, velocity=0)))
-            out.append((tick, mido.Message("note_on", channel=ch, note=pitch, velocity=vel)))
+                out.append((tick, voice, mido.Message("note_off", channel=ch, note=pitch)))
+            out.append((tick, voice, mido.Message("note_on", channel=ch, note=pitch, velocity=vel)))
             sounding[key] = count + 1
         elif count:
             sounding[key] = count - 1
             if count == 1:
-                out.append((tick, mido.Message("note_off", channel=ch, note=pitch, velocity=0)))
+                out.append((tick, voice, mido.Message("note_off", channel=ch, note=pitch)))
     return out
 
 
@@ -114,16 +116,16 @@ def midi_file(performance: Performance, *, ticks_per_beat: int = TICKS_PER_BEAT)
         tempo = max(1, min(0xFFFFFF, round(60_000_000 / change.qpm)))
         conductor.append((_tick(change.beat, tpb), mido.MetaMessage("set_tempo", tempo=tempo)))
     midi.tracks.append(_track(conductor, end))
-    by_voice: dict[str, list[NoteEvent]] = {t.voice: [] for t in performance.tracks}
-    for n in performance.notes:
-        by_voice.setdefault(n.voice, []).append(n)
+    by_voice: dict[str, list[tuple[int, Any]]] = {t.voice: [] for t in performance.tracks}
+    for tick, voice, msg in _note_messages(performance.notes, tpb):
+        by_voice.setdefault(voice, []).append((tick, msg))
     for t in performance.tracks:
         msgs: list[tuple[int, Any]] = [
             (0, mido.MetaMessage("track_name", name=t.name or f"V:{t.voice}"))
         ]
         if t.program is not None:
             msgs.append((0, mido.Message("program_change", channel=t.channel, program=t.program)))
-        msgs.extend(_note_messages(by_voice.get(t.voice, ()), tpb))
+        msgs.extend(by_voice.get(t.voice, ()))
         midi.tracks.append(_track(msgs, end))
     return midi
 

@@ -493,7 +493,7 @@ def test_voice_filter() -> None:
 
 def test_overlay_is_a_voice_of_its_own_from_the_start_of_the_bar() -> None:
     p = perform(tune("C D E F & c d e f | G4 |"))
-    assert [t.voice for t in p.tracks] == ["1", "1&1"]
+    assert [(t.voice, t.channel) for t in p.tracks] == [("1", 0), ("1&1", 1)]
     over = [(e.pitch, e.onset) for e in p.notes if e.voice == "1&1"]
     assert over == [(72, 0), (74, 1), (76, 2), (77, 3)]
     assert [(e.pitch, e.onset) for e in p.notes if e.voice == "1"][-1] == (G4, 4)
