@@ -143,6 +143,8 @@ def _measure_voice(bars: tuple[Bar, ...], meter: Meter | None, unit: Fraction) -
                     skip = True  # Z / X: whole measures (§4.5)
                     bt.content = True
                     continue
+                if kind is Chord and not e.notes:  # type: ignore[union-attr]
+                    continue  # "[]" (abcm2ps writes it): no note, no time
                 length = e.duration if kind is Chord else e.length  # type: ignore[union-attr]
                 num = length.numerator * un
                 den = length.denominator * ud

@@ -242,3 +242,18 @@ def code_table() -> str:
             f"| {code} | {r.name} | {_sev(r.strict)} | {_sev(r.loose)} | {summary}{default} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def update_code_table(path: str) -> bool:
+    """Rewrite the code table of ``path`` (between its code-table markers); True if it
+    changed."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    start = text.index("-->\n", text.index("<!-- code-table")) + 4
+    end = text.index("<!-- end code-table -->")
+    new = text[:start] + code_table() + text[end:]
+    if new != text:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(new)
+    return new != text
+

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 
 from ..diagnostics import Severity
-from ..model import Field
+from ..model import Field, Tune
 from .context import FileContext, TuneContext
 from .registry import Finding, rule
 
@@ -59,6 +59,8 @@ def missing_reference(ctx: TuneContext) -> Iterator[Finding]:
     fields = ctx.tune.header.fields
     if any(f.letter == "X" for f in fields):
         return
+    if any(b is ctx.tune for _, b in _header_split_pairs(ctx.file)):
+        return  # the second half of a header cut by an empty line: ABC209 says so
     where = fields[0].span if fields else ctx.tune.span
     yield Finding("tune without X:: every tune starts with its X: reference number (§3.1.1)",
                   where)
@@ -207,6 +209,8 @@ def missing_key(ctx: TuneContext) -> Iterator[Finding]:
         return
     if any(d.code == "ABC204" for d in tune.diagnostics):
         return  # the parser already said where the music starts
+    if any(a is tune for a, _ in _header_split_pairs(ctx.file)):
+        return  # the first half of a header cut by an empty line: ABC209 says so
     fields = tune.header.fields
     where = fields[0].span if fields else tune.span
     yield Finding("tune without K:: the tune header must end with a K: field (§3.1.14)", where)
@@ -432,14 +436,15 @@ def _orphan_continuations(ctx: TuneContext) -> Iterator[Finding]:
         offset += len(line)
 
 
-@rule("ABC209", "empty-line-in-tune", source="parser", section="§2.2.1")
-def empty_line_in_tune(ctx: TuneContext) -> Iterator[Finding]:
-    """An empty line between a tune's header and its music.
+@rule("ABC209", "empty-line-in-tune", scope="file", section="§2.2.1")
+def empty_line_in_tune(ctx: FileContext) -> Iterator[Finding]:
+    """An empty line inside a tune: in its header, or between its header and its music.
 
-    An empty line ends a tune (§2.2.1), so the music after it is not part of the tune.
-    Loose reading (two tunes of the MIT Irish corpus need it) glues the music back to
-    its header and warns; strict reading keeps the standard's rule and reports an error.
-    Delete the empty line.
+    An empty line ends a tune (§2.2.1), so what follows it is not part of the tune.
+    Loose reading glues music after the empty line back to its header (two tunes of the
+    MIT Irish corpus need it) and warns; strict reading keeps the standard's rule and
+    reports an error. Both report an empty line in the middle of the header fields (the
+    tune before it has no ``K:``, the block after it no ``X:``). Delete the empty line.
 
     Passes:
 
@@ -459,8 +464,41 @@ def empty_line_in_tune(ctx: TuneContext) -> Iterator[Finding]:
 
     abc|
     ```
+
+    ```abc
+    X:1
+    T:Header apart
+
+    M:4/4
+    K:C
+    abc|
+    ```
     """
-    return iter(())
+    # The parser reports the first case while it splits the file; this finds the second.
+    for a, b in _header_split_pairs(ctx):
+        end = a.span.start + len(a.text)
+        yield Finding(
+            "empty line inside the tune header: it ends the tune (§2.2.1), so the fields"
+            " and music after it belong to no tune; delete it",
+            ctx.span(end, end),
+        )
+
+
+def _header_split_pairs(ctx: FileContext) -> list[tuple[Tune, Tune]]:
+    """Tunes cut in two by an empty line in the header: a tune without ``K:`` followed,
+    after nothing but empty lines, by a block with no ``X:``."""
+    tunes = ctx.book.tunes
+    out = []
+    text = ctx.text
+    for a, b in zip(tunes, tunes[1:]):
+        if any(f.letter == "K" for f in a.header.fields):
+            continue
+        if any(f.letter == "X" for f in b.header.fields):
+            continue
+        gap = text[a.span.start + len(a.text) : b.span.start]
+        if not gap.strip():
+            out.append((a, b))
+    return out
 
 
 @rule("ABC210", "reference-not-a-number", section="§3.1.1")

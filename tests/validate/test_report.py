@@ -79,8 +79,8 @@ def test_docs_code_table_is_current() -> None:
     start = text.index("-->\n", text.index("<!-- code-table")) + 4
     end = text.index("<!-- end code-table -->")
     assert text[start:end].strip("\n") + "\n" == code_table(), (
-        "regenerate with: python -c 'from abcparse.validate.registry import code_table;"
-        " print(code_table())'"
+        "regenerate with: python -c 'from abcparse.validate.registry import"
+        " update_code_table as u; u(\"docs/validator.md\")'"
     )
 
 
