@@ -8,6 +8,7 @@ tunes' field lists and the file's chunks.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -475,7 +476,7 @@ def empty_line_in_tune(ctx: FileContext) -> Iterator[Finding]:
     ```
     """
     # The parser reports the first case while it splits the file; this finds the second.
-    for a, b in _header_split_pairs(ctx):
+    for a, _b in _header_split_pairs(ctx):
         end = a.span.start + len(a.text)
         yield Finding(
             "empty line inside the tune header: it ends the tune (§2.2.1), so the fields"
@@ -490,7 +491,7 @@ def _header_split_pairs(ctx: FileContext) -> list[tuple[Tune, Tune]]:
     tunes = ctx.book.tunes
     out = []
     text = ctx.text
-    for a, b in zip(tunes, tunes[1:]):
+    for a, b in itertools.pairwise(tunes):
         if any(f.letter == "K" for f in a.header.fields):
             continue
         if any(f.letter == "X" for f in b.header.fields):
