@@ -55,6 +55,7 @@ from .model import (
     GraceGroup,
     InlineField,
     Key,
+    LineBreak,
     Meter,
     Mode,
     Note,
@@ -498,14 +499,19 @@ def _read_voice(
         r.layer = 0
         r.pitch.bar.clear()
         opening = bar.opening
-        start_offset = bar.elements[0].span.start if bar.elements else bar.span.start
-        r.part = part_at(start_offset)
         r.new_segment(
             new_bar=True,
             repeat_start=opening.repeat_start if opening is not None else 0,
             ending=bar.ending,
         )
         for e in bar.elements:
+            if mark_offsets and not isinstance(e, LineBreak):
+                # The part an element belongs to follows from where it is written: the
+                # P: line of a multi-voice tune stands in the text of one voice only.
+                part = part_at(e.span.start)
+                if part != r.part:
+                    r.part = part
+                    r.split()
             if isinstance(e, Note):
                 length = e.length * r.unit
                 r.add([_Note(r.pitch.pitch(e), length, False, e.span)], length, e.span)
@@ -534,7 +540,7 @@ def _read_voice(
             elif isinstance(e, GraceGroup):
                 r.graces.extend(_grace_pitches(r.pitch, e))
             elif isinstance(e, InlineField):
-                _read_field(r, e, part_at(e.span.start))
+                _read_field(r, e)
             elif isinstance(e, VariantEnding):
                 if e.numbers:
                     r.split(ending=e.numbers)
@@ -583,7 +589,7 @@ def _grace_pitches(state: _PitchState, group: GraceGroup) -> list[list[int]]:
     return out
 
 
-def _read_field(r: _Reader, f: InlineField, part: str | None) -> None:
+def _read_field(r: _Reader, f: InlineField) -> None:
     """Inline and body fields that change the music from here on (§3.2, §6.2)."""
     seg = r.segment
     offset = _written_offset(r)
@@ -611,10 +617,6 @@ def _read_field(r: _Reader, f: InlineField, part: str | None) -> None:
         if qpm is not None:
             r.tempo = qpm
             seg.tempo_changes.append((offset, qpm))
-    elif f.letter == "P" and part != r.part:
-        # Only a label (see _part_marks) changes the part.
-        r.part = part
-        r.split()
 
 
 def _written_offset(r: _Reader) -> Fraction:
@@ -916,7 +918,7 @@ def perform(
         end = max(end, v_end)
         channel = channels[v.id]
         program = programs.get(v.id, programs.get(None))
-        for layer in sorted(layers):
+        for layer in sorted(layers | {0}):  # a voice with no notes still has its track
             vid = v.id if layer == 0 else f"{v.id}&{layer}"
             if layer:
                 overlays.add(vid)

@@ -384,6 +384,16 @@ def test_inline_part_label_and_remarks_that_are_not_labels() -> None:
     assert seq("P:A\nC D\\\nP:D.S.\nE |]", "P:AA\nK:C\n") == [60, 62, 64, 60, 62, 64]
 
 
+def test_part_labels_mark_every_voice_of_a_score() -> None:
+    text = (
+        "X:1\nT:parts\nM:2/4\nL:1/4\nP:BA\nK:C\n"
+        "P:A\nV:1\nC D|\nV:2\nE F|\nP:B\nV:1\nG A|\nV:2\nB c|\n"
+    )
+    events = tune_events(abcparse.parse(text).tunes[0])
+    by_voice = {v: [e.pitch for e in events if e.voice == v] for v in ("1", "2")}
+    assert by_voice == {"1": [67, 69, 60, 62], "2": [71, 72, 64, 65]}
+
+
 # --- inline fields -------------------------------------------------------------------------
 
 
@@ -514,6 +524,11 @@ def test_midi_program_directives_per_voice() -> None:
         "X:1\nL:1/4\nK:C\n%%MIDI program 20\nV:1\nC|\nV:2\n%%MIDI program 73\nE|\n"
     ).tunes[0]
     assert [(tr.voice, tr.program) for tr in perform(t).tracks] == [("1", 20), ("2", 73)]
+
+
+def test_a_voice_without_notes_still_has_its_track() -> None:
+    t = abcparse.parse("X:1\nL:1/4\nV:1\nV:2\nK:C\nV:1\nC D|\n").tunes[0]
+    assert [tr.voice for tr in perform(t).tracks] == [v.id for v in t.voices] == ["1", "2"]
 
 
 # --- velocities, API -----------------------------------------------------------------------------
