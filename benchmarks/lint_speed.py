@@ -52,7 +52,9 @@ def main() -> int:
 
     tunes = sum(len(abcparse.parse_file(f).tunes) for f in files)
     print(f"corpus: {args.corpus} ({len(files)} files, {tunes} tunes)")
-    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"machine: {os.cpu_count()} CPUs, load average {load:.1f},"
+          f" Python {sys.version.split()[0]}")
     rows: list[tuple[str, float]] = []
 
     def lint(jobs: int) -> None:

@@ -317,6 +317,13 @@ def lint(settings: Settings, stdin: bytes | None = None) -> list[FileReport]:
         else:
             pending.append((i, _Job(path, **common)))  # type: ignore[arg-type]
     if settings.jobs > 1 and len(pending) > 1:
+        # Build the grammar tables and load the rules once, before the workers start:
+        # where processes fork, each inherits them instead of building its own.
+        from ..parser import line_parser
+        from ..validate import registry
+
+        line_parser()
+        registry()
         with ProcessPoolExecutor(max_workers=min(settings.jobs, len(pending))) as pool:
             results = pool.map(_lint_packed, [job for _, job in pending], chunksize=1)
             for (i, _), (path, packed, lines, tunes, error) in zip(pending, results, strict=True):
