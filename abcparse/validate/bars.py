@@ -212,6 +212,8 @@ def _measure_voice(bars: tuple[Bar, ...], meter: Meter | None, unit: Fraction) -
                 for den, num in parts.items():
                     total += Fraction(num, den)
                 bt.duration = total
+        if layer and not parts:
+            skip = True  # "&& (d8 |": only overlay layers, continuing the bars before (§7.4)
         length = bt.meter.bar_length if bt.meter is not None else None
         bt.expected = None if skip else length
         if bt.expected is not None and bt.content and bt.duration != bt.expected:
