@@ -89,9 +89,10 @@ def format_str(text: str, *, safe: bool = True, **options: Any) -> str:
     would not be stable, or would add a diagnostic (unless ``safe=False``).
 
     >>> import abcparse
-    >>> print(abcparse.format_str("X:1\\nK:G Major\\nT:Demo\\nA/2B1c//|]\\n"), end="")
+    >>> print(abcparse.format_str("X:1\\nM: 6/8\\nT:Demo\\nK:G Major\\nA/2B1c//|]\\n"), end="")
     X:1
     T:Demo
+    M:6/8
     K:G
     A/Bc/4|]
     """

@@ -526,6 +526,13 @@ class Printer:
                 cur.append((" " if cur else "") + text)
                 prev_type, prev_text, ws = typ, text, False
                 continue
+            nxt = tokens[i + 1] if i + 1 < n else None
+            if typ == "CHORD_CLOSE" and not depth_chord:
+                text = str(tok.group())  # `]` closing nothing: unreadable, kept (ABC313)
+            else:
+                text = self.token(tok, typ, nxt, state)
+            # Track open chords and grace groups as the builder does: `}` and a bar line
+            # close an open chord, a bar line and [V:] close both.
             if typ == "CHORD_OPEN":
                 depth_chord = True
             elif typ == "CHORD_CLOSE":
@@ -533,9 +540,9 @@ class Printer:
             elif typ == "GRACE_OPEN":
                 depth_grace = True
             elif typ == "GRACE_CLOSE":
-                depth_grace = False
-            nxt = tokens[i + 1] if i + 1 < n else None
-            text = self.token(tok, typ, nxt, state)
+                depth_chord = depth_grace = False
+            elif typ == "BAR" or (typ == "INLINE_FIELD" and tok.group("i_letter") == "V"):
+                depth_chord = depth_grace = False
             carry = False
             if typ == "TIE" and ws and prev_type in ("NOTE", "CHORD_CLOSE"):
                 # §4.11: a tie is written against the note it starts (`d3 -d` → `d3- d`,
@@ -551,6 +558,8 @@ class Printer:
 
     @staticmethod
     def _space(prev_type: str, prev_text: str, typ: str, ws: bool, spacing: str) -> bool:
+        if prev_type == "VARIANT":  # `[2` starts an ending as `|2` does (§4.10)
+            prev_type = "BAR"
         if spacing == "keep" or (prev_type != "BAR" and typ != "BAR"):
             return ws
         if prev_type == "COMMENT":
@@ -616,7 +625,7 @@ class Printer:
         style = self.options.decorations
         if style == "short":
             short = state.shorthand(name)
-            if short is not None and _takes_shorthand(nxt):
+            if short is not None and (typ == "SYMBOL" or _takes_shorthand(nxt)):
                 return short
         elif style == "keep" and typ == "SYMBOL":
             return written

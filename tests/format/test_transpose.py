@@ -1,0 +1,152 @@
+"""Transposition moves every pitch by exactly N semitones, and nothing else.
+
+Checked against an independent reading of the typed model (tests/format/pitches.py, key
+signatures and bar accidentals with :func:`abcparse.theory.midi_pitch`), and, with the
+``peer`` marker, against abc2midi's notes.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import abcparse
+from abcparse.format import TransposeError, transpose_str
+from tests.core.corpora import SHIPPED_IRISH, needs_shared, shared_files
+
+from .pitches import voice_pitches
+
+
+def moved(text: str, n: int) -> str:
+    out = transpose_str(text, n)
+    before = abcparse.parse(text).tunes
+    after = abcparse.parse(out).tunes
+    assert len(before) == len(after)
+    for a, b in zip(before, after, strict=True):
+        pa, pb = voice_pitches(a), voice_pitches(b)
+        assert pa.keys() == pb.keys()
+        for vid in pa:
+            assert pb[vid] == [p + n for p in pa[vid]], (a.title, vid)
+    return out
+
+
+def body(text: str, n: int, key: str = "C") -> str:
+    out = moved(f"X:1\nT:t\nK:{key}\n{text}\n", n)
+    return out.split("\n", 3)[2:][0] + "\n" + out.split("\n", 3)[3]
+
+
+@pytest.mark.parametrize(
+    ("key", "n", "new"),
+    [
+        ("C", 1, "Db"),  # 5 flats, not C# (7 sharps)
+        ("C", -1, "B"),
+        ("D", 1, "Eb"),
+        ("G", 6, "Db"),  # C# would have 7 sharps
+        ("F#", 0, "F#"),
+        ("C", 6, "F#"),  # a tie (6 and 6): sharps going up
+        ("C", -6, "Gb"),  # flats going down
+        ("Am", 2, "Bm"),
+        ("A Dorian", 3, "C Dorian"),  # the mode stays, as written
+        ("E minor", -4, "C minor"),
+        ("DMix", 12, "DMix"),
+        ("Bb", -13, "A"),
+    ],
+)
+def test_key_moves_with_the_fewest_accidentals(key: str, n: int, new: str) -> None:
+    out = moved(f"X:1\nT:t\nK:{key}\nCDEF GABc|\n", n)
+    assert out.splitlines()[2] == f"K:{new}"
+
+
+def test_notes_follow_the_new_key() -> None:
+    assert body("DEF ^G a2|", 2, key="D") == "K:E\nEFG ^A b2|\n"
+
+
+def test_courtesy_and_needed_accidentals() -> None:
+    # In C: ^F is F#; the f after it is sharp too (same letter, same bar, §11.3).
+    assert body("C^F f F2|F|", 1) == "K:Db\nD=G g G2|G|\n"
+    # A double sharp that would need a triple sharp moves to the next letter.
+    assert body("^^F G|", 1, key="D") == "K:Eb\n^G A|\n"
+
+
+def test_octaves_cross_correctly() -> None:
+    assert body("B, b c'|", 1) == "K:Db\nC c' d'|\n"
+    assert body("C, c|", -1) == "K:B\nB,, B|\n"
+
+
+def test_chord_symbols_move() -> None:
+    out = body('"Am7/G"A "C6/9"c "(F#m)"f "A/c+"a "N.C."z "^text"c|', 2)
+    assert out == 'K:D\n"Bm7/A"B "D6/9"d "(G#m)"g "B/d+"b "N.C."z "^text"d|\n'
+
+
+def test_inline_and_body_keys_move() -> None:
+    out = moved("X:1\nT:t\nK:G\nGAB [K:Em] e|\nK:D exp ^f\nf^c|\n", 2)
+    assert out == "X:1\nT:t\nK:A\nABc [K:F#m] f|\nK:E exp ^g\ng^d|\n"
+
+
+def test_explicit_key_accidentals_glued_to_the_tonic() -> None:
+    out = moved("X:1\nT:t\nK:C^f^c\nfcg|\n", 1)
+    assert out.splitlines()[2] == "K:Db =g =d"
+
+
+def test_k_none_keeps_its_field_and_spells_with_sharps_going_up() -> None:
+    out = moved("X:1\nT:t\nK:none\nCEG B|\n", 1)
+    # c after ^C in the same bar needs its natural sign (accidentals hold for the letter).
+    assert out == "X:1\nT:t\nK:none\n^CF^G =c|\n"
+    out = moved("X:1\nT:t\nK:none\nCEG B|\n", -1)
+    assert out == "X:1\nT:t\nK:none\nB,_E_G _B|\n"
+
+
+def test_percussion_and_pipes_keep_their_pitches() -> None:
+    drums = "X:1\nT:t\nK:C clef=perc\nCDEF|\n"
+    assert transpose_str(drums, 3) == drums
+    pipes = "X:1\nT:t\nK:Hp\nGABc|\n"
+    assert transpose_str(pipes, 3) == pipes
+
+
+def test_a_drum_voice_keeps_its_pitches_under_a_moved_key() -> None:
+    src = "X:1\nT:t\nK:Am\nV:1\nABc|\nV:drum\n%%MIDI channel 10\nF^F F|\n"
+    out = transpose_str(src, -1)
+    assert out == "X:1\nT:t\nK:G#m\nV:1\nGAB|\nV:drum\n%%MIDI channel 10\n=F^F F|\n"
+    book = abcparse.parse(out)
+    assert voice_pitches(book.tunes[0])["drum"] == [65, 66, 66]
+
+
+def test_everything_else_is_kept_byte_for_byte() -> None:
+    src = "% head\n\nX:1\nT:t  \nK:C % the key\n  CD  E|  % bars\n\nfree text C D E\n"
+    assert transpose_str(src, 2) == src.replace("K:C", "K:D").replace("CD  E|", "DE  F|")
+
+
+def test_zero_is_the_identity() -> None:
+    src = "X:1\nT:t\nK:G Major\n^F=F|\n"
+    assert transpose_str(src, 0) == src
+
+
+def test_unreadable_key_is_refused() -> None:
+    with pytest.raises(TransposeError, match="line 1"):
+        transpose_str("X:1\nT:t\nK:G exp ^F ^F, clef=C\nabc|\n", 1)
+
+
+def _tunes_without_percussion(text: str) -> str:
+    keep = [t.text for t in abcparse.parse(text).tunes
+            if not re.search(r"perc|channel\s+10|K:\s*H[Pp]", t.text)]
+    return "\n".join(keep)
+
+
+@pytest.mark.parametrize("n", [-5, 1, 7])
+def test_shipped_corpus_sample(n: int) -> None:
+    text = SHIPPED_IRISH.read_text(encoding="utf-8")
+    sample = "\n\n".join(text.split("\n\n")[::20])  # every 20th tune: ~40 tunes
+    moved(sample, n)
+
+
+@needs_shared()
+@pytest.mark.slow
+@pytest.mark.parametrize("n", [-7, -1, 2, 6])
+def test_whole_corpus(n: int) -> None:
+    for f in shared_files():
+        text = _tunes_without_percussion(abcparse.parse_file(f).to_text())
+        try:
+            moved(text, n)
+        except TransposeError as e:
+            assert "cannot be read" in str(e), (f, e)
