@@ -274,7 +274,7 @@ def find_synth(choice: str = "auto", soundfont: str | None = None) -> tuple[str,
         fonts = [soundfont, os.environ.get("ABCPARSE_SOUNDFONT"), *SOUNDFONTS]
         font = next((f for f in fonts if f and Path(f).is_file()), None)
         if font is not None:
-            return "fluidsynth", [exe, "-ni", "-q", "-T", "wav", "-F", "{out}", "-r", "44100",
+            return "fluidsynth", [exe, "-ni", "-T", "wav", "-F", "{out}", "-r", "44100",
                                   font, "{in}"]
         if choice == "fluidsynth" or soundfont:
             raise AbcUsageError(

@@ -5,7 +5,7 @@ abc2midi's resolution (480 per quarter note), grace notes left out on both sides
 (``-NGRA``; ``grace="ignore"``). abc2midi runs on a file holding the file header and that
 one tune (so repeated ``X:`` numbers do not matter), with the options and the one
 directive below; what they turn off is documented in
-``tests/fixtures/abc2midi_playback_differences.md``:
+``tests/fixtures/abc2midi_playback_differences.json``:
 
 - ``-NGRA`` grace notes, ``-NGUI`` the guitar-chord accompaniment track;
 - ``%%MIDI chordattack 0`` (inserted after ``X:``): abc2midi starts the notes of a chord

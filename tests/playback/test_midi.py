@@ -20,7 +20,7 @@ import mido
 import pytest
 
 import abcparse
-from abcparse.errors import AbcIOError
+from abcparse.errors import AbcIOError, AbcUsageError
 from abcparse.events import perform
 from abcparse.midi import TICKS_PER_BEAT, atomic_write, midi_bytes
 
@@ -275,3 +275,69 @@ def test_midi_ticks_are_exact_for_tuplets() -> None:
     expected = [Fraction(i, 3) for i in range(3)] + [1 + Fraction(i, 5) for i in range(5)]
     assert onsets == [round(e * q) for e in expected]
     assert all(float(e * q).is_integer() for e in expected)  # 960 divides 3 and 5
+
+
+FAKE_FLUIDSYNTH = """#!{python}
+# Stands in for fluidsynth: writes 5 s of a loud tone where -F says, like a synthesizer
+# that keeps ringing long after the music.
+import math, struct, sys, wave
+args = sys.argv[1:]
+out = args[args.index("-F") + 1]
+assert args[-2].endswith(".sf2") and args[-1].endswith(".mid"), args
+rate = 8000
+with wave.open(out, "wb") as w:
+    w.setnchannels(1)
+    w.setsampwidth(2)
+    w.setframerate(rate)
+    w.writeframes(b"".join(
+        struct.pack("<h", int(12000 * math.sin(i / 5))) for i in range(5 * rate)))
+"""
+
+
+def test_cli_play_through_fluidsynth_cuts_the_ringing_tail(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "fluidsynth"
+    fake.write_text(FAKE_FLUIDSYNTH.format(python=sys.executable), encoding="utf-8")
+    fake.chmod(0o755)
+    font = tmp_path / "gm.sf2"
+    font.write_bytes(b"RIFF")
+    out = tmp_path / "duet.wav"
+    env = dict(os.environ, PATH=str(bin_dir))
+    done = run_cli("play", str(FIXTURES / "duet.abc"), "-o", str(out),
+                   "--soundfont", str(font), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "[fluidsynth]" in done.stdout
+    music = perform(abcparse.parse(DUET).tunes[0]).end_seconds  # 8/3 s at Q:1/4=90
+    with wave.open(str(out)) as w:
+        seconds = w.getnframes() / w.getframerate()
+        w.setpos(w.getnframes() - 1)
+        last = int.from_bytes(w.readframes(1), "little", signed=True)
+    assert seconds == pytest.approx(music + 0.5, abs=0.01)  # the tail is capped
+    assert abs(last) < 1000  # faded out, no click
+
+
+def test_find_synth_needs_a_soundfont_for_fluidsynth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from abcparse.cli import midi as cli_midi
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "fluidsynth"
+    fake.write_text("#!/bin/sh\n", encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.delenv("ABCPARSE_SOUNDFONT", raising=False)
+    monkeypatch.setattr(cli_midi, "SOUNDFONTS", ())
+    with pytest.raises(AbcUsageError, match="SoundFont"):
+        cli_midi.find_synth("fluidsynth")
+    with pytest.raises(AbcUsageError, match="timidity"):
+        cli_midi.find_synth("auto")  # fluidsynth without a font, no timidity
+    font = tmp_path / "gm.sf2"
+    font.write_bytes(b"RIFF")
+    monkeypatch.setenv("ABCPARSE_SOUNDFONT", str(font))
+    name, cmd = cli_midi.find_synth("auto")
+    assert name == "fluidsynth" and str(font) in cmd and "{out}" in cmd and "{in}" in cmd
+    with pytest.raises(AbcUsageError, match="timidity is not installed"):
+        cli_midi.find_synth("timidity")
