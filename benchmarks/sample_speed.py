@@ -19,6 +19,7 @@ benchmarks print numbers.
 Usage::
 
     python benchmarks/sample_speed.py [--model DIR] [--eager-chars 300] [--max-chars 1000]
+                                      [--blas-threads 1|2|env]
 """
 
 from __future__ import annotations
@@ -30,8 +31,6 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,6 +48,7 @@ def _generator(module: str) -> Any:
 def eager_loop_chars_per_s(config: Any, vocab: Any, weights: Any, n_chars: int, seed: int) -> float:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
+    import numpy as np
     import tensorflow as tf
 
     inp = keras.Input(batch_shape=(1, None), dtype="int32")
@@ -104,7 +104,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-chars", type=int, default=1000, help="cap per sampled tune")
     ap.add_argument("--repeats", type=int, default=3, help="best of N runs for NumPy")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--blas-threads", default="1",
+                    help="BLAS threads for the NumPy sampler, set before NumPy loads; 1 is what "
+                    "the abcparse command uses; 'env' keeps the environment's setting")
     args = ap.parse_args(argv)
+    if args.blas_threads != "env":
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = args.blas_threads
+    import numpy as np
     cli, config_mod, sampler, store, vocab_mod, layout = (
         _generator(m) for m in ("cli", "config", "sampler", "store", "vocab", "layout")
     )
@@ -129,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     net = sampler.NumpyLSTM(config, vocab, weights)
     units = "x".join(str(u) for u in config.lstm_units)
     print(f"model: {where}; embedding {config.embedding_dim}, LSTM {units}, vocab {vocab.size}")
-    print(f"threads: {os.cpu_count()} CPUs visible")
+    print(f"threads: {os.cpu_count()} CPUs visible, BLAS threads for NumPy: "
+          f"{os.environ.get('OPENBLAS_NUM_THREADS', 'library default')}")
 
     b1 = numpy_chars_per_s(net, 1, args.max_chars, args.seed, args.repeats)
     b64 = numpy_chars_per_s(net, 64, args.max_chars, args.seed, args.repeats)
