@@ -7,6 +7,7 @@ the version line or ``I:abc-version``) strictly and everything else loosely.
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import re
@@ -184,23 +185,76 @@ def read_headers(source: str | os.PathLike[str]) -> Iterator[TuneHeader]:
         seen_tune = True
         m = _KEY_LINE.search(chunk.text)
         head = chunk.text[: m.end()] if m else chunk.text
-        builder = TuneBuilder(head, chunk.start, chunk.line, FileContext(meter=ctx_meter, unit_length=ctx_unit), False)
-        yield _header_only(builder)
+        builder = TuneBuilder(
+            head, chunk.start, chunk.line, FileContext(meter=ctx_meter, unit_length=ctx_unit), False
+        )
+        # As in parse(): the collector is paused while objects are made (never across the
+        # yield, so the caller's program is not affected).
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            header = _header_only(builder)
+        finally:
+            if paused:
+                gc.enable()
+        yield header
+
+
+@functools.cache
+def _header_scanners() -> tuple[re.Pattern[str], ...]:
+    """Regexes for header lines, made from the grammar's own terminals (FIELD_START,
+    FIELD_TEXT, COMMENT, DIRECTIVE_BLOCK, EOL) so the fast path reads exactly what the
+    grammar reads."""
+    from .parser import line_parser
+
+    terms = line_parser().terminals
+
+    def rx(name: str, prefix: str = "") -> re.Pattern[str]:
+        return re.compile(f"{prefix}(?P<{name}>{terms[name].pattern.to_regexp()})")
+
+    return (
+        rx("FIELD_START"),
+        rx("FIELD_TEXT"),
+        rx("COMMENT"),
+        rx("DIRECTIVE_BLOCK"),
+        rx("COMMENT", "[ \t]*"),
+        rx("EOL"),
+    )
 
 
 def _header_only(builder: TuneBuilder) -> TuneHeader:
-    from .parser import line_parser
-
-    tree = line_parser().parse(builder.text, "lines")
-    for item in tree.children:
-        if not hasattr(item, "data"):
-            builder.end_of_line(item)
-        elif item.data in ("field_line", "key_line"):
-            builder.line_field_line(item.children)
+    """Read header lines with the grammar's terminal regexes, without the LALR parser:
+    a header holds only field, comment and directive lines, and reading the header of
+    every tune of a big collection is what ``read_headers`` is for."""
+    field_start, field_text, comment, block, comment_line, eol = _header_scanners()
+    text = builder.text
+    pos = 0
+    n = len(text)
+    while pos < n:
+        m = field_start.match(text, pos)
+        if m is not None:
+            children = [m]
+            p = m.end()
+            for scanner in (field_text, comment):
+                t = scanner.match(text, p)
+                if t is not None:
+                    children.append(t)
+                    p = t.end()
+            builder.line_field_line(children)
             if builder.in_body:
                 break
-        elif item.data == "music_line":
+        else:
+            c = block.match(text, pos) or comment_line.match(text, pos)
+            if c is None:
+                break  # music before K: — the header ends here, as in a full parse
+            p = c.end()
+            if c.lastgroup == "DIRECTIVE_BLOCK":
+                builder.line_directive_line([c])
+        e = eol.match(text, p)
+        if e is None:
             break
+        builder.end_of_line(e)
+        pos = e.end()
     if not builder.in_body:
         builder.finish_header(None)
     return builder.header

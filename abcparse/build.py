@@ -65,6 +65,9 @@ from .parser import ParseFailure, describe_expected, line_parser, parse_value
 from .theory import DEFAULT_SYMBOLS, default_unit_length
 
 _ONE = Fraction(1)
+# Span(...) goes through NamedTuple's Python-level __new__; tuple.__new__ makes the same
+# object in a third of the time, which matters at one span per element.
+_new_span = tuple.__new__
 _MODES = {
     "maj": Mode.MAJOR,
     "ion": Mode.MAJOR,
@@ -105,6 +108,21 @@ def _length(num: str | None, den: str | None, slashes: str | None) -> Fraction:
 
 
 _NOTE_SHAPES: dict[str, tuple[str, int, Accidental | None, Fraction]] = {}
+_BAR_SHAPES: dict[str, tuple[str, BarKind, int, int, tuple[int, ...]]] = {}
+
+
+def _bar_shape(sym: str, end: str | None) -> tuple[str, BarKind, int, int, tuple[int, ...]]:
+    """Symbol, kind, repeat counts and ending numbers of a BAR token (§4.8, §4.9);
+    memoized by token text like note shapes."""
+    core = sym.strip(":")
+    repeat_end = len(sym) - len(sym.lstrip(":"))
+    repeat_start = len(sym) - len(sym.rstrip(":"))
+    if not core:  # "::" is both an end and a start
+        kind = BarKind.REPEAT_ONLY
+        repeat_end = repeat_start = max(1, len(sym) // 2)
+    else:
+        kind = _BAR_KINDS.get(core, BarKind.DOUBLE if "||" in core else BarKind.SINGLE)
+    return sym, kind, repeat_end, repeat_start, _numbers(end) if end else ()
 
 
 def _note_shape(m: re.Match[str]) -> tuple[str, int, Accidental | None, Fraction]:
@@ -511,7 +529,8 @@ class TuneBuilder:
         """Span of text[start:end] on the current line (tokens never cross a line end)."""
         ls = self.line_start
         line = self.line
-        return Span(line, start - ls + 1, line, end - ls + 1, self.base + start, self.base + end)
+        base = self.base
+        return _new_span(Span, (line, start - ls + 1, line, end - ls + 1, base + start, base + end))
 
     def span_multiline(self, start: int, end: int) -> Span:
         chunk = self.text[start:end]
@@ -893,23 +912,22 @@ class TuneBuilder:
         line = self.line
         ls = self.line_start
         base = self.base
+        plain = self.chord is None and self.grace is None
         for m in children:
             typ = m.lastgroup
-            if self.error_start is not None:
-                if typ != "BAR":
-                    self.error_end = m.end()
-                    continue
-                self.flush_error()
-            if typ == "WS":
-                continue
-            if typ == "NOTE" and self.chord is None and self.grace is None:
+            if typ == "NOTE" and plain and self.error_start is None:
                 # The most common token, handled inline (about half of all tokens).
                 text = m.group()
                 shape = shapes.get(text)
                 if shape is None:
                     shape = shapes[text] = _note_shape(m)
                 start, end = m.span()
-                note = Note(*shape, Span(line, start - ls + 1, line, end - ls + 1, base + start, base + end))
+                note = Note(
+                    *shape,
+                    _new_span(
+                        Span, (line, start - ls + 1, line, end - ls + 1, base + start, base + end)
+                    ),
+                )
                 bar = voice.bar
                 if not bar.has_content:
                     bar.has_content = True
@@ -918,8 +936,16 @@ class TuneBuilder:
                 bar.elements.append(note)
                 voice.notes += 1
                 continue
+            if typ == "WS":
+                continue
+            if self.error_start is not None:
+                if typ != "BAR":
+                    self.error_end = m.end()
+                    continue
+                self.flush_error()
             handlers[typ](self, m)
             voice = self.voice  # an inline [V:] may have switched voices
+            plain = self.chord is None and self.grace is None
         if self.error_start is not None:
             self.flush_error()
         if self.chord is not None:
@@ -1006,24 +1032,11 @@ class TuneBuilder:
         )
 
     def t_bar(self, m: re.Match[str]) -> None:
-        sym = m.group("b_sym")
-        end = m.group("b_end")
-        core = sym.strip(":")
-        repeat_end = len(sym) - len(sym.lstrip(":"))
-        repeat_start = len(sym) - len(sym.rstrip(":"))
-        if not core:  # "::" is both an end and a start
-            kind = BarKind.REPEAT_ONLY
-            repeat_end = repeat_start = max(1, len(sym) // 2)
-        else:
-            kind = _BAR_KINDS.get(core, BarKind.DOUBLE if "||" in core else BarKind.SINGLE)
-        bl = BarLine(
-            sym,
-            kind,
-            repeat_end,
-            repeat_start,
-            _numbers(end) if end else (),
-            self.span(m.start(), m.end()),
-        )
+        text = m.group()
+        shape = _BAR_SHAPES.get(text)
+        if shape is None:
+            shape = _BAR_SHAPES[text] = _bar_shape(m.group("b_sym"), m.group("b_end"))
+        bl = BarLine(*shape, self.span(m.start(), m.end()))
         if self.chord is not None:
             self.close_chord_unclosed(m.start())
         if self.grace is not None:

@@ -303,6 +303,24 @@ class LineParser:
                 )
             self._lexers[state] = table
         self._loops = self._find_list_loops()
+        # The same tables with plain keys and values for the loop: Lark's symbol names are
+        # Token objects whose Python-level __eq__ showed up in profiles, and its rules are
+        # objects whose size, origin and callback would be looked up on every reduce.
+        self._plain_actions: dict[int, dict[str, tuple[Any, ...]]] = {
+            state: {
+                str(name): (
+                    (True, arg)
+                    if kind is Shift
+                    else (False, len(arg.expansion), str(arg.origin.name), self._callbacks[arg])
+                )
+                for name, (kind, arg) in acts.items()
+            }
+            for state, acts in self._states.items()
+        }
+        self._dispatch: dict[int, tuple[dict[str, re.Pattern[str] | None], re.Pattern[str] | None]] = {
+            state: ({chr(code): table[code] for code in range(_ASCII)}, table[_ASCII])
+            for state, table in self._lexers.items()
+        }
 
     def _find_list_loops(self) -> dict[int, frozenset[str]]:
         """States where a token only extends a list rule and comes back to the same state.
@@ -338,10 +356,9 @@ class LineParser:
 
     def parse(self, text: str, start: str) -> Any:
         """Parse ``text`` from ``start``; the tree's tokens are ``re.Match`` objects."""
-        states = self._states
-        lexers = self._lexers
+        actions = self._plain_actions
+        dispatch = self._dispatch
         loops = self._loops
-        callbacks = self._callbacks
         end_state = self._end_states[start]
         state_stack = [self._start_states[start]]
         value_stack: list[Any] = []
@@ -349,17 +366,25 @@ class LineParser:
         n = len(text)
         while True:
             state = state_stack[-1]
+            table, other = dispatch[state]
+            loop = loops.get(state)
+            if loop is not None and pos < n:
+                # A run of list items (the tokens of a music line): extend the list in
+                # place until a token that needs the parser (see _find_list_loops).
+                append = value_stack[-1].children.append
+                while pos < n:
+                    rx = table.get(text[pos], other)
+                    m = rx.match(text, pos) if rx is not None else None
+                    if m is None or m.lastgroup not in loop:
+                        break
+                    append(m)
+                    pos = m.end()
             if pos < n:
-                rx = lexers[state][min(ord(text[pos]), _ASCII)]
+                rx = table.get(text[pos], other)
                 m = rx.match(text, pos) if rx is not None else None
                 if m is None:
                     raise ParseFailure(pos, self._accepts[state], text[pos])
                 typ = m.lastgroup
-                loop = loops.get(state)
-                if loop is not None and typ in loop:
-                    value_stack[-1].children.append(m)
-                    pos = m.end()
-                    continue
                 token: Any = m
                 tok_pos = pos
                 pos = m.end()
@@ -368,25 +393,24 @@ class LineParser:
                 token = None
                 tok_pos = n
             while True:
-                action = states[state].get(typ)  # type: ignore[arg-type]
+                action = actions[state].get(typ)  # type: ignore[arg-type]
                 if action is None:
                     raise ParseFailure(
                         tok_pos, self._accepts[state], "" if token is None else token.group()
                     )
-                kind, arg = action
-                if kind is Shift:
-                    state_stack.append(arg)
+                if action[0]:  # shift
+                    state_stack.append(action[1])
                     value_stack.append(token)
                     break
-                size = len(arg.expansion)
+                _, size, origin, callback = action
                 if size:
                     children = value_stack[-size:]
                     del value_stack[-size:]
                     del state_stack[-size:]
                 else:
                     children = []
-                value_stack.append(callbacks[arg](children))
-                state = states[state_stack[-1]][arg.origin.name][1]
+                value_stack.append(callback(children))
+                state = actions[state_stack[-1]][origin][1]
                 state_stack.append(state)
                 if token is None and state == end_state:
                     return value_stack[-1]
