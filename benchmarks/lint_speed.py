@@ -22,6 +22,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -76,9 +77,12 @@ def main() -> int:
     peer = None
     if abc2midi is not None:
         def run_peer() -> None:
-            for f in files:
-                subprocess.run([abc2midi, str(f), "-c"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, check=False)
+            # abc2midi -c writes barloc.txt in its working folder: run it in a temporary one.
+            with tempfile.TemporaryDirectory() as tmp:
+                for f in files:
+                    subprocess.run([abc2midi, str(Path(f).resolve()), "-c"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   check=False, cwd=tmp)
 
         peer = best_of(args.repeat, run_peer)
         rows.append(("abc2midi -c (peer)", peer))

@@ -15,6 +15,7 @@ import bisect
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,8 +54,10 @@ class TuneComparison:
 
 def run_abc2midi(path: Path) -> str:
     assert ABC2MIDI is not None
-    r = subprocess.run([ABC2MIDI, str(path), "-c"], capture_output=True, text=True,
-                       errors="replace", timeout=300, check=False)
+    # abc2midi -c writes barloc.txt into its working folder: keep it out of the checkout.
+    with tempfile.TemporaryDirectory() as tmp:
+        r = subprocess.run([ABC2MIDI, str(path.resolve()), "-c"], capture_output=True,
+                           text=True, errors="replace", timeout=300, check=False, cwd=tmp)
     return r.stdout + r.stderr
 
 
