@@ -130,6 +130,13 @@ def _diff(path: str, before: str, after: str) -> str:
     )
 
 
+def _write_diff(path: str, before: str, after: str) -> None:
+    """The diff as UTF-8 bytes: undecodable bytes of the file pass through unchanged."""
+    sys.stdout.flush()
+    sys.stdout.buffer.write(_diff(path, before, after).encode("utf-8", "surrogateescape"))
+    sys.stdout.buffer.flush()
+
+
 def _write_stdout(source: SourceText, text: str) -> None:
     sys.stdout.flush()
     sys.stdout.buffer.write(encode_like(source, text))
@@ -178,8 +185,7 @@ def run_format(args: argparse.Namespace) -> int:
                 _write_stdout(source, source.text)
             continue
         if args.diff and result.changed:
-            sys.stdout.write(_diff(path, source.text, result.text))
-            sys.stdout.flush()
+            _write_diff(path, source.text, result.text)
         if path == "-" and not (args.check or args.diff):
             _write_stdout(source, result.text)
         if not result.changed:
@@ -232,8 +238,7 @@ def run_transpose(args: argparse.Namespace) -> int:
             failed += 1
             continue
         if args.diff:
-            sys.stdout.write(_diff(path, source.text, text))
-            sys.stdout.flush()
+            _write_diff(path, source.text, text)
             continue
         if path == "-":
             _write_stdout(source, text)

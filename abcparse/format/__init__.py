@@ -39,7 +39,8 @@ class FormatResult:
 
     ``text`` is the formatted text when every check passed, else the original text;
     ``diagnostics`` holds the ABC9xx findings of the safety checks (empty when safe);
-    ``checks`` the outcome per tune of the input.
+    ``checks`` the outcome per tune of the input (empty when the text was already in
+    canonical form, which needs no check).
     """
 
     original: str
@@ -70,6 +71,10 @@ def format_text(
     formatted = format_unchecked(text, opts)
     if not safe:
         return FormatResult(text, formatted)
+    if formatted == text:
+        # Already canonical: the same text holds the same music, formats to itself and
+        # has the same diagnostics; nothing to check (the common case under --check).
+        return FormatResult(text, text)
     again = format_unchecked(formatted, opts)
     diags, checks = check_formatting(text, formatted, again, opts)
     if diags:

@@ -539,9 +539,9 @@ class Printer:
                 depth_chord = False
             elif typ == "GRACE_OPEN":
                 depth_grace = True
-            elif typ == "GRACE_CLOSE":
-                depth_chord = depth_grace = False
-            elif typ == "BAR" or (typ == "INLINE_FIELD" and tok.group("i_letter") == "V"):
+            elif typ in ("GRACE_CLOSE", "BAR") or (
+                typ == "INLINE_FIELD" and tok.group("i_letter") == "V"
+            ):
                 depth_chord = depth_grace = False
             carry = False
             if typ == "TIE" and ws and prev_type in ("NOTE", "CHORD_CLOSE"):

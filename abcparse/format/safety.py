@@ -191,7 +191,10 @@ def _diagnostics_of(text: str, book: Tunebook, mode: str) -> list[Diagnostic]:
 
     check: Callable[..., Any] | None = getattr(abcparse, "check", None)
     if check is not None:
-        result = check(book, mode=mode)
+        try:
+            result = check(book, mode=mode)
+        except Exception:  # a validator bug must not stop formatting: fall back
+            return list(book.diagnostics)
         found = getattr(result, "diagnostics", result)
         return [d for d in found if isinstance(d, Diagnostic)]
     return list(book.diagnostics)

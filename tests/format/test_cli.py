@@ -99,6 +99,13 @@ def test_encoding_bom_and_line_ends_survive(tmp_path: Path) -> None:
     g.write_bytes(b"I:abc-charset iso-8859-1\n\nX:1\nT:Caf\xe9  \nK:C\nC|\n")
     assert run("format", "iso.abc", cwd=tmp_path).returncode == 0
     assert g.read_bytes() == b"I:abc-charset iso-8859-1\n\nX:1\nT:Caf\xe9\nK:C\nC|\n"
+    # Bytes that are not UTF-8 (ABC001) pass through untouched, in the diff too.
+    h = tmp_path / "bad.abc"
+    h.write_bytes(b"X:1\nT:Caf\xe9  \nK:C\nC1|\n")
+    r = run("format", "--diff", "bad.abc", cwd=tmp_path)
+    assert r.returncode == 0 and b"+T:Caf\xe9\n" in r.stdout
+    assert run("format", "bad.abc", cwd=tmp_path).returncode == 0
+    assert h.read_bytes() == b"X:1\nT:Caf\xe9\nK:C\nC|\n"
 
 
 def test_options_on_the_command_line(tmp_path: Path) -> None:

@@ -64,6 +64,7 @@ def _kill_runs(tmp_path: Path, runs: int, tunes_per_file: int, files: int, seed:
         assert (probe / name).read_bytes() == new
     rng = random.Random(seed)
     outcomes = {"old": 0, "new": 0}
+    mixed = 0  # runs killed with some files done and others not
     for run in range(runs):
         work = tmp_path / f"run{run}"
         shutil.copytree(master, work)
@@ -71,6 +72,7 @@ def _kill_runs(tmp_path: Path, runs: int, tunes_per_file: int, files: int, seed:
         time.sleep(rng.uniform(0.0, duration))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
+        seen = set()
         for entry in os.listdir(work):
             if entry.endswith(TEMP_SUFFIX):
                 continue  # a killed run's temporary file: never a tunebook
@@ -78,7 +80,12 @@ def _kill_runs(tmp_path: Path, runs: int, tunes_per_file: int, files: int, seed:
             data = (work / entry).read_bytes()
             assert data in (old, new), f"run {run}: {entry} is neither old nor new"
             outcomes["old" if data == old else "new"] += 1
+            seen.add(data == new)
+        assert len([e for e in os.listdir(work) if e.endswith(".abc")]) == len(books)
+        mixed += len(seen) == 2
         shutil.rmtree(work)
+    print(f"\n{runs} kills: every file old or new; {mixed} runs killed between files,"
+          f" {outcomes['new']} files found new and {outcomes['old']} old")
     # The kills must have landed at different moments: some files done, some not.
     assert outcomes["old"] and outcomes["new"], outcomes
 
@@ -90,3 +97,39 @@ def test_killed_midway_leaves_old_or_new_quick(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_killed_midway_leaves_old_or_new_20_runs(tmp_path: Path) -> None:
     _kill_runs(tmp_path, runs=20, tunes_per_file=20, files=40, seed=20240601)
+
+
+_WRITER = """
+import sys
+from abcparse.fileio import atomic_write_bytes
+path, size = sys.argv[1], int(sys.argv[2])
+contents = [bytes([65 + i]) * size for i in range(4)]
+i = 0
+while True:
+    atomic_write_bytes(path, contents[i % 4])
+    i += 1
+"""
+
+
+def test_killed_inside_the_write_itself(tmp_path: Path) -> None:
+    """Most of a formatting run is parsing; this one only writes (8 MB files, over and
+    over), so the kills land inside ``atomic_write_bytes``: 20 out of 20 must leave one
+    whole version."""
+    size = 8 * 1024 * 1024
+    path = tmp_path / "big.abc"
+    path.write_bytes(b"Z" * size)
+    versions = {b"Z" * size, *(bytes([65 + i]) * size for i in range(4))}
+    rng = random.Random(7)
+    mid_write = 0
+    for _ in range(20):
+        proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(path), str(size)])
+        time.sleep(rng.uniform(0.2, 0.8))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        assert path.read_bytes() in versions
+        strays = list(tmp_path.glob("*" + TEMP_SUFFIX))
+        mid_write += bool(strays)  # killed between creating the temporary and the rename
+        for stray in strays:
+            stray.unlink()
+    print(f"\n20 kills inside atomic writes: file always whole; {mid_write} left a temporary")
+    assert mid_write > 0  # the kills did land inside a write
