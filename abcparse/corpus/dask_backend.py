@@ -24,6 +24,8 @@ from .reader import RawTune
 from .stage import Outcome, process_chunk
 
 CHUNK_SIZE = 32
+# How long to wait for the scheduler before saying it cannot be reached.
+CONNECT_TIMEOUT = "30s"
 
 
 def _client(scheduler: Any) -> tuple[Any, bool]:
@@ -39,7 +41,7 @@ def _client(scheduler: Any) -> tuple[Any, bool]:
     if isinstance(scheduler, client_class):
         return scheduler, False
     try:
-        return client_class(scheduler, timeout="30s"), True
+        return client_class(scheduler, timeout=CONNECT_TIMEOUT), True
     except (OSError, TimeoutError, ValueError) as e:
         raise AbcUsageError(f"cannot reach the Dask scheduler {scheduler!r}: {e}") from None
 

@@ -32,8 +32,9 @@ _BLOCK = 1 << 20
 # longer than this is read whole before decoding starts.
 _HEAD_PROBE = 1 << 16
 _LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)")
-_TITLE_RE = re.compile(r"^T:[ \t]*([^\r\n%]*)", re.M)
-_REF_RE = re.compile(r"^X:[ \t]*([^\r\n%]*)", re.M)
+# Line starts after any of the three line ends (re.M's ^ knows only LF).
+_TITLE_RE = re.compile(r"(?:\A|[\r\n])T:[ \t]*([^\r\n%]*)")
+_REF_RE = re.compile(r"(?:\A|[\r\n])X:[ \t]*([^\r\n%]*)")
 _FIRST_TUNE_RE = re.compile(rb"(?:^|[\r\n])X:")
 
 

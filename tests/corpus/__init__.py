@@ -1,0 +1,1 @@
+"""Tests of corpus cleaning (``abcparse corpus clean`` / ``stats``)."""
