@@ -5,6 +5,7 @@ accounts for every tune, and a second run writes the same bytes."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from collections import Counter
 from pathlib import Path
@@ -36,7 +37,7 @@ def melody(tune: abcparse.Tune) -> tuple[tuple[object, ...], ...]:
     onsets = sorted(top)  # type: ignore[type-var]
     return tuple(
         (top[b][0] - top[a][0], b - a, top[b][1])  # type: ignore[operator]
-        for a, b in zip(onsets, onsets[1:])
+        for a, b in itertools.pairwise(onsets)
     )
 
 
@@ -78,7 +79,7 @@ def assert_clean_output(outdir: Path, inputs: list[Path]) -> dict[str, list[abcp
     assert sum(c["dropped_by_reason"].values()) == c["dropped"]
     assert all(d["reason"] and d["message"] for d in m["dropped"])
     assert len(m["sources"]) == len(inputs)
-    for s, path in zip(m["sources"], inputs):
+    for s, path in zip(m["sources"], inputs, strict=True):
         assert os.path.basename(s["path"]) == path.name
         assert s["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     # The vocabulary is the characters of the three files, counted.

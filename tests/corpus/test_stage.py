@@ -114,7 +114,8 @@ def test_stripping_that_would_change_the_music_keeps_the_reading_fields() -> Non
 
 
 def test_bang_line_breaks_need_no_repair() -> None:
-    o = process(raw("X:5\nT:bang\nM:2/4\nL:1/8\nK:D\nABcd|efga|!\nfedc|d4|]!\n"), CleanOptions(repair=False))
+    text = "X:5\nT:bang\nM:2/4\nL:1/8\nK:D\nABcd|efga|!\nfedc|d4|]!\n"
+    o = process(raw(text), CleanOptions(repair=False))
     assert o.kept and not o.valid_as_read and o.edits is None
     assert o.text == "T:bang\nM:2/4\nL:1/8\nK:D\nABcd|efga|\nfedc|d4|]\n"
 
