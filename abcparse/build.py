@@ -462,7 +462,7 @@ class FileContext:
     instructions: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Bar:
     elements: list[Element] = field(default_factory=list)
     opening: BarLine | None = None
@@ -1041,17 +1041,28 @@ class TuneBuilder:
             self.close_chord_unclosed(m.start())
         if self.grace is not None:
             self.close_grace_unclosed(m.start())
-        voice = self.current_voice()
+        voice = self.voice or self.current_voice()
         bar = voice.bar
         if bar.has_content:
             voice.bars.append(self.make_bar(bar, bl))
-            voice.bar = _Bar(opening=bl, ending=bl.ending)
+            voice.bar = _Bar([], bl, bl.ending)
         else:
             bar.opening = bl
             if bl.ending:
                 bar.ending = bl.ending
 
     def make_bar(self, bar: _Bar, closing: BarLine | None) -> Bar:
+        opening = bar.opening
+        if opening is not None and closing is not None:  # the common case, kept short
+            a = opening.span
+            b = closing.span
+            return Bar(
+                tuple(bar.elements),
+                opening,
+                closing,
+                bar.ending,
+                _new_span(Span, (a.line, a.col, b.end_line, b.end_col, a.start, b.end)),
+            )
         start = bar.opening.span if bar.opening is not None else None
         first = start.start if start is not None else (bar.start if bar.start >= 0 else 0)
         last = closing.span if closing is not None else None
