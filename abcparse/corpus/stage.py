@@ -17,8 +17,8 @@ not depend on where or in which order it ran. The steps follow the issue's pipel
    checks (same music, idempotent, no new diagnostic) must pass.
 5. **filter** (meters, keys, voices, bars; characters and ASCII on the text as written).
 6. **strip fields** not kept, comments and directives (:func:`strip_fields`), then check
-   that the tune still reads strictly with no error and sounds the same (the notes of
-   :meth:`~abcparse.Tune.events`, as written); if not, the fields that define how the
+   that the tune still reads strictly with no error and holds the same music (key,
+   unit length, bars and their elements, :func:`_music`); if not, the fields that define how the
    music reads (I: U: m: V: P: and directives) are kept too, and failing that the tune
    is dropped.
 7. **keys** for de-duplication and the split (:mod:`abcparse.corpus.dedupe`).
@@ -38,7 +38,7 @@ from typing import Any
 from ..api import parse
 from ..diagnostics import Diagnostic, Severity
 from ..format import UnsafeFormattingError, canonical_key, canonical_meter, format_str
-from ..model import Chord, Note, Rest, Tune
+from ..model import Chord, InlineField, LineBreak, Note, Rest, Tune
 from ..validate import check
 from .dedupe import body_key, melody_key
 from .options import CleanOptions
@@ -238,8 +238,28 @@ def _describe(d: Diagnostic, raw: RawTune, shift: tuple[int, int] = (0, 0)) -> s
     return f"line {raw.line + line - 1}: {d.code} {d.message}"
 
 
-def _notes(tune: Tune) -> list[tuple[int, Any, Any, str]]:
-    return [(e.pitch, e.onset, e.duration, e.voice) for e in tune.events(unroll_repeats=False)]
+def _music(tune: Tune) -> tuple[Any, ...]:
+    """What stripping must not change: the key, the unit length, and every voice's bars
+    (bar lines, endings, elements), without line breaks and without the body field lines
+    that stripping may remove. The model's equality ignores positions, so this compares
+    the music as read, cheaply (the typed model, not the sounding notes)."""
+    voices = []
+    for v in tune.voices:
+        bars = []
+        for bar in v.bars:
+            elements = tuple(
+                e
+                for e in bar.elements
+                if not isinstance(e, LineBreak)
+                and not (
+                    isinstance(e, InlineField)
+                    and not e.inline
+                    and e.letter not in BODY_MUSIC_FIELDS
+                )
+            )
+            bars.append((bar.opening, bar.closing, bar.ending, elements))
+        voices.append((v.id, tuple(bars)))
+    return (tune.key, tune.unit_length, tuple(voices))
 
 
 def _sounding_bars(tune: Tune) -> int:
@@ -381,8 +401,8 @@ def _process(raw: RawTune, options: CleanOptions, base: Outcome) -> Outcome:
         if bars < options.min_bars:
             raise dropped("filter-bars", f"{bars} bars, fewer than {options.min_bars}")
 
-    # 6. strip fields, then check the result reads strictly and sounds the same
-    notes = _notes(tune)
+    # 6. strip fields, then check the result reads strictly and holds the same music
+    music = _music(tune)
     final: str | None = None
     final_tune: Tune | None = None
     problem: tuple[str, str, str | None] = ("", "", None)
@@ -400,8 +420,8 @@ def _process(raw: RawTune, options: CleanOptions, base: Outcome) -> Outcome:
             d = errs[0]
             problem = ("strict-recheck", f"{d.code} {d.message}", d.code)
             continue
-        if len(cbook.tunes) != 1 or _notes(cbook.tunes[0]) != notes:
-            problem = ("strip-changed-music", "stripping fields would change the notes", None)
+        if len(cbook.tunes) != 1 or _music(cbook.tunes[0]) != music:
+            problem = ("strip-changed-music", "stripping fields would change the music", None)
             continue
         final, final_tune = candidate, cbook.tunes[0]
         break
