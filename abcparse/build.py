@@ -979,8 +979,7 @@ class TuneBuilder:
         elif self.grace is not None:
             self.grace.append(element)  # type: ignore[arg-type]
         else:
-            bar = self.current_voice().bar
-            bar.elements.append(element)
+            (self.voice or self.current_voice()).bar.elements.append(element)
 
     def add_content(self, element: Note | Rest | Chord) -> None:
         voice = self.current_voice()
@@ -1201,7 +1200,9 @@ class TuneBuilder:
         self.add(Decoration(self.symbols.get(s), s, self.span(m.start(), m.end())))
 
     def t_quoted(self, m: re.Match[str]) -> None:
-        inner = _unescape(m.group()[1:-1])
+        inner = m.group()[1:-1]
+        if "\\" in inner:
+            inner = _unescape(inner)
         span = self.span(m.start(), m.end())
         if inner and inner[0] in _ANNOTATION_PLACEMENTS:
             self.add(Annotation(inner[0], inner[1:], span))

@@ -44,12 +44,19 @@ class _Line:
     blank: bool
 
 
-def _lines(text: str) -> Iterator[_Line]:
-    number = 1
-    for m in _LINE_RE.finditer(text):
-        s = m.group()
-        yield _Line(s, m.start(), number, not s.strip(" \t\r\n"))
-        number += 1
+# Characters other than CR and LF that str.splitlines() treats as line ends; ABC does not.
+_OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _lines(text: str) -> list[_Line]:
+    """The lines of ``text`` with their line ends (§2.2: CR, LF or CRLF end a line)."""
+    raw = text.splitlines(True) if _OTHER_BREAKS.search(text) is None else _LINE_RE.findall(text)
+    out = []
+    start = 0
+    for number, s in enumerate(raw, 1):
+        out.append(_Line(s, start, number, not s.strip(" \t\r\n")))
+        start += len(s)
+    return out
 
 
 def _blocks(text: str) -> Iterator[tuple[bool, list[_Line]]]:
@@ -58,7 +65,7 @@ def _blocks(text: str) -> Iterator[tuple[bool, list[_Line]]]:
     A ``%%begin...`` block runs to its ``%%end...`` line whatever it holds, as the grammar's
     DIRECTIVE_BLOCK terminal does; one that is never closed is an ordinary line.
     """
-    lines = list(_lines(text))
+    lines = _lines(text)
     i = 0
     n = len(lines)
     while i < n:
@@ -86,7 +93,10 @@ def _looks_like_music(line: _Line) -> bool:
 
 
 def _chunk(kind: str, lines: list[_Line]) -> Chunk:
-    return Chunk(kind, "".join(x.text for x in lines), lines[0].start, lines[0].number)
+    first = lines[0]
+    if len(lines) == 1:
+        return Chunk(kind, first.text, first.start, first.number)
+    return Chunk(kind, "".join([x.text for x in lines]), first.start, first.number)
 
 
 def _has_body(chunk: Chunk) -> bool:
