@@ -293,6 +293,7 @@ def clean(
     report = CleanReport(outdir=out, manifest=os.path.join(out, MANIFEST_NAME))
     vocabulary: Counter[str] = Counter()
     writers: dict[str, SplitWriter] = {}
+    kept = Spool()
     dropped = Spool()
     repairs = Spool()
     bar = Progress(total_bytes, progress)
@@ -324,7 +325,11 @@ def clean(
             if o.text is not None:
                 dedupe.add(o.body, o.melody, o.source, o.ordinal)
                 name = assign(o.melody, opts.split, opts.split_seed)
-                writers[name].add(o.text)
+                number = writers[name].add(o.text)
+                kept.add({
+                    "source": where["source"], "tune": o.ordinal, "line": o.line,
+                    "split": name, "x": number,
+                })
                 report.kept += 1
             else:
                 report.dropped += 1
@@ -359,13 +364,15 @@ def clean(
         }
         for w in writers.values():
             w.out.commit()
-        write_manifest(report.manifest, top, {"dropped": dropped, "repairs": repairs})
+        write_manifest(
+            report.manifest, top, {"kept": kept, "dropped": dropped, "repairs": repairs}
+        )
     except BaseException:
         for w in writers.values():
             w.out.abort()
         raise
     finally:
-        dropped.close()
-        repairs.close()
+        for spool in (kept, dropped, repairs):
+            spool.close()
     report.seconds = time.monotonic() - started
     return report

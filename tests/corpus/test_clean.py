@@ -78,6 +78,12 @@ def assert_clean_output(outdir: Path, inputs: list[Path]) -> dict[str, list[abcp
     assert len(m["dropped"]) == c["dropped"]
     assert sum(c["dropped_by_reason"].values()) == c["dropped"]
     assert all(d["reason"] and d["message"] for d in m["dropped"])
+    # ... one by one: every tune of every source is kept (with its place in a split) or
+    # dropped (with its reason), exactly once.
+    seen = Counter((d["source"], d["tune"]) for d in [*m["kept"], *m["dropped"]])
+    assert seen == Counter((s["path"], i) for s in m["sources"] for i in range(1, s["tunes"] + 1))
+    placed = {(k["split"], k["x"]) for k in m["kept"]}
+    assert placed == {(name, t.reference) for name in SPLITS for t in tunes[name]}
     assert len(m["sources"]) == len(inputs)
     for s, path in zip(m["sources"], inputs, strict=True):
         assert os.path.basename(s["path"]) == path.name
