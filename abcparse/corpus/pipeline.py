@@ -321,7 +321,9 @@ def clean(
                     )
             if o.edits is not None:
                 report.repaired += 1
-                repairs.add({**where, "edits": _plain(o.edits), "kept": o.kept})
+                repairs.add(
+                    {**where, "edits": _plain(o.edits), "kept": o.kept, "text": o.repaired}
+                )
             if o.text is not None:
                 dedupe.add(o.body, o.melody, o.source, o.ordinal)
                 name = assign(o.melody, opts.split, opts.split_seed)

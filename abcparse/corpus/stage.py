@@ -38,7 +38,7 @@ from typing import Any
 from ..api import parse
 from ..diagnostics import Diagnostic, Severity
 from ..format import UnsafeFormattingError, canonical_key, canonical_meter, format_str
-from ..model import Chord, InlineField, LineBreak, Note, Rest, Tune
+from ..model import Chord, InlineField, LineBreak, Note, Rest, Tune, Tunebook
 from ..validate import check
 from .dedupe import body_key, melody_key
 from .options import CleanOptions
@@ -75,6 +75,7 @@ class Outcome:
     code: str | None = None
     message: str | None = None
     edits: tuple[Any, ...] | None = None
+    repaired: str | None = None
     body: bytes = b""
     melody: bytes = b""
     valid_as_read: bool = False
@@ -295,7 +296,12 @@ def process(raw: RawTune, options: CleanOptions) -> Outcome:
         return _process(raw, options, base)
     except _Drop as d:
         return dataclasses.replace(
-            base, reason=d.reason, code=d.code, message=d.message, edits=getattr(d, "edits", None)
+            base,
+            reason=d.reason,
+            code=d.code,
+            message=d.message,
+            edits=getattr(d, "edits", None),
+            repaired=getattr(d, "stage", None),
         )
     except Exception as e:  # a bug must cost one tune, not the run
         tb = traceback.extract_tb(e.__traceback__)
@@ -334,50 +340,69 @@ def _process(raw: RawTune, options: CleanOptions, base: Outcome) -> Outcome:
     read_mode = "strict" if valid_as_read else "loose"
 
     # 3. repair or drop
-    if needs_repair:
-        first = needs_repair[0]
-        if not options.repair:
-            raise _Drop("invalid", _describe(first, raw, shift), first.code)
-        repaired = _repair(text)
-        if repaired is None:
-            raise _Drop(
-                "invalid",
-                _describe(first, raw, shift) + " (the repair engine is not available)",
-                first.code,
-            )
-        text, edits, valid = repaired
-        left = _errors(check(text, mode="strict"))
-        if not valid or left:
-            d = left[0] if left else first
-            drop = _Drop("unrepairable", "after repair: " + f"{d.code} {d.message}", d.code)
-            drop.edits = edits  # type: ignore[attr-defined]
-            raise drop
-        read_mode = "strict"
+    stage: str | None = None
 
     def dropped(reason: str, message: str, code: str | None = None) -> _Drop:
         d = _Drop(reason, message, code)
         d.edits = edits  # type: ignore[attr-defined]
+        d.stage = stage  # type: ignore[attr-defined]
         return d
 
+    def repaired(source: str, first: Diagnostic, described: str, when: str) -> str:
+        nonlocal edits, stage
+        if not options.repair:
+            raise dropped("invalid", described, first.code)
+        result = _repair(source)
+        if result is None:
+            raise dropped(
+                "invalid", described + " (the repair engine is not available)", first.code
+            )
+        new_text, new_edits, valid = result
+        edits, stage = new_edits, when
+        left = _errors(check(new_text, mode="strict"))
+        if not valid or left:
+            d = left[0] if left else first
+            raise dropped("unrepairable", f"after repair: {d.code} {d.message}", d.code)
+        return new_text
+
     # 4. normalize
-    try:
-        normalized = format_str(
-            text,
-            target="2.1",
-            mode=read_mode,
-            line_ending="lf",
-            decorations="short",
-            bar_spacing="none",
-            renumber=True,
-        )
-    except UnsafeFormattingError as e:
-        d = e.diagnostics[0]
-        raise dropped("format-unsafe", f"{d.code} {d.message}", d.code) from None
-    book = parse(normalized, mode="strict")
-    if len(book.tunes) != 1:
-        raise dropped(
-            "not-one-tune", f"normalizing gave {len(book.tunes)} tunes instead of one"
-        )
+    def normalize(source: str, mode: str) -> Tunebook:
+        try:
+            normalized = format_str(
+                source,
+                target="2.1",
+                mode=mode,
+                line_ending="lf",
+                decorations="short",
+                bar_spacing="none",
+                renumber=True,
+            )
+        except UnsafeFormattingError as e:
+            d = e.diagnostics[0]
+            raise dropped("format-unsafe", f"{d.code} {d.message}", d.code) from None
+        book = parse(normalized, mode="strict")
+        if len(book.tunes) != 1:
+            raise dropped(
+                "not-one-tune", f"normalizing gave {len(book.tunes)} tunes instead of one"
+            )
+        return book
+
+    if needs_repair:
+        first = needs_repair[0]
+        text = repaired(text, first, _describe(first, raw, shift), "as read")
+        read_mode = "strict"
+    book = normalize(text, read_mode)
+    if errors and not needs_repair:
+        # The normalizer was trusted with these errors (NORMALIZER_FIXES): check it
+        # removed them; what it could not goes to the repair like any other error.
+        left = _errors(check(book, mode="strict"))
+        if left:
+            d = left[0]
+            text = repaired(
+                book.tunes[0].text, d, f"after normalizing: {d.code} {d.message}", "normalized"
+            )
+            book = normalize(text, "strict")
+    normalized = book.to_text()
     tune = book.tunes[0]
 
     # 5. filter (on the tune's own header)
@@ -444,6 +469,7 @@ def _process(raw: RawTune, options: CleanOptions, base: Outcome) -> Outcome:
         base,
         text=rest,
         edits=edits,
+        repaired=stage,
         body=body_key(final),
         melody=melody_key(final_tune.events(unroll_repeats=False), final),
         valid_as_read=valid_as_read,

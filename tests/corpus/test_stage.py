@@ -219,3 +219,24 @@ def test_split_is_a_function_of_the_key() -> None:
     assert 0.76 < share["train"] < 0.84 and 0.07 < share["valid"] < 0.13
     assert [assign(k, (0, 0, 100)) for k in keys[:50]] == ["test"] * 50
     assert names != [assign(k, seed="other") for k in keys]
+
+
+def test_errors_left_by_the_normalizer_go_to_the_repair(monkeypatch: Any) -> None:
+    import abcparse.corpus.stage as stage
+
+    # Pretend the normalizer fixes overfull bars: it does not, so the normalized tune still
+    # has the error and must be repaired (its edits then refer to the normalized text).
+    monkeypatch.setattr(stage, "NORMALIZER_FIXES", stage.NORMALIZER_FIXES | {"ABC301"})
+    seen: list[str] = []
+
+    def fake_repair(text: str, **kwargs: Any) -> Any:
+        seen.append(text)
+        return types.SimpleNamespace(text=text.replace("abcde|", "abcd|"), edits=("x",),
+                                     valid=True)
+
+    monkeypatch.setattr(abcparse, "repair", fake_repair, raising=False)
+    o = process(raw("X:7\nT:b\nM:2/4\nL:1/8\nK:C\nabcde|!\n"), CleanOptions())
+    assert seen == ["X:1\nT:b\nM:2/4\nL:1/8\nK:C\nabcde|\n"]
+    assert o.kept and o.repaired == "normalized" and o.edits == ("x",)
+    o = process(raw("X:7\nT:b\nM:2/4\nL:1/8\nK:C\nabcde|!\n"), CleanOptions(repair=False))
+    assert o.reason == "invalid" and (o.message or "").startswith("after normalizing: ABC301")
