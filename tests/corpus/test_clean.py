@@ -245,3 +245,15 @@ def test_shipped_splits_are_strict_and_accounted() -> None:
     if not (out / "manifest.json").exists():
         pytest.skip("the splits have not been generated")
     assert_clean_output(out, [IRISH])
+
+
+def test_a_folder_means_its_abc_files_in_sorted_order(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    inputs = small_corpus(src, count=6)
+    (src / "notes.txt").write_text("not ABC")
+    clean([src], tmp_path / "out")
+    m = manifest(tmp_path / "out")
+    assert [os.path.basename(s["path"]) for s in m["sources"]] == ["a.abc", "b.abc"]
+    assert m["counts"]["read"] == 6 + 4 + 2
+    assert len(inputs) == 2
