@@ -16,11 +16,13 @@ axis (4 x units); the NumPy sampler relies on that order.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .config import GeneratorConfig
+from .store import LoadedModel, load_model_dir
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -72,3 +74,13 @@ def keras_probabilities(model: keras.Model, ids: np.ndarray) -> np.ndarray:
     """Softmax probabilities for a batch of id sequences (inference mode: no dropout)."""
     logits = model(np.asarray(ids, dtype=np.int32), training=False)
     return np.asarray(keras.ops.softmax(logits, axis=-1))
+
+
+def load_keras_model(folder: str | Path) -> tuple[keras.Model, LoadedModel]:
+    """A model folder as a Keras model: verified by its manifest, rebuilt in code from
+    config.json, weights assigned from weights.npz. Never ``keras.models.load_model``,
+    which would deserialise whatever a downloaded file describes."""
+    loaded = load_model_dir(folder)
+    model = build_model(loaded.config, loaded.vocab.size)
+    set_weights(model, loaded.config, loaded.weights)
+    return model, loaded

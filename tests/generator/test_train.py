@@ -55,11 +55,9 @@ def test_loss_falls_and_folder_is_complete(trained: tuple[TrainResult, Path, Pat
 
 
 def test_numpy_path_equals_keras_probabilities(trained: tuple[TrainResult, Path, Path]) -> None:
-    from abcparse.generator.model import build_model, keras_probabilities, set_weights
+    from abcparse.generator.model import keras_probabilities, load_keras_model
 
-    loaded = load_model_dir(trained[0].out_dir)
-    model = build_model(loaded.config, loaded.vocab.size)
-    set_weights(model, loaded.config, loaded.weights)
+    model, loaded = load_keras_model(trained[0].out_dir)
     v = loaded.vocab
     texts = ["X:1\nT:Tune 1\nM:6/8\nK:D\n|:dAF dAF|", "X:2\nK:G\nGAB d2B|c2A B§G|zz"]
     width = max(len(t) for t in texts)
