@@ -1,0 +1,1943 @@
+"""The repair engine's fixers: one function per diagnostic code, each returning text edits.
+
+:mod:`abcparse.format.repair` runs one loop (check, fix, re-parse); this module holds what
+it calls. A fixer takes a :class:`FixContext` (the text being repaired, its parse, helpers
+to find the field, element or bar at an offset) and one :class:`~abcparse.diagnostics.
+Diagnostic`, and returns the :class:`Edit` objects that resolve it, each with the reason
+in words, or ``None`` when it cannot help (the loop then falls back to deleting what is
+wrong, see :func:`last_resort`). Fixers never change the text themselves, and an edit
+never reaches into the context the text is read under (a file header).
+
+Each fixer follows ABC 2.1 and the validator's reading of it: what a rule reports as wrong
+is what its fixer changes, with the smallest edit that keeps the most music (a short bar
+gets a rest, an unclosed chord is closed where its notes end, a value that cannot be read
+keeps the part that can). Edits of one fixer for one diagnostic form a group that is
+applied whole or not at all.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import Any
+
+from ..build import FieldError, read_key, read_length, read_meter
+from ..diagnostics import Diagnostic, Severity
+from ..model import (
+    Annotation,
+    Bar,
+    BarLine,
+    BrokenRhythm,
+    Chord,
+    ChordSymbol,
+    Decoration,
+    ErrorNode,
+    Field,
+    GraceGroup,
+    InlineField,
+    LineBreak,
+    Meter,
+    Note,
+    Overlay,
+    Rest,
+    SlurStart,
+    Tie,
+    Tune,
+    Tunebook,
+    Tuplet,
+    VariantEnding,
+    Voice,
+)
+from ..theory import default_unit_length, length_text, tuplet_ratio
+
+__all__ = [
+    "FIXERS",
+    "Edit",
+    "FixContext",
+    "fixer",
+    "last_resort",
+    "minimal_tune",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """One change the repair made: ``text[start:end]`` (``old``) became ``new``.
+
+    ``start`` and ``end`` are offsets in the text that the edit's ``round`` read: round 1
+    reads the input, so an edit of round 1 satisfies ``input[start:end] == old``; a later
+    round reads the output of the round before it (see
+    :meth:`abcparse.format.repair.RepairResult.input_span` for where that lies in the
+    input). ``code`` is the diagnostic it resolves, ``why`` says what was done and why.
+    """
+
+    start: int
+    end: int
+    old: str
+    new: str
+    code: str
+    why: str
+    round: int = 1
+
+    def shifted(self, by: int, round: int | None = None) -> Edit:
+        return Edit(self.start + by, self.end + by, self.old, self.new, self.code, self.why,
+                    self.round if round is None else round)
+
+
+# ---------------------------------------------------------------------------------------
+# What a fixer sees
+
+
+@dataclass(slots=True)
+class _Item:
+    """A top-level element of a voice, with where it stands."""
+
+    start: int
+    end: int
+    voice: int
+    bar: int
+    index: int
+    element: object
+
+
+_NL_RE = re.compile(r"\r\n|\r|\n")
+
+
+class FixContext:
+    """The text under repair (``text``, which may start with a context prefix of
+    ``base`` characters that edits must not touch), its parse, and helpers that find
+    what a diagnostic points at."""
+
+    def __init__(self, text: str, book: Tunebook, base: int, strict: bool) -> None:
+        self.text = text
+        self.book = book
+        self.base = base
+        self.strict = strict
+        self.cache: dict[Any, Any] = {}
+        self.diagnostics: list[Diagnostic] = []
+        m = _NL_RE.search(text)
+        self.nl = m.group() if m else "\n"
+
+    # --- edits --------------------------------------------------------------------------
+    def edit(self, start: int, end: int, new: str, code: str, why: str) -> Edit:
+        start = max(start, self.base)
+        end = max(end, start)
+        return Edit(start, end, self.text[start:end], new, code, why)
+
+    # --- lines --------------------------------------------------------------------------
+    def line_start(self, pos: int) -> int:
+        t = self.text
+        return max(t.rfind("\n", 0, pos), t.rfind("\r", 0, pos)) + 1
+
+    def line_end(self, pos: int) -> int:
+        """End of the line's content (before its line end)."""
+        t = self.text
+        n = len(t)
+        a = t.find("\n", pos)
+        b = t.find("\r", pos)
+        ends = [x for x in (a, b) if x >= 0]
+        return min(ends) if ends else n
+
+    def next_line(self, pos: int) -> int:
+        """Offset of the line after the one holding ``pos`` (or the text's end)."""
+        end = self.line_end(pos)
+        t = self.text
+        if t.startswith("\r\n", end):
+            return end + 2
+        return end + 1 if end < len(t) else end
+
+    def line_text(self, pos: int) -> str:
+        return self.text[self.line_start(pos) : self.line_end(pos)]
+
+    def delete_lines(self, pos: int, code: str, why: str) -> Edit:
+        """Delete the line holding ``pos`` and the ``+:`` lines that continue it (§3.3)."""
+        start = self.line_start(pos)
+        end = self.next_line(pos)
+        while end < len(self.text) and self.text.startswith("+:", end):
+            end = self.next_line(end)
+        return self.edit(start, end, "", code, why)
+
+    def insert_line_before(self, pos: int, line: str, code: str, why: str) -> Edit:
+        at = self.line_start(pos)
+        return self.edit(at, at, line + self.nl, code, why)
+
+    def insert_line_after(self, pos: int, line: str, code: str, why: str) -> Edit:
+        end = self.line_end(pos)
+        if end >= len(self.text):
+            return self.edit(end, end, self.nl + line, code, why)
+        at = self.next_line(pos)
+        return self.edit(at, at, line + self.nl, code, why)
+
+    def move_line_before(self, src: int, dest: int, code: str, why: str) -> list[Edit]:
+        """Move the line holding ``src`` to just above the line holding ``dest``."""
+        line = self.line_text(src)
+        return [self.delete_lines(src, code, why),
+                self.insert_line_before(dest, line, code, why)]
+
+    # --- tunes, fields, elements --------------------------------------------------------
+    def tune_at(self, pos: int) -> Tune | None:
+        tunes = self.book.tunes
+        starts = self.cache.get("tune_starts")
+        if starts is None:
+            starts = self.cache["tune_starts"] = [t.span.start for t in tunes]
+        i = bisect.bisect_right(starts, pos) - 1
+        if i < 0:
+            return None
+        t = tunes[i]
+        if pos < max(t.span.end, t.span.start + 1) or pos == t.span.end:
+            return t
+        return None
+
+    def tunes(self) -> Iterator[Tune]:
+        return (t for t in self.book.tunes if t.span.end >= self.base)
+
+    def field_at(self, pos: int) -> tuple[Field, Tune | None] | None:
+        """The field (header line, body line or inline ``[X:...]``) holding ``pos``."""
+        found: tuple[Field, Tune | None] | None = None
+        for f in self.book.header.fields:
+            if f.span.start <= pos <= f.span.end:
+                found = (f, None)
+        tune = self.tune_at(pos)
+        if tune is not None:
+            for f in tune.fields:
+                if f.span.start <= pos < f.span.end:
+                    return f, tune
+                if pos == f.span.end:
+                    found = (f, tune)
+        return found
+
+    def items(self, tune: Tune) -> list[_Item]:
+        """Every top-level element of every voice of ``tune``, sorted by offset."""
+        key = ("items", id(tune))
+        got = self.cache.get(key)
+        if got is None:
+            got = []
+            for vi, voice in enumerate(tune.voices):
+                for bi, bar in enumerate(voice.bars):
+                    for ei, e in enumerate(bar.elements):
+                        sp = e.span
+                        got.append(_Item(sp.start, sp.end, vi, bi, ei, e))
+            got.sort(key=lambda it: (it.start, it.end))
+            self.cache[key] = got
+        return got
+
+    def item_at(self, tune: Tune, pos: int) -> _Item | None:
+        items = self.items(tune)
+        starts = [it.start for it in items]
+        i = bisect.bisect_right(starts, pos) - 1
+        while i >= 0:
+            it = items[i]
+            if it.start <= pos < max(it.end, it.start + 1):
+                return it
+            if it.end <= pos:
+                break
+            i -= 1
+        return None
+
+    def bar_line_at(self, tune: Tune, pos: int) -> tuple[int, int, BarLine] | None:
+        """(voice index, bar index, bar line) of the bar line whose text holds ``pos``."""
+        for vi, voice in enumerate(tune.voices):
+            for bi, bar in enumerate(voice.bars):
+                for bl in (bar.opening, bar.closing):
+                    if bl is not None and bl.span.start <= pos < max(bl.span.end,
+                                                                     bl.span.start + 1):
+                        return vi, bi, bl
+        return None
+
+    def header_key(self, tune: Tune) -> Field | None:
+        keys = [f for f in tune.header.fields if f.letter == "K"]
+        return keys[0] if keys else None
+
+    def blocked(self, tune: Tune, codes: frozenset[str], lines: tuple[int, int] | None = None
+                ) -> bool:
+        """True when a finding with one of ``codes`` lies in ``tune`` (on ``lines`` if
+        given): what depends on it is better repaired in the next round, once the text
+        reads as meant."""
+        end = max(tune.span.end, tune.span.start + 1)
+        return any(
+            d.code in codes and tune.span.start <= d.span.start < end
+            and (lines is None or lines[0] <= d.span.line <= lines[1])
+            for d in self.diagnostics
+        )
+
+    def fresh_reference(self) -> int:
+        """An X: number no tune of the file has, and none given out this round."""
+        n = max(self.all_references(), default=0) + 1
+        n = max(n, int(self.cache.get("fresh", 0)))
+        self.cache["fresh"] = n + 1
+        return n
+
+    def all_references(self) -> list[int]:
+        """X: numbers in use: this text's and those the rest of the file holds."""
+        got = self.cache.get("references")
+        if got is None:
+            got = list(self.cache.get("reserved", ()))
+            for t in self.book.tunes:
+                for f in t.header.fields:
+                    if f.letter == "X" and f.value.strip().isdigit():
+                        got.append(int(f.value.strip()))
+            self.cache["references"] = got
+        return list(got)
+
+
+Fixer = Callable[[FixContext, Diagnostic], Sequence[Edit] | None]
+FIXERS: dict[str, Fixer] = {}
+
+
+def fixer(*codes: str) -> Callable[[Fixer], Fixer]:
+    """Register a fixer for ``codes`` (the table the repair loop reads)."""
+
+    def register(func: Fixer) -> Fixer:
+        for c in codes:
+            FIXERS[c] = func
+        return func
+
+    return register
+
+
+def _delete(ctx: FixContext, start: int, end: int, code: str, why: str) -> list[Edit]:
+    """Delete ``text[start:end]``, and one of the spaces around it when it stood between
+    two (``abc ? d`` → ``abc d``, not ``abc  d``)."""
+    t = ctx.text
+    if start > 0 and end < len(t) and t[start - 1] in " \t" and t[end] in " \t":
+        end += 1
+    return [ctx.edit(start, end, "", code, why)]
+
+
+def _span_text(ctx: FixContext, d: Diagnostic) -> str:
+    return ctx.text[d.span.start : d.span.end]
+
+
+# ---------------------------------------------------------------------------------------
+# ABC0xx, ABC1xx: characters and syntax
+
+
+@fixer("ABC002")
+def fix_nul(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    out = []
+    pos = ctx.text.find("\x00", max(d.span.start, ctx.base))
+    while pos >= 0:
+        out.append(ctx.edit(pos, pos + 1, "", d.code,
+                            "deleted a NUL character: it is not text (§2.1)"))
+        pos = ctx.text.find("\x00", pos + 1)
+    return out or None
+
+
+@fixer("ABC101")
+def fix_unexpected(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """A character that starts nothing here goes; a stray length (``/2``, ``3``) goes
+    whole, so the text after it is read again in the same round."""
+    t = ctx.text
+    start = d.span.start
+    end = max(d.span.end, start + 1)
+    if start >= len(t):
+        return None
+    if _line_blocked(ctx, d):
+        return []
+    ch = t[start:end]
+    if ch in ("\n", "\r", "\r\n"):
+        return None
+    if ch in _LENGTH_CHARS:
+        while end < len(t) and t[end] in _LENGTH_CHARS and end - start < 8:
+            end += 1
+    return _delete(ctx, start, end, d.code,
+                   f"deleted {t[start:end]!r}: it starts no ABC construct where it stands (§4)")
+
+
+_LENGTH_CHARS = frozenset("0123456789/")
+_CHORD_NAME_RE = re.compile(
+    r"[A-G][#b\u266f\u266d]?(?:maj|min|dim|aug|sus|add|m|M|\+|o)?[0-9]{0,2}"
+    r"(?:(?:sus|add|b|#)[0-9]{1,2})?(?:/[A-G][#b]?)?"
+)
+
+
+_ODD_LETTERS = frozenset("IJKNQRVWYhijklmnopqrstwy")
+
+
+def _quote_score(line: str) -> int:
+    """How plausible the quoted texts of a music line are: chord symbols and annotations
+    are short and hold no bar line; letters that are neither notes nor symbols outside
+    quotes count against."""
+    parts = line.split('"')
+    if len(parts) % 2 == 0:
+        return -1000
+    score = 0
+    for k, part in enumerate(parts):
+        if k % 2:
+            if "|" in part or len(part) > 30:
+                score -= 3
+            elif _CHORD_NAME_RE.fullmatch(part) or part[:1] in ("^", "_", "<", ">", "@"):
+                score += 2
+        else:
+            score -= sum(1 for c in part if c in _ODD_LETTERS)
+    return score
+
+
+@fixer("ABC102")
+def fix_unterminated(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """An odd number of quotes on a music line: the one edit (a quote deleted, or one
+    added to open or close a chord name) after which every quoted text reads as a chord
+    symbol or annotation (§4.18, §4.19). A lost closing quote (``"Am abc``) is the
+    commonest case."""
+    pos = d.span.start
+    t = ctx.text
+    if not t.startswith('"', pos):
+        return None
+    ls, le = ctx.line_start(pos), ctx.line_end(pos)
+    line = t[ls:le]
+    if "%" in line:
+        line = line[: line.index("%")] if line.index("%") > pos - ls else line
+    here = pos - ls
+    quotes = [i for i, c in enumerate(line) if c == '"']
+    cands: list[tuple[int, str]] = []  # (index in line, "" to delete a quote or '"')
+    m = _CHORD_NAME_RE.match(line, here + 1)
+    if m and m.end() > here + 1 and not line.startswith('"', m.end()):
+        cands.append((m.end(), '"'))
+    for q in quotes:
+        for j in range(max(0, q - 10), q):
+            if _CHORD_NAME_RE.fullmatch(line, j, q) and (j == 0 or line[j - 1] not in '"'):
+                cands.append((j, '"'))
+        m = _CHORD_NAME_RE.match(line, q + 1)
+        if m and m.end() > q + 1 and not line.startswith('"', m.end()):
+            cands.append((m.end(), '"'))
+    cands.append((here, ""))
+    cands.extend((q, "") for q in quotes if q != here)
+    best: tuple[int, str] | None = None
+    best_score = -10**6
+    for at, ins in cands:
+        new = line[:at] + ins + line[at + (0 if ins else 1):]
+        sc = _quote_score(new)
+        if sc > best_score:
+            best, best_score = (at, ins), sc
+    if best is None:
+        return None
+    at, ins = best
+    if ins:
+        before = line[:at].count('"')
+        if before % 2:
+            name = line[line.rfind('"', 0, at) + 1 : at]
+            why = f'closed the chord symbol "{name}", whose closing quote was missing (§4.18)'
+        else:
+            name = line[at : line.find('"', at)]
+            why = f'opened the chord symbol "{name}", whose opening quote was missing (§4.18)'
+        return [ctx.edit(ls + at, ls + at, '"', d.code, why)]
+    return [ctx.edit(ls + at, ls + at + 1, "", d.code,
+                     'deleted a stray " so the chord symbols of the line pair up'
+                     " (§4.18, §4.19)")]
+
+
+@fixer("ABC103")
+def fix_bang_breaks(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """Every ABC 2.0 ``!`` line break of the tune: one at a line end goes, one in the
+    middle of a line becomes a line end (§12.1.1: ABC 2.1 breaks score lines at code line
+    ends)."""
+    tune = ctx.tune_at(d.span.start)
+    if tune is None:
+        return None
+    out = []
+    for it in ctx.items(tune):
+        e = it.element
+        if isinstance(e, LineBreak) and e.kind == "!":
+            rest = ctx.text[it.end : ctx.line_end(it.end)]
+            if not rest.strip(" \t"):
+                out.append(ctx.edit(it.start, it.end, "", d.code,
+                                    "deleted the ABC 2.0 line break ! at a line end: the line"
+                                    " end breaks the score line (§12.1.1)"))
+            else:
+                stop = it.end + len(rest) - len(rest.lstrip(" \t"))
+                out.append(ctx.edit(it.start, stop, ctx.nl, d.code,
+                                    "replaced the ABC 2.0 line break ! by a line end"
+                                    " (§12.1.1)"))
+    return out or None
+
+
+@fixer("ABC104")
+def fix_dialect(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    sym = _span_text(ctx, d)
+    if len(sym) < 3:
+        return None
+    name = sym[1:-1]
+    if sym[0] == "+" and sym[-1] == "+" and "!" not in name:
+        new = f"!{name}!"
+    elif sym[0] == "!" and sym[-1] == "!" and "+" not in name:
+        new = f"+{name}+"
+    else:
+        return None
+    return [ctx.edit(d.span.start, d.span.end, new, d.code,
+                     f"wrote {sym} as {new}, the decoration dialect the tune declares"
+                     " (§12.1.2)")]
+
+
+@fixer("ABC105")
+def fix_plus_chord(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    sym = _span_text(ctx, d)
+    if len(sym) < 3 or not (sym.startswith("+") and sym.endswith("+")):
+        return None
+    new = f"[{sym[1:-1]}]"
+    return [ctx.edit(d.span.start, d.span.end, new, d.code,
+                     f"rewrote the obsolete chord {sym} as {new} (§12.1.3)")]
+
+
+@fixer("ABC106")
+def fix_header_text(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """Lines of the file header block that are not fields become comments, so the block
+    stays a file header (§2.2.2) and the text is kept."""
+    out = []
+    pos = ctx.line_start(d.span.start)
+    t = ctx.text
+    while pos < len(t):
+        line = ctx.line_text(pos)
+        if not line.strip():
+            break
+        if not (_FIELD_LINE_RE.match(line) or line.lstrip(" \t").startswith("%")):
+            out.append(ctx.edit(pos, pos, "%", d.code,
+                                "made a line of text in the file header a comment, so the"
+                                " header's fields apply (§2.2.2)"))
+        nxt = ctx.next_line(pos)
+        if nxt <= pos:
+            break
+        pos = nxt
+    return out or None
+
+
+# ---------------------------------------------------------------------------------------
+# ABC2xx: header structure and field values
+
+_FIELD_LINE_RE = re.compile(r"[A-Za-z+]:")
+
+
+@fixer("ABC201")
+def fix_missing_reference(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    tune = ctx.tune_at(d.span.start)
+    if tune is None:
+        return None
+    n = ctx.fresh_reference()
+    return [ctx.insert_line_before(tune.span.start, f"X:{n}", d.code,
+                                   "added the X: reference number every tune starts with"
+                                   " (§3.1.1)")]
+
+
+@fixer("ABC202")
+def fix_above_reference(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """Fields written directly above ``X:`` move below it (§3.1.1: X: comes first)."""
+    t = ctx.text
+    x_line = ctx.next_line(d.span.start)
+    # The X: line is below the reported line, after comment lines.
+    while x_line < len(t) and not t.startswith("X:", x_line):
+        if not t.startswith("%", x_line):
+            return None
+        x_line = ctx.next_line(x_line)
+    if x_line >= len(t):
+        return None
+    start = ctx.line_start(d.span.start)
+    while start > ctx.base:
+        prev = ctx.line_start(start - 1)
+        line = t[prev:start]
+        if not line.strip() or not (_FIELD_LINE_RE.match(line) or line.startswith("%")):
+            break
+        start = prev
+    block = t[start:x_line]
+    why = "moved fields written above X: below it: X: is the first field of a tune (§3.1.1)"
+    if ctx.line_end(x_line) >= len(t):
+        ins = ctx.nl + block.rstrip("\r\n")
+        at = len(t)
+    else:
+        ins = block
+        at = ctx.next_line(x_line)
+    return [ctx.edit(start, x_line, "", d.code, why), ctx.edit(at, at, ins, d.code, why)]
+
+
+@fixer("ABC203")
+def fix_title(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    tune = ctx.tune_at(d.span.start)
+    if tune is None:
+        return None
+    fields = tune.header.fields
+    if not fields or fields[0].letter != "X":
+        return None
+    x = fields[0]
+    titles = [f for f in fields if f.letter == "T"]
+    if titles:
+        line = ctx.line_text(titles[0].span.start)
+        why = "moved T: right after X: (§3.1.2)"
+        return [ctx.delete_lines(titles[0].span.start, d.code, why),
+                ctx.insert_line_after(x.span.start, line, d.code, why)]
+    return [ctx.insert_line_after(x.span.start, "T:Untitled", d.code,
+                                  "added the T: title that must follow X: (§3.1.2)")]
+
+
+_KNOWN_LETTERS = frozenset("ABCDFGHIKLMmNOPQRrSsTUVWwXZ")
+
+
+def _fit(letter: str, value: str) -> int:
+    """How well ``value`` fits field ``letter``: 2 when its own grammar reads it, 1 for a
+    text field, 0 not at all."""
+    v = value.strip()
+    if letter == "X":
+        return 2 if v.isdigit() else 0
+    reader = {"M": read_meter, "L": read_length, "K": read_key}.get(letter)
+    if reader is not None:
+        if not v or (letter == "L" and "/" not in v):
+            return 0
+        try:
+            reader(v)
+        except (FieldError, ValueError, ZeroDivisionError):
+            return 0
+        return 2
+    return 1 if letter in _KNOWN_LETTERS else 0
+
+
+_COLON_SLIPS = frozenset(";,#$&*?@`\\")
+
+
+def repair_field_line(line: str, lenient: bool = False) -> str | None:
+    """A header line that was meant as a field or a comment and was damaged: a stray
+    character before it (``}T:Title``, ``r% note``), between letter and colon
+    (``L~:1/8``), or in place of the colon (``K;G``, ``MH6/8``). None when it is not
+    recognisably one. ``lenient`` (the line stands among header fields) also reads a
+    text field whose colon was lost (``STrad`` → ``S:Trad``)."""
+    if not line or line.startswith("%") or _FIELD_LINE_RE.match(line):
+        return None
+    m = re.match(r"[^%\s]{1,2}%", line)
+    if m:
+        return line[m.end() - 1 :]
+    colon = line.find(":")
+    if 0 < colon <= 3 and not any(c.isdigit() or c in "|[]" for c in line[:colon]):
+        head, value = line[:colon], line[colon + 1 :]
+        best: tuple[int, int, str] | None = None
+        for k, c in enumerate(head):
+            if c.isalpha():
+                score = (_fit(c, value), k)  # prefer a fitting letter, then the last one
+                if score[0] and (best is None or score > best[:2]):
+                    best = (score[0], score[1], c)
+        if best is not None:
+            return f"{best[2]}:{value}"
+    letter, rest = line[0], line[1:]
+    if letter in "XMLK" and _fit(letter, rest) == 2:
+        return f"{letter}:{rest.strip()}"
+    if letter in "XMLK" and len(rest) > 1 and _fit(letter, rest[1:]) == 2:
+        return f"{letter}:{rest[1:].strip()}"  # the colon replaced by another character
+    if lenient and letter in _KNOWN_LETTERS and rest[:1].isupper() and len(rest) > 2:
+        return f"{letter}:{rest}"
+    if (rest and rest[0] in _COLON_SLIPS and letter in _KNOWN_LETTERS and rest[1:].strip()
+            and _fit(letter, rest[1:])):
+        return f"{letter}:{rest[1:]}"  # a character typed in place of the colon
+    return None
+
+
+def _in_header_block(ctx: FixContext, start: int, later: list[Field]) -> bool:
+    """True when the line at ``start`` is followed, before any music, by field lines and
+    a ``K:``: it stands inside the tune header, so it is a damaged header line."""
+    keys = [f for f in later if f.span.start > start]
+    if not keys:
+        return False
+    pos = ctx.next_line(start)
+    stop = ctx.line_start(keys[0].span.start)
+    while pos < stop:
+        line = ctx.line_text(pos)
+        if line.strip() and not (_FIELD_LINE_RE.match(line) or line.startswith("%")
+                                 or repair_field_line(line) is not None):
+            return False
+        nxt = ctx.next_line(pos)
+        if nxt <= pos:
+            return False
+        pos = nxt
+    return True
+
+
+def _fields_between(ctx: FixContext, start: int, later: list[Field]) -> bool:
+    """True when field lines other than K: stand between ``start`` and the next K:."""
+    keys = [f for f in later if f.span.start > start]
+    if not keys:
+        return False
+    pos = ctx.next_line(start)
+    while pos < keys[0].span.start:
+        if _FIELD_LINE_RE.match(ctx.line_text(pos)):
+            return True
+        nxt = ctx.next_line(pos)
+        if nxt <= pos:
+            break
+        pos = nxt
+    return False
+
+
+def _join_field(ctx: FixContext, start: int, line: str) -> list[Edit] | None:
+    """A field letter alone on its line, its value on the next (``L`` / ``1/8``: the
+    colon became a line end): one line again."""
+    if len(line.strip()) != 1 or line.strip() not in _KNOWN_LETTERS:
+        return None
+    nxt = ctx.next_line(start)
+    value = ctx.line_text(nxt)
+    if not value.strip() or _FIELD_LINE_RE.match(value) or not _fit(line.strip(), value):
+        return None
+    end = start + len(line)
+    return [ctx.edit(end, nxt, ":", "ABC204",
+                     f"joined {line.strip()!r} and {value!r} into the field"
+                     f" {line.strip()}:{value}: its colon had become a line end (§3)")]
+
+
+@fixer("ABC204")
+def fix_missing_key(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """Music before ``K:``: a damaged field line (``L~:1/8``, ``}T:Title``) is mended; a
+    ``K:`` written later moves up to where the music starts, else ``K:C`` goes there; a
+    tune with no music and no ``K:`` gets ``K:C`` at the end of its header (§3.1.14)."""
+    tune = ctx.tune_at(d.span.start)
+    if tune is None:
+        return None
+    later = [f for f in tune.fields if f.letter == "K" and not f.inline]
+    header_lines = tune.header.fields
+    if d.span.start > tune.span.start and not any(
+        f.span.start <= d.span.start < f.span.end for f in header_lines
+    ) and not _FIELD_LINE_RE.match(ctx.line_text(d.span.start)):
+        # The parser's finding: music starts here, before any K:.
+        line = ctx.line_text(d.span.start)
+        start = ctx.line_start(d.span.start)
+        header_ctx = _in_header_block(ctx, start, later) and (
+            "|" not in line or _fields_between(ctx, start, later))
+        mended = repair_field_line(line, lenient=header_ctx)
+        if mended is None and header_ctx:
+            joined = _join_field(ctx, start, line)
+            if joined is not None:
+                return joined
+            mended = "%" + line
+        if mended is not None:
+            return [ctx.edit(start, start + len(line), mended, d.code,
+                             f"mended the header line {line!r} as {mended!r}: a tune header"
+                             " holds fields and comments (§3)")]
+        if later and later[0].span.start > d.span.start:
+            return ctx.move_line_before(later[0].span.start, d.span.start, d.code,
+                                        "moved K: above the music: the tune header ends with"
+                                        " K: (§3.1.14)")
+        return [ctx.insert_line_before(d.span.start, "K:C", d.code,
+                                       "added K:C where the music starts: the tune header"
+                                       " ends with K: (§3.1.14)")]
+    # No K: at all and no music: after the last header line.
+    last = header_lines[-1] if header_lines else None
+    where = last.span.start if last is not None else tune.span.start
+    return [ctx.insert_line_after(where, "K:C", d.code,
+                                  "added K:C: the tune header ends with K: (§3.1.14)")]
+
+
+@fixer("ABC205")
+def fix_header_field_in_body(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    tune = ctx.tune_at(d.span.start)
+    if tune is not None and ctx.blocked(tune, frozenset({"ABC204"})):
+        return []  # the header's end is being repaired
+    key = ctx.header_key(tune) if tune is not None else None
+    if tune is None or key is None:
+        return None
+    letter = ctx.text[d.span.start : d.span.start + 1]
+    return ctx.move_line_before(d.span.start, key.span.start, d.code,
+                                f"moved {letter}: above K:: it belongs in the tune header (§3)")
+
+
+_BODY_LINE_FIELDS = frozenset("IKLMmNPQRrsTUVWw")
+
+
+@fixer("ABC207")
+def fix_unknown_field(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """A field letter ABC 2.1 does not define (a warning): the line becomes a comment,
+    which programs ignore as the standard asks them to ignore the field (§3), and which
+    keeps what it says."""
+    got = ctx.field_at(d.span.start)
+    if got is None:
+        return None
+    f = got[0]
+    if f.inline:
+        return _delete(ctx, f.span.start, f.span.end, d.code,
+                       f"deleted [{f.letter}:...]: ABC 2.1 has no field {f.letter}: (§3)")
+    start = ctx.line_start(f.span.start)
+    return [ctx.edit(start, start, "%", d.code,
+                     f"made the {f.letter}: line a comment: ABC 2.1 has no field {f.letter}:"
+                     " and programs ignore it (§3)")]
+
+
+@fixer("ABC003")
+def fix_line_endings(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """Mixed line ends (a warning): every line end becomes the style most lines use."""
+    t = ctx.text
+    counts = Counter(m.group() for m in _NL_RE.finditer(t, ctx.base))
+    if len(counts) < 2:
+        return None
+    main = counts.most_common(1)[0][0]
+    names = {"\n": "LF", "\r\n": "CRLF", "\r": "CR"}
+    return [ctx.edit(m.start(), m.end(), main, d.code,
+                     f"wrote a {names[m.group()]} line end as {names[main]}, the line end of"
+                     " most lines (§2.2)")
+            for m in _NL_RE.finditer(t, ctx.base) if m.group() != main]
+
+
+@fixer("ABC208")
+def fix_field_not_allowed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    t = ctx.text
+    if t.startswith("+:", d.span.start):
+        return [ctx.delete_lines(d.span.start, d.code,
+                                 "deleted a +: line that continues no field (§3.3)")]
+    got = ctx.field_at(d.span.start)
+    if got is None:
+        return None
+    f, tune = got
+    if f.inline:
+        if f.letter in _BODY_LINE_FIELDS:
+            line_start = ctx.line_start(f.span.start)
+            line_end = ctx.line_end(f.span.end)
+            before = t[line_start : f.span.start]
+            after = t[f.span.end : line_end]
+            start = f.span.start - (len(before) - len(before.rstrip(" \t")))
+            end = f.span.end + (len(after) - len(after.lstrip(" \t")))
+            new = (ctx.nl if before.strip() else "") + f"{f.letter}:{f.value}" + (
+                ctx.nl if after.strip() else "")
+            return [ctx.edit(start, end, new, d.code,
+                             f"wrote [{f.letter}:...] on a line of its own: it cannot be"
+                             " inline (§3)")]
+        return _delete(ctx, f.span.start, f.span.end, d.code,
+                       f"deleted [{f.letter}:...]: {f.letter}: cannot be written inline (§3)")
+    if f.letter == "I" and tune is not None and f.in_body:
+        key = ctx.header_key(tune)
+        if key is not None:
+            return ctx.move_line_before(f.span.start, key.span.start, d.code,
+                                        "moved I:linebreak into the tune header (§6.1.1)")
+    return [ctx.delete_lines(f.span.start, d.code,
+                             f"deleted {f.letter}: where the standard does not allow it (§3)")]
+
+
+@fixer("ABC209")
+def fix_empty_line(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """Empty lines inside a tune go, joining its header and its music (§2.2.1)."""
+    t = ctx.text
+    start = ctx.line_start(d.span.start)
+    if start < d.span.start and t[start : d.span.start].strip():
+        start = ctx.next_line(d.span.start)
+    pos = start
+    while pos < len(t):
+        if ctx.line_text(pos).strip(" \t"):
+            break
+        nxt = ctx.next_line(pos)
+        if nxt <= pos:
+            break
+        pos = nxt
+    if pos >= len(t) or pos == start:
+        return None
+    return _delete(ctx, start, pos, d.code,
+                   "deleted the empty line inside the tune: an empty line ends a tune"
+                   " (§2.2.1)")
+
+
+@fixer("ABC206")
+def fix_duplicate_reference(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    got = ctx.field_at(d.span.start)
+    if got is None or got[0].letter != "X":
+        return None
+    f = got[0]
+    n = ctx.fresh_reference()
+    return [ctx.edit(f.span.start + 2, f.span.end, str(n), d.code,
+                     f"renumbered X:{f.value.strip()} to X:{n}: an earlier tune of the file has"
+                     " that number, and reference numbers are unique (§3.1.1)")]
+
+
+@fixer("ABC210")
+def fix_reference_number(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    got = ctx.field_at(d.span.start)
+    if got is None or got[0].letter != "X":
+        return None
+    f = got[0]
+    embedded = _embedded_field(ctx, f, f.span.start + 2, f.span.end, d.code)
+    if embedded:
+        return embedded
+    digits = re.search(r"[0-9]+", f.value)
+    n = int(digits.group()) if digits else 0
+    if n <= 0 or n in ctx.all_references():
+        n = ctx.fresh_reference()
+    return [ctx.edit(f.span.start + 2, f.span.end, str(n), d.code,
+                     f"replaced X:{f.value.strip()} by X:{n}: a reference number is a"
+                     " positive whole number (§3.1.1)")]
+
+
+@fixer("ABC211")
+def fix_missing_empty_line(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    at = ctx.line_start(d.span.start)
+    return [ctx.edit(at, at, ctx.nl, d.code,
+                     "added an empty line before X:: an empty line ends the tune before"
+                     " (§2.2)")]
+
+
+def _salvage(value: str, reader: Callable[[str], object], letter: str) -> tuple[str, str] | None:
+    """The longest start of ``value`` that ``reader`` accepts (whole words first, then
+    characters of the first word: ``DmE|:`` → ``Dm``), and the rest; None when nothing
+    reads."""
+    words = value.split()
+
+    def ok(head: str) -> bool:
+        if letter == "L" and not re.fullmatch(r"1/[0-9]+", head):
+            return False  # "1" of a damaged "1/8" would make every note a whole note
+        try:
+            reader(head)
+        except (FieldError, ValueError, ZeroDivisionError):
+            return False
+        return True
+
+    for n in range(len(words), 0, -1):
+        head = " ".join(words[:n])
+        if ok(head):
+            pos = 0
+            for w in words[:n]:
+                pos = value.index(w, pos) + len(w)
+            return value[:pos].strip(), value[pos:].strip()
+    if words:
+        first = words[0]
+        for k in range(min(len(first) - 1, 12), 0, -1):
+            if ok(first[:k]):
+                pos = value.index(first) + k
+                return first[:k], value[pos:].strip()
+    return None
+
+
+_MODES = ("major", "minor", "mixolydian", "dorian", "phrygian", "lydian", "locrian",
+          "aeolian", "ionian")
+
+
+def _near(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ by at most one character (one added, lost or
+    replaced): a slip of one key."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def _mode_word(text: str) -> str | None:
+    """The mode a damaged word was (``ajor`` → Major, ``Do>ian`` → Dorian)."""
+    for word in text.split():
+        w = "".join(c for c in word if c.isalpha()).lower()
+        if len(w) < 3:
+            continue
+        for mode in _MODES:
+            if _near(w, mode) or (len(w) >= 5 and _near(w, mode[: len(w)])):
+                return mode.capitalize()
+    return None
+
+
+def _looks_like_music(text: str) -> bool:
+    """Text after a field value that is music run onto the field's line."""
+    return "|" in text or len(text) > 12
+
+
+def _common_duration(tune: Tune | None) -> tuple[Fraction, int, int] | None:
+    """The most common bar duration of a tune (whole notes, as it was read), how many
+    bars have it and how many were counted; None when there are no bars to count."""
+    if tune is None:
+        return None
+    from ..validate.bars import measure_tune
+
+    durations: Counter[Fraction] = Counter()
+    for vb in measure_tune(tune):
+        content = [b for b in vb.bars if b.content and b.duration > 0]
+        inner = content[1:-1] if len(content) > 2 else content
+        durations.update(b.duration for b in inner)
+    if not durations:
+        return None
+    dur, count = durations.most_common(1)[0]
+    return dur, count, sum(durations.values())
+
+
+def _meter_value(tune: Tune | None) -> str:
+    """A meter for a tune whose M: cannot be read: the most common bar duration, as
+    people would count it; "none" (free meter, §3.1.6) when the bars do not tell."""
+    got = _common_duration(tune)
+    if got is None or got[1] * 2 < got[2]:
+        return "none"
+    return _meter_text(got[0], 4) or "none"
+
+
+def _unit_value(tune: Tune | None) -> str:
+    """A unit note length for a tune whose L: cannot be read: the one that makes its most
+    common bar fill the meter, else the default of §3.1.7."""
+    meter = tune.meter if tune is not None else None
+    default = default_unit_length(meter)
+    got = _common_duration(tune)
+    if tune is not None and got is not None and got[1] * 2 >= got[2] and meter is not None \
+            and meter.bar_length:
+        unit = meter.bar_length * tune.unit_length / got[0]
+        if unit.numerator == 1 and _pow2(unit.denominator) and unit.denominator <= 64:
+            return _fraction_text(unit) if unit.denominator != 1 else "1/1"
+    return f"{default.numerator}/{default.denominator}"
+
+
+def _pow2(n: int) -> bool:
+    return n > 0 and n & (n - 1) == 0
+
+
+def _meter_text(dur: Fraction, prefer: int) -> str | None:
+    """``dur`` (whole notes) as a time signature, with ``prefer`` as its denominator when
+    that gives a whole numerator up to 12."""
+    for den in (prefer, 4, 8, 2, 16):
+        if den <= 0:
+            continue
+        n = dur * den
+        if n.denominator == 1 and 1 <= n.numerator <= 12:
+            return f"{n.numerator}/{den}"
+    return None
+
+
+def _unit_edit(ctx: FixContext, tune: Tune, new_meter: str, code: str) -> list[Edit]:
+    """When a tune has no L: and a new M: would change the default unit note length
+    (§3.1.7), an L: that keeps the unit the music was read with."""
+    if any(f.letter == "L" and not f.in_body for f in tune.header.fields):
+        return []
+    if any(f.letter == "L" for f in ctx.book.header.fields):
+        return []
+    try:
+        meter = read_meter(new_meter)
+    except FieldError:
+        return []
+    if default_unit_length(meter) == tune.unit_length:
+        return []
+    key = ctx.header_key(tune)
+    if key is None:
+        return []
+    unit = tune.unit_length
+    return [ctx.insert_line_before(key.span.start, f"L:{unit.numerator}/{unit.denominator}",
+                                   code, "added the unit note length the music was read with,"
+                                   " which the new M: would change (§3.1.7)")]
+
+
+_VALUE_WHAT = {
+    "M": "meter", "L": "unit note length", "K": "key", "Q": "tempo", "P": "part order",
+    "V": "voice definition", "U": "symbol definition", "I": "instruction",
+    "w": "lyrics line", "s": "symbol line", "X": "reference number",
+}
+_EMBEDDED_FIELD_RE = re.compile(r"(?<![A-Za-z])[A-Za-z]:")
+
+
+def _embedded_field(ctx: FixContext, f: Field, vstart: int, vend: int, code: str
+                    ) -> list[Edit] | None:
+    """A field line that swallowed the next one (``L:1/8K:G``, its line end lost): the
+    second field goes back on a line of its own, and what stood between goes."""
+    if f.inline or f.letter not in "XMLK":
+        return None
+    value = ctx.text[vstart:vend]
+    m = _EMBEDDED_FIELD_RE.search(value, 1)
+    if m is None or m.group()[0] not in _KNOWN_LETTERS:
+        return None
+    head = value[: m.start()]
+    cut = len(head)
+    # Keep the readable start of the value, drop the junk before the swallowed field.
+    reader = {"M": read_meter, "L": read_length, "K": read_key}.get(f.letter)
+    keep = head.strip()
+    if f.letter == "X":
+        digits = re.match(r"\s*[0-9]+", head)
+        keep = digits.group().strip() if digits else ""
+    elif reader is not None:
+        got = _salvage(head, reader, f.letter)
+        keep = got[0] if got is not None else ""
+    if not keep:
+        return None
+    lead = len(head) - len(head.lstrip())
+    return [ctx.edit(vstart + lead + len(keep), vstart + cut, ctx.nl, code,
+                     f"put {value[m.start():].strip()!r} back on a line of its own after"
+                     f" {f.letter}:{keep}: two field lines had run together (§3)")]
+
+
+@fixer("ABC221", "ABC222", "ABC223", "ABC224", "ABC225", "ABC226", "ABC227", "ABC228")
+def fix_field_value(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """A field value that cannot be read: keep its readable start when there is one
+    (music written on an ``M:`` or ``K:`` line moves to a line of its own, a field line
+    run into it goes back on its own), give ``M:``, ``L:`` and a header ``K:`` a value
+    (the meter the bars show, the unit that makes them fill it, C), and drop the others:
+    a field that cannot be read is ignored by every program anyway."""
+    got = ctx.field_at(d.span.start)
+    if got is None:
+        return None
+    f, tune = got
+    letter = f.letter
+    what = _VALUE_WHAT.get(letter, "value")
+    vstart = f.span.start + (3 if f.inline else 2)
+    vend = f.span.end - (1 if f.inline else 0)
+    value = ctx.text[vstart:vend]
+    in_header = not f.in_body and not f.inline
+    embedded = _embedded_field(ctx, f, vstart, vend, d.code)
+    if embedded:
+        return embedded
+    readers: dict[str, Callable[[str], object]] = {
+        "M": read_meter, "L": read_length, "K": read_key,
+    }
+    reader = readers.get(letter)
+    if reader is not None:
+        kept = _salvage(value, reader, letter)
+        if kept is not None and kept[0]:
+            head, rest = kept
+            head_end = vstart + value.index(head) + len(head)
+            if letter == "K" and rest and not _looks_like_music(rest):
+                mode = _mode_word(rest)
+                if mode is not None:
+                    try:
+                        read_key(f"{head} {mode}")
+                    except FieldError:
+                        mode = None
+                if mode is not None:
+                    return [ctx.edit(head_end, vend, f" {mode}", d.code,
+                                     f"read {ctx.text[head_end:vend].strip()!r} as the mode"
+                                     f" {mode}: K:{head} {mode} (§3.1.14)")]
+            if rest and not f.inline and (f.in_body or (letter == "K" and
+                                                        _looks_like_music(rest))):
+                # Music written after the value on the same line (M:6/8 abc|): its own line.
+                tail = ctx.text[head_end:vend]
+                ws_end = head_end + len(tail) - len(tail.lstrip())
+                return [ctx.edit(head_end, ws_end, ctx.nl, d.code,
+                                 f"moved what follows {letter}:{head} to a line of its own:"
+                                 f" it is not part of the {what} (§3)")]
+            return [ctx.edit(head_end, vend, "", d.code,
+                             f"kept {letter}:{head} and deleted"
+                             f" {ctx.text[head_end:vend].strip()!r}, which is not part of a"
+                             f" {what} (§3)")]
+    if f.inline:
+        return _delete(ctx, f.span.start, f.span.end, d.code,
+                       f"deleted [{letter}:{value}]: not a {what} any program can read (§3)")
+    if in_header or (tune is None):
+        default: str | None = None
+        if letter == "M":
+            default = _meter_value(tune)
+        elif letter == "L":
+            default = _unit_value(tune)
+        elif letter == "K":
+            default = "C"
+        if default is not None:
+            edits = [ctx.edit(vstart, vend, default, d.code,
+                              f"replaced {letter}:{value.strip()} by {letter}:{default}: the"
+                              f" value is not a {what} (§3)")]
+            if letter == "M" and tune is not None:
+                edits += _unit_edit(ctx, tune, default, d.code)
+            return edits
+    return [ctx.delete_lines(f.span.start, d.code,
+                             f"deleted {letter}:{value.strip()}: not a {what} any program can"
+                             " read (§3)")]
+
+
+# ---------------------------------------------------------------------------------------
+# ABC3xx: music
+
+
+def _bar_analysis(ctx: FixContext, tune: Tune) -> Any:
+    key = ("bars", id(tune))
+    got = ctx.cache.get(key)
+    if got is None:
+        from ..validate.bars import check_voice, measure_tune
+
+        vbs = measure_tune(tune)
+        got = (vbs, [check_voice(vb.bars) for vb in vbs])
+        ctx.cache[key] = got
+    return got
+
+
+def _units(voice: Voice, unit: Fraction) -> list[Fraction]:
+    """The unit note length in force at the start of each bar of ``voice``."""
+    out = []
+    for bar in voice.bars:
+        out.append(unit)
+        for e in bar.elements:
+            if isinstance(e, InlineField) and e.letter == "L" and isinstance(e.parsed, Fraction):
+                unit = e.parsed
+    return out
+
+
+@dataclass(slots=True)
+class _Timed:
+    index: int
+    duration: Fraction  # whole notes
+    plain: bool  # no tuplet, no broken rhythm: its written length alone gives its time
+
+
+@dataclass(slots=True)
+class _BarTiming:
+    items: list[_Timed] = field(default_factory=list)
+    total: Fraction = Fraction(0)
+    clean_end: bool = True  # no tuplet or broken rhythm runs past the bar's end
+    overlay_at: int | None = None  # offset of the first & (the first layer ends there)
+    readable: bool = True
+    dangling: int | None = None  # index of a tuplet or broken rhythm that runs past the end
+
+
+def _time_bar(bar: Bar, unit: Fraction, meter: Meter | None) -> _BarTiming:
+    """Each element's time in one bar, as :mod:`abcparse.validate.bars` counts it."""
+    out = _BarTiming()
+    tuplet_left = 0
+    factor = Fraction(1)
+    broken_next: Fraction | None = None
+    last: _Timed | None = None
+    layer = 0
+    tuplet_at = broken_at = 0
+    for i, e in enumerate(bar.elements):
+        if isinstance(e, (Note, Rest, Chord)):
+            if isinstance(e, Rest) and e.measures is not None:
+                out.readable = False
+                continue
+            if isinstance(e, Chord) and not e.notes:
+                continue
+            length = e.duration if isinstance(e, Chord) else e.length
+            dur = length * unit
+            plain = True
+            if tuplet_left > 0:
+                dur *= factor
+                tuplet_left -= 1
+                plain = False
+            if broken_next is not None:
+                dur *= broken_next
+                broken_next = None
+                plain = False
+            if layer == 0:
+                last = _Timed(i, dur, plain)
+                out.items.append(last)
+        elif isinstance(e, BrokenRhythm):
+            broken_at = i
+            small = Fraction(1, 2 ** min(e.count, 8))
+            before, after = (2 - small, small) if e.direction == ">" else (small, 2 - small)
+            if layer == 0 and last is not None:
+                last.duration *= before
+                last.plain = False
+                last = None
+            broken_next = after
+        elif isinstance(e, Tuplet):
+            tuplet_at = i
+            p, q, r = tuplet_ratio(e.p, e.q, e.r, meter)
+            tuplet_left = r
+            factor = Fraction(q, p) if p else Fraction(1)
+        elif isinstance(e, InlineField):
+            if e.letter == "L" and isinstance(e.parsed, Fraction):
+                unit = e.parsed
+            elif e.letter == "M":
+                out.readable = False
+        elif isinstance(e, Overlay):
+            if layer == 0:
+                out.overlay_at = e.span.start
+            layer += 1
+        elif isinstance(e, ErrorNode):
+            out.readable = False
+    out.total = sum((t.duration for t in out.items), Fraction(0))
+    out.clean_end = tuplet_left == 0 and broken_next is None
+    if broken_next is not None:
+        out.dangling = broken_at
+    elif tuplet_left > 0:
+        out.dangling = tuplet_at
+    return out
+
+
+def _nice_lengths(n: Fraction) -> list[Fraction] | None:
+    """``n`` unit lengths as few plain or dotted note values as possible (2^k, 3·2^k)."""
+    if n <= 0 or n.denominator & (n.denominator - 1):
+        return None
+    out: list[Fraction] = []
+    rem = n
+    while rem > 0 and len(out) < 6:
+        best = Fraction(0)
+        k = Fraction(1, 64)
+        while k <= rem:
+            best = k
+            if k * 3 / 2 <= rem and (k * 3 / 2).denominator & ((k * 3 / 2).denominator - 1) == 0:
+                best = k * 3 / 2
+            k *= 2
+        if best == 0:
+            return None
+        out.append(best)
+        rem -= best
+    return out if rem == 0 else None
+
+
+def _rest_text(n: Fraction) -> str | None:
+    parts = _nice_lengths(n)
+    if parts is None:
+        return None
+    return "".join("z" + length_text(p) for p in parts)
+
+
+def _fraction_text(f: Fraction) -> str:
+    return f"{f.numerator}/{f.denominator}" if f.denominator != 1 else str(f.numerator)
+
+
+_LEN_RE = re.compile(r"[0-9]*(?:/+[0-9]*)?$")
+
+
+def _is_nice(n: Fraction) -> bool:
+    """A plain or dotted note value, in unit lengths: 2^k or 3·2^k, 1/32 to 16."""
+    if n <= 0 or not _pow2(n.denominator) or n > 16 or n < Fraction(1, 32):
+        return False
+    return _pow2(n.numerator) or (n.numerator % 3 == 0 and _pow2(n.numerator // 3))
+
+
+# Findings whose repair changes how bars are read: bar durations wait for them.
+_TEXT_FIRST = frozenset({"ABC101", "ABC102", "ABC105", "ABC312", "ABC313", "ABC314", "ABC315"})
+_HEADER_FIRST = frozenset({"ABC204", "ABC221", "ABC222", "ABC223"})
+
+
+def _meter_fix(ctx: FixContext, tune: Tune, code: str) -> list[Edit] | None:
+    """When most bars of a tune disagree with its meter the same way, the meter or the
+    unit note length is what is wrong (mistyped or lost): one edit to ``M:`` or ``L:``
+    instead of one per bar. ``L:`` changes when it is not a plain 1/2^n and the bars
+    say which is; otherwise ``M:``, which keeps every note as it was read."""
+    key = ("meterfix", id(tune))
+    if key in ctx.cache:
+        return ctx.cache[key]  # type: ignore[no-any-return]
+    result: list[Edit] | None = None
+    vbs, _verdicts = _bar_analysis(ctx, tune)
+    meter = tune.meter
+    if meter is not None and meter.bar_length is not None and len(tune.voices) == 1:
+        bars = [b for b in vbs[0].bars if b.content and b.expected is not None
+                and b.meter is not None and b.meter == meter]
+        inner = bars[1:-1]
+        if len(inner) >= 4:
+            durations = Counter(b.duration for b in inner)
+            dur, count = durations.most_common(1)[0]
+            misfit = sum(1 for b in inner if b.duration != b.expected)
+            if dur != meter.bar_length and count * 5 >= len(inner) * 3 and misfit * 2 > len(inner):
+                result = _retime(ctx, tune, meter, dur, count, len(inner), code)
+    ctx.cache[key] = result
+    return result
+
+
+def _retime(ctx: FixContext, tune: Tune, meter: Meter, dur: Fraction, count: int, n: int,
+            code: str) -> list[Edit] | None:
+    assert meter.bar_length is not None
+    unit = tune.unit_length
+    new_unit = unit * meter.bar_length / dur
+    plain_unit = unit.numerator == 1 and _pow2(unit.denominator)
+    plain_new = new_unit.numerator == 1 and _pow2(new_unit.denominator) and \
+        new_unit.denominator <= 64
+    text = _meter_text(dur, meter.denominator or 4)
+    k = ctx.header_key(tune)
+    lfields = [f for f in tune.header.fields if f.letter == "L"]
+    if plain_new and (not plain_unit or text is None) and (lfields or k is not None):
+        new = f"{new_unit.numerator}/{new_unit.denominator}"
+        why = (f"replaced the unit note length {_fraction_text(unit)} by L:{new}: with it"
+               f" {count} of {n} bars fill the meter M:{meter} (§3.1.7)")
+        if lfields:
+            f = lfields[-1]
+            return [ctx.edit(f.span.start + 2, f.span.end, new, code, why)]
+        assert k is not None
+        return [ctx.insert_line_before(k.span.start, f"L:{new}", code, why)]
+    if text is None:
+        return None
+    why = (f"replaced the meter M:{meter} by M:{text}: {count} of {n} bars last {text}"
+           " (§3.1.6)")
+    mfields = [f for f in tune.header.fields if f.letter == "M"]
+    if mfields:
+        f = mfields[-1]
+        out = [ctx.edit(f.span.start + 2, f.span.end, text, code, why)]
+    elif k is not None:
+        out = [ctx.insert_line_before(k.span.start, f"M:{text}", code, why)]
+    else:
+        return None
+    return out + _unit_edit(ctx, tune, text, code)
+
+
+@fixer("ABC301")
+def fix_bar_duration(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """The smallest edit that makes a bar add up (§3.1.6, §4.3): when most bars disagree
+    with the meter alike, the meter (or unit length) changes; a note with a length no
+    tune writes (``A7``, ``B/22``: a slip) gets the one that fills the bar; a short bar
+    gets a rest before its bar line; an overfull bar that holds a whole bar and at least
+    half another gets the bar line it lacks; any other overfull bar loses or shortens its
+    last notes. Waits a round while the text around the bar is being repaired."""
+    tune = ctx.tune_at(d.span.start)
+    if tune is None:
+        return None
+    if ctx.blocked(tune, _HEADER_FIRST):
+        return []
+    whole = _meter_fix(ctx, tune, d.code)
+    if whole:
+        return whole
+    vbs, verdicts = _bar_analysis(ctx, tune)
+    for vi, (_vb, vs) in enumerate(zip(vbs, verdicts, strict=True)):
+        for v in vs:
+            bar = v.bar.bar
+            if not (bar.span.start <= d.span.start < max(bar.span.end, bar.span.start + 1)):
+                continue
+            if vi >= len(tune.voices):
+                return None
+            if ctx.blocked(tune, _TEXT_FIRST, (bar.span.line - 1, bar.span.end_line + 1)):
+                return []
+            voice = tune.voices[vi]
+            try:
+                bi = voice.bars.index(bar)
+            except ValueError:
+                return None
+            unit = _units(voice, tune.unit_length)[bi]
+            expected = v.bar.expected
+            if expected is None:
+                return None
+            timing = _time_bar(bar, unit, v.bar.meter)
+            # A tuplet or broken rhythm running across the bar line (a lost note, a
+            # stray >): its marker goes, and the bars read as written.
+            crossing = _crossing(ctx, voice, bi, unit, timing, v.bar.meter, d.code)
+            if crossing:
+                return crossing
+            if not timing.readable or timing.total != v.bar.duration:
+                return None
+            slip = _length_slip(ctx, bar, timing, unit, expected, d.code) or _stray_modifier(
+                ctx, bar, unit, expected, v.bar.meter, d.code)
+            if slip:
+                return slip
+            if v.why == "short":
+                return _pad_bar(ctx, bar, timing, unit, expected - v.bar.duration, d.code)
+            return _trim_bar(ctx, bar, timing, unit, expected, d.code)
+    return None
+
+
+def _crossing(ctx: FixContext, voice: Voice, bi: int, unit: Fraction, timing: _BarTiming,
+              meter: Meter | None, code: str) -> list[Edit] | None:
+    for b, t in ((bi, timing), (bi - 1, None)):
+        if b < 0:
+            continue
+        if t is None:
+            t = _time_bar(voice.bars[b], unit, meter)
+        if t.dangling is None:
+            continue
+        e = voice.bars[b].elements[t.dangling]
+        sp = e.span
+        written = ctx.text[sp.start : sp.end]
+        what = "tuplet" if isinstance(e, Tuplet) else "broken rhythm"
+        return _delete(ctx, sp.start, sp.end, code,
+                       f"deleted the {what} {written} that ran across a bar line, leaving both"
+                       " bars the wrong length (§4.4, §4.13)")
+    return None
+
+
+def _stray_modifier(ctx: FixContext, bar: Bar, unit: Fraction, expected: Fraction,
+                    meter: Meter | None, code: str) -> list[Edit] | None:
+    """A tuplet mark or broken rhythm without which the bar fills the meter exactly: a
+    stray (``(2c/2d/2``, ``ec<"G"Bd``) that goes."""
+    for i, e in enumerate(bar.elements):
+        if not isinstance(e, (Tuplet, BrokenRhythm)):
+            continue
+        without = replace(bar, elements=bar.elements[:i] + bar.elements[i + 1 :])
+        t = _time_bar(without, unit, meter)
+        if t.readable and t.clean_end and t.total == expected:
+            written = ctx.text[e.span.start : e.span.end]
+            what = "tuplet" if isinstance(e, Tuplet) else "broken rhythm"
+            return _delete(ctx, e.span.start, e.span.end, code,
+                           f"deleted the {what} {written}: without it the bar fills the meter"
+                           " (§4.4, §4.13)")
+    return None
+
+
+def _set_length(ctx: FixContext, e: Note | Rest | Chord, new_len: Fraction, code: str,
+                why: str) -> Edit | None:
+    """The edit that writes ``e`` with ``new_len`` unit lengths (a chord's outer length)."""
+    sp = e.span
+    written = ctx.text[sp.start : sp.end]
+    if isinstance(e, Chord):
+        k = written.rfind("]")
+        if k < 0 or not e.notes:
+            return None
+        outer = new_len / e.notes[0].length
+        if not _pow2(outer.denominator):
+            return None
+        new = written[: k + 1] + length_text(outer)
+    else:
+        m = _LEN_RE.search(written)
+        if m is None:
+            return None
+        new = written[: m.start()] + length_text(new_len)
+    if new == written:
+        return None
+    return ctx.edit(sp.start, sp.end, new, code, why.format(old=written, new=new))
+
+
+def _length_slip(ctx: FixContext, bar: Bar, timing: _BarTiming, unit: Fraction,
+                 expected: Fraction, code: str) -> list[Edit] | None:
+    """A note whose written length is no note value (``A7`` in a jig, ``B/22``): the
+    length that makes the bar fill the meter, if that is a note value."""
+    for t in timing.items:
+        e = bar.elements[t.index]
+        if not t.plain or not isinstance(e, (Note, Rest, Chord)):
+            continue
+        written = e.duration if isinstance(e, Chord) else e.length
+        if _is_nice(written):
+            continue
+        need = expected - (timing.total - t.duration)
+        if need <= 0:
+            continue
+        new_len = need / unit
+        if not _is_nice(new_len):
+            continue
+        ed = _set_length(ctx, e, new_len, code,
+                         "wrote {old} as {new}: its length is no note value, and {new} makes"
+                         " the bar fill the meter (§4.3)")
+        if ed is not None:
+            return [ed]
+    return None
+
+
+def _pad_bar(ctx: FixContext, bar: Bar, timing: _BarTiming, unit: Fraction,
+             missing: Fraction, code: str) -> list[Edit] | None:
+    if not timing.clean_end or bar.closing is None:
+        return None
+    rest = _rest_text(missing / unit)
+    if rest is None:
+        return None
+    at = timing.overlay_at if timing.overlay_at is not None else bar.closing.span.start
+    out = []
+    # A tie before the bar line would tie the last note to the rest: it goes.
+    layer0 = [e for e in bar.elements if e.span.end <= at]
+    if layer0 and isinstance(layer0[-1], Tie):
+        tie = layer0[-1]
+        out.append(ctx.edit(tie.span.start, tie.span.end, "", code,
+                            "deleted the tie before the rest that completes the bar (§4.11)"))
+    out.append(ctx.edit(at, at, rest, code,
+                        f"added the rest {rest} that the bar lacks to fill the meter"
+                        " (§3.1.6, §4.5)"))
+    return out
+
+
+def _attached_before(bar: Bar, i: int) -> int:
+    """Index of the first element attached to element ``i`` (decorations, chord symbols,
+    annotations, grace notes written right before it)."""
+    j = i
+    while j > 0 and isinstance(bar.elements[j - 1], (Decoration, ChordSymbol, Annotation,
+                                                     GraceGroup, SlurStart)):
+        j -= 1
+    return j
+
+
+def _trim_bar(ctx: FixContext, bar: Bar, timing: _BarTiming, unit: Fraction,
+              expected: Fraction, code: str) -> list[Edit] | None:
+    items = timing.items
+    if not items:
+        return None
+    els = bar.elements
+    # A missing bar line: a whole bar, then at least half a bar more, nothing running
+    # across the place (a tuplet, a broken rhythm).
+    acc = Fraction(0)
+    for k, t in enumerate(items[:-1]):
+        acc += t.duration
+        if acc > expected:
+            break
+        if acc == expected and timing.total - acc >= expected / 2 and t.plain and all(
+            u.plain for u in items[k + 1 :]
+        ):
+            i = t.index
+            end = els[i].span.end
+            if i + 1 < len(els) and isinstance(els[i + 1], Tie):
+                end = els[i + 1].span.end
+            return [ctx.edit(end, end, "|", code,
+                             "added the bar line this bar lacks: it held one full bar and"
+                             " more (§3.1.6)")]
+    excess = timing.total - expected
+    out: list[Edit] = []
+    cut_from: int | None = None  # delete elements from this index to the last deleted one
+    cut_to: int | None = None
+    for t in reversed(items):
+        if excess <= 0:
+            break
+        if not t.plain:
+            return None
+        e = els[t.index]
+        if t.duration <= excess:
+            first = _attached_before(bar, t.index)
+            last = t.index + 1 if t.index + 1 < len(els) and isinstance(els[t.index + 1],
+                                                                          Tie) else t.index
+            cut_from = first
+            if cut_to is None:
+                cut_to = last
+            excess -= t.duration
+            continue
+        new_len = (t.duration - excess) / unit
+        if not _pow2(new_len.denominator) or not isinstance(e, (Note, Rest, Chord)):
+            return None
+        ed = _set_length(ctx, e, new_len, code,
+                         "shortened {old} to {new} so the bar fits the meter (§3.1.6, §4.3)")
+        if ed is None:
+            return None
+        out.append(ed)
+        excess = Fraction(0)
+    if excess != 0:
+        return None
+    if cut_from is not None and cut_to is not None:
+        start = els[cut_from].span.start
+        end = els[cut_to].span.end
+        line_start = ctx.line_start(start)
+        while start > line_start and ctx.text[start - 1] in " \t":
+            start -= 1
+        removed = ctx.text[start:end].strip()
+        out.append(ctx.edit(start, end, "", code,
+                            f"deleted {removed} at the end of an overfull bar so it fits the"
+                            " meter (§3.1.6)"))
+    return out or None
+
+
+@fixer("ABC302")
+def fix_repeat_start(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """``:|`` with no ``|:`` after an earlier section end: ``|:`` where the section
+    starts, right after that earlier bar line (§4.8)."""
+    tune = ctx.tune_at(d.span.start)
+    if tune is None:
+        return None
+    found = ctx.bar_line_at(tune, d.span.start)
+    if found is None:
+        return None
+    vi, _bi, here = found
+    boundary: BarLine | None = None
+    for bar in tune.voices[vi].bars:
+        for bl in (bar.opening, bar.closing):
+            if bl is None or bl.span.start >= here.span.start:
+                continue
+            if bl.repeat_end or bl.kind.name in ("DOUBLE", "THIN_THICK", "THICK_THIN"):
+                boundary = bl
+    if boundary is None:
+        return None
+    why = "added |: where the repeated section starts, after the section before it (§4.8)"
+    written = ctx.text[boundary.span.start : boundary.span.end]
+    if written == ":|":
+        return [ctx.edit(boundary.span.start, boundary.span.end, "::", d.code, why)]
+    if written in ("||", "[|"):
+        return [ctx.edit(boundary.span.start, boundary.span.end, written + ":", d.code, why)]
+    at = boundary.span.end
+    if ctx.line_end(at) == at and at < len(ctx.text):
+        at = ctx.next_line(at)
+    return [ctx.edit(at, at, "|:", d.code, why)]
+
+
+@fixer("ABC303")
+def fix_ending_without_first(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """An ending group that starts at ``[2``: the ending mark goes (the section is played
+    as written, then what follows)."""
+    tune = ctx.tune_at(d.span.start)
+    if tune is None:
+        return None
+    it = ctx.item_at(tune, d.span.start)
+    why = ("deleted an ending mark with no first ending before it (§4.9, §4.10)"
+           if d.code == "ABC303" else
+           "deleted the mark of an ending that no bar line closes (§4.10)")
+    if it is not None and isinstance(it.element, VariantEnding):
+        return _delete(ctx, it.start, it.end, d.code, why)
+    found = ctx.bar_line_at(tune, d.span.start)
+    if found is None:
+        return None
+    bl = found[2]
+    written = ctx.text[bl.span.start : bl.span.end]
+    if not written.startswith(bl.symbol):
+        return None
+    return [ctx.edit(bl.span.start, bl.span.end, bl.symbol, d.code, why)]
+
+
+def _ending_starts(voice: Voice) -> list[tuple[int, BarLine | None]]:
+    """(offset, the bar line before it) of every ending start of a voice."""
+    out: list[tuple[int, BarLine | None]] = []
+    seen: set[int] = set()
+    for bar in voice.bars:
+        for bl in (bar.opening, bar.closing):
+            if bl is not None and bl.ending and bl.span.start not in seen:
+                seen.add(bl.span.start)
+                out.append((bl.span.start, bl))
+        prev = bar.opening
+        for e in bar.elements:
+            if isinstance(e, VariantEnding):
+                out.append((e.span.start, prev))
+    out.sort(key=lambda x: x[0])
+    return out
+
+
+@fixer("ABC304")
+def fix_ending_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """An ending that runs into the next ending: the bar line before the next ending
+    becomes a repeat end ``:|`` (the next ending is another time through, §4.10)."""
+    tune = ctx.tune_at(d.span.start)
+    if tune is None:
+        return None
+    for voice in tune.voices:
+        starts = _ending_starts(voice)
+        for k, (pos, _bl) in enumerate(starts):
+            if not (pos <= d.span.start < pos + 3) or k + 1 >= len(starts):
+                continue
+            bl = starts[k + 1][1]
+            if bl is None or bl.repeat_end or not bl.symbol.startswith("|"):
+                # No bar line to make a repeat end of: the ending mark goes instead.
+                return fix_ending_without_first(ctx, d)
+            # A replacement, not an insertion: a rest added before this bar line in the
+            # same round must stay before it.
+            return [ctx.edit(bl.span.start, bl.span.start + 1, ":|", d.code,
+                             f"made the bar line before the next ending a repeat end"
+                             f" :{bl.symbol}: an ending ends with :|, ||, |] or [| (§4.10)")]
+    return None
+
+
+@fixer("ABC305")
+def fix_repeat_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    written = _span_text(ctx, d)
+    if not written.endswith(":"):
+        return None
+    new = written.rstrip(":")
+    if written.startswith(":"):
+        new = ":|" if new.strip(":") in ("", "|") else new
+    if not new:
+        new = "|"
+    return [ctx.edit(d.span.start, d.span.end, new, d.code,
+                     f"replaced {written} by {new}: no :| ever ends the section it starts"
+                     " (§4.8)")]
+
+
+# A character that reads as a stray may be part of a chord symbol whose quote was lost,
+# or of a header line that is being mended: deletions wait for those repairs.
+_LINE_FIRST = frozenset({"ABC102", "ABC204"})
+
+
+def _line_blocked(ctx: FixContext, d: Diagnostic) -> bool:
+    tune = ctx.tune_at(d.span.start)
+    return tune is not None and ctx.blocked(tune, _LINE_FIRST, (d.span.line, d.span.line))
+
+
+def _drop(what: str, section: str) -> Fixer:
+    def drop(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+        written = _span_text(ctx, d)
+        if not written:
+            return None
+        if d.code in ("ABC330", "ABC331", "ABC332") and _line_blocked(ctx, d):
+            return []
+        return _delete(ctx, d.span.start, d.span.end, d.code,
+                       f"deleted {written}: {what} ({section})")
+
+    return drop
+
+
+FIXERS["ABC310"] = _drop("a slur that no ) closes", "§4.11")
+FIXERS["ABC311"] = _drop("it closes no slur", "§4.11")
+FIXERS["ABC320"] = _drop("the tuplet has too few notes after it", "§4.13")
+FIXERS["ABC330"] = _drop("a decoration ABC 2.1 does not define and no U: field does", "§4.14")
+FIXERS["ABC331"] = _drop("a character reserved for future use", "§8.1")
+FIXERS["ABC332"] = _drop("neither a note nor a defined decoration symbol", "§4.16")
+
+_NOTE_RUN_RE = re.compile(r"(?:[_^=]{0,2}[A-Ga-g][,']*[0-9]*/*[0-9]*)+")
+_NOTE_RE = re.compile(r"[_^=]{0,2}[A-Ga-g][,']*([0-9]*/*[0-9]*)")
+
+
+@fixer("ABC312")
+def fix_chord_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """``[CEG2 c2``: the chord closes where its run of notes ends; a length written on
+    its last note only becomes the chord's (``[CEG]2``, §4.17)."""
+    pos = d.span.start
+    m = _NOTE_RUN_RE.match(ctx.text, pos + 1, ctx.line_end(pos))
+    if m is None or not m.group():
+        return _delete(ctx, pos, pos + 1, d.code, "deleted a [ that opens no chord (§4.17)")
+    notes = list(_NOTE_RE.finditer(m.group()))
+    close = m.end()
+    if len(notes) > 1 and notes[-1].group(1) and not any(n.group(1) for n in notes[:-1]):
+        close = pos + 1 + notes[-1].start(1)
+    return [ctx.edit(close, close, "]", d.code,
+                     "closed the chord after its notes (§4.17)")]
+
+
+@fixer("ABC314")
+def fix_grace_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """``{gA2``: the grace notes close before the last note of their run, the note they
+    lead to (§4.12)."""
+    pos = d.span.start
+    start = pos + 1
+    if ctx.text.startswith("/", start):
+        start += 1
+    m = _NOTE_RUN_RE.match(ctx.text, start, ctx.line_end(pos))
+    if m is None or not m.group():
+        return _delete(ctx, pos, pos + 1, d.code, "deleted a { that opens no grace notes (§4.12)")
+    notes = list(_NOTE_RE.finditer(m.group()))
+    close = start + notes[-1].start() if len(notes) > 1 else m.end()
+    return [ctx.edit(close, close, "}", d.code,
+                     "closed the grace notes before the note they lead to (§4.12)")]
+
+
+def _run_before(ctx: FixContext, pos: int) -> int:
+    """Start of the run of note characters that ends at ``pos``."""
+    start = ctx.line_start(pos)
+    best = pos
+    for m in _NOTE_RUN_RE.finditer(ctx.text, start, pos):
+        if m.end() == pos:
+            best = m.start()
+    return best
+
+
+@fixer("ABC313")
+def fix_chord_not_opened(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    pos = d.span.start
+    run = _run_before(ctx, pos)
+    if run < pos and len(_NOTE_RE.findall(ctx.text[run:pos])) > 1:
+        return [ctx.edit(run, run, "[", d.code,
+                         "opened the chord before the notes that ] closes (§4.17)")]
+    return _delete(ctx, pos, pos + 1, d.code, "deleted a ] that closes no chord (§4.17)")
+
+
+@fixer("ABC315")
+def fix_grace_not_opened(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    pos = d.span.start
+    run = _run_before(ctx, pos)
+    if run < pos:
+        notes = list(_NOTE_RE.finditer(ctx.text, run, pos))
+        if notes and notes[-1].end() == pos:
+            at = notes[-1].start()
+            return [ctx.edit(at, at, "{", d.code,
+                             "opened the grace notes before the note that } closes (§4.12)")]
+    return _delete(ctx, pos, pos + 1, d.code, "deleted a } that closes no grace notes (§4.12)")
+
+
+@fixer("ABC321", "ABC322")
+def fix_tie(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    written = _span_text(ctx, d)
+    why = ("deleted a tie between different pitches: a tie joins two notes of the same pitch"
+           " (§4.11)" if d.code == "ABC321" else
+           "deleted a tie with no note on one side (§4.11)")
+    if written in ("-", ".-"):
+        return _delete(ctx, d.span.start, d.span.end, d.code, why)
+    # A tie inside a chord: the chord is the span; its ties go.
+    out = []
+    for m in re.finditer(r"\.?-", written):
+        out.append(ctx.edit(d.span.start + m.start(), d.span.start + m.end(), "", d.code, why))
+    return out or None
+
+
+@fixer("ABC323")
+def fix_detached_tie(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """``c4 -c4`` → ``c4- c4``: the tie moves against the note it ties (§4.11)."""
+    tune = ctx.tune_at(d.span.start)
+    if tune is None:
+        return None
+    prev_end: int | None = None
+    for it in ctx.items(tune):
+        if it.end > d.span.start:
+            break
+        if isinstance(it.element, (Note, Chord)):
+            prev_end = it.end
+    if prev_end is None:
+        return None
+    tie = ctx.text[d.span.start : d.span.end]
+    between = ctx.text[prev_end : d.span.start]
+    return [ctx.edit(prev_end, d.span.end, tie + between, d.code,
+                     "moved the tie against the note it ties (§4.11: c4- c4, not c4 -c4)")]
+
+
+@fixer("ABC340")
+def fix_voice_bars(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """Voices with fewer bars than the longest get whole-bar rests ``Z`` at their end
+    (§4.5, §7), so the voices stay in step."""
+    tune = ctx.tune_at(d.span.start)
+    if tune is None:
+        return None
+    counts = []
+    voices = [v for v in tune.voices if v.bars]
+    for v in voices:
+        n = 0
+        for bar in v.bars:
+            rests = [e for e in bar.elements if isinstance(e, Rest) and e.measures]
+            n += sum(r.measures or 1 for r in rests) if rests else 1
+        counts.append(n)
+    if not counts:
+        return None
+    most = max(counts)
+    out = []
+    for v, n in zip(voices, counts, strict=True):
+        if n >= most:
+            continue
+        last = v.bars[-1]
+        missing = most - n
+        rest = "Z" if missing == 1 else f"Z{missing}"
+        if last.closing is not None:
+            at = last.closing.span.end
+            new = f"{rest}|"
+        else:
+            els = [e for e in last.elements if not isinstance(e, LineBreak)]
+            at = els[-1].span.end if els else last.span.end
+            new = f"|{rest}|"
+        out.append(ctx.edit(at, at, new, d.code,
+                            f"added {missing} bar{'s' if missing > 1 else ''} of rest to voice"
+                            f" {v.id}, which had {n} bars where another has {most} (§4.5, §7)"))
+    return out or None
+
+
+@fixer("ABC341")
+def fix_lyrics(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    start = d.span.start
+    end = ctx.line_end(start)
+    line = ctx.text[start:end]
+    cut = len(line.rstrip(" \t\\"))
+    if cut <= 0:
+        return None
+    while start > 0 and ctx.text[start - 1] in " \t":
+        start -= 1
+    return [ctx.edit(start, d.span.start + cut, "", d.code,
+                     f"deleted the syllables {line[:cut].strip()!r}, which have no note to go"
+                     " under (§5.1)")]
+
+
+# ---------------------------------------------------------------------------------------
+# When no fixer helps
+
+
+def last_resort(ctx: FixContext, d: Diagnostic, level: int) -> list[Edit] | None:
+    """Delete what is wrong so the tune is valid: at level 1 the element (note, bar line,
+    unreadable text) the diagnostic points at, or its field line; at level 2 the whole
+    line (a header line X:, T: or K: gets a default value instead)."""
+    if d.severity is not Severity.ERROR:
+        return None
+    pos = d.span.start
+    if pos < ctx.base or pos > len(ctx.text):
+        return None
+    tune = ctx.tune_at(pos)
+    why = f"deleted what {d.code} reports, which no repair could fix"
+    if level <= 1 and tune is not None:
+        it = ctx.item_at(tune, pos)
+        if it is not None and not isinstance(it.element, LineBreak):
+            what = ctx.text[it.start : it.end]
+            if d.code == "ABC301":
+                return _rest_bar(ctx, tune, pos, d)
+            return _delete(ctx, it.start, it.end, d.code, f"{why}: {what.strip()!r}")
+        got = ctx.field_at(pos)
+        if got is not None and got[0].inline:
+            f = got[0]
+            return _delete(ctx, f.span.start, f.span.end, d.code,
+                           f"{why}: {ctx.text[f.span.start:f.span.end]!r}")
+    line = ctx.line_text(pos)
+    start = ctx.line_start(pos)
+    for letter, default in (("X", "1"), ("T", "Untitled"), ("K", "C")):
+        if line.startswith(letter + ":"):
+            if line[2:] == default:
+                return None
+            if letter == "X":
+                default = str(ctx.fresh_reference())
+            return [ctx.edit(start + 2, start + len(line), default, d.code,
+                             f"replaced {line!r} by {letter}:{default}: {d.code} could not be"
+                             " fixed otherwise")]
+    if not line and start >= len(ctx.text):
+        return None
+    return [ctx.delete_lines(pos, d.code, f"{why}: the line {line.strip()!r}")]
+
+
+def _rest_bar(ctx: FixContext, tune: Tune, pos: int, d: Diagnostic) -> list[Edit] | None:
+    """A bar whose duration no edit fixed: its notes become one whole-bar rest ``Z``."""
+    for voice in tune.voices:
+        for bar in voice.bars:
+            if not (bar.span.start <= pos < bar.span.end):
+                continue
+            els = [e for e in bar.elements if not isinstance(e, LineBreak)]
+            if not els:
+                return None
+            start = els[0].span.start
+            end = els[-1].span.end
+            if bar.closing is not None:
+                end = min(end, bar.closing.span.start)
+            if ctx.line_start(start) != ctx.line_start(end) or end <= start:
+                return None
+            return [ctx.edit(start, end, "Z", d.code,
+                             "replaced the notes of a bar that no smaller edit could make fit"
+                             " the meter by a whole-bar rest Z (§4.5)")]
+    return None
+
+
+def minimal_tune(text: str, number: int) -> str:
+    """The smallest valid tune that keeps a tune's number and title: what is left when
+    nothing else worked."""
+    title = "Untitled"
+    for line in text.splitlines():
+        if line.startswith("T:") and line[2:].strip():
+            title = line[2:].strip()
+            break
+    return f"X:{number}\nT:{title}\nK:C\n"

@@ -1,0 +1,815 @@
+"""The repair engine: turn a broken tune into a valid one, and say what changed and why.
+
+``abcparse.repair(tune, target="strict")`` runs one loop:
+
+1. check the text (:func:`abcparse.check` in the target mode);
+2. for each finding to repair (every error; warnings too with ``warnings=True``), ask the
+   fixer registered for its code (:data:`abcparse.format.fixers.FIXERS`) for text edits,
+   each with its reason;
+3. apply the edits that do not overlap, all at once (a fixer's edits for one finding are
+   a group, applied whole or not at all; an earlier finding wins a conflict, and the
+   loser is met again next round);
+4. parse and check again, and repeat until the tune is valid, nothing more can be fixed,
+   or a small number of rounds is spent.
+
+When a fixer cannot help, or rounds go by without progress, the engine falls back to
+deleting what is wrong: the element or field a finding points at, then its whole line,
+and, if even that fails, the tune is replaced by an empty one that keeps its number and
+title. So the result passes the target mode's validation, and every change is listed.
+
+A tune that is already valid comes back as it was (same text, no edits). Repair never
+raises for any input text: a fixer that fails is skipped and recorded in
+``RepairResult.failures`` (a bug to report), the way the validator turns a crashing rule
+into ABC901.
+
+:func:`repair_text` repairs a whole file: the file header first, then each tune on its own
+with the file header as context (a tune inherits its fields, §2.2.2), renumbering
+duplicate ``X:`` numbers across the file (ABC206). :func:`repair_file` does that in place,
+atomically.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..api import MODES, parse
+from ..diagnostics import Diagnostic, Severity, Span
+from ..errors import AbcUsageError
+from ..fileio import atomic_write_bytes
+from ..model import Tune, Tunebook
+from ..source import LineIndex
+from ..split import split
+from .fixers import FIXERS, Edit, FixContext, last_resort, minimal_tune, repair_field_line
+
+__all__ = [
+    "Edit",
+    "FixResult",
+    "RepairResult",
+    "TextRepair",
+    "fix_file",
+    "fix_text",
+    "repair",
+    "repair_file",
+    "repair_text",
+]
+
+Selector = str | Iterable[str] | None
+
+# Rounds of the loop: fixers first, then deleting what they could not fix (the element,
+# then the line). Most tunes need one round; the bound keeps a pathological one cheap.
+FIX_ROUNDS = 4
+ELEMENT_ROUNDS = 2
+LINE_ROUNDS = 2
+MAX_ROUNDS = FIX_ROUNDS + ELEMENT_ROUNDS + LINE_ROUNDS
+
+_NL_RE = re.compile(r"\r\n|\r|\n")
+# A first line that was X:<number> before a character was lost or added (X328, :145).
+_DAMAGED_X_RE = re.compile(r"[^A-Za-z0-9\s]{0,2}[A-Za-z]{0,2}[^A-Za-z0-9]{0,2}\s*([0-9]{1,6})\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class RepairResult:
+    """What :func:`repair` did to one tune.
+
+    ``tune`` is the repaired tune (the input ``Tune`` itself when nothing changed), ``text``
+    its text, ``edits`` every change in the order made (see :class:`Edit` for their
+    offsets), ``before`` and ``after`` the findings of the target mode on the input and on
+    the result (offsets in each text), ``valid`` True when ``after`` holds no error.
+    ``failures`` names fixers that raised (a bug in abcparse; the loop went on without
+    them).
+    """
+
+    tune: Tune
+    text: str
+    edits: tuple[Edit, ...]
+    before: tuple[Diagnostic, ...]
+    after: tuple[Diagnostic, ...]
+    valid: bool
+    original: str = ""
+    target: str = "strict"
+    rounds: int = 0
+    failures: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.original
+
+    def input_span(self, edit: Edit) -> tuple[int, int]:
+        """Where ``edit`` falls in the input text. Exact for the edits of round 1; an edit
+        of a later round that touches text an earlier round wrote maps to the input text
+        that earlier edit replaced."""
+        return _map_back(self.edits, edit)
+
+
+def _map_back(edits: Sequence[Edit], edit: Edit) -> tuple[int, int]:
+    start, end = edit.start, edit.end
+    for rnd in range(edit.round - 1, 0, -1):
+        done = sorted((e for e in edits if e.round == rnd), key=lambda e: (e.start, e.end))
+        start = _back(done, start, True)
+        end = _back(done, end, False)
+    return start, max(start, end)
+
+
+def _back(done: list[Edit], pos: int, left: bool) -> int:
+    """Map ``pos`` in the text after ``done`` were applied to the text before."""
+    shift = 0
+    for e in done:
+        new_start = e.start + shift
+        new_end = new_start + len(e.new)
+        if pos < new_start or (pos == new_start and left):
+            return pos - shift
+        if pos < new_end or (pos == new_end and not left and e.new):
+            return e.start if left else e.end
+        shift += len(e.new) - (e.end - e.start)
+    return pos - shift
+
+
+# ---------------------------------------------------------------------------------------
+# The loop
+
+
+@dataclass
+class _Outcome:
+    text: str
+    edits: list[Edit]
+    before: list[Diagnostic]
+    after: list[Diagnostic]
+    book: Tunebook
+    rounds: int
+    failures: list[str] = field(default_factory=list)
+
+
+_Selection = tuple[Selector, Selector, Selector]  # select, ignore, extend_select
+
+
+def _check(full: str, target: str, sel: _Selection) -> tuple[Tunebook, list[Diagnostic]]:
+    from ..validate import check
+
+    book = parse(full, mode=target)
+    return book, check(book, mode=target, select=sel[0], ignore=sel[1], extend_select=sel[2])
+
+
+def _line_breaks(text: str) -> int:
+    return len(_NL_RE.findall(text))
+
+
+def _local(diags: Iterable[Diagnostic], base: int, lines: int) -> list[Diagnostic]:
+    """The findings in the text after the context prefix, with offsets and lines counted
+    from its start."""
+    if not base:
+        return list(diags)
+    out = []
+    for d in diags:
+        if d.span.start < base:
+            continue
+        s = d.span
+        out.append(Diagnostic(d.code, d.message,
+                              Span(s.line - lines, s.col, s.end_line - lines, s.end_col,
+                                   s.start - base, s.end - base),
+                              d.severity, d.rule, d.fix))
+    return out
+
+
+def _wants(d: Diagnostic, warnings: bool) -> bool:
+    if d.severity is Severity.ERROR:
+        return True
+    return warnings and d.severity is Severity.WARNING and d.code in FIXERS
+
+
+def _conflict(a: Edit, b: Edit) -> bool:
+    if a.start == a.end and b.start == b.end:
+        return False
+    if a.start == a.end:
+        return b.start < a.start < b.end
+    if b.start == b.end:
+        return a.start < b.start < a.end
+    return a.start < b.end and b.start < a.end
+
+
+def _choose(groups: list[list[Edit]]) -> list[Edit]:
+    """The groups that fit together, first come first served; a group whose edits were
+    all already chosen (two findings, one fix) adds nothing."""
+    chosen: list[Edit] = []
+    starts: list[int] = []  # the chosen edits sorted by start, for the overlap test
+    by_start: list[Edit] = []
+    keys: set[tuple[int, int, str]] = set()
+
+    def clashes(e: Edit) -> bool:
+        i = bisect.bisect_left(starts, e.start)
+        j = i - 1
+        while j >= 0 and by_start[j].end > e.start - 1:
+            if _conflict(e, by_start[j]):
+                return True
+            if by_start[j].end <= e.start and by_start[j].start < e.start:
+                break
+            j -= 1
+        k = i
+        while k < len(by_start) and by_start[k].start <= e.end:
+            if _conflict(e, by_start[k]):
+                return True
+            k += 1
+        return False
+
+    for group in groups:
+        fresh = [e for e in group if (e.start, e.end, e.new) not in keys]
+        if not fresh:
+            continue
+        if len(fresh) != len(group):
+            continue  # overlaps a chosen group in part: next round
+        if any(clashes(e) for e in fresh):
+            continue
+        if any(_conflict(a, b) for i, a in enumerate(fresh) for b in fresh[i + 1 :]):
+            continue
+        for e in fresh:
+            i = bisect.bisect_right(starts, e.start)
+            starts.insert(i, e.start)
+            by_start.insert(i, e)
+        chosen.extend(fresh)
+        keys.update((e.start, e.end, e.new) for e in fresh)
+    return chosen
+
+
+def _apply(text: str, edits: list[Edit]) -> tuple[str, list[Edit]]:
+    """Apply non-overlapping edits; returns the text and the edits in text order."""
+    order = sorted(enumerate(edits), key=lambda p: (p[1].start, p[1].end != p[1].start, p[0]))
+    parts = []
+    pos = 0
+    for _, e in order:
+        parts.append(text[pos : e.start])
+        parts.append(e.new)
+        pos = e.end
+    parts.append(text[pos:])
+    return "".join(parts), [e for _, e in order]
+
+
+def _engine(
+    text: str,
+    prefix: str,
+    target: str,
+    warnings: bool,
+    sel: _Selection,
+    *,
+    make_tune: bool,
+    reserved: frozenset[int] = frozenset(),
+    taken: frozenset[int] = frozenset(),
+    first: tuple[Tunebook, list[Diagnostic]] | None = None,
+) -> _Outcome:
+    base = len(prefix)
+    lines = _line_breaks(prefix)
+    full = prefix + text
+    book, diags = first if first is not None else _check(full, target, sel)
+    before = _local(diags, base, lines)
+    diags = diags + _duplicates(book, base, taken, target)
+    edits: list[Edit] = []
+    failures: list[str] = []
+    rnd = 0
+    if make_tune and not any(t.span.end > base or t.span.start >= base for t in book.tunes):
+        # No tune at all: the text is read as the music of one (X:, T:, K: are added).
+        e = _tune_start(full, base)
+        full, _ = _apply(full, [e])
+        edits.append(e.shifted(-base, 1))
+        rnd = 1
+        book, diags = _check(full, target, sel)
+    wanted = [d for d in diags if d.span.start >= base and _wants(d, warnings)]
+    seen = {full}
+    level = 0
+    while wanted and rnd < MAX_ROUNDS:
+        rnd += 1
+        if rnd > FIX_ROUNDS + ELEMENT_ROUNDS:
+            level = max(level, 2)
+        elif rnd > FIX_ROUNDS:
+            level = max(level, 1)
+        ctx = FixContext(full, book, base, target == "strict")
+        ctx.cache["reserved"] = reserved | taken
+        ctx.diagnostics = wanted
+        groups: list[list[Edit]] = []
+        fallback: list[list[Edit]] = []
+        waiting = False
+        for d in wanted:
+            group: Sequence[Edit] | None = None
+            fix = FIXERS.get(d.code)
+            error = d.severity is Severity.ERROR
+            # From level 2 on (fixes went round in circles, or rounds ran out), errors are
+            # deleted; warnings keep their fixers.
+            if fix is not None and not (error and level >= 2):
+                try:
+                    group = fix(ctx, d)
+                except Exception as exc:  # a fixer bug must not stop the repair
+                    failures.append(f"{d.code} fixer: {type(exc).__name__}: {exc}")
+                    group = None
+            if group:
+                groups.append(list(group))
+            elif fix is not None and level == 0:
+                # The fixer waits for other repairs of this round ([]), or cannot help
+                # now (None): try again next round, delete only when rounds run out.
+                waiting = True
+            elif error:
+                try:
+                    last = last_resort(ctx, d, max(level, 1))
+                except Exception as exc:
+                    failures.append(f"{d.code} last resort: {type(exc).__name__}: {exc}")
+                    last = None
+                if last:
+                    fallback.append(last)
+        chosen = _choose(groups + fallback)
+        chosen = [e for e in chosen if e.start >= base]
+        if not chosen and waiting and level == 0:
+            level = 1  # only waiting fixers left: what they wait for will not come
+            rnd -= 1
+            continue
+        if not chosen:
+            if level >= 2:
+                break
+            level += 1
+            continue
+        new_full, ordered = _apply(full, chosen)
+        if new_full in seen:
+            level += 1  # going round in circles: be more drastic
+        seen.add(new_full)
+        full = new_full
+        edits.extend(e.shifted(-base, rnd) for e in ordered)
+        book, diags = _check(full, target, sel)
+        diags = diags + _duplicates(book, base, taken, target)
+        wanted = [d for d in diags if d.span.start >= base and _wants(d, warnings)]
+    if any(d.severity is Severity.ERROR for d in wanted):
+        # Nothing worked: an empty tune that keeps the number and title.
+        body = full[base:]
+        if book.tunes and any(t.span.start >= base for t in book.tunes):
+            numbers = sorted(reserved | taken | set(_numbers(book, base)))
+            own = _numbers(book, base)
+            number = own[0] if own and own[0] not in taken else (max(numbers, default=0) + 1)
+            new = minimal_tune(body, number)
+            why = ("replaced the tune by an empty one that keeps its number and title: no"
+                   " repair made it valid")
+        else:
+            new = "".join("%" + ln if ln.strip() and not ln.startswith("%") else ln
+                          for ln in body.splitlines(keepends=True))
+            why = "made every line a comment: no repair made this text valid"
+        if new != body:
+            rnd += 1
+            edits.append(Edit(0, len(body), body, new, wanted[0].code, why, rnd))
+            full = prefix + new
+            book, diags = _check(full, target, sel)
+    after = _local(diags, base, _line_breaks(prefix))
+    return _Outcome(full[base:], edits, before, after, book, rnd, failures)
+
+
+def _tune_start(full: str, base: int) -> Edit:
+    """The edit that makes text holding no tune into one: X:, T: and K: before its first
+    line that is not empty (or an empty tune for empty text)."""
+    body = full[base:]
+    if not body.strip():
+        return Edit(base, len(full), body, "X:1\nT:Untitled\nK:C\n", "ABC201",
+                    "the text holds no tune: made it an empty tune (§3.1.1)")
+    m = re.search(r"[^\s]", body)
+    line_start = body.rfind("\n", 0, m.start() if m else 0) + 1
+    m2 = _NL_RE.search(body)
+    nl = m2.group() if m2 else "\n"
+    lines = body[line_start:].splitlines()
+    first = lines[0] if lines else ""
+    number = _DAMAGED_X_RE.fullmatch(first)
+    mended = ("X:" + number.group(1)) if number else repair_field_line(first)
+    if mended is not None and mended.startswith("X:"):
+        # The X: line itself was damaged (X328, Xa: 36, :145): mend it.
+        return Edit(base + line_start, base + line_start + len(first), first, mended,
+                    "ABC201", f"mended the damaged line {first!r} as {mended!r}: it starts"
+                    " the tune (§3.1.1)")
+    head = "X:1" + nl
+    if not any(ln.startswith("T:") for ln in lines[:1]):
+        head += "T:Untitled" + nl
+    if not any(ln.startswith("K:") for ln in lines):
+        # Only fields before the music: K: after them.
+        k = line_start
+        for ln in body[line_start:].splitlines(keepends=True):
+            if not re.match(r"[A-Za-z]:", ln):
+                break
+            k += len(ln)
+        if k > line_start:
+            ins = body[line_start:k]
+            if not ins.endswith(("\n", "\r")):
+                ins += nl
+            new = head + ins + "K:C" + nl
+            return Edit(base + line_start, base + k, body[line_start:k], new, "ABC201",
+                        "the text holds no tune: added X:, T: and K: so it is read as one"
+                        " (§3.1.1, §3.1.14)")
+        head += "K:C" + nl
+    return Edit(base + line_start, base + line_start, "", head, "ABC201",
+                "the text holds no tune: added X:, T: and K: so it is read as one"
+                " (§3.1.1, §3.1.14)")
+
+
+def _numbers(book: Tunebook, base: int) -> list[int]:
+    out = []
+    for t in book.tunes:
+        if t.span.start < base:
+            continue
+        for f in t.header.fields:
+            if f.letter == "X":
+                v = f.value.strip()
+                if v.isdigit():
+                    out.append(int(v))
+                break
+    return out
+
+
+def _duplicates(book: Tunebook, base: int, taken: frozenset[int], target: str
+                ) -> list[Diagnostic]:
+    """ABC206 for tunes of this text whose X: number an earlier tune of the file has."""
+    if not taken:
+        return []
+    from ..validate import get_rule
+
+    rule = get_rule("ABC206")
+    out = []
+    for t in book.tunes:
+        if t.span.start < base:
+            continue
+        for f in t.header.fields:
+            if f.letter == "X":
+                v = f.value.strip()
+                if v.isdigit() and int(v) in taken:
+                    sev = rule.severity(t.strict) if rule is not None else Severity.ERROR
+                    if sev is not None:
+                        out.append(Diagnostic("ABC206", f"X:{v} is already the number of an"
+                                              " earlier tune of the file (§3.1.1)", f.span,
+                                              sev, "duplicate-reference"))
+                break
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# The public functions
+
+
+def _target(target: str) -> str:
+    if target not in MODES:
+        raise AbcUsageError(f"target must be one of {', '.join(MODES)}, not {target!r}")
+    return target
+
+
+def _prefix(header: str | None) -> str:
+    """The context a tune is read under, ending with an empty line so it stays apart."""
+    if not header:
+        return ""
+    text = header
+    if not text.endswith(("\n", "\r")):
+        text += "\n"
+    stripped = text.rstrip(" \t\r\n")
+    if text[len(stripped):].count("\n") + text[len(stripped):].count("\r") < 2:
+        text += "\n"
+    return text
+
+
+def repair(
+    tune: Tune | str,
+    *,
+    target: str = "strict",
+    warnings: bool = False,
+    select: Selector = None,
+    ignore: Selector = None,
+    extend_select: Selector = None,
+    header: str | None = None,
+) -> RepairResult:
+    """Repair one tune so that it passes validation in ``target`` mode ("strict",
+    "loose" or "auto", as :func:`abcparse.check`).
+
+    ``tune`` is a :class:`~abcparse.model.Tune` or the text of one tune. Every error is
+    repaired; with ``warnings=True`` so are the warnings that have a fixer (an unknown
+    decoration, voices out of step, extra lyrics ...). ``select`` and ``ignore`` narrow
+    the findings as they do for ``check``. ``header`` is the text of the file header the
+    tune is read under (its fields apply to the tune, §2.2.2); it is never changed, and the
+    repaired tune's spans then count from its start.
+
+    A tune that is valid already comes back unchanged. Never raises for bad ABC; raises
+    :class:`~abcparse.errors.AbcUsageError` for an unknown ``target``.
+
+    >>> import abcparse
+    >>> r = abcparse.repair("X:1\\nT:Jig\\nM:6/8\\nL:1/8\\nK:D\\nFAA dAA|dAF dA|(dAF d3|]\\n")
+    >>> print(r.text, end="")
+    X:1
+    T:Jig
+    M:6/8
+    L:1/8
+    K:D
+    FAA dAA|dAF dAz|dAF d3|]
+    >>> [(e.code, e.old, e.new) for e in r.edits]
+    [('ABC301', '', 'z'), ('ABC310', '(', '')]
+    >>> r.valid, abcparse.repair(r.text).edits
+    (True, ())
+    """
+    target = _target(target)
+    if isinstance(tune, Tune):
+        text = tune.text
+    elif isinstance(tune, str):
+        text = tune
+    else:
+        raise AbcUsageError(f"repair() takes a Tune or the text of one, not {type(tune)!r}")
+    prefix = _prefix(header)
+    out = _engine(text, prefix, target, warnings, (select, ignore, extend_select),
+                  make_tune=True)
+    base = len(prefix)
+    tunes = [t for t in out.book.tunes if t.span.start >= base]
+    if isinstance(tune, Tune) and not out.edits:
+        repaired = tune
+    elif tunes:
+        repaired = tunes[0]
+    else:  # cannot happen: the engine always leaves a tune; stay total anyway
+        repaired = parse("X:1\nT:Untitled\nK:C\n", mode=target).tunes[0]
+    return RepairResult(
+        repaired,
+        out.text,
+        tuple(out.edits),
+        tuple(out.before),
+        tuple(out.after),
+        not any(d.severity is Severity.ERROR for d in out.after),
+        text,
+        target,
+        out.rounds,
+        tuple(out.failures),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TextRepair:
+    """What :func:`repair_text` did to a file's text.
+
+    ``first`` holds the edits of the first round, made over the whole file at once
+    (offsets in the original text); ``units`` pairs each part that needed more rounds (the
+    file header, or a tune with the free text after it) with its offset in the text after
+    the first round and its :class:`RepairResult`. :meth:`changes` lists every edit with
+    its place in the original text.
+    """
+
+    original: str
+    text: str
+    first: tuple[Edit, ...]
+    units: tuple[tuple[int, RepairResult], ...]
+    before: tuple[Diagnostic, ...]
+    after: tuple[Diagnostic, ...]
+    valid: bool
+    first_failures: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.original
+
+    @property
+    def edits(self) -> tuple[Edit, ...]:
+        return self.first + tuple(e for _, r in self.units for e in r.edits)
+
+    @property
+    def failures(self) -> tuple[str, ...]:
+        return self.first_failures + tuple(f for _, r in self.units for f in r.failures)
+
+    def changes(self) -> list[tuple[int, int, Edit]]:
+        """(line, column, edit) for every edit, at its place in the original text
+        (1-based; an edit of a later round that touches text an earlier round wrote is
+        placed where that text came from)."""
+        index = LineIndex(self.original)
+        done = sorted(self.first, key=lambda e: (e.start, e.end))
+        out = []
+        for e in self.first:
+            pos = index.position(e.start)
+            out.append((pos.line, pos.col, e))
+        for offset, r in self.units:
+            for e in r.edits:
+                start, _ = r.input_span(e)
+                pos = index.position(_back(done, offset + start, True))
+                out.append((pos.line, pos.col, e))
+        out.sort(key=lambda x: (x[0], x[1]))
+        return out
+
+
+def _unit_starts(text: str) -> list[int]:
+    """Where each tune's part of the file starts: at the first line of the block its X:
+    is in (fields written above X: belong to it, ABC202), two tunes in one block share
+    one part (ABC211); what follows a tune up to the next part is its (free text or music
+    cut off by an empty line, ABC209)."""
+    chunks, _ = split(text, loose=True)
+    starts: list[int] = []
+    for i, c in enumerate(chunks):
+        if c.kind != "tune":
+            continue
+        prev = chunks[i - 1] if i > 0 else None
+        if prev is not None and prev.kind == "tune":
+            continue
+        if prev is not None and prev.kind in ("text", "header"):
+            starts.append(prev.start)
+        else:
+            starts.append(c.start)
+    return starts
+
+
+def _whole_round(text: str, book: Tunebook, wanted: list[Diagnostic], target: str
+                 ) -> tuple[list[Edit], list[str]]:
+    """The first round over a whole file: every fixer once, no deletion of last resort
+    (that is for the rounds of each tune)."""
+    ctx = FixContext(text, book, 0, target == "strict")
+    ctx.diagnostics = wanted
+    groups: list[list[Edit]] = []
+    failures: list[str] = []
+    for d in wanted:
+        fix = FIXERS.get(d.code)
+        if fix is None:
+            continue
+        try:
+            group = fix(ctx, d)
+        except Exception as exc:  # a fixer bug must not stop the repair
+            failures.append(f"{d.code} fixer: {type(exc).__name__}: {exc}")
+            continue
+        if group:
+            groups.append(list(group))
+    return _choose(groups), failures
+
+
+def repair_text(
+    text: str,
+    *,
+    target: str = "auto",
+    warnings: bool = False,
+    select: Selector = None,
+    ignore: Selector = None,
+    extend_select: Selector = None,
+) -> TextRepair:
+    """Repair every tune of a file's text (and its file header) for ``target`` mode.
+
+    The first round runs over the whole file at once (one check, one pass of fixers,
+    one check again), which settles most files. Each part that still needs repair (the
+    file header, or a tune) then gets rounds of its own, with the file header as its
+    context, so one tune's repair never moves another's text; a tune whose ``X:`` number
+    an earlier tune has gets a new one (ABC206). Tunes with nothing to repair are left
+    exactly as they were.
+    """
+    target = _target(target)
+    from ..validate import check
+
+    book0 = parse(text, mode=target)
+    sel = (select, ignore, extend_select)
+    diags0 = check(book0, mode=target, select=select, ignore=ignore, extend_select=extend_select)
+    wanted0 = [d for d in diags0 if _wants(d, warnings)]
+    if not wanted0:
+        return TextRepair(text, text, (), (), tuple(diags0), tuple(diags0),
+                          not any(d.severity is Severity.ERROR for d in diags0))
+    chosen, first_failures = _whole_round(text, book0, wanted0, target)
+    first: list[Edit] = []
+    text1, book1, diags1 = text, book0, diags0
+    if chosen:
+        text1, ordered = _apply(text, chosen)
+        first = [Edit(e.start, e.end, e.old, e.new, e.code, e.why, 1) for e in ordered]
+        book1 = parse(text1, mode=target)
+        diags1 = check(book1, mode=target, select=select, ignore=ignore,
+                       extend_select=extend_select)
+    wanted1 = sorted((d for d in diags1 if _wants(d, warnings)), key=lambda d: d.span.start)
+    if not wanted1:
+        return TextRepair(text, text1, tuple(first), (), tuple(diags0), tuple(diags1),
+                          not any(d.severity is Severity.ERROR for d in diags1),
+                          tuple(first_failures))
+    starts = _unit_starts(text1)
+    bounds = [0, *starts, len(text1)] if (not starts or starts[0] > 0) else [*starts,
+                                                                             len(text1)]
+    reserved = set(_numbers(book1, 0))
+    taken: set[int] = set()
+    prefix = ""
+    parts: list[str] = []
+    units: list[tuple[int, RepairResult]] = []
+    positions = [d.span.start for d in wanted1]
+    dup_at = sorted(d.span.start for d in diags1 if d.code == "ABC206")
+    for a, b in itertools.pairwise(bounds):
+        piece = text1[a:b]
+        is_header = not starts or a < starts[0]
+        own = [t for t in book1.tunes if a <= t.span.start < b]
+        last = b == len(text1)
+        mine = bisect.bisect_left(positions, b) - bisect.bisect_left(positions, a)
+        if last:
+            mine += bisect.bisect_right(positions, b) - bisect.bisect_left(positions, b)
+        numbers = _numbers_of(own)
+        dup = bool(set(numbers) & taken) and (
+            bisect.bisect_left(dup_at, b) > bisect.bisect_left(dup_at, a))
+        if mine or dup:
+            context = "" if is_header else prefix
+            out = _engine(piece, context, target, warnings, sel,
+                          make_tune=False, reserved=frozenset(reserved),
+                          taken=frozenset(taken))
+            tunes = [t for t in out.book.tunes if t.span.start >= len(context)]
+            if out.edits:
+                fallback = tunes[0] if tunes else (own[0] if own else None)
+                if fallback is None:
+                    fallback = parse("X:1\nT:Untitled\nK:C\n", mode=target).tunes[0]
+                units.append((a, RepairResult(
+                    fallback, out.text, tuple(out.edits), tuple(out.before),
+                    tuple(out.after), not any(d.severity is Severity.ERROR for d in out.after),
+                    piece, target, out.rounds, tuple(out.failures))))
+            piece = out.text
+            numbers = _numbers_of(tunes)
+        if is_header:
+            prefix = _prefix(piece)
+        reserved.update(numbers)
+        taken.update(numbers)
+        parts.append(piece)
+    new_text = "".join(parts)
+    after = (check(new_text, mode=target, select=select, ignore=ignore,
+                   extend_select=extend_select) if units else diags1)
+    return TextRepair(text, new_text, tuple(first), tuple(units), tuple(diags0), tuple(after),
+                      not any(d.severity is Severity.ERROR for d in after),
+                      tuple(first_failures))
+
+
+def _numbers_of(tunes: Iterable[Tune]) -> list[int]:
+    out = []
+    for t in tunes:
+        fields = t.header.fields
+        if fields and fields[0].letter == "X" and fields[0].value.strip().isdigit():
+            out.append(int(fields[0].value.strip()))
+    return out
+
+
+def repair_file(
+    path: str | os.PathLike[str],
+    *,
+    target: str = "auto",
+    warnings: bool = False,
+    select: Selector = None,
+    ignore: Selector = None,
+    extend_select: Selector = None,
+    write: bool = True,
+) -> TextRepair:
+    """Repair a file in place (atomically, only when it changes), keeping its encoding.
+    Raises :class:`~abcparse.errors.AbcIOError` when it cannot be read or written."""
+    from . import encode_like, read_source
+
+    source = read_source(path)
+    result = repair_text(source.text, target=target, warnings=warnings, select=select,
+                         ignore=ignore, extend_select=extend_select)
+    if write and result.changed:
+        atomic_write_bytes(path, encode_like(source, result.text))
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class FixResult:
+    """What ``abc-lint --fix`` did to one file's text: the repairs (``repair``), then the
+    formatting (``formatting``, whose safety checks guard only what the formatter itself
+    changes: repairs change the music on purpose, and are listed instead)."""
+
+    original: str
+    text: str
+    repair: TextRepair
+    formatting: Any
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.original
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        """The formatter's ABC9xx findings when it refused to format (then the text is
+        the repaired text, unformatted)."""
+        return tuple(getattr(self.formatting, "diagnostics", ()))
+
+
+def fix_text(
+    text: str,
+    options: Any = None,
+    *,
+    target: str = "auto",
+    select: Selector = None,
+    ignore: Selector = None,
+    extend_select: Selector = None,
+) -> FixResult:
+    """Repair every finding that has a fixer (errors and warnings, as ``abc-lint``
+    reports them in ``target`` mode and with the same selection), then format the result
+    with the formatter's ``options`` (:class:`abcparse.format.FormatOptions`)."""
+    from . import format_text
+
+    repaired = repair_text(text, target=target, warnings=True, select=select, ignore=ignore,
+                           extend_select=extend_select)
+    formatted = format_text(repaired.text, options)
+    return FixResult(text, formatted.text, repaired, formatted)
+
+
+def fix_file(
+    path: str | os.PathLike[str],
+    options: Any = None,
+    *,
+    write: bool = True,
+    target: str = "auto",
+    select: Selector = None,
+    ignore: Selector = None,
+    extend_select: Selector = None,
+) -> FixResult:
+    """:func:`fix_text` on a file, written back atomically (``abcparse.fileio``) when it
+    changes and ``write`` is true, in the file's own encoding."""
+    from . import encode_like, read_source
+
+    source = read_source(path)
+    result = fix_text(source.text, options, target=target, select=select, ignore=ignore,
+                      extend_select=extend_select)
+    if write and result.changed:
+        atomic_write_bytes(path, encode_like(source, result.text))
+    return result
