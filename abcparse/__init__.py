@@ -17,6 +17,7 @@ from .api import parse, parse_file, read_headers, version_is_strict
 from .diagnostics import Diagnostic, Fix, Severity, Span
 from .errors import AbcDecodeError, AbcError, AbcIOError, AbcUsageError
 from .format import format_str
+from .format.repair import RepairResult, repair
 from .midi import to_midi
 from .model import (
     Accidental,
@@ -100,6 +101,7 @@ __all__ = [
     "Mode",
     "Note",
     "Overlay",
+    "RepairResult",
     "Reserved",
     "Rest",
     "Severity",
@@ -123,6 +125,7 @@ __all__ = [
     "parse",
     "parse_file",
     "read_headers",
+    "repair",
     "to_midi",
     "version_is_strict",
 ]
