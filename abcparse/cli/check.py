@@ -90,7 +90,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-config", action="store_true",
                    help="ignore [tool.abc-lint] in pyproject.toml")
     p.add_argument("--fix", action="store_true",
-                   help="rewrite files in canonical form with the formatter, then check them")
+                   help="repair what has a fixer (abcparse.repair, each repair listed), format"
+                   " with the formatter, then check the files")
     p.add_argument("--diff", action="store_true",
                    help="print what --fix would change, change nothing")
 
@@ -370,17 +371,21 @@ def fix_files(settings: Settings, out: Any) -> int:
             # The formatter's own settings ([tool.abcparse.format]) for this file's folder.
             options = (fmt.load_options(os.path.dirname(os.path.abspath(path)))
                        if hasattr(fmt, "load_options") else None)
-            if settings.diff:
-                source = fmt.read_source(path)
-                result = fmt.format_text(source.text, options)
-                if result.changed:
-                    changed = True
-                    out.write("".join(difflib.unified_diff(
-                        source.text.splitlines(keepends=True),
-                        result.text.splitlines(keepends=True),
-                        f"a/{path}", f"b/{path}")))
-            else:
-                result = fmt.format_file(path, options)
+            # Repairs first (abcparse.format.repair, listed as they change the music),
+            # then the formatter with its own safety checks; written atomically.
+            from ..format.repair import fix_file
+
+            result = fix_file(path, options, write=not settings.diff, target=settings.mode,
+                              select=settings.select, ignore=settings.ignore,
+                              extend_select=settings.extend_select)
+            for line, col, e in result.repair.changes():
+                print(f"{path}:{line}:{col}: fixed {e.code}: {e.why}", file=sys.stderr)
+            if settings.diff and result.changed:
+                changed = True
+                out.write("".join(difflib.unified_diff(
+                    result.original.splitlines(keepends=True),
+                    result.text.splitlines(keepends=True),
+                    f"a/{path}", f"b/{path}")))
             for d in getattr(result, "diagnostics", ()):
                 print(f"{path}:{d.line}:{d.col}: {d.code} {d.message}", file=sys.stderr)
         except AbcError as e:
