@@ -28,7 +28,7 @@ def _target(path: str) -> str:
     return os.path.realpath(path) if os.path.islink(path) else path
 
 
-def _mode_for(path: str) -> int:
+def file_mode_for(path: str) -> int:
     """Permission bits for the new file: the old file's, or what ``open`` would give a new
     file under the current umask."""
     try:
@@ -48,7 +48,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     name = os.fspath(path)
     target = _target(name)
     folder = os.path.dirname(os.path.abspath(target))
-    mode = _mode_for(target)
+    mode = file_mode_for(target)
     if os.path.exists(target) and not os.access(target, os.W_OK):
         # The rename would succeed on a read-only file; the user asked for it to stay.
         raise AbcIOError(f"{name}: cannot write: the file is read-only")

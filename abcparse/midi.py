@@ -13,16 +13,15 @@ reader never sees half a file, whatever happens while writing.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
-import tempfile
 from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import AbcIOError, AbcUsageError
+from .fileio import atomic_write_bytes
 
 if TYPE_CHECKING:
     import mido
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
     from .events import NoteEvent, Performance
     from .model import Tune
 
-__all__ = ["TICKS_PER_BEAT", "atomic_write", "file_mode", "midi_bytes", "midi_file", "to_midi"]
+__all__ = ["TICKS_PER_BEAT", "midi_bytes", "midi_file", "to_midi"]
 
 #: MIDI ticks per quarter note. 960 is divisible by 3, 5, 64 ...: triplets and quintuplets
 #: of common note lengths fall on whole ticks.
@@ -149,56 +148,6 @@ def midi_bytes(
     return buf.getvalue()
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` so that it holds the old content or the new, never a
-    mixture: temporary file in the same folder, fsync, :func:`os.replace`."""
-    target = Path(path)
-    folder = target.parent
-    if not folder.is_dir():
-        raise AbcIOError(f"{target}: folder {folder} does not exist")
-    if target.is_dir():
-        raise AbcIOError(f"{target}: is a folder, not a file")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.chmod(tmp, file_mode(target))
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException as e:  # interrupted too: never leave the temporary file
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(e, OSError):
-            raise AbcIOError(f"{target}: cannot write: {e.strerror or e}") from None
-        raise
-    _fsync_folder(folder)
-
-
-def file_mode(target: Path) -> int:
-    """Permissions for a file about to replace ``target``: those it has, or the usual
-    0666 less the umask for a new file (``mkstemp`` would leave 0600)."""
-    try:
-        return target.stat().st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable where the platform allows it (POSIX)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def to_midi(
     tune: Tune,
     path: str | os.PathLike[str],
@@ -215,5 +164,10 @@ def to_midi(
     from .events import perform
 
     performance = perform(tune, grace=grace, unroll_repeats=unroll_repeats)
-    atomic_write(path, midi_bytes(performance, ticks_per_beat=ticks_per_beat))
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise AbcIOError(f"{target}: folder {target.parent} does not exist")
+    if target.is_dir():
+        raise AbcIOError(f"{target}: is a folder, not a file")
+    atomic_write_bytes(target, midi_bytes(performance, ticks_per_beat=ticks_per_beat))
     return performance

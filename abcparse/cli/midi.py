@@ -39,7 +39,8 @@ from ..api import parse_file
 from ..diagnostics import Severity
 from ..errors import AbcIOError, AbcUsageError
 from ..events import GRACE_MODES, Performance, perform
-from ..midi import atomic_write, file_mode, midi_bytes
+from ..fileio import atomic_write_bytes, file_mode_for
+from ..midi import midi_bytes
 from ..model import Tune, Tunebook
 
 #: SoundFonts fluidsynth is tried with, first found wins (``--soundfont`` or the
@@ -250,7 +251,7 @@ def handle_midi(args: argparse.Namespace) -> int:
     for job in jobs:
         errors += _report(source, job.tune)
         performance = perform(job.tune, grace=args.grace, unroll_repeats=not args.no_repeats)
-        atomic_write(job.path, midi_bytes(performance))
+        atomic_write_bytes(job.path, midi_bytes(performance))
         print(_describe(job, performance))
     return 1 if errors else 0
 
@@ -350,7 +351,7 @@ def render(performance: Performance, target: Path, synth: list[str]) -> None:
             trim_wav(Path(wav), performance.end_seconds)
         except (wave.Error, EOFError) as e:
             raise AbcIOError(f"{target}: the synthesizer wrote no readable WAV: {e}") from None
-        os.chmod(wav, file_mode(target))
+        os.chmod(wav, file_mode_for(str(target)))
         with open(wav, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(wav, target)

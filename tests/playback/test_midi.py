@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import stat
 import subprocess
 import sys
 import wave
@@ -22,7 +21,7 @@ import pytest
 import abcparse
 from abcparse.errors import AbcIOError, AbcUsageError
 from abcparse.events import perform
-from abcparse.midi import TICKS_PER_BEAT, atomic_write, midi_bytes
+from abcparse.midi import TICKS_PER_BEAT, midi_bytes
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
@@ -129,38 +128,12 @@ def test_grace_notes_are_played_by_default_and_can_be_left_out() -> None:
     assert [p for _, p, _ in notes_of(without.tracks[1])] == [60, 62]
 
 
-def test_atomic_write_replaces_and_keeps_the_mode(tmp_path: Path) -> None:
-    target = tmp_path / "out.mid"
-    target.write_bytes(b"old")
-    target.chmod(0o640)
-    atomic_write(target, b"new")
-    assert target.read_bytes() == b"new"
-    assert stat.S_IMODE(target.stat().st_mode) == 0o640
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mid"]
-    fresh = tmp_path / "fresh.mid"
-    atomic_write(fresh, b"x")
-    assert stat.S_IMODE(fresh.stat().st_mode) & 0o044  # readable by others under a usual umask
-
-
-def test_atomic_write_failure_leaves_the_old_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    target = tmp_path / "out.mid"
-    target.write_bytes(b"old")
-
-    def broken_replace(src: str, dst: str) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(AbcIOError, match="No space left"):
-        atomic_write(target, b"new")
-    assert target.read_bytes() == b"old"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mid"]
-
-
-def test_atomic_write_into_a_missing_folder_is_an_io_error(tmp_path: Path) -> None:
+def test_to_midi_into_a_missing_folder_is_an_io_error(tmp_path: Path) -> None:
+    # Atomicity itself is tested once, for every writer, in tests/format/test_fileio.py.
+    tune = abcparse.parse("X:1\nK:C\nCDE|\n").tunes[0]
     with pytest.raises(AbcIOError, match="does not exist"):
-        atomic_write(tmp_path / "nope" / "x.mid", b"x")
+        abcparse.to_midi(tune, tmp_path / "nope" / "x.mid")
+    assert list(tmp_path.iterdir()) == []
 
 
 # --- abcparse midi --------------------------------------------------------------------------
