@@ -551,11 +551,18 @@ def fix_above_reference(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     return [ctx.edit(start, x_line, "", d.code, why), ctx.edit(at, at, ins, d.code, why)]
 
 
+# Field lines whose value may hide the next field line (its line end lost): fixes of the
+# header's shape wait for them.
+_VALUES_FIRST = frozenset({"ABC210", "ABC221", "ABC222", "ABC223"})
+
+
 @fixer("ABC203")
 def fix_title(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     tune = ctx.tune_at(d.span.start)
     if tune is None:
         return None
+    if ctx.blocked(tune, _VALUES_FIRST):
+        return []
     fields = tune.header.fields
     if not fields or fields[0].letter != "X":
         return None
@@ -672,7 +679,7 @@ def _join_field(ctx: FixContext, start: int, line: str) -> list[Edit] | None:
         return None
     nxt = ctx.next_line(start)
     value = ctx.line_text(nxt)
-    if not value.strip() or _FIELD_LINE_RE.match(value) or not _fit(line.strip(), value):
+    if not value.strip() or _FIELD_LINE_RE.match(value) or _fit(line.strip(), value) < 2:
         return None
     end = start + len(line)
     return [ctx.edit(end, nxt, ":", "ABC204",
@@ -688,6 +695,8 @@ def fix_missing_key(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     tune = ctx.tune_at(d.span.start)
     if tune is None:
         return None
+    if ctx.blocked(tune, _VALUES_FIRST):
+        return []  # a K: may be hiding in a field line that ran into another
     later = [f for f in tune.fields if f.letter == "K" and not f.inline]
     header_lines = tune.header.fields
     if d.span.start > tune.span.start and not any(
@@ -696,13 +705,13 @@ def fix_missing_key(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
         # The parser's finding: music starts here, before any K:.
         line = ctx.line_text(d.span.start)
         start = ctx.line_start(d.span.start)
+        joined = _join_field(ctx, start, line)
+        if joined is not None:
+            return joined
         header_ctx = _in_header_block(ctx, start, later) and (
             "|" not in line or _fields_between(ctx, start, later))
         mended = repair_field_line(line, lenient=header_ctx)
         if mended is None and header_ctx:
-            joined = _join_field(ctx, start, line)
-            if joined is not None:
-                return joined
             mended = "%" + line
         if mended is not None:
             return [ctx.edit(start, start + len(line), mended, d.code,
@@ -1682,12 +1691,13 @@ def fix_repeat_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
 
 # A character that reads as a stray may be part of a chord symbol whose quote was lost,
 # or of a header line that is being mended: deletions wait for those repairs.
-_LINE_FIRST = frozenset({"ABC102", "ABC204"})
+_LINE_FIRST = frozenset({"ABC102", "ABC105", "ABC204", "ABC312", "ABC313", "ABC314", "ABC315"})
 
 
 def _line_blocked(ctx: FixContext, d: Diagnostic) -> bool:
     tune = ctx.tune_at(d.span.start)
-    return tune is not None and ctx.blocked(tune, _LINE_FIRST, (d.span.line, d.span.line))
+    # The line above too: a field letter whose value fell onto this line (L / 1/8).
+    return tune is not None and ctx.blocked(tune, _LINE_FIRST, (d.span.line - 1, d.span.line))
 
 
 def _drop(what: str, section: str) -> Fixer:
