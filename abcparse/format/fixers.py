@@ -72,7 +72,9 @@ class Edit:
     reads the input, so an edit of round 1 satisfies ``input[start:end] == old``; a later
     round reads the output of the round before it (see
     :meth:`abcparse.format.repair.RepairResult.input_span` for where that lies in the
-    input). ``code`` is the diagnostic it resolves, ``why`` says what was done and why.
+    input). The edits of one round are listed in text order and never overlap, so
+    applying them from the last to the first reproduces the round. ``code`` is the
+    diagnostic it resolves, ``why`` says what was done and why.
     """
 
     start: int
@@ -1665,7 +1667,8 @@ def fix_ending_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
             bl = starts[k + 1][1]
             if bl is None or bl.repeat_end or not bl.symbol.startswith("|"):
                 # No bar line to make a repeat end of: the ending mark goes instead.
-                return fix_ending_without_first(ctx, d)
+                got = fix_ending_without_first(ctx, d)
+                return list(got) if got else None
             # A replacement, not an insertion: a rest added before this bar line in the
             # same round must stay before it.
             return [ctx.edit(bl.span.start, bl.span.start + 1, ":|", d.code,

@@ -1,0 +1,86 @@
+"""``abc-lint --fix`` through a real subprocess: repairs then formatting, every repair
+listed, atomic writes; ``--fix --diff`` shows the change and writes nothing; and a
+repaired tune (the generator's use) passes ``abc-lint --strict`` with exit status 0."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import abcparse
+from tests.repair.mutate import mutated_tunes
+
+ROOT = Path(__file__).resolve().parents[2]
+BROKEN = ROOT / "tests" / "fixtures" / "broken" / "broken.abc"
+
+
+def lint(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "abcparse.cli.lint", "--no-config", *args],
+        cwd=cwd, capture_output=True, text=True, encoding="utf-8", env=env, timeout=300,
+        check=False,
+    )
+
+
+def test_fix_repairs_lists_and_writes(tmp_path: Path) -> None:
+    f = tmp_path / "broken.abc"
+    f.write_bytes(BROKEN.read_bytes())
+    r = lint("--fix", str(f), cwd=tmp_path)
+    assert "Traceback" not in r.stderr
+    fixed = [ln for ln in r.stderr.splitlines() if ": fixed ABC" in ln]
+    assert len(fixed) >= 40
+    # path:line:col: fixed CODE: why, at the place in the file as it was.
+    assert f"{f}:8:5: fixed ABC101: deleted '3'" in r.stderr
+    assert f"{f}:146:18: fixed ABC301:" in r.stderr
+    text = f.read_text(encoding="utf-8")
+    assert text != BROKEN.read_text(encoding="utf-8")
+    errors = [d for d in abcparse.check(text) if d.severity is abcparse.Severity.ERROR]
+    assert errors == []
+    # What is left is reported, as without --fix: a warning with no fixer would be;
+    # here every finding had one.
+    again = lint(str(f), cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    # A second --fix finds nothing more to do.
+    r2 = lint("--fix", str(f), cwd=tmp_path)
+    assert ": fixed ABC" not in r2.stderr and f.read_text(encoding="utf-8") == text
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".abcparse-tmp")]
+
+
+def test_fix_diff_writes_nothing(tmp_path: Path) -> None:
+    f = tmp_path / "broken.abc"
+    f.write_bytes(BROKEN.read_bytes())
+    before = f.stat().st_mtime_ns
+    r = lint("--fix", "--diff", str(f), cwd=tmp_path)
+    assert r.returncode == 1
+    assert r.stdout.startswith(f"--- a/{f}")
+    assert "-abc 3 d|\n+abc d|\n" in r.stdout
+    assert ": fixed ABC101:" in r.stderr
+    assert f.read_bytes() == BROKEN.read_bytes() and f.stat().st_mtime_ns == before
+
+
+def test_fix_keeps_the_formatters_work_and_the_encoding(tmp_path: Path) -> None:
+    f = tmp_path / "t.abc"
+    f.write_bytes("X:1\r\nT:Caf\u00e9\r\nK:G Major\r\nA/2B1c// (d|]\r\n".encode())
+    r = lint("--fix", str(f), cwd=tmp_path)
+    assert ": fixed ABC310:" in r.stderr
+    assert f.read_bytes() == "X:1\r\nT:Caf\u00e9\r\nK:G\r\nA/Bc/4 d|]\r\n".encode()
+
+
+def test_ignored_codes_are_not_repaired(tmp_path: Path) -> None:
+    f = tmp_path / "t.abc"
+    f.write_text("X:1\nT:t\nK:C\n(ab c|\n")
+    r = lint("--fix", "--ignore", "ABC310", str(f), cwd=tmp_path)
+    assert ": fixed" not in r.stderr and "(ab c|" in f.read_text()
+
+
+def test_repaired_tunes_pass_strict_lint(tmp_path: Path) -> None:
+    """The generator's loop: a sampled tune that is not valid is repaired, with its
+    warnings, and must then pass ``abc-lint --strict``."""
+    for i, text in enumerate(mutated_tunes(30, seed=5)):
+        r = abcparse.repair(text, target="strict", warnings=True)
+        (tmp_path / f"t{i:02d}.abc").write_text(r.text, encoding="utf-8")
+    out = lint("--strict", str(tmp_path), cwd=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
