@@ -343,6 +343,9 @@ def fix_unexpected(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     ch = t[start:end]
     if ch in ("\n", "\r", "\r\n"):
         return None
+    micro = _microtones(ctx, start)
+    if micro:
+        return micro
     if ch in _LENGTH_CHARS:
         while end < len(t) and t[end] in _LENGTH_CHARS and end - start < 8:
             end += 1
@@ -351,6 +354,21 @@ def fix_unexpected(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
 
 
 _LENGTH_CHARS = frozenset("0123456789/")
+# abcm2ps's microtonal accidentals (_/e, ^3/4c): a fraction after the accidental.
+_MICROTONE_RE = re.compile(r"([_^]{1,2})[0-9]{0,2}/[0-9]{0,2}(?=[A-Ga-g])")
+
+
+def _microtones(ctx: FixContext, pos: int) -> list[Edit] | None:
+    """When the unexpected character is part of a microtonal accidental, every one of its
+    line becomes the plain accidental (``_/e`` → ``_e``): ABC 2.1 has no quarter tones
+    (§4.6), and the parser would meet them one bar per round."""
+    ls, le = ctx.line_start(pos), ctx.line_end(pos)
+    found = list(_MICROTONE_RE.finditer(ctx.text, ls, le))
+    if not any(m.start() <= pos < m.end() for m in found):
+        return None
+    return [ctx.edit(m.start(), m.end(), m.group(1), "ABC101",
+                     f"wrote the microtonal accidental {m.group()} as {m.group(1)}: ABC 2.1"
+                     " has no quarter tones (§4.6)") for m in found]
 _CHORD_NAME_RE = re.compile(
     r"[A-G][#b\u266f\u266d]?(?:maj|min|dim|aug|sus|add|m|M|\+|o)?[0-9]{0,2}"
     r"(?:(?:sus|add|b|#)[0-9]{1,2})?(?:/[A-G][#b]?)?"
@@ -1221,8 +1239,8 @@ def _time_bar(bar: Bar, unit: Fraction, meter: Meter | None) -> _BarTiming:
         elif isinstance(e, InlineField):
             if e.letter == "L" and isinstance(e.parsed, Fraction):
                 unit = e.parsed
-            elif e.letter == "M":
-                out.readable = False
+            elif e.letter == "M" and (out.items or not isinstance(e.parsed, Meter)):
+                out.readable = False  # a meter change inside the bar: not measured
         elif isinstance(e, Overlay):
             if layer == 0:
                 out.overlay_at = e.span.start
@@ -1372,9 +1390,9 @@ def fix_bar_duration(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
             if ctx.blocked(tune, _TEXT_FIRST, (bar.span.line - 1, bar.span.end_line + 1)):
                 return []
             voice = tune.voices[vi]
-            try:
-                bi = voice.bars.index(bar)
-            except ValueError:
+            # By identity: bars compare by their music, and tunes repeat bars.
+            bi = next((i for i, b in enumerate(voice.bars) if b is bar), -1)
+            if bi < 0:
                 return None
             unit = _units(voice, tune.unit_length)[bi]
             expected = v.bar.expected

@@ -17,6 +17,8 @@ from abcparse import Severity
 CASES = [
     ('ABC101', 'X:1\nT:t\nK:C\nabc 3/2 d|\n',
      'X:1\nT:t\nK:C\nabc d|\n'),
+    ('ABC101-microtone', 'X:1\nT:t\nK:C\nd _/e g _3/4f|d _/e g f|\n',
+     'X:1\nT:t\nK:C\nd _e g _f|d _e g f|\n'),
     ('ABC102-close', 'X:1\nT:t\nK:C\n"Amabc d|\n',
      'X:1\nT:t\nK:C\n"Am"abc d|\n'),
     ('ABC102-open', 'X:1\nT:t\nK:C\nG"Bcd "A"efg|\n',
@@ -160,3 +162,15 @@ def test_no_last_resort_on_these_examples() -> None:
         r = abcparse.repair(text, warnings=True)
         assert not [e for e in r.edits if "no repair could fix" in e.why
                     or "no smaller edit" in e.why], name
+
+
+def test_repeated_bars_are_told_apart() -> None:
+    """Bars compare by their music, and tunes repeat bars: the bar a finding is about is
+    found by identity (Nottingham "Valentine": a unit length kept across a meter change
+    makes its last line's bars twice too long; each gets the bar line it lacks)."""
+    text = ("X:30\nT:Valentine\nM:6/8\nL:1/8\nK:G\n"
+            "GABcBA|GAB cBA|GAB cBA|GAB cBA|GAB cBA|\nM:4/4\nL:1/4\nABcd|ABcd|\n"
+            "M:6/8\nGABcBA|GABcBA|GABcBA|GABcBA|]\n")
+    r = abcparse.repair(text)
+    assert r.valid
+    assert [e.new for e in r.edits if e.code == "ABC301"] == ["|", "|", "|", "|"]
