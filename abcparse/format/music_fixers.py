@@ -1,0 +1,798 @@
+"""The repair engine's fixers for the music (ABC3xx): bar durations, repeats and endings,
+slurs, chords, grace notes, tuplets, ties, decorations, voices and lyrics (ABC 2.1 §4,
+§5, §7).
+
+Registered in the same table as the others (:data:`abcparse.format.fixers.FIXERS`), which
+imports this module. Bar durations are measured as :mod:`abcparse.validate.bars` measures
+them, element by element (:func:`_time_bar`), so a fixer knows which note to shorten,
+where a rest goes and what a change will add up to before it proposes it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import Any
+
+from ..diagnostics import Diagnostic
+from ..model import (
+    Annotation,
+    Bar,
+    BarLine,
+    BrokenRhythm,
+    Chord,
+    ChordSymbol,
+    Decoration,
+    ErrorNode,
+    GraceGroup,
+    InlineField,
+    LineBreak,
+    Meter,
+    Note,
+    Overlay,
+    Rest,
+    SlurStart,
+    Tie,
+    Tune,
+    Tuplet,
+    VariantEnding,
+    Voice,
+)
+from ..theory import length_text, tuplet_ratio
+from .fixers import (
+    FIXERS,
+    Edit,
+    FixContext,
+    _delete,
+    _drop,
+    _fraction_text,
+    _meter_text,
+    _pow2,
+    _span_text,
+    _unit_edit,
+    fixer,
+)
+
+
+def _bar_analysis(ctx: FixContext, tune: Tune) -> Any:
+    key = ("bars", id(tune))
+    got = ctx.cache.get(key)
+    if got is None:
+        from ..validate.bars import check_voice, measure_tune
+
+        vbs = measure_tune(tune)
+        got = (vbs, [check_voice(vb.bars) for vb in vbs])
+        ctx.cache[key] = got
+    return got
+
+
+def _units(voice: Voice, unit: Fraction) -> list[Fraction]:
+    """The unit note length in force at the start of each bar of ``voice``."""
+    out = []
+    for bar in voice.bars:
+        out.append(unit)
+        for e in bar.elements:
+            if isinstance(e, InlineField) and e.letter == "L" and isinstance(e.parsed, Fraction):
+                unit = e.parsed
+    return out
+
+
+@dataclass(slots=True)
+class _Timed:
+    index: int
+    duration: Fraction  # whole notes
+    plain: bool  # no tuplet, no broken rhythm: its written length alone gives its time
+
+
+@dataclass(slots=True)
+class _BarTiming:
+    items: list[_Timed] = field(default_factory=list)
+    total: Fraction = Fraction(0)
+    clean_end: bool = True  # no tuplet or broken rhythm runs past the bar's end
+    overlay_at: int | None = None  # offset of the first & (the first layer ends there)
+    readable: bool = True
+    dangling: int | None = None  # index of a tuplet or broken rhythm that runs past the end
+
+
+def _time_bar(bar: Bar, unit: Fraction, meter: Meter | None) -> _BarTiming:
+    """Each element's time in one bar, as :mod:`abcparse.validate.bars` counts it."""
+    out = _BarTiming()
+    tuplet_left = 0
+    factor = Fraction(1)
+    broken_next: Fraction | None = None
+    last: _Timed | None = None
+    layer = 0
+    tuplet_at = broken_at = 0
+    for i, e in enumerate(bar.elements):
+        if isinstance(e, (Note, Rest, Chord)):
+            if isinstance(e, Rest) and e.measures is not None:
+                out.readable = False
+                continue
+            if isinstance(e, Chord) and not e.notes:
+                continue
+            length = e.duration if isinstance(e, Chord) else e.length
+            dur = length * unit
+            plain = True
+            if tuplet_left > 0:
+                dur *= factor
+                tuplet_left -= 1
+                plain = False
+            if broken_next is not None:
+                dur *= broken_next
+                broken_next = None
+                plain = False
+            if layer == 0:
+                last = _Timed(i, dur, plain)
+                out.items.append(last)
+        elif isinstance(e, BrokenRhythm):
+            broken_at = i
+            small = Fraction(1, 2 ** min(e.count, 8))
+            before, after = (2 - small, small) if e.direction == ">" else (small, 2 - small)
+            if layer == 0 and last is not None:
+                last.duration *= before
+                last.plain = False
+                last = None
+            broken_next = after
+        elif isinstance(e, Tuplet):
+            tuplet_at = i
+            p, q, r = tuplet_ratio(e.p, e.q, e.r, meter)
+            tuplet_left = r
+            factor = Fraction(q, p) if p else Fraction(1)
+        elif isinstance(e, InlineField):
+            if e.letter == "L" and isinstance(e.parsed, Fraction):
+                unit = e.parsed
+            elif e.letter == "M" and (out.items or not isinstance(e.parsed, Meter)):
+                out.readable = False  # a meter change inside the bar: not measured
+        elif isinstance(e, Overlay):
+            if layer == 0:
+                out.overlay_at = e.span.start
+            layer += 1
+        elif isinstance(e, ErrorNode):
+            out.readable = False
+    out.total = sum((t.duration for t in out.items), Fraction(0))
+    out.clean_end = tuplet_left == 0 and broken_next is None
+    if broken_next is not None:
+        out.dangling = broken_at
+    elif tuplet_left > 0:
+        out.dangling = tuplet_at
+    return out
+
+
+def _nice_lengths(n: Fraction) -> list[Fraction] | None:
+    """``n`` unit lengths as few plain or dotted note values as possible (2^k, 3·2^k)."""
+    if n <= 0 or n.denominator & (n.denominator - 1):
+        return None
+    out: list[Fraction] = []
+    rem = n
+    while rem > 0 and len(out) < 6:
+        best = Fraction(0)
+        k = Fraction(1, 64)
+        while k <= rem:
+            best = k
+            if k * 3 / 2 <= rem and (k * 3 / 2).denominator & ((k * 3 / 2).denominator - 1) == 0:
+                best = k * 3 / 2
+            k *= 2
+        if best == 0:
+            return None
+        out.append(best)
+        rem -= best
+    return out if rem == 0 else None
+
+
+def _rest_text(n: Fraction) -> str | None:
+    parts = _nice_lengths(n)
+    if parts is None:
+        return None
+    return "".join("z" + length_text(p) for p in parts)
+
+
+_LEN_RE = re.compile(r"[0-9]*(?:/+[0-9]*)?$")
+
+
+def _is_nice(n: Fraction) -> bool:
+    """A plain or dotted note value, in unit lengths: 2^k or 3·2^k, 1/32 to 16."""
+    if n <= 0 or not _pow2(n.denominator) or n > 16 or n < Fraction(1, 32):
+        return False
+    return _pow2(n.numerator) or (n.numerator % 3 == 0 and _pow2(n.numerator // 3))
+
+
+# Findings whose repair changes how bars are read: bar durations wait for them.
+_TEXT_FIRST = frozenset({"ABC101", "ABC102", "ABC105", "ABC312", "ABC313", "ABC314", "ABC315"})
+_HEADER_FIRST = frozenset({"ABC204", "ABC221", "ABC222", "ABC223"})
+
+
+def _meter_fix(ctx: FixContext, tune: Tune, code: str) -> list[Edit] | None:
+    """When most bars of a tune disagree with its meter the same way, the meter or the
+    unit note length is what is wrong (mistyped or lost): one edit to ``M:`` or ``L:``
+    instead of one per bar. ``L:`` changes when it is not a plain 1/2^n and the bars
+    say which is; otherwise ``M:``, which keeps every note as it was read."""
+    key = ("meterfix", id(tune))
+    if key in ctx.cache:
+        return ctx.cache[key]  # type: ignore[no-any-return]
+    result: list[Edit] | None = None
+    vbs, _verdicts = _bar_analysis(ctx, tune)
+    meter = tune.meter
+    if meter is not None and meter.bar_length is not None and len(tune.voices) == 1:
+        bars = [b for b in vbs[0].bars if b.content and b.expected is not None
+                and b.meter is not None and b.meter == meter]
+        inner = bars[1:-1]
+        if len(inner) >= 4:
+            durations = Counter(b.duration for b in inner)
+            dur, count = durations.most_common(1)[0]
+            misfit = sum(1 for b in inner if b.duration != b.expected)
+            if dur != meter.bar_length and count * 5 >= len(inner) * 3 and misfit * 2 > len(inner):
+                result = _retime(ctx, tune, meter, dur, count, len(inner), code)
+    ctx.cache[key] = result
+    return result
+
+
+def _retime(ctx: FixContext, tune: Tune, meter: Meter, dur: Fraction, count: int, n: int,
+            code: str) -> list[Edit] | None:
+    assert meter.bar_length is not None
+    unit = tune.unit_length
+    new_unit = unit * meter.bar_length / dur
+    plain_unit = unit.numerator == 1 and _pow2(unit.denominator)
+    plain_new = new_unit.numerator == 1 and _pow2(new_unit.denominator) and \
+        new_unit.denominator <= 64
+    text = _meter_text(dur, meter.denominator or 4)
+    k = ctx.header_key(tune)
+    lfields = [f for f in tune.header.fields if f.letter == "L"]
+    if plain_new and (not plain_unit or text is None) and (lfields or k is not None):
+        new = f"{new_unit.numerator}/{new_unit.denominator}"
+        why = (f"replaced the unit note length {_fraction_text(unit)} by L:{new}: with it"
+               f" {count} of {n} bars fill the meter M:{meter} (§3.1.7)")
+        if lfields:
+            f = lfields[-1]
+            return [ctx.edit(f.span.start + 2, f.span.end, new, code, why)]
+        assert k is not None
+        return [ctx.insert_line_before(k.span.start, f"L:{new}", code, why)]
+    if text is None:
+        return None
+    why = (f"replaced the meter M:{meter} by M:{text}: {count} of {n} bars last {text}"
+           " (§3.1.6)")
+    mfields = [f for f in tune.header.fields if f.letter == "M"]
+    if mfields:
+        f = mfields[-1]
+        out = [ctx.edit(f.span.start + 2, f.span.end, text, code, why)]
+    elif k is not None:
+        out = [ctx.insert_line_before(k.span.start, f"M:{text}", code, why)]
+    else:
+        return None
+    return out + _unit_edit(ctx, tune, text, code)
+
+
+@fixer("ABC301")
+def fix_bar_duration(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """The smallest edit that makes a bar add up (§3.1.6, §4.3): when most bars disagree
+    with the meter alike, the meter (or unit length) changes; a note with a length no
+    tune writes (``A7``, ``B/22``: a slip) gets the one that fills the bar; a short bar
+    gets a rest before its bar line; an overfull bar that holds a whole bar and at least
+    half another gets the bar line it lacks; any other overfull bar loses or shortens its
+    last notes. Waits a round while the text around the bar is being repaired."""
+    tune = ctx.tune_at(d.span.start)
+    if tune is None:
+        return None
+    if ctx.blocked(tune, _HEADER_FIRST):
+        return []
+    whole = _meter_fix(ctx, tune, d.code)
+    if whole:
+        return whole
+    vbs, verdicts = _bar_analysis(ctx, tune)
+    for vi, (_vb, vs) in enumerate(zip(vbs, verdicts, strict=True)):
+        for v in vs:
+            bar = v.bar.bar
+            if not (bar.span.start <= d.span.start < max(bar.span.end, bar.span.start + 1)):
+                continue
+            if vi >= len(tune.voices):
+                return None
+            if ctx.blocked(tune, _TEXT_FIRST, (bar.span.line - 1, bar.span.end_line + 1)):
+                return []
+            voice = tune.voices[vi]
+            # By identity: bars compare by their music, and tunes repeat bars.
+            bi = next((i for i, b in enumerate(voice.bars) if b is bar), -1)
+            if bi < 0:
+                return None
+            unit = _units(voice, tune.unit_length)[bi]
+            expected = v.bar.expected
+            if expected is None:
+                return None
+            timing = _time_bar(bar, unit, v.bar.meter)
+            # A tuplet or broken rhythm running across the bar line (a lost note, a
+            # stray >): its marker goes, and the bars read as written.
+            crossing = _crossing(ctx, voice, bi, unit, timing, v.bar.meter, d.code)
+            if crossing:
+                return crossing
+            if not timing.readable or timing.total != v.bar.duration:
+                return None
+            slip = _length_slip(ctx, bar, timing, unit, expected, d.code) or _stray_modifier(
+                ctx, bar, unit, expected, v.bar.meter, d.code)
+            if slip:
+                return slip
+            if v.why == "short":
+                return _pad_bar(ctx, bar, timing, unit, expected - v.bar.duration, d.code)
+            return _trim_bar(ctx, bar, timing, unit, expected, d.code)
+    return None
+
+
+def _crossing(ctx: FixContext, voice: Voice, bi: int, unit: Fraction, timing: _BarTiming,
+              meter: Meter | None, code: str) -> list[Edit] | None:
+    for b, t in ((bi, timing), (bi - 1, None)):
+        if b < 0:
+            continue
+        if t is None:
+            t = _time_bar(voice.bars[b], unit, meter)
+        if t.dangling is None:
+            continue
+        e = voice.bars[b].elements[t.dangling]
+        sp = e.span
+        written = ctx.text[sp.start : sp.end]
+        what = "tuplet" if isinstance(e, Tuplet) else "broken rhythm"
+        return _delete(ctx, sp.start, sp.end, code,
+                       f"deleted the {what} {written} that ran across a bar line, leaving both"
+                       " bars the wrong length (§4.4, §4.13)")
+    return None
+
+
+def _stray_modifier(ctx: FixContext, bar: Bar, unit: Fraction, expected: Fraction,
+                    meter: Meter | None, code: str) -> list[Edit] | None:
+    """A tuplet mark or broken rhythm without which the bar fills the meter exactly: a
+    stray (``(2c/2d/2``, ``ec<"G"Bd``) that goes."""
+    for i, e in enumerate(bar.elements):
+        if not isinstance(e, (Tuplet, BrokenRhythm)):
+            continue
+        without = replace(bar, elements=bar.elements[:i] + bar.elements[i + 1 :])
+        t = _time_bar(without, unit, meter)
+        if t.readable and t.clean_end and t.total == expected:
+            written = ctx.text[e.span.start : e.span.end]
+            what = "tuplet" if isinstance(e, Tuplet) else "broken rhythm"
+            return _delete(ctx, e.span.start, e.span.end, code,
+                           f"deleted the {what} {written}: without it the bar fills the meter"
+                           " (§4.4, §4.13)")
+    return None
+
+
+def _set_length(ctx: FixContext, e: Note | Rest | Chord, new_len: Fraction, code: str,
+                why: str) -> Edit | None:
+    """The edit that writes ``e`` with ``new_len`` unit lengths (a chord's outer length)."""
+    sp = e.span
+    written = ctx.text[sp.start : sp.end]
+    if isinstance(e, Chord):
+        k = written.rfind("]")
+        if k < 0 or not e.notes:
+            return None
+        outer = new_len / e.notes[0].length
+        if not _pow2(outer.denominator):
+            return None
+        new = written[: k + 1] + length_text(outer)
+    else:
+        m = _LEN_RE.search(written)
+        if m is None:
+            return None
+        new = written[: m.start()] + length_text(new_len)
+    if new == written:
+        return None
+    return ctx.edit(sp.start, sp.end, new, code, why.format(old=written, new=new))
+
+
+def _length_slip(ctx: FixContext, bar: Bar, timing: _BarTiming, unit: Fraction,
+                 expected: Fraction, code: str) -> list[Edit] | None:
+    """A note whose written length is no note value (``A7`` in a jig, ``B/22``): the
+    length that makes the bar fill the meter, if that is a note value."""
+    for t in timing.items:
+        e = bar.elements[t.index]
+        if not t.plain or not isinstance(e, (Note, Rest, Chord)):
+            continue
+        written = e.duration if isinstance(e, Chord) else e.length
+        if _is_nice(written):
+            continue
+        need = expected - (timing.total - t.duration)
+        if need <= 0:
+            continue
+        new_len = need / unit
+        if not _is_nice(new_len):
+            continue
+        ed = _set_length(ctx, e, new_len, code,
+                         "wrote {old} as {new}: its length is no note value, and {new} makes"
+                         " the bar fill the meter (§4.3)")
+        if ed is not None:
+            return [ed]
+    return None
+
+
+def _pad_bar(ctx: FixContext, bar: Bar, timing: _BarTiming, unit: Fraction,
+             missing: Fraction, code: str) -> list[Edit] | None:
+    if not timing.clean_end or bar.closing is None:
+        return None
+    rest = _rest_text(missing / unit)
+    if rest is None:
+        return None
+    at = timing.overlay_at if timing.overlay_at is not None else bar.closing.span.start
+    out = []
+    # A tie before the bar line would tie the last note to the rest: it goes.
+    layer0 = [e for e in bar.elements if e.span.end <= at]
+    if layer0 and isinstance(layer0[-1], Tie):
+        tie = layer0[-1]
+        out.append(ctx.edit(tie.span.start, tie.span.end, "", code,
+                            "deleted the tie before the rest that completes the bar (§4.11)"))
+    out.append(ctx.edit(at, at, rest, code,
+                        f"added the rest {rest} that the bar lacks to fill the meter"
+                        " (§3.1.6, §4.5)"))
+    return out
+
+
+def _attached_before(bar: Bar, i: int) -> int:
+    """Index of the first element attached to element ``i`` (decorations, chord symbols,
+    annotations, grace notes written right before it)."""
+    j = i
+    while j > 0 and isinstance(bar.elements[j - 1], (Decoration, ChordSymbol, Annotation,
+                                                     GraceGroup, SlurStart)):
+        j -= 1
+    return j
+
+
+def _trim_bar(ctx: FixContext, bar: Bar, timing: _BarTiming, unit: Fraction,
+              expected: Fraction, code: str) -> list[Edit] | None:
+    items = timing.items
+    if not items:
+        return None
+    els = bar.elements
+    # A missing bar line: a whole bar, then at least half a bar more, nothing running
+    # across the place (a tuplet, a broken rhythm).
+    acc = Fraction(0)
+    for k, t in enumerate(items[:-1]):
+        acc += t.duration
+        if acc > expected:
+            break
+        if acc == expected and timing.total - acc >= expected / 2 and t.plain and all(
+            u.plain for u in items[k + 1 :]
+        ):
+            i = t.index
+            end = els[i].span.end
+            if i + 1 < len(els) and isinstance(els[i + 1], Tie):
+                end = els[i + 1].span.end
+            return [ctx.edit(end, end, "|", code,
+                             "added the bar line this bar lacks: it held one full bar and"
+                             " more (§3.1.6)")]
+    excess = timing.total - expected
+    out: list[Edit] = []
+    cut_from: int | None = None  # delete elements from this index to the last deleted one
+    cut_to: int | None = None
+    for t in reversed(items):
+        if excess <= 0:
+            break
+        if not t.plain:
+            return None
+        e = els[t.index]
+        if t.duration <= excess:
+            first = _attached_before(bar, t.index)
+            last = t.index + 1 if t.index + 1 < len(els) and isinstance(els[t.index + 1],
+                                                                          Tie) else t.index
+            cut_from = first
+            if cut_to is None:
+                cut_to = last
+            excess -= t.duration
+            continue
+        new_len = (t.duration - excess) / unit
+        if not _pow2(new_len.denominator) or not isinstance(e, (Note, Rest, Chord)):
+            return None
+        ed = _set_length(ctx, e, new_len, code,
+                         "shortened {old} to {new} so the bar fits the meter (§3.1.6, §4.3)")
+        if ed is None:
+            return None
+        out.append(ed)
+        excess = Fraction(0)
+    if excess != 0:
+        return None
+    if cut_from is not None and cut_to is not None:
+        start = els[cut_from].span.start
+        end = els[cut_to].span.end
+        line_start = ctx.line_start(start)
+        while start > line_start and ctx.text[start - 1] in " \t":
+            start -= 1
+        removed = ctx.text[start:end].strip()
+        out.append(ctx.edit(start, end, "", code,
+                            f"deleted {removed} at the end of an overfull bar so it fits the"
+                            " meter (§3.1.6)"))
+    return out or None
+
+
+@fixer("ABC302")
+def fix_repeat_start(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """``:|`` with no ``|:`` after an earlier section end: ``|:`` where the section
+    starts, right after that earlier bar line (§4.8)."""
+    tune = ctx.tune_at(d.span.start)
+    if tune is None:
+        return None
+    found = ctx.bar_line_at(tune, d.span.start)
+    if found is None:
+        return None
+    vi, _bi, here = found
+    boundary: BarLine | None = None
+    for bar in tune.voices[vi].bars:
+        for bl in (bar.opening, bar.closing):
+            if bl is None or bl.span.start >= here.span.start:
+                continue
+            if bl.repeat_end or bl.kind.name in ("DOUBLE", "THIN_THICK", "THICK_THIN"):
+                boundary = bl
+    if boundary is None:
+        return None
+    why = "added |: where the repeated section starts, after the section before it (§4.8)"
+    written = ctx.text[boundary.span.start : boundary.span.end]
+    if written == ":|":
+        return [ctx.edit(boundary.span.start, boundary.span.end, "::", d.code, why)]
+    if written in ("||", "[|"):
+        return [ctx.edit(boundary.span.start, boundary.span.end, written + ":", d.code, why)]
+    at = boundary.span.end
+    if ctx.line_end(at) == at and at < len(ctx.text):
+        at = ctx.next_line(at)
+    return [ctx.edit(at, at, "|:", d.code, why)]
+
+
+@fixer("ABC303")
+def fix_ending_without_first(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """An ending group that starts at ``[2``: the ending mark goes (the section is played
+    as written, then what follows)."""
+    tune = ctx.tune_at(d.span.start)
+    if tune is None:
+        return None
+    it = ctx.item_at(tune, d.span.start)
+    why = ("deleted an ending mark with no first ending before it (§4.9, §4.10)"
+           if d.code == "ABC303" else
+           "deleted the mark of an ending that no bar line closes (§4.10)")
+    if it is not None and isinstance(it.element, VariantEnding):
+        return _delete(ctx, it.start, it.end, d.code, why)
+    found = ctx.bar_line_at(tune, d.span.start)
+    if found is None:
+        return None
+    bl = found[2]
+    written = ctx.text[bl.span.start : bl.span.end]
+    if not written.startswith(bl.symbol):
+        return None
+    return [ctx.edit(bl.span.start, bl.span.end, bl.symbol, d.code, why)]
+
+
+def _ending_starts(voice: Voice) -> list[tuple[int, BarLine | None]]:
+    """(offset, the bar line before it) of every ending start of a voice."""
+    out: list[tuple[int, BarLine | None]] = []
+    seen: set[int] = set()
+    for bar in voice.bars:
+        for bl in (bar.opening, bar.closing):
+            if bl is not None and bl.ending and bl.span.start not in seen:
+                seen.add(bl.span.start)
+                out.append((bl.span.start, bl))
+        prev = bar.opening
+        for e in bar.elements:
+            if isinstance(e, VariantEnding):
+                out.append((e.span.start, prev))
+    out.sort(key=lambda x: x[0])
+    return out
+
+
+@fixer("ABC304")
+def fix_ending_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """An ending that runs into the next ending: the bar line before the next ending
+    becomes a repeat end ``:|`` (the next ending is another time through, §4.10)."""
+    tune = ctx.tune_at(d.span.start)
+    if tune is None:
+        return None
+    for voice in tune.voices:
+        starts = _ending_starts(voice)
+        for k, (pos, _bl) in enumerate(starts):
+            if not (pos <= d.span.start < pos + 3) or k + 1 >= len(starts):
+                continue
+            bl = starts[k + 1][1]
+            if bl is None or bl.repeat_end or not bl.symbol.startswith("|"):
+                # No bar line to make a repeat end of: the ending mark goes instead.
+                got = fix_ending_without_first(ctx, d)
+                return list(got) if got else None
+            # A replacement, not an insertion: a rest added before this bar line in the
+            # same round must stay before it.
+            return [ctx.edit(bl.span.start, bl.span.start + 1, ":|", d.code,
+                             f"made the bar line before the next ending a repeat end"
+                             f" :{bl.symbol}: an ending ends with :|, ||, |] or [| (§4.10)")]
+    return None
+
+
+@fixer("ABC305")
+def fix_repeat_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    written = _span_text(ctx, d)
+    if not written.endswith(":"):
+        return None
+    new = written.rstrip(":")
+    if written.startswith(":"):
+        new = ":|" if new.strip(":") in ("", "|") else new
+    if not new:
+        new = "|"
+    return [ctx.edit(d.span.start, d.span.end, new, d.code,
+                     f"replaced {written} by {new}: no :| ever ends the section it starts"
+                     " (§4.8)")]
+
+
+FIXERS["ABC310"] = _drop("a slur that no ) closes", "§4.11")
+FIXERS["ABC311"] = _drop("it closes no slur", "§4.11")
+FIXERS["ABC320"] = _drop("the tuplet has too few notes after it", "§4.13")
+FIXERS["ABC330"] = _drop("a decoration ABC 2.1 does not define and no U: field does", "§4.14")
+FIXERS["ABC331"] = _drop("a character reserved for future use", "§8.1")
+FIXERS["ABC332"] = _drop("neither a note nor a defined decoration symbol", "§4.16")
+
+_NOTE_RUN_RE = re.compile(r"(?:[_^=]{0,2}[A-Ga-g][,']*[0-9]*/*[0-9]*)+")
+_NOTE_RE = re.compile(r"[_^=]{0,2}[A-Ga-g][,']*([0-9]*/*[0-9]*)")
+
+
+@fixer("ABC312")
+def fix_chord_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """``[CEG2 c2``: the chord closes where its run of notes ends; a length written on
+    its last note only becomes the chord's (``[CEG]2``, §4.17)."""
+    pos = d.span.start
+    m = _NOTE_RUN_RE.match(ctx.text, pos + 1, ctx.line_end(pos))
+    if m is None or not m.group():
+        return _delete(ctx, pos, pos + 1, d.code, "deleted a [ that opens no chord (§4.17)")
+    notes = list(_NOTE_RE.finditer(m.group()))
+    close = m.end()
+    if len(notes) > 1 and notes[-1].group(1) and not any(n.group(1) for n in notes[:-1]):
+        close = pos + 1 + notes[-1].start(1)
+    return [ctx.edit(close, close, "]", d.code,
+                     "closed the chord after its notes (§4.17)")]
+
+
+@fixer("ABC314")
+def fix_grace_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """``{gA2``: the grace notes close before the last note of their run, the note they
+    lead to (§4.12)."""
+    pos = d.span.start
+    start = pos + 1
+    if ctx.text.startswith("/", start):
+        start += 1
+    m = _NOTE_RUN_RE.match(ctx.text, start, ctx.line_end(pos))
+    if m is None or not m.group():
+        return _delete(ctx, pos, pos + 1, d.code, "deleted a { that opens no grace notes (§4.12)")
+    notes = list(_NOTE_RE.finditer(m.group()))
+    close = start + notes[-1].start() if len(notes) > 1 else m.end()
+    return [ctx.edit(close, close, "}", d.code,
+                     "closed the grace notes before the note they lead to (§4.12)")]
+
+
+def _run_before(ctx: FixContext, pos: int) -> int:
+    """Start of the run of note characters that ends at ``pos``."""
+    start = ctx.line_start(pos)
+    best = pos
+    for m in _NOTE_RUN_RE.finditer(ctx.text, start, pos):
+        if m.end() == pos:
+            best = m.start()
+    return best
+
+
+@fixer("ABC313")
+def fix_chord_not_opened(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    pos = d.span.start
+    run = _run_before(ctx, pos)
+    if run < pos and len(_NOTE_RE.findall(ctx.text[run:pos])) > 1:
+        return [ctx.edit(run, run, "[", d.code,
+                         "opened the chord before the notes that ] closes (§4.17)")]
+    return _delete(ctx, pos, pos + 1, d.code, "deleted a ] that closes no chord (§4.17)")
+
+
+@fixer("ABC315")
+def fix_grace_not_opened(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    pos = d.span.start
+    run = _run_before(ctx, pos)
+    if run < pos:
+        notes = list(_NOTE_RE.finditer(ctx.text, run, pos))
+        if notes and notes[-1].end() == pos:
+            at = notes[-1].start()
+            return [ctx.edit(at, at, "{", d.code,
+                             "opened the grace notes before the note that } closes (§4.12)")]
+    return _delete(ctx, pos, pos + 1, d.code, "deleted a } that closes no grace notes (§4.12)")
+
+
+@fixer("ABC321", "ABC322")
+def fix_tie(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    written = _span_text(ctx, d)
+    why = ("deleted a tie between different pitches: a tie joins two notes of the same pitch"
+           " (§4.11)" if d.code == "ABC321" else
+           "deleted a tie with no note on one side (§4.11)")
+    if written in ("-", ".-"):
+        return _delete(ctx, d.span.start, d.span.end, d.code, why)
+    # A tie inside a chord: the chord is the span; its ties go.
+    out = []
+    for m in re.finditer(r"\.?-", written):
+        out.append(ctx.edit(d.span.start + m.start(), d.span.start + m.end(), "", d.code, why))
+    return out or None
+
+
+@fixer("ABC323")
+def fix_detached_tie(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """``c4 -c4`` → ``c4- c4``: the tie moves against the note it ties (§4.11)."""
+    tune = ctx.tune_at(d.span.start)
+    if tune is None:
+        return None
+    prev_end: int | None = None
+    for it in ctx.items(tune):
+        if it.end > d.span.start:
+            break
+        if isinstance(it.element, (Note, Chord)):
+            prev_end = it.end
+    if prev_end is None:
+        return None
+    tie = ctx.text[d.span.start : d.span.end]
+    between = ctx.text[prev_end : d.span.start]
+    return [ctx.edit(prev_end, d.span.end, tie + between, d.code,
+                     "moved the tie against the note it ties (§4.11: c4- c4, not c4 -c4)")]
+
+
+@fixer("ABC340")
+def fix_voice_bars(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """Voices with fewer bars than the longest get whole-bar rests ``Z`` at their end
+    (§4.5, §7), so the voices stay in step."""
+    tune = ctx.tune_at(d.span.start)
+    if tune is None:
+        return None
+    counts = []
+    voices = [v for v in tune.voices if v.bars]
+    for v in voices:
+        n = 0
+        for bar in v.bars:
+            rests = [e for e in bar.elements if isinstance(e, Rest) and e.measures]
+            n += sum(r.measures or 1 for r in rests) if rests else 1
+        counts.append(n)
+    if not counts:
+        return None
+    most = max(counts)
+    out = []
+    for v, n in zip(voices, counts, strict=True):
+        if n >= most:
+            continue
+        last = v.bars[-1]
+        missing = most - n
+        rest = "Z" if missing == 1 else f"Z{missing}"
+        if last.closing is not None:
+            at = last.closing.span.end
+            new = f"{rest}|"
+        else:
+            els = [e for e in last.elements if not isinstance(e, LineBreak)]
+            at = els[-1].span.end if els else last.span.end
+            new = f"|{rest}|"
+        out.append(ctx.edit(at, at, new, d.code,
+                            f"added {missing} bar{'s' if missing > 1 else ''} of rest to voice"
+                            f" {v.id}, which had {n} bars where another has {most} (§4.5, §7)"))
+    return out or None
+
+
+@fixer("ABC341")
+def fix_lyrics(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    start = d.span.start
+    end = ctx.line_end(start)
+    line = ctx.text[start:end]
+    cut = len(line.rstrip(" \t\\"))
+    if cut <= 0:
+        return None
+    while start > 0 and ctx.text[start - 1] in " \t":
+        start -= 1
+    return [ctx.edit(start, d.span.start + cut, "", d.code,
+                     f"deleted the syllables {line[:cut].strip()!r}, which have no note to go"
+                     " under (§5.1)")]
+
+
+def rest_bar(ctx: FixContext, tune: Tune, pos: int, d: Diagnostic) -> list[Edit] | None:
+    """A bar whose duration no edit fixed: its notes become one whole-bar rest ``Z``."""
+    for voice in tune.voices:
+        for bar in voice.bars:
+            if not (bar.span.start <= pos < bar.span.end):
+                continue
+            els = [e for e in bar.elements if not isinstance(e, LineBreak)]
+            if not els:
+                return None
+            start = els[0].span.start
+            end = els[-1].span.end
+            if bar.closing is not None:
+                end = min(end, bar.closing.span.start)
+            if ctx.line_start(start) != ctx.line_start(end) or end <= start:
+                return None
+            return [ctx.edit(start, end, "Z", d.code,
+                             "replaced the notes of a bar that no smaller edit could make fit"
+                             " the meter by a whole-bar rest Z (§4.5)")]
+    return None
+
+
