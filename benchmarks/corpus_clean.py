@@ -95,12 +95,19 @@ def build_corpus(folder: Path, count: int, seed: int, files: int = 10) -> list[P
     return [p for p in paths if p.stat().st_size]
 
 
-def timed_clean(inputs: list[Path], out: Path, jobs: int) -> float:
+def _cpu() -> float:
+    """CPU seconds used so far by this process and its finished children (the workers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def timed_clean(inputs: list[Path], out: Path, jobs: int) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one clean."""
     from abcparse.corpus import clean
 
-    t0 = time.perf_counter()
+    c0, t0 = _cpu(), time.perf_counter()
     clean(inputs, out, jobs=jobs)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, _cpu() - c0
 
 
 def main() -> int:
@@ -142,10 +149,13 @@ def main() -> int:
                 )
 
         print(f"memory before cleaning: peak {_peak_mb():.0f} MB, current {_rss_mb():.0f} MB")
+        cpu0 = _cpu()
         report = clean(inputs, tmp / "out", jobs=args.jobs, callback=sample)
         seconds = time.perf_counter() - start
+        cpu = _cpu() - cpu0
         print(f"\nclean --jobs {args.jobs}: {report.read:,} tunes in {seconds:.1f} s,"
-              f" {report.read / seconds:,.0f} tunes/s")
+              f" {report.read / seconds:,.0f} tunes/s; {cpu:.0f} CPU s in all,"
+              f" {1000 * cpu / max(report.read, 1):.1f} CPU ms per tune")
         print(f"  kept {report.kept:,}, dropped {report.dropped:,}: "
               + ", ".join(f"{r} {n:,}" for r, n in report.reasons.most_common()))
         print("  tunes read | seconds | peak RSS (main) MB | current RSS MB")
@@ -158,11 +168,13 @@ def main() -> int:
         small = tmp / "small"
         small.mkdir()
         few = build_corpus(small, min(args.ratio_tunes, args.tunes), args.seed + 1, files=2)
-        t1 = timed_clean(few, tmp / "r1", 1)
-        t2 = timed_clean(few, tmp / "r2", 2)
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        t1, c1 = timed_clean(few, tmp / "r1", 1)
+        t2, c2 = timed_clean(few, tmp / "r2", 2)
         n = min(args.ratio_tunes, args.tunes)
-        print(f"\n{n:,} tunes: --jobs 1 {t1:.1f} s ({n / t1:,.0f} tunes/s),"
-              f" --jobs 2 {t2:.1f} s ({n / t2:,.0f} tunes/s);"
+        print(f"\n{n:,} tunes (load average {load:.1f} before):"
+              f" --jobs 1 {t1:.1f} s ({n / t1:,.0f} tunes/s, {c1:.0f} CPU s),"
+              f" --jobs 2 {t2:.1f} s ({n / t2:,.0f} tunes/s, {c2:.0f} CPU s);"
               f" speed ratio jobs2/jobs1 = {t1 / t2:.2f}x")
         same = all(
             (tmp / "r1" / name).read_bytes() == (tmp / "r2" / name).read_bytes()
