@@ -57,8 +57,9 @@ def test_sample_of_mutated_tunes() -> None:
     _assert(_measure(mutated_tunes(100, seed=11), "100 mutated tunes"))
 
 
-@pytest.mark.slow
 def test_thousand_mutated_tunes() -> None:
+    # The bar (>= 99.5% strictly valid, never raises), measured in every CI run:
+    # about 5 s.
     counts = _measure(mutated_tunes(1000, seed=2024), "1,000 mutated tunes")
     _assert(counts)
 
