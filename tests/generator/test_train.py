@@ -18,7 +18,7 @@ from abcparse.generator.train import TrainError, TrainResult, train
 
 TINY = GeneratorConfig(
     embedding_dim=8, lstm_units=(24, 16), dropout=0.1, batch_size=4, learning_rate=1e-2,
-    epochs=4, patience=2, weights_dtype="float32",
+    epochs=4, patience=2, weights_dtype="float32", augment=False,
 )
 
 
