@@ -131,10 +131,13 @@ def train(
     if resume:
         if not (ckpt / "state.json").is_file():
             raise TrainError(f"{ckpt}: no checkpoint to resume from")
-        state = json.loads((ckpt / "state.json").read_text(encoding="utf-8"))
-        config = GeneratorConfig.from_dict(state["config"])
-        vocab = Vocab.from_dict(state["vocab"])
-        seed = int(state["seed"])
+        try:
+            state = json.loads((ckpt / "state.json").read_text(encoding="utf-8"))
+            config = GeneratorConfig.from_dict(state["config"])
+            vocab = Vocab.from_dict(state["vocab"])
+            seed = int(state["seed"])
+        except (ValueError, KeyError, TypeError, OSError) as exc:  # JSON, config, vocab errors
+            raise TrainError(f"{ckpt / 'state.json'}: damaged checkpoint ({exc})") from exc
     else:
         config = config or GeneratorConfig()
         vocab = Vocab.from_texts(train_tunes)
@@ -195,12 +198,15 @@ def train(
     train_seconds = float(state.get("train_seconds", 0.0))
     best_weights: dict[str, np.ndarray] | None = None
     if state:
-        set_weights(model, config, _read_npz(ckpt / "weights.npz"))
-        opt_vals = _read_npz(ckpt / "optimizer.npz")
-        for i, var in enumerate(optimizer.variables):
-            var.assign(opt_vals[f"v{i}"])
-        best_path = ckpt / "best.npz"
-        best_weights = _read_npz(best_path) if best_path.is_file() else None
+        try:
+            set_weights(model, config, _read_npz(ckpt / "weights.npz"))
+            opt_vals = _read_npz(ckpt / "optimizer.npz")
+            for i, var in enumerate(optimizer.variables):
+                var.assign(opt_vals[f"v{i}"])
+            best_path = ckpt / "best.npz"
+            best_weights = _read_npz(best_path) if best_path.is_file() else None
+        except Exception as exc:  # a damaged .npz: BadZipFile, KeyError, ValueError...
+            raise TrainError(f"{ckpt}: damaged checkpoint ({exc})") from exc
     optimizer.learning_rate.assign(lr)
 
     augmenter = None

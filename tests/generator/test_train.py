@@ -105,3 +105,15 @@ def test_cli_train_writes_a_loadable_model(
     assert "valid" in capsys.readouterr().err  # one summary line; no progress bar off a tty
     loaded = load_model_dir(out)
     assert loaded.config.augment is True and loaded.metrics["epochs"] == 1
+
+
+def test_damaged_checkpoint_is_a_train_error(tmp_path: Path,
+                                             corpus_files: tuple[Path, Path]) -> None:
+    tr, va = corpus_files
+    train(tr, va, tmp_path / "m", TINY.replace(epochs=1, lstm_units=(8,)), seed=1)
+    (tmp_path / "m" / "checkpoint" / "optimizer.npz").write_bytes(b"garbage")
+    with pytest.raises(TrainError, match="damaged checkpoint"):
+        train(tr, va, tmp_path / "m", None, resume=True, epochs=2)
+    (tmp_path / "m" / "checkpoint" / "state.json").write_text("{")
+    with pytest.raises(TrainError, match="damaged checkpoint"):
+        train(tr, va, tmp_path / "m", None, resume=True, epochs=2)
