@@ -193,6 +193,7 @@ def train(
     history: list[dict[str, float]] = list(state.get("history", []))
     best_bpc = float(state.get("best_valid_bpc", math.inf))
     bad_epochs = int(state.get("bad_epochs", 0))
+    best_epoch = int(state.get("best_epoch", 0))
     lr = float(state.get("learning_rate", config.learning_rate))
     start_epoch = int(state.get("epoch", 0))
     train_seconds = float(state.get("train_seconds", 0.0))
@@ -247,6 +248,7 @@ def train(
         improved = valid_bpc < best_bpc - 1e-4
         if improved:
             best_bpc = valid_bpc
+            best_epoch = epoch
             bad_epochs = 0
             best_weights = get_weights(model, config)
         else:
@@ -261,7 +263,8 @@ def train(
             f"({epoch_secs:.0f}s){' *' if improved else ''}{' (partial)' if cut_short else ''}")
         _save_checkpoint(ckpt, model, optimizer, config, vocab, seed, rng, {
             "epoch": epoch, "history": history, "best_valid_bpc": best_bpc,
-            "bad_epochs": bad_epochs, "learning_rate": lr, "train_seconds": train_seconds,
+            "bad_epochs": bad_epochs, "best_epoch": best_epoch, "learning_rate": lr,
+            "train_seconds": train_seconds,
         }, best_weights if improved else None)
         if cut_short:
             stopped = "time"
@@ -274,7 +277,6 @@ def train(
         best_weights = get_weights(model, config)
         best_bpc = evaluate(valid_seqs)
     set_weights(model, config, best_weights)
-    best_epoch = min(history, key=lambda h: h["valid_bpc"])["epoch"] if history else 0
     final_train_bpc = evaluate(base_train_seqs)
     stored = _roundtrip_dtype(best_weights, config.weights_dtype)
     metrics = {
