@@ -15,7 +15,17 @@ from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
-from .build import FileContext, FieldError, TuneBuilder, build_file_header, read_key, read_length, read_meter, read_parts, read_tempo
+from .build import (
+    FieldError,
+    FileContext,
+    TuneBuilder,
+    build_file_header,
+    read_key,
+    read_length,
+    read_meter,
+    read_parts,
+    read_tempo,
+)
 from .diagnostics import Diagnostic, Span
 from .errors import AbcIOError, AbcUsageError
 from .model import FileHeader, FreeText, Key, Meter, Tempo, Tune, Tunebook, TuneHeader
@@ -261,18 +271,18 @@ def _header_only(builder: TuneBuilder) -> TuneHeader:
 
 
 __all__ = [
-    "parse",
-    "parse_file",
-    "read_headers",
-    "version_is_strict",
     "FieldError",
     "Key",
     "Meter",
     "Tempo",
+    "default_unit_length",
+    "parse",
+    "parse_file",
+    "read_headers",
     "read_key",
-    "read_meter",
     "read_length",
+    "read_meter",
     "read_parts",
     "read_tempo",
-    "default_unit_length",
+    "version_is_strict",
 ]

@@ -13,7 +13,7 @@ import functools
 import re
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Any
+from typing import Any, ClassVar
 
 from .diagnostics import Diagnostic, Severity, Span
 from .model import (
@@ -46,8 +46,8 @@ from .model import (
     Mode,
     Note,
     Overlay,
-    Rest,
     Reserved,
+    Rest,
     SlurEnd,
     SlurStart,
     Spacer,
@@ -670,7 +670,14 @@ class TuneBuilder:
             (prev.value + " " + value.strip()).strip(),
             prev.in_body,
             False,
-            Span(prev.span.line, prev.span.col, span.end_line, span.end_col, prev.span.start, span.end),
+            Span(
+                prev.span.line,
+                prev.span.col,
+                span.end_line,
+                span.end_col,
+                prev.span.start,
+                span.end,
+            ),
         )
         self.fields[-1] = merged
         if self.header_fields and self.header_fields[-1] is prev:
@@ -728,9 +735,8 @@ class TuneBuilder:
                 name, arg = read_instruction(value)
                 if name == "abc-version" and not self.in_body:
                     self.version = arg
-            elif letter == "P" and self.in_body:
-                if len(raw) != 1 or not raw.isalpha():
-                    read_parts(value)
+            elif letter == "P" and self.in_body and (len(raw) != 1 or not raw.isalpha()):
+                read_parts(value)
         except FieldError as e:
             self.field_diag(letter, e, value_offset, value)
         return None
@@ -1002,8 +1008,14 @@ class TuneBuilder:
         ls = self.line_start
         note = Note(
             *shape,
-            Span(self.line, start - ls + 1, self.line, m.end() - ls + 1,
-                 self.base + start, self.base + m.end()),
+            Span(
+                self.line,
+                start - ls + 1,
+                self.line,
+                m.end() - ls + 1,
+                self.base + start,
+                self.base + m.end(),
+            ),
         )
         if self.chord is not None:
             self.chord.append(note)
@@ -1141,8 +1153,12 @@ class TuneBuilder:
         if self.chord is not None:
             self.close_chord_unclosed(m.start())
         if self.grace is None:
-            self.diag("ABC315", "} closes no grace notes", self.span(m.start(), m.end()),
-                      rule="grace-not-opened")
+            self.diag(
+                "ABC315",
+                "} closes no grace notes",
+                self.span(m.start(), m.end()),
+                rule="grace-not-opened",
+            )
             self.add(ErrorNode(m.group(), self.span(m.start(), m.end())))
             return
         items = self.grace
@@ -1279,7 +1295,7 @@ class TuneBuilder:
         self.error_start = m.start()
         self.error_end = m.end()
 
-    _handlers: dict[str, Any] = {}
+    _handlers: ClassVar[dict[str, Any]] = {}
 
     # --- finishing -------------------------------------------------------------------
     def finish_voices(self) -> tuple[Voice, ...]:
@@ -1308,8 +1324,14 @@ class TuneBuilder:
                 clef = Clef()
             spans = [b.span for b in v.bars]
             span = (
-                Span(spans[0].line, spans[0].col, spans[-1].end_line, spans[-1].end_col,
-                     spans[0].start, spans[-1].end)
+                Span(
+                    spans[0].line,
+                    spans[0].col,
+                    spans[-1].end_line,
+                    spans[-1].end_col,
+                    spans[0].start,
+                    spans[-1].end,
+                )
                 if spans
                 else self.header.span
             )
@@ -1362,7 +1384,9 @@ TuneBuilder._handlers = {
 }
 
 
-def build_file_header(text: str, base: int, base_line: int) -> tuple[FileHeader, FileContext, list[Diagnostic]]:
+def build_file_header(
+    text: str, base: int, base_line: int
+) -> tuple[FileHeader, FileContext, list[Diagnostic]]:
     """Read the file header block (§2.2.2): its fields apply to every tune."""
     builder = TuneBuilder(text, base, base_line, FileContext(), False)
     whole = builder.span_multiline(0, len(text))  # before the walk moves the line counter
@@ -1388,15 +1412,28 @@ def build_file_header(text: str, base: int, base_line: int) -> tuple[FileHeader,
             if item.data in ("field_line", "key_line"):
                 start_tok = item.children[0]
                 letter = start_tok.group()[0]
-                value_tok = next((c for c in item.children[1:] if c.lastgroup == "FIELD_TEXT"), None)
+                value_tok = next(
+                    (c for c in item.children[1:] if c.lastgroup == "FIELD_TEXT"), None
+                )
                 value = value_tok.group() if value_tok is not None else ""
                 end = value_tok.end() if value_tok is not None else start_tok.end()
                 f = Field(letter, value.strip(), False, False, builder.span(start_tok.start(), end))
                 if letter == "+" and builder.fields:
                     prev = builder.fields[-1]
-                    builder.fields[-1] = Field(prev.letter, prev.value + " " + f.value, False, False,
-                                               Span(prev.span.line, prev.span.col, f.span.end_line,
-                                                    f.span.end_col, prev.span.start, f.span.end))
+                    builder.fields[-1] = Field(
+                        prev.letter,
+                        prev.value + " " + f.value,
+                        False,
+                        False,
+                        Span(
+                            prev.span.line,
+                            prev.span.col,
+                            f.span.end_line,
+                            f.span.end_col,
+                            prev.span.start,
+                            f.span.end,
+                        ),
+                    )
                     continue
                 builder.fields.append(f)
                 try:

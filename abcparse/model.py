@@ -13,10 +13,10 @@ Conventions (README, "Architecture"):
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 from .diagnostics import Diagnostic, Span
 
@@ -25,10 +25,6 @@ if TYPE_CHECKING:
     from .source import SourceText
 
 NO_SPAN = Span(0, 0, 0, 0, 0, 0)
-
-
-def _span() -> Span:
-    return field(default=NO_SPAN, compare=False, repr=False)  # type: ignore[no-any-return]
 
 
 # ---------------------------------------------------------------------------------------
@@ -119,7 +115,7 @@ class Key:
     highland_pipes: str | None = None  # "HP" (no signature) or "Hp" (F# C#, G natural)
     clef: Clef = Clef()
     properties: tuple[tuple[str, str], ...] = ()  # every name=value as written
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
     def signature(self) -> dict[str, int]:
         """Semitone shift per upper-case letter that the key signature applies."""
@@ -136,7 +132,7 @@ class Meter:
     kind: str = "none"
     numerators: tuple[int, ...] = ()
     denominator: int = 0
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
     @property
     def bar_length(self) -> Fraction | None:
@@ -185,7 +181,7 @@ class Tempo:
     beats: tuple[Fraction, ...] = ()
     bpm: int | None = None
     text: str | None = None
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
     @property
     def beat_length(self) -> Fraction | None:
@@ -201,7 +197,7 @@ class Field:
     value: str
     in_body: bool = False
     inline: bool = False
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,13 +206,13 @@ class Directive:
 
     name: str
     value: str
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Comment:
     text: str
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 # ---------------------------------------------------------------------------------------
@@ -232,7 +228,7 @@ class Note:
     octave: int
     accidental: Accidental | None
     length: Fraction
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
     @property
     def spelling(self) -> str:
@@ -250,7 +246,7 @@ class Rest:
     length: Fraction
     invisible: bool = False
     measures: int | None = None
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,18 +254,18 @@ class Tie:
     """§4.11 ``-`` (``dotted`` for ``.-``): ties the note before it to the next one."""
 
     dotted: bool = False
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class SlurStart:
     dotted: bool = False
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class SlurEnd:
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +275,7 @@ class Decoration:
 
     name: str | None
     symbol: str  # as written: "!trill!", "+trill+", "~", "T"
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +283,7 @@ class ChordSymbol:
     """§4.18 a chord symbol such as ``"Am7/G"``."""
 
     text: str
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +292,7 @@ class Annotation:
 
     placement: str
     text: str
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +304,7 @@ class Chord:
     items: tuple[ChordItem, ...]
     length: Fraction = Fraction(1)
     closed: bool = True
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
     @property
     def notes(self) -> tuple[Note, ...]:
@@ -329,7 +325,7 @@ class GraceGroup:
     items: tuple[GraceItem, ...]
     acciaccatura: bool = False
     closed: bool = True
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
     @property
     def notes(self) -> tuple[Note, ...]:
@@ -351,7 +347,7 @@ class Tuplet:
     p: int
     q: int | None = None
     r: int | None = None
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,7 +357,7 @@ class BrokenRhythm:
 
     direction: str  # ">" or "<"
     count: int
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 class BarKind(enum.Enum):
@@ -388,7 +384,7 @@ class BarLine:
     repeat_end: int = 0
     repeat_start: int = 0
     ending: tuple[int, ...] = ()
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,7 +392,7 @@ class VariantEnding:
     """§4.10 ``[1`` ``[2`` ``[1,3`` ``[1-3``: the ending that starts here."""
 
     numbers: tuple[int, ...]
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,14 +404,14 @@ class InlineField:
     value: str
     inline: bool = True
     parsed: Key | Meter | Fraction | Tempo | None = None
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Spacer:
     """§6.1.2 ``y``: extra space, no time."""
 
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,14 +421,14 @@ class LineBreak:
     §12.1.1) or "continued" (``\\`` at the end of the line, §2.2.6: no break)."""
 
     kind: str
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Overlay:
     """§7.4 ``&``: the notes that follow overlay those before it in the same bar."""
 
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,7 +436,7 @@ class Reserved:
     """§8.1 a character reserved for future use (``# * ; ? @``) in the music."""
 
     char: str
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,32 +444,32 @@ class ErrorNode:
     """Text the parser could not read; kept so nothing is lost, reported as ABC1xx."""
 
     text: str
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-ChordItem = Union[Note, Tie, Decoration, ChordSymbol, Annotation]
-GraceItem = Union[Note, Chord, Tie, Decoration, BrokenRhythm]
-Element = Union[
-    Note,
-    Rest,
-    Chord,
-    GraceGroup,
-    Tuplet,
-    BrokenRhythm,
-    Tie,
-    SlurStart,
-    SlurEnd,
-    Decoration,
-    ChordSymbol,
-    Annotation,
-    InlineField,
-    VariantEnding,
-    Spacer,
-    LineBreak,
-    Overlay,
-    Reserved,
-    ErrorNode,
-]
+ChordItem = Note | Tie | Decoration | ChordSymbol | Annotation
+GraceItem = Note | Chord | Tie | Decoration | BrokenRhythm
+Element = (
+    Note
+    | Rest
+    | Chord
+    | GraceGroup
+    | Tuplet
+    | BrokenRhythm
+    | Tie
+    | SlurStart
+    | SlurEnd
+    | Decoration
+    | ChordSymbol
+    | Annotation
+    | InlineField
+    | VariantEnding
+    | Spacer
+    | LineBreak
+    | Overlay
+    | Reserved
+    | ErrorNode
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -487,7 +483,7 @@ class Bar:
     opening: BarLine | None = None
     closing: BarLine | None = None
     ending: tuple[int, ...] = ()
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
     @property
     def notes(self) -> tuple[Note, ...]:
@@ -508,7 +504,7 @@ class Syllable:
 
     text: str
     kind: str  # "syllable", "hold", "skip", "hyphen", "bar"
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -521,7 +517,7 @@ class LyricsLine:
     text: str
     first_note: int = 0
     note_count: int = 0
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -530,7 +526,7 @@ class SymbolLine:
 
     text: str
     items: tuple[str, ...] = ()
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -545,7 +541,7 @@ class Voice:
     bars: tuple[Bar, ...] = ()
     lyrics: tuple[LyricsLine, ...] = ()
     symbol_lines: tuple[SymbolLine, ...] = ()
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
     @property
     def elements(self) -> tuple[Element, ...]:
@@ -570,7 +566,7 @@ class TuneHeader:
     tempo: Tempo | None
     parts: str | None
     voices: tuple[Voice, ...] = ()
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
     def values(self, letter: str) -> tuple[str, ...]:
         return tuple(f.value for f in self.fields if f.letter == letter)
@@ -630,7 +626,7 @@ class Tune:
     strict: bool = False
     diagnostics: tuple[Diagnostic, ...] = field(default=(), compare=False)
     text: str = field(default="", compare=False, repr=False)
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
     def to_text(self) -> str:
         return self.text
@@ -704,7 +700,7 @@ class FileHeader:
     directives: tuple[Directive, ...] = ()
     comments: tuple[Comment, ...] = ()
     text: str = field(default="", compare=False, repr=False)
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -712,7 +708,7 @@ class FreeText:
     """§2.2.3 text between tunes."""
 
     text: str
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

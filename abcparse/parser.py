@@ -145,8 +145,8 @@ def _first_chars(regex: str) -> list[bool]:
     """Which characters a match of ``regex`` can start with: 128 ASCII flags, then one
     flag for all non-ASCII characters. Computed from the regex's parse tree; where the
     analysis is unsure it answers True (a superset is always safe)."""
-    import re._constants as c
-    import re._parser as p
+    import re._constants as c  # type: ignore[import-not-found]  # no stubs for these
+    import re._parser as p  # type: ignore[import-not-found]
 
     flags = [False] * (_ASCII + 1)
 
@@ -264,10 +264,10 @@ class LineParser:
                 maybe_placeholders=False,
             )
         lalr = self.lark.parser.parser
-        table = lalr._parse_table
-        self._states: dict[int, dict[str, tuple[Any, Any]]] = table.states
-        self._start_states: dict[str, int] = table.start_states
-        self._end_states: dict[str, int] = table.end_states
+        parse_table = lalr._parse_table
+        self._states: dict[int, dict[str, tuple[Any, Any]]] = parse_table.states
+        self._start_states: dict[str, int] = parse_table.start_states
+        self._end_states: dict[str, int] = parse_table.end_states
         self._callbacks: dict[Any, Callable[[list[Any]], Any]] = lalr.parser.callbacks
         terminals = {t.name: t for t in self.lark.terminals}
         self.terminals = terminals
@@ -317,7 +317,9 @@ class LineParser:
             }
             for state, acts in self._states.items()
         }
-        self._dispatch: dict[int, tuple[dict[str, re.Pattern[str] | None], re.Pattern[str] | None]] = {
+        self._dispatch: dict[
+            int, tuple[dict[str, re.Pattern[str] | None], re.Pattern[str] | None]
+        ] = {
             state: ({chr(code): table[code] for code in range(_ASCII)}, table[_ASCII])
             for state, table in self._lexers.items()
         }
@@ -457,7 +459,8 @@ def parse_value(start: str, text: str) -> Any:
         return _field_lark(start).parse(text)
     except lark.exceptions.UnexpectedCharacters as e:
         expected = frozenset(e.allowed or ())
-        raise ParseFailure(e.pos_in_stream, expected, text[e.pos_in_stream]) from None
+        at = e.pos_in_stream or 0
+        raise ParseFailure(at, expected, text[at : at + 1]) from None
     except lark.exceptions.UnexpectedToken as e:
         pos = e.token.start_pos if e.token.type != "$END" else len(text)
         found = "" if e.token.type == "$END" else str(e.token)

@@ -111,13 +111,14 @@ def decode(data: bytes, path: str | None = None) -> tuple[SourceText, list[Diagn
             encoding = codecs.lookup(name).name
         except LookupError:
             text_before = data[:where].decode("utf-8", errors="surrogateescape")
-            index = LineIndex(text_before)
-            pos = index.position(len(text_before))
+            pos = LineIndex(text_before).position(len(text_before))
             diags.append(
                 Diagnostic(
                     "ABC004",
                     f"unknown charset {name!r} declared; reading the file as UTF-8",
-                    Span(pos.line, pos.col, pos.line, pos.col + len(name), where, where + len(name)),
+                    Span(
+                        pos.line, pos.col, pos.line, pos.col + len(name), where, where + len(name)
+                    ),
                     Severity.WARNING,
                     "charset-mismatch",
                 )
@@ -168,7 +169,9 @@ def decode(data: bytes, path: str | None = None) -> tuple[SourceText, list[Diagn
     nul = text.find("\0")
     if nul >= 0:
         diags.append(
-            Diagnostic("ABC002", "NUL character in the text", span_at(nul), Severity.ERROR, "nul-character")
+            Diagnostic(
+                "ABC002", "NUL character in the text", span_at(nul), Severity.ERROR, "nul-character"
+            )
         )
     newline = dominant_newline(text)
     mixed = _first_other_newline(text, newline)

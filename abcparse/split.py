@@ -131,7 +131,7 @@ def split(text: str, *, loose: bool = True) -> tuple[list[Chunk], list[Diagnosti
                 before = lines[: starts[0]]
                 kind = "header" if first_content and _only_header_lines(before) else "text"
                 chunks.append(_chunk(kind, before))
-            for a, b in zip(starts, [*starts[1:], len(lines)]):
+            for a, b in zip(starts, [*starts[1:], len(lines)], strict=True):
                 if a != starts[0]:
                     line = lines[a]
                     diags.append(
@@ -161,8 +161,10 @@ def split(text: str, *, loose: bool = True) -> tuple[list[Chunk], list[Diagnosti
                         "empty-line-in-tune",
                     )
                 )
-                merged = chunks[prev].text + "".join(c.text for c in gap) + "".join(
-                    x.text for x in lines
+                merged = (
+                    chunks[prev].text
+                    + "".join(c.text for c in gap)
+                    + "".join(x.text for x in lines)
                 )
                 chunks[prev:] = [Chunk("tune", merged, chunks[prev].start, chunks[prev].line)]
                 continue

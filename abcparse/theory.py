@@ -131,11 +131,15 @@ def note_spelling(note: Note) -> str:
 # §4.14: the decorations ABC 2.1 defines (names between the ! signs), plus "staccato",
 # the name §4.14 gives the `.` shorthand, which every major implementation accepts.
 STANDARD_DECORATIONS = frozenset(
-    """staccato trill trill( trill) lowermordent uppermordent mordent pralltriller roll turn turnx
-    invertedturn invertedturnx arpeggio > accent emphasis fermata invertedfermata tenuto
-    0 1 2 3 4 5 + plus snap slide wedge upbow downbow open thumb breath pppp ppp pp p mp mf
-    f ff fff ffff sfz crescendo( <( crescendo) <) diminuendo( >( diminuendo) >) segno coda
-    D.S. D.C. dacoda dacapo fine shortphrase mediumphrase longphrase""".split()
+    [
+        "staccato", "trill", "trill(", "trill)", "lowermordent", "uppermordent", "mordent",
+        "pralltriller", "roll", "turn", "turnx", "invertedturn", "invertedturnx", "arpeggio", ">",
+        "accent", "emphasis", "fermata", "invertedfermata", "tenuto", "0", "1", "2", "3", "4", "5",
+        "+", "plus", "snap", "slide", "wedge", "upbow", "downbow", "open", "thumb", "breath",
+        "pppp", "ppp", "pp", "p", "mp", "mf", "f", "ff", "fff", "ffff", "sfz", "crescendo(", "<(",
+        "crescendo)", "<)", "diminuendo(", ">(", "diminuendo)", ">)", "segno", "coda", "D.S.",
+        "D.C.", "dacoda", "dacapo", "fine", "shortphrase", "mediumphrase", "longphrase",
+    ]
 )
 
 # §4.14 the shorthand symbols and what they mean until U: redefines them (§4.16).

@@ -17,6 +17,7 @@ import difflib
 import fnmatch
 import os
 import sys
+import tomllib
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -26,11 +27,6 @@ from typing import Any
 from ..diagnostics import Diagnostic
 from ..errors import AbcError, AbcUsageError
 from .report import FORMATS, FileReport, pack, render, statistics, summary, unpack
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10 reads no pyproject settings
-    tomllib = None
 
 CONFIG_KEYS = {"select", "ignore", "extend-select", "mode", "format", "jobs", "exclude",
                "statistics", "exit-zero"}
@@ -114,8 +110,6 @@ def register(subparsers: Any) -> None:
 
 def find_config(start: str | os.PathLike[str]) -> Path | None:
     """The nearest ``pyproject.toml`` with a ``[tool.abc-lint]`` table, from ``start`` up."""
-    if tomllib is None:
-        return None
     here = Path(start).resolve()
     for folder in (here, *here.parents):
         candidate = folder / "pyproject.toml"
@@ -132,7 +126,6 @@ def find_config(start: str | os.PathLike[str]) -> Path | None:
 def read_config(path: Path) -> dict[str, Any]:
     """``[tool.abc-lint]`` of ``path``, checked: unknown keys and wrong types are usage
     errors (a typo must not silently turn a rule off)."""
-    assert tomllib is not None
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as e:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,13 +82,7 @@ def _choice(name: str, value: object, allowed: tuple[object, ...]) -> None:
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10 reads pyproject.toml only with tomli installed
-        try:
-            import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
-        except ImportError:
-            return {}
+    import tomllib
     try:
         with open(path, "rb") as f:
             data: dict[str, Any] = tomllib.load(f)

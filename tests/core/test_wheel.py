@@ -14,16 +14,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    tomllib = pytest.importorskip("tomli")
 
 ROOT = Path(__file__).resolve().parents[2]
 TUNE = "%abc-2.1\nX:1\nT:Wheel test\nM:6/8\nL:1/8\nK:G\nGAB c2d|e2d B2A|G3 G3|]\n"
