@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 import abcparse
 from abcparse.cli.report import FileReport, pack, render, to_json, to_sarif, unpack
 from abcparse.validate.registry import code_table, registry
@@ -73,14 +75,16 @@ def test_pack_round_trip() -> None:
     assert [unpack(pack(d)) for d in diags] == diags
 
 
-def test_docs_code_table_is_current() -> None:
-    """docs/validator.md holds the table of every code (one line each), as generated."""
-    text = DOC.read_text(encoding="utf-8")
+@pytest.mark.parametrize("doc", [DOC, ROOT / "README.md"], ids=["docs", "README"])
+def test_docs_code_table_is_current(doc: Path) -> None:
+    """docs/validator.md and the README hold the table of every code (one line each), as
+    generated from the registry."""
+    text = doc.read_text(encoding="utf-8")
     start = text.index("-->\n", text.index("<!-- code-table")) + 4
     end = text.index("<!-- end code-table -->")
     assert text[start:end].strip("\n") + "\n" == code_table(), (
         "regenerate with: python -c 'from abcparse.validate.registry import"
-        " update_code_table as u; u(\"docs/validator.md\")'"
+        f" update_code_table as u; u(\"{doc.relative_to(ROOT)}\")'"
     )
 
 
