@@ -56,7 +56,9 @@ def _check(files: list[Path], limit: int | None = None) -> tuple[int, int, list[
 
 def test_sample_plays_the_same() -> None:
     files = [SHIPPED_IRISH, *[f for f in shared_files() if "debian" in str(f)]]
-    same, total, odd = _check(files, limit=40)
+    # 45 blocks of each file: at least 40 tunes even when only the shipped file is there
+    # (a block is not always a tune).
+    same, total, odd = _check(files, limit=45)
     print(f"\nabc2midi agrees on {same}/{total} sampled tunes ({same / total:.1%})")
     assert total >= 40
     assert set(odd) <= DOCUMENTED, odd

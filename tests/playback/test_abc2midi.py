@@ -19,7 +19,7 @@ import pytest
 from . import peer
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "abc2midi_playback_differences.json"
-SAMPLE_STEP = 37  # every 37th tune of 1,840: 50 tunes
+SAMPLE_SIZE = 50  # tunes compared in the default suite
 
 pytestmark = [
     pytest.mark.peer,
@@ -71,7 +71,9 @@ def test_sample_of_the_corpus_sounds_like_abc2midi() -> None:
     tunes = list(corpus())
     if not tunes:
         pytest.skip("corpus files not found")
-    sample = tunes[::SAMPLE_STEP]
+    # About 50 tunes spread over whatever corpus is there (the shipped Irish file alone when
+    # the shared Nottingham files are absent).
+    sample = tunes[:: max(1, len(tunes) // SAMPLE_SIZE)]
     assert len(sample) >= 40
     equal, problems = check(sample)
     assert not problems, "\n".join(problems)
