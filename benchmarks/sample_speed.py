@@ -11,7 +11,10 @@ the same weights:
   ``LSTM(stateful=True)`` and ``reset_state()``; Keras 2's ``batch_input_shape`` and
   ``reset_states`` are gone), over ``--eager-chars`` characters;
 
-and prints the ratios (issue 7 asks for at least 100x at batch 64). Without ``--model`` the
+and prints the ratios (issue 7 asks for at least 100x at batch 64), and then the speed of the
+whole ``abcparse generate`` loop at batch 64 (sampling, strict validation, repair, novelty
+check): valid tunes per second, unconstrained and with constrained decoding, over
+``--loop-tunes`` sampled tunes each. Without ``--model`` the
 shipped default model is used when present, else a randomly initialised model of the default
 config's sizes (speed does not depend on the weights, only on the sizes). No assertions:
 benchmarks print numbers.
@@ -19,7 +22,7 @@ benchmarks print numbers.
 Usage::
 
     python benchmarks/sample_speed.py [--model DIR] [--eager-chars 300] [--max-chars 1000]
-                                      [--blas-threads 1|2|env]
+                                      [--blas-threads 1|2|env] [--loop-tunes 128]
 """
 
 from __future__ import annotations
@@ -104,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-chars", type=int, default=1000, help="cap per sampled tune")
     ap.add_argument("--repeats", type=int, default=3, help="best of N runs for NumPy")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--loop-tunes", type=int, default=128,
+                    help="sampled tunes per generate-loop measurement (0: skip it)")
     ap.add_argument("--blas-threads", default="1",
                     help="BLAS threads for the NumPy sampler, set before NumPy loads; 1 is what "
                     "the abcparse command uses; 'env' keeps the environment's setting")
@@ -148,6 +153,18 @@ def main(argv: list[str] | None = None) -> int:
           f"{eager:8.1f} chars/s")
     print(f"ratio batch 1 / eager:  {b1 / eager:8.1f}x")
     print(f"ratio batch 64 / eager: {b64 / eager:8.1f}x  (issue 7 bar: >= 100x)")
+    if args.loop_tunes > 0 and folder is not None:
+        generate = _generator("generate")
+        train_file = loaded.train_corpus
+        novelty = generate.Novelty.from_file(train_file) if train_file is not None else None
+        for constrained in (False, True):
+            gen = generate.TuneGenerator(net, novelty, constrained=constrained, batch_size=64)
+            stats, _ = gen.evaluate_samples(args.loop_tunes, seed=args.seed)
+            print(f"generate loop, batch 64, {'constrained' if constrained else 'unconstrained'}"
+                  f": {stats.accepted / stats.seconds:6.1f} valid tunes/s ({stats.accepted} of "
+                  f"{stats.sampled} accepted in {stats.seconds:.1f} s; sampling "
+                  f"{stats.sample_seconds:.1f} s, {stats.chars / stats.sample_seconds:.0f} "
+                  f"chars/s)")
     return 0
 
 

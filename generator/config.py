@@ -80,6 +80,15 @@ class GeneratorConfig:
     embedding_dim: int = 64
     lstm_units: tuple[int, ...] = (512,)
     dropout: float = 0.3
+    # Regularisers measured in phase B (0 = off): dropout on the LSTM's recurrent state
+    # (Keras ``recurrent_dropout``), on the embedded characters, and decoupled weight decay
+    # (AdamW). Training only: none of them changes the network the sampler runs.
+    recurrent_dropout: float = 0.0
+    embedding_dropout: float = 0.0
+    weight_decay: float = 0.0
+    # Exponential moving average of the weights (0 = off): validation, early stopping and
+    # the saved model use the averaged weights, which generalise better than the last step's.
+    ema_decay: float = 0.0
     # Training recipe.
     batch_size: int = 16
     max_len: int = 768
@@ -105,6 +114,11 @@ class GeneratorConfig:
             raise ConfigError("lstm_units must list at least one positive layer size")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError("dropout must be in [0, 1)")
+        for name in ("recurrent_dropout", "embedding_dropout", "ema_decay"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ConfigError(f"{name} must be in [0, 1)")
+        if self.weight_decay < 0:
+            raise ConfigError("weight_decay must be >= 0")
         if self.batch_size < 1 or self.max_len < 2:
             raise ConfigError("batch_size must be >= 1 and max_len >= 2")
         if self.learning_rate <= 0 or self.clipnorm <= 0:

@@ -24,6 +24,7 @@ import numpy as np
 from .vocab import BOS, PAD, Vocab
 
 _BLANK = re.compile(r"\n[ \t]*\n")
+_TUNE_START = re.compile(r"^X:", re.MULTILINE)
 
 
 def split_tunes(text: str) -> list[str]:
@@ -36,7 +37,10 @@ def split_tunes(text: str) -> list[str]:
     tunes = []
     for chunk in _BLANK.split(text):
         chunk = chunk.strip("\n")
-        if chunk.strip():
+        # A block without an X: line is no tune: the ``%abc-2.1`` version line that opens
+        # every corpus split (§2.2), or free text between tunes. Training on it would teach
+        # the model a "tune" that is one comment line, and count it in held-out bits/char.
+        if chunk.strip() and _TUNE_START.search(chunk):
             tunes.append(chunk.rstrip() + "\n")
     return tunes
 

@@ -34,8 +34,11 @@ def build_model(config: GeneratorConfig, vocab_size: int) -> keras.Model:
     """Stateless training/evaluation model: int ids (batch, time) → logits (batch, time, vocab)."""
     inputs = keras.Input(shape=(None,), dtype="int32", name="ids")
     x = keras.layers.Embedding(vocab_size, config.embedding_dim, name="embedding")(inputs)
+    if config.embedding_dropout > 0:
+        x = keras.layers.Dropout(config.embedding_dropout, name="embedding_dropout")(x)
     for i, units in enumerate(config.lstm_units):
-        x = keras.layers.LSTM(units, return_sequences=True, name=f"lstm_{i}")(x)
+        x = keras.layers.LSTM(units, return_sequences=True, name=f"lstm_{i}",
+                              recurrent_dropout=config.recurrent_dropout)(x)
         if config.dropout > 0:
             x = keras.layers.Dropout(config.dropout, name=f"dropout_{i}")(x)
     logits = keras.layers.Dense(vocab_size, name="dense")(x)

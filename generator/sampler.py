@@ -22,9 +22,10 @@ model, arguments and seed give byte-identical text.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -34,6 +35,23 @@ from .vocab import BOS, PAD, RESERVED, UNK, Vocab
 
 DEFAULT_PRIME = "X:1\n"
 DEFAULT_MAX_CHARS = 2000
+
+
+class RowConstraint(Protocol):
+    """Constrained decoding, one object per batch row (see :mod:`.constrain`).
+
+    ``feed(ch)`` answers whether ``ch`` may come next and, if so, advances the row's state;
+    a refused character leaves the state as it was. ``give_up()`` is called when every
+    character was refused (the model and the constraint disagree completely): the row then
+    samples freely, and the generate loop's validation and repair take over.
+    """
+
+    def feed(self, ch: str) -> bool: ...
+
+    def give_up(self) -> None: ...
+
+
+ConstraintFactory = Callable[[], RowConstraint]
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,12 +271,16 @@ class NumpyLSTM:
         top_p: float = 1.0,
         prime: str = DEFAULT_PRIME,
         max_chars: int = DEFAULT_MAX_CHARS,
+        constraint: ConstraintFactory | None = None,
     ) -> list[Sample]:
         """Sample ``n`` tunes in parallel, each until its own blank line or ``max_chars``.
 
         ``temperature`` 0 is greedy; ``top_k`` 0 and ``top_p`` 1 disable those filters. The
         same arguments and seed give the same texts; a loop asking for more tunes calls this
-        again with another seed.
+        again with another seed. ``constraint`` makes one :class:`RowConstraint` per row
+        (already fed with ``prime``): a drawn character it refuses is masked out and the row
+        draws again from what is left, which is sampling from the model's distribution
+        restricted to the characters the constraint allows.
         """
         if n < 0:
             raise ValueError("n must be >= 0")
@@ -277,8 +299,12 @@ class NumpyLSTM:
         finished = np.zeros(n, dtype=bool)
         active = np.arange(n)  # original row of each live batch row
         banned = np.array([PAD, UNK, BOS], dtype=np.intp)
+        rows = [constraint() for _ in range(n)] if constraint is not None else None
         for t in range(max_chars):
             ids = choose(logits, rng, temperature, top_k, top_p, banned)
+            if rows is not None:
+                ids = self._constrain(ids, logits, active, rows, rng, temperature, top_k,
+                                      top_p, banned)
             out[active, t] = ids
             lengths[active] = t + 1
             is_nl = ids == newline
@@ -304,6 +330,58 @@ class NumpyLSTM:
                 text = text[:-1]  # drop the end-of-tune blank line's newline
             samples.append(Sample(text, bool(finished[r])))
         return samples
+
+
+    def _constrain(
+        self,
+        ids: np.ndarray,
+        logits: np.ndarray,
+        active: np.ndarray,
+        rows: list[RowConstraint],
+        rng: np.random.Generator,
+        temperature: float,
+        top_k: int,
+        top_p: float,
+        banned: np.ndarray,
+    ) -> np.ndarray:
+        """Replace each drawn id its row's constraint refuses by a new draw without it.
+
+        Rejection sampling: the first draw of every row is the unconstrained one, so rows
+        the constraint agrees with (nearly all) cost one ``feed``; a refused id is set to
+        -inf in that row's copy of the logits and the refused rows draw again, until every
+        row has an allowed character or a row has nothing left (then its constraint gives
+        up and it keeps its first draw). Deterministic: the draws come from ``rng`` in a
+        fixed order."""
+        chars = self.vocab.chars
+        base = len(RESERVED)
+        bad = [r for r in range(len(ids)) if not rows[active[r]].feed(chars[ids[r] - base])]
+        if not bad:
+            return ids
+        ids = ids.copy()
+        lg = logits[bad].astype(np.float64)
+        lg[:, banned] = -np.inf
+        first = ids[bad].copy()
+        pending = np.arange(len(bad))
+        lg[pending, ids[bad]] = -np.inf
+        while pending.size:
+            alive = np.isfinite(lg[pending]).any(axis=1)
+            for j in pending[~alive]:
+                rows[active[bad[j]]].give_up()
+                rows[active[bad[j]]].feed(chars[first[j] - base])
+            pending = pending[alive]
+            if not pending.size:
+                break
+            new = choose(lg[pending], rng, temperature, top_k, top_p, banned)
+            still = []
+            for j, i in zip(pending, new, strict=True):
+                r = bad[j]
+                if rows[active[r]].feed(chars[i - base]):
+                    ids[r] = i
+                else:
+                    lg[j, i] = -np.inf
+                    still.append(j)
+            pending = np.asarray(still, dtype=np.intp)
+        return ids
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -378,7 +456,9 @@ class Sampler:
         top_p: float = 1.0,
         prime: str = DEFAULT_PRIME,
         max_chars: int = DEFAULT_MAX_CHARS,
+        constraint: ConstraintFactory | None = None,
     ) -> list[Sample]:
         """See :meth:`NumpyLSTM.sample_batch`."""
         return self.net.sample_batch(n, seed=seed, temperature=temperature, top_k=top_k,
-                                     top_p=top_p, prime=prime, max_chars=max_chars)
+                                     top_p=top_p, prime=prime, max_chars=max_chars,
+                                     constraint=constraint)

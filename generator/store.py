@@ -34,6 +34,10 @@ WEIGHTS = "weights.npz"
 FORMAT = "abcparse-generator-model"
 FORMAT_VERSION = 1
 REQUIRED = (CONFIG, VOCAB, WEIGHTS)
+# Optional: the training corpus, so ``abcparse generate`` can reject tunes too close to a
+# training tune without the user pointing at the corpus; verified like the others when the
+# manifest lists it.
+TRAIN_CORPUS = "train.abc"
 
 
 class ModelLoadError(Exception):
@@ -53,6 +57,12 @@ class LoadedModel:
     vocab: Vocab
     weights: dict[str, np.ndarray]
     metrics: dict[str, Any] = field(default_factory=dict)
+    files: tuple[str, ...] = REQUIRED  # every file the manifest lists (all verified)
+
+    @property
+    def train_corpus(self) -> Path | None:
+        """The training corpus shipped in the folder, or None."""
+        return self.path / TRAIN_CORPUS if TRAIN_CORPUS in self.files else None
 
 
 def sha256_file(path: str | Path) -> str:
@@ -105,18 +115,25 @@ def save_model_dir(
     vocab: Vocab,
     weights: dict[str, np.ndarray],
     metrics: dict[str, Any] | None = None,
+    extra_files: dict[str, bytes] | None = None,
 ) -> Path:
     """Write a complete model folder; the manifest goes last, so a folder with a valid
-    manifest always has every file the manifest names."""
+    manifest always has every file the manifest names. ``extra_files`` (name → bytes, e.g.
+    the training corpus as ``train.abc``) are written and listed in the manifest too."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out / CONFIG, config.to_json().encode("utf-8"))
     atomic_write_bytes(out / VOCAB, vocab.to_json().encode("utf-8"))
     atomic_write_bytes(out / WEIGHTS, weights_to_bytes(weights, config.weights_dtype))
+    extras = dict(extra_files or {})
+    for name, data in extras.items():
+        if name in REQUIRED or name == MANIFEST or "/" in name or name.startswith("."):
+            raise ValueError(f"extra file name not allowed: {name!r}")
+        atomic_write_bytes(out / name, data)
     manifest = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
-        "files": {name: sha256_file(out / name) for name in REQUIRED},
+        "files": {name: sha256_file(out / name) for name in (*REQUIRED, *sorted(extras))},
         "metrics": metrics or {},
     }
     text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
@@ -154,13 +171,17 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 
 
 def verify_model_dir(folder: str | Path) -> dict[str, Any]:
-    """Check every required file against the manifest; return the manifest."""
+    """Check every file the manifest lists (the required ones must be listed) against its
+    sha256; return the manifest."""
     folder = Path(folder)
     manifest = read_manifest(folder)
     files: dict[str, Any] = manifest["files"]
     for name in REQUIRED:
         if name not in files:
             raise ModelIntegrityError(f"{folder / MANIFEST}: does not list {name}")
+    for name in files:
+        if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith("."):
+            raise ModelIntegrityError(f"{folder / MANIFEST}: bad file name {name!r}")
         fpath = folder / name
         if not fpath.is_file():
             raise ModelLoadError(f"{fpath}: missing from the model folder")
@@ -201,4 +222,6 @@ def load_model_dir(folder: str | Path) -> LoadedModel:
         if not np.all(np.isfinite(arr)):
             raise ModelLoadError(f"{folder / WEIGHTS}: {name} holds NaN or infinite values")
     metrics = manifest.get("metrics")
-    return LoadedModel(folder, config, vocab, weights, metrics if isinstance(metrics, dict) else {})
+    return LoadedModel(folder, config, vocab, weights,
+                       metrics if isinstance(metrics, dict) else {},
+                       tuple(manifest["files"]))

@@ -30,7 +30,13 @@ import numpy as np
 
 from .config import GeneratorConfig
 from .data import batches, encode_corpus, read_tunes
-from .store import atomic_write_bytes, npz_bytes, save_model_dir, weights_to_bytes
+from .store import (
+    TRAIN_CORPUS,
+    atomic_write_bytes,
+    npz_bytes,
+    save_model_dir,
+    weights_to_bytes,
+)
 from .vocab import PAD, Vocab
 
 CHECKPOINT = "checkpoint"
@@ -156,8 +162,21 @@ def train(
     n_train_chars = int(sum(len(s) - 1 for s in base_train_seqs))
 
     model = build_model(config, vocab.size)
-    optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=config.clipnorm)
+    if config.weight_decay > 0:
+        optimizer = keras.optimizers.AdamW(learning_rate=config.learning_rate,
+                                           weight_decay=config.weight_decay,
+                                           clipnorm=config.clipnorm)
+    else:
+        optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate,
+                                          clipnorm=config.clipnorm)
     optimizer.build(model.trainable_variables)
+    # Weight averaging: one shadow copy per trainable variable, updated after every step
+    # with a decay that ramps up from 0 (so early averages are not dominated by the random
+    # initial weights).
+    use_ema = config.ema_decay > 0
+    ema_vars = [tf.Variable(v.value, trainable=False) for v in model.trainable_variables] \
+        if use_ema else []
+    ema_steps = tf.Variable(0.0, trainable=False)
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum")
 
     spec = tf.TensorSpec([None, None], tf.int32)
@@ -171,6 +190,11 @@ def train(
             loss = loss_sum / count
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+        if use_ema:
+            ema_steps.assign_add(1.0)
+            decay = tf.minimum(config.ema_decay, (1.0 + ema_steps) / (10.0 + ema_steps))
+            for e, v in zip(ema_vars, model.trainable_variables, strict=True):
+                e.assign(decay * e + (1.0 - decay) * v)
         return loss_sum, count
 
     train_step = tf.function(train_step_fn, input_signature=[spec, spec])
@@ -190,6 +214,13 @@ def train(
             count += float(c)
         return total / max(count, 1.0) / LN2
 
+    def swap_ema() -> None:
+        """Exchange the model's weights and the averaged ones (twice restores them)."""
+        for e, v in zip(ema_vars, model.trainable_variables, strict=True):
+            tmp = v.numpy()
+            v.assign(e)
+            e.assign(tmp)
+
     history: list[dict[str, float]] = list(state.get("history", []))
     best_bpc = float(state.get("best_valid_bpc", math.inf))
     bad_epochs = int(state.get("bad_epochs", 0))
@@ -206,6 +237,11 @@ def train(
                 var.assign(opt_vals[f"v{i}"])
             best_path = ckpt / "best.npz"
             best_weights = _read_npz(best_path) if best_path.is_file() else None
+            if use_ema:
+                ema_vals = _read_npz(ckpt / "ema.npz")
+                for i, var in enumerate(ema_vars):
+                    var.assign(ema_vals[f"v{i}"])
+                ema_steps.assign(float(ema_vals["steps"]))
         except Exception as exc:  # a damaged .npz: BadZipFile, KeyError, ValueError...
             raise TrainError(f"{ckpt}: damaged checkpoint ({exc})") from exc
     optimizer.learning_rate.assign(lr)
@@ -244,6 +280,8 @@ def train(
         train_bpc = tot / max(cnt, 1.0) / LN2
         epoch_secs = time.monotonic() - t0
         train_seconds += epoch_secs
+        if use_ema:
+            swap_ema()
         valid_bpc = evaluate(valid_seqs)
         improved = valid_bpc < best_bpc - 1e-4
         if improved:
@@ -255,12 +293,19 @@ def train(
             bad_epochs += 1
             lr *= config.lr_decay
             optimizer.learning_rate.assign(lr)
+        if use_ema:
+            swap_ema()
         history.append({
             "epoch": epoch, "train_bpc": round(train_bpc, 5), "valid_bpc": round(valid_bpc, 5),
             "seconds": round(epoch_secs, 2), "learning_rate": lr, "partial": cut_short,
         })
         say(f"epoch {epoch}: train {train_bpc:.4f} valid {valid_bpc:.4f} bits/char "
             f"({epoch_secs:.0f}s){' *' if improved else ''}{' (partial)' if cut_short else ''}")
+        if use_ema:  # before state.json: a checkpoint with a state.json is complete
+            ckpt.mkdir(parents=True, exist_ok=True)
+            ema_arrays = {f"v{i}": np.asarray(v.numpy()) for i, v in enumerate(ema_vars)}
+            ema_arrays["steps"] = np.asarray(ema_steps.numpy())
+            atomic_write_bytes(ckpt / "ema.npz", npz_bytes(ema_arrays))
         _save_checkpoint(ckpt, model, optimizer, config, vocab, seed, rng, {
             "epoch": epoch, "history": history, "best_valid_bpc": best_bpc,
             "bad_epochs": bad_epochs, "best_epoch": best_epoch, "learning_rate": lr,
@@ -297,7 +342,9 @@ def train(
         "augment": config.augment,
         "parameters": int(sum(int(np.prod(v.shape)) for v in best_weights.values())),
     }
-    save_model_dir(out, config, vocab, stored, metrics)
+    # The training corpus travels with the model: generate rejects tunes too close to it.
+    save_model_dir(out, config, vocab, stored, metrics,
+                   {TRAIN_CORPUS: Path(train_path).read_bytes()})
     return TrainResult(out, metrics, history)
 
 
