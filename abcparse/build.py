@@ -13,7 +13,7 @@ import dataclasses
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, ClassVar, TypeVar
 
@@ -90,6 +90,23 @@ def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
     exec("\n".join(lines), scope)
     make: Callable[..., _T] = scope["make"]
     return make
+
+
+_CONSTRUCTORS: dict[type[Any], tuple[Callable[..., Any], tuple[str, ...]]] = {}
+
+
+def with_span(obj: _T, span: Span) -> _T:
+    """``dataclasses.replace(obj, span=span)`` at a fraction of its cost: field values
+    are read once per header field, and they repeat (``K:G``, ``M:6/8``), so the
+    readers are memoized and only the span is new."""
+    cls = type(obj)
+    entry = _CONSTRUCTORS.get(cls)
+    if entry is None:
+        names = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+        entry = _CONSTRUCTORS[cls] = (fast_constructor(cls), names)
+    make, names = entry
+    made: _T = make(*[span if n == "span" else getattr(obj, n) for n in names])
+    return made
 
 
 _make_note = fast_constructor(Note)
@@ -224,6 +241,7 @@ def _failure(letter: str, value: str, e: ParseFailure) -> FieldError:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def read_key(value: str) -> Key:
     """§3.1.14 K: value → :class:`Key`; raises :class:`FieldError`."""
     try:
@@ -316,6 +334,7 @@ def _clef(words: list[str], props: list[tuple[str, str]], value: str) -> Clef:
     return Clef(name, line, shift, middle, transpose, octave, stafflines)
 
 
+@functools.lru_cache(maxsize=4096)
 def read_meter(value: str) -> Meter:
     """§3.1.6 M: value → :class:`Meter`; raises :class:`FieldError`."""
     try:
@@ -337,6 +356,7 @@ def read_meter(value: str) -> Meter:
     return Meter("fraction", tuple(ints[:-1]), den)
 
 
+@functools.lru_cache(maxsize=4096)
 def read_length(value: str) -> Fraction:
     """§3.1.7 L: value → unit note length; the denominator must be a power of two."""
     try:
@@ -752,16 +772,16 @@ class TuneBuilder:
         raw = value.strip()
         try:
             if letter == "K":
-                return replace(read_key(value), span=f.span)
+                return with_span(read_key(value), f.span)
             if letter == "M":
-                self.meter = replace(read_meter(value), span=f.span)
+                self.meter = with_span(read_meter(value), f.span)
                 return self.meter
             if letter == "L":
                 self.unit = read_length(value)
                 return self.unit
             if letter == "Q":
                 unit = self.unit or default_unit_length(self.meter)
-                return replace(read_tempo(value, unit), span=f.span)
+                return with_span(read_tempo(value, unit), f.span)
             if letter == "U":
                 symbol, name = read_user(value)
                 self.symbols[symbol] = name
@@ -788,7 +808,7 @@ class TuneBuilder:
         for f in self.header_fields:
             try:
                 if f.letter == "M":
-                    meter = replace(read_meter(f.value), span=f.span)
+                    meter = with_span(read_meter(f.value), f.span)
                 elif f.letter == "L":
                     unit = read_length(f.value)
             except FieldError as e:
@@ -798,9 +818,9 @@ class TuneBuilder:
         for f in self.header_fields:
             try:
                 if f.letter == "K":
-                    key = replace(read_key(f.value), span=f.span)
+                    key = with_span(read_key(f.value), f.span)
                 elif f.letter == "Q":
-                    tempo = replace(read_tempo(f.value, unit), span=f.span)
+                    tempo = with_span(read_tempo(f.value, unit), f.span)
                 elif f.letter == "P":
                     parts = read_parts(f.value)
                 elif f.letter == "V":
@@ -1472,7 +1492,7 @@ def build_file_header(
                 builder.fields.append(f)
                 try:
                     if letter == "M":
-                        ctx.meter = replace(read_meter(value), span=f.span)
+                        ctx.meter = with_span(read_meter(value), f.span)
                     elif letter == "L":
                         ctx.unit_length = read_length(value)
                     elif letter == "U":

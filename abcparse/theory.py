@@ -6,6 +6,7 @@ interprets them lives in one place with its section of ABC 2.1 named.
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 
 from .model import Key, Meter, Mode, Note
@@ -71,6 +72,7 @@ def midi_pitch(letter: str, octave: int, alteration: int) -> int:
     return MIDDLE_C + 12 * octave + LETTER_SEMITONES[letter] + alteration
 
 
+@functools.lru_cache(maxsize=256)
 def default_unit_length(meter: Meter | None) -> Fraction:
     """§3.1.7: without L:, the unit is 1/16 when the meter is below 0.75, else 1/8; with
     no meter or ``M:none`` it is 1/8."""
