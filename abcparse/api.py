@@ -12,7 +12,6 @@ import gc
 import os
 import re
 from collections.abc import Iterator
-from fractions import Fraction
 from pathlib import Path
 
 from .build import (
@@ -182,22 +181,18 @@ def read_headers(source: str | os.PathLike[str]) -> Iterator[TuneHeader]:
     else:
         text = _decode_path(source)[0].text
     chunks, _ = split(text, loose=True)
-    ctx_meter: Meter | None = None
-    ctx_unit: Fraction | None = None
+    ctx = FileContext()  # what the file header passes on to every tune (§2.2.2)
     seen_tune = False
     for chunk in chunks:
         if chunk.kind == "header" and not seen_tune:
             _, ctx, _ = build_file_header(chunk.text, chunk.start, chunk.line)
-            ctx_meter, ctx_unit = ctx.meter, ctx.unit_length
             continue
         if chunk.kind != "tune":
             continue
         seen_tune = True
         m = _KEY_LINE.search(chunk.text)
         head = chunk.text[: m.end()] if m else chunk.text
-        builder = TuneBuilder(
-            head, chunk.start, chunk.line, FileContext(meter=ctx_meter, unit_length=ctx_unit), False
-        )
+        builder = TuneBuilder(head, chunk.start, chunk.line, ctx, False)
         # As in parse(): the collector is paused while objects are made (never across the
         # yield, so the caller's program is not affected).
         paused = gc.isenabled()

@@ -114,6 +114,10 @@ _make_bar_line = fast_constructor(BarLine)
 _make_bar = fast_constructor(Bar)
 _make_line_break = fast_constructor(LineBreak)
 _make_chord_symbol = fast_constructor(ChordSymbol)
+_make_field = fast_constructor(Field)
+_make_rest = fast_constructor(Rest)
+_make_decoration = fast_constructor(Decoration)
+_make_tie = fast_constructor(Tie)
 # Span(...) goes through NamedTuple's Python-level __new__; tuple.__new__ makes the same
 # object in a third of the time, which matters at one span per element.
 _new_span = tuple.__new__
@@ -559,7 +563,7 @@ class TuneBuilder:
         self.comments: list[Comment] = []
         self.words: list[str] = []
         self.in_body = False
-        self.symbols = dict(ctx.symbols)
+        self.symbols = ctx.symbols  # copied on the first U: (few tunes redefine symbols)
         self.meter: Meter | None = ctx.meter
         self.unit: Fraction | None = ctx.unit_length
         self.voices: dict[str, _Voice] = {}
@@ -701,7 +705,7 @@ class TuneBuilder:
         if letter == "+":
             self.continue_field(value, span, value_offset)
             return
-        f = Field(letter, value.strip(), self.in_body, False, span)
+        f = _make_field(letter, value.strip(), self.in_body, False, span)
         self.fields.append(f)
         self.prev_field = f
         if not self.in_body:
@@ -784,6 +788,8 @@ class TuneBuilder:
                 return with_span(read_tempo(value, unit), f.span)
             if letter == "U":
                 symbol, name = read_user(value)
+                if self.symbols is self.ctx.symbols:
+                    self.symbols = dict(self.symbols)
                 self.symbols[symbol] = name
             elif letter == "I":
                 name, arg = read_instruction(value)
@@ -1079,7 +1085,7 @@ class TuneBuilder:
             self.add_content(note)
 
     def t_rest(self, m: re.Match[str]) -> None:
-        rest = Rest(
+        rest = _make_rest(
             _length(m.group("r_num"), m.group("r_den"), m.group("r_sl")),
             m.group("r_kind") == "x",
             None,
@@ -1253,21 +1259,21 @@ class TuneBuilder:
         self.add(SlurEnd(self.span(m.start(), m.end())))
 
     def t_tie(self, m: re.Match[str]) -> None:
-        self.add(Tie(m.group().startswith("."), self.span(m.start(), m.end())))
+        self.add(_make_tie(m.group().startswith("."), self.span(m.start(), m.end())))
 
     def t_broken(self, m: re.Match[str]) -> None:
         s = m.group()
         self.add(BrokenRhythm(s[0], len(s), self.span(m.start(), m.end())))
 
     def t_decoration(self, m: re.Match[str]) -> None:
-        self.add(Decoration(m.group("d_name"), m.group(), self.span(m.start(), m.end())))
+        self.add(_make_decoration(m.group("d_name"), m.group(), self.span(m.start(), m.end())))
 
     def t_plus_decoration(self, m: re.Match[str]) -> None:
         self.add(Decoration(m.group("p_name"), m.group(), self.span(m.start(), m.end())))
 
     def t_symbol(self, m: re.Match[str]) -> None:
         s = m.group()
-        self.add(Decoration(self.symbols.get(s), s, self.span(m.start(), m.end())))
+        self.add(_make_decoration(self.symbols.get(s), s, self.span(m.start(), m.end())))
 
     def t_quoted(self, m: re.Match[str]) -> None:
         inner = m.group()[1:-1]
