@@ -102,8 +102,9 @@ def _parse_source(source: SourceText, diags: list[Diagnostic], mode: str) -> Tun
 
 def _parse_source_nogc(source: SourceText, diags: list[Diagnostic], mode: str) -> Tunebook:
     text = source.text
-    probe, _ = split(text, loose=True) if mode == "auto" else ([], [])
-    file_version = _file_version(probe) if mode == "auto" else None
+    # §2.1: a version line can only be the file's first line (as split() reads it).
+    declared = _VERSION_RE.match(text)
+    file_version = declared.group(1) if declared else None
     loose_split = mode == "loose" or (mode == "auto" and not version_is_strict(file_version))
     chunks, split_diags = split(text, loose=loose_split)
     file_version = _file_version(chunks)

@@ -67,6 +67,7 @@ from .parser import ParseFailure, describe_expected, line_parser, parse_value
 from .theory import DEFAULT_SYMBOLS, default_unit_length
 
 _ONE = Fraction(1)
+_DEFAULT_CLEF = Clef()
 _T = TypeVar("_T")
 
 
@@ -1378,10 +1379,13 @@ class TuneBuilder:
                     subname = val
                 else:
                     props.append((k, val))
-            try:
-                clef = _clef([w for w in clef_words if _CLEF_RE.match(w)], props, f"V:{vid}")
-            except FieldError:
-                clef = Clef()
+            clef = _DEFAULT_CLEF
+            if clef_words or props:
+                try:
+                    words = [w for w in clef_words if _CLEF_RE.match(w)]
+                    clef = _clef(words, props, f"V:{vid}")
+                except FieldError:
+                    clef = _DEFAULT_CLEF
             spans = [b.span for b in v.bars]
             span = (
                 Span(
