@@ -86,6 +86,14 @@ class GeneratorConfig:
     recurrent_dropout: float = 0.0
     embedding_dropout: float = 0.0
     weight_decay: float = 0.0
+    # DropConnect on the recurrent kernels (AWD-LSTM's weight drop), training only.
+    weight_drop: float = 0.0
+    # The continuous cache mixed into the LSTM's distribution at inference (generator/cache.py):
+    # theta 0 is off. fit_cache fits the three on the validation set after training.
+    cache_theta: float = 0.0
+    cache_bias: float = 0.0
+    cache_scale: float = 0.0
+    fit_cache: bool = True
     # Exponential moving average of the weights (0 = off): validation, early stopping and
     # the saved model use the averaged weights, which generalise better than the last step's.
     ema_decay: float = 0.0
@@ -114,9 +122,11 @@ class GeneratorConfig:
             raise ConfigError("lstm_units must list at least one positive layer size")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError("dropout must be in [0, 1)")
-        for name in ("recurrent_dropout", "embedding_dropout", "ema_decay"):
+        for name in ("recurrent_dropout", "embedding_dropout", "ema_decay", "weight_drop"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"{name} must be in [0, 1)")
+        if self.cache_theta < 0:
+            raise ConfigError("cache_theta must be >= 0")
         if self.weight_decay < 0:
             raise ConfigError("weight_decay must be >= 0")
         if self.batch_size < 1 or self.max_len < 2:

@@ -60,7 +60,11 @@ R_NOT_ONE = "not exactly one tune"
 R_REPAIR = "still invalid after repair"
 R_SIMILAR = "too similar to a training tune"
 R_DUPLICATE = "repeats an accepted tune"
-REASONS = (R_LENGTH, R_NOT_ONE, R_REPAIR, R_SIMILAR, R_DUPLICATE)
+R_SHORT = "too little music"
+REASONS = (R_LENGTH, R_NOT_ONE, R_REPAIR, R_SHORT, R_SIMILAR, R_DUPLICATE)
+# A tune must keep this many bars with a note in them: repairing a garbled sample can delete
+# most of its body, and a header with one bar is no tune to hand a user.
+MIN_BARS = 4
 
 _X_LINE = re.compile(r"\AX:[^\n]*")
 
@@ -70,6 +74,18 @@ def tune_body(text: str) -> str:
 
     Novelty compares bodies, not headers: a new title on an old tune is no new tune."""
     return text[body_offset(text) :].strip()
+
+
+def music_bars(text: str) -> int:
+    """How many bars of the tune hold at least one note."""
+    import abcparse
+    from abcparse.model import Chord, Note
+
+    tunes = abcparse.parse(text, mode="strict").tunes
+    if not tunes:
+        return 0
+    return sum(1 for bar in tunes[0].bars
+               if any(isinstance(e, (Note, Chord)) for e in bar.elements))
 
 
 def renumber(text: str, number: int) -> str:
@@ -168,6 +184,8 @@ def examine(
         if not result.valid or abcparse.check(final, mode="strict"):
             return checked.rejected_as(R_REPAIR)
     assert checked.text is not None
+    if music_bars(checked.text) < MIN_BARS:
+        return checked.rejected_as(R_SHORT)
     if novelty is not None:
         checked = dataclasses.replace(checked, similarity=novelty.nearest(tune_body(checked.text)))
         if checked.similarity is not None and checked.similarity >= threshold:

@@ -21,7 +21,6 @@ model, arguments and seed give byte-identical text.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Protocol
 
 import numpy as np
 
+from .cache import BatchCache, CacheParams, RowCache, TuneStates
 from .config import GeneratorConfig
 from .store import LoadedModel, load_model_dir
 from .vocab import BOS, PAD, RESERVED, UNK, Vocab
@@ -115,7 +115,8 @@ class NumpyLSTM:
         self.dense_b = w["dense/bias"].copy()
         self._cap = 0
         self._alloc(1)
-        self._prime_cache: dict[str, tuple[LSTMState, np.ndarray]] = {}
+        self._prime_cache: dict[str, tuple[LSTMState, np.ndarray, RowCache]] = {}
+        self.cache = CacheParams(config.cache_theta, config.cache_bias, config.cache_scale)
 
     @classmethod
     def from_loaded(cls, loaded: LoadedModel) -> NumpyLSTM:
@@ -191,15 +192,27 @@ class NumpyLSTM:
 
     # -- whole sequences --------------------------------------------------------------------
     def sequence_logits(self, ids: np.ndarray, state: LSTMState | None = None) -> np.ndarray:
-        """Logits for every position of an id batch (rows x time); a fresh zero state by default."""
+        """LSTM logits for every position of an id batch (rows x time), without the cache; a
+        fresh zero state by default."""
+        return self.sequence_outputs(ids, state)[0]
+
+    def sequence_outputs(
+        self, ids: np.ndarray, state: LSTMState | None = None, *, states: bool = False
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """LSTM logits (rows x time x vocab) and, with ``states``, the top layer's state
+        after each input (rows x time x units), which the cache works on."""
         ids = np.asarray(ids, dtype=np.intp)
         if ids.ndim == 1:
             ids = ids[None, :]
         st = state if state is not None else self.zero_state(ids.shape[0])
         out = np.empty((ids.shape[0], ids.shape[1], self.vocab.size), np.float32)
+        hs = (np.empty((ids.shape[0], ids.shape[1], self.units[-1]), np.float32)
+              if states else None)
         for t in range(ids.shape[1]):
             out[:, t] = self.step(ids[:, t], st)
-        return out
+            if hs is not None:
+                hs[:, t] = st.h[-1]
+        return out, hs
 
     def sequence_probabilities(self, ids: np.ndarray) -> np.ndarray:
         return softmax(self.sequence_logits(ids))
@@ -210,18 +223,27 @@ class NumpyLSTM:
         Each tune runs from a zero state after BOS, as in training and sampling; tunes are
         batched by length so the padding stays small.
         """
+
+        return [ts.bits(self.cache) for ts in self.tune_states(tunes, batch_size)]
+
+    def tune_states(self, tunes: Sequence[str], batch_size: int = 64) -> list[TuneStates]:
+        """Each tune run through the network (zero state after BOS): what the cache and its
+        fitting need (see :class:`~abcparse.generator.cache.TuneStates`)."""
         from .data import pad_batch, tune_sequences
 
         seqs = [tune_sequences(t, self.vocab, max_len=10**9)[0] for t in tunes]
-        out: list[np.ndarray] = [np.empty(0)] * len(seqs)
+        out: list[TuneStates] = [None] * len(seqs)  # type: ignore[list-item]
         order = np.argsort([len(s) for s in seqs], kind="stable")
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
             x, y = pad_batch([seqs[i] for i in rows])
-            logp = log_softmax(self.sequence_logits(x).astype(np.float64))
-            picked = np.take_along_axis(logp, y[..., None], axis=-1)[..., 0] / -math.log(2)
+            logits, hs = self.sequence_outputs(x, states=True)
+            assert hs is not None
+            logp = log_softmax(logits.astype(np.float64))
+            picked = np.exp(np.take_along_axis(logp, y[..., None], axis=-1)[..., 0])
             for r, i in enumerate(rows):
-                out[i] = picked[r, : len(seqs[i]) - 1]
+                n = len(seqs[i]) - 1
+                out[i] = TuneStates.build(hs[r, :n], picked[r, :n], y[r, :n])
         return out
 
     def bits_per_char(self, tunes: Sequence[str], *, body_only: bool = False) -> float:
@@ -243,23 +265,31 @@ class NumpyLSTM:
 
     # -- sampling ---------------------------------------------------------------------------
     def prime_state(self, prime: str) -> tuple[LSTMState, np.ndarray]:
-        """State after BOS + ``prime`` (one row) and the logits for the next character.
+        st, logits, _ = self._prime(prime)
+        return st, logits
+
+    def _prime(self, prime: str) -> tuple[LSTMState, np.ndarray, RowCache]:
+        """State after BOS + ``prime`` (one row), the logits for the next character, and the
+        cache's history of the prime (each state and the character that followed it).
 
         Cached per prime: a generate loop calls :meth:`sample_batch` many times with the same
         prime, and the cached copy is never modified (callers get copies).
         """
         cached = self._prime_cache.get(prime)
         if cached is not None:
-            return cached[0].copy(), cached[1].copy()
+            return cached[0].copy(), cached[1].copy(), cached[2].copy()
         st = self.zero_state(1)
         ids = np.concatenate([[BOS], self.vocab.encode(prime)]).astype(np.intp)
         logits = np.zeros((1, self.vocab.size), np.float32)
-        for i in ids:
+        history = RowCache(self.units[-1])
+        for k, i in enumerate(ids):
             logits = self.step(np.array([i], dtype=np.intp), st)
+            if k + 1 < len(ids):
+                history.add(st.h[-1][0], int(ids[k + 1]))
         if len(self._prime_cache) >= 16:
             self._prime_cache.clear()
-        self._prime_cache[prime] = (st.copy(), logits.copy())
-        return st, logits.copy()
+        self._prime_cache[prime] = (st.copy(), logits.copy(), history.copy())
+        return st, logits.copy(), history
 
     def sample_batch(
         self,
@@ -289,7 +319,8 @@ class NumpyLSTM:
         if n == 0:
             return []
         rng = np.random.default_rng(seed)
-        st1, first_logits = self.prime_state(prime)
+        st1, first_logits, history = self._prime(prime)
+        caches = BatchCache(history, n, self.vocab.size) if self.cache.on else None
         state = st1.take(np.zeros(n, dtype=np.intp))
         logits = np.repeat(first_logits, n, axis=0)
         newline = self.vocab.id_of("\n")
@@ -301,10 +332,15 @@ class NumpyLSTM:
         banned = np.array([PAD, UNK, BOS], dtype=np.intp)
         rows = [constraint() for _ in range(n)] if constraint is not None else None
         for t in range(max_chars):
+            if caches is not None:
+                top = state.h[-1]
+                logits = caches.mix(logits, top, self.cache)
             ids = choose(logits, rng, temperature, top_k, top_p, banned)
             if rows is not None:
                 ids = self._constrain(ids, logits, active, rows, rng, temperature, top_k,
                                       top_p, banned)
+            if caches is not None:
+                caches.add(top, ids)
             out[active, t] = ids
             lengths[active] = t + 1
             is_nl = ids == newline
@@ -317,6 +353,8 @@ class NumpyLSTM:
                     break
                 active = active[keep]
                 state = state.take(keep)
+                if caches is not None:
+                    caches.keep(keep)
                 ids = ids[keep]
             if t + 1 == max_chars:
                 break

@@ -181,14 +181,33 @@ def train(
 
     spec = tf.TensorSpec([None, None], tf.int32)
 
+    # Weight drop (DropConnect on the recurrent kernels, as in AWD-LSTM): for each step a
+    # random mask zeroes a share of the hidden-to-hidden weights, scaled to keep their
+    # expectation; the gradient reaches the kept weights only. Done on the variables around
+    # the step, so the LSTM keeps its fast fused kernel (Keras's recurrent_dropout does not).
+    recurrent = [model.get_layer(f"lstm_{i}").cell.recurrent_kernel
+                 for i in range(len(config.lstm_units))] if config.weight_drop > 0 else []
+    rec_index = [next(j for j, v in enumerate(model.trainable_variables) if v is r)
+                 for r in recurrent]
+    keep = 1.0 - config.weight_drop
+
     def train_step_fn(x: Any, y: Any) -> Any:
         weight = tf.cast(tf.not_equal(y, PAD), tf.float32)
         count = tf.reduce_sum(weight)
+        saved, masks = [], []
+        for r in recurrent:
+            mask = tf.cast(tf.random.uniform(tf.shape(r)) < keep, tf.float32) / keep
+            saved.append(tf.identity(r))
+            masks.append(mask)
+            r.assign(r * mask)
         with tf.GradientTape() as tape:
             logits = model(x, training=True)
             loss_sum = loss_fn(y, logits, sample_weight=weight)
             loss = loss_sum / count
         grads = tape.gradient(loss, model.trainable_variables)
+        for r, value, mask, j in zip(recurrent, saved, masks, rec_index, strict=True):
+            r.assign(value)
+            grads[j] = grads[j] * mask
         optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
         if use_ema:
             ema_steps.assign_add(1.0)
@@ -342,10 +361,35 @@ def train(
         "augment": config.augment,
         "parameters": int(sum(int(np.prod(v.shape)) for v in best_weights.values())),
     }
+    if config.fit_cache:
+        config, cache_metrics = fit_cache(config, vocab, stored, valid_tunes)
+        metrics.update(cache_metrics)
     # The training corpus travels with the model: generate rejects tunes too close to it.
     save_model_dir(out, config, vocab, stored, metrics,
                    {TRAIN_CORPUS: Path(train_path).read_bytes()})
     return TrainResult(out, metrics, history)
+
+
+def fit_cache(
+    config: GeneratorConfig,
+    vocab: Vocab,
+    weights: dict[str, np.ndarray],
+    valid_tunes: list[str],
+) -> tuple[GeneratorConfig, dict[str, Any]]:
+    """Fit the continuous cache (:mod:`.cache`) on the validation tunes with the NumPy
+    network of the weights as stored; the config gets the parameters and ``valid_bpc``
+    becomes the bits/char of the mixture (``valid_bpc_lstm`` keeps the LSTM's own)."""
+    from .cache import fit
+    from .sampler import NumpyLSTM
+
+    net = NumpyLSTM(config.replace(cache_theta=0.0), vocab, weights)
+    states = net.tune_states(valid_tunes)
+    params, bpc = fit(states)
+    lstm_bpc = sum(float(t.bits(net.cache).sum()) for t in states) / max(
+        1, sum(len(t.p_lstm) for t in states))
+    config = config.replace(cache_theta=params.theta, cache_bias=params.bias,
+                            cache_scale=params.scale)
+    return config, {"valid_bpc": round(bpc, 5), "valid_bpc_lstm": round(lstm_bpc, 5)}
 
 
 def _roundtrip_dtype(weights: dict[str, np.ndarray], dtype: str) -> dict[str, np.ndarray]:
