@@ -74,6 +74,8 @@ def register(subparsers: Any) -> None:
     c.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
     c.add_argument("--no-repair", dest="repair", action="store_false",
                    help="drop tunes that fail strict validation instead of repairing them")
+    c.add_argument("--keep-warnings", dest="repair_warnings", action="store_false",
+                   help="do not repair strict-mode warnings (only errors are repaired)")
     g = c.add_argument_group("filters")
     g.add_argument("--meters", action="append", metavar="LIST",
                    help="keep only these meters, e.g. 6/8,4/4,C|")
@@ -141,6 +143,7 @@ def options_from_args(args: argparse.Namespace) -> CleanOptions:
     keep -= set(args.drop_fields) - set("XK")
     return CleanOptions(
         repair=args.repair,
+        repair_warnings=args.repair_warnings,
         meters=_list(args.meters),
         keys=_list(args.keys),
         max_voices=args.max_voices or None,

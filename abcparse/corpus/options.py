@@ -28,6 +28,10 @@ class CleanOptions:
 
     - ``repair``: repair tunes that fail strict validation (``abcparse.repair``); when
       False they are dropped (``--no-repair``).
+    - ``repair_warnings``: after normalizing, also repair the strict-mode warnings that
+      have a fixer (``abcparse.repair(..., warnings=True)``), so the splits pass
+      ``abc-lint --strict`` with no finding at all and a model trained on them does not
+      learn the habits the warnings are about (``--keep-warnings`` turns it off).
     - ``meters``, ``keys``: keep only tunes whose header M: / K: is one of these
       (compared in canonical spelling: ``6/8``, ``C|``, ``D``, ``Em``, ``ADor``); empty
       keeps all.
@@ -44,6 +48,7 @@ class CleanOptions:
     """
 
     repair: bool = True
+    repair_warnings: bool = True
     meters: tuple[str, ...] = ()
     keys: tuple[str, ...] = ()
     max_voices: int | None = None

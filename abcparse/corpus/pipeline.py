@@ -51,6 +51,7 @@ class CleanReport:
     kept: int = 0
     dropped: int = 0
     repaired: int = 0
+    warnings_repaired: int = 0
     valid_as_read: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     splits: dict[str, int] = field(default_factory=dict)
@@ -64,7 +65,8 @@ class CleanReport:
         """A few lines for people."""
         lines = [
             f"read {self.read} tunes: kept {self.kept}, dropped {self.dropped}"
-            f" (repaired {self.repaired}, valid as read {self.valid_as_read})",
+            f" (repaired {self.repaired}, warnings repaired {self.warnings_repaired},"
+            f" valid as read {self.valid_as_read})",
             "splits: "
             + ", ".join(
                 f"{name} {self.splits.get(name, 0)} tunes"
@@ -319,11 +321,15 @@ def clean(
                         reason=reason,
                         message=f"{kind} as tune {ordinal} of {sources[src].path}",
                     )
-            if o.edits is not None:
-                report.repaired += 1
-                repairs.add(
-                    {**where, "edits": _plain(o.edits), "kept": o.kept, "text": o.repaired}
-                )
+            if o.edits is not None or o.warning_edits is not None:
+                entry: dict[str, Any] = {**where, "kept": o.kept}
+                if o.edits is not None:
+                    report.repaired += 1
+                    entry.update(edits=_plain(o.edits), text=o.repaired)
+                if o.warning_edits is not None:
+                    report.warnings_repaired += 1
+                    entry["warning_edits"] = _plain(o.warning_edits)
+                repairs.add(entry)
             if o.text is not None:
                 dedupe.add(o.body, o.melody, o.source, o.ordinal)
                 name = assign(o.melody, opts.split, opts.split_seed)
@@ -354,6 +360,7 @@ def clean(
                 "dropped": report.dropped,
                 "dropped_by_reason": dict(sorted(report.reasons.items())),
                 "repaired": report.repaired,
+                "warnings_repaired": report.warnings_repaired,
                 "valid_as_read": report.valid_as_read,
             },
             "options": opts.to_json(),

@@ -62,8 +62,9 @@ class Outcome:
     ``text`` is the cleaned tune without its ``X:`` line (the writer numbers tunes per
     split) when the tune is kept, else None and ``reason`` (a stable slug), ``code``
     (the ABC diagnostic code behind it, if any) and ``message`` say why. ``edits`` are
-    the repair's edits when the tune was repaired. ``body``/``melody`` are the
-    de-duplication keys."""
+    the repair's edits when an error was repaired, ``repaired`` which text their offsets
+    are in; ``warning_edits`` the edits that repaired warnings after normalizing (offsets
+    in the normalized tune). ``body``/``melody`` are the de-duplication keys."""
 
     source: int
     ordinal: int
@@ -76,6 +77,7 @@ class Outcome:
     message: str | None = None
     edits: tuple[Any, ...] | None = None
     repaired: str | None = None
+    warning_edits: tuple[Any, ...] | None = None
     body: bytes = b""
     melody: bytes = b""
     valid_as_read: bool = False
@@ -287,6 +289,17 @@ def _repair(text: str) -> tuple[str, tuple[Any, ...], bool] | None:
     return result.text, tuple(result.edits), bool(result.valid)
 
 
+def _repair_warnings(tune_text: str) -> tuple[str, tuple[Any, ...]] | None:
+    """Repair the strict-mode warnings of a normalized, error-free tune: (text, edits),
+    or None when there is nothing a fixer can do."""
+    from ..format.repair import repair
+
+    result = repair(tune_text, target="strict", warnings=True)
+    if not result.changed or not result.valid:
+        return None
+    return result.text, tuple(result.edits)
+
+
 def process(raw: RawTune, options: CleanOptions) -> Outcome:
     """Clean one tune (module docstring). Never raises: a failure inside abcparse drops
     the tune with reason "internal-error" and the exception in the message."""
@@ -402,6 +415,22 @@ def _process(raw: RawTune, options: CleanOptions, base: Outcome) -> Outcome:
                 book.tunes[0].text, d, f"after normalizing: {d.code} {d.message}", "normalized"
             )
             book = normalize(text, "strict")
+    warning_edits: tuple[Any, ...] | None = None
+    warned = check(book, mode="strict") if options.repair and options.repair_warnings else []
+    if warned:
+        # 4b. Only warnings are left (errors were repaired above). Their repair is kept
+        # only if the result normalizes, reads strictly and has fewer findings.
+        fixed = _repair_warnings(book.tunes[0].text)
+        if fixed is not None:
+            rebook: Tunebook | None
+            try:
+                rebook = normalize(fixed[0], "strict")
+            except _Drop:
+                rebook = None
+            if rebook is not None:
+                after = check(rebook, mode="strict")
+                if not _errors(after) and len(after) < len(warned):
+                    book, warning_edits = rebook, fixed[1]
     normalized = book.to_text()
     tune = book.tunes[0]
 
@@ -470,6 +499,7 @@ def _process(raw: RawTune, options: CleanOptions, base: Outcome) -> Outcome:
         text=rest,
         edits=edits,
         repaired=stage,
+        warning_edits=warning_edits,
         body=body_key(final),
         melody=melody_key(final_tune.events(unroll_repeats=False), final),
         valid_as_read=valid_as_read,

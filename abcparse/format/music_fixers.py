@@ -524,8 +524,21 @@ def fix_repeat_start(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
         return [ctx.edit(boundary.span.start, boundary.span.end, "::", d.code, why)]
     if written in ("||", "[|"):
         return [ctx.edit(boundary.span.start, boundary.span.end, written + ":", d.code, why)]
+    # Before the section's first musical element: after the line break and any field
+    # lines (a K: change between the parts stays a field line, §3.1), never inside them.
     at = boundary.span.end
-    if ctx.line_end(at) == at and at < len(ctx.text):
+    bars = tune.voices[vi].bars
+    following = next(
+        (b for b in bars if b.opening is not None and b.opening.span == boundary.span), None
+    )
+    first = None
+    if following is not None:
+        first = next(
+            (e for e in following.elements if not isinstance(e, (LineBreak, InlineField))), None
+        )
+    if first is not None:
+        at = first.span.start
+    elif ctx.line_end(at) == at and at < len(ctx.text):
         at = ctx.next_line(at)
     return [ctx.edit(at, at, "|:", d.code, why)]
 

@@ -21,6 +21,8 @@ from abcparse.split import split
 
 from .helpers import IRISH, SHARED
 
+VERSION = "%abc-2.1\n\n"
+
 
 def raw(text: str, header: str = "") -> RawTune:
     return RawTune(0, 1, 1, text, header)
@@ -179,6 +181,22 @@ def test_repair_hook(monkeypatch: Any) -> None:
 def test_real_repair_makes_broken_tunes_usable() -> None:
     o = process(raw("X:1\nT:b\nM:2/4\nL:1/8\nK:C\nabcde|abcd|]\n"), CleanOptions())
     assert o.kept and o.edits
+
+
+def test_warnings_are_repaired_so_the_output_is_lint_clean() -> None:
+    """A second part closed by ``:|`` with no ``|:`` (ABC302, a strict-mode warning) gets
+    its ``|:`` by default, so the split passes ``abc-lint --strict`` with no finding; the
+    edits are recorded apart from error repairs. ``--keep-warnings`` leaves it."""
+    text = "X:1\nT:two parts\nM:2/4\nL:1/8\nK:D\n|:ABcd|efga:|\nfedc|d4:|\n"
+    o = process(raw(text), CleanOptions())
+    assert o.kept and o.valid_as_read and o.edits is None
+    assert o.warning_edits and {e.code for e in o.warning_edits} == {"ABC302"}
+    assert o.text is not None and "efga::" in o.text
+    assert abcparse.check(VERSION + "X:1\n" + o.text, mode="strict") == []
+    kept = process(raw(text), CleanOptions(repair_warnings=False))
+    assert kept.warning_edits is None and kept.text is not None and "efga:|" in kept.text
+    codes = [d.code for d in abcparse.check(VERSION + "X:1\n" + kept.text, mode="strict")]
+    assert codes == ["ABC302"]
 
 
 # ---------------------------------------------------------------------------------------

@@ -95,6 +95,9 @@ CASES = [
      'X:1\nT:t\nM:2/4\nL:1/8\nK:C\nGABc|GA2z|BcGA|GABc|]\n'),
     ('ABC302', '%abc-2.1\nX:1\nT:t\nK:C\n|:abcd:|\ndcba:|\n',
      '%abc-2.1\nX:1\nT:t\nK:C\n|:abcd::\ndcba:|\n'),
+    # After a final bar and a key change: the |: goes before the music, not into K:.
+    ('ABC302-after-field', '%abc-2.1\nX:1\nT:t\nK:A\n|:abcd:|\ndcba|]\nK:D\n% B part\nA|dfed:|\n',
+     '%abc-2.1\nX:1\nT:t\nK:A\n|:abcd:|\ndcba|]\nK:D\n% B part\n|:A|dfed:|\n'),
     ('ABC303', 'X:1\nT:t\nK:C\n|:abc d:|2 e|]\n',
      'X:1\nT:t\nK:C\n|:abc d:| e|]\n'),
     ('ABC304', 'X:1\nT:t\nK:C\n|:abc|1 d:|2 e|3 f|]\n',
