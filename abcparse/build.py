@@ -64,7 +64,7 @@ from .model import (
     Voice,
 )
 from .parser import ParseFailure, describe_expected, line_parser, parse_value
-from .theory import DEFAULT_SYMBOLS, default_unit_length
+from .theory import DEFAULT_SYMBOLS, default_unit_length, written_length
 
 _ONE = Fraction(1)
 _DEFAULT_CLEF = Clef()
@@ -148,19 +148,6 @@ _ANNOTATION_PLACEMENTS = frozenset("^_<>@")
 _CONTENT = (Note, Rest, Chord)
 
 
-@functools.lru_cache(maxsize=1024)
-def _length(num: str | None, den: str | None, slashes: str | None) -> Fraction:
-    """§4.3: ``A2`` is twice the unit, ``A/2`` and ``A/`` half, ``A//`` a quarter.
-    Memoized: Fractions are immutable and building one costs more than the lookup."""
-    n = int(num) if num else 1
-    if den:
-        d = int(den)
-        return Fraction(n, d) if d else Fraction(n)
-    if slashes:
-        return Fraction(n, 1 << len(slashes))
-    return Fraction(n) if num else _ONE
-
-
 _NOTE_SHAPES: dict[str, tuple[str, int, Accidental | None, Fraction]] = {}
 _BAR_SHAPES: dict[str, tuple[str, BarKind, int, int, tuple[int, ...]]] = {}
 
@@ -195,7 +182,7 @@ def _note_shape(m: re.Match[str]) -> tuple[str, int, Accidental | None, Fraction
         letter,
         octave,
         ACCIDENTAL_BY_SPELLING[acc] if acc else None,
-        _length(num, den, slashes),
+        written_length(num, den, slashes),
     )
 
 
@@ -1087,7 +1074,7 @@ class TuneBuilder:
 
     def t_rest(self, m: re.Match[str]) -> None:
         rest = _make_rest(
-            _length(m.group("r_num"), m.group("r_den"), m.group("r_sl")),
+            written_length(m.group("r_num"), m.group("r_den"), m.group("r_sl")),
             m.group("r_kind") == "x",
             None,
             self.span(m.start(), m.end()),
@@ -1179,7 +1166,7 @@ class TuneBuilder:
         self.chord = None
         chord = Chord(
             tuple(items),
-            _length(m.group("c_num"), m.group("c_den"), m.group("c_sl")),
+            written_length(m.group("c_num"), m.group("c_den"), m.group("c_sl")),
             True,
             self.span(self.chord_start, m.end()),
         )

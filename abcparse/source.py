@@ -9,6 +9,7 @@ back the file exactly and the linter can point at the bad byte.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import re
 from dataclasses import dataclass
@@ -60,14 +61,8 @@ class LineIndex:
 
     def position(self, offset: int) -> LineCol:
         starts = self._starts
-        lo, hi = 0, len(starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return LineCol(lo + 1, offset - starts[lo] + 1)
+        i = max(bisect.bisect_right(starts, offset) - 1, 0)
+        return LineCol(i + 1, offset - starts[i] + 1)
 
     def span(self, start: int, end: int) -> Span:
         a = self.position(start)

@@ -107,6 +107,21 @@ def tuplet_ratio(p: int, q: int | None, r: int | None, meter: Meter | None) -> t
     return p, q, r
 
 
+@functools.lru_cache(maxsize=1024)
+def written_length(num: str | None, den: str | None, slashes: str | None) -> Fraction:
+    """§4.3: the length a note, rest or chord writes, from its parts as the grammar splits
+    them: ``A2`` is twice the unit, ``A3/2`` one and a half, ``A/2`` and ``A/`` half,
+    ``A//`` a quarter (``A/0`` reads as the numerator alone). Memoized: Fractions are
+    immutable, and building one costs more than the lookup."""
+    n = int(num) if num else 1
+    if den:
+        d = int(den)
+        return Fraction(n, d) if d else Fraction(n)
+    if slashes:
+        return Fraction(n, 1 << len(slashes))
+    return Fraction(n)
+
+
 def length_text(length: Fraction) -> str:
     """Shortest spelling of a note length (§4.3): 1 → "", 2 → "2", 1/2 → "/",
     1/4 → "/4", 3/2 → "3/2"."""

@@ -15,25 +15,15 @@ import contextlib
 import hashlib
 import json
 import os
-import stat
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from typing import IO, Any
 
 from ..errors import AbcIOError
-from ..fileio import TEMP_SUFFIX
+from ..fileio import TEMP_SUFFIX, file_mode_for
 
 VERSION_LINE = "%abc-2.1\n"
-
-
-def _mode_for(path: str) -> int:
-    try:
-        return stat.S_IMODE(os.stat(path).st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 class AtomicWriter:
@@ -69,7 +59,7 @@ class AtomicWriter:
         try:
             self._file.flush()
             os.fsync(self._file.fileno())
-            os.fchmod(self._file.fileno(), _mode_for(self.path))
+            os.fchmod(self._file.fileno(), file_mode_for(self.path))
             self._file.close()
             os.replace(self._tmp, self.path)
         except OSError as e:

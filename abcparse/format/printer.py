@@ -43,7 +43,7 @@ from ..build import (
 from ..parser import ParseFailure, line_parser, parse_value
 from ..source import dominant_newline
 from ..split import Chunk, split
-from ..theory import DEFAULT_SYMBOLS, length_text
+from ..theory import DEFAULT_SYMBOLS, length_text, written_length
 from .options import FormatOptions
 
 # §3 "Order of information fields": identification (X T C O R), background (B D F G H N S
@@ -583,16 +583,16 @@ class Printer:
                 octave += octs.count("'") - octs.count(",")
             letter: str = pitch.upper()
             spelled = letter.lower() + "'" * (octave - 1) if octave >= 1 else letter + "," * -octave
-            return str(acc or "") + spelled + length_text(_length(num, den, sl))
+            return str(acc or "") + spelled + length_text(written_length(num, den, sl))
         if typ == "REST":
             kind, num, den, sl = tok.group("r_kind", "r_num", "r_den", "r_sl")
-            return str(kind) + length_text(_length(num, den, sl))
+            return str(kind) + length_text(written_length(num, den, sl))
         if typ == "MULTI_REST":
             kind, count = tok.group("m_kind", "m_count")
             return str(kind) if count == "1" else str(tok.group())
         if typ == "CHORD_CLOSE":
             num, den, sl = tok.group("c_num", "c_den", "c_sl")
-            return "]" + length_text(_length(num, den, sl))
+            return "]" + length_text(written_length(num, den, sl))
         if typ == "TUPLET":
             p, q, r = tok.group("t_p", "t_q", "t_r")
             out = "(" + str(p)
@@ -666,17 +666,6 @@ class _TuneState:
         if self.plus:
             return f"+{name}+" if _PLUS_NAME.fullmatch(name) else written
         return f"!{name}!" if _BANG_NAME.fullmatch(name) else written
-
-
-def _length(num: str | None, den: str | None, slashes: str | None) -> Fraction:
-    """§4.3 the length a NOTE/REST/CHORD_CLOSE token writes (as the builder reads it)."""
-    n = int(num) if num else 1
-    if den:
-        d = int(den)
-        return Fraction(n, d) if d else Fraction(n)
-    if slashes:
-        return Fraction(n, 1 << len(slashes))
-    return Fraction(n)
 
 
 def _leaf_texts(tree: Any) -> Iterator[str]:

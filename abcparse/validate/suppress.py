@@ -15,8 +15,8 @@ A comment anywhere else (free text between tunes) silences nothing. The list hol
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..diagnostics import Diagnostic
@@ -60,7 +60,7 @@ def find_suppressions(text: str, book: Tunebook) -> list[Suppression]:
         )
         if not prefixes:
             continue
-        li = _line_of(starts, m.start())
+        li = bisect.bisect_right(starts, m.start()) - 1
         ls, le, ltext = lines[li]
         alone = not ltext[: m.start() - ls].strip()
         if not alone:
@@ -89,17 +89,6 @@ def find_suppressions(text: str, book: Tunebook) -> list[Suppression]:
         if m.start() < first_tune:
             out.append(Suppression(prefixes, 0, len(text) + 1, li + 1, "file"))
     return out
-
-
-def _line_of(starts: Sequence[int], offset: int) -> int:
-    lo, hi = 0, len(starts) - 1
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if starts[mid] <= offset:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
 
 
 def apply_suppressions(diags: list[Diagnostic], sups: list[Suppression]) -> list[Diagnostic]:
