@@ -146,8 +146,13 @@ def main(argv: list[str] | None = None) -> int:
 
     b1 = numpy_chars_per_s(net, 1, args.max_chars, args.seed, args.repeats)
     b64 = numpy_chars_per_s(net, 64, args.max_chars, args.seed, args.repeats)
-    print(f"numpy sampler, batch 1:  {b1:10.0f} chars/s")
-    print(f"numpy sampler, batch 64: {b64:10.0f} chars/s")
+    cache = "with the model's continuous cache" if net.cache.on else "no cache"
+    print(f"numpy sampler, batch 1:  {b1:10.0f} chars/s ({cache})")
+    print(f"numpy sampler, batch 64: {b64:10.0f} chars/s ({cache})")
+    if net.cache.on:
+        lstm_only = sampler.NumpyLSTM(config.replace(cache_theta=0.0), vocab, weights)
+        b64_lstm = numpy_chars_per_s(lstm_only, 64, args.max_chars, args.seed, args.repeats)
+        print(f"numpy sampler, batch 64: {b64_lstm:10.0f} chars/s (LSTM alone, cache off)")
     eager = eager_loop_chars_per_s(config, vocab, weights, args.eager_chars, args.seed)
     print(f"lab-style eager loop (Keras 3, stateful, batch 1, one call per char): "
           f"{eager:8.1f} chars/s")
