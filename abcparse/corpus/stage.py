@@ -346,7 +346,8 @@ def _process(raw: RawTune, options: CleanOptions, base: Outcome) -> Outcome:
         )
 
     # 2. validate strictly
-    errors = _errors(check(text, mode="strict"))
+    findings = check(text, mode="strict")
+    errors = _errors(findings)
     valid_as_read = not errors
     needs_repair = [d for d in errors if d.code not in NORMALIZER_FIXES]
     edits: tuple[Any, ...] | None = None
@@ -416,7 +417,14 @@ def _process(raw: RawTune, options: CleanOptions, base: Outcome) -> Outcome:
             )
             book = normalize(text, "strict")
     warning_edits: tuple[Any, ...] | None = None
-    warned = check(book, mode="strict") if options.repair and options.repair_warnings else []
+    # The formatter adds no finding (its safety check), so a tune read with no warning
+    # and not repaired has none now: the second check is only for the others.
+    may_warn = len(findings) > len(errors) or stage is not None
+    warned = (
+        check(book, mode="strict")
+        if options.repair and options.repair_warnings and may_warn
+        else []
+    )
     if warned:
         # 4b. Only warnings are left (errors were repaired above). Their repair is kept
         # only if the result normalizes, reads strictly and has fewer findings.
