@@ -51,6 +51,24 @@ def _error(message: str) -> int:
     return EXIT_USAGE
 
 
+# What sampling needs beyond the core (the ``generate`` extra; TensorFlow only for training).
+SAMPLING_MODULES = ("numpy", "rapidfuzz")
+
+
+def _missing_extra(command: str, modules: Sequence[str] = SAMPLING_MODULES) -> str | None:
+    """A one-line message when a module of the ``generate`` extra is not installed, so a
+    user who installed only the core gets told what to install, not an ImportError."""
+    import importlib.util
+
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if not missing:
+        return None
+    return (
+        f"{command} needs {', '.join(missing)} (not installed):"
+        " pip install 'abcparse[generate]'"
+    )
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``train`` and ``sample`` to the ``abcparse`` command."""
     tp = subparsers.add_parser(
@@ -192,6 +210,9 @@ def train_command(args: argparse.Namespace) -> int:
 
 
 def sample_command(args: argparse.Namespace) -> int:
+    missing = _missing_extra("abcparse sample", ("numpy",))
+    if missing is not None:
+        return _error(missing)
     single_thread_blas()
     from .sampler import DEFAULT_PRIME, NumpyLSTM
     from .store import ModelLoadError
@@ -257,6 +278,9 @@ class _UsageError(Exception):
 
 
 def generate_command(args: argparse.Namespace) -> int:
+    missing = _missing_extra("abcparse generate")
+    if missing is not None:
+        return _error(missing)
     single_thread_blas()
     from .store import ModelLoadError
 
@@ -318,6 +342,9 @@ def _write_midi(tunes: Sequence[str], folder: Path) -> None:
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
+    missing = _missing_extra("abcparse evaluate")
+    if missing is not None:
+        return _error(missing)
     single_thread_blas()
     import json
 

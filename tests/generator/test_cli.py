@@ -77,3 +77,27 @@ def test_importing_cli_does_not_import_tensorflow(run_python: Callable[..., Any]
     res = run_python("import abcparse.generator.cli\nprint('tensorflow' in sys.modules)")
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("command", "absent"),
+    [("generate", "rapidfuzz"), ("evaluate", "rapidfuzz"), ("sample", "numpy")],
+)
+def test_missing_extra_is_one_line_with_what_to_install(
+    command: str, absent: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A user who installed only the core gets told to install the extra: exit 2, no
+    traceback (the command must not import the missing module first)."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+
+    def find_spec(name: str, *args: Any) -> Any:
+        return None if name == absent else real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    assert run([command, "-n", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and absent in err
+    assert "pip install 'abcparse[generate]'" in err and "Traceback" not in err

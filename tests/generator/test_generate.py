@@ -17,6 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+# The novelty check compares with rapidfuzz (the generate extra); without it these tests
+# cannot run, and ``abcparse generate`` says what to install (tests/generator/test_cli.py).
+pytest.importorskip("rapidfuzz")
+
 from abcparse.generator.cli import DEFAULT_MODEL_DIR
 from abcparse.generator.generate import (
     CLEAN,
