@@ -55,18 +55,21 @@ def _error(message: str) -> int:
 SAMPLING_MODULES = ("numpy", "rapidfuzz")
 
 
-def _missing_extra(command: str, modules: Sequence[str] = SAMPLING_MODULES) -> str | None:
-    """A one-line message when a module of the ``generate`` extra is not installed, so a
-    user who installed only the core gets told what to install, not an ImportError."""
+def _ready_to_sample(command: str, modules: Sequence[str] = SAMPLING_MODULES) -> int | None:
+    """Before a sampling command: None when the modules of the ``generate`` extra it needs
+    are installed (and BLAS is set to one thread), else the exit code of a one-line
+    message naming what to install, so a user who installed only the core gets told what
+    to do, not an ImportError."""
     import importlib.util
 
     missing = [m for m in modules if importlib.util.find_spec(m) is None]
-    if not missing:
-        return None
-    return (
-        f"{command} needs {', '.join(missing)} (not installed):"
-        " pip install 'abcparse[generate]'"
-    )
+    if missing:
+        return _error(
+            f"{command} needs {', '.join(missing)} (not installed):"
+            " pip install 'abcparse[generate]'"
+        )
+    single_thread_blas()
+    return None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -210,10 +213,9 @@ def train_command(args: argparse.Namespace) -> int:
 
 
 def sample_command(args: argparse.Namespace) -> int:
-    missing = _missing_extra("abcparse sample", ("numpy",))
-    if missing is not None:
-        return _error(missing)
-    single_thread_blas()
+    not_ready = _ready_to_sample("abcparse sample", ("numpy",))
+    if not_ready is not None:
+        return not_ready
     from .sampler import DEFAULT_PRIME, NumpyLSTM
     from .store import ModelLoadError
 
@@ -278,10 +280,9 @@ class _UsageError(Exception):
 
 
 def generate_command(args: argparse.Namespace) -> int:
-    missing = _missing_extra("abcparse generate")
-    if missing is not None:
-        return _error(missing)
-    single_thread_blas()
+    not_ready = _ready_to_sample("abcparse generate")
+    if not_ready is not None:
+        return not_ready
     from .store import ModelLoadError
 
     if args.n < 0:
@@ -342,10 +343,9 @@ def _write_midi(tunes: Sequence[str], folder: Path) -> None:
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
-    missing = _missing_extra("abcparse evaluate")
-    if missing is not None:
-        return _error(missing)
-    single_thread_blas()
+    not_ready = _ready_to_sample("abcparse evaluate")
+    if not_ready is not None:
+        return not_ready
     import json
 
     from .evaluate import evaluate, format_table

@@ -339,22 +339,12 @@ class TuneGenerator:
         started = time.perf_counter()
         index = 0
         while len(accepted) < n and stats.sampled < bound:
-            t0 = time.perf_counter()
-            batch = self.sample(self.batch_size, batch_seed(seed, index))
-            stats.sample_seconds += time.perf_counter() - t0
+            batch = self._timed_sample(self.batch_size, batch_seed(seed, index), stats)
             index += 1
             for sample in batch:
                 if len(accepted) >= n or stats.sampled >= bound:
                     break
-                stats.chars += len(sample.text)
-                v = examine(sample, self.novelty, threshold=self.threshold)
-                if v.status != REJECTED and v.text is not None:
-                    body = tune_body(v.text)
-                    if body in seen:
-                        v = v.rejected_as(R_DUPLICATE)
-                    else:
-                        seen.add(body)
-                self._tally(stats, v)
+                v = self._judge(sample, seen, stats)
                 if keep_verdicts:
                     verdicts.append(v)
                 if v.status != REJECTED and v.text is not None:
@@ -371,23 +361,32 @@ class TuneGenerator:
         started = time.perf_counter()
         index = 0
         while stats.sampled < n:
-            t0 = time.perf_counter()
-            batch = self.sample(min(self.batch_size, n - stats.sampled),
-                                batch_seed(seed, index))
-            stats.sample_seconds += time.perf_counter() - t0
+            size = min(self.batch_size, n - stats.sampled)
+            batch = self._timed_sample(size, batch_seed(seed, index), stats)
             index += 1
-            for sample in batch:
-                stats.chars += len(sample.text)
-                v = examine(sample, self.novelty, threshold=self.threshold)
-                if v.status != REJECTED and v.text is not None:
-                    body = tune_body(v.text)
-                    if body in seen:
-                        v = v.rejected_as(R_DUPLICATE)
-                    seen.add(body)
-                self._tally(stats, v)
-                verdicts.append(v)
+            verdicts.extend(self._judge(sample, seen, stats) for sample in batch)
         stats.seconds = time.perf_counter() - started
         return stats, verdicts
+
+    def _timed_sample(self, size: int, seed: int, stats: Stats
+                      ) -> list[Sample]:
+        t0 = time.perf_counter()
+        batch = self.sample(size, seed)
+        stats.sample_seconds += time.perf_counter() - t0
+        return batch
+
+    def _judge(self, sample: Sample, seen: set[str], stats: Stats) -> Verdict:
+        """Examine one sample (validate, repair, novelty), reject a repeat of a body seen
+        earlier in the run, and count the verdict."""
+        stats.chars += len(sample.text)
+        v = examine(sample, self.novelty, threshold=self.threshold)
+        if v.status != REJECTED and v.text is not None:
+            body = tune_body(v.text)
+            if body in seen:
+                v = v.rejected_as(R_DUPLICATE)
+            seen.add(body)
+        self._tally(stats, v)
+        return v
 
     @staticmethod
     def _tally(stats: Stats, v: Verdict) -> None:

@@ -278,26 +278,16 @@ def _header_value(tune: Tune, letter: str) -> str | None:
     return None
 
 
-def _repair(text: str) -> tuple[str, tuple[Any, ...], bool] | None:
-    """Run ``abcparse.repair`` when it exists: (text, edits, valid)."""
+def _repair(text: str, *, warnings: bool = False) -> tuple[str, tuple[Any, ...], bool] | None:
+    """Run ``abcparse.repair`` (strict target; ``warnings`` repairs those too) when it
+    exists: (text, edits, valid)."""
     import abcparse
 
     repair = getattr(abcparse, "repair", None)
     if repair is None:
         return None
-    result = repair(text)
+    result = repair(text, warnings=warnings)
     return result.text, tuple(result.edits), bool(result.valid)
-
-
-def _repair_warnings(tune_text: str) -> tuple[str, tuple[Any, ...]] | None:
-    """Repair the strict-mode warnings of a normalized, error-free tune: (text, edits),
-    or None when there is nothing a fixer can do."""
-    from ..format.repair import repair
-
-    result = repair(tune_text, target="strict", warnings=True)
-    if not result.changed or not result.valid:
-        return None
-    return result.text, tuple(result.edits)
 
 
 def process(raw: RawTune, options: CleanOptions) -> Outcome:
@@ -428,8 +418,9 @@ def _process(raw: RawTune, options: CleanOptions, base: Outcome) -> Outcome:
     if warned:
         # 4b. Only warnings are left (errors were repaired above). Their repair is kept
         # only if the result normalizes, reads strictly and has fewer findings.
-        fixed = _repair_warnings(book.tunes[0].text)
-        if fixed is not None:
+        source = book.tunes[0].text
+        fixed = _repair(source, warnings=True)
+        if fixed is not None and fixed[2] and fixed[0] != source:
             rebook: Tunebook | None
             try:
                 rebook = normalize(fixed[0], "strict")
