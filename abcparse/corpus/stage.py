@@ -396,25 +396,26 @@ def _process(raw: RawTune, options: CleanOptions, base: Outcome) -> Outcome:
         text = repaired(text, first, _describe(first, raw, shift), "as read")
         read_mode = "strict"
     book = normalize(text, read_mode)
+    book_findings: list[Diagnostic] | None = None  # check(book, "strict"), once made
     if errors and not needs_repair:
         # The normalizer was trusted with these errors (NORMALIZER_FIXES): check it
         # removed them; what it could not goes to the repair like any other error.
-        left = _errors(check(book, mode="strict"))
+        book_findings = check(book, mode="strict")
+        left = _errors(book_findings)
         if left:
             d = left[0]
             text = repaired(
                 book.tunes[0].text, d, f"after normalizing: {d.code} {d.message}", "normalized"
             )
             book = normalize(text, "strict")
+            book_findings = None
     warning_edits: tuple[Any, ...] | None = None
     # The formatter adds no finding (its safety check), so a tune read with no warning
-    # and not repaired has none now: the second check is only for the others.
+    # and not repaired has none now: the check is only for the others.
     may_warn = len(findings) > len(errors) or stage is not None
-    warned = (
-        check(book, mode="strict")
-        if options.repair and options.repair_warnings and may_warn
-        else []
-    )
+    warned: list[Diagnostic] = []
+    if options.repair and options.repair_warnings and may_warn:
+        warned = book_findings if book_findings is not None else check(book, mode="strict")
     if warned:
         # 4b. Only warnings are left (errors were repaired above). Their repair is kept
         # only if the result normalizes, reads strictly and has fewer findings.
