@@ -22,6 +22,7 @@ tunes and every difference), or import :func:`compare` in tests.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -51,7 +52,7 @@ Note3 = tuple[int, int, int]  # onset, pitch, duration (ticks)
 
 @dataclass(frozen=True)
 class CorpusTune:
-    file: str  # file name
+    file: str  # "irish.abc", or "ABC_original/jigs.abc" / "ABC_cleaned/jigs.abc"
     index: int  # 1-based position in the file (X: numbers repeat in irish.abc)
     tune: Tune
     header_text: str
@@ -68,23 +69,32 @@ class Result:
     detail: str = ""
 
 
-def corpus_files() -> list[Path]:
-    """``corpus/irish.abc`` (shipped) and the Nottingham files as published."""
+NOTTINGHAM_FOLDERS = ("ABC_original", "ABC_cleaned")
+
+
+def corpus_files() -> list[tuple[str, Path]]:
+    """(label, path): ``corpus/irish.abc`` (shipped), then every file of
+    ``../shared/corpus/nottingham``: the database as published (``ABC_original``) and after
+    its clean-up (``ABC_cleaned``, the same tunes with many typing errors mended). The
+    label names the folder, so the two copies of a tune have different ids."""
     irish = ROOT / "corpus" / "irish.abc"
     if not irish.is_file():
         irish = SHARED / "mit-irish" / "irish.abc"
-    files = [irish, *sorted((SHARED / "nottingham" / "ABC_original").glob("*.abc"))]
-    return [f for f in files if f.is_file()]
+    files = [(irish.name, irish)]
+    for folder in NOTTINGHAM_FOLDERS:
+        for path in sorted((SHARED / "nottingham" / folder).glob("*.abc")):
+            files.append((f"{folder}/{path.name}", path))
+    return [(label, f) for label, f in files if f.is_file()]
 
 
 def corpus_tunes(single_voice: bool = True) -> Iterator[CorpusTune]:
     """Every tune of the corpus files (single-voice ones by default), in file order."""
-    for path in corpus_files():
+    for label, path in corpus_files():
         book = abcparse.parse_file(path)
         for i, tune in enumerate(book.tunes, 1):
             if single_voice and len(tune.voices) != 1:
                 continue
-            yield CorpusTune(path.name, i, tune, book.header.text)
+            yield CorpusTune(label, i, tune, book.header.text)
 
 
 def peer_input(header_text: str, tune_text: str) -> str:
@@ -234,14 +244,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.limit:
         tunes = tunes[: args.limit]
     results = run(tunes)
-    equal = sum(r.equal for r in results)
-    by_file = Counter(r.id.split("#")[0] for r in results if not r.equal)
     for r in results:
         if not r.equal:
             print(f"{r.id}: {r.detail}")
-    print(f"unequal by file: {dict(by_file)}")
-    print(f"equal: {equal}/{len(results)} = {100 * equal / max(1, len(results)):.2f}%")
+    print(report(results))
     return 0
+
+
+def collection(tune_id: str) -> str:
+    """The collection a tune id belongs to: irish.abc, ABC_original or ABC_cleaned."""
+    return tune_id.split("/")[0] if "/" in tune_id else tune_id.split("#")[0]
+
+
+def report(results: Sequence[Result]) -> str:
+    """Equal tunes per collection and in all, then the unequal ones by the kind the
+    fixture gives them (``unlisted`` for a difference the fixture does not explain)."""
+    lines = []
+    names = list(dict.fromkeys(collection(r.id) for r in results))
+    for name in [*names, "all"]:
+        rs = [r for r in results if name == "all" or collection(r.id) == name]
+        eq = sum(r.equal for r in rs)
+        lines.append(f"{name:>14}: {eq}/{len(rs)} equal = {100 * eq / max(1, len(rs)):.2f}%")
+    fixture = ROOT / "tests" / "fixtures" / "abc2midi_playback_differences.json"
+    listed: dict[str, str] = json.loads(fixture.read_text(encoding="utf-8"))["tunes"]
+    kinds = Counter(listed.get(r.id, "unlisted") for r in results if not r.equal)
+    lines.extend(f"{n:>5}  {kind}" for kind, n in kinds.most_common())
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Differential test against abc2midi (see ``peer.py`` for how the two sides are compared).
 
-Every single-voice tune of ``corpus/irish.abc`` and the Nottingham Music Database must
+Every single-voice tune of ``corpus/irish.abc`` and of the Nottingham Music Database (as
+published and as cleaned up, the two folders of ``../shared/corpus/nottingham``) must
 sound the same as abc2midi's MIDI file (pitch, onset and duration of every note, grace
 notes left out), or be listed in ``tests/fixtures/abc2midi_playback_differences.json``
 under a kind of difference with the section of ABC 2.1 that decides it. A listed tune that
