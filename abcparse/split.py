@@ -48,9 +48,21 @@ class _Line:
 _OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
+def text_lines(text: str, keepends: bool = False) -> list[str]:
+    """The lines of ABC text. §2.2: a line ends with CR, LF or CRLF, and nothing else:
+    ``str.splitlines()`` also breaks at VT, FF, FS, GS, RS, NEL and U+2028/U+2029, which a
+    title, a comment or free text may hold (NEL is the ellipsis of a Windows-1252 file read
+    as Latin-1). Everything that cuts ABC text into lines goes through here, so line
+    numbers and line-wise edits agree with the parser's."""
+    if _OTHER_BREAKS.search(text) is None:
+        return text.splitlines(keepends)
+    lines: list[str] = _LINE_RE.findall(text)
+    return lines if keepends else [line.rstrip("\r\n") for line in lines]
+
+
 def _lines(text: str) -> list[_Line]:
-    """The lines of ``text`` with their line ends (§2.2: CR, LF or CRLF end a line)."""
-    raw = text.splitlines(True) if _OTHER_BREAKS.search(text) is None else _LINE_RE.findall(text)
+    """The lines of ``text`` with their line ends."""
+    raw = text_lines(text, keepends=True)
     out = []
     start = 0
     for number, s in enumerate(raw, 1):

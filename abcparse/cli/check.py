@@ -26,6 +26,7 @@ from typing import Any
 
 from ..diagnostics import Diagnostic
 from ..errors import AbcError, AbcUsageError
+from ..split import text_lines
 from .report import FORMATS, FileReport, pack, render, statistics, summary, unpack
 
 CONFIG_KEYS = {"select", "ignore", "extend-select", "mode", "format", "jobs", "exclude",
@@ -278,7 +279,7 @@ def _lint_one(job: _Job, data: bytes | None = None, shown: str | None = None) ->
     if job.want_lines and diags:
         text = book.source.text if book.source is not None else book.to_text()
         wanted = {d.line for d in diags}
-        for i, line in enumerate(text.splitlines(), 1):
+        for i, line in enumerate(text_lines(text), 1):
             if i in wanted:
                 lines[i] = line
     return FileReport(name, diags, lines, len(book.tunes))
@@ -376,8 +377,8 @@ def fix_files(settings: Settings, out: Any) -> int:
             if settings.diff and result.changed:
                 changed = True
                 out.write("".join(difflib.unified_diff(
-                    result.original.splitlines(keepends=True),
-                    result.text.splitlines(keepends=True),
+                    text_lines(result.original, keepends=True),
+                    text_lines(result.text, keepends=True),
                     f"a/{path}", f"b/{path}")))
             for d in getattr(result, "diagnostics", ()):
                 print(f"{path}:{d.line}:{d.col}: {d.code} {d.message}", file=sys.stderr)

@@ -32,6 +32,7 @@ from ..format import (
 )
 from ..format.options import BAR_SPACINGS, DECORATION_STYLES, LINE_ENDINGS
 from ..source import SourceText, decode
+from ..split import text_lines
 
 
 def register(subparsers: Any) -> None:
@@ -122,8 +123,8 @@ def _diff(path: str, before: str, after: str) -> str:
     name = "<stdin>" if path == "-" else path
     return "".join(
         difflib.unified_diff(
-            before.splitlines(keepends=True),
-            after.splitlines(keepends=True),
+            text_lines(before, keepends=True),
+            text_lines(after, keepends=True),
             f"{name}\t(original)",
             f"{name}\t(formatted)",
         )

@@ -27,6 +27,8 @@ from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
 
+from ..split import text_lines
+
 DIGEST_SIZE = 8
 
 
@@ -40,7 +42,7 @@ def body_of(tune_text: str) -> str:
     """The body of a tune text: what follows the header's ``K:`` line (§3: K: ends the
     header). The whole text when there is no K: line."""
     pos = 0
-    for line in tune_text.splitlines(keepends=True):
+    for line in text_lines(tune_text, keepends=True):
         pos += len(line)
         if line.startswith("K:"):
             return tune_text[pos:]

@@ -39,6 +39,7 @@ from ..api import parse
 from ..diagnostics import Diagnostic, Severity
 from ..format import UnsafeFormattingError, canonical_key, canonical_meter, format_str
 from ..model import Chord, InlineField, LineBreak, Note, Rest, Tune, Tunebook
+from ..split import text_lines
 from ..validate import check
 from .dedupe import body_key, melody_key
 from .options import CleanOptions
@@ -110,7 +111,7 @@ def self_contained(raw: RawTune) -> tuple[str, int, int]:
     were inserted, number of lines inserted)."""
     if not raw.header:
         return raw.text, 0, 0
-    lines = raw.text.splitlines(keepends=True)
+    lines = text_lines(raw.text, keepends=True)
     own: set[str] = set()
     for line in lines:
         m = _FIELD_LINE.match(line)
@@ -121,7 +122,7 @@ def self_contained(raw: RawTune) -> tuple[str, int, int]:
     copied: list[str] = []
     taking = False
     in_block = False
-    for line in raw.header.splitlines(keepends=True):
+    for line in text_lines(raw.header, keepends=True):
         if in_block:
             in_block = not line.startswith("%%end")
             continue
@@ -184,7 +185,7 @@ def strip_fields(
     in_header = True
     in_block = False
     last_kept = False
-    for number, line in enumerate(text.splitlines(keepends=True), 1):
+    for number, line in enumerate(text_lines(text, keepends=True), 1):
         if number == 1 and line.startswith("%abc"):
             continue
         if in_block:

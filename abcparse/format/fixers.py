@@ -36,6 +36,7 @@ from ..model import (
     Tune,
     Tunebook,
 )
+from ..split import text_lines
 from ..theory import default_unit_length
 
 __all__ = [
@@ -1209,7 +1210,7 @@ def minimal_tune(text: str, number: int) -> str:
     """The smallest valid tune that keeps a tune's number and title: what is left when
     nothing else worked."""
     title = "Untitled"
-    for line in text.splitlines():
+    for line in text_lines(text):
         if line.startswith("T:") and line[2:].strip():
             title = line[2:].strip()
             break

@@ -42,7 +42,7 @@ from ..build import (
 )
 from ..parser import ParseFailure, line_parser, parse_value
 from ..source import dominant_newline
-from ..split import Chunk, split
+from ..split import Chunk, split, text_lines
 from ..theory import DEFAULT_SYMBOLS, length_text, written_length
 from .options import FormatOptions
 
@@ -225,7 +225,7 @@ def file_chunks(text: str, mode: str) -> list[Chunk]:
 
 
 def _lines_of(text: str) -> list[str]:
-    return text.splitlines()
+    return text_lines(text)
 
 
 @dataclass

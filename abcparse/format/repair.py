@@ -44,7 +44,7 @@ from ..errors import AbcUsageError
 from ..fileio import atomic_write_bytes
 from ..model import Tune, Tunebook
 from ..source import LineIndex
-from ..split import split
+from ..split import split, text_lines
 from .fixers import FIXERS, Edit, FixContext, last_resort, minimal_tune, repair_field_line
 
 __all__ = [
@@ -349,7 +349,7 @@ def _engine(
                    " repair made it valid")
         else:
             new = "".join("%" + ln if ln.strip() and not ln.startswith("%") else ln
-                          for ln in body.splitlines(keepends=True))
+                          for ln in text_lines(body, keepends=True))
             why = "made every line a comment: no repair made this text valid"
         if new != body:
             rnd += 1
@@ -371,7 +371,7 @@ def _tune_start(full: str, base: int) -> Edit:
     line_start = body.rfind("\n", 0, m.start() if m else 0) + 1
     m2 = _NL_RE.search(body)
     nl = m2.group() if m2 else "\n"
-    lines = body[line_start:].splitlines()
+    lines = text_lines(body[line_start:])
     first = lines[0] if lines else ""
     number = _DAMAGED_X_RE.fullmatch(first)
     mended = ("X:" + number.group(1)) if number else repair_field_line(first)
@@ -386,7 +386,7 @@ def _tune_start(full: str, base: int) -> Edit:
     if not any(ln.startswith("K:") for ln in lines):
         # Only fields before the music: K: after them.
         k = line_start
-        for ln in body[line_start:].splitlines(keepends=True):
+        for ln in text_lines(body[line_start:], keepends=True):
             if not re.match(r"[A-Za-z]:", ln):
                 break
             k += len(ln)

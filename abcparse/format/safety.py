@@ -58,6 +58,7 @@ from ..model import (
     Tunebook,
     Voice,
 )
+from ..split import text_lines
 from .options import FormatOptions
 from .printer import canonical_value
 
@@ -165,7 +166,7 @@ def _file_header(header: FileHeader) -> tuple[Any, ...]:
 def _free_text(book: Tunebook) -> list[str]:
     out: list[str] = []
     for ft in book.free_text:
-        out.extend(line.rstrip() for line in ft.text.splitlines() if line.strip())
+        out.extend(line.rstrip() for line in text_lines(ft.text) if line.strip())
     return out
 
 
@@ -315,8 +316,8 @@ def check_formatting(
 
     # ABC902: idempotence.
     if reformatted != formatted:
-        out_lines = formatted.splitlines()
-        again = reformatted.splitlines()
+        out_lines = text_lines(formatted)
+        again = text_lines(reformatted)
         line_no = next(
             (k for k, (x, y) in enumerate(zip(out_lines, again, strict=False), 1) if x != y),
             min(len(out_lines), len(again)) + 1,

@@ -37,6 +37,7 @@ from ..build import FieldError, read_key, read_voice
 from ..errors import AbcError
 from ..model import ACCIDENTAL_BY_SPELLING, Key, KeyAccidental
 from ..parser import ParseFailure, line_parser, parse_value
+from ..split import text_lines
 from ..theory import LETTER_SEMITONES, LETTERS, key_fifths, key_signature, midi_pitch
 from .printer import file_chunks
 
@@ -414,7 +415,7 @@ def transpose_text(text: str, semitones: int, *, mode: str = "auto", check: bool
             if check:
                 _verify(chunk.text, new, semitones, t)
         except TransposeError as e:
-            first = chunk.text.splitlines()[0] if chunk.text else ""
+            first = text_lines(chunk.text)[0] if chunk.text else ""
             raise TransposeError(f"line {chunk.line} ({first}): {e}") from None
         out.append(new)
         line += 1

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from ..diagnostics import Severity
 from ..model import Field, Tune
+from ..split import text_lines
 from .context import FileContext, TuneContext
 from .registry import Finding, rule
 
@@ -421,7 +422,7 @@ def _orphan_continuations(ctx: TuneContext) -> Iterator[Finding]:
     base = ctx.tune.span.start
     prev_field = False
     offset = 0
-    for line in text.splitlines(keepends=True):
+    for line in text_lines(text, keepends=True):
         body = line.rstrip("\r\n")
         if body.startswith("+:"):
             if not prev_field:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 
 from ..diagnostics import Severity
-from ..split import split
+from ..split import split, text_lines
 from .context import FileContext, TuneContext
 from .registry import Finding, rule
 
@@ -258,7 +258,7 @@ def header_free_text(ctx: FileContext) -> Iterator[Finding]:
             continue
         if chunk.kind != "text":
             return
-        lines = chunk.text.splitlines(keepends=True)
+        lines = text_lines(chunk.text, keepends=True)
         if not any(_FIELD_RE.match(ln) for ln in lines):
             return
         offset = chunk.start

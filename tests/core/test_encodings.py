@@ -130,3 +130,28 @@ def test_folder_raises_typed_error(tmp_path: Path) -> None:
 def test_bad_mode_raises_usage_error() -> None:
     with pytest.raises(AbcUsageError):
         abcparse.parse("X:1\nK:C\nC|\n", mode="sloppy")
+
+
+# Characters Python's str.splitlines() takes for line ends but ABC does not (§2.2: CR, LF
+# or CRLF only): VT, FF, FS, GS, RS, NEL (the "…" of a Windows-1252 file read as Latin-1)
+# and the Unicode line and paragraph separators.
+OTHER_BREAKS = ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+
+
+@pytest.mark.parametrize("ch", OTHER_BREAKS, ids=[f"U+{ord(c):04X}" for c in OTHER_BREAKS])
+def test_only_cr_and_lf_end_lines(ch: str) -> None:
+    from abcparse.split import text_lines
+
+    text = f"X:1\nT:a{ch}b\nK:C\nCDE|]\n\nfree{ch}text\n"
+    assert text_lines(text) == ["X:1", f"T:a{ch}b", "K:C", "CDE|]", "", f"free{ch}text"]
+    assert "".join(text_lines(text, keepends=True)) == text
+    book = abcparse.parse(text)
+    assert book.tunes[0].title == f"a{ch}b"
+    assert book.tunes[0].bars[0].notes[0].span[:2] == (4, 1)
+
+
+@pytest.mark.parametrize("ch", OTHER_BREAKS, ids=[f"U+{ord(c):04X}" for c in OTHER_BREAKS])
+def test_formatting_keeps_other_break_characters_inside_free_text(ch: str) -> None:
+    """The formatter once cut free text at these characters and wrote a line end there."""
+    text = f"X:1\nT:t\nK:C\nCDE|]\n\nSome free text{ch}on one line\n"
+    assert abcparse.format_str(text, safe=False) == text
