@@ -60,6 +60,17 @@ def text_lines(text: str, keepends: bool = False) -> list[str]:
     return lines if keepends else [line.rstrip("\r\n") for line in lines]
 
 
+def body_start(tune_text: str) -> int | None:
+    """Offset of the first character after a tune's first ``K:`` line, where its body
+    starts (§3.1.14: K: ends the header); None when the text has no ``K:`` line."""
+    pos = 0
+    for line in text_lines(tune_text, keepends=True):
+        pos += len(line)
+        if line.startswith("K:"):
+            return pos
+    return None
+
+
 def _lines(text: str) -> list[_Line]:
     """The lines of ``text`` with their line ends."""
     raw = text_lines(text, keepends=True)

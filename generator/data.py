@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from abcparse.split import body_start
+
 from .vocab import BOS, PAD, Vocab
 
 _BLANK = re.compile(r"\n[ \t]*\n")
@@ -52,12 +54,8 @@ def read_tunes(path: str | Path) -> list[str]:
 def body_offset(tune: str) -> int:
     """Index of the first character after the tune's first ``K:`` line (the body's start);
     ``len(tune)`` when there is no ``K:`` line."""
-    pos = 0
-    for line in tune.splitlines(keepends=True):
-        pos += len(line)
-        if line.startswith("K:"):
-            return pos
-    return len(tune)
+    start = body_start(tune)
+    return len(tune) if start is None else start
 
 
 def tune_sequences(tune: str, vocab: Vocab, max_len: int) -> list[np.ndarray]:

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
 
-from ..split import text_lines
+from ..split import body_start
 
 DIGEST_SIZE = 8
 
@@ -41,12 +41,8 @@ def digest(data: str | bytes, person: bytes = b"") -> bytes:
 def body_of(tune_text: str) -> str:
     """The body of a tune text: what follows the header's ``K:`` line (§3: K: ends the
     header). The whole text when there is no K: line."""
-    pos = 0
-    for line in text_lines(tune_text, keepends=True):
-        pos += len(line)
-        if line.startswith("K:"):
-            return tune_text[pos:]
-    return tune_text
+    start = body_start(tune_text)
+    return tune_text if start is None else tune_text[start:]
 
 
 def body_key(tune_text: str) -> bytes:
