@@ -173,7 +173,8 @@ def train(
     # Weight averaging: one shadow copy per trainable variable, updated after every step
     # with a decay that ramps up from 0 (so early averages are not dominated by the random
     # initial weights).
-    use_ema = config.ema_decay > 0
+    ema_decay = config.ema_decay
+    use_ema = ema_decay > 0
     ema_vars = [tf.Variable(v.value, trainable=False) for v in model.trainable_variables] \
         if use_ema else []
     ema_steps = tf.Variable(0.0, trainable=False)
@@ -211,7 +212,7 @@ def train(
         optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
         if use_ema:
             ema_steps.assign_add(1.0)
-            decay = tf.minimum(config.ema_decay, (1.0 + ema_steps) / (10.0 + ema_steps))
+            decay = tf.minimum(ema_decay, (1.0 + ema_steps) / (10.0 + ema_steps))
             for e, v in zip(ema_vars, model.trainable_variables, strict=True):
                 e.assign(decay * e + (1.0 - decay) * v)
         return loss_sum, count
