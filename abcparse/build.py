@@ -63,7 +63,7 @@ from .model import (
     VariantEnding,
     Voice,
 )
-from .parser import ParseFailure, describe_expected, line_parser, parse_value
+from .parser import ParseFailure, describe_expected, line_parser, parse_value, terminal_regex
 from .theory import DEFAULT_SYMBOLS, default_unit_length, written_length
 
 _ONE = Fraction(1)
@@ -1175,6 +1175,30 @@ class TuneBuilder:
         else:
             self.add_content(chord)
 
+    def t_plus_chord(self, m: re.Match[str]) -> None:
+        """§12.1.3 the obsolete chord ``+CEG+``: built as the chord ``[CEG]`` it stands for
+        (the validator reports the spelling, ABC105)."""
+        if self.chord is not None:
+            self.close_chord_unclosed(m.start())
+        notes = []
+        for nm in terminal_regex("NOTE").finditer(m.string, m.start("pc_notes"), m.end("pc_notes")):
+            text = nm.group()
+            shape = _NOTE_SHAPES.get(text)
+            if shape is None:
+                shape = _NOTE_SHAPES[text] = _note_shape(nm)
+            notes.append(_make_note(*shape, self.span(nm.start(), nm.end())))
+        chord = Chord(
+            tuple(notes),
+            written_length(m.group("pc_num"), m.group("pc_den"), m.group("pc_sl")),
+            True,
+            self.span(m.start(), m.end()),
+            True,
+        )
+        if self.grace is not None:
+            self.grace.append(chord)
+        else:
+            self.add_content(chord)
+
     def close_chord_unclosed(self, end: int) -> None:
         items = self.chord or []
         self.chord = None
@@ -1419,6 +1443,7 @@ TuneBuilder._handlers = {
     "BROKEN": TuneBuilder.t_broken,
     "DECORATION": TuneBuilder.t_decoration,
     "PLUS_DECORATION": TuneBuilder.t_plus_decoration,
+    "PLUS_CHORD": TuneBuilder.t_plus_chord,
     "SYMBOL": TuneBuilder.t_symbol,
     "QUOTED": TuneBuilder.t_quoted,
     "INLINE_FIELD": TuneBuilder.t_inline_field,

@@ -299,12 +299,15 @@ class Annotation:
 class Chord:
     """§4.17 notes played together. ``items`` holds the notes and what may stand between
     them inside the brackets (ties, decorations); ``length`` multiplies every note's length
-    (``[CEG]2``). ``closed`` is False when the line ended before ``]``."""
+    (``[CEG]2``). ``closed`` is False when the line ended before ``]``. ``plus`` marks the
+    obsolete spelling ``+CEG+`` (§12.1.3): the same chord, kept so that it can be reported
+    and written back as it was."""
 
     items: tuple[ChordItem, ...]
     length: Fraction = Fraction(1)
     closed: bool = True
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
+    plus: bool = field(default=False, compare=False)
 
     @property
     def notes(self) -> tuple[Note, ...]:

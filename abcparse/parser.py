@@ -431,6 +431,13 @@ def line_parser() -> LineParser:
     return LineParser()
 
 
+@functools.cache
+def terminal_regex(name: str) -> re.Pattern[str]:
+    """A terminal of the tune grammar as a compiled regex, with its named groups: for
+    reading the parts of a token that holds other tokens (the notes of ``+CE+``)."""
+    return re.compile(line_parser().terminals[name].pattern.to_regexp())
+
+
 def build_field_lark(start: str, *, strict: bool = False) -> lark.Lark:
     """A Lark LALR parser for one field-value start symbol."""
     with _no_collision_check(strict):

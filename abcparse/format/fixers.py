@@ -479,10 +479,13 @@ def fix_dialect(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
 
 @fixer("ABC105")
 def fix_plus_chord(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """``+CE+2`` (§12.1.3) becomes ``[CE]2``: the notes without the spaces that the old
+    syntax allowed between them, the length after the chord kept."""
     sym = _span_text(ctx, d)
-    if len(sym) < 3 or not (sym.startswith("+") and sym.endswith("+")):
+    close = sym.rfind("+")
+    if len(sym) < 3 or not sym.startswith("+") or close < 2:
         return None
-    new = f"[{sym[1:-1]}]"
+    new = "[" + "".join(sym[1:close].split()) + "]" + sym[close + 1 :]
     return [ctx.edit(d.span.start, d.span.end, new, d.code,
                      f"rewrote the obsolete chord {sym} as {new} (§12.1.3)")]
 

@@ -58,7 +58,6 @@ _OTHER_RANK = _RANK["\0"]
 _STRIPPED = frozenset("ABCDEFGHIKLMNOPQRSTUVWXZmr")
 
 _VERSION_RE = re.compile(r"%abc-?([0-9]+(?:\.[0-9]+)*)")
-_PLUS_CHORD = re.compile(r"(?:(?:\^\^|\^|__|_|=)?[A-Ga-g][,']*[0-9]*(?:/[0-9]*)*)+")
 _BANG_NAME = re.compile(r"[^!|\[\]: \t\r\n]{1,64}")
 _PLUS_NAME = re.compile(r"[^+|\[\]: \t\r\n]{1,64}")
 _MODES = {
@@ -78,12 +77,12 @@ _MODES = {
 # (`.` + `|` would be the dotted bar `.|`, `[` + `|` the thick-thin bar `[|`).
 _SAFE_BEFORE_BAR = frozenset({
     "NOTE", "REST", "MULTI_REST", "CHORD_CLOSE", "GRACE_CLOSE", "SLUR_CLOSE", "TIE", "QUOTED",
-    "DECORATION", "PLUS_DECORATION", "INLINE_FIELD", "SPACER", "SYMBOL",
+    "DECORATION", "PLUS_DECORATION", "PLUS_CHORD", "INLINE_FIELD", "SPACER", "SYMBOL",
 })
 # Tokens before which the space after a bar line can go (`|` + `|` would be `||`).
 _SAFE_AFTER_BAR = frozenset({
     "NOTE", "REST", "MULTI_REST", "CHORD_OPEN", "GRACE_OPEN", "SLUR_OPEN", "TUPLET", "QUOTED",
-    "DECORATION", "PLUS_DECORATION", "SYMBOL", "INLINE_FIELD", "VARIANT", "SPACER",
+    "DECORATION", "PLUS_DECORATION", "PLUS_CHORD", "SYMBOL", "INLINE_FIELD", "VARIANT", "SPACER",
 })
 
 
@@ -619,8 +618,7 @@ class Printer:
             name = state.symbols.get(written)
         else:
             name = tok.group("d_name" if typ == "DECORATION" else "p_name")
-        if name is None or (typ == "PLUS_DECORATION" and _PLUS_CHORD.fullmatch(name)):
-            # No meaning known, or the obsolete chord `+CEG+` (§12.1.3): as written.
+        if name is None:  # a symbol U: gave no meaning: as written
             return written
         style = self.options.decorations
         if style == "short":
@@ -637,7 +635,7 @@ class Printer:
 # and `.` before `(`, `-` or `|` would read as a dotted slur, tie or bar line (§4.11).
 _SHORTHAND_BEFORE = frozenset({
     "NOTE", "REST", "MULTI_REST", "CHORD_OPEN", "GRACE_OPEN", "DECORATION", "PLUS_DECORATION",
-    "SYMBOL",
+    "PLUS_CHORD", "SYMBOL",
 })
 
 

@@ -36,7 +36,7 @@ from typing import Any
 from ..build import FieldError, read_key, read_voice
 from ..errors import AbcError
 from ..model import ACCIDENTAL_BY_SPELLING, Key, KeyAccidental
-from ..parser import ParseFailure, line_parser, parse_value
+from ..parser import ParseFailure, line_parser, parse_value, terminal_regex
 from ..split import text_lines
 from ..theory import LETTER_SEMITONES, LETTERS, key_fifths, key_signature, midi_pitch
 from .printer import file_chunks
@@ -374,6 +374,13 @@ class _Transposer:
         typ = tok.lastgroup
         if typ == "NOTE":
             return self.note(tok)
+        if typ == "PLUS_CHORD":  # +CE+ (§12.1.3): its notes move, the rest stays
+            text, pos, parts = tok.string, tok.start(), []
+            inner = tok.start("pc_notes"), tok.end("pc_notes")
+            for m in terminal_regex("NOTE").finditer(text, *inner):
+                parts += [text[pos : m.start()], self.note(m)]
+                pos = m.end()
+            return "".join([*parts, text[pos : tok.end()]])
         if typ == "BAR":
             self.bar()
         elif typ == "QUOTED":

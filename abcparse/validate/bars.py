@@ -45,7 +45,6 @@ from ..model import (
     BarLine,
     BrokenRhythm,
     Chord,
-    Decoration,
     ErrorNode,
     InlineField,
     Meter,
@@ -57,7 +56,6 @@ from ..model import (
     VariantEnding,
 )
 from ..theory import tuplet_ratio
-from .walk import is_plus_chord
 
 _ZERO = Fraction(0)
 _ONE = Fraction(1)
@@ -200,8 +198,6 @@ def _measure_voice(bars: tuple[Bar, ...], meter: Meter | None, unit: Fraction) -
                 tuplet_left = 0
                 broken_next = None
                 last = None
-            elif kind is Decoration and is_plus_chord(e):  # type: ignore[arg-type]
-                skip = True  # +CEG+ (§12.1.3): the chord's notes were not read
             # GraceGroup (§4.12), decorations, symbols, spacers: no time.
         if parts:
             if len(parts) == 1:

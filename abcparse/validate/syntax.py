@@ -185,8 +185,10 @@ def plus_chord(ctx: TuneContext) -> Iterator[Finding]:
     """A chord written between ``+`` signs, the syntax of ABC 1.2 to 1.5.
 
     ``+CEG+`` was replaced by ``[CEG]`` in 1996 and is obsolete (§12.1.3: no instruction
-    brings it back). Read as ABC 2.1 it is an unknown decoration and the chord's notes are
-    lost, so the bar holding it is not measured.
+    brings it back). abcparse still reads it as the chord it stands for (with the spaces
+    and the length after it that old files have: ``+E3 c3 +2``), so that an old tunebook
+    keeps its notes, plays and is measured; readers of ABC 2.1 take it for an unknown
+    ``+...+`` decoration and lose the notes. ``abc-lint --fix`` writes ``[CEG]``.
 
     Passes:
 

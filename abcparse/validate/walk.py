@@ -10,7 +10,6 @@ list (:attr:`TuneContext.music`).
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from ..model import (
     Tuplet,
     VariantEnding,
 )
-from ..theory import STANDARD_DECORATIONS, key_signature, midi_pitch, tuplet_ratio
+from ..theory import STANDARD_DECORATIONS, key_signature, length_text, midi_pitch, tuplet_ratio
 from .registry import Finding
 
 # Decorations that ABC 2.1 does not define but that abcm2ps and abcjs, the two most used
@@ -50,14 +49,18 @@ EXTENSION_DECORATIONS = frozenset(
         "rfz", "~(", "~)", "-(", "-)", "tr(", "tr)", "stemless",
     )
 )
-# §12.1.3: the obsolete chord syntax +CEG+ reads as a +...+ decoration whose "name" is
-# notes; recognised so the message can say what it is.
-_PLUS_CHORD_RE = re.compile(r"^(?:(?:\^\^|\^|__|_|=)?[A-Ga-g][,']*[0-9]*(?:/[0-9]*)*)+$")
 _SECTION_KINDS = frozenset({BarKind.DOUBLE, BarKind.THIN_THICK, BarKind.THICK_THIN})
 
 
-def is_plus_chord(d: Decoration) -> bool:
-    return d.symbol.startswith("+") and d.name is not None and bool(_PLUS_CHORD_RE.match(d.name))
+def bracket_spelling(chord: Chord) -> str:
+    """The §4.17 spelling ``[CE]2`` of a chord (for messages about ``+CE+2``, §12.1.3)."""
+    out = []
+    for n in chord.notes:
+        letter = n.letter.lower() if n.octave >= 1 else n.letter
+        marks = "'" * (n.octave - 1) if n.octave > 1 else "," * -n.octave
+        acc = n.accidental.value if n.accidental is not None else ""
+        out.append(acc + letter + marks + length_text(n.length))
+    return "[" + "".join(out) + "]" + length_text(chord.length)
 
 
 @dataclass
@@ -146,6 +149,13 @@ class _VoiceWalker:
             return
         if kind is Chord:
             assert isinstance(e, Chord)
+            if e.plus:
+                self.scan.add(
+                    "ABC105",
+                    f"a chord between + signs is the obsolete syntax of ABC 1.2-1.5"
+                    f" (§12.1.3); write it as {bracket_spelling(e)}",
+                    e.span,
+                )
             pitches: list[int] = []
             spell: list[tuple[str, int]] = []
             inner_tie: list[Note] = []
@@ -306,14 +316,6 @@ class _VoiceWalker:
             )
             return
         if symbol.startswith("+"):
-            if is_plus_chord(d):
-                self.scan.add(
-                    "ABC105",
-                    f"{symbol} is the obsolete +...+ chord syntax (§12.1.3); write the chord"
-                    f" as [{d.name}]",
-                    d.span,
-                )
-                return
             if not self.plus:
                 self.scan.add(
                     "ABC104",

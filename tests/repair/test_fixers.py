@@ -35,6 +35,8 @@ CASES = [
      'X:1\nT:t\nI:decoration +\nK:C\n+trill+abc d|\n'),
     ('ABC105', 'X:1\nT:t\nK:C\n+CEG+2 abc|\n',
      'X:1\nT:t\nK:C\n[CEG]2 abc|\n'),
+    ('ABC105-spaced', 'X:1\nT:t\nK:C\n+C E G +2 abc|\n',
+     'X:1\nT:t\nK:C\n[CEG]2 abc|\n'),
     ('ABC201', 'T:t\nK:C\nabc|\n',
      'X:1\nT:t\nK:C\nabc|\n'),
     ('ABC202', 'T:above\nX:7\nT:t\nK:C\nabc|\n',

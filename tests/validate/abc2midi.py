@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import abcparse
+from abcparse.model import Chord
 from abcparse.validate.bars import BarTime, check_voice, measure_tune
 
 ABC2MIDI = shutil.which("abc2midi")
@@ -50,6 +51,7 @@ class TuneComparison:
     unmeasured: set[str] = field(default_factory=set)  # why bars were not measured
     repeat_end_after: set[str] = field(default_factory=set)  # what our ABC302s follow
     part_labels: bool = False  # P: fields in the body (§3.1.9)
+    plus_chords: bool = False  # obsolete +CE+ chords (§12.1.3), which abc2midi misreads
 
 
 def run_abc2midi(path: Path) -> str:
@@ -103,6 +105,8 @@ def compare_file(path: Path) -> list[TuneComparison]:
             check_voice(vb.bars, accepted)
             out[i].accepted.update(accepted.values())
             for b in vb.bars:
+                if any(isinstance(e, Chord) and e.plus for e in b.bar.elements):
+                    out[i].plus_chords = True
                 if b.content and b.expected is None and b.meter is not None \
                         and b.meter.bar_length is not None:
                     out[i].unmeasured.add(_why_unmeasured(b))
@@ -110,12 +114,9 @@ def compare_file(path: Path) -> list[TuneComparison]:
 
 
 def _why_unmeasured(b: BarTime) -> str:
-    from abcparse.model import Decoration, ErrorNode, InlineField, Rest
-    from abcparse.validate.walk import is_plus_chord
+    from abcparse.model import ErrorNode, InlineField, Rest
 
     elements = b.bar.elements
-    if any(isinstance(e, Decoration) and is_plus_chord(e) for e in elements):
-        return "plus-chord"
     if any(isinstance(e, ErrorNode) for e in elements):
         return "unreadable-text"
     if any(isinstance(e, Rest) and e.measures for e in elements):
@@ -132,6 +133,8 @@ def bar_disagreement_kind(c: TuneComparison) -> str | None:
         return None
     if ours:
         return "ours-only"
+    if c.plus_chords:
+        return "peer-misreads-plus-chord"
     if c.unmeasured:
         return "not-measured:" + ",".join(sorted(c.unmeasured))
     if c.accepted:
