@@ -271,6 +271,11 @@ class _Transposer:
         # the key signature now in force (a drum voice under a transposed header key).
         shift = 0 if (v.perc or key.frozen) else self.n
         target = midi + shift
+        if not 0 <= target <= 127:
+            raise TransposeError(
+                f"{tok.group()} moved by {shift:+d} semitones would be MIDI pitch {target},"
+                " outside the range 0-127 that notes can have"
+            )
         if shift == 0:
             new_letter, new_octave, new_alt = letter, octave, alt
         elif key.steps is None:

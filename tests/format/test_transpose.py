@@ -127,6 +127,15 @@ def test_unreadable_key_is_refused() -> None:
         transpose_str("X:1\nT:t\nK:G exp ^F ^F, clef=C\nabc|\n", 1)
 
 
+@pytest.mark.parametrize("n", [8, -61])
+def test_a_note_beyond_the_midi_range_is_refused_by_name(n: int) -> None:
+    """C (60) and c'''' (120) moved past MIDI 0-127: said plainly, not as a failed check."""
+    src = "X:1\nT:t\nK:C\nCc''''|\n"
+    with pytest.raises(TransposeError, match=r"outside the range 0-127"):
+        transpose_str(src, n)
+    assert transpose_str(src, 7).endswith("K:G\nGg''''|\n")
+
+
 def _tunes_without_percussion(text: str) -> str:
     keep = [t.text for t in abcparse.parse(text).tunes
             if not re.search(r"perc|channel\s+10|K:\s*H[Pp]", t.text)]
