@@ -35,13 +35,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..api import parse_file
+from ..api import parse, parse_file
 from ..diagnostics import Severity
 from ..errors import AbcIOError, AbcUsageError
 from ..events import GRACE_MODES, Performance, perform
 from ..fileio import atomic_write_bytes, file_mode_for
 from ..midi import midi_bytes
 from ..model import Tune, Tunebook
+from ..source import decode
 
 #: SoundFonts fluidsynth is tried with, first found wins (``--soundfont`` or the
 #: ``ABCPARSE_SOUNDFONT`` environment variable take precedence).
@@ -92,7 +93,8 @@ def register(subparsers: Any) -> None:
             epilog=_OUTPUT_HELP.format(ext=ext),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        p.add_argument("input", metavar="IN.abc", help="ABC file to read")
+        p.add_argument("input", metavar="IN.abc",
+                       help="ABC file to read; - reads standard input (then -o is needed)")
         p.add_argument(
             "-o", "--output", metavar="OUT",
             help=f"output file (OUT{ext}), folder (out/) or pattern (out/{{stem}}-{{X}}{ext}); "
@@ -167,7 +169,7 @@ def plan(
 ) -> list[Job]:
     """Where each tune goes (see the module docstring)."""
     src = Path(source)
-    stem = src.stem
+    stem = "stdin" if source == "-" else src.stem
     pattern: str
     if output is None:
         folder = src.parent
@@ -219,9 +221,20 @@ def _report(source: str, tune: Tune) -> int:
     return len(errors)
 
 
+def _read(source: str, mode: str) -> Tunebook:
+    """The tunebook in ``source``; ``-`` is standard input (``abcparse generate | abcparse
+    midi - -o out/``), decoded like a file (§2.1: UTF-8, or the charset it declares)."""
+    if source != "-":
+        return parse_file(source, mode=mode)
+    text, _ = decode(sys.stdin.buffer.read(), "-")
+    return parse(text.text, mode=mode, path="-")
+
+
 def _prepare(args: argparse.Namespace) -> tuple[list[Job], str]:
     source = args.input
-    book = parse_file(source, mode=args.mode)
+    if source == "-" and args.output is None:
+        raise AbcUsageError("reading standard input (-): say where to write with -o")
+    book = _read(source, args.mode)
     jobs = plan(select(book, args.tune, source), source, args.output, args.ext)
     for job in jobs:
         folder = job.path.parent

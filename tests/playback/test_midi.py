@@ -179,6 +179,26 @@ def test_cli_midi_pattern_and_tune_choice(tmp_path: Path) -> None:
     assert len(notes_of(first.tracks[1])) == 2 * 9  # |: 9 notes :| played twice
 
 
+def test_cli_midi_reads_standard_input(tmp_path: Path) -> None:
+    """``abcparse generate | abcparse midi - -o out/``: stdin is read like a file; with no
+    file name to put the output next to, -o is required."""
+    book = (FIXTURES / "book.abc").read_bytes()
+    folder = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "abcparse.cli.main", "midi", "-", "-o", str(folder) + "/"],
+        input=book, capture_output=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "stdin-1.mid", "stdin-2-2.mid", "stdin-2.mid",
+    ]
+    done = subprocess.run(
+        [sys.executable, "-m", "abcparse.cli.main", "midi", "-"],
+        input=book, capture_output=True, timeout=300, check=False,
+    )
+    assert done.returncode == 2 and b"-o" in done.stderr and b"Traceback" not in done.stderr
+
+
 def test_cli_midi_refuses_one_file_for_several_tunes(tmp_path: Path) -> None:
     done = run_cli("midi", str(FIXTURES / "book.abc"), "-o", str(tmp_path / "all.mid"))
     assert done.returncode == 2
