@@ -13,10 +13,10 @@ the validator, and the repair engine where the validator objects:
 3. **Validate** strictly (:func:`abcparse.check` with ``mode="strict"``). *Valid as
    sampled* means no error-severity finding, the issue's definition of strictly valid.
 4. **Repair** (:func:`abcparse.repair` with ``target="strict"`` and ``warnings=True``)
-   whatever has a finding, errors or warnings: ``abc-lint`` exits 1 on any finding, and the
-   corpus the model learnt from is full of one warning (ABC302, a ``:|`` that no ``|:``
-   opens), so a valid tune usually needs a warning fixed before it passes the lint. A tune
-   is *accepted* only when the strict check finds nothing at all afterwards.
+   whatever has a finding, errors or warnings: ``abc-lint`` exits 1 on any finding, and a
+   sampled tune that is valid may still carry a warning (most often ABC305, a ``|:`` that
+   no ``:|`` closes). A tune is *accepted* only when the strict check finds nothing at all
+   afterwards.
 5. **Novelty**: a tune whose body (the text after its first ``K:`` line) is as close as
    ``threshold`` (normalised Levenshtein similarity, default 0.8) to a training tune's body
    is rejected: the model must not hand back a memorised tune. So is an exact repeat of a

@@ -49,6 +49,9 @@ def test_the_corpus_passes_the_checker() -> None:
         ("X:1\nM:6/8", "T: not second (ABC203)"),
         ("X:1\nT:T\nM:6/8\nL:1/8\nd", "music before K: (ABC204)"),
         (HEAD + "|dAF dAF|\nE:", "a note letter and : opening a line (a field line)"),
+        (HEAD + "dAF dAF:|dAF dAF:", "a second :| that no |: opens (ABC302, strict)"),
+        (HEAD + "dAF dAF||dAF dAF:", "a :| after a double bar with no |: (ABC302)"),
+        (HEAD + "|:dAF dAF:|[1dAF dAF:|[2dAF dAF|]dAF dAF:", "... after a group of endings"),
     ],
 )
 def test_refuses(text: str, why: str) -> None:
@@ -68,6 +71,22 @@ def test_pickups_and_completing_bars_are_allowed() -> None:
     tune = HEAD + "A|dAF dAF|GBd gfe|dAF dAF|GEF D2:|\nA|dAF dAF|GBd gfe|dAF dAF|GEF D2|]\n\n"
     assert accepts(tune)
     assert abcparse.check(tune.rstrip("\n") + "\n", mode="strict") == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "dAF dAF:|dAF dAF|]",  # the first section repeats from the tune start
+        "dAF dAF:||:dAF dAF:|",  # the next section opens its own repeat
+        "|:dAF dAF::dAF dAF:|",  # :: ends one repeat and opens the next
+        "|:dAF dAF|[1dAF dAF:|[2dAF dAF:|",  # the last ending's :| closes the group
+    ],
+)
+def test_repeats_the_validator_accepts_pass(body: str) -> None:
+    """Every :| the checker lets through reads strictly with no ABC302."""
+    assert accepts(HEAD + body + "\n\n")
+    codes = {d.code for d in abcparse.check(HEAD + body + "\n", mode="strict")}
+    assert "ABC302" not in codes
 
 
 def test_end_of_tune_needs_a_complete_state() -> None:
