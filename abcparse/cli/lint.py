@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import AbcError
+from . import Terminated, exit_cleanly_on_sigterm
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    exit_cleanly_on_sigterm()
     try:
         return run(args)
     except AbcError as e:
@@ -47,6 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("abc-lint: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("abc-lint: terminated", file=sys.stderr)
+        return 143
     except BrokenPipeError:
         # The reader went away (abc-lint ... | head): nothing more to say. Point stdout
         # at /dev/null so the interpreter's final flush does not complain again.

@@ -17,6 +17,7 @@ from importlib import metadata
 
 from .. import __version__
 from ..errors import AbcError
+from . import Terminated, exit_cleanly_on_sigterm
 
 BUILTIN_COMMANDS = (
     "abcparse.cli.check",
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    exit_cleanly_on_sigterm()
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)
@@ -62,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("abcparse: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("abcparse: terminated", file=sys.stderr)
+        return 143
     except BrokenPipeError:
         return 1
 

@@ -121,6 +121,11 @@ def register(subparsers: Any) -> None:
                 help="synthesizer to render with (default: the first one installed)",
             )
             p.add_argument("--soundfont", metavar="SF2", help="SoundFont for fluidsynth")
+            p.add_argument(
+                "--max-minutes", metavar="M", type=float, default=60.0,
+                help="skip (with an error) a tune that would play longer than this: a typo"
+                " such as a99999 would otherwise render hours of audio (default 60)",
+            )
             p.set_defaults(func=handle_play)
         else:
             p.set_defaults(func=handle_midi)
@@ -379,9 +384,18 @@ def handle_play(args: argparse.Namespace) -> int:
     name, synth = find_synth(args.synth, args.soundfont)
     jobs, source = _prepare(args)
     errors = 0
+    if not args.max_minutes > 0:
+        raise AbcUsageError("--max-minutes must be above 0")
     for job in jobs:
         errors += _report(source, job.tune)
         performance = perform(job.tune, grace=args.grace, unroll_repeats=not args.no_repeats)
+        minutes = performance.end_seconds / 60
+        if minutes > args.max_minutes:
+            print(f"{source}:{job.tune.span.line}:1: X:{job.tune.reference} would play for"
+                  f" {minutes:.0f} minutes, more than --max-minutes {args.max_minutes:g};"
+                  " not rendered", file=sys.stderr)
+            errors += 1
+            continue
         render(performance, job.path, synth)
         print(_describe(job, performance) + f" [{name}]")
     return 1 if errors else 0

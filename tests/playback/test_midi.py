@@ -9,8 +9,10 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import wave
 from fractions import Fraction
 from pathlib import Path
@@ -246,6 +248,46 @@ def test_cli_play_writes_a_wav_as_long_as_the_tune(tmp_path: Path) -> None:
         assert w.getsampwidth() == 2
     assert seconds == pytest.approx(expected, rel=0.05)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tune.wav"]  # no temporary left
+
+
+LONG_TUNE = "X:1\nT:Long\nM:4/4\nL:1/8\nQ:1/4=120\nK:C\n" + "CDEF GABc|CDEF GABc|\n" * 400
+
+
+@pytest.mark.peer
+@pytest.mark.skipif(not HAS_SYNTH, reason="timidity is not installed")
+def test_cli_play_refuses_a_tune_longer_than_max_minutes(tmp_path: Path) -> None:
+    """800 bars at 120 a quarter last 26.7 minutes: over --max-minutes 10, not rendered."""
+    source = tmp_path / "long.abc"
+    source.write_text(LONG_TUNE, encoding="utf-8")
+    done = run_cli("play", str(source), "-o", str(tmp_path / "out") + "/",
+                   "--synth", "timidity", "--max-minutes", "10")
+    assert done.returncode == 1, done.stderr
+    assert "would play for 27 minutes, more than --max-minutes 10" in done.stderr
+    assert not list((tmp_path / "out").iterdir())
+
+
+@pytest.mark.peer
+@pytest.mark.skipif(not HAS_SYNTH, reason="timidity is not installed")
+def test_cli_play_stopped_by_sigterm_leaves_no_file(tmp_path: Path) -> None:
+    """SIGTERM in the middle of rendering: exit 143, the synthesizer stopped, and neither
+    the WAV nor the temporary MIDI and WAV files are left behind."""
+    source = tmp_path / "long.abc"
+    source.write_text(LONG_TUNE, encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "abcparse.cli.main", "play", str(source), "-o",
+         str(out / "long.wav"), "--synth", "timidity"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not any(p.suffix == ".wav" for p in out.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the synthesizer's temporary WAV exists
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "terminated" in err and "Traceback" not in err
+    assert list(out.iterdir()) == []
 
 
 def test_cli_play_without_a_synthesizer_says_what_to_install(tmp_path: Path) -> None:
