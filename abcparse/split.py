@@ -125,7 +125,7 @@ def _chunk(kind: str, lines: list[_Line]) -> Chunk:
 def _has_body(chunk: Chunk) -> bool:
     """True when a tune chunk has a line after its first K: line that is not a comment."""
     seen_key = False
-    for line in chunk.text.splitlines():
+    for line in text_lines(chunk.text):
         if seen_key and line.strip() and not line.startswith("%"):
             return True
         if line.startswith("K:"):
