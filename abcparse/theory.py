@@ -135,14 +135,16 @@ def length_text(length: Fraction) -> str:
     return "/" if den == 2 else f"/{den}"
 
 
+def pitch_text(letter: str, octave: int) -> str:
+    """§4.1 a letter (upper case) in an octave (0: C-B from middle C, 1: c-b above) as ABC:
+    ``C``, ``c``, ``c'``, ``C,``."""
+    return letter.lower() + "'" * (octave - 1) if octave >= 1 else letter + "," * -octave
+
+
 def note_spelling(note: Note) -> str:
     """Canonical ABC for a note: accidental, letter, octave marks, shortest length."""
     acc = note.accidental.value if note.accidental is not None else ""
-    if note.octave >= 1:
-        pitch = note.letter.lower() + "'" * (note.octave - 1)
-    else:
-        pitch = note.letter + "," * (-note.octave)
-    return acc + pitch + length_text(note.length)
+    return acc + pitch_text(note.letter, note.octave) + length_text(note.length)
 
 
 # §4.14: the decorations ABC 2.1 defines (names between the ! signs), plus "staccato",

@@ -23,6 +23,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from abcparse.theory import pitch_text
+
 LETTERS = "CDEFGAB"
 NATURAL = (0, 2, 4, 5, 7, 9, 11)  # semitones of C D E F G A B above C
 MODES = {
@@ -103,10 +105,7 @@ def _shift_note(acc: str | None, letter: str, octs: str, k: int, c: int) -> str:
     octave = (1 if letter.islower() else 0) + octs.count("'") - octs.count(",")
     pos = idx + 7 * octave + k
     new_oct, new_idx = divmod(pos, 7)
-    if new_oct >= 1:
-        out = LETTERS[new_idx].lower() + "'" * (new_oct - 1)
-    else:
-        out = LETTERS[new_idx] + "," * (-new_oct)
+    out = pitch_text(LETTERS[new_idx], new_oct)
     if acc is None:
         return out
     src_alt = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}[acc]

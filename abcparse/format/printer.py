@@ -43,7 +43,7 @@ from ..build import (
 from ..parser import ParseFailure, line_parser, parse_value
 from ..source import dominant_newline
 from ..split import Chunk, split, text_lines
-from ..theory import DEFAULT_SYMBOLS, length_text, written_length
+from ..theory import DEFAULT_SYMBOLS, length_text, pitch_text, written_length
 from .options import FormatOptions
 
 # §3 "Order of information fields": identification (X T C O R), background (B D F G H N S
@@ -581,7 +581,7 @@ class Printer:
             if octs:
                 octave += octs.count("'") - octs.count(",")
             letter: str = pitch.upper()
-            spelled = letter.lower() + "'" * (octave - 1) if octave >= 1 else letter + "," * -octave
+            spelled = pitch_text(letter, octave)
             return str(acc or "") + spelled + length_text(written_length(num, den, sl))
         if typ == "REST":
             kind, num, den, sl = tok.group("r_kind", "r_num", "r_den", "r_sl")

@@ -38,7 +38,14 @@ from ..errors import AbcError
 from ..model import ACCIDENTAL_BY_SPELLING, Key, KeyAccidental
 from ..parser import ParseFailure, line_parser, parse_value, terminal_regex
 from ..split import text_lines
-from ..theory import LETTER_SEMITONES, LETTERS, key_fifths, key_signature, midi_pitch
+from ..theory import (
+    LETTER_SEMITONES,
+    LETTERS,
+    key_fifths,
+    key_signature,
+    midi_pitch,
+    pitch_text,
+)
 from .printer import file_chunks
 
 _ACC_TEXT = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}
@@ -125,10 +132,6 @@ def _spell_chromatic(midi: int, up: bool) -> tuple[str, int, int]:
     letter, alt = (_SHARPS if up else _FLATS)[midi % 12]
     octave = (midi - 60 - LETTER_SEMITONES[letter] - alt) // 12
     return letter, octave, alt
-
-
-def _note_text(letter: str, octave: int) -> str:
-    return letter.lower() + "'" * (octave - 1) if octave >= 1 else letter + "," * -octave
 
 
 def _shift_accidentals(key: Key, steps: int, semitones: int) -> tuple[KeyAccidental, ...]:
@@ -289,7 +292,7 @@ class _Transposer:
             mark = _ACC_TEXT[new_alt]
             v.new_bar[new_letter] = new_alt
         self.pitches.append((midi, target))
-        return mark + _note_text(new_letter, new_octave) + str(length)
+        return mark + pitch_text(new_letter, new_octave) + str(length)
 
     def bar(self) -> None:
         v = self.current()

@@ -35,7 +35,14 @@ from ..model import (
     Tuplet,
     VariantEnding,
 )
-from ..theory import STANDARD_DECORATIONS, key_signature, length_text, midi_pitch, tuplet_ratio
+from ..theory import (
+    STANDARD_DECORATIONS,
+    key_signature,
+    length_text,
+    midi_pitch,
+    note_spelling,
+    tuplet_ratio,
+)
 from .registry import Finding
 
 # Decorations that ABC 2.1 does not define but that abcm2ps and abcjs, the two most used
@@ -54,13 +61,7 @@ _SECTION_KINDS = frozenset({BarKind.DOUBLE, BarKind.THIN_THICK, BarKind.THICK_TH
 
 def bracket_spelling(chord: Chord) -> str:
     """The §4.17 spelling ``[CE]2`` of a chord (for messages about ``+CE+2``, §12.1.3)."""
-    out = []
-    for n in chord.notes:
-        letter = n.letter.lower() if n.octave >= 1 else n.letter
-        marks = "'" * (n.octave - 1) if n.octave > 1 else "," * -n.octave
-        acc = n.accidental.value if n.accidental is not None else ""
-        out.append(acc + letter + marks + length_text(n.length))
-    return "[" + "".join(out) + "]" + length_text(chord.length)
+    return "[" + "".join(map(note_spelling, chord.notes)) + "]" + length_text(chord.length)
 
 
 @dataclass
