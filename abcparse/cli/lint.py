@@ -14,8 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from ..errors import AbcError
-from . import Terminated, exit_cleanly_on_sigterm
+from . import run_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,26 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    exit_cleanly_on_sigterm()
-    try:
-        return run(args)
-    except AbcError as e:
-        print(f"abc-lint: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("abc-lint: interrupted", file=sys.stderr)
-        return 130
-    except Terminated:
-        print("abc-lint: terminated", file=sys.stderr)
-        return 143
-    except BrokenPipeError:
-        # The reader went away (abc-lint ... | head): nothing more to say. Point stdout
-        # at /dev/null so the interpreter's final flush does not complain again.
-        import os
-
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 1
+    return run_command("abc-lint", lambda: run(args))
 
 
 if __name__ == "__main__":

@@ -16,8 +16,7 @@ from collections.abc import Sequence
 from importlib import metadata
 
 from .. import __version__
-from ..errors import AbcError
-from . import Terminated, exit_cleanly_on_sigterm
+from . import run_command
 
 BUILTIN_COMMANDS = (
     "abcparse.cli.check",
@@ -51,24 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    exit_cleanly_on_sigterm()
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)
         return 2
-    try:
-        return int(func(args))
-    except AbcError as e:
-        print(f"abcparse: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("abcparse: interrupted", file=sys.stderr)
-        return 130
-    except Terminated:
-        print("abcparse: terminated", file=sys.stderr)
-        return 143
-    except BrokenPipeError:
-        return 1
+    return run_command("abcparse", lambda: func(args))
 
 
 if __name__ == "__main__":
