@@ -27,7 +27,7 @@ from .build import (
 )
 from .diagnostics import Diagnostic, Span
 from .errors import AbcIOError, AbcUsageError
-from .model import FileHeader, FreeText, Key, Meter, Tempo, Tune, Tunebook, TuneHeader
+from .model import Comment, FileHeader, FreeText, Key, Meter, Tempo, Tune, Tunebook, TuneHeader
 from .source import SourceText, decode
 from .split import Chunk, split
 from .theory import default_unit_length
@@ -239,14 +239,15 @@ def _header_only(builder: TuneBuilder) -> TuneHeader:
     while pos < n:
         m = field_start.match(text, pos)
         if m is not None:
-            children = [m]
             p = m.end()
-            for scanner in (field_text, comment):
-                t = scanner.match(text, p)
-                if t is not None:
-                    children.append(t)
-                    p = t.end()
-            builder.line_field_line(children)
+            value = field_text.match(text, p)
+            if value is not None:
+                p = value.end()
+            c = comment.match(text, p)
+            if c is not None:
+                builder.comments.append(Comment(c.group(), builder.span(c.start(), c.end())))
+                p = c.end()
+            builder.field_line(m, value)
             if builder.in_body:
                 break
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -93,7 +94,8 @@ def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
     return make
 
 
-_CONSTRUCTORS: dict[type[Any], tuple[Callable[..., Any], tuple[str, ...]]] = {}
+_Getter = Callable[[Any], tuple[Any, ...]]
+_CONSTRUCTORS: dict[type[Any], tuple[Callable[..., Any], _Getter, int]] = {}
 
 
 def with_span(obj: _T, span: Span) -> _T:
@@ -103,10 +105,15 @@ def with_span(obj: _T, span: Span) -> _T:
     cls = type(obj)
     entry = _CONSTRUCTORS.get(cls)
     if entry is None:
-        names = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
-        entry = _CONSTRUCTORS[cls] = (fast_constructor(cls), names)
-    make, names = entry
-    made: _T = make(*[span if n == "span" else getattr(obj, n) for n in names])
+        names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+        at = names.index("span")
+        others = names[:at] + names[at + 1 :]
+        # attrgetter of several names returns their values as a tuple, in C.
+        getter: _Getter = operator.attrgetter(*others, "span")
+        entry = _CONSTRUCTORS[cls] = (fast_constructor(cls), getter, at)
+    make, getter, at = entry
+    values = getter(obj)  # the other fields, then the old span (so always a tuple)
+    made: _T = make(*values[:at], span, *values[at:-1])
     return made
 
 
@@ -678,14 +685,18 @@ class TuneBuilder:
         self.line_field_line(children)
 
     def line_field_line(self, children: list[Any]) -> None:
-        start_tok = children[0]
-        letter = start_tok.group()[0]
         value_tok = None
         for c in children[1:]:
             if c.lastgroup == "FIELD_TEXT":
                 value_tok = c
             elif c.lastgroup == "COMMENT":
                 self.comments.append(Comment(c.group(), self.span(c.start(), c.end())))
+        self.field_line(children[0], value_tok)
+
+    def field_line(self, start_tok: re.Match[str], value_tok: re.Match[str] | None) -> None:
+        """A field on a line of its own (§3): ``start_tok`` its ``X:``, ``value_tok`` the
+        text after it (None when empty); a comment after it is the caller's."""
+        letter = start_tok.group()[0]
         value = value_tok.group() if value_tok is not None else ""
         end = value_tok.end() if value_tok is not None else start_tok.end()
         span = self.span(start_tok.start(), end)

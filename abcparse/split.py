@@ -115,11 +115,13 @@ def _looks_like_music(line: _Line) -> bool:
     return not (_is_field(line) or t.startswith("%"))
 
 
-def _chunk(kind: str, lines: list[_Line]) -> Chunk:
+def _chunk(text: str, kind: str, lines: list[_Line]) -> Chunk:
+    """The chunk holding ``lines``: a slice of the text (one copy, not a join per line)."""
     first = lines[0]
     if len(lines) == 1:
         return Chunk(kind, first.text, first.start, first.number)
-    return Chunk(kind, "".join([x.text for x in lines]), first.start, first.number)
+    last = lines[-1]
+    return Chunk(kind, text[first.start : last.start + len(last.text)], first.start, first.number)
 
 
 def _has_body(chunk: Chunk) -> bool:
@@ -140,11 +142,11 @@ def split(text: str, *, loose: bool = True) -> tuple[list[Chunk], list[Diagnosti
     first_content = True
     for blank, lines in _blocks(text):
         if blank:
-            chunks.append(_chunk("blank", lines))
+            chunks.append(_chunk(text, "blank", lines))
             continue
         if first_content and not chunks and lines[0].text.startswith("%abc"):
             # §2.1: the version line opens the file.
-            chunks.append(_chunk("version", lines[:1]))
+            chunks.append(_chunk(text, "version", lines[:1]))
             lines = lines[1:]
             if not lines:
                 continue
@@ -153,7 +155,7 @@ def split(text: str, *, loose: bool = True) -> tuple[list[Chunk], list[Diagnosti
             if starts[0] > 0:
                 before = lines[: starts[0]]
                 kind = "header" if first_content and _only_header_lines(before) else "text"
-                chunks.append(_chunk(kind, before))
+                chunks.append(_chunk(text, kind, before))
             for a, b in zip(starts, [*starts[1:], len(lines)], strict=True):
                 if a != starts[0]:
                     line = lines[a]
@@ -166,13 +168,13 @@ def split(text: str, *, loose: bool = True) -> tuple[list[Chunk], list[Diagnosti
                             "missing-empty-line",
                         )
                     )
-                chunks.append(_chunk("tune", lines[a:b]))
+                chunks.append(_chunk(text, "tune", lines[a:b]))
             first_content = False
             continue
         prev = _last_tune(chunks)
         if prev is not None and _looks_like_music(lines[0]) and not _has_body(chunks[prev]):
             gap = chunks[prev + 1 :]
-            where = gap[0] if gap else _chunk("text", lines)
+            where = gap[0] if gap else _chunk(text, "text", lines)
             span = Span(where.line, 1, where.line, 1, where.start, where.start)
             if loose:
                 diags.append(
@@ -203,11 +205,11 @@ def split(text: str, *, loose: bool = True) -> tuple[list[Chunk], list[Diagnosti
             )
         if any(line.text.startswith("K:") for line in lines) and _is_field(lines[0]):
             # A tune without X: (loose files, fragments): the parser reports ABC201.
-            chunks.append(_chunk("tune", lines))
+            chunks.append(_chunk(text, "tune", lines))
         elif first_content and _only_header_lines(lines):
-            chunks.append(_chunk("header", lines))
+            chunks.append(_chunk(text, "header", lines))
         else:
-            chunks.append(_chunk("text", lines))
+            chunks.append(_chunk(text, "text", lines))
         first_content = False
     return chunks, diags
 
