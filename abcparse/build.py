@@ -1003,6 +1003,28 @@ class TuneBuilder:
                 continue
             if typ == "WS":
                 continue
+            if typ == "BAR" and plain and self.error_start is None:
+                # The second most common token: t_bar's common path, inline.
+                text = m.group()
+                bshape = _BAR_SHAPES.get(text)
+                if bshape is None:
+                    bshape = _BAR_SHAPES[text] = _bar_shape(m.group("b_sym"), m.group("b_end"))
+                start, end = m.span()
+                bl = _make_bar_line(
+                    *bshape,
+                    _new_span(
+                        Span, (line, start - ls + 1, line, end - ls + 1, base + start, base + end)
+                    ),
+                )
+                bar = voice.bar
+                if bar.has_content:
+                    voice.bars.append(self.make_bar(bar, bl))
+                    voice.bar = _Bar([], bl, bl.ending)
+                else:
+                    bar.opening = bl
+                    if bl.ending:
+                        bar.ending = bl.ending
+                continue
             if self.error_start is not None:
                 if typ != "BAR":
                     self.error_end = m.end()
