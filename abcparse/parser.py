@@ -323,6 +323,17 @@ class LineParser:
             state: ({chr(code): table[code] for code in range(_ASCII)}, table[_ASCII])
             for state, table in self._lexers.items()
         }
+        # For the list loop: per first character, the same regex, but only where every
+        # terminal that can start with that character is a list item (so any match is one
+        # and needs no check); None elsewhere, which hands the token to the parser.
+        self._loop_dispatch: dict[int, tuple[dict[str, re.Pattern[str] | None], None]] = {}
+        for state, items in self._loops.items():
+            ordered_names = [n for n in self._states[state] if n in terminals]
+            pure: dict[str, re.Pattern[str] | None] = {}
+            for code in range(_ASCII):
+                starting = {n for n in ordered_names if first[n][code]}
+                pure[chr(code)] = self._lexers[state][code] if starting <= items else None
+            self._loop_dispatch[state] = (pure, None)
 
     def _find_list_loops(self) -> dict[int, frozenset[str]]:
         """States where a token only extends a list rule and comes back to the same state.
@@ -360,6 +371,7 @@ class LineParser:
         """Parse ``text`` from ``start``; the tree's tokens are ``re.Match`` objects."""
         actions = self._plain_actions
         dispatch = self._dispatch
+        loop_dispatch = self._loop_dispatch
         loops = self._loops
         end_state = self._end_states[start]
         state_stack = [self._start_states[start]]
@@ -374,10 +386,11 @@ class LineParser:
                 # A run of list items (the tokens of a music line): extend the list in
                 # place until a token that needs the parser (see _find_list_loops).
                 append = value_stack[-1].children.append
+                pure = loop_dispatch[state][0]
                 while pos < n:
-                    rx = table.get(text[pos], other)
+                    rx = pure.get(text[pos])
                     m = rx.match(text, pos) if rx is not None else None
-                    if m is None or m.lastgroup not in loop:
+                    if m is None:
                         break
                     append(m)
                     pos = m.end()
