@@ -193,6 +193,15 @@ def _note_shape(m: re.Match[str]) -> tuple[str, int, Accidental | None, Fraction
     )
 
 
+def _bar_line_shape(m: re.Match[str]) -> tuple[str, BarKind, int, int, tuple[int, ...]]:
+    """The parts of a BAR token (memoized by its text: a tunebook repeats a few bar lines)."""
+    text = m.group()
+    shape = _BAR_SHAPES.get(text)
+    if shape is None:
+        shape = _BAR_SHAPES[text] = _bar_shape(m.group("b_sym"), m.group("b_end"))
+    return shape
+
+
 def _numbers(text: str) -> tuple[int, ...]:
     """Ending numbers ``1,3`` or ``1-3`` (§4.9/4.10) as a tuple: (1, 3) or (1, 2, 3)."""
     out: list[int] = []
@@ -1005,25 +1014,13 @@ class TuneBuilder:
                 continue
             if typ == "BAR" and plain and self.error_start is None:
                 # The second most common token: t_bar's common path, inline.
-                text = m.group()
-                bshape = _BAR_SHAPES.get(text)
-                if bshape is None:
-                    bshape = _BAR_SHAPES[text] = _bar_shape(m.group("b_sym"), m.group("b_end"))
                 start, end = m.span()
-                bl = _make_bar_line(
-                    *bshape,
+                self.end_bar(voice, _make_bar_line(
+                    *_bar_line_shape(m),
                     _new_span(
                         Span, (line, start - ls + 1, line, end - ls + 1, base + start, base + end)
                     ),
-                )
-                bar = voice.bar
-                if bar.has_content:
-                    voice.bars.append(self.make_bar(bar, bl))
-                    voice.bar = _Bar([], bl, bl.ending)
-                else:
-                    bar.opening = bl
-                    if bl.ending:
-                        bar.ending = bl.ending
+                ))
                 continue
             if self.error_start is not None:
                 if typ != "BAR":
@@ -1124,16 +1121,15 @@ class TuneBuilder:
         )
 
     def t_bar(self, m: re.Match[str]) -> None:
-        text = m.group()
-        shape = _BAR_SHAPES.get(text)
-        if shape is None:
-            shape = _BAR_SHAPES[text] = _bar_shape(m.group("b_sym"), m.group("b_end"))
-        bl = _make_bar_line(*shape, self.span(m.start(), m.end()))
+        bl = _make_bar_line(*_bar_line_shape(m), self.span(m.start(), m.end()))
         if self.chord is not None:
             self.close_chord_unclosed(m.start())
         if self.grace is not None:
             self.close_grace_unclosed(m.start())
-        voice = self.voice or self.current_voice()
+        self.end_bar(self.voice or self.current_voice(), bl)
+
+    def end_bar(self, voice: _Voice, bl: BarLine) -> None:
+        """A bar line closes the voice's bar if it holds music; else it opens it."""
         bar = voice.bar
         if bar.has_content:
             voice.bars.append(self.make_bar(bar, bl))
