@@ -279,15 +279,12 @@ def _header_value(tune: Tune, letter: str) -> str | None:
     return None
 
 
-def _repair(text: str, *, warnings: bool = False) -> tuple[str, tuple[Any, ...], bool] | None:
-    """Run ``abcparse.repair`` (strict target; ``warnings`` repairs those too) when it
-    exists: (text, edits, valid)."""
+def _repair(text: str, *, warnings: bool = False) -> tuple[str, tuple[Any, ...], bool]:
+    """Run ``abcparse.repair`` (strict target; ``warnings`` repairs those too): (text,
+    edits, valid). Looked up when called, so that tests can put a fake in its place."""
     import abcparse
 
-    repair = getattr(abcparse, "repair", None)
-    if repair is None:
-        return None
-    result = repair(text, warnings=warnings)
+    result = abcparse.repair(text, warnings=warnings)
     return result.text, tuple(result.edits), bool(result.valid)
 
 
@@ -357,12 +354,7 @@ def _process(raw: RawTune, options: CleanOptions, base: Outcome) -> Outcome:
         nonlocal edits, stage
         if not options.repair:
             raise dropped("invalid", described, first.code)
-        result = _repair(source)
-        if result is None:
-            raise dropped(
-                "invalid", described + " (the repair engine is not available)", first.code
-            )
-        new_text, new_edits, valid = result
+        new_text, new_edits, valid = _repair(source)
         edits, stage = new_edits, when
         left = _errors(check(new_text, mode="strict"))
         if not valid or left:
@@ -422,7 +414,7 @@ def _process(raw: RawTune, options: CleanOptions, base: Outcome) -> Outcome:
         # only if the result normalizes, reads strictly and has fewer findings.
         source = book.tunes[0].text
         fixed = _repair(source, warnings=True)
-        if fixed is not None and fixed[2] and fixed[0] != source:
+        if fixed[2] and fixed[0] != source:
             rebook: Tunebook | None
             try:
                 rebook = normalize(fixed[0], "strict")
