@@ -27,7 +27,7 @@ from .build import (
 )
 from .diagnostics import Diagnostic, Span
 from .errors import AbcIOError, AbcUsageError
-from .model import Comment, FileHeader, FreeText, Key, Meter, Tempo, Tune, Tunebook, TuneHeader
+from .model import FileHeader, FreeText, Key, Meter, Tempo, Tune, Tunebook, TuneHeader
 from .source import SourceText, decode
 from .split import Chunk, split
 from .theory import default_unit_length
@@ -245,7 +245,7 @@ def _header_only(builder: TuneBuilder) -> TuneHeader:
                 p = value.end()
             c = comment.match(text, p)
             if c is not None:
-                builder.comments.append(Comment(c.group(), builder.span(c.start(), c.end())))
+                builder.t_comment(c)
                 p = c.end()
             builder.field_line(m, value)
             if builder.in_body:

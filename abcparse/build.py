@@ -64,7 +64,7 @@ from .model import (
     VariantEnding,
     Voice,
 )
-from .parser import ParseFailure, describe_expected, line_parser, parse_value, terminal_regex
+from .parser import ParseFailure, describe_expected, line_parser, parse_value, plus_chord_notes
 from .theory import DEFAULT_SYMBOLS, default_unit_length, written_length
 
 _ONE = Fraction(1)
@@ -672,8 +672,7 @@ class TuneBuilder:
 
     # --- lines -----------------------------------------------------------------------
     def line_comment_line(self, children: list[Any]) -> None:
-        m = children[0]
-        self.comments.append(Comment(m.group(), self.span(m.start(), m.end())))
+        self.t_comment(children[0])
 
     def line_directive_line(self, children: list[Any]) -> None:
         m = children[0]
@@ -699,7 +698,7 @@ class TuneBuilder:
             if c.lastgroup == "FIELD_TEXT":
                 value_tok = c
             elif c.lastgroup == "COMMENT":
-                self.comments.append(Comment(c.group(), self.span(c.start(), c.end())))
+                self.t_comment(c)
         self.field_line(children[0], value_tok)
 
     def field_line(self, start_tok: re.Match[str], value_tok: re.Match[str] | None) -> None:
@@ -1210,7 +1209,7 @@ class TuneBuilder:
         if self.chord is not None:
             self.close_chord_unclosed(m.start())
         notes = []
-        for nm in terminal_regex("NOTE").finditer(m.string, m.start("pc_notes"), m.end("pc_notes")):
+        for nm in plus_chord_notes(m):
             text = nm.group()
             shape = _NOTE_SHAPES.get(text)
             if shape is None:

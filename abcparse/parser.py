@@ -326,14 +326,14 @@ class LineParser:
         # For the list loop: per first character, the same regex, but only where every
         # terminal that can start with that character is a list item (so any match is one
         # and needs no check); None elsewhere, which hands the token to the parser.
-        self._loop_dispatch: dict[int, tuple[dict[str, re.Pattern[str] | None], None]] = {}
+        self._loop_dispatch: dict[int, dict[str, re.Pattern[str] | None]] = {}
         for state, items in self._loops.items():
-            ordered_names = [n for n in self._states[state] if n in terminals]
+            names = [n for n in self._states[state] if n in terminals]
             pure: dict[str, re.Pattern[str] | None] = {}
             for code in range(_ASCII):
-                starting = {n for n in ordered_names if first[n][code]}
+                starting = {n for n in names if first[n][code]}
                 pure[chr(code)] = self._lexers[state][code] if starting <= items else None
-            self._loop_dispatch[state] = (pure, None)
+            self._loop_dispatch[state] = pure
 
     def _find_list_loops(self) -> dict[int, frozenset[str]]:
         """States where a token only extends a list rule and comes back to the same state.
@@ -386,7 +386,7 @@ class LineParser:
                 # A run of list items (the tokens of a music line): extend the list in
                 # place until a token that needs the parser (see _find_list_loops).
                 append = value_stack[-1].children.append
-                pure = loop_dispatch[state][0]
+                pure = loop_dispatch[state]
                 while pos < n:
                     rx = pure.get(text[pos])
                     m = rx.match(text, pos) if rx is not None else None
@@ -445,10 +445,14 @@ def line_parser() -> LineParser:
 
 
 @functools.cache
-def terminal_regex(name: str) -> re.Pattern[str]:
-    """A terminal of the tune grammar as a compiled regex, with its named groups: for
-    reading the parts of a token that holds other tokens (the notes of ``+CE+``)."""
-    return re.compile(line_parser().terminals[name].pattern.to_regexp())
+def _note_regex() -> re.Pattern[str]:
+    return re.compile(line_parser().terminals["NOTE"].pattern.to_regexp())
+
+
+def plus_chord_notes(token: re.Match[str]) -> Iterator[re.Match[str]]:
+    """The notes inside a PLUS_CHORD token (``+CE+2``, §12.1.3), as NOTE matches with
+    the same named groups as the NOTE tokens of a music line."""
+    return _note_regex().finditer(token.string, token.start("pc_notes"), token.end("pc_notes"))
 
 
 def build_field_lark(start: str, *, strict: bool = False) -> lark.Lark:

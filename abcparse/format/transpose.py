@@ -36,7 +36,7 @@ from typing import Any
 from ..build import FieldError, read_key, read_voice
 from ..errors import AbcError
 from ..model import ACCIDENTAL_BY_SPELLING, Key, KeyAccidental
-from ..parser import ParseFailure, line_parser, parse_value, terminal_regex
+from ..parser import ParseFailure, line_parser, parse_value, plus_chord_notes
 from ..split import text_lines
 from ..theory import (
     LETTER_SEMITONES,
@@ -384,8 +384,7 @@ class _Transposer:
             return self.note(tok)
         if typ == "PLUS_CHORD":  # +CE+ (§12.1.3): its notes move, the rest stays
             text, pos, parts = tok.string, tok.start(), []
-            inner = tok.start("pc_notes"), tok.end("pc_notes")
-            for m in terminal_regex("NOTE").finditer(text, *inner):
+            for m in plus_chord_notes(tok):
                 parts += [text[pos : m.start()], self.note(m)]
                 pos = m.end()
             return "".join([*parts, text[pos : tok.end()]])
