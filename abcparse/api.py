@@ -75,6 +75,14 @@ def parse_file(path: str | os.PathLike[str], *, mode: str = "auto") -> Tunebook:
     return _parse_source(source, diags, mode)
 
 
+def parse_bytes(data: bytes, *, mode: str = "auto", path: str | None = None) -> Tunebook:
+    """Parse the bytes of an ABC file (standard input, an archive member) exactly as
+    :func:`parse_file` parses a file's: decoded the same way, bad bytes reported."""
+    _check_mode(mode)
+    source, diags = decode(data, path)
+    return _parse_source(source, diags, mode)
+
+
 def _decode_path(path: str | os.PathLike[str]) -> tuple[SourceText, list[Diagnostic]]:
     try:
         data = Path(path).read_bytes()

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..diagnostics import Diagnostic
 from ..errors import AbcError, AbcUsageError
 from ..split import text_lines
 from .report import FORMATS, FileReport, pack, render, statistics, summary, unpack
@@ -259,8 +258,7 @@ class _Job:
 
 def _lint_one(job: _Job, data: bytes | None = None, shown: str | None = None) -> FileReport:
     """Check one file (or the bytes of standard input). Runs in a worker process."""
-    from ..api import parse, parse_file
-    from ..source import decode
+    from ..api import parse_bytes, parse_file
     from ..validate import check_book, select_rules
 
     rules = select_rules(job.select, job.ignore, job.extend_select)
@@ -268,13 +266,11 @@ def _lint_one(job: _Job, data: bytes | None = None, shown: str | None = None) ->
     try:
         if data is None:
             book = parse_file(job.path, mode=job.mode)
-            extra: list[Diagnostic] = []
         else:
-            source, extra = decode(data, name)
-            book = parse(source.text, mode=job.mode, path=name)
+            book = parse_bytes(data, mode=job.mode, path=name)
     except AbcError as e:
         return FileReport(name, error=str(e))
-    diags = check_book(book, mode=job.mode, rules=rules, extra=extra)
+    diags = check_book(book, mode=job.mode, rules=rules)
     lines: dict[int, str] = {}
     if job.want_lines and diags:
         text = book.source.text if book.source is not None else book.to_text()

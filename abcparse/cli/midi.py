@@ -35,14 +35,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..api import parse, parse_file
+from ..api import parse_bytes, parse_file
 from ..diagnostics import Severity
 from ..errors import AbcIOError, AbcUsageError
 from ..events import GRACE_MODES, Performance, perform
 from ..fileio import atomic_write_bytes, file_mode_for
 from ..midi import midi_bytes
 from ..model import Tune, Tunebook
-from ..source import decode
 
 #: SoundFonts fluidsynth is tried with, first found wins (``--soundfont`` or the
 #: ``ABCPARSE_SOUNDFONT`` environment variable take precedence).
@@ -231,8 +230,7 @@ def _read(source: str, mode: str) -> Tunebook:
     midi - -o out/``), decoded like a file (§2.1: UTF-8, or the charset it declares)."""
     if source != "-":
         return parse_file(source, mode=mode)
-    text, _ = decode(sys.stdin.buffer.read(), "-")
-    return parse(text.text, mode=mode, path="-")
+    return parse_bytes(sys.stdin.buffer.read(), mode=mode, path="-")
 
 
 def _prepare(args: argparse.Namespace) -> tuple[list[Job], str]:
