@@ -5,6 +5,12 @@ ABC 2.1 §2.1 / §3.1.17 (charset field): files are UTF-8 unless a file header d
 other legal values. Decoding here never loses a byte: bytes that do not decode are kept
 as lone surrogates (``surrogateescape``) and reported as ABC001, so ``to_bytes()`` gives
 back the file exactly and the linter can point at the bad byte.
+
+A declared charset is used only if it is on :data:`TEXT_CHARSETS`: Python's codec
+registry also holds codecs that are not character sets at all (base64, zlib, rot13,
+idna ...) or that cannot carry an ASCII ``I:abc-charset`` line (UTF-16/32), and decoding
+with those raises or turns the file into garbage. Anything else is reported as ABC004 and
+the file is read as UTF-8, as for a name Python does not know.
 """
 
 from __future__ import annotations
@@ -21,6 +27,39 @@ from .diagnostics import Diagnostic, Severity, Span
 _CHARSET_RE = re.compile(rb"^(?:I:|%%)abc-charset[ \t]+([A-Za-z0-9_.:-]+)", re.M)
 _FIRST_TUNE_RE = re.compile(rb"^X:", re.M)
 _NEWLINE_RE = re.compile(r"\r\n|\r|\n")
+
+# Charsets a declaration may select, by Python's canonical codec name
+# (``codecs.lookup(name).name``). The standard's own list (§3.1.17: iso-8859-1 through
+# iso-8859-10, us-ascii, utf-8) plus the other ASCII-compatible text charsets ABC files
+# are found in. Each one must give back every byte sequence exactly through
+# ``surrogateescape`` decoding and encoding (``SourceText.to_bytes``); a test checks
+# that on random bytes. Big5 and cp932 are left out because they do not (several byte
+# sequences decode to one character), stateful encodings (ISO-2022, UTF-7, HZ) because
+# an ASCII byte's meaning depends on what came before it.
+TEXT_CHARSETS: frozenset[str] = frozenset(
+    {
+        "utf-8",
+        "ascii",
+        *(f"iso8859-{n}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16)),
+        *(f"cp{n}" for n in range(1250, 1259)),
+        "cp437",
+        "cp850",
+        "koi8-r",
+        "koi8-u",
+        "mac-roman",
+        "tis-620",
+        "shift_jis",
+        "euc_jp",
+        "gb2312",
+        "gbk",
+        "gb18030",
+        "euc_kr",
+    }
+)
+
+# How much of a declared charset name a message quotes: the name is the file's text and
+# may be any length.
+_NAME_SHOWN = 40
 
 
 class LineCol(NamedTuple):
@@ -102,15 +141,17 @@ def decode(data: bytes, path: str | None = None) -> tuple[SourceText, list[Diagn
     declared = _declared_charset(data)
     if declared is not None:
         name, where = declared
-        try:
-            encoding = codecs.lookup(name).name
-        except LookupError:
+        canonical = _text_charset(name)
+        if canonical is None:
+            shown = name if len(name) <= _NAME_SHOWN else name[:_NAME_SHOWN] + "..."
+            why = "unknown charset" if _codec_name(name) is None else "unsupported charset"
             text_before = data[:where].decode("utf-8", errors="surrogateescape")
             pos = LineIndex(text_before).position(len(text_before))
             diags.append(
                 Diagnostic(
                     "ABC004",
-                    f"unknown charset {name!r} declared; reading the file as UTF-8",
+                    f"{why} {shown!r} declared (§3.1.17 names utf-8, us-ascii and"
+                    " iso-8859-1 to -10); reading the file as UTF-8",
                     Span(
                         pos.line, pos.col, pos.line, pos.col + len(name), where, where + len(name)
                     ),
@@ -118,6 +159,8 @@ def decode(data: bytes, path: str | None = None) -> tuple[SourceText, list[Diagn
                     "charset-mismatch",
                 )
             )
+        else:
+            encoding = canonical
         if bom and encoding != "utf-8":
             encoding = "utf-8"
     text = data.decode(encoding, errors="surrogateescape")
@@ -185,6 +228,21 @@ def decode(data: bytes, path: str | None = None) -> tuple[SourceText, list[Diagn
 
 
 _NL_NAMES = {"\n": "LF", "\r\n": "CRLF", "\r": "CR"}
+
+
+def _codec_name(name: str) -> str | None:
+    """Python's canonical name for a codec, or None when Python knows no such codec."""
+    try:
+        return codecs.lookup(name).name
+    except (LookupError, ValueError):
+        # ValueError: a name with a NUL or similar that the registry refuses outright.
+        return None
+
+
+def _text_charset(name: str) -> str | None:
+    """The codec to decode a file declaring ``name`` with, or None when it is not allowed."""
+    canonical = _codec_name(name)
+    return canonical if canonical in TEXT_CHARSETS else None
 
 
 def _first_surrogate(text: str) -> int | None:
