@@ -70,13 +70,17 @@ class Result:
 
 
 NOTTINGHAM_FOLDERS = ("ABC_original", "ABC_cleaned")
+DEBIAN = "debian-examples"
 
 
-def corpus_files() -> list[tuple[str, Path]]:
+def corpus_files(debian: bool = False) -> list[tuple[str, Path]]:
     """(label, path): ``corpus/irish.abc`` (shipped), then every file of
     ``../shared/corpus/nottingham``: the database as published (``ABC_original``) and after
     its clean-up (``ABC_cleaned``, the same tunes with many typing errors mended). The
-    label names the folder, so the two copies of a tune have different ids."""
+    label names the folder, so the two copies of a tune have different ids. With
+    ``debian``, also the example files of Debian's abcm2ps and abcmidi packages
+    (``debian-examples/abcmidi/demo.abc``): the comparison of both players covers them;
+    the abc2midi test and its fixture keep to the first three collections."""
     irish = ROOT / "corpus" / "irish.abc"
     if not irish.is_file():
         irish = SHARED / "mit-irish" / "irish.abc"
@@ -84,12 +88,15 @@ def corpus_files() -> list[tuple[str, Path]]:
     for folder in NOTTINGHAM_FOLDERS:
         for path in sorted((SHARED / "nottingham" / folder).glob("*.abc")):
             files.append((f"{folder}/{path.name}", path))
+    if debian:
+        for path in sorted((SHARED / DEBIAN).glob("*/*.abc")):
+            files.append((f"{DEBIAN}/{path.parent.name}/{path.name}", path))
     return [(label, f) for label, f in files if f.is_file()]
 
 
-def corpus_tunes(single_voice: bool = True) -> Iterator[CorpusTune]:
+def corpus_tunes(single_voice: bool = True, debian: bool = False) -> Iterator[CorpusTune]:
     """Every tune of the corpus files (single-voice ones by default), in file order."""
-    for label, path in corpus_files():
+    for label, path in corpus_files(debian):
         book = abcparse.parse_file(path)
         for i, tune in enumerate(book.tunes, 1):
             if single_voice and len(tune.voices) != 1:
@@ -252,7 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def collection(tune_id: str) -> str:
-    """The collection a tune id belongs to: irish.abc, ABC_original or ABC_cleaned."""
+    """The collection a tune id belongs to: irish.abc, ABC_original, ABC_cleaned or
+    debian-examples."""
     return tune_id.split("/")[0] if "/" in tune_id else tune_id.split("#")[0]
 
 

@@ -1,0 +1,173 @@
+"""Our playback against both outside players, abc2midi and abcjs, on the whole corpus.
+
+Issue 12's measurement: for every single-voice tune of ``corpus/irish.abc``, of the
+Nottingham Music Database (both folders of ``../shared/corpus/nottingham``) and of the
+Debian example files (``../shared/corpus/debian-examples``), is the music we play equal to
+abc2midi's (``peer.py``: onset, pitch and duration), to abcjs's (``abcjs_peer.py``: onset
+and pitch), to either? A tune equal to neither is where both players read the text
+otherwise than we do: either both are wrong in different ways, or we are. Each such tune,
+and each tune that differs from abcjs, is listed in
+``tests/fixtures/abcjs_playback_differences.json`` under a kind with the section of ABC 2.1
+that decides it (abc2midi's own kinds stay in ``abc2midi_playback_differences.json``).
+
+    python -m tests.playback.players            # the shares, then every tune equal to neither
+    python -m tests.playback.players --all      # also every tune differing from one player
+    python -m tests.playback.players --only irish.abc#12 ABC_cleaned/jigs.abc#3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import abcjs_peer, peer
+
+ABC2MIDI_FIXTURE = peer.ROOT / "tests" / "fixtures" / "abc2midi_playback_differences.json"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One tune against both players (``None``: that player was not run)."""
+
+    id: str
+    abc2midi: bool | None
+    abcjs: bool | None
+    abc2midi_detail: str = ""
+    abcjs_detail: str = ""
+
+    @property
+    def either(self) -> bool:
+        return bool(self.abc2midi) or bool(self.abcjs)
+
+
+def all_tunes(only: Sequence[str] = ()) -> list[peer.CorpusTune]:
+    """Every single-voice tune of the four collections (or those named in ``only``)."""
+    tunes = list(peer.corpus_tunes(debian=True))
+    if only:
+        wanted = set(only)
+        tunes = [t for t in tunes if t.id in wanted]
+    return tunes
+
+
+def _load(path: Path) -> dict[str, object]:
+    if not path.is_file():
+        return {"kinds": {}, "tunes": {}}
+    data: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def listed_kinds() -> dict[str, str]:
+    """Tune id → kind of its difference from abcjs (the abcjs differences file)."""
+    tunes: dict[str, str] = _load(abcjs_peer.FIXTURE)["tunes"]  # type: ignore[assignment]
+    return tunes
+
+
+def abc2midi_kinds() -> dict[str, str]:
+    """Tune id → kind of its difference from abc2midi (abc2midi's differences file)."""
+    tunes: dict[str, str] = _load(ABC2MIDI_FIXTURE)["tunes"]  # type: ignore[assignment]
+    return tunes
+
+
+def judge(
+    tunes: Sequence[peer.CorpusTune], *, abc2midi: bool = True, abcjs: bool = True
+) -> list[Verdict]:
+    """Compare every tune with each player that is installed (and asked for)."""
+    by_a: dict[str, peer.Result] = {}
+    by_j: dict[str, abcjs_peer.Comparison] = {}
+    if abc2midi and peer.ABC2MIDI is not None:
+        by_a = {r.id: r for r in peer.run(tunes)}
+    if abcjs and abcjs_peer.available():
+        by_j = {r.id: r for r in abcjs_peer.compare_corpus(tunes)}
+    out = []
+    for ct in tunes:
+        a, j = by_a.get(ct.id), by_j.get(ct.id)
+        out.append(
+            Verdict(
+                ct.id,
+                None if a is None else a.equal,
+                None if j is None else j.equal,
+                "" if a is None else a.detail,
+                "" if j is None else j.detail,
+            )
+        )
+    return out
+
+
+def shares(verdicts: Sequence[Verdict]) -> list[tuple[str, int, int, int, int]]:
+    """Per collection, then "all": (name, tunes, equal to abc2midi, to abcjs, to either)."""
+    names = list(dict.fromkeys(peer.collection(v.id) for v in verdicts))
+    rows = []
+    for name in [*names, "all"]:
+        vs = [v for v in verdicts if name == "all" or peer.collection(v.id) == name]
+        rows.append(
+            (
+                name,
+                len(vs),
+                sum(bool(v.abc2midi) for v in vs),
+                sum(bool(v.abcjs) for v in vs),
+                sum(v.either for v in vs),
+            )
+        )
+    return rows
+
+
+def report(verdicts: Sequence[Verdict], everything: bool = False) -> str:
+    """The table of shares, the kinds of the differences from abcjs, then each tune equal
+    to neither player (with both players' kinds); with ``everything`` every tune that
+    differs from either player."""
+    jkinds, akinds = listed_kinds(), abc2midi_kinds()
+    lines = [f"{'collection':>15} {'tunes':>6} {'=abc2midi':>15} {'=abcjs':>15} {'=either':>15}"]
+    for name, n, a, j, e in shares(verdicts):
+        def pct(k: int, n: int = n) -> str:
+            return f"{k} {100 * k / max(1, n):6.2f}%"
+
+        lines.append(f"{name:>15} {n:>6} {pct(a):>15} {pct(j):>15} {pct(e):>15}")
+    kinds = Counter(jkinds.get(v.id, "unlisted") for v in verdicts if v.abcjs is False)
+    lines.append("differences from abcjs by kind:")
+    lines.extend(f"{n:>6}  {kind}" for kind, n in kinds.most_common())
+    lines.append("equal to neither player:")
+    for v in verdicts:
+        if v.either or (v.abc2midi is None and v.abcjs is None):
+            continue
+        lines.append(
+            f"  {v.id}  abcjs kind: {jkinds.get(v.id, 'unlisted')}; "
+            f"abc2midi kind: {akinds.get(v.id, '-')}\n    abcjs: {v.abcjs_detail}\n"
+            f"    abc2midi: {v.abc2midi_detail}"
+        )
+    if everything:
+        lines.append("differing from one player only:")
+        for v in verdicts:
+            if v.either and not (v.abc2midi and v.abcjs):
+                who = "abcjs" if v.abc2midi else "abc2midi"
+                detail = v.abcjs_detail if v.abc2midi else v.abc2midi_detail
+                kind = jkinds.get(v.id, "unlisted") if v.abc2midi else akinds.get(v.id, "-")
+                lines.append(f"  {v.id} [{who}: {kind}] {detail}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--only", nargs="*", default=(), help="tune ids such as irish.abc#12")
+    ap.add_argument("--all", action="store_true", help="list tunes differing from one player too")
+    ap.add_argument("--json", type=Path, help="also write every verdict to this JSON file")
+    args = ap.parse_args(argv)
+    if peer.ABC2MIDI is None and not abcjs_peer.available():
+        print("neither abc2midi nor node with abcjs is installed", file=sys.stderr)
+        return 2
+    verdicts = judge(all_tunes(args.only))
+    print(report(verdicts, args.all))
+    if args.json:
+        args.json.write_text(
+            json.dumps([v.__dict__ for v in verdicts], indent=1, ensure_ascii=False) + "\n",
+            encoding="utf-8",
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
