@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from .api import parse, parse_file, read_headers, version_is_strict
 from .diagnostics import Diagnostic, Fix, Severity, Span
-from .errors import AbcDecodeError, AbcError, AbcIOError, AbcUsageError
+from .errors import AbcDecodeError, AbcError, AbcIOError, AbcLimitError, AbcUsageError
 from .format import format_str
 from .format.repair import RepairResult, repair
 from .midi import to_midi
@@ -71,6 +71,7 @@ __all__ = [
     "AbcDecodeError",
     "AbcError",
     "AbcIOError",
+    "AbcLimitError",
     "AbcUsageError",
     "Accidental",
     "Annotation",

@@ -21,3 +21,10 @@ class AbcDecodeError(AbcError, ValueError):
 
 class AbcUsageError(AbcError, ValueError):
     """An API or command was called with arguments that make no sense (bad mode name...)."""
+
+
+class AbcLimitError(AbcError, ValueError):
+    """The input is beyond a documented size limit of what it is turned into (a MIDI file's
+    track count or length, a number's digits ...); the message names the limit. Raised
+    instead of the ``struct.error``/``OverflowError`` the format's fixed-size fields would
+    give, so a caller can report it and go on with the next tune."""

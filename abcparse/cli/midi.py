@@ -16,7 +16,10 @@ fluidsynth. Where the files go (``-o``):
 Two tunes that would get the same name (X: numbers repeat in many tunebooks) get ``-2``,
 ``-3``... appended in file order. Every file is written atomically (temporary file in the
 same folder, fsync, rename). Tunes with syntax errors are still converted (as abc2midi
-does), their errors are printed, and the exit code is 1; usage and I/O errors exit 2.
+does), their errors are printed, and the exit code is 1; usage and I/O errors exit 2. A
+tune that no MIDI file can hold (more tracks, events or time than the format allows, see
+:mod:`abcparse.midi`) is reported with its line and skipped, and the others are written
+(exit 1).
 """
 
 from __future__ import annotations
@@ -37,9 +40,10 @@ from typing import Any
 
 from ..api import parse_bytes, parse_file
 from ..diagnostics import Severity
-from ..errors import AbcIOError, AbcUsageError
+from ..errors import AbcError, AbcIOError, AbcLimitError, AbcUsageError
 from ..events import GRACE_MODES, Performance, perform
 from ..fileio import atomic_write_bytes, file_mode_for
+from ..limits import MAX_NUMBER_DIGITS, bounded_int
 from ..midi import midi_bytes
 from ..model import Tune, Tunebook
 
@@ -99,7 +103,8 @@ def register(subparsers: Any) -> None:
             help=f"output file (OUT{ext}), folder (out/) or pattern (out/{{stem}}-{{X}}{ext}); "
             "default: next to the input",
         )
-        p.add_argument("--tune", metavar="X", type=int, help="only the tune with this X: number")
+        p.add_argument("--tune", metavar="X", type=_tune_number,
+                       help="only the tune with this X: number")
         p.add_argument(
             "--grace", choices=GRACE_MODES, default="steal",
             help="grace notes take time from the next note (steal, default) or are left out",
@@ -130,8 +135,27 @@ def register(subparsers: Any) -> None:
             p.set_defaults(func=handle_midi)
 
 
+def _tune_number(value: str) -> int:
+    """``--tune``: an X: number as tunes can have one (see :func:`_reference`)."""
+    number = bounded_int(value)
+    if number is None:
+        raise argparse.ArgumentTypeError(
+            f"expected an X: number (up to {MAX_NUMBER_DIGITS} digits), not {value!r:.40}"
+        )
+    return number
+
+
 # ---------------------------------------------------------------------------------------
 # Choosing tunes and naming outputs
+
+
+def _reference(tune: Tune) -> int | None:
+    """The tune's X: number, or None when it has none or it is not a number of at most
+    :data:`~abcparse.limits.MAX_NUMBER_DIGITS` digits. Read here rather than through
+    ``Tune.reference``, which raised ``ValueError`` for an X: of more than 4,300 digits
+    (Python's limit) or a superscript digit; such an X: is reported as ABC210 anyway."""
+    value = tune.header.first("X")
+    return None if value is None else bounded_int(value)
 
 
 @dataclass(frozen=True)
@@ -154,9 +178,9 @@ def select(book: Tunebook, number: int | None, source: str) -> list[tuple[int, T
         raise AbcUsageError(f"{source}: holds no tune (no X: field)")
     if number is None:
         return tunes
-    chosen = [(i, t) for i, t in tunes if t.reference == number]
+    chosen = [(i, t) for i, t in tunes if _reference(t) == number]
     if not chosen:
-        refs = sorted({t.reference for _, t in tunes if t.reference is not None})
+        refs = sorted({r for _, t in tunes if (r := _reference(t)) is not None})
         shown = ", ".join(map(str, refs[:20])) + (" ..." if len(refs) > 20 else "")
         raise AbcUsageError(f"{source}: no tune X:{number} (X: numbers there: {shown or 'none'})")
     if len(chosen) > 1:
@@ -194,7 +218,7 @@ def plan(
     jobs: list[Job] = []
     seen: dict[str, int] = {}
     for index, tune in tunes:
-        ref = tune.reference
+        ref = _reference(tune)
         try:
             name = pattern.format(
                 X=ref if ref is not None else f"n{index}",
@@ -255,9 +279,44 @@ def _prepare(args: argparse.Namespace) -> tuple[list[Job], str]:
 
 
 def _describe(job: Job, performance: Performance) -> str:
-    ref = job.tune.reference
-    label = f"X:{ref}" if ref is not None else f"tune {job.index}"
-    return f"{label} -> {job.path} ({performance.end_seconds:.1f} s)"
+    return f"{_label(job)} -> {job.path} ({performance.end_seconds:.1f} s)"
+
+
+def _label(job: Job) -> str:
+    ref = _reference(job.tune)
+    return f"X:{ref}" if ref is not None else f"tune {job.index}"
+
+
+def _perform(job: Job, args: argparse.Namespace, source: str) -> Performance | None:
+    """The tune's performance, or None (reported on standard error) when it cannot be
+    played: beyond a documented limit, or a failure inside the player. Either way the
+    other tunes of the file are still written; a failure is printed in one line as a bug
+    to report, never as a traceback."""
+    try:
+        return perform(job.tune, grace=args.grace, unroll_repeats=not args.no_repeats)
+    except AbcLimitError as e:
+        print(f"{source}:{job.tune.span.line}:1: {_label(job)} not written: {e}",
+              file=sys.stderr)
+    except AbcError:
+        raise
+    except (ArithmeticError, RecursionError, ValueError, IndexError, KeyError, TypeError) as e:
+        print(
+            f"{source}:{job.tune.span.line}:1: {_label(job)} not written: the player failed"
+            f" ({type(e).__name__}: {str(e)[:200]}); this is a bug in abcparse, please"
+            " report it with this tune",
+            file=sys.stderr,
+        )
+    return None
+
+
+def _midi(job: Job, performance: Performance, source: str) -> bytes | None:
+    """The MIDI file's bytes, or None (reported) when no MIDI file can hold the tune."""
+    try:
+        return midi_bytes(performance)
+    except AbcLimitError as e:
+        print(f"{source}:{job.tune.span.line}:1: {_label(job)} not written: {e}",
+              file=sys.stderr)
+        return None
 
 
 def handle_midi(args: argparse.Namespace) -> int:
@@ -266,8 +325,12 @@ def handle_midi(args: argparse.Namespace) -> int:
     errors = 0
     for job in jobs:
         errors += _report(source, job.tune)
-        performance = perform(job.tune, grace=args.grace, unroll_repeats=not args.no_repeats)
-        atomic_write_bytes(job.path, midi_bytes(performance))
+        performance = _perform(job, args, source)
+        data = None if performance is None else _midi(job, performance, source)
+        if performance is None or data is None:
+            errors += 1
+            continue
+        atomic_write_bytes(job.path, data)
         print(_describe(job, performance))
     return 1 if errors else 0
 
@@ -343,16 +406,17 @@ def trim_wav(path: Path, music_seconds: float) -> None:
         w.writeframes(samples.tobytes())
 
 
-def render(performance: Performance, target: Path, synth: list[str]) -> None:
-    """Render a performance to ``target`` through the synthesizer: MIDI and WAV both in
-    temporary files in the target's folder, the WAV fsynced and renamed into place."""
+def render(performance: Performance, target: Path, synth: list[str], data: bytes) -> None:
+    """Render a performance (``data``: its MIDI file) to ``target`` through the
+    synthesizer: MIDI and WAV both in temporary files in the target's folder, the WAV
+    fsynced and renamed into place."""
     folder = target.parent
     fd_mid, mid = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".mid", dir=folder)
     fd_wav, wav = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".wav", dir=folder)
     os.close(fd_wav)
     try:
         with os.fdopen(fd_mid, "wb") as f:
-            f.write(midi_bytes(performance))
+            f.write(data)
         cmd = [mid if a == "{in}" else wav if a == "{out}" else a for a in synth]
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
@@ -386,14 +450,21 @@ def handle_play(args: argparse.Namespace) -> int:
         raise AbcUsageError("--max-minutes must be above 0")
     for job in jobs:
         errors += _report(source, job.tune)
-        performance = perform(job.tune, grace=args.grace, unroll_repeats=not args.no_repeats)
+        performance = _perform(job, args, source)
+        if performance is None:
+            errors += 1
+            continue
         minutes = performance.end_seconds / 60
-        if minutes > args.max_minutes:
-            print(f"{source}:{job.tune.span.line}:1: X:{job.tune.reference} would play for"
+        if not minutes <= args.max_minutes:
+            print(f"{source}:{job.tune.span.line}:1: {_label(job)} would play for"
                   f" {minutes:.0f} minutes, more than --max-minutes {args.max_minutes:g};"
                   " not rendered", file=sys.stderr)
             errors += 1
             continue
-        render(performance, job.path, synth)
+        data = _midi(job, performance, source)
+        if data is None:
+            errors += 1
+            continue
+        render(performance, job.path, synth, data)
         print(_describe(job, performance) + f" [{name}]")
     return 1 if errors else 0
