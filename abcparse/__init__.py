@@ -65,6 +65,9 @@ from .model import (
 )
 from .validate import check
 
+# The one place the version is written: pyproject.toml reads it from here at build time
+# ([tool.setuptools.dynamic]), so an editable install, a wheel and a source checkout all
+# agree, and nothing needs the installed metadata at run time.
 __version__ = "0.1.0"
 
 __all__ = [

@@ -46,6 +46,11 @@ def copy_sources(dest: Path) -> dict[str, Any]:
     return project
 
 
+def project_version(wheel: Path) -> str:
+    """The version in the wheel's file name (``abcparse-0.1.0-py3-none-any.whl``)."""
+    return wheel.name.split("-")[1]
+
+
 def venv_bin(venv: Path, name: str) -> Path:
     scripts = venv / ("Scripts" if sys.platform == "win32" else "bin")
     return scripts / (name + (".exe" if sys.platform == "win32" else ""))
@@ -110,10 +115,18 @@ def test_wheel_installs_and_parses(tmp_path: Path) -> None:
         "assert (tune.title, tune.key.tonic, str(tune.meter)) == ('Wheel test', 'G', '6/8')\n"
         "assert not book.diagnostics, book.diagnostics\n"
         "assert 'tensorflow' not in sys.modules\n"
+        "from importlib import metadata\n"
+        "installed = metadata.version('abcparse')\n"
+        "assert installed == abcparse.__version__, installed\n"
         "print('ok')\n"
     )
     used = run([python, "-c", check], cwd=work)
     assert used.returncode == 0 and "ok" in used.stdout, used.stderr[-3000:]
+
+    # python -m abcparse (issue 15), with the version the metadata has.
+    module = run([python, "-m", "abcparse", "--version"], cwd=work)
+    assert module.returncode == 0, module.stderr[-3000:]
+    assert module.stdout.split() == ["abcparse", project_version(wheel)]
 
     # Once the linter exists, its console script must work from the wheel too.
     if (ROOT / "abcparse" / "cli" / "lint.py").exists():
