@@ -20,6 +20,10 @@ What is compared, and why:
 - Ornaments (trill, mordents, turn, roll: ``T``, ``~``) are taken out of abcjs's parsed
   tune too: it plays them as runs of 1/32 notes; ABC 2.1 §4.14 gives them no playback and
   abcparse plays the written note.
+- Tempo changes in the body are taken out of abcjs's parsed tune: abcjs measures time in
+  whole notes *at the first tempo* (after ``Q:1/4=180`` ... ``Q:1/4=135`` every note is
+  4/3 as long in its units); without them its times are written whole notes, like our
+  beats.
 - Tolerance: abcjs rounds each duration to 1e-6 of a whole note; onsets equal within
   :data:`TOLERANCE` quarter notes count as equal.
 - abcjs reads a file header's ``%%`` directives only (its tunebook splitter drops the rest),

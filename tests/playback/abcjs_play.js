@@ -5,7 +5,8 @@
 // outside player of the differential playback tests (tests/playback/abcjs_peer.py), beside
 // abc2midi. Starting Node costs about 50 ms, so a whole corpus goes through one process:
 //
-//   node tests/playback/abcjs_play.js [--parse-only] [--keep-graces] [--keep-ornaments] [FILE]
+//   node tests/playback/abcjs_play.js [--parse-only] [--keep-graces] [--keep-ornaments]
+//                                     [--keep-tempo] [FILE]
 //
 // Input (FILE, or standard input when FILE is absent or "-"): one JSON object per line,
 // {"id": "...", "abc": "X:1\n..."}; a file whose first character is "[" may instead hold
@@ -29,7 +30,10 @@
 // them no playback meaning: grace notes (abcjs would play them in the first half of the main
 // note, delaying it; abc2midi's -NGRA is the same switch) and the ornaments abcjs plays as
 // runs of short notes (trill, mordents, turn, roll; ~ and T). --keep-graces and
-// --keep-ornaments leave them in.
+// --keep-ornaments leave them in. Tempo changes in the body (Q: after K:, [Q:...]) are
+// taken out too (--keep-tempo keeps them): abcjs measures time in whole notes at the
+// tune's first tempo, so after a change from Q:1/4=180 to Q:1/4=135 every note would be
+// 4/3 as long in its units; without them its times are the written whole notes.
 "use strict";
 
 const fs = require("fs");
@@ -68,14 +72,17 @@ function plain(warning) {
     .replace(/&amp;/g, "&");
 }
 
-function strip(tune, keepGraces, keepOrnaments) {
-  // Take grace notes and ornaments out of the parsed tune (see the header comment).
+function strip(tune, opts) {
+  // Take grace notes, ornaments and tempo changes out of the parsed tune (see the header
+  // comment).
   for (const line of tune.lines || []) {
     for (const staff of line.staff || []) {
-      for (const voice of staff.voices || []) {
-        for (const el of voice) {
-          if (!keepGraces && el.gracenotes) delete el.gracenotes;
-          if (!keepOrnaments && Array.isArray(el.decoration)) {
+      const voices = staff.voices || [];
+      for (let v = 0; v < voices.length; v++) {
+        if (!opts.keepTempo) voices[v] = voices[v].filter((el) => el.el_type !== "tempo");
+        for (const el of voices[v]) {
+          if (!opts.keepGraces && el.gracenotes) delete el.gracenotes;
+          if (!opts.keepOrnaments && Array.isArray(el.decoration)) {
             el.decoration = el.decoration.filter((d) => !ORNAMENTS.has(d));
           }
         }
@@ -112,7 +119,7 @@ function play(item, opts, out) {
   }
   try {
     const tune = tunes[0];
-    strip(tune, opts.keepGraces, opts.keepOrnaments);
+    strip(tune, opts);
     const audio = tune.setUpAudio({ chordsOff: true });
     out.tracks = audio.tracks.map((track) => {
       let instrument = 0;
@@ -136,14 +143,15 @@ function readItems(text) {
 }
 
 function main(argv) {
-  const opts = { parseOnly: false, keepGraces: false, keepOrnaments: false };
+  const opts = { parseOnly: false, keepGraces: false, keepOrnaments: false, keepTempo: false };
   let file = "-";
   for (const a of argv) {
     if (a === "--parse-only") opts.parseOnly = true;
     else if (a === "--keep-graces") opts.keepGraces = true;
     else if (a === "--keep-ornaments") opts.keepOrnaments = true;
+    else if (a === "--keep-tempo") opts.keepTempo = true;
     else if (a === "-h" || a === "--help") {
-      process.stdout.write("usage: abcjs_play.js [--parse-only] [--keep-graces] [--keep-ornaments] [FILE|-]\n");
+      process.stdout.write("usage: abcjs_play.js [--parse-only] [--keep-graces] [--keep-ornaments] [--keep-tempo] [FILE|-]\n");
       return 0;
     } else file = a;
   }
