@@ -58,15 +58,68 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import limits
+from .limits import clip
+
 CONFIG_VERSION = 1
+#: Largest config.json (or ``--config`` file); the shipped one has about 500 bytes.
+MAX_CONFIG_BYTES = 64 * 1024
+
+# The type of every field, checked before any comparison: JSON gives strings, lists,
+# booleans (``true`` would pass as 1) and floats where whole numbers belong, and a
+# comparison between those either raises TypeError or passes silently.
+_INT_FIELDS = ("embedding_dim", "batch_size", "max_len", "epochs", "patience")
+_BOOL_FIELDS = ("fit_cache", "augment")
+_FLOAT_FIELDS = (
+    "dropout", "recurrent_dropout", "embedding_dropout", "weight_decay", "weight_drop",
+    "cache_theta", "cache_bias", "cache_scale", "ema_decay", "learning_rate", "clipnorm",
+    "lr_decay", "augment_prob",
+)
 
 
 class ConfigError(ValueError):
-    """A config.json (or --config value) that is malformed or out of range."""
+    """A config.json (or --config value) that is malformed or out of range; the message is
+    one line of at most :data:`~generator.limits.MAX_MESSAGE` characters."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(clip(message))
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _units(value: object) -> tuple[int, ...]:
+    """``lstm_units`` as a tuple, checked before it is converted: a list of a million
+    layers or of strings is refused without building anything from it."""
+    if not isinstance(value, (list, tuple)):
+        raise ConfigError("lstm_units must be a list of layer sizes, such as [512]")
+    if not 1 <= len(value) <= limits.MAX_LSTM_LAYERS:
+        raise ConfigError(
+            f"lstm_units must list 1 to {limits.MAX_LSTM_LAYERS} layers, not {len(value):,}"
+        )
+    if not all(_is_int(u) and 1 <= u <= limits.MAX_UNITS for u in value):
+        raise ConfigError(
+            f"lstm_units: each layer must be a whole number from 1 to {limits.MAX_UNITS:,}"
+        )
+    return tuple(value)
+
+
+def lstm_parameters(embedding_dim: int, units: tuple[int, ...], vocab_size: int = 0) -> int:
+    """Weights of the network: embedding, LSTM layers (four gates: kernel, recurrent kernel,
+    bias) and the output layer, for a vocabulary of ``vocab_size`` (0: without the two
+    layers that depend on it)."""
+    total = vocab_size * embedding_dim
+    fan_in = embedding_dim
+    for u in units:
+        total += 4 * u * (fan_in + u + 1)
+        fan_in = u
+    return total + (fan_in + 1) * vocab_size
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,15 +164,37 @@ class GeneratorConfig:
 
     def __post_init__(self) -> None:
         # Normalise lists from JSON to tuples so configs compare and hash as values.
-        object.__setattr__(self, "lstm_units", tuple(int(u) for u in self.lstm_units))
+        object.__setattr__(self, "lstm_units", _units(self.lstm_units))
         self.validate()
 
     def validate(self) -> None:
-        """Reject values that would build a broken or absurd model; why: fail before training."""
-        if self.embedding_dim < 1:
-            raise ConfigError("embedding_dim must be at least 1")
-        if not self.lstm_units or any(u < 1 for u in self.lstm_units):
-            raise ConfigError("lstm_units must list at least one positive layer size")
+        """Reject values that would build a broken or absurd model; why: fail before
+        training, and before a model folder's shapes are computed or its arrays read. Sizes
+        are bounded (:mod:`generator.limits`), so a typo such as ``[1000000000]`` is a
+        one-line error instead of TensorFlow running out of memory."""
+        for name in _INT_FIELDS:
+            if not _is_int(getattr(self, name)):
+                raise ConfigError(f"{name} must be a whole number")
+        for name in _BOOL_FIELDS:
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false")
+        for name in _FLOAT_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ConfigError(f"{name} must be a number")
+            if not math.isfinite(value):
+                raise ConfigError(f"{name} must be a finite number")
+        _units(self.lstm_units)
+        if not 1 <= self.embedding_dim <= limits.MAX_EMBEDDING_DIM:
+            raise ConfigError(
+                f"embedding_dim must be from 1 to {limits.MAX_EMBEDDING_DIM:,}"
+            )
+        params = lstm_parameters(self.embedding_dim, self.lstm_units)
+        if params > limits.MAX_PARAMETERS:
+            raise ConfigError(
+                f"the LSTM layers would have {params:,} weights, more than"
+                f" {limits.MAX_PARAMETERS:,}"
+            )
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError("dropout must be in [0, 1)")
         for name in ("recurrent_dropout", "embedding_dropout", "ema_decay", "weight_drop"):
@@ -129,17 +204,25 @@ class GeneratorConfig:
             raise ConfigError("cache_theta must be >= 0")
         if self.weight_decay < 0:
             raise ConfigError("weight_decay must be >= 0")
-        if self.batch_size < 1 or self.max_len < 2:
-            raise ConfigError("batch_size must be >= 1 and max_len >= 2")
+        if not (1 <= self.batch_size <= limits.MAX_BATCH_SIZE
+                and 2 <= self.max_len <= limits.MAX_MAX_LEN):
+            raise ConfigError(
+                f"batch_size must be from 1 to {limits.MAX_BATCH_SIZE:,} and max_len from 2"
+                f" to {limits.MAX_MAX_LEN:,}"
+            )
         if self.learning_rate <= 0 or self.clipnorm <= 0:
             raise ConfigError("learning_rate and clipnorm must be positive")
-        if self.epochs < 0 or self.patience < 1:
-            raise ConfigError("epochs must be >= 0 and patience >= 1")
+        if not (0 <= self.epochs <= limits.MAX_EPOCHS and 1 <= self.patience <= limits.MAX_EPOCHS):
+            raise ConfigError(
+                f"epochs must be from 0 and patience from 1, both to {limits.MAX_EPOCHS:,}"
+            )
         if not 0.0 < self.lr_decay <= 1.0:
             raise ConfigError("lr_decay must be in (0, 1]")
         if not 0.0 <= self.augment_prob <= 1.0:
             raise ConfigError("augment_prob must be in [0, 1]")
-        if self.weights_dtype not in ("float16", "float32"):
+        if not isinstance(self.weights_dtype, str) or self.weights_dtype not in (
+            "float16", "float32"
+        ):
             raise ConfigError("weights_dtype must be 'float16' or 'float32'")
 
     def replace(self, **changes: Any) -> GeneratorConfig:
@@ -168,22 +251,25 @@ class GeneratorConfig:
             raise ConfigError(f"unknown config keys: {', '.join(unknown)}")
         try:
             return cls(**data)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             if isinstance(exc, ConfigError):
                 raise
             raise ConfigError(f"bad config value: {exc}") from exc
 
     @classmethod
-    def from_json(cls, text: str) -> GeneratorConfig:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"config is not valid JSON: {exc}") from exc
-        return cls.from_dict(data)
+    def from_json(cls, text: str | bytes) -> GeneratorConfig:
+        return cls.from_dict(_load_json(text))
 
     @classmethod
     def from_file(cls, path: str | Path) -> GeneratorConfig:
-        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+        """Read a config.json (at most :data:`MAX_CONFIG_BYTES`, a regular file)."""
+        try:
+            data = limits.read_capped(path, MAX_CONFIG_BYTES, "config")
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+        except limits.LimitError as exc:
+            raise ConfigError(str(exc)) from None
+        return cls.from_json(data)
 
     @classmethod
     def from_arg(cls, value: str) -> GeneratorConfig:
@@ -191,18 +277,32 @@ class GeneratorConfig:
 
         Inline JSON overrides the defaults key by key, so a one-key change needs one key.
         """
-        text = value.strip()
-        if not text.startswith("{"):
+        text: str | bytes = value.strip()
+        if len(value) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"config longer than {MAX_CONFIG_BYTES:,} characters")
+        if not value.strip().startswith("{"):
             path = Path(value)
             if not path.is_file():
                 raise ConfigError(f"config file not found: {value}")
-            text = path.read_text(encoding="utf-8")
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"config is not valid JSON: {exc}") from exc
+            try:
+                text = limits.read_capped(path, MAX_CONFIG_BYTES, "config")
+            except OSError as exc:
+                raise ConfigError(f"cannot read {value}: {exc.strerror or exc}") from None
+            except limits.LimitError as exc:
+                raise ConfigError(str(exc)) from None
+        data = _load_json(text)
         if not isinstance(data, dict):
             raise ConfigError("config must be a JSON object")
         base = cls().to_dict()
         base.update(data)
         return cls.from_dict(base)
+
+
+def _load_json(text: str | bytes) -> Any:
+    """JSON with the limits of :func:`generator.limits.loads`, errors as ConfigError."""
+    try:
+        return limits.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"config is not valid JSON: {exc}") from None
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None

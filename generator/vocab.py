@@ -24,14 +24,22 @@ from typing import Any
 
 import numpy as np
 
+from . import limits
+from .limits import clip
+
 PAD, UNK, BOS = 0, 1, 2
 RESERVED = ("<pad>", "<unk>", "<bos>")
 END_OF_TUNE = "\n\n"
 VOCAB_VERSION = 1
+#: Largest vocab.json; the shipped one has about 600 bytes.
+MAX_VOCAB_BYTES = 1024 * 1024
 
 
 class VocabError(ValueError):
-    """A vocab.json that is malformed."""
+    """A vocab.json that is malformed; the message is one short line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(clip(message))
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +49,11 @@ class Vocab:
     chars: tuple[str, ...]
 
     def __post_init__(self) -> None:
+        if len(self.chars) > limits.MAX_VOCAB_CHARS:
+            raise VocabError(
+                f"{len(self.chars):,} characters; a vocabulary holds at most"
+                f" {limits.MAX_VOCAB_CHARS:,}"
+            )
         if len(set(self.chars)) != len(self.chars):
             raise VocabError("vocabulary characters must be unique")
         if any(len(c) != 1 for c in self.chars):
@@ -112,20 +125,34 @@ class Vocab:
         if data.get("reserved") != list(RESERVED):
             raise VocabError(f"vocab.json: reserved ids must be {list(RESERVED)}")
         chars = data.get("chars")
+        if isinstance(chars, list) and len(chars) > limits.MAX_VOCAB_CHARS:
+            raise VocabError(
+                f"vocab.json: {len(chars):,} characters; at most {limits.MAX_VOCAB_CHARS:,}"
+            )
         if not isinstance(chars, list) or not all(isinstance(c, str) for c in chars):
             raise VocabError("vocab.json: 'chars' must be a list of strings")
         return cls(tuple(chars))
 
     @classmethod
-    def from_json(cls, text: str) -> Vocab:
+    def from_json(cls, text: str | bytes) -> Vocab:
         try:
-            return cls.from_dict(json.loads(text))
+            data = limits.loads(text)
         except json.JSONDecodeError as exc:
-            raise VocabError(f"vocab.json is not valid JSON: {exc}") from exc
+            raise VocabError(f"vocab.json is not valid JSON: {exc}") from None
+        except ValueError as exc:
+            raise VocabError(f"vocab.json: {exc}") from None
+        return cls.from_dict(data)
 
     @classmethod
     def from_file(cls, path: str | Path) -> Vocab:
-        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+        """Read a vocab.json (at most :data:`MAX_VOCAB_BYTES`, a regular file)."""
+        try:
+            data = limits.read_capped(path, MAX_VOCAB_BYTES, "vocabulary")
+        except OSError as exc:
+            raise VocabError(f"cannot read {path}: {exc.strerror or exc}") from None
+        except limits.LimitError as exc:
+            raise VocabError(str(exc)) from None
+        return cls.from_json(data)
 
 
 _INDEX_CACHE: dict[tuple[str, ...], dict[str, int]] = {}
