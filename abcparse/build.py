@@ -578,8 +578,9 @@ class TuneBuilder:
         self.grace: list[GraceItem] | None = None
         self.grace_start = 0
         self.grace_acc = False
-        self.error_start: int | None = None  # loose recovery: skipping to the next bar
+        self.error_start: int | None = None  # loose recovery: a run of unreadable text
         self.error_end = 0
+        self.error_to_bar = False  # the run lasts to the next bar line
         self.version = ctx.version
         self.continued = False
         self.prev_field: Field | None = None
@@ -1022,8 +1023,10 @@ class TuneBuilder:
                 ))
                 continue
             if self.error_start is not None:
-                if typ != "BAR":
-                    self.error_end = m.end()
+                if (typ != "BAR" and self.error_to_bar) or (
+                    typ == "STRAY" and m.start() == self.error_end
+                ):
+                    self.error_end = m.end()  # a run of unreadable characters: one error
                     continue
                 self.flush_error()
             handlers[typ](self, m)
@@ -1391,9 +1394,14 @@ class TuneBuilder:
                 span,
                 rule="unexpected-character",
             )
-        # Loose recovery: skip to the next bar line (or the end of the line).
+        # Loose recovery resumes right after the unreadable characters, inside the bar:
+        # every note, rest and chord written around them is kept and played (a stray
+        # digit after a bar line, a ":" that lost its "|" at a line start). After a quote
+        # that is never closed the words that follow are the text of a chord symbol or
+        # annotation, not music (§4.18, §4.19): they are skipped to the next bar line.
         self.error_start = m.start()
         self.error_end = m.end()
+        self.error_to_bar = ch == '"'
 
     _handlers: ClassVar[dict[str, Any]] = {}
 

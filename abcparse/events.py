@@ -1,74 +1,38 @@
 """Tune → timed note events: how an ABC tune sounds, note by note.
 
-The interpretation runs in three passes, because ABC mixes two orders:
+The meaning of the notation (every note's length and pitch, the bars, the repeats,
+endings and parts and the order they are played in) comes from the music engine
+(:mod:`abcparse.music`), the same reading the validator and the repair use. This module
+adds what belongs to a performance:
 
-1. **Written order** (:func:`_read_voice`). Pitches, lengths and everything positional are
-   resolved the way a reader meets them on the page: the key signature and inline ``K:``
-   changes (§3.1.14, §3.2), accidentals that hold to the end of the bar (§4.2, §11.3),
-   ``L:`` and ``M:`` changes, broken rhythm (§4.4), tuplets (§4.13), chords (§4.17),
-   decorations that change playing (§4.14). The voice is cut into *segments* at every bar
-   line, variant ending (§4.10) and part label (§3.1.9); each segment holds its notes with
-   offsets from its start. A repeated bar replays what was written there, so a key change
-   inside a repeated section affects only the notes written after it, as on paper.
-2. **Play order** (:func:`_play_order`). Segments are ordered by the ``P:`` part order
-   (§3.1.9) and the repeats and variant endings are unrolled (§4.8-§4.10).
-3. **Performance** (:func:`perform`). Segments are laid end to end in play order, ties are
-   joined between notes that really follow each other in time (§4.11: across bar lines,
-   repeats and into chords), grace notes optionally take time from their note (§4.12), and
-   beats are turned into seconds with the tempo map (``Q:``, §3.1.8; a quarter note at 120
-   when there is none).
+- items laid end to end in played order, ties joined between notes that really follow
+  each other in time (§4.11: across bar lines, repeats and into chords);
+- grace notes optionally taking time from their note (§4.12);
+- beats turned into seconds with the tempo map (``Q:``, §3.1.8; a quarter note at 120 when
+  there is none), a stress pattern from the meter, voices as tracks.
 
 Choices the standard leaves open, and the reasons (``docs/playback.md`` has the full list):
 
-- Accidentals hold for the rest of the bar *in every octave* (``%%propagate-accidentals
-  pitch``, the default of §11.3; abc2midi does the same); the directive (or the same ``I:``
-  field) selects ``octave`` or ``not``. A tie carries a note's accidental into the next bar
-  for the tied note only, as in staff notation.
-- ``K:HP`` prints no key signature but is played on the pipe scale: F and C sharp, like
-  ``K:Hp`` (§3.1.14).
 - Staccato plays half the written length (:data:`STACCATO_FACTOR`); a fermata doubles the
   note's time, delaying what follows (:data:`FERMATA_FACTOR`); both as abc2midi does.
   Other decorations are kept on the events but do not change the sound.
-- ``:|`` without a ``|:`` repeats from the start of the tune (or part), or from the last
-  point where an earlier repeat finished (§4.8 recommendation). A ``:|`` that closes the
-  last variant ending of a group does not repeat again.
-- In a chord every note plays its own length times the chord's length, and the chord takes
-  the time of its first note (§4.17).
+- The readings of accidentals, repeats and endings are the engine's: see
+  :mod:`abcparse.music.pitch` and :mod:`abcparse.music.form`.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import TypeVar
 
 from .diagnostics import Span
 from .errors import AbcUsageError
-from .model import (
-    NO_SPAN,
-    BarKind,
-    BrokenRhythm,
-    Chord,
-    Decoration,
-    GraceGroup,
-    InlineField,
-    Key,
-    LineBreak,
-    Meter,
-    Mode,
-    Note,
-    Overlay,
-    Rest,
-    Tempo,
-    Tie,
-    Tune,
-    Tuplet,
-    VariantEnding,
-    Voice,
-)
-from .theory import key_fifths, key_signature, midi_pitch, tuplet_ratio
+from .model import NO_SPAN, Key, Meter, Mode, Tempo, Tune, Voice
+from .music import Segment, TuneTimeline, VoiceTimeline, played_order, timeline
+from .theory import key_fifths
 
 __all__ = [
     "DEFAULT_QPM",
@@ -105,7 +69,6 @@ _STACCATO = frozenset({"staccato"})
 _FERMATA = frozenset({"fermata", "invertedfermata"})
 _DRUM_CHANNEL = 9
 _T = TypeVar("_T")
-_DOUBLE_BARS = (BarKind.DOUBLE, BarKind.THIN_THICK, BarKind.THICK_THIN)
 _ZERO = Fraction(0)
 _ONE = Fraction(1)
 
@@ -198,64 +161,7 @@ class Performance:
 
 
 # ---------------------------------------------------------------------------------------
-# Written order: segments of resolved items
-
-
-@dataclass(slots=True)
-class _Note:
-    pitch: int
-    length: Fraction  # whole notes, before broken rhythm and tuplets
-    tied: bool
-    span: Span
-
-
-@dataclass(slots=True)
-class _Item:
-    """A note, chord or rest: something that takes time in its layer."""
-
-    notes: list[_Note]
-    time: Fraction  # whole notes, before broken rhythm and tuplets
-    layer: int
-    beat: Fraction  # the meter's beat, for the stress pattern
-    span: Span
-    decorations: tuple[str, ...] = ()
-    graces: list[list[int]] = field(default_factory=list)
-    factor: Fraction = _ONE
-    offset: Fraction = _ZERO  # from the start of its segment (pass 1b)
-    velocity: int = VELOCITY_OFFBEAT
-
-    @property
-    def duration(self) -> Fraction:
-        """Time the item takes in its layer, in whole notes."""
-        t = self.time if self.factor == 1 else self.time * self.factor
-        if self.decorations and _FERMATA.intersection(self.decorations):
-            t *= FERMATA_FACTOR
-        return t
-
-
-@dataclass(slots=True)
-class _Segment:
-    """A run of music between two structural marks (bar line, variant ending, part label).
-
-    ``repeat_start``/``repeat_end`` count the colons of the bar lines on each side,
-    ``closing`` is the kind of the bar line that ends it (None inside a bar), ``ending``
-    the variant ending numbers it starts."""
-
-    part: str | None
-    repeat_start: int = 0
-    repeat_end: int = 0
-    closing: BarKind | None = None
-    ending: tuple[int, ...] = ()
-    items: list[_Item] = field(default_factory=list)
-    length: Fraction = _ZERO
-    bar_pos: Fraction = _ZERO  # where in its bar the segment starts
-    new_bar: bool = True
-    tempo: float = DEFAULT_QPM  # in effect at the start (written order)
-    tempo_changes: list[tuple[Fraction, float]] = field(default_factory=list)
-    meter: Meter | None = None
-    meter_changes: list[tuple[Fraction, Meter | None]] = field(default_factory=list)
-    key: tuple[int, bool] = (0, False)
-    key_changes: list[tuple[Fraction, tuple[int, bool]]] = field(default_factory=list)
+# From the engine's notation to performance values
 
 
 def _qpm(tempo: Tempo | None) -> float | None:
@@ -269,32 +175,17 @@ def _qpm(tempo: Tempo | None) -> float | None:
     return float(tempo.bpm * beat * 4)
 
 
-def _key_info(key: Key) -> tuple[int, bool]:
+def _key_info(key: Key | None) -> tuple[int, bool]:
     """MIDI key signature of a key: sharps/flats and whether it is minor. Modes other than
     major and minor are given as the major key with the same signature."""
+    if key is None:
+        return 0, False
     if key.highland_pipes is not None:
         return 2, False
     if key.tonic is None or key.mode is None:
         return 0, False
     fifths = max(-7, min(7, key_fifths(key)))
     return fifths, key.mode is Mode.MINOR
-
-
-def _playing_signature(key: Key) -> dict[str, int]:
-    """The key signature as heard. ``K:HP`` prints none, but the pipes play their scale
-    with F and C sharp (§3.1.14), exactly like ``K:Hp``."""
-    if key.highland_pipes == "HP":
-        key = replace(key, highland_pipes="Hp")
-    return key_signature(key)
-
-
-def _is_clef_only(key: Key, value: str) -> bool:
-    """A body ``K:`` that names only a clef or properties (``K:bass``, ``K:transpose=-2``)
-    changes no key signature (§4.6); ``K:`` and ``K:none`` remove it (§3.1.14)."""
-    if key.tonic is not None or key.highland_pipes is not None:
-        return False
-    word = value.split(None, 1)[0].lower() if value.strip() else ""
-    return word not in ("", "none")
 
 
 def _beat_of(meter: Meter | None) -> Fraction:
@@ -308,505 +199,27 @@ def _beat_of(meter: Meter | None) -> Fraction:
     return Fraction(1, meter.beat_unit)
 
 
-def _propagation(tune: Tune) -> str:
-    """§11.3 ``%%propagate-accidentals not | octave | pitch`` (default ``pitch``), as a
-    directive or an ``I:`` field; the last one written wins."""
-    mode = "pitch"
-    found: list[tuple[int, str]] = []
-    for d in tune.directives:
-        if d.name == "propagate-accidentals":
-            found.append((d.span.start, d.value.strip().lower()))
-    for f in tune.fields:
-        if f.letter == "I" and f.value.strip().startswith("propagate-accidentals"):
-            found.append((f.span.start, f.value.split(None, 1)[-1].strip().lower()))
-    for _, value in sorted(found):
-        if value in ("not", "octave", "pitch"):
-            mode = value
-    return mode
-
-
-@dataclass(slots=True)
-class _PitchState:
-    """What turns a written note into a MIDI pitch at a point of one voice."""
-
-    signature: dict[str, int]
-    propagation: str
-    transpose: int = 0  # semitones (transpose=)
-    octave: int = 0  # octaves (octave=)
-    clef_shift: int = 0  # octaves (a +8/-8 clef)
-    bar: dict[tuple[str, int | None], int] = field(default_factory=dict)
-    # Alterations, by written letter and octave: carried by a tie into the item being
-    # read, of the notes of the item being read, and of the item read last.
-    tied: dict[tuple[str, int], int] = field(default_factory=dict)
-    current: dict[tuple[str, int], int] = field(default_factory=dict)
-    last: dict[tuple[str, int], int] = field(default_factory=dict)
-
-    def pitch(self, note: Note, grace: bool = False) -> int:
-        """§4.2: an accidental applies to the note and, unless it is a grace note, to the
-        same letter for the rest of the bar (every octave with ``pitch`` propagation,
-        this octave with ``octave``). A note tied from the item before keeps that note's
-        alteration, as a tie across a bar line does in staff notation."""
-        letter, octave = note.letter, note.octave
-        if note.accidental is not None:
-            alt = note.accidental.semitones
-            if not grace and self.propagation != "not":
-                scope = None if self.propagation == "pitch" else octave
-                self.bar[(letter, scope)] = alt
-                if scope is None:
-                    for k in [k for k in self.bar if k[0] == letter and k[1] is not None]:
-                        del self.bar[k]
-                else:
-                    self.bar.pop((letter, None), None)
-        elif (letter, octave) in self.tied:
-            alt = self.tied[(letter, octave)]
-        elif (letter, octave) in self.bar:
-            alt = self.bar[(letter, octave)]
-        elif (letter, None) in self.bar:
-            alt = self.bar[(letter, None)]
+def _velocities(tl: TuneTimeline, vt: VoiceTimeline) -> list[int]:
+    """The stress of each item from where it stands in its bar: abc2midi's default pattern
+    (first beat, other beats, between beats)."""
+    res = tl.resolution
+    beats: dict[int, int] = {}
+    out = []
+    for it in vt.items:
+        meter = vt.bars[it.bar].meter
+        key = id(meter)
+        beat = beats.get(key)
+        if beat is None:
+            b = _beat_of(meter) * res
+            beat = beats[key] = max(1, b.numerator // b.denominator)
+        pos = it.onset
+        if pos == 0:
+            out.append(VELOCITY_DOWNBEAT)
+        elif pos % beat == 0:
+            out.append(VELOCITY_BEAT)
         else:
-            alt = self.signature.get(letter, 0)
-        if not grace:
-            self.current[(letter, octave)] = alt
-        shift = self.transpose + 12 * (self.octave + self.clef_shift)
-        return midi_pitch(letter, octave, alt) + shift
-
-    def item_done(self, tied: Iterable[tuple[str, int]] = ()) -> None:
-        """An item is complete: ties reach only the next item, so what was carried is
-        dropped; notes tied inside a chord carry their alteration on."""
-        self.last, self.current = self.current, {}
-        self.tied = {k: self.last[k] for k in tied if k in self.last}
-
-    def tie_all(self) -> None:
-        """A ``-`` after a note or chord ties every note of it (§4.11)."""
-        self.tied = dict(self.last)
-
-
-@dataclass(slots=True)
-class _Reader:
-    """Written-order state of one voice while its elements are read."""
-
-    unit: Fraction
-    meter: Meter | None
-    pitch: _PitchState
-    tempo: float
-    key: tuple[int, bool]
-    part: str | None
-    segments: list[_Segment] = field(default_factory=list)
-    layer: int = 0
-    decorations: list[str] = field(default_factory=list)
-    graces: list[list[int]] = field(default_factory=list)
-    tuplets: list[list[Fraction | int]] = field(default_factory=list)  # [factor, left]
-    broken_next: Fraction | None = None
-    last: _Item | None = None  # the item a tie or broken rhythm refers to
-
-    @property
-    def segment(self) -> _Segment:
-        return self.segments[-1]
-
-    def new_segment(
-        self, *, new_bar: bool, repeat_start: int = 0, ending: tuple[int, ...] = ()
-    ) -> None:
-        self.segments.append(
-            _Segment(
-                self.part,
-                repeat_start=repeat_start,
-                ending=ending,
-                new_bar=new_bar,
-                tempo=self.tempo,
-                meter=self.meter,
-                key=self.key,
-            )
-        )
-
-    def split(self, *, ending: tuple[int, ...] = ()) -> None:
-        """A structural mark inside a bar: start a new segment unless nothing has been
-        played in the current one yet (then the mark belongs to it)."""
-        seg = self.segment
-        if not seg.items:
-            if ending:
-                seg.ending = ending
-            seg.part = self.part
-            return
-        self.new_segment(new_bar=False, ending=ending)
-        self.layer = 0
-
-    def add(
-        self,
-        notes: list[_Note],
-        time: Fraction,
-        span: Span,
-        tied: Iterable[tuple[str, int]] = (),
-    ) -> _Item:
-        factor = _ONE
-        if self.broken_next is not None:
-            factor *= self.broken_next
-            self.broken_next = None
-        for t in self.tuplets:
-            factor *= t[0]
-            t[1] = int(t[1]) - 1
-        self.tuplets = [t for t in self.tuplets if int(t[1]) > 0]
-        item = _Item(
-            notes,
-            time,
-            self.layer,
-            _beat_of(self.meter),
-            span,
-            tuple(self.decorations),
-            self.graces,
-            factor,
-        )
-        self.decorations = []
-        self.graces = []
-        self.segment.items.append(item)
-        self.last = item
-        self.pitch.item_done(tied)
-        return item
-
-
-def _initial_shifts(tune: Tune, voice: Voice) -> tuple[int, int, int]:
-    """Semitones (``transpose=``), octaves (``octave=``) and clef octaves (``treble-8``)
-    a voice is shifted by at its start (§4.6): from its ``V:`` when it says, else from the
-    header ``K:``."""
-    key_clef = tune.key.clef
-    names = {k for k, _ in voice.properties}
-    transpose = voice.clef.transpose if names & {"transpose", "t"} else key_clef.transpose
-    octave = voice.clef.octave if "octave" in names else key_clef.octave
-    shift = voice.clef.octave_shift if voice.clef.name is not None else key_clef.octave_shift
-    return transpose, octave, shift
-
-
-def _read_voice(
-    tune: Tune, voice: Voice, part_marks: Sequence[tuple[int, str]], propagation: str
-) -> list[_Segment]:
-    """Pass 1: read one voice in written order into segments of resolved items."""
-    key = tune.key
-    transpose, octave, shift = _initial_shifts(tune, voice)
-    r = _Reader(
-        unit=tune.unit_length,
-        meter=tune.meter,
-        pitch=_PitchState(_playing_signature(key), propagation, transpose, octave, shift),
-        tempo=_qpm(tune.tempo) or DEFAULT_QPM,
-        key=_key_info(key),
-        part=None,
-    )
-    mark_offsets = [m[0] for m in part_marks]
-
-    def part_at(offset: int) -> str | None:
-        i = bisect.bisect_right(mark_offsets, offset)
-        return part_marks[i - 1][1] if i else None
-
-    for bar in voice.bars:
-        r.layer = 0
-        r.pitch.bar.clear()
-        opening = bar.opening
-        r.new_segment(
-            new_bar=True,
-            repeat_start=opening.repeat_start if opening is not None else 0,
-            ending=bar.ending,
-        )
-        for e in bar.elements:
-            if mark_offsets and not isinstance(e, LineBreak):
-                # The part an element belongs to follows from where it is written: the
-                # P: line of a multi-voice tune stands in the text of one voice only.
-                part = part_at(e.span.start)
-                if part != r.part:
-                    r.part = part
-                    r.split()
-            if isinstance(e, Note):
-                length = e.length * r.unit
-                r.add([_Note(r.pitch.pitch(e), length, False, e.span)], length, e.span)
-            elif isinstance(e, Rest):
-                r.add([], e.length * r.unit, e.span)
-            elif isinstance(e, Chord):
-                _read_chord(r, e)
-            elif isinstance(e, Tie):
-                if r.last is not None:
-                    for n in r.last.notes:
-                        n.tied = True
-                    r.pitch.tie_all()
-            elif isinstance(e, BrokenRhythm):
-                if r.last is not None:
-                    dot = Fraction(1, 2**e.count)
-                    before, after = (2 - dot, dot) if e.direction == ">" else (dot, 2 - dot)
-                    r.last.factor *= before
-                    r.broken_next = after
-            elif isinstance(e, Tuplet):
-                p, q, count = tuplet_ratio(e.p, e.q, e.r, r.meter)
-                if p > 0 and count > 0:
-                    r.tuplets.append([Fraction(q, p), count])
-            elif isinstance(e, Decoration):
-                if e.name:
-                    r.decorations.append(e.name)
-            elif isinstance(e, GraceGroup):
-                r.graces.extend(_grace_pitches(r.pitch, e))
-            elif isinstance(e, InlineField):
-                _read_field(r, e)
-            elif isinstance(e, VariantEnding):
-                if e.numbers:
-                    r.split(ending=e.numbers)
-            elif isinstance(e, Overlay):
-                r.layer += 1
-                r.last = None
-        closing = bar.closing
-        if closing is not None:
-            seg = r.segment
-            seg.repeat_end = closing.repeat_end
-            seg.closing = closing.kind
-    _place(r.segments)
-    return r.segments
-
-
-def _read_chord(r: _Reader, chord: Chord) -> None:
-    """§4.17: each note sounds its own length times the chord's length; the chord takes
-    the time of its first note. A tie inside the chord ties the note before it."""
-    notes: list[_Note] = []
-    tied: list[tuple[str, int]] = []
-    for item in chord.items:
-        if isinstance(item, Note):
-            length = item.length * chord.length * r.unit
-            notes.append(_Note(r.pitch.pitch(item), length, False, item.span))
-            last_key = (item.letter, item.octave)
-        elif isinstance(item, Tie):
-            if notes and not notes[-1].tied:
-                notes[-1].tied = True
-                tied.append(last_key)
-        elif isinstance(item, Decoration) and item.name:
-            r.decorations.append(item.name)
-    if notes:
-        r.add(notes, notes[0].length, chord.span, tied)
-
-
-def _grace_pitches(state: _PitchState, group: GraceGroup) -> list[list[int]]:
-    """Pitches of grace notes, one list per grace (a grace chord sounds together)."""
-    out: list[list[int]] = []
-    for item in group.items:
-        if isinstance(item, Note):
-            out.append([state.pitch(item, grace=True)])
-        elif isinstance(item, Chord):
-            ps = [state.pitch(n, grace=True) for n in item.notes]
-            if ps:
-                out.append(ps)
+            out.append(VELOCITY_OFFBEAT)
     return out
-
-
-def _read_field(r: _Reader, f: InlineField) -> None:
-    """Inline and body fields that change the music from here on (§3.2, §6.2)."""
-    seg = r.segment
-    offset = _written_offset(r)
-    if f.letter == "K" and isinstance(f.parsed, Key):
-        key = f.parsed
-        if not _is_clef_only(key, f.value):
-            r.pitch.signature = _playing_signature(key)
-            r.pitch.bar.clear()
-            r.key = _key_info(key)
-            seg.key_changes.append((offset, r.key))
-        names = {k for k, _ in key.properties}
-        if names & {"transpose", "t"}:
-            r.pitch.transpose = key.clef.transpose
-        if "octave" in names:
-            r.pitch.octave = key.clef.octave
-        if key.clef.name is not None:
-            r.pitch.clef_shift = key.clef.octave_shift
-    elif f.letter == "M" and isinstance(f.parsed, Meter):
-        r.meter = f.parsed
-        seg.meter_changes.append((offset, r.meter))
-    elif f.letter == "L" and isinstance(f.parsed, Fraction):
-        r.unit = f.parsed
-    elif f.letter == "Q" and isinstance(f.parsed, Tempo):
-        qpm = _qpm(f.parsed)
-        if qpm is not None:
-            r.tempo = qpm
-            seg.tempo_changes.append((offset, qpm))
-
-
-def _written_offset(r: _Reader) -> Fraction:
-    """Time from the start of the current segment to here in layer 0 (changes inside a
-    segment are placed after the items written before them)."""
-    return sum((i.duration for i in r.segment.items if i.layer == 0), _ZERO)
-
-
-def _place(segments: list[_Segment]) -> None:
-    """Pass 1b: offsets of items inside their segment, the segment's length, and the
-    stress of each item from its position in the bar."""
-    bar_pos = _ZERO
-    for seg in segments:
-        if seg.new_bar:
-            bar_pos = _ZERO
-        seg.bar_pos = bar_pos
-        cursors: dict[int, Fraction] = {}
-        for item in seg.items:
-            at = cursors.get(item.layer, _ZERO)
-            item.offset = at
-            pos = bar_pos + at
-            if pos == 0:
-                item.velocity = VELOCITY_DOWNBEAT
-            elif pos % item.beat == 0:
-                item.velocity = VELOCITY_BEAT
-            else:
-                item.velocity = VELOCITY_OFFBEAT
-            cursors[item.layer] = at + item.duration
-        seg.length = cursors.get(0, _ZERO)
-        bar_pos += seg.length
-
-
-# ---------------------------------------------------------------------------------------
-# Play order: parts, repeats and variant endings
-
-
-def _ending_end(segs: Sequence[_Segment], i: int) -> int:
-    """Index just after the variant ending that starts at ``i`` (§4.10: it ends with
-    ``||``, ``:|``, ``|]`` or ``[|``, or where another ending, a ``|:`` or a new part
-    begins)."""
-    n = len(segs)
-    j = i
-    while j < n:
-        s = segs[j]
-        if s.repeat_end or s.closing in (BarKind.DOUBLE, BarKind.THIN_THICK, BarKind.THICK_THIN):
-            return j + 1
-        if j + 1 < n and (
-            segs[j + 1].ending or segs[j + 1].repeat_start or segs[j + 1].part != s.part
-        ):
-            return j + 1
-        j += 1
-    return n
-
-
-def _ending_group(segs: Sequence[_Segment], i: int) -> tuple[set[int], int, int] | None:
-    """The variant endings around segment ``i``: every ending number of the group of
-    consecutive endings ``i`` belongs to, the index after the group and how many endings
-    it has; None when ``i`` is in no ending."""
-    n = len(segs)
-    spans: list[tuple[int, int]] = []
-    j = 0
-    while j < n:
-        if segs[j].ending:
-            k = _ending_end(segs, j)
-            spans.append((j, k))
-            j = k
-        else:
-            j += 1
-    # Group the endings that follow each other directly.
-    groups: list[list[tuple[int, int]]] = []
-    for s, e in spans:
-        if groups and groups[-1][-1][1] == s:
-            groups[-1].append((s, e))
-        else:
-            groups.append([(s, e)])
-    for g in groups:
-        if g[0][0] <= i < g[-1][1]:
-            numbers = set().union(*(segs[s].ending for s, _ in g))
-            return numbers, g[-1][1], len(g)
-    return None
-
-
-def _unroll(segs: Sequence[_Segment]) -> list[int]:
-    """Play order of one part's segments with repeats and variant endings unrolled.
-
-    §4.8: ``|:`` opens a section that ``:|`` sends back to (``::`` does both; each extra
-    colon adds a repeat); an unmatched ``:|`` goes back to the start or to where the last
-    repeated section finished. §4.9/§4.10: on the Nth pass only the endings that list N
-    play; a ``:|`` that ends an ending repeats only while a later ending is still to come.
-    """
-    order: list[int] = []
-    n = len(segs)
-    groups: dict[int, tuple[set[int], int, int] | None] = {}
-
-    def group(i: int) -> tuple[set[int], int, int] | None:
-        if i not in groups:
-            groups[i] = _ending_group(segs, i)
-        return groups[i]
-
-    start = 0
-    passno = 1
-    taken: dict[int, int] = {}
-    jumped = False
-    group_end = -1  # where the current ending group stops: then passes start over
-    opened = False  # the current section was opened by |:
-    seen_repeat = False
-    i = 0
-    guard = 0
-    while i < n:
-        guard += 1
-        if guard > 100 * (n + 1):  # a malformed structure never loops for ever
-            break
-        s = segs[i]
-        if i == group_end:
-            start, passno, taken, group_end, opened = i, 1, {}, -1, False
-            seen_repeat = True
-        if s.repeat_start and not jumped:
-            start, passno, taken, opened = i, 1, {}, True
-        jumped = False
-        if s.ending:
-            g = group(i)
-            if g is not None:
-                group_end = g[1]
-            if passno not in s.ending:
-                i = _ending_end(segs, i)
-                continue
-        order.append(i)
-        if s.repeat_end:
-            g = group(i) if (s.ending or group_end > i) else None
-            times = s.repeat_end
-            if g is not None:
-                # Go back while an ending for a later pass is still to come; a lone
-                # `[1 ... :|` (no `[2` written) repeats once.
-                numbers, _, count = g
-                want = max(numbers) > passno if count > 1 else taken.get(i, 0) < 1
-            else:
-                want = taken.get(i, 0) < times
-            if want:
-                taken[i] = taken.get(i, 0) + 1
-                passno += 1
-                i = start
-                jumped = True
-                continue
-            seen_repeat = True
-            if g is None:
-                start, passno, taken, opened = i + 1, 1, {}, False
-        elif s.closing in _DOUBLE_BARS and seen_repeat and not opened and group_end <= i:
-            # After a repeated section, a double bar line is where the next one starts.
-            start, passno, taken = i + 1, 1, {}
-        i += 1
-    return order
-
-
-def _play_order(segs: Sequence[_Segment], parts: str | None, unroll: bool) -> list[int]:
-    """§3.1.9: with a ``P:`` order in the header and part labels in the body, play the
-    parts in that order (music before the first label plays once, first); otherwise the
-    written order. Each part unrolls its own repeats."""
-    index = list(range(len(segs)))
-    if not unroll:
-        return index
-    labels = [s.part for s in segs]
-    if not parts or not any(labels):
-        return _unroll(segs)
-    by_part: dict[str | None, list[int]] = {}
-    for i, lab in enumerate(labels):
-        by_part.setdefault(lab, []).append(i)
-    order: list[int] = []
-    intro = by_part.get(None, [])
-    if intro:
-        order.extend(intro[k] for k in _unroll([segs[k] for k in intro]))
-    for label in parts:
-        members = by_part.get(label)
-        if members:
-            order.extend(members[k] for k in _unroll([segs[k] for k in members]))
-    return order
-
-
-def _part_marks(tune: Tune) -> list[tuple[int, str]]:
-    """Body ``P:`` labels with their text offsets: a label marks every voice from that
-    point of the text on (in a multi-voice tune the P: line stands above the voices).
-    §3.1.9: in the body a part is marked by a single letter (``P:A``); other values
-    (``P:DC al fine``) are remarks, not labels."""
-    marks: list[tuple[int, str]] = []
-    for f in tune.fields:
-        if f.letter == "P" and f.in_body:
-            label = f.value.strip()
-            if len(label) == 1 and label.isalpha():
-                marks.append((f.span.start, label))
-    marks.sort()
-    return marks
 
 
 # ---------------------------------------------------------------------------------------
@@ -816,9 +229,9 @@ def _part_marks(tune: Tune) -> list[tuple[int, str]]:
 @dataclass(slots=True)
 class _Sounding:
     pitch: int
-    onset: Fraction  # whole notes
-    duration: Fraction
-    item_end: Fraction
+    onset: int | Fraction  # ticks of the timeline (a Fraction where graces take time)
+    duration: int | Fraction
+    item_end: int | Fraction
     tied: bool
     velocity: int
     layer: int
@@ -900,21 +313,23 @@ def perform(
         if not voices:
             known = ", ".join(v.id for v in tune.voices) or "none"
             raise AbcUsageError(f"tune has no voice {voice!r} (voices: {known})")
-    propagation = _propagation(tune)
-    marks = _part_marks(tune)
+    tl = timeline(tune)
     channels = _voice_channels(tune.voices)
     programs = _programs(tune)
     sounding: list[tuple[str, _Sounding]] = []  # (voice or overlay id, note)
     tracks: list[Track] = []
     overlays: set[str] = set()
-    tempo_map: list[tuple[Fraction, float]] | None = None
-    meter_map: list[tuple[Fraction, Meter | None]] = []
-    key_map: list[tuple[Fraction, tuple[int, bool]]] = []
-    end = _ZERO
+    tempo_map: list[tuple[int, float]] | None = None
+    meter_map: list[tuple[int, Meter | None]] = []
+    key_map: list[tuple[int, tuple[int, bool]]] = []
+    end = 0
+    res = tl.resolution
+    by_id = {id(vt.voice): vt for vt in tl.voices}
     for vi, v in enumerate(voices):
-        segs = _read_voice(tune, v, marks, propagation)
-        order = _play_order(segs, tune.parts, unroll_repeats)
-        notes, v_end, layers = _lay_out(segs, order, grace)
+        vt = by_id[id(v)]
+        segs = vt.segments
+        order = played_order(segs, tune.parts, unroll_repeats)
+        notes, v_end, layers, starts = _lay_out(tl, vt, order, grace)
         end = max(end, v_end)
         channel = channels[v.id]
         program = programs.get(v.id, programs.get(None))
@@ -927,13 +342,19 @@ def perform(
             sounding.append((v.id if note.layer == 0 else f"{v.id}&{note.layer}", note))
         has_tempo = any(s.tempo_changes for s in segs)
         if tempo_map is None and (has_tempo or vi == len(voices) - 1):
-            tempo_map = _changes(segs, order, lambda s: s.tempo, lambda s: s.tempo_changes)
+            tempo_map = _changes(
+                segs, order, starts,
+                lambda s: _qpm(s.tempo) or DEFAULT_QPM,
+                lambda s: [(o, q) for o, t in s.tempo_changes if (q := _qpm(t)) is not None],
+            )
         if vi == 0:
-            meter_map = _changes(segs, order, lambda s: s.meter, lambda s: s.meter_changes)
-            key_map = _changes(segs, order, lambda s: s.key, lambda s: s.key_changes)
+            meter_map = _changes(segs, order, starts, lambda s: s.meter,
+                                 lambda s: list(s.meter_changes))
+            key_map = _changes(segs, order, starts, lambda s: _key_info(s.key),
+                               lambda s: [(o, _key_info(k)) for o, k in s.key_changes])
     if tempo_map is None:
-        tempo_map = [(_ZERO, _qpm(tune.tempo) or DEFAULT_QPM)]
-    tempos = _tempo_changes(tempo_map)
+        tempo_map = [(0, _qpm(tune.tempo) or DEFAULT_QPM)]
+    tempos = _tempo_changes([(Fraction(t, res), q) for t, q in tempo_map])
     clock = _Clock(tempos)
     tracks = _overlay_channels(tracks, overlays, set(channels.values()))
     channel_of = {t.voice: t.channel for t in tracks}
@@ -943,7 +364,7 @@ def perform(
         ch = channel_of[vid]
         if n.duration <= 0:
             continue
-        onset, duration = n.onset * 4, n.duration * 4
+        onset, duration = Fraction(n.onset * 4, res), Fraction(n.duration * 4, res)
         start = float(onset)
         at = seconds(start)
         events.append(
@@ -967,7 +388,7 @@ def perform(
     for beat, m in meter_map:
         if m is None or m.kind == "none" or not m.beat_unit:
             continue
-        mc = MeterChange(beat * 4, m.numerator, m.beat_unit)
+        mc = MeterChange(Fraction(beat * 4, res), m.numerator, m.beat_unit)
         if meters and meters[-1].beat == mc.beat:
             meters[-1] = mc
         elif not meters or meters[-1].numerator != mc.numerator or (
@@ -976,13 +397,13 @@ def perform(
             meters.append(mc)
     keys: list[KeyChange] = []
     for beat, (fifths, minor) in key_map:
-        kc = KeyChange(beat * 4, fifths, minor)
+        kc = KeyChange(Fraction(beat * 4, res), fifths, minor)
         if keys and keys[-1].beat == kc.beat:
             keys[-1] = kc
         elif not keys or (keys[-1].fifths, keys[-1].minor) != (fifths, minor):
             keys.append(kc)
     last = max((e.end for e in events), default=_ZERO)
-    total = max(end * 4, last)
+    total = max(Fraction(end * 4, res), last)
     return Performance(
         tuple(events),
         tuple(tracks),
@@ -1007,64 +428,72 @@ def tune_events(
 
 
 def _changes(
-    segs: Sequence[_Segment],
-    order: Iterable[int],
-    start: Callable[[_Segment], _T],
-    changes: Callable[[_Segment], list[tuple[Fraction, _T]]],
-) -> list[tuple[Fraction, _T]]:
-    """A map (time in whole notes, value) along the play order, restoring at each segment
-    the value in effect where it was written (a repeat replays the tempo it had)."""
-    out: list[tuple[Fraction, _T]] = []
-    t = _ZERO
-    for i in order:
+    segs: Sequence[Segment],
+    order: Sequence[int],
+    starts: Sequence[int],
+    start: Callable[[Segment], _T],
+    changes: Callable[[Segment], list[tuple[int, _T]]],
+) -> list[tuple[int, _T]]:
+    """A map (ticks, value) along the played order, restoring at each segment the value
+    in effect where it was written (a repeat replays the tempo it had). ``starts`` gives
+    when each played segment starts."""
+    out: list[tuple[int, _T]] = []
+    for i, t in zip(order, starts, strict=True):
         s = segs[i]
         v = start(s)
         if not out or out[-1][1] != v:
             out.append((t, v))
         for off, value in changes(s):
             out.append((t + off, value))
-        t += s.length
     return out
 
 
 def _lay_out(
-    segs: Sequence[_Segment], order: Iterable[int], grace: str
-) -> tuple[list[_Sounding], Fraction, set[int]]:
-    """Pass 3 for one voice: items at their times in play order, ties joined, graces."""
+    tl: TuneTimeline, vt: VoiceTimeline, order: Sequence[int], grace: str
+) -> tuple[list[_Sounding], int, set[int], list[int]]:
+    """One voice's items at their times in played order, ties joined, graces: the notes,
+    the end of the voice, its layers and when each played segment starts (ticks)."""
     out: list[_Sounding] = []
     open_ties: dict[tuple[int, int], _Sounding] = {}  # (layer, pitch) → sounding note
     layers: set[int] = set()
-    t = _ZERO
+    items = vt.items
+    velocity = _velocities(tl, vt)
+    grace_each = Fraction(tl.resolution) * GRACE_LENGTH
+    starts: list[int] = []
+    t = 0
     for i in order:
-        s = segs[i]
-        for item in s.items:
-            layers.add(item.layer)
-            onset = t + item.offset if item.offset else t
-            time = item.duration
+        s = vt.segments[i]
+        starts.append(t)
+        cursors: dict[int, int] = {}
+        for k in range(s.first_item, s.end_item):
+            item = items[k]
+            layer = item.layer
+            layers.add(layer)
+            at = cursors.get(layer, 0)
+            time = item.ticks
+            fermata = bool(item.decorations) and bool(_FERMATA.intersection(item.decorations))
+            if fermata:
+                time *= FERMATA_FACTOR.numerator
+            cursors[layer] = at + time
+            onset: int | Fraction = t + at
             item_end = onset + time
             main_onset = onset
-            steal = _ZERO
+            steal: int | Fraction = 0
             if grace == "steal" and item.graces and time > 0:
-                each = GRACE_LENGTH
-                steal = min(each * len(item.graces), time / 2)
+                steal = min(grace_each * len(item.graces), Fraction(time, 2))
                 each = steal / len(item.graces)
                 for gi, pitches in enumerate(item.graces):
                     for p in pitches:
                         out.append(
                             _Sounding(p, onset + gi * each, each, onset + (gi + 1) * each, False,
-                                      VELOCITY_OFFBEAT, item.layer, item.span, (), True)
+                                      VELOCITY_OFFBEAT, layer, item.span, (), True)
                         )
                 main_onset = onset + steal
-            staccato = False
-            factor = item.factor
-            if item.decorations:
-                staccato = bool(_STACCATO.intersection(item.decorations))
-                if _FERMATA.intersection(item.decorations):
-                    factor = factor * FERMATA_FACTOR
+            staccato = bool(item.decorations) and bool(_STACCATO.intersection(item.decorations))
             continued: set[tuple[int, int]] = set()
-            for n in item.notes:
-                dur = n.length if factor == 1 else n.length * factor
-                key = (item.layer, n.pitch)
+            for n in item.sounds:
+                dur = n.ticks * FERMATA_FACTOR.numerator if fermata else n.ticks
+                key = (layer, n.pitch)
                 prev = open_ties.get(key)
                 if prev is not None and prev.item_end == onset and steal == 0:
                     # §4.11: a tie joins the two notes into one.
@@ -1074,19 +503,19 @@ def _lay_out(
                     if n.tied:
                         continued.add(key)
                     continue
-                played = dur - steal
+                played: int | Fraction = dur - steal
                 if staccato:
-                    played *= STACCATO_FACTOR
-                snd = _Sounding(n.pitch, main_onset, played, item_end, n.tied, item.velocity,
-                                item.layer, n.span, item.decorations)
+                    played = played * STACCATO_FACTOR
+                snd = _Sounding(n.pitch, main_onset, played, item_end, n.tied, velocity[k],
+                                layer, n.span, item.decorations)
                 out.append(snd)
                 if n.tied:
                     open_ties[key] = snd
                     continued.add(key)
-            for key in [k for k in open_ties if k[0] == item.layer and k not in continued]:
+            for key in [k2 for k2 in open_ties if k2[0] == layer and k2 not in continued]:
                 del open_ties[key]
-        t += s.length
-    return out, t, layers
+        t += cursors.get(0, 0)
+    return out, t, layers, starts
 
 
 def _tempo_changes(tempo_map: list[tuple[Fraction, float]]) -> list[TempoChange]:

@@ -950,13 +950,14 @@ def _common_duration(tune: Tune | None) -> tuple[Fraction, int, int] | None:
     bars have it and how many were counted; None when there are no bars to count."""
     if tune is None:
         return None
-    from ..validate.bars import measure_tune
+    from ..music import timeline
 
+    tl = timeline(tune)
     durations: Counter[Fraction] = Counter()
-    for vb in measure_tune(tune):
-        content = [b for b in vb.bars if b.content and b.duration > 0]
+    for vt in tl.voices:
+        content = [b for b in vt.bars if b.content and b.ticks > 0]
         inner = content[1:-1] if len(content) > 2 else content
-        durations.update(b.duration for b in inner)
+        durations.update(tl.whole(b.ticks) for b in inner)
     if not durations:
         return None
     dur, count = durations.most_common(1)[0]

@@ -3,9 +3,11 @@ slurs, chords, grace notes, tuplets, ties, decorations, voices and lyrics (ABC 2
 §5, §7).
 
 Registered in the same table as the others (:data:`abcparse.format.fixers.FIXERS`), which
-imports this module. Bar durations are measured as :mod:`abcparse.validate.bars` measures
-them, element by element (:func:`_time_bar`), so a fixer knows which note to shorten,
-where a rest goes and what a change will add up to before it proposes it.
+imports this module. Bar durations come from the music engine (:mod:`abcparse.music`),
+element by element (:func:`_time_bar` reads a bar on its own through
+:func:`abcparse.music.timeline.read_bar`), so a fixer knows which note to shorten, where a
+rest goes and what a change will add up to before it proposes it, and reckons exactly as
+the validator and playback do.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from ..model import (
     Chord,
     ChordSymbol,
     Decoration,
-    ErrorNode,
     GraceGroup,
     InlineField,
     LineBreak,
@@ -40,7 +41,9 @@ from ..model import (
     VariantEnding,
     Voice,
 )
-from ..theory import length_text, tuplet_ratio
+from ..music import judge_bars, timeline
+from ..music.timeline import read_bar
+from ..theory import length_text
 from .fixers import (
     FIXERS,
     Edit,
@@ -57,13 +60,12 @@ from .fixers import (
 
 
 def _bar_analysis(ctx: FixContext, tune: Tune) -> Any:
+    """The engine's timeline of ``tune`` and, per voice, the bars that do not fit."""
     key = ("bars", id(tune))
     got = ctx.cache.get(key)
     if got is None:
-        from ..validate.bars import check_voice, measure_tune
-
-        vbs = measure_tune(tune)
-        got = (vbs, [check_voice(vb.bars) for vb in vbs])
+        tl = timeline(tune)
+        got = (tl, [judge_bars(vt) for vt in tl.voices])
         ctx.cache[key] = got
     return got
 
@@ -97,67 +99,36 @@ class _BarTiming:
 
 
 def _time_bar(bar: Bar, unit: Fraction, meter: Meter | None) -> _BarTiming:
-    """Each element's time in one bar, as :mod:`abcparse.validate.bars` counts it."""
-    out = _BarTiming()
-    tuplet_left = 0
-    factor = Fraction(1)
-    broken_next: Fraction | None = None
-    last: _Timed | None = None
-    layer = 0
-    tuplet_at = broken_at = 0
-    for i, e in enumerate(bar.elements):
-        if isinstance(e, (Note, Rest, Chord)):
-            if isinstance(e, Rest) and e.measures is not None:
-                out.readable = False
-                continue
-            if isinstance(e, Chord) and not e.notes:
-                continue
-            length = e.duration if isinstance(e, Chord) else e.length
-            dur = length * unit
-            plain = True
-            if tuplet_left > 0:
-                dur *= factor
-                tuplet_left -= 1
-                plain = False
-            if broken_next is not None:
-                dur *= broken_next
-                broken_next = None
-                plain = False
-            if layer == 0:
-                last = _Timed(i, dur, plain)
-                out.items.append(last)
-        elif isinstance(e, BrokenRhythm):
-            broken_at = i
-            small = Fraction(1, 2 ** min(e.count, 8))
-            before, after = (2 - small, small) if e.direction == ">" else (small, 2 - small)
-            if layer == 0 and last is not None:
-                last.duration *= before
-                last.plain = False
-                last = None
-            broken_next = after
-        elif isinstance(e, Tuplet):
-            tuplet_at = i
-            p, q, r = tuplet_ratio(e.p, e.q, e.r, meter)
-            tuplet_left = r
-            factor = Fraction(q, p) if p else Fraction(1)
-        elif isinstance(e, InlineField):
-            if e.letter == "L" and isinstance(e.parsed, Fraction):
-                unit = e.parsed
-            elif e.letter == "M" and (out.items or not isinstance(e.parsed, Meter)):
-                out.readable = False  # a meter change inside the bar: not measured
-        elif isinstance(e, Overlay):
-            if layer == 0:
-                out.overlay_at = e.span.start
-            layer += 1
-        elif isinstance(e, ErrorNode):
+    """Each element's time in one bar, read by the music engine on its own (so a fixer
+    can ask what a bar written otherwise would add up to)."""
+    tl = read_bar(bar, unit, meter)
+    vt = tl.voices[0]
+    info = vt.bars[0]
+    out = _BarTiming(readable=info.readable)
+    for it in vt.items:
+        if it.layer == 0 and not (isinstance(it.element, Rest) and it.element.measures):
+            out.items.append(_Timed(it.index, tl.whole(it.ticks), it.plain))
+        if isinstance(it.element, Rest) and it.element.measures is not None:
             out.readable = False
-    out.total = sum((t.duration for t in out.items), Fraction(0))
-    out.clean_end = tuplet_left == 0 and broken_next is None
-    if broken_next is not None:
-        out.dangling = broken_at
-    elif tuplet_left > 0:
-        out.dangling = tuplet_at
+    for e in bar.elements:
+        if isinstance(e, Overlay):
+            out.overlay_at = e.span.start
+            break
+    out.total = tl.whole(info.ticks)
+    ends = [t for t in vt.open_tuplets if t.why == "end"]
+    out.clean_end = not ends and vt.open_broken is None
+    if vt.open_broken is not None:
+        out.dangling = _index_of(bar, vt.open_broken)
+    elif ends:
+        out.dangling = _index_of(bar, ends[0].tuplet)
     return out
+
+
+def _index_of(bar: Bar, element: object) -> int | None:
+    for i, e in enumerate(bar.elements):
+        if e is element:
+            return i
+    return None
 
 
 def _nice_lengths(n: Fraction) -> list[Fraction] | None:
@@ -212,16 +183,16 @@ def _meter_fix(ctx: FixContext, tune: Tune, code: str) -> list[Edit] | None:
     if key in ctx.cache:
         return ctx.cache[key]  # type: ignore[no-any-return]
     result: list[Edit] | None = None
-    vbs, _verdicts = _bar_analysis(ctx, tune)
+    tl, _verdicts = _bar_analysis(ctx, tune)
     meter = tune.meter
     if meter is not None and meter.bar_length is not None and len(tune.voices) == 1:
-        bars = [b for b in vbs[0].bars if b.content and b.expected is not None
+        bars = [b for b in tl.voices[0].bars if b.content and b.nominal is not None
                 and b.meter is not None and b.meter == meter]
         inner = bars[1:-1]
         if len(inner) >= 4:
-            durations = Counter(b.duration for b in inner)
+            durations = Counter(tl.whole(b.ticks) for b in inner)
             dur, count = durations.most_common(1)[0]
-            misfit = sum(1 for b in inner if b.duration != b.expected)
+            misfit = sum(1 for b in inner if b.ticks != b.nominal)
             if dur != meter.bar_length and count * 5 >= len(inner) * 3 and misfit * 2 > len(inner):
                 result = _retime(ctx, tune, meter, dur, count, len(inner), code)
     ctx.cache[key] = result
@@ -279,8 +250,8 @@ def fix_bar_duration(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     whole = _meter_fix(ctx, tune, d.code)
     if whole:
         return whole
-    vbs, verdicts = _bar_analysis(ctx, tune)
-    for vi, (_vb, vs) in enumerate(zip(vbs, verdicts, strict=True)):
+    tl, verdicts = _bar_analysis(ctx, tune)
+    for vi, vs in enumerate(verdicts):
         for v in vs:
             bar = v.bar.bar
             if not (bar.span.start <= d.span.start < max(bar.span.end, bar.span.start + 1)):
@@ -295,23 +266,24 @@ def fix_bar_duration(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
             if bi < 0:
                 return None
             unit = _units(voice, tune.unit_length)[bi]
-            expected = v.bar.expected
-            if expected is None:
+            if v.bar.nominal is None:
                 return None
+            expected = tl.whole(v.bar.nominal)
+            duration = tl.whole(v.bar.ticks)
             timing = _time_bar(bar, unit, v.bar.meter)
             # A tuplet or broken rhythm running across the bar line (a lost note, a
             # stray >): its marker goes, and the bars read as written.
             crossing = _crossing(ctx, voice, bi, unit, timing, v.bar.meter, d.code)
             if crossing:
                 return crossing
-            if not timing.readable or timing.total != v.bar.duration:
+            if not timing.readable or timing.total != duration:
                 return None
             slip = _length_slip(ctx, bar, timing, unit, expected, d.code) or _stray_modifier(
                 ctx, bar, unit, expected, v.bar.meter, d.code)
             if slip:
                 return slip
             if v.why == "short":
-                return _pad_bar(ctx, bar, timing, unit, expected - v.bar.duration, d.code)
+                return _pad_bar(ctx, bar, timing, unit, expected - duration, d.code)
             return _trim_bar(ctx, bar, timing, unit, expected, d.code)
     return None
 

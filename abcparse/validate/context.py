@@ -20,7 +20,7 @@ from ..model import Field, Tune, Tunebook
 from ..source import LineIndex
 
 if TYPE_CHECKING:
-    from .bars import VoiceBars
+    from ..music import TuneTimeline
     from .walk import MusicScan
 
 
@@ -139,14 +139,16 @@ class TuneContext:
         """The music walk's findings (see :mod:`abcparse.validate.walk`)."""
         from .walk import scan_tune
 
-        return scan_tune(self.tune, self.strict, self.known_decorations, self.plus_decorations)
+        return scan_tune(self.tune, self.timeline, self.strict, self.known_decorations,
+                         self.plus_decorations)
 
     @cached_property
-    def bars(self) -> list[VoiceBars]:
-        """Per voice, every bar with its duration and expected length."""
-        from .bars import measure_tune
+    def timeline(self) -> TuneTimeline:
+        """The music engine's reading of the tune: every voice's bars, notes, ties and
+        form (:mod:`abcparse.music`)."""
+        from ..music import timeline
 
-        return measure_tune(self.tune)
+        return timeline(self.tune)
 
     def fields(self, letter: str) -> Iterator[Field]:
         return (f for f in self.tune.fields if f.letter == letter)

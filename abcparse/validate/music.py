@@ -1,8 +1,10 @@
 """ABC3xx: the music: bar durations, repeats, slurs, chords, grace notes, tuplets, ties,
 decorations, voices and lyrics (ABC 2.1 §4, §5, §7).
 
-The bar-duration rule reads :mod:`abcparse.validate.bars`; the others read the one music
-walk of :mod:`abcparse.validate.walk`.
+What the music means (bar lengths, pitches, ties, repeats and endings) comes from the
+music engine (:mod:`abcparse.music`) through :attr:`TuneContext.timeline`; the rules read
+its findings, gathered with the notation-only checks by the one music walk of
+:mod:`abcparse.validate.walk`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from fractions import Fraction
 
 from ..diagnostics import Severity, Span
 from ..model import Chord, Meter, Note, Rest
-from .bars import BarTime, check_voice
+from ..music import BarInfo, judge_bars
 from .context import TuneContext
 from .registry import Finding, rule
 
@@ -94,16 +96,17 @@ def bar_duration(ctx: TuneContext) -> Iterator[Finding]:
     GAB cBA|GAB c2|GAB cBA|]
     ```
     """
-    for vb in ctx.bars:
-        for v in check_voice(vb.bars):
+    tl = ctx.timeline
+    for vt in tl.voices:
+        for v in judge_bars(vt):
             bt = v.bar
-            expected = bt.expected
+            expected = bt.nominal
             if expected is None:
                 continue
             meter = bt.meter
-            got = _whole(bt.duration, meter)
-            want = _whole(expected, meter)
-            voice = f" (voice {vb.voice_id})" if len(ctx.bars) > 1 else ""
+            got = _whole(tl.whole(bt.ticks), meter)
+            want = _whole(tl.whole(expected), meter)
+            voice = f" (voice {vt.voice.id})" if len(tl.voices) > 1 else ""
             span = _bar_span(bt.bar.span, bt)
             if v.why == "over":
                 msg = f"bar{voice} lasts {got}, longer than the meter's {want}"
@@ -115,7 +118,7 @@ def bar_duration(ctx: TuneContext) -> Iterator[Finding]:
             yield Finding(msg + f" (M:{meter})", span)
 
 
-def _bar_span(span: Span, bt: BarTime) -> Span:
+def _bar_span(span: Span, bt: BarInfo) -> Span:
     """From the bar's first note, rest or chord to its end: the bar line before it may be
     on the line above, and fields or an ending mark may come first."""
     for e in bt.bar.elements:
@@ -264,6 +267,54 @@ def repeat_start_not_closed(ctx: TuneContext) -> Iterator[Finding]:
     ```
     """
     yield from ctx.music.get("ABC305")
+
+
+@rule("ABC306", "ending-without-repeat", strict=Severity.WARNING, loose=Severity.WARNING,
+      section="§4.8-§4.10")
+def ending_without_repeat(ctx: TuneContext) -> Iterator[Finding]:
+    """Variant endings that no repeat selects between (a lone ending, or no ``:|``).
+
+    Endings choose what is played on each pass through a repeated section (§4.9,
+    §4.10). A ``[1`` with no ``[2``, an ending with no repeat before it, or two endings
+    with no ``:|`` leave players guessing, and they guess differently: abc2midi skips a
+    lone ending and plays only the first of two endings with no ``:|``, abcjs plays the
+    lone ending and repeats for the second. abcparse plays every written note: a lone
+    ending straight through, and a repeat implied between endings. (A lone ``|2`` is
+    reported as ABC303, an ending group without ``[1``.)
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Repeat with both endings
+    K:C
+    |:abc|1 d:|2 e|]
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:First ending only
+    K:C
+    |:abc|1 d:|
+    ```
+
+    ```abc
+    X:1
+    T:First ending with no repeat
+    K:C
+    C4|1 G2F2|D4|]
+    ```
+
+    ```abc
+    X:1
+    T:Two endings, no repeat sign
+    K:C
+    abc|[1 d||[2 e||
+    ```
+    """
+    yield from ctx.music.get("ABC306")
 
 
 @rule("ABC310", "slur-not-closed", section="§4.11")

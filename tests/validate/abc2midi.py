@@ -22,7 +22,7 @@ from pathlib import Path
 
 import abcparse
 from abcparse.model import Chord
-from abcparse.validate.bars import BarTime, check_voice, measure_tune
+from abcparse.music import BarInfo, judge_bars, timeline
 
 ABC2MIDI = shutil.which("abc2midi")
 _LINE_RE = re.compile(r"^(Warning|Error) in line-char (\d+)-(\d+) : (.*)$")
@@ -100,20 +100,20 @@ def compare_file(path: Path) -> list[TuneComparison]:
             out[k].repeat_end_after.add(after)
     for i, tune in enumerate(book.tunes):
         out[i].part_labels = any(f.letter == "P" and f.in_body for f in tune.fields)
-        for vb in measure_tune(tune):
+        for vt in timeline(tune).voices:
             accepted: dict[int, str] = {}
-            check_voice(vb.bars, accepted)
+            judge_bars(vt, accepted)
             out[i].accepted.update(accepted.values())
-            for b in vb.bars:
+            for b in vt.bars:
                 if any(isinstance(e, Chord) and e.plus for e in b.bar.elements):
                     out[i].plus_chords = True
-                if b.content and b.expected is None and b.meter is not None \
+                if b.content and not b.measured and b.meter is not None \
                         and b.meter.bar_length is not None:
                     out[i].unmeasured.add(_why_unmeasured(b))
     return out
 
 
-def _why_unmeasured(b: BarTime) -> str:
+def _why_unmeasured(b: BarInfo) -> str:
     from abcparse.model import ErrorNode, InlineField, Rest
 
     elements = b.bar.elements

@@ -11,7 +11,7 @@ from fractions import Fraction
 import pytest
 
 import abcparse
-from abcparse.validate.bars import measure_tune
+from abcparse.music import timeline
 
 
 def bar_findings(body: str, meter: str = "4/4", unit: str = "1/8") -> list[tuple[int, int]]:
@@ -23,7 +23,8 @@ def bar_findings(body: str, meter: str = "4/4", unit: str = "1/8") -> list[tuple
 
 def durations(body: str, meter: str = "4/4", unit: str = "1/8") -> list[Fraction]:
     tune = abcparse.parse(f"X:1\nT:t\nM:{meter}\nL:{unit}\nK:C\n{body}\n").tunes[0]
-    return [b.duration for b in measure_tune(tune)[0].bars if b.content]
+    tl = timeline(tune)
+    return [tl.whole(b.ticks) for b in tl.voices[0].bars if b.content]
 
 
 # --- what takes time -------------------------------------------------------------------

@@ -1,0 +1,396 @@
+"""The form of a voice: repeats, variant endings and parts, read once, for playback and
+for the validator alike (§3.1.9, §4.8-§4.10).
+
+From the segments of a :class:`~.timeline.VoiceTimeline`, :func:`ending_groups` finds the
+variant endings and which of them take part in a repeat; :func:`played_order` unrolls the
+repeats and endings in the ``P:`` order; :func:`form_findings` says where the written
+form is broken or ambiguous. The bar-length rule asks :func:`ending_groups` which bars
+an ending may complete, so all three read the form the same way.
+
+Readings, with the section that decides:
+
+- ``|:`` opens a section that ``:|`` sends back to; ``::`` and ``:|:`` do both; each extra
+  colon of ``:|`` adds a pass (§4.8). An unmatched ``:|`` goes back to the start of the
+  tune (or part), or, after an earlier repeat or a double bar line, to "the latest double
+  bar line or end of repeated section" (§4.8 recommendation).
+- On the Nth pass only the endings that list N play (§4.9, §4.10); a ``:|`` that closes an
+  ending repeats while an ending for a later pass is still to come; a lone ``[1 ... :|``
+  repeats once.
+- An ending ends with ``||``, ``:|``, ``|]`` or ``[|`` (§4.10), or where the next ending,
+  a ``|:`` or a new part begins.
+- A lone ending that no ``:|`` leads through (``|2`` with no repeat: §4.10 has nothing
+  to select between) is played as written: no written note is skipped. Two or more
+  endings with no ``:|`` (``A|[1 B||[2 C||``) imply one at the end of each ending but the
+  last, as abcjs plays them (abc2midi plays the first ending only). Both are reported
+  (ABC306): players read them differently.
+- With a ``P:`` order in the header and single-letter part labels in the body, parts
+  play in that order; music before the first label plays once, first (§3.1.9).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..diagnostics import Span
+from ..model import BarKind, BarLine
+from .timeline import Segment, VoiceTimeline
+
+__all__ = ["EndingGroup", "FormFinding", "ending_groups", "form_findings", "played_order"]
+
+_SECTION_KINDS = (BarKind.DOUBLE, BarKind.THIN_THICK, BarKind.THICK_THIN)
+#: A malformed structure never loops for ever: at most this many passes per segment.
+_MAX_PASSES = 100
+
+
+@dataclass(frozen=True, slots=True)
+class EndingGroup:
+    """Variant endings that follow each other directly: segments ``start`` to ``end``
+    (exclusive), the endings as (first segment, end segment, numbers). ``explicit``: a
+    ``:|`` inside the group sends the music back through them; ``repeats``: the music
+    goes back through them, explicitly or because two or more endings are written with
+    no ``:|`` (then each ending but the last implies one, as abcjs plays it)."""
+
+    start: int
+    end: int
+    endings: tuple[tuple[int, int, tuple[int, ...]], ...]
+    explicit: bool
+
+    @property
+    def repeats(self) -> bool:
+        return self.explicit or len(self.endings) > 1
+
+    @property
+    def implied_repeat_ends(self) -> tuple[int, ...]:
+        """Segments where a ``:|`` is implied: the last of every ending but the last."""
+        if self.explicit:
+            return ()
+        return tuple(e - 1 for _, e, _ in self.endings[:-1])
+
+    @property
+    def numbers(self) -> frozenset[int]:
+        return frozenset(n for _, _, ns in self.endings for n in ns)
+
+
+def ending_end(segs: Sequence[Segment], i: int) -> int:
+    """Index just after the variant ending that starts at segment ``i`` (§4.10)."""
+    n = len(segs)
+    j = i
+    while j < n:
+        s = segs[j]
+        if s.repeat_end or s.ends_section:
+            return j + 1
+        if j + 1 < n and (
+            segs[j + 1].ending or segs[j + 1].repeat_start or segs[j + 1].part != s.part
+        ):
+            return j + 1
+        j += 1
+    return n
+
+
+def ending_groups(segs: Sequence[Segment]) -> list[EndingGroup]:
+    """Every group of consecutive variant endings, in written order."""
+    spans: list[tuple[int, int]] = []
+    j = 0
+    n = len(segs)
+    while j < n:
+        if segs[j].ending:
+            k = ending_end(segs, j)
+            spans.append((j, k))
+            j = k
+        else:
+            j += 1
+    grouped: list[list[tuple[int, int]]] = []
+    for s, e in spans:
+        if grouped and grouped[-1][-1][1] == s:
+            grouped[-1].append((s, e))
+        else:
+            grouped.append([(s, e)])
+    out = []
+    for g in grouped:
+        start, end = g[0][0], g[-1][1]
+        explicit = any(segs[k].repeat_end for k in range(start, end))
+        out.append(EndingGroup(start, end, tuple((s, e, segs[s].ending) for s, e in g), explicit))
+    return out
+
+
+def _unroll(segs: Sequence[Segment]) -> list[int]:
+    """Play order of one part's segments with repeats and variant endings unrolled (see
+    the module for the readings)."""
+    order: list[int] = []
+    n = len(segs)
+    group_of: dict[int, EndingGroup] = {}
+    implied: set[int] = set()
+    for group in ending_groups(segs):
+        if group.repeats:
+            for k in range(group.start, group.end):
+                group_of[k] = group
+            implied.update(group.implied_repeat_ends)
+    start = 0
+    passno = 1
+    taken: dict[int, int] = {}
+    jumped = False
+    group_end = -1  # where the current ending group stops: then passes start over
+    opened = False  # the current section was opened by |:
+    seen_repeat = False
+    i = 0
+    guard = 0
+    while i < n:
+        guard += 1
+        if guard > _MAX_PASSES * (n + 1):
+            break
+        s = segs[i]
+        if i == group_end:
+            start, passno, taken, group_end, opened = i, 1, {}, -1, False
+            seen_repeat = True
+        if s.repeat_start and not jumped:
+            start, passno, taken, opened = i, 1, {}, True
+        jumped = False
+        g = group_of.get(i)
+        if s.ending and g is not None:
+            group_end = g.end
+            if passno not in s.ending:
+                i = ending_end(segs, i)
+                continue
+        order.append(i)
+        times = s.repeat_end or (1 if i in implied else 0)
+        if times:
+            if g is not None:
+                # Go back while an ending for a later pass is still to come; a lone
+                # `[1 ... :|` (no `[2` written) repeats once.
+                many = len(g.endings) > 1
+                want = max(g.numbers) > passno if many else taken.get(i, 0) < 1
+            else:
+                want = taken.get(i, 0) < times
+            if want:
+                taken[i] = taken.get(i, 0) + 1
+                passno += 1
+                i = start
+                jumped = True
+                continue
+            seen_repeat = True
+            if g is None:
+                start, passno, taken, opened = i + 1, 1, {}, False
+        elif s.ends_section and seen_repeat and not opened and group_end <= i:
+            # After a repeated section, a double bar line is where the next one starts.
+            start, passno, taken = i + 1, 1, {}
+        i += 1
+    return order
+
+
+def played_order(segs: Sequence[Segment], parts: str | None, unroll: bool = True) -> list[int]:
+    """The segments in the order they are played (§3.1.9, §4.8-§4.10); with ``unroll``
+    False, every segment once in written order."""
+    index = list(range(len(segs)))
+    if not unroll:
+        return index
+    labels = [s.part for s in segs]
+    if not parts or not any(labels):
+        return _unroll(segs)
+    by_part: dict[str | None, list[int]] = {}
+    for i, lab in enumerate(labels):
+        by_part.setdefault(lab, []).append(i)
+    order: list[int] = []
+    intro = by_part.get(None, [])
+    if intro:
+        order.extend(intro[k] for k in _unroll([segs[k] for k in intro]))
+    for label in parts:
+        members = by_part.get(label)
+        if members:
+            order.extend(members[k] for k in _unroll([segs[k] for k in members]))
+    return order
+
+
+# ---------------------------------------------------------------------------------------
+# Findings
+
+
+@dataclass(frozen=True, slots=True)
+class FormFinding:
+    code: str
+    message: str
+    span: Span
+
+
+class _FormWalker:
+    """Walks the bar lines, endings and part labels of one voice in written order."""
+
+    def __init__(self, strict: bool) -> None:
+        self.strict = strict
+        self.out: list[FormFinding] = []
+        self.repeat_open: Span | None = None  # a |: waiting for its :|
+        self.music_since_start = False
+        # The latest :| or double bar, if any: a :| after it cannot mean "from the top".
+        self.boundary: tuple[str, int] | None = None
+        self.ending_open: tuple[Span, tuple[int, ...]] | None = None
+        self.group_active = False
+        self.group_may_continue = False
+        self.group_seen_end = False  # a :| already ended an ending of this group
+        self.group_first: tuple[Span, tuple[int, ...]] | None = None
+        self.group_count = 0
+        self.group_repeats = False
+
+    def add(self, code: str, message: str, span: Span) -> None:
+        self.out.append(FormFinding(code, message, span))
+
+    def bar_line(self, bl: BarLine) -> None:
+        if bl.repeat_end:
+            # A :| that ends a variant ending repeats the section the endings belong to
+            # ("[1 ... :| [2 ... :| [3 ...", §4.10): it needs no |: of its own.
+            in_ending = self.ending_open is not None and self.group_active
+            if (self.repeat_open is None and self.boundary is not None and self.strict
+                    and not (in_ending and self.group_seen_end)):
+                what, line = self.boundary
+                self.add(
+                    "ABC302",
+                    f"{bl.symbol} ends a repeat that no |: starts, after the {what} on line"
+                    f" {line}: it cannot go back to the tune start. Players restart from the"
+                    f" latest :| or double bar (§4.8 recommendation); write |: after the"
+                    f" {what} to say so",
+                    bl.span,
+                )
+            self.repeat_open = None
+            if in_ending:
+                self.group_seen_end = True
+                self.group_repeats = True
+            self.close_ending()
+            what = "variant ending closed by" if in_ending else "repeat end"
+            self.boundary = (f"{what} {bl.symbol}", bl.span.line)
+            self.music_since_start = False
+        if bl.kind in _SECTION_KINDS:
+            self.close_ending()
+            if not bl.repeat_end:
+                self.boundary = (f"double bar {bl.symbol}", bl.span.line)
+        if bl.repeat_start:
+            if self.repeat_open is not None and self.music_since_start:
+                self.unclosed_repeat(f"another |: starts a section on line {bl.span.line}")
+            self.repeat_open = bl.span
+            self.music_since_start = False
+            # A new repeated section ends the ending before it: typesetters close the
+            # bracket there, and "[2 ...| |: ..." is how many tunebooks write it.
+            self.close_ending()
+            self.end_group()
+
+    def unclosed_repeat(self, why: str) -> None:
+        assert self.repeat_open is not None
+        self.add(
+            "ABC305",
+            f"repeat |: is never closed: {why} and no :| ends the section it starts (§4.8)",
+            self.repeat_open,
+        )
+        self.repeat_open = None
+
+    def close_ending(self) -> None:
+        if self.ending_open is not None:
+            self.ending_open = None
+            self.group_may_continue = True
+
+    def unclosed_ending(self, why: str) -> None:
+        assert self.ending_open is not None
+        span, numbers = self.ending_open
+        label = ",".join(map(str, numbers))
+        self.add(
+            "ABC304",
+            f"ending [{label} is never closed: {why} before :|, ||, |] or [| ends it"
+            " (§4.10)",
+            span,
+        )
+        self.ending_open = None
+
+    def end_group(self) -> None:
+        """A group of endings is over: report it when no repeat selects between its
+        endings (§4.9, §4.10), which players read differently."""
+        first = self.group_first
+        if self.group_active and first is not None and 1 in first[1]:
+            # (a group without [1 is ABC303's)
+            span, numbers = first
+            label = ",".join(map(str, numbers))
+            why = None
+            if self.group_count == 1 and self.group_repeats:
+                why = (f"ending [{label} has no ending after it: the repeat plays the"
+                       " section again without it (abc2midi warns)")
+            elif self.group_count == 1:
+                why = (f"ending [{label} stands alone with no repeat to select it: it is"
+                       " played straight through here and by abcjs, skipped by abc2midi")
+            elif not self.group_repeats:
+                why = (f"endings from [{label} on have no :| between them: the repeat is"
+                       " implied here and by abcjs, while abc2midi plays only the first"
+                       " ending")
+            if why is not None:
+                self.add("ABC306", f"{why}; write the repeat signs (|: :|) and every ending"
+                                   " (§4.8-§4.10)", span)
+        self.group_active = False
+        self.group_may_continue = False
+        self.group_first = None
+        self.group_count = 0
+        self.group_repeats = False
+
+    def new_bar(self, has_ending: bool) -> None:
+        """A bar without an ending ends a group of endings that could have continued."""
+        if self.group_may_continue and not has_ending:
+            self.end_group()
+
+    def ending_start(self, numbers: tuple[int, ...], span: Span) -> None:
+        if self.ending_open is not None:
+            self.unclosed_ending(f"ending [{','.join(map(str, numbers))} starts")
+        if not self.group_active and numbers and 1 not in numbers:
+            label = ",".join(map(str, numbers))
+            self.add(
+                "ABC303",
+                f"ending [{label} without a first ending before it: endings start with [1"
+                " (§4.9, §4.10)",
+                span,
+            )
+        if not self.group_active:
+            self.group_seen_end = False
+            self.group_first = (span, numbers)
+            self.group_count = 0
+            self.group_repeats = False
+        self.group_count += 1
+        self.group_active = True
+        self.group_may_continue = False
+        self.ending_open = (span, numbers)
+
+    def part(self) -> None:
+        """§3.1.9: a part starts here and is played on its own; a :| in it repeats from
+        here, as one in the first part repeats from the top."""
+        self.boundary = None
+        if self.repeat_open is not None and self.music_since_start:
+            self.unclosed_repeat("the part ends")
+        self.repeat_open = None
+
+    def finish(self) -> None:
+        if self.repeat_open is not None and self.music_since_start:
+            self.unclosed_repeat("the tune ends")
+        self.end_group()
+
+
+def form_findings(vt: VoiceTimeline, strict: bool) -> list[FormFinding]:
+    """Where the written form of one voice is broken or ambiguous: ABC302 (a ``:|`` that
+    cannot go back to the start), ABC303 (an ending group without ``[1``), ABC304 (an
+    ending never closed), ABC305 (a ``|:`` never closed), ABC306 (an ending alone)."""
+    w = _FormWalker(strict)
+    prev_closing: BarLine | None = None
+    part = None
+    items = vt.items
+    for seg in vt.segments:
+        if seg.new_bar:
+            # Bars share bar lines (one's closing is the next one's opening), except where
+            # two bar lines stand with no note between (":|\n|:"): then both count.
+            if seg.opening is not None and seg.opening is not prev_closing:
+                w.bar_line(seg.opening)
+            w.new_bar(bool(seg.ending))
+        if seg.part != part:
+            part = seg.part
+            w.part()
+        if seg.ending:
+            w.ending_start(seg.ending, seg.ending_span)
+        for it in items[seg.first_item:seg.end_item]:
+            if it.sounds:
+                w.music_since_start = True
+                break
+        if seg.closing is not None:
+            w.bar_line(seg.closing)
+            prev_closing = seg.closing
+    w.finish()
+    return w.out

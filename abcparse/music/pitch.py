@@ -1,0 +1,180 @@
+"""Sounding pitch: the one rule for key signatures, accidentals and ties (§3.1.14, §4.2,
+§4.11, §11.3).
+
+Every part of abcparse that needs to know which pitch a written note has (the timeline,
+and through it playback, the validator's tie checks, repair and the transposer) asks a
+:class:`PitchState`; nothing else keeps bar accidentals.
+
+Choices, with the section that decides:
+
+- An accidental holds for the rest of the bar (§4.2). ``%%propagate-accidentals`` (§11.3,
+  also as ``I:propagate-accidentals``) says for which notes: ``pitch`` (the default) the
+  same letter in every octave, ``octave`` the same letter in the same octave, ``not`` the
+  note alone. abc2midi follows ``pitch``; abcjs applies an accidental to one octave only
+  (tests/fixtures lists it as a fault of abcjs).
+- A tie carries a note's alteration into the note it is tied to, across a bar line too,
+  for that note only, as staff notation does (§4.11).
+- Grace notes take their own accidentals but pass none on (§4.12: they are "transparent"
+  to the music around them).
+- ``K:HP`` prints no key signature but the pipes play F and C sharp, as under ``K:Hp``
+  (§3.1.14).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from ..model import Key, Note, Tune, Voice
+from ..theory import key_signature, midi_pitch
+
+PROPAGATION_MODES = ("not", "octave", "pitch")
+
+
+def propagation(tune: Tune) -> str:
+    """§11.3 ``%%propagate-accidentals not | octave | pitch`` (default ``pitch``), as a
+    directive or an ``I:`` field; the last one written wins."""
+    mode = "pitch"
+    found: list[tuple[int, str]] = []
+    for d in tune.directives:
+        if d.name == "propagate-accidentals":
+            found.append((d.span.start, d.value.strip().lower()))
+    for f in tune.fields:
+        if f.letter == "I" and f.value.strip().startswith("propagate-accidentals"):
+            found.append((f.span.start, f.value.split(None, 1)[-1].strip().lower()))
+    for _, value in sorted(found):
+        if value in PROPAGATION_MODES:
+            mode = value
+    return mode
+
+
+def playing_signature(key: Key) -> dict[str, int]:
+    """The key signature as heard: ``K:HP`` is played like ``K:Hp`` (§3.1.14)."""
+    if key.highland_pipes == "HP":
+        key = replace(key, highland_pipes="Hp")
+    return key_signature(key)
+
+
+def is_clef_only(key: Key, value: str) -> bool:
+    """A body ``K:`` that names only a clef or properties (``K:bass``, ``K:transpose=-2``)
+    changes no key signature (§4.6); ``K:`` and ``K:none`` remove it (§3.1.14)."""
+    if key.tonic is not None or key.highland_pipes is not None:
+        return False
+    word = value.split(None, 1)[0].lower() if value.strip() else ""
+    return word not in ("", "none")
+
+
+def initial_shifts(tune: Tune, voice: Voice) -> tuple[int, int, int]:
+    """Semitones (``transpose=``), octaves (``octave=``) and clef octaves (``treble-8``)
+    a voice is shifted by at its start (§4.6): from its ``V:`` when it says, else from the
+    header ``K:``."""
+    key_clef = tune.key.clef
+    names = {k for k, _ in voice.properties}
+    transpose = voice.clef.transpose if names & {"transpose", "t"} else key_clef.transpose
+    octave = voice.clef.octave if "octave" in names else key_clef.octave
+    shift = voice.clef.octave_shift if voice.clef.name is not None else key_clef.octave_shift
+    return transpose, octave, shift
+
+
+@dataclass(slots=True)
+class PitchState:
+    """What turns a written note into a sounding pitch at one point of one voice.
+
+    ``written(note)`` gives the pitch as written (key signature, accidentals, ties);
+    ``pitch(note)`` adds the voice's transposition and octave shifts, which is what
+    sounds. Call :meth:`bar_line` at every bar line, :meth:`item_done` after each note,
+    rest or chord, and :meth:`tie_all` for a ``-`` after one."""
+
+    signature: dict[str, int]
+    mode: str = "pitch"
+    transpose: int = 0  # semitones (transpose=)
+    octave: int = 0  # octaves (octave=)
+    clef_shift: int = 0  # octaves (a +8/-8 clef)
+    # Alterations in force in this bar: by letter (every octave) or by (letter, octave).
+    by_letter: dict[str, int] = field(default_factory=dict)
+    by_octave: dict[tuple[str, int], int] = field(default_factory=dict)
+    # Alterations by (letter, octave): carried by a tie into the item being read, of the
+    # notes of the item being read, and of the item read last.
+    tied: dict[tuple[str, int], int] = field(default_factory=dict)
+    current: dict[tuple[str, int], int] = field(default_factory=dict)
+    last: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    @property
+    def shift(self) -> int:
+        """Semitones between the written and the sounding pitch."""
+        return self.transpose + 12 * (self.octave + self.clef_shift)
+
+    def alteration(self, note: Note, grace: bool = False) -> int:
+        """§4.2: the semitones ``note`` is raised or lowered by, and the accidental it
+        leaves in force for the rest of the bar (grace notes leave none)."""
+        letter = note.letter
+        acc = note.accidental
+        if acc is not None:
+            alt = acc.semitones
+            if not grace:
+                mode = self.mode
+                if mode == "pitch":
+                    self.by_letter[letter] = alt
+                    if self.by_octave:
+                        for k in [k for k in self.by_octave if k[0] == letter]:
+                            del self.by_octave[k]
+                elif mode == "octave":
+                    self.by_octave[(letter, note.octave)] = alt
+                    self.by_letter.pop(letter, None)
+                self.current[(letter, note.octave)] = alt
+            return alt
+        spot = (letter, note.octave)
+        if self.tied and spot in self.tied:
+            alt = self.tied[spot]
+        elif self.by_octave and spot in self.by_octave:
+            alt = self.by_octave[spot]
+        elif letter in self.by_letter:
+            alt = self.by_letter[letter]
+        else:
+            alt = self.signature.get(letter, 0)
+        if not grace:
+            self.current[spot] = alt
+        return alt
+
+    def written(self, note: Note, grace: bool = False) -> int:
+        """MIDI pitch of ``note`` as written (before transposition)."""
+        return midi_pitch(note.letter, note.octave, self.alteration(note, grace))
+
+    def pitch(self, note: Note, grace: bool = False) -> int:
+        """MIDI pitch of ``note`` as it sounds."""
+        return midi_pitch(note.letter, note.octave, self.alteration(note, grace)) + self.shift
+
+    def peek(self, note: Note) -> int:
+        """The written pitch ``note`` would have here, changing nothing."""
+        if note.accidental is not None:
+            return midi_pitch(note.letter, note.octave, note.accidental.semitones)
+        spot = (note.letter, note.octave)
+        if spot in self.tied:
+            alt = self.tied[spot]
+        elif spot in self.by_octave:
+            alt = self.by_octave[spot]
+        else:
+            alt = self.by_letter.get(note.letter, self.signature.get(note.letter, 0))
+        return midi_pitch(note.letter, note.octave, alt)
+
+    def bar_line(self) -> None:
+        """§4.2: accidentals end with the bar (a tie still carries its note's)."""
+        if self.by_letter:
+            self.by_letter.clear()
+        if self.by_octave:
+            self.by_octave.clear()
+
+    def set_key(self, key: Key) -> None:
+        """A new key signature (§3.1.14 in the body): bar accidentals end too."""
+        self.signature = playing_signature(key)
+        self.bar_line()
+
+    def item_done(self, tied: Iterable[tuple[str, int]] = ()) -> None:
+        """A note, rest or chord is complete: a tie reaches only the next item, so what
+        was carried is dropped; notes tied inside a chord carry their alteration on."""
+        self.last, self.current = self.current, {}
+        self.tied = {k: self.last[k] for k in tied if k in self.last} if tied else {}
+
+    def tie_all(self) -> None:
+        """A ``-`` after a note or chord ties every note of it (§4.11)."""
+        self.tied = dict(self.last)
