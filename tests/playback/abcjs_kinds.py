@@ -119,9 +119,15 @@ OPEN_AFTER_REPEAT = re.compile(rf"(?<![|:]):\|(?![:|\]0-9\[]){_MORE}")
 OPEN_AFTER_DOUBLE = re.compile(rf"(?<![|:\[])\|[|\]](?![:|\]0-9\[]){_MORE}")
 
 
+# The start of the music after a part label in the body (P:B on its own line, §3.1.9).
+AFTER_PART_LABEL = re.compile(r"^P:[A-Z][ \t]*\r?\n(\|(?![:|\]])|(?=[^|:\[\s%]))", re.M)
+
+
 def open_every_section(text: str) -> list[Edit]:
     """Mark the start of every section with ``|:``: a ``:|`` followed by more music becomes
-    ``:||:``, a ``||`` or ``|]`` followed by more music becomes ``|:``. Each edit is kept
+    ``:||:``, a ``||`` or ``|]`` followed by more music becomes ``|:``, and so does the start
+    of the music after a part label (``P:B``; abcparse ends a variant ending where a new
+    part begins, §4.10, §3.1.9, abcjs ignores part labels). Each edit is kept
     only where abcparse plays the same with it (§4.8: a ``:|`` with no ``|:`` goes back to
     the beginning of the tune, the latest double bar line or end of repeated section;
     §4.10: ``||``, ``|]`` and ``|:`` all end a variant ending); abcjs starts a section only
@@ -129,6 +135,7 @@ def open_every_section(text: str) -> list[Edit]:
     body = _body_start(text)
     edits = [(m.start(), m.end(), ":||:") for m in OPEN_AFTER_REPEAT.finditer(text, body)]
     edits += [(m.start(), m.end(), "|:") for m in OPEN_AFTER_DOUBLE.finditer(text, body)]
+    edits += [(m.start(1), m.end(1), "|:") for m in AFTER_PART_LABEL.finditer(text, body)]
     return edits
 
 
@@ -165,7 +172,8 @@ def drop_ties_between_pitches(text: str) -> list[Edit]:
 # A music line that ends with a note (not a bar line), then perhaps field or comment
 # lines, then a line that starts with |: or :: .
 START_REPEAT_AT_LINE_START = re.compile(
-    r"(?<=[^|\s:\]\\!])([ \t]*\r?\n(?:[A-Za-z+%][^\n]*\n)*[ \t]*)(\|:|::)"
+    r"(?<=[^|\s:\]\\!])([ \t]*\r?\n(?:(?:[A-Za-z+]:|%)[^\n]*\n)*[ \t]*)(\|:|::)"
+    r"(?:[ \t]*\\\r?\n)?"  # a continuation left alone on its line goes with it
 )
 
 
@@ -222,6 +230,53 @@ def plus_chords_to_brackets(text: str) -> list[Edit]:
     ]
 
 
+def last_ending_closed_by_double_bar(text: str) -> list[Edit]:
+    """Write ``||`` for the ``:|`` that closes the last variant ending of a group
+    (``|1 A :|2 B :|`` becomes ``|1 A :|2 B ||``). abcparse plays both alike (§4.10: the
+    ending ends at ``:|``; no later ending is left to play); abcjs, like abc2midi, goes
+    back once more and plays the section a third time without an ending."""
+    body = _body_start(text)
+    edits: list[Edit] = []
+    for m in ENDING_START.finditer(text, body):
+        nxt = SECTION_MARK.search(text, m.end())
+        if not nxt or nxt.group() != ":|":
+            continue
+        after = text[nxt.end():nxt.end() + 1]
+        if after in ("|", ":") or re.match(rf"{_GAP}\[?[0-9]", text[nxt.end():]):
+            continue  # another ending follows, or the repeat sign goes on (:||:)
+        edits.append((nxt.start(), nxt.end(), "||"))
+    return sorted(set(edits))
+
+
+def _outside_quotes(text: str, start: int) -> list[tuple[int, int]]:
+    """Spans of the music lines from ``start`` on, with quoted text, comments and field
+    lines left out."""
+    spans: list[tuple[int, int]] = []
+    for at, line in _lines(text):
+        if at < start or FIELD_LINE.match(line) or line.startswith("%"):
+            continue
+        code = line.split("%", 1)[0]
+        pos = 0
+        for m in re.finditer(r'"[^"\n]*"', code):
+            spans.append((at + pos, at + m.start()))
+            pos = m.end()
+        spans.append((at + pos, at + len(code)))
+    return spans
+
+
+FERMATA = re.compile(r"H(?=[_^=]*[A-Ga-gzx\[(])|!(?:fermata|invertedfermata)!")
+
+
+def drop_fermatas(text: str) -> list[Edit]:
+    """Take out fermatas (``H``, ``!fermata!``). abcparse lets a note with a fermata last
+    twice as long, as abc2midi does (§4.14 names the symbol and gives it no length);
+    abcjs plays the note as written."""
+    edits: list[Edit] = []
+    for a, b in _outside_quotes(text, _body_start(text)):
+        edits.extend((m.start(), m.end(), "") for m in FERMATA.finditer(text, a, b))
+    return edits
+
+
 @dataclass(frozen=True)
 class Kind:
     """A kind of difference: its rewrite, and whether the rewrite leaves our notes as
@@ -237,11 +292,13 @@ KINDS: tuple[Kind, ...] = (
     Kind("empty-line-in-tune", drop_empty_lines, True),
     Kind("abcjs-ignores-header-parts", drop_header_parts, False),
     Kind("abcjs-accidental-in-octave-only", accidentals_by_octave, False),
+    Kind("last-ending-repeat-sign", last_ending_closed_by_double_bar, True),
     Kind("abcjs-section-starts-only-at-start-repeat", open_every_section, True),
     Kind("abcjs-tie-between-different-pitches", drop_ties_between_pitches, True),
     Kind("abcjs-start-repeat-at-line-start", start_repeat_to_line_end, True),
     Kind("plus-chord", plus_chords_to_brackets, True),
     Kind("unclosed-last-ending", close_ending_at_line_end, False),
+    Kind("fermata-length", drop_fermatas, False),
 )
 
 
@@ -261,8 +318,11 @@ def _ours(header: str, text: str) -> list[abcjs_peer.Note]:
     """Our notes for a tune text under its file header (cached: the rewrites ask often)."""
     key = (header, text)
     if key not in _OURS:
-        book = abcparse.parse(abcjs_peer.abcjs_input(header, text))
-        _OURS[key] = abcjs_peer.our_notes(book.tunes[-1])[0] if book.tunes else []
+        try:
+            book = abcparse.parse(abcjs_peer.abcjs_input(header, text))
+            _OURS[key] = abcjs_peer.our_notes(book.tunes[-1])[0] if book.tunes else []
+        except Exception:  # no notes: the rewrite is not used, and nothing matches
+            _OURS[key] = [(-1, -1)]
     return _OURS[key]
 
 

@@ -253,7 +253,10 @@ def compare_notes(tune_id: str, tune: Tune, played: Played) -> Comparison:
     """Our played order against abcjs's (see the module docstring)."""
     if played.error:
         return Comparison(tune_id, False, f"abcjs failed: {played.error}", 0, played.warnings)
-    ours, our_len = our_notes(tune)
+    try:
+        ours, our_len = our_notes(tune)
+    except Exception as exc:  # a crash of ours is a finding, not the end
+        return Comparison(tune_id, False, f"abcparse failed: {exc!r}", 0, played.warnings)
     theirs, their_len = their_notes(played)
     at = first_difference(ours, theirs)
     if at is None:
