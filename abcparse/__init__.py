@@ -13,7 +13,15 @@ Lark, never TensorFlow (the generator is the optional ``abcparse.generator`` plu
 
 from __future__ import annotations
 
-from .api import parse, parse_file, read_headers, version_is_strict
+from .api import (
+    TuneStream,
+    iter_tunes,
+    parse,
+    parse_bytes,
+    parse_file,
+    read_headers,
+    version_is_strict,
+)
 from .diagnostics import Diagnostic, Fix, Severity, Span
 from .errors import AbcDecodeError, AbcError, AbcIOError, AbcLimitError, AbcUsageError
 from .format import format_str
@@ -119,6 +127,7 @@ __all__ = [
     "Tie",
     "Tune",
     "TuneHeader",
+    "TuneStream",
     "Tunebook",
     "Tuplet",
     "VariantEnding",
@@ -126,7 +135,9 @@ __all__ = [
     "__version__",
     "check",
     "format_str",
+    "iter_tunes",
     "parse",
+    "parse_bytes",
     "parse_file",
     "read_headers",
     "repair",

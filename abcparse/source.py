@@ -18,8 +18,9 @@ from __future__ import annotations
 import bisect
 import codecs
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from .diagnostics import Diagnostic, Severity, Span
 
@@ -255,3 +256,301 @@ def _first_other_newline(text: str, newline: str) -> tuple[int, str] | None:
         if m.group() != newline:
             return m.start(), m.group()
     return None
+
+
+# ---------------------------------------------------------------------------------------
+# Incremental decoding: what decode() finds, from a file read in blocks.
+#
+# Streaming readers (abcparse.iter_tunes, abc-lint and abcparse format on big files) never
+# hold a whole file as text. They read it twice in blocks: a first pass finds what decode()
+# reports about the whole file (the charset, the dominant line end, the first undecodable
+# byte, NUL or stray line end, which need every byte), a second pass hands out the text.
+# Both passes decode with the same incremental decoder, so the text, its offsets and the
+# diagnostics equal decode()'s; tests/core/test_stream.py checks that on every corpus file
+# and on random bytes.
+
+READ_BLOCK = 1 << 20  # bytes per read; a block of text may be longer by one line
+_CHARSET_LINE_RE = re.compile(rb"(?:I:|%%)abc-charset[ \t]+([A-Za-z0-9_.:-]+)")
+_BARE_CR_RE = re.compile(r"\r(?!\n)")
+_BARE_LF_RE = re.compile(r"(?<!\r)\n")
+_SURROGATES_RE = re.compile("[\udc80-\udcff]")
+_NON_ASCII_RE = re.compile("[^\x00-\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class StreamInfo:
+    """What :func:`decode` would give for a whole file, less the text itself: the
+    encoding, BOM and dominant line end (to write the file back alike) and the
+    diagnostics, in decode()'s order."""
+
+    path: str | None
+    encoding: str
+    bom: bool
+    newline: str
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def _line_ends(b: bytes) -> int:
+    crlf = b.count(b"\r\n")
+    return b.count(b"\r") - crlf + b.count(b"\n")
+
+
+def sniff_charset(
+    f: BinaryIO, path: str | None = None
+) -> tuple[str, bool, str | None, list[Diagnostic]]:
+    """Read ``f`` from its start up to its first tune (a line starting ``X:``) and decide
+    the encoding as :func:`decode` does: (encoding, bom, declared name, diagnostics). Holds
+    one line at a time, so a file without tunes costs no memory."""
+    first = f.read(len(codecs.BOM_UTF8))
+    bom = first == codecs.BOM_UTF8
+    pending = b"" if bom else first
+    offset = 0  # byte offset of ``pending`` after the BOM (decode() strips it first)
+    lines_before = 0  # line ends before ``pending`` (CR, LF, CRLF: LineIndex's)
+    declared: tuple[str, int, int, bytes] | None = None
+    done = False
+    while not done:
+        block = f.read(READ_BLOCK)
+        data = pending + block
+        start = 0
+        while True:
+            nl = data.find(b"\n", start)
+            if nl < 0 and block:
+                break
+            end = len(data) if nl < 0 else nl + 1
+            line = data[start:end]
+            if line.startswith(b"X:"):
+                done = True
+                break
+            if declared is None:
+                m = _CHARSET_LINE_RE.match(line)
+                if m is not None:
+                    declared = (
+                        m.group(1).decode("ascii").lower(), offset + m.start(1),
+                        lines_before, line[: m.start(1)],
+                    )
+            lines_before += _line_ends(line)
+            offset += len(line)
+            start = end
+            if end >= len(data):
+                break
+        pending = data[start:]
+        if not block:
+            break
+    encoding = "utf-8"
+    diags: list[Diagnostic] = []
+    if declared is not None:
+        name, where, lines_above, before = declared
+        canonical = _text_charset(name)
+        if canonical is None:
+            shown = name if len(name) <= _NAME_SHOWN else name[:_NAME_SHOWN] + "..."
+            why = "unknown charset" if _codec_name(name) is None else "unsupported charset"
+            col = len(before.decode("utf-8", errors="surrogateescape")) + 1
+            row = lines_above + 1
+            diags.append(
+                Diagnostic(
+                    "ABC004",
+                    f"{why} {shown!r} declared (§3.1.17 names utf-8, us-ascii and"
+                    " iso-8859-1 to -10); reading the file as UTF-8",
+                    Span(row, col, row, col + len(name), where, where + len(name)),
+                    Severity.WARNING,
+                    "charset-mismatch",
+                )
+            )
+        else:
+            encoding = canonical
+        if bom and encoding != "utf-8":
+            encoding = "utf-8"
+    return encoding, bom, declared[0] if declared else None, diags
+
+
+def text_blocks(
+    f: BinaryIO, encoding: str, bom: bool, raw: Callable[[bytes], None] | None = None
+) -> Iterator[str]:
+    """The text of ``f`` (read from its start), decoded as :func:`decode` decodes it, in
+    blocks that each end at a line end (the last one may not): a reader can cut lines in a
+    block without looking at the next. A CR at the end of a block waits for the next,
+    which may start with the LF of a CRLF. ``raw`` sees every block of bytes read (the
+    final one empty)."""
+    f.seek(0)
+    if bom:
+        f.read(len(codecs.BOM_UTF8))
+    decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")
+    rest: list[str] = []
+    while True:
+        data = f.read(READ_BLOCK)
+        if raw is not None:
+            raw(data)
+        text = decoder.decode(data, final=not data)
+        if text:
+            whole = text[:-1] if text.endswith("\r") else text
+            cut = max(whole.rfind("\n"), whole.rfind("\r")) + 1
+            if cut == 0:
+                rest.append(text)
+            else:
+                rest.append(text[:cut])
+                yield "".join(rest)
+                rest = [text[cut:]] if cut < len(text) else []
+        if not data:
+            break
+    tail = "".join(rest)
+    if tail:
+        yield tail
+
+
+class TextFacts:
+    """What :func:`decode` reports about a whole text (undecodable bytes, NUL, mixed
+    line ends, the dominant line end), gathered from the text's blocks in order. Blocks
+    must end at line ends, as :func:`text_blocks` cuts them."""
+
+    def __init__(self, encoding: str = "utf-8") -> None:
+        self.encoding = encoding
+        self.offset = 0  # characters fed so far
+        self.lines = 0  # line ends fed so far
+        self.crlf = self.cr = self.lf = 0
+        self.first_newline: dict[str, Span] = {}
+        self.surrogates = 0
+        self.first_surrogate: tuple[Span, str] | None = None
+        self.first_nul: Span | None = None
+        self.first_non_ascii: Span | None = None
+
+    def _span(self, block: str, i: int, length: int) -> Span:
+        before = block[:i]
+        n = _line_ends_text(before)
+        line = self.lines + n + 1
+        # A block starts at the start of a line.
+        col = i - max(before.rfind("\n"), before.rfind("\r")) if n else i + 1
+        start = self.offset + i
+        if block.startswith(("\r\n", "\r", "\n"), i) and block[i : i + length] in _NL_NAMES:
+            return Span(line, col, line + 1, 1, start, start + length)
+        return Span(line, col, line, col + length, start, start + length)
+
+    def feed(self, block: str) -> None:
+        crlf = block.count("\r\n")
+        cr = block.count("\r") - crlf
+        lf = block.count("\n") - crlf
+        first = self.first_newline
+        if crlf and "\r\n" not in first:
+            first["\r\n"] = self._span(block, block.find("\r\n"), 2)
+        if cr and "\r" not in first:
+            m = _BARE_CR_RE.search(block)
+            if m is not None:
+                first["\r"] = self._span(block, m.start(), 1)
+        if lf and "\n" not in first:
+            m = _BARE_LF_RE.search(block)
+            if m is not None:
+                first["\n"] = self._span(block, m.start(), 1)
+        if self.encoding == "utf-8":
+            found = _SURROGATES_RE.findall(block)
+            if found:
+                if self.first_surrogate is None:
+                    m = _SURROGATES_RE.search(block)
+                    assert m is not None
+                    self.first_surrogate = (self._span(block, m.start(), 1), m.group())
+                self.surrogates += len(found)
+        elif self.first_non_ascii is None:
+            m = _NON_ASCII_RE.search(block)
+            if m is not None:
+                self.first_non_ascii = self._span(block, m.start(), 1)
+        if self.first_nul is None:
+            i = block.find("\0")
+            if i >= 0:
+                self.first_nul = self._span(block, i, 1)
+        self.crlf += crlf
+        self.cr += cr
+        self.lf += lf
+        self.lines += crlf + cr + lf
+        self.offset += len(block)
+
+    @property
+    def newline(self) -> str:
+        """:func:`dominant_newline` of the whole text."""
+        best = max((self.lf, "\n"), (self.crlf, "\r\n"), (self.cr, "\r"))
+        return best[1] if best[0] else "\n"
+
+    def diagnostics(self, declared: str | None = None, utf8: bool = False) -> list[Diagnostic]:
+        """decode()'s ABC001, ABC004 (a declared single-byte charset over UTF-8 bytes:
+        ``utf8`` says the bytes decode as UTF-8 and are not all ASCII), ABC002, ABC003."""
+        diags: list[Diagnostic] = []
+        if self.encoding == "utf-8":
+            if self.first_surrogate is not None:
+                span, ch = self.first_surrogate
+                diags.append(
+                    Diagnostic(
+                        "ABC001",
+                        f"{self.surrogates} byte(s) are not valid UTF-8 (first:"
+                        f" 0x{ord(ch) - 0xDC00:02X}); declare I:abc-charset iso-8859-1 if"
+                        " the file is Latin-1",
+                        span,
+                        Severity.ERROR,
+                        "undecodable-bytes",
+                    )
+                )
+        elif (declared is not None and self.encoding != "ascii" and utf8
+              and self.first_non_ascii is not None):
+            diags.append(
+                Diagnostic(
+                    "ABC004",
+                    f"the file declares {declared} but its bytes are UTF-8",
+                    self.first_non_ascii,
+                    Severity.WARNING,
+                    "charset-mismatch",
+                )
+            )
+        if self.first_nul is not None:
+            diags.append(
+                Diagnostic(
+                    "ABC002", "NUL character in the text", self.first_nul, Severity.ERROR,
+                    "nul-character",
+                )
+            )
+        newline = self.newline
+        others = [(s.start, nl, s) for nl, s in self.first_newline.items() if nl != newline]
+        if others:
+            _, nl, span = min(others)
+            diags.append(
+                Diagnostic(
+                    "ABC003",
+                    f"mixed line endings: this line ends with {_NL_NAMES[nl]},"
+                    f" most lines with {_NL_NAMES[newline]}",
+                    span,
+                    Severity.WARNING,
+                    "mixed-line-endings",
+                )
+            )
+        return diags
+
+
+def _line_ends_text(text: str) -> int:
+    crlf = text.count("\r\n")
+    return text.count("\r") - crlf + text.count("\n")
+
+
+def scan_file(
+    f: BinaryIO, path: str | None = None, on_block: Callable[[str], None] | None = None
+) -> StreamInfo:
+    """The first pass over a seekable binary file: :func:`decode`'s findings without
+    holding the text. ``on_block`` sees every block of text (a reader that needs a fact
+    about the whole text before its second pass gathers it there)."""
+    f.seek(0)
+    encoding, bom, declared, diags = sniff_charset(f, path)
+    facts = TextFacts(encoding)
+    # decode(): a declared single-byte charset over bytes that are valid UTF-8.
+    utf8 = (codecs.getincrementaldecoder("utf-8")()
+            if declared is not None and encoding not in ("utf-8", "ascii") else None)
+    state = {"utf8": utf8 is not None, "non_ascii": False}
+
+    def check_utf8(data: bytes) -> None:
+        if utf8 is None or not state["utf8"]:
+            return
+        try:
+            utf8.decode(data, final=not data)
+        except UnicodeDecodeError:
+            state["utf8"] = False
+        state["non_ascii"] = state["non_ascii"] or not data.isascii()
+
+    for block in text_blocks(f, encoding, bom, check_utf8):
+        facts.feed(block)
+        if on_block is not None:
+            on_block(block)
+    diags.extend(facts.diagnostics(declared, state["utf8"] and state["non_ascii"]))
+    return StreamInfo(path, encoding, bom, facts.newline, tuple(diags))

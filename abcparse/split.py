@@ -15,7 +15,7 @@ standard's rule (the tune ends at the empty line) and reports the same place as 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from .diagnostics import Diagnostic, Severity, Span
@@ -260,3 +260,195 @@ def _only_header_lines(lines: list[_Line]) -> bool:
         if not (t.lstrip(" \t").startswith("%") or _is_field(line)):
             return False
     return True
+
+
+# ---------------------------------------------------------------------------------------
+# Streaming: the same chunks, a piece of the file at a time.
+#
+# A line starting with X: right after an empty line (outside a closed %%begin ... %%end
+# block) always starts a tune chunk, and nothing split() does crosses it: its blocks end at
+# the empty line, its ABC209 merge only joins a tune with a following block that does not
+# start a tune, and its first-block rules (version line, file header) are settled by then.
+# So cutting the text at those lines first and splitting each piece alone gives exactly
+# split()'s chunks and diagnostics (tests/core/test_stream.py checks it on the corpora and
+# on random texts) while holding one piece, a tune and the free text after it, at a time.
+# Whether a %%begin line opens a closed block depends on whether any later line starts
+# with %%end: :class:`BlockEnds` finds the last such line in a first pass over the text.
+
+SPLIT_BLOCK = 1 << 20  # characters of an in-memory text handed to the splitter at a time
+
+
+class BlockEnds:
+    """The number of the last line starting with ``%%end`` (0 when there is none), from
+    a text fed in blocks that end at line ends."""
+
+    __slots__ = ("last", "lines")
+
+    def __init__(self) -> None:
+        self.lines = 0  # line ends fed so far
+        self.last = 0
+
+    def feed(self, block: str) -> None:
+        i = block.rfind(_BLOCK_END)
+        while i > 0 and block[i - 1] not in "\r\n":
+            i = block.rfind(_BLOCK_END, 0, i)
+        if i >= 0:
+            self.last = self.lines + _count_line_ends(block, i) + 1
+        self.lines += _count_line_ends(block, len(block))
+
+
+def string_blocks(text: str, size: int = SPLIT_BLOCK) -> Iterator[str]:
+    """``text`` in blocks of about ``size`` characters that end at line ends, as
+    :func:`abcparse.source.text_blocks` cuts a file."""
+    start = 0
+    n = len(text)
+    while start < n:
+        end = start + size
+        if end >= n:
+            yield text[start:]
+            return
+        # Cut after a line end, never between the CR and LF of a CRLF.
+        cut = max(text.rfind("\n", start, end), text.rfind("\r", start, end - 1)) + 1
+        if cut <= start:
+            m = _NEXT_END_RE.search(text, end)
+            cut = m.end() if m is not None else n
+        yield text[start:cut]
+        start = cut
+
+
+_NEXT_END_RE = re.compile(r"\r\n|\r(?!\Z)|\n")
+
+
+def pieces(
+    blocks: Iterable[str], last_end: int | Callable[[], int]
+) -> Iterator[tuple[str, int, int]]:
+    """(text, offset, first line number) of the pieces of a text given in blocks ending
+    at line ends: cut before each ``X:`` line that follows an empty line outside a closed
+    ``%%begin`` block (see above). ``last_end`` is :class:`BlockEnds`' line, or a function
+    giving it, called only if a ``%%begin`` line comes (most files have none)."""
+    pending: list[str] = []
+    content = False  # a non-blank line is pending
+    start = 0  # offset of pending[0]
+    first_line = 1
+    offset = 0  # of the block
+    number = 0  # lines before the block
+    in_block = False
+    prev_blank = True
+    for block in blocks:
+        if in_block or _BLOCK_BEGIN in block:
+            # Line by line, following %%begin ... %%end blocks.
+            at = offset
+            for line in text_lines(block, keepends=True):
+                number += 1
+                blank = not line.strip(" \t\r\n")
+                if in_block:
+                    in_block = not line.startswith(_BLOCK_END)
+                elif line.startswith(_BLOCK_BEGIN):
+                    if not isinstance(last_end, int):
+                        last_end = last_end()
+                    in_block = last_end > number
+                elif line.startswith("X:") and prev_blank and content:
+                    yield "".join(pending), start, first_line
+                    pending = []
+                    content = False
+                    start = at
+                    first_line = number
+                pending.append(line)
+                content = content or not blank
+                prev_blank = blank and not in_block
+                at += len(line)
+            offset = at
+            continue
+        # No block: the cuts are where an empty line is followed by X:.
+        pos = 0
+        cuts = [m.end() for m in _CUT_RE.finditer(block)]
+        if prev_blank and block.startswith("X:"):
+            cuts.insert(0, 0)
+        for cut in cuts:
+            if cut > pos:
+                seg = block[pos:cut]
+                pending.append(seg)
+                content = content or _CONTENT_RE.search(seg) is not None
+                number += _count_line_ends(seg, len(seg))
+            pos = cut
+            if content:
+                yield "".join(pending), start, first_line
+                pending = []
+                content = False
+                start = offset + cut
+                first_line = number + 1
+        if pos < len(block):
+            seg = block[pos:] if pos else block
+            pending.append(seg)
+            content = content or _CONTENT_RE.search(seg) is not None
+            number += _count_line_ends(seg, len(seg))
+        offset += len(block)
+        ends = 2 if block.endswith("\r\n") else 1 if block.endswith(("\r", "\n")) else 0
+        body = block[: len(block) - ends]
+        last = body[max(body.rfind("\n"), body.rfind("\r")) + 1 :]
+        prev_blank = ends > 0 and not last.strip(" \t")
+    if pending:
+        yield "".join(pending), start, first_line
+
+
+# An empty line (spaces and tabs at most) followed by a line starting X:; the match ends
+# at the X:. It starts a line (a block starts one), never between the CR and LF of a CRLF.
+_CUT_RE = re.compile(r"(?:\A|(?<=\n)|(?<=\r)(?!\n))[ \t]*(?:\r\n|\r|\n)(?=X:)")
+_CONTENT_RE = re.compile(r"[^ \t\r\n]")
+
+
+# One tune block (its first line X:, no other line starting X:) and nothing after it but
+# empty lines: what most pieces of a tunebook are. split() gives it a tune chunk and a
+# blank chunk; _split_piece finds that without cutting lines, and otherwise calls split().
+_TUNE_THEN_BLANK_RE = re.compile(
+    r"X:[^\r\n]*(?:\r\n|\r|\n|\Z)"
+    r"(?:(?!X:)[ \t]*[^ \t\r\n][^\r\n]*(?:\r\n|\r|\n|\Z))*"
+)
+_BLANK_RE = re.compile(r"[ \t\r\n]*")
+
+
+def _split_piece(text: str, first: bool, loose: bool) -> tuple[list[Chunk], list[Diagnostic]]:
+    """``split(text, loose=loose)`` of one piece; ``first`` for the file's first piece."""
+    if not first and "%%begin" not in text and text.startswith("X:"):
+        m = _TUNE_THEN_BLANK_RE.match(text)
+        if m is not None:
+            end = m.end()
+            if _BLANK_RE.fullmatch(text, end) is not None and not _OTHER_BREAKS.search(text):
+                tune = Chunk("tune", text[:end], 0, 1)
+                if end == len(text):
+                    return [tune], []
+                lines = 1 + _count_line_ends(text, end)
+                return [tune, Chunk("blank", text[end:], end, lines)], []
+    return split(text, loose=loose)
+
+
+def _count_line_ends(text: str, end: int) -> int:
+    crlf = text.count("\r\n", 0, end)
+    return text.count("\r", 0, end) - crlf + text.count("\n", 0, end)
+
+
+def shift_span(span: Span, offset: int, lines: int) -> Span:
+    """``span`` of a piece moved to its place in the whole text (``lines`` is the piece's
+    first line number minus one; pieces start at line starts, so columns stay)."""
+    return Span(span.line + lines, span.col, span.end_line + lines, span.end_col,
+                span.start + offset, span.end + offset)
+
+
+def split_pieces(
+    blocks: Iterable[str], *, loose: bool, last_end: int | Callable[[], int]
+) -> Iterator[tuple[list[Chunk], list[Diagnostic]]]:
+    """:func:`split` of a text given in blocks, a piece at a time: the concatenation of
+    what it yields equals ``split(text, loose=loose)`` (chunks with the same offsets and
+    line numbers, the same diagnostics in the same order). ``last_end`` as for
+    :func:`pieces`."""
+    for text, offset, line in pieces(blocks, last_end):
+        chunks, diags = _split_piece(text, offset == 0, loose)
+        if offset or line > 1:
+            lines = line - 1
+            chunks = [Chunk(c.kind, c.text, c.start + offset, c.line + lines) for c in chunks]
+            diags = [
+                Diagnostic(d.code, d.message, shift_span(d.span, offset, lines), d.severity,
+                           d.rule, d.fix)
+                for d in diags
+            ]
+        yield chunks, diags
