@@ -8,15 +8,21 @@ what it needs when it runs.
 
 Contract: each handler returns the exit code; bad input (a missing file, a corrupt model
 folder, an invalid ``--config``) prints one line to standard error and returns 2, never a
-traceback. ``python -m abcparse.generator.cli`` runs the same subcommands standalone.
+traceback. Option values are checked where argparse reads them (the types below): a seed,
+a count or a temperature out of range, ``nan`` or ``inf``, or a number of thousands of
+digits is a usage error naming the option (exit 2), not an exception deep in NumPy or
+TensorFlow. ``python -m abcparse.generator.cli`` runs the same subcommands standalone.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import re
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +53,77 @@ def single_thread_blas() -> None:
 
 
 def _error(message: str) -> int:
-    print(f"abcparse: error: {message}", file=sys.stderr)
+    from .limits import clip
+
+    print(f"abcparse: error: {clip(message)}", file=sys.stderr)
     return EXIT_USAGE
+
+
+# ---------------------------------------------------------------------------------------
+# Option values. Bounds: a seed is what NumPy's legacy seeding (``keras.utils.
+# set_random_seed``) accepts, 0 to 2**32 - 1; counts and lengths are bounded so that one
+# sampled batch stays in memory (``sample`` holds n x max-chars ids).
+
+MAX_SEED = 2**32 - 1
+MAX_TUNES = 100_000
+MAX_CHARS = 100_000
+MAX_TOP_K = 1_000_000
+MAX_TEMPERATURE = 100.0
+MAX_ATTEMPTS = 10_000_000
+MAX_PRIME = 100_000
+MAX_MINUTES = 10_000_000.0
+#: Characters ``abcparse sample`` may hold at once (n x --max-chars int32 ids: 80 MB).
+MAX_SAMPLE_CELLS = 20_000_000
+
+
+def _shown(value: str) -> str:
+    return repr(value) if len(value) <= 40 else repr(value[:40]) + "..."
+
+
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high`` (digits only, at most as
+    many as ``high`` has, so ``int()`` never sees thousands of digits)."""
+
+    def parse(value: str) -> int:
+        text = value.strip()
+        digits = text[1:] if text.startswith("-") else text
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > len(str(high)) + 1:
+            raise argparse.ArgumentTypeError(f"expected a whole number, not {_shown(value)}")
+        n = int(text)
+        if not low <= n <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:,} to {high:,}, not {n:,}")
+        return n
+
+    parse.__name__ = "whole number"  # argparse names the type in some messages
+    return parse
+
+
+def number(
+    low: float, high: float, *, low_open: bool = False
+) -> Callable[[str], float]:
+    """An argparse type: a finite number in ``[low, high]`` (``(low, high]`` with
+    ``low_open``); ``nan``, ``inf`` and anything else are refused."""
+
+    def parse(value: str) -> float:
+        try:
+            x = float(value) if len(value) <= 100 else math.nan
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, not {_shown(value)}") from None
+        if not math.isfinite(x):
+            raise argparse.ArgumentTypeError(f"expected a finite number, not {_shown(value)}")
+        if x < low or (low_open and x == low) or x > high:
+            left = "(" if low_open else "["
+            raise argparse.ArgumentTypeError(f"must be in {left}{low:g}, {high:g}], not {x:g}")
+        return x
+
+    parse.__name__ = "number"
+    return parse
+
+
+def prime_text(value: str) -> str:
+    if len(value) > MAX_PRIME:
+        raise argparse.ArgumentTypeError(f"at most {MAX_PRIME:,} characters")
+    return value
 
 
 # What sampling needs beyond the core (the ``generate`` extra; TensorFlow only for training).
@@ -84,16 +159,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     tp.add_argument("--train", required=True, type=Path, help="training corpus (.abc)")
     tp.add_argument("--valid", required=True, type=Path, help="validation corpus (.abc)")
     tp.add_argument("--out", required=True, type=Path, help="model folder to write")
-    tp.add_argument("--epochs", type=int, default=None, help="maximum epochs (config default)")
-    tp.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    tp.add_argument("--epochs", type=whole_number(0, 100_000), default=None,
+                    help="maximum epochs (config default)")
+    tp.add_argument("--seed", type=whole_number(0, MAX_SEED), default=0,
+                    help="random seed, 0 to 2**32-1 (default 0)")
     tp.add_argument("--config", default=None, metavar="JSON",
                     help="config as inline JSON or a JSON file; keys override the defaults")
     tp.add_argument("--resume", action="store_true",
                     help="continue from OUT/checkpoint (config and seed come from there)")
-    tp.add_argument("--max-minutes", type=float, default=None,
+    tp.add_argument("--max-minutes", type=number(0, MAX_MINUTES, low_open=True), default=None,
                     help="stop after this much wall time and keep the best model so far")
     tp.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                     help="augment by random transposition (default: the config's setting)")
+    tp.add_argument("-v", "--verbose", action="store_true",
+                    help="show TensorFlow's own log messages (hidden by default)")
     tp.set_defaults(func=train_command)
 
     sp = subparsers.add_parser(
@@ -104,14 +183,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     sp.add_argument("--model", type=Path, default=None,
                     help="model folder (default: the model shipped with abcparse)")
-    sp.add_argument("-n", type=int, default=1, help="number of tunes (default 1)")
-    sp.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    sp.add_argument("--temperature", type=float, default=1.0, help="default 1.0; 0 is greedy")
-    sp.add_argument("--top-k", type=int, default=0, help="keep the k likeliest (0: all)")
-    sp.add_argument("--top-p", type=float, default=1.0, help="nucleus mass (1.0: all)")
-    sp.add_argument("--prime", default=None,
+    sp.add_argument("-n", type=whole_number(0, MAX_TUNES), default=1,
+                    help="number of tunes (default 1)")
+    sp.add_argument("--seed", type=whole_number(0, MAX_SEED), default=0,
+                    help="random seed, 0 to 2**32-1 (default 0)")
+    sp.add_argument("--temperature", type=number(0, MAX_TEMPERATURE), default=1.0,
+                    help="default 1.0; 0 is greedy")
+    sp.add_argument("--top-k", type=whole_number(0, MAX_TOP_K), default=0,
+                    help="keep the k likeliest (0: all)")
+    sp.add_argument("--top-p", type=number(0, 1, low_open=True), default=1.0,
+                    help="nucleus mass (1.0: all)")
+    sp.add_argument("--prime", default=None, type=prime_text,
                     help=r"text every tune starts with (default 'X:1\n'; '\n' is a newline)")
-    sp.add_argument("--max-chars", type=int, default=2000,
+    sp.add_argument("--max-chars", type=whole_number(1, MAX_CHARS), default=2000,
                     help="length cap per tune in characters (default 2000)")
     sp.add_argument("--constrained", action="store_true",
                     help="constrained decoding (see abcparse generate --help)")
@@ -128,14 +212,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "before N tunes were accepted (nothing is written); 2 usage or I/O error.",
     )
     _sampling_args(gp)
-    gp.add_argument("-n", type=int, default=10, help="number of tunes (default 10)")
+    gp.add_argument("-n", type=whole_number(0, MAX_TUNES), default=10,
+                    help="number of tunes (default 10)")
     gp.add_argument("--out", type=Path, default=None,
                     help="write the tunes to this file (atomically) instead of standard output")
     gp.add_argument("--midi", type=Path, default=None, metavar="DIR",
                     help="also write one MIDI file per tune into DIR (created if needed)")
     gp.add_argument("--report", action="store_true",
                     help="also print the codes the validator found in the sampled tunes")
-    gp.add_argument("--max-attempts", type=int, default=None, metavar="M",
+    gp.add_argument("--max-attempts", type=whole_number(1, MAX_ATTEMPTS), default=None,
+                    metavar="M",
                     help="give up after examining M sampled tunes (default max(64, 10 N))")
     gp.set_defaults(func=generate_command)
 
@@ -151,7 +237,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     _sampling_args(ep)
     ep.add_argument("--test", type=Path, default=None,
                     help="test corpus (default corpus/test.abc in the current folder)")
-    ep.add_argument("-n", type=int, default=200, help="tunes to generate (default 200)")
+    ep.add_argument("-n", type=whole_number(0, MAX_TUNES), default=200,
+                    help="tunes to generate (default 200)")
     ep.add_argument("--json", action="store_true", help="print the numbers as JSON")
     ep.set_defaults(func=evaluate_command)
 
@@ -159,12 +246,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def _sampling_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path, default=None,
                    help="model folder (default: the model shipped with abcparse)")
-    p.add_argument("--seed", type=int, default=0,
-                   help="random seed; the same seed gives the same output (default 0)")
-    p.add_argument("--temperature", type=float, default=1.0, help="default 1.0")
-    p.add_argument("--top-k", type=int, default=0, help="keep the k likeliest (0: all)")
-    p.add_argument("--top-p", type=float, default=1.0, help="nucleus mass (1.0: all)")
-    p.add_argument("--max-chars", type=int, default=2000,
+    p.add_argument("--seed", type=whole_number(0, MAX_SEED), default=0,
+                   help="random seed, 0 to 2**32-1; the same seed gives the same output"
+                   " (default 0)")
+    p.add_argument("--temperature", type=number(0, MAX_TEMPERATURE), default=1.0,
+                   help="default 1.0")
+    p.add_argument("--top-k", type=whole_number(0, MAX_TOP_K), default=0,
+                   help="keep the k likeliest (0: all)")
+    p.add_argument("--top-p", type=number(0, 1, low_open=True), default=1.0,
+                   help="nucleus mass (1.0: all)")
+    p.add_argument("--max-chars", type=whole_number(1, MAX_CHARS), default=2000,
                    help="length cap per sampled tune in characters (default 2000)")
     p.add_argument("--constrained", action=argparse.BooleanOptionalAction,
                    default=DEFAULT_CONSTRAINED,
@@ -174,25 +265,91 @@ def _sampling_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--train", type=Path, default=None, metavar="FILE",
                    help="training corpus for the novelty check (default: the model folder's "
                    "train.abc)")
-    p.add_argument("--similarity", type=float, default=0.8, metavar="S",
+    p.add_argument("--similarity", type=number(0, 1, low_open=True), default=0.8, metavar="S",
                    help="reject tunes whose body is this similar to a training tune's "
                    "(normalised edit similarity, default 0.8)")
+
+
+# What TensorFlow prints to the process's standard error while it is imported, and is not
+# about the user's training: absl's banner and its info and warning lines (oneDNN, CPU
+# features), written from C++ before logging is set up, so TF_CPP_MIN_LOG_LEVEL does not
+# reach all of them (TensorFlow 2.21 prints the oneDNN line twice regardless).
+_TF_NOISE = re.compile(
+    r"WARNING: All log messages before absl::InitializeLog\(\) is called"
+    r"|[IW]\d{4} \d\d:\d\d:\d\d"
+    r"|To enable the following instructions"
+)
+
+
+def import_tensorflow(verbose: bool) -> Any:
+    """Import TensorFlow (and Keras); unless ``verbose``, without its start-up log lines.
+
+    They drown the one-line summary ``train`` ends with. The process's standard error
+    (file descriptor 2, where the C++ side writes) goes to a temporary file during the
+    import, and whatever is not noise (an error, a Python warning) is written back
+    afterwards, so nothing that matters is lost. Raises ImportError as ``import`` does."""
+    if verbose or "tensorflow" in sys.modules:
+        import tensorflow
+
+        return tensorflow
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import logging
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import keras  # noqa: F401
+            import tensorflow
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            lines = captured.read().decode("utf-8", errors="replace").splitlines()
+            kept = [line for line in lines if not _TF_NOISE.match(line)]
+            if kept:
+                print("\n".join(kept), file=sys.stderr)
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    return tensorflow
+
+
+_STOPPED = {
+    "epochs": "reached the epoch limit",
+    "early": "stopped early: validation stopped improving",
+    "time": "stopped at --max-minutes",
+}
+
+
+def train_summary(out_dir: Path, metrics: dict[str, Any], wall_seconds: float) -> str:
+    """The one line ``train`` ends with: what was written, how good, how many epochs and
+    why it stopped, and the whole run's wall time (training alone is a part of it: the
+    TensorFlow start, the final evaluations, the cache fit and the writes add to it)."""
+    epochs = int(metrics["epochs"])
+    why = _STOPPED.get(str(metrics["stopped"]), str(metrics["stopped"]))
+    return (
+        f"wrote {out_dir}: valid {metrics['valid_bpc']:.4f} bits/char, train"
+        f" {metrics['train_bpc']:.4f}, best epoch {metrics.get('best_epoch', '?')} of"
+        f" {epochs} epoch{'' if epochs == 1 else 's'} ({why}); {wall_seconds:.0f} s in all,"
+        f" {float(metrics['train_seconds']):.0f} s of it training"
+    )
 
 
 def train_command(args: argparse.Namespace) -> int:
     from .config import ConfigError, GeneratorConfig
 
+    started = time.monotonic()
     try:
         config = GeneratorConfig.from_arg(args.config) if args.config else GeneratorConfig()
     except (ConfigError, OSError) as exc:
         return _error(f"--config: {exc}")
-    if args.epochs is not None and args.epochs < 0:
-        return _error("--epochs must be >= 0")
     for label, path in (("--train", args.train), ("--valid", args.valid)):
         if not path.is_file():
             return _error(f"{label}: {path}: file not found")
     try:
-        import tensorflow  # noqa: F401
+        tf = import_tensorflow(getattr(args, "verbose", False))
     except ImportError:
         return _error("training needs TensorFlow: pip install 'abcparse[generate]'")
     from .store import ModelLoadError
@@ -203,12 +360,15 @@ def train_command(args: argparse.Namespace) -> int:
                        resume=args.resume, max_minutes=args.max_minutes, augment=args.augment)
     except (TrainError, ModelLoadError, UnicodeDecodeError) as exc:
         return _error(str(exc))
+    except (MemoryError, tf.errors.ResourceExhaustedError):
+        return _error(
+            "out of memory while training: try smaller lstm_units, embedding_dim, batch_size"
+            " or max_len in --config"
+        )
     except OSError as exc:
         return _error(f"{exc.filename or args.out}: {exc.strerror or exc}")
-    m = result.metrics
-    print(f"wrote {result.out_dir}: valid {m['valid_bpc']:.4f} bits/char, train "
-          f"{m['train_bpc']:.4f}, {m['epochs']} epochs ({m['stopped']}), "
-          f"{m['train_seconds']:.0f} s", file=sys.stderr)
+    print(train_summary(result.out_dir, result.metrics, time.monotonic() - started),
+          file=sys.stderr)
     return 0
 
 
@@ -220,8 +380,11 @@ def sample_command(args: argparse.Namespace) -> int:
     from .store import ModelLoadError
 
     folder = args.model if args.model is not None else DEFAULT_MODEL_DIR
-    if args.n < 0:
-        return _error("-n must be >= 0")
+    if args.n * args.max_chars > MAX_SAMPLE_CELLS:
+        return _error(
+            f"-n {args.n:,} x --max-chars {args.max_chars:,} characters is more than one"
+            f" sample may hold ({MAX_SAMPLE_CELLS:,}); sample fewer tunes at a time"
+        )
     try:
         net = NumpyLSTM.from_dir(folder)
     except ModelLoadError as exc:

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -60,11 +61,14 @@ def clip(message: str, limit: int = MAX_MESSAGE) -> str:
     return one_line if len(one_line) <= limit else one_line[: limit - 3] + "..."
 
 
-def _bounded_int(text: str) -> int:
-    digits = len(text) - (text[0] == "-")
-    if digits > MAX_JSON_DIGITS:
-        raise LimitError(f"a number of {digits:,} digits (at most {MAX_JSON_DIGITS})")
-    return int(text)
+def _int_parser(max_digits: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        digits = len(text) - (text[0] == "-")
+        if digits > max_digits:
+            raise LimitError(f"a number of {digits:,} digits (at most {max_digits})")
+        return int(text)
+
+    return parse
 
 
 def _no_constant(name: str) -> Any:
@@ -101,11 +105,13 @@ def json_depth(text: str, stop: int | None = None) -> int:
     return top
 
 
-def loads(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
+def loads(
+    text: str | bytes, max_depth: int = MAX_JSON_DEPTH, max_digits: int = MAX_JSON_DIGITS
+) -> Any:
     """``json.loads`` that refuses, with :class:`LimitError` or ``json.JSONDecodeError``
     (both ``ValueError``), what the standard parser would choke on: nesting deeper than
-    ``max_depth``, integers of more than :data:`MAX_JSON_DIGITS` digits, and ``NaN`` /
-    ``Infinity`` (which are not JSON). Bytes must be UTF-8."""
+    ``max_depth``, integers of more than ``max_digits`` digits, and ``NaN`` / ``Infinity``
+    (which are not JSON). Bytes must be UTF-8."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -114,7 +120,9 @@ def loads(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
     if json_depth(text, stop=max_depth) > max_depth:
         raise LimitError(f"JSON nested more than {max_depth} deep")
     try:
-        return json.loads(text, parse_int=_bounded_int, parse_constant=_no_constant)
+        return json.loads(
+            text, parse_int=_int_parser(max_digits), parse_constant=_no_constant
+        )
     except RecursionError:  # not reachable after the depth check; kept as a guard
         raise LimitError("JSON nested too deep") from None
 

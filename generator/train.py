@@ -28,6 +28,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from . import limits
 from .config import GeneratorConfig
 from .data import batches, encode_corpus, read_tunes
 from .store import (
@@ -41,10 +42,18 @@ from .vocab import PAD, Vocab
 
 CHECKPOINT = "checkpoint"
 LN2 = math.log(2.0)
+#: Largest checkpoint/state.json (history, config, vocabulary, RNG state) read on --resume.
+MAX_STATE_BYTES = 16 * 1024 * 1024
+#: Digits of its integers: the PCG64 state holds 128-bit numbers (39 digits).
+_STATE_DIGITS = 40
 
 
 class TrainError(Exception):
-    """Bad training input (empty corpus, missing checkpoint...); one line for the user."""
+    """Bad training input (empty corpus, missing checkpoint...); one line for the user, at
+    most :data:`~generator.limits.MAX_MESSAGE` characters."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(limits.clip(message))
 
 
 @dataclass
@@ -138,12 +147,18 @@ def train(
         if not (ckpt / "state.json").is_file():
             raise TrainError(f"{ckpt}: no checkpoint to resume from")
         try:
-            state = json.loads((ckpt / "state.json").read_text(encoding="utf-8"))
+            state = limits.loads(limits.read_capped(ckpt / "state.json", MAX_STATE_BYTES,
+                                                    "checkpoint state"),
+                                 max_digits=_STATE_DIGITS)
+            if not isinstance(state, dict):
+                raise TypeError("not a JSON object")
             config = GeneratorConfig.from_dict(state["config"])
             vocab = Vocab.from_dict(state["vocab"])
             seed = int(state["seed"])
         except (ValueError, KeyError, TypeError, OSError) as exc:  # JSON, config, vocab errors
-            raise TrainError(f"{ckpt / 'state.json'}: damaged checkpoint ({exc})") from exc
+            raise TrainError(
+                limits.clip(f"{ckpt / 'state.json'}: damaged checkpoint ({exc})")
+            ) from exc
     else:
         config = config or GeneratorConfig()
         vocab = Vocab.from_texts(train_tunes)
