@@ -25,8 +25,10 @@ the fixture's (``--write`` replaces it; the kinds' descriptions are kept as writ
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import re
+import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -172,7 +174,8 @@ def drop_ties_between_pitches(text: str) -> list[Edit]:
 # A music line that ends with a note (not a bar line), then perhaps field or comment
 # lines, then a line that starts with |: or :: .
 START_REPEAT_AT_LINE_START = re.compile(
-    r"(?<=[^|\s:\]\\!])([ \t]*\r?\n(?:(?:[A-Za-z+]:|%)[^\n]*\n)*[ \t]*)(\|:|::)"
+    r"(?:(?<=[^|\s:\]\\!])|(?<=[^|\[]\]))"  # a note, or a chord's ]
+    r"([ \t]*\r?\n(?:(?:[A-Za-z+]:|%)[^\n]*\n)*[ \t]*)(\|:|::)"
     r"(?:[ \t]*\\\r?\n)?"  # a continuation left alone on its line goes with it
 )
 
@@ -217,15 +220,16 @@ def close_ending_at_line_end(text: str) -> list[Edit]:
     return edits
 
 
-PLUS_CHORD = re.compile(r"\+((?:\s*[_^=]*[A-Ga-g][,']*[0-9/]*)+)\s*\+")
+PLUS_CHORD = re.compile(r"\+((?:\s*[_^=]*[A-Ga-g][,']*[0-9/]*)+)\s*\+|(?<=\[)\+(?=[_^=A-Ga-g])")
 
 
 def plus_chords_to_brackets(text: str) -> list[Edit]:
-    """Write the obsolete chord ``+E3 c3 +`` (§10.2.3, §12.1.3) as ``[E3c3]``: abcparse
-    plays both alike; abcjs reads ``+...+`` as an unknown decoration and drops its notes."""
+    """Write the obsolete chord ``+E3 c3 +`` (§10.2.3, §12.1.3) as ``[E3c3]``, and the
+    mixture ``[+GB]`` as ``[GB]``: abcparse plays both alike; abcjs reads ``+...+`` as an
+    unknown decoration and drops its notes."""
     body = _body_start(text)
     return [
-        (m.start(), m.end(), "[" + re.sub(r"\s+", "", m.group(1)) + "]")
+        (m.start(), m.end(), "[" + re.sub(r"\s+", "", m.group(1)) + "]" if m.group(1) else "")
         for m in PLUS_CHORD.finditer(text, body)
     ]
 
@@ -277,6 +281,99 @@ def drop_fermatas(text: str) -> list[Edit]:
     return edits
 
 
+WHOLE_REST = re.compile(r"(?<![A-Za-z\"!])z([1-9][0-9]*)(?![0-9/])")
+
+
+def split_long_rests(text: str) -> list[Edit]:
+    """Write a rest ``zN`` (N even) as two halves, ``zN/2 zN/2``: the same time for
+    abcparse (§4.5); abcjs shortens a rest one whole note long (``z4`` at ``L:1/4``) to
+    the length of the bar when the bar is shorter (a whole-bar rest in engraving)."""
+    edits: list[Edit] = []
+    for a, b in _outside_quotes(text, _body_start(text)):
+        for m in WHOLE_REST.finditer(text, a, b):
+            n = int(m.group(1))
+            if n >= 2 and n % 2 == 0:
+                edits.append((m.start(), m.end(), f"z{n // 2}z{n // 2}"))
+    return edits
+
+
+LINE_START_COLON = re.compile(r"\|([ \t]*\\?[ \t]*\r?\n[ \t]*):(\|+:?|:)")
+
+
+def colon_to_line_end(text: str) -> list[Edit]:
+    """Join a repeat sign that a line break splits after its bar line (``F|\n:|G`` becomes
+    ``F:|\nG``, ``|\n::`` becomes ``::\n``). Both players read the line-start ``:|`` as
+    the repeat it is; abcparse's loose reading skips a ``:`` at the start of a line, so the
+    repeat is lost (§3: a field is a *letter* and a colon; §4.8)."""
+    body = _body_start(text)
+    out: list[Edit] = []
+    for m in LINE_START_COLON.finditer(text, body):
+        sign = ":" + m.group(2)
+        out.append((m.start(), m.end(), ("::" if sign == "::" else sign) + m.group(1)))
+    return out
+
+
+ENDING_AT_LINE_START = re.compile(r"(?<=[|:])[ \t]*\r?\n(?=[ \t]*\[[0-9])")
+
+
+def join_line_before_ending(text: str) -> list[Edit]:
+    """Join a line that starts with a variant ending (``[2``) to the line before: the same
+    music for abcparse; abcjs, like abc2midi, does not continue a tie into an ending that
+    starts a line (``G4-|[1 G2 :|`` newline ``[2 G2``: the second ending's G sounds again)."""
+    body = _body_start(text)
+    return [(m.start(), m.end(), "") for m in ENDING_AT_LINE_START.finditer(text, body)]
+
+
+def repeat_sign_before_next_ending(text: str) -> list[Edit]:
+    """Write ``:|`` for the ``||`` or ``|]`` that closes a variant ending when another
+    ending follows it (``|1 A || [2 B ||`` becomes ``|1 A :| [2 B ||``): abcparse reads the
+    two endings as a repeat either way (§4.9); abcjs plays the second ending straight
+    after the first."""
+    body = _body_start(text)
+    edits: list[Edit] = []
+    for m in ENDING_START.finditer(text, body):
+        nxt = SECTION_MARK.search(text, m.end())
+        if nxt and nxt.group() in ("||", "|]") and re.match(
+            rf"{_GAP}\[?[0-9]", text[nxt.end():]
+        ):
+            edits.append((nxt.start(), nxt.end(), ":|"))
+    return edits
+
+
+CONTINUATION_BEFORE_FIELD = re.compile(r"\\([ \t]*\r?\n)(?=[A-Za-z]:)")
+
+
+def drop_continuation_before_field(text: str) -> list[Edit]:
+    """Take out a ``\\`` that ends a music line when the next line is a field
+    (``...[EGc]|\\`` newline ``w:...``). §2.2.6: a music line is continued *through*
+    fields, which stay fields; abcparse reads them so, abcjs plays the field's text as
+    notes."""
+    body = _body_start(text)
+    return [
+        (m.start(), m.end(), m.group(1))
+        for m in CONTINUATION_BEFORE_FIELD.finditer(text, body)
+    ]
+
+
+def drop_double_bar_inside_ending(text: str) -> list[Edit]:
+    """Write ``|`` for a ``||`` inside a variant ending that goes on to a ``:|`` (``[1 A ||
+    B :| [2 C``). abcparse ends the ending at the ``||`` (§4.10 lists ``||`` among the
+    signs that end one), so ``B`` is played on every pass; abcjs reads ``A || B`` as the
+    first ending."""
+    body = _body_start(text)
+    edits: list[Edit] = []
+    for m in ENDING_START.finditer(text, body):
+        first = SECTION_MARK.search(text, m.end())
+        if not first or first.group() != "||":
+            continue
+        second = SECTION_MARK.search(text, first.end())
+        if second and second.group() == ":|" and not ENDING_START.search(
+            text, first.end(), second.start()
+        ):
+            edits.append((first.start(), first.end(), "|"))
+    return edits
+
+
 @dataclass(frozen=True)
 class Kind:
     """A kind of difference: its rewrite, and whether the rewrite leaves our notes as
@@ -292,13 +389,19 @@ KINDS: tuple[Kind, ...] = (
     Kind("empty-line-in-tune", drop_empty_lines, True),
     Kind("abcjs-ignores-header-parts", drop_header_parts, False),
     Kind("abcjs-accidental-in-octave-only", accidentals_by_octave, False),
+    Kind("abcparse-drops-colon-at-line-start", colon_to_line_end, False),
     Kind("last-ending-repeat-sign", last_ending_closed_by_double_bar, True),
+    Kind("ending-without-repeat-sign", repeat_sign_before_next_ending, True),
     Kind("abcjs-section-starts-only-at-start-repeat", open_every_section, True),
     Kind("abcjs-tie-between-different-pitches", drop_ties_between_pitches, True),
     Kind("abcjs-start-repeat-at-line-start", start_repeat_to_line_end, True),
     Kind("plus-chord", plus_chords_to_brackets, True),
     Kind("unclosed-last-ending", close_ending_at_line_end, False),
     Kind("fermata-length", drop_fermatas, False),
+    Kind("abcjs-whole-rest-as-bar-rest", split_long_rests, True),
+    Kind("abcjs-tie-into-ending-at-line-start", join_line_before_ending, True),
+    Kind("abcjs-field-after-continuation-as-notes", drop_continuation_before_field, True),
+    Kind("double-bar-inside-ending", drop_double_bar_inside_ending, False),
 )
 
 
@@ -396,10 +499,44 @@ def diagnose(cases: Sequence[Case]) -> dict[str, list[str]]:
     return found
 
 
+def measure(tunes: Sequence[peer.CorpusTune]) -> dict[str, object]:
+    """The shares of issue 12 for the fixture's ``measured`` block (both players)."""
+    from . import players
+
+    rows = players.shares(players.judge(tunes))
+    n, a, j, e = next((n, a, j, e) for name, n, a, j, e in rows if name == "all")
+    abc2midi = ""
+    if peer.ABC2MIDI is not None:
+        out = subprocess.run(
+            [peer.ABC2MIDI, "-ver"], capture_output=True, text=True, check=False
+        ).stdout
+        abc2midi = out.strip().splitlines()[0] if out.strip() else ""
+    return {
+        "tunes": n,
+        "equal_abc2midi": a,
+        "equal_abcjs": j,
+        "equal_either": e,
+        "share_either": round(e / max(1, n), 4),
+        "by_collection": {
+            name: {"tunes": n, "abc2midi": a, "abcjs": j, "either": e}
+            for name, n, a, j, e in rows
+            if name != "all"
+        },
+        "abcjs": abcjs_peer.abcjs_version(),
+        "abc2midi": abc2midi,
+        "date": datetime.date.today().isoformat(),
+        "command": "python -m tests.playback.abcjs_kinds --write",
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--only", nargs="*", default=(), help="tune ids such as irish.abc#12")
-    ap.add_argument("--write", action="store_true", help="replace the fixture's tune table")
+    ap.add_argument(
+        "--write",
+        action="store_true",
+        help="replace the fixture's tune table and measured shares (kinds are kept)",
+    )
     args = ap.parse_args(argv)
     if not abcjs_peer.available():
         print("node or node_modules/abcjs is missing: run `npm ci`", file=sys.stderr)
@@ -414,13 +551,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not r.equal
     ]
     found = diagnose(differing)
-    table = {i: (k[0] if len(k) == 1 else k) for i, k in found.items()}
-    counts = Counter(kind for kinds in found.values() for kind in kinds)
+    data = abcjs_peer.known() if abcjs_peer.FIXTURE.is_file() else {"kinds": {}, "tunes": {}}
+    old: dict[str, object] = data.get("tunes", {})  # type: ignore[assignment]
+    table: dict[str, object] = {}
+    for cid, kinds in found.items():
+        if kinds == ["unexplained"] and cid in old:
+            table[cid] = old[cid]  # classified by hand
+        else:
+            table[cid] = kinds[0] if len(kinds) == 1 else kinds
+    counts = Counter(
+        k for v in table.values() for k in ([v] if isinstance(v, str) else v)  # type: ignore[union-attr]
+    )
     for kind, n in counts.most_common():
         print(f"{n:>6}  {kind}", file=sys.stderr)
     if args.write:
-        data = abcjs_peer.known()
-        data["tunes"] = table
+        data["tunes"] = dict(sorted(table.items()))
+        if not args.only:
+            data["measured"] = measure(tunes)
         abcjs_peer.FIXTURE.write_text(
             json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
