@@ -58,6 +58,7 @@ class Result:
     peak_rss_mb: int
     new_units: int
     detail: str
+    crashes: int = 0
 
 
 def write_seeds(kind: str, folder: Path, max_len: int) -> int:
@@ -90,6 +91,26 @@ def _stat(output: str, name: str) -> int:
 
 
 def run_one(name: str, args: argparse.Namespace, work: Path) -> Result:
+    """One harness for ``--seconds``; with ``--keep-going`` it is restarted after each
+    crash (the corpus it grew is kept) until the time is used, at most 50 times."""
+    total = Result(name, True, 0, 0.0, 0, 0, "")
+    while total.seconds < args.seconds - 1:
+        left = max(1, round(args.seconds - total.seconds))
+        r = _run_once(name, args, work, left)
+        total.executions += r.executions
+        total.seconds += r.seconds
+        total.peak_rss_mb = max(total.peak_rss_mb, r.peak_rss_mb)
+        total.new_units += r.new_units
+        if not r.ok:
+            total.ok = False
+            total.detail += ("\n" if total.detail else "") + r.detail
+            total.crashes += 1
+            if not args.keep_going or total.crashes >= 50:
+                break
+    return total
+
+
+def _run_once(name: str, args: argparse.Namespace, work: Path, seconds: int) -> Result:
     script, kind = HARNESSES[name]
     seeds = work / "seeds" / kind
     if not seeds.is_dir():
@@ -100,7 +121,7 @@ def run_one(name: str, args: argparse.Namespace, work: Path) -> Result:
     crashes.mkdir(parents=True, exist_ok=True)
     cmd = [
         sys.executable, str(HERE / script), str(corpus), str(seeds),
-        f"-max_total_time={args.seconds}", f"-timeout={args.timeout}",
+        f"-max_total_time={seconds}", f"-timeout={args.timeout}",
         f"-rss_limit_mb={args.rss_limit_mb}", f"-max_len={args.max_len}",
         "-print_final_stats=1", f"-artifact_prefix={crashes}{os.sep}",
     ]
@@ -109,7 +130,7 @@ def run_one(name: str, args: argparse.Namespace, work: Path) -> Result:
     started = time.monotonic()
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE,
-                              timeout=args.seconds + args.timeout + 600)
+                              timeout=seconds + args.timeout + 600)
         output, code = done.stdout + done.stderr, done.returncode
     except subprocess.TimeoutExpired as e:
         output = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
@@ -141,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-len", type=int, default=4096,
                         help="largest input in bytes (default 4096)")
     parser.add_argument("--nice", type=int, default=0, help="run the harnesses under nice -n N")
+    parser.add_argument("--keep-going", action="store_true",
+                        help="restart a harness after a crash until its time is used")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.only.split(",") if n.strip()] or list(HARNESSES)
     unknown = [n for n in names if n not in HARNESSES]
@@ -159,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         r = run_one(name, args, work)
         results.append(r)
         rate = r.executions / max(r.seconds, 1e-9)
-        status = "ok" if r.ok else "CRASH"
+        status = "ok" if r.ok else f"CRASH x{r.crashes}"
         print(f"{name:12s} {status:5s} {r.executions:>9,} executions in {r.seconds:5.0f} s"
               f" ({rate:,.0f}/s), peak {r.peak_rss_mb} MB, {r.new_units} new units",
               flush=True)
