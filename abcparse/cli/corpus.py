@@ -31,11 +31,11 @@ def _split(value: str) -> tuple[int, int, int]:
         numbers = tuple(int(p) for p in parts)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected three percentages such as 80,10,10, not {value!r}"
+            f"expected three percentages such as 80,10,10, not {value!r:.40}"
         ) from None
     if len(numbers) != 3 or sum(numbers) != 100 or min(numbers) < 0:
         raise argparse.ArgumentTypeError(
-            f"expected three percentages adding up to 100 (train,valid,test), not {value!r}"
+            f"expected three percentages adding up to 100 (train,valid,test), not {value!r:.40}"
         )
     return numbers[0], numbers[1], numbers[2]
 
@@ -44,7 +44,7 @@ def _positive(value: str) -> int:
     try:
         n = int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {value!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {value!r:.40}") from None
     if n < 0:
         raise argparse.ArgumentTypeError(f"expected 0 or more, not {n}")
     return n
