@@ -62,9 +62,10 @@ def _load(path: Path) -> dict[str, object]:
 
 
 def listed_kinds() -> dict[str, str]:
-    """Tune id → kind of its difference from abcjs (the abcjs differences file)."""
-    tunes: dict[str, str] = _load(abcjs_peer.FIXTURE)["tunes"]  # type: ignore[assignment]
-    return tunes
+    """Tune id → kind of its difference from abcjs (the abcjs differences file); a tune
+    with several kinds gets them joined with "+"."""
+    tunes: dict[str, str | list[str]] = _load(abcjs_peer.FIXTURE)["tunes"]  # type: ignore[assignment]
+    return {t: k if isinstance(k, str) else "+".join(k) for t, k in tunes.items()}
 
 
 def abc2midi_kinds() -> dict[str, str]:
@@ -127,9 +128,17 @@ def report(verdicts: Sequence[Verdict], everything: bool = False) -> str:
             return f"{k} {100 * k / max(1, n):6.2f}%"
 
         lines.append(f"{name:>15} {n:>6} {pct(a):>15} {pct(j):>15} {pct(e):>15}")
-    kinds = Counter(jkinds.get(v.id, "unlisted") for v in verdicts if v.abcjs is False)
-    lines.append("differences from abcjs by kind:")
+    kinds = Counter(
+        k for v in verdicts if v.abcjs is False for k in jkinds.get(v.id, "unlisted").split("+")
+    )
+    lines.append("differences from abcjs by kind (a tune may count under several):")
     lines.extend(f"{n:>6}  {kind}" for kind, n in kinds.most_common())
+    neither = Counter(
+        k for v in verdicts if v.abcjs is False and v.abc2midi is False
+        for k in jkinds.get(v.id, "unlisted").split("+")
+    )
+    lines.append("tunes equal to neither player, by abcjs kind:")
+    lines.extend(f"{n:>6}  {kind}" for kind, n in neither.most_common())
     lines.append("equal to neither player:")
     for v in verdicts:
         if v.either or (v.abc2midi is None and v.abcjs is None):
