@@ -238,7 +238,7 @@ def _conductor(performance: Performance, tpb: int, end: int) -> bytes:
     """Track 0: title, then meter, key and tempo changes in time order (stable)."""
     events: list[tuple[int, int, bytes]] = []
     if performance.title:
-        events.append((0, _META_TRACK_NAME, _text(performance.title)))
+        events.append((0, _META_TRACK_NAME, _text(str(performance.title))))
     for m in performance.meters:
         num, den = m.numerator, m.denominator
         if (
@@ -279,10 +279,11 @@ def _voice_tracks(performance: Performance, tpb: int, end: int) -> list[bytes]:
     index: dict[str, int] = {}
     for t in performance.tracks:
         track = _Track()
-        track.meta(0, _META_TRACK_NAME, _text(t.name or f"V:{t.voice}"))
-        channel = _check_byte(t.channel, 15, f"the MIDI channel of voice {t.voice:.40}")
+        track.meta(0, _META_TRACK_NAME, _text(str(t.name or f"V:{t.voice}")))
+        voice = str(t.voice)[:40]
+        channel = _check_byte(t.channel, 15, f"the MIDI channel of voice {voice}")
         if t.program is not None:
-            program = _check_byte(t.program, 127, f"the program of voice {t.voice:.40}")
+            program = _check_byte(t.program, 127, f"the program of voice {voice}")
             track.channel(0, 0xC0 | channel, program)
         index.setdefault(t.voice, len(tracks))
         tracks.append(track)

@@ -299,7 +299,7 @@ def _perform(job: Job, args: argparse.Namespace, source: str) -> Performance | N
               file=sys.stderr)
     except AbcError:
         raise
-    except (ArithmeticError, RecursionError, ValueError, IndexError, KeyError, TypeError) as e:
+    except Exception as e:  # a bug in the player: one line for this tune, the others go on
         print(
             f"{source}:{job.tune.span.line}:1: {_label(job)} not written: the player failed"
             f" ({type(e).__name__}: {str(e)[:200]}); this is a bug in abcparse, please"
