@@ -68,3 +68,21 @@ def test_format_of_a_huge_reference_number() -> None:
     # A documented refusal (UnsafeFormattingError, an AbcError) is fine; ValueError is not.
     with contextlib.suppress(abcparse.AbcError):
         abcparse.format_str(HUGE_X)
+
+
+# Found by fuzz_check (rule ABC103 crashed) and fuzz_events: a tie inside a chord before any
+# of its notes shifts by -1.
+TIE_FIRST_IN_CHORD = "X:\n[-"
+
+
+@pytest.mark.xfail(strict=True, reason="abcparse/music/timeline.py:613 (chord walk): "
+                   "'1 << (len(pitches) - 1)' with no pitch yet: ValueError negative shift")
+def test_tie_before_the_first_note_of_a_chord_checks() -> None:
+    no_rule_crashed(TIE_FIRST_IN_CHORD)
+
+
+@pytest.mark.xfail(strict=True, reason="abcparse/music/timeline.py:613, as above")
+def test_tie_before_the_first_note_of_a_chord_plays() -> None:
+    from abcparse.events import perform
+
+    perform(abcparse.parse(TIE_FIRST_IN_CHORD).tunes[0])
