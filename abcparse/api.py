@@ -36,8 +36,8 @@ from .model import FileHeader, FreeText, Key, Meter, Tempo, Tune, Tunebook, Tune
 from .source import (
     READ_BLOCK,
     SourceText,
+    TextFacts,
     decode,
-    dominant_newline,
     scan_file,
     sniff_charset,
     text_blocks,
@@ -264,6 +264,8 @@ class TuneStream:
         self.encoding = "utf-8"
         self.bom = False
         self.newline = "\n"
+        self.facts: TextFacts | None = None  # what the byte rules report, found in pass one
+        self.context = FileContext()  # what the file header passes on to tunes (§2.2.2)
         self._file: BinaryIO | None = None
         self._owned = False
         self._text: str | None = None
@@ -279,9 +281,12 @@ class TuneStream:
     def _open(self, source: str | bytes | os.PathLike[str] | BinaryIO) -> None:
         if isinstance(source, str) and _is_text(source):
             self._text = source
-            self.newline = dominant_newline(source)
+            facts = TextFacts("utf-8")
             for block in string_blocks(source):
+                facts.feed(block)
                 self._ends.feed(block)
+            self.facts = facts
+            self.newline = facts.newline
             return
         if isinstance(source, (str, os.PathLike)):
             name = os.fspath(source)
@@ -310,6 +315,7 @@ class TuneStream:
         except OSError as e:
             raise AbcIOError(f"{self.path or '-'}: cannot read: {e.strerror or e}") from None
         self.encoding, self.bom, self.newline = info.encoding, info.bom, info.newline
+        self.facts = info.facts
         self.diagnostics.extend(info.diagnostics)
 
     def _blocks(self) -> Iterator[str]:
@@ -319,14 +325,16 @@ class TuneStream:
         return text_blocks(self._file, self.encoding, self.bom)
 
     # --- reading: the second pass -------------------------------------------------------
-    def pieces(self) -> Iterator[Piece]:
-        """Every chunk of the file in order, tunes built (one pass: this and iterating
-        the stream share it)."""
+    def pieces(self, *, build: bool = True) -> Iterator[Piece]:
+        """Every chunk of the file in order, with its tune built (one pass: this and
+        iterating the stream share it). ``build=False`` leaves the tunes unbuilt (their
+        pieces have no ``tune``), for a reader that builds them elsewhere (the worker
+        processes of ``abc-lint --jobs``); the file header is built either way."""
         if self._gen is None:
-            self._gen = self._pieces()
+            self._gen = self._pieces(build)
         return self._gen
 
-    def _pieces(self) -> Iterator[Piece]:
+    def _pieces(self, build: bool) -> Iterator[Piece]:
         try:
             blocks = self._blocks()
             first = next(blocks, "")
@@ -342,6 +350,12 @@ class TuneStream:
                     builder = _BookBuilder(self.mode, self.version)
                 pending = tuple(split_diags)
                 for chunk in chunks:
+                    if not build and chunk.kind == "tune":
+                        builder.seen_tune = True
+                        self.diagnostics.extend(pending)
+                        yield Piece(chunk, None, pending)
+                        pending = ()
+                        continue
                     # As in parse(): the collector is paused while a tune's objects are
                     # made, never across the yield.
                     paused = gc.isenabled()
@@ -353,6 +367,7 @@ class TuneStream:
                             gc.enable()
                     if chunk.kind == "header" and not builder.seen_tune:
                         self.header = builder.header
+                        self.context = builder.ctx
                     found = (*pending, *hdiags)
                     pending = ()
                     self.diagnostics.extend(found)

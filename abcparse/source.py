@@ -288,6 +288,7 @@ class StreamInfo:
     bom: bool
     newline: str
     diagnostics: tuple[Diagnostic, ...]
+    facts: TextFacts | None = None
 
 
 def _line_ends(b: bytes) -> int:
@@ -439,15 +440,16 @@ class TextFacts:
             m = _BARE_LF_RE.search(block)
             if m is not None:
                 first["\n"] = self._span(block, m.start(), 1)
-        if self.encoding == "utf-8":
-            found = _SURROGATES_RE.findall(block)
-            if found:
-                if self.first_surrogate is None:
-                    m = _SURROGATES_RE.search(block)
-                    assert m is not None
-                    self.first_surrogate = (self._span(block, m.start(), 1), m.group())
-                self.surrogates += len(found)
-        elif self.first_non_ascii is None:
+        # Undecodable bytes (kept as lone surrogates) in any charset: decode() reports
+        # them for UTF-8 files, the ABC001 rule for every text.
+        found = _SURROGATES_RE.findall(block)
+        if found:
+            if self.first_surrogate is None:
+                m = _SURROGATES_RE.search(block)
+                assert m is not None
+                self.first_surrogate = (self._span(block, m.start(), 1), m.group())
+            self.surrogates += len(found)
+        if self.encoding != "utf-8" and self.first_non_ascii is None:
             m = _NON_ASCII_RE.search(block)
             if m is not None:
                 self.first_non_ascii = self._span(block, m.start(), 1)
@@ -553,4 +555,4 @@ def scan_file(
         if on_block is not None:
             on_block(block)
     diags.extend(facts.diagnostics(declared, state["utf8"] and state["non_ascii"]))
-    return StreamInfo(path, encoding, bom, facts.newline, tuple(diags))
+    return StreamInfo(path, encoding, bom, facts.newline, tuple(diags), facts)

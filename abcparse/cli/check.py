@@ -19,14 +19,13 @@ import os
 import sys
 import tomllib
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import AbcError, AbcUsageError
 from ..split import text_lines
-from .report import FORMATS, FileReport, pack, render, statistics, summary, unpack
+from .report import FORMATS, FileReport, StreamReport
 
 CONFIG_KEYS = {"select", "ignore", "extend-select", "mode", "format", "jobs", "exclude",
                "statistics", "exit-zero"}
@@ -246,83 +245,78 @@ def collect(paths: Sequence[str], exclude: Sequence[str]) -> Iterator[tuple[str,
             yield p, "no such file or folder"
 
 
-@dataclass(frozen=True)
-class _Job:
-    path: str
-    mode: str
-    select: tuple[str, ...] | None
-    ignore: tuple[str, ...]
-    extend_select: tuple[str, ...]
-    want_lines: bool
+Event = tuple[str, str, Any, Any]  # ("file", name, error, None) | ("found", name, d, line)
 
 
-def _lint_one(job: _Job, data: bytes | None = None, shown: str | None = None) -> FileReport:
-    """Check one file (or the bytes of standard input). Runs in a worker process."""
-    from ..api import parse_bytes, parse_file
-    from ..validate import check_book, select_rules
-
-    rules = select_rules(job.select, job.ignore, job.extend_select)
-    name = shown or job.path
-    try:
-        if data is None:
-            book = parse_file(job.path, mode=job.mode)
+def _targets(settings: Settings, stdin: bytes | None) -> Iterator[tuple[str, str | None, Any]]:
+    """(name shown, error, source for iter_tunes) of each file to check, in order."""
+    for path, error in collect(settings.paths, settings.exclude):
+        if error is not None:
+            yield path, f"{path}: {error}", None
+        elif path == "-":
+            shown = settings.stdin_filename or "-"
+            yield shown, None, stdin if stdin is not None else sys.stdin.buffer
         else:
-            book = parse_bytes(data, mode=job.mode, path=name)
-    except AbcError as e:
-        return FileReport(name, error=str(e))
-    diags = check_book(book, mode=job.mode, rules=rules)
-    lines: dict[int, str] = {}
-    if job.want_lines and diags:
-        text = book.source.text if book.source is not None else book.to_text()
-        wanted = {d.line for d in diags}
-        for i, line in enumerate(text_lines(text), 1):
-            if i in wanted:
-                lines[i] = line
-    return FileReport(name, diags, lines, len(book.tunes))
+            yield path, None, path
 
 
-def _lint_packed(job: _Job) -> tuple[str, list[tuple[Any, ...]], dict[int, str], int, str | None]:
-    r = _lint_one(job)
-    return r.path, [pack(d) for d in r.diagnostics], r.lines, r.tunes, r.error
+def lint_events(settings: Settings, stdin: bytes | None = None) -> Iterator[Event]:
+    """Check every file of ``settings``, one tune at a time: ("file", name, error, None)
+    as each file starts (error: why it cannot be read, else None), then ("found", name,
+    diagnostic, text of its line or None) for each finding, in file and position order.
+    With ``jobs`` > 1, worker processes check stretches of tunes (:mod:`.jobs`); the
+    events are the same."""
+    from .jobs import Selection, lint_parallel
+
+    selection = Selection(
+        settings.mode,
+        tuple(settings.select) if settings.select is not None else None,
+        tuple(settings.ignore),
+        tuple(settings.extend_select),
+    )
+    want_lines = settings.fmt == "full"
+    if settings.jobs > 1:
+        yield from lint_parallel(_targets(settings, stdin), selection, settings.jobs,
+                                 want_lines)
+        return
+    from ..api import iter_tunes
+    from ..validate.check import StreamCheck, select_rules
+
+    rules = select_rules(selection.select, selection.ignore, selection.extend_select)
+    for name, error, source in _targets(settings, stdin):
+        if error is not None:
+            yield "file", name, error, None
+            continue
+        try:
+            stream = iter_tunes(source, mode=settings.mode, path=name)
+        except AbcError as e:
+            yield "file", name, str(e), None
+            continue
+        yield "file", name, None, None
+        check = StreamCheck(stream, mode=settings.mode, rules=rules, lines=want_lines)
+        try:
+            for d in check:
+                yield "found", name, d, check.lines.get(d.span.line)
+        except AbcError as e:  # the file failed to read half-way
+            yield "file", name, str(e), None
 
 
 def lint(settings: Settings, stdin: bytes | None = None) -> list[FileReport]:
-    """Check every file of ``settings`` and return the reports, in path order."""
-    targets = list(collect(settings.paths, settings.exclude))
-    common = dict(
-        mode=settings.mode,
-        select=tuple(settings.select) if settings.select is not None else None,
-        ignore=tuple(settings.ignore),
-        extend_select=tuple(settings.extend_select),
-        want_lines=settings.fmt == "full",
-    )
-    reports: list[FileReport | None] = [None] * len(targets)
-    pending: list[tuple[int, _Job]] = []
-    for i, (path, error) in enumerate(targets):
-        if error is not None:
-            reports[i] = FileReport(path, error=f"{path}: {error}")
-        elif path == "-":
-            data = stdin if stdin is not None else sys.stdin.buffer.read()
-            shown = settings.stdin_filename or "-"
-            reports[i] = _lint_one(_Job(path, **common), data, shown)  # type: ignore[arg-type]
+    """Check every file of ``settings`` and return the reports, in path order (what
+    :func:`lint_events` streams, gathered)."""
+    reports: list[FileReport] = []
+    for kind, name, a, b in lint_events(settings, stdin):
+        if kind == "file":
+            if a is not None:
+                reports.append(FileReport(name, error=a))
+            elif not reports or reports[-1].path != name or reports[-1].error:
+                reports.append(FileReport(name))
         else:
-            pending.append((i, _Job(path, **common)))  # type: ignore[arg-type]
-    if settings.jobs > 1 and len(pending) > 1:
-        # Build the grammar tables and load the rules once, before the workers start:
-        # where processes fork, each inherits them instead of building its own.
-        from ..parser import line_parser
-        from ..validate import registry
-
-        line_parser()
-        registry()
-        with ProcessPoolExecutor(max_workers=min(settings.jobs, len(pending))) as pool:
-            results = pool.map(_lint_packed, [job for _, job in pending], chunksize=1)
-            for (i, _), (path, packed, lines, tunes, error) in zip(pending, results, strict=True):
-                reports[i] = FileReport(path, [unpack(t) for t in packed], lines, tunes, error)
-    else:
-        for i, job in pending:
-            reports[i] = _lint_one(job)
-    return [r for r in reports if r is not None]
+            report = reports[-1]
+            report.diagnostics.append(a)
+            if b is not None:
+                report.lines[a.line] = b
+    return reports
 
 
 # ---------------------------------------------------------------------------------------
@@ -407,23 +401,22 @@ def run(args: argparse.Namespace, *, stdin: bytes | None = None, out: Any = None
         status = fix_files(settings, out)
         if settings.diff or status == 2:
             return status
-    reports = lint(settings, stdin)
-    errors = [r for r in reports if r.error]
-    for r in errors:
-        print(f"abc-lint: {r.error}", file=sys.stderr)
-    found = [r for r in reports if not r.error]
-    if settings.statistics:
-        out.write(statistics(found))
-    else:
-        text = render(settings.fmt, found)
-        if settings.fmt in ("json", "sarif") or any(r.diagnostics for r in found):
-            out.write(text)
+    report = StreamReport(settings.fmt, out, settings.statistics)
+    errors = 0
+    for kind, name, a, b in lint_events(settings, stdin):
+        if kind == "file":
+            if a is not None:
+                print(f"abc-lint: {a}", file=sys.stderr)
+                errors += 1
+        else:
+            report.add(name, a, b)
+    report.close()
     if settings.fmt in ("concise", "full") and not settings.statistics:
-        line = summary(found)
+        line = report.summary()
         if line:
             print(line, end="", file=sys.stderr)
     if errors:
         return 2
-    if any(r.diagnostics for r in found) and not settings.exit_zero:
+    if report.total and not settings.exit_zero:
         return 1
     return 0

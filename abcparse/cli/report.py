@@ -145,6 +145,39 @@ def to_json(reports: Iterable[FileReport]) -> list[dict[str, Any]]:
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
+def sarif_result(path: str, d: Diagnostic, index: dict[str, int]) -> dict[str, Any]:
+    """One finding as a SARIF result (``index``: rule code → its index in the log)."""
+    result: dict[str, Any] = {
+        "ruleId": d.code,
+        "level": _SARIF_LEVEL[d.severity],
+        "message": {"text": d.message},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": path.replace("\\", "/")},
+                    "region": {
+                        "startLine": d.line,
+                        "startColumn": d.col,
+                        "endLine": max(d.end_line, d.line),
+                        "endColumn": d.end_col
+                        if (d.end_line, d.end_col) >= (d.line, d.col)
+                        else d.col,
+                    },
+                }
+            }
+        ],
+    }
+    if d.code in index:
+        result["ruleIndex"] = index[d.code]
+    return result
+
+
+def sarif_rule_index() -> dict[str, int]:
+    from ..validate import registry
+
+    return {code: i for i, code in enumerate(registry())}
+
+
 def to_sarif(reports: list[FileReport]) -> dict[str, Any]:
     """A SARIF 2.1.0 log: one run, the registry's rules, one result per finding."""
     from ..validate import registry
@@ -165,33 +198,7 @@ def to_sarif(reports: list[FileReport]) -> dict[str, Any]:
                 "properties": {"family": r.family, "source": r.source},
             }
         )
-    results = []
-    for rep in reports:
-        uri = rep.path.replace("\\", "/")
-        for d in rep.diagnostics:
-            result: dict[str, Any] = {
-                "ruleId": d.code,
-                "level": _SARIF_LEVEL[d.severity],
-                "message": {"text": d.message},
-                "locations": [
-                    {
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": uri},
-                            "region": {
-                                "startLine": d.line,
-                                "startColumn": d.col,
-                                "endLine": max(d.end_line, d.line),
-                                "endColumn": d.end_col
-                                if (d.end_line, d.end_col) >= (d.line, d.col)
-                                else d.col,
-                            },
-                        }
-                    }
-                ],
-            }
-            if d.code in index:
-                result["ruleIndex"] = index[d.code]
-            results.append(result)
+    results = [sarif_result(rep.path, d, index) for rep in reports for d in rep.diagnostics]
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -245,3 +252,114 @@ def summary(reports: list[FileReport]) -> str:
         f"Found {n} problem{'s' if n != 1 else ''} ({', '.join(parts)}) in {files}"
         f" file{'s' if files != 1 else ''}.\n"
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Streaming: the same output, one finding at a time
+
+
+class StreamReport:
+    """Writes the output of :func:`render` (and :func:`statistics`, :func:`summary`)
+    as findings come, file after file, so a run over a big collection never holds its
+    findings: the bytes written equal ``render(fmt, reports)`` for the same findings
+    (tests/validate/test_report.py checks every format).
+
+    Call :meth:`add` for each finding in order (with the text of its line for the
+    "full" format) and :meth:`close` once at the end.
+    """
+
+    def __init__(self, fmt: str, out: Any, statistics: bool = False) -> None:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r}")
+        self.fmt = fmt
+        self.out = out
+        self.statistics = statistics
+        self.counts: Counter[tuple[str, str]] = Counter()
+        self.severities: Counter[Severity] = Counter()
+        self.total = 0
+        self.files = 0
+        self._last_path: str | None = None
+        self._sarif: tuple[str, str, str] | None = None  # head, indent, tail
+        self._index: dict[str, int] = {}
+
+    def add(self, path: str, d: Diagnostic, line: str | None = None) -> None:
+        if path != self._last_path:
+            self._last_path = path
+            self.files += 1
+        self.total += 1
+        self.severities[d.severity] += 1
+        if self.statistics:
+            self.counts[(d.code, d.rule)] += 1
+            return
+        fmt = self.fmt
+        if fmt == "concise":
+            self.out.write(f"{path}:{d.line}:{d.col}: {d.code} {d.message}\n")
+        elif fmt == "full":
+            lines = {d.line: line} if line is not None else {}
+            self.out.write(_full(FileReport(path, [d], lines)))
+        elif fmt == "github":
+            self.out.write(_github(FileReport(path, [d])))
+        elif fmt == "json":
+            item = json.dumps([diagnostic_json(path, d)], indent=2, ensure_ascii=False)[2:-2]
+            self.out.write(("[\n" if self.total == 1 else ",\n") + item)
+        else:
+            if self._sarif is None:
+                self._sarif = _sarif_frame()
+                self._index = sarif_rule_index()
+                self.out.write(self._sarif[0])
+            else:
+                self.out.write(",\n")
+            pad = self._sarif[1]
+            text = json.dumps(sarif_result(path, d, self._index), indent=2,
+                              ensure_ascii=False)
+            self.out.write(pad + text.replace("\n", "\n" + pad))
+
+    def close(self) -> None:
+        """The end of the output: the close of a JSON list or SARIF log, or the table
+        of ``--statistics``."""
+        if self.statistics:
+            width = len(str(max(self.counts.values()))) if self.counts else 0
+            self.out.write("".join(
+                f"{n:>{width}}  {code}  {rule}\n"
+                for (code, rule), n in sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            ))
+            return
+        if self.fmt == "json":
+            self.out.write("\n]\n" if self.total else "[]\n")
+        elif self.fmt == "sarif":
+            if self._sarif is None:
+                self.out.write(json.dumps(to_sarif([]), indent=2, ensure_ascii=False) + "\n")
+            else:
+                self.out.write("\n" + self._sarif[2])
+
+    def summary(self) -> str:
+        """:func:`summary` of what was added."""
+        if not self.total:
+            return ""
+        by = self.severities
+        parts = []
+        for sev, word in ((Severity.ERROR, "error"), (Severity.WARNING, "warning"),
+                          (Severity.INFO, "note")):
+            if by[sev]:
+                parts.append(f"{by[sev]} {word}{'s' if by[sev] != 1 else ''}")
+        n, files = self.total, self.files
+        return (
+            f"Found {n} problem{'s' if n != 1 else ''} ({', '.join(parts)}) in {files}"
+            f" file{'s' if files != 1 else ''}.\n"
+        )
+
+
+_MARK = "@@abc-lint results@@"
+
+
+def _sarif_frame() -> tuple[str, str, str]:
+    """The SARIF log around its results: the text before the first result (ending with
+    the line end after ``"results": [``), the indentation of a result, and the text
+    after the last result (from the line of its closing bracket)."""
+    log = to_sarif([])
+    log["runs"][0]["results"] = [_MARK]
+    text = json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    at = text.index(json.dumps(_MARK))
+    line_start = text.rindex("\n", 0, at) + 1
+    line_end = text.index("\n", at) + 1
+    return text[:line_start], text[line_start:at], text[line_end:]

@@ -9,17 +9,13 @@ them too. Both report the same span, and :func:`~abcparse.validate.check` keeps 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from ..diagnostics import Severity
-from ..source import dominant_newline
 from .context import FileContext
 from .registry import Finding, rule
 
-_NEWLINE_RE = re.compile(r"\r\n|\r|\n")
 _NL_NAMES = {"\n": "LF", "\r\n": "CRLF", "\r": "CR"}
-_SURROGATE_RE = re.compile("[\udc80-\udcff]")
 
 
 @rule("ABC001", "undecodable-bytes", strict=Severity.ERROR, loose=Severity.ERROR,
@@ -59,15 +55,16 @@ def undecodable_bytes(ctx: FileContext) -> Iterator[Finding]:
     abc|
     ```
     """
-    text = ctx.text
-    m = _SURROGATE_RE.search(text)
-    if m is None:
+    if not ctx.first:
+        return  # the whole text's facts are found once, in the first window
+    facts = ctx.text_facts
+    if facts.first_surrogate is None:
         return
-    count = len(_SURROGATE_RE.findall(text))
+    span, ch = facts.first_surrogate
     yield Finding(
-        f"{count} byte(s) are not valid UTF-8 (first: 0x{ord(m.group()) - 0xDC00:02X});"
+        f"{facts.surrogates} byte(s) are not valid UTF-8 (first: 0x{ord(ch) - 0xDC00:02X});"
         " declare I:abc-charset iso-8859-1 if the file is Latin-1",
-        ctx.span(m.start(), m.end()),
+        span,
     )
 
 
@@ -97,9 +94,8 @@ def nul_character(ctx: FileContext) -> Iterator[Finding]:
     abc|
     ```
     """
-    i = ctx.text.find("\0")
-    if i >= 0:
-        yield Finding("NUL character in the text", ctx.span(i, i + 1))
+    if ctx.first and ctx.text_facts.first_nul is not None:
+        yield Finding("NUL character in the text", ctx.text_facts.first_nul)
 
 
 @rule("ABC003", "mixed-line-endings", strict=Severity.WARNING, loose=Severity.WARNING,
@@ -123,16 +119,19 @@ def mixed_line_endings(ctx: FileContext) -> Iterator[Finding]:
     X:1\r\nT:Mixed\nK:C\r\nabc|\r\n
     ```
     """
-    text = ctx.text
-    newline = dominant_newline(text)
-    for m in _NEWLINE_RE.finditer(text):
-        if m.group() != newline:
-            yield Finding(
-                f"mixed line endings: this line ends with {_NL_NAMES[m.group()]},"
-                f" most lines with {_NL_NAMES[newline]}",
-                ctx.span(m.start(), m.end()),
-            )
-            return
+    if not ctx.first:
+        return
+    facts = ctx.text_facts
+    newline = facts.newline
+    others = [(span.start, nl, span) for nl, span in facts.first_newline.items()
+              if nl != newline]
+    if others:
+        _, nl, span = min(others)
+        yield Finding(
+            f"mixed line endings: this line ends with {_NL_NAMES[nl]},"
+            f" most lines with {_NL_NAMES[newline]}",
+            span,
+        )
 
 
 @rule("ABC004", "charset-mismatch", strict=Severity.WARNING, loose=Severity.WARNING,

@@ -10,19 +10,22 @@ selected or is silenced by a suppression comment, and keep one diagnostic per
 from __future__ import annotations
 
 import functools
+import heapq
 import os
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from typing import Any, BinaryIO
 
-from ..api import MODES, parse
+from ..api import MODES, Piece, TuneStream, parse
 from ..diagnostics import Diagnostic, Severity, Span
 from ..errors import AbcUsageError
-from ..model import Tunebook
-from ..source import decode
-from .context import FileContext, TuneContext, file_strict
+from ..model import FileHeader, Tunebook
+from ..source import TextFacts, decode
+from ..split import text_lines
+from .context import FileContext, TuneContext, Window, file_strict, whole_window
 from .registry import Finding, Rule, registry
-from .suppress import apply_suppressions, find_suppressions
+from .suppress import Suppression, find_suppressions
 
 Selector = str | Iterable[str] | None
 
@@ -124,52 +127,114 @@ def check_book(
     rules: dict[str, Rule] | None = None,
     extra: Iterable[Diagnostic] = (),
 ) -> list[Diagnostic]:
-    """Run ``rules`` (default: the default selection) on a parsed tunebook."""
-    if rules is None:
-        rules = select_rules()
-    fctx = FileContext(book, file_strict(book, mode), mode)
-    out: list[Diagnostic] = []
-    validators = [r for r in rules.values() if r.source == "validator"]
-    file_rules = [r for r in validators if r.scope == "file"]
-    tune_rules = [r for r in validators if r.scope == "tune"]
-    for r in file_rules:
-        _run(r, fctx, fctx.strict, out, None)
-    tctxs = []
-    for i, tune in enumerate(book.tunes):
-        tctx = TuneContext(tune, i, fctx, tune.strict if mode == "auto" else mode == "strict")
-        tctxs.append(tctx)
-        for r in tune_rules:
-            _run(r, tctx, tctx.strict, out, tune.span)
-    # The parser's diagnostics, through the registry's severity table.
-    known = registry()
-    for d in (*extra, *book.diagnostics):
-        pr = rules.get(d.code)
-        if pr is None:
-            if d.code not in known:
-                out.append(d)  # unknown to the registry: keep as the parser made it
-            continue
-        idx = fctx.tune_at(d.span.start)
-        strict = tctxs[idx].strict if idx is not None else fctx.strict
-        sev = pr.severity(strict)
-        if sev is None:
-            continue
-        out.append(replace(d, severity=sev, rule=pr.name))
-    out = [d for d in out if d.code in rules or d.code not in known]
-    out = apply_suppressions(out, find_suppressions(fctx.text, book))
-    seen: set[tuple[str, Span]] = set()
-    unique: list[Diagnostic] = []
-    for d in out:
-        key = (d.code, d.span)
-        if key in seen:
-            continue
-        seen.add(key)
-        unique.append(d)
-    unique.sort(key=Diagnostic.sort_key)
-    return unique
+    """Run ``rules`` (default: the default selection) on a parsed tunebook: the whole
+    book as one window (see :mod:`.context`) of :class:`FileCheck`."""
+    run = FileCheck(book.header, book.abc_version, mode, rules)
+    window = whole_window(book)
+    run.window(window, book, (*extra, *book.diagnostics))
+    return list(run.release(None))
 
 
-def _run(r: Rule, ctx: FileContext | TuneContext, strict: bool, out: list[Diagnostic],
-         where: Span | None) -> None:
+class FileCheck:
+    """One file's check, a window at a time, in the order the windows follow each other.
+
+    :meth:`window` runs the file rules on a window, the tune rules on its tunes, and
+    passes the parser's diagnostics of the window through the registry (each code has
+    one severity table), as :func:`check_book` did for a whole book. The findings wait
+    until :meth:`release` hands out those before a given offset, silenced by suppression
+    comments, one per (code, span), sorted by position: what a later window can still
+    report lies at or after the start of its tune before, so a streamed check releases
+    all but the last window's findings after each window, and the output is exactly
+    check_book's.
+    """
+
+    def __init__(
+        self,
+        header: FileHeader,
+        version: str | None,
+        mode: str = "auto",
+        rules: dict[str, Rule] | None = None,
+        facts: TextFacts | None = None,
+    ) -> None:
+        self.rules = rules if rules is not None else select_rules()
+        self.mode = mode
+        self.header = header
+        self.version = version
+        self.facts = facts
+        self.carry: dict[str, Any] = {}
+        validators = [r for r in self.rules.values() if r.source == "validator"]
+        self.file_rules = [r for r in validators if r.scope == "file"]
+        self.tune_rules = [r for r in validators if r.scope == "tune"]
+        self.known = registry()
+        self.strict = file_strict(Tunebook(header, (), abc_version=version), mode)
+        self.heap: list[tuple[int, int, str, int, int, Diagnostic]] = []
+        self.seq = 0
+        self.suppressions: list[Suppression] = []
+        self.tunes = 0
+
+    def window(self, window: Window, book: Tunebook | None = None,
+               parser: Iterable[Diagnostic] = ()) -> None:
+        """Check one window. ``book`` carries the file header and version (a whole book,
+        or one made for the window); ``parser`` holds the parser's diagnostics of the
+        window's own part (decoding, splitting, the file header, its tunes)."""
+        if book is None:
+            book = Tunebook(self.header, window.tunes, abc_version=self.version,
+                            mode=self.mode)
+        mode = self.mode
+        fctx = FileContext(book, self.strict, mode, window, self.carry, self.facts)
+        out: list[tuple[int, Diagnostic]] = []
+        for r in self.file_rules:
+            _run(r, fctx, fctx.strict, out, None, 0)
+        tctxs = []
+        for i, tune in enumerate(window.tunes):
+            tctx = TuneContext(tune, self.tunes + i, fctx,
+                               tune.strict if mode == "auto" else mode == "strict")
+            tctxs.append(tctx)
+            for r in self.tune_rules:
+                _run(r, tctx, tctx.strict, out, tune.span, 1)
+        self.tunes += len(window.tunes)
+        # The parser's diagnostics, through the registry's severity table.
+        known = self.known
+        rules = self.rules
+        for d in parser:
+            pr = rules.get(d.code)
+            if pr is None:
+                if d.code not in known:
+                    out.append((2, d))  # unknown to the registry: keep as the parser made it
+                continue
+            idx = fctx.tune_at(d.span.start)
+            strict = tctxs[idx].strict if idx is not None else fctx.strict
+            sev = pr.severity(strict)
+            if sev is None:
+                continue
+            out.append((2, replace(d, severity=sev, rule=pr.name)))
+        heap = self.heap
+        for cls, d in out:
+            if d.code in rules or d.code not in known:
+                self.seq += 1
+                heapq.heappush(heap, (d.span.start, d.span.end, d.code, cls, self.seq, d))
+        self.suppressions.extend(find_suppressions(window))
+
+    def release(self, before: int | None) -> Iterator[Diagnostic]:
+        """The findings that lie before offset ``before`` (all with None), in order."""
+        heap = self.heap
+        sups = self.suppressions
+        kept: dict[Span, Diagnostic] = {}
+        while heap and (before is None or heap[0][0] < before):
+            key = heap[0][:3]
+            kept.clear()
+            while heap and heap[0][:3] == key:
+                d = heapq.heappop(heap)[5]
+                if d.span in kept or (sups and any(s.covers(d) for s in sups)):
+                    continue
+                kept[d.span] = d  # the first of each (code, span) in check order
+            yield from kept.values()
+        if before is not None and sups:
+            self.suppressions = [s for s in sups if s.end > before or s.start == s.end >= before]
+
+
+def _run(r: Rule, ctx: FileContext | TuneContext, strict: bool,
+         out: list[tuple[int, Diagnostic]], where: Span | None, cls: int) -> None:
     sev = r.severity(strict)
     if sev is None:
         return
@@ -179,7 +244,7 @@ def _run(r: Rule, ctx: FileContext | TuneContext, strict: bool, out: list[Diagno
         tb = traceback.extract_tb(e.__traceback__)
         at = f" at {os.path.basename(tb[-1].filename)}:{tb[-1].lineno}" if tb else ""
         span = where if where is not None else Span(1, 1, 1, 1, 0, 0)
-        out.append(
+        out.append((cls,
             Diagnostic(
                 "ABC901",
                 f"rule {r.code} ({r.name}) crashed: {type(e).__name__}: {e}{at};"
@@ -188,7 +253,192 @@ def _run(r: Rule, ctx: FileContext | TuneContext, strict: bool, out: list[Diagno
                 Severity.WARNING,
                 "rule-crashed",
             )
-        )
+        ))
         return
     for f in findings:
-        out.append(Diagnostic(r.code, f.message, f.span, sev, r.name, f.fix))
+        out.append((cls, Diagnostic(r.code, f.message, f.span, sev, r.name, f.fix)))
+
+
+# ---------------------------------------------------------------------------------------
+# Streaming: a window per tune
+
+
+def windows(
+    pieces: Iterable[Piece], prev: Piece | None = None, *, until_after: bool = False
+) -> Iterator[tuple[Piece | None, list[Piece], list[Piece], Piece | None]]:
+    """Cut a file's pieces into windows: (the tune before, the own part, the text after
+    its tune, the tune after). ``prev`` is a tune before the pieces (context only);
+    with ``until_after`` the last tune of the pieces is only the last window's tune
+    after (a stretch of a file, as the ``--jobs`` workers get it)."""
+    own: list[Piece] = []  # the own part: free text, then its tune
+    gap: list[Piece] = []  # after the own part's tune, up to the next tune
+    for piece in pieces:
+        if piece.chunk.kind != "tune":
+            (gap if own and own[-1].chunk.kind == "tune" else own).append(piece)
+            continue
+        if not own or own[-1].chunk.kind != "tune":
+            own.append(piece)
+            continue
+        yield prev, own, gap, piece
+        prev, own, gap = own[-1], [*gap, piece], []
+    if until_after:
+        return
+    if own and own[-1].chunk.kind == "tune":
+        yield prev, own, gap, None
+        if gap:
+            yield own[-1], gap, [], None
+    else:
+        yield prev, own, [], None
+
+
+def make_window(prev: Piece | None, own: list[Piece], gap: list[Piece],
+                after: Piece | None) -> Window:
+    """The :class:`Window` of what :func:`windows` yields."""
+    head = prev if prev is not None else (own[0] if own else None)
+    text = "".join(p.chunk.text for p in (*((prev,) if prev is not None else ()), *own, *gap))
+    base = head.chunk.start if head is not None else 0
+    line = head.chunk.line if head is not None else 1
+    own_start = own[0].chunk.start if own else base
+    tune = own[-1].tune if own else None
+    last = after is None and not gap
+    own_end = (own[-1].chunk.start + len(own[-1].chunk.text)) if own else base
+    if last:
+        own_end = base + len(text)
+    return Window(
+        text, base, line, own_start, own_end, (tune,) if tune is not None else (),
+        prev.tune if prev is not None else None,
+        after.tune if after is not None else None,
+        own_start == 0, last,
+    )
+
+
+class WindowCheck:
+    """Checks a file's windows in order (see :func:`windows`), placing the file-level
+    parser diagnostics (decoding, splitting, the file header) in the window that holds
+    them; the findings wait in :attr:`file_check` (a :class:`FileCheck`)."""
+
+    def __init__(self, header: FileHeader, version: str | None, facts: TextFacts | None,
+                 mode: str, rules: dict[str, Rule] | None = None,
+                 pending: Iterable[Diagnostic] = (), lines: bool = False) -> None:
+        if mode not in MODES:
+            raise AbcUsageError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        self.mode = mode
+        self.file_check = FileCheck(header, version, mode, rules, facts)
+        self.pending: list[Diagnostic] = list(pending)  # not yet placed in a window
+        self.want_lines = lines
+        self.lines: dict[int, str] = {}
+        self.tunes = 0
+
+    def check(self, window: Window) -> None:
+        """Check one window, with the file-level parser diagnostics that lie in it."""
+        if window.last:
+            placed, self.pending = self.pending, []
+        else:
+            placed = [d for d in self.pending if d.span.start < window.own_end]
+            if placed:
+                self.pending = [d for d in self.pending if d.span.start >= window.own_end]
+        parser = [*placed, *(d for t in window.tunes for d in t.diagnostics)]
+        parser.sort(key=Diagnostic.sort_key)
+        self.file_check.window(window, None, parser)
+        self.tunes += len(window.tunes)
+        if self.want_lines:
+            self.capture(window.text, window.base, window.line)
+
+    def capture(self, text: str, base: int, line: int) -> None:
+        """Keep the text of the lines the waiting findings are on, while it is here."""
+        end = base + len(text)
+        wanted = {e[5].span.line for e in self.file_check.heap
+                  if base <= e[0] < end and e[5].span.line not in self.lines}
+        if not wanted:
+            return
+        for i, t in enumerate(text_lines(text), line):
+            if i in wanted:
+                self.lines[i] = t
+
+    def release(self, before: int | None) -> Iterator[Diagnostic]:
+        """:meth:`FileCheck.release`, dropping kept lines no finding needs any more."""
+        for d in self.file_check.release(before):
+            yield d
+            if self.lines:
+                for n in [n for n in self.lines if n < d.span.line]:
+                    del self.lines[n]
+
+
+class StreamCheck:
+    """The diagnostics of a streamed tunebook (:func:`abcparse.iter_tunes`), in the
+    order and with the content :func:`check_book` gives for the whole book, while the
+    stream holds one tune at a time: iterate it for the diagnostics.
+
+    Each window (see :mod:`.context`) is checked once the tune after it has been read
+    (rules may look across the empty line below a tune), and findings are handed out as
+    soon as no later window can report anything before them. What stays in memory: the
+    tune before, the window's tune and the tune after it with the text between them,
+    the findings of about two windows, and what file rules carry (the X: numbers seen).
+
+    ``tunes`` counts the tunes read so far. With ``lines``, the text of each reported
+    line is in :attr:`lines` (line number → text) when its diagnostic is handed out.
+    """
+
+    def __init__(self, stream: TuneStream, *, mode: str | None = None,
+                 rules: dict[str, Rule] | None = None, lines: bool = False) -> None:
+        self.stream = stream
+        self.mode = mode if mode is not None else stream.mode
+        if self.mode not in MODES:
+            raise AbcUsageError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+        self.rules = rules
+        self.want_lines = lines
+        self._check: WindowCheck | None = None
+        self._pending: list[Diagnostic] = []
+
+    @property
+    def tunes(self) -> int:
+        return self._check.tunes if self._check is not None else 0
+
+    @property
+    def lines(self) -> dict[int, str]:
+        return self._check.lines if self._check is not None else {}
+
+    def _pieces(self) -> Iterator[Piece]:
+        self._pending = list(self.stream.diagnostics)  # decoding's, known before any tune
+        for piece in self.stream.pieces():
+            if self._check is None:
+                self._pending.extend(piece.diagnostics)
+            else:
+                self._check.pending.extend(piece.diagnostics)
+            yield piece
+
+    def __iter__(self) -> Iterator[Diagnostic]:
+        for prev, own, gap, after in windows(self._pieces()):
+            if self._check is None:  # the file header is read by now
+                stream = self.stream
+                self._check = WindowCheck(stream.header, stream.version, stream.facts,
+                                          self.mode, self.rules, self._pending,
+                                          self.want_lines)
+            window = make_window(prev, own, gap, after)
+            self._check.check(window)
+            # A later window reports nothing before the start of this window's tune (it
+            # may look back into that tune: ABC202, ABC209).
+            if window.tunes and not window.last:
+                yield from self._check.release(window.tunes[0].span.start)
+        if self._check is not None:
+            yield from self._check.release(None)
+
+
+def check_stream(
+    source: TuneStream | str | bytes | os.PathLike[str] | BinaryIO,
+    *,
+    mode: str = "auto",
+    select: Selector = None,
+    ignore: Selector = None,
+    extend_select: Selector = None,
+    path: str | None = None,
+) -> Iterator[Diagnostic]:
+    """:func:`check` of a file read one tune at a time (:func:`abcparse.iter_tunes`):
+    the same diagnostics in the same order, in memory bounded by the largest tune.
+    ``source`` is a stream from iter_tunes, or what iter_tunes takes."""
+    from ..api import iter_tunes
+
+    stream = source if isinstance(source, TuneStream) else iter_tunes(
+        source, mode=mode, path=path)
+    return iter(StreamCheck(stream, mode=mode,
+                            rules=select_rules(select, ignore, extend_select)))

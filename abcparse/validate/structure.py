@@ -97,10 +97,13 @@ def reference_not_first(ctx: FileContext) -> Iterator[Finding]:
     dAF dAF|
     ```
     """
+    # The window's text holds the tune before this one's first, so looking back never
+    # runs out of text before it meets a line that is not a comment.
     text = ctx.text
-    for tune in ctx.book.tunes:
-        start = tune.span.start
-        if start == 0 or not text.startswith("X:", start):
+    base = ctx.base
+    for tune in ctx.tunes:
+        start = tune.span.start - base
+        if tune.span.start == 0 or not text.startswith("X:", start):
             continue
         # The lines above X:, skipping comments, up to an empty line.
         end = start
@@ -118,7 +121,7 @@ def reference_not_first(ctx: FileContext) -> Iterator[Finding]:
                     "field directly above X: with no empty line between: X: must be the"
                     " first field of its tune (§3.1.1); end a file header with an empty"
                     " line (§2.2.2)",
-                    ctx.span(line_start, line_end),
+                    ctx.span(base + line_start, base + line_end),
                 )
             break
 
@@ -292,22 +295,31 @@ def duplicate_reference(ctx: FileContext) -> Iterator[Finding]:
     abc|
     ```
     """
-    seen: dict[str, int] = {}
-    for tune in ctx.book.tunes:
-        xs = [f for f in tune.header.fields if f.letter == "X"]
-        if not xs:
+    # The numbers seen so far, with their lines: all this rule keeps of a streamed file.
+    seen: dict[str, int] = ctx.carry.setdefault("ABC206", {})
+    for tune in ctx.tunes:
+        ref = reference_field(tune.header.fields)
+        if ref is None:
             continue
-        value = xs[0].value.strip()
-        if not value:
-            continue
+        value = ref.value.strip()
         if value in seen:
             yield Finding(
                 f"X:{value} is already the number of the tune on line {seen[value]}:"
                 " reference numbers must be unique in a file (§3.1.1)",
-                xs[0].span,
+                ref.span,
             )
         else:
-            seen[value] = xs[0].span.line
+            seen[value] = ref.span.line
+
+
+def reference_field(fields: tuple[Field, ...]) -> Field | None:
+    """The X: field a tune is known by: its header's first, when it has a value
+    (``fields``: the tune header's). ``abc-lint --jobs`` reads it from each tune's
+    header alone, to tell the worker processes the numbers earlier tunes used."""
+    for f in fields:
+        if f.letter == "X":
+            return f if f.value.strip() else None
+    return None
 
 
 @rule("ABC207", "unknown-field", strict=Severity.WARNING, loose=Severity.WARNING,
@@ -476,8 +488,12 @@ def empty_line_in_tune(ctx: FileContext) -> Iterator[Finding]:
     abc|
     ```
     """
-    # The parser reports the first case while it splits the file; this finds the second.
-    for a, _b in _header_split_pairs(ctx):
+    # The parser reports the first case while it splits the file; this finds the second,
+    # in the window of the second half.
+    own = ctx.tunes
+    for a, b in _header_split_pairs(ctx):
+        if not any(b is t for t in own):
+            continue
         end = a.span.start + len(a.text)
         yield Finding(
             "empty line inside the tune header: it ends the tune (§2.2.1), so the fields"
@@ -488,18 +504,22 @@ def empty_line_in_tune(ctx: FileContext) -> Iterator[Finding]:
 
 def _header_split_pairs(ctx: FileContext) -> list[tuple[Tune, Tune]]:
     """Tunes cut in two by an empty line in the header: a tune without ``K:`` followed,
-    after nothing but empty lines, by a block with no ``X:``."""
-    tunes = ctx.book.tunes
+    after nothing but empty lines, by a block with no ``X:`` (among the window's tunes
+    and the tunes on either side of it)."""
+    cached: list[tuple[Tune, Tune]] | None = ctx._cache.get("header split pairs")
+    if cached is not None:
+        return cached
+    tunes = [t for t in (ctx.before, *ctx.tunes, ctx.after) if t is not None]
     out = []
-    text = ctx.text
     for a, b in itertools.pairwise(tunes):
         if any(f.letter == "K" for f in a.header.fields):
             continue
         if any(f.letter == "X" for f in b.header.fields):
             continue
-        gap = text[a.span.start + len(a.text) : b.span.start]
+        gap = ctx.at(a.span.start + len(a.text), b.span.start)
         if not gap.strip():
             out.append((a, b))
+    ctx._cache["header split pairs"] = out
     return out
 
 

@@ -44,12 +44,13 @@ def trailing_whitespace(ctx: FileContext) -> Iterator[Finding]:
     X:1\nT:Trailing\nK:C\nabc|\x20\x20\n
     ```
     """
-    text = ctx.text
-    for m in _TRAILING_RE.finditer(text):
+    base = ctx.base
+    for m in _TRAILING_RE.finditer(ctx.text, ctx.own - base, ctx.own_end - base):
+        start, end = base + m.start(), base + m.end()
         yield Finding(
             "trailing whitespace",
-            ctx.span(m.start(), m.end()),
-            Fix(m.start(), m.end(), "", "remove trailing whitespace"),
+            ctx.span(start, end),
+            Fix(start, end, "", "remove trailing whitespace"),
         )
 
 
@@ -80,13 +81,14 @@ def note_length_spelling(ctx: TuneContext) -> Iterator[Finding]:
     A1 B2/4 c2 d|
     ```
     """
-    text = ctx.file.text
+    text = ctx.tune.text
+    base = ctx.tune.span.start
     for voice in ctx.tune.voices:
         for bar in voice.bars:
             for e in bar.elements:
                 if not isinstance(e, Note):
                     continue
-                raw = text[e.span.start : e.span.end]
+                raw = text[e.span.start - base : e.span.end - base]
                 m = _NOTE_LENGTH_RE.search(raw)
                 if m is None:
                     continue
@@ -134,7 +136,7 @@ def no_version_line(ctx: FileContext) -> Iterator[Finding]:
     abc|
     ```
     """
-    if ctx.book.abc_version is None and ctx.book.tunes:
+    if ctx.first and ctx.book.abc_version is None and ctx.tunes:
         yield Finding(
             "no %abc-2.1 line: the file is read loosely (§12.2); start it with %abc-2.1",
             ctx.span(0, 0),

@@ -20,12 +20,13 @@ import re
 from dataclasses import dataclass
 
 from ..diagnostics import Diagnostic
-from ..model import Tunebook
+from .context import Window
 
 _DIRECTIVE_RE = re.compile(
     r"(?<!\\)%[ \t]*abc-lint:[ \t]*disable[ \t]*=[ \t]*([A-Za-z0-9_, \t]+)", re.I
 )
 _LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+WHOLE_FILE = 1 << 62  # the end of a file-wide suppression: past any offset
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,15 +47,22 @@ class Suppression:
         return any(p == "ALL" or d.code.startswith(p) for p in self.prefixes)
 
 
-def find_suppressions(text: str, book: Tunebook) -> list[Suppression]:
-    """Every suppression comment in ``text`` with the range it silences."""
-    if "abc-lint" not in text:
+def find_suppressions(window: Window) -> list[Suppression]:
+    """Every suppression comment in the own part of ``window`` (see
+    :class:`~abcparse.validate.context.Window`; a whole book is one window) with the
+    range of the file it silences."""
+    text = window.text
+    base = window.base
+    own_start = window.own - base
+    own_end = window.own_end - base
+    if text.find("abc-lint", own_start, own_end) < 0:
         return []
     lines = [(m.start(), m.end(), m.group()) for m in _LINE_RE.finditer(text)]
     starts = [s for s, _, _ in lines]
-    tunes = [(t.span.start, max(t.span.end, t.span.start + len(t.text)), t) for t in book.tunes]
+    tunes = [(t.span.start - base, max(t.span.end, t.span.start + len(t.text)) - base, t)
+             for t in window.tunes]
     out: list[Suppression] = []
-    for m in _DIRECTIVE_RE.finditer(text):
+    for m in _DIRECTIVE_RE.finditer(text, own_start, own_end):
         prefixes = tuple(
             p.strip().upper() for p in re.split(r"[,\s]+", m.group(1)) if p.strip()
         )
@@ -62,19 +70,28 @@ def find_suppressions(text: str, book: Tunebook) -> list[Suppression]:
             continue
         li = bisect.bisect_right(starts, m.start()) - 1
         ls, le, ltext = lines[li]
+        number = window.line + li
         alone = not ltext[: m.start() - ls].strip()
         if not alone:
-            out.append(Suppression(prefixes, ls, le, li + 1, "line"))
+            out.append(Suppression(prefixes, base + ls, base + le, number, "line"))
             continue
         tune = next(((a, b, t) for a, b, t in tunes if a <= m.start() < b), None)
         if tune is not None:
             a, b, t = tune
-            header_end = t.header.span.end
+            header_end = t.header.span.end - base
             if m.start() < header_end:
-                out.append(Suppression(prefixes, a, b, li + 1, "tune"))
+                out.append(Suppression(prefixes, base + a, base + b, number, "tune"))
             elif li + 1 < len(lines):
                 ns, ne, _ = lines[li + 1]
-                out.append(Suppression(prefixes, ns, ne, li + 1, "next-line"))
+                out.append(Suppression(prefixes, base + ns, base + ne, number, "next-line"))
+            elif window.after is not None:
+                # The next line is the first of the tune after the window (no empty line
+                # between, ABC211).
+                first = _LINE_RE.match(window.after.text)
+                if first is not None:
+                    ns = window.after.span.start
+                    out.append(Suppression(prefixes, ns, ns + first.end(), number,
+                                           "next-line"))
             continue
         # Comment lines directly above a tune's X: line belong to that tune.
         j = li + 1
@@ -83,11 +100,13 @@ def find_suppressions(text: str, book: Tunebook) -> list[Suppression]:
         if j < len(lines) and lines[j][2].startswith("X:"):
             below = next(((a, b) for a, b, _ in tunes if a == lines[j][0]), None)
             if below is not None:
-                out.append(Suppression(prefixes, below[0], below[1], li + 1, "tune"))
+                out.append(Suppression(prefixes, base + below[0], base + below[1], number,
+                                       "tune"))
                 continue
-        first_tune = tunes[0][0] if tunes else len(text) + 1
-        if m.start() < first_tune:
-            out.append(Suppression(prefixes, 0, len(text) + 1, li + 1, "file"))
+        if window.first:
+            first_tune = tunes[0][0] if tunes else len(text) + 1
+            if m.start() < first_tune:
+                out.append(Suppression(prefixes, 0, WHOLE_FILE, number, "file"))
     return out
 
 

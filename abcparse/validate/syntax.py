@@ -248,9 +248,11 @@ def header_free_text(ctx: FileContext) -> Iterator[Finding]:
     dAF dAF|
     ```
     """
-    book = ctx.book
-    end = book.tunes[0].span.start if book.tunes else len(ctx.text)
-    head = ctx.text[:end]
+    if not ctx.first:
+        return  # the text before the first tune is in the first window
+    tunes = ctx.tunes
+    end = tunes[0].span.start if tunes else ctx.own_end
+    head = ctx.at(0, end)
     if not head.strip():
         return
     # Only the first block counts (§2.2.2): cut the text before the first tune as the
