@@ -491,25 +491,28 @@ def _lay_out(
                 main_onset = onset + steal
             staccato = bool(item.decorations) and bool(_STACCATO.intersection(item.decorations))
             continued: set[tuple[int, int]] = set()
-            for n in item.sounds:
-                dur = n.ticks * FERMATA_FACTOR.numerator if fermata else n.ticks
-                key = (layer, n.pitch)
+            notes = item.notes()
+            for j, pitch in enumerate(item.pitches):
+                tied = bool(item.tied >> j & 1)
+                length = item.note_ticks(j)
+                dur = length * FERMATA_FACTOR.numerator if fermata else length
+                key = (layer, pitch)
                 prev = open_ties.get(key)
                 if prev is not None and prev.item_end == onset and steal == 0:
                     # §4.11: a tie joins the two notes into one.
                     prev.duration = onset + dur - prev.onset
                     prev.item_end = item_end
-                    prev.tied = n.tied
-                    if n.tied:
+                    prev.tied = tied
+                    if tied:
                         continued.add(key)
                     continue
                 played: int | Fraction = dur - steal
                 if staccato:
                     played = played * STACCATO_FACTOR
-                snd = _Sounding(n.pitch, main_onset, played, item_end, n.tied, velocity[k],
-                                layer, n.span, item.decorations)
+                snd = _Sounding(pitch, main_onset, played, item_end, tied, velocity[k],
+                                layer, notes[j].span, item.decorations)
                 out.append(snd)
-                if n.tied:
+                if tied:
                     open_ties[key] = snd
                     continued.add(key)
             for key in [k2 for k2 in open_ties if k2[0] == layer and k2 not in continued]:

@@ -107,7 +107,7 @@ def _time_bar(bar: Bar, unit: Fraction, meter: Meter | None) -> _BarTiming:
     out = _BarTiming(readable=info.readable)
     for it in vt.items:
         if it.layer == 0 and not (isinstance(it.element, Rest) and it.element.measures):
-            out.items.append(_Timed(it.index, tl.whole(it.ticks), it.plain))
+            out.items.append(_Timed(it.position, tl.whole(it.ticks), it.plain))
         if isinstance(it.element, Rest) and it.element.measures is not None:
             out.readable = False
     for e in bar.elements:

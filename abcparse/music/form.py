@@ -386,7 +386,7 @@ def form_findings(vt: VoiceTimeline, strict: bool) -> list[FormFinding]:
         if seg.ending:
             w.ending_start(seg.ending, seg.ending_span)
         for it in items[seg.first_item:seg.end_item]:
-            if it.sounds:
+            if it.pitches:
                 w.music_since_start = True
                 break
         if seg.closing is not None:

@@ -76,6 +76,10 @@ def initial_shifts(tune: Tune, voice: Voice) -> tuple[int, int, int]:
     return transpose, octave, shift
 
 
+#: MIDI pitch of each letter in the octave of middle C (§4.1).
+NATURAL = {letter: midi_pitch(letter, 0, 0) for letter in "CDEFGAB"}
+
+
 @dataclass(slots=True)
 class PitchState:
     """What turns a written note into a sounding pitch at one point of one voice.
@@ -83,30 +87,38 @@ class PitchState:
     ``written(note)`` gives the pitch as written (key signature, accidentals, ties);
     ``pitch(note)`` adds the voice's transposition and octave shifts, which is what
     sounds. Call :meth:`bar_line` at every bar line, :meth:`item_done` after each note,
-    rest or chord, and :meth:`tie_all` for a ``-`` after one."""
+    rest or chord, and :meth:`carry` for the notes a ``-`` ties to the next item."""
 
     signature: dict[str, int]
     mode: str = "pitch"
     transpose: int = 0  # semitones (transpose=)
     octave: int = 0  # octaves (octave=)
     clef_shift: int = 0  # octaves (a +8/-8 clef)
+    shift: int = 0  # semitones between written and sounding pitch (see set_shifts)
     # Alterations in force in this bar: by letter (every octave) or by (letter, octave).
     by_letter: dict[str, int] = field(default_factory=dict)
     by_octave: dict[tuple[str, int], int] = field(default_factory=dict)
-    # Alterations by (letter, octave): carried by a tie into the item being read, of the
-    # notes of the item being read, and of the item read last.
+    # Alterations carried by a tie into the item being read, by (letter, octave).
     tied: dict[tuple[str, int], int] = field(default_factory=dict)
-    current: dict[tuple[str, int], int] = field(default_factory=dict)
-    last: dict[tuple[str, int], int] = field(default_factory=dict)
 
-    @property
-    def shift(self) -> int:
-        """Semitones between the written and the sounding pitch."""
-        return self.transpose + 12 * (self.octave + self.clef_shift)
+    def __post_init__(self) -> None:
+        self.set_shifts()
+
+    def set_shifts(self, transpose: int | None = None, octave: int | None = None,
+                   clef_shift: int | None = None) -> None:
+        """Change the voice's transposition (§4.6 ``transpose=``, ``octave=``, a clef
+        with +8/-8); None keeps a value."""
+        if transpose is not None:
+            self.transpose = transpose
+        if octave is not None:
+            self.octave = octave
+        if clef_shift is not None:
+            self.clef_shift = clef_shift
+        self.shift = self.transpose + 12 * (self.octave + self.clef_shift)
 
     def alteration(self, note: Note, grace: bool = False) -> int:
-        """§4.2: the semitones ``note`` is raised or lowered by, and the accidental it
-        leaves in force for the rest of the bar (grace notes leave none)."""
+        """§4.2: the semitones ``note`` is raised or lowered by, leaving its accidental in
+        force for the rest of the bar (grace notes leave none)."""
         letter = note.letter
         acc = note.accidental
         if acc is not None:
@@ -121,41 +133,25 @@ class PitchState:
                 elif mode == "octave":
                     self.by_octave[(letter, note.octave)] = alt
                     self.by_letter.pop(letter, None)
-                self.current[(letter, note.octave)] = alt
             return alt
         spot = (letter, note.octave)
         if self.tied and spot in self.tied:
-            alt = self.tied[spot]
-        elif self.by_octave and spot in self.by_octave:
-            alt = self.by_octave[spot]
-        elif letter in self.by_letter:
-            alt = self.by_letter[letter]
-        else:
-            alt = self.signature.get(letter, 0)
-        if not grace:
-            self.current[spot] = alt
-        return alt
+            return self.tied[spot]
+        if self.by_octave and spot in self.by_octave:
+            return self.by_octave[spot]
+        if letter in self.by_letter:
+            return self.by_letter[letter]
+        return self.signature.get(letter, 0)
 
     def written(self, note: Note, grace: bool = False) -> int:
         """MIDI pitch of ``note`` as written (before transposition)."""
-        return midi_pitch(note.letter, note.octave, self.alteration(note, grace))
+        return NATURAL[note.letter] + 12 * note.octave + self.alteration(note, grace)
 
     def pitch(self, note: Note, grace: bool = False) -> int:
         """MIDI pitch of ``note`` as it sounds."""
-        return midi_pitch(note.letter, note.octave, self.alteration(note, grace)) + self.shift
-
-    def peek(self, note: Note) -> int:
-        """The written pitch ``note`` would have here, changing nothing."""
-        if note.accidental is not None:
-            return midi_pitch(note.letter, note.octave, note.accidental.semitones)
-        spot = (note.letter, note.octave)
-        if spot in self.tied:
-            alt = self.tied[spot]
-        elif spot in self.by_octave:
-            alt = self.by_octave[spot]
-        else:
-            alt = self.by_letter.get(note.letter, self.signature.get(note.letter, 0))
-        return midi_pitch(note.letter, note.octave, alt)
+        return NATURAL[note.letter] + 12 * note.octave + self.alteration(note, grace) + (
+            self.shift
+        )
 
     def bar_line(self) -> None:
         """§4.2: accidentals end with the bar (a tie still carries its note's)."""
@@ -169,12 +165,16 @@ class PitchState:
         self.signature = playing_signature(key)
         self.bar_line()
 
-    def item_done(self, tied: Iterable[tuple[str, int]] = ()) -> None:
-        """A note, rest or chord is complete: a tie reaches only the next item, so what
-        was carried is dropped; notes tied inside a chord carry their alteration on."""
-        self.last, self.current = self.current, {}
-        self.tied = {k: self.last[k] for k in tied if k in self.last} if tied else {}
+    def item_done(self) -> None:
+        """A note, rest or chord is complete: what a tie carried reached it."""
+        if self.tied:
+            self.tied = {}
 
-    def tie_all(self) -> None:
-        """A ``-`` after a note or chord ties every note of it (§4.11)."""
-        self.tied = dict(self.last)
+    def carry(self, notes: Iterable[tuple[str, int, int]]) -> None:
+        """A tie carries each (letter, octave, sounding pitch) into the next item: that
+        note keeps its alteration there, across a bar line too (§4.11)."""
+        shift = self.shift
+        self.tied = {
+            (letter, octave): pitch - shift - NATURAL[letter] - 12 * octave
+            for letter, octave, pitch in notes
+        }

@@ -34,6 +34,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import NamedTuple
 
 from ..diagnostics import Span
 from ..model import (
@@ -61,7 +62,14 @@ from ..model import (
     Voice,
 )
 from ..theory import tuplet_ratio
-from .pitch import PitchState, initial_shifts, is_clef_only, playing_signature, propagation
+from .pitch import (
+    NATURAL,
+    PitchState,
+    initial_shifts,
+    is_clef_only,
+    playing_signature,
+    propagation,
+)
 
 __all__ = [
     "MAX_BROKEN",
@@ -70,7 +78,6 @@ __all__ = [
     "BarInfo",
     "Item",
     "Segment",
-    "Sound",
     "TieLink",
     "TuneTimeline",
     "VoiceTimeline",
@@ -102,41 +109,83 @@ def broken_factors(direction: str, count: int) -> tuple[Fraction, Fraction]:
 # Results
 
 
-@dataclass(slots=True)
-class Sound:
-    """One note of an item as it sounds."""
-
-    pitch: int  # MIDI, transposition included
-    ticks: int  # how long it sounds as written (chord notes may differ from their item)
-    tied: bool  # a tie joins it to the next note of the same pitch
-    letter: str
-    octave: int
-    span: Span
-
-
-@dataclass(slots=True)
-class Item:
+class Item(NamedTuple):
     """A note, rest or chord: something that takes time in its layer.
 
-    ``onset`` counts ticks from the start of its bar in its layer; ``index`` is the
-    element's position in ``bar.elements``; ``graces`` holds the pitches of the grace
-    notes written before it (a grace chord sounds together)."""
+    ``onset`` counts ticks from the start of its bar in its layer; ``ticks`` is the time
+    it takes there. ``pitches`` are the sounding MIDI pitches of its notes in written
+    order (a chord's as :attr:`Chord.notes` lists them; none for a rest); ``lengths``
+    gives each note's own ticks where a chord's notes differ (§4.17), else None. Bit i of
+    ``tied`` is set when note i is tied to the next item. ``position`` is the element's
+    index in ``bar.elements``; ``graces`` holds the pitches of the grace notes written
+    before it (a grace chord sounds together); ``plain`` is False when a tuplet or broken
+    rhythm changed its time.
+
+    A tuple: the engine makes one per note of every tune the validator checks, and a
+    tuple costs a fraction of an object with attributes."""
 
     element: Note | Rest | Chord
     layer: int
     bar: int
-    index: int
+    position: int
     onset: int
     ticks: int
-    sounds: list[Sound]
-    decorations: tuple[str, ...] = ()
-    graces: list[list[int]] = field(default_factory=list)
-    segment: int = 0
-    plain: bool = True  # no tuplet or broken rhythm changed its time
+    pitches: tuple[int, ...]
+    lengths: tuple[int, ...] | None
+    tied: int
+    decorations: tuple[str, ...]
+    graces: tuple[tuple[int, ...], ...]
+    plain: bool
 
     @property
     def span(self) -> Span:
         return self.element.span
+
+    def note_ticks(self, i: int) -> int:
+        """How long note ``i`` sounds as written."""
+        return self.lengths[i] if self.lengths is not None else self.ticks
+
+    def notes(self) -> tuple[Note, ...]:
+        """The written notes, in the order of :attr:`pitches`."""
+        e = self.element
+        if isinstance(e, Note):
+            return (e,)
+        if isinstance(e, Chord):
+            return e.notes
+        return ()
+
+
+_new = tuple.__new__  # builds an Item without the NamedTuple's Python-level __new__
+
+
+class _Rescale(Exception):
+    """The resolution is too coarse for a time in this tune: read it again with the
+    resolution multiplied by ``factor``."""
+
+    def __init__(self, factor: int) -> None:
+        super().__init__(factor)
+        self.factor = factor
+
+
+def _exact(num: int, den: int) -> int:
+    """num / den, which must be whole in ticks (else the tune is read again, finer)."""
+    q, r = divmod(num, den)
+    if r:
+        raise _Rescale(den // math.gcd(num, den))
+    return q
+
+
+def _retimed(item: Item, num: int, den: int) -> Item:
+    """``item`` with its time (and each note's) multiplied by num/den."""
+    lengths = item.lengths
+    if lengths is not None:
+        lengths = tuple(_exact(n * num, den) for n in lengths)
+    return _new(Item, (*item[:5], _exact(item.ticks * num, den), item.pitches, lengths,
+                       *item[8:11], False))
+
+
+def _with_ties(item: Item, mask: int) -> Item:
+    return _new(Item, (*item[:8], item.tied | mask, *item[9:]))
 
 
 @dataclass(slots=True)
@@ -198,11 +247,11 @@ class Segment:
     bar_pos: int = 0
     new_bar: bool = True
     tempo: Tempo | None = None
-    tempo_changes: list[tuple[int, Tempo]] = field(default_factory=list)
+    tempo_changes: tuple[tuple[int, Tempo], ...] = ()
     meter: Meter | None = None
-    meter_changes: list[tuple[int, Meter]] = field(default_factory=list)
+    meter_changes: tuple[tuple[int, Meter], ...] = ()
     key: Key | None = None
-    key_changes: list[tuple[int, Key]] = field(default_factory=list)
+    key_changes: tuple[tuple[int, Key], ...] = ()
 
     @property
     def closing_kind(self) -> BarKind | None:
@@ -227,7 +276,7 @@ class TieLink:
     target: int | None = None
     blocked: bool = False
     within_chord: bool = False  # a tie written inside [ ], on one note of the chord
-    notes: tuple[tuple[str, int], ...] = ()  # (letter, octave) of the notes it ties
+    mask: int = 0  # bit i: it ties note i of the source
 
 
 @dataclass(slots=True)
@@ -355,7 +404,9 @@ class _Reader:
                  limits: list[tuple[Span, str]]) -> None:
         self.res = resolution
         self.unit = unit
-        self.unit_ticks = unit.numerator * resolution // unit.denominator
+        self.unit_ticks = _exact(unit.numerator * resolution, unit.denominator)
+        self.ticks_of: dict[int, int] = {}  # see length_ticks
+        self.nominals: dict[int, int | None] = {}  # see nominal (the meters stay alive)
         self.meter = meter
         self.pitch = pitch
         self.tempo = tempo
@@ -374,13 +425,12 @@ class _Reader:
         self.layers = 1
         self.cursors = [0]
         self.decorations: list[str] = []
-        self.graces: list[list[int]] = []
+        self.graces: list[tuple[int, ...]] = []
         # Running tuplets: [multiplier, divisor, notes left, needed, the Tuplet]
         self.tuplets: list[list[object]] = []
         self.broken_next: tuple[int, int] | None = None
         self.broken_sign: BrokenRhythm | None = None  # the sign broken_next comes from
-        self.last: Item | None = None  # the item a tie or broken rhythm refers to
-        self.last_layer0: Item | None = None
+        self.last: int | None = None  # the item a tie or broken rhythm refers to
 
     # --- segments --------------------------------------------------------------------
     def new_segment(self, bar_index: int, *, new_bar: bool, opening: BarLine | None = None,
@@ -426,7 +476,10 @@ class _Reader:
     def time(self, length: Fraction) -> int:
         """Ticks of a written length under the current unit, with the running tuplets
         and a pending broken rhythm applied (the tuplets count it as one of theirs)."""
-        return self.scaled(length.numerator * self.unit_ticks // length.denominator)
+        ticks = self.ticks_of.get(id(length))
+        if ticks is None:
+            ticks = self.length_ticks(length)
+        return self.scaled(ticks)
 
     def scaled(self, ticks: int) -> int:
         """Apply the running tuplets and a pending broken rhythm to ``ticks``."""
@@ -434,14 +487,14 @@ class _Reader:
             ticks = self.tuplet_time(ticks)
         if self.broken_next is not None:
             num, den = self.broken_next
-            ticks = ticks * num // den
+            ticks = _exact(ticks * num, den)
             self.broken_next = None
             self.broken_sign = None
         return ticks
 
     def tuplet_time(self, ticks: int) -> int:
         for t in self.tuplets:
-            ticks = ticks * t[0] // t[1]  # type: ignore[operator]
+            ticks = _exact(ticks * t[0], t[1])  # type: ignore[arg-type,operator]
             t[2] -= 1  # type: ignore[operator]
         self.tuplets = [t for t in self.tuplets if t[2] > 0]  # type: ignore[operator]
         return ticks
@@ -456,86 +509,149 @@ class _Reader:
         self.tuplets = []
 
     def add(self, element: Note | Rest | Chord, index: int, bar: BarInfo, ticks: int,
-            sounds: list[Sound], tied: tuple[tuple[str, int], ...] = (),
-            plain: bool = True) -> Item:
+            pitches: tuple[int, ...], lengths: tuple[int, ...] | None = None,
+            plain: bool = True) -> None:
         layer = self.layer
-        item = Item(element, layer, bar.index, index, self.cursors[layer], ticks, sounds,
-                    tuple(self.decorations) if self.decorations else (),
-                    self.graces if self.graces else [], len(self.segments) - 1, plain)
-        if self.decorations:
+        cursors = self.cursors
+        decorations = self.decorations
+        graces = self.graces
+        items = self.items
+        items.append(_new(Item, (
+            element, layer, bar.index, index, cursors[layer], ticks, pitches, lengths, 0,
+            tuple(decorations) if decorations else (), tuple(graces) if graces else (), plain,
+        )))
+        if decorations:
             self.decorations = []
-        if self.graces:
+        if graces:
             self.graces = []
-        self.cursors[layer] += ticks
+        cursors[layer] += ticks
         if layer == 0:
             bar.ticks += ticks
-            self.last_layer0 = item
         if self.pending_ties:
             for link in self.pending_ties:
-                link.target = len(self.items)
+                link.target = len(items) - 1
             self.pending_ties = []
-        self.items.append(item)
-        self.last = item
-        self.pitch.item_done(tied)
+        self.last = len(items) - 1
+        if self.pitch.tied:
+            self.pitch.tied = {}
         bar.content = True
-        return item
 
     # --- elements ----------------------------------------------------------------------
     def note(self, e: Note, index: int, bar: BarInfo) -> None:
-        plain = not self.tuplets and self.broken_next is None
-        ticks = self.time(e.length)
-        pitch = self.pitch.pitch(e)
-        self.add(e, index, bar, ticks, [Sound(pitch, ticks, False, e.letter, e.octave, e.span)],
-                 plain=plain)
+        """The most common element by far, read inline (what :meth:`add` does, and the
+        common case of :meth:`PitchState.pitch`): the validator reads every note of
+        every tune it checks."""
+        length = e.length
+        ticks = self.ticks_of.get(id(length))
+        if ticks is None:
+            ticks = self.length_ticks(length)
+        plain = True
+        if self.tuplets or self.broken_next is not None:
+            ticks = self.scaled(ticks)
+            plain = False
+        ps = self.pitch
+        letter = e.letter
+        if e.accidental is None and not ps.tied and not ps.by_octave:
+            alt = ps.by_letter.get(letter)
+            if alt is None:
+                alt = ps.signature.get(letter, 0)
+            pitch = NATURAL[letter] + 12 * e.octave + alt + ps.shift
+        else:
+            pitch = ps.pitch(e)
+        if self.decorations or self.graces or self.pending_ties or ps.tied:
+            self.add(e, index, bar, ticks, (pitch,), None, plain)
+            return
+        layer = self.layer
+        cursors = self.cursors
+        items = self.items
+        items.append(_new(Item, (e, layer, bar.index, index, cursors[layer], ticks, (pitch,),
+                                 None, 0, (), (), plain)))
+        cursors[layer] += ticks
+        if layer == 0:
+            bar.ticks += ticks
+        self.last = len(items) - 1
+        bar.content = True
+
+    def nominal(self, meter: Meter | None) -> int | None:
+        """Ticks of a full bar under ``meter`` (None in free meter), kept per meter."""
+        if meter is None:
+            return None
+        key = id(meter)
+        if key not in self.nominals:
+            length = meter.bar_length
+            self.nominals[key] = (
+                None if length is None
+                else _exact(length.numerator * self.res, length.denominator)
+            )
+        return self.nominals[key]
+
+    def length_ticks(self, length: Fraction) -> int:
+        """Ticks of a written length under the current unit (before tuplets and broken
+        rhythm). Kept by the identity of the length: the builder shares one Fraction per
+        written length, and every note of the voice is alive while it is read."""
+        ticks = _exact(length.numerator * self.unit_ticks, length.denominator)
+        self.ticks_of[id(length)] = ticks
+        return ticks
 
     def chord(self, e: Chord, index: int, bar: BarInfo) -> None:
         """§4.17: each note sounds its own length times the chord's length; the chord
         takes the time of its first note. A tie inside the chord ties the note before."""
-        sounds: list[Sound] = []
-        tied: list[tuple[str, int]] = []
+        pitches: list[int] = []
         written: list[int] = []
+        carried: list[tuple[str, int, int]] = []
+        links: list[TieLink] = []
+        mask = 0
         scale = e.length * self.unit_ticks
+        last_note: Note | None = None
         for it in e.items:
             if isinstance(it, Note):
                 ln = it.length * scale
-                written.append(ln.numerator // ln.denominator)
-                sounds.append(Sound(self.pitch.pitch(it), 0, False, it.letter, it.octave,
-                                    it.span))
+                written.append(_exact(ln.numerator, ln.denominator))
+                pitches.append(self.pitch.pitch(it))
+                last_note = it
             elif isinstance(it, Tie):
-                if sounds and not sounds[-1].tied:
-                    sounds[-1].tied = True
-                    tied.append((sounds[-1].letter, sounds[-1].octave))
-                    self.ties.append(TieLink(it.span, len(self.items), within_chord=True,
-                                             notes=((sounds[-1].letter, sounds[-1].octave),)))
-                    self.pending_ties.append(self.ties[-1])
+                bit = 1 << (len(pitches) - 1)
+                if last_note is not None and not mask & bit:
+                    mask |= bit
+                    carried.append((last_note.letter, last_note.octave, pitches[-1]))
+                    links.append(TieLink(it.span, len(self.items), within_chord=True,
+                                         mask=bit))
             elif isinstance(it, Decoration) and it.name:
                 self.decorations.append(it.name)
-        if not sounds:
+        if not pitches:
             return  # "[]": no note, no time
         first = written[0]
         plain = not self.tuplets and self.broken_next is None
         ticks = self.scaled(first)
-        for s, w in zip(sounds, written, strict=True):
-            s.ticks = ticks if w == first or not first else w * ticks // first
-        self.add(e, index, bar, ticks, sounds, tuple(tied), plain)
+        lengths = None
+        if any(w != first for w in written) and first:
+            lengths = tuple(_exact(w * ticks, first) for w in written)
+        self.add(e, index, bar, ticks, tuple(pitches), lengths, plain)
+        if mask:
+            self.items[-1] = _with_ties(self.items[-1], mask)
+            self.ties.extend(links)
+            self.pending_ties = links
+            self.pitch.carry(carried)
 
     def rest(self, e: Rest, index: int, bar: BarInfo) -> None:
         if e.measures is not None:
             bar.readable = False  # Z / X: whole measures (§4.5), not compared
         plain = not self.tuplets and self.broken_next is None
         ticks = self.time(e.length)
-        self.add(e, index, bar, ticks, [], plain=plain)
+        self.add(e, index, bar, ticks, (), None, plain)
 
     def tie(self, e: Tie) -> None:
-        last = self.last
-        if last is None or not last.sounds:
+        li = self.last
+        if li is None or not self.items[li].pitches:
             self.ties.append(TieLink(e.span, None))
             return
-        for s in last.sounds:
-            s.tied = True
-        self.pitch.tie_all()
-        link = TieLink(e.span, len(self.items) - 1,
-                       notes=tuple((s.letter, s.octave) for s in last.sounds))
+        item = self.items[li]
+        mask = (1 << len(item.pitches)) - 1
+        self.items[li] = _with_ties(item, mask)
+        self.pitch.carry(
+            (n.letter, n.octave, p) for n, p in zip(item.notes(), item.pitches, strict=True)
+        )
+        link = TieLink(e.span, li, mask=mask)
         self.ties.append(link)
         self.pending_ties = [link]
 
@@ -544,14 +660,12 @@ class _Reader:
             self.limits.append((e.span, f"a broken rhythm of {e.count} signs is read as"
                                         f" {MAX_BROKEN} (§4.4 defines up to 3)"))
         before, after = broken_factors(e.direction, e.count)
-        last = self.last
-        if last is not None and last.layer == self.layer:
-            new = last.ticks * before.numerator // before.denominator
-            delta = new - last.ticks
-            for s in last.sounds:
-                s.ticks = s.ticks * before.numerator // before.denominator
-            last.ticks = new
-            last.plain = False
+        li = self.last
+        if li is not None and self.items[li].layer == self.layer:
+            last = self.items[li]
+            new = _retimed(last, before.numerator, before.denominator)
+            self.items[li] = new
+            delta = new.ticks - last.ticks
             if last.layer == 0:
                 bars[last.bar].ticks += delta
             if last.bar == bars[-1].index:
@@ -579,42 +693,42 @@ class _Reader:
             if not is_clef_only(parsed, f.value):
                 self.pitch.set_key(parsed)
                 self.key = parsed
-                seg.key_changes.append((self.offset(), parsed))
+                seg.key_changes += ((self.offset(), parsed),)
             names = {k for k, _ in parsed.properties}
-            if names & {"transpose", "t"}:
-                self.pitch.transpose = parsed.clef.transpose
-            if "octave" in names:
-                self.pitch.octave = parsed.clef.octave
-            if parsed.clef.name is not None:
-                self.pitch.clef_shift = parsed.clef.octave_shift
+            clef = parsed.clef
+            self.pitch.set_shifts(
+                clef.transpose if names & {"transpose", "t"} else None,
+                clef.octave if "octave" in names else None,
+                clef.octave_shift if clef.name is not None else None,
+            )
         elif letter == "M":
             if isinstance(parsed, Meter):
                 self.meter = parsed
-                seg.meter_changes.append((self.offset(), parsed))
+                seg.meter_changes += ((self.offset(), parsed),)
                 if bar.content:
                     bar.readable = False  # a meter change inside the bar
                 else:
                     bar.meter = parsed
-                    length = parsed.bar_length
-                    bar.nominal = None if length is None else int(length * self.res)
+                    bar.nominal = self.nominal(parsed)
             else:
                 bar.readable = False
         elif letter == "L" and isinstance(parsed, Fraction):
             self.unit = parsed
-            self.unit_ticks = parsed.numerator * self.res // parsed.denominator
+            self.unit_ticks = _exact(parsed.numerator * self.res, parsed.denominator)
+            self.ticks_of = {}
         elif letter == "Q" and isinstance(parsed, Tempo):
             self.tempo = parsed
-            seg.tempo_changes.append((self.offset(), parsed))
+            seg.tempo_changes += ((self.offset(), parsed),)
 
     def grace(self, e: GraceGroup) -> None:
-        """§4.12: pitches of grace notes, one list per grace (a grace chord sounds
+        """§4.12: pitches of grace notes, one tuple per grace (a grace chord sounds
         together); their accidentals pass nothing on."""
         state = self.pitch
         for it in e.items:
             if isinstance(it, Note):
-                self.graces.append([state.pitch(it, grace=True)])
+                self.graces.append((state.pitch(it, grace=True),))
             elif isinstance(it, Chord):
-                ps = [state.pitch(n, grace=True) for n in it.notes]
+                ps = tuple(state.pitch(n, grace=True) for n in it.notes)
                 if ps:
                     self.graces.append(ps)
 
@@ -661,12 +775,10 @@ def _read_voice(tune: Tune, voice: Voice, resolution: int, mode: str,
 def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimeline:
     bars = r.bars
     offsets = r.mark_offsets
-    resolution = r.res
     for bi, bar in enumerate(bars_in):
         meter = r.meter
-        length = meter.bar_length if meter is not None else None
-        info = BarInfo(bar, bi, meter, None if length is None else int(length * resolution),
-                       ending_start=bar.ending, first_item=len(r.items))
+        info = BarInfo(bar, bi, meter, r.nominal(meter), ending_start=bar.ending,
+                       first_item=len(r.items))
         bars.append(info)
         opening = bar.opening
         r.bar_line()
@@ -717,14 +829,10 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
             elif kind is Overlay:
                 r.overlay(e)  # type: ignore[arg-type]
             elif kind is ErrorNode:
-                info.readable = False  # unreadable text: what it held is unknown
-                if r.tuplets:
-                    r.cut_tuplets("error")
-                r.broken_next = None
-                r.broken_sign = None
-                r.last = None
-                for link in r.pending_ties:
-                    link.blocked = True
+                # Unreadable text: the bar's length is unknown, so it is not measured;
+                # the music around it reads on (a stray character inside a triplet
+                # leaves the triplet whole, as both players hear it).
+                info.readable = False
             # Spacers, chord symbols, annotations, slurs, line breaks: no time, no pitch.
         if r.layer and not any(it.layer == 0 for it in r.items[info.first_item:]):
             # "&& (d8 |": only overlay layers, continuing the bars before (§7.4).
@@ -755,16 +863,32 @@ def _place(segments: list[Segment], items: list[Item]) -> None:
         seg.length = max(0, end - seg.bar_pos)
 
 
+#: Ticks per whole note tried first: exact for every note value down to 1/1024 and for
+#: triplets (also nested), quintuplets and septuplets, so most tunes are read in one pass.
+BASE_RESOLUTION = 2**10 * 3**2 * 5 * 7
+#: Readings with a finer resolution before the exact one is computed from every element.
+_RETRIES = 4
+
+
 def timeline(tune: Tune) -> TuneTimeline:
     """Read every voice of ``tune`` into its timeline (see the module)."""
-    resolution = _resolution(
-        itertools.chain.from_iterable(v.bars for v in tune.voices), tune.unit_length,
-        tune.meter)
     mode = propagation(tune)
     marks = part_marks(tune)
-    limits: list[tuple[Span, str]] = []
-    voices = [_read_voice(tune, v, resolution, mode, marks, limits) for v in tune.voices]
-    return TuneTimeline(tune, resolution, voices, tune.parts, limits)
+    resolution = BASE_RESOLUTION
+    for attempt in range(_RETRIES + 1):
+        limits: list[tuple[Span, str]] = []
+        try:
+            voices = [_read_voice(tune, v, resolution, mode, marks, limits)
+                      for v in tune.voices]
+            return TuneTimeline(tune, resolution, voices, tune.parts, limits)
+        except _Rescale as e:
+            if attempt < _RETRIES - 1:
+                resolution *= e.factor
+            else:
+                resolution = _resolution(
+                    itertools.chain.from_iterable(v.bars for v in tune.voices),
+                    tune.unit_length, tune.meter)
+    raise AssertionError("the exact resolution is whole for every time")  # pragma: no cover
 
 
 def read_bar(bar: Bar, unit: Fraction, meter: Meter | None) -> TuneTimeline:

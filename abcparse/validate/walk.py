@@ -219,12 +219,12 @@ def _ties(scan: MusicScan, vt: VoiceTimeline) -> None:
             scan.add("ABC322", "tie to nothing: no note follows it (§4.11)", span)
             continue
         target = items[link.target]
-        if not target.sounds:
+        if not target.pitches:
             scan.add("ABC322", "tie to a rest: a tie joins two notes of the same pitch (§4.11)",
                      span)
             continue
-        tied = {s.pitch for s in source.sounds if (s.letter, s.octave) in link.notes}
-        if not tied.intersection(s.pitch for s in target.sounds):
+        tied = {p for i, p in enumerate(source.pitches) if link.mask >> i & 1}
+        if not tied.intersection(target.pitches):
             scan.add(
                 "ABC321",
                 "tie between different pitches: a tie joins two notes of the same pitch;"
