@@ -610,8 +610,11 @@ class _Reader:
                 pitches.append(self.pitch.pitch(it))
                 last_note = it
             elif isinstance(it, Tie):
+                if last_note is None:  # "[-C]": a tie before the chord's first note
+                    self.ties.append(TieLink(it.span, None))
+                    continue
                 bit = 1 << (len(pitches) - 1)
-                if last_note is not None and not mask & bit:
+                if not mask & bit:
                     mask |= bit
                     carried.append((last_note.letter, last_note.octave, pitches[-1]))
                     links.append(TieLink(it.span, len(self.items), within_chord=True,
