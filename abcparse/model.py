@@ -586,8 +586,9 @@ class TuneHeader:
         value = self.first("X")
         if value is None:
             return None
-        value = value.strip()
-        return int(value) if value.isdigit() else None
+        from .limits import bounded_int
+
+        return bounded_int(value)
 
     @property
     def titles(self) -> tuple[str, ...]:

@@ -196,7 +196,8 @@ def canonical_value(letter: str, value: str) -> str:
         return canonical_tempo(value)
     if letter == "X":
         raw = value.strip()
-        return str(int(raw)) if raw.isdigit() and raw.isascii() else raw
+        # Leading zeros go (X:01 -> X:1), by text: int() refuses thousands of digits.
+        return (raw.lstrip("0") or "0") if raw.isdigit() and raw.isascii() else raw
     return value.strip()
 
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 
 from ..diagnostics import Severity
+from ..limits import MAX_NUMBER_DIGITS, bounded_int
 from ..model import Field, Tune
 from ..split import text_lines
 from .context import FileContext, TuneContext
@@ -559,10 +560,12 @@ def reference_not_a_number(ctx: TuneContext) -> Iterator[Finding]:
         if f.letter != "X":
             continue
         value = f.value.strip()
-        if value and not (value.isdigit() and int(value) > 0 and value.isascii()):
-            yield Finding(
-                f"X:{value} is not a positive whole number (§3.1.1)", f.span
-            )
+        number = bounded_int(value)
+        if value and (number is None or number <= 0):
+            shown = value if len(value) <= 20 else value[:20] + "..."
+            why = (f"has more than {MAX_NUMBER_DIGITS} digits" if value.isascii()
+                   and value.isdigit() else "is not a positive whole number")
+            yield Finding(f"X:{shown} {why} (§3.1.1)", f.span)
         return
 
 

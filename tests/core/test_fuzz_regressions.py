@@ -48,22 +48,16 @@ def test_midi_title_outside_latin1() -> None:
 # --- crashes in code owned elsewhere (listed in issue 15's hand-over) --------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="abcparse/model.py TuneHeader.reference: int() of an "
-                   "X: of more than 4,300 digits or of a superscript digit raises ValueError")
 @pytest.mark.parametrize("text", [HUGE_X, SUPERSCRIPT_X], ids=["5000-digits", "superscript"])
 def test_reference_of_unreadable_x_is_none(text: str) -> None:
     assert abcparse.parse(text).tunes[0].reference is None
 
 
-@pytest.mark.xfail(strict=True, reason="abcparse/validate/structure.py ABC210: int() of the X: "
-                   "value raises (rule crash ABC901)")
 @pytest.mark.parametrize("text", [HUGE_X, SUPERSCRIPT_X], ids=["5000-digits", "superscript"])
 def test_reference_rule_does_not_crash(text: str) -> None:
     no_rule_crashed(text)
 
 
-@pytest.mark.xfail(strict=True, reason="abcparse/format/printer.py canonical_value: "
-                   "str(int(raw)) of an X: of more than 4,300 digits raises ValueError")
 def test_format_of_a_huge_reference_number() -> None:
     # A documented refusal (UnsafeFormattingError, an AbcError) is fine; ValueError is not.
     with contextlib.suppress(abcparse.AbcError):
