@@ -787,6 +787,11 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
         r.bar_line()
         if bar.ending or (opening is not None and (opening.repeat_end or opening.repeat_start)):
             r.boundary()
+        if (opening is not None and opening.repeat_end and r.segments
+                and opening is not r.segments[-1].closing):
+            # "|" then ":|" at the start of the next line: two bar lines with nothing
+            # between; the music before them is repeated (§4.8).
+            r.segments[-1].repeat_end = max(r.segments[-1].repeat_end, opening.repeat_end)
         r.layer = 0
         r.cursors = [0] * len(r.cursors)
         r.new_segment(bi, new_bar=True, opening=opening, ending=bar.ending,
