@@ -23,8 +23,12 @@ percussion voices (``clef=perc`` in K: or V:, or ``%%MIDI channel 10``), note le
 and every other byte of the file. Tunes without K: are read in C major, so their notes
 get the accidentals the new pitches need.
 
-The result is verified: the pitches of the output, read the same way, must be those of
-the input plus N, note for note; otherwise :class:`TransposeError` is raised.
+Which pitch a written note has is the music engine's rule (:mod:`abcparse.music.pitch`:
+accidentals to the end of the bar as ``%%propagate-accidentals`` says, ties carrying
+their note's accidental, grace notes passing none on), applied to the input and to the
+output as it is written. The result is verified: the output, read by the music engine,
+must sound the input's pitches plus N, note for note (grace notes included); otherwise
+:class:`TransposeError` is raised.
 """
 
 from __future__ import annotations
@@ -33,9 +37,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..api import parse as abcparse_parse
 from ..build import FieldError, read_key, read_voice
 from ..errors import AbcError
-from ..model import ACCIDENTAL_BY_SPELLING, Key, KeyAccidental
+from ..model import ACCIDENTAL_BY_SPELLING, Key, KeyAccidental, Tune
+from ..music import PitchState, propagation, timeline
 from ..parser import ParseFailure, line_parser, parse_value, plus_chord_notes
 from ..split import text_lines
 from ..theory import (
@@ -50,6 +56,9 @@ from .printer import file_chunks
 
 _ACC_TEXT = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}
 _ACC_VALUE = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
+_ITEM_TOKENS = frozenset(
+    {"CHORD_OPEN", "CHORD_CLOSE", "TIE", "GRACE_OPEN", "GRACE_CLOSE", "REST", "MULTI_REST"}
+)
 _CHORD = re.compile(
     r"^(?P<open>\(?)(?P<root>[A-G])(?P<racc>[#b]?)(?P<rest>.*?)"
     r"(?:/(?P<bass>[A-Ga-g])(?P<bacc>[#b]?)(?P<tail>[^A-Za-z#].*|))?(?P<close>\)?)$",
@@ -78,10 +87,45 @@ class _KeyState:
 
 @dataclass
 class _VoiceState:
+    """One voice as the text goes by: its key, and how the music engine's pitch rule
+    (:class:`~abcparse.music.PitchState`: accidentals, their propagation, ties) reads the
+    old text (``old``) and the new (``new``), so a note gets an accidental in the new text
+    exactly where, read back, it would otherwise have another pitch."""
+
     key: _KeyState
+    old: PitchState
+    new: PitchState
     perc: bool = False
-    old_bar: dict[str, int] = field(default_factory=dict)
-    new_bar: dict[str, int] = field(default_factory=dict)
+    in_chord: bool = False
+    in_grace: bool = False
+    # The notes of the item read last, as (letter, octave, pitch) in the old and the new
+    # text, for a tie after it; and the notes a tie inside the open chord holds.
+    item_old: list[tuple[str, int, int]] = field(default_factory=list)
+    item_new: list[tuple[str, int, int]] = field(default_factory=list)
+    chord_tied: list[int] = field(default_factory=list)
+
+    def item_starts(self) -> None:
+        """A note, rest or chord begins: what a tie carried reaches it and no further."""
+        self.item_old = []
+        self.item_new = []
+
+    def item_done(self) -> None:
+        self.old.item_done()
+        self.new.item_done()
+
+    def tie(self, notes: list[int] | None = None) -> None:
+        """§4.11: the tied notes keep their alteration in the next item, in both texts."""
+        old, new = self.item_old, self.item_new
+        if notes is not None:
+            old = [old[i] for i in notes]
+            new = [new[i] for i in notes]
+        self.old.carry(old)
+        self.new.carry(new)
+
+    def new_key(self, key: _KeyState) -> None:
+        self.key = key
+        self.old.set_signature(key.old_sig)
+        self.new.set_signature(key.new_sig)
 
 
 def _letter_steps(old_tonic: str, new_tonic: str, semitones: int) -> int:
@@ -144,16 +188,18 @@ def _shift_accidentals(key: Key, steps: int, semitones: int) -> tuple[KeyAcciden
 
 
 class _Transposer:
-    """Transposes (or, with ``semitones == 0`` and ``collect``, only reads) one tune."""
+    """Transposes one tune."""
 
-    def __init__(self, semitones: int) -> None:
+    def __init__(self, semitones: int, mode: str = "pitch") -> None:
         self.n = semitones
+        self.mode = mode  # §11.3 propagate-accidentals, as the engine reads the tune
         self.default = _KeyState(steps=0 if semitones == 0 else None)
         self.voices: dict[str, _VoiceState] = {}
         self.voice: _VoiceState | None = None
         self.order: list[str] = []  # voices in the order V: declares them
         self.default_perc = False  # %%MIDI channel 10 before any V:
-        self.pitches: list[tuple[int, int]] = []  # (midi read, midi written) per note
+        # Semitones each note, rest and chord moves by, by its offset in the input.
+        self.moves: dict[int, int] = {}
         self.has_key = False
 
     # --- keys ------------------------------------------------------------------------
@@ -226,9 +272,7 @@ class _Transposer:
                 if not v.perc:
                     v.key = state
         if self.voice is not None:
-            self.voice.key = state
-            self.voice.old_bar.clear()
-            self.voice.new_bar.clear()
+            self.voice.new_key(state)
 
     def switch_voice(self, value: str) -> None:
         try:
@@ -244,7 +288,9 @@ class _Transposer:
     def _voice(self, vid: str) -> _VoiceState:
         v = self.voices.get(vid)
         if v is None:
-            v = _VoiceState(self.default, self.default_perc)
+            key = self.default
+            v = _VoiceState(key, PitchState(key.old_sig, self.mode),
+                            PitchState(key.new_sig, self.mode), self.default_perc)
             self.voices[vid] = v
             self.order.append(vid)
         return v
@@ -257,17 +303,17 @@ class _Transposer:
         return self.voice
 
     # --- notes -----------------------------------------------------------------------
-    def note(self, tok: Any) -> str:
+    def note(self, tok: Any, start: int | None = None) -> str:
         v = self.current()
         acc, pitch, octs = tok.group("n_acc", "n_pitch", "n_oct")
         letter = pitch.upper()
         octave = (1 if pitch.islower() else 0) + (octs or "").count("'") - (octs or "").count(",")
         key = v.key
-        if acc:
-            alt = _ACC_VALUE[acc]
-            v.old_bar[letter] = alt
-        else:
-            alt = v.old_bar.get(letter, key.old_sig.get(letter, 0))
+        grace = v.in_grace
+        single = not v.in_chord and not grace
+        if single:
+            v.item_starts()
+        alt = v.old.alter(letter, octave, _ACC_VALUE[acc] if acc else None, grace)
         midi = midi_pitch(letter, octave, alt)
         length = tok.string[tok.end("n_oct") if octs else tok.end("n_pitch") : tok.end()]
         # Percussion and frozen keys keep their pitches, but are spelled again against
@@ -286,18 +332,51 @@ class _Transposer:
         else:
             idx = octave * 7 + LETTERS.index(letter) + key.steps
             new_letter, new_octave, new_alt = _spell(idx, target)
-        effective = v.new_bar.get(new_letter, key.new_sig.get(new_letter, 0))
         mark = ""
-        if acc or effective != new_alt:
+        if acc or v.new.implied(new_letter, new_octave) != new_alt:
             mark = _ACC_TEXT[new_alt]
-            v.new_bar[new_letter] = new_alt
-        self.pitches.append((midi, target))
+            v.new.alter(new_letter, new_octave, new_alt, grace)
+        if not grace:
+            v.item_old.append((letter, octave, midi))
+            v.item_new.append((new_letter, new_octave, target))
+        if single:
+            v.item_done()
+        self.moves[tok.start() if start is None else start] = shift
         return mark + pitch_text(new_letter, new_octave) + str(length)
+
+    def item(self, typ: str, tok: Any) -> None:
+        """The structure around notes that the pitch rule needs: chords, grace groups,
+        rests and ties (§4.11, §4.12, §4.17)."""
+        v = self.current()
+        if typ == "CHORD_OPEN":
+            v.item_starts()
+            v.in_chord = True
+            v.chord_tied = []
+            self.moves[tok.start()] = 0 if (v.perc or v.key.frozen) else self.n
+        elif typ == "CHORD_CLOSE" and v.in_chord:
+            v.in_chord = False
+            v.item_done()
+            if v.chord_tied:
+                v.tie(v.chord_tied)
+        elif typ == "TIE":
+            if v.in_chord:
+                if v.item_old:
+                    v.chord_tied.append(len(v.item_old) - 1)
+            elif v.item_old:
+                v.tie()
+        elif typ == "GRACE_OPEN":
+            v.in_grace = True
+        elif typ == "GRACE_CLOSE":
+            v.in_grace = False
+        elif typ in ("REST", "MULTI_REST") and not v.in_chord:
+            v.item_starts()
+            v.item_done()
+            self.moves[tok.start()] = 0 if (v.perc or v.key.frozen) else self.n
 
     def bar(self) -> None:
         v = self.current()
-        v.old_bar.clear()
-        v.new_bar.clear()
+        v.old.bar_line()
+        v.new.bar_line()
 
     def chord_symbol(self, text: str) -> str:
         """§4.18 move the root and bass of each chord in a chord symbol."""
@@ -384,12 +463,20 @@ class _Transposer:
             return self.note(tok)
         if typ == "PLUS_CHORD":  # +CE+ (§12.1.3): its notes move, the rest stays
             text, pos, parts = tok.string, tok.start(), []
+            v = self.current()
+            v.item_starts()
+            v.in_chord = True
+            self.moves[tok.start()] = 0 if (v.perc or v.key.frozen) else self.n
             for m in plus_chord_notes(tok):
                 parts += [text[pos : m.start()], self.note(m)]
                 pos = m.end()
+            v.in_chord = False
+            v.item_done()
             return "".join([*parts, text[pos : tok.end()]])
         if typ == "BAR":
             self.bar()
+        elif typ in _ITEM_TOKENS:
+            self.item(typ, tok)
         elif typ == "QUOTED":
             s = tok.group()
             return '"' + self.chord_symbol(s[1:-1]) + '"'
@@ -402,12 +489,6 @@ class _Transposer:
             if letter == "V":
                 self.switch_voice(value)
         return str(tok.group())
-
-
-def _pitches(text: str) -> list[tuple[int, int]]:
-    t = _Transposer(0)
-    t.tune(text)
-    return t.pitches
 
 
 def transpose_text(text: str, semitones: int, *, mode: str = "auto", check: bool = True) -> str:
@@ -424,10 +505,11 @@ def transpose_text(text: str, semitones: int, *, mode: str = "auto", check: bool
             out.append(chunk.text)
             continue
         try:
-            t = _Transposer(semitones)
+            before = _read(chunk.text)
+            t = _Transposer(semitones, propagation(before) if before is not None else "pitch")
             new = t.tune(chunk.text)
             if check:
-                _verify(chunk.text, new, semitones, t)
+                _verify(before, new, t)
         except TransposeError as e:
             first = text_lines(chunk.text)[0] if chunk.text else ""
             raise TransposeError(f"line {chunk.line} ({first}): {e}") from None
@@ -436,18 +518,37 @@ def transpose_text(text: str, semitones: int, *, mode: str = "auto", check: bool
     return "".join(out)
 
 
-def _verify(before: str, after: str, semitones: int, t: _Transposer) -> None:
-    """The output read on its own must hold the input's pitches moved by ``semitones``
-    (frozen notes: the same pitches), note for note."""
-    read_before = _pitches(before)
-    read_after = _pitches(after)
-    expected = [moved for _, moved in t.pitches]
-    if [m for m, _ in read_before] != [m for m, _ in t.pitches]:
-        raise TransposeError("internal error: the input was read two different ways")
-    if [m for m, _ in read_after] != expected:
-        pairs = zip(read_after, expected, strict=False)
-        where = next((i for i, (a, b) in enumerate(pairs) if a[0] != b), None)
-        raise TransposeError(f"the transposed note #{where} does not have the expected pitch")
+def _read(text: str) -> Tune | None:
+    """One tune's text as the parser reads it (None if it holds no tune)."""
+    book = abcparse_parse(text)
+    return book.tunes[0] if book.tunes else None
+
+
+def _verify(before: Tune | None, after_text: str, t: _Transposer) -> None:
+    """The output, read by the music engine, must sound the input's pitches moved by the
+    semitones each note was moved by (none for frozen ones), note for note, grace notes
+    included."""
+    after = _read(after_text)
+    if before is None or after is None:
+        if (before is None) != (after is None):
+            raise TransposeError("internal error: the output does not read as a tune")
+        return
+    old, new = timeline(before), timeline(after)
+    if len(old.voices) != len(new.voices):
+        raise TransposeError("internal error: the output has other voices")
+    count = 0
+    for vo, vn in zip(old.voices, new.voices, strict=True):
+        if len(vo.items) != len(vn.items):
+            raise TransposeError("internal error: the output has other notes")
+        for a, b in zip(vo.items, vn.items, strict=True):
+            shift = t.moves.get(a.element.span.start, t.n)
+            moved = tuple(p + shift for p in a.pitches)
+            graces = tuple(tuple(p + shift for p in g) for g in a.graces)
+            if b.pitches != moved or b.graces != graces:
+                raise TransposeError(
+                    f"the transposed note #{count} does not have the expected pitch"
+                )
+            count += 1
 
 
 def transpose_str(text: str, semitones: int, **options: Any) -> str:

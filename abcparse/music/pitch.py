@@ -119,22 +119,32 @@ class PitchState:
     def alteration(self, note: Note, grace: bool = False) -> int:
         """§4.2: the semitones ``note`` is raised or lowered by, leaving its accidental in
         force for the rest of the bar (grace notes leave none)."""
-        letter = note.letter
         acc = note.accidental
-        if acc is not None:
-            alt = acc.semitones
+        return self.alter(note.letter, note.octave, None if acc is None else acc.semitones,
+                          grace)
+
+    def alter(self, letter: str, octave: int, accidental: int | None,
+              grace: bool = False) -> int:
+        """:meth:`alteration` of a note given by its parts: ``letter`` (upper case),
+        ``octave`` and the semitones of its written accidental (None when it has none)."""
+        if accidental is not None:
             if not grace:
                 mode = self.mode
                 if mode == "pitch":
-                    self.by_letter[letter] = alt
+                    self.by_letter[letter] = accidental
                     if self.by_octave:
                         for k in [k for k in self.by_octave if k[0] == letter]:
                             del self.by_octave[k]
                 elif mode == "octave":
-                    self.by_octave[(letter, note.octave)] = alt
+                    self.by_octave[(letter, octave)] = accidental
                     self.by_letter.pop(letter, None)
-            return alt
-        spot = (letter, note.octave)
+            return accidental
+        return self.implied(letter, octave)
+
+    def implied(self, letter: str, octave: int) -> int:
+        """The alteration an unmarked note of ``letter`` in ``octave`` has here: carried
+        by a tie, else the bar's accidental, else the key signature."""
+        spot = (letter, octave)
         if self.tied and spot in self.tied:
             return self.tied[spot]
         if self.by_octave and spot in self.by_octave:
@@ -162,7 +172,11 @@ class PitchState:
 
     def set_key(self, key: Key) -> None:
         """A new key signature (§3.1.14 in the body): bar accidentals end too."""
-        self.signature = playing_signature(key)
+        self.set_signature(playing_signature(key))
+
+    def set_signature(self, signature: dict[str, int]) -> None:
+        """:meth:`set_key` with the signature given as semitones per letter."""
+        self.signature = signature
         self.bar_line()
 
     def item_done(self) -> None:
