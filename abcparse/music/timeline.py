@@ -61,7 +61,16 @@ from ..model import (
     VariantEnding,
     Voice,
 )
-from ..theory import tuplet_ratio
+from .clock import (
+    MAX_BROKEN,
+    RESOLUTION,
+    Rescale,
+    broken_factors,
+    exact,
+    length_ticks,
+    note_time,
+    tuplet_factor,
+)
 from .pitch import (
     NATURAL,
     PitchState,
@@ -72,7 +81,6 @@ from .pitch import (
 )
 
 __all__ = [
-    "MAX_BROKEN",
     "MAX_LAYERS",
     "MAX_TUPLET_DEPTH",
     "BarInfo",
@@ -81,28 +89,17 @@ __all__ = [
     "TieLink",
     "TuneTimeline",
     "VoiceTimeline",
-    "broken_factors",
     "part_marks",
     "read_bar",
     "timeline",
 ]
 
-#: ``>>>`` is the longest broken rhythm §4.4 defines; longer runs read as this many.
-MAX_BROKEN = 8
 #: Tuplets inside tuplets beyond this depth are read as plain notes.
 MAX_TUPLET_DEPTH = 4
 #: Overlay layers per bar (§7.4); a ``&`` past the last adds to the last layer.
 MAX_LAYERS = 16
 
 _SECTION_KINDS = (BarKind.DOUBLE, BarKind.THIN_THICK, BarKind.THICK_THIN)
-
-
-def broken_factors(direction: str, count: int) -> tuple[Fraction, Fraction]:
-    """§4.4: the factors of the note before and the note after a broken-rhythm sign:
-    ``>`` 3/2 and 1/2, ``>>`` 7/4 and 1/4, ``>>>`` 15/8 and 1/8; ``<`` the other way."""
-    small = Fraction(1, 2 ** min(count, MAX_BROKEN))
-    big = 2 - small
-    return (big, small) if direction == ">" else (small, big)
 
 
 # ---------------------------------------------------------------------------------------
@@ -158,29 +155,12 @@ class Item(NamedTuple):
 _new = tuple.__new__  # builds an Item without the NamedTuple's Python-level __new__
 
 
-class _Rescale(Exception):
-    """The resolution is too coarse for a time in this tune: read it again with the
-    resolution multiplied by ``factor``."""
-
-    def __init__(self, factor: int) -> None:
-        super().__init__(factor)
-        self.factor = factor
-
-
-def _exact(num: int, den: int) -> int:
-    """num / den, which must be whole in ticks (else the tune is read again, finer)."""
-    q, r = divmod(num, den)
-    if r:
-        raise _Rescale(den // math.gcd(num, den))
-    return q
-
-
 def _retimed(item: Item, num: int, den: int) -> Item:
     """``item`` with its time (and each note's) multiplied by num/den."""
     lengths = item.lengths
     if lengths is not None:
-        lengths = tuple(_exact(n * num, den) for n in lengths)
-    return _new(Item, (*item[:5], _exact(item.ticks * num, den), item.pitches, lengths,
+        lengths = tuple(exact(n * num, den) for n in lengths)
+    return _new(Item, (*item[:5], exact(item.ticks * num, den), item.pitches, lengths,
                        *item[8:11], False))
 
 
@@ -404,7 +384,7 @@ class _Reader:
                  limits: list[tuple[Span, str]]) -> None:
         self.res = resolution
         self.unit = unit
-        self.unit_ticks = _exact(unit.numerator * resolution, unit.denominator)
+        self.unit_ticks = exact(unit.numerator * resolution, unit.denominator)
         self.ticks_of: dict[int, int] = {}  # see length_ticks
         self.nominals: dict[int, int | None] = {}  # see nominal (the meters stay alive)
         self.meter = meter
@@ -428,7 +408,7 @@ class _Reader:
         self.graces: list[tuple[int, ...]] = []
         # Running tuplets: [multiplier, divisor, notes left, needed, the Tuplet]
         self.tuplets: list[list[object]] = []
-        self.broken_next: tuple[int, int] | None = None
+        self.broken_next: Fraction | None = None
         self.broken_sign: BrokenRhythm | None = None  # the sign broken_next comes from
         self.last: int | None = None  # the item a tie or broken rhythm refers to
 
@@ -482,21 +462,15 @@ class _Reader:
         return self.scaled(ticks)
 
     def scaled(self, ticks: int) -> int:
-        """Apply the running tuplets and a pending broken rhythm to ``ticks``."""
+        """Apply the running tuplets and a pending broken rhythm to ``ticks`` (the bar
+        clock's :func:`~.clock.note_time`), and count the note in each tuplet."""
+        ticks = note_time(ticks, self.tuplets, self.broken_next)
         if self.tuplets:
-            ticks = self.tuplet_time(ticks)
-        if self.broken_next is not None:
-            num, den = self.broken_next
-            ticks = _exact(ticks * num, den)
-            self.broken_next = None
-            self.broken_sign = None
-        return ticks
-
-    def tuplet_time(self, ticks: int) -> int:
-        for t in self.tuplets:
-            ticks = _exact(ticks * t[0], t[1])  # type: ignore[arg-type,operator]
-            t[2] -= 1  # type: ignore[operator]
-        self.tuplets = [t for t in self.tuplets if t[2] > 0]  # type: ignore[operator]
+            for t in self.tuplets:
+                t[2] -= 1  # type: ignore[operator]
+            self.tuplets = [t for t in self.tuplets if t[2] > 0]  # type: ignore[operator]
+        self.broken_next = None
+        self.broken_sign = None
         return ticks
 
     def cut_tuplets(self, why: str) -> None:
@@ -581,7 +555,7 @@ class _Reader:
             length = meter.bar_length
             self.nominals[key] = (
                 None if length is None
-                else _exact(length.numerator * self.res, length.denominator)
+                else exact(length.numerator * self.res, length.denominator)
             )
         return self.nominals[key]
 
@@ -589,7 +563,7 @@ class _Reader:
         """Ticks of a written length under the current unit (before tuplets and broken
         rhythm). Kept by the identity of the length: the builder shares one Fraction per
         written length, and every note of the voice is alive while it is read."""
-        ticks = _exact(length.numerator * self.unit_ticks, length.denominator)
+        ticks = length_ticks(length, self.unit_ticks)
         self.ticks_of[id(length)] = ticks
         return ticks
 
@@ -606,7 +580,7 @@ class _Reader:
         for it in e.items:
             if isinstance(it, Note):
                 ln = it.length * scale
-                written.append(_exact(ln.numerator, ln.denominator))
+                written.append(exact(ln.numerator, ln.denominator))
                 pitches.append(self.pitch.pitch(it))
                 last_note = it
             elif isinstance(it, Tie):
@@ -628,7 +602,7 @@ class _Reader:
         ticks = self.scaled(first)
         lengths = None
         if any(w != first for w in written) and first:
-            lengths = tuple(_exact(w * ticks, first) for w in written)
+            lengths = tuple(exact(w * ticks, first) for w in written)
         self.add(e, index, bar, ticks, tuple(pitches), lengths, plain)
         if mask:
             self.items[-1] = _with_ties(self.items[-1], mask)
@@ -674,13 +648,14 @@ class _Reader:
             if last.bar == bars[-1].index:
                 self.cursors[last.layer] += delta
         self.last = None
-        self.broken_next = (after.numerator, after.denominator)
+        self.broken_next = after
         self.broken_sign = e
 
     def tuplet(self, e: Tuplet) -> None:
-        p, q, r = tuplet_ratio(e.p, e.q, e.r, self.meter)
-        if p <= 0 or r <= 0:
+        factor = tuplet_factor(e.p, e.q, e.r, self.meter)
+        if factor is None:
             return
+        q, p, r = factor
         if len(self.tuplets) >= MAX_TUPLET_DEPTH:
             self.limits.append((e.span, f"tuplets nested more than {MAX_TUPLET_DEPTH} deep:"
                                         " this one is read as plain notes"))
@@ -717,7 +692,7 @@ class _Reader:
                 bar.readable = False
         elif letter == "L" and isinstance(parsed, Fraction):
             self.unit = parsed
-            self.unit_ticks = _exact(parsed.numerator * self.res, parsed.denominator)
+            self.unit_ticks = exact(parsed.numerator * self.res, parsed.denominator)
             self.ticks_of = {}
         elif letter == "Q" and isinstance(parsed, Tempo):
             self.tempo = parsed
@@ -871,9 +846,6 @@ def _place(segments: list[Segment], items: list[Item]) -> None:
         seg.length = max(0, end - seg.bar_pos)
 
 
-#: Ticks per whole note tried first: exact for every note value down to 1/1024 and for
-#: triplets (also nested), quintuplets and septuplets, so most tunes are read in one pass.
-BASE_RESOLUTION = 2**10 * 3**2 * 5 * 7
 #: Readings with a finer resolution before the exact one is computed from every element.
 _RETRIES = 4
 
@@ -882,14 +854,14 @@ def timeline(tune: Tune) -> TuneTimeline:
     """Read every voice of ``tune`` into its timeline (see the module)."""
     mode = propagation(tune)
     marks = part_marks(tune)
-    resolution = BASE_RESOLUTION
+    resolution = RESOLUTION  # most tunes are read in one pass
     for attempt in range(_RETRIES + 1):
         limits: list[tuple[Span, str]] = []
         try:
             voices = [_read_voice(tune, v, resolution, mode, marks, limits)
                       for v in tune.voices]
             return TuneTimeline(tune, resolution, voices, tune.parts, limits)
-        except _Rescale as e:
+        except Rescale as e:
             if attempt < _RETRIES - 1:
                 resolution *= e.factor
             else:

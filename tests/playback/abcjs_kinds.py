@@ -297,20 +297,6 @@ def split_long_rests(text: str) -> list[Edit]:
     return edits
 
 
-LINE_START_COLON = re.compile(r"\|([ \t]*\\?[ \t]*\r?\n[ \t]*):(\|+:?|:)")
-
-
-def colon_to_line_end(text: str) -> list[Edit]:
-    """Join a repeat sign that a line break splits after its bar line (``F|\n:|G`` becomes
-    ``F:|\nG``, ``|\n::`` becomes ``::\n``). Both players read the line-start ``:|`` as
-    the repeat it is; abcparse's loose reading skips a ``:`` at the start of a line, so the
-    repeat is lost (§3: a field is a *letter* and a colon; §4.8)."""
-    body = _body_start(text)
-    out: list[Edit] = []
-    for m in LINE_START_COLON.finditer(text, body):
-        sign = ":" + m.group(2)
-        out.append((m.start(), m.end(), ("::" if sign == "::" else sign) + m.group(1)))
-    return out
 
 
 ENDING_AT_LINE_START = re.compile(r"(?<=[|:])[ \t]*\r?\n(?=[ \t]*\[[0-9])")
@@ -389,7 +375,6 @@ KINDS: tuple[Kind, ...] = (
     Kind("empty-line-in-tune", drop_empty_lines, True),
     Kind("abcjs-ignores-header-parts", drop_header_parts, False),
     Kind("abcjs-accidental-in-octave-only", accidentals_by_octave, False),
-    Kind("abcparse-drops-colon-at-line-start", colon_to_line_end, False),
     Kind("last-ending-repeat-sign", last_ending_closed_by_double_bar, True),
     Kind("ending-without-repeat-sign", repeat_sign_before_next_ending, True),
     Kind("abcjs-section-starts-only-at-start-repeat", open_every_section, True),
