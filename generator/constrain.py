@@ -20,7 +20,10 @@ while a construct the checker does not follow could break its bar accounting. It
 filter in front of the validator, not a replacement: everything it lets through is still
 checked strictly and repaired by the generate loop.
 
-Bars (§4.5, §3.1.6; the validator's rule is :mod:`abcparse.validate.bars`): a note, rest or
+Time is the music engine's bar clock (:mod:`abcparse.music.clock`: lengths under the unit,
+tuplets, broken rhythm, in the engine's ticks), so a note lasts here exactly what the
+validator and playback will say. Bars (§4.5, §3.1.6; the validator's rule is
+:func:`abcparse.music.judge_bars`): a note, rest or
 broken-rhythm sign may not take the bar past the meter; a bar may end short only where the
 validator accepts it: the tune's or a section's first bar (a pickup), or a bar closed by a
 section bar line (``:|``, ``||``, ``|]``, ``::``, ``|:``) that completes the pickup it goes
@@ -33,6 +36,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 from functools import lru_cache
+
+from abcparse.music.clock import (
+    RESOLUTION,
+    Rescale,
+    broken_factors,
+    length_ticks,
+    note_time,
+    tuplet_factor,
+)
 
 from .vocab import Vocab
 
@@ -60,10 +72,10 @@ SECTION_BARS = frozenset({"||", "|]", "|:", ":|", "::"})
 HEADER_FIELDS = frozenset("TMLKRCO")
 BODY_FIELDS = frozenset("KML")
 VALUE_CHECKED = frozenset("MLK")
-# Durations are integer ticks: a whole note is 2^8 * 3^2 * 5 * 7 ticks, so every length the
-# checker allows (down to 1/256, in tuplets of 2..9) is a whole number of ticks and adding
-# them costs an int addition, not a Fraction reduction (measured: half the checker's time).
-TICKS = 80640
+# Durations are the engine's integer ticks (abcparse.music.clock.RESOLUTION per whole
+# note): every length the checker allows is a whole number of them, and adding them costs
+# an int addition, not a Fraction reduction.
+TICKS = RESOLUTION
 ZERO = 0
 MODES = ("", "m", "min", "maj", "Maj", "Min", "dor", "Dor", "mix", "Mix", "lyd", "Lyd", "phr",
          "Phr", "aeo", "Aeo", "loc", "Loc", "ion", "Ion")
@@ -137,10 +149,10 @@ def _field_ok(letter: str, value: str) -> bool:
 
 def ticks(x: Fraction) -> int:
     """A duration in whole notes as ticks (ValueError if it is not a whole number of them)."""
-    t = x * TICKS
-    if t.denominator != 1:
-        raise ValueError(f"{x} is not a whole number of ticks")
-    return int(t)
+    try:
+        return length_ticks(x, TICKS)
+    except Rescale:
+        raise ValueError(f"{x} is not a whole number of ticks") from None
 
 
 @lru_cache(maxsize=256)
@@ -156,23 +168,27 @@ def _meter_info(value: str) -> tuple[int | None, int]:
 
 
 @lru_cache(maxsize=4096)
-def _note_ticks(length_text: str, unit: int, factor: Fraction) -> int | None:
-    """Ticks of a note written with ``length_text`` under ``unit`` and a tuplet/broken-rhythm
-    ``factor``; None when that is no length or no whole number of ticks."""
+def _note_ticks(length_text: str, unit: int, tuplet: tuple[int, int] | None,
+                broken: Fraction | None) -> int | None:
+    """Ticks of a note written with ``length_text`` under ``unit``, inside a tuplet
+    (multiplier, divisor) and after a broken rhythm, by the engine's bar clock; None when
+    that is no length or no whole number of ticks."""
     length = length_of(length_text)
     if length is None:
         return None
-    t = length * unit * factor
-    return int(t) if t.denominator == 1 else None
+    try:
+        return note_time(length_ticks(length, unit), (tuplet,) if tuplet else (), broken)
+    except Rescale:
+        return None
 
 
 @lru_cache(maxsize=64)
-def _tuplet(p: int, meter_value: str | None) -> tuple[int, int, int]:
+def _tuplet(p: int, meter_value: str | None) -> tuple[int, int, int] | None:
+    """(q, p, r) of a ``(p`` mark under the meter (§4.13), by the engine's clock."""
     from abcparse.build import read_meter
-    from abcparse.theory import tuplet_ratio
 
     meter = read_meter(meter_value) if meter_value else None
-    return tuplet_ratio(p, None, None, meter)
+    return tuplet_factor(p, None, None, meter)
 
 
 class TuneConstraint:
@@ -198,7 +214,9 @@ class TuneConstraint:
         self.token = ""  # text of the token being read
         self.field_letter = ""
         self.field_inline = False
-        self.note_factor = Fraction(1)  # tuplet x broken-rhythm factor of the current note
+        # The tuplet (multiplier, divisor) and broken-rhythm factor of the current note.
+        self.note_tuplet: tuple[int, int] | None = None
+        self.note_broken: Fraction | None = None
         self.note_acc = ""  # its accidental
         self.note_line_start = False  # it opens a line ("E:" there would be a field line)
         self.last_space = False
@@ -212,7 +230,7 @@ class TuneConstraint:
         self.first_pickup: int | None = None
         self.first_bar_done = False
         self.tuplet_left = 0
-        self.tuplet_factor = Fraction(1)
+        self.tuplet: tuple[int, int] = (1, 1)  # the running tuplet's multiplier, divisor
         self.broken_next: Fraction | None = None
         # A short bar closed by a plain "|": fine if the next bar completes it across a line
         # end, or if an ending follows (then it ends a section); what it lacks.
@@ -515,12 +533,8 @@ class TuneConstraint:
             return False
         if not self._room_for_note():
             return False
-        factor = Fraction(1)
-        if self.tuplet_left:
-            factor *= self.tuplet_factor
-        if self.broken_next is not None:
-            factor *= self.broken_next
-        self.note_factor = factor
+        self.note_tuplet = self.tuplet if self.tuplet_left else None
+        self.note_broken = self.broken_next
         self.note_acc = accidental
         self.note_line_start = False
         self.state = S_NOTE
@@ -535,7 +549,7 @@ class TuneConstraint:
         return self.token[1:].lstrip(",'")
 
     def _note_time(self, length_text: str) -> int | None:
-        return _note_ticks(length_text, self.unit, self.note_factor)
+        return _note_ticks(length_text, self.unit, self.note_tuplet, self.note_broken)
 
     def _fits(self, time: int) -> bool:
         cap = self._cap()
@@ -574,7 +588,8 @@ class TuneConstraint:
             return False
         cap = self._cap()
         if self.tuplet_left > 1 and cap is not None and (
-                after + (self.tuplet_left - 1) * self.unit / 2 * self.tuplet_factor > cap):
+                after + (self.tuplet_left - 1) * self.unit / 2 * self.tuplet[0] / self.tuplet[1]
+                > cap):
             return False  # no room left for the tuplet's other notes
         self.bar_time += time
         self.bar_content = True
@@ -590,10 +605,11 @@ class TuneConstraint:
         """``a>b`` (§4.4): the note before gains half its time, the next one loses it."""
         if self.last_note is None or self.tuplet_left:
             return False
-        if self.last_note % 2:
+        before, after = broken_factors(ch, 1)
+        try:
+            extra = note_time(self.last_note, broken=before) - self.last_note
+        except Rescale:
             return False
-        half = self.last_note // 2
-        extra, after = (half, Fraction(1, 2)) if ch == ">" else (-half, Fraction(3, 2))
         if not self._fits(extra):
             return False
         self.bar_time += extra
@@ -603,12 +619,15 @@ class TuneConstraint:
         return True
 
     def _start_tuplet(self, p: int) -> bool:
-        p, q, r = _tuplet(p, self.meter_value)
+        factor = _tuplet(p, self.meter_value)
+        if factor is None:
+            return False
+        q, p, r = factor
         cap = self._cap()
         if cap is not None and self.bar_time + q * self.unit > cap:
             return False  # no room for p notes of one unit in the time of q (a dead end)
         self.tuplet_left = r
-        self.tuplet_factor = Fraction(q, p)
+        self.tuplet = (q, p)
         self.state = S_TUPLET
         return True
 
