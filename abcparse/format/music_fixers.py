@@ -523,9 +523,10 @@ def fix_ending_without_first(ctx: FixContext, d: Diagnostic) -> list[Edit] | Non
     if tune is None:
         return None
     it = ctx.item_at(tune, d.span.start)
-    why = ("deleted an ending mark with no first ending before it (§4.9, §4.10)"
-           if d.code == "ABC303" else
-           "deleted the mark of an ending that no bar line closes (§4.10)")
+    why = {
+        "ABC303": "deleted an ending mark with no first ending before it (§4.9, §4.10)",
+        "ABC306": "deleted the mark of an ending that no repeat selects (§4.9, §4.10)",
+    }.get(d.code, "deleted the mark of an ending that no bar line closes (§4.10)")
     if it is not None and isinstance(it.element, VariantEnding):
         return _delete(ctx, it.start, it.end, d.code, why)
     found = ctx.bar_line_at(tune, d.span.start)
@@ -577,6 +578,31 @@ def fix_ending_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
             return [ctx.edit(bl.span.start, bl.span.start + 1, ":|", d.code,
                              f"made the bar line before the next ending a repeat end"
                              f" :{bl.symbol}: an ending ends with :|, ||, |] or [| (§4.10)")]
+    return None
+
+
+@fixer("ABC306")
+def fix_ending_without_repeat(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """Endings that no repeat selects between: with a next ending in the group, the bar
+    line before it becomes a repeat end ``:|`` (the repeat the engine already implies,
+    §4.10); a lone ending loses its mark (its music is played once, as written)."""
+    tune = ctx.tune_at(d.span.start)
+    if tune is None:
+        return None
+    for voice in tune.voices:
+        starts = _ending_starts(voice)
+        for k, (pos, _bl) in enumerate(starts):
+            if not (pos <= d.span.start < pos + 3):
+                continue
+            nxt = starts[k + 1][1] if k + 1 < len(starts) else None
+            if nxt is not None and not nxt.repeat_end and nxt.symbol.startswith("|") and (
+                "stands alone" not in d.message and "has no ending after" not in d.message
+            ):
+                return [ctx.edit(nxt.span.start, nxt.span.start + 1, ":|", d.code,
+                                 f"made the bar line before the next ending a repeat end"
+                                 f" :{nxt.symbol}: endings follow a repeat (§4.10)")]
+            got = fix_ending_without_first(ctx, d)
+            return list(got) if got else None
     return None
 
 
