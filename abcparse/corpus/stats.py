@@ -21,7 +21,8 @@ from typing import Any
 
 from ..api import parse
 from ..format import canonical_key
-from ..model import Chord, Note, Rest, Tune
+from ..model import Tune
+from ..music import timeline
 from .reader import SourceFile
 from .stage import self_contained
 
@@ -47,13 +48,9 @@ class CorpusStats:
         u = tune.unit_length
         self.unit_lengths[f"{u.numerator}/{u.denominator}"] += 1
         self.tune_characters[len(text)] += 1
-        self.tune_bars[
-            sum(
-                1
-                for bar in tune.bars
-                if any(isinstance(e, (Note, Rest, Chord)) for e in bar.elements)
-            )
-        ] += 1
+        # Bars as the music engine reads them: those holding a note, rest or chord.
+        voices = timeline(tune).voices
+        self.tune_bars[sum(1 for b in voices[0].bars if b.content) if voices else 0] += 1
         self.characters.update(text)
 
     def to_json(self) -> dict[str, Any]:
