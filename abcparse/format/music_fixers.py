@@ -41,7 +41,7 @@ from ..model import (
     VariantEnding,
     Voice,
 )
-from ..music import judge_bars, timeline
+from ..music import ending_groups, judge_bars, timeline
 from ..music.timeline import read_bar
 from ..theory import length_text
 from .fixers import (
@@ -556,36 +556,11 @@ def _ending_starts(voice: Voice) -> list[tuple[int, BarLine | None]]:
     return out
 
 
-@fixer("ABC304")
-def fix_ending_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
-    """An ending that runs into the next ending: the bar line before the next ending
-    becomes a repeat end ``:|`` (the next ending is another time through, §4.10)."""
-    tune = ctx.tune_at(d.span.start)
-    if tune is None:
-        return None
-    for voice in tune.voices:
-        starts = _ending_starts(voice)
-        for k, (pos, _bl) in enumerate(starts):
-            if not (pos <= d.span.start < pos + 3) or k + 1 >= len(starts):
-                continue
-            bl = starts[k + 1][1]
-            if bl is None or bl.repeat_end or not bl.symbol.startswith("|"):
-                # No bar line to make a repeat end of: the ending mark goes instead.
-                got = fix_ending_without_first(ctx, d)
-                return list(got) if got else None
-            # A replacement, not an insertion: a rest added before this bar line in the
-            # same round must stay before it.
-            return [ctx.edit(bl.span.start, bl.span.start + 1, ":|", d.code,
-                             f"made the bar line before the next ending a repeat end"
-                             f" :{bl.symbol}: an ending ends with :|, ||, |] or [| (§4.10)")]
-    return None
-
-
-@fixer("ABC306")
-def fix_ending_without_repeat(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
-    """Endings that no repeat selects between: with a next ending in the group, the bar
-    line before it becomes a repeat end ``:|`` (the repeat the engine already implies,
-    §4.10); a lone ending loses its mark (its music is played once, as written)."""
+def _repeat_before_next_ending(ctx: FixContext, d: Diagnostic, why: str,
+                               lone: bool = False) -> list[Edit] | None:
+    """The bar line before the ending that follows the one ``d`` points at becomes a
+    repeat end ``:|`` (another time through the section, §4.10); where there is no next
+    ending (or ``lone``) or no plain bar line before it, the ending mark goes instead."""
     tune = ctx.tune_at(d.span.start)
     if tune is None:
         return None
@@ -594,16 +569,47 @@ def fix_ending_without_repeat(ctx: FixContext, d: Diagnostic) -> list[Edit] | No
         for k, (pos, _bl) in enumerate(starts):
             if not (pos <= d.span.start < pos + 3):
                 continue
-            nxt = starts[k + 1][1] if k + 1 < len(starts) else None
-            if nxt is not None and not nxt.repeat_end and nxt.symbol.startswith("|") and (
-                "stands alone" not in d.message and "has no ending after" not in d.message
-            ):
-                return [ctx.edit(nxt.span.start, nxt.span.start + 1, ":|", d.code,
-                                 f"made the bar line before the next ending a repeat end"
-                                 f" :{nxt.symbol}: endings follow a repeat (§4.10)")]
-            got = fix_ending_without_first(ctx, d)
-            return list(got) if got else None
+            bl = starts[k + 1][1] if k + 1 < len(starts) and not lone else None
+            if bl is None or bl.repeat_end or not bl.symbol.startswith("|"):
+                got = fix_ending_without_first(ctx, d)
+                return list(got) if got else None
+            # A replacement, not an insertion: a rest added before this bar line in the
+            # same round must stay before it.
+            return [ctx.edit(bl.span.start, bl.span.start + 1, ":|", d.code,
+                             f"made the bar line before the next ending a repeat end"
+                             f" :{bl.symbol}: {why}")]
     return None
+
+
+@fixer("ABC304")
+def fix_ending_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """An ending that runs into the next ending: the bar line before the next ending
+    becomes a repeat end ``:|`` (the next ending is another time through, §4.10)."""
+    return _repeat_before_next_ending(ctx, d, "an ending ends with :|, ||, |] or [| (§4.10)")
+
+
+@fixer("ABC306")
+def fix_ending_without_repeat(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """Endings that no repeat selects between: with a next ending in the group, the bar
+    line before it becomes a repeat end ``:|`` (the repeat the engine already implies,
+    §4.10); a lone ending loses its mark (its music is played once, as written)."""
+    return _repeat_before_next_ending(ctx, d, "endings follow a repeat (§4.10)",
+                                      _lone_ending(ctx, d.span.start))
+
+
+def _lone_ending(ctx: FixContext, pos: int) -> bool:
+    """Whether the ending that starts at ``pos`` is alone in its group, as the engine
+    reads the form."""
+    tune = ctx.tune_at(pos)
+    if tune is None:
+        return True
+    tl, _verdicts = _bar_analysis(ctx, tune)
+    for vt in tl.voices:
+        for group in ending_groups(vt.segments):
+            first = vt.segments[group.endings[0][0]]
+            if first.ending_span.start <= pos < first.ending_span.end + 1:
+                return len(group.endings) == 1
+    return True
 
 
 @fixer("ABC305")
