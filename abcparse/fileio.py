@@ -16,6 +16,8 @@ import contextlib
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from .errors import AbcIOError
 
@@ -45,6 +47,19 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     Raises :class:`~abcparse.errors.AbcIOError` with a one-line message when the folder
     cannot be written; the original file is then untouched and no temporary file is left.
     """
+    with atomic_writer(path) as f:
+        f.write(data)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """Write the new content of ``path`` piece by piece, atomically: a binary file to
+    write into (the temporary file in the same folder); when the ``with`` block ends
+    normally it is flushed, fsync-ed, given the old file's permission bits and renamed
+    over ``path``. If the block raises (or the process dies), ``path`` is untouched and
+    the temporary file is removed (a killed process may leave it behind). So a rewrite
+    of a big file never holds the new text whole, and is as atomic as
+    :func:`atomic_write_bytes`. Failures to write are :class:`AbcIOError` (one line)."""
     name = os.fspath(path)
     target = _target(name)
     folder = os.path.dirname(os.path.abspath(target))
@@ -60,7 +75,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         raise AbcIOError(f"{name}: cannot write: {e.strerror or e}") from None
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
             f.flush()
             os.fsync(f.fileno())
             os.fchmod(f.fileno(), mode)
@@ -68,7 +83,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        if isinstance(e, OSError):
+        if isinstance(e, OSError) and not isinstance(e, AbcIOError):
             raise AbcIOError(f"{name}: cannot write: {e.strerror or e}") from None
         raise
     _fsync_folder(folder)

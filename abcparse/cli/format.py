@@ -1,10 +1,11 @@
 """``abcparse format`` and ``abcparse transpose``: rewrite ABC files in place, safely.
 
 Both read each file as the parser does (BOM, declared charset, undecodable bytes kept),
-write it back in the same encoding, and only ever through
-:func:`abcparse.fileio.atomic_write_bytes`: a run killed at any moment leaves every file
-wholly old or wholly new. ``--check`` and ``--diff`` never write. ``-`` reads standard
-input and writes standard output.
+a tune at a time (:mod:`abcparse.rewrite`: memory stays flat however big the file), and
+write it back in the same encoding, streamed into :func:`abcparse.fileio.atomic_writer`'s
+temporary file: a run killed at any moment leaves every file wholly old or wholly new.
+``--check`` and ``--diff`` never write. ``-`` reads standard input and writes standard
+output (once the whole input has been read and checked).
 
 Exit codes: 0 nothing to report; 1 ``--check`` found a file to change, or a file could
 not be formatted (or transposed) safely and was left alone; 2 a usage or I/O error (each
@@ -14,25 +15,19 @@ with a one-line message; the other files are still processed).
 from __future__ import annotations
 
 import argparse
-import difflib
+import codecs
+import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..errors import AbcError, AbcIOError
-from ..fileio import atomic_write_bytes, read_bytes
-from ..format import (
-    FormatOptions,
-    TransposeError,
-    encode_like,
-    format_text,
-    load_options,
-    transpose_text,
-)
+from ..api import TuneStream, iter_tunes
+from ..errors import AbcError
+from ..fileio import atomic_writer
+from ..format import FormatOptions, TransposeError, load_options
 from ..format.options import BAR_SPACINGS, DECORATION_STYLES, LINE_ENDINGS
-from ..source import SourceText, decode
-from ..split import text_lines
+from ..rewrite import FileDiff, FormatOutcome, TextSpool, format_stream, transpose_stream
 
 
 def register(subparsers: Any) -> None:
@@ -109,39 +104,48 @@ def _paths(paths: list[str]) -> Iterator[str]:
             yield path
 
 
-def _read(path: str) -> SourceText:
+def _open(path: str, mode: str) -> TuneStream:
+    """The file (or standard input) as a stream of tunes: read a block at a time,
+    decoded as the parser decodes it (BOM, declared charset, undecodable bytes kept)."""
     if path == "-":
-        try:
-            data = sys.stdin.buffer.read()
-        except OSError as e:
-            raise AbcIOError(f"-: cannot read standard input: {e.strerror or e}") from None
-        return decode(data, "-")[0]
-    return decode(read_bytes(path), path)[0]
+        return iter_tunes(sys.stdin.buffer, mode=mode, path="-")
+    return iter_tunes(path, mode=mode, path=path)
 
 
-def _diff(path: str, before: str, after: str) -> str:
+def _encoder(stream: TuneStream) -> Callable[[str], bytes]:
+    """Text → bytes in the encoding (and with the BOM) the file came in, a piece at a
+    time (the charsets a file may declare encode piece by piece as they do whole)."""
+    encoding = stream.encoding
+    started = [False]
+
+    def encode(text: str) -> bytes:
+        data = text.encode(encoding, errors="surrogateescape")
+        if not started[0]:
+            started[0] = True
+            if stream.bom:
+                data = codecs.BOM_UTF8 + data
+        return data
+
+    return encode
+
+
+def _diff_names(path: str) -> tuple[str, str]:
     name = "<stdin>" if path == "-" else path
-    return "".join(
-        difflib.unified_diff(
-            text_lines(before, keepends=True),
-            text_lines(after, keepends=True),
-            f"{name}\t(original)",
-            f"{name}\t(formatted)",
-        )
-    )
+    return f"{name}\t(original)", f"{name}\t(formatted)"
 
 
-def _write_diff(path: str, before: str, after: str) -> None:
-    """The diff as UTF-8 bytes: undecodable bytes of the file pass through unchanged."""
+def _write_spool(spool: TextSpool, encode: Callable[[str], bytes] | None = None) -> None:
+    """A spooled diff (as UTF-8: undecodable bytes of the file pass through unchanged)
+    or a spooled file text (``encode``: in the file's own encoding) to standard output."""
     sys.stdout.flush()
-    sys.stdout.buffer.write(_diff(path, before, after).encode("utf-8", "surrogateescape"))
+    spool.copy_to(sys.stdout.buffer,
+                  encode or (lambda t: t.encode("utf-8", "surrogateescape")))
     sys.stdout.buffer.flush()
 
 
-def _write_stdout(source: SourceText, text: str) -> None:
-    sys.stdout.flush()
-    sys.stdout.buffer.write(encode_like(source, text))
-    sys.stdout.buffer.flush()
+class _Discard(Exception):
+    """Leaves a file as it was: raised inside its atomic rewrite, which then removes
+    the temporary file."""
 
 
 def _say(args: argparse.Namespace, message: str) -> None:
@@ -171,25 +175,15 @@ def run_format(args: argparse.Namespace) -> int:
     changed = unchanged = failed = errors = 0
     for path in _paths(args.paths):
         try:
-            source = _read(path)
+            outcome = _format_one(path, options, args)
         except AbcError as e:
             print(f"abcparse format: {e}", file=sys.stderr)
             errors += 1
             continue
-        result = format_text(source.text, options)
-        if not result.ok:
+        if not outcome.ok:
             failed += 1
-            name = "<stdin>" if path == "-" else path
-            for d in result.diagnostics:
-                print(f"{name}:{d.line}:{d.col}: {d.code} {d.message}", file=sys.stderr)
-            if path == "-" and not (args.check or args.diff):
-                _write_stdout(source, source.text)
             continue
-        if args.diff and result.changed:
-            _write_diff(path, source.text, result.text)
-        if path == "-" and not (args.check or args.diff):
-            _write_stdout(source, result.text)
-        if not result.changed:
+        if not outcome.changed:
             unchanged += 1
             continue
         changed += 1
@@ -198,13 +192,6 @@ def run_format(args: argparse.Namespace) -> int:
                 _say(args, f"would reformat {path}")
             continue
         if path != "-":
-            try:
-                atomic_write_bytes(path, encode_like(source, result.text))
-            except AbcError as e:
-                print(f"abcparse format: {e}", file=sys.stderr)
-                errors += 1
-                changed -= 1
-                continue
             _say(args, f"reformatted {path}")
     verb = "would be reformatted" if (args.check or args.diff) else "reformatted"
     summary = [f"{changed} file{'s' if changed != 1 else ''} {verb}"]
@@ -222,38 +209,105 @@ def run_format(args: argparse.Namespace) -> int:
     return 0
 
 
+def _format_one(path: str, options: FormatOptions, args: argparse.Namespace) -> FormatOutcome:
+    """Format one file a tune at a time (:func:`abcparse.rewrite.format_stream`): into
+    its atomic rewrite, or onto standard output for ``-``, or only compared (``--check``)
+    or diffed (``--diff``). A file whose formatting fails a safety check, or does not
+    change, is left exactly as it was."""
+    stream = _open(path, options.mode)
+    encode = _encoder(stream)
+    name = "<stdin>" if path == "-" else path
+    with contextlib.ExitStack() as stack:
+        diff_spool = stack.enter_context(contextlib.closing(TextSpool())) if args.diff else None
+        diff = FileDiff(*_diff_names(path), diff_spool.write) if diff_spool else None
+        to_stdout = path == "-" and not (args.check or args.diff)
+        original = stack.enter_context(contextlib.closing(TextSpool())) if to_stdout else None
+        formatted = stack.enter_context(contextlib.closing(TextSpool())) if to_stdout else None
+        writes = not (args.check or args.diff or to_stdout)
+
+        def segment(a: str, b: str) -> None:
+            if diff is not None:
+                diff.segment(a, b)
+            if original is not None and formatted is not None:
+                original.write(a)
+                formatted.write(b)
+
+        outcome = FormatOutcome()
+        try:
+            if writes:
+                with atomic_writer(path) as f:
+                    outcome = format_stream(stream, options, lambda t: f.write(encode(t)),
+                                            segment)
+                    if not outcome.ok or not outcome.changed:
+                        raise _Discard
+            else:
+                outcome = format_stream(stream, options, None, segment)
+        except _Discard:
+            pass
+        finally:
+            stream.close()
+        for d in outcome.diagnostics:
+            print(f"{name}:{d.line}:{d.col}: {d.code} {d.message}", file=sys.stderr)
+        if original is not None and formatted is not None:
+            _write_spool(formatted if outcome.ok else original, encode)
+        if diff is not None and diff_spool is not None and outcome.ok and outcome.changed:
+            diff.close()
+            _write_spool(diff_spool)
+    return outcome
+
+
 def run_transpose(args: argparse.Namespace) -> int:
     changed = failed = errors = 0
     for path in _paths(args.paths):
         try:
-            source = _read(path)
+            result = _transpose_one(path, args)
         except AbcError as e:
             print(f"abcparse transpose: {e}", file=sys.stderr)
             errors += 1
             continue
-        try:
-            text = transpose_text(source.text, args.semitones)
-        except TransposeError as e:
-            name = "<stdin>" if path == "-" else path
-            print(f"{name}: {e}; nothing written", file=sys.stderr)
+        if result is None:
             failed += 1
-            continue
-        if args.diff:
-            _write_diff(path, source.text, text)
-            continue
-        if path == "-":
-            _write_stdout(source, text)
-            continue
-        if text == source.text:
-            continue
-        try:
-            atomic_write_bytes(path, encode_like(source, text))
-        except AbcError as e:
-            print(f"abcparse transpose: {e}", file=sys.stderr)
-            errors += 1
-            continue
-        changed += 1
-        _say(args, f"transposed {path}")
+        elif result:
+            changed += 1
+            _say(args, f"transposed {path}")
     if errors:
         return 2
     return 1 if failed else 0
+
+
+def _transpose_one(path: str, args: argparse.Namespace) -> bool | None:
+    """Transpose one file a tune at a time: True when it was rewritten, False when
+    nothing was written (unchanged, ``--diff``, standard output), None when a tune
+    could not be moved exactly (then nothing is written)."""
+    stream = _open(path, "auto")
+    encode = _encoder(stream)
+    name = "<stdin>" if path == "-" else path
+    with contextlib.ExitStack() as stack:
+        spool = stack.enter_context(contextlib.closing(TextSpool())) if (
+            args.diff or path == "-") else None
+        diff = FileDiff(*_diff_names(path), spool.write) if args.diff and spool else None
+        changed = False
+        try:
+            if diff is not None:
+                transpose_stream(stream, args.semitones, None, diff.segment)
+            elif spool is not None:
+                transpose_stream(stream, args.semitones, spool.write)
+            else:
+                with atomic_writer(path) as f:
+                    changed = transpose_stream(stream, args.semitones,
+                                               lambda t: f.write(encode(t)))
+                    if not changed:
+                        raise _Discard
+        except _Discard:
+            pass
+        except TransposeError as e:
+            print(f"{name}: {e}; nothing written", file=sys.stderr)
+            return None
+        finally:
+            stream.close()
+        if diff is not None and spool is not None:
+            diff.close()
+            _write_spool(spool)
+        elif spool is not None:
+            _write_spool(spool, encode)
+    return changed

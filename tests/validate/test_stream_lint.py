@@ -27,7 +27,11 @@ from abcparse.validate import check_book, select_rules
 from abcparse.validate.check import check_stream
 from tests.core.corpora import ROOT, all_files
 
-FILES = all_files() + sorted((ROOT / "tests" / "fixtures").rglob("*.abc"))
+FIXTURES = sorted((ROOT / "tests" / "fixtures").rglob("*.abc"))
+FILES = all_files() + FIXTURES
+# The default run: the shipped corpus, two Nottingham files and the fixtures; the whole
+# corpora with ``-m slow``.
+SOME = all_files()[:3] + FIXTURES
 
 
 def _reports(paths: list[Path], mode: str = "auto", select: str | None = None
@@ -77,7 +81,7 @@ def test_streamed_lint_writes_what_the_whole_book_lint_wrote(
 
 @pytest.mark.parametrize("mode", ["strict", "loose"])
 def test_streamed_lint_in_each_mode(mode: str, capsys: pytest.CaptureFixture[str]) -> None:
-    paths = FILES[:4]
+    paths = all_files()[1:3] + FIXTURES
     want, _ = _oracle(paths, "json", mode=mode)
     got, _, _ = _lint(["--format", "json", f"--{mode}", *map(str, paths)], capsys)
     assert got == want
@@ -93,7 +97,7 @@ def test_jobs_write_what_one_process_writes(
     """Tiny batches put every kind of window at a batch edge: the tune before or after
     in another batch, a suppression comment or a duplicate X: across batches."""
     monkeypatch.setattr(jobs_module, "BATCH_TUNES", batch)
-    paths = [str(p) for p in (FILES[:2] if batch == 1 else FILES)]
+    paths = [str(p) for p in (FILES[:2] if batch == 1 else SOME)]
     for fmt in ("full", "json"):
         one, err1, s1 = _lint(["--format", fmt, "--select", "ALL", *paths], capsys)
         two, err2, s2 = _lint(["--format", fmt, "--select", "ALL", "--jobs", "2", *paths],

@@ -1,0 +1,644 @@
+"""Rewriting a tunebook one tune at a time: the formatter, the transposer, their diffs.
+
+``abcparse format``, ``abcparse transpose`` and ``abc-lint --fix`` used to read a whole
+file, format its whole text, parse the whole result again for the safety checks and
+build a diff of the whole text, which took gigabytes and a superlinear time on big
+collections. Here a file is read with :func:`abcparse.iter_tunes` and rewritten a
+segment at a time, a segment being a tune with the free text and empty lines before it
+(and, last, what follows the last tune):
+
+- formatting drives the formatter's own :class:`~abcparse.format.Printer` over the
+  chunks in file order, as ``Printer.format`` does over a whole text, so the output is
+  the same text (a test compares them on every corpus file, in every option);
+- the safety checks (:func:`abcparse.format.safety.check_formatting`: same music,
+  idempotent, no new diagnostic) run per segment, on the segment read after the file's
+  version line and file header (which decide how a tune is read, §2.2.2, §12), and their
+  findings are placed in the file; a segment the formatter leaves unchanged needs none;
+- the diff is a unified diff built from each segment's line matches and grouped into
+  hunks over the whole file as :func:`difflib.unified_diff` groups them;
+- the output is written as it comes, into :func:`abcparse.fileio.atomic_writer`'s
+  temporary file, or into a temporary spool when it may only be shown at the end (a
+  diff, standard output).
+
+Where the whole-file checks would fail, these fail too and the file is left alone; the
+wording of a failure can differ (it names the segment, not the whole file's counts).
+"""
+
+from __future__ import annotations
+
+import difflib
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from .api import Piece, TuneStream
+from .diagnostics import Diagnostic, Span
+from .format import FormatOptions
+from .format.printer import Printer
+from .format.safety import check_formatting
+from .split import Chunk, text_lines
+
+_NEWLINES = {"lf": "\n", "crlf": "\r\n"}
+
+
+@dataclass
+class Segment:
+    """One segment of a file: its chunks, and their text before and after."""
+
+    chunks: list[Chunk]
+    original: str
+    rewritten: str = ""
+    line: int = 1  # the line of the file it starts on
+
+
+def segments(stream: TuneStream) -> Iterator[list[Piece]]:
+    """The pieces of a file cut after each tune: each list ends with a tune (the last
+    one may hold only what follows the last tune)."""
+    group: list[Piece] = []
+    for piece in stream.pieces(build=False):
+        group.append(piece)
+        if piece.chunk.kind == "tune":
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+# ---------------------------------------------------------------------------------------
+# Formatting
+
+
+@dataclass
+class FormatOutcome:
+    """What formatting a file found: whether it changes, and the safety checks'
+    findings (ABC902-ABC904, placed in the file); a file with findings is left alone."""
+
+    changed: bool = False
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    tunes: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.diagnostics
+
+
+class StreamFormatter:
+    """Formats a file's segments in order (see the module docstring). Feed
+    :meth:`segment` each segment's pieces; it returns the formatted text of the
+    segment (the first one also holds the version line and the file header)."""
+
+    def __init__(self, options: FormatOptions, newline: str, first_line: str = "") -> None:
+        self.options = options
+        self.printer = Printer(options)
+        self.newline = _NEWLINES.get(options.line_ending, newline)
+        self.first_line = first_line  # the file's first line, where file-wide findings go
+        self.glue_next = False
+        self.seen_content = False
+        self.seen_tune = False
+        self.index = 0  # chunks so far (the printer's i)
+        self.blocks_written = 0
+        self.head_original = ""  # version line and file header as read ...
+        self.head_formatted = ""  # ... and as printed, to read later segments after
+        self.head_lines = 0
+        self.head_changed = False
+        self.outcome = FormatOutcome()
+        self._first_segment = True
+        self._idempotence_reported = False
+
+    def _add(self, chunk: Chunk, blocks: list[list[str]]) -> None:
+        """``Printer.format``'s loop body, one chunk."""
+        printer = self.printer
+        kind = chunk.kind
+        i = self.index
+        self.index += 1
+        if kind == "blank":
+            self.glue_next = False
+            return
+        if kind == "version":
+            lines = [printer.version_line(chunk.text)]
+        elif kind == "header" and not self.seen_tune:
+            lines = printer.file_header(chunk.text)
+        elif kind == "tune":
+            self.seen_tune = True
+            lines = printer.tune(chunk.text)
+        else:
+            lines = [ln.rstrip() for ln in text_lines(chunk.text)]
+            lines = [ln for ln in lines if ln] or lines[:1]
+        if not self.seen_content and kind != "version" and i > 0 and chunk.text.startswith(
+                "%abc"):
+            # A `%abc` line after leading empty lines is not a version line (§2.1).
+            blocks.append([])
+        if self.glue_next and blocks:
+            blocks[-1].extend(lines)
+        else:
+            blocks.append(lines)
+        self.glue_next = kind != "tune"
+        self.seen_content = True
+
+    def _text(self, blocks: list[list[str]]) -> str:
+        """Blocks as ``Printer.format`` joins them: one empty line between blocks."""
+        nl = self.newline
+        out: list[str] = []
+        for lines in blocks:
+            if self.blocks_written:
+                out.append(nl)
+            self.blocks_written += 1
+            out.extend(ln.replace("\n", nl) + nl for ln in lines)
+        return "".join(out)
+
+    def segment(self, pieces: list[Piece]) -> str:
+        """The formatted text of one segment; its safety checks' findings go to
+        :attr:`outcome`."""
+        blocks: list[list[str]] = []
+        chunks = [p.chunk for p in pieces]
+        for chunk in chunks:
+            self._add(chunk, blocks)
+        first = self._first_segment
+        if first and self.options.target == "2.1":
+            blocks = self.printer._declare_21(blocks, chunks)
+        text = self._text(blocks)
+        original = "".join(c.text for c in chunks)
+        tune = next((c for c in chunks if c.kind == "tune"), None)
+        self.outcome.tunes += tune is not None
+        if first:
+            self._first_segment = False
+            self._set_head(chunks)
+            if text != original:
+                self._check(original, text, 0, 1, chunks[0].start if chunks else 0)
+        elif text != original or self.head_changed:
+            # Read after the head, the segment's text starts a block: without the empty
+            # line that separates it from the tune before in the file.
+            line = chunks[0].line
+            nl = self.newline
+            alone = text[len(nl):] if text.startswith(nl) else text
+            formatted = self.head_formatted
+            if alone:
+                formatted = formatted + nl + alone if formatted else alone
+            self._check(self.head_original + original, formatted,
+                        len(self.head_original), line, chunks[0].start)
+        return text
+
+    def _set_head(self, chunks: list[Chunk]) -> None:
+        """The version line and file header, as read and as printed, that later segments
+        are read after (a tune is read as the version line and the file header say)."""
+        head: list[Chunk] = []
+        for c in chunks:
+            if c.kind not in ("version", "header", "blank"):
+                break
+            head.append(c)
+        while head and head[-1].kind == "blank":
+            head.pop()
+        if not head and self.options.target != "2.1":
+            return
+        original = "".join(c.text for c in head)
+        if original and not original.endswith(("\n", "\r")):
+            original += "\n"
+        printer = Printer(self.options)
+        lines: list[str] = []
+        for c in head:
+            if c.kind == "version":
+                lines.append(printer.version_line(c.text))
+            elif c.kind == "header":
+                lines.extend(printer.file_header(c.text))
+        if self.options.target == "2.1":
+            if lines and head[0].kind == "version":
+                lines = printer._declare_21([lines], head)[0]
+            else:
+                lines = ["%abc-2.1", *lines]
+        nl = self.newline
+        formatted = "".join(ln.replace("\n", nl) + nl for ln in lines)
+        # An empty line ends the head, so what follows is read as it is in the file.
+        self.head_original = original + ("\n" if original else "")
+        self.head_formatted = formatted  # an empty line goes between it and a segment
+        self.head_lines = len(text_lines(self.head_original))
+        self.head_changed = self.head_original != self.head_formatted
+
+    def _check(self, original: str, formatted: str, head_chars: int, line: int,
+               offset: int) -> None:
+        """The formatter's safety checks on one segment (read after the head), their
+        findings placed in the file: ``head_chars`` characters of head come first in the
+        texts, the segment starting at ``line`` and ``offset`` of the file."""
+        opts = self.options
+        again_printer = Printer(opts)
+        again_printer.number = self.printer.number - _renumbered(formatted, opts)
+        again = again_printer.format(formatted)
+        diags, _ = check_formatting(original, formatted, again, opts)
+        head_lines = self.head_lines if head_chars else 0
+        for d in diags:
+            if d.code == "ABC902":
+                if self._idempotence_reported:
+                    continue  # the whole-file check reports the first difference only
+                self._idempotence_reported = True
+            s = d.span
+            if s.start < head_chars or (s.line == 1 and s.start == 0 and head_chars == 0
+                                        and line > 1 and _file_wide(d)):
+                span = _first_line_span(self.first_line)
+            else:
+                shift = line - 1 - head_lines
+                span = Span(s.line + shift, s.col, s.end_line + shift, s.end_col,
+                            s.start - head_chars + offset, s.end - head_chars + offset)
+            self.outcome.diagnostics.append(
+                Diagnostic(d.code, d.message, span, d.severity, d.rule, d.fix))
+
+
+def _renumbered(formatted: str, opts: FormatOptions) -> int:
+    """With ``renumber``, how many X: numbers formatting ``formatted`` again gives out
+    (so the second pass starts where the first started)."""
+    if not opts.renumber:
+        return 0
+    probe = Printer(opts)
+    probe.format(formatted)
+    return probe.number
+
+
+def _file_wide(d: Diagnostic) -> bool:
+    return not d.message.startswith("X:") and " (" not in d.message.split(":", 1)[0]
+
+
+def _first_line_span(first_line: str) -> Span:
+    end = len(first_line)
+    return Span(1, 1, 1, end + 1, 0, end)
+
+
+def format_stream(
+    stream: TuneStream,
+    options: FormatOptions,
+    write: Callable[[str], object] | None = None,
+    diff: Callable[[str, str], None] | None = None,
+) -> FormatOutcome:
+    """Format the file ``stream`` reads, a segment at a time: ``write`` gets the
+    formatted text piece by piece, ``diff`` each segment's (original, formatted) text.
+    Returns whether the text changes and the safety checks' findings; the caller keeps
+    the output only when there are none (a file is formatted whole or not at all)."""
+    first_line = ""
+    fmt: StreamFormatter | None = None
+    pending_original: list[str] = []
+    pending_formatted: list[str] = []
+    same = True
+    for pieces in segments(stream):
+        if fmt is None:
+            first = pieces[0].chunk.text if pieces else ""
+            first_line = text_lines(first)[0] if first else ""
+            fmt = StreamFormatter(options, stream.newline, first_line)
+        text = fmt.segment(pieces)
+        original = "".join(p.chunk.text for p in pieces)
+        if write is not None:
+            write(text)
+        if diff is not None:
+            diff(original, text)
+        if same:
+            same, pending_original, pending_formatted = _same_so_far(
+                pending_original, pending_formatted, original, text)
+    if fmt is None:
+        fmt = StreamFormatter(options, stream.newline, first_line)
+    outcome = fmt.outcome
+    outcome.changed = not (same and not pending_original and not pending_formatted)
+    if not outcome.changed:
+        outcome.diagnostics.clear()  # an unchanged text needs no check (format_text)
+    outcome.diagnostics.sort(key=Diagnostic.sort_key)
+    return outcome
+
+
+def _same_so_far(a: list[str], b: list[str], more_a: str, more_b: str
+                 ) -> tuple[bool, list[str], list[str]]:
+    """Compare two texts given in pieces: whether they agree so far, and what of each
+    is not yet compared (at most one piece's worth)."""
+    x = "".join((*a, more_a))
+    y = "".join((*b, more_b))
+    n = min(len(x), len(y))
+    if x[:n] != y[:n]:
+        return False, [], []
+    return True, [x[n:]] if len(x) > n else [], [y[n:]] if len(y) > n else []
+
+
+# ---------------------------------------------------------------------------------------
+# Transposing
+
+
+def transpose_stream(stream: TuneStream, semitones: int,
+                     write: Callable[[str], object] | None = None,
+                     diff: Callable[[str, str], None] | None = None) -> bool:
+    """Transpose every tune of the file ``stream`` reads (as
+    :func:`abcparse.format.transpose_text` does, tune by tune: the rest is kept byte for
+    byte). Returns whether the text changes; raises
+    :class:`~abcparse.format.TransposeError` (with the tune's line) when a tune cannot
+    be moved exactly."""
+    from .format.transpose import TransposeError, transpose_text
+
+    changed = False
+    mode = "loose" if _loose(stream) else "strict"
+    for pieces in segments(stream):
+        out: list[str] = []
+        for p in pieces:
+            c = p.chunk
+            if c.kind != "tune" or semitones == 0:
+                out.append(c.text)
+                continue
+            try:
+                new = transpose_text(c.text, semitones, mode=mode)
+            except TransposeError as e:
+                # transpose_text numbers the lines of the text it was given: this tune's.
+                message = str(e)
+                if message.startswith("line 1 ("):
+                    message = f"line {c.line} (" + message[len("line 1 ("):]
+                raise TransposeError(message) from None
+            out.append(new)
+            changed = changed or new != c.text
+        original = "".join(p.chunk.text for p in pieces)
+        text = "".join(out)
+        if write is not None:
+            write(text)
+        if diff is not None:
+            diff(original, text)
+    return changed
+
+
+def _loose(stream: TuneStream) -> bool:
+    from .api import version_is_strict
+
+    if stream.mode == "loose":
+        return True
+    if stream.mode == "strict":
+        return False
+    return not version_is_strict(stream.version)
+
+
+# ---------------------------------------------------------------------------------------
+# Diffs
+
+
+class StreamDiff:
+    """A unified diff of two texts given in corresponding segments: the output of
+    ``difflib.unified_diff`` over the whole texts' lines (3 lines of context) whenever
+    each segment's lines match as they do within the whole texts (tests compare the two
+    on the corpora). Each segment is matched alone (the whole-text matcher is quadratic
+    in the worst case, and its junk heuristics depend on the whole file); the matches are
+    joined (an unchanged run across segments is one run, changes that touch are one
+    change) and grouped into hunks as ``SequenceMatcher.get_grouped_opcodes`` groups
+    them. A hunk's lines wait in temporary files until its extent is known, so a big diff
+    costs no memory. ``out`` gets the text."""
+
+    def __init__(self, fromfile: str, tofile: str, out: Callable[[str], None],
+                 context: int = 3) -> None:
+        self.fromfile = fromfile
+        self.tofile = tofile
+        self.out = out
+        self.n = context
+        self.i = self.j = 0  # lines of each text consumed
+        self.started = False  # the two file lines are out
+        self.first = True  # no run placed yet (difflib trims a leading unchanged run)
+        self.group: list[tuple[int, int, int, int]] = []  # the hunk's runs (ranges)
+        self.group_changes = False
+        self.body = _spool()  # the hunk's lines, prefixed
+        # The unchanged run being read: start, length, first 2n+1 and last n lines.
+        self.eq_start: tuple[int, int] | None = None
+        self.eq_len = 0
+        self.eq_head: list[str] = []
+        self.eq_tail: list[str] = []
+        # The change being read: start, lengths, and its lines ("-" and "+" prefixed).
+        self.ch_start: tuple[int, int] | None = None
+        self.ch_len = [0, 0]
+        self.ch_a = _spool()
+        self.ch_b = _spool()
+
+    def segment(self, a_text: str, b_text: str) -> None:
+        a = text_lines(a_text, keepends=True)
+        b = text_lines(b_text, keepends=True)
+        if a == b:
+            self._equal(a)
+            return
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b).get_opcodes():
+            if tag == "equal":
+                self._equal(a[i1:i2])
+            else:
+                self._change(a[i1:i2], b[j1:j2])
+
+    def _equal(self, lines: list[str]) -> None:
+        if not lines:
+            return
+        self._end_change()
+        if self.eq_start is None:
+            self.eq_start = (self.i, self.j)
+            self.eq_len = 0
+            self.eq_head, self.eq_tail = [], []
+        keep = 2 * self.n + 1
+        for line in lines:
+            if len(self.eq_head) < keep:
+                self.eq_head.append(line)
+            else:
+                self.eq_tail.append(line)
+        if len(self.eq_tail) > self.n:
+            del self.eq_tail[: len(self.eq_tail) - self.n]
+        self.eq_len += len(lines)
+        self.i += len(lines)
+        self.j += len(lines)
+
+    def _change(self, a: list[str], b: list[str]) -> None:
+        if not a and not b:
+            return
+        self._end_equal(last=False)
+        if self.ch_start is None:
+            self.ch_start = (self.i, self.j)
+            self.ch_len = [0, 0]
+        self.ch_a.write("".join("-" + line for line in a))
+        self.ch_b.write("".join("+" + line for line in b))
+        self.ch_len[0] += len(a)
+        self.ch_len[1] += len(b)
+        self.i += len(a)
+        self.j += len(b)
+
+    def _end_change(self) -> None:
+        if self.ch_start is None:
+            return
+        i1, j1 = self.ch_start
+        self.ch_start = None
+        self.first = False
+        self.group.append((i1, i1 + self.ch_len[0], j1, j1 + self.ch_len[1]))
+        self.group_changes = True
+        for side in (self.ch_a, self.ch_b):
+            _copy(side, self.body.write)
+            side.seek(0)
+            side.truncate()
+
+    def _end_equal(self, last: bool) -> None:
+        if self.eq_start is None:
+            return
+        i1, j1 = self.eq_start
+        length = self.eq_len
+        head, tail = self.eq_head, self.eq_tail
+        self.eq_start = None
+        n = self.n
+        if self.first:
+            # difflib's fixup: a leading unchanged run keeps its last n lines only.
+            self.first = False
+            cut = max(0, length - n)
+            i1, j1, length = i1 + cut, j1 + cut, length - cut
+            both = head + tail  # whole, or with the middle left out (then length <= n)
+            head, tail = both[len(both) - length:] if length else [], []
+        if last:
+            # ... and a trailing one its first n.
+            length = min(length, n)
+            head, tail = head[:length], []
+        if length > 2 * n:
+            # A long unchanged stretch ends the hunk and may start the next. (Its lines
+            # kept: the first 2n + 1 and the last n, so both ends are there.)
+            both = head + tail
+            self.group.append((i1, i1 + n, j1, j1 + n))
+            self._write(both[:n])
+            self._end_group()
+            k = length - n
+            self.group.append((i1 + k, i1 + length, j1 + k, j1 + length))
+            self._write(both[-n:] if n else [])
+        else:
+            self.group.append((i1, i1 + length, j1, j1 + length))
+            self._write(head + tail)
+
+    def _write(self, lines: list[str]) -> None:
+        self.body.write("".join(" " + line for line in lines))
+
+    def _end_group(self) -> None:
+        group, changes = self.group, self.group_changes
+        self.group, self.group_changes = [], False
+        if group and changes:
+            if not self.started:
+                self.started = True
+                self.out(f"--- {self.fromfile}\n")
+                self.out(f"+++ {self.tofile}\n")
+            self.out(f"@@ -{_range(group[0][0], group[-1][1])}"
+                     f" +{_range(group[0][2], group[-1][3])} @@\n")
+            _copy(self.body, self.out)
+        self.body.seek(0)
+        self.body.truncate()
+
+    def close(self) -> None:
+        """The end of both texts: the last hunk (none when nothing changed)."""
+        self._end_change()
+        self._end_equal(last=True)
+        self._end_group()
+        for spool in (self.body, self.ch_a, self.ch_b):
+            spool.close()
+
+
+DIFF_WHOLE_LIMIT = 4_000_000  # characters of original text diffed whole, as difflib does
+
+
+class FileDiff:
+    """The unified diff of a file's text and its rewrite, given a segment at a time.
+
+    Up to :data:`DIFF_WHOLE_LIMIT` characters it is ``difflib.unified_diff`` of the two
+    whole texts' lines, as the commands always printed. Past that it is a
+    :class:`StreamDiff`, which matches each segment alone: the same hunks wherever the
+    whole-text matcher lines the tunes up with each other (it may pair an empty line
+    between two tunes differently), in time and memory that grow with the file instead
+    of faster. ``out`` gets the text when :meth:`close` is called (or as it comes once
+    the file is past the limit: the caller spools it)."""
+
+    def __init__(self, fromfile: str, tofile: str, out: Callable[[str], None]) -> None:
+        self.fromfile = fromfile
+        self.tofile = tofile
+        self.out = out
+        self.held: list[tuple[str, str]] | None = []
+        self.size = 0
+        self.stream: StreamDiff | None = None
+
+    def segment(self, a: str, b: str) -> None:
+        if self.held is not None:
+            self.held.append((a, b))
+            self.size += len(a)
+            if self.size <= DIFF_WHOLE_LIMIT:
+                return
+            self.stream = StreamDiff(self.fromfile, self.tofile, self.out)
+            for x, y in self.held:
+                self.stream.segment(x, y)
+            self.held = None
+            return
+        assert self.stream is not None
+        self.stream.segment(a, b)
+
+    def close(self) -> None:
+        if self.held is not None:
+            a = "".join(x for x, _ in self.held)
+            b = "".join(y for _, y in self.held)
+            self.held = None
+            self.out(unified_diff_text(a, b, self.fromfile, self.tofile))
+        elif self.stream is not None:
+            self.stream.close()
+
+
+def _spool() -> IO[str]:
+    """Text kept in memory up to a megabyte, then in a temporary file (closed by its
+    owner); line ends are kept as they are (CR, LF, CRLF)."""
+    return tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8",
+                                         errors="surrogateescape", newline="")
+
+
+def _copy(spool: IO[str], out: Callable[[str], Any]) -> None:
+    spool.seek(0)
+    while True:
+        piece = spool.read(1 << 16)
+        if not piece:
+            return
+        out(piece)
+
+
+def _range(start: int, stop: int) -> str:
+    """difflib's range in a unified hunk header."""
+    beginning = start + 1
+    length = stop - start
+    if length == 1:
+        return f"{beginning}"
+    if not length:
+        beginning -= 1
+    return f"{beginning},{length}"
+
+
+# ---------------------------------------------------------------------------------------
+# Spools
+
+
+class TextSpool:
+    """Text that may only be shown at the end (a diff, a file formatted to standard
+    output), kept in a temporary file once it outgrows a megabyte."""
+
+    def __init__(self) -> None:
+        self.file: IO[str] = _spool()
+        self.empty = True
+
+    def write(self, text: str) -> None:
+        if text:
+            self.empty = False
+            self.file.write(text)
+
+    def copy_to(self, out: Any, encode: Callable[[str], bytes] | None = None) -> None:
+        """Write the spooled text to ``out`` (a binary stream, each piece through
+        ``encode``, or a text one)."""
+        self.file.seek(0)
+        while True:
+            piece = self.file.read(1 << 16)
+            if not piece:
+                break
+            out.write(encode(piece) if encode is not None else piece)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def unified_diff_text(a: str, b: str, fromfile: str, tofile: str) -> str:
+    """``difflib.unified_diff`` of two whole texts' lines (the reference the streamed
+    diff is tested against)."""
+    return "".join(difflib.unified_diff(text_lines(a, keepends=True),
+                                        text_lines(b, keepends=True), fromfile, tofile))
+
+
+__all__ = [
+    "FileDiff",
+    "FormatOutcome",
+    "StreamDiff",
+    "StreamFormatter",
+    "TextSpool",
+    "format_stream",
+    "segments",
+    "transpose_stream",
+    "unified_diff_text",
+]
