@@ -462,16 +462,25 @@ def iter_tunes(
 _KEY_LINE = re.compile(r"^K:[^\r\n]*", re.M)
 
 
-def read_headers(source: str | os.PathLike[str]) -> Iterator[TuneHeader]:
+def read_headers(
+    source: str | bytes | os.PathLike[str] | BinaryIO, *, mode: str = "loose"
+) -> Iterator[TuneHeader]:
     """Yield each tune's header (X: through K:) without reading the bodies.
 
-    ``source`` is ABC text, or a path to an ABC file. Field values are read with the same
-    field grammars as :func:`parse`; values that cannot be read are left as None. The file
-    is read a block at a time (as :func:`iter_tunes` reads it), and of each tune only
-    the header is read: the body is skipped as text, to the empty line that ends it.
+    ``source`` is ABC text, a path to an ABC file, its bytes or a binary stream. Field
+    values are read with the same field grammars as :func:`parse`; values that cannot be
+    read are left as None. The file is cut into tunes loosely (§12.2) by default; give
+    the ``mode`` of a parse (``"auto"``, ``"strict"``) to get the headers of exactly its
+    tunes. The file is read a block at a time (as :func:`iter_tunes` reads it), and of
+    each tune only the header is read: the body is skipped as text, to the empty line
+    that ends it.
     """
+    _check_mode(mode)
     if isinstance(source, str) and _is_text(source):
-        return _headers(string_blocks(source), lambda: _block_ends(string_blocks(source)))
+        return _headers(string_blocks(source), lambda: _block_ends(string_blocks(source)),
+                        mode)
+    if not isinstance(source, (str, os.PathLike)):
+        return _stream_headers(TuneStream(source, mode))
     name = os.fspath(source)
     try:
         f = open(name, "rb")  # noqa: SIM115 - closed by _file_headers
@@ -481,10 +490,29 @@ def read_headers(source: str | os.PathLike[str]) -> Iterator[TuneHeader]:
         raise AbcIOError(f"{name}: no such file") from None
     except OSError as e:
         raise AbcIOError(f"{name}: cannot read: {e.strerror or e}") from None
-    return _file_headers(f, name)
+    return _file_headers(f, name, mode)
 
 
-def _file_headers(f: BinaryIO, name: str) -> Iterator[TuneHeader]:
+def _stream_headers(stream: TuneStream) -> Iterator[TuneHeader]:
+    """The headers of a stream's tunes, each read alone (bytes, binary streams)."""
+    for piece in stream.pieces(build=False):
+        chunk = piece.chunk
+        if chunk.kind != "tune":
+            continue
+        m = _KEY_LINE.search(chunk.text)
+        head = chunk.text[: m.end()] if m else chunk.text
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            header = _header_only(
+                TuneBuilder(head, chunk.start, chunk.line, stream.context, False))
+        finally:
+            if paused:
+                gc.enable()
+        yield header
+
+
+def _file_headers(f: BinaryIO, name: str, mode: str) -> Iterator[TuneHeader]:
     try:
         encoding, bom, _, _ = sniff_charset(f, name)
 
@@ -493,7 +521,7 @@ def _file_headers(f: BinaryIO, name: str) -> Iterator[TuneHeader]:
             with open(name, "rb") as g:
                 return _block_ends(text_blocks(g, encoding, bom))
 
-        yield from _headers(text_blocks(f, encoding, bom), ends)
+        yield from _headers(text_blocks(f, encoding, bom), ends, mode)
     except OSError as e:
         raise AbcIOError(f"{name}: cannot read: {e.strerror or e}") from None
     finally:
@@ -507,10 +535,13 @@ def _block_ends(blocks: Iterator[str]) -> int:
     return ends.last
 
 
-def _headers(blocks: Iterator[str], last_end: Callable[[], int]) -> Iterator[TuneHeader]:
+def _headers(blocks: Iterator[str], last_end: Callable[[], int], mode: str
+             ) -> Iterator[TuneHeader]:
     ctx = FileContext()  # what the file header passes on to every tune (§2.2.2)
     seen_tune = False
-    cut = split_pieces(blocks, loose=True, last_end=last_end)
+    first = next(blocks, "")
+    cut = split_pieces(itertools.chain((first,), blocks) if first else (),
+                       loose=_loose_split(mode, first), last_end=last_end)
     while True:
         # As in parse(): the collector is paused while objects are made (never across
         # the yield, so the caller's program is not affected). Reading headers makes few

@@ -33,19 +33,19 @@ import subprocess
 import sys
 import tempfile
 import wave
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from ..api import parse_bytes, parse_file
+from ..api import iter_tunes, read_headers
 from ..diagnostics import Severity
 from ..errors import AbcError, AbcIOError, AbcLimitError, AbcUsageError
 from ..events import GRACE_MODES, Performance, perform
 from ..fileio import atomic_write_bytes, file_mode_for
 from ..limits import MAX_NUMBER_DIGITS, bounded_int
 from ..midi import midi_bytes
-from ..model import Tune, Tunebook
+from ..model import FileHeader, Tune, Tunebook
 
 #: SoundFonts fluidsynth is tried with, first found wins (``--soundfont`` or the
 #: ``ABCPARSE_SOUNDFONT`` environment variable take precedence).
@@ -250,11 +250,44 @@ def _report(source: str, tune: Tune) -> int:
 
 
 def _read(source: str, mode: str) -> Tunebook:
-    """The tunebook in ``source``; ``-`` is standard input (``abcparse generate | abcparse
-    midi - -o out/``), decoded like a file (§2.1: UTF-8, or the charset it declares)."""
+    """The tunes in ``source`` for choosing and naming (``-`` is standard input:
+    ``abcparse generate | abcparse midi - -o out/``, decoded like a file, §2.1): read
+    header only (:func:`abcparse.read_headers`, in ``mode`` so they are the tunes of a
+    parse); the tunes themselves are read one at a time as they are played
+    (:func:`_loaded`), so a big collection is never held whole."""
+    headers = read_headers(_input(source), mode=mode)
+    return Tunebook(FileHeader(), tuple(Tune(h, (), h.fields, span=h.span) for h in headers),
+                    mode=mode)
+
+
+_STDIN: list[tuple[Any, BinaryIO]] = []  # standard input, copied once: it is read twice
+
+
+def _input(source: str) -> str | BinaryIO:
+    """A path, or standard input's bytes in a temporary file at its start."""
     if source != "-":
-        return parse_file(source, mode=mode)
-    return parse_bytes(sys.stdin.buffer.read(), mode=mode, path="-")
+        return source
+    stdin = sys.stdin.buffer
+    if not _STDIN or _STDIN[0][0] is not stdin:
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the command
+        shutil.copyfileobj(stdin, spool)
+        if _STDIN:
+            _STDIN.pop()[1].close()
+        _STDIN.append((stdin, spool))
+    copy = _STDIN[0][1]
+    copy.seek(0)
+    return copy
+
+
+def _loaded(jobs: Sequence[Job], source: str, mode: str) -> Iterator[Job]:
+    """The jobs, in order, each with its tune read in full (a stream over the file)."""
+    wanted = {job.index: job for job in jobs}
+    for index, tune in enumerate(iter_tunes(_input(source), mode=mode, path=source), 1):
+        job = wanted.pop(index, None)
+        if job is not None:
+            yield replace(job, tune=tune)
+        if not wanted:
+            return
 
 
 def _prepare(args: argparse.Namespace) -> tuple[list[Job], str]:
@@ -323,7 +356,7 @@ def handle_midi(args: argparse.Namespace) -> int:
     """``abcparse midi``: one MIDI file per selected tune."""
     jobs, source = _prepare(args)
     errors = 0
-    for job in jobs:
+    for job in _loaded(jobs, source, args.mode):
         errors += _report(source, job.tune)
         performance = _perform(job, args, source)
         data = None if performance is None else _midi(job, performance, source)
@@ -448,7 +481,7 @@ def handle_play(args: argparse.Namespace) -> int:
     errors = 0
     if not args.max_minutes > 0:
         raise AbcUsageError("--max-minutes must be above 0")
-    for job in jobs:
+    for job in _loaded(jobs, source, args.mode):
         errors += _report(source, job.tune)
         performance = _perform(job, args, source)
         if performance is None:
