@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
@@ -134,7 +135,20 @@ class Spool:
 
 def dumps(value: Any) -> str:
     """Compact, sorted JSON with non-ASCII kept (titles stay readable)."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
+    return _escape_surrogates(
+        json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": ")))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogates(text: str) -> str:
+    """A title or message read from undecodable bytes holds lone surrogates, which UTF-8
+    cannot encode (writing the manifest raised UnicodeEncodeError): JSON escapes them
+    (``\\udce9``), so the manifest stays valid UTF-8 and still says which byte it was."""
+    if _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def write_manifest(
@@ -160,7 +174,8 @@ def write_manifest(
                     out.write(f"    {item}{sep}\n")
                 out.write(f"  ]{comma}\n")
             else:
-                text = json.dumps(top[name], sort_keys=True, ensure_ascii=False, indent=2)
+                text = _escape_surrogates(
+                    json.dumps(top[name], sort_keys=True, ensure_ascii=False, indent=2))
                 out.write(text.replace("\n", "\n  ") + comma + "\n")
         out.write("}\n")
         out.commit()

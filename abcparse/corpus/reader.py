@@ -1,13 +1,11 @@
 """Streaming reader: ABC files → one tune text at a time.
 
 A training collection may be far larger than memory, so the cleaner never holds a whole
-file: bytes are read in blocks, decoded incrementally, cut into lines, and a tune is
-handed out as soon as the next tune starts. The cutting itself is the core's
-:func:`abcparse.split.split` with loose rules (§12.2: an empty line between a tune's
-header and its music joins the two, ABC209), applied to the text between two tune
-starts. A tune always starts at ``X:`` after an empty line (§2.2.1), and nothing the
-splitter does crosses that point, so cutting there first gives exactly the chunks of
-``split(whole_text)`` (a test checks it on the corpora) while holding one tune at a time.
+file: it reads each file with :func:`abcparse.iter_tunes` (bytes read in blocks, decoded
+as the parser decodes them, cut into the chunks ``split`` gives the whole text, with
+loose rules, §12.2: an empty line between a tune's header and its music joins the two,
+ABC209), without building the tunes: each tune's text is handed out as soon as it is
+cut, for the cleaning stage to parse (in worker processes, with ``--jobs``).
 
 The file header (§2.2.2: fields and directives before the first tune, which apply to
 every tune) is kept and handed along with each tune, so the cleaner can make each tune
@@ -16,26 +14,19 @@ self-contained.
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ..api import TuneStream
 from ..errors import AbcIOError
-from ..source import decode
-from ..split import split
 
-_BLOCK = 1 << 20
-# Enough bytes to see the file header's I:abc-charset declaration (§3.1.17); a header
-# longer than this is read whole before decoding starts.
-_HEAD_PROBE = 1 << 16
-_LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)")
+_BLOCK = 1 << 20  # bytes per read when hashing a file
 # Line starts after any of the three line ends (re.M's ^ knows only LF).
 _TITLE_RE = re.compile(r"(?:\A|[\r\n])T:[ \t]*([^\r\n%]*)")
 _REF_RE = re.compile(r"(?:\A|[\r\n])X:[ \t]*([^\r\n%]*)")
-_FIRST_TUNE_RE = re.compile(rb"(?:^|[\r\n])X:")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,103 +71,24 @@ class SourceFile:
         self.header = ""
         self.encoding = "utf-8"
 
-    def _blocks(self) -> Iterator[bytes]:
-        try:
-            self.size = os.path.getsize(self.path)
-            with open(self.path, "rb") as f:
-                while True:
-                    block = f.read(_BLOCK)
-                    if not block:
-                        return
-                    yield block
-        except IsADirectoryError:
-            raise AbcIOError(f"{self.path}: is a folder, not an ABC file") from None
-        except FileNotFoundError:
-            raise AbcIOError(f"{self.path}: no such file") from None
-        except OSError as e:
-            raise AbcIOError(f"{self.path}: cannot read: {e.strerror or e}") from None
-
-    def _text_blocks(self) -> Iterator[str]:
-        """Decoded text, block by block. The encoding is decided as the core decides it
-        (:func:`abcparse.source.decode`: BOM, then the file header's declared charset,
-        else UTF-8), from the bytes before the first tune; undecodable bytes are kept
-        as lone surrogates, which the cleaner later reports."""
-        digest = hashlib.sha256()
-        blocks = self._blocks()
-        head = b""
-        for block in blocks:
-            digest.update(block)
-            self.bytes_read += len(block)
-            head += block
-            if len(head) >= _HEAD_PROBE or _FIRST_TUNE_RE.search(head):
-                break
-        probe = _FIRST_TUNE_RE.search(head)
-        source, _ = decode(head[: probe.start()] if probe else head)
-        self.encoding = source.encoding
-        if head.startswith(codecs.BOM_UTF8):
-            head = head[len(codecs.BOM_UTF8) :]
-        decoder = codecs.getincrementaldecoder(self.encoding)(errors="surrogateescape")
-        yield decoder.decode(head)
-        for block in blocks:
-            digest.update(block)
-            self.bytes_read += len(block)
-            yield decoder.decode(block)
-        yield decoder.decode(b"", final=True)
-        self.sha256 = digest.hexdigest()
-
-    def _lines(self) -> Iterator[str]:
-        """Lines with their line ends (CR, LF or CRLF, §2.2); the last may have none."""
-        rest = ""
-        for text in self._text_blocks():
-            if not text:
-                continue
-            text = rest + text
-            end = 0
-            for m in _LINE_RE.finditer(text):
-                if m.end() == len(text) and text.endswith("\r"):
-                    break  # a CR at the end of a block may be the first half of CRLF
-                end = m.end()
-                yield m.group()
-            rest = text[end:]
-        if rest:
-            yield from (m.group() for m in re.finditer(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", rest))
-
     def tunes_iter(self) -> Iterator[RawTune]:
         """Yield every tune of the file, in order (see the module docstring)."""
-        pending: list[str] = []
-        base_line = 1  # line number of pending[0]
-        in_block = False
-        prev_blank = True
-        first = True
-        for line_no, line in enumerate(self._lines(), 1):
-            self.position += len(line)
-            blank = not line.strip(" \t\r\n")
-            if in_block:
-                in_block = not line.startswith("%%end")
-            elif line.startswith("%%begin"):
-                in_block = True
-            elif line.startswith("X:") and prev_blank and any(
-                p.strip(" \t\r\n") for p in pending
-            ):
-                yield from self._flush(pending, base_line, first)
-                first = False
-                pending = []
-                base_line = line_no
-            pending.append(line)
-            prev_blank = blank and not in_block
-        if pending:
-            yield from self._flush(pending, base_line, first)
-
-    def _flush(self, lines: list[str], base_line: int, first: bool) -> Iterator[RawTune]:
-        chunks, _ = split("".join(lines), loose=True)
-        for chunk in chunks:
-            if chunk.kind == "header" and first and self.tunes == 0:
+        stream = TuneStream(self.path, mode="loose")
+        self.encoding = stream.encoding
+        try:
+            self.size = os.path.getsize(self.path)
+        except OSError as e:
+            raise AbcIOError(f"{self.path}: cannot read: {e.strerror or e}") from None
+        for piece in stream.pieces(build=False):
+            chunk = piece.chunk
+            self.position = chunk.start + len(chunk.text)
+            if chunk.kind == "header" and self.tunes == 0:
                 self.header = chunk.text
             elif chunk.kind == "tune":
                 self.tunes += 1
-                yield RawTune(
-                    self.index, self.tunes, base_line + chunk.line - 1, chunk.text, self.header
-                )
+                yield RawTune(self.index, self.tunes, chunk.line, chunk.text, self.header)
+        self.sha256 = file_sha256(self.path)
+        self.bytes_read = self.size
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
