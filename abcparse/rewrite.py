@@ -27,8 +27,11 @@ wording of a failure can differ (it names the segment, not the whole file's coun
 from __future__ import annotations
 
 import difflib
+import itertools
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -104,7 +107,22 @@ class StreamFormatter:
         self.head_changed = False
         self.outcome = FormatOutcome()
         self._first_segment = True
-        self._idempotence_reported = False
+
+    def resume(self, header: str | None, head: tuple[str, str, int, bool]) -> None:
+        """Start after the file's first segment (in another process): the printer reads
+        the file header again (its U: and I: fields apply to every tune), later segments
+        are read after ``head`` (:meth:`head_state` of the formatter that read it)."""
+        if header is not None:
+            self.printer.file_header(header)
+        self.glue_next = False
+        self.seen_content = self.seen_tune = True
+        self.index = 1
+        self.blocks_written = 1
+        self.head_original, self.head_formatted, self.head_lines, self.head_changed = head
+        self._first_segment = False
+
+    def head_state(self) -> tuple[str, str, int, bool]:
+        return self.head_original, self.head_formatted, self.head_lines, self.head_changed
 
     def _add(self, chunk: Chunk, blocks: list[list[str]]) -> None:
         """``Printer.format``'s loop body, one chunk."""
@@ -226,10 +244,6 @@ class StreamFormatter:
         diags, _ = check_formatting(original, formatted, again, opts)
         head_lines = self.head_lines if head_chars else 0
         for d in diags:
-            if d.code == "ABC902":
-                if self._idempotence_reported:
-                    continue  # the whole-file check reports the first difference only
-                self._idempotence_reported = True
             s = d.span
             if s.start < head_chars or (s.line == 1 and s.start == 0 and head_chars == 0
                                         and line > 1 and _file_wide(d)):
@@ -266,23 +280,25 @@ def format_stream(
     options: FormatOptions,
     write: Callable[[str], object] | None = None,
     diff: Callable[[str, str], None] | None = None,
+    jobs: int = 1,
+    pool: Executor | None = None,
 ) -> FormatOutcome:
     """Format the file ``stream`` reads, a segment at a time: ``write`` gets the
     formatted text piece by piece, ``diff`` each segment's (original, formatted) text.
     Returns whether the text changes and the safety checks' findings; the caller keeps
-    the output only when there are none (a file is formatted whole or not at all)."""
-    first_line = ""
-    fmt: StreamFormatter | None = None
+    the output only when there are none (a file is formatted whole or not at all).
+
+    With ``jobs`` > 1, the segments after the first are formatted and checked in that
+    many worker processes (``pool``, or a pool of its own), in batches, and handed on in
+    order: the same output. (Not with ``renumber``, whose X: counter runs through the
+    file.)"""
     pending_original: list[str] = []
     pending_formatted: list[str] = []
     same = True
-    for pieces in segments(stream):
-        if fmt is None:
-            first = pieces[0].chunk.text if pieces else ""
-            first_line = text_lines(first)[0] if first else ""
-            fmt = StreamFormatter(options, stream.newline, first_line)
-        text = fmt.segment(pieces)
-        original = "".join(p.chunk.text for p in pieces)
+    found: list[Diagnostic] = []
+    parallel = jobs > 1 and not options.renumber
+    for original, text, diags in _formatted(stream, options, jobs if parallel else 1, pool):
+        found.extend(diags)
         if write is not None:
             write(text)
         if diff is not None:
@@ -290,14 +306,80 @@ def format_stream(
         if same:
             same, pending_original, pending_formatted = _same_so_far(
                 pending_original, pending_formatted, original, text)
-    if fmt is None:
-        fmt = StreamFormatter(options, stream.newline, first_line)
-    outcome = fmt.outcome
+    outcome = FormatOutcome()
     outcome.changed = not (same and not pending_original and not pending_formatted)
-    if not outcome.changed:
-        outcome.diagnostics.clear()  # an unchanged text needs no check (format_text)
-    outcome.diagnostics.sort(key=Diagnostic.sort_key)
+    if outcome.changed:
+        found.sort(key=Diagnostic.sort_key)
+        # The whole-file check reports the first difference a second pass makes only.
+        first = next((d for d in found if d.code == "ABC902"), None)
+        outcome.diagnostics = [d for d in found if d.code != "ABC902" or d is first]
     return outcome
+
+
+def _formatted(stream: TuneStream, options: FormatOptions, jobs: int,
+               pool: Executor | None) -> Iterator[tuple[str, str, list[Diagnostic]]]:
+    """(original, formatted, safety findings) of each segment, in order."""
+    fmt: StreamFormatter | None = None
+    cut = segments(stream)
+    for pieces in cut:
+        if fmt is None:
+            first = pieces[0].chunk.text if pieces else ""
+            first_line = text_lines(first)[0] if first else ""
+            fmt = StreamFormatter(options, stream.newline, first_line)
+        before = len(fmt.outcome.diagnostics)
+        text = fmt.segment(pieces)
+        yield "".join(p.chunk.text for p in pieces), text, fmt.outcome.diagnostics[before:]
+        if jobs > 1:
+            break
+    if fmt is None or jobs <= 1:
+        return
+    header = next((p.chunk.text for p in pieces if p.chunk.kind == "header"), None)
+    context = (options, fmt.newline, fmt.first_line, header, fmt.head_state())
+    if pool is not None:
+        yield from _format_parallel(cut, context, jobs, pool)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    from .parser import line_parser
+
+    line_parser()  # built once, before the workers fork
+    with ProcessPoolExecutor(max_workers=jobs) as own:
+        yield from _format_parallel(cut, context, jobs, own)
+
+
+BATCH_SEGMENTS = 32  # segments (tunes) per batch of ``format --jobs``
+
+
+def format_batch(context: tuple[Any, ...], batch: list[list[tuple[str, str, int, int]]]
+                 ) -> list[tuple[str, str, list[Diagnostic]]]:
+    """Run in a worker: format and check segments of a file after its first one."""
+    options, newline, first_line, header, head = context
+    fmt = StreamFormatter(options, newline, first_line)
+    fmt.resume(header, head)
+    out = []
+    for chunks in batch:
+        pieces = [Piece(Chunk(*c)) for c in chunks]
+        before = len(fmt.outcome.diagnostics)
+        text = fmt.segment(pieces)
+        out.append(("".join(c[1] for c in chunks), text, fmt.outcome.diagnostics[before:]))
+    return out
+
+
+def _format_parallel(cut: Iterator[list[Piece]], context: tuple[Any, ...], jobs: int,
+                     pool: Executor) -> Iterator[tuple[str, str, list[Diagnostic]]]:
+    queue: deque[Future[list[tuple[str, str, list[Diagnostic]]]]] = deque()
+    batch: list[list[tuple[str, str, int, int]]] = []
+    for pieces in itertools.chain(cut, [None]):
+        if pieces is not None:
+            batch.append([(p.chunk.kind, p.chunk.text, p.chunk.start, p.chunk.line)
+                          for p in pieces])
+            if len(batch) < BATCH_SEGMENTS:
+                continue
+        if batch:
+            queue.append(pool.submit(format_batch, context, batch))
+            batch = []
+        while queue and (pieces is None or len(queue) >= 4 * jobs):
+            yield from queue.popleft().result()
 
 
 def _same_so_far(a: list[str], b: list[str], more_a: str, more_b: str

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..api import TuneStream, iter_tunes
-from ..errors import AbcError
+from ..errors import AbcError, AbcUsageError
 from ..fileio import atomic_writer
 from ..format import FormatOptions, TransposeError, load_options
 from ..format.options import BAR_SPACINGS, DECORATION_STYLES, LINE_ENDINGS
@@ -63,6 +63,9 @@ def register(subparsers: Any) -> None:
     mode.add_argument("--loose", dest="mode", action="store_const", const="loose",
                       help="read the input loosely (older ABC)")
     p.add_argument("-q", "--quiet", action="store_true", help="report errors only")
+    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                   help="format and check the tunes of a file in N processes (0: one per"
+                   " CPU); the same output (not with --renumber, which numbers in order)")
     p.set_defaults(func=run_format)
 
     t = subparsers.add_parser(
@@ -169,9 +172,25 @@ def _options(args: argparse.Namespace) -> FormatOptions:
 def run_format(args: argparse.Namespace) -> int:
     try:
         options = _options(args)
+        if args.jobs < 0:
+            raise AbcUsageError("--jobs must be 0 (one per CPU) or more")
     except AbcError as e:
         print(f"abcparse format: {e}", file=sys.stderr)
         return 2
+    args.jobs = args.jobs or (os.cpu_count() or 1)
+    with contextlib.ExitStack() as stack:
+        args.pool = None
+        if args.jobs > 1 and not options.renumber:
+            from concurrent.futures import ProcessPoolExecutor
+
+            from ..parser import line_parser
+
+            line_parser()  # built once, before the workers fork
+            args.pool = stack.enter_context(ProcessPoolExecutor(max_workers=args.jobs))
+        return _run_format(args, options)
+
+
+def _run_format(args: argparse.Namespace, options: FormatOptions) -> int:
     changed = unchanged = failed = errors = 0
     for path in _paths(args.paths):
         try:
@@ -237,11 +256,12 @@ def _format_one(path: str, options: FormatOptions, args: argparse.Namespace) -> 
             if writes:
                 with atomic_writer(path) as f:
                     outcome = format_stream(stream, options, lambda t: f.write(encode(t)),
-                                            segment)
+                                            segment, args.jobs, args.pool)
                     if not outcome.ok or not outcome.changed:
                         raise _Discard
             else:
-                outcome = format_stream(stream, options, None, segment)
+                outcome = format_stream(stream, options, None, segment, args.jobs,
+                                        args.pool)
         except _Discard:
             pass
         finally:

@@ -294,3 +294,43 @@ def test_standard_output_gets_the_file_only_when_safe(monkeypatch: pytest.Monkey
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
     assert main(["format", "-q", "-"]) == 0
     assert capsysbinary.readouterr().out == b"X:1\nT:t\nK:G\nGAB|\n"
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_jobs_format_what_one_process_formats(batch: int,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Segments after the first formatted and checked in worker processes, in batches:
+    the same text, diff and verdict, in order."""
+    monkeypatch.setattr(rewrite, "BATCH_SEGMENTS", batch)
+    for path in [all_files()[1], *FIXTURES[:6]]:
+        for opts in (FormatOptions(), FormatOptions(target="2.1", line_ending="crlf")):
+            one: list[str] = []
+            two: list[str] = []
+            d1: list[str] = []
+            d2: list[str] = []
+            diff1, diff2 = FileDiff("a", "b", d1.append), FileDiff("a", "b", d2.append)
+            o1 = format_stream(iter_tunes(path), opts, one.append, diff1.segment)
+            o2 = format_stream(iter_tunes(path), opts, two.append, diff2.segment, jobs=2)
+            diff1.close()
+            diff2.close()
+            assert (one, d1, o1) == (two, d2, o2)
+
+
+def test_jobs_report_a_refused_tune_as_one_process_does(monkeypatch: pytest.MonkeyPatch,
+                                                         tmp_path: Path) -> None:
+    real = Printer.tune
+
+    def broken(self: Printer, text: str) -> list[str]:
+        lines = real(self, text)
+        return [ln.replace("G", "", 1) for ln in lines] if "T:Two" in text else lines
+
+    monkeypatch.setattr(Printer, "tune", broken)
+    monkeypatch.setattr(rewrite, "BATCH_SEGMENTS", 1)
+    text = "".join(f"X:{n}\nT:{t}\nK:G\nGAB c2d|\n\n" for n, t in
+                   enumerate(["One", "Two", "Three", "Two"], 1))
+    path = tmp_path / "t.abc"
+    path.write_text(text, encoding="utf-8")
+    o1 = format_stream(iter_tunes(path), FormatOptions())
+    o2 = format_stream(iter_tunes(path), FormatOptions(), jobs=2)
+    assert o1 == o2 and [(d.code, d.line) for d in o1.diagnostics] == [
+        ("ABC903", 6), ("ABC903", 16)]
