@@ -395,6 +395,131 @@ def _same_so_far(a: list[str], b: list[str], more_a: str, more_b: str
 
 
 # ---------------------------------------------------------------------------------------
+# Repairing (abc-lint --fix on a big file)
+
+
+@dataclass
+class FixOutcome:
+    """What repairing and formatting a file a segment at a time did: the repairs as
+    (line, column, code, why) in file order, and the formatting's outcome."""
+
+    repairs: list[tuple[int, int, str, str]] = field(default_factory=list)
+    formatting: FormatOutcome = field(default_factory=FormatOutcome)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.repairs) or self.formatting.changed
+
+
+def fix_stream(
+    stream: TuneStream,
+    options: FormatOptions,
+    *,
+    target: str = "auto",
+    select: Any = None,
+    ignore: Any = None,
+    extend_select: Any = None,
+    write: Callable[[str], object] | None = None,
+    diff: Callable[[str, str], None] | None = None,
+    repaired_out: Callable[[str], object] | None = None,
+    diff_repaired: Callable[[str, str], None] | None = None,
+) -> FixOutcome:
+    """``abc-lint --fix`` for a file too big to repair whole: each segment is repaired
+    alone by :func:`abcparse.format.repair.repair_text` (read after the file's version
+    line and file header, as repaired with the first segment), then formatted as
+    :func:`format_stream` formats: ``write`` gets the formatted text, ``repaired_out``
+    the repaired text before formatting (what is written when the formatting is
+    refused), ``diff`` each segment's (original, formatted) text and ``diff_repaired``
+    its (original, repaired) text. Repairs that need the
+    whole file at once are not made here: a tune whose X: number an earlier tune has
+    keeps it (ABC206 is reported by the check that follows)."""
+    from .format.repair import repair_text
+    from .split import split
+
+    outcome = FixOutcome()
+    fmt: StreamFormatter | None = None
+    prefix = ""
+    same = True
+    pending_a: list[str] = []
+    pending_b: list[str] = []
+    loose = _loose(stream)
+    found: list[Diagnostic] = []
+    for pieces in segments(stream):
+        original = "".join(p.chunk.text for p in pieces)
+        first = fmt is None
+        mini = original if first else prefix + original
+        result = repair_text(mini, target=target, warnings=True, select=select,
+                             ignore=ignore, extend_select=extend_select)
+        repaired = result.text
+        lines_before = 0 if first else _line_count(prefix)
+        line0 = pieces[0].chunk.line if pieces else 1
+        if not first and not repaired.startswith(prefix):
+            repaired = mini  # the repair would have to change the file header: left alone
+        else:
+            for line, col, e in result.changes():
+                if line <= lines_before:
+                    continue  # the file header's repairs are the first segment's
+                outcome.repairs.append((line - lines_before + line0 - 1, col, e.code, e.why))
+        if first:
+            chunks, _ = split(repaired, loose=loose)
+            head = []
+            for c in chunks:
+                if c.kind not in ("version", "header", "blank"):
+                    break
+                head.append(c.text)
+            prefix = _context_prefix("".join(head))
+            first_line = text_lines(repaired)[0] if repaired else ""
+            fmt = StreamFormatter(options, stream.newline, first_line)
+            own = chunks
+        else:
+            chunks, _ = split(repaired, loose=loose)
+            cut = len(prefix)
+            shift = line0 - 1 - lines_before
+            own = [Chunk(c.kind, c.text, c.start - cut + pieces[0].chunk.start,
+                         c.line + shift) for c in chunks if c.start >= cut]
+        assert fmt is not None
+        before = len(fmt.outcome.diagnostics)
+        text = fmt.segment([Piece(c) for c in own])
+        found.extend(fmt.outcome.diagnostics[before:])
+        if write is not None:
+            write(text)
+        own_repaired = repaired if first else repaired[len(prefix):]
+        if repaired_out is not None:
+            repaired_out(own_repaired)
+        if diff_repaired is not None:
+            diff_repaired(original, own_repaired)
+        if diff is not None:
+            diff(original, text)
+        if same:
+            same, pending_a, pending_b = _same_so_far(pending_a, pending_b, original, text)
+    outcome.formatting.changed = not (same and not pending_a and not pending_b)
+    if outcome.formatting.changed:
+        found.sort(key=Diagnostic.sort_key)
+        first902 = next((d for d in found if d.code == "ABC902"), None)
+        outcome.formatting.diagnostics = [d for d in found
+                                          if d.code != "ABC902" or d is first902]
+    return outcome
+
+
+def _context_prefix(head: str) -> str:
+    """The version line and file header a later segment is repaired after, ending with
+    an empty line so that the segment stays apart from it."""
+    if not head:
+        return ""
+    text = head if head.endswith(("\n", "\r")) else head + "\n"
+    stripped = text.rstrip(" \t\r\n")
+    ends = text[len(stripped):]
+    if ends.count("\n") + ends.count("\r") - ends.count("\r\n") < 2:
+        text += "\n"
+    return text
+
+
+def _line_count(text: str) -> int:
+    crlf = text.count("\r\n")
+    return text.count("\r") - crlf + text.count("\n")
+
+
+# ---------------------------------------------------------------------------------------
 # Transposing
 
 
@@ -715,10 +840,12 @@ def unified_diff_text(a: str, b: str, fromfile: str, tofile: str) -> str:
 
 __all__ = [
     "FileDiff",
+    "FixOutcome",
     "FormatOutcome",
     "StreamDiff",
     "StreamFormatter",
     "TextSpool",
+    "fix_stream",
     "format_stream",
     "segments",
     "transpose_stream",

@@ -355,6 +355,9 @@ def fix_files(settings: Settings, out: Any) -> int:
             # The formatter's own settings ([tool.abcparse.format]) for this file's folder.
             options = (fmt.load_options(os.path.dirname(os.path.abspath(path)))
                        if hasattr(fmt, "load_options") else None)
+            if _big(path):
+                changed = _fix_streamed(path, options, settings, out) or changed
+                continue
             # Repairs first (abcparse.format.repair, listed as they change the music),
             # then the formatter with its own safety checks; written atomically.
             from ..format.repair import fix_file
@@ -378,6 +381,82 @@ def fix_files(settings: Settings, out: Any) -> int:
     if status == 0 and settings.diff and changed and not settings.exit_zero:
         status = 1  # as ruff: --diff fails when something would change
     return status
+
+
+FIX_WHOLE_LIMIT = 4_000_000  # bytes: a bigger file is repaired a tune at a time
+
+
+def _big(path: str) -> bool:
+    try:
+        return os.path.getsize(path) > FIX_WHOLE_LIMIT
+    except OSError:
+        return False  # the whole-file path reports why it cannot be read
+
+
+def _fix_streamed(path: str, options: Any, settings: Settings, out: Any) -> bool:
+    """``--fix``/``--diff`` of a file past :data:`FIX_WHOLE_LIMIT`: repaired and
+    formatted a segment at a time (:func:`abcparse.rewrite.fix_stream`), the result
+    streamed into the file's atomic rewrite (or a diff). True when it changes."""
+    import codecs
+    import contextlib
+
+    from ..api import iter_tunes
+    from ..fileio import atomic_writer
+    from ..format import FormatOptions
+    from ..rewrite import FileDiff, TextSpool, fix_stream
+
+    stream = iter_tunes(path, mode=settings.mode, path=path)
+
+    def encode(text: str, first: list[bool]) -> bytes:
+        data = text.encode(stream.encoding, errors="surrogateescape")
+        if first and first.pop() and stream.bom:
+            data = codecs.BOM_UTF8 + data
+        return data
+
+    with contextlib.ExitStack() as stack:
+        def spool() -> TextSpool:
+            return stack.enter_context(contextlib.closing(TextSpool()))
+
+        repaired = spool()
+        names = (f"a/{path}", f"b/{path}")
+        # Two diffs: of the formatted text, and of the repaired one (shown when the
+        # formatting is refused and the repairs alone are the change).
+        spools = (spool(), spool()) if settings.diff else None
+        diffs = ((FileDiff(*names, spools[0].write), FileDiff(*names, spools[1].write))
+                 if spools is not None else None)
+        kw = dict(target=settings.mode, select=settings.select, ignore=settings.ignore,
+                  extend_select=settings.extend_select, repaired_out=repaired.write,
+                  diff=diffs[0].segment if diffs is not None else None,
+                  diff_repaired=diffs[1].segment if diffs is not None else None)
+        opts = options if options is not None else FormatOptions()
+        if settings.diff:
+            result = fix_stream(stream, opts, **kw)  # type: ignore[arg-type]
+        else:
+            class Keep(Exception):
+                """Leave the formatted text unwritten."""
+
+            try:
+                with atomic_writer(path) as f:
+                    first = [True]
+                    result = fix_stream(stream, opts, write=lambda t: f.write(encode(t, first)),
+                                        **kw)  # type: ignore[arg-type]
+                    if not result.changed or not result.formatting.ok:
+                        raise Keep
+            except Keep:
+                if result.repairs and not result.formatting.ok:
+                    # The formatting was refused: the repaired text, unformatted.
+                    with atomic_writer(path) as f:
+                        first = [True]
+                        repaired.copy_to(f, lambda t: encode(t, first))
+        for line, col, code, why in result.repairs:
+            print(f"{path}:{line}:{col}: fixed {code}: {why}", file=sys.stderr)
+        if diffs is not None and spools is not None and result.changed:
+            shown = 0 if result.formatting.ok else 1
+            diffs[shown].close()
+            spools[shown].copy_to(out)
+        for d in result.formatting.diagnostics:
+            print(f"{path}:{d.line}:{d.col}: {d.code} {d.message}", file=sys.stderr)
+    return result.changed
 
 
 # ---------------------------------------------------------------------------------------
