@@ -1,6 +1,6 @@
 """How fast abc-lint checks a tunebook collection, against abc2midi's checker.
 
-    python benchmarks/lint_speed.py [--corpus DIR] [--repeat N]
+    python benchmarks/lint_speed.py [--corpus DIR] [--repeat N] [--book FILE]
 
 Measures, on the same files in the same run (best of N, wall clock):
 
@@ -8,7 +8,10 @@ Measures, on the same files in the same run (best of N, wall clock):
   so start-up and grammar loading are included), in tunes per second;
 - ``abcparse.check`` inside one process (parse + validate, no start-up);
 - ``abc2midi FILE -c`` (abcMIDI's "checking only" mode, compiled C) on each file, the
-  peer, and the ratio of each of ours to it.
+  peer, and the ratio of each of ours to it;
+- with ``--book FILE``, ``--jobs 1`` and ``--jobs 2`` on that one big file (wall and CPU
+  seconds): abc-lint shares a file's tunes out to the workers in batches, so one file
+  gains as much as many. Issue 16's bar: ``--jobs 2`` at least 1.7x ``--jobs 1``.
 
 abc2midi checks less (bar lengths and repeats, no header structure, ties, slurs, tuplets,
 decorations) and writes no positions a linter could use, so the ratio is the price of a
@@ -43,6 +46,9 @@ def main() -> int:
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
                     help="folder of .abc files (default: the Nottingham Music Database)")
     ap.add_argument("--repeat", type=int, default=3, help="runs per measurement (best kept)")
+    ap.add_argument("--book", type=Path, default=None,
+                    help="also time --jobs 1 and 2 on this one big file (e.g. the 4.3 MB"
+                    " book of benchmarks/bigbook.py)")
     args = ap.parse_args()
     files = sorted(args.corpus.glob("*.abc"))
     if not files:
@@ -93,7 +99,41 @@ def main() -> int:
     for name, secs in rows:
         ratio = f"{secs / peer:10.1f}x" if peer else "          -"
         print(f"{name:30} {secs:8.3f} {tunes / secs:9.0f} {ratio}")
+    one, two = rows[0][1], rows[1][1]
+    print(f"\n--jobs 2 / --jobs 1 on {args.corpus.name}: {one / two:.2f}x (bar: >= 1.7x)")
+    if args.book is not None:
+        book_jobs(args.book, args.repeat)
     return 0
+
+
+def book_jobs(book: Path, repeat: int) -> None:
+    """--jobs 1 and 2 on one big file: its tunes are shared out in batches (issue 16).
+    Wall time, best of ``repeat``, and the CPU time of the process and its workers."""
+    import resource
+
+    def run(jobs: int) -> tuple[float, float]:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "abcparse.cli.lint", "--jobs", str(jobs), "--exit-zero",
+             "--no-config", str(book)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
+        )
+        wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return wall, cpu
+
+    results = {}
+    for jobs in (1, 2):
+        runs = [run(jobs) for _ in range(repeat)]
+        results[jobs] = min(runs)
+        wall, cpu = results[jobs]
+        print(f"abc-lint --jobs {jobs} {book.name} ({book.stat().st_size / 1e6:.1f} MB):"
+              f" {wall:.2f} s wall, {cpu:.2f} s CPU")
+    print(f"--jobs 2 / --jobs 1 on {book.name}: {results[1][0] / results[2][0]:.2f}x"
+          " (bar: >= 1.7x; on a busy machine the wall-clock ratio falls, the CPU seconds"
+          " show the parallel work's overhead)")
 
 
 if __name__ == "__main__":
