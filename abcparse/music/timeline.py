@@ -415,25 +415,19 @@ class _Reader:
     # --- segments --------------------------------------------------------------------
     def new_segment(self, bar_index: int, *, new_bar: bool, opening: BarLine | None = None,
                     ending: tuple[int, ...] = (), ending_span: Span = NO_SPAN) -> None:
-        if self.segments:
-            self.segments[-1].end_item = len(self.items)
-        self.segments.append(
-            Segment(
-                self.part,
-                bar_index,
-                repeat_start=opening.repeat_start if opening is not None else 0,
-                opening=opening,
-                ending=ending,
-                ending_span=ending_span,
-                first_item=len(self.items),
-                end_item=len(self.items),
-                bar_pos=self.cursors[0] if not new_bar else 0,
-                new_bar=new_bar,
-                tempo=self.tempo,
-                meter=self.meter,
-                key=self.key,
-            )
-        )
+        segments = self.segments
+        n = len(self.items)
+        if segments:
+            last = segments[-1]
+            last.end_item = n
+            if not new_bar:  # split inside a bar: the segment before ends here
+                last.length = self.cursors[0] - last.bar_pos
+        segments.append(Segment(
+            self.part, bar_index, opening.repeat_start if opening is not None else 0, 0,
+            opening, None, ending, ending_span, n, n, 0,
+            0 if new_bar else self.cursors[0], new_bar, self.tempo, (), self.meter, (),
+            self.key, (),
+        ))
 
     def split(self, bar_index: int, *, ending: tuple[int, ...] = (),
               span: Span = NO_SPAN) -> None:
@@ -499,8 +493,6 @@ class _Reader:
         if graces:
             self.graces = []
         cursors[layer] += ticks
-        if layer == 0:
-            bar.ticks += ticks
         if self.pending_ties:
             for link in self.pending_ties:
                 link.target = len(items) - 1
@@ -512,9 +504,7 @@ class _Reader:
 
     # --- elements ----------------------------------------------------------------------
     def note(self, e: Note, index: int, bar: BarInfo) -> None:
-        """The most common element by far, read inline (what :meth:`add` does, and the
-        common case of :meth:`PitchState.pitch`): the validator reads every note of
-        every tune it checks."""
+        """A note (the plainest notes are read inline by :func:`_read_bars`)."""
         length = e.length
         ticks = self.ticks_of.get(id(length))
         if ticks is None:
@@ -541,10 +531,18 @@ class _Reader:
         items.append(_new(Item, (e, layer, bar.index, index, cursors[layer], ticks, (pitch,),
                                  None, 0, (), (), plain)))
         cursors[layer] += ticks
-        if layer == 0:
-            bar.ticks += ticks
         self.last = len(items) - 1
         bar.content = True
+
+    def plain_notes_next(self) -> bool:
+        """Whether a note without an accidental would be read by nothing but its length,
+        the bar's accidentals and the key: no tuplet, broken rhythm, decoration, grace
+        note, tie or part label pending, accidentals by letter (:func:`_read_bars` then
+        reads it inline)."""
+        ps = self.pitch
+        return not (self.tuplets or self.broken_next is not None or self.decorations
+                    or self.graces or self.pending_ties or ps.tied or ps.by_octave
+                    or self.mark_offsets)
 
     def nominal(self, meter: Meter | None) -> int | None:
         """Ticks of a full bar under ``meter`` (None in free meter), kept per meter."""
@@ -643,10 +641,10 @@ class _Reader:
             new = _retimed(last, before.numerator, before.denominator)
             self.items[li] = new
             delta = new.ticks - last.ticks
-            if last.layer == 0:
-                bars[last.bar].ticks += delta
             if last.bar == bars[-1].index:
-                self.cursors[last.layer] += delta
+                self.cursors[last.layer] += delta  # the bar's time is its cursor's
+            elif last.layer == 0:
+                bars[last.bar].ticks += delta
         self.last = None
         self.broken_next = after
         self.broken_sign = e
@@ -736,8 +734,6 @@ class _Reader:
         for link in self.pending_ties:
             link.blocked = True
 
-    def bar_line(self) -> None:
-        self.pitch.bar_line()
 
 
 def _read_voice(tune: Tune, voice: Voice, resolution: int, mode: str,
@@ -753,13 +749,15 @@ def _read_voice(tune: Tune, voice: Voice, resolution: int, mode: str,
 def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimeline:
     bars = r.bars
     offsets = r.mark_offsets
+    ps = r.pitch
     for bi, bar in enumerate(bars_in):
         meter = r.meter
         info = BarInfo(bar, bi, meter, r.nominal(meter), ending_start=bar.ending,
                        first_item=len(r.items))
         bars.append(info)
         opening = bar.opening
-        r.bar_line()
+        if ps.by_letter or ps.by_octave:
+            ps.bar_line()  # §4.2: accidentals end with the bar
         if bar.ending or (opening is not None and (opening.repeat_end or opening.repeat_start)):
             r.boundary()
         if (opening is not None and opening.repeat_end and r.segments
@@ -771,8 +769,41 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
         r.cursors = [0] * len(r.cursors)
         r.new_segment(bi, new_bar=True, opening=opening, ending=bar.ending,
                       ending_span=opening.span if opening is not None and bar.ending else NO_SPAN)
+        # The plainest notes (no accidental, nothing pending: most notes of most tunes)
+        # are read here with the reader's state in local variables; anything else syncs
+        # the locals back and goes through the reader's methods.
+        items = r.items
+        append = items.append
+        ticks_of = r.ticks_of
+        fast = r.plain_notes_next()
+        by_letter, signature, shift = ps.by_letter, ps.signature, ps.shift
+        layer = 0
+        cursor = 0
+        wrote = False  # a note was read inline since the last sync
         for index, e in enumerate(bar.elements):
             kind = type(e)
+            if fast and kind is Note and e.accidental is None:  # type: ignore[union-attr]
+                length = e.length  # type: ignore[union-attr]
+                ticks = ticks_of.get(id(length))
+                if ticks is None:
+                    ticks = r.length_ticks(length)
+                letter = e.letter  # type: ignore[union-attr]
+                alt = by_letter.get(letter)
+                if alt is None:
+                    alt = signature.get(letter, 0)
+                append(_new(Item, (e, layer, bi, index, cursor, ticks,
+                                   (NATURAL[letter] + 12 * e.octave + alt + shift,),  # type: ignore[union-attr]
+                                   None, 0, (), (), True)))
+                cursor += ticks
+                wrote = True
+                continue
+            if wrote:
+                r.cursors[layer] = cursor
+                r.last = len(items) - 1
+                info.content = True
+                wrote = False
+            else:
+                r.cursors[layer] = cursor
             if offsets and kind is not LineBreak:
                 # The part an element belongs to follows from where it is written: the
                 # P: line of a multi-voice tune stands in the text of one voice only.
@@ -817,6 +848,18 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
                 # leaves the triplet whole, as both players hear it).
                 info.readable = False
             # Spacers, chord symbols, annotations, slurs, line breaks: no time, no pitch.
+            fast = r.plain_notes_next()
+            layer = r.layer
+            cursor = r.cursors[layer]
+            ticks_of = r.ticks_of
+            by_letter, signature, shift = ps.by_letter, ps.signature, ps.shift
+        r.cursors[layer] = cursor
+        if wrote:
+            r.last = len(items) - 1
+            info.content = True
+        info.ticks = r.cursors[0]
+        last_seg = r.segments[-1]
+        last_seg.length = info.ticks - last_seg.bar_pos
         if r.layer and not any(it.layer == 0 for it in r.items[info.first_item:]):
             # "&& (d8 |": only overlay layers, continuing the bars before (§7.4).
             info.readable = False
@@ -831,19 +874,8 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
     broken = r.broken_sign
     if r.tuplets:
         r.cut_tuplets("end")
-    _place(r.segments, r.items)
     return VoiceTimeline(voice, r.items, bars, r.segments, r.ties, r.open_tuplets, r.layers,
                          broken)
-
-
-def _place(segments: list[Segment], items: list[Item]) -> None:
-    """Each segment's length in the first layer."""
-    for seg in segments:
-        end = seg.bar_pos
-        for it in items[seg.first_item:seg.end_item]:
-            if it.layer == 0:
-                end = it.onset + it.ticks
-        seg.length = max(0, end - seg.bar_pos)
 
 
 #: Readings with a finer resolution before the exact one is computed from every element.

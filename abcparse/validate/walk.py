@@ -24,7 +24,6 @@ from ..model import (
     Rest,
     SlurEnd,
     SlurStart,
-    Tie,
 )
 from ..music import TuneTimeline, VoiceTimeline, form_findings
 from ..theory import STANDARD_DECORATIONS, length_text, note_spelling
@@ -73,17 +72,11 @@ class _VoiceWalker:
         self.known = known
         self.plus = plus_decorations
         self.slurs: list[Span] = []
-        self.last_content: Note | Chord | Rest | None = None
-        self.last_end = -1  # offset where the last note or chord ended
 
     # --- elements --------------------------------------------------------------------
     def element(self, e: object) -> None:
+        """Any element but a note or rest (nothing here concerns them)."""
         kind = type(e)
-        if kind is Note:
-            # The most common element by far: handled first.
-            self.last_content = e  # type: ignore[assignment]
-            self.last_end = e.span.end  # type: ignore[attr-defined]
-            return
         if kind is Chord:
             assert isinstance(e, Chord)
             if e.plus:
@@ -98,15 +91,8 @@ class _VoiceWalker:
                     self.decoration(item)
                 elif isinstance(item, (SlurStart, SlurEnd)):
                     self.slur(item)
-            self.last_content = e
-            self.last_end = e.span.end
             return
-        if isinstance(e, Rest):
-            self.last_content = e
-            return
-        if isinstance(e, Tie):
-            self.tie(e)
-        elif isinstance(e, (SlurStart, SlurEnd)):
+        if isinstance(e, (SlurStart, SlurEnd)):
             self.slur(e)
         elif isinstance(e, Decoration):
             self.decoration(e)
@@ -127,18 +113,6 @@ class _VoiceWalker:
             )
         elif isinstance(e, LineBreak) and e.kind == "!":
             self.scan.bang_breaks.append(e.span)
-
-    def tie(self, e: Tie) -> None:
-        last = self.last_content
-        if isinstance(last, (Note, Chord)) and self.last_end != e.span.start:
-            # "c4 -c4": still read as a tie on the note before (loose reading), but
-            # §4.11 says the tie "must always be adjacent to the first note".
-            self.scan.add(
-                "ABC323",
-                "tie written apart from its note: the - must touch the note it ties"
-                " (§4.11: c4- c4, not c4 -c4)",
-                e.span,
-            )
 
     def slur(self, e: SlurStart | SlurEnd) -> None:
         if isinstance(e, SlurStart):
@@ -211,10 +185,19 @@ def _ties(scan: MusicScan, vt: VoiceTimeline) -> None:
                 link.span,
             )
             continue
-        if link.blocked:
-            continue  # a repeat or ending lies between: the next note played is unknown
         source = items[link.source]
         span = source.span if link.within_chord else link.span
+        if not link.within_chord and source.element.span.end != link.span.start:
+            # "c4 -c4": still read as a tie on the note before (loose reading), but
+            # §4.11 says the tie "must always be adjacent to the first note".
+            scan.add(
+                "ABC323",
+                "tie written apart from its note: the - must touch the note it ties"
+                " (§4.11: c4- c4, not c4 -c4)",
+                link.span,
+            )
+        if link.blocked:
+            continue  # a repeat or ending lies between: the next note played is unknown
         if link.target is None:
             scan.add("ABC322", "tie to nothing: no note follows it (§4.11)", span)
             continue
@@ -263,7 +246,9 @@ def scan_tune(tune: object, tl: TuneTimeline, strict: bool, known: frozenset[str
         element = w.element
         for bar in vt.voice.bars:
             for e in bar.elements:
-                element(e)
+                kind = type(e)
+                if kind is not Note and kind is not Rest:
+                    element(e)
         w.finish()
         _ties(scan, vt)
         _tuplets(scan, vt)
