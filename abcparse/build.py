@@ -203,17 +203,15 @@ def _bar_line_shape(m: re.Match[str]) -> tuple[str, BarKind, int, int, tuple[int
 
 
 def _numbers(text: str) -> tuple[int, ...]:
-    """Ending numbers ``1,3`` or ``1-3`` (§4.9/4.10) as a tuple: (1, 3) or (1, 2, 3)."""
+    """Ending numbers ``1,3`` or ``1-3`` (§4.9/4.10) as a tuple: (1, 3) or (1, 2, 3). A
+    range is two numbers and a dash; in ``1-2-3`` each number stands for itself."""
     out: list[int] = []
     for part in text.split(","):
-        if "-" in part:
-            a, _, b = part.partition("-")
-            if a and b and int(b) >= int(a) and int(b) - int(a) < 64:
-                out.extend(range(int(a), int(b) + 1))
-            else:
-                out.extend(int(x) for x in (a, b) if x)
-        elif part:
-            out.append(int(part))
+        numbers = [int(x) for x in part.split("-") if x]
+        if len(numbers) == 2 and numbers[0] <= numbers[1] < numbers[0] + 64:
+            out.extend(range(numbers[0], numbers[1] + 1))
+        else:
+            out.extend(numbers)
     return tuple(out)
 
 

@@ -85,8 +85,6 @@ def test_tie_before_the_first_note_of_a_chord_plays() -> None:
 ENDING_TWO_DASHES = ["X:1\nK:C\n|1-5-7\n", "X:1\nK:C\n[1-2-3 C|\n"]
 
 
-@pytest.mark.xfail(strict=True, reason="abcparse/build.py _numbers: '1-2-3'.partition('-') "
-                   "leaves '2-3' for int(): ValueError out of parse()")
 @pytest.mark.parametrize("text", ENDING_TWO_DASHES, ids=["bar", "bracket"])
 def test_ending_list_with_two_dashes_parses(text: str) -> None:
     book = abcparse.parse(text)
