@@ -179,7 +179,9 @@ def _where(span: object) -> str:
 
 def _check_byte(value: object, top: int, what: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= top:
-        raise AbcLimitError(f"{what} is {value!r:.40}, outside the MIDI range 0-{top}")
+        big = isinstance(value, int) and value.bit_length() > 64
+        shown = "a number of thousands of digits" if big else f"{value!r:.40}"
+        raise AbcLimitError(f"{what} is {shown}, outside the MIDI range 0-{top}")
     return value
 
 
@@ -249,11 +251,16 @@ def _conductor(performance: Performance, tpb: int, end: int) -> bytes:
             payload = bytes((num, den.bit_length() - 1, 24, 8))
             events.append((tick, _META_TIME_SIGNATURE, payload))
     for k in performance.keys:
-        fifths = max(-7, min(7, int(k.fifths)))
+        if not isinstance(k.fifths, int):
+            continue  # no key a key-signature event can say
+        fifths = max(-7, min(7, k.fifths))
         tick = _tick_of(k.beat, tpb, "a key change")
         events.append((tick, _META_KEY_SIGNATURE, bytes((fifths & 0xFF, 1 if k.minor else 0))))
     for change in performance.tempos:
-        qpm = float(change.qpm)
+        try:
+            qpm = float(change.qpm)
+        except (TypeError, ValueError, OverflowError):
+            continue
         if not (math.isfinite(qpm) and qpm > 0):
             continue  # no tempo to write; the previous one holds
         micros = 60_000_000 / qpm

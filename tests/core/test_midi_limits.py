@@ -308,3 +308,17 @@ def test_midi_command_tune_option_is_checked(tmp_path: Path, value: str) -> None
     assert run.returncode == 2
     assert "Traceback" not in run.stderr
     assert len(run.stderr) < 600
+
+
+def test_absurd_values_in_a_hand_made_performance_are_limit_errors_or_skipped() -> None:
+    with pytest.raises(AbcLimitError, match="thousands of digits"):
+        midi_bytes(performance((note(pitch=10**5000),)))
+    p = performance()
+    odd = Performance(
+        notes=p.notes, tracks=(Track(7, 12345, 0),),  # type: ignore[arg-type]
+        tempos=(TempoChange(Fraction(0), "fast", 0.0),),  # type: ignore[arg-type]
+        meters=(MeterChange(Fraction(0), 4, 2**300),),
+        keys=(KeyChange(Fraction(0), float("nan"), False),),  # type: ignore[arg-type]
+        end=p.end, end_seconds=p.end_seconds, title=99,  # type: ignore[arg-type]
+    )
+    assert read(midi_bytes(odd)).tracks[1][0].name == "12345"
