@@ -96,24 +96,32 @@ def check_batch(batch: Batch) -> tuple[list[tuple[Key, Packed]], list[Suppressio
         if batch.header is not None:
             builder.header, builder.ctx = _header(*batch.header)
         builder.seen_tune = True
-    pieces: list[Piece] = []
-    paused = gc.isenabled()
-    gc.disable()  # as parse() does while it builds tunes
-    try:
+
+    def pieces() -> Iterator[Piece]:
+        # Built as the windows reach them, so only a window's tunes are alive at a time
+        # (a whole batch of built tunes made every collection of the collector slower).
         for kind, text, start, line in batch.chunks:
             chunk = Chunk(kind, text, start, line)
-            tune, _ = builder.take(chunk)
-            pieces.append(Piece(chunk, tune))
-    finally:
-        if paused:
-            gc.enable()
-    check = WindowCheck(builder.header, batch.version, batch.facts, sel.mode, rules,
-                        (unpack(p) for p in batch.pending))
-    check.file_check.carry["ABC206"] = dict(batch.seen)
-    prev = pieces[0] if batch.prev else None
-    rest = pieces[1:] if batch.prev else pieces
-    for p, own, gap, after in windows(rest, prev, until_after=batch.until_after):
+            paused = gc.isenabled()
+            gc.disable()  # as parse() does while it builds a tune
+            try:
+                tune, _ = builder.take(chunk)
+            finally:
+                if paused:
+                    gc.enable()
+            yield Piece(chunk, tune)
+
+    built = pieces()
+    prev = next(built) if batch.prev else None
+    check: WindowCheck | None = None
+    for p, own, gap, after in windows(built, prev, until_after=batch.until_after):
+        if check is None:  # the file header (in the first batch) is built by now
+            check = WindowCheck(builder.header, batch.version, batch.facts, sel.mode, rules,
+                                (unpack(p) for p in batch.pending))
+            check.file_check.carry["ABC206"] = dict(batch.seen)
         check.check(make_window(p, own, gap, after))
+    if check is None:
+        return [], []
     run = check.file_check
     return [(e[:5], pack(e[5])) for e in run.heap], run.suppressions
 
