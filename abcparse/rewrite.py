@@ -401,10 +401,14 @@ def _same_so_far(a: list[str], b: list[str], more_a: str, more_b: str
 @dataclass
 class FixOutcome:
     """What repairing and formatting a file a segment at a time did: the repairs as
-    (line, column, code, why) in file order, and the formatting's outcome."""
+    (line, column, code, why, safe) in file order, and the formatting's outcome."""
 
-    repairs: list[tuple[int, int, str, str]] = field(default_factory=list)
+    repairs: list[tuple[int, int, str, str, bool]] = field(default_factory=list)
     formatting: FormatOutcome = field(default_factory=FormatOutcome)
+    # Safe fixes the music engine withdrew: (line, column, code, reason) in file order.
+    withdrawn: list[tuple[int, int, str, str]] = field(default_factory=list)
+    # Tunes whose music unsafe fixes changed: (line, "X:n title").
+    music_changes: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -423,6 +427,8 @@ def fix_stream(
     diff: Callable[[str, str], None] | None = None,
     repaired_out: Callable[[str], object] | None = None,
     diff_repaired: Callable[[str, str], None] | None = None,
+    unsafe: bool = False,
+    reformat: bool = True,
 ) -> FixOutcome:
     """``abc-lint --fix`` for a file too big to repair whole: each segment is repaired
     alone by :func:`abcparse.format.repair.repair_text` (read after the file's version
@@ -432,7 +438,9 @@ def fix_stream(
     refused), ``diff`` each segment's (original, formatted) text and ``diff_repaired``
     its (original, repaired) text. Repairs that need the
     whole file at once are not made here: a tune whose X: number an earlier tune has
-    keeps it (ABC206 is reported by the check that follows)."""
+    keeps it (ABC206 is reported by the check that follows). ``unsafe`` as for
+    :func:`~abcparse.format.repair.repair_text`; without ``reformat`` the repaired text
+    is written as it is (``write`` and ``diff`` get it)."""
     from .format.repair import repair_text
     from .split import split
 
@@ -449,7 +457,7 @@ def fix_stream(
         first = fmt is None
         mini = original if first else prefix + original
         result = repair_text(mini, target=target, warnings=True, select=select,
-                             ignore=ignore, extend_select=extend_select)
+                             ignore=ignore, extend_select=extend_select, unsafe=unsafe)
         repaired = result.text
         lines_before = 0 if first else _line_count(prefix)
         line0 = pieces[0].chunk.line if pieces else 1
@@ -459,7 +467,16 @@ def fix_stream(
             for line, col, e in result.changes():
                 if line <= lines_before:
                     continue  # the file header's repairs are the first segment's
-                outcome.repairs.append((line - lines_before + line0 - 1, col, e.code, e.why))
+                outcome.repairs.append((line - lines_before + line0 - 1, col, e.code, e.why,
+                                        e.is_safe))
+            for line, col, w in result.withdrawn():
+                if line > lines_before:
+                    outcome.withdrawn.append((line - lines_before + line0 - 1, col, w.code,
+                                              w.reason))
+            if unsafe:
+                for line, name in result.music_changes(target):
+                    if line > lines_before:
+                        outcome.music_changes.append((line - lines_before + line0 - 1, name))
         if first:
             chunks, _ = split(repaired, loose=loose)
             head = []
@@ -478,12 +495,15 @@ def fix_stream(
             own = [Chunk(c.kind, c.text, c.start - cut + pieces[0].chunk.start,
                          c.line + shift) for c in chunks if c.start >= cut]
         assert fmt is not None
-        before = len(fmt.outcome.diagnostics)
-        text = fmt.segment([Piece(c) for c in own])
-        found.extend(fmt.outcome.diagnostics[before:])
+        own_repaired = repaired if first else repaired[len(prefix):]
+        if reformat:
+            before = len(fmt.outcome.diagnostics)
+            text = fmt.segment([Piece(c) for c in own])
+            found.extend(fmt.outcome.diagnostics[before:])
+        else:
+            text = own_repaired
         if write is not None:
             write(text)
-        own_repaired = repaired if first else repaired[len(prefix):]
         if repaired_out is not None:
             repaired_out(own_repaired)
         if diff_repaired is not None:

@@ -177,7 +177,8 @@ def examine(
                       codes=tuple(sorted(counts)), finding_counts=tuple(sorted(counts.items())),
                       checked=True, had_error=errors)
     if found:
-        result = abcparse.repair(text, target="strict", warnings=True)
+        # Sampled text is the generator's own: unsafe fixes are fine (they are counted).
+        result = abcparse.repair(text, target="strict", warnings=True, unsafe=True)
         final = result.text if result.text.endswith("\n") else result.text + "\n"
         checked = dataclasses.replace(
             checked, text=final, repaired_codes=tuple(sorted({e.code for e in result.edits})))

@@ -50,6 +50,8 @@ class Settings:
     stdin_filename: str | None = None
     fix: bool = False
     diff: bool = False
+    unsafe_fixes: bool = False
+    reformat: bool = False
     config_path: str | None = None
 
 
@@ -85,8 +87,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-config", action="store_true",
                    help="ignore [tool.abc-lint] in pyproject.toml")
     p.add_argument("--fix", action="store_true",
-                   help="repair what has a fixer (abcparse.repair, each repair listed), format"
-                   " with the formatter, then check the files")
+                   help="apply the safe fixes (they keep the music: the music engine checks"
+                   " each one and withdraws any that would change it), list each, then check"
+                   " the files; nothing else in the file changes")
+    p.add_argument("--unsafe-fixes", action="store_true",
+                   help="with --fix or --diff, also apply the fixes that may change the music"
+                   " (delete notes, add rests, change lengths); every tune whose music changes"
+                   " is listed")
+    p.add_argument("--reformat", action="store_true",
+                   help="with --fix or --diff, also format the result (abcparse format)")
     p.add_argument("--diff", action="store_true",
                    help="print what --fix would change, change nothing")
 
@@ -196,6 +205,8 @@ def resolve(args: argparse.Namespace) -> Settings:
     s.stdin_filename = args.stdin_filename
     s.fix = bool(getattr(args, "fix", False))
     s.diff = bool(getattr(args, "diff", False))
+    s.unsafe_fixes = bool(getattr(args, "unsafe_fixes", False))
+    s.reformat = bool(getattr(args, "reformat", False))
     _check_codes(s.select or [], "--select")
     _check_codes(s.ignore, "--ignore")
     _check_codes(s.extend_select, "--extend-select")
@@ -320,7 +331,8 @@ def lint(settings: Settings, stdin: bytes | None = None) -> list[FileReport]:
 
 
 # ---------------------------------------------------------------------------------------
-# --fix and --diff: the formatter does the rewriting (docs/format.md).
+# --fix and --diff: the repairs (docs/repair.md), safe unless --unsafe-fixes, and with
+# --reformat the formatter (docs/format.md).
 
 
 def _formatter() -> Any:
@@ -334,10 +346,12 @@ def _formatter() -> Any:
 
 
 def fix_files(settings: Settings, out: Any) -> int:
-    """Format (``--fix``) or show the changes (``--diff``) of every file: 2 when the
+    """Fix (``--fix``) or show the changes (``--diff``) of every file: 2 when the
     formatter is missing or a file cannot be read, 1 when ``--diff`` shows a change,
-    else 0. A formatting that fails its own safety checks (ABC902-ABC904) leaves the
-    file as it was and is reported."""
+    else 0. Each fix applied is listed (marked safe or unsafe), and so is each safe fix
+    the music engine withdrew; with ``--unsafe-fixes`` every tune whose music changed.
+    A formatting (``--reformat``) that fails its own safety checks (ABC902-ABC904)
+    leaves the file repaired but unformatted, and is reported."""
     fmt = _formatter()
     if fmt is None:
         print("abc-lint: --fix and --diff need the formatter (abcparse.format), which this"
@@ -364,9 +378,15 @@ def fix_files(settings: Settings, out: Any) -> int:
 
             result = fix_file(path, options, write=not settings.diff, target=settings.mode,
                               select=settings.select, ignore=settings.ignore,
-                              extend_select=settings.extend_select)
+                              extend_select=settings.extend_select,
+                              unsafe=settings.unsafe_fixes, reformat=settings.reformat)
             for line, col, e in result.repair.changes():
-                print(f"{path}:{line}:{col}: fixed {e.code}: {e.why}", file=sys.stderr)
+                mark = "" if e.is_safe else " (unsafe)"
+                print(f"{path}:{line}:{col}: fixed {e.code}{mark}: {e.why}", file=sys.stderr)
+            _report_fix_outcome(path, [(ln, c, w.code, w.reason)
+                                       for ln, c, w in result.repair.withdrawn()],
+                                result.repair.music_changes(settings.mode)
+                                if settings.unsafe_fixes else [])
             if settings.diff and result.changed:
                 changed = True
                 out.write("".join(difflib.unified_diff(
@@ -381,6 +401,17 @@ def fix_files(settings: Settings, out: Any) -> int:
     if status == 0 and settings.diff and changed and not settings.exit_zero:
         status = 1  # as ruff: --diff fails when something would change
     return status
+
+
+def _report_fix_outcome(path: str, withdrawn: list[tuple[int, int, str, str]],
+                        music: list[tuple[int, str]]) -> None:
+    """Print the safe fixes withdrawn and the tunes whose music unsafe fixes changed."""
+    for line, col, code, reason in withdrawn:
+        print(f"{path}:{line}:{col}: not fixed {code}: the safe fix was withdrawn: {reason}",
+              file=sys.stderr)
+    for line, name in music:
+        print(f"{path}:{line}:1: {name}: unsafe fixes changed the music of this tune",
+              file=sys.stderr)
 
 
 FIX_WHOLE_LIMIT = 4_000_000  # bytes: a bigger file is repaired a tune at a time
@@ -427,7 +458,8 @@ def _fix_streamed(path: str, options: Any, settings: Settings, out: Any) -> bool
         kw = dict(target=settings.mode, select=settings.select, ignore=settings.ignore,
                   extend_select=settings.extend_select, repaired_out=repaired.write,
                   diff=diffs[0].segment if diffs is not None else None,
-                  diff_repaired=diffs[1].segment if diffs is not None else None)
+                  diff_repaired=diffs[1].segment if diffs is not None else None,
+                  unsafe=settings.unsafe_fixes, reformat=settings.reformat)
         opts = options if options is not None else FormatOptions()
         if settings.diff:
             result = fix_stream(stream, opts, **kw)  # type: ignore[arg-type]
@@ -448,8 +480,10 @@ def _fix_streamed(path: str, options: Any, settings: Settings, out: Any) -> bool
                     with atomic_writer(path) as f:
                         first = [True]
                         repaired.copy_to(f, lambda t: encode(t, first))
-        for line, col, code, why in result.repairs:
-            print(f"{path}:{line}:{col}: fixed {code}: {why}", file=sys.stderr)
+        for line, col, code, why, safe in result.repairs:
+            mark = "" if safe else " (unsafe)"
+            print(f"{path}:{line}:{col}: fixed {code}{mark}: {why}", file=sys.stderr)
+        _report_fix_outcome(path, result.withdrawn, result.music_changes)
         if diffs is not None and spools is not None and result.changed:
             shown = 0 if result.formatting.ok else 1
             diffs[shown].close()

@@ -67,14 +67,36 @@ def render(fmt: str, reports: list[FileReport]) -> str:
     raise ValueError(f"unknown format {fmt!r}")
 
 
+def fix_safety(code: str) -> str | None:
+    """"safe" or "unsafe" when a fixer is registered for ``code`` (its declared safety,
+    abcparse.format.fixers.FIX_SAFETY), else None."""
+    try:
+        from ..format.fixers import FIX_SAFETY
+    except ImportError:  # pragma: no cover - the formatter is part of the package
+        return None
+    safe = FIX_SAFETY.get(code)
+    return None if safe is None else "safe" if safe else "unsafe"
+
+
+_FIX_MARKS = {"safe": " [*]", "unsafe": " [unsafe fix]", None: ""}
+
+
+def _concise_line(path: str, d: Diagnostic) -> str:
+    """``path:line:col: CODE message``, then ``[*]`` when ``abc-lint --fix`` has a safe
+    fix for it, ``[unsafe fix]`` when only ``--unsafe-fixes`` has one."""
+    return f"{path}:{d.line}:{d.col}: {d.code} {d.message}{_FIX_MARKS[fix_safety(d.code)]}\n"
+
+
 def _concise(r: FileReport) -> str:
-    return "".join(f"{r.path}:{d.line}:{d.col}: {d.code} {d.message}\n" for d in r.diagnostics)
+    return "".join(_concise_line(r.path, d) for d in r.diagnostics)
 
 
 def _full(r: FileReport) -> str:
     out: list[str] = []
     for d in r.diagnostics:
-        out.append(f"{r.path}:{d.line}:{d.col}: {d.code} [{d.severity.value}] {d.message}\n")
+        mark = _FIX_MARKS[fix_safety(d.code)]
+        out.append(f"{r.path}:{d.line}:{d.col}: {d.code} [{d.severity.value}] {d.message}"
+                   f"{mark}\n")
         text = r.lines.get(d.line)
         if text is not None:
             num = str(d.line)
@@ -127,6 +149,7 @@ def diagnostic_json(path: str, d: Diagnostic) -> dict[str, Any]:
         "end_line": d.end_line,
         "end_col": d.end_col,
         "rule": d.rule,
+        "fixable": fix_safety(d.code),
         "fix": None
         if d.fix is None
         else {
@@ -169,6 +192,9 @@ def sarif_result(path: str, d: Diagnostic, index: dict[str, int]) -> dict[str, A
     }
     if d.code in index:
         result["ruleIndex"] = index[d.code]
+    fixable = fix_safety(d.code)
+    if fixable is not None:
+        result["properties"] = {"fixable": fixable}
     return result
 
 
@@ -236,22 +262,30 @@ def statistics(reports: Iterable[FileReport]) -> str:
 
 
 def summary(reports: list[FileReport]) -> str:
-    """One line for standard error: "Found 3 problems (2 errors, 1 warning) in 1 file."."""
+    """One line for standard error: "Found 3 problems (2 errors, 1 warning) in 1 file.",
+    and how many of them ``--fix`` (and ``--unsafe-fixes``) can fix."""
     diags = [d for r in reports for d in r.diagnostics]
-    if not diags:
+    files = sum(1 for r in reports if r.diagnostics)
+    return _summary(Counter(d.severity for d in diags),
+                    Counter(fix_safety(d.code) for d in diags), files)
+
+
+def _summary(by: Counter[Severity], fixable: Counter[str | None], files: int) -> str:
+    n = sum(by.values())
+    if not n:
         return ""
-    by = Counter(d.severity for d in diags)
     parts = []
     for sev, word in ((Severity.ERROR, "error"), (Severity.WARNING, "warning"),
                       (Severity.INFO, "note")):
         if by[sev]:
             parts.append(f"{by[sev]} {word}{'s' if by[sev] != 1 else ''}")
-    files = sum(1 for r in reports if r.diagnostics)
-    n = len(diags)
-    return (
-        f"Found {n} problem{'s' if n != 1 else ''} ({', '.join(parts)}) in {files}"
-        f" file{'s' if files != 1 else ''}.\n"
-    )
+    line = (f"Found {n} problem{'s' if n != 1 else ''} ({', '.join(parts)}) in {files}"
+            f" file{'s' if files != 1 else ''}.\n")
+    safe, unsafe = fixable["safe"], fixable["unsafe"]
+    if safe or unsafe:
+        line += f"[*] {safe} fixable with --fix"
+        line += f" ({unsafe} more with --fix --unsafe-fixes).\n" if unsafe else ".\n"
+    return line
 
 
 # ---------------------------------------------------------------------------------------
@@ -276,6 +310,7 @@ class StreamReport:
         self.statistics = statistics
         self.counts: Counter[tuple[str, str]] = Counter()
         self.severities: Counter[Severity] = Counter()
+        self.fixable: Counter[str | None] = Counter()
         self.total = 0
         self.files = 0
         self._last_path: str | None = None
@@ -288,12 +323,13 @@ class StreamReport:
             self.files += 1
         self.total += 1
         self.severities[d.severity] += 1
+        self.fixable[fix_safety(d.code)] += 1
         if self.statistics:
             self.counts[(d.code, d.rule)] += 1
             return
         fmt = self.fmt
         if fmt == "concise":
-            self.out.write(f"{path}:{d.line}:{d.col}: {d.code} {d.message}\n")
+            self.out.write(_concise_line(path, d))
         elif fmt == "full":
             lines = {d.line: line} if line is not None else {}
             self.out.write(_full(FileReport(path, [d], lines)))
@@ -334,19 +370,7 @@ class StreamReport:
 
     def summary(self) -> str:
         """:func:`summary` of what was added."""
-        if not self.total:
-            return ""
-        by = self.severities
-        parts = []
-        for sev, word in ((Severity.ERROR, "error"), (Severity.WARNING, "warning"),
-                          (Severity.INFO, "note")):
-            if by[sev]:
-                parts.append(f"{by[sev]} {word}{'s' if by[sev] != 1 else ''}")
-        n, files = self.total, self.files
-        return (
-            f"Found {n} problem{'s' if n != 1 else ''} ({', '.join(parts)}) in {files}"
-            f" file{'s' if files != 1 else ''}.\n"
-        )
+        return _summary(self.severities, self.fixable, self.files)
 
 
 _MARK = "@@abc-lint results@@"

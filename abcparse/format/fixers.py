@@ -60,6 +60,12 @@ class Edit:
     input). The edits of one round are listed in text order and never overlap, so
     applying them from the last to the first reproduces the round. ``code`` is the
     diagnostic it resolves, ``why`` says what was done and why.
+
+    ``safe`` follows ruff's convention: True when the edit keeps the music (the notes,
+    their lengths, pitches and played order, as the music engine reads them) and drops no
+    text; False when it may change them; None: as the fixer that made it declares
+    (:data:`FIX_SAFETY`). Repair applies a safe edit only after the engine has confirmed
+    the music is unchanged.
     """
 
     start: int
@@ -69,10 +75,16 @@ class Edit:
     code: str
     why: str
     round: int = 1
+    safe: bool | None = None
 
     def shifted(self, by: int, round: int | None = None) -> Edit:
         return Edit(self.start + by, self.end + by, self.old, self.new, self.code, self.why,
-                    self.round if round is None else round)
+                    self.round if round is None else round, self.safe)
+
+    @property
+    def is_safe(self) -> bool:
+        """The edit's safety, or its fixer's declared one."""
+        return self.safe if self.safe is not None else FIX_SAFETY.get(self.code, False)
 
 
 # ---------------------------------------------------------------------------------------
@@ -110,10 +122,11 @@ class FixContext:
         self.nl = m.group() if m else "\n"
 
     # --- edits --------------------------------------------------------------------------
-    def edit(self, start: int, end: int, new: str, code: str, why: str) -> Edit:
+    def edit(self, start: int, end: int, new: str, code: str, why: str,
+             safe: bool | None = None) -> Edit:
         start = max(start, self.base)
         end = max(end, start)
-        return Edit(start, end, self.text[start:end], new, code, why)
+        return Edit(start, end, self.text[start:end], new, code, why, 1, safe)
 
     # --- lines --------------------------------------------------------------------------
     def line_start(self, pos: int) -> int:
@@ -272,18 +285,58 @@ class FixContext:
 
 
 Fixer = Callable[[FixContext, Diagnostic], Sequence[Edit] | None]
+#: The fixer of each code (the table the repair loop reads).
 FIXERS: dict[str, Fixer] = {}
+#: Whether each fixer declares its fixes safe (ruff's convention): True when they change
+#: only layout, spelling or what the standard already implies, so the music (the notes,
+#: their lengths, pitches and played order) is unchanged and no text is dropped; False when
+#: they may change notes (delete, add rests, change lengths, add a repeat, drop text). A
+#: fixer may mark one edit otherwise (:attr:`Edit.safe`).
+FIX_SAFETY: dict[str, bool] = {}
+#: What each fixer changes, one line (the tables in docs/validator.md and docs/repair.md).
+FIX_CHANGES: dict[str, str] = {}
 
 
-def fixer(*codes: str) -> Callable[[Fixer], Fixer]:
-    """Register a fixer for ``codes`` (the table the repair loop reads)."""
+def fixer(*codes: str, safe: bool, changes: str) -> Callable[[Fixer], Fixer]:
+    """Register a fixer for ``codes``, declaring whether its fixes are safe and what they
+    change."""
 
     def register(func: Fixer) -> Fixer:
         for c in codes:
-            FIXERS[c] = func
+            add_fixer(c, func, safe=safe, changes=changes)
         return func
 
     return register
+
+
+def add_fixer(code: str, func: Fixer, *, safe: bool, changes: str) -> None:
+    FIXERS[code] = func
+    FIX_SAFETY[code] = safe
+    FIX_CHANGES[code] = changes
+
+
+def fixer_table() -> str:
+    """The Markdown table of every fixer: its code, what it changes, whether it is safe
+    (docs/validator.md and docs/repair.md hold it between ``fixer-table`` markers; a test
+    keeps them equal to the registry)."""
+    rows = ["| code | what the fix changes | safety |", "|---|---|---|"]
+    for code in sorted(FIXERS):
+        changes = FIX_CHANGES[code].replace("|", "\\|")
+        rows.append(f"| {code} | {changes} | {'safe' if FIX_SAFETY[code] else 'unsafe'} |")
+    return "\n".join(rows) + "\n"
+
+
+def update_fixer_table(path: str) -> bool:
+    """Rewrite the fixer table of ``path`` (between its markers); True if it changed."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    start = text.index("-->\n", text.index("<!-- fixer-table")) + 4
+    end = text.index("<!-- end fixer-table -->")
+    new = text[:start] + fixer_table() + text[end:]
+    if new != text:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(new)
+    return new != text
 
 
 def _delete(ctx: FixContext, start: int, end: int, code: str, why: str) -> list[Edit]:
@@ -303,7 +356,7 @@ def _span_text(ctx: FixContext, d: Diagnostic) -> str:
 # ABC0xx, ABC1xx: characters and syntax
 
 
-@fixer("ABC002")
+@fixer("ABC002", safe=True, changes='a NUL character deleted')
 def fix_nul(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     out = []
     pos = ctx.text.find("\x00", max(d.span.start, ctx.base))
@@ -314,7 +367,8 @@ def fix_nul(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     return out or None
 
 
-@fixer("ABC101")
+@fixer("ABC101", safe=True,
+       changes='an unexpected character deleted (or a microtone written as a decoration)')
 def fix_unexpected(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """A character that starts nothing here goes; a stray length (``/2``, ``3``) goes
     whole, so the text after it is read again in the same round."""
@@ -382,7 +436,7 @@ def _quote_score(line: str) -> int:
     return score
 
 
-@fixer("ABC102")
+@fixer("ABC102", safe=True, changes='the unterminated quote closed or deleted')
 def fix_unterminated(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """An odd number of quotes on a music line: the one edit (a quote deleted, or one
     added to open or close a chord name) after which every quoted text reads as a chord
@@ -435,7 +489,7 @@ def fix_unterminated(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                      " (§4.18, §4.19)")]
 
 
-@fixer("ABC103")
+@fixer("ABC103", safe=True, changes='ABC 2.0 `!` line breaks written as line ends')
 def fix_bang_breaks(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """Every ABC 2.0 ``!`` line break of the tune: one at a line end goes, one in the
     middle of a line becomes a line end (§12.1.1: ABC 2.1 breaks score lines at code line
@@ -460,7 +514,8 @@ def fix_bang_breaks(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     return out or None
 
 
-@fixer("ABC104")
+@fixer("ABC104", safe=True,
+       changes='`+deco+` written `!deco!` (or the other way under `I:decoration +`)')
 def fix_dialect(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     sym = _span_text(ctx, d)
     if len(sym) < 3:
@@ -477,7 +532,7 @@ def fix_dialect(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                      " (§12.1.2)")]
 
 
-@fixer("ABC105")
+@fixer("ABC105", safe=True, changes='`+CE+` written `[CE]`')
 def fix_plus_chord(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """``+CE+2`` (§12.1.3) becomes ``[CE]2``: the notes without the spaces that the old
     syntax allowed between them, the length after the chord kept."""
@@ -490,7 +545,7 @@ def fix_plus_chord(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                      f"rewrote the obsolete chord {sym} as {new} (§12.1.3)")]
 
 
-@fixer("ABC106")
+@fixer("ABC106", safe=True, changes='text lines in the file header become comments')
 def fix_header_text(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """Lines of the file header block that are not fields become comments, so the block
     stays a file header (§2.2.2) and the text is kept."""
@@ -518,7 +573,7 @@ def fix_header_text(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
 _FIELD_LINE_RE = re.compile(r"[A-Za-z+]:")
 
 
-@fixer("ABC201")
+@fixer("ABC201", safe=True, changes='`X:` added')
 def fix_missing_reference(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     tune = ctx.tune_at(d.span.start)
     if tune is None:
@@ -529,7 +584,7 @@ def fix_missing_reference(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                                    " (§3.1.1)")]
 
 
-@fixer("ABC202")
+@fixer("ABC202", safe=True, changes='fields above `X:` moved below it')
 def fix_above_reference(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """Fields written directly above ``X:`` move below it (§3.1.1: X: comes first)."""
     t = ctx.text
@@ -564,7 +619,7 @@ def fix_above_reference(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
 _VALUES_FIRST = frozenset({"ABC210", "ABC221", "ABC222", "ABC223"})
 
 
-@fixer("ABC203")
+@fixer("ABC203", safe=True, changes='`T:` added')
 def fix_title(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     tune = ctx.tune_at(d.span.start)
     if tune is None:
@@ -695,7 +750,7 @@ def _join_field(ctx: FixContext, start: int, line: str) -> list[Edit] | None:
                      f" {line.strip()}:{value}: its colon had become a line end (§3)")]
 
 
-@fixer("ABC204")
+@fixer("ABC204", safe=False, changes='a damaged field line mended, or `K:` added before the music')
 def fix_missing_key(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """Music before ``K:``: a damaged field line (``L~:1/8``, ``}T:Title``) is mended; a
     ``K:`` written later moves up to where the music starts, else ``K:C`` goes there; a
@@ -739,7 +794,7 @@ def fix_missing_key(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                                   "added K:C: the tune header ends with K: (§3.1.14)")]
 
 
-@fixer("ABC205")
+@fixer("ABC205", safe=True, changes='a header field moved above `K:`')
 def fix_header_field_in_body(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     tune = ctx.tune_at(d.span.start)
     if tune is not None and ctx.blocked(tune, frozenset({"ABC204"})):
@@ -755,7 +810,7 @@ def fix_header_field_in_body(ctx: FixContext, d: Diagnostic) -> list[Edit] | Non
 _BODY_LINE_FIELDS = frozenset("IKLMmNPQRrsTUVWw")
 
 
-@fixer("ABC207")
+@fixer("ABC207", safe=True, changes='a field with an unknown letter becomes a comment')
 def fix_unknown_field(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """A field letter ABC 2.1 does not define (a warning): the line becomes a comment,
     which programs ignore as the standard asks them to ignore the field (§3), and which
@@ -773,7 +828,7 @@ def fix_unknown_field(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                      " and programs ignore it (§3)")]
 
 
-@fixer("ABC003")
+@fixer("ABC003", safe=True, changes='every line end written the way most lines end')
 def fix_line_endings(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """Mixed line ends (a warning): every line end becomes the style most lines use."""
     t = ctx.text
@@ -788,7 +843,8 @@ def fix_line_endings(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
             for m in _NL_RE.finditer(t, ctx.base) if m.group() != main]
 
 
-@fixer("ABC208")
+@fixer("ABC208", safe=False,
+       changes='a field where it is not allowed deleted (or written on a line of its own)')
 def fix_field_not_allowed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     t = ctx.text
     if t.startswith("+:", d.span.start):
@@ -822,7 +878,7 @@ def fix_field_not_allowed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                              f"deleted {f.letter}: where the standard does not allow it (§3)")]
 
 
-@fixer("ABC209")
+@fixer("ABC209", safe=True, changes='an empty line inside a tune deleted')
 def fix_empty_line(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """Empty lines inside a tune go, joining its header and its music (§2.2.1)."""
     t = ctx.text
@@ -844,7 +900,7 @@ def fix_empty_line(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                    " (§2.2.1)")
 
 
-@fixer("ABC206")
+@fixer("ABC206", safe=True, changes='a duplicate `X:` number renumbered')
 def fix_duplicate_reference(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     got = ctx.field_at(d.span.start)
     if got is None or got[0].letter != "X":
@@ -856,7 +912,7 @@ def fix_duplicate_reference(ctx: FixContext, d: Diagnostic) -> list[Edit] | None
                      " that number, and reference numbers are unique (§3.1.1)")]
 
 
-@fixer("ABC210")
+@fixer("ABC210", safe=True, changes='the number in an `X:` value, or a fresh one')
 def fix_reference_number(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     got = ctx.field_at(d.span.start)
     if got is None or got[0].letter != "X":
@@ -874,7 +930,7 @@ def fix_reference_number(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                      " positive whole number (§3.1.1)")]
 
 
-@fixer("ABC211")
+@fixer("ABC211", safe=True, changes='an empty line added before `X:`')
 def fix_missing_empty_line(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     at = ctx.line_start(d.span.start)
     return [ctx.edit(at, at, ctx.nl, d.code,
@@ -1066,7 +1122,9 @@ def _embedded_field(ctx: FixContext, f: Field, vstart: int, vend: int, code: str
                      f" {f.letter}:{keep}: two field lines had run together (§3)")]
 
 
-@fixer("ABC221", "ABC222", "ABC223", "ABC224", "ABC225", "ABC226", "ABC227", "ABC228")
+@fixer("ABC221", "ABC222", "ABC223", "ABC224", "ABC225", "ABC226", "ABC227", "ABC228",
+       safe=False, changes="an unreadable field value keeps its readable start, or gets one the"
+       " bars imply")
 def fix_field_value(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """A field value that cannot be read: keep its readable start when there is one
     (music written on an ``M:`` or ``K:`` line moves to a line of its own, a field line
@@ -1204,7 +1262,7 @@ def last_resort(ctx: FixContext, d: Diagnostic, level: int) -> list[Edit] | None
                 default = str(ctx.fresh_reference())
             return [ctx.edit(start + 2, start + len(line), default, d.code,
                              f"replaced {line!r} by {letter}:{default}: {d.code} could not be"
-                             " fixed otherwise")]
+                             " fixed otherwise", safe=False)]
     if not line and start >= len(ctx.text):
         return None
     return [ctx.delete_lines(pos, d.code, f"{why}: the line {line.strip()!r}")]

@@ -45,7 +45,6 @@ from ..music import ending_groups, judge_bars, timeline
 from ..music.timeline import read_bar
 from ..theory import length_text
 from .fixers import (
-    FIXERS,
     Edit,
     FixContext,
     _delete,
@@ -55,6 +54,7 @@ from .fixers import (
     _pow2,
     _span_text,
     _unit_edit,
+    add_fixer,
     fixer,
 )
 
@@ -234,7 +234,9 @@ def _retime(ctx: FixContext, tune: Tune, meter: Meter, dur: Fraction, count: int
     return out + _unit_edit(ctx, tune, text, code)
 
 
-@fixer("ABC301")
+@fixer("ABC301", safe=False,
+       changes='the smallest edit that makes the bar add up: the missing bar line (safe), else '
+       '`M:`/`L:`, a length, a rest added, or the last notes shortened or deleted')
 def fix_bar_duration(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """The smallest edit that makes a bar add up (§3.1.6, §4.3): when most bars disagree
     with the meter alike, the meter (or unit length) changes; a note with a length no
@@ -426,7 +428,7 @@ def _trim_bar(ctx: FixContext, bar: Bar, timing: _BarTiming, unit: Fraction,
                 end = els[i + 1].span.end
             return [ctx.edit(end, end, "|", code,
                              "added the bar line this bar lacks: it held one full bar and"
-                             " more (§3.1.6)")]
+                             " more (§3.1.6)", safe=True)]
     excess = timing.total - expected
     out: list[Edit] = []
     cut_from: int | None = None  # delete elements from this index to the last deleted one
@@ -470,7 +472,7 @@ def _trim_bar(ctx: FixContext, bar: Bar, timing: _BarTiming, unit: Fraction,
     return out or None
 
 
-@fixer("ABC302")
+@fixer("ABC302", safe=True, changes='`|:` where the repeated section starts')
 def fix_repeat_start(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """``:|`` with no ``|:`` after an earlier section end: ``|:`` where the section
     starts, right after that earlier bar line (§4.8)."""
@@ -515,7 +517,7 @@ def fix_repeat_start(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     return [ctx.edit(at, at, "|:", d.code, why)]
 
 
-@fixer("ABC303")
+@fixer("ABC303", safe=True, changes='the mark of an ending with no first ending deleted')
 def fix_ending_without_first(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """An ending group that starts at ``[2``: the ending mark goes (the section is played
     as written, then what follows)."""
@@ -581,14 +583,17 @@ def _repeat_before_next_ending(ctx: FixContext, d: Diagnostic, why: str,
     return None
 
 
-@fixer("ABC304")
+@fixer("ABC304", safe=False,
+       changes='the bar line before the next ending becomes `:|` (another time through)')
 def fix_ending_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """An ending that runs into the next ending: the bar line before the next ending
     becomes a repeat end ``:|`` (the next ending is another time through, §4.10)."""
     return _repeat_before_next_ending(ctx, d, "an ending ends with :|, ||, |] or [| (§4.10)")
 
 
-@fixer("ABC306")
+@fixer("ABC306", safe=True,
+       changes="the `:|` between endings that the engine already plays, or a lone ending's mark "
+       'deleted')
 def fix_ending_without_repeat(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """Endings that no repeat selects between: with a next ending in the group, the bar
     line before it becomes a repeat end ``:|`` (the repeat the engine already implies,
@@ -612,7 +617,7 @@ def _lone_ending(ctx: FixContext, pos: int) -> bool:
     return True
 
 
-@fixer("ABC305")
+@fixer("ABC305", safe=True, changes='a `|:` that no `:|` closes becomes `|`')
 def fix_repeat_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     written = _span_text(ctx, d)
     if not written.endswith(":"):
@@ -627,18 +632,23 @@ def fix_repeat_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                      " (§4.8)")]
 
 
-FIXERS["ABC310"] = _drop("a slur that no ) closes", "§4.11")
-FIXERS["ABC311"] = _drop("it closes no slur", "§4.11")
-FIXERS["ABC320"] = _drop("the tuplet has too few notes after it", "§4.13")
-FIXERS["ABC330"] = _drop("a decoration ABC 2.1 does not define and no U: field does", "§4.14")
-FIXERS["ABC331"] = _drop("a character reserved for future use", "§8.1")
-FIXERS["ABC332"] = _drop("neither a note nor a defined decoration symbol", "§4.16")
+add_fixer("ABC310", _drop("a slur that no ) closes", "§4.11"), safe=True,
+          changes="the `(` deleted")
+add_fixer("ABC311", _drop("it closes no slur", "§4.11"), safe=True, changes="the `)` deleted")
+add_fixer("ABC320", _drop("the tuplet has too few notes after it", "§4.13"), safe=False,
+          changes="the tuplet mark deleted")
+add_fixer("ABC330", _drop("a decoration ABC 2.1 does not define and no U: field does",
+                          "§4.14"), safe=True, changes="the unknown decoration deleted")
+add_fixer("ABC331", _drop("a character reserved for future use", "§8.1"), safe=True,
+          changes="the reserved character deleted")
+add_fixer("ABC332", _drop("neither a note nor a defined decoration symbol", "§4.16"),
+          safe=True, changes="the undefined symbol deleted")
 
 _NOTE_RUN_RE = re.compile(r"(?:[_^=]{0,2}[A-Ga-g][,']*[0-9]*/*[0-9]*)+")
 _NOTE_RE = re.compile(r"[_^=]{0,2}[A-Ga-g][,']*([0-9]*/*[0-9]*)")
 
 
-@fixer("ABC312")
+@fixer("ABC312", safe=False, changes='the chord closed where its notes end')
 def fix_chord_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """``[CEG2 c2``: the chord closes where its run of notes ends; a length written on
     its last note only becomes the chord's (``[CEG]2``, §4.17)."""
@@ -654,7 +664,7 @@ def fix_chord_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                      "closed the chord after its notes (§4.17)")]
 
 
-@fixer("ABC314")
+@fixer("ABC314", safe=False, changes='the grace notes closed before the note they lead to')
 def fix_grace_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """``{gA2``: the grace notes close before the last note of their run, the note they
     lead to (§4.12)."""
@@ -681,7 +691,8 @@ def _run_before(ctx: FixContext, pos: int) -> int:
     return best
 
 
-@fixer("ABC313")
+@fixer("ABC313", safe=False,
+       changes='`[` added before the notes a stray `]` closes, else the `]` deleted')
 def fix_chord_not_opened(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     pos = d.span.start
     run = _run_before(ctx, pos)
@@ -691,7 +702,8 @@ def fix_chord_not_opened(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     return _delete(ctx, pos, pos + 1, d.code, "deleted a ] that closes no chord (§4.17)")
 
 
-@fixer("ABC315")
+@fixer("ABC315", safe=False,
+       changes='`{` added before the note a stray `}` closes, else the `}` deleted')
 def fix_grace_not_opened(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     pos = d.span.start
     run = _run_before(ctx, pos)
@@ -704,7 +716,7 @@ def fix_grace_not_opened(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     return _delete(ctx, pos, pos + 1, d.code, "deleted a } that closes no grace notes (§4.12)")
 
 
-@fixer("ABC321", "ABC322")
+@fixer("ABC321", "ABC322", safe=False, changes="the tie deleted")
 def fix_tie(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     written = _span_text(ctx, d)
     why = ("deleted a tie between different pitches: a tie joins two notes of the same pitch"
@@ -719,7 +731,7 @@ def fix_tie(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     return out or None
 
 
-@fixer("ABC323")
+@fixer("ABC323", safe=True, changes='the tie moved against the note it ties')
 def fix_detached_tie(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """``c4 -c4`` → ``c4- c4``: the tie moves against the note it ties (§4.11)."""
     tune = ctx.tune_at(d.span.start)
@@ -739,7 +751,7 @@ def fix_detached_tie(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                      "moved the tie against the note it ties (§4.11: c4- c4, not c4 -c4)")]
 
 
-@fixer("ABC340")
+@fixer("ABC340", safe=False, changes='whole-bar rests added to voices with fewer bars')
 def fix_voice_bars(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """Voices with fewer bars than the longest get whole-bar rests ``Z`` at their end
     (§4.5, §7), so the voices stay in step."""
@@ -777,7 +789,7 @@ def fix_voice_bars(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     return out or None
 
 
-@fixer("ABC341")
+@fixer("ABC341", safe=False, changes='lyrics with more syllables than notes shortened')
 def fix_lyrics(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     start = d.span.start
     end = ctx.line_end(start)

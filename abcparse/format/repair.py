@@ -34,8 +34,9 @@ import bisect
 import itertools
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..api import MODES, parse
@@ -52,6 +53,7 @@ __all__ = [
     "FixResult",
     "RepairResult",
     "TextRepair",
+    "Withdrawn",
     "fix_file",
     "fix_text",
     "repair",
@@ -82,7 +84,10 @@ class RepairResult:
     offsets), ``before`` and ``after`` the findings of the target mode on the input and on
     the result (offsets in each text), ``valid`` True when ``after`` holds no error.
     ``failures`` names fixers that raised (a bug in abcparse; the loop went on without
-    them).
+    them). ``unsafe`` says whether unsafe fixes were allowed; without them, ``withdrawn``
+    lists the safe fixes the music engine caught changing the music (or dropping text),
+    which were not applied; with them, ``music_changed`` says whether the repaired tune
+    sounds different from the input.
     """
 
     tune: Tune
@@ -95,6 +100,9 @@ class RepairResult:
     target: str = "strict"
     rounds: int = 0
     failures: tuple[str, ...] = ()
+    unsafe: bool = True
+    withdrawn: tuple[Withdrawn, ...] = ()
+    music_changed: bool = False
 
     @property
     def changed(self) -> bool:
@@ -134,6 +142,19 @@ def _back(done: list[Edit], pos: int, left: bool) -> int:
 # The loop
 
 
+@dataclass(frozen=True, slots=True)
+class Withdrawn:
+    """A safe fix that repair did not apply: the music engine found that it would change
+    the music (``reason``), or that it would drop text. ``start`` is its offset in the
+    text of the round that proposed it (the unit's text for round 1)."""
+
+    code: str
+    why: str
+    start: int
+    reason: str
+    round: int = 1
+
+
 @dataclass
 class _Outcome:
     text: str
@@ -143,6 +164,54 @@ class _Outcome:
     book: Tunebook
     rounds: int
     failures: list[str] = field(default_factory=list)
+    withdrawn: list[Withdrawn] = field(default_factory=list)
+    music_changed: bool = False
+
+
+def _music(book: Tunebook, base: int) -> tuple[tuple[Any, ...], ...]:
+    """What the music engine says every tune from offset ``base`` on sounds: each note's
+    voice, pitch, onset, duration (in beats, grace notes taking their time) in played
+    order. A safe fix leaves this unchanged (ruff's convention, issue 13)."""
+    from ..events import perform
+
+    out = []
+    for t in book.tunes:
+        if t.span.start < base:
+            continue
+        notes = perform(t, grace="steal").notes
+        out.append(tuple((n.voice, n.pitch, n.onset, n.duration, n.grace) for n in notes))
+    return tuple(out)
+
+
+_WORD_RE = re.compile(r"[^\W_]+")
+
+
+def _words(book: Tunebook, base: int) -> Counter[str]:
+    """The words of every tune's fields (but X:), comments, directives, chord symbols and
+    annotations from offset ``base`` on: a safe fix drops none of them."""
+    from ..model import Annotation, ChordSymbol
+
+    words: Counter[str] = Counter()
+    for t in book.tunes:
+        if t.span.start < base:
+            continue
+        for f in t.fields:
+            if f.letter != "X":
+                words.update(_WORD_RE.findall(f"{f.letter} {f.value}"))
+        for c in t.comments:
+            words.update(_WORD_RE.findall(c.text))
+        for d in t.directives:
+            words.update(_WORD_RE.findall(f"{d.name} {d.value}"))
+        for v in t.voices:
+            for bar in v.bars:
+                for e in bar.elements:
+                    if isinstance(e, (ChordSymbol, Annotation)):
+                        words.update(_WORD_RE.findall(e.text))
+    return words
+
+
+def _kept(before: Counter[str], after: Counter[str]) -> bool:
+    return all(after[w] >= n for w, n in before.items())
 
 
 _Selection = tuple[Selector, Selector, Selector]  # select, ignore, extend_select
@@ -192,10 +261,10 @@ def _conflict(a: Edit, b: Edit) -> bool:
     return a.start < b.end and b.start < a.end
 
 
-def _choose(groups: list[list[Edit]]) -> list[Edit]:
+def _choose_groups(groups: list[list[Edit]]) -> list[list[Edit]]:
     """The groups that fit together, first come first served; a group whose edits were
     all already chosen (two findings, one fix) adds nothing."""
-    chosen: list[Edit] = []
+    chosen: list[list[Edit]] = []
     starts: list[int] = []  # the chosen edits sorted by start, for the overlap test
     by_start: list[Edit] = []
     keys: set[tuple[int, int, str]] = set()
@@ -230,9 +299,14 @@ def _choose(groups: list[list[Edit]]) -> list[Edit]:
             i = bisect.bisect_right(starts, e.start)
             starts.insert(i, e.start)
             by_start.insert(i, e)
-        chosen.extend(fresh)
+        chosen.append(fresh)
         keys.update((e.start, e.end, e.new) for e in fresh)
     return chosen
+
+
+def _choose(groups: list[list[Edit]]) -> list[Edit]:
+    """:func:`_choose_groups`, flattened."""
+    return [e for g in _choose_groups(groups) for e in g]
 
 
 def _apply(text: str, edits: list[Edit]) -> tuple[str, list[Edit]]:
@@ -256,6 +330,7 @@ def _engine(
     sel: _Selection,
     *,
     make_tune: bool,
+    unsafe: bool = True,
     reserved: frozenset[int] = frozenset(),
     taken: frozenset[int] = frozenset(),
     first: tuple[Tunebook, list[Diagnostic]] | None = None,
@@ -268,8 +343,13 @@ def _engine(
     diags = diags + _duplicates(book, base, taken, target)
     edits: list[Edit] = []
     failures: list[str] = []
+    withdrawn: list[Withdrawn] = []
     rnd = 0
-    if make_tune and not any(t.span.end > base or t.span.start >= base for t in book.tunes):
+    book0 = book
+    guard = None if unsafe else _Guard(book, base, target)
+    if make_tune and unsafe and not any(
+        t.span.end > base or t.span.start >= base for t in book.tunes
+    ):
         # No tune at all: the text is read as the music of one (X:, T:, K: are added).
         e = _tune_start(full, base)
         full, _ = _apply(full, [e])
@@ -303,22 +383,29 @@ def _engine(
                 except Exception as exc:  # a fixer bug must not stop the repair
                     failures.append(f"{d.code} fixer: {type(exc).__name__}: {exc}")
                     group = None
+            if group and not unsafe and not all(e.is_safe for e in group):
+                group = None  # an unsafe fix: only with unsafe fixes asked for
+                fix = None
             if group:
                 groups.append(list(group))
             elif fix is not None and level == 0:
                 # The fixer waits for other repairs of this round ([]), or cannot help
                 # now (None): try again next round, delete only when rounds run out.
                 waiting = True
-            elif error:
+            elif error and unsafe:
                 try:
                     last = last_resort(ctx, d, max(level, 1))
                 except Exception as exc:
                     failures.append(f"{d.code} last resort: {type(exc).__name__}: {exc}")
                     last = None
                 if last:
-                    fallback.append(last)
-        chosen = _choose(groups + fallback)
-        chosen = [e for e in chosen if e.start >= base]
+                    # Deleting what could not be repaired changes the music.
+                    fallback.append([replace(e, safe=False) for e in last])
+        chosen_groups = [g for g in _choose_groups(groups + fallback)
+                         if all(e.start >= base for e in g)]
+        if guard is not None and chosen_groups:
+            chosen_groups = guard.keep(full, chosen_groups, rnd, base, withdrawn)
+        chosen = [e for g in chosen_groups for e in g]
         if not chosen and waiting and level == 0:
             level = 1  # only waiting fixers left: what they wait for will not come
             rnd -= 1
@@ -337,7 +424,7 @@ def _engine(
         book, diags = _check(full, target, sel)
         diags = diags + _duplicates(book, base, taken, target)
         wanted = [d for d in diags if d.span.start >= base and _wants(d, warnings)]
-    if any(d.severity is Severity.ERROR for d in wanted):
+    if unsafe and any(d.severity is Severity.ERROR for d in wanted):
         # Nothing worked: an empty tune that keeps the number and title.
         body = full[base:]
         if book.tunes and any(t.span.start >= base for t in book.tunes):
@@ -357,7 +444,63 @@ def _engine(
             full = prefix + new
             book, diags = _check(full, target, sel)
     after = _local(diags, base, _line_breaks(prefix))
-    return _Outcome(full[base:], edits, before, after, book, rnd, failures)
+    changed = bool(edits) and unsafe and _music(book0, base) != _music(book, base)
+    return _Outcome(full[base:], edits, before, after, book, rnd, failures, withdrawn,
+                    changed)
+
+
+class _Guard:
+    """Safe fixes, verified: the music of the text being repaired (what the music engine
+    says it sounds) and its words, as they were before any fix; a round's fixes are kept
+    only if the text with them applied still sounds the same and keeps every word."""
+
+    def __init__(self, book: Tunebook, base: int, target: str) -> None:
+        self.music = _music(book, base)
+        self.words = _words(book, base)
+        self.target = target
+        self.refused: set[tuple[tuple[int, int, str], ...]] = set()  # withdrawn already
+
+    def same(self, text: str, base: int) -> str | None:
+        """None when ``text`` keeps the music and the words; else why not."""
+        book = parse(text, mode=self.target)
+        if _music(book, base) != self.music:
+            return "it would change the music"
+        if not _kept(self.words, _words(book, base)):
+            return "it would drop text"
+        return None
+
+    def keep(self, full: str, groups: list[list[Edit]], rnd: int, base: int,
+             withdrawn: list[Withdrawn]) -> list[list[Edit]]:
+        """The groups to apply this round: all of them when together they keep the music
+        (the common case, one parse); else each is tried alone on ``full``, and those
+        that would change it are withdrawn and reported."""
+        def key(g: list[Edit]) -> tuple[tuple[int, int, str], ...]:
+            return tuple((e.start, e.end, e.new) for e in g)
+
+        groups = [g for g in groups if key(g) not in self.refused]  # met again: not again
+        if not groups:
+            return []
+        together, _ = _apply(full, [e for g in groups for e in g])
+        if self.same(together, base) is None:
+            return groups
+        kept: list[list[Edit]] = []
+        for g in groups:
+            alone, _ = _apply(full, list(g))
+            reason = self.same(alone, base)
+            if reason is None:
+                kept.append(g)
+            else:
+                self.refused.add(key(g))
+                withdrawn.append(Withdrawn(g[0].code, g[0].why, g[0].start - base, reason, rnd))
+        if kept:
+            together, _ = _apply(full, [e for g in kept for e in g])
+            if self.same(together, base) is not None:
+                for g in kept:
+                    withdrawn.append(Withdrawn(g[0].code, g[0].why, g[0].start - base,
+                                               "it would change the music with the others"
+                                               " of its round", rnd))
+                return []
+        return kept
 
 
 def _tune_start(full: str, base: int) -> Edit:
@@ -475,9 +618,18 @@ def repair(
     ignore: Selector = None,
     extend_select: Selector = None,
     header: str | None = None,
+    unsafe: bool = False,
 ) -> RepairResult:
     """Repair one tune so that it passes validation in ``target`` mode ("strict",
     "loose" or "auto", as :func:`abcparse.check`).
+
+    ``unsafe`` chooses the fixes, as ``abc-lint --unsafe-fixes`` does: by default
+    (``unsafe=False``) only safe fixes are applied (they change layout, spelling, or what
+    the standard already implies), each checked by the music engine, which withdraws one
+    that would change the music or drop text (:attr:`RepairResult.withdrawn`); what
+    cannot be fixed safely stays, reported in :attr:`RepairResult.after`. With
+    ``unsafe=True`` (text a program owns: generated tunes, a corpus being cleaned) any fix
+    may apply, deletion included, and the result is always valid.
 
     ``tune`` is a :class:`~abcparse.model.Tune` or the text of one tune. Every error is
     repaired; with ``warnings=True`` so are the warnings that have a fixer (an unknown
@@ -490,7 +642,8 @@ def repair(
     :class:`~abcparse.errors.AbcUsageError` for an unknown ``target``.
 
     >>> import abcparse
-    >>> r = abcparse.repair("X:1\\nT:Jig\\nM:6/8\\nL:1/8\\nK:D\\nFAA dAA|dAF dA|(dAF d3|]\\n")
+    >>> r = abcparse.repair("X:1\\nT:Jig\\nM:6/8\\nL:1/8\\nK:D\\nFAA dAA|dAF dA|(dAF d3|]\\n",
+    ...                     unsafe=True)
     >>> print(r.text, end="")
     X:1
     T:Jig
@@ -502,6 +655,9 @@ def repair(
     [('ABC301', '', 'z'), ('ABC310', '(', '')]
     >>> r.valid, abcparse.repair(r.text).edits
     (True, ())
+    >>> safe = abcparse.repair("X:1\\nT:Jig\\nM:6/8\\nL:1/8\\nK:D\\nFAA dAA|dAF dA|(dAF d3|]\\n")
+    >>> [(e.code, e.old, e.new) for e in safe.edits], [d.code for d in safe.after]
+    ([('ABC310', '(', '')], ['ABC301'])
     """
     target = _target(target)
     if isinstance(tune, Tune):
@@ -512,7 +668,7 @@ def repair(
         raise AbcUsageError(f"repair() takes a Tune or the text of one, not {type(tune)!r}")
     prefix = _prefix(header)
     out = _engine(text, prefix, target, warnings, (select, ignore, extend_select),
-                  make_tune=True)
+                  make_tune=True, unsafe=unsafe)
     base = len(prefix)
     tunes = [t for t in out.book.tunes if t.span.start >= base]
     if isinstance(tune, Tune) and not out.edits:
@@ -532,6 +688,9 @@ def repair(
         target,
         out.rounds,
         tuple(out.failures),
+        unsafe,
+        tuple(out.withdrawn),
+        out.music_changed,
     )
 
 
@@ -567,6 +726,22 @@ class TextRepair:
     def failures(self) -> tuple[str, ...]:
         return self.first_failures + tuple(f for _, r in self.units for f in r.failures)
 
+    def withdrawn(self) -> list[tuple[int, int, Withdrawn]]:
+        """(line, column, fix) of every safe fix withdrawn because it would change the
+        music or drop text, at its place in the original text."""
+        index = LineIndex(self.original)
+        done = sorted(self.first, key=lambda e: (e.start, e.end))
+        out = []
+        for offset, r in self.units:
+            for w in r.withdrawn:
+                start = w.start
+                if w.round > 1:
+                    start, _ = r.input_span(Edit(w.start, w.start, "", "", w.code, "", w.round))
+                pos = index.position(_back(done, offset + start, True))
+                out.append((pos.line, pos.col, w))
+        out.sort(key=lambda x: (x[0], x[1]))
+        return out
+
     def changes(self) -> list[tuple[int, int, Edit]]:
         """(line, column, edit) for every edit, at its place in the original text
         (1-based; an edit of a later round that touches text an earlier round wrote is
@@ -584,6 +759,26 @@ class TextRepair:
                 out.append((pos.line, pos.col, e))
         out.sort(key=lambda x: (x[0], x[1]))
         return out
+
+    def music_changes(self, target: str = "auto") -> list[tuple[int, str]]:
+        """(line in the original text, "X:n title") of every tune that sounds different
+        after the repair, as the music engine reads both (only unsafe fixes do that)."""
+        if not self.changed:
+            return []
+        old = parse(self.original, mode=target).tunes
+        new = parse(self.text, mode=target).tunes
+        out = []
+        for i, t in enumerate(old):
+            other = new[i] if i < len(new) else None
+            if other is None or _music(_single(t), 0) != _music(_single(other), 0):
+                out.append((t.span.line, f"X:{t.reference} {t.title or ''}".strip()))
+        return out
+
+
+def _single(tune: Tune) -> Tunebook:
+    from ..model import FileHeader
+
+    return Tunebook(FileHeader(), (tune,))
 
 
 def _unit_starts(text: str) -> list[int]:
@@ -636,6 +831,7 @@ def repair_text(
     select: Selector = None,
     ignore: Selector = None,
     extend_select: Selector = None,
+    unsafe: bool = False,
 ) -> TextRepair:
     """Repair every tune of a file's text (and its file header) for ``target`` mode.
 
@@ -645,6 +841,10 @@ def repair_text(
     context, so one tune's repair never moves another's text; a tune whose ``X:`` number
     an earlier tune has gets a new one (ABC206). Tunes with nothing to repair are left
     exactly as they were.
+
+    ``unsafe`` as for :func:`repair`. Without unsafe fixes there is no whole-file round:
+    each part is repaired and its music checked on its own, so a withdrawn fix is found
+    without reading the whole file again.
     """
     target = _target(target)
     from ..validate import check
@@ -656,7 +856,8 @@ def repair_text(
     if not wanted0:
         return TextRepair(text, text, (), (), tuple(diags0), tuple(diags0),
                           not any(d.severity is Severity.ERROR for d in diags0))
-    chosen, first_failures = _whole_round(text, book0, wanted0, target)
+    chosen, first_failures = (_whole_round(text, book0, wanted0, target) if unsafe
+                              else ([], []))
     first: list[Edit] = []
     text1, book1, diags1 = text, book0, diags0
     if chosen:
@@ -694,17 +895,18 @@ def repair_text(
         if mine or dup:
             context = "" if is_header else prefix
             out = _engine(piece, context, target, warnings, sel,
-                          make_tune=False, reserved=frozenset(reserved),
+                          make_tune=False, unsafe=unsafe, reserved=frozenset(reserved),
                           taken=frozenset(taken))
             tunes = [t for t in out.book.tunes if t.span.start >= len(context)]
-            if out.edits:
+            if out.edits or out.withdrawn:
                 fallback = tunes[0] if tunes else (own[0] if own else None)
                 if fallback is None:
                     fallback = parse("X:1\nT:Untitled\nK:C\n", mode=target).tunes[0]
                 units.append((a, RepairResult(
                     fallback, out.text, tuple(out.edits), tuple(out.before),
                     tuple(out.after), not any(d.severity is Severity.ERROR for d in out.after),
-                    piece, target, out.rounds, tuple(out.failures))))
+                    piece, target, out.rounds, tuple(out.failures), unsafe,
+                    tuple(out.withdrawn), out.music_changed)))
             piece = out.text
             numbers = _numbers_of(tunes)
         if is_header:
@@ -714,7 +916,7 @@ def repair_text(
         parts.append(piece)
     new_text = "".join(parts)
     after = (check(new_text, mode=target, select=select, ignore=ignore,
-                   extend_select=extend_select) if units else diags1)
+                   extend_select=extend_select) if new_text != text1 else diags1)
     return TextRepair(text, new_text, tuple(first), tuple(units), tuple(diags0), tuple(after),
                       not any(d.severity is Severity.ERROR for d in after),
                       tuple(first_failures))
@@ -753,14 +955,14 @@ def repair_file(
 
 @dataclass(frozen=True, slots=True)
 class FixResult:
-    """What ``abc-lint --fix`` did to one file's text: the repairs (``repair``), then the
-    formatting (``formatting``, whose safety checks guard only what the formatter itself
-    changes: repairs change the music on purpose, and are listed instead)."""
+    """What ``abc-lint --fix`` did to one file's text: the repairs (``repair``), and, with
+    ``--reformat``, the formatting (``formatting``, whose safety checks guard only what
+    the formatter itself changes; None when the file was not formatted)."""
 
     original: str
     text: str
     repair: TextRepair
-    formatting: Any
+    formatting: Any = None
 
     @property
     def changed(self) -> bool:
@@ -781,14 +983,20 @@ def fix_text(
     select: Selector = None,
     ignore: Selector = None,
     extend_select: Selector = None,
+    unsafe: bool = False,
+    reformat: bool = False,
 ) -> FixResult:
     """Repair every finding that has a fixer (errors and warnings, as ``abc-lint``
-    reports them in ``target`` mode and with the same selection), then format the result
-    with the formatter's ``options`` (:class:`abcparse.format.FormatOptions`)."""
+    reports them in ``target`` mode and with the same selection): safe fixes only, each
+    checked by the music engine, unless ``unsafe`` (``--unsafe-fixes``). Nothing else
+    changes, unless ``reformat`` (``--fix --reformat``), which then formats the result with
+    the formatter's ``options`` (:class:`abcparse.format.FormatOptions`)."""
+    repaired = repair_text(text, target=target, warnings=True, select=select, ignore=ignore,
+                           extend_select=extend_select, unsafe=unsafe)
+    if not reformat:
+        return FixResult(text, repaired.text, repaired)
     from . import format_text
 
-    repaired = repair_text(text, target=target, warnings=True, select=select, ignore=ignore,
-                           extend_select=extend_select)
     formatted = format_text(repaired.text, options)
     return FixResult(text, formatted.text, repaired, formatted)
 
@@ -802,6 +1010,8 @@ def fix_file(
     select: Selector = None,
     ignore: Selector = None,
     extend_select: Selector = None,
+    unsafe: bool = False,
+    reformat: bool = False,
 ) -> FixResult:
     """:func:`fix_text` on a file, written back atomically (``abcparse.fileio``) when it
     changes and ``write`` is true, in the file's own encoding."""
@@ -809,7 +1019,7 @@ def fix_file(
 
     source = read_source(path)
     result = fix_text(source.text, options, target=target, select=select, ignore=ignore,
-                      extend_select=extend_select)
+                      extend_select=extend_select, unsafe=unsafe, reformat=reformat)
     if write and result.changed:
         atomic_write_bytes(path, encode_like(source, result.text))
     return result

@@ -1,6 +1,8 @@
-"""``abc-lint --fix`` through a real subprocess: repairs then formatting, every repair
-listed, atomic writes; ``--fix --diff`` shows the change and writes nothing; and a
-repaired tune (the generator's use) passes ``abc-lint --strict`` with exit status 0."""
+"""``abc-lint --fix`` through a real subprocess: safe fixes only (the music kept, each
+checked by the music engine), ``--unsafe-fixes`` for the rest with every tune whose music
+changed listed, ``--reformat`` to format too; every repair listed, atomic writes;
+``--fix --diff`` shows the change and writes nothing; and a repaired tune (the
+generator's use) passes ``abc-lint --strict`` with exit status 0."""
 
 from __future__ import annotations
 
@@ -25,35 +27,77 @@ def lint(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_fix_repairs_lists_and_writes(tmp_path: Path) -> None:
+def music(text: str) -> list[object]:
+    """Every tune's notes as the music engine plays them (what a safe fix keeps)."""
+    return [[(n.pitch, n.onset, n.duration) for n in t.events(grace="steal")]
+            for t in abcparse.parse(text).tunes]
+
+
+def test_fix_applies_safe_fixes_only_and_keeps_the_music(tmp_path: Path) -> None:
     f = tmp_path / "broken.abc"
     f.write_bytes(BROKEN.read_bytes())
+    original = BROKEN.read_text(encoding="utf-8")
+    before = abcparse.check(original)
     r = lint("--fix", str(f), cwd=tmp_path)
     assert "Traceback" not in r.stderr
-    fixed = [ln for ln in r.stderr.splitlines() if ": fixed ABC" in ln]
-    assert len(fixed) >= 40
     # path:line:col: fixed CODE: why, at the place in the file as it was.
     assert f"{f}:8:5: fixed ABC101: deleted '3'" in r.stderr
-    assert f"{f}:146:18: fixed ABC301:" in r.stderr
+    assert "(unsafe)" not in r.stderr
+    assert f"{f}:146:18: fixed ABC301" not in r.stderr  # a bar's notes: unsafe to change
     text = f.read_text(encoding="utf-8")
-    assert text != BROKEN.read_text(encoding="utf-8")
-    errors = [d for d in abcparse.check(text) if d.severity is abcparse.Severity.ERROR]
-    assert errors == []
-    # What is left is reported, as without --fix: a warning with no fixer would be;
-    # here every finding had one.
-    again = lint(str(f), cwd=tmp_path)
-    assert again.returncode == 0, again.stdout + again.stderr
+    assert text != original
+    assert music(text) == music(original)
+    assert len(abcparse.check(text)) < len(before)
+    assert any(d.code == "ABC301" for d in abcparse.check(text))
     # A second --fix finds nothing more to do.
     r2 = lint("--fix", str(f), cwd=tmp_path)
     assert ": fixed ABC" not in r2.stderr and f.read_text(encoding="utf-8") == text
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".abcparse-tmp")]
 
 
+def test_a_safe_fix_that_would_change_the_music_is_withdrawn(tmp_path: Path) -> None:
+    """ABC306's fixer declares itself safe; deleting the mark of a lone first ending
+    that a repeat leads through would play its music twice: withdrawn and reported."""
+    f = tmp_path / "t.abc"
+    original = "X:1\nT:t\nL:1/4\nK:C\n|:abc|1 d:|\n"
+    f.write_text(original)
+    r = lint("--fix", str(f), cwd=tmp_path)
+    assert f"{f}:5:6: not fixed ABC306: the safe fix was withdrawn: it would change the" \
+        " music" in r.stderr, r.stderr
+    assert f.read_text() == original
+
+
+def test_unsafe_fixes_repair_everything_and_say_which_tunes_changed(tmp_path: Path) -> None:
+    f = tmp_path / "broken.abc"
+    f.write_bytes(BROKEN.read_bytes())
+    r = lint("--fix", "--unsafe-fixes", str(f), cwd=tmp_path)
+    assert "Traceback" not in r.stderr
+    fixed = [ln for ln in r.stderr.splitlines() if ": fixed ABC" in ln]
+    assert len(fixed) >= 40
+    assert f"{f}:146:18: fixed ABC301 (unsafe):" in r.stderr
+    assert "unsafe fixes changed the music of this tune" in r.stderr
+    text = f.read_text(encoding="utf-8")
+    errors = [d for d in abcparse.check(text) if d.severity is abcparse.Severity.ERROR]
+    assert errors == []
+    again = lint(str(f), cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    r2 = lint("--fix", "--unsafe-fixes", str(f), cwd=tmp_path)
+    assert ": fixed ABC" not in r2.stderr and f.read_text(encoding="utf-8") == text
+
+
+def test_fix_changes_only_what_it_fixes(tmp_path: Path) -> None:
+    """--fix is not the formatter: an unusual but valid spelling stays."""
+    f = tmp_path / "t.abc"
+    f.write_text("X:1\nT:t\nK:G Major\nA/2B1c// (d|]\n")
+    lint("--fix", str(f), cwd=tmp_path)
+    assert f.read_text() == "X:1\nT:t\nK:G Major\nA/2B1c// d|]\n"
+
+
 def test_fix_diff_writes_nothing(tmp_path: Path) -> None:
     f = tmp_path / "broken.abc"
     f.write_bytes(BROKEN.read_bytes())
     before = f.stat().st_mtime_ns
-    r = lint("--fix", "--diff", str(f), cwd=tmp_path)
+    r = lint("--fix", "--diff", "--unsafe-fixes", str(f), cwd=tmp_path)
     assert r.returncode == 1
     assert r.stdout.startswith(f"--- a/{f}")
     assert "-abc 3 d|\n+abc d|\n" in r.stdout
@@ -64,7 +108,7 @@ def test_fix_diff_writes_nothing(tmp_path: Path) -> None:
 def test_fix_keeps_the_formatters_work_and_the_encoding(tmp_path: Path) -> None:
     f = tmp_path / "t.abc"
     f.write_bytes("X:1\r\nT:Caf\u00e9\r\nK:G Major\r\nA/2B1c// (d|]\r\n".encode())
-    r = lint("--fix", str(f), cwd=tmp_path)
+    r = lint("--fix", "--reformat", str(f), cwd=tmp_path)
     assert ": fixed ABC310:" in r.stderr
     assert f.read_bytes() == "X:1\r\nT:Caf\u00e9\r\nK:G\r\nA/Bc/4 d|]\r\n".encode()
 
@@ -80,7 +124,7 @@ def test_repaired_tunes_pass_strict_lint(tmp_path: Path) -> None:
     """The generator's loop: a sampled tune that is not valid is repaired, with its
     warnings, and must then pass ``abc-lint --strict``."""
     for i, text in enumerate(mutated_tunes(30, seed=5)):
-        r = abcparse.repair(text, target="strict", warnings=True)
+        r = abcparse.repair(text, target="strict", warnings=True, unsafe=True)
         (tmp_path / f"t{i:02d}.abc").write_text(r.text, encoding="utf-8")
     out = lint("--strict", str(tmp_path), cwd=tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr

@@ -46,3 +46,21 @@ def test_every_fixer_is_in_the_table_of_the_page() -> None:
         for a, b in re.findall(r"ABC(\d{3})(?:-ABC(\d{3}))?", first):
             listed.update(f"ABC{n:03d}" for n in range(int(a), int(b or a) + 1))
     assert set(abcparse.format.fixers.FIXERS) <= listed, set(abcparse.format.fixers.FIXERS) - listed
+
+
+@pytest.mark.parametrize("page", ["validator.md", "repair.md"])
+def test_fixer_tables_are_the_registry(page: str) -> None:
+    """docs/validator.md and docs/repair.md hold, for each fixer, its code, what it
+    changes and whether it is safe, generated from the registry."""
+    from abcparse.format.fixers import FIX_SAFETY, FIXERS, fixer_table
+
+    text = (PAGE.parent / page).read_text(encoding="utf-8")
+    start = text.index("-->\n", text.index("<!-- fixer-table")) + 4
+    table = text[start : text.index("<!-- end fixer-table -->")]
+    assert table == fixer_table(), (
+        f"regenerate with: python -c 'from abcparse.format.fixers import"
+        f" update_fixer_table as u; u(\"docs/{page}\")'")
+    rows = [r.split(" | ") for r in table.splitlines()[2:]]
+    assert {r[0].strip("| ") for r in rows} == set(FIXERS)
+    for r in rows:
+        assert r[-1].strip(" |") == ("safe" if FIX_SAFETY[r[0].strip("| ")] else "unsafe")

@@ -29,13 +29,13 @@ def _measure(tunes: list[str], label: str) -> Counter[str]:
     for text in tunes:
         counts["tunes"] += 1
         t0 = time.perf_counter()
-        r = abcparse.repair(text, target="strict")  # raising fails the test
+        r = abcparse.repair(text, target="strict", unsafe=True)  # raising fails the test
         spent += time.perf_counter() - t0
         counts["failures"] += bool(r.failures)
         counts["changed"] += bool(r.edits)
         if r.valid:
             counts["valid"] += 1
-            again = abcparse.repair(r.text, target="strict")
+            again = abcparse.repair(r.text, target="strict", unsafe=True)
             counts["identity after repair"] += again.text == r.text and not again.edits
         rounds = r.rounds
         counts[f"rounds {rounds}"] += 1
@@ -70,7 +70,7 @@ def _identity(tunes: list[str], label: str) -> None:
         if any(d.severity is Severity.ERROR for d in abcparse.check(text, mode="strict")):
             continue
         valid += 1
-        r = abcparse.repair(text, target="strict")
+        r = abcparse.repair(text, target="strict", unsafe=True)
         same += r.text == text and not r.edits
     print(f"\n{label}: {same} of {valid} strictly valid tunes unchanged")
     assert same == valid

@@ -80,8 +80,20 @@ def test_concise_format_and_summary(tmp_path: Path) -> None:
     f.write_text("X:1\nT:t\nK:C\n(abc|\n")
     r = lint(str(f))
     assert r.returncode == 1
-    assert r.stdout == f"{f}:4:1: ABC310 slur ( is never closed with ) (§4.11)\n"
+    assert r.stdout == f"{f}:4:1: ABC310 slur ( is never closed with ) (§4.11) [*]\n"
     assert "Found 1 problem (1 warning) in 1 file." in r.stderr
+    assert "[*] 1 fixable with --fix." in r.stderr
+
+
+def test_findings_say_whether_their_fix_is_safe(tmp_path: Path) -> None:
+    f = tmp_path / "t.abc"
+    f.write_text("X:1\nT:t\nM:4/4\nL:1/4\nK:C\n(abcd|abc|abcd|]\n")
+    r = lint(str(f))
+    assert " [*]\n" in r.stdout and " [unsafe fix]\n" in r.stdout
+    assert "[*] 1 fixable with --fix (1 more with --fix --unsafe-fixes)." in r.stderr
+    found = json.loads(lint("--format", "json", str(f)).stdout)
+    assert sorted((d["code"], d["fixable"]) for d in found) == [
+        ("ABC301", "unsafe"), ("ABC310", "safe")]
 
 
 def test_full_format_shows_line_and_caret(tmp_path: Path) -> None:
@@ -90,7 +102,7 @@ def test_full_format_shows_line_and_caret(tmp_path: Path) -> None:
     r = lint("--format", "full", str(f))
     lines = r.stdout.splitlines()
     assert lines[0].endswith("ABC331 [warning] '?' is reserved for future use (§8.1) and means"
-                             " nothing in a tune body; put text in quotes or a comment")
+                             " nothing in a tune body; put text in quotes or a comment [*]")
     assert lines[2] == " 4 | ab ? c|"
     assert lines[3] == "   |    ^"
 
@@ -221,8 +233,10 @@ def test_diff_and_fix_call_the_formatter(tmp_path: Path) -> None:
     expected = fmt.format_text(original).text
     if expected == original:
         pytest.skip("the formatter leaves this text as it is")
-    r = lint("--diff", str(f))
+    r = lint("--diff", "--reformat", str(f))
     assert r.returncode == 1 and r.stdout.startswith(f"--- a/{f}")
     assert f.read_text() == original  # --diff changes nothing
-    r = lint("--fix", str(f))
+    r = lint("--fix", str(f))  # nothing to fix: nothing changes without --reformat
+    assert r.returncode in (0, 1) and f.read_text() == original
+    r = lint("--fix", "--reformat", str(f))
     assert r.returncode in (0, 1) and f.read_text() == expected

@@ -31,7 +31,8 @@ def test_json_schema_is_the_documented_one() -> None:
     assert data[0] == {
         "path": "dir/t,1.abc", "code": "ABC310", "severity": "warning",
         "message": "slur ( is never closed with ) (§4.11)", "line": 4, "col": 1,
-        "end_line": 4, "end_col": 2, "rule": "slur-not-closed", "fix": None,
+        "end_line": 4, "end_col": 2, "rule": "slur-not-closed", "fixable": "safe",
+        "fix": None,
     }
 
 
