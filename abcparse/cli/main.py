@@ -23,6 +23,7 @@ BUILTIN_COMMANDS = (
     "abcparse.cli.format",
     "abcparse.cli.midi",
     "abcparse.cli.corpus",
+    "abcparse.lsp.cli",
 )
 
 

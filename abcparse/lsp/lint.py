@@ -1,0 +1,485 @@
+"""Diagnostics of an open tunebook, kept up to date a tune at a time.
+
+A tunebook is a list of independent tunes (§2.2), and ``abc-lint`` already checks a file
+through windows, one tune each (:mod:`abcparse.validate.context`): the tune, the free
+text before it, and the tunes on either side to look across the empty lines. The server
+does what ``abc-lint`` does, with two memories:
+
+- :class:`Book` keeps the file cut into *pieces* (:func:`abcparse.split.pieces`: a piece
+  starts at an ``X:`` line that follows an empty line, and nothing the splitter does
+  crosses that line). An edit re-splits only the pieces it touches and their neighbours;
+  the others keep their chunks and only move.
+- :class:`Linter` keeps each window's findings (before suppression and de-duplication),
+  keyed by the window's text and what it is told from outside (the file-level parser
+  diagnostics that lie in it, the ``X:`` numbers used earlier), with positions relative
+  to the window's start. A window whose key is unchanged is not parsed or checked again:
+  its findings are moved to where the window now starts.
+
+Then the findings of all windows go through one
+:class:`~abcparse.validate.check.FileCheck`, which applies the suppression comments and
+keeps one finding per (code, span), so the result is what ``abc-lint`` reports for the
+same text (a test compares them). A change to the file header, the version line, the
+mode or the rule selection empties the memory (every tune reads the header).
+"""
+
+from __future__ import annotations
+
+import bisect
+import gc
+import heapq
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..api import Piece, _BookBuilder, _file_version, _loose_split, read_headers
+from ..build import build_file_header
+from ..diagnostics import Diagnostic, Fix, Span
+from ..model import FileHeader, Tune
+from ..source import TextFacts
+from ..split import BlockEnds, Chunk, shift_span, split_pieces, string_blocks
+from ..validate.check import FileCheck, WindowCheck, make_window, windows
+from ..validate.registry import Rule
+from ..validate.structure import reference_field
+from ..validate.suppress import WHOLE_FILE, Suppression
+
+_NEWLINE_RE = re.compile(r"\r\n|\r|\n")
+# A first line holding only X: and a number: that number is the tune's reference.
+_PLAIN_X = re.compile(r"X:[ \t]*([0-9]{1,9})[ \t]*(?:\r\n|\r|\n|\Z)")
+
+
+def _line_ends(text: str) -> int:
+    crlf = text.count("\r\n")
+    return text.count("\r") - crlf + text.count("\n")
+
+
+class Stale(Exception):
+    """Raised inside a check when a newer text is waiting: the work is dropped, what
+    was learned about windows stays."""
+
+
+# ---------------------------------------------------------------------------------------
+# The pieces of a file
+
+
+@dataclass(slots=True)
+class Segment:
+    """One piece of the file, cut as :func:`abcparse.split.pieces` cuts it, with its
+    chunks and the splitter's diagnostics counted from the piece's start (offset 0,
+    line 1), so the piece can move without being split again. ``pieces`` wraps each
+    chunk for :func:`abcparse.validate.check.windows`, which reads only their kind."""
+
+    text: str
+    chunks: tuple[Chunk, ...]
+    diags: tuple[Diagnostic, ...]
+    lines: int  # line ends in text
+    pieces: tuple[Piece, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.pieces = tuple(Piece(c) for c in self.chunks)
+
+
+def _segments(text: str, loose: bool) -> list[Segment]:
+    """The pieces of ``text`` (the whole file or a stretch that starts at a piece
+    boundary and ends at one)."""
+    if "%%begin" in text:
+        ends = BlockEnds()
+        for block in string_blocks(text):
+            ends.feed(block)
+        last_end = ends.last
+    else:
+        last_end = 0
+    out: list[Segment] = []
+    for chunks, diags in split_pieces(iter((text,)) if text else iter(()), loose=loose,
+                                      last_end=last_end):
+        if not chunks:
+            continue
+        off = chunks[0].start
+        lines = chunks[0].line - 1
+        body = "".join(c.text for c in chunks)
+        out.append(Segment(
+            body,
+            tuple(Chunk(c.kind, c.text, c.start - off, c.line - lines) for c in chunks),
+            tuple(Diagnostic(d.code, d.message, shift_span(d.span, -off, -lines), d.severity,
+                             d.rule, d.fix) for d in diags),
+            _line_ends(body),
+        ))
+    return out
+
+
+class Book:
+    """A file's text cut into pieces, updated edit by edit (see the module doc)."""
+
+    def __init__(self, text: str, mode: str) -> None:
+        self.mode = mode
+        self.text = ""
+        self.loose = True
+        self.segments: list[Segment] = []
+        self.starts: list[int] = []
+        self.first_lines: list[int] = []
+        self.full_splits = 0  # how often the whole text was split (tests read it)
+        self.set_text(text)
+
+    def set_text(self, text: str) -> None:
+        """Cut the whole text again."""
+        self.text = text
+        self.loose = _loose_split(self.mode, text[:200])
+        self.segments = _segments(text, self.loose)
+        self.full_splits += 1
+        self._layout()
+
+    def _layout(self) -> None:
+        starts: list[int] = []
+        lines: list[int] = []
+        off = 0
+        line = 1
+        for s in self.segments:
+            starts.append(off)
+            lines.append(line)
+            off += len(s.text)
+            line += s.lines
+        self.starts = starts
+        self.first_lines = lines
+
+    def edit(self, start: int, end: int, new: str) -> None:
+        """Replace ``text[start:end]`` by ``new``, re-splitting only the pieces around
+        the edit. A ``%%begin`` block (whose end decides where pieces are cut) anywhere,
+        before or after, or a change of the version line, cuts the whole text again."""
+        old = self.text
+        text = old[:start] + new + old[end:]
+        if (not self.segments or "%%begin" in new or "%%begin" in old[start:end]
+                or "%%begin" in text
+                or _loose_split(self.mode, text[:200]) != self.loose):
+            self.set_text(text)
+            return
+        n = len(self.segments)
+        i = max(bisect.bisect_right(self.starts, start) - 1, 0)
+        j = max(bisect.bisect_right(self.starts, end) - 1, 0)
+        lo = max(i - 1, 0)
+        hi = min(j + 1, n - 1)
+        a = self.starts[lo]
+        b = self.starts[hi] + len(self.segments[hi].text)
+        delta = len(new) - (end - start)
+        region = text[a : b + delta]
+        self.text = text
+        # A region starting at offset 0 is split as the file's start (version line, file
+        # header), as split_pieces splits a text whose first piece is at offset 0.
+        fresh = _segments(region, self.loose)
+        # The pieces at either end of the region whose text did not change stay the same
+        # objects, so the linter knows their windows (it keys them by identity).
+        olds = self.segments[lo : hi + 1]
+        k = 0
+        while k < min(len(fresh), len(olds)) and fresh[k].text == olds[k].text:
+            fresh[k] = olds[k]
+            k += 1
+        m = 1
+        while (m <= min(len(fresh), len(olds)) - k
+               and fresh[-m].text == olds[-m].text):
+            fresh[-m] = olds[-m]
+            m += 1
+        self.segments[lo : hi + 1] = fresh
+        self._layout()
+
+    def snapshot(self) -> Book:
+        """A copy that later edits do not change (the pieces are shared: an edit
+        replaces pieces, it never changes one), for a check in another thread."""
+        copy = Book.__new__(Book)
+        copy.mode = self.mode
+        copy.text = self.text
+        copy.loose = self.loose
+        copy.segments = list(self.segments)
+        copy.starts = list(self.starts)
+        copy.first_lines = list(self.first_lines)
+        copy.full_splits = self.full_splits
+        return copy
+
+    # --- reading --------------------------------------------------------------------
+    def header_chunk(self) -> tuple[Chunk, int, int] | None:
+        """The file header chunk (kind "header" before any tune), with its offset and
+        line in the file."""
+        if not self.segments:
+            return None
+        for c in self.segments[0].chunks:
+            if c.kind == "tune":
+                return None
+            if c.kind == "header":
+                return c, c.start, c.line
+        return None
+
+    def version(self) -> str | None:
+        return _file_version(list(self.segments[0].chunks)) if self.segments else None
+
+    def split_diagnostics(self) -> list[Diagnostic]:
+        """The splitter's diagnostics (ABC209, ABC211) at their places in the file."""
+        out: list[Diagnostic] = []
+        for s, off, line in zip(self.segments, self.starts, self.first_lines, strict=True):
+            for d in s.diags:
+                out.append(Diagnostic(d.code, d.message, shift_span(d.span, off, line - 1),
+                                      d.severity, d.rule, d.fix))
+        return out
+
+    def chunks(self) -> Iterator[Chunk]:
+        """Every chunk at its place in the file."""
+        for s, off, line in zip(self.segments, self.starts, self.first_lines, strict=True):
+            for c in s.chunks:
+                yield Chunk(c.kind, c.text, c.start + off, c.line + line - 1)
+
+    def tune_chunks(self) -> list[Chunk]:
+        return [c for c in self.chunks() if c.kind == "tune"]
+
+    def chunk_at(self, offset: int) -> Chunk | None:
+        """The chunk holding ``offset`` (the last chunk for the end of the text)."""
+        if not self.segments:
+            return None
+        i = max(bisect.bisect_right(self.starts, offset) - 1, 0)
+        off, line = self.starts[i], self.first_lines[i]
+        seg = self.segments[i]
+        found = seg.chunks[-1]
+        for c in seg.chunks:
+            if c.start <= offset - off < c.start + len(c.text):
+                found = c
+                break
+        return Chunk(found.kind, found.text, found.start + off, found.line + line - 1)
+
+
+# ---------------------------------------------------------------------------------------
+# The check
+
+
+@dataclass(slots=True)
+class _Entry:
+    """A window's findings and suppression comments, relative to the window's start."""
+
+    found: list[tuple[int, Diagnostic]]  # (class, diagnostic) in check order
+    sups: list[Suppression]
+    base: int = -1  # where the absolute copies below were made for
+    line: int = -1
+    placed: list[tuple[int, Diagnostic]] = field(default_factory=list)
+    placed_sups: list[Suppression] = field(default_factory=list)
+    keep: Any = None  # the window's Piece objects, whose ids are in its key
+
+
+def _move_diag(d: Diagnostic, by: int, lines: int) -> Diagnostic:
+    fix = d.fix
+    if fix is not None and by:
+        fix = Fix(fix.start + by, fix.end + by, fix.replacement, fix.description)
+    return Diagnostic(d.code, d.message, shift_span(d.span, by, lines), d.severity, d.rule, fix)
+
+
+def _move_sup(s: Suppression, by: int, lines: int) -> Suppression:
+    if s.end >= WHOLE_FILE:
+        return s
+    return Suppression(s.prefixes, s.start + by, s.end + by, s.line + lines, s.scope)
+
+
+@dataclass
+class CheckStats:
+    """What the last check did (the benchmark and the tests read it)."""
+
+    windows: int = 0
+    checked: int = 0  # windows parsed and checked; the rest came from memory
+    split_whole: bool = False
+
+
+class Linter:
+    """Checks one document's :class:`Book`, remembering each window's findings.
+
+    ``rules`` is the selection (:func:`abcparse.validate.check.select_rules`), ``mode``
+    "auto", "strict" or "loose" as for ``abc-lint``.
+    """
+
+    def __init__(self, mode: str, rules: dict[str, Rule]) -> None:
+        self.mode = mode
+        self.rules = rules
+        self.memory: dict[Any, _Entry] = {}
+        self.generation: Any = None
+        self.header: tuple[FileHeader, Any, list[Diagnostic]] | None = None
+        self.refs: dict[str, tuple[str, int] | None] = {}
+        self.stats = CheckStats()
+
+    def _header(self, book: Book) -> tuple[FileHeader, Any, list[Diagnostic], Any]:
+        found = book.header_chunk()
+        key = (found[0].text, found[1], found[2]) if found is not None else None
+        gen = (key, book.version(), book.loose, self.mode)
+        if gen != self.generation or self.header is None:
+            self.memory.clear()
+            self.generation = gen
+            if found is not None:
+                paused = gc.isenabled()
+                gc.disable()
+                try:
+                    self.header = build_file_header(found[0].text, found[1], found[2])
+                finally:
+                    if paused:
+                        gc.enable()
+            else:
+                self.header = (FileHeader(), None, [])
+        header, ctx, diags = self.header
+        return header, ctx, diags, gen
+
+    def _reference(self, chunk: Chunk) -> tuple[str, int] | None:
+        """(X: value, line counted from the chunk's first line, 0-based) of a tune."""
+        text = chunk.text
+        m = _PLAIN_X.match(text)
+        if m is not None:
+            return m.group(1), 0
+        if text in self.refs:
+            return self.refs[text]
+        found: tuple[str, int] | None = None
+        for head in read_headers(text if "\n" in text or "\r" in text else text + "\n"):
+            ref = reference_field(head.fields)
+            if ref is not None:
+                found = (ref.value.strip(), ref.span.line - 1)
+            break
+        if len(self.refs) > 4096:
+            self.refs.clear()
+        self.refs[text] = found
+        return found
+
+    def check(self, book: Book, stale: Callable[[], bool] | None = None) -> list[Diagnostic]:
+        """Every diagnostic of ``book``, as ``abc-lint`` gives them. ``stale`` is asked
+        between windows; when it says True, :class:`Stale` is raised."""
+        header, hctx, hdiags, _gen = self._header(book)
+        version = book.version()
+        stats = CheckStats()
+        # File-level parser diagnostics (the header's, the splitter's), each to be placed
+        # in the window whose own part holds it, as WindowCheck places them.
+        pending = sorted([*hdiags, *book.split_diagnostics()], key=Diagnostic.sort_key)
+        pi = 0
+        where: dict[int, tuple[int, int]] = {}
+
+        def pieces() -> Iterator[Piece]:
+            for s, off, line in zip(book.segments, book.starts, book.first_lines,
+                                    strict=True):
+                for p in s.pieces:
+                    where[id(p)] = (off, line - 1)
+                    yield p
+
+        def absolute(p: Piece) -> Chunk:
+            off, lines = where[id(p)]
+            c = p.chunk
+            return Chunk(c.kind, c.text, c.start + off, c.line + lines)
+
+        seen: dict[str, int] = {}
+        used: dict[Any, _Entry] = {}
+        run = FileCheck(header, version, self.mode, self.rules)
+        seq = 0
+        facts: TextFacts | None = None
+        for prev, own, gap, after in windows(pieces()):
+            stats.windows += 1
+            head = prev if prev is not None else (own[0] if own else None)
+            base, base_lines = where[id(head)] if head is not None else (0, 0)
+            if head is not None:
+                base += head.chunk.start
+                base_lines += head.chunk.line - 1
+            first = base == 0 and prev is None
+            last = after is None and not gap
+            if own:
+                tail = own[-1]
+                own_end = where[id(tail)][0] + tail.chunk.start + len(tail.chunk.text)
+            else:
+                own_end = base
+            if last:
+                placed, pi = pending[pi:], len(pending)
+            else:
+                k = pi
+                while k < len(pending) and pending[k].span.start < own_end:
+                    k += 1
+                placed, pi = pending[pi:k], k
+            tune = own[-1] if own and own[-1].chunk.kind == "tune" else None
+            earlier: tuple[tuple[str, int], ...] = ()
+            if tune is not None:
+                ref = self._reference(tune.chunk)
+                if ref is not None:
+                    value, rel = ref
+                    line = where[id(tune)][1] + tune.chunk.line + rel
+                    if value in seen:
+                        earlier = ((value, seen[value]),)
+                    else:
+                        seen[value] = line
+            # The pieces by identity: a Segment keeps its Piece objects while its text
+            # is unchanged (Book.edit keeps the untouched ones), and the entry holds
+            # them, so an id is never reused for another text while the key lives.
+            key = (
+                id(prev), tuple(map(id, own)), tuple(map(id, gap)), id(after),
+                tuple((d.code, d.message, d.severity, d.rule,
+                       shift_span(d.span, -base, -base_lines)) for d in placed)
+                if placed else (),
+                earlier,
+            )
+            entry = None if first else self.memory.get(key) or used.get(key)
+            if entry is None:
+                if stale is not None and stale():
+                    self.memory.update(used)
+                    raise Stale
+                stats.checked += 1
+                if first and facts is None:
+                    facts = TextFacts("utf-8")
+                    for block in string_blocks(book.text):
+                        facts.feed(block)
+                entry = self._check_window(
+                    header, hctx, version, facts if first else None, placed, earlier,
+                    [None if prev is None else absolute(prev)],
+                    [absolute(p) for p in own], [absolute(p) for p in gap],
+                    None if after is None else absolute(after), base, base_lines)
+                entry.keep = (prev, own, gap, after)
+            if not first:
+                used[key] = entry
+            if entry.base != base or entry.line != base_lines:
+                entry.placed = [(cls, _move_diag(d, base, base_lines)) for cls, d in entry.found]
+                entry.placed_sups = [_move_sup(s, base, base_lines) for s in entry.sups]
+                entry.base, entry.line = base, base_lines
+            heap = run.heap
+            for cls, d in entry.placed:
+                seq += 1
+                heap.append((d.span.start, d.span.end, d.code, cls, seq, d))
+            run.suppressions.extend(entry.placed_sups)
+        heapq.heapify(run.heap)
+        self.memory = used
+        self.stats = stats
+        return list(run.release(None))
+
+    def _check_window(self, header: FileHeader, hctx: Any, version: str | None,
+                      facts: TextFacts | None, placed: list[Diagnostic],
+                      earlier: tuple[tuple[str, int], ...], prev_: list[Chunk | None],
+                      own: list[Chunk], gap: list[Chunk], after: Chunk | None,
+                      base: int, base_lines: int) -> _Entry:
+        """Build the window's tunes and check it as ``abc-lint`` checks a window
+        (:class:`~abcparse.validate.check.WindowCheck`), told what lies outside it."""
+        builder = _BookBuilder(self.mode, version)
+        if base > 0 or prev_[0] is not None:
+            builder.header = header
+            if hctx is not None:
+                builder.ctx = hctx
+            builder.seen_tune = True
+
+        def built(c: Chunk) -> Piece:
+            paused = gc.isenabled()
+            gc.disable()
+            try:
+                tune: Tune | None
+                tune, _ = builder.take(c)
+            finally:
+                if paused:
+                    gc.enable()
+            return Piece(c, tune)
+
+        prev = prev_[0]
+        p = built(prev) if prev is not None else None
+        o = [built(c) for c in own]
+        g = [built(c) for c in gap]
+        a = built(after) if after is not None else None
+        check = WindowCheck(header, version, facts, self.mode, self.rules, placed)
+        if earlier:
+            check.file_check.carry["ABC206"] = dict(earlier)
+        check.check(make_window(p, o, g, a))
+        run = check.file_check
+        found = [(e[3], _move_diag(e[5], -base, -base_lines))
+                 for e in sorted(run.heap, key=lambda e: e[4])]
+        sups = [_move_sup(s, -base, -base_lines) for s in run.suppressions]
+        return _Entry(found, sups)
+
+
+def shifted(span: Span, by: int, lines: int) -> Span:
+    """``span`` moved by ``by`` characters and ``lines`` lines (columns stay)."""
+    return shift_span(span, by, lines)
