@@ -223,6 +223,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     gp.add_argument("--max-attempts", type=whole_number(1, MAX_ATTEMPTS), default=None,
                     metavar="M",
                     help="give up after examining M sampled tunes (default max(64, 10 N))")
+    gp.add_argument("--key", default=None, help="the key, as K: writes it (D, Ador, Em...)")
+    gp.add_argument("--meter", default=None, help="the meter, as M: writes it (6/8, C|...)")
+    gp.add_argument("--rhythm", default=None,
+                    help="the rhythm, as R: writes it (reel, jig, slip jig, polka...)")
+    gp.add_argument("--title", default=None, help="the title (T:)")
+    gp.add_argument("--prefix", default=None, type=prime_text, metavar="TEXT",
+                    help="the start of every tune (its header, and an opening the tunes go"
+                    " on from); must be ABC the generator can continue")
     gp.set_defaults(func=generate_command)
 
     ep = subparsers.add_parser(
@@ -268,6 +276,10 @@ def _sampling_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--similarity", type=number(0, 1, low_open=True), default=0.8, metavar="S",
                    help="reject tunes whose body is this similar to a training tune's "
                    "(normalised edit similarity, default 0.8)")
+    p.add_argument("--form", action=argparse.BooleanOptionalAction, default=True,
+                   help="form-aware decoding (with --constrained): a header as asked or as the"
+                   " training tunes have them, two 8-bar parts each repeated, pickups"
+                   " completed (default on)")
 
 
 # What TensorFlow prints to the process's standard error while it is imported, and is not
@@ -432,10 +444,95 @@ def _load_generator(args: argparse.Namespace) -> Any:
     else:
         print(f"abcparse: warning: {folder} has no train.abc and no --train was given: "
               "tunes are not checked for closeness to the training tunes", file=sys.stderr)
-    return TuneGenerator(NumpyLSTM.from_loaded(loaded), novelty,
+    net = NumpyLSTM.from_loaded(loaded)
+    prime, wanted = _controls(args, net.vocab)
+    train_tunes: list[str] = []
+    if corpus is not None:
+        from .data import read_tunes
+
+        train_tunes = read_tunes(corpus)
+    return TuneGenerator(net, novelty,
                          temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
                          max_chars=args.max_chars, constrained=args.constrained,
-                         threshold=args.similarity)
+                         threshold=args.similarity, form=args.form, wanted=wanted,
+                         train_tunes=train_tunes, prime=prime)
+
+
+def _controls(args: argparse.Namespace, vocab: Any) -> tuple[str, Any]:
+    """The prime and the header plan from --key, --meter, --rhythm, --title and --prefix,
+    each checked: a value the validator cannot read, or that the model cannot write, is a
+    one-line usage error."""
+    from abcparse.build import FieldError, read_key, read_meter
+    from abcparse.format import canonical_key, canonical_meter
+
+    from .constrain import TuneConstraint, field_values
+    from .form import FormConstraint, HeaderPlan
+    from .sampler import DEFAULT_PRIME
+    from .vocab import RESERVED
+
+    def writable(what: str, value: str) -> None:
+        bad = sorted({ch for ch in value if vocab.id_of(ch) < len(RESERVED)})
+        if bad:
+            raise _UsageError(f"{what} {_shown(value)}: the model cannot write {''.join(bad)!r}")
+
+    key = getattr(args, "key", None)
+    meter = getattr(args, "meter", None)
+    rhythm = getattr(args, "rhythm", None)
+    title = getattr(args, "title", None)
+    prefix = getattr(args, "prefix", None)
+    if key is not None:
+        try:
+            read_key(key)
+        except FieldError as exc:
+            raise _UsageError(f"--key {_shown(key)}: not a key ({exc.message})") from None
+        key = canonical_key(key)
+        if key not in field_values("K")[0]:
+            raise _UsageError(f"--key {_shown(key)}: the generator writes keys such as D, Ador,"
+                              " Em, GMix")
+    if meter is not None:
+        try:
+            read_meter(meter)
+        except FieldError as exc:
+            raise _UsageError(f"--meter {_shown(meter)}: not a meter ({exc.message})") from None
+        meter = canonical_meter(meter)
+        if meter not in field_values("M")[0]:
+            raise _UsageError(f"--meter {_shown(meter)}: the generator writes meters such as"
+                              " 6/8, 9/8, C, C|")
+    if rhythm is not None:
+        rhythm = " ".join(rhythm.lower().split())
+        if not rhythm or not all(ch.isalpha() or ch == " " for ch in rhythm):
+            raise _UsageError(f"--rhythm {_shown(rhythm)}: a rhythm is a word such as reel,"
+                              " jig, slip jig")
+        writable("--rhythm", rhythm)
+    prime = DEFAULT_PRIME
+    if title is not None:
+        if "\n" in title or not title.strip() or not title.isprintable():
+            raise _UsageError("--title: one line of printable text")
+        writable("--title", title.strip())
+        prime = f"X:1\nT:{title.strip()}\n"
+    wanted = HeaderPlan(rhythm, meter, key)
+    if prefix is not None:
+        if title is not None:
+            raise _UsageError("give the title in --prefix (T:) or with --title, not both")
+        prime = prefix if prefix.startswith("X:") else "X:1\n" + prefix
+        writable("--prefix", prime)
+        fields = dict(re.findall(r"^([RMK]):(.*)$", prime, re.MULTILINE))
+        given = HeaderPlan(fields.get("R", "").strip() or None,
+                           fields.get("M", "").strip() or None,
+                           fields.get("K", "").strip() or None)
+        for name, mine, theirs in (("--rhythm", rhythm, given.rhythm),
+                                   ("--meter", meter, given.meter), ("--key", key, given.key)):
+            if mine is not None and theirs is not None and mine != theirs:
+                raise _UsageError(f"{name} {mine} but the prefix says {theirs}")
+        wanted = HeaderPlan(rhythm or given.rhythm, meter or given.meter, key or given.key)
+    if args.constrained:
+        checker = FormConstraint(wanted) if args.form else TuneConstraint()
+        for i, ch in enumerate(prime):
+            if not checker.feed(ch):
+                where = prime[max(0, i - 20) : i + 1].replace("\n", "\\n")
+                raise _UsageError(f"the prefix is not ABC the generator can continue, at"
+                                  f" character {i + 1}: ...{where}")
+    return prime, wanted
 
 
 class _UsageError(Exception):

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from .data import body_offset, split_tunes
+from .form import FormConstraint, HeaderPlan, header_plans, writable
 from .sampler import DEFAULT_MAX_CHARS, DEFAULT_PRIME, NumpyLSTM, Sample
 
 DEFAULT_BATCH = 64
@@ -294,10 +295,16 @@ class TuneGenerator:
         constrained: bool = False,
         batch_size: int = DEFAULT_BATCH,
         threshold: float = DEFAULT_THRESHOLD,
+        form: bool = True,
+        wanted: HeaderPlan | None = None,
+        train_tunes: Sequence[str] = (),
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         self.net = net
+        self.form = form
+        self.wanted = wanted or HeaderPlan()
+        self.train_tunes = list(train_tunes)
         self.novelty = novelty
         self.temperature = temperature
         self.top_k = top_k
@@ -310,7 +317,14 @@ class TuneGenerator:
 
     def sample(self, n: int, seed: int) -> list[Sample]:
         constraint = None
-        if self.constrained:
+        if self.constrained and self.form:
+            # Form-aware decoding (generator/form.py): each row writes the header fields
+            # asked for, the others drawn from the training tunes, then an AABB tune.
+            plans = header_plans(self.train_tunes, self.wanted,
+                                 np.random.default_rng([seed, 1]), n)
+            plans = [writable(p, self.net.vocab) for p in plans]
+            constraint = FormConstraint.factory_for(self.prime, plans)
+        elif self.constrained:
             from .constrain import TuneConstraint
 
             constraint = TuneConstraint.factory(self.net.vocab, self.prime)

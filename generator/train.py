@@ -31,6 +31,7 @@ import numpy as np
 from . import limits
 from .config import GeneratorConfig
 from .data import batches, encode_corpus, read_tunes
+from .rhythm import add_rhythm
 from .store import (
     TRAIN_CORPUS,
     atomic_write_bytes,
@@ -102,6 +103,10 @@ def corpus_sha256(*paths: str | Path) -> str:
     return h.hexdigest()
 
 
+#: Share of training tunes shown with a derived ``R:`` line, drawn again every epoch.
+RHYTHM_SHARE = 0.75
+
+
 def train(
     train_path: str | Path,
     valid_path: str | Path,
@@ -161,7 +166,7 @@ def train(
             ) from exc
     else:
         config = config or GeneratorConfig()
-        vocab = Vocab.from_texts(train_tunes)
+        vocab = Vocab.from_texts([*train_tunes, *(add_rhythm(t) for t in train_tunes)])
     if epochs is not None:
         config = config.replace(epochs=epochs)
     if augment is not None:
@@ -296,11 +301,13 @@ def train(
             break
         epoch += 1
         t0 = time.monotonic()
-        if augmenter is not None:
-            seqs = encode_corpus(augmenter(train_tunes, rng, config.augment_prob), vocab,
-                                 config.max_len)
-        else:
-            seqs = base_train_seqs
+        epoch_tunes = (augmenter(train_tunes, rng, config.augment_prob)
+                       if augmenter is not None else list(train_tunes))
+        # A derived R: line (generator/rhythm.py) on most tunes, so the model knows R: and
+        # can be conditioned on a rhythm, and still reads tunes without one.
+        epoch_tunes = [add_rhythm(t) if rng.random() < RHYTHM_SHARE else t
+                       for t in epoch_tunes]
+        seqs = encode_corpus(epoch_tunes, vocab, config.max_len)
         n_batches = math.ceil(len(seqs) / config.batch_size)
         tot, cnt = 0.0, 0.0
         cut_short = False
