@@ -23,27 +23,35 @@ from typing import Any
 
 import numpy as np
 
+from .cache import CacheParams
 from .data import body_offset, read_tunes
-from .generate import TuneGenerator
+from .generate import REJECTED, TuneGenerator
+from .music import music_report
 
 
 def held_out(gen: TuneGenerator, test: str | Path) -> dict[str, Any]:
-    """Bits/char of the model on ``test``: whole tunes and bodies only."""
+    """Bits/char of the model on ``test``: whole tunes and bodies only, as shipped (with
+    its continuous cache, when it has one) and of the LSTM alone."""
     tunes = read_tunes(test)
-    bits = gen.net.char_bits(tunes)
-    whole_sum = float(sum(b.sum() for b in bits))
-    whole_n = sum(len(b) for b in bits)
-    body = [b[body_offset(t):] for t, b in zip(tunes, bits, strict=True)]
-    body_sum = float(sum(b.sum() for b in body))
-    body_n = sum(len(b) for b in body)
-    return {
-        "test": str(test),
-        "test_tunes": len(tunes),
-        "test_chars": whole_n,
-        "test_body_chars": body_n,
-        "bpc_whole": round(whole_sum / max(1, whole_n), 4),
-        "bpc_body": round(body_sum / max(1, body_n), 4),
-    }
+    out: dict[str, Any] = {"test": str(test), "test_tunes": len(tunes)}
+    net = gen.net
+    shipped = net.cache
+    for name, cache in (("", shipped), ("_lstm", CacheParams(0.0, 0.0, 0.0))):
+        net.cache = cache
+        try:
+            bits = net.char_bits(tunes)
+        finally:
+            net.cache = shipped
+        whole_sum = float(sum(b.sum() for b in bits))
+        whole_n = sum(len(b) for b in bits)
+        body = [b[body_offset(t):] for t, b in zip(tunes, bits, strict=True)]
+        body_sum = float(sum(b.sum() for b in body))
+        body_n = sum(len(b) for b in body)
+        out["test_chars"] = whole_n
+        out["test_body_chars"] = body_n
+        out[f"bpc_whole{name}"] = round(whole_sum / max(1, whole_n), 4)
+        out[f"bpc_body{name}"] = round(body_sum / max(1, body_n), 4)
+    return out
 
 
 def evaluate(gen: TuneGenerator, test: str | Path, *, n: int = 200, seed: int = 0
@@ -65,7 +73,7 @@ def evaluate(gen: TuneGenerator, test: str | Path, *, n: int = 200, seed: int = 
     }
     out["novelty_checked"] = gen.novelty is not None
     if n:
-        stats, _ = gen.evaluate_samples(n, seed=seed)
+        stats, verdicts = gen.evaluate_samples(n, seed=seed)
         g = stats.to_dict()
         g["valid_share"] = stats.valid / max(1, stats.sampled)
         g["clean_share"] = stats.clean / max(1, stats.sampled)
@@ -76,6 +84,12 @@ def evaluate(gen: TuneGenerator, test: str | Path, *, n: int = 200, seed: int = 
         g["chars_per_s"] = stats.chars / stats.sample_seconds if stats.sample_seconds else None
         g["novelty_max"] = float(np.max(stats.similarities)) if stats.similarities else None
         out["generation"] = g
+        accepted = [v.text for v in verdicts if v.status != REJECTED and v.text is not None]
+        reference = gen.train_tunes or None
+        out["music"] = {
+            "generated": music_report(accepted, reference),
+            "human_test": music_report(read_tunes(test), reference),
+        }
     return out
 
 
@@ -90,8 +104,11 @@ def format_table(d: dict[str, Any]) -> str:
         ("model", f"{d.get('model', '?')} (embedding {arch['embedding_dim']}, LSTM "
                   f"{'x'.join(map(str, arch['lstm_units']))}, vocab {arch['vocab']})"),
         ("test corpus", f"{d['test']}: {d['test_tunes']} tunes, {d['test_chars']} chars"),
-        ("held-out bits/char, whole tune", f"{d['bpc_whole']:.4f}"),
-        ("held-out bits/char, body only", f"{d['bpc_body']:.4f} ({d['test_body_chars']} chars)"),
+        ("held-out bits/char, whole tune", f"{d['bpc_whole']:.4f} (LSTM alone"
+                                           f" {d['bpc_whole_lstm']:.4f})"),
+        ("held-out bits/char, body only", f"{d['bpc_body']:.4f} (LSTM alone"
+                                          f" {d['bpc_body_lstm']:.4f};"
+                                          f" {d['test_body_chars']} chars)"),
     ]
     g = d.get("generation")
     if g:
@@ -124,4 +141,35 @@ def format_table(d: dict[str, Any]) -> str:
             top = sorted(g["codes"].items(), key=lambda kv: (-kv[1], kv[0]))[:8]
             rows.append(("codes in sampled tunes", ", ".join(f"{c} {k}" for c, k in top)))
     width = max(len(k) for k, _ in rows)
-    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+    text = "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+    m = d.get("music")
+    if m:
+        text += "\n\n" + music_table(m["generated"], m["human_test"])
+    return text
+
+
+def music_table(gen: dict[str, Any], human: dict[str, Any]) -> str:
+    """The music of the accepted tunes beside that of the human test tunes."""
+    def pct(x: float | None) -> str:
+        return "not installed" if x is None else f"{100 * x:.1f}%"
+
+    def div(m: dict[str, Any], k: str) -> str:
+        v = m.get("jsd", {}).get(k)
+        return "-" if v is None else f"{v:.4f}"
+
+    rows = [
+        ("", "generated", "human (test split)"),
+        ("tunes", str(gen["tunes"]), str(human["tunes"])),
+        ("abc2midi reads clean", pct(gen.get("abc2midi_clean")),
+         pct(human.get("abc2midi_clean"))),
+        ("abcjs parses with no warning", pct(gen.get("abcjs_clean")),
+         pct(human.get("abcjs_clean"))),
+        ("two repeated parts, 32 bars (AABB)", pct(gen["aabb"]), pct(human["aabb"])),
+        ("a bar three times in a row", pct(gen["stuck"]), pct(human["stuck"])),
+    ]
+    for k, name in (("pitch_class", "pitch classes"), ("key", "keys"), ("meter", "meters"),
+                    ("note_length", "note lengths")):
+        rows.append((f"JS divergence from train, {name}", div(gen, k), div(human, k)))
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    return "\n".join(f"{a:<{w0}}  {b:>{w1}}  {c}" for a, b, c in rows)

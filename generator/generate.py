@@ -10,7 +10,8 @@ the validator, and the repair engine where the validator objects:
 2. **Split** the sample into tunes with :func:`abcparse.parse`; a sample must hold exactly
    one tune (the model ends a tune with a blank line, so it always does unless it hit the
    length cap).
-3. **Validate** strictly (:func:`abcparse.check` with ``mode="strict"``). *Valid as
+3. **Validate** strictly (:func:`abcparse.check` with ``mode="strict"``) with the
+   ``playable`` profile (:data:`PLAYABLE`: what abc2midi and abcjs warn about). *Valid as
    sampled* means no error-severity finding, the issue's definition of strictly valid.
 4. **Repair** (:func:`abcparse.repair` with ``target="strict"`` and ``warnings=True``)
    whatever has a finding, errors or warnings: ``abc-lint`` exits 1 on any finding, and a
@@ -42,6 +43,8 @@ from typing import Any
 
 import numpy as np
 
+from abcparse.validate.registry import PROFILES
+
 from .data import body_offset, split_tunes
 from .form import FormConstraint, HeaderPlan, header_plans, writable
 from .sampler import DEFAULT_MAX_CHARS, DEFAULT_PRIME, NumpyLSTM, Sample
@@ -68,6 +71,10 @@ REASONS = (R_LENGTH, R_NOT_ONE, R_REPAIR, R_SHORT, R_SIMILAR, R_DUPLICATE)
 MIN_BARS = 4
 
 _X_LINE = re.compile(r"\AX:[^\n]*")
+#: The check profile of the generate loop: strict ABC 2.1 plus what abc2midi and abcjs warn
+#: about (abcparse.validate.registry.PROFILES["playable"]): a tune is accepted only when
+#: the players read it cleanly too.
+PLAYABLE = PROFILES["playable"]
 
 
 def tune_body(text: str) -> str:
@@ -171,7 +178,7 @@ def examine(
     text = book.tunes[0].text
     if not text.endswith("\n"):
         text += "\n"
-    found = abcparse.check(text, mode="strict")
+    found = abcparse.check(text, mode="strict", extend_select=PLAYABLE)
     counts = Counter(d.code for d in found)
     errors = any(d.severity is Severity.ERROR for d in found)
     checked = Verdict(REPAIRED if errors else (VALID if found else CLEAN), text,
@@ -179,11 +186,12 @@ def examine(
                       checked=True, had_error=errors)
     if found:
         # Sampled text is the generator's own: unsafe fixes are fine (they are counted).
-        result = abcparse.repair(text, target="strict", warnings=True, unsafe=True)
+        result = abcparse.repair(text, target="strict", warnings=True, unsafe=True,
+                                 extend_select=PLAYABLE)
         final = result.text if result.text.endswith("\n") else result.text + "\n"
         checked = dataclasses.replace(
             checked, text=final, repaired_codes=tuple(sorted({e.code for e in result.edits})))
-        if not result.valid or abcparse.check(final, mode="strict"):
+        if not result.valid or abcparse.check(final, mode="strict", extend_select=PLAYABLE):
             return checked.rejected_as(R_REPAIR)
     assert checked.text is not None
     if music_bars(checked.text) < MIN_BARS:

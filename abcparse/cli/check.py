@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AbcError, AbcUsageError
+from ..source import refuse_non_abc
 from ..split import text_lines
 from .report import FORMATS, FileReport, StreamReport
 
@@ -67,6 +68,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                       help="read every tune loosely (§12.2), whatever it declares")
     p.add_argument("--select", action="append", metavar="CODES",
                    help="only these codes or code prefixes (ABC3, ABC301; comma-separated)")
+    p.add_argument("--profile", choices=("playable",), default=None,
+                   help="add a named set of checks that are off by default: playable = what"
+                   " abc2midi and abcjs warn about (a missing M:, bars that do not add up"
+                   " once the repeats are played)")
     p.add_argument("--extend-select", action="append", metavar="CODES",
                    help="add codes to the default selection (e.g. ABC4 for style)")
     p.add_argument("--ignore", action="append", metavar="CODES",
@@ -192,6 +197,11 @@ def resolve(args: argparse.Namespace) -> Settings:
     s.extend_select = (
         _split_codes(args.extend_select) or _split_codes(conf.get("extend-select")) or []
     )
+    profile = getattr(args, "profile", None)
+    if profile is not None:
+        from ..validate.registry import PROFILES
+
+        s.extend_select = [*s.extend_select, *PROFILES[profile]]
     s.fmt = args.fmt or conf.get("format", "concise")
     jobs = args.jobs if args.jobs is not None else conf.get("jobs", 1)
     if jobs < 0:
@@ -347,7 +357,8 @@ def _formatter() -> Any:
 
 def fix_files(settings: Settings, out: Any) -> int:
     """Fix (``--fix``) or show the changes (``--diff``) of every file: 2 when the
-    formatter is missing or a file cannot be read, 1 when ``--diff`` shows a change,
+    formatter is missing, a file cannot be read or is not ABC text
+    (:func:`abcparse.source.not_abc`, then it is not touched), 1 when ``--diff`` shows a change,
     else 0. Each fix applied is listed (marked safe or unsafe), and so is each safe fix
     the music engine withdrew; with ``--unsafe-fixes`` every tune whose music changed.
     A formatting (``--reformat``) that fails its own safety checks (ABC902-ABC904)
@@ -366,6 +377,8 @@ def fix_files(settings: Settings, out: Any) -> int:
             status = 2
             continue
         try:
+            # Binary data, UTF-16/32, no line of ABC: refused, never rewritten (issue 13).
+            refuse_non_abc(path)
             # The formatter's own settings ([tool.abcparse.format]) for this file's folder.
             options = (fmt.load_options(os.path.dirname(os.path.abspath(path)))
                        if hasattr(fmt, "load_options") else None)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from fractions import Fraction
+from typing import Any
 
 from ..diagnostics import Severity, Span
 from ..model import Chord, Meter, Note, Rest
-from ..music import BarInfo, judge_bars
+from ..music import BarInfo, judge_bars, played_order
 from .context import TuneContext
 from .registry import Finding, rule
 
@@ -315,6 +316,86 @@ def ending_without_repeat(ctx: TuneContext) -> Iterator[Finding]:
     ```
     """
     yield from ctx.music.get("ABC306")
+
+
+@rule("ABC307", "repeat-bar-incomplete", strict=Severity.WARNING, loose=Severity.WARNING,
+      default=False, section="§4.8, §3.1.6")
+def repeat_bar_incomplete(ctx: TuneContext) -> Iterator[Finding]:
+    """Bars that, played in order through the repeats, do not add up to whole bars.
+
+    A pickup is completed by the last bar of its section: when ``:|`` sends the music back
+    to ``G|ABc ...``, the bar before the ``:|`` and the pickup after the jump are heard as
+    one bar (§4.8). abc2midi checks the bars as they are played, repeats unrolled, and
+    warns when they do not add up ("Bar 0 has 1 time units ... in repeat"); the bar-length
+    rule (ABC301) accepts each bar alone. Off by default; the ``playable`` profile
+    (``abc-lint --profile playable``, what the generator checks) turns it on.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Pickup completed
+    M:6/8
+    L:1/8
+    K:G
+    G|ABc dBG|ABc d2:|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Pickup not completed
+    M:6/8
+    L:1/8
+    K:G
+    G|ABc dBG|ABc def:|
+    ```
+    """
+    tl = ctx.timeline
+    for vt in tl.voices:
+        order = played_order(vt.segments, tl.parts)
+        played: list[list[Any]] = []  # [ticks, bar info], one per bar as heard
+        for i in order:
+            seg = vt.segments[i]
+            info = vt.bars[seg.bar]
+            if seg.new_bar or not played:
+                played.append([seg.length, info])
+            else:
+                played[-1][0] += seg.length
+        run: list[list[Any]] = []
+        first = True
+        reported: set[int] = set()
+        for k, (ticks, info) in enumerate(played):
+            nominal = info.nominal
+            if nominal is None or not info.measured:
+                run, first = [], False
+                continue
+            if ticks == nominal and not run:
+                first = False
+                continue
+            if ticks != nominal:
+                run.append([ticks, info])
+            total = sum(t for t, _ in run)
+            done = ticks == nominal or total >= nominal or k == len(played) - 1
+            if not done:
+                continue
+            if run and total != nominal and not first and k != len(played) - 1 and (
+                run[0][1].index not in reported
+            ):
+                bt = run[0][1]
+                reported.add(bt.index)
+                heard = _whole(tl.whole(total), bt.meter)
+                want = _whole(tl.whole(nominal), bt.meter)
+                yield Finding(
+                    f"played through the repeat, this bar and the one it leads to last {heard}"
+                    f" together, not the meter's {want} (M:{bt.meter}): complete the pickup"
+                    " with the section's last bar",
+                    _bar_span(bt.bar.span, bt),
+                )
+            run, first = [], False
+            if ticks != nominal and total > nominal:
+                run = []
 
 
 @rule("ABC310", "slur-not-closed", section="§4.11")

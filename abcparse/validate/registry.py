@@ -121,6 +121,12 @@ _SORTED: dict[str, Rule] = {}  # _REGISTRY in code order, rebuilt after a regist
 _CODE_RE = re.compile(r"^ABC[0-9]{3}$")
 
 
+#: Named selections of rules that are off by default, for a purpose: ``playable`` adds the
+#: checks of what abc2midi and abcjs warn about and the standard leaves open (a meter
+#: left out, bars that do not add up once the repeats are played). ``abc-lint --profile``.
+PROFILES: dict[str, tuple[str, ...]] = {"playable": ("ABC212", "ABC307")}
+
+
 def rule(
     code: str,
     name: str,

@@ -645,3 +645,42 @@ _value_rule("ABC227", "invalid-instruction", "U: or I:", "§4.16, §3.1.17",
             "U:W = !trill!\nK:C", "U:Z = !trill!\nK:C", "symbol definition or instruction")
 _value_rule("ABC228", "invalid-lyrics", "s: or w:", "§4.15, §5.1", "K:C",
             'K:C\nabc|\ns: "open', "symbol line or lyrics line")
+
+
+@rule("ABC212", "missing-meter", strict=Severity.WARNING, loose=Severity.WARNING,
+      default=False, section="§3.1.6")
+def missing_meter(ctx: TuneContext) -> Iterator[Finding]:
+    """A tune with no ``M:`` field, in its header or the file header.
+
+    The standard lets a tune leave the meter out (free meter, §3.1.6), but players do not
+    agree on what to do: abc2midi assumes 4/4 and measures every bar against it ("No M: in
+    header, using default"). Off by default; the ``playable`` profile (``abc-lint
+    --profile playable``) turns it on.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:With a meter
+    M:6/8
+    K:G
+    GAB c2d|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:No meter
+    K:G
+    GAB c2d|
+    ```
+    """
+    if ctx.tune.meter is not None:
+        return
+    if any(f.letter == "M" for f in ctx.book.header.fields):
+        return
+    first = ctx.tune.header.fields[0] if ctx.tune.header.fields else None
+    if first is not None:
+        yield Finding("no M: field: players disagree on the meter (abc2midi assumes 4/4);"
+                      " write M: (M:none for free meter) (§3.1.6)", first.span)
