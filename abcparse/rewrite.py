@@ -13,15 +13,19 @@ segment at a time, a segment being a tune with the free text and empty lines bef
 - the safety checks (:func:`abcparse.format.safety.check_formatting`: same music,
   idempotent, no new diagnostic) run per segment, on the segment read after the file's
   version line and file header (which decide how a tune is read, §2.2.2, §12), and their
-  findings are placed in the file; a segment the formatter leaves unchanged needs none;
+  findings are placed in the file; a segment the formatter leaves unchanged needs none.
+  A segment that fails a check is written as it was (its findings say so) and the rest
+  of the file is formatted: one tune a printer bug trips must not keep a tunebook of a
+  thousand tunes unformatted, and findings about the file as a whole (two tunes with one
+  ``X:`` number) are no tune's doing (issue 13);
 - the diff is a unified diff built from each segment's line matches and grouped into
   hunks over the whole file as :func:`difflib.unified_diff` groups them;
 - the output is written as it comes, into :func:`abcparse.fileio.atomic_writer`'s
   temporary file, or into a temporary spool when it may only be shown at the end (a
   diff, standard output).
 
-Where the whole-file checks would fail, these fail too and the file is left alone; the
-wording of a failure can differ (it names the segment, not the whole file's counts).
+:func:`abcparse.format.format_text` runs the same code over a text held in memory
+(:func:`text_segments`), so the API and the command agree tune for tune.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import difflib
 import itertools
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -38,8 +42,8 @@ from typing import IO, Any
 from .api import Piece, TuneStream
 from .diagnostics import Diagnostic, Span
 from .format import FormatOptions
-from .format.printer import Printer
-from .format.safety import check_formatting
+from .format.printer import Printer, file_chunks
+from .format.safety import TuneCheck, check_formatting
 from .split import Chunk, text_lines
 
 _NEWLINES = {"lf": "\n", "crlf": "\r\n"}
@@ -58,8 +62,18 @@ class Segment:
 def segments(stream: TuneStream) -> Iterator[list[Piece]]:
     """The pieces of a file cut after each tune: each list ends with a tune (the last
     one may hold only what follows the last tune)."""
+    return _cut(stream.pieces(build=False))
+
+
+def text_segments(text: str, mode: str = "auto") -> Iterator[list[Piece]]:
+    """:func:`segments` of a text held in memory, cut as :func:`abcparse.parse` cuts it
+    in ``mode`` (the chunks the printer sees when it formats the whole text)."""
+    return _cut(Piece(c) for c in file_chunks(text, mode))
+
+
+def _cut(pieces: Iterable[Piece]) -> Iterator[list[Piece]]:
     group: list[Piece] = []
-    for piece in stream.pieces(build=False):
+    for piece in pieces:
         group.append(piece)
         if piece.chunk.kind == "tune":
             yield group
@@ -75,15 +89,33 @@ def segments(stream: TuneStream) -> Iterator[list[Piece]]:
 @dataclass
 class FormatOutcome:
     """What formatting a file found: whether it changes, and the safety checks'
-    findings (ABC902-ABC904, placed in the file); a file with findings is left alone."""
+    findings (ABC902-ABC904, placed in the file). Each finding names a segment (a tune
+    with what comes before it) that was left as it was; the rest is formatted.
+    ``refused`` counts those segments, ``checks`` holds the outcome of each tune that
+    failed a check (its index in the file: every other tune passed)."""
 
     changed: bool = False
     diagnostics: list[Diagnostic] = field(default_factory=list)
     tunes: int = 0
+    refused: int = 0
+    checks: list[TuneCheck] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.diagnostics
+
+
+@dataclass
+class Formatted:
+    """One segment, formatted: its text as read, as written (the original when a check
+    failed), the checks' findings, the outcome per tune (indices count from the
+    segment's first tune) and how many tunes it holds."""
+
+    original: str
+    text: str
+    diagnostics: list[Diagnostic]
+    checks: list[TuneCheck]
+    tunes: int
 
 
 class StreamFormatter:
@@ -105,10 +137,12 @@ class StreamFormatter:
         self.head_formatted = ""  # ... and as printed, to read later segments after
         self.head_lines = 0
         self.head_changed = False
+        self.head_kept = ""  # the head as read, to be read after when it is kept
+        self.head_printed = ""  # the head as printed, whether written or kept
         self.outcome = FormatOutcome()
         self._first_segment = True
 
-    def resume(self, header: str | None, head: tuple[str, str, int, bool]) -> None:
+    def resume(self, header: str | None, head: tuple[str, str, int, bool, str]) -> None:
         """Start after the file's first segment (in another process): the printer reads
         the file header again (its U: and I: fields apply to every tune), later segments
         are read after ``head`` (:meth:`head_state` of the formatter that read it)."""
@@ -118,11 +152,13 @@ class StreamFormatter:
         self.seen_content = self.seen_tune = True
         self.index = 1
         self.blocks_written = 1
-        self.head_original, self.head_formatted, self.head_lines, self.head_changed = head
+        (self.head_original, self.head_formatted, self.head_lines, self.head_changed,
+         self.head_printed) = head
         self._first_segment = False
 
-    def head_state(self) -> tuple[str, str, int, bool]:
-        return self.head_original, self.head_formatted, self.head_lines, self.head_changed
+    def head_state(self) -> tuple[str, str, int, bool, str]:
+        return (self.head_original, self.head_formatted, self.head_lines, self.head_changed,
+                self.head_printed)
 
     def _add(self, chunk: Chunk, blocks: list[list[str]]) -> None:
         """``Printer.format``'s loop body, one chunk."""
@@ -167,7 +203,11 @@ class StreamFormatter:
 
     def segment(self, pieces: list[Piece]) -> str:
         """The formatted text of one segment; its safety checks' findings go to
-        :attr:`outcome`."""
+        :attr:`outcome`. A segment that fails them comes back as it was."""
+        return self.format_segment(pieces).text
+
+    def format_segment(self, pieces: list[Piece]) -> Formatted:
+        """One segment formatted and checked (see :class:`Formatted`)."""
         blocks: list[list[str]] = []
         chunks = [p.chunk for p in pieces]
         for chunk in chunks:
@@ -177,13 +217,15 @@ class StreamFormatter:
             blocks = self.printer._declare_21(blocks, chunks)
         text = self._text(blocks)
         original = "".join(c.text for c in chunks)
-        tune = next((c for c in chunks if c.kind == "tune"), None)
-        self.outcome.tunes += tune is not None
+        tunes = sum(c.kind == "tune" for c in chunks)
+        self.outcome.tunes += tunes
+        before = len(self.outcome.diagnostics)
+        checks: list[TuneCheck] = []
         if first:
             self._first_segment = False
             self._set_head(chunks)
             if text != original:
-                self._check(original, text, 0, 1, chunks[0].start if chunks else 0)
+                checks = self._check(original, text, 0, 1, chunks[0].start if chunks else 0)
         elif text != original or self.head_changed:
             # Read after the head, the segment's text starts a block: without the empty
             # line that separates it from the tune before in the file.
@@ -193,9 +235,18 @@ class StreamFormatter:
             formatted = self.head_formatted
             if alone:
                 formatted = formatted + nl + alone if formatted else alone
-            self._check(self.head_original + original, formatted,
-                        len(self.head_original), line, chunks[0].start)
-        return text
+            checks = self._check(self.head_original + original, formatted,
+                                 len(self.head_original), line, chunks[0].start)
+        found = self.outcome.diagnostics[before:]
+        if found:
+            # Left as it was. The segment that holds the file header keeps its header
+            # too, so later tunes are checked as they will be read: after that header.
+            self.outcome.refused += 1
+            if first:
+                self.head_formatted = self.head_kept
+                self.head_changed = False
+            text = original
+        return Formatted(original, text, found, checks, tunes)
 
     def _set_head(self, chunks: list[Chunk]) -> None:
         """The version line and file header, as read and as printed, that later segments
@@ -227,13 +278,15 @@ class StreamFormatter:
         nl = self.newline
         formatted = "".join(ln.replace("\n", nl) + nl for ln in lines)
         # An empty line ends the head, so what follows is read as it is in the file.
+        self.head_kept = original
         self.head_original = original + ("\n" if original else "")
         self.head_formatted = formatted  # an empty line goes between it and a segment
+        self.head_printed = formatted
         self.head_lines = len(text_lines(self.head_original))
         self.head_changed = self.head_original != self.head_formatted
 
     def _check(self, original: str, formatted: str, head_chars: int, line: int,
-               offset: int) -> None:
+               offset: int) -> list[TuneCheck]:
         """The formatter's safety checks on one segment (read after the head), their
         findings placed in the file: ``head_chars`` characters of head come first in the
         texts, the segment starting at ``line`` and ``offset`` of the file."""
@@ -241,7 +294,12 @@ class StreamFormatter:
         again_printer = Printer(opts)
         again_printer.number = self.printer.number - _renumbered(formatted, opts)
         again = again_printer.format(formatted)
-        diags, _ = check_formatting(original, formatted, again, opts)
+        kept = self.head_formatted
+        if head_chars and kept != self.head_printed and again.startswith(self.head_printed):
+            # The head was kept as it was (its segment failed): a second pass prints it,
+            # as the first did; what must not change is the segment after it.
+            again = kept + again[len(self.head_printed):]
+        diags, checks = check_formatting(original, formatted, again, opts)
         head_lines = self.head_lines if head_chars else 0
         for d in diags:
             s = d.span
@@ -254,6 +312,7 @@ class StreamFormatter:
                             s.start - head_chars + offset, s.end - head_chars + offset)
             self.outcome.diagnostics.append(
                 Diagnostic(d.code, d.message, span, d.severity, d.rule, d.fix))
+        return checks
 
 
 def _renumbered(formatted: str, opts: FormatOptions) -> int:
@@ -285,50 +344,63 @@ def format_stream(
 ) -> FormatOutcome:
     """Format the file ``stream`` reads, a segment at a time: ``write`` gets the
     formatted text piece by piece, ``diff`` each segment's (original, formatted) text.
-    Returns whether the text changes and the safety checks' findings; the caller keeps
-    the output only when there are none (a file is formatted whole or not at all).
+    Returns whether the text changes and the safety checks' findings: each names a tune
+    that was left as it was (its segment is written unformatted), the rest is formatted.
 
     With ``jobs`` > 1, the segments after the first are formatted and checked in that
     many worker processes (``pool``, or a pool of its own), in batches, and handed on in
     order: the same output. (Not with ``renumber``, whose X: counter runs through the
     file.)"""
+    return format_segments(segments(stream), options, stream.newline, write, diff, jobs,
+                           pool)
+
+
+def format_segments(
+    cut: Iterator[list[Piece]],
+    options: FormatOptions,
+    newline: str,
+    write: Callable[[str], object] | None = None,
+    diff: Callable[[str, str], None] | None = None,
+    jobs: int = 1,
+    pool: Executor | None = None,
+) -> FormatOutcome:
+    """:func:`format_stream` over segments (:func:`segments`, :func:`text_segments`) of a
+    file whose dominant line end is ``newline``."""
     pending_original: list[str] = []
     pending_formatted: list[str] = []
     same = True
-    found: list[Diagnostic] = []
+    outcome = FormatOutcome()
     parallel = jobs > 1 and not options.renumber
-    for original, text, diags in _formatted(stream, options, jobs if parallel else 1, pool):
-        found.extend(diags)
+    for seg in _formatted(cut, options, newline, jobs if parallel else 1, pool):
+        outcome.diagnostics.extend(seg.diagnostics)
+        outcome.refused += bool(seg.diagnostics)
+        # Only the tunes that failed are kept (memory stays flat on a big book).
+        outcome.checks.extend(TuneCheck(outcome.tunes + c.index, c.music_kept, c.idempotent,
+                                        c.no_new_diagnostic) for c in seg.checks if not c.ok)
+        outcome.tunes += seg.tunes
         if write is not None:
-            write(text)
+            write(seg.text)
         if diff is not None:
-            diff(original, text)
+            diff(seg.original, seg.text)
         if same:
             same, pending_original, pending_formatted = _same_so_far(
-                pending_original, pending_formatted, original, text)
-    outcome = FormatOutcome()
+                pending_original, pending_formatted, seg.original, seg.text)
     outcome.changed = not (same and not pending_original and not pending_formatted)
-    if outcome.changed:
-        found.sort(key=Diagnostic.sort_key)
-        # The whole-file check reports the first difference a second pass makes only.
-        first = next((d for d in found if d.code == "ABC902"), None)
-        outcome.diagnostics = [d for d in found if d.code != "ABC902" or d is first]
+    outcome.diagnostics.sort(key=Diagnostic.sort_key)
     return outcome
 
 
-def _formatted(stream: TuneStream, options: FormatOptions, jobs: int,
-               pool: Executor | None) -> Iterator[tuple[str, str, list[Diagnostic]]]:
-    """(original, formatted, safety findings) of each segment, in order."""
+def _formatted(cut: Iterator[list[Piece]], options: FormatOptions, newline: str, jobs: int,
+               pool: Executor | None) -> Iterator[Formatted]:
+    """Each segment formatted and checked, in order."""
     fmt: StreamFormatter | None = None
-    cut = segments(stream)
+    pieces: list[Piece] = []
     for pieces in cut:
         if fmt is None:
             first = pieces[0].chunk.text if pieces else ""
             first_line = text_lines(first)[0] if first else ""
-            fmt = StreamFormatter(options, stream.newline, first_line)
-        before = len(fmt.outcome.diagnostics)
-        text = fmt.segment(pieces)
-        yield "".join(p.chunk.text for p in pieces), text, fmt.outcome.diagnostics[before:]
+            fmt = StreamFormatter(options, newline, first_line)
+        yield fmt.format_segment(pieces)
         if jobs > 1:
             break
     if fmt is None or jobs <= 1:
@@ -351,23 +423,17 @@ BATCH_SEGMENTS = 32  # segments (tunes) per batch of ``format --jobs``
 
 
 def format_batch(context: tuple[Any, ...], batch: list[list[tuple[str, str, int, int]]]
-                 ) -> list[tuple[str, str, list[Diagnostic]]]:
+                 ) -> list[Formatted]:
     """Run in a worker: format and check segments of a file after its first one."""
     options, newline, first_line, header, head = context
     fmt = StreamFormatter(options, newline, first_line)
     fmt.resume(header, head)
-    out = []
-    for chunks in batch:
-        pieces = [Piece(Chunk(*c)) for c in chunks]
-        before = len(fmt.outcome.diagnostics)
-        text = fmt.segment(pieces)
-        out.append(("".join(c[1] for c in chunks), text, fmt.outcome.diagnostics[before:]))
-    return out
+    return [fmt.format_segment([Piece(Chunk(*c)) for c in chunks]) for chunks in batch]
 
 
 def _format_parallel(cut: Iterator[list[Piece]], context: tuple[Any, ...], jobs: int,
-                     pool: Executor) -> Iterator[tuple[str, str, list[Diagnostic]]]:
-    queue: deque[Future[list[tuple[str, str, list[Diagnostic]]]]] = deque()
+                     pool: Executor) -> Iterator[Formatted]:
+    queue: deque[Future[list[Formatted]]] = deque()
     batch: list[list[tuple[str, str, int, int]]] = []
     for pieces in itertools.chain(cut, [None]):
         if pieces is not None:
@@ -497,9 +563,10 @@ def fix_stream(
         assert fmt is not None
         own_repaired = repaired if first else repaired[len(prefix):]
         if reformat:
-            before = len(fmt.outcome.diagnostics)
-            text = fmt.segment([Piece(c) for c in own])
-            found.extend(fmt.outcome.diagnostics[before:])
+            seg = fmt.format_segment([Piece(c) for c in own])
+            text = seg.text
+            found.extend(seg.diagnostics)
+            outcome.formatting.refused += bool(seg.diagnostics)
         else:
             text = own_repaired
         if write is not None:
@@ -515,9 +582,7 @@ def fix_stream(
     outcome.formatting.changed = not (same and not pending_a and not pending_b)
     if outcome.formatting.changed:
         found.sort(key=Diagnostic.sort_key)
-        first902 = next((d for d in found if d.code == "ABC902"), None)
-        outcome.formatting.diagnostics = [d for d in found
-                                          if d.code != "ABC902" or d is first902]
+        outcome.formatting.diagnostics = found
     return outcome
 
 
@@ -862,12 +927,15 @@ __all__ = [
     "FileDiff",
     "FixOutcome",
     "FormatOutcome",
+    "Formatted",
     "StreamDiff",
     "StreamFormatter",
     "TextSpool",
     "fix_stream",
+    "format_segments",
     "format_stream",
     "segments",
+    "text_segments",
     "transpose_stream",
     "unified_diff_text",
 ]

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, NamedTuple
 
@@ -556,3 +557,176 @@ def scan_file(
             on_block(block)
     diags.extend(facts.diagnostics(declared, state["utf8"] and state["non_ascii"]))
     return StreamInfo(path, encoding, bom, facts.newline, tuple(diags), facts)
+
+
+# ---------------------------------------------------------------------------------------
+# Is it ABC at all? (issue 13: the commands that rewrite files refuse anything else)
+
+SNIFF_BYTES = 1 << 16  # how much of a file the byte rules look at
+CONTROL_SHARE = 0.05  # control characters beyond this share of the sample: binary
+UNDECODABLE_SHARE = 0.25  # bytes that are not in the file's charset beyond this: binary
+_CONTROL = bytes([*range(0, 9), 11, *range(14, 32), 127])  # not TAB LF FF CR
+_ABC_LINE_RE = re.compile(rb"(?m)^[ \t]*(?:[A-Za-z+]:|%)")
+
+# Byte-order marks of the encodings an ABC file cannot be in (§2.1: UTF-8, or an 8-bit
+# charset declared in ASCII); UTF-32's before UTF-16's, which they start with.
+_WIDE_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "UTF-32 text (byte order mark FF FE 00 00)"),
+    (codecs.BOM_UTF32_BE, "UTF-32 text (byte order mark 00 00 FE FF)"),
+    (codecs.BOM_UTF16_LE, "UTF-16 text (byte order mark FF FE)"),
+    (codecs.BOM_UTF16_BE, "UTF-16 text (byte order mark FE FF)"),
+)
+
+# Signatures of file formats that are not text, each with at least one byte no ABC text
+# starts with (or a second signature further on), so a tunebook is never taken for one.
+MAGIC: tuple[tuple[tuple[tuple[int, bytes], ...], str], ...] = (
+    (((0, b"\x89PNG\r\n\x1a\n"),), "a PNG image"),
+    (((0, b"\xff\xd8\xff"),), "a JPEG image"),
+    (((0, b"GIF87a"),), "a GIF image"),
+    (((0, b"GIF89a"),), "a GIF image"),
+    (((0, b"%PDF-"),), "a PDF document"),
+    (((0, b"PK\x03\x04"),), "a zip archive (or a file built on one: .mxl, .docx, .odt)"),
+    (((0, b"PK\x05\x06"),), "an empty zip archive"),
+    (((0, b"\x1f\x8b"),), "gzip-compressed data"),
+    (((0, b"BZh"), (4, b"1AY&SY")), "bzip2-compressed data"),
+    (((0, b"\xfd7zXZ\x00"),), "xz-compressed data"),
+    (((0, b"(\xb5/\xfd"),), "zstd-compressed data"),
+    (((0, b"7z\xbc\xaf'\x1c"),), "a 7-Zip archive"),
+    (((0, b"Rar!\x1a\x07"),), "a RAR archive"),
+    (((257, b"ustar"),), "a tar archive"),
+    (((0, b"\x7fELF"),), "an ELF executable or library"),
+    (((0, b"MZ"), (2, b"\x90\x00")), "a Windows executable"),
+    (((0, b"\xcf\xfa\xed\xfe"),), "a Mach-O executable"),
+    (((0, b"\xce\xfa\xed\xfe"),), "a Mach-O executable"),
+    (((0, b"\xca\xfe\xba\xbe"),), "a Java class file or Mach-O universal binary"),
+    (((0, b"\x00asm"),), "a WebAssembly module"),
+    (((0, b"SQLite format 3\x00"),), "an SQLite database"),
+    (((0, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"),), "an old Microsoft Office document"),
+    (((0, b"MThd\x00\x00\x00\x06"),), "a MIDI file"),
+    (((0, b"RIFF"), (8, b"WAVE")), "a WAV sound file"),
+    (((0, b"OggS\x00"),), "an Ogg sound file"),
+    (((0, b"fLaC\x00"),), "a FLAC sound file"),
+    (((0, b"fLaC\x80"),), "a FLAC sound file"),
+    (((0, b"ID3"), (3, b"\x02")), "an MP3 sound file"),
+    (((0, b"ID3"), (3, b"\x03")), "an MP3 sound file"),
+    (((0, b"ID3"), (3, b"\x04")), "an MP3 sound file"),
+)
+
+
+def not_abc(head: bytes, rest: Iterable[bytes] = ()) -> str | None:
+    """Why a file is not ABC text, or None when it may be: the rule ``abcparse format``
+    and ``abc-lint --fix`` apply before they rewrite anything (docs/format.md, "What is
+    not ABC"), so a PNG, a zip, a UTF-16 file or random bytes is refused, never rewritten.
+
+    ``head`` is the file's first :data:`SNIFF_BYTES` bytes (or all of it), ``rest`` the
+    bytes after them, read only when the head holds no line of ABC. In order:
+
+    1. a UTF-16 or UTF-32 byte-order mark;
+    2. the signature of a binary file format (:data:`MAGIC`);
+    3. NUL bytes between most characters (UTF-16/32 text without a byte-order mark), or
+       control characters (bytes 0-8, 11, 14-31, 127) in more than
+       :data:`CONTROL_SHARE` of the head;
+    4. bytes that are not valid in the file's charset (UTF-8 unless the file declares
+       another, §3.1.17) in more than :data:`UNDECODABLE_SHARE` of the head;
+    5. text with no line that is an ABC field, comment or directive (a letter and a colon,
+       or ``%``, at the start of a line): no tune and no ABC structure.
+
+    An empty file, or one of white space only, is an empty tunebook, not refused. A
+    tunebook with a stray NUL or a few Latin-1 letters in a UTF-8 file stays ABC (its
+    bytes are reported as ABC001/ABC002, which ``abc-lint --fix`` may repair).
+
+    >>> not_abc(b"X:1\\nT:Tune\\nK:G\\nGAB|\\n") is None
+    True
+    >>> not_abc(b"\\x89PNG\\r\\n\\x1a\\n\\x00\\x00\\x00\\rIHDR")
+    'a PNG image'
+    >>> not_abc("X:1\\nK:C\\nC|\\n".encode("utf-16"))
+    'UTF-16 text (byte order mark FF FE)'
+    """
+    for bom, what in _WIDE_BOMS:
+        if head.startswith(bom):
+            return what
+    for parts, what in MAGIC:
+        if all(head[at:at + len(sig)] == sig for at, sig in parts):
+            return what
+    if not head.strip():
+        return None
+    size = len(head)
+    nul = head.count(0)
+    if nul * 10 >= size * 3:  # 30%: ASCII text in UTF-16 is half NULs, in UTF-32 three quarters
+        return (f"binary data or UTF-16/32 text without a byte order mark ({nul} NUL bytes in"
+                f" its first {size})")
+    controls = size - len(head.translate(None, _CONTROL))
+    if controls > size * CONTROL_SHARE:
+        return (f"binary data ({controls} control characters in its first {size} bytes,"
+                f" {nul} of them NUL)")
+    bad = _undecodable(head)
+    if bad > size * UNDECODABLE_SHARE:
+        return (f"binary data, or text in an undeclared charset ({bad} of its first {size}"
+                " bytes are not valid UTF-8; a file in another charset declares it with"
+                " I:abc-charset, §3.1.17)")
+    if _ABC_LINE_RE.search(head):
+        return None
+    tail = head[max(head.rfind(b"\n"), head.rfind(b"\r")) + 1:]
+    for block in rest:
+        data = tail + block
+        if _ABC_LINE_RE.search(data):
+            return None
+        tail = data[max(data.rfind(b"\n"), data.rfind(b"\r")) + 1:]
+    return "no tune, no field and no comment: no line of it is ABC"
+
+
+def _undecodable(head: bytes) -> int:
+    """Bytes of ``head`` that its charset cannot read (:func:`decode` keeps them as lone
+    surrogates): UTF-8, or the charset the file declares (§3.1.17)."""
+    bom = head.startswith(codecs.BOM_UTF8)
+    data = head[len(codecs.BOM_UTF8):] if bom else head
+    encoding = "utf-8"
+    declared = _declared_charset(data)
+    if declared is not None and not bom:
+        encoding = _text_charset(declared[0]) or "utf-8"
+    count = len(_SURROGATES_RE.findall(data.decode(encoding, errors="surrogateescape")))
+    # A character cut by the end of the sample is not a bad byte.
+    return max(0, count - 3) if len(head) >= SNIFF_BYTES else count
+
+
+def not_abc_stream(f: BinaryIO) -> str | None:
+    """:func:`not_abc` of a binary file read from where it stands; it is left where it
+    was (it must be seekable)."""
+    where = f.tell()
+    try:
+        head = f.read(SNIFF_BYTES)
+
+        def rest() -> Iterator[bytes]:
+            while block := f.read(READ_BLOCK):
+                yield block
+
+        return not_abc(head, rest())
+    finally:
+        f.seek(where)
+
+
+def refuse_non_abc(source: str | os.PathLike[str] | BinaryIO, name: str | None = None
+                   ) -> None:
+    """Raise :class:`~abcparse.errors.AbcDecodeError` ("NAME: not an ABC file: REASON;
+    left unchanged") when ``source`` (a path, or a seekable binary file read from where
+    it stands) is not ABC text (:func:`not_abc`); :class:`~abcparse.errors.AbcIOError`
+    when it cannot be read. What ``abcparse format``, ``transpose`` and ``abc-lint
+    --fix`` call before they rewrite a file."""
+    from .errors import AbcDecodeError, AbcIOError
+
+    if isinstance(source, (str, os.PathLike)):
+        shown = name or os.fspath(source)
+        try:
+            with open(source, "rb") as f:
+                why = not_abc_stream(f)
+        except IsADirectoryError:
+            raise AbcIOError(f"{shown}: is a folder, not an ABC file") from None
+        except FileNotFoundError:
+            raise AbcIOError(f"{shown}: no such file") from None
+        except OSError as e:
+            raise AbcIOError(f"{shown}: cannot read: {e.strerror or e}") from None
+    else:
+        shown = name or "-"
+        why = not_abc_stream(source)
+    if why is not None:
+        raise AbcDecodeError(f"{shown}: not an ABC file: {why}; left unchanged")

@@ -7,9 +7,15 @@ temporary file: a run killed at any moment leaves every file wholly old or wholl
 ``--check`` and ``--diff`` never write. ``-`` reads standard input and writes standard
 output (once the whole input has been read and checked).
 
-Exit codes: 0 nothing to report; 1 ``--check`` found a file to change, or a file could
-not be formatted (or transposed) safely and was left alone; 2 a usage or I/O error (each
-with a one-line message; the other files are still processed).
+A tune whose formatting fails a safety check is left as it was and reported; the rest of
+its file is formatted. A file that is not ABC text (binary data, UTF-16/32, no line of
+ABC: :func:`abcparse.source.not_abc`) is refused before anything is read into the
+formatter, and never rewritten.
+
+Exit codes: 0 nothing to report; 1 ``--check`` found a file to change, or a tune could
+not be formatted (or a file transposed) safely and was left as it was; 2 a usage or I/O
+error, or a file that is not ABC (each with a one-line message; the other files are still
+processed).
 """
 
 from __future__ import annotations
@@ -18,16 +24,19 @@ import argparse
 import codecs
 import contextlib
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..api import TuneStream, iter_tunes
-from ..errors import AbcError, AbcUsageError
+from ..errors import AbcDecodeError, AbcError, AbcUsageError
 from ..fileio import atomic_writer
 from ..format import FormatOptions, TransposeError, load_options
 from ..format.options import BAR_SPACINGS, DECORATION_STYLES, LINE_ENDINGS
 from ..rewrite import FileDiff, FormatOutcome, TextSpool, format_stream, transpose_stream
+from ..source import refuse_non_abc
 
 
 def register(subparsers: Any) -> None:
@@ -107,11 +116,20 @@ def _paths(paths: list[str]) -> Iterator[str]:
             yield path
 
 
-def _open(path: str, mode: str) -> TuneStream:
+def _open(path: str, mode: str, stack: contextlib.ExitStack) -> TuneStream:
     """The file (or standard input) as a stream of tunes: read a block at a time,
-    decoded as the parser decodes it (BOM, declared charset, undecodable bytes kept)."""
+    decoded as the parser decodes it (BOM, declared charset, undecodable bytes kept).
+    Raises :class:`~abcparse.errors.AbcDecodeError` for a file that is not ABC text
+    (:func:`abcparse.source.not_abc`: binary, UTF-16/32, no line of ABC), which is then
+    never rewritten. Standard input is copied to a temporary file (closed by ``stack``)
+    first: it is read more than once."""
     if path == "-":
-        return iter_tunes(sys.stdin.buffer, mode=mode, path="-")
+        spool = stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 - closed by stack
+        shutil.copyfileobj(sys.stdin.buffer, spool)
+        spool.seek(0)
+        refuse_non_abc(spool, "<stdin>")
+        return iter_tunes(spool, mode=mode, path="-")
+    refuse_non_abc(path)
     return iter_tunes(path, mode=mode, path=path)
 
 
@@ -191,37 +209,50 @@ def run_format(args: argparse.Namespace) -> int:
 
 
 def _run_format(args: argparse.Namespace, options: FormatOptions) -> int:
-    changed = unchanged = failed = errors = 0
+    changed = unchanged = failed = refused = errors = not_abc = 0
     for path in _paths(args.paths):
         try:
             outcome = _format_one(path, options, args)
+        except AbcDecodeError as e:  # not ABC text (abcparse.source.not_abc)
+            print(f"abcparse format: {e}", file=sys.stderr)
+            not_abc += 1
+            continue
         except AbcError as e:
             print(f"abcparse format: {e}", file=sys.stderr)
             errors += 1
             continue
         if not outcome.ok:
+            # Those tunes were left as they were; the rest of the file is formatted.
             failed += 1
-            continue
+            refused += outcome.refused
         if not outcome.changed:
-            unchanged += 1
+            unchanged += outcome.ok
             continue
         changed += 1
+        kept = ""
+        if outcome.refused:
+            kept = (f" ({outcome.refused} tune{'s' if outcome.refused != 1 else ''} left as"
+                    f" {'they were' if outcome.refused != 1 else 'it was'})")
         if args.check or args.diff:
             if args.check:
-                _say(args, f"would reformat {path}")
+                _say(args, f"would reformat {path}{kept}")
             continue
         if path != "-":
-            _say(args, f"reformatted {path}")
+            _say(args, f"reformatted {path}{kept}")
     verb = "would be reformatted" if (args.check or args.diff) else "reformatted"
     summary = [f"{changed} file{'s' if changed != 1 else ''} {verb}"]
     if unchanged:
         summary.append(f"{unchanged} left unchanged")
     if failed:
-        summary.append(f"{failed} could not be formatted safely")
+        summary.append(f"{refused} tune{'s' if refused != 1 else ''} in {failed}"
+                       f" file{'s' if failed != 1 else ''} could not be formatted safely"
+                       " (left as they were)")
+    if not_abc:
+        summary.append(f"{not_abc} not ABC (left unchanged)")
     if errors:
         summary.append(f"{errors} could not be read or written")
     _say(args, ", ".join(summary) + ".")
-    if errors:
+    if errors or not_abc:
         return 2
     if failed or (args.check and changed):
         return 1
@@ -231,24 +262,22 @@ def _run_format(args: argparse.Namespace, options: FormatOptions) -> int:
 def _format_one(path: str, options: FormatOptions, args: argparse.Namespace) -> FormatOutcome:
     """Format one file a tune at a time (:func:`abcparse.rewrite.format_stream`): into
     its atomic rewrite, or onto standard output for ``-``, or only compared (``--check``)
-    or diffed (``--diff``). A file whose formatting fails a safety check, or does not
-    change, is left exactly as it was."""
-    stream = _open(path, options.mode)
-    encode = _encoder(stream)
+    or diffed (``--diff``). A tune whose formatting fails a safety check is written as
+    it was; a file that does not change is not written at all."""
     name = "<stdin>" if path == "-" else path
     with contextlib.ExitStack() as stack:
+        stream = _open(path, options.mode, stack)
+        encode = _encoder(stream)
         diff_spool = stack.enter_context(contextlib.closing(TextSpool())) if args.diff else None
         diff = FileDiff(*_diff_names(path), diff_spool.write) if diff_spool else None
         to_stdout = path == "-" and not (args.check or args.diff)
-        original = stack.enter_context(contextlib.closing(TextSpool())) if to_stdout else None
         formatted = stack.enter_context(contextlib.closing(TextSpool())) if to_stdout else None
         writes = not (args.check or args.diff or to_stdout)
 
         def segment(a: str, b: str) -> None:
             if diff is not None:
                 diff.segment(a, b)
-            if original is not None and formatted is not None:
-                original.write(a)
+            if formatted is not None:
                 formatted.write(b)
 
         outcome = FormatOutcome()
@@ -257,7 +286,7 @@ def _format_one(path: str, options: FormatOptions, args: argparse.Namespace) -> 
                 with atomic_writer(path) as f:
                     outcome = format_stream(stream, options, lambda t: f.write(encode(t)),
                                             segment, args.jobs, args.pool)
-                    if not outcome.ok or not outcome.changed:
+                    if not outcome.changed:
                         raise _Discard
             else:
                 outcome = format_stream(stream, options, None, segment, args.jobs,
@@ -268,9 +297,9 @@ def _format_one(path: str, options: FormatOptions, args: argparse.Namespace) -> 
             stream.close()
         for d in outcome.diagnostics:
             print(f"{name}:{d.line}:{d.col}: {d.code} {d.message}", file=sys.stderr)
-        if original is not None and formatted is not None:
-            _write_spool(formatted if outcome.ok else original, encode)
-        if diff is not None and diff_spool is not None and outcome.ok and outcome.changed:
+        if formatted is not None:
+            _write_spool(formatted, encode)
+        if diff is not None and diff_spool is not None and outcome.changed:
             diff.close()
             _write_spool(diff_spool)
     return outcome
@@ -299,10 +328,10 @@ def _transpose_one(path: str, args: argparse.Namespace) -> bool | None:
     """Transpose one file a tune at a time: True when it was rewritten, False when
     nothing was written (unchanged, ``--diff``, standard output), None when a tune
     could not be moved exactly (then nothing is written)."""
-    stream = _open(path, "auto")
-    encode = _encoder(stream)
     name = "<stdin>" if path == "-" else path
     with contextlib.ExitStack() as stack:
+        stream = _open(path, "auto", stack)
+        encode = _encoder(stream)
         spool = stack.enter_context(contextlib.closing(TextSpool())) if (
             args.diff or path == "-") else None
         diff = FileDiff(*_diff_names(path), spool.write) if args.diff and spool else None

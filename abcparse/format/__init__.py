@@ -2,10 +2,11 @@
 
 ``format_str(text, **options)`` returns the canonical form of an ABC file's text; the
 rules are documented rule by rule in ``docs/format.md``. Like black, every result is
-checked before it is handed out: the output is parsed again and must hold the same music,
-format to itself, and carry no diagnostic the input did not have
-(:mod:`abcparse.format.safety`); otherwise :class:`UnsafeFormattingError` is raised (or,
-with :func:`format_text`, the input comes back unchanged with ABC902/903/904 diagnostics).
+checked before it is handed out, a tune at a time: the output is parsed again and must hold
+the same music, format to itself, and carry no diagnostic the input did not have
+(:mod:`abcparse.format.safety`); a tune that fails is left as it was, with ABC902/903/904
+diagnostics (:func:`format_text`), or :class:`UnsafeFormattingError` is raised
+(:func:`format_str`).
 
 The repair engine (issue 4, part 2) will live beside these modules as ``repair.py``.
 """
@@ -18,7 +19,7 @@ from typing import Any
 
 from ..diagnostics import Diagnostic
 from ..fileio import atomic_write_bytes, read_bytes
-from ..source import SourceText, decode
+from ..source import SourceText, decode, dominant_newline, refuse_non_abc
 from .options import FormatOptions, load_options
 from .printer import (
     Printer,
@@ -37,8 +38,10 @@ from .transpose import TransposeError, transpose_str, transpose_text
 class FormatResult:
     """The outcome of formatting one text.
 
-    ``text`` is the formatted text when every check passed, else the original text;
-    ``diagnostics`` holds the ABC9xx findings of the safety checks (empty when safe);
+    ``text`` is the formatted text, in which every tune that failed a safety check is
+    left as it was (with what comes before it: free text, empty lines and, for the first
+    tune, the file header); ``diagnostics`` holds the ABC9xx findings of the safety
+    checks, one or more for each tune left as it was (empty when every tune passed);
     ``checks`` the outcome per tune of the input (empty when the text was already in
     canonical form, which needs no check).
     """
@@ -65,21 +68,28 @@ def _options(options: FormatOptions | None, overrides: dict[str, Any]) -> Format
 def format_text(
     text: str, options: FormatOptions | None = None, *, safe: bool = True, **overrides: Any
 ) -> FormatResult:
-    """Format ``text``; with ``safe`` (the default) run the safety checks, and hand back
-    the original text with ABC902/903/904 diagnostics if any fails."""
+    """Format ``text``; with ``safe`` (the default) check each tune on its own (the
+    safety checks of :mod:`abcparse.format.safety`, the tune read after the file's version
+    line and file header, as ``abcparse format`` does: :mod:`abcparse.rewrite`). A tune
+    that fails is left as it was, with ABC902/903/904 diagnostics; the others are
+    formatted. Findings about the file as a whole (two tunes with one ``X:`` number) are
+    no tune's doing and do not stop it."""
     opts = _options(options, overrides)
-    formatted = format_unchecked(text, opts)
     if not safe:
-        return FormatResult(text, formatted)
-    if formatted == text:
+        return FormatResult(text, format_unchecked(text, opts))
+    from ..rewrite import format_segments, text_segments
+
+    newline = {"lf": "\n", "crlf": "\r\n"}.get(opts.line_ending, dominant_newline(text))
+    out: list[str] = []
+    outcome = format_segments(text_segments(text, opts.mode), opts, newline, out.append)
+    formatted = "".join(out)
+    if formatted == text and not outcome.diagnostics:
         # Already canonical: the same text holds the same music, formats to itself and
         # has the same diagnostics; nothing to check (the common case under --check).
         return FormatResult(text, text)
-    again = format_unchecked(formatted, opts)
-    diags, checks = check_formatting(text, formatted, again, opts)
-    if diags:
-        return FormatResult(text, text, tuple(diags), tuple(checks))
-    return FormatResult(text, formatted, (), tuple(checks))
+    found = {c.index: c for c in outcome.checks}
+    checks = tuple(found.get(i, TuneCheck(i, True, True, True)) for i in range(outcome.tunes))
+    return FormatResult(text, formatted, tuple(outcome.diagnostics), checks)
 
 
 def format_str(text: str, *, safe: bool = True, **options: Any) -> str:
@@ -90,8 +100,9 @@ def format_str(text: str, *, safe: bool = True, **options: Any) -> str:
     ("none", "space", "keep"), ``target`` (None or "2.1"), ``renumber`` (bool), ``mode``
     ("auto", "strict", "loose": how the input is read).
 
-    Raises :class:`UnsafeFormattingError` when the result would not hold the same music,
-    would not be stable, or would add a diagnostic (unless ``safe=False``).
+    Raises :class:`UnsafeFormattingError` when a tune's result would not hold the same
+    music, would not be stable, or would add a diagnostic (unless ``safe=False``); its
+    ``text`` is the text with every other tune formatted.
 
     >>> import abcparse
     >>> print(abcparse.format_str("X:1\\nM: 6/8\\nT:Demo\\nK:G Major\\nA/2B1c//|]\\n"), end="")
@@ -103,7 +114,7 @@ def format_str(text: str, *, safe: bool = True, **options: Any) -> str:
     """
     result = format_text(text, FormatOptions().replace(**options), safe=safe)
     if result.diagnostics:
-        raise UnsafeFormattingError(result.diagnostics)
+        raise UnsafeFormattingError(result.diagnostics, text=result.text)
     return result.text
 
 
@@ -124,12 +135,14 @@ def format_file(
     *,
     write: bool = True,
 ) -> FormatResult:
-    """Format a file in place (atomically, and only when it changes and every safety
-    check passed). Raises :class:`~abcparse.errors.AbcIOError` when it cannot be read
-    or written."""
+    """Format a file in place (atomically, and only when it changes; a tune that fails
+    a safety check is written as it was). Raises :class:`~abcparse.errors.AbcIOError`
+    when it cannot be read or written, or is not ABC text (:func:`abcparse.source.not_abc`:
+    binary data, UTF-16/32, no ABC line)."""
+    refuse_non_abc(path)
     source = read_source(path)
     result = format_text(source.text, options)
-    if write and result.ok and result.changed:
+    if write and result.changed:
         atomic_write_bytes(path, encode_like(source, result.text))
     return result
 

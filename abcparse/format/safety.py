@@ -1,14 +1,20 @@
 """The formatter's safety checks, as black does them: parse what was printed.
 
-After formatting, the output is parsed again and three things must hold, or nothing is
-written and a diagnostic says why (at the first line of the tune concerned):
+After formatting, the output is parsed again and three things must hold, or the tune is
+left as it was and a diagnostic says why (at the first line of the tune concerned; the
+callers check a tune at a time, :mod:`abcparse.rewrite`):
 
 - ABC903 the music is the same: :func:`music` of every tune of the output equals that of
   the input tune at the same place, and there are as many tunes;
 - ABC902 formatting is idempotent: formatting the output again changes nothing;
 - ABC904 no diagnostic is added: every tune's diagnostics (codes counted) in the output are
   among the input's (``abcparse.check`` when the validator provides it, else the
-  parser's own diagnostics).
+  parser's own diagnostics). Findings of the file-scope rules (the registry's
+  ``scope="file"``: bytes and line ends, ``X:`` numbers repeated across tunes, fields
+  above ``X:``, an empty line in a tune) are left out: they are about the file as a
+  whole, not one tune's formatting (``X:01`` printed ``X:1`` beside another ``X:1`` is
+  the file's duplicate, issue 13), and what formatting could break among them (where
+  tunes start and end, the file header, the free text) the music check compares.
 
 What "the music" is, precisely: everything in the typed model except what the formatter
 is allowed to change, which is
@@ -70,9 +76,11 @@ CODE_ADDED_DIAGNOSTIC = "ABC904"
 class UnsafeFormattingError(AbcError):
     """Formatting failed a safety check; ``diagnostics`` say which and where."""
 
-    def __init__(self, diagnostics: Sequence[Diagnostic], path: str | None = None) -> None:
+    def __init__(self, diagnostics: Sequence[Diagnostic], path: str | None = None,
+                 text: str | None = None) -> None:
         self.diagnostics = tuple(diagnostics)
         self.path = path
+        self.text = text  # the text with every tune that passed formatted, when known
         first = self.diagnostics[0] if self.diagnostics else None
         where = f"{path}:" if path else ""
         text = f"{where}{first.line}:{first.col}: {first.code} {first.message}" if first else ""
@@ -201,12 +209,24 @@ def _diagnostics_of(text: str, book: Tunebook, mode: str) -> list[Diagnostic]:
     return list(book.diagnostics)
 
 
+def file_scope_codes() -> frozenset[str]:
+    """The codes of the validator's file-scope rules (``scope="file"``), which the
+    ABC904 check leaves out (see the module docstring)."""
+    try:
+        from ..validate import registry
+    except ImportError:  # no validator: the parser's diagnostics only
+        return frozenset()
+    return frozenset(code for code, r in registry().items() if r.scope == "file")
+
+
 def _by_tune(diags: Iterable[Diagnostic], book: Tunebook) -> list[Counter[str]]:
-    """Diagnostic codes counted per tune (index i) and, last, for the rest of the file."""
+    """Diagnostic codes counted per tune (index i) and, last, for the rest of the file;
+    file-scope findings left out."""
     spans = [(t.span.start, t.span.end) for t in book.tunes]
     counts: list[Counter[str]] = [Counter() for _ in range(len(spans) + 1)]
+    skip = file_scope_codes()
     for d in diags:
-        if d.code.startswith("ABC9"):
+        if d.code.startswith("ABC9") or d.code in skip:
             continue
         pos = d.span.start
         index = len(spans)
@@ -293,7 +313,8 @@ def check_formatting(
     # ABC903: the music.
     if n_in != n_out:
         report(None, CODE_CHANGED_MUSIC,
-               f"formatting would change the number of tunes from {n_in} to {n_out}",
+               f"formatting would change the number of tunes from {n_in} to {n_out};"
+               " left as it was",
                "format-changed-music")
         music_ok = [False] * n_in
     else:
@@ -303,15 +324,15 @@ def check_formatting(
                 music_ok[i] = False
                 what = first_difference(ma, mb)
                 report(i, CODE_CHANGED_MUSIC,
-                       f"formatting would change the music ({what} differs); nothing written",
+                       f"formatting would change the music ({what} differs); left as it was",
                        "format-changed-music")
         if _file_header(book_in.header) != _file_header(book_out.header):
             report(None, CODE_CHANGED_MUSIC,
-                   "formatting would change the file header; nothing written",
+                   "formatting would change the file header; left as it was",
                    "format-changed-music")
         if _free_text(book_in) != _free_text(book_out):
             report(None, CODE_CHANGED_MUSIC,
-                   "formatting would change the free text between tunes; nothing written",
+                   "formatting would change the free text between tunes; left as it was",
                    "format-changed-music")
 
     # ABC902: idempotence.
@@ -331,7 +352,7 @@ def check_formatting(
             idem_ok = [False] * n_in
         report(index, CODE_NOT_IDEMPOTENT,
                f"formatting is not idempotent: a second pass changes {was!r} into {now!r};"
-               " nothing written", "format-not-idempotent")
+               " left as it was", "format-not-idempotent")
 
     # ABC904: diagnostics. With a target version, the output is read as that version
     # declares (strictly), so it is compared with the input read the same way: what the
@@ -355,7 +376,7 @@ def check_formatting(
                     diag_ok = [False] * n_in
                 codes = ", ".join(sorted(added.elements()))
                 report(index, CODE_ADDED_DIAGNOSTIC,
-                       f"formatting would add diagnostic(s) {codes}; nothing written",
+                       f"formatting would add diagnostic(s) {codes}; left as it was",
                        "format-added-diagnostic")
     checks = [TuneCheck(i, music_ok[i], idem_ok[i], diag_ok[i]) for i in range(n_in)]
     diags.sort(key=Diagnostic.sort_key)

@@ -1,9 +1,10 @@
 """The safety checks catch a printer that breaks its promises (ABC902/903/904).
 
 A correct printer never trips them, so these tests break the printer on purpose (with
-monkeypatch) and check that nothing unsafe comes out: ``format_text`` hands back the
-original text with a diagnostic at the tune's first line, ``format_str`` raises, and the
-command leaves the file untouched.
+monkeypatch) and check that nothing unsafe comes out: ``format_text`` leaves the tune
+concerned as it was, with a diagnostic at its first line (the other tunes are formatted:
+tests/format/test_per_tune.py), ``format_str`` raises, and the command leaves the tune
+untouched.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def test_a_printer_that_changes_a_note_length_is_caught(monkeypatch: pytest.Monk
     monkeypatch.setattr(printer, "length_text", lambda f: "2" if f == 3 else real(f))
     result = format_text(TUNES)
     assert not result.ok
-    assert result.text == TUNES  # the original comes back
+    assert result.text == TUNES  # X:2 as it was (and X:1 was canonical already)
     (diag,) = result.diagnostics
     assert diag.code == "ABC903"
     assert diag.line == 6  # X:2, where the changed tune starts

@@ -50,22 +50,25 @@ def _streamed(path: Path, opts: FormatOptions) -> tuple[str, rewrite.FormatOutco
 
 
 def _same(path: Path, opts: FormatOptions) -> None:
+    """The streamed file is the printer's whole-text output (``format_text(safe=False)``,
+    ``Printer.format``) wherever every tune passes, and ``format_text`` (the same code
+    over the text in memory) agrees with it tune for tune."""
     book = abcparse.parse_file(path)
     assert book.source is not None
     text = book.source.text
     want = format_text(text, opts)
     got, outcome, diff = _streamed(path, opts)
     assert outcome.ok == want.ok
+    assert got == want.text
+    assert [(d.code, d.line) for d in outcome.diagnostics] == [
+        (d.code, d.line) for d in want.diagnostics]
     if want.ok:
         assert outcome.changed == want.changed
-        assert got == want.text
+        assert got == format_text(text, opts, safe=False).text
         want_diff = "".join(difflib.unified_diff(
             abcparse.split.text_lines(text, keepends=True),
             abcparse.split.text_lines(want.text, keepends=True), "a", "b"))
         assert diff == want_diff
-    else:
-        assert [(d.code, d.line) for d in outcome.diagnostics] == [
-            (d.code, d.line) for d in want.diagnostics]
 
 
 @pytest.mark.parametrize("path", CASES)
@@ -83,8 +86,9 @@ def test_streamed_formatting_with_options(opts: FormatOptions) -> None:
 def test_a_formatting_that_breaks_the_music_is_refused_at_the_same_tune(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """A printer bug that drops a note in one tune: the whole-text check and the
-    streamed one both refuse, at that tune's X: line, and nothing is written."""
+    """A printer bug that drops a note in one tune: format_text and the streamed
+    formatter both refuse that tune, at its X: line, leave it as it was and format the
+    others (issue 13)."""
     real = Printer.tune
 
     def broken(self: Printer, text: str) -> list[str]:
@@ -106,7 +110,9 @@ def test_a_formatting_that_breaks_the_music_is_refused_at_the_same_tune(
     from abcparse.cli.main import main
 
     assert main(["format", "-q", str(path)]) == 1
-    assert path.read_text(encoding="utf-8") == text
+    kept = text.replace("GAB  c2d|", "GAB c2d|", 1)  # tune 1 formatted, tune 2 as it was
+    assert path.read_text(encoding="utf-8") == want.text == kept
+    assert [c.music_kept for c in want.checks] == [True, False, True]
 
 
 def test_unchanged_files_are_not_checked(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -120,6 +126,7 @@ def test_unchanged_files_are_not_checked(monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(rewrite, "check_formatting", spy)
     text = format_text(FILES[0].read_text(encoding="utf-8")).text
+    calls.clear()  # format_text runs the same code (and checked what it changed)
     out: list[str] = []
     outcome = format_stream(iter_tunes(text), FormatOptions(), out.append)
     assert not outcome.changed and outcome.ok and "".join(out) == text and not calls
