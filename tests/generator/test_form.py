@@ -8,12 +8,12 @@ from collections import Counter
 
 import numpy as np
 import pytest
-
-import abcparse
 from abcparse.generator.form import FormConstraint, HeaderPlan, header_plans, writable
 from abcparse.generator.music import jsd, music_report, tune_stats
 from abcparse.generator.rhythm import add_rhythm, derive_rhythm
 from abcparse.generator.vocab import Vocab
+
+import abcparse
 
 HEADER = "X:1\nT:t\nM:6/8\nL:1/8\nK:G\n"
 A = ("G|ABc dBG|ABc def|gfe dBG|ABc dBG|\n"
@@ -120,11 +120,12 @@ def test_generated_tunes_have_the_form() -> None:
     from abcparse.generator.generate import TuneGenerator
     from abcparse.generator.sampler import NumpyLSTM
 
-    net = NumpyLSTM.from_dir(abcparse.generator.__path__[0] + "/default_model")
-    train = open(abcparse.generator.__path__[0] + "/default_model/train.abc",
-                 encoding="utf-8").read().split("\n\n")
-    gen = TuneGenerator(net, None, constrained=True, train_tunes=[t for t in train if "X:" in t],
-                        batch_size=8)
+    from abcparse.generator.data import read_tunes
+
+    folder = abcparse.generator.__path__[0] + "/default_model"
+    net = NumpyLSTM.from_dir(folder)
+    gen = TuneGenerator(net, None, constrained=True,
+                        train_tunes=read_tunes(folder + "/train.abc"), batch_size=8)
     result = gen.run(8, seed=3)
     assert result.complete
     stats = [tune_stats(t) for t in result.tunes]
