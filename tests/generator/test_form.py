@@ -117,10 +117,9 @@ def test_music_measures() -> None:
 def test_generated_tunes_have_the_form() -> None:
     """The shipped model with form-aware decoding: every tune it emits plays AABB and is
     checked with the playable profile."""
+    from abcparse.generator.data import read_tunes
     from abcparse.generator.generate import TuneGenerator
     from abcparse.generator.sampler import NumpyLSTM
-
-    from abcparse.generator.data import read_tunes
 
     folder = abcparse.generator.__path__[0] + "/default_model"
     net = NumpyLSTM.from_dir(folder)
