@@ -30,7 +30,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--stdio", action="store_true",
                    help="talk over standard input and output (the default and only way)")
     p.add_argument("--debounce", type=float, metavar="SECONDS",
-                   help="quiet time after a change before it is checked (default 0.15)")
+                   help="quiet time after a change before it is checked (default 0.1)")
     p.set_defaults(func=run)
 
 

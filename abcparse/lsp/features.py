@@ -815,8 +815,7 @@ def severity(s: Severity) -> lsp.DiagnosticSeverity:
     return _SEVERITY.get(s, lsp.DiagnosticSeverity.Warning)
 
 
-def diagnostic_json(doc: TextDocument, d: Diagnostic, href: str | None,
-                    fixable: bool) -> dict[str, Any]:
+def diagnostic_json(doc: TextDocument, d: Diagnostic, href: str | None) -> dict[str, Any]:
     """An LSP Diagnostic as JSON (built directly: thousands of findings in a big
     tunebook go out on every change, and lsprotocol's converter costs more than the
     check of one tune)."""
@@ -832,7 +831,6 @@ def diagnostic_json(doc: TextDocument, d: Diagnostic, href: str | None,
         "code": d.code,
         "source": SOURCE,
         "message": d.message,
-        "data": {"rule": d.rule, "fixable": fixable},
     }
     if href:
         out["codeDescription"] = {"href": href}

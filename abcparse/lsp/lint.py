@@ -259,11 +259,38 @@ class _Entry:
     keep: Any = None  # the window's Piece objects, whose ids are in its key
 
 
-def _move_diag(d: Diagnostic, by: int, lines: int) -> Diagnostic:
+def _own_tunes(keep: Any) -> Iterator[Piece]:
+    own = keep[1]
+    if own and own[-1].chunk.kind == "tune":
+        yield own[-1]
+
+
+_LINE_REF = re.compile(r"(?<=\bline )([0-9]+)")
+_MARKED = re.compile("\x1f([0-9]+)\x1f")
+
+
+def _move_diag(d: Diagnostic, by: int, lines: int,
+               inside: tuple[int, int] | None = None) -> Diagnostic:
+    """``d`` moved by ``by`` characters and ``lines`` lines. A message may name a line
+    ("after the repeat end :| on line 125"): one inside the window (``inside``, its
+    first and last line) moves with it, and one outside it (an earlier tune's, for
+    ABC206) stays. Relative to the window (``inside`` given), such a number is kept
+    marked, and placing the finding (``inside`` None) writes it back."""
     fix = d.fix
     if fix is not None and by:
         fix = Fix(fix.start + by, fix.end + by, fix.replacement, fix.description)
-    return Diagnostic(d.code, d.message, shift_span(d.span, by, lines), d.severity, d.rule, fix)
+    message = d.message
+    if inside is not None and "line " in message:
+        lo, hi = inside
+
+        def mark(m: re.Match[str]) -> str:
+            n = int(m.group(1))
+            return f"\x1f{n + lines}\x1f" if lo <= n <= hi else m.group(1)
+
+        message = _LINE_REF.sub(mark, message)
+    elif inside is None and "\x1f" in message:
+        message = _MARKED.sub(lambda m: str(int(m.group(1)) + lines), message)
+    return Diagnostic(d.code, message, shift_span(d.span, by, lines), d.severity, d.rule, fix)
 
 
 def _move_sup(s: Suppression, by: int, lines: int) -> Suppression:
@@ -295,6 +322,9 @@ class Linter:
         self.generation: Any = None
         self.header: tuple[FileHeader, Any, list[Diagnostic]] | None = None
         self.refs: dict[str, tuple[str, int] | None] = {}
+        # The reference of each tune piece, by identity (the piece kept with it, so an
+        # id is never taken for another piece's).
+        self.piece_refs: dict[int, tuple[Piece, tuple[str, int] | None]] = {}
         self.stats = CheckStats()
 
     def _header(self, book: Book) -> tuple[FileHeader, Any, list[Diagnostic], Any]:
@@ -362,6 +392,7 @@ class Linter:
 
         seen: dict[str, int] = {}
         used: dict[Any, _Entry] = {}
+        refs = self.piece_refs
         run = FileCheck(header, version, self.mode, self.rules)
         seq = 0
         facts: TextFacts | None = None
@@ -389,7 +420,12 @@ class Linter:
             tune = own[-1] if own and own[-1].chunk.kind == "tune" else None
             earlier: tuple[tuple[str, int], ...] = ()
             if tune is not None:
-                ref = self._reference(tune.chunk)
+                known = refs.get(id(tune))
+                if known is not None and known[0] is tune:
+                    ref = known[1]
+                else:
+                    ref = self._reference(tune.chunk)
+                    refs[id(tune)] = (tune, ref)
                 if ref is not None:
                     value, rel = ref
                     line = where[id(tune)][1] + tune.chunk.line + rel
@@ -426,7 +462,8 @@ class Linter:
             if not first:
                 used[key] = entry
             if entry.base != base or entry.line != base_lines:
-                entry.placed = [(cls, _move_diag(d, base, base_lines)) for cls, d in entry.found]
+                entry.placed = [(cls, _move_diag(d, base, base_lines))
+                                for cls, d in entry.found]
                 entry.placed_sups = [_move_sup(s, base, base_lines) for s in entry.sups]
                 entry.base, entry.line = base, base_lines
             heap = run.heap
@@ -436,6 +473,10 @@ class Linter:
             run.suppressions.extend(entry.placed_sups)
         heapq.heapify(run.heap)
         self.memory = used
+        if len(refs) > 2 * stats.windows + 64:
+            # References of pieces no window holds any more (their ids may be reused).
+            live = {id(p) for e in used.values() if e.keep for p in _own_tunes(e.keep)}
+            self.piece_refs = {k: v for k, v in refs.items() if k in live}
         self.stats = stats
         return list(run.release(None))
 
@@ -474,7 +515,10 @@ class Linter:
             check.file_check.carry["ABC206"] = dict(earlier)
         check.check(make_window(p, o, g, a))
         run = check.file_check
-        found = [(e[3], _move_diag(e[5], -base, -base_lines))
+        chunks = [c for c in (prev, *own, *gap) if c is not None]
+        last = base_lines + sum(_line_ends(c.text) for c in chunks) + 1
+        inside = (base_lines + 1, last)
+        found = [(e[3], _move_diag(e[5], -base, -base_lines, inside))
                  for e in sorted(run.heap, key=lambda e: e[4])]
         sups = [_move_sup(s, -base, -base_lines) for s in run.suppressions]
         return _Entry(found, sups)

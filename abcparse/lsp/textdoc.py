@@ -142,15 +142,45 @@ class TextDocument:
 
     # --- changes --------------------------------------------------------------------
     def replace(self, start: int, end: int, new: str, version: int | None = None) -> None:
-        """Replace ``text[start:end]`` by ``new``."""
-        self.text = self.text[:start] + new + self.text[end:]
+        """Replace ``text[start:end]`` by ``new``. The line index is updated around the
+        edit, not rebuilt (a rebuild costs tens of milliseconds in a 2 MB tunebook, on
+        every keystroke)."""
+        old_text = self.text
+        start = min(max(start, 0), len(old_text))
+        end = min(max(end, start), len(old_text))
+        self.text = text = old_text[:start] + new + old_text[end:]
+        starts = self._starts
+        if starts is not None:
+            # From the line before the edit (a CR and an LF may join or part there) to
+            # the start of the second line after it, scanned again; the rest moves.
+            n = len(starts)
+            a = max(bisect.bisect_right(starts, start) - 2, 0)
+            b = bisect.bisect_right(starts, end) + 1
+            delta = len(new) - (end - start)
+            lo = starts[a]
+            hi = starts[b] + delta if b < n else len(text)
+            mid = [lo + m.end() for m in _NEWLINE_RE.finditer(text[lo:hi])
+                   if lo + m.end() < hi or b >= n]
+            tail = [x + delta for x in starts[b:]] if b < n else []
+            self._starts = [*starts[: a + 1], *mid, *tail]
+        if self._plain is not None and not (self._plain and self._plain_text(new)):
+            self._plain = None
+        if version is not None:
+            self.version = version
+
+    def _plain_text(self, text: str) -> bool:
+        if self.encoding == UTF32:
+            return True
+        if self.encoding == UTF8:
+            return _NON_ASCII_RE.search(text) is None
+        return _ASTRAL_RE.search(text) is None
+
+    def set_text(self, text: str, version: int | None = None) -> None:
+        self.text = text
         self._starts = None
         self._plain = None
         if version is not None:
             self.version = version
-
-    def set_text(self, text: str, version: int | None = None) -> None:
-        self.replace(0, len(self.text), text, version)
 
 
 def _width(ch: str, encoding: str) -> int:
