@@ -38,7 +38,7 @@ from ..model import (
     Tune,
 )
 from ..split import Chunk, text_lines
-from ..theory import DEFAULT_SYMBOLS, key_signature
+from ..theory import key_signature
 from ..validate.registry import find_rule
 from . import knowledge
 from .lint import Book
@@ -163,7 +163,9 @@ def _elements(tune: Tune) -> Iterator[Any]:
 
 
 def _at(span: Any, offset: int) -> bool:
-    return span.start <= offset < max(span.end, span.start + 1)
+    start: int = span.start
+    end: int = span.end
+    return start <= offset < max(end, start + 1)
 
 
 def _fields(tune: Tune, header: FileHeader) -> Iterator[Field]:

@@ -346,8 +346,8 @@ def build_server(options: Options | None = None) -> AbcServer:
             if isinstance(url, str) and url:
                 ls.options.rule_url = url
         with contextlib.suppress(Exception):
-            enc = ls.workspace.position_encoding
-            ls.encoding = str(enc.value if hasattr(enc, "value") else enc or UTF16)
+            enc: Any = ls.workspace.position_encoding
+            ls.encoding = str(getattr(enc, "value", enc) or UTF16)
         if ls.encoding not in (UTF8, UTF16, UTF32):
             ls.encoding = UTF16
         caps = params.capabilities
@@ -537,8 +537,8 @@ def _code_actions(ls: AbcServer, state: DocState, params: lsp.CodeActionParams
                                     data={"uri": doc.uri, "version": doc.version,
                                           "what": "file"})
             if not ls.resolve_support:
-                edits = ft.file_fix_all(doc, state.settings)
-                action.edit = lsp.WorkspaceEdit(changes={doc.uri: edits or []})
+                file_edits = ft.file_fix_all(doc, state.settings)
+                action.edit = lsp.WorkspaceEdit(changes={doc.uri: file_edits or []})
             out.append(action)
     return out
 

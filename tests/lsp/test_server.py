@@ -134,11 +134,11 @@ def apply(text: str, edits: list[lsp.TextEdit]) -> str:
 
 
 async def test_broken_tune_gives_abc301_at_its_line_and_column(client: LanguageClient) -> None:
-    uri, diags = await open_doc(client, "broken.abc", BROKEN)
+    _uri, diags = await open_doc(client, "broken.abc", BROKEN)
     found = [d for d in diags if d.code == "ABC301"]
     assert len(found) == 1
     d = found[0]
-    expected = [x for x in abcparse.check(BROKEN) if x.code == "ABC301"][0]
+    expected = next(x for x in abcparse.check(BROKEN) if x.code == "ABC301")
     # The position abc-lint gives (1-based), in LSP terms (0-based): line 6, the bar.
     assert (d.range.start.line, d.range.start.character) == (expected.line - 1,
                                                               expected.col - 1)
@@ -154,7 +154,7 @@ async def test_broken_tune_gives_abc301_at_its_line_and_column(client: LanguageC
 
 
 async def test_strict_file_reports_errors(client: LanguageClient) -> None:
-    uri, diags = await open_doc(client, "strict.abc", "%abc-2.1\n" + BROKEN)
+    _uri, diags = await open_doc(client, "strict.abc", "%abc-2.1\n" + BROKEN)
     found = [d for d in diags if d.code == "ABC301"]
     assert found and found[0].severity == lsp.DiagnosticSeverity.Error
     assert found[0].range.start.line == 6
@@ -203,7 +203,8 @@ async def test_code_action_applies_a_safe_fix(client: LanguageClient) -> None:
         text_document=lsp.TextDocumentIdentifier(uri=uri), range=slur[0].range,
         context=lsp.CodeActionContext(diagnostics=slur)))
     assert actions
-    fixes = [a for a in actions if isinstance(a, lsp.CodeAction) and a.title.startswith("Fix ABC310")]
+    fixes = [a for a in actions
+             if isinstance(a, lsp.CodeAction) and a.title.startswith("Fix ABC310")]
     assert len(fixes) == 1
     fix = fixes[0]
     assert "(safe fix" in fix.title and fix.is_preferred
@@ -308,7 +309,7 @@ async def test_range_formatting_touches_only_its_tunes(client: LanguageClient,
     assert edits
     out = apply(UNFORMATTED, edits)
     whole = _cli_format(UNFORMATTED, tmp_path)
-    first, second = UNFORMATTED.split("\n\n")
+    first, _second = UNFORMATTED.split("\n\n")
     assert out.split("\n\n")[0] == first  # untouched
     assert out.split("\n\n")[1] == whole.split("\n\n")[1]
 
@@ -369,7 +370,7 @@ async def test_hover_on_fields_and_shorthand(client: LanguageClient) -> None:
 
 async def test_hover_on_a_diagnostic_explains_the_rule(client: LanguageClient) -> None:
     uri, diags = await open_doc(client, "hoverdiag.abc", BROKEN)
-    d = [x for x in diags if x.code == "ABC301"][0]
+    d = next(x for x in diags if x.code == "ABC301")
     text = await hover_at(client, uri, d.range.start.line, d.range.start.character)
     assert text is not None
     rule = find_rule("ABC301")
