@@ -2,7 +2,8 @@
 
 Importing this package is cheap and never imports TensorFlow: the sampler runs on NumPy, and
 only training (:func:`abcparse.generator.train.train`) and the Keras model
-(:mod:`abcparse.generator.model`) need the ``[generate]`` extra. The names below are loaded on
+(:mod:`abcparse.generator.model`) need the ``[train]`` extra (TensorFlow); sampling needs
+the ``[generate]`` extra (NumPy, rapidfuzz). The names below are loaded on
 first use.
 """
 

@@ -151,7 +151,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     """Add ``train`` and ``sample`` to the ``abcparse`` command."""
     tp = subparsers.add_parser(
         "train",
-        help="train the character LSTM tune generator (needs the [generate] extra)",
+        help="train the character LSTM tune generator (needs the [train] extra: TensorFlow)",
         description="Train a character-level LSTM on an ABC corpus (one tune per blank-line "
         "separated block) and write a model folder: config.json, vocab.json, weights.npz, "
         "manifest.json.",
@@ -363,7 +363,7 @@ def train_command(args: argparse.Namespace) -> int:
     try:
         tf = import_tensorflow(getattr(args, "verbose", False))
     except ImportError:
-        return _error("training needs TensorFlow: pip install 'abcparse[generate]'")
+        return _error("training needs TensorFlow: pip install 'abcparse[train]'")
     from .store import ModelLoadError
     from .train import TrainError, train
 
