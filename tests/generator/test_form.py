@@ -131,3 +131,28 @@ def test_generated_tunes_have_the_form() -> None:
     assert sum(s["aabb"] for s in stats) >= 7
     for t in result.tunes:
         assert not abcparse.check("%abc-2.1\n\n" + t, extend_select=["ABC212", "ABC307"])
+
+
+@pytest.mark.peer
+def test_players_read_generated_tunes_cleanly() -> None:
+    """Generated tunes through the outside players: abc2midi converts them with no error
+    and no warning, abcjs 6.7.2 parses them with no warning (skipped without them)."""
+    import shutil
+
+    from abcparse.generator.data import read_tunes
+    from abcparse.generator.generate import TuneGenerator
+    from abcparse.generator.music import abc2midi_clean, abcjs_warnings
+    from abcparse.generator.sampler import NumpyLSTM
+
+    folder = abcparse.generator.__path__[0] + "/default_model"
+    gen = TuneGenerator(NumpyLSTM.from_dir(folder), None, constrained=True,
+                        train_tunes=read_tunes(folder + "/train.abc"), batch_size=16)
+    tunes = gen.run(16, seed=8).tunes
+    a2m = abc2midi_clean(tunes)
+    js = abcjs_warnings(tunes)
+    if a2m is None and js is None:
+        pytest.skip("neither abc2midi nor node with abcjs is installed")
+    if shutil.which("abc2midi") and a2m is not None:
+        assert sum(a2m) >= 14, [t for t, ok in zip(tunes, a2m, strict=True) if not ok]
+    if js is not None:
+        assert all(not w for w in js), [w for w in js if w]
