@@ -8,7 +8,6 @@ exit status 2, as every other usage error.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from typing import Any
 
@@ -35,12 +34,12 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if importlib.util.find_spec("pygls") is None or importlib.util.find_spec(
-            "lsprotocol") is None:
-        print("abcparse lsp: the language server needs pygls and lsprotocol: "
+    try:
+        from .server import DEBOUNCE, Options, main
+    except ImportError as e:  # the [lsp] extra is not installed
+        print(f"abcparse lsp: the language server needs pygls 2 and lsprotocol ({e}): "
               "pip install 'abcparse[lsp]'", file=sys.stderr)
         return 2
-    from .server import DEBOUNCE, Options, main
 
     debounce = args.debounce if args.debounce is not None else DEBOUNCE
     if not 0 <= debounce <= 10:
