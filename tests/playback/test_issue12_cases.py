@@ -1,0 +1,72 @@
+"""The cases that showed the music was read four ways (issue 12), now read once by the
+music engine: the findings the validator missed are reported, and every written note is
+played, as abcjs plays them."""
+
+from __future__ import annotations
+
+import abcparse
+
+HEAD = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
+
+
+def pitches(body: str, head: str = HEAD) -> list[int]:
+    return [e.pitch for e in abcparse.parse(head + body + "\n").tunes[0].events()]
+
+
+def codes(text: str, **kw: object) -> list[str]:
+    return [d.code for d in abcparse.check(text, **kw)]  # type: ignore[arg-type]
+
+
+def test_a_repeat_start_followed_by_another_is_never_closed() -> None:
+    text = ("X:1\nT:t\nM:4/4\nL:1/8\nK:G\n|:GABc dedB|dedB dedB|\n"
+            "|:GABc dedB|dedB dedB:|\n")
+    found = abcparse.check(text)
+    assert [(d.code, d.line) for d in found] == [("ABC305", 6)]
+
+
+def test_a_lone_first_ending_does_not_hide_a_short_bar() -> None:
+    text = "%abc-2.1\nX:1\nT:t\nM:6/8\nL:1/8\nK:D\nA|Bcd edc|G2 Bc|[1 dB\n"
+    found = codes(text, mode="strict")
+    assert "ABC301" in found and "ABC306" in found
+
+
+def test_a_second_ending_with_no_repeat_is_played() -> None:
+    assert pitches("C4 |2 G2F2 | D4 |]") == [60, 67, 65, 62]
+
+
+def test_two_endings_with_no_repeat_sign_imply_one() -> None:
+    assert pitches("C D E F|[1 G A B c||[2 c B A G||") == [
+        60, 62, 64, 65, 67, 69, 71, 72, 60, 62, 64, 65, 72, 71, 69, 67]
+
+
+def test_a_stray_digit_loses_no_note() -> None:
+    head = "X:1\nT:t\nM:4/4\nL:1/8\nK:C\n"
+    assert pitches("CDEF | 2 GABc | d4 |]", head) == [60, 62, 64, 65, 67, 69, 71, 72, 74]
+
+
+def test_a_colon_at_the_start_of_a_line_loses_no_note() -> None:
+    head = "X:1\nT:t\nM:4/4\nL:1/8\nK:C\n"
+    assert pitches("ABcd efga|\n:bagf edcB|]", head) == [
+        69, 71, 72, 74, 76, 77, 79, 81, 83, 81, 79, 77, 76, 74, 72, 71]
+
+
+def test_a_repeat_end_opening_a_line_repeats() -> None:
+    assert pitches("|:C D E F|\n:|G A B c|]") == [
+        60, 62, 64, 65, 60, 62, 64, 65, 67, 69, 71, 72]
+
+
+def test_one_accidental_rule_for_validator_and_playback() -> None:
+    """§11.3 pitch (the default): ^c raises c' too, in every octave, for the rest of the
+    bar; the tie carries it across the bar line (§4.11). The validator sees one pitch on
+    both sides of the tie (no ABC321) and playback plays one note."""
+    text = HEAD + "^c c'3- | c'4 |]\n"
+    assert "ABC321" not in codes(text)
+    events = abcparse.parse(text).tunes[0].events()
+    assert [(e.pitch, e.duration) for e in events] == [(73, 1), (85, 7)]
+
+
+def test_midi_of_a_title_in_any_script() -> None:
+    tune = abcparse.parse("X:1\nT:\u66f2 \u266b\nK:C\nC|\n").tunes[0]
+    from abcparse.midi import midi_bytes
+
+    assert "\u66f2 \u266b".encode() in midi_bytes(tune)
