@@ -480,24 +480,24 @@ def _controls(args: argparse.Namespace, vocab: Any) -> tuple[str, Any]:
     rhythm = getattr(args, "rhythm", None)
     title = getattr(args, "title", None)
     prefix = getattr(args, "prefix", None)
-    if key is not None:
+    def field(option: str, value: str | None, letter: str, read: Callable[[str], object],
+              canonical: Callable[[str], str], what: str, examples: str) -> str | None:
+        """A --key or --meter value, read by the validator's own reader and written as the
+        generator writes that field."""
+        if value is None:
+            return None
         try:
-            read_key(key)
+            read(value)
         except FieldError as exc:
-            raise _UsageError(f"--key {_shown(key)}: not a key ({exc.message})") from None
-        key = canonical_key(key)
-        if key not in field_values("K")[0]:
-            raise _UsageError(f"--key {_shown(key)}: the generator writes keys such as D, Ador,"
-                              " Em, GMix")
-    if meter is not None:
-        try:
-            read_meter(meter)
-        except FieldError as exc:
-            raise _UsageError(f"--meter {_shown(meter)}: not a meter ({exc.message})") from None
-        meter = canonical_meter(meter)
-        if meter not in field_values("M")[0]:
-            raise _UsageError(f"--meter {_shown(meter)}: the generator writes meters such as"
-                              " 6/8, 9/8, C, C|")
+            raise _UsageError(f"{option} {_shown(value)}: not a {what} ({exc.message})") from None
+        value = canonical(value)
+        if value not in field_values(letter)[0]:
+            raise _UsageError(f"{option} {_shown(value)}: the generator writes {what}s such as"
+                              f" {examples}")
+        return value
+
+    key = field("--key", key, "K", read_key, canonical_key, "key", "D, Ador, Em, GMix")
+    meter = field("--meter", meter, "M", read_meter, canonical_meter, "meter", "6/8, 9/8, C, C|")
     if rhythm is not None:
         rhythm = " ".join(rhythm.lower().split())
         if not rhythm or not all(ch.isalpha() or ch == " " for ch in rhythm):
