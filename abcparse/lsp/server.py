@@ -27,7 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
@@ -46,8 +46,10 @@ from .lint import Book, Linter, Stale
 from .textdoc import UTF8, UTF16, UTF32, TextDocument
 
 log = logging.getLogger("abcparse.lsp")
+_T = TypeVar("_T")
 
 DEBOUNCE = 0.1  # seconds of quiet after a change before the check starts
+EAGER_FILE_FIX = 100_000  # characters: a bigger file's "fix all" needs codeAction/resolve
 FREEZE_AFTER = 200  # tunes checked at once, after which the survivors are frozen (_check)
 EXPLAIN_COMMAND = "abc-lint.explain"
 FIX_ALL_COMMAND = "abc-lint.fixAll"
@@ -81,7 +83,6 @@ class DocState:
         self.diag_version = -1
         self.json_memo: dict[Any, dict[str, Any]] = {}
         self.task: asyncio.Task[None] | None = None
-        self.published = asyncio.Event() if _has_loop() else None
 
     def edit(self, start: int, end: int, new: str, version: int) -> None:
         self.doc.replace(start, end, new, version)
@@ -90,14 +91,6 @@ class DocState:
     def set_text(self, text: str, version: int) -> None:
         self.doc.set_text(text, version)
         self.book.set_text(text)
-
-
-def _has_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 class _Answered:
@@ -154,6 +147,7 @@ class AbcServer(LanguageServer):
         self.options = options or Options()
         self.docs: dict[str, DocState] = {}
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="abc-lint")
+        self.heavy = ThreadPoolExecutor(max_workers=1, thread_name_prefix="abc-format")
         self.encoding = UTF16
         self.resolve_support = False
         self._rule_files: dict[str, str | None] = {}
@@ -226,6 +220,13 @@ class AbcServer(LanguageServer):
                     href = None
             self._rule_files[code] = href
             return href
+
+    async def heavy_work(self, func: Callable[..., _T], *args: Any) -> _T:
+        """Run ``func`` (formatting, the fixes of a whole file) in a thread of its own,
+        on copies of the text: a 2 MB tunebook takes seconds to format, and meanwhile
+        the connection keeps serving hover, outline and diagnostics."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.heavy, func, *args)
 
     # --- checking -------------------------------------------------------------------
     def schedule(self, state: DocState, delay: float | None = None) -> None:
@@ -438,21 +439,25 @@ def build_server(options: Options | None = None) -> AbcServer:
                 for a, b in ft.definition(state.book, state.tunes, offset)]
 
     @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
-    def formatting(ls: AbcServer, params: lsp.DocumentFormattingParams
-                   ) -> list[lsp.TextEdit] | None:
-        state = state_of(params.text_document.uri)
-        return ft.format_document(state.doc, state.settings) if state is not None else None
-
-    @server.feature(lsp.TEXT_DOCUMENT_RANGE_FORMATTING)
-    def range_formatting(ls: AbcServer, params: lsp.DocumentRangeFormattingParams
+    async def formatting(ls: AbcServer, params: lsp.DocumentFormattingParams
                          ) -> list[lsp.TextEdit] | None:
         state = state_of(params.text_document.uri)
         if state is None:
             return None
-        doc = state.doc
+        doc = state.doc.copy()
+        return await ls.heavy_work(ft.format_document, doc, state.settings)
+
+    @server.feature(lsp.TEXT_DOCUMENT_RANGE_FORMATTING)
+    async def range_formatting(ls: AbcServer, params: lsp.DocumentRangeFormattingParams
+                               ) -> list[lsp.TextEdit] | None:
+        state = state_of(params.text_document.uri)
+        if state is None:
+            return None
+        doc = state.doc.copy()
         a = ft.offset_of(doc, params.range.start)
         b = ft.offset_of(doc, params.range.end)
-        return ft.format_range(doc, state.book, state.settings, min(a, b), max(a, b))
+        return await ls.heavy_work(ft.format_range, doc, state.book.snapshot(),
+                                   state.settings, min(a, b), max(a, b))
 
     @server.feature(
         lsp.TEXT_DOCUMENT_CODE_ACTION,
@@ -468,15 +473,16 @@ def build_server(options: Options | None = None) -> AbcServer:
         return _code_actions(ls, state, params)
 
     @server.feature(lsp.CODE_ACTION_RESOLVE)
-    def code_action_resolve(ls: AbcServer, action: lsp.CodeAction) -> lsp.CodeAction:
+    async def code_action_resolve(ls: AbcServer, action: lsp.CodeAction) -> lsp.CodeAction:
         data = action.data if isinstance(action.data, dict) else {}
         state = state_of(str(data.get("uri", "")))
         if state is None or data.get("version") != state.doc.version:
             return action
         if data.get("what") == "file":
-            edits = ft.file_fix_all(state.doc, state.settings)
+            doc = state.doc.copy()
+            edits = await ls.heavy_work(ft.file_fix_all, doc, state.settings)
             if edits:
-                action.edit = lsp.WorkspaceEdit(changes={state.doc.uri: edits})
+                action.edit = lsp.WorkspaceEdit(changes={doc.uri: edits})
         return action
 
     @server.command(EXPLAIN_COMMAND)
@@ -537,6 +543,10 @@ def _code_actions(ls: AbcServer, state: DocState, params: lsp.CodeActionParams
                                     data={"uri": doc.uri, "version": doc.version,
                                           "what": "file"})
             if not ls.resolve_support:
+                # The client cannot ask for the edit later: compute it now, but only
+                # for a small file (a code action request must answer at once).
+                if len(doc.text) > EAGER_FILE_FIX:
+                    return out
                 file_edits = ft.file_fix_all(doc, state.settings)
                 action.edit = lsp.WorkspaceEdit(changes={doc.uri: file_edits or []})
             out.append(action)

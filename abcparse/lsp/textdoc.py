@@ -140,6 +140,12 @@ class TextDocument:
         start = self.starts[line0]
         return line0, units(self.text[start : start + col - 1], self.encoding)
 
+    def copy(self) -> TextDocument:
+        """A copy that later edits leave alone (the line index is shared: an edit
+        builds a new one, it never changes one), for work in another thread."""
+        return TextDocument(self.uri, self.text, self.version, self.language_id,
+                            self.encoding, self._starts, self._plain)
+
     # --- changes --------------------------------------------------------------------
     def replace(self, start: int, end: int, new: str, version: int | None = None) -> None:
         """Replace ``text[start:end]`` by ``new``. The line index is updated around the
