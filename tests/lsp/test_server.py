@@ -184,6 +184,26 @@ async def test_diagnostics_follow_edits(client: LanguageClient) -> None:
     assert diags[0].range.start.line == 5
 
 
+async def test_positions_count_utf16_units(client: LanguageClient) -> None:
+    """LSP columns count UTF-16 code units by default: a character outside the BMP
+    before a finding counts two."""
+    text = BROKEN.replace("GABc dBAG|GABc dBA|", '"\U0001f3b5"GABc dBAG|GABc dBA|', 1)
+    _, diags = await open_doc(client, "astral.abc", text)
+    expected = next(x for x in abcparse.check(text) if x.code == "ABC301")
+    d = next(x for x in diags if x.code == "ABC301")
+    assert (d.range.start.line, d.range.start.character) == (5, expected.col - 1 + 1)
+
+
+async def test_whole_document_change(client: LanguageClient) -> None:
+    uri, diags = await open_doc(client, "whole.abc", BROKEN)
+    assert diags
+    client.diagnostics.pop(uri, None)
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=SLUR)]))
+    assert [d.code for d in await diagnostics_of(client, uri)] == ["ABC310"]
+
+
 async def test_suppression_comment(client: LanguageClient) -> None:
     text = BROKEN.replace("K:G\n", "K:G\n% abc-lint: disable=ABC301\n")
     _, diags = await open_doc(client, "suppressed.abc", text)
