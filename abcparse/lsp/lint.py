@@ -27,6 +27,7 @@ from __future__ import annotations
 import bisect
 import gc
 import heapq
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -376,14 +377,13 @@ class Linter:
         # in the window whose own part holds it, as WindowCheck places them.
         pending = sorted([*hdiags, *book.split_diagnostics()], key=Diagnostic.sort_key)
         pi = 0
+        # Where each piece's segment starts (offset, lines before it), by the piece's id.
         where: dict[int, tuple[int, int]] = {}
-
-        def pieces() -> Iterator[Piece]:
-            for s, off, line in zip(book.segments, book.starts, book.first_lines,
-                                    strict=True):
-                for p in s.pieces:
-                    where[id(p)] = (off, line - 1)
-                    yield p
+        for s, off, line in zip(book.segments, book.starts, book.first_lines, strict=True):
+            at = (off, line - 1)
+            for p in s.pieces:
+                where[id(p)] = at
+        pieces = itertools.chain.from_iterable(s.pieces for s in book.segments)
 
         def absolute(p: Piece) -> Chunk:
             off, lines = where[id(p)]
@@ -396,27 +396,38 @@ class Linter:
         run = FileCheck(header, version, self.mode, self.rules)
         seq = 0
         facts: TextFacts | None = None
-        for prev, own, gap, after in windows(pieces()):
+        memory = self.memory
+        heap = run.heap
+        sups = run.suppressions
+        n_pending = len(pending)
+        placed: list[Diagnostic] = []
+        for prev, own, gap, after in windows(pieces):
             stats.windows += 1
             head = prev if prev is not None else (own[0] if own else None)
-            base, base_lines = where[id(head)] if head is not None else (0, 0)
             if head is not None:
-                base += head.chunk.start
-                base_lines += head.chunk.line - 1
+                base, base_lines = where[id(head)]
+                hc = head.chunk
+                base += hc.start
+                base_lines += hc.line - 1
+            else:
+                base = base_lines = 0
             first = base == 0 and prev is None
-            last = after is None and not gap
-            if own:
-                tail = own[-1]
-                own_end = where[id(tail)][0] + tail.chunk.start + len(tail.chunk.text)
-            else:
-                own_end = base
-            if last:
-                placed, pi = pending[pi:], len(pending)
-            else:
-                k = pi
-                while k < len(pending) and pending[k].span.start < own_end:
-                    k += 1
-                placed, pi = pending[pi:k], k
+            if pi < n_pending:
+                if after is None and not gap:  # the last window: the rest
+                    placed, pi = pending[pi:], n_pending
+                else:
+                    if own:
+                        tail = own[-1]
+                        tc = tail.chunk
+                        own_end = where[id(tail)][0] + tc.start + len(tc.text)
+                    else:
+                        own_end = base
+                    k = pi
+                    while k < n_pending and pending[k].span.start < own_end:
+                        k += 1
+                    placed, pi = pending[pi:k], k
+            elif placed:
+                placed = []
             tune = own[-1] if own and own[-1].chunk.kind == "tune" else None
             earlier: tuple[tuple[str, int], ...] = ()
             if tune is not None:
@@ -443,7 +454,7 @@ class Linter:
                 if placed else (),
                 earlier,
             )
-            entry = None if first else self.memory.get(key) or used.get(key)
+            entry = None if first else memory.get(key) or used.get(key)
             if entry is None:
                 if stale is not None and stale():
                     self.memory.update(used)
@@ -466,12 +477,13 @@ class Linter:
                                 for cls, d in entry.found]
                 entry.placed_sups = [_move_sup(s, base, base_lines) for s in entry.sups]
                 entry.base, entry.line = base, base_lines
-            heap = run.heap
             for cls, d in entry.placed:
                 seq += 1
-                heap.append((d.span.start, d.span.end, d.code, cls, seq, d))
-            run.suppressions.extend(entry.placed_sups)
-        heapq.heapify(run.heap)
+                span = d.span
+                heap.append((span.start, span.end, d.code, cls, seq, d))
+            if entry.placed_sups:
+                sups.extend(entry.placed_sups)
+        heapq.heapify(heap)
         self.memory = used
         if len(refs) > 2 * stats.windows + 64:
             # References of pieces no window holds any more (their ids may be reused).
