@@ -58,7 +58,8 @@ class Client:
 
     def __init__(self, argv: list[str]) -> None:
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, cwd=ROOT)
+                                     stderr=None if os.environ.get("ABCPARSE_LSP_DEBUG")
+                                     else subprocess.DEVNULL, cwd=ROOT)
         self.inbox: queue.Queue[tuple[float, dict[str, Any]]] = queue.Queue()
         self.next_id = 0
         threading.Thread(target=self._read, daemon=True).start()

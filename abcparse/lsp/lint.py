@@ -25,6 +25,7 @@ mode or the rule selection empties the memory (every tune reads the header).
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import gc
 import heapq
 import itertools
@@ -306,7 +307,40 @@ class CheckStats:
 
     windows: int = 0
     checked: int = 0  # windows parsed and checked; the rest came from memory
-    split_whole: bool = False
+    resumed_at: int = 0  # windows taken whole from the last check (after the first)
+
+
+@dataclass(slots=True)
+class _Checkpoint:
+    """The state of a check as it reached window ``window``: the window's own part
+    starts with ``piece`` (in segment ``seg``, at offset ``own_start``) after the tune
+    ``prev``; the windows before it read no piece past segment ``until`` - 1; so many
+    findings, suppressions and X: numbers had been met."""
+
+    window: int
+    seg: int
+    piece: Piece
+    until: int
+    prev: Piece
+    own_start: int
+    items: int
+    sups: int
+    adds: int
+
+
+@dataclass(slots=True)
+class _Pass:
+    """What a complete check leaves for the next one to resume from."""
+
+    segments: list[Segment]
+    items: list[tuple[Any, ...]]  # heap entries in window order
+    sups: list[Suppression]
+    adds: list[tuple[str, int]]
+    checkpoints: list[_Checkpoint]
+    until: list[int]
+    after_first: tuple[int, int]  # items and suppressions of the first window
+    windows: int
+    generation: Any = None
 
 
 class Linter:
@@ -327,6 +361,7 @@ class Linter:
         # id is never taken for another piece's).
         self.piece_refs: dict[int, tuple[Piece, tuple[str, int] | None]] = {}
         self.stats = CheckStats()
+        self.last: _Pass | None = None
 
     def _header(self, book: Book) -> tuple[FileHeader, Any, list[Diagnostic], Any]:
         found = book.header_chunk()
@@ -334,6 +369,7 @@ class Linter:
         gen = (key, book.version(), book.loose, self.mode)
         if gen != self.generation or self.header is None:
             self.memory.clear()
+            self.last = None
             self.generation = gen
             if found is not None:
                 paused = gc.isenabled()
@@ -369,52 +405,77 @@ class Linter:
 
     def check(self, book: Book, stale: Callable[[], bool] | None = None) -> list[Diagnostic]:
         """Every diagnostic of ``book``, as ``abc-lint`` gives them. ``stale`` is asked
-        between windows; when it says True, :class:`Stale` is raised."""
+        before each window that must be checked; when it says True, :class:`Stale` is
+        raised (what was learned is kept).
+
+        Windows whose key is remembered are not checked again, only moved. Better still,
+        the windows before the first piece that changed since the last check are not
+        even visited: their findings, the suppressions and the X: numbers they met are
+        taken from the last check at a checkpoint (:class:`_Checkpoint`), except the
+        file's first window, which reads facts of the whole text (line ends, NUL) and
+        is always checked again."""
         header, hctx, hdiags, _gen = self._header(book)
         version = book.version()
         stats = CheckStats()
         # File-level parser diagnostics (the header's, the splitter's), each to be placed
         # in the window whose own part holds it, as WindowCheck places them.
         pending = sorted([*hdiags, *book.split_diagnostics()], key=Diagnostic.sort_key)
-        pi = 0
-        # Where each piece's segment starts (offset, lines before it), by the piece's id.
-        where: dict[int, tuple[int, int]] = {}
-        for s, off, line in zip(book.segments, book.starts, book.first_lines, strict=True):
-            at = (off, line - 1)
-            for p in s.pieces:
+        n_pending = len(pending)
+        segments = book.segments
+        resume = self._resume_point(segments)
+        # Where each piece's segment starts (offset, lines before it, index), by id.
+        where: dict[int, tuple[int, int, int]] = {}
+        for k, (seg, off, line) in enumerate(zip(segments, book.starts, book.first_lines,
+                                                 strict=True)):
+            at = (off, line - 1, k)
+            for p in seg.pieces:
                 where[id(p)] = at
-        pieces = itertools.chain.from_iterable(s.pieces for s in book.segments)
 
         def absolute(p: Piece) -> Chunk:
-            off, lines = where[id(p)]
+            off, lines, _ = where[id(p)]
             c = p.chunk
             return Chunk(c.kind, c.text, c.start + off, c.line + lines)
 
-        seen: dict[str, int] = {}
-        used: dict[Any, _Entry] = {}
+        memory = self.memory
+        used: dict[Any, _Entry] = dict(memory) if resume is not None else {}
         refs = self.piece_refs
         run = FileCheck(header, version, self.mode, self.rules)
-        seq = 0
-        facts: TextFacts | None = None
-        memory = self.memory
         heap = run.heap
         sups = run.suppressions
-        n_pending = len(pending)
-        placed: list[Diagnostic] = []
-        for prev, own, gap, after in windows(pieces):
-            stats.windows += 1
+        adds: list[tuple[str, int]] = []  # X: numbers met, (value, line), in order
+        seen: dict[str, int] = {}
+        checkpoints: list[_Checkpoint] = []
+        facts: TextFacts | None = None
+        state = [0, 0]  # pending index, windows seen
+        after_first = [0, 0]  # findings and suppressions of the first window
+        placed_empty: list[Diagnostic] = []
+
+        def visit(prev: Piece | None, own: list[Piece], gap: list[Piece],
+                  after: Piece | None) -> None:
+            nonlocal facts
+            w = state[1]
+            state[1] = w + 1
             head = prev if prev is not None else (own[0] if own else None)
             if head is not None:
-                base, base_lines = where[id(head)]
+                base, base_lines, _ = where[id(head)]
                 hc = head.chunk
                 base += hc.start
                 base_lines += hc.line - 1
             else:
                 base = base_lines = 0
             first = base == 0 and prev is None
+            pi = state[0]
+            own_start = base
+            if own:
+                o0 = own[0]
+                own_start = where[id(o0)][0] + o0.chunk.start
+            if w and own and prev is not None:
+                checkpoints.append(_Checkpoint(
+                    w, where[id(own[0])][2], own[0], where[id(own[-1])][2] + 1, prev,
+                    own_start, len(heap), len(sups), len(adds)))
             if pi < n_pending:
                 if after is None and not gap:  # the last window: the rest
-                    placed, pi = pending[pi:], n_pending
+                    placed, state[0] = pending[pi:], n_pending
                 else:
                     if own:
                         tail = own[-1]
@@ -425,9 +486,9 @@ class Linter:
                     k = pi
                     while k < n_pending and pending[k].span.start < own_end:
                         k += 1
-                    placed, pi = pending[pi:k], k
-            elif placed:
-                placed = []
+                    placed, state[0] = pending[pi:k], k
+            else:
+                placed = placed_empty
             tune = own[-1] if own and own[-1].chunk.kind == "tune" else None
             earlier: tuple[tuple[str, int], ...] = ()
             if tune is not None:
@@ -444,6 +505,7 @@ class Linter:
                         earlier = ((value, seen[value]),)
                     else:
                         seen[value] = line
+                        adds.append((value, line))
             # The pieces by identity: a Segment keeps its Piece objects while its text
             # is unchanged (Book.edit keeps the untouched ones), and the entry holds
             # them, so an id is never reused for another text while the key lives.
@@ -477,20 +539,86 @@ class Linter:
                                 for cls, d in entry.found]
                 entry.placed_sups = [_move_sup(s, base, base_lines) for s in entry.sups]
                 entry.base, entry.line = base, base_lines
+            # Findings are numbered by window (then in check order), so the numbers of
+            # windows taken from the last check stay in order with the new ones.
+            seq = w << 32
             for cls, d in entry.placed:
                 seq += 1
                 span = d.span
                 heap.append((span.start, span.end, d.code, cls, seq, d))
             if entry.placed_sups:
                 sups.extend(entry.placed_sups)
+            if w == 0:
+                after_first[:] = [len(heap), len(sups)]
+
+        all_pieces = itertools.chain.from_iterable(s.pieces for s in segments)
+        if resume is None:
+            for window in windows(all_pieces):
+                visit(*window)
+        else:
+            # The first window, then the last check's windows up to the checkpoint, then
+            # on from there.
+            for window in windows(all_pieces):
+                visit(*window)
+                break
+            last = self.last
+            assert last is not None
+            heap.extend(last.items[last.after_first[0] : resume.items])
+            sups.extend(last.sups[last.after_first[1] : resume.sups])
+            adds[:] = last.adds[: resume.adds]
+            seen.clear()
+            seen.update(adds)
+            # The first window was checked again: the prefix's numbers move by the
+            # difference in what it found.
+            moved_items = after_first[0] - last.after_first[0]
+            moved_sups = after_first[1] - last.after_first[1]
+            for c in last.checkpoints:
+                if c.window >= resume.window:
+                    break
+                if moved_items or moved_sups:
+                    c = dataclasses.replace(c, items=c.items + moved_items,
+                                            sups=c.sups + moved_sups)
+                checkpoints.append(c)
+            state[0] = bisect.bisect_left(pending, resume.own_start,
+                                          key=lambda d: d.span.start)
+            state[1] = resume.window
+            seg = segments[resume.seg]
+            index = seg.pieces.index(resume.piece)
+            rest = itertools.chain(seg.pieces[index:], itertools.chain.from_iterable(
+                s.pieces for s in segments[resume.seg + 1 :]))
+            stats.resumed_at = resume.window
+            for window in windows(rest, resume.prev):
+                visit(*window)
+        stats.windows = state[1]
+        items = list(heap)
         heapq.heapify(heap)
         self.memory = used
         if len(refs) > 2 * stats.windows + 64:
             # References of pieces no window holds any more (their ids may be reused).
             live = {id(p) for e in used.values() if e.keep for p in _own_tunes(e.keep)}
             self.piece_refs = {k: v for k, v in refs.items() if k in live}
+        self.last = _Pass(list(segments), items, list(sups), adds, checkpoints,
+                          [c.until for c in checkpoints],
+                          (after_first[0], after_first[1]), stats.windows, self.generation)
         self.stats = stats
         return list(run.release(None))
+
+    def _resume_point(self, segments: list[Segment]) -> _Checkpoint | None:
+        """The last checkpoint of the last check whose windows lie wholly in pieces
+        that have not changed since, or None (then every window is visited; so too
+        when the memory has grown with windows that are gone, to prune it)."""
+        last = self.last
+        if last is None or not last.checkpoints or self.generation != last.generation:
+            return None
+        if len(self.memory) > last.windows + last.windows // 4 + 256:
+            return None
+        old = last.segments
+        n = min(len(old), len(segments))
+        d = next((i for i in range(n) if old[i] is not segments[i]), n)
+        k = bisect.bisect_right(last.until, d) - 1
+        if k < 0:
+            return None
+        return last.checkpoints[k]
 
     def _check_window(self, header: FileHeader, hctx: Any, version: str | None,
                       facts: TextFacts | None, placed: list[Diagnostic],

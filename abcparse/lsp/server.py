@@ -23,6 +23,7 @@ import gc
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -246,9 +247,11 @@ class AbcServer(LanguageServer):
             return doc.version != version
 
         loop = asyncio.get_running_loop()
+        started = time.perf_counter()
         try:
             diags = await loop.run_in_executor(self.pool, _check, linter, snapshot, stale)
         except Stale:
+            log.debug("check of version %d overtaken by a newer text", version)
             return
         except asyncio.CancelledError:
             raise
@@ -257,9 +260,15 @@ class AbcServer(LanguageServer):
             return
         if doc.version != version or self.docs.get(doc.uri) is not state:
             return
+        checked = time.perf_counter()
         state.diagnostics = diags
         state.diag_version = version
         self.publish(state, diags, version)
+        if log.isEnabledFor(logging.DEBUG):
+            s = linter.stats
+            log.debug("version %d: check %.3f s (%d windows, %d checked, resumed at %d),"
+                      " publish %.3f s, %d findings", version, checked - started, s.windows,
+                      s.checked, s.resumed_at, time.perf_counter() - checked, len(diags))
 
     def publish_empty(self, uri: str) -> None:
         """Clear a closed document's diagnostics in the client."""
@@ -555,7 +564,10 @@ def _code_actions(ls: AbcServer, state: DocState, params: lsp.CodeActionParams
 
 def main(options: Options | None = None) -> int:
     """Serve on standard input and output until the client says exit."""
+    # ABCPARSE_LSP_DEBUG=1 logs each check's timing to standard error.
+    level = logging.DEBUG if os.environ.get("ABCPARSE_LSP_DEBUG") else logging.WARNING
     logging.basicConfig(level=logging.WARNING, format="abcparse lsp: %(message)s")
+    log.setLevel(level)
     server = build_server(options)
     server.start_io()
     return 0

@@ -70,8 +70,11 @@ def test_an_edit_in_one_tune_rechecks_only_its_windows() -> None:
     book.edit(at, at, "a")
     text = text[:at] + "a" + text[at:]
     assert key(linter.check(book)) == key(abcparse.check(text))
-    # The edited tune's window and its neighbours' (which look across the empty lines).
+    # The edited tune's window and its neighbours' (which look across the empty lines),
+    # and the first window (it reads the whole text's line ends); the windows before
+    # the edit are not even visited: the check resumes from the last one's checkpoint.
     assert linter.stats.checked <= 4
+    assert linter.stats.resumed_at > windows // 3
     assert book.full_splits == 1  # the pieces around the edit were split, not the text
 
 
