@@ -373,9 +373,22 @@ class _TuneOutline:
     voices: list[tuple[str, int, int]]
 
 
-def _outline(chunk: Chunk) -> _TuneOutline:
+def _outline(chunk: Chunk, cache: dict[str, _TuneOutline] | None = None) -> _TuneOutline:
     """What a tune's lines say about it, read from the text alone (no parse): the
-    outline of a 2 MB tunebook must come in milliseconds."""
+    outline of a 2 MB tunebook must come quickly. ``cache`` remembers each tune's by its
+    text, with offsets from the tune's start (a tune that moved is not read again)."""
+    if cache is not None:
+        found = cache.get(chunk.text)
+        if found is None:
+            found = _outline(Chunk(chunk.kind, chunk.text, 0, 1))
+            cache[chunk.text] = found
+        if chunk.start == 0 and chunk.line == 1:
+            return found
+        at = chunk.start
+        return _TuneOutline(chunk, found.number, found.title, found.first_line_end + at,
+                            found.last_line + chunk.line - 1,
+                            [(v, a + at, b + at) for v, a, b in found.parts],
+                            [(v, a + at, b + at) for v, a, b in found.voices])
     number = title = None
     parts: list[tuple[str, int, int]] = []
     voices: list[tuple[str, int, int]] = []
@@ -412,9 +425,12 @@ def _outline(chunk: Chunk) -> _TuneOutline:
     return _TuneOutline(chunk, number, title, chunk.start + first, last, parts, voices)
 
 
-def document_symbols(doc: TextDocument, book: Book) -> list[lsp.DocumentSymbol]:
-    """One symbol per tune (``X:`` number and title), its parts and voices inside."""
+def document_symbols(doc: TextDocument, book: Book,
+                     cache: dict[str, _TuneOutline] | None = None) -> list[lsp.DocumentSymbol]:
+    """One symbol per tune (``X:`` number and title), its parts and voices inside.
+    ``cache``: see :func:`_outline` (it keeps only the tunes of this call)."""
     out = []
+    fresh: dict[str, _TuneOutline] | None = {} if cache is not None else None
     for chunk in book.chunks():
         if chunk.kind == "header":
             end = chunk.start + len(chunk.text.rstrip("\r\n"))
@@ -426,7 +442,13 @@ def document_symbols(doc: TextDocument, book: Book) -> list[lsp.DocumentSymbol]:
             continue
         if chunk.kind != "tune":
             continue
-        o = _outline(chunk)
+        if cache is not None and fresh is not None:
+            known = cache.get(chunk.text)
+            if known is not None:
+                fresh[chunk.text] = known
+            o = _outline(chunk, fresh)
+        else:
+            o = _outline(chunk)
         name = (f"X:{o.number}" if o.number else "tune") + (f" {o.title}" if o.title else "")
         end = chunk.start + len(chunk.text.rstrip("\r\n"))
         children = []
@@ -452,6 +474,9 @@ def document_symbols(doc: TextDocument, book: Book) -> list[lsp.DocumentSymbol]:
             selection_range=lsp_range(doc, chunk.start, o.first_line_end),
             detail=o.title if o.title and not o.number else None,
             children=children or None))
+    if cache is not None and fresh is not None:
+        cache.clear()
+        cache.update(fresh)
     return out
 
 

@@ -83,6 +83,8 @@ class DocState:
         self.diagnostics: list[Diagnostic] = []
         self.diag_version = -1
         self.json_memo: dict[Any, dict[str, Any]] = {}
+        self.outlines: dict[str, Any] = {}  # each tune's outline by its text
+        self.symbols: tuple[int, list[lsp.DocumentSymbol]] | None = None
         self.task: asyncio.Task[None] | None = None
 
     def edit(self, start: int, end: int, new: str, version: int) -> None:
@@ -416,16 +418,29 @@ def build_server(options: Options | None = None) -> AbcServer:
                          range=ft.lsp_range(doc, a, b))
 
     @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-    def symbols(ls: AbcServer, params: lsp.DocumentSymbolParams
-                ) -> list[lsp.DocumentSymbol] | None:
+    async def symbols(ls: AbcServer, params: lsp.DocumentSymbolParams
+                      ) -> list[lsp.DocumentSymbol] | None:
+        # In a thread of its own, on copies: the outline of thousands of tunes takes a
+        # few tenths of a second, which must not hold up the diagnostics.
         state = state_of(params.text_document.uri)
-        return ft.document_symbols(state.doc, state.book) if state is not None else None
+        if state is None:
+            return None
+        version = state.doc.version
+        if state.symbols is not None and state.symbols[0] == version:
+            return state.symbols[1]
+        found = await ls.heavy_work(ft.document_symbols, state.doc.copy(),
+                                    state.book.snapshot(), state.outlines)
+        state.symbols = (version, found)
+        return found
 
     @server.feature(lsp.TEXT_DOCUMENT_FOLDING_RANGE)
-    def folding(ls: AbcServer, params: lsp.FoldingRangeParams
-                ) -> list[lsp.FoldingRange] | None:
+    async def folding(ls: AbcServer, params: lsp.FoldingRangeParams
+                      ) -> list[lsp.FoldingRange] | None:
         state = state_of(params.text_document.uri)
-        return ft.folding_ranges(state.doc, state.book) if state is not None else None
+        if state is None:
+            return None
+        return await ls.heavy_work(ft.folding_ranges, state.doc.copy(),
+                                   state.book.snapshot())
 
     @server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
                     lsp.CompletionOptions(trigger_characters=["!", ":", " "]))
