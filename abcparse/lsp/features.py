@@ -209,10 +209,12 @@ def _note_hover(tune: Tune, element: Any, offset: int) -> str | None:
                 continue
             whole = tl.whole(item.ticks)
             length = knowledge.length_name(whole)
-            where = f"bar {item.bar + 1}, beat offset {tl.whole(item.onset)}"
-            voice = f"voice {v.voice.id}, " if len(tl.voices) > 1 else ""
+            onset = tl.whole(item.onset)
+            where = (f"Bar {item.bar + 1}, " + ("on the bar line" if not onset else
+                     f"{onset} of a whole note after the bar line"))
+            voice = f", voice {v.voice.id}" if len(tl.voices) > 1 else ""
             if isinstance(e, Rest):
-                return f"**rest** (§4.5): {length}\n\n{voice}{where}"
+                return f"**rest** (§4.5): {length}\n\n{where}{voice}"
             notes = item.notes()
             pitches = list(zip(notes, item.pitches, strict=False))
             if isinstance(e, Chord):
@@ -226,10 +228,15 @@ def _note_hover(tune: Tune, element: Any, offset: int) -> str | None:
                 head = (f"**note** `{n.spelling}` (§4.1-§4.3): sounds "
                         f"{knowledge.pitch_name(p)} (MIDI {p})" if p is not None
                         else f"**note** `{e.spelling}`")
-            tied = " tied to the next note (§4.11);" if item.tied else ""
-            timing = " after a tuplet or broken rhythm;" if not item.plain else ""
-            return (f"{head}\n\nLasts {length}:{tied}{timing} unit length "
-                    f"L:{tune.unit_length}\n\n{voice}{where}")
+            notes_on = []
+            if not item.plain:
+                notes_on.append("its time changed by a tuplet (§4.13) or a broken rhythm"
+                                " (§4.4)")
+            if item.tied:
+                notes_on.append("tied to the next note (§4.11)")
+            extra = "; " + "; ".join(notes_on) if notes_on else ""
+            return (f"{head}\n\nLasts {length}{extra}. Unit length L:{tune.unit_length}."
+                    f"\n\n{where}{voice}")
     if isinstance(element, Note):  # a grace note: no time of its own (§4.12)
         return (f"**grace note** `{element.spelling}` (§4.12): takes no time of its own")
     return None
@@ -241,8 +248,8 @@ def _key_hover(key: Key) -> str:
         parts.append("**K:** no key signature (§3.1.14)")
     else:
         mode = key.mode
-        parts.append(f"**K:{key.tonic}{mode.abbreviation if mode else ''}** (§3.1.14): "
-                     f"{key.tonic} {knowledge.mode_text(mode) if mode else ''}".rstrip())
+        parts.append(f"**K:** {key.tonic} {knowledge.mode_text(mode) if mode else ''}"
+                     .rstrip() + " (§3.1.14)")
     sig = key_signature(key)
     if sig:
         marks = ", ".join(f"{letter}{'#' * v if v > 0 else 'b' * -v}"
