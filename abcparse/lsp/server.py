@@ -153,6 +153,7 @@ class AbcServer(LanguageServer):
         self.heavy = ThreadPoolExecutor(max_workers=1, thread_name_prefix="abc-format")
         self.encoding = UTF16
         self.resolve_support = False
+        self.closing = False
         self._rule_files: dict[str, str | None] = {}
         self._rule_lock = threading.Lock()
 
@@ -246,7 +247,9 @@ class AbcServer(LanguageServer):
         doc = state.doc
 
         def stale() -> bool:
-            return doc.version != version
+            # A newer text, a closed document or a server shutting down: stop.
+            return (doc.version != version or self.closing
+                    or self.docs.get(doc.uri) is not state)
 
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
@@ -366,6 +369,11 @@ def build_server(options: Options | None = None) -> AbcServer:
         with contextlib.suppress(AttributeError, TypeError):
             resolve = caps.text_document.code_action.resolve_support  # type: ignore[union-attr]
             ls.resolve_support = resolve is not None and "edit" in resolve.properties
+
+    @server.feature(lsp.SHUTDOWN)
+    def shutdown(ls: AbcServer, params: None) -> None:
+        # A check under way stops at its next tune, so exit does not wait for it.
+        ls.closing = True
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: AbcServer, params: lsp.DidOpenTextDocumentParams) -> None:
