@@ -171,6 +171,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                     help="stop after this much wall time and keep the best model so far")
     tp.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                     help="augment by random transposition (default: the config's setting)")
+    tp.add_argument("--init", type=Path, default=None, metavar="DIR",
+                    help="start from this model folder's weights (same layers; new characters"
+                    " are added); not with --resume")
     tp.add_argument("-v", "--verbose", action="store_true",
                     help="show TensorFlow's own log messages (hidden by default)")
     tp.set_defaults(func=train_command)
@@ -360,6 +363,8 @@ def train_command(args: argparse.Namespace) -> int:
     for label, path in (("--train", args.train), ("--valid", args.valid)):
         if not path.is_file():
             return _error(f"{label}: {path}: file not found")
+    if args.init is not None and args.resume:
+        return _error("--init and --resume do not go together: a resumed run keeps its weights")
     try:
         tf = import_tensorflow(getattr(args, "verbose", False))
     except ImportError:
@@ -369,7 +374,8 @@ def train_command(args: argparse.Namespace) -> int:
 
     try:
         result = train(args.train, args.valid, args.out, config, args.seed, epochs=args.epochs,
-                       resume=args.resume, max_minutes=args.max_minutes, augment=args.augment)
+                       resume=args.resume, max_minutes=args.max_minutes, augment=args.augment,
+                       init=args.init)
     except (TrainError, ModelLoadError, UnicodeDecodeError) as exc:
         return _error(str(exc))
     except (MemoryError, tf.errors.ResourceExhaustedError):

@@ -34,12 +34,14 @@ from .data import batches, encode_corpus, read_tunes
 from .rhythm import add_rhythm
 from .store import (
     TRAIN_CORPUS,
+    LoadedModel,
     atomic_write_bytes,
+    load_model_dir,
     npz_bytes,
     save_model_dir,
     weights_to_bytes,
 )
-from .vocab import PAD, Vocab
+from .vocab import PAD, RESERVED, Vocab
 
 CHECKPOINT = "checkpoint"
 LN2 = math.log(2.0)
@@ -118,6 +120,7 @@ def train(
     resume: bool = False,
     max_minutes: float | None = None,
     augment: bool | None = None,
+    init: str | Path | None = None,
     progress: Progress | None = None,
     log: Callable[[str], None] | None = None,
 ) -> TrainResult:
@@ -126,7 +129,9 @@ def train(
     ``epochs`` and ``augment`` override the config's values. With ``resume`` the config, vocab
     and state come from ``out_dir/checkpoint`` and training continues where it stopped.
     ``max_minutes`` bounds wall time: training stops (mid-epoch if need be), evaluates, and
-    writes the best model so far.
+    writes the best model so far. ``init`` names a model folder to start from (a warm start,
+    see :func:`warm_weights`): its architecture must match ``config``; the vocabulary becomes
+    the union of its and the corpus's characters.
     """
     import keras
     import tensorflow as tf
@@ -167,6 +172,17 @@ def train(
     else:
         config = config or GeneratorConfig()
         vocab = Vocab.from_texts([*train_tunes, *(add_rhythm(t) for t in train_tunes)])
+    start: LoadedModel | None = None
+    if init is not None and not resume:
+        start = load_model_dir(init)
+        if (start.config.embedding_dim, start.config.lstm_units) != (
+                config.embedding_dim, config.lstm_units):
+            raise TrainError(
+                f"--init {init}: its layers (embedding {start.config.embedding_dim}, LSTM"
+                f" {list(start.config.lstm_units)}) differ from the config's (embedding"
+                f" {config.embedding_dim}, LSTM {list(config.lstm_units)})"
+            )
+        vocab = Vocab(tuple(sorted(set(vocab.chars) | set(start.vocab.chars))))
     if epochs is not None:
         config = config.replace(epochs=epochs)
     if augment is not None:
@@ -182,6 +198,8 @@ def train(
     n_train_chars = int(sum(len(s) - 1 for s in base_train_seqs))
 
     model = build_model(config, vocab.size)
+    if start is not None:
+        set_weights(model, config, warm_weights(start, vocab, get_weights(model, config)))
     if config.weight_decay > 0:
         optimizer = keras.optimizers.AdamW(learning_rate=config.learning_rate,
                                            weight_decay=config.weight_decay,
@@ -384,6 +402,9 @@ def train(
         "augment": config.augment,
         "parameters": int(sum(int(np.prod(v.shape)) for v in best_weights.values())),
     }
+    if start is not None:
+        metrics["init_weights_sha256"] = hashlib.sha256(
+            (Path(start.path) / "weights.npz").read_bytes()).hexdigest()
     if config.fit_cache:
         config, cache_metrics = fit_cache(config, vocab, stored, valid_tunes)
         metrics.update(cache_metrics)
@@ -391,6 +412,35 @@ def train(
     save_model_dir(out, config, vocab, stored, metrics,
                    {TRAIN_CORPUS: Path(train_path).read_bytes()})
     return TrainResult(out, metrics, history)
+
+
+def warm_weights(
+    start: LoadedModel, vocab: Vocab, fresh: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """The weights of ``start`` laid out for ``vocab`` (a superset of its characters).
+
+    Why: a model that must learn a few new characters (the letters of a new R: value, say)
+    need not relearn the rest. The LSTM layers are copied as they are; each known
+    character's embedding row and output column (and bias) move to its id in ``vocab``; a
+    new character keeps its fresh random embedding and output column, and its output bias
+    starts at the lowest of the known ones, so the start model's predictions are almost
+    unchanged until training teaches the new characters.
+    """
+    out = {k: v.copy() for k, v in fresh.items()}
+    for name, value in start.weights.items():
+        if name.startswith("lstm_"):
+            out[name] = np.asarray(value, dtype=np.float32)
+    old_ids = list(range(len(RESERVED))) + [start.vocab.encode(c)[0] for c in start.vocab.chars]
+    new_ids = list(range(len(RESERVED))) + [vocab.encode(c)[0] for c in start.vocab.chars]
+    emb = np.asarray(start.weights["embedding"], dtype=np.float32)
+    kernel = np.asarray(start.weights["dense/kernel"], dtype=np.float32)
+    bias = np.asarray(start.weights["dense/bias"], dtype=np.float32)
+    out["embedding"][new_ids] = emb[old_ids]
+    out["dense/kernel"][:, new_ids] = kernel[:, old_ids]
+    unseen = np.setdiff1d(np.arange(vocab.size), new_ids)
+    out["dense/bias"][unseen] = float(bias[len(RESERVED):].min())
+    out["dense/bias"][new_ids] = bias[old_ids]
+    return out
 
 
 def fit_cache(

@@ -119,3 +119,32 @@ def test_damaged_checkpoint_is_a_train_error(tmp_path: Path,
     (tmp_path / "m" / "checkpoint" / "state.json").write_text("{")
     with pytest.raises(TrainError, match="damaged checkpoint"):
         train(tr, va, tmp_path / "m", None, resume=True, epochs=2)
+
+
+def test_init_warm_starts_from_a_model_and_adds_new_characters(
+    tmp_path: Path, trained: tuple[TrainResult, Path, Path]
+) -> None:
+    """``--init``: the first epoch starts where the start model ended (its validation
+    bits/char, not a random model's), and characters the start model never saw join the
+    vocabulary."""
+    result, tr, va = trained
+    start = load_model_dir(result.out_dir)
+    extra = tmp_path / "train.abc"
+    extra.write_text(tr.read_text(encoding="utf-8") + "\nX:99\nT:Qjzq\nK:C\nCDEF|]\n",
+                     encoding="utf-8")
+    warm = train(extra, va, tmp_path / "warm", TINY.replace(epochs=1), seed=4,
+                 init=result.out_dir)
+    loaded = load_model_dir(warm.out_dir)
+    assert set(start.vocab.chars) < set(loaded.vocab.chars)
+    assert {"j", "z", "Q"} <= set(loaded.vocab.chars)
+    fresh = train(extra, va, tmp_path / "cold", TINY.replace(epochs=1), seed=4)
+    assert warm.history[0]["valid_bpc"] < fresh.history[0]["valid_bpc"] - 0.5
+    assert warm.metrics["init_weights_sha256"]
+
+
+def test_init_with_other_layers_is_a_train_error(
+    tmp_path: Path, trained: tuple[TrainResult, Path, Path]
+) -> None:
+    result, tr, va = trained
+    with pytest.raises(TrainError, match="differ from the config"):
+        train(tr, va, tmp_path / "m", TINY.replace(lstm_units=(8,)), init=result.out_dir)
