@@ -241,9 +241,12 @@ def fix_bar_duration(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """The smallest edit that makes a bar add up (§3.1.6, §4.3): when most bars disagree
     with the meter alike, the meter (or unit length) changes; a note with a length no
     tune writes (``A7``, ``B/22``: a slip) gets the one that fills the bar; a short bar
-    gets a rest before its bar line; an overfull bar that holds a whole bar and at least
-    half another gets the bar line it lacks; any other overfull bar loses or shortens its
-    last notes. Waits a round while the text around the bar is being repaired."""
+    gets a rest before its bar line. An overfull bar gets the bar line it lacks where its
+    notes fall on a bar's boundary, when with it every bar of the tune is read as fitting
+    and every note sounds as before (``|d/2c/2 B2B Bgf|``: a pickup and a full bar; issue
+    13: a fix that adds comes before one that deletes), or when it holds a whole bar and
+    at least half another; any other overfull bar loses or shortens its last notes. Waits
+    a round while the text around the bar is being repaired."""
     tune = ctx.tune_at(d.span.start)
     if tune is None:
         return None
@@ -286,7 +289,8 @@ def fix_bar_duration(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                 return slip
             if v.why == "short":
                 return _pad_bar(ctx, bar, timing, unit, expected - duration, d.code)
-            return _trim_bar(ctx, bar, timing, unit, expected, d.code)
+            return (_missing_bar_line(ctx, tune, vi, bar, timing, expected, d.code)
+                    or _trim_bar(ctx, bar, timing, unit, expected, d.code))
     return None
 
 
@@ -404,6 +408,83 @@ def _attached_before(bar: Bar, i: int) -> int:
                                                      GraceGroup, SlurStart)):
         j -= 1
     return j
+
+
+def _missing_bar_line(ctx: FixContext, tune: Tune, vi: int, bar: Bar, timing: _BarTiming,
+                      expected: Fraction, code: str) -> list[Edit] | None:
+    """The bar line an overfull bar lacks, where its notes fall on a bar's boundary: the
+    notes before it, or those after it, make exactly one bar. Taken only when the tune
+    read with it has every bar of that voice fit, or explained as a pickup (the part
+    before is the tune's or a section's pickup, the part after completes one: the music
+    engine's own judgement, :func:`abcparse.music.judge_bars`), no other bar newly
+    misfit, and every note sounding as before (a bar line ends an accidental's reach,
+    §4.2, so one between ``^f`` and ``f`` would change a pitch). Then no note is lost,
+    and the fix is safe."""
+    items = timing.items
+    if (len(items) < 2 or not timing.clean_end or timing.overlay_at is not None
+            or not all(t.plain for t in items)):
+        return None
+    els = bar.elements
+    acc = Fraction(0)
+    for t in items[:-1]:
+        acc += t.duration
+        if acc != expected and timing.total - acc != expected:
+            continue
+        i = t.index
+        end = els[i].span.end
+        if i + 1 < len(els) and isinstance(els[i + 1], Tie):
+            end = els[i + 1].span.end  # a tie may cross the new bar line (§4.11)
+        if _reads_well_with_bar_line(ctx, tune, vi, end):
+            return [ctx.edit(end, end, "|", code,
+                             "added the bar line this bar lacks where its notes fall on the"
+                             " bar's boundary: every bar then fits, every note sounds as"
+                             " before (§3.1.6)", safe=True)]
+    return None
+
+
+def _reads_well_with_bar_line(ctx: FixContext, tune: Tune, vi: int, at: int) -> bool:
+    """Whether ``tune`` with ``|`` inserted at offset ``at`` of the text under repair
+    reads with the bar around ``at`` fitting in voice ``vi``, no more misfit bars than
+    before less one, and the same notes (pitch, onset, duration, voice)."""
+    from ..api import parse
+    from ..errors import AbcError
+
+    start, stop = tune.span.start, tune.span.end
+    if not start <= at <= stop:
+        return False
+    header = ctx.book.header.text
+    prefix = header if header.endswith(("\n", "\r")) or not header else header + "\n"
+    prefix += "\n" if prefix else ""
+    mode = "strict" if tune.strict else "loose"
+    old_text = ctx.text[start:stop]
+    new_text = ctx.text[start:at] + "|" + ctx.text[at:stop]
+    try:
+        old_tunes = parse(prefix + old_text, mode=mode).tunes
+        new_tunes = parse(prefix + new_text, mode=mode).tunes
+    except (AbcError, ValueError, RecursionError):
+        return False
+    if len(old_tunes) != 1 or len(new_tunes) != 1:
+        return False
+    old, new = old_tunes[0], new_tunes[0]
+    if len(old.voices) != len(new.voices) or vi >= len(new.voices):
+        return False
+
+    def misfits(t: Tune) -> list[list[Any]]:
+        return [judge_bars(vt) for vt in timeline(t).voices]
+
+    before, after = misfits(old), misfits(new)
+    if sum(map(len, after)) > sum(map(len, before)) - 1:
+        return False
+    pos = len(prefix) + (at - start)  # the new bar line's offset in the new text
+    for v in after[vi]:
+        sp = v.bar.bar.span
+        if sp.start <= pos + 1 and pos <= sp.end:
+            return False
+
+    def notes(t: Tune) -> list[tuple[int, Fraction, Fraction, str]]:
+        return [(e.pitch, e.onset, e.duration, e.voice) for e in t.events(grace="steal")]
+
+    return notes(old) == notes(new)
 
 
 def _trim_bar(ctx: FixContext, bar: Bar, timing: _BarTiming, unit: Fraction,
