@@ -27,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
+#: ``evaluate``'s test corpus: the checkout's corpus/test.abc (this folder's parent is the
+#: project root in a checkout or an editable install), never relative to the current folder.
+DEFAULT_TEST = Path(__file__).resolve().parent.parent / "corpus" / "test.abc"
 EXIT_USAGE = 2
 EXIT_BOUND = 1
 # Constrained decoding is on by default: measured on the shipped model (docs/generator.md)
@@ -158,7 +161,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     tp.add_argument("--train", required=True, type=Path, help="training corpus (.abc)")
     tp.add_argument("--valid", required=True, type=Path, help="validation corpus (.abc)")
-    tp.add_argument("--out", required=True, type=Path, help="model folder to write")
+    tp.add_argument("-o", "--output", "--out", dest="out", required=True, type=Path,
+                    help="model folder to write")
     tp.add_argument("--epochs", type=whole_number(0, 100_000), default=None,
                     help="maximum epochs (config default)")
     tp.add_argument("--seed", type=whole_number(0, MAX_SEED), default=0,
@@ -217,12 +221,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     _sampling_args(gp)
     gp.add_argument("-n", type=whole_number(0, MAX_TUNES), default=10,
                     help="number of tunes (default 10)")
-    gp.add_argument("--out", type=Path, default=None,
+    gp.add_argument("-o", "--output", "--out", dest="out", type=Path, default=None,
                     help="write the tunes to this file (atomically) instead of standard output")
     gp.add_argument("--midi", type=Path, default=None, metavar="DIR",
                     help="also write one MIDI file per tune into DIR (created if needed)")
     gp.add_argument("--report", action="store_true",
                     help="also print the codes the validator found in the sampled tunes")
+    loud = gp.add_mutually_exclusive_group()
+    loud.add_argument("-q", "--quiet", action="store_true",
+                      help="print errors only (not the counts line)")
+    loud.add_argument("-v", "--verbose", dest="report", action="store_true",
+                      help="the counts line and the validator's report (as --report)")
     gp.add_argument("--max-attempts", type=whole_number(1, MAX_ATTEMPTS), default=None,
                     metavar="M",
                     help="give up after examining M sampled tunes (default max(64, 10 N))")
@@ -247,10 +256,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     _sampling_args(ep)
     ep.add_argument("--test", type=Path, default=None,
-                    help="test corpus (default corpus/test.abc in the current folder)")
+                    help="test corpus (default: corpus/test.abc of the abcparse checkout this"
+                    " runs from, wherever the current folder is; an installed wheel has none,"
+                    " so give --test there)")
     ep.add_argument("-n", type=whole_number(0, MAX_TUNES), default=200,
                     help="tunes to generate (default 200)")
-    ep.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    ep.add_argument("--format", dest="fmt", choices=("text", "json"), default="text",
+                    help="output format (default: text)")
+    ep.add_argument("--json", dest="fmt", action="store_const", const="json",
+                    help=argparse.SUPPRESS)  # the old spelling of --format json
     ep.set_defaults(func=evaluate_command)
 
 
@@ -568,8 +582,9 @@ def generate_command(args: argparse.Namespace) -> int:
     result = gen.run(args.n, seed=args.seed, max_attempts=args.max_attempts)
     stats = result.stats
     mode = "constrained" if args.constrained else "unconstrained"
-    print(f"abcparse generate: {stats.summary()}; {mode} sampling, temperature "
-          f"{args.temperature:g}, {stats.seconds:.1f} s", file=sys.stderr)
+    if not getattr(args, "quiet", False):
+        print(f"abcparse generate: {stats.summary()}; {mode} sampling, temperature "
+              f"{args.temperature:g}, {stats.seconds:.1f} s", file=sys.stderr)
     if args.report:
         print(stats.report(), file=sys.stderr)
     if not result.complete:
@@ -619,7 +634,14 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
     if args.n < 0:
         return _error("-n must be >= 0")
-    test = args.test if args.test is not None else Path("corpus/test.abc")
+    if args.test is not None:
+        test = args.test
+    elif DEFAULT_TEST.is_file():
+        test = DEFAULT_TEST
+    else:
+        return _error("--test: give the test corpus (--test FILE.abc): the default,"
+                      " corpus/test.abc of an abcparse checkout, is not installed with the"
+                      " package")
     if not test.is_file():
         return _error(f"--test: {test}: file not found")
     try:
@@ -630,7 +652,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         return _error(f"{test}: cannot read ({exc})")
     numbers["model"] = str(args.model if args.model is not None else DEFAULT_MODEL_DIR)
-    if args.json:
+    if args.fmt == "json":
         print(json.dumps(numbers, indent=2, sort_keys=True))
     else:
         print(format_table(numbers))

@@ -14,24 +14,22 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import fnmatch
 import os
 import sys
 import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..errors import AbcError, AbcUsageError
 from ..source import refuse_non_abc
 from ..split import text_lines
+from .inputs import collect, empty_stdin, is_blank, nothing_found, spool_stdin
 from .report import FORMATS, FileReport, StreamReport
 
 CONFIG_KEYS = {"select", "ignore", "extend-select", "mode", "format", "jobs", "exclude",
                "statistics", "exit-zero"}
-DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__",
-                   ".tox", "build", "dist")
 
 
 @dataclass
@@ -54,6 +52,7 @@ class Settings:
     unsafe_fixes: bool = False
     reformat: bool = False
     config_path: str | None = None
+    quiet: bool = False
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -103,6 +102,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="with --fix or --diff, also format the result (abcparse format)")
     p.add_argument("--diff", action="store_true",
                    help="print what --fix would change, change nothing")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print the findings only, without the summary line")
 
 
 def register(subparsers: Any) -> None:
@@ -217,6 +218,7 @@ def resolve(args: argparse.Namespace) -> Settings:
     s.diff = bool(getattr(args, "diff", False))
     s.unsafe_fixes = bool(getattr(args, "unsafe_fixes", False))
     s.reformat = bool(getattr(args, "reformat", False))
+    s.quiet = bool(getattr(args, "quiet", False))
     _check_codes(s.select or [], "--select")
     _check_codes(s.ignore, "--ignore")
     _check_codes(s.extend_select, "--extend-select")
@@ -240,36 +242,11 @@ def _check_codes(codes: list[str], option: str) -> None:
 # Files
 
 
-def collect(paths: Sequence[str], exclude: Sequence[str]) -> Iterator[tuple[str, str | None]]:
-    """(path, error) for each file to check, in order; folders give their ``*.abc``
-    files, sorted, skipping ``exclude`` patterns and tool folders (.git, .venv ...)."""
-    patterns = list(DEFAULT_EXCLUDE) + list(exclude)
-
-    def skipped(name: str) -> bool:
-        return any(fnmatch.fnmatch(name, p) for p in patterns)
-
-    for p in paths:
-        if p == "-":
-            yield p, None
-            continue
-        if os.path.isdir(p):
-            found = []
-            for root, dirs, files in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if not skipped(d))
-                for f in files:
-                    if f.endswith(".abc") and not skipped(f):
-                        found.append(os.path.join(root, f))
-            yield from ((f, None) for f in sorted(found))
-        elif os.path.exists(p):
-            yield p, None
-        else:
-            yield p, "no such file or folder"
-
-
 Event = tuple[str, str, Any, Any]  # ("file", name, error, None) | ("found", name, d, line)
 
 
-def _targets(settings: Settings, stdin: bytes | None) -> Iterator[tuple[str, str | None, Any]]:
+def _targets(settings: Settings, stdin: bytes | BinaryIO | None
+             ) -> Iterator[tuple[str, str | None, Any]]:
     """(name shown, error, source for iter_tunes) of each file to check, in order."""
     for path, error in collect(settings.paths, settings.exclude):
         if error is not None:
@@ -281,7 +258,7 @@ def _targets(settings: Settings, stdin: bytes | None) -> Iterator[tuple[str, str
             yield path, None, path
 
 
-def lint_events(settings: Settings, stdin: bytes | None = None) -> Iterator[Event]:
+def lint_events(settings: Settings, stdin: bytes | BinaryIO | None = None) -> Iterator[Event]:
     """Check every file of ``settings``, one tune at a time: ("file", name, error, None)
     as each file starts (error: why it cannot be read, else None), then ("found", name,
     diagnostic, text of its line or None) for each finding, in file and position order.
@@ -523,6 +500,23 @@ def run(args: argparse.Namespace, *, stdin: bytes | None = None, out: Any = None
         out.write(found_rule.explanation())
         return 0
     settings = resolve(args)
+    # Nothing to read is not a clean run (docs/cli.md): a warning and exit 2.
+    if next(iter(collect(settings.paths, settings.exclude)), None) is None:
+        raise nothing_found(settings.paths, settings.exclude)
+    source: bytes | BinaryIO | None = stdin
+    if "-" in settings.paths and not (settings.fix or settings.diff):
+        if stdin is None:
+            source = spool_stdin()
+        elif is_blank(stdin):
+            raise empty_stdin()
+    try:
+        return _run(settings, source, out)
+    finally:
+        if source is not None and not isinstance(source, bytes):
+            source.close()
+
+
+def _run(settings: Settings, stdin: bytes | BinaryIO | None, out: Any) -> int:
     if settings.fix or settings.diff:
         status = fix_files(settings, out)
         if settings.diff or status == 2:
@@ -537,8 +531,10 @@ def run(args: argparse.Namespace, *, stdin: bytes | None = None, out: Any = None
         else:
             report.add(name, a, b)
     report.close()
-    if settings.fmt in ("concise", "full") and not settings.statistics:
+    if settings.fmt in ("concise", "full") and not settings.statistics and not settings.quiet:
         line = report.summary()
+        if not line and not errors:
+            line = "All checks passed!\n"  # ruff's words for a clean run
         if line:
             print(line, end="", file=sys.stderr)
     if errors:

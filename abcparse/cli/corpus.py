@@ -9,12 +9,17 @@ with one line on standard error and no output file changed (the main command tur
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 from ..corpus.options import DEDUPE_MODES, DEFAULT_KEEP_FIELDS, CleanOptions
+from ..errors import AbcDecodeError, AbcIOError, AbcUsageError
+from .inputs import NothingRead, collect, nothing_found, stdin_to_file
 
 
 def _list(values: list[str] | None) -> tuple[str, ...]:
@@ -70,7 +75,8 @@ def register(subparsers: Any) -> None:
             " every tune read. A second run writes the same bytes. See docs/corpus.md."
         ),
     )
-    c.add_argument("inputs", nargs="+", metavar="IN", help="ABC files or folders (*.abc)")
+    c.add_argument("inputs", nargs="+", metavar="IN",
+                   help="ABC files, folders (*.abc, any case) or - for standard input")
     c.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
     c.add_argument("--no-repair", dest="repair", action="store_false",
                    help="drop tunes that fail strict validation instead of repairing them")
@@ -126,8 +132,12 @@ def register(subparsers: Any) -> None:
             " lengths, tune lengths in characters and bars, and every character."
         ),
     )
-    st.add_argument("files", nargs="+", metavar="FILE", help="ABC files")
-    st.add_argument("--json", action="store_true", help="print JSON")
+    st.add_argument("files", nargs="+", metavar="PATH",
+                    help="ABC files, folders (*.abc, any case) or - for standard input")
+    st.add_argument("--format", dest="fmt", choices=("text", "json"), default="text",
+                    help="output format (default: text)")
+    st.add_argument("--json", dest="fmt", action="store_const", const="json",
+                    help=argparse.SUPPRESS)  # the old spelling of --format json
     st.add_argument("--plot", metavar="DIR",
                     help="write PNG histograms into DIR (needs matplotlib: abcparse[plot])")
     st.set_defaults(func=run_stats)
@@ -138,14 +148,29 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return 2
 
 
+def _checked(values: tuple[str, ...], option: str, what: str, read: Any) -> tuple[str, ...]:
+    """Each value of ``--meters``/``--keys`` read as M:/K: reads it: a value that does
+    not read is a usage error, not a filter that silently drops every tune."""
+    for value in values:
+        try:
+            read(value)
+        except Exception as e:  # FieldError and whatever a field reader raises
+            raise AbcUsageError(f"{option}: {value!r:.40} is not {what} ({str(e)[:120]})"
+                                ) from None
+    return values
+
+
 def options_from_args(args: argparse.Namespace) -> CleanOptions:
+    from ..build import read_key, read_meter
+
     keep = set(args.keep_fields) | set(args.also_keep)
     keep -= set(args.drop_fields) - set("XK")
     return CleanOptions(
         repair=args.repair,
         repair_warnings=args.repair_warnings,
-        meters=_list(args.meters),
-        keys=_list(args.keys),
+        meters=_checked(_list(args.meters), "--meters", "a meter such as 6/8, C| or none",
+                        read_meter),
+        keys=_checked(_list(args.keys), "--keys", "a key such as D, Em or ADor", read_key),
         max_voices=args.max_voices or None,
         min_bars=args.min_bars,
         max_chars=args.max_chars or None,
@@ -159,14 +184,54 @@ def options_from_args(args: argparse.Namespace) -> CleanOptions:
     )
 
 
+@contextlib.contextmanager
+def _input_files(paths: list[str], names: dict[str, str]) -> Iterator[list[str]]:
+    """The files to read (docs/cli.md, "Inputs"): folders give their ``*.abc`` files,
+    ``-`` is standard input copied to a temporary file; a missing path, a file that is
+    not ABC text (binary, UTF-16/32: :func:`abcparse.source.not_abc`) or inputs holding
+    no tune at all are refused before any output is written. ``names`` is filled with
+    the name to show for each file (``-`` for standard input's copy)."""
+    from ..corpus.reader import SourceFile
+    from ..source import not_abc_stream
+
+    with tempfile.TemporaryDirectory(prefix="abcparse-stdin-") as tmp:
+        files: list[str] = []
+        names.clear()
+        for path, error in collect(paths):
+            if error is not None:
+                raise AbcIOError(f"{path}: {error}")
+            if path == "-":
+                path = stdin_to_file(tmp)
+                shown = "-"
+            else:
+                shown = path
+            try:
+                with open(path, "rb") as f:
+                    why = not_abc_stream(f)
+            except OSError as e:
+                raise AbcIOError(f"{shown}: cannot read: {e.strerror or e}") from None
+            if why is not None:
+                raise AbcDecodeError(f"{shown}: not an ABC file: {why}")
+            files.append(path)
+            names[path] = shown
+        if not files:
+            raise nothing_found(paths)
+        if not any(next(iter(SourceFile(f).tunes_iter()), None) is not None for f in files):
+            shown_all = ", ".join(p[:60] for p in paths[:3])
+            raise NothingRead(f"warning: no tune (no X: field) in {shown_all};"
+                              " nothing was read")
+        yield files
+
+
 def run_clean(args: argparse.Namespace) -> int:
     from ..corpus import clean
 
     options = options_from_args(args)
     jobs = args.jobs or (os.cpu_count() or 1)
-    report = clean(
-        args.inputs, args.output, options, jobs=jobs, dask=args.dask, progress=args.progress
-    )
+    with _input_files(args.inputs, {}) as files:
+        report = clean(
+            files, args.output, options, jobs=jobs, dask=args.dask, progress=args.progress
+        )
     if not args.quiet:
         print(report.summary())
     return 0
@@ -180,8 +245,11 @@ def run_stats(args: argparse.Namespace) -> int:
         from ..corpus.plot import _pyplot
 
         _pyplot()
-    result = stats(args.files)
-    if args.json:
+    names: dict[str, str] = {}
+    with _input_files(args.files, names) as files:
+        result = stats(files)
+    result.files = [names.get(f, f) for f in result.files]
+    if args.fmt == "json":
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
         print(result.to_text())
@@ -189,7 +257,7 @@ def run_stats(args: argparse.Namespace) -> int:
         from ..corpus.plot import write_plots
 
         for path in write_plots(result, args.plot):
-            if not args.json:
+            if args.fmt != "json":
                 print(f"wrote {path}")
     return 0
 

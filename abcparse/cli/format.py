@@ -24,9 +24,7 @@ import argparse
 import codecs
 import contextlib
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -37,6 +35,7 @@ from ..format import FormatOptions, TransposeError, load_options
 from ..format.options import BAR_SPACINGS, DECORATION_STYLES, LINE_ENDINGS
 from ..rewrite import FileDiff, FormatOutcome, TextSpool, format_stream, transpose_stream
 from ..source import refuse_non_abc
+from .inputs import NothingRead, files_or_nothing, spool_stdin
 
 
 def register(subparsers: Any) -> None:
@@ -100,20 +99,12 @@ def register(subparsers: Any) -> None:
 
 
 def _paths(paths: list[str]) -> Iterator[str]:
-    """Files named, and the ``.abc`` files under folders named (sorted, hidden skipped)."""
-    for path in paths:
-        if path != "-" and os.path.isdir(path):
-            found: list[str] = []
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found.extend(
-                    os.path.join(root, f)
-                    for f in files
-                    if f.lower().endswith(".abc") and not f.startswith(".")
-                )
-            yield from sorted(found)
-        else:
-            yield path
+    """Files named, and the ABC files under folders named (:mod:`.inputs`); a missing path
+    is passed on (its error is reported when it is opened); :class:`~.inputs.NothingRead`
+    when the paths name no file."""
+    found = files_or_nothing(paths)
+    for path, _error in found:
+        yield path
 
 
 def _open(path: str, mode: str, stack: contextlib.ExitStack) -> TuneStream:
@@ -124,9 +115,7 @@ def _open(path: str, mode: str, stack: contextlib.ExitStack) -> TuneStream:
     never rewritten. Standard input is copied to a temporary file (closed by ``stack``)
     first: it is read more than once."""
     if path == "-":
-        spool = stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 - closed by stack
-        shutil.copyfileobj(sys.stdin.buffer, spool)
-        spool.seek(0)
+        spool = stack.enter_context(spool_stdin())  # NothingRead when empty
         refuse_non_abc(spool, "<stdin>")
         return iter_tunes(spool, mode=mode, path="-")
     refuse_non_abc(path)
@@ -213,6 +202,8 @@ def _run_format(args: argparse.Namespace, options: FormatOptions) -> int:
     for path in _paths(args.paths):
         try:
             outcome = _format_one(path, options, args)
+        except NothingRead:
+            raise
         except AbcDecodeError as e:  # not ABC text (abcparse.source.not_abc)
             print(f"abcparse format: {e}", file=sys.stderr)
             not_abc += 1
@@ -306,10 +297,12 @@ def _format_one(path: str, options: FormatOptions, args: argparse.Namespace) -> 
 
 
 def run_transpose(args: argparse.Namespace) -> int:
-    changed = failed = errors = 0
+    changed = unchanged = failed = errors = 0
     for path in _paths(args.paths):
         try:
             result = _transpose_one(path, args)
+        except NothingRead:
+            raise
         except AbcError as e:
             print(f"abcparse transpose: {e}", file=sys.stderr)
             errors += 1
@@ -319,6 +312,18 @@ def run_transpose(args: argparse.Namespace) -> int:
         elif result:
             changed += 1
             _say(args, f"transposed {path}")
+        elif path == "-" and not args.diff:
+            changed += 1  # written to standard output
+        else:
+            unchanged += 1
+    summary = [f"{changed} file{'s' if changed != 1 else ''} transposed"]
+    if unchanged:
+        summary.append(f"{unchanged} {'shown as a diff' if args.diff else 'left unchanged'}")
+    if failed:
+        summary.append(f"{failed} could not be transposed exactly (left as they were)")
+    if errors:
+        summary.append(f"{errors} could not be read or written")
+    _say(args, ", ".join(summary) + ".")
     if errors:
         return 2
     return 1 if failed else 0

@@ -46,6 +46,7 @@ from ..fileio import atomic_write_bytes, file_mode_for
 from ..limits import MAX_NUMBER_DIGITS, bounded_int
 from ..midi import midi_bytes
 from ..model import FileHeader, Tune, Tunebook
+from .inputs import files_or_nothing, spool_stdin
 
 #: SoundFonts fluidsynth is tried with, first found wins (``--soundfont`` or the
 #: ``ABCPARSE_SOUNDFONT`` environment variable take precedence).
@@ -96,8 +97,9 @@ def register(subparsers: Any) -> None:
             epilog=_OUTPUT_HELP.format(ext=ext),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        p.add_argument("input", metavar="IN.abc",
-                       help="ABC file to read; - reads standard input (then -o is needed)")
+        p.add_argument("inputs", nargs="+", metavar="PATH",
+                       help="ABC files, folders (*.abc, any case) or - for standard input"
+                       " (then -o is needed)")
         p.add_argument(
             "-o", "--output", metavar="OUT",
             help=f"output file (OUT{ext}), folder (out/) or pattern (out/{{stem}}-{{X}}{ext}); "
@@ -118,13 +120,16 @@ def register(subparsers: Any) -> None:
                           help="read as strict ABC 2.1")
         mode.add_argument("--loose", action="store_const", const="loose", dest="mode",
                           help="read loosely (ABC 2.0 habits)")
+        p.add_argument("-q", "--quiet", action="store_true",
+                       help="print errors only (no line per file written, no summary)")
         p.set_defaults(mode="auto", ext=ext)
         if name == "play":
             p.add_argument(
                 "--synth", choices=("auto", "timidity", "fluidsynth"), default="auto",
                 help="synthesizer to render with (default: the first one installed)",
             )
-            p.add_argument("--soundfont", metavar="SF2", help="SoundFont for fluidsynth")
+            p.add_argument("--soundfont", metavar="SF2", type=_soundfont,
+                           help="SoundFont for fluidsynth (chooses fluidsynth)")
             p.add_argument(
                 "--max-minutes", metavar="M", type=float, default=60.0,
                 help="skip (with an error) a tune that would play longer than this: a typo"
@@ -133,6 +138,13 @@ def register(subparsers: Any) -> None:
             p.set_defaults(func=handle_play)
         else:
             p.set_defaults(func=handle_midi)
+
+
+def _soundfont(value: str) -> str:
+    """``--soundfont``: an existing file (a missing one must not be silently ignored)."""
+    if not os.path.isfile(value):
+        raise argparse.ArgumentTypeError(f"{value[:200]}: no such file")
+    return value
 
 
 def _tune_number(value: str) -> int:
@@ -193,9 +205,11 @@ def select(book: Tunebook, number: int | None, source: str) -> list[tuple[int, T
 
 
 def plan(
-    tunes: Sequence[tuple[int, Tune]], source: str, output: str | None, ext: str
+    tunes: Sequence[tuple[int, Tune]], source: str, output: str | None, ext: str,
+    seen: dict[str, int] | None = None,
 ) -> list[Job]:
-    """Where each tune goes (see the module docstring)."""
+    """Where each tune goes (see the module docstring); ``seen`` counts the names given so
+    far (shared by the inputs of one run, so two inputs never write the same file)."""
     src = Path(source)
     stem = "stdin" if source == "-" else src.stem
     pattern: str
@@ -216,7 +230,7 @@ def plan(
             )
         pattern = output
     jobs: list[Job] = []
-    seen: dict[str, int] = {}
+    seen = {} if seen is None else seen
     for index, tune in tunes:
         ref = _reference(tune)
         try:
@@ -269,8 +283,7 @@ def _input(source: str) -> str | BinaryIO:
         return source
     stdin = sys.stdin.buffer
     if not _STDIN or _STDIN[0][0] is not stdin:
-        spool = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the command
-        shutil.copyfileobj(stdin, spool)
+        spool = spool_stdin(stdin)  # lives as long as the command; NothingRead when empty
         if _STDIN:
             _STDIN.pop()[1].close()
         _STDIN.append((stdin, spool))
@@ -290,25 +303,44 @@ def _loaded(jobs: Sequence[Job], source: str, mode: str) -> Iterator[Job]:
             return
 
 
-def _prepare(args: argparse.Namespace) -> tuple[list[Job], str]:
-    source = args.input
-    if source == "-" and args.output is None:
+def _prepare(args: argparse.Namespace) -> list[tuple[list[Job], str]]:
+    """The jobs of each input (:mod:`.inputs`: files, folders' ABC files, ``-``), every
+    output folder checked or created before anything is written."""
+    sources = []
+    for source, error in files_or_nothing(args.inputs):
+        if error is not None:
+            raise AbcIOError(f"{source}: {error}")
+        sources.append(source)
+    if "-" in sources and args.output is None:
         raise AbcUsageError("reading standard input (-): say where to write with -o")
-    book = _read(source, args.mode)
-    jobs = plan(select(book, args.tune, source), source, args.output, args.ext)
-    for job in jobs:
-        folder = job.path.parent
-        wants_folder = args.output is not None and (
-            "{" in args.output or args.output.endswith(("/", os.sep))
+    plain_file = args.output is not None and not (
+        "{" in args.output or args.output.endswith(("/", os.sep)) or Path(args.output).is_dir()
+    )
+    if plain_file and len(sources) > 1:
+        raise AbcUsageError(
+            f"-o {args.output[:200]}: {len(sources)} input files: give -o a folder (out/) or a"
+            f" pattern (out/{{stem}}-{{X}}{args.ext})"
         )
-        if wants_folder and not folder.exists():
-            try:
-                folder.mkdir(parents=True)
-            except OSError as e:
-                raise AbcIOError(f"{folder}: cannot create folder: {e.strerror or e}") from None
-        if not folder.is_dir():
-            raise AbcIOError(f"{job.path}: folder {folder} does not exist")
-    return jobs, source
+    planned: list[tuple[list[Job], str]] = []
+    seen: dict[str, int] = {}
+    for source in sources:
+        book = _read(source, args.mode)
+        jobs = plan(select(book, args.tune, source), source, args.output, args.ext, seen)
+        for job in jobs:
+            folder = job.path.parent
+            wants_folder = args.output is not None and (
+                "{" in args.output or args.output.endswith(("/", os.sep))
+            )
+            if wants_folder and not folder.exists():
+                try:
+                    folder.mkdir(parents=True)
+                except OSError as e:
+                    raise AbcIOError(
+                        f"{folder}: cannot create folder: {e.strerror or e}") from None
+            if not folder.is_dir():
+                raise AbcIOError(f"{job.path}: folder {folder} does not exist")
+        planned.append((jobs, source))
+    return planned
 
 
 def _describe(job: Job, performance: Performance) -> str:
@@ -352,19 +384,32 @@ def _midi(job: Job, performance: Performance, source: str) -> bytes | None:
         return None
 
 
+def _summary(args: argparse.Namespace, written: int, errors: int, what: str) -> None:
+    """The run's one line on standard error (not with ``-q``)."""
+    if args.quiet:
+        return
+    line = f"wrote {written} {what} file{'s' if written != 1 else ''}"
+    if errors:
+        line += f"; {errors} error{'s' if errors != 1 else ''} (above)"
+    print(line + ".", file=sys.stderr)
+
+
 def handle_midi(args: argparse.Namespace) -> int:
     """``abcparse midi``: one MIDI file per selected tune."""
-    jobs, source = _prepare(args)
-    errors = 0
-    for job in _loaded(jobs, source, args.mode):
-        errors += _report(source, job.tune)
-        performance = _perform(job, args, source)
-        data = None if performance is None else _midi(job, performance, source)
-        if performance is None or data is None:
-            errors += 1
-            continue
-        atomic_write_bytes(job.path, data)
-        print(_describe(job, performance))
+    errors = written = 0
+    for jobs, source in _prepare(args):
+        for job in _loaded(jobs, source, args.mode):
+            errors += _report(source, job.tune)
+            performance = _perform(job, args, source)
+            data = None if performance is None else _midi(job, performance, source)
+            if performance is None or data is None:
+                errors += 1
+                continue
+            atomic_write_bytes(job.path, data)
+            written += 1
+            if not args.quiet:
+                print(_describe(job, performance))
+    _summary(args, written, errors, "MIDI")
     return 1 if errors else 0
 
 
@@ -376,7 +421,11 @@ def find_synth(choice: str = "auto", soundfont: str | None = None) -> tuple[str,
     """The synthesizer to use and the command prefix that renders ``IN.mid`` to ``OUT.wav``
     (the two paths are appended as ``{in}``/``{out}``). Raises :class:`AbcUsageError`
     naming what to install when none is available."""
-    if choice in ("auto", "timidity"):
+    if soundfont and choice == "timidity":
+        raise AbcUsageError("--soundfont is for fluidsynth; timidity does not read it")
+    if soundfont and not Path(soundfont).is_file():
+        raise AbcUsageError(f"--soundfont {soundfont[:200]}: no such file")
+    if (choice == "auto" and not soundfont) or choice == "timidity":
         exe = shutil.which("timidity")
         if exe:
             return "timidity", [exe, "-Ow", "-o", "{out}", "{in}"]
@@ -394,8 +443,9 @@ def find_synth(choice: str = "auto", soundfont: str | None = None) -> tuple[str,
                 "fluidsynth needs a SoundFont: give --soundfont FILE.sf2 or install one "
                 "(apt install fluid-soundfont-gm)"
             )
-    elif choice == "fluidsynth":
-        raise AbcUsageError("fluidsynth is not installed (Debian/Ubuntu: apt install fluidsynth)")
+    elif choice == "fluidsynth" or soundfont:
+        raise AbcUsageError("fluidsynth is not installed (Debian/Ubuntu: apt install fluidsynth)"
+                            + ("; --soundfont is read by fluidsynth only" if soundfont else ""))
     raise AbcUsageError(INSTALL_HINT)
 
 
@@ -477,10 +527,17 @@ def render(performance: Performance, target: Path, synth: list[str], data: bytes
 def handle_play(args: argparse.Namespace) -> int:
     """``abcparse play``: one WAV file per selected tune, or exit 2 without a synthesizer."""
     name, synth = find_synth(args.synth, args.soundfont)
-    jobs, source = _prepare(args)
-    errors = 0
     if not args.max_minutes > 0:
         raise AbcUsageError("--max-minutes must be above 0")
+    errors = written = 0
+    for jobs, source in _prepare(args):
+        errors, written = _play_source(args, jobs, source, name, synth, errors, written)
+    _summary(args, written, errors, "WAV")
+    return 1 if errors else 0
+
+
+def _play_source(args: argparse.Namespace, jobs: list[Job], source: str, name: str,
+                 synth: list[str], errors: int, written: int) -> tuple[int, int]:
     for job in _loaded(jobs, source, args.mode):
         errors += _report(source, job.tune)
         performance = _perform(job, args, source)
@@ -499,5 +556,7 @@ def handle_play(args: argparse.Namespace) -> int:
             errors += 1
             continue
         render(performance, job.path, synth, data)
-        print(_describe(job, performance) + f" [{name}]")
-    return 1 if errors else 0
+        written += 1
+        if not args.quiet:
+            print(_describe(job, performance) + f" [{name}]")
+    return errors, written

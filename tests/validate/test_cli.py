@@ -2,7 +2,8 @@
 
 The broken-tune fixture (tests/fixtures/broken/broken.abc, one tune per kind of error)
 must give exactly the findings of its sidecar JSON, each with its line and column; a
-clean ABC 2.1 tune prints nothing and exits 0; I/O and usage errors exit 2 with one line.
+clean ABC 2.1 tune prints only "All checks passed!" (standard error) and exits 0; I/O
+and usage errors exit 2 with one line.
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ def test_clean_tune_prints_nothing(tmp_path: Path) -> None:
     f = tmp_path / "clean.abc"
     f.write_text(CLEAN)
     r = lint(str(f))
+    # Nothing on standard output; ruff's one-line summary on standard error (docs/cli.md).
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "All checks passed!\n")
+    r = lint("-q", str(f))
     assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
 
 
