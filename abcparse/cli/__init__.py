@@ -11,6 +11,9 @@ from types import FrameType
 
 from ..errors import AbcError
 
+#: The words that start the one line of an unexpected exception (a bug).
+INTERNAL_ERROR = "internal error"
+
 
 class Terminated(BaseException):
     """SIGTERM, turned into an exception in the main process: Python's default action ends
@@ -37,7 +40,8 @@ def exit_cleanly_on_sigterm() -> None:
 
 def run_command(prog: str, command: Callable[[], int]) -> int:
     """Run a console script's command with the exit codes every one of them keeps: a usage
-    or I/O error (:class:`AbcError`) is one line and exit 2, never a traceback; Ctrl-C 130;
+    or I/O error (:class:`AbcError`) is one line and exit 2, never a traceback; any other
+    exception (a bug) is one line naming it, and exit 2; Ctrl-C 130;
     SIGTERM 143 (after the clean-up, see :class:`Terminated`); a reader that went away
     (``abc-lint ... | head``) 1, quietly."""
     exit_cleanly_on_sigterm()
@@ -57,3 +61,12 @@ def run_command(prog: str, command: Callable[[], int]) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except Exception as e:
+        # The last resort (docs/cli.md): a bug must still reach the user as one line and
+        # exit 2, not a traceback; ABCPARSE_DEBUG=1 shows the traceback for the report.
+        if os.environ.get("ABCPARSE_DEBUG"):
+            raise
+        print(f"{prog}: {INTERNAL_ERROR} ({type(e).__name__}: {str(e)[:200]}); this is a bug"
+              " in abcparse: please report it with the input (ABCPARSE_DEBUG=1 shows the"
+              " traceback)", file=sys.stderr)
+        return 2
