@@ -17,8 +17,9 @@ through:
 For each run it records the exit code, whether standard error holds a Python traceback
 or the one-line "internal error" of the commands' last-resort handler (a bug all the same),
 the wall time and the process's own peak resident memory (``os.wait4``'s rusage). The
-bars: 0 tracebacks, 0 internal errors, every exit code 0, 1 or 2, each run <= 60 s and <= 2 GB. A run past
-``--timeout`` is killed and counted as a failure. Prints one line per run that breaks a
+bars: 0 tracebacks, 0 internal errors, every exit code 0, 1 or 2, each run <= 60 s and
+<= 2 GB. A run past ``--timeout`` is killed and counted as a failure. Prints one line
+per run that breaks a
 bar, the slowest and largest runs, and a summary; exits 1 when any bar is broken. Nothing
 is asserted about speed in the test suite: tests/hostile/test_hostile.py runs the small
 sizes for tracebacks and exit codes only.
@@ -27,6 +28,7 @@ sizes for tracebacks and exit codes only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -78,10 +80,8 @@ def run_one(argv: list[str], timeout: float) -> tuple[int, float, float, str, bo
 
         def kill() -> None:
             killed.set()
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
         timer = threading.Timer(timeout, kill)
         timer.start()
