@@ -45,6 +45,14 @@ def run_command(prog: str, command: Callable[[], int]) -> int:
     SIGTERM 143 (after the clean-up, see :class:`Terminated`); a reader that went away
     (``abc-lint ... | head``) 1, quietly."""
     exit_cleanly_on_sigterm()
+    # Undecodable input bytes live on as lone surrogates (U+DC80-U+DCFF) in the messages
+    # that quote them; a strict UTF-8 stream (PYTHONIOENCODING=utf-8, a pipe in some
+    # locales) would fail on them. Written as \udcXX instead: readable, and still valid
+    # inside a JSON string. (Output that must keep the bytes, such as ``format -``, is
+    # written to the binary buffer and is not affected.)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     try:
         return int(command())
     except AbcError as e:
