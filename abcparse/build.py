@@ -632,7 +632,13 @@ class TuneBuilder:
             items = [*tree.children[0].children, *tree.children[1].children]
         else:
             items = tree.children
-        for item in items:
+        # Each line's tokens are released as soon as the line is built (popped, not
+        # iterated), so that the tune's tokens and its model are not all held at once:
+        # peak memory is about the model's, not the model's plus every token's.
+        tree = None
+        items.reverse()
+        while items:
+            item = items.pop()
             if hasattr(item, "data"):
                 getattr(self, "line_" + item.data)(item.children)
             else:  # EOL
@@ -985,7 +991,13 @@ class TuneBuilder:
         ls = self.line_start
         base = self.base
         plain = self.chord is None and self.grace is None
-        for m in children:
+        last_end = children[-1].end()
+        # The tokens are consumed from the list (see build): on one huge line, a token is
+        # freed once its element is built, instead of all of them living until the end.
+        children.reverse()
+        pop = children.pop
+        while children:
+            m = pop()
             typ = m.lastgroup
             if typ == "NOTE" and plain and self.error_start is None:
                 # The most common token, handled inline (about half of all tokens).
@@ -1033,9 +1045,9 @@ class TuneBuilder:
         if self.error_start is not None:
             self.flush_error()
         if self.chord is not None:
-            self.close_chord_unclosed(children[-1].end())
+            self.close_chord_unclosed(last_end)
         if self.grace is not None:
-            self.close_grace_unclosed(children[-1].end())
+            self.close_grace_unclosed(last_end)
 
     def flush_error(self) -> None:
         assert self.error_start is not None
