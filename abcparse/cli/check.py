@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..errors import AbcError, AbcUsageError
-from ..source import refuse_non_abc
+from ..source import SNIFF_BYTES, not_abc, not_abc_stream, refuse_non_abc
 from ..split import text_lines
 from .inputs import collect, empty_stdin, is_blank, nothing_found, spool_stdin
 from .report import FORMATS, FileReport, StreamReport
@@ -247,15 +247,39 @@ Event = tuple[str, str, Any, Any]  # ("file", name, error, None) | ("found", nam
 
 def _targets(settings: Settings, stdin: bytes | BinaryIO | None
              ) -> Iterator[tuple[str, str | None, Any]]:
-    """(name shown, error, source for iter_tunes) of each file to check, in order."""
+    """(name shown, error, source for iter_tunes) of each file to check, in order. A file
+    that is not ABC text (a PNG, a zip, UTF-16, random bytes: :func:`abcparse.source.not_abc`,
+    the rule ``--fix`` and ``abcparse format`` apply) is bad input: one line, exit 2,
+    not a page of findings."""
     for path, error in collect(settings.paths, settings.exclude):
         if error is not None:
             yield path, f"{path}: {error}", None
         elif path == "-":
             shown = settings.stdin_filename or "-"
-            yield shown, None, stdin if stdin is not None else sys.stdin.buffer
+            source = stdin if stdin is not None else sys.stdin.buffer
+            why = _not_abc(source)
+            if why is not None:
+                yield shown, f"{shown}: not an ABC file: {why}", None
+            else:
+                yield shown, None, source
         else:
-            yield path, None, path
+            try:
+                with open(path, "rb") as f:
+                    why = not_abc_stream(f)
+            except OSError:
+                why = None  # iter_tunes reports it, in its words
+            if why is not None:
+                yield path, f"{path}: not an ABC file: {why}", None
+            else:
+                yield path, None, path
+
+
+def _not_abc(source: bytes | BinaryIO) -> str | None:
+    if isinstance(source, bytes):
+        return not_abc(source[:SNIFF_BYTES], [source[SNIFF_BYTES:]])
+    if source.seekable():
+        return not_abc_stream(source)
+    return None  # a pipe read as it comes (only when run() was not given it spooled)
 
 
 def lint_events(settings: Settings, stdin: bytes | BinaryIO | None = None) -> Iterator[Event]:

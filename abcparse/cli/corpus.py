@@ -19,7 +19,7 @@ from typing import Any
 
 from ..corpus.options import DEDUPE_MODES, DEFAULT_KEEP_FIELDS, CleanOptions
 from ..errors import AbcDecodeError, AbcIOError, AbcUsageError
-from .inputs import NothingRead, collect, nothing_found, stdin_to_file
+from .inputs import NothingRead, clip_path, collect, nothing_found, stdin_to_file
 
 
 def _list(values: list[str] | None) -> tuple[str, ...]:
@@ -217,7 +217,7 @@ def _input_files(paths: list[str], names: dict[str, str]) -> Iterator[list[str]]
         if not files:
             raise nothing_found(paths)
         if not any(next(iter(SourceFile(f).tunes_iter()), None) is not None for f in files):
-            shown_all = ", ".join(p[:60] for p in paths[:3])
+            shown_all = ", ".join(clip_path(p) for p in paths[:3])
             raise NothingRead(f"warning: no tune (no X: field) in {shown_all};"
                               " nothing was read")
         yield files

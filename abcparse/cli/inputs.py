@@ -64,9 +64,14 @@ def collect(paths: Sequence[str], exclude: Sequence[str] = ()
             yield p, "no such file or folder"
 
 
+def clip_path(path: str, width: int = 80) -> str:
+    """A path for a one-line message: its end (the file's name) when it is long."""
+    return path if len(path) <= width else "..." + path[-(width - 3):]
+
+
 def _shown(paths: Sequence[str]) -> str:
     names = [p for p in paths if p != "-"][:3]
-    text = ", ".join(n[:60] for n in names)
+    text = ", ".join(clip_path(n) for n in names)
     more = len([p for p in paths if p != "-"]) - len(names)
     return text + (f" and {more} more" if more > 0 else "")
 
@@ -131,5 +136,6 @@ def stdin_to_file(folder: str, name: str = "stdin.abc") -> str:
     return path
 
 
-__all__ = ["DEFAULT_EXCLUDE", "NothingRead", "collect", "empty_stdin", "files_or_nothing",
-           "is_abc_name", "is_blank", "nothing_found", "spool_stdin", "stdin_to_file"]
+__all__ = ["DEFAULT_EXCLUDE", "NothingRead", "clip_path", "collect", "empty_stdin",
+           "files_or_nothing", "is_abc_name", "is_blank", "nothing_found", "spool_stdin",
+           "stdin_to_file"]

@@ -40,12 +40,13 @@ from typing import Any, BinaryIO
 
 from ..api import iter_tunes, read_headers
 from ..diagnostics import Severity
-from ..errors import AbcError, AbcIOError, AbcLimitError, AbcUsageError
+from ..errors import AbcDecodeError, AbcError, AbcIOError, AbcLimitError, AbcUsageError
 from ..events import GRACE_MODES, Performance, perform
 from ..fileio import atomic_write_bytes, file_mode_for
 from ..limits import MAX_NUMBER_DIGITS, bounded_int
 from ..midi import midi_bytes
 from ..model import FileHeader, Tune, Tunebook
+from ..source import refuse_non_abc
 from .inputs import files_or_nothing, spool_stdin
 
 #: SoundFonts fluidsynth is tried with, first found wins (``--soundfont`` or the
@@ -324,6 +325,11 @@ def _prepare(args: argparse.Namespace) -> list[tuple[list[Job], str]]:
     planned: list[tuple[list[Job], str]] = []
     seen: dict[str, int] = {}
     for source in sources:
+        # A PNG, a zip, UTF-16 or random bytes: bad input, one line (docs/cli.md).
+        try:
+            refuse_non_abc(_input(source), source)
+        except AbcDecodeError as e:  # nothing is rewritten here: no "left unchanged"
+            raise AbcDecodeError(str(e).removesuffix("; left unchanged")) from None
         book = _read(source, args.mode)
         jobs = plan(select(book, args.tune, source), source, args.output, args.ext, seen)
         for job in jobs:
