@@ -113,7 +113,7 @@ def test_row_inputs_files_and_folders_any_case(name: str, cli: Run, tmp_path: Pa
     folder = _tree(tmp_path)
     r = reader(cli, name, tmp_path, str(folder))
     assert r.code in (0, 1), r.err
-    read_both = {
+    checks: dict[str, Callable[[], bool]] = {
         "abc-lint": lambda: "B.ABC" in r.out,
         "check": lambda: "B.ABC" in r.out,
         "format": lambda: "2 left unchanged" in r.err or "1 file reformatted" in r.err,
@@ -122,8 +122,8 @@ def test_row_inputs_files_and_folders_any_case(name: str, cli: Run, tmp_path: Pa
         == ["B.mid", "a.mid"],
         "corpus clean": lambda: "read 2 tunes" in r.out,
         "corpus stats": lambda: "tunes: 2" in r.out and "notes.txt" not in r.out,
-    }[name]
-    assert read_both(), (r.out, r.err)
+    }
+    assert checks[name](), (r.out, r.err)
     one = reader(cli, name, tmp_path / "x", str(folder / "a.abc"))
     assert one.code == 0, one.err
 
@@ -133,7 +133,7 @@ def test_row_inputs_standard_input(name: str, cli: Run, tmp_path: Path) -> None:
     """Row "-": standard input is read like a file."""
     r = reader(cli, name, tmp_path, "-", stdin=TUNE.encode())
     assert r.code == 0, r.err
-    shows = {
+    checks: dict[str, Callable[[], bool]] = {
         "abc-lint": lambda: r.err == "All checks passed!\n",
         "check": lambda: r.err == "All checks passed!\n",
         "format": lambda: r.out.startswith("X:1\n"),
@@ -141,8 +141,8 @@ def test_row_inputs_standard_input(name: str, cli: Run, tmp_path: Path) -> None:
         "midi": lambda: (tmp_path / "mid" / "stdin.mid").is_file(),
         "corpus clean": lambda: "read 1 tunes" in r.out,
         "corpus stats": lambda: "files: -\n" in r.out and "tunes: 1" in r.out,
-    }[name]
-    assert shows(), (r.out, r.err)
+    }
+    assert checks[name](), (r.out, r.err)
 
 
 NOTHING = ["empty folder", "folder without ABC", "empty standard input",
