@@ -19,6 +19,7 @@ from fractions import Fraction
 from typing import Any, ClassVar, TypeVar
 
 from .diagnostics import Diagnostic, Severity, Span
+from .gcpause import paused_gc
 from .model import (
     ACCIDENTAL_BY_SPELLING,
     Accidental,
@@ -618,6 +619,12 @@ class TuneBuilder:
 
     # --- driver ----------------------------------------------------------------------
     def build(self) -> Tune:
+        # Nothing built here is cyclic garbage; the collector's heap walks were most of a
+        # huge tune's time (see gcpause).
+        with paused_gc():
+            return self._build()
+
+    def _build(self) -> Tune:
         parser = line_parser()
         # The tune's own span, taken while the line counter still points at its first line.
         whole = self.span_multiline(0, len(self.text)) if self.text else self.span(0, 0)

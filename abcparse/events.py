@@ -30,6 +30,7 @@ from typing import TypeVar
 
 from .diagnostics import Span
 from .errors import AbcUsageError
+from .gcpause import paused_gc
 from .model import NO_SPAN, Key, Meter, Mode, Tempo, Tune, Voice
 from .music import Segment, TuneTimeline, VoiceTimeline, played_order, timeline
 from .theory import key_fifths
@@ -305,6 +306,11 @@ def perform(
     taking their time (:data:`GRACE_LENGTH` each, at most half the note) from it.
     ``unroll_repeats=False`` plays every bar once in written order (no repeats, endings or
     part order). ``voice`` keeps one voice (its overlays included)."""
+    with paused_gc():  # a note's worth of objects per note (see abcparse.gcpause)
+        return _perform(tune, grace, unroll_repeats, voice)
+
+
+def _perform(tune: Tune, grace: str, unroll_repeats: bool, voice: str | None) -> Performance:
     if grace not in GRACE_MODES:
         raise AbcUsageError(f"grace must be one of {', '.join(GRACE_MODES)}, not {grace!r}")
     voices = tune.voices

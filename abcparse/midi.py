@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 
 from .errors import AbcIOError, AbcLimitError, AbcUsageError
 from .fileio import atomic_write_bytes
+from .gcpause import paused_gc
 
 if TYPE_CHECKING:
     import mido
@@ -350,7 +351,8 @@ def _encode(performance: Performance, tpb: int) -> bytes:
         raise AbcUsageError(f"ticks_per_beat must be between 1 and 32767, not {tpb!r:.40}")
     _check_sizes(performance)
     end = _tick_of(performance.end, tpb, "the end of the tune") if performance.end > 0 else 0
-    chunks = [_conductor(performance, tpb, end), *_voice_tracks(performance, tpb, end)]
+    with paused_gc():  # one tune's events (see gcpause)
+        chunks = [_conductor(performance, tpb, end), *_voice_tracks(performance, tpb, end)]
     header = b"MThd" + struct.pack(">IHHH", 6, 1, len(chunks), tpb)
     return header + b"".join(chunks)
 

@@ -44,6 +44,7 @@ from .diagnostics import Diagnostic, Span
 from .format import FormatOptions
 from .format.printer import Printer, file_chunks
 from .format.safety import TuneCheck, check_formatting
+from .gcpause import paused_gc
 from .split import Chunk, text_lines
 
 _NEWLINES = {"lf": "\n", "crlf": "\r\n"}
@@ -400,7 +401,9 @@ def _formatted(cut: Iterator[list[Piece]], options: FormatOptions, newline: str,
             first = pieces[0].chunk.text if pieces else ""
             first_line = text_lines(first)[0] if first else ""
             fmt = StreamFormatter(options, newline, first_line)
-        yield fmt.format_segment(pieces)
+        with paused_gc():  # one segment's tunes (see gcpause); never across the yield
+            done = fmt.format_segment(pieces)
+        yield done
         if jobs > 1:
             break
     if fmt is None or jobs <= 1:

@@ -37,6 +37,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from ..diagnostics import Span
+from ..gcpause import paused_gc
 from ..model import (
     NO_SPAN,
     Bar,
@@ -884,6 +885,11 @@ _RETRIES = 4
 
 def timeline(tune: Tune) -> TuneTimeline:
     """Read every voice of ``tune`` into its timeline (see the module)."""
+    with paused_gc():  # one tune's reading allocates per note (see abcparse.gcpause)
+        return _timeline(tune)
+
+
+def _timeline(tune: Tune) -> TuneTimeline:
     mode = propagation(tune)
     marks = part_marks(tune)
     resolution = RESOLUTION  # most tunes are read in one pass

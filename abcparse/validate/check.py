@@ -20,6 +20,7 @@ from typing import Any, BinaryIO
 from ..api import MODES, Piece, TuneStream, parse
 from ..diagnostics import Diagnostic, Severity, Span
 from ..errors import AbcUsageError
+from ..gcpause import paused_gc
 from ..model import FileHeader, Tunebook
 from ..source import TextFacts, decode
 from ..split import text_lines
@@ -190,8 +191,9 @@ class FileCheck:
             tctx = TuneContext(tune, self.tunes + i, fctx,
                                tune.strict if mode == "auto" else mode == "strict")
             tctxs.append(tctx)
-            for r in self.tune_rules:
-                _run(r, tctx, tctx.strict, out, tune.span, 1)
+            with paused_gc():  # one tune's rules (see gcpause)
+                for r in self.tune_rules:
+                    _run(r, tctx, tctx.strict, out, tune.span, 1)
         self.tunes += len(window.tunes)
         # The parser's diagnostics, through the registry's severity table.
         known = self.known

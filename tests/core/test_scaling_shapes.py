@@ -1,0 +1,111 @@
+"""Hostile shapes (issue 15, item 4; timed by benchmarks/scaling.py, never here): big
+inputs give the right results, a huge tune's tokens are released as it is built, and the
+cyclic garbage collector does not walk the heap while one tune is built or read.
+
+No timing thresholds: the checks count collections and compare peak with retained memory
+(tracemalloc, deterministic for a given Python)."""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+from collections.abc import Iterator
+
+import pytest
+
+import abcparse
+from abcparse.events import perform
+from abcparse.gcpause import paused_gc
+from abcparse.midi import midi_bytes
+
+HEADER = "X:1\nT:big\nM:4/4\nL:1/8\nK:D\n"
+BARS = 2000  # 8 notes a bar: a 16,000-note line (§4: a music line may be any length)
+LINE = HEADER + "GABc dedB|" * BARS + "\n"
+
+
+@pytest.fixture
+def collections() -> Iterator[list[int]]:
+    """The generation of every collection that starts while the test runs."""
+    seen: list[int] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            seen.append(info["generation"])
+
+    gc.callbacks.append(note)
+    try:
+        yield seen
+    finally:
+        gc.callbacks.remove(note)
+
+
+def test_one_huge_line_has_every_note_and_round_trips() -> None:
+    tune = abcparse.parse(LINE).tunes[0]
+    bars = tune.voices[0].bars
+    assert len(bars) == BARS
+    assert sum(isinstance(e, abcparse.Note) for b in bars for e in b.elements) == 8 * BARS
+    assert bars[-1].elements[-1].span.end == len(LINE) - 2  # the last B, before "|\n"
+    assert len(perform(tune).notes) == 8 * BARS
+
+
+def test_long_runs_and_open_groups_parse_whole() -> None:
+    """Tie, tuplet and broken-rhythm runs and a chord of 1,200 notes: each element kept."""
+    runs = {
+        "a-" * 3000 + "a": 3001,
+        "(3abc " * 1000: 3000,
+        "a>b>" * 1000 + "c": 2001,
+        "[" + "CEGcegc'e'g'" * 133 + "]": 1,
+    }
+    for body, notes in runs.items():
+        tune = abcparse.parse(HEADER + body + "\n").tunes[0]
+        elements = [e for b in tune.voices[0].bars for e in b.elements]
+        assert sum(isinstance(e, abcparse.Note | abcparse.Chord) for e in elements) == notes
+    chord = next(e for e in elements if isinstance(e, abcparse.Chord))
+    assert len(chord.notes) == 9 * 133
+
+
+def test_huge_line_tokens_are_released_as_it_is_built() -> None:
+    """The line's tokens (one re.Match each) are freed as their elements are built: the
+    parse's peak is about the model it returns, not the model plus every token (it was
+    1.8x; a token costs about 160 bytes, a note about 300)."""
+    abcparse.parse(HEADER + "abc|\n")  # the parser built outside the measure
+    tracemalloc.start()
+    try:
+        book = abcparse.parse(LINE)
+        retained, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert book.tunes[0].voices[0].bars
+    assert peak < 1.3 * retained, (peak, retained)
+
+
+def test_no_full_collection_while_a_big_tune_is_built(collections: list[int]) -> None:
+    """Tens of thousands of objects, and the collector stays paused while one tune is
+    built, read into its timeline, checked and performed (abcparse.gcpause): no heap walk
+    (a generation-2 collection) in the middle of a tune."""
+    tune = abcparse.parse(LINE).tunes[0]
+    abcparse.check(LINE)
+    perform(tune)
+    midi_bytes(tune)
+    assert 2 not in collections, collections
+    assert gc.isenabled()
+
+
+def test_paused_gc_nests_and_keeps_a_caller_disabled_collector() -> None:
+    assert gc.isenabled()
+    with paused_gc():
+        assert not gc.isenabled()
+        with paused_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner one did not turn it back on
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused_gc():
+            pass
+        assert not gc.isenabled()  # never enabled behind the caller's back
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError), paused_gc():
+        raise ValueError
+    assert gc.isenabled()  # back on after an exception
