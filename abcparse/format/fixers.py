@@ -161,6 +161,17 @@ class FixContext:
             end = self.next_line(end)
         return self.edit(start, end, "", code, why)
 
+    def comment_out_lines(self, pos: int, code: str, why: str) -> list[Edit]:
+        """Put ``%`` before the line holding ``pos`` and the ``+:`` lines that continue
+        it: a comment line is as if removed (§2.2.5), and its text is kept."""
+        at = self.line_start(pos)
+        out = [self.edit(at, at, "%", code, why)]
+        end = self.next_line(pos)
+        while end < len(self.text) and self.text.startswith("+:", end):
+            out.append(self.edit(end, end, "%", code, why))
+            end = self.next_line(end)
+        return out
+
     def insert_line_before(self, pos: int, line: str, code: str, why: str) -> Edit:
         at = self.line_start(pos)
         return self.edit(at, at, line + self.nl, code, why)
@@ -1124,13 +1135,15 @@ def _embedded_field(ctx: FixContext, f: Field, vstart: int, vend: int, code: str
 
 @fixer("ABC221", "ABC222", "ABC223", "ABC224", "ABC225", "ABC226", "ABC227", "ABC228",
        safe=False, changes="an unreadable field value keeps its readable start, or gets one the"
-       " bars imply")
+       " bars imply, or its line is commented out")
 def fix_field_value(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """A field value that cannot be read: keep its readable start when there is one
     (music written on an ``M:`` or ``K:`` line moves to a line of its own, a field line
     run into it goes back on its own), give ``M:``, ``L:`` and a header ``K:`` a value
-    (the meter the bars show, the unit that makes them fill it, C), and drop the others:
-    a field that cannot be read is ignored by every program anyway."""
+    (the meter the bars show, the unit that makes them fill it, C), and comment the
+    others out: a field that cannot be read is ignored by every program anyway, and as a
+    comment its words stay in the file (issue 13: ``P:`` lines and free text are never
+    dropped by a fix; Nottingham's ``P:"AAAABB"`` is a remark a reader still wants)."""
     got = ctx.field_at(d.span.start)
     if got is None:
         return None
@@ -1194,9 +1207,9 @@ def fix_field_value(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
             if letter == "M" and tune is not None:
                 edits += _unit_edit(ctx, tune, default, d.code)
             return edits
-    return [ctx.delete_lines(f.span.start, d.code,
-                             f"deleted {letter}:{value.strip()}: not a {what} any program can"
-                             " read (§3)")]
+    return ctx.comment_out_lines(f.span.start, d.code,
+                                 f"commented out {letter}:{value.strip()}: not a {what} any"
+                                 " program can read (§3)")
 
 
 # A character that reads as a stray may be part of a chord symbol whose quote was lost,

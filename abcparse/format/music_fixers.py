@@ -797,19 +797,56 @@ def fix_grace_not_opened(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     return _delete(ctx, pos, pos + 1, d.code, "deleted a } that closes no grace notes (§4.12)")
 
 
-@fixer("ABC321", "ABC322", safe=False, changes="the tie deleted")
-def fix_tie(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+@fixer("ABC321", safe=True, changes="the tie between different pitches written as the slur"
+       " it stands for")
+def fix_tie_as_slur(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """``B-c`` → ``(Bc)``: "ties connect two successive notes of the same pitch", and
+    between different notes the standard's mark is a slur (§4.11). Tunebooks often write a
+    slur this way (the Nottingham collection has dozens), so the mark is kept as what it
+    means rather than deleted (issue 13: a fix never drops a tie). The music engine plays
+    such a tie as two notes, and so does the slur, so the fix is safe (the guard checks
+    it). Only for a tie written against its note with a note or chord after it in the same
+    voice that carries no tie of its own; otherwise the finding stays, unfixed."""
+    if _span_text(ctx, d) not in ("-", ".-"):
+        return None  # a tie inside a chord: no slur can say which notes it joins
+    tune = ctx.tune_at(d.span.start)
+    if tune is None:
+        return None
+    items = ctx.items(tune)
+    here = next((k for k, it in enumerate(items)
+                 if it.start == d.span.start and isinstance(it.element, Tie)), None)
+    if here is None:
+        return None
+    voice = items[here].voice
+    prev = next((it for it in reversed(items[:here]) if it.voice == voice), None)
+    if (prev is None or not isinstance(prev.element, (Note, Chord))
+            or prev.end != d.span.start):
+        return None
+    after = next((it for it in items[here + 1:] if it.voice == voice
+                  and isinstance(it.element, (Note, Chord, Rest, Tie))), None)
+    if after is None or not isinstance(after.element, (Note, Chord)):
+        return None
+    if ctx.text[after.end:after.end + 1] in ("-", "."):
+        return None  # the second note is tied on: ")" cannot come between note and tie
+    bar = tune.voices[voice].bars[prev.bar]
+    first = bar.elements[_attached_before(bar, prev.index)].span.start
+    why = ("wrote the tie between different pitches as a slur: a tie joins two notes of the"
+           " same pitch, a slur different ones (§4.11)")
+    return [ctx.edit(first, first, "(", d.code, why),
+            ctx.edit(d.span.start, d.span.end, "", d.code, why),
+            ctx.edit(after.end, after.end, ")", d.code, why)]
+
+
+@fixer("ABC322", safe=False, changes="the tie that joins no second note deleted")
+def fix_tie_to_nothing(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """``c4- z4`` → ``c4 z4``: a tie with no note on one side joins nothing (§4.11); the
+    one tie a fix deletes, and only as an unsafe fix (engravers may have meant "let
+    ring", which ABC has no mark for)."""
     written = _span_text(ctx, d)
-    why = ("deleted a tie between different pitches: a tie joins two notes of the same pitch"
-           " (§4.11)" if d.code == "ABC321" else
-           "deleted a tie with no note on one side (§4.11)")
-    if written in ("-", ".-"):
-        return _delete(ctx, d.span.start, d.span.end, d.code, why)
-    # A tie inside a chord: the chord is the span; its ties go.
-    out = []
-    for m in re.finditer(r"\.?-", written):
-        out.append(ctx.edit(d.span.start + m.start(), d.span.start + m.end(), "", d.code, why))
-    return out or None
+    if written not in ("-", ".-"):
+        return None
+    return _delete(ctx, d.span.start, d.span.end, d.code,
+                   "deleted a tie with no note on one side (§4.11)")
 
 
 @fixer("ABC323", safe=True, changes='the tie moved against the note it ties')

@@ -63,3 +63,24 @@ def test_a_bar_line_that_leaves_a_short_bar_unexplained_is_not_added() -> None:
     r = abcparse.repair(text, target="loose", warnings=True, unsafe=True)
     assert r.text == HEAD + "GAB cBA|GAB cBA|GAB cBA|]\n"
     assert [e.code for e in r.edits] == ["ABC301"] and not r.edits[0].is_safe
+
+
+def test_a_tie_between_different_pitches_becomes_a_slur_and_no_tie_is_dropped() -> None:
+    """Nottingham writes slurs as ties (``B-c``): the safe fix writes the slur (§4.11), the
+    notes sound as before; a tie inside a chord stays, reported. (A tie to nothing is
+    the one tie a fix deletes, and only an unsafe one.)"""
+    text = HEAD.replace("K:G", "K:Bb") + 'B-c|"Bb"dBF DFB-|dBF DFE-|"Bb"DFB dcB|\n'
+    r = abcparse.repair(text, target="loose", warnings=True)
+    assert r.text.endswith('(Bc)|"Bb"dBF DF(B|d)BF DF(E|"Bb"D)FB dcB|\n')
+    assert all(e.code == "ABC321" and e.is_safe for e in r.edits)
+    assert not r.after and _notes(r.text) == _notes(text)
+    kept = HEAD + "c4 z2|[c-e]d B2|]\n"
+    r = abcparse.repair(kept, target="loose", warnings=True, unsafe=True)
+    assert r.text.count("-") == 1 and "ABC321" in {d.code for d in r.after}
+
+
+def test_an_unreadable_field_is_commented_out_not_deleted() -> None:
+    text = 'X:12\nT:Cuillin Reel\nP:"AAAABB"\nM:4/4\nL:1/4\nK:G\n|:gd/2g/2 B/2g/2d/2g/2:|\n'
+    r = abcparse.repair(text, target="loose", warnings=True, unsafe=True)
+    assert r.text == text.replace('P:"AAAABB"', '%P:"AAAABB"')
+    assert not r.after
