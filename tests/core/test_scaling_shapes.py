@@ -109,3 +109,28 @@ def test_paused_gc_nests_and_keeps_a_caller_disabled_collector() -> None:
     with pytest.raises(ValueError), paused_gc():
         raise ValueError
     assert gc.isenabled()  # back on after an exception
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def test_spans_that_share_their_ends_are_still_exact() -> None:
+    """Adjacent tokens' spans share their column and offset objects (build.TuneBuilder.span):
+    every element's line and column still follow from its offsets, also for the first
+    token of a line, which starts where the last line's end-of-line ended."""
+    body = "a-a-(3abc|a>b[CEG]\nd2-d|\"Am\"e!trill!f\\\ng>>a ga|]\nx4|\n"
+    text = HEADER + body
+    tune = abcparse.parse(text).tunes[0]
+    seen = 0
+    for bar in tune.voices[0].bars:
+        items: list[object] = [*bar.elements, *([bar.closing] if bar.closing else [])]
+        for e in items:
+            span = e.span  # type: ignore[attr-defined]
+            assert (span.line, span.col) == _line_col(text, span.start), e
+            if span.end_line == span.line and span.end > span.start:
+                line, col = _line_col(text, span.end - 1)
+                assert (span.end_line, span.end_col) == (line, col + 1), e
+            seen += 1
+    assert seen > 20
