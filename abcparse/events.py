@@ -358,6 +358,13 @@ def _perform(tune: Tune, grace: str, unroll_repeats: bool, voice: str | None) ->
                                  lambda s: list(s.meter_changes))
             key_map = _changes(segs, order, starts, lambda s: _key_info(s.key),
                                lambda s: [(o, _key_info(k)) for o, k in s.key_changes])
+    # The timeline is not needed any more: free it before the events are made, and
+    # consume the sounding notes as their events are made, so that a long tune's
+    # timeline, sounding notes and events are not all held at once.
+    del tl, by_id
+    if voices:
+        del vt, segs, order, notes
+    sounding.reverse()
     if tempo_map is None:
         tempo_map = [(0, _qpm(tune.tempo) or DEFAULT_QPM)]
     tempos = _tempo_changes([(Fraction(t, res), q) for t, q in tempo_map])
@@ -366,7 +373,9 @@ def _perform(tune: Tune, grace: str, unroll_repeats: bool, voice: str | None) ->
     channel_of = {t.voice: t.channel for t in tracks}
     events: list[NoteEvent] = []
     seconds = clock.seconds
-    for vid, n in sounding:
+    pop = sounding.pop
+    while sounding:
+        vid, n = pop()
         ch = channel_of[vid]
         if n.duration <= 0:
             continue

@@ -30,7 +30,8 @@ Each size of each case runs in a fresh Python process (``--worker``), which buil
 input, warms up (imports, the parser built, the operation run on a tiny tune), then runs
 the operation once to read the peak: ``ru_maxrss`` after it, less ``ru_maxrss`` before it
 (the input text is already resident), per input byte. Time is CPU seconds of that process
-(less disturbed by other jobs than elapsed time), the best of ``--repeat`` runs.
+(less disturbed by other jobs than elapsed time), the best of ``--repeat`` runs (fewer
+once they add up to 2 s).
 
 Sizes: ``--base`` KB (64 by default, 16 with ``--quick``), doubled 4 times (5 sizes, 16x).
 The table gives, per shape and operation, the seconds at each size, the largest time ratio
@@ -193,7 +194,7 @@ def worker(shape: str, op: str, size: int, repeat: int) -> dict[str, object]:
         times.append(time.process_time() - start)
         if i == 0:
             peak = kb()
-        if sum(times) > 20:
+        if sum(times) > 2:  # long runs vary little; the repeats are for short ones
             break
     return {
         "shape": shape, "op": op, "bytes": len(text.encode()), "seconds": min(times),
