@@ -1,9 +1,10 @@
 """Parse speed of abcparse beside abcjs and abc2abc, on the same files in the same run.
 
-    python benchmarks/parse_speed.py [--repeat 5] [--no-peers] [--clock cpu|wall]
+    python benchmarks/parse_speed.py [--repeat 5] [--no-peers] [--clock cpu|wall] [--big-mb 4.2]
 
 Inputs: the Nottingham Music Database (the 14 files of ``ABC_original`` joined into one
-text, 1,037 tunes) and the MIT Irish file (``corpus/irish.abc``, 804 tunes). For each:
+text, 1,037 tunes), the MIT Irish file (``corpus/irish.abc``, 804 tunes), and both
+joined and repeated to ``--big-mb`` megabytes (4.2 MB, 11,000 tunes). For each:
 
 - ``abcparse.parse``: the full typed model (split, LALR parse, build), in this process;
 - ``abcparse.read_headers``: header fields only (X: to K:), for indexing collections, from
@@ -275,6 +276,9 @@ def main() -> int:
         help="cpu: CPU seconds of the process doing the work (steady on a busy machine; "
         "the default); wall: elapsed seconds",
     )
+    ap.add_argument("--big-mb", type=float, default=4.2,
+                    help="also time a concatenation of both files repeated to this many MB"
+                    " (0: skip; default 4.2)")
     args = ap.parse_args()
     global clock
     clock = CLOCK[args.clock]
@@ -294,6 +298,17 @@ def main() -> int:
         )
         rows = measure("nottingham", nott, nott_path, args.repeat, not args.no_peers, abcjs)
         rows += measure("irish", irish, irish_path, args.repeat, not args.no_peers, abcjs)
+        if args.big_mb > 0:
+            # Issue 16: also a concatenation of at least 4 MB (both collections, repeated),
+            # where per-file start-up costs no longer count and the collector's work on a
+            # big live heap would show.
+            one = nott + "\n" + irish + "\n"
+            times = -(-int(args.big_mb * 1e6) // len(one.encode("utf-8")))
+            big = one * times
+            big_path = tmp / "concatenated.abc"
+            big_path.write_text(big, encoding="utf-8")
+            rows += measure("concatenated", big, big_path, max(1, args.repeat // 2),
+                            not args.no_peers, abcjs)
     print_table(rows)
 
     ratio, t_small, t_large, n_small, n_large = linearity(nott, args.repeat)
@@ -304,7 +319,7 @@ def main() -> int:
     )
 
     print()
-    for name in ("nottingham", "irish"):
+    for name in dict.fromkeys(r.file for r in rows):
         by_tool = {r.tool: r.seconds for r in rows if r.file == name}
         full = by_tool["abcparse.parse"]
         for tool, what in (("abcparse.read_headers", "text"),
