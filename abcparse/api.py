@@ -32,6 +32,7 @@ from .build import (
 )
 from .diagnostics import Diagnostic, Span
 from .errors import AbcIOError, AbcUsageError
+from .gcpause import paused_gc
 from .model import FileHeader, FreeText, Key, Meter, Tempo, Tune, Tunebook, TuneHeader
 from .source import (
     READ_BLOCK,
@@ -112,13 +113,8 @@ def _parse_source(source: SourceText, diags: list[Diagnostic], mode: str) -> Tun
     # The model is a large graph of small immutable objects with no reference cycles;
     # CPython's cyclic collector would rescan it again and again while it grows (it
     # doubled the parse time of the Nottingham corpus), so it is paused meanwhile.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _parse_source_nogc(source, diags, mode)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _parse_source_nogc(source: SourceText, diags: list[Diagnostic], mode: str) -> Tunebook:

@@ -130,10 +130,13 @@ def check_book(
 ) -> list[Diagnostic]:
     """Run ``rules`` (default: the default selection) on a parsed tunebook: the whole
     book as one window (see :mod:`.context`) of :class:`FileCheck`."""
-    run = FileCheck(book.header, book.abc_version, mode, rules)
-    window = whole_window(book)
-    run.window(window, book, (*extra, *book.diagnostics))
-    return list(run.release(None))
+    # A whole book in memory: the collector would walk it again and again as the
+    # findings and contexts grow (see abcparse.gcpause).
+    with paused_gc():
+        run = FileCheck(book.header, book.abc_version, mode, rules)
+        window = whole_window(book)
+        run.window(window, book, (*extra, *book.diagnostics))
+        return list(run.release(None))
 
 
 class FileCheck:
