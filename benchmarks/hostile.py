@@ -19,10 +19,9 @@ or the one-line "internal error" of the commands' last-resort handler (a bug all
 the wall time and the process's own peak resident memory (``os.wait4``'s rusage). The
 bars: 0 tracebacks, 0 internal errors, every exit code 0, 1 or 2, each run <= 60 s and
 <= 2 GB. A run past ``--timeout`` is killed and counted as a failure. Prints one line
-per run that breaks a
-bar, the slowest and largest runs, and a summary; exits 1 when any bar is broken. Nothing
-is asserted about speed in the test suite: tests/hostile/test_hostile.py runs the small
-sizes for tracebacks and exit codes only.
+per run that breaks a bar, the slowest and largest runs, and a summary; exits 1 when any
+bar is broken. Nothing is asserted about speed in the test suite:
+tests/hostile/test_hostile.py runs the small sizes for tracebacks and exit codes only.
 """
 
 from __future__ import annotations
