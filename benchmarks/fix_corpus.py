@@ -75,17 +75,22 @@ def _walk(elements: Iterable[Any]) -> Iterator[Any]:
 
 def kept_things(tune: Any) -> Counter[str]:
     """Counts of what a fix must keep or may only add to, in one tune."""
-    from abcparse.model import Comment, Field, Note, Rest, Tie
+    from abcparse.model import Comment, Field, Note, Rest, SlurStart, Tie
 
     c: Counter[str] = Counter()
     for f in tune.fields:
         if isinstance(f, Field) and f.letter == "P":
-            c["P: fields"] += 1
+            c["P: lines (fields, or commented out with their text)"] += 1
+    for com in tune.comments:
+        if isinstance(com, Comment) and com.text.lstrip("%").startswith("P:"):
+            c["P: lines (fields, or commented out with their text)"] += 1
     for v in tune.voices:
         for bar in v.bars:
             for e in _walk(bar.elements):
                 if isinstance(e, Tie):
                     c["ties"] += 1
+                elif isinstance(e, SlurStart):
+                    c["slurs"] += 1
                 elif isinstance(e, Note):
                     c["written notes"] += 1
                 elif isinstance(e, Rest):
@@ -247,6 +252,15 @@ def measure_file(label: str, text: str, tally: Tally, *, unsafe: bool, target: s
             tally.engine_differ.append(f"{tid}: the tune is gone")
             continue
         k_old, k_new = kept_things(old), kept_things(new)
+        # A tie between different pitches is rewritten as the slur it stands for (ABC321,
+        # §4.11): the mark is kept, counted apart from ties dropped.
+        as_slurs = min(k_old["ties"] - k_new["ties"], k_new["slurs"] - k_old["slurs"])
+        if as_slurs > 0:
+            for counts in (k_old, k_new):
+                counts["ties written as slurs"] = 0
+            k_old["ties"] -= as_slurs
+            k_new["slurs"] -= as_slurs
+            tally.added["ties written as slurs"] += as_slurs
         for key in k_old.keys() | k_new.keys():
             d = k_old[key] - k_new[key]
             if d > 0:
