@@ -29,6 +29,7 @@ from typing import Any
 
 from ..build import FieldError, read_key, read_length, read_meter
 from ..diagnostics import Diagnostic, Severity
+from ..limits import bounded_int
 from ..model import (
     BarLine,
     Field,
@@ -289,8 +290,9 @@ class FixContext:
             got = list(self.cache.get("reserved", ()))
             for t in self.book.tunes:
                 for f in t.header.fields:
-                    if f.letter == "X" and f.value.strip().isdigit():
-                        got.append(int(f.value.strip()))
+                    n = bounded_int(f.value) if f.letter == "X" else None
+                    if n is not None:
+                        got.append(n)
             self.cache["references"] = got
         return list(got)
 
@@ -933,7 +935,7 @@ def fix_reference_number(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     if embedded:
         return embedded
     digits = re.search(r"[0-9]+", f.value)
-    n = int(digits.group()) if digits else 0
+    n = (bounded_int(digits.group()) or 0) if digits else 0  # too many digits: a fresh one
     if n <= 0 or n in ctx.all_references():
         n = ctx.fresh_reference()
     return [ctx.edit(f.span.start + 2, f.span.end, str(n), d.code,

@@ -43,6 +43,7 @@ from ..api import MODES, parse
 from ..diagnostics import Diagnostic, Severity, Span
 from ..errors import AbcUsageError
 from ..fileio import atomic_write_bytes
+from ..limits import bounded_int
 from ..model import Tune, Tunebook
 from ..source import LineIndex
 from ..split import split, text_lines
@@ -554,9 +555,9 @@ def _numbers(book: Tunebook, base: int) -> list[int]:
             continue
         for f in t.header.fields:
             if f.letter == "X":
-                v = f.value.strip()
-                if v.isdigit():
-                    out.append(int(v))
+                n = bounded_int(f.value)
+                if n is not None:
+                    out.append(n)
                 break
     return out
 
@@ -576,7 +577,7 @@ def _duplicates(book: Tunebook, base: int, taken: frozenset[int], target: str
         for f in t.header.fields:
             if f.letter == "X":
                 v = f.value.strip()
-                if v.isdigit() and int(v) in taken:
+                if bounded_int(v) in taken:
                     sev = rule.severity(t.strict) if rule is not None else Severity.ERROR
                     if sev is not None:
                         out.append(Diagnostic("ABC206", f"X:{v} is already the number of an"
@@ -926,8 +927,9 @@ def _numbers_of(tunes: Iterable[Tune]) -> list[int]:
     out = []
     for t in tunes:
         fields = t.header.fields
-        if fields and fields[0].letter == "X" and fields[0].value.strip().isdigit():
-            out.append(int(fields[0].value.strip()))
+        n = bounded_int(fields[0].value) if fields and fields[0].letter == "X" else None
+        if n is not None:
+            out.append(n)
     return out
 
 

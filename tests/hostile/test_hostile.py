@@ -35,10 +35,7 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], list[str], bool]] = {
 
 #: Bugs the hostile run found outside the command-line layer, each named where it is;
 #: strict, so the mark must go when the bug is fixed.
-KNOWN: dict[tuple[str, str], str] = {
-    ("x_5000_digits", "lint-fix"): "abcparse/format/repair.py _numbers: int() of a"
-    " 5,000-digit X: (ValueError, Python's digit limit)",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 @pytest.fixture(scope="module")
