@@ -270,11 +270,38 @@ class FixContext:
         given): what depends on it is better repaired in the next round, once the text
         reads as meant."""
         end = max(tune.span.end, tune.span.start + 1)
-        return any(
-            d.code in codes and tune.span.start <= d.span.start < end
-            and (lines is None or lines[0] <= d.span.line <= lines[1])
-            for d in self.diagnostics
-        )
+        index = self._by_code()
+        for code in codes:
+            got = index.get(code)
+            if got is None:
+                continue
+            by_start, by_line = got
+            if lines is None:
+                i = bisect.bisect_left(by_start, tune.span.start)
+                if i < len(by_start) and by_start[i] < end:
+                    return True
+                continue
+            i = bisect.bisect_left(by_line, (lines[0], -1))
+            while i < len(by_line) and by_line[i][0] <= lines[1]:
+                if tune.span.start <= by_line[i][1] < end:
+                    return True
+                i += 1
+        return False
+
+    def _by_code(self) -> dict[str, tuple[list[int], list[tuple[int, int]]]]:
+        """The findings of the round by code: their offsets, and (line, offset) pairs,
+        sorted (so :meth:`blocked` is a lookup, not a pass over every finding)."""
+        key = ("by_code", id(self.diagnostics), len(self.diagnostics))
+        got = self.cache.get(key)
+        if got is None:
+            starts: dict[str, list[int]] = {}
+            lines: dict[str, list[tuple[int, int]]] = {}
+            for d in self.diagnostics:
+                starts.setdefault(d.code, []).append(d.span.start)
+                lines.setdefault(d.code, []).append((d.span.line, d.span.start))
+            got = {c: (sorted(starts[c]), sorted(lines[c])) for c in starts}
+            self.cache[key] = got
+        return got
 
     def fresh_reference(self) -> int:
         """An X: number no tune of the file has, and none given out this round."""

@@ -313,13 +313,26 @@ def _crossing(ctx: FixContext, voice: Voice, bi: int, unit: Fraction, timing: _B
     return None
 
 
+#: Elements :func:`_stray_modifier` may read in all for one bar (candidates x bar length).
+STRAY_SEARCH = 20_000
+
+
 def _stray_modifier(ctx: FixContext, bar: Bar, unit: Fraction, expected: Fraction,
                     meter: Meter | None, code: str) -> list[Edit] | None:
     """A tuplet mark or broken rhythm without which the bar fills the meter exactly: a
-    stray (``(2c/2d/2``, ``ec<"G"Bd``) that goes."""
+    stray (``(2c/2d/2``, ``ec<"G"Bd``) that goes.
+
+    Each candidate costs a reading of the whole bar, so a bar is searched for at most
+    :data:`STRAY_SEARCH` elements read in all (a bar of hundreds of tuplets, written so
+    on purpose, is not searched for the one that is stray: the other repairs follow)."""
+    budget = STRAY_SEARCH
+    size = max(1, len(bar.elements))
     for i, e in enumerate(bar.elements):
         if not isinstance(e, (Tuplet, BrokenRhythm)):
             continue
+        budget -= size
+        if budget < 0:
+            return None
         without = replace(bar, elements=bar.elements[:i] + bar.elements[i + 1 :])
         t = _time_bar(without, unit, meter)
         if t.readable and t.clean_end and t.total == expected:
@@ -430,6 +443,10 @@ def _missing_bar_line(ctx: FixContext, tune: Tune, vi: int, bar: Bar, timing: _B
         acc += t.duration
         if acc != expected and timing.total - acc != expected:
             continue
+        if acc > expected or timing.total - acc > expected:
+            # The other part would be an overfull bar next to the new bar line, which
+            # :func:`_reads_well_with_bar_line` refuses: known without reading the tune.
+            continue
         i = t.index
         end = els[i].span.end
         if i + 1 < len(els) and isinstance(els[i + 1], Tie):
@@ -458,8 +475,23 @@ def _reads_well_with_bar_line(ctx: FixContext, tune: Tune, vi: int, at: int) -> 
     mode = "strict" if tune.strict else "loose"
     old_text = ctx.text[start:stop]
     new_text = ctx.text[start:at] + "|" + ctx.text[at:stop]
+
+    def misfits(t: Tune) -> list[list[Any]]:
+        return [judge_bars(vt) for vt in timeline(t).voices]
+
+    def notes(t: Tune) -> list[tuple[int, Fraction, Fraction, str]]:
+        return [(e.pitch, e.onset, e.duration, e.voice) for e in t.events(grace="steal")]
+
+    # The tune as it is, read alone: once per round, whatever the number of candidates
+    # (a huge bar has two, a tunebook's round many); its notes only when needed.
+    key = ("alone", id(tune))
+    cached = ctx.cache.get(key)
     try:
-        old_tunes = parse(prefix + old_text, mode=mode).tunes
+        if cached is None:
+            old_tunes = parse(prefix + old_text, mode=mode).tunes
+            cached = [old_tunes, None, None]
+            ctx.cache[key] = cached
+        old_tunes = cached[0]
         new_tunes = parse(prefix + new_text, mode=mode).tunes
     except (AbcError, ValueError, RecursionError):
         return False
@@ -469,10 +501,9 @@ def _reads_well_with_bar_line(ctx: FixContext, tune: Tune, vi: int, at: int) -> 
     if len(old.voices) != len(new.voices) or vi >= len(new.voices):
         return False
 
-    def misfits(t: Tune) -> list[list[Any]]:
-        return [judge_bars(vt) for vt in timeline(t).voices]
-
-    before, after = misfits(old), misfits(new)
+    if cached[1] is None:
+        cached[1] = misfits(old)
+    before, after = cached[1], misfits(new)
     if sum(map(len, after)) > sum(map(len, before)) - 1:
         return False
     pos = len(prefix) + (at - start)  # the new bar line's offset in the new text
@@ -480,11 +511,9 @@ def _reads_well_with_bar_line(ctx: FixContext, tune: Tune, vi: int, at: int) -> 
         sp = v.bar.bar.span
         if sp.start <= pos + 1 and pos <= sp.end:
             return False
-
-    def notes(t: Tune) -> list[tuple[int, Fraction, Fraction, str]]:
-        return [(e.pitch, e.onset, e.duration, e.voice) for e in t.events(grace="steal")]
-
-    return notes(old) == notes(new)
+    if cached[2] is None:
+        cached[2] = notes(old)
+    return bool(cached[2] == notes(new))
 
 
 def _trim_bar(ctx: FixContext, bar: Bar, timing: _BarTiming, unit: Fraction,

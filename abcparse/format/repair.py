@@ -70,6 +70,15 @@ FIX_ROUNDS = 4
 ELEMENT_ROUNDS = 2
 LINE_ROUNDS = 2
 MAX_ROUNDS = FIX_ROUNDS + ELEMENT_ROUNDS + LINE_ROUNDS
+# What the safety guard may parse in one round to find the safe fixes that change the
+# music when the round's fixes together do: characters in all, and checks at least.
+GUARD_CHARS = 2_000_000
+GUARD_CHECKS = 8
+# Each round reads the whole tune several times (check, fixers, the safety guard), so a
+# tune gets REPAIR_CHARS // its length rounds at most (MAX_ROUNDS for any real tune: up
+# to 150,000 characters); one longer than REPAIR_CHARS is not repaired. Either is said:
+# a withdrawn fix that gives the length (``abc-lint --fix`` prints it).
+REPAIR_CHARS = 1_200_000
 
 _NL_RE = re.compile(r"\r\n|\r|\n")
 # A first line that was X:<number> before a character was lost or added (X328, :145).
@@ -347,7 +356,8 @@ def _engine(
     withdrawn: list[Withdrawn] = []
     rnd = 0
     book0 = book
-    guard = None if unsafe else _Guard(book, base, target)
+    limit = min(MAX_ROUNDS, REPAIR_CHARS // max(1, len(text)))
+    guard = None if unsafe or limit == 0 else _Guard(book, base, target)
     if make_tune and unsafe and not any(
         t.span.end > base or t.span.start >= base for t in book.tunes
     ):
@@ -360,7 +370,7 @@ def _engine(
     wanted = [d for d in diags if d.span.start >= base and _wants(d, warnings)]
     seen = {full}
     level = 0
-    while wanted and rnd < MAX_ROUNDS:
+    while wanted and rnd < limit:
         rnd += 1
         if rnd > FIX_ROUNDS + ELEMENT_ROUNDS:
             level = max(level, 2)
@@ -425,6 +435,14 @@ def _engine(
         book, diags = _check(full, target, sel)
         diags = diags + _duplicates(book, base, taken, target)
         wanted = [d for d in diags if d.span.start >= base and _wants(d, warnings)]
+    if wanted and rnd >= limit and limit < MAX_ROUNDS:
+        d0 = wanted[0]
+        withdrawn.append(Withdrawn(
+            d0.code, "", max(0, d0.span.start - base),
+            (f"the tune is {len(text):,} characters long, too long to repair: nothing in it"
+             " was fixed" if limit == 0 else
+             f"the tune is {len(text):,} characters long: repair stopped after {limit}"
+             f" round(s), with {len(wanted)} finding(s) left"), rnd + 1))
     if unsafe and any(d.severity is Severity.ERROR for d in wanted):
         # Nothing worked: an empty tune that keeps the number and title.
         body = full[base:]
@@ -473,8 +491,15 @@ class _Guard:
     def keep(self, full: str, groups: list[list[Edit]], rnd: int, base: int,
              withdrawn: list[Withdrawn]) -> list[list[Edit]]:
         """The groups to apply this round: all of them when together they keep the music
-        (the common case, one parse); else each is tried alone on ``full``, and those
-        that would change it are withdrawn and reported."""
+        (the common case, one parse); else the groups are halved, and each half that
+        keeps the music together is kept whole (one parse for a half, not one per group:
+        a round of thousands of fixes on a big tune stays a few parses of it), down to
+        single groups, which are withdrawn and reported when alone they change it.
+
+        The checks of one round are bounded (:data:`GUARD_CHARS`: so many characters
+        parsed, at least :data:`GUARD_CHECKS` checks): the groups no check has reached
+        when it is spent are withdrawn too, with that reason (a tune so big that checking
+        each of its fixes alone would take hours)."""
         def key(g: list[Edit]) -> tuple[tuple[int, int, str], ...]:
             return tuple((e.start, e.end, e.new) for e in g)
 
@@ -484,15 +509,38 @@ class _Guard:
         together, _ = _apply(full, [e for g in groups for e in g])
         if self.same(together, base) is None:
             return groups
+        budget = max(GUARD_CHECKS, GUARD_CHARS // max(1, len(full)))
         kept: list[list[Edit]] = []
-        for g in groups:
-            alone, _ = _apply(full, list(g))
-            reason = self.same(alone, base)
-            if reason is None:
-                kept.append(g)
-            else:
-                self.refused.add(key(g))
-                withdrawn.append(Withdrawn(g[0].code, g[0].why, g[0].start - base, reason, rnd))
+        unchecked: list[list[Edit]] = []
+        todo = [(groups, True)]  # (groups, known to change the music together)
+        while todo:
+            part, bad = todo.pop()
+            if not bad:
+                if budget <= 0:
+                    unchecked.extend(part)
+                    continue
+                budget -= 1
+                alone, _ = _apply(full, [e for g in part for e in g])
+                reason = self.same(alone, base)
+                if reason is None:
+                    kept.extend(part)
+                    continue
+                if len(part) == 1:
+                    g = part[0]
+                    self.refused.add(key(g))
+                    withdrawn.append(Withdrawn(g[0].code, g[0].why, g[0].start - base,
+                                               reason, rnd))
+                    continue
+            half = len(part) // 2
+            # The second half goes on the stack first: the first half is checked first.
+            todo.append((part[half:], False))
+            todo.append((part[:half], False))
+        for g in unchecked:
+            self.refused.add(key(g))
+            withdrawn.append(Withdrawn(
+                g[0].code, g[0].why, g[0].start - base,
+                f"not checked: {len(groups)} fixes in one round of a tune of {len(full)}"
+                " characters are too many to check each alone", rnd))
         if kept:
             together, _ = _apply(full, [e for g in kept for e in g])
             if self.same(together, base) is not None:
@@ -895,9 +943,11 @@ def repair_text(
             bisect.bisect_left(dup_at, b) > bisect.bisect_left(dup_at, a))
         if mine or dup:
             context = "" if is_header else prefix
+            whole = not context and a == 0 and b == len(text1) and not taken
             out = _engine(piece, context, target, warnings, sel,
                           make_tune=False, unsafe=unsafe, reserved=frozenset(reserved),
-                          taken=frozenset(taken))
+                          taken=frozenset(taken),
+                          first=(book1, list(diags1)) if whole else None)
             tunes = [t for t in out.book.tunes if t.span.start >= len(context)]
             if out.edits or out.withdrawn:
                 fallback = tunes[0] if tunes else (own[0] if own else None)
