@@ -8,7 +8,6 @@ the version line or ``I:abc-version``) strictly and everything else loosely.
 from __future__ import annotations
 
 import functools
-import gc
 import io
 import itertools
 import os
@@ -172,7 +171,13 @@ class _BookBuilder:
         self.seen_tune = False
 
     def take(self, chunk: Chunk) -> tuple[Tune | None, list[Diagnostic]]:
-        """The tune of a tune chunk; the file header's diagnostics for the header chunk."""
+        """The tune of a tune chunk; the file header's diagnostics for the header chunk.
+        The collector is paused while its objects are made (see :mod:`.gcpause`), so a
+        caller that streams tunes need not pause it around each."""
+        with paused_gc():
+            return self._take(chunk)
+
+    def _take(self, chunk: Chunk) -> tuple[Tune | None, list[Diagnostic]]:
         if chunk.kind == "header" and not self.seen_tune:
             self.header, self.ctx, hdiags = build_file_header(chunk.text, chunk.start, chunk.line)
             return None, hdiags
@@ -352,15 +357,7 @@ class TuneStream:
                         yield Piece(chunk, None, pending)
                         pending = ()
                         continue
-                    # As in parse(): the collector is paused while a tune's objects are
-                    # made, never across the yield.
-                    paused = gc.isenabled()
-                    gc.disable()
-                    try:
-                        tune, hdiags = builder.take(chunk)
-                    finally:
-                        if paused:
-                            gc.enable()
+                    tune, hdiags = builder.take(chunk)
                     if chunk.kind == "header" and not builder.seen_tune:
                         self.header = builder.header
                         self.context = builder.ctx
@@ -497,14 +494,9 @@ def _stream_headers(stream: TuneStream) -> Iterator[TuneHeader]:
             continue
         m = _KEY_LINE.search(chunk.text)
         head = chunk.text[: m.end()] if m else chunk.text
-        paused = gc.isenabled()
-        gc.disable()
-        try:
+        with paused_gc():
             header = _header_only(
                 TuneBuilder(head, chunk.start, chunk.line, stream.context, False))
-        finally:
-            if paused:
-                gc.enable()
         yield header
 
 
@@ -543,9 +535,7 @@ def _headers(blocks: Iterator[str], last_end: Callable[[], int], mode: str
         # the yield, so the caller's program is not affected). Reading headers makes few
         # objects that live, and a collection here would scan whatever the caller holds
         # (a parsed book of millions of objects made it as slow as a full parse).
-        paused = gc.isenabled()
-        gc.disable()
-        try:
+        with paused_gc():
             batch = next(cut, None)
             if batch is None:
                 return
@@ -560,9 +550,6 @@ def _headers(blocks: Iterator[str], last_end: Callable[[], int], mode: str
                 m = _KEY_LINE.search(chunk.text)
                 head = chunk.text[: m.end()] if m else chunk.text
                 headers.append(_header_only(TuneBuilder(head, chunk.start, chunk.line, ctx, False)))
-        finally:
-            if paused:
-                gc.enable()
         yield from headers
 
 

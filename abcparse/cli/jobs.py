@@ -20,7 +20,6 @@ state from tune to tune), read from each tune's header without building the tune
 from __future__ import annotations
 
 import functools
-import gc
 import heapq
 import itertools
 import re
@@ -34,6 +33,7 @@ from ..api import _KEY_LINE, Piece, TuneStream, _BookBuilder, _header_only, iter
 from ..build import TuneBuilder, build_file_header
 from ..diagnostics import Diagnostic
 from ..errors import AbcError
+from ..gcpause import paused_gc
 from ..model import FileHeader
 from ..source import TextFacts
 from ..split import Chunk
@@ -102,13 +102,7 @@ def check_batch(batch: Batch) -> tuple[list[tuple[Key, Packed]], list[Suppressio
         # (a whole batch of built tunes made every collection of the collector slower).
         for kind, text, start, line in batch.chunks:
             chunk = Chunk(kind, text, start, line)
-            paused = gc.isenabled()
-            gc.disable()  # as parse() does while it builds a tune
-            try:
-                tune, _ = builder.take(chunk)
-            finally:
-                if paused:
-                    gc.enable()
+            tune, _ = builder.take(chunk)  # the collector paused meanwhile (see take)
             yield Piece(chunk, tune)
 
     built = pieces()
@@ -226,13 +220,8 @@ class _File:
             else:
                 m = _KEY_LINE.search(c.text)
                 head = c.text[: m.end()] if m else c.text
-                paused = gc.isenabled()
-                gc.disable()
-                try:
+                with paused_gc():
                     fields = _header_only(TuneBuilder(head, c.start, c.line, ctx, False)).fields
-                finally:
-                    if paused:
-                        gc.enable()
                 ref = reference_field(fields)
                 if ref is None:
                     continue

@@ -10,7 +10,6 @@ connection: :mod:`.server` wires these functions to LSP methods.
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -131,13 +130,7 @@ class Tunes:
         if ctx is not None:
             builder.ctx = ctx
         builder.seen_tune = True
-        paused = gc.isenabled()
-        gc.disable()
-        try:
-            tune, _ = builder.take(chunk)
-        finally:
-            if paused:
-                gc.enable()
+        tune, _ = builder.take(chunk)
         if len(self._tunes) > 16:
             self._tunes.clear()
         if tune is not None:

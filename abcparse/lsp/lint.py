@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import gc
 import heapq
 import itertools
 import re
@@ -37,6 +36,7 @@ from typing import Any
 from ..api import Piece, _BookBuilder, _file_version, _loose_split, read_headers
 from ..build import build_file_header
 from ..diagnostics import Diagnostic, Fix, Span
+from ..gcpause import paused_gc
 from ..model import FileHeader, Tune
 from ..source import TextFacts
 from ..split import BlockEnds, Chunk, shift_span, split_pieces, string_blocks
@@ -372,13 +372,8 @@ class Linter:
             self.last = None
             self.generation = gen
             if found is not None:
-                paused = gc.isenabled()
-                gc.disable()
-                try:
+                with paused_gc():
                     self.header = build_file_header(found[0].text, found[1], found[2])
-                finally:
-                    if paused:
-                        gc.enable()
             else:
                 self.header = (FileHeader(), None, [])
         header, ctx, diags = self.header
@@ -635,14 +630,8 @@ class Linter:
             builder.seen_tune = True
 
         def built(c: Chunk) -> Piece:
-            paused = gc.isenabled()
-            gc.disable()
-            try:
-                tune: Tune | None
-                tune, _ = builder.take(c)
-            finally:
-                if paused:
-                    gc.enable()
+            tune: Tune | None
+            tune, _ = builder.take(c)
             return Piece(c, tune)
 
         prev = prev_[0]
