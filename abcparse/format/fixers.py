@@ -104,6 +104,10 @@ class _Item:
     element: object
 
 
+def _item_start(it: _Item) -> int:
+    return it.start
+
+
 _NL_RE = re.compile(r"\r\n|\r|\n")
 
 
@@ -222,6 +226,10 @@ class FixContext:
                     found = (f, tune)
         return found
 
+    def index_at(self, tune: Tune, pos: int) -> int:
+        """Index in :meth:`items` of the first item that starts at or after ``pos``."""
+        return bisect.bisect_left(self.items(tune), pos, key=_item_start)
+
     def items(self, tune: Tune) -> list[_Item]:
         """Every top-level element of every voice of ``tune``, sorted by offset."""
         key = ("items", id(tune))
@@ -239,8 +247,9 @@ class FixContext:
 
     def item_at(self, tune: Tune, pos: int) -> _Item | None:
         items = self.items(tune)
-        starts = [it.start for it in items]
-        i = bisect.bisect_right(starts, pos) - 1
+        # By bisection over the sorted items (a key, not a list of starts made per call:
+        # a repair looks up one item per finding).
+        i = bisect.bisect_right(items, pos, key=_item_start) - 1
         while i >= 0:
             it = items[i]
             if it.start <= pos < max(it.end, it.start + 1):

@@ -842,9 +842,12 @@ def fix_tie_as_slur(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     if tune is None:
         return None
     items = ctx.items(tune)
-    here = next((k for k, it in enumerate(items)
-                 if it.start == d.span.start and isinstance(it.element, Tie)), None)
-    if here is None:
+    here = ctx.index_at(tune, d.span.start)
+    while (here < len(items) and items[here].start == d.span.start
+           and not isinstance(items[here].element, Tie)):
+        here += 1
+    if (here == len(items) or items[here].start != d.span.start
+            or not isinstance(items[here].element, Tie)):
         return None
     voice = items[here].voice
     prev = next((it for it in reversed(items[:here]) if it.voice == voice), None)
