@@ -832,22 +832,43 @@ def _single(tune: Tune) -> Tunebook:
 
 def _unit_starts(text: str) -> list[int]:
     """Where each tune's part of the file starts: at the first line of the block its X:
-    is in (fields written above X: belong to it, ABC202), two tunes in one block share
-    one part (ABC211); what follows a tune up to the next part is its (free text or music
-    cut off by an empty line, ABC209)."""
+    is in (fields written above X: belong to it, ABC202), or at its X: when it follows
+    another tune with no empty line between (ABC211: each tune is still a part of its
+    own, so that a file of tunes never parted by empty lines is repaired tune by tune,
+    not as one part the size of the file); what follows a tune up to the next part is
+    its (free text or music cut off by an empty line, ABC209)."""
     chunks, _ = split(text, loose=True)
     starts: list[int] = []
     for i, c in enumerate(chunks):
         if c.kind != "tune":
             continue
         prev = chunks[i - 1] if i > 0 else None
-        if prev is not None and prev.kind == "tune":
-            continue
         if prev is not None and prev.kind in ("text", "header"):
             starts.append(prev.start)
         else:
             starts.append(c.start)
     return starts
+
+
+def _separate_tunes(text: str, book: Tunebook, wanted: list[Diagnostic], target: str
+                    ) -> list[Edit]:
+    """The first round of safe repair: the empty line before every X: that follows a
+    tune without one (ABC211, §2.2). It is the one fix between two tunes rather than
+    inside one, so it is made over the whole file before the tunes are repaired one by
+    one; it is kept only if the file then sounds the same and keeps every word (one
+    check: the empty line ends the tune before, which loose and strict reading already
+    end at the X:)."""
+    found = [d for d in wanted if d.code == "ABC211"]
+    if not found:
+        return []
+    ctx = FixContext(text, book, 0, target == "strict")
+    ctx.diagnostics = wanted
+    groups = [list(g) for g in (FIXERS["ABC211"](ctx, d) for d in found) if g]
+    edits = _choose(groups)
+    if not edits:
+        return []
+    joined, _ = _apply(text, edits)
+    return edits if _Guard(book, 0, target).same(joined, 0) is None else []
 
 
 def _whole_round(text: str, book: Tunebook, wanted: list[Diagnostic], target: str
@@ -891,8 +912,9 @@ def repair_text(
     an earlier tune has gets a new one (ABC206). Tunes with nothing to repair are left
     exactly as they were.
 
-    ``unsafe`` as for :func:`repair`. Without unsafe fixes there is no whole-file round:
-    each part is repaired and its music checked on its own, so a withdrawn fix is found
+    ``unsafe`` as for :func:`repair`. Without unsafe fixes the whole-file round only
+    adds the empty lines that part tunes (ABC211, see :func:`_separate_tunes`): each part
+    is then repaired and its music checked on its own, so a withdrawn fix is found
     without reading the whole file again.
     """
     target = _target(target)
@@ -906,7 +928,7 @@ def repair_text(
         return TextRepair(text, text, (), (), tuple(diags0), tuple(diags0),
                           not any(d.severity is Severity.ERROR for d in diags0))
     chosen, first_failures = (_whole_round(text, book0, wanted0, target) if unsafe
-                              else ([], []))
+                              else (_separate_tunes(text, book0, wanted0, target), []))
     first: list[Edit] = []
     text1, book1, diags1 = text, book0, diags0
     if chosen:

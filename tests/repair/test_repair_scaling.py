@@ -177,3 +177,29 @@ def test_many_writes_fsync_each_file_once_and_the_folder_rarely(
     fileio.sync_folders()  # what exit does: the folder's rename made durable
     assert not fileio._UNSYNCED
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(fileio.TEMP_SUFFIX)]
+
+
+def test_tunes_not_parted_by_empty_lines_are_repaired_one_by_one() -> None:
+    """A file whose tunes follow each other with no empty line (common in scraped and
+    generated collections) was repaired as one part the size of the file: one tune whose
+    fix changes the music failed the whole round, and the guard's budget, spread over
+    thousands of fixes, withdrew every fix of every tune ("too many to check each
+    alone"). Now the empty lines come first (ABC211), then each tune is its own part:
+    only the one bad fix is withdrawn."""
+    good = "X:{n}\nT:Reel {n}\nM:4/4\nL:1/8\nK:D\nABcd efga|[2 bagf e4|]\n"
+    # Deleting this tune's stray ending mark would change what plays (the guard says so).
+    bad = ("X:{n}\nT:Reel {n}\nM:4/4\nL:1/8\nK:D\n"
+           "d2e2 f2g2||d2c2 B2A2|B2A2 e2e2:||2 B2c2 d2B2|A2B2 d2e2:|\n")
+    tunes = [(bad if n == 150 else good).format(n=n) for n in range(1, 301)]
+    text = "".join(tunes)
+    r = fix_text(text)
+    withdrawn = [w for _, _, w in r.repair.withdrawn()]
+    assert [w.code for w in withdrawn] == ["ABC303"], withdrawn
+    assert "too many" not in withdrawn[0].reason
+    after = abcparse.api.parse(r.text)
+    assert len(after.tunes) == 300
+    codes = {d.code for d in after.diagnostics}
+    assert "ABC211" not in codes  # every tune now ends with an empty line
+    # Every good tune lost its stray [2 (a safe fix: it plays the same).
+    assert r.text.count("[2") == 0
+    assert r.text.count(":||2") == 1
