@@ -23,7 +23,8 @@ Choices the standard leaves open, and the reasons (``docs/playback.md`` has the 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import TypeVar
@@ -45,9 +46,11 @@ __all__ = [
     "MeterChange",
     "NoteEvent",
     "Performance",
+    "SoundKey",
     "TempoChange",
     "Track",
     "perform",
+    "sound_key",
     "tune_events",
 ]
 
@@ -330,12 +333,10 @@ def _perform(tune: Tune, grace: str, unroll_repeats: bool, voice: str | None) ->
     key_map: list[tuple[int, tuple[int, bool]]] = []
     end = 0
     res = tl.resolution
-    by_id = {id(vt.voice): vt for vt in tl.voices}
-    for vi, v in enumerate(voices):
-        vt = by_id[id(v)]
+    for vi, v, vt, order, (notes, v_end, layers, starts) in _laid_out(
+        tune, tl, voices, grace, unroll_repeats
+    ):
         segs = vt.segments
-        order = played_order(segs, tune.parts, unroll_repeats)
-        notes, v_end, layers, starts = _lay_out(tl, vt, order, grace)
         end = max(end, v_end)
         channel = channels[v.id]
         program = programs.get(v.id, programs.get(None))
@@ -361,7 +362,7 @@ def _perform(tune: Tune, grace: str, unroll_repeats: bool, voice: str | None) ->
     # The timeline is not needed any more: free it before the events are made, and
     # consume the sounding notes as their events are made, so that a long tune's
     # timeline, sounding notes and events are not all held at once.
-    del tl, by_id
+    del tl
     if voices:
         del vt, segs, order, notes
     sounding.reverse()
@@ -429,6 +430,59 @@ def _perform(tune: Tune, grace: str, unroll_repeats: bool, voice: str | None) ->
         clock.seconds(total),
         tune.title,
     )
+
+
+SoundKey = tuple[int, tuple[tuple[int, int, str, int, bool], ...]]
+
+
+def sound_key(tune: Tune, *, grace: str = "ignore") -> SoundKey:
+    """What ``tune`` sounds, as a value that is equal for two tunes exactly when
+    :func:`perform` gives them the same notes: the same (voice, pitch, onset, duration,
+    grace) for every note, repeats played. For comparing music many times over (the
+    repair guard checks every round of fixes with it): it reads the same laid-out notes
+    as :func:`perform` but makes no Fractions, seconds or events. The key is the time
+    unit (the number of them in a whole note) and the notes sorted, each as (onset,
+    duration, voice, pitch, grace) in that unit; times are the timeline's ticks scaled
+    to the smallest whole numbers that keep their ratios, so two tunes read at
+    different resolutions still compare exactly."""
+    if grace not in GRACE_MODES:
+        raise AbcUsageError(f"grace must be one of {', '.join(GRACE_MODES)}, not {grace!r}")
+    with paused_gc():
+        tl = timeline(tune)
+        rows: list[tuple[int | Fraction, int | Fraction, str, int, bool]] = []
+        for _, v, _, _, laid in _laid_out(tune, tl, tune.voices, grace, True):
+            for n in laid[0]:
+                if n.duration > 0:
+                    vid = v.id if n.layer == 0 else f"{v.id}&{n.layer}"
+                    rows.append((n.onset, n.duration, vid, max(0, min(127, n.pitch)), n.grace))
+        # Ticks are whole numbers but for grace notes that take time (Fractions): scale
+        # by their common denominator, then divide by the common divisor of everything.
+        den = 1
+        for onset, duration, *_ in rows:
+            if type(onset) is Fraction or type(duration) is Fraction:
+                den = math.lcm(den, Fraction(onset).denominator, Fraction(duration).denominator)
+        scale = [tl.resolution * den]
+        ints = [(int(o * den), int(d * den), vid, p, g) for o, d, vid, p, g in rows]
+        for o, d, *_ in ints:
+            scale.append(o)
+            scale.append(d)
+        g = math.gcd(*scale)
+        notes = sorted((o // g, d // g, vid, p, gr) for o, d, vid, p, gr in ints)
+        return scale[0] // g, tuple(notes)
+
+
+def _laid_out(
+    tune: Tune, tl: TuneTimeline, voices: Sequence[Voice], grace: str, unroll_repeats: bool
+) -> Iterator[tuple[int, Voice, VoiceTimeline, list[int],
+                    tuple[list[_Sounding], int, set[int], list[int]]]]:
+    """For each voice: its index, the voice, its timeline, its played order (repeats,
+    endings and parts, §4.8-4.10, §3.1.9) and its notes laid out along it
+    (:func:`_lay_out`). What :func:`perform` and :func:`sound_key` both read."""
+    by_id = {id(vt.voice): vt for vt in tl.voices}
+    for vi, v in enumerate(voices):
+        vt = by_id[id(v)]
+        order = played_order(vt.segments, tune.parts, unroll_repeats)
+        yield vi, v, vt, order, _lay_out(tl, vt, order, grace)
 
 
 def tune_events(

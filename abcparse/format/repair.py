@@ -180,17 +180,12 @@ class _Outcome:
 
 def _music(book: Tunebook, base: int) -> tuple[tuple[Any, ...], ...]:
     """What the music engine says every tune from offset ``base`` on sounds: each note's
-    voice, pitch, onset, duration (in beats, grace notes taking their time) in played
-    order. A safe fix leaves this unchanged (ruff's convention, issue 13)."""
-    from ..events import perform
+    voice, pitch, onset, duration (grace notes taking their time) and whether it is a
+    grace note, repeats played (:func:`abcparse.events.sound_key`). A safe fix leaves
+    this unchanged (ruff's convention, issue 13)."""
+    from ..events import sound_key
 
-    out = []
-    for t in book.tunes:
-        if t.span.start < base:
-            continue
-        notes = perform(t, grace="steal").notes
-        out.append(tuple((n.voice, n.pitch, n.onset, n.duration, n.grace) for n in notes))
-    return tuple(out)
+    return tuple(sound_key(t, grace="steal") for t in book.tunes if t.span.start >= base)
 
 
 _WORD_RE = re.compile(r"[^\W_]+")

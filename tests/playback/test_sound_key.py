@@ -1,0 +1,86 @@
+"""``events.sound_key`` (what the repair guard compares) says two tunes sound the same
+exactly when :func:`abcparse.events.perform` gives them the same notes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+import abcparse
+from abcparse.events import SoundKey, perform, sound_key
+from abcparse.model import Tune
+from tests.core.corpora import SHIPPED_IRISH, all_files, file_id
+
+
+def heard(tune: Tune, grace: str) -> list[tuple[Fraction, Fraction, str, int, bool]]:
+    """perform's notes as a sorted list: the multiset the key stands for."""
+    return sorted((n.onset, n.duration, n.voice, n.pitch, n.grace)
+                  for n in perform(tune, grace=grace).notes)
+
+
+def test_key_from_beats() -> None:
+    """The key is the performance in the smallest whole numbers: the resolution, then
+    (onset, duration, voice, pitch, grace) per note."""
+    tune = abcparse.parse("X:1\nL:1/8\nK:C\n(3CDE F2|{B}G4|\n").tunes[0]
+    notes = heard(tune, "steal")
+    res, key = sound_key(tune, grace="steal")
+    assert [(Fraction(o * 4, res), Fraction(d * 4, res), v, p, g)
+            for o, d, v, p, g in key] == notes
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    # The same music written three ways, read at different resolutions.
+    ("L:1/8\nK:C\n(3CDE F2|G4|", "L:1/16\nK:C\nC4/3D4/3E4/3 F4|G8|"),
+    ("L:1/8\nK:C\n(3CDE F2|G4|", "L:1/8\nK:C\nC2/3D2/3E2/3 F2|G4|"),
+    # A repeat played out, and written out.
+    ("L:1/4\nK:C\n|:C D:|E", "L:1/4\nK:C\nC D|C D|E"),
+    # A tie, and the one note it makes.
+    ("L:1/4\nK:C\nC2-C2|", "L:1/4\nK:C\nC4|"),
+])
+def test_same_music_same_key(a: str, b: str) -> None:
+    ta, tb = (abcparse.parse(f"X:1\n{t}\n").tunes[0] for t in (a, b))
+    assert heard(ta, "steal") == heard(tb, "steal")
+    assert sound_key(ta, grace="steal") == sound_key(tb, grace="steal")
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("K:C\nC D E F|", "K:C\nC D E ^F|"),  # a pitch
+    ("K:C\nC D E F|", "K:C\nC D E F2|"),  # a length
+    ("K:C\nC D E F|", "K:C\nC D F E|"),  # an order
+    ("K:C\n{A}C D|", "K:C\nC D|"),  # a grace note that takes time
+    ("K:C\n!staccato!C D|", "K:C\nC D|"),  # how long a note sounds
+])
+def test_different_music_different_key(a: str, b: str) -> None:
+    ta, tb = (abcparse.parse(f"X:1\n{t}\n").tunes[0] for t in (a, b))
+    assert heard(ta, "steal") != heard(tb, "steal")
+    assert sound_key(ta, grace="steal") != sound_key(tb, grace="steal")
+
+
+def _tunes() -> Iterator[tuple[str, Tune]]:
+    files: list[Path] = [SHIPPED_IRISH, *(p for p in all_files() if p != SHIPPED_IRISH)]
+    for path in files:
+        for i, tune in enumerate(abcparse.parse_file(path).tunes):
+            yield f"{file_id(path)}#{i + 1}", tune
+
+
+def test_key_agrees_with_perform_on_every_corpus_pair_of_neighbours() -> None:
+    """On the corpus tunes (both grace modes), the key of each tune stands for exactly
+    perform's notes, and two neighbouring tunes have equal keys exactly when perform
+    gives them equal notes."""
+    prev: SoundKey | None = None
+    prev_notes: object = None
+    for label, tune in _tunes():
+        for grace in ("ignore", "steal"):
+            notes = heard(tune, grace)
+            key = sound_key(tune, grace=grace)
+            res, sounds = key
+            back = [(Fraction(o * 4, res), Fraction(d * 4, res), v, p, g)
+                    for o, d, v, p, g in sounds]
+            assert back == notes, label
+            if grace == "steal":
+                if prev is not None:
+                    assert (key == prev) == (notes == prev_notes), label
+                prev, prev_notes = key, notes
