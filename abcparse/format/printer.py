@@ -407,10 +407,17 @@ class Printer:
                         out.extend(self.field_line(line, header=True))
                         continue
                 out.extend(self.body_line(line, state))
+        body: list[str] = []
         for line in body_lines:
-            out.extend(self.body_line(line, state))
+            body.extend(ln for ln in self.body_line(line, state) if ln)
+        if body_lines and not body:
+            # The body printed nothing (it held only layout, such as a line of 2.0 `!`
+            # breaks): its lines stay as written. A tune printed as its header alone
+            # would take in music written after the next empty line (§12.2, loose
+            # reading, ABC209), which before was not part of it.
+            body = [ln for line in body_lines for ln in self.verbatim_line(line) if ln]
         # An empty line would end the tune (§2.2.1): none may come out of a tune.
-        return [ln for ln in out if ln]
+        return [ln for ln in out if ln] + body
 
     def tune_header(self, lines: list[Any]) -> list[str]:
         """Print the header X: ... K:, its fields in the recommended order."""
