@@ -947,10 +947,11 @@ def repair_text(
     units: list[tuple[int, RepairResult]] = []
     positions = [d.span.start for d in wanted1]
     dup_at = sorted(d.span.start for d in diags1 if d.code == "ABC206")
+    tune_starts = [t.span.start for t in book1.tunes]  # in file order
     for a, b in itertools.pairwise(bounds):
         piece = text1[a:b]
         is_header = not starts or a < starts[0]
-        own = [t for t in book1.tunes if a <= t.span.start < b]
+        own = book1.tunes[bisect.bisect_left(tune_starts, a):bisect.bisect_left(tune_starts, b)]
         last = b == len(text1)
         mine = bisect.bisect_left(positions, b) - bisect.bisect_left(positions, a)
         if last:
