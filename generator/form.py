@@ -71,9 +71,15 @@ _FIELD = re.compile(r"^([A-Za-z]):(.*)$", re.MULTILINE)
 def header_plans(train_tunes: Sequence[str], wanted: HeaderPlan, rng: np.random.Generator,
                  n: int) -> list[HeaderPlan]:
     """``n`` plans: the fields ``wanted`` gives, the others drawn together from the
-    training tunes that agree with what is given (their derived rhythm included), or from
-    all of them when none agrees."""
-    from .rhythm import derive_rhythm
+    training tunes that agree with what is given (their derived rhythm included).
+
+    When none agrees with all of it, the draw keeps what goes together: the tunes that
+    agree on the rhythm and meter asked for (a key no such tune is in is still written
+    as asked), else on the key. A rhythm is never drawn for another meter than the one
+    asked for (``--meter 3/4`` gives no ``R:jig``): it is then the meter's own dance
+    (``rhythm.rhythm_for_meter``) or none; and a meter is never drawn for another rhythm
+    (``--rhythm mazurka`` gives 3/4, ``rhythm.meter_for_rhythm``)."""
+    from .rhythm import derive_rhythm, meter_for_rhythm, rhythm_for_meter
 
     rows: list[HeaderPlan] = []
     for t in train_tunes:
@@ -87,16 +93,26 @@ def header_plans(train_tunes: Sequence[str], wanted: HeaderPlan, rng: np.random.
     if not rows:
         return [wanted] * n
 
-    def agrees(p: HeaderPlan) -> bool:
+    def agrees(p: HeaderPlan, fields: tuple[str, ...]) -> bool:
         return all(getattr(wanted, f) is None or getattr(wanted, f) == getattr(p, f)
-                   for f in ("rhythm", "meter", "key"))
+                   for f in fields)
 
-    pool = [p for p in rows if agrees(p)] or rows
+    pool = rows
+    for names in (("rhythm", "meter", "key"), ("rhythm", "meter"), ("key",)):
+        agreeing = [p for p in rows if agrees(p, names)]
+        if agreeing:
+            pool = agreeing
+            break
     out = []
     for _ in range(n):
         p = pool[int(rng.integers(len(pool)))]
-        out.append(HeaderPlan(wanted.rhythm or p.rhythm, wanted.meter or p.meter,
-                              wanted.key or p.key))
+        rhythm = wanted.rhythm or p.rhythm
+        meter = wanted.meter or p.meter
+        if wanted.meter is not None and wanted.rhythm is None and p.meter != wanted.meter:
+            rhythm = rhythm_for_meter(wanted.meter)
+        if wanted.rhythm is not None and wanted.meter is None and p.rhythm != wanted.rhythm:
+            meter = meter_for_rhythm(wanted.rhythm) or p.meter
+        out.append(HeaderPlan(rhythm, meter, wanted.key or p.key))
     return out
 
 

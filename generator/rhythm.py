@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["RHYTHMS", "add_rhythm", "derive_rhythm"]
+__all__ = ["RHYTHMS", "add_rhythm", "derive_rhythm", "meter_for_rhythm", "rhythm_for_meter"]
 
 #: The rhythms derivation produces, lower case as the corpus writes them.
 RHYTHMS = ("reel", "jig", "slip jig", "hornpipe", "polka", "slide", "waltz", "mazurka",
@@ -35,6 +35,22 @@ _TITLE_WORDS = (
 )
 _METERS = {"6/8": "jig", "9/8": "slip jig", "12/8": "slide", "2/4": "polka", "3/4": "waltz"}
 _COMMON = frozenset({"C", "C|", "4/4", "2/2"})
+# The meter a dance is written in, for a rhythm asked for that no training tune has
+# (rule 2 read backwards, plus the dances only a title names).
+_DANCE_METERS = {"jig": "6/8", "slip jig": "9/8", "slide": "12/8", "polka": "2/4",
+                 "waltz": "3/4", "mazurka": "3/4", "reel": "C|", "hornpipe": "C",
+                 "barndance": "C", "march": "2/4"}
+
+
+def rhythm_for_meter(meter: str) -> str | None:
+    """The rhythm rule 2 gives a meter alone (no title, no bars to look at): None for
+    the common meters (reel or hornpipe depends on the music) and for rare meters."""
+    return _METERS.get(meter.replace(" ", ""))
+
+
+def meter_for_rhythm(rhythm: str) -> str | None:
+    """The meter a dance is written in (None for an air, or a rhythm not known here)."""
+    return _DANCE_METERS.get(rhythm.lower())
 _FIELD = re.compile(r"^([A-Za-z]):(.*)$", re.MULTILINE)
 
 

@@ -156,3 +156,27 @@ def test_players_read_generated_tunes_cleanly() -> None:
         assert sum(a2m) >= 14, [t for t, ok in zip(tunes, a2m, strict=True) if not ok]
     if js is not None:
         assert all(not w for w in js), [w for w in js if w]
+
+
+def test_header_plans_keep_rhythm_and_meter_together() -> None:
+    """What is asked for that no training tune has: the rhythm drawn is the meter's own
+    (or none), the meter drawn is the rhythm's own; never a reel in 3/4."""
+    train = [f"X:{i}\nT:t\nM:{m}\nL:1/8\nK:{k}\nabc|\n"
+             for i, (m, k) in enumerate([("6/8", "D"), ("C|", "G"), ("3/4", "G")])]
+    rng = np.random.default_rng(0)
+    # 3/4 and Bb: no tune has both; the 3/4 tune gives the rhythm, the key is as asked.
+    assert set(header_plans(train, HeaderPlan(meter="3/4", key="Bb"), rng, 20)) == {
+        HeaderPlan("waltz", "3/4", "Bb")}
+    # A meter no tune is in: its own dance, or no R: at all.
+    assert {p.rhythm for p in header_plans(train, HeaderPlan(meter="12/8"), rng, 20)} == {
+        "slide"}
+    assert {p.rhythm for p in header_plans(train, HeaderPlan(meter="5/4"), rng, 20)} == {
+        None}
+    # A rhythm no tune has: the dance's meter.
+    assert {(p.rhythm, p.meter)
+            for p in header_plans(train, HeaderPlan(rhythm="mazurka"), rng, 20)} == {
+        ("mazurka", "3/4")}
+    # Both asked for: written as asked, whatever the tunes say.
+    assert {(p.rhythm, p.meter)
+            for p in header_plans(train, HeaderPlan("reel", "6/8"), rng, 5)} == {
+        ("reel", "6/8")}
