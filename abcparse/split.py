@@ -158,16 +158,7 @@ def split(text: str, *, loose: bool = True) -> tuple[list[Chunk], list[Diagnosti
                 chunks.append(_chunk(text, kind, before))
             for a, b in zip(starts, [*starts[1:], len(lines)], strict=True):
                 if a != starts[0]:
-                    line = lines[a]
-                    diags.append(
-                        Diagnostic(
-                            "ABC211",
-                            "a new tune starts at X: without an empty line after the last one",
-                            Span(line.number, 1, line.number, 3, line.start, line.start + 2),
-                            Severity.WARNING,
-                            "missing-empty-line",
-                        )
-                    )
+                    diags.append(_missing_empty_line(lines[a].number, lines[a].start))
                 chunks.append(_chunk(text, "tune", lines[a:b]))
             first_content = False
             continue
@@ -212,6 +203,17 @@ def split(text: str, *, loose: bool = True) -> tuple[list[Chunk], list[Diagnosti
             chunks.append(_chunk(text, "text", lines))
         first_content = False
     return chunks, diags
+
+
+def _missing_empty_line(line: int, start: int) -> Diagnostic:
+    """ABC211 at the X: of a tune that follows another with no empty line between."""
+    return Diagnostic(
+        "ABC211",
+        "a new tune starts at X: without an empty line after the last one",
+        Span(line, 1, line, 3, start, start + 2),
+        Severity.WARNING,
+        "missing-empty-line",
+    )
 
 
 def _tune_starts(lines: list[_Line]) -> list[int]:
@@ -269,11 +271,16 @@ def _only_header_lines(lines: list[_Line]) -> bool:
 # block) always starts a tune chunk, and nothing split() does crosses it: its blocks end at
 # the empty line, its ABC209 merge only joins a tune with a following block that does not
 # start a tune, and its first-block rules (version line, file header) are settled by then.
-# So cutting the text at those lines first and splitting each piece alone gives exactly
-# split()'s chunks and diagnostics (tests/core/test_stream.py checks it on the corpora and
-# on random texts) while holding one piece, a tune and the free text after it, at a time.
-# Whether a %%begin line opens a closed block depends on whether any later line starts
-# with %%end: :class:`BlockEnds` finds the last such line in a first pass over the text.
+# So does a line starting with X: that follows a tune's line with no empty line between
+# (an X: line, outside a closed %%begin block, has come since the last empty line): split()
+# starts a tune there too, the second of its block (ABC211), and the lines before it are
+# the tune before it. So cutting the text at those lines first and splitting each piece
+# alone gives exactly split()'s chunks and diagnostics, once the ABC211 that split() gives
+# at a cut of the second kind is added (tests/core/test_stream.py checks it on the corpora
+# and on random texts), while holding one piece, a tune and the free text after it, at a
+# time: a tunebook whose tunes are not parted by empty lines is still read a tune at a
+# time. Whether a %%begin line opens a closed block depends on whether any later line
+# starts with %%end: :class:`BlockEnds` finds the last such line in a first pass.
 
 SPLIT_BLOCK = 1 << 20  # characters of an in-memory text handed to the splitter at a time
 
@@ -321,11 +328,13 @@ _NEXT_END_RE = re.compile(r"\r\n|\r(?!\Z)|\n")
 
 def pieces(
     blocks: Iterable[str], last_end: int | Callable[[], int]
-) -> Iterator[tuple[str, int, int]]:
-    """(text, offset, first line number) of the pieces of a text given in blocks ending
-    at line ends: cut before each ``X:`` line that follows an empty line outside a closed
-    ``%%begin`` block (see above). ``last_end`` is :class:`BlockEnds`' line, or a function
-    giving it, called only if a ``%%begin`` line comes (most files have none)."""
+) -> Iterator[tuple[str, int, int, bool]]:
+    """(text, offset, first line number, joined) of the pieces of a text given in blocks
+    ending at line ends: cut before each ``X:`` line, outside a closed ``%%begin`` block,
+    that follows an empty line, or that follows a tune's line with no empty line between
+    (``joined``: split() reports ABC211 there; see above). ``last_end`` is
+    :class:`BlockEnds`' line, or a function giving it, called only if a ``%%begin`` line
+    comes (most files have none)."""
     pending: list[str] = []
     content = False  # a non-blank line is pending
     start = 0  # offset of pending[0]
@@ -334,6 +343,8 @@ def pieces(
     number = 0  # lines before the block
     in_block = False
     prev_blank = True
+    tune_run = False  # an X: line has come since the last empty line
+    joined = False  # the pending piece starts at an X: joined to the tune before
     for block in blocks:
         if in_block or _BLOCK_BEGIN in block:
             # Line by line, following %%begin ... %%end blocks.
@@ -347,24 +358,37 @@ def pieces(
                     if not isinstance(last_end, int):
                         last_end = last_end()
                     in_block = last_end > number
-                elif line.startswith("X:") and prev_blank and content:
-                    yield "".join(pending), start, first_line
-                    pending = []
-                    content = False
-                    start = at
-                    first_line = number
+                elif line.startswith("X:"):
+                    if content and (prev_blank or tune_run):
+                        yield "".join(pending), start, first_line, joined
+                        pending = []
+                        content = False
+                        start = at
+                        first_line = number
+                        joined = not prev_blank
+                    tune_run = True
                 pending.append(line)
                 content = content or not blank
                 prev_blank = blank and not in_block
+                if prev_blank:
+                    tune_run = False
                 at += len(line)
             offset = at
             continue
-        # No block: the cuts are where an empty line is followed by X:.
+        # No block: the cuts are at the X: lines after an empty line or in a tune's run.
         pos = 0
-        cuts = _cuts(block)
-        if prev_blank and block.startswith("X:"):
-            cuts.insert(0, 0)
-        for cut in cuts:
+        scan = 0  # an empty line in block[scan:next X: line] ends the run
+        x_lines = _x_lines(block)
+        if block.startswith("X:"):
+            x_lines.insert(0, (0, prev_blank))
+        for cut, after_blank in x_lines:
+            if tune_run and _has_empty_line(block, scan, cut):
+                tune_run = False
+            joins = tune_run and not after_blank
+            tune_run = True
+            scan = cut
+            if not (after_blank or joins):
+                continue
             if cut > pos:
                 seg = block[pos:cut]
                 pending.append(seg)
@@ -372,11 +396,14 @@ def pieces(
                 number += _count_line_ends(seg, len(seg))
             pos = cut
             if content:
-                yield "".join(pending), start, first_line
+                yield "".join(pending), start, first_line, joined
                 pending = []
                 content = False
                 start = offset + cut
                 first_line = number + 1
+                joined = joins
+        if tune_run and _has_empty_line(block, scan, len(block)):
+            tune_run = False
         if pos < len(block):
             seg = block[pos:] if pos else block
             pending.append(seg)
@@ -388,17 +415,16 @@ def pieces(
         last = body[max(body.rfind("\n"), body.rfind("\r")) + 1 :]
         prev_blank = ends > 0 and not last.strip(" \t")
     if pending:
-        yield "".join(pending), start, first_line
+        yield "".join(pending), start, first_line, joined
 
 
-# An empty line (spaces and tabs at most) followed by a line starting X:; the match ends
-# at the X:. It starts a line (a block starts one), never between the CR and LF of a CRLF.
-def _cuts(block: str) -> list[int]:
-    """Where ``block`` is cut into tunes: the offset of each ``X:`` that starts a line
-    after an empty one (§2.2.1: tunes are separated by empty lines; an empty line holds
-    only spaces and tabs). Found from each ``X:`` backwards: a literal search is many
-    times faster than trying a pattern's look-behinds at every character, and finding the
-    cuts was an eighth of what :func:`abcparse.read_headers` spends (issue 16)."""
+def _x_lines(block: str) -> list[tuple[int, bool]]:
+    """The lines of ``block`` after its first that start ``X:``: (offset, whether the
+    line before is empty). §2.2.1: tunes are separated by empty lines; an empty line
+    holds only spaces and tabs. Found from each ``X:`` backwards: a literal search is
+    many times faster than trying a pattern's look-behinds at every character, and
+    finding the cuts was an eighth of what :func:`abcparse.read_headers` spends
+    (issue 16)."""
     out = []
     find = block.find
     p = find("X:", 1)
@@ -411,10 +437,22 @@ def _cuts(block: str) -> list[int]:
             r = q
             while r > 0 and block[r - 1] in " \t":
                 r -= 1
-            if r == 0 or block[r - 1] in "\r\n":
-                out.append(p)
+            out.append((p, r == 0 or block[r - 1] in "\r\n"))
         p = find("X:", p + 1)
     return out
+
+
+# An empty line that starts after a line end (never between the CR and LF of a CRLF).
+_EMPTY_LINE_RE = re.compile(r"(?:(?<=\n)|(?<=\r)(?!\n))[ \t]*(?:\r\n|\r|\n)")
+_EMPTY_FIRST_LINE_RE = re.compile(r"[ \t]*(?:\r\n|\r|\n)")
+
+
+def _has_empty_line(block: str, start: int, end: int) -> bool:
+    """Whether a line of ``block`` that starts in [start, end) is empty (``start`` is
+    the block's start, which starts a line, or the start of an X: line)."""
+    if start == 0 and _EMPTY_FIRST_LINE_RE.match(block, 0, end) is not None:
+        return True
+    return _EMPTY_LINE_RE.search(block, start, end) is not None
 _CONTENT_RE = re.compile(r"[^ \t\r\n]")
 
 
@@ -462,8 +500,10 @@ def split_pieces(
     what it yields equals ``split(text, loose=loose)`` (chunks with the same offsets and
     line numbers, the same diagnostics in the same order). ``last_end`` as for
     :func:`pieces`."""
-    for text, offset, line in pieces(blocks, last_end):
+    for text, offset, line, joined in pieces(blocks, last_end):
         chunks, diags = _split_piece(text, offset == 0, loose)
+        if joined:
+            diags.insert(0, _missing_empty_line(1, 0))
         if offset or line > 1:
             lines = line - 1
             chunks = [Chunk(c.kind, c.text, c.start + offset, c.line + lines) for c in chunks]

@@ -122,28 +122,34 @@ def test_piecewise_split_equals_split(path: Path) -> None:
             assert _split_stream(text, loose, size) == split(text, loose=loose)
 
 
-def _reference_pieces(text: str, last_end: int) -> list[tuple[str, int, int]]:
-    """The cutting rule, line by line, as the module comment states it."""
+def _reference_pieces(text: str, last_end: int) -> list[tuple[str, int, int, bool]]:
+    """The cutting rule, line by line, as the module comment states it: before an X:
+    line (outside a closed %%begin block) after an empty line, or after a tune's line
+    with no empty line since its X: (joined)."""
     out = []
     pending: list[str] = []
     content = False
     start, first, offset = 0, 1, 0
-    in_block, prev_blank = False, True
+    in_block, prev_blank, tune_run, joined = False, True, False, False
     for number, line in enumerate(text_lines(text, keepends=True), 1):
         blank = not line.strip(" \t\r\n")
         if in_block:
             in_block = not line.startswith("%%end")
         elif line.startswith("%%begin"):
             in_block = last_end > number
-        elif line.startswith("X:") and prev_blank and content:
-            out.append(("".join(pending), start, first))
-            pending, content, start, first = [], False, offset, number
+        elif line.startswith("X:"):
+            if content and (prev_blank or tune_run):
+                out.append(("".join(pending), start, first, joined))
+                pending, content, start, first = [], False, offset, number
+                joined = not prev_blank
+            tune_run = True
         pending.append(line)
         content = content or not blank
         prev_blank = blank and not in_block
+        tune_run = tune_run and not prev_blank
         offset += len(line)
     if pending:
-        out.append(("".join(pending), start, first))
+        out.append(("".join(pending), start, first, joined))
     return out
 
 
@@ -300,8 +306,13 @@ def test_iter_tunes_holds_one_piece_at_a_time() -> None:
     a big book stay as small as its tunes."""
     tune = "X:{n}\nT:t\nM:4/4\nK:C\nCDEF GABc|\n\n"
     text = "".join(tune.format(n=n) for n in range(1, 2001))
-    sizes = [len(t) for t, _, _ in pieces(string_blocks(text, 4096), 0)]
+    sizes = [len(t) for t, _, _, _ in pieces(string_blocks(text, 4096), 0)]
     assert len(sizes) == 2000 and max(sizes) == len(tune.format(n=2000))
+    # The same without empty lines between the tunes (scraped and generated books often
+    # have none): still a tune a piece, each after the first joined to the one before.
+    text = "".join(tune.format(n=n).rstrip("\n") + "\n" for n in range(1, 2001))
+    cut = list(pieces(string_blocks(text, 4096), 0))
+    assert len(cut) == 2000 and [j for _, _, _, j in cut] == [False] + [True] * 1999
 
 
 @pytest.mark.parametrize("path", FILES[:5], ids=IDS[:5])
