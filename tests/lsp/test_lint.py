@@ -78,6 +78,26 @@ def test_an_edit_in_one_tune_rechecks_only_its_windows() -> None:
     assert book.full_splits == 1  # the pieces around the edit were split, not the text
 
 
+def test_tunes_not_parted_by_empty_lines_are_still_checked_one_by_one() -> None:
+    """A book whose tunes follow each other with no empty line (scraped and generated
+    collections): it was one piece, so an edit re-split the whole text and every
+    window was checked again (10 s per keystroke on 1.6 MB)."""
+    tunes = [t.strip("\n") for t in IRISH[:60_000].split("\n\n") if t.startswith("X:")]
+    text = "\n".join(tunes) + "\n"
+    book = Book(text, "auto")
+    linter = Linter("auto", select_rules())
+    assert key(linter.check(book)) == key(abcparse.check(text))
+    windows = linter.stats.windows
+    assert windows >= len(tunes) > 100
+    middle = text.index("\nX:", len(text) // 2) + 1
+    at = text.index("|", text.index("\nK:", middle) + 3)
+    book.edit(at, at, "a")
+    text = text[:at] + "a" + text[at:]
+    assert key(linter.check(book)) == key(abcparse.check(text))
+    assert linter.stats.checked <= 4
+    assert book.full_splits == 1
+
+
 def test_a_stale_check_stops_and_keeps_what_it_learned() -> None:
     from abcparse.lsp.lint import Stale
 
