@@ -1,7 +1,7 @@
 """Scale: abc-lint and abcparse format on big tunebooks, time and peak memory (issue 16).
 
     python benchmarks/scale.py [--dir /tmp/abcparse-scale] [--mb 4.3] [--generated 100]
-                               [--skip-format] [--jobs 2]
+                               [--skip-format] [--jobs 2] [--joined]
 
 Builds (once, with benchmarks/bigbook.py's functions) a tunebook of every corpus tune,
 renumbered and repeated to ``--mb`` megabytes (4.3 by default, the size of the
@@ -12,7 +12,11 @@ it, and reads that process's own peak resident memory (``os.wait4``'s rusage):
 - ``abc-lint --exit-zero FILE`` (output to /dev/null) on the 1x and 10x books;
 - ``abcparse format --check FILE`` on the same (unless ``--skip-format``);
 - ``abc-lint --jobs N`` on the 1x book (with ``--jobs``);
-- ``abc-lint`` on the generated book: peak memory and tunes/s.
+- ``abc-lint`` on the generated book: peak memory and tunes/s;
+- with ``--joined``, ``abc-lint`` and ``format --check`` on the 4.3 MB book written with
+  no empty line between its tunes (as scraped and generated collections often are):
+  the splitter must still hand out a tune at a time, so time and peak memory should be
+  those of the book with empty lines.
 
 It prints seconds, peak MB, tunes/s, the 10x/1x ratios and issue 16's bars: for the
 43 MB book, abc-lint peak RSS <= 250 MB and time <= 12x the 4.3 MB book's;
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
@@ -80,6 +85,8 @@ def main() -> int:
                     help="also stream a generated book of this many MB through abc-lint")
     ap.add_argument("--skip-format", action="store_true", help="do not run format --check")
     ap.add_argument("--jobs", type=int, default=0, help="also time abc-lint --jobs N on 1x")
+    ap.add_argument("--joined", action="store_true",
+                    help="also the 1x book with no empty line between its tunes")
     args = ap.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     one, ten = args.dir / "book-1x.abc", args.dir / "book-10x.abc"
@@ -111,6 +118,17 @@ def main() -> int:
     if not args.skip_format:
         f1 = row("format --check 4.3 MB", n1, measure(format_check(one)))
         f10 = row("format --check 43 MB", n10, measure(format_check(ten)))
+    if args.joined:
+        joined = args.dir / "book-1x-joined.abc"
+        if not joined.exists() or joined.stat().st_mtime < one.stat().st_mtime:
+            text = one.read_text(encoding="utf-8")
+            joined.write_text(re.sub(r"\n[ \t]*\n(?=X:)", "\n", text), encoding="utf-8")
+        nj = tunes_in(joined)
+        lj = row("abc-lint 4.3 MB, no empty lines", nj, measure(lint(joined)))
+        print(f"    vs the book with empty lines: time {lj.seconds / l1.seconds:.2f}x,"
+              f" peak {lj.peak_mb:.0f} MB against {l1.peak_mb:.0f} MB")
+        if not args.skip_format:
+            row("format --check 4.3 MB, no empty lines", nj, measure(format_check(joined)))
     if args.generated:
         gen = args.dir / f"generated-{args.generated:g}mb.abc"
         if not gen.exists():

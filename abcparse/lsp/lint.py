@@ -7,8 +7,8 @@ does what ``abc-lint`` does, with two memories:
 
 - :class:`Book` keeps the file cut into *pieces* (:func:`abcparse.split.pieces`: a piece
   starts at an ``X:`` line that follows an empty line or another tune's line, and nothing
-  the splitter does crosses that line). An edit re-splits only the pieces it touches and their neighbours;
-  the others keep their chunks and only move.
+  the splitter does crosses that line). An edit re-splits only the pieces it touches and
+  their neighbours; the others keep their chunks and only move.
 - :class:`Linter` keeps each window's findings (before suppression and de-duplication),
   keyed by the window's text and what it is told from outside (the file-level parser
   diagnostics that lie in it, the ``X:`` numbers used earlier), with positions relative
