@@ -328,6 +328,7 @@ def _apply(text: str, edits: list[Edit]) -> tuple[str, list[Edit]]:
     return "".join(parts), [e for _, e in order]
 
 
+@paused_gc()
 def _engine(
     text: str,
     prefix: str,
@@ -341,29 +342,11 @@ def _engine(
     taken: frozenset[int] = frozenset(),
     first: tuple[Tunebook, list[Diagnostic]] | None = None,
 ) -> _Outcome:
-    """Repair one part (see :func:`_engine_rounds`), with the cyclic collector paused
-    throughout: each round parses and checks the part again, and the collector, run
-    between those parses, walked every model they made before it was dropped (a tenth
-    of the time). Reference counting frees them; the collector is not needed for a
-    part's work (see :mod:`abcparse.gcpause`)."""
-    with paused_gc():
-        return _engine_rounds(text, prefix, target, warnings, sel, make_tune=make_tune,
-                              unsafe=unsafe, reserved=reserved, taken=taken, first=first)
-
-
-def _engine_rounds(
-    text: str,
-    prefix: str,
-    target: str,
-    warnings: bool,
-    sel: _Selection,
-    *,
-    make_tune: bool,
-    unsafe: bool,
-    reserved: frozenset[int],
-    taken: frozenset[int],
-    first: tuple[Tunebook, list[Diagnostic]] | None,
-) -> _Outcome:
+    """Repair one part, round after round, with the cyclic collector paused throughout:
+    each round parses and checks the part again, and the collector, run between those
+    parses, walked every model they made before it was dropped (a tenth of the time).
+    Reference counting frees them; the collector is not needed for a part's work (see
+    :mod:`abcparse.gcpause`)."""
     base = len(prefix)
     lines = _line_breaks(prefix)
     full = prefix + text

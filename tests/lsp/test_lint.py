@@ -58,11 +58,13 @@ def test_selection_is_applied() -> None:
     assert key(got) == key(abcparse.check(text, select="ABC3"))
 
 
-def test_an_edit_in_one_tune_rechecks_only_its_windows() -> None:
-    text = IRISH[:60_000]
+def _check_then_edit_a_middle_tune(text: str) -> tuple[Linter, Book, int]:
+    """Check ``text``, then type a note into a bar of a tune in its middle and check
+    again, comparing both results with abc-lint's; the linter, the book and how many
+    windows the first check had."""
     book = Book(text, "auto")
     linter = Linter("auto", select_rules())
-    linter.check(book)
+    assert key(linter.check(book)) == key(abcparse.check(text))
     windows = linter.stats.windows
     assert linter.stats.checked == windows  # the first check reads every tune
     middle = text.index("\nX:", len(text) // 2) + 1
@@ -70,6 +72,11 @@ def test_an_edit_in_one_tune_rechecks_only_its_windows() -> None:
     book.edit(at, at, "a")
     text = text[:at] + "a" + text[at:]
     assert key(linter.check(book)) == key(abcparse.check(text))
+    return linter, book, windows
+
+
+def test_an_edit_in_one_tune_rechecks_only_its_windows() -> None:
+    linter, book, windows = _check_then_edit_a_middle_tune(IRISH[:60_000])
     # The edited tune's window and its neighbours' (which look across the empty lines),
     # and the first window (it reads the whole text's line ends); the windows before
     # the edit are not even visited: the check resumes from the last one's checkpoint.
@@ -83,17 +90,8 @@ def test_tunes_not_parted_by_empty_lines_are_still_checked_one_by_one() -> None:
     collections): it was one piece, so an edit re-split the whole text and every
     window was checked again (10 s per keystroke on 1.6 MB)."""
     tunes = [t.strip("\n") for t in IRISH[:60_000].split("\n\n") if t.startswith("X:")]
-    text = "\n".join(tunes) + "\n"
-    book = Book(text, "auto")
-    linter = Linter("auto", select_rules())
-    assert key(linter.check(book)) == key(abcparse.check(text))
-    windows = linter.stats.windows
+    linter, book, windows = _check_then_edit_a_middle_tune("\n".join(tunes) + "\n")
     assert windows >= len(tunes) > 100
-    middle = text.index("\nX:", len(text) // 2) + 1
-    at = text.index("|", text.index("\nK:", middle) + 3)
-    book.edit(at, at, "a")
-    text = text[:at] + "a" + text[at:]
-    assert key(linter.check(book)) == key(abcparse.check(text))
     assert linter.stats.checked <= 4
     assert book.full_splits == 1
 
