@@ -288,19 +288,25 @@ class LineParser:
         # Per state and per first character, a regex of only the terminals that can start
         # with that character, in Lark's order (priority, longest pattern, name): a note
         # then tries two alternatives instead of thirty.
+        # The 123 states accept only 9 different sets of terminals: a table is made once
+        # per set and shared (a third of the parser's start-up was remaking them).
         self._lexers: dict[int, list[re.Pattern[str] | None]] = {}
         self._accepts: dict[int, frozenset[str]] = {}
+        by_set: dict[frozenset[str], list[re.Pattern[str] | None]] = {}
         for state, actions in self._states.items():
-            ordered = sorted(
-                (terminals[n] for n in actions if n in terminals),
-                key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name),
-            )
-            self._accepts[state] = frozenset(n for n in actions if n in terminals or n == "$END")
-            table: list[re.Pattern[str] | None] = []
-            for code in range(_ASCII + 1):
-                table.append(
-                    scanner(tuple(t.name for t in ordered if first[t.name][min(code, _ASCII)]))
+            accepted = frozenset(n for n in actions if n in terminals)
+            self._accepts[state] = accepted | {"$END"} if "$END" in actions else accepted
+            table = by_set.get(accepted)
+            if table is None:
+                ordered = sorted(
+                    (terminals[n] for n in accepted),
+                    key=lambda t: (
+                        -t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name),
                 )
+                table = by_set[accepted] = [
+                    scanner(tuple(t.name for t in ordered if first[t.name][min(code, _ASCII)]))
+                    for code in range(_ASCII + 1)
+                ]
             self._lexers[state] = table
         self._loops = self._find_list_loops()
         # The same tables with plain keys and values for the loop: Lark's symbol names are
@@ -317,12 +323,14 @@ class LineParser:
             }
             for state, acts in self._states.items()
         }
+        dispatch_of: dict[int, tuple[dict[str, re.Pattern[str] | None],
+                                     re.Pattern[str] | None]] = {
+            id(table): ({chr(code): table[code] for code in range(_ASCII)}, table[_ASCII])
+            for table in by_set.values()
+        }
         self._dispatch: dict[
             int, tuple[dict[str, re.Pattern[str] | None], re.Pattern[str] | None]
-        ] = {
-            state: ({chr(code): table[code] for code in range(_ASCII)}, table[_ASCII])
-            for state, table in self._lexers.items()
-        }
+        ] = {state: dispatch_of[id(table)] for state, table in self._lexers.items()}
         # For the list loop: per first character, the same regex, but only where every
         # terminal that can start with that character is a list item (so any match is one
         # and needs no check); None elsewhere, which hands the token to the parser.
