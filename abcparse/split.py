@@ -327,14 +327,15 @@ _NEXT_END_RE = re.compile(r"\r\n|\r(?!\Z)|\n")
 
 
 def pieces(
-    blocks: Iterable[str], last_end: int | Callable[[], int]
+    blocks: Iterable[str], last_end: int | Callable[[], int], after_tune: bool = False
 ) -> Iterator[tuple[str, int, int, bool]]:
     """(text, offset, first line number, joined) of the pieces of a text given in blocks
     ending at line ends: cut before each ``X:`` line, outside a closed ``%%begin`` block,
     that follows an empty line, or that follows a tune's line with no empty line between
     (``joined``: split() reports ABC211 there; see above). ``last_end`` is
     :class:`BlockEnds`' line, or a function giving it, called only if a ``%%begin`` line
-    comes (most files have none)."""
+    comes (most files have none). ``after_tune``: the text is a stretch of a file that
+    starts at such a joined ``X:`` line (the language server re-splits stretches)."""
     pending: list[str] = []
     content = False  # a non-blank line is pending
     start = 0  # offset of pending[0]
@@ -342,9 +343,9 @@ def pieces(
     offset = 0  # of the block
     number = 0  # lines before the block
     in_block = False
-    prev_blank = True
-    tune_run = False  # an X: line has come since the last empty line
-    joined = False  # the pending piece starts at an X: joined to the tune before
+    prev_blank = not after_tune
+    tune_run = after_tune  # an X: line has come since the last empty line
+    joined = after_tune  # the pending piece starts at an X: joined to the tune before
     for block in blocks:
         if in_block or _BLOCK_BEGIN in block:
             # Line by line, following %%begin ... %%end blocks.
@@ -497,13 +498,14 @@ def shift_span(span: Span, offset: int, lines: int) -> Span:
 
 
 def split_pieces(
-    blocks: Iterable[str], *, loose: bool, last_end: int | Callable[[], int]
+    blocks: Iterable[str], *, loose: bool, last_end: int | Callable[[], int],
+    after_tune: bool = False,
 ) -> Iterator[tuple[list[Chunk], list[Diagnostic]]]:
     """:func:`split` of a text given in blocks, a piece at a time: the concatenation of
     what it yields equals ``split(text, loose=loose)`` (chunks with the same offsets and
-    line numbers, the same diagnostics in the same order). ``last_end`` as for
-    :func:`pieces`."""
-    for text, offset, line, joined in pieces(blocks, last_end):
+    line numbers, the same diagnostics in the same order). ``last_end`` and
+    ``after_tune`` as for :func:`pieces`."""
+    for text, offset, line, joined in pieces(blocks, last_end, after_tune):
         chunks, diags = _split_piece(text, offset == 0, loose)
         if joined:
             diags.insert(0, _missing_empty_line(1, 0))

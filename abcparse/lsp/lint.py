@@ -81,9 +81,10 @@ class Segment:
         self.pieces = tuple(Piece(c) for c in self.chunks)
 
 
-def _segments(text: str, loose: bool) -> list[Segment]:
+def _segments(text: str, loose: bool, after_tune: bool = False) -> list[Segment]:
     """The pieces of ``text`` (the whole file or a stretch that starts at a piece
-    boundary and ends at one)."""
+    boundary and ends at one; ``after_tune`` when that boundary is an ``X:`` right after
+    a tune's line, see :func:`abcparse.split.pieces`)."""
     if "%%begin" in text:
         ends = BlockEnds()
         for block in string_blocks(text):
@@ -93,7 +94,7 @@ def _segments(text: str, loose: bool) -> list[Segment]:
         last_end = 0
     out: list[Segment] = []
     for chunks, diags in split_pieces(iter((text,)) if text else iter(()), loose=loose,
-                                      last_end=last_end):
+                                      last_end=last_end, after_tune=after_tune):
         if not chunks:
             continue
         off = chunks[0].start
@@ -107,6 +108,13 @@ def _segments(text: str, loose: bool) -> list[Segment]:
             _line_ends(body),
         ))
     return out
+
+
+def _empty_line_before(text: str, at: int) -> bool:
+    """Whether the line that ends where ``at`` starts a line is empty (spaces and tabs)."""
+    end = at - 2 if text.startswith("\r\n", at - 2) else at - 1
+    begin = max(text.rfind("\n", 0, end), text.rfind("\r", 0, end)) + 1
+    return not text[begin:end].strip(" \t")
 
 
 class Book:
@@ -165,18 +173,26 @@ class Book:
         region = text[a : b + delta]
         self.text = text
         # A region starting at offset 0 is split as the file's start (version line, file
-        # header), as split_pieces splits a text whose first piece is at offset 0.
-        fresh = _segments(region, self.loose)
-        # The pieces at either end of the region whose text did not change stay the same
-        # objects, so the linter knows their windows (it keys them by identity).
+        # header), as split_pieces splits a text whose first piece is at offset 0. One
+        # that starts after a line that is not empty starts at an X: joined to the tune
+        # before (a piece starts only there or after an empty line; the text before the
+        # region is unchanged): its ABC211 is the region's to give.
+        fresh = _segments(region, self.loose, a > 0 and not _empty_line_before(text, a))
+        # The pieces at either end of the region whose text and splitter diagnostics did
+        # not change stay the same objects, so the linter knows their windows (it keys
+        # them by identity). The same text can have other diagnostics: an X: that an
+        # edit joins to the tune before it gets ABC211.
         olds = self.segments[lo : hi + 1]
+
+        def same(x: Segment, y: Segment) -> bool:
+            return x.text == y.text and x.diags == y.diags
+
         k = 0
-        while k < min(len(fresh), len(olds)) and fresh[k].text == olds[k].text:
+        while k < min(len(fresh), len(olds)) and same(fresh[k], olds[k]):
             fresh[k] = olds[k]
             k += 1
         m = 1
-        while (m <= min(len(fresh), len(olds)) - k
-               and fresh[-m].text == olds[-m].text):
+        while m <= min(len(fresh), len(olds)) - k and same(fresh[-m], olds[-m]):
             fresh[-m] = olds[-m]
             m += 1
         self.segments[lo : hi + 1] = fresh

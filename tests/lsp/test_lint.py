@@ -25,24 +25,34 @@ PIECES = ["", "a", "|", "\n", "\n\n", "X:5\n", "\nX:9\nT:New\nK:G\nABc|\n", "(",
           "%abc-2.1\n", "K:", "\r\n", "X:1\n"]
 
 
+# A tune written straight after the text before it, or an X: line alone: with no empty
+# line, each joins what follows it to a tune.
+JOINING = ["\nX:7\nT:Joined\nK:D\nd|", "X:8\n", "\nX:9\nT:New\nK:G\nABc|\n"]
+
+
 def key(diags: list[abcparse.Diagnostic]) -> list[tuple[object, ...]]:
     return [(d.code, d.span, d.message, d.severity, d.rule) for d in diags]
 
 
 @pytest.mark.parametrize("mode", ["auto", "strict", "loose"])
-@pytest.mark.parametrize("seed", [1, 2])
-def test_random_edits_agree_with_check(mode: str, seed: int) -> None:
+@pytest.mark.parametrize(("seed", "joined"), [(1, False), (2, False), (19, True), (28, True)],
+                         ids=["parted-1", "parted-2", "joined-19", "joined-28"])
+def test_random_edits_agree_with_check(mode: str, seed: int, joined: bool) -> None:
+    """``joined``: the tunes follow each other with no empty line between, so edits
+    join and part tunes (ABC211 comes and goes on pieces whose text is unchanged)."""
     rng = random.Random(seed)
     start = rng.randrange(0, len(IRISH) - 20_000)
     start = IRISH.index("\nX:", start) + 1
     text = ("%abc\nI:linebreak $\n\n" if seed == 2 else "") + IRISH[start : start + 9_000]
+    if joined:
+        text = "\n".join(t.strip("\n") for t in text.split("\n\n")) + "\n"
     book = Book(text, mode)
     linter = Linter(mode, select_rules())
     assert key(linter.check(book)) == key(abcparse.check(text, mode=mode))
-    for _ in range(18):
+    for _ in range(30 if joined else 18):
         a = rng.randrange(len(text) + 1)
         b = min(len(text), a + rng.choice([0, 0, 1, 2, 5, 40]))
-        new = rng.choice(PIECES)
+        new = rng.choice(PIECES + JOINING if joined else PIECES)
         text = text[:a] + new + text[b:]
         book.edit(a, b, new)
         assert book.text == text
