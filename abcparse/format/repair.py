@@ -647,6 +647,19 @@ def _target(target: str) -> str:
     return target
 
 
+def _later_context(prefix: str) -> str:
+    """The context a part of the file after its start is read under: the file header
+    (``prefix``), or, when the file has none, an empty one (a comment line). Read alone,
+    the part's first block would be taken for the file header (§2.2.2: only the file's
+    first block can be), so fields written above its X: (ABC202), which the whole file
+    reads as free text, would apply to its tune, and a fix moving them into the tune
+    would seem to keep the music."""
+    chunks, _ = split(prefix)
+    if any(c.kind not in ("blank", "version") for c in chunks):
+        return prefix
+    return _prefix(prefix + "%\n") if prefix else "%\n\n"
+
+
 def _prefix(header: str | None) -> str:
     """The context a tune is read under, ending with an empty line so it stays apart."""
     if not header:
@@ -967,7 +980,7 @@ def repair_text(
         dup = bool(set(numbers) & taken) and (
             bisect.bisect_left(dup_at, b) > bisect.bisect_left(dup_at, a))
         if mine or dup:
-            context = "" if is_header else prefix
+            context = "" if is_header else prefix if a == 0 else _later_context(prefix)
             whole = not context and a == 0 and b == len(text1) and not taken
             out = _engine(piece, context, target, warnings, sel,
                           make_tune=False, unsafe=unsafe, reserved=frozenset(reserved),

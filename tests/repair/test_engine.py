@@ -176,3 +176,20 @@ def test_never_raises_on_any_text(text: str) -> None:
     assert r.valid
     f = repair_text(text, target="strict", unsafe=True)
     assert not f.failures and f.valid
+
+
+def test_fields_above_a_later_tune_are_free_text_to_the_guard() -> None:
+    """Fields written above a later tune's X: (ABC202) are free text in the whole file
+    (§2.2.2: only the file's first block is the file header), so moving M:2/4 into the
+    tune would change its default unit length and every note's length: the safe fix is
+    withdrawn. Read alone, the tune's part took those fields for a file header, and the
+    guard saw no change."""
+    from abcparse.format.repair import fix_text
+
+    text = "X:1\nT:a\nK:C\nC2|\n\nM:2/4\nX:2\nT:b\nK:C\nC D E|\n"
+    r = fix_text(text)
+    assert r.text == text
+    assert [w.code for _, _, w in r.repair.withdrawn()] == ["ABC202"]
+    # With a file header the part was always read after it: the same answer.
+    headed = "I:linebreak $\n\n" + text
+    assert fix_text(headed).text == headed
