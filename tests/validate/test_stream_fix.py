@@ -62,3 +62,22 @@ def test_streamed_fix_leaves_a_clean_file_alone(tmp_path: Path,
     assert (out, status) == ("", 0)
     _run(["--fix", str(path)])
     assert path.read_text(encoding="utf-8") == text and path.stat().st_mtime_ns == before
+
+
+def test_streamed_fix_reads_fields_above_a_later_tune_as_free_text(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file with no file header: the fields above a later tune's X: are free text
+    (§2.2.2), so moving M:2/4 into that tune (ABC202) would halve its notes; the safe
+    fix is withdrawn a segment at a time too, as when the file is repaired whole (the
+    segment, read after the empty line that opens it, gets repair's later-part
+    context)."""
+    text = "X:1\nT:a\nK:C\nC2|\n\nM:2/4\nX:2\nT:b\nK:C\nC D E|\n"
+    path = tmp_path / "book.abc"
+    path.write_text(text, encoding="utf-8")
+    whole = _run(["--fix", "--exit-zero", str(path)])
+    assert path.read_text(encoding="utf-8") == text
+    monkeypatch.setattr(check_cli, "FIX_WHOLE_LIMIT", 0)
+    streamed = _run(["--fix", "--exit-zero", str(path)])
+    assert path.read_text(encoding="utf-8") == text
+    assert "not fixed ABC202" in streamed[1]
+    assert streamed[1] == whole[1]
