@@ -341,12 +341,12 @@ def _perform(tune: Tune, grace: str, unroll_repeats: bool, voice: str | None) ->
         channel = channels[v.id]
         program = programs.get(v.id, programs.get(None))
         for layer in sorted(layers | {0}):  # a voice with no notes still has its track
-            vid = v.id if layer == 0 else f"{v.id}&{layer}"
+            vid = _track_id(v, layer)
             if layer:
                 overlays.add(vid)
             tracks.append(Track(vid, v.name if layer == 0 else None, channel, program))
         for note in notes:
-            sounding.append((v.id if note.layer == 0 else f"{v.id}&{note.layer}", note))
+            sounding.append((_track_id(v, note.layer), note))
         has_tempo = any(s.tempo_changes for s in segs)
         if tempo_map is None and (has_tempo or vi == len(voices) - 1):
             tempo_map = _changes(
@@ -385,7 +385,7 @@ def _perform(tune: Tune, grace: str, unroll_repeats: bool, voice: str | None) ->
         at = seconds(start)
         events.append(
             NoteEvent(
-                max(0, min(127, n.pitch)),
+                _midi_pitch(n.pitch),
                 onset,
                 duration,
                 at,
@@ -453,8 +453,8 @@ def sound_key(tune: Tune, *, grace: str = "ignore") -> SoundKey:
         for _, v, _, _, laid in _laid_out(tune, tl, tune.voices, grace, True):
             for n in laid[0]:
                 if n.duration > 0:
-                    vid = v.id if n.layer == 0 else f"{v.id}&{n.layer}"
-                    rows.append((n.onset, n.duration, vid, max(0, min(127, n.pitch)), n.grace))
+                    rows.append((n.onset, n.duration, _track_id(v, n.layer),
+                                 _midi_pitch(n.pitch), n.grace))
         # Ticks are whole numbers but for grace notes that take time (Fractions): scale
         # by their common denominator, then divide by the common divisor of everything.
         den = 1
@@ -469,6 +469,16 @@ def sound_key(tune: Tune, *, grace: str = "ignore") -> SoundKey:
         g = math.gcd(*scale)
         notes = sorted((o // g, d // g, vid, p, gr) for o, d, vid, p, gr in ints)
         return scale[0] // g, tuple(notes)
+
+
+def _track_id(voice: Voice, layer: int) -> str:
+    """The voice a note sounds in: the voice's id, or ``ID&N`` for its overlay N (§7.4)."""
+    return voice.id if layer == 0 else f"{voice.id}&{layer}"
+
+
+def _midi_pitch(pitch: int) -> int:
+    """A pitch kept within MIDI's 0-127."""
+    return max(0, min(127, pitch))
 
 
 def _laid_out(

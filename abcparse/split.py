@@ -430,17 +430,21 @@ def _x_lines(block: str) -> list[tuple[int, bool]]:
     find = block.find
     p = find("X:", 1)
     while p > 0:
-        q = p - 1
-        c = block[q]
-        if c == "\n" or c == "\r":
-            if c == "\n" and q > 0 and block[q - 1] == "\r":
-                q -= 1  # the line end is \r\n
-            r = q
-            while r > 0 and block[r - 1] in " \t":
-                r -= 1
-            out.append((p, r == 0 or block[r - 1] in "\r\n"))
+        if block[p - 1] in "\r\n":
+            out.append((p, after_empty_line(block, p)))
         p = find("X:", p + 1)
     return out
+
+
+def after_empty_line(text: str, at: int) -> bool:
+    """Whether the line before the one that starts at ``at`` is empty (spaces and tabs
+    at most), the text's start counting as one."""
+    q = at - 1
+    if q > 0 and text[q] == "\n" and text[q - 1] == "\r":
+        q -= 1  # the line end is \r\n
+    while q > 0 and text[q - 1] in " \t":
+        q -= 1
+    return q <= 0 or text[q - 1] in "\r\n"
 
 
 # A line end, then an empty line (not the CR of a CRLF taken for a line end of its own).

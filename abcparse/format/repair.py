@@ -866,24 +866,18 @@ def _unit_starts(text: str) -> list[int]:
 
 
 def _separate_tunes(text: str, book: Tunebook, wanted: list[Diagnostic], target: str
-                    ) -> list[Edit]:
+                    ) -> tuple[list[Edit], list[str]]:
     """The first round of safe repair: the empty line before every X: that follows a
     tune without one (ABC211, §2.2). It is the one fix between two tunes rather than
     inside one, so it is made over the whole file before the tunes are repaired one by
     one; it is kept only if the file then sounds the same and keeps every word (one
     check: the empty line ends the tune before, which loose and strict reading already
     end at the X:)."""
-    found = [d for d in wanted if d.code == "ABC211"]
-    if not found:
-        return []
-    ctx = FixContext(text, book, 0, target == "strict")
-    ctx.diagnostics = wanted
-    groups = [list(g) for g in (FIXERS["ABC211"](ctx, d) for d in found) if g]
-    edits = _choose(groups)
-    if not edits:
-        return []
-    joined, _ = _apply(text, edits)
-    return edits if _Guard(book, 0, target).same(joined, 0) is None else []
+    edits, failures = _whole_round(text, book, [d for d in wanted if d.code == "ABC211"],
+                                   target)
+    if edits and _Guard(book, 0, target).same(_apply(text, edits)[0], 0) is not None:
+        edits = []
+    return edits, failures
 
 
 def _whole_round(text: str, book: Tunebook, wanted: list[Diagnostic], target: str
@@ -942,8 +936,8 @@ def repair_text(
     if not wanted0:
         return TextRepair(text, text, (), (), tuple(diags0), tuple(diags0),
                           not any(d.severity is Severity.ERROR for d in diags0))
-    chosen, first_failures = (_whole_round(text, book0, wanted0, target) if unsafe
-                              else (_separate_tunes(text, book0, wanted0, target), []))
+    chosen, first_failures = (_whole_round if unsafe else _separate_tunes)(
+        text, book0, wanted0, target)
     first: list[Edit] = []
     text1, book1, diags1 = text, book0, diags0
     if chosen:
@@ -963,6 +957,7 @@ def repair_text(
     reserved = set(_numbers(book1, 0))
     taken: set[int] = set()
     prefix = ""
+    later = _later_context(prefix)  # the context of the parts after the file's start
     parts: list[str] = []
     units: list[tuple[int, RepairResult]] = []
     positions = [d.span.start for d in wanted1]
@@ -980,7 +975,7 @@ def repair_text(
         dup = bool(set(numbers) & taken) and (
             bisect.bisect_left(dup_at, b) > bisect.bisect_left(dup_at, a))
         if mine or dup:
-            context = "" if is_header else prefix if a == 0 else _later_context(prefix)
+            context = "" if is_header else prefix if a == 0 else later
             whole = not context and a == 0 and b == len(text1) and not taken
             out = _engine(piece, context, target, warnings, sel,
                           make_tune=False, unsafe=unsafe, reserved=frozenset(reserved),
@@ -1000,6 +995,7 @@ def repair_text(
             numbers = _numbers_of(tunes)
         if is_header:
             prefix = _prefix(piece)
+            later = _later_context(prefix)
         reserved.update(numbers)
         taken.update(numbers)
         parts.append(piece)

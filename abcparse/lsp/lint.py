@@ -39,7 +39,14 @@ from ..diagnostics import Diagnostic, Fix, Span
 from ..gcpause import paused_gc
 from ..model import FileHeader, Tune
 from ..source import TextFacts
-from ..split import BlockEnds, Chunk, shift_span, split_pieces, string_blocks
+from ..split import (
+    BlockEnds,
+    Chunk,
+    after_empty_line,
+    shift_span,
+    split_pieces,
+    string_blocks,
+)
 from ..validate.check import FileCheck, WindowCheck, make_window, windows
 from ..validate.registry import Rule
 from ..validate.structure import reference_field
@@ -110,13 +117,6 @@ def _segments(text: str, loose: bool, after_tune: bool = False) -> list[Segment]
     return out
 
 
-def _empty_line_before(text: str, at: int) -> bool:
-    """Whether the line that ends where ``at`` starts a line is empty (spaces and tabs)."""
-    end = at - 2 if text.startswith("\r\n", at - 2) else at - 1
-    begin = max(text.rfind("\n", 0, end), text.rfind("\r", 0, end)) + 1
-    return not text[begin:end].strip(" \t")
-
-
 class Book:
     """A file's text cut into pieces, updated edit by edit (see the module doc)."""
 
@@ -177,7 +177,7 @@ class Book:
         # that starts after a line that is not empty starts at an X: joined to the tune
         # before (a piece starts only there or after an empty line; the text before the
         # region is unchanged): its ABC211 is the region's to give.
-        fresh = _segments(region, self.loose, a > 0 and not _empty_line_before(text, a))
+        fresh = _segments(region, self.loose, a > 0 and not after_empty_line(text, a))
         # The pieces at either end of the region whose text and splitter diagnostics did
         # not change stay the same objects, so the linter knows their windows (it keys
         # them by identity). The same text can have other diagnostics: an X: that an
