@@ -13,6 +13,9 @@ Lark, never TensorFlow (the generator is the optional ``abcparse.generator`` plu
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .api import (
     TuneStream,
     iter_tunes,
@@ -24,9 +27,6 @@ from .api import (
 )
 from .diagnostics import Diagnostic, Fix, Severity, Span
 from .errors import AbcDecodeError, AbcError, AbcIOError, AbcLimitError, AbcUsageError
-from .format import format_str
-from .format.repair import RepairResult, repair
-from .midi import to_midi
 from .model import (
     Accidental,
     Annotation,
@@ -72,6 +72,30 @@ from .model import (
     Voice,
 )
 from .validate import check
+
+if TYPE_CHECKING:
+    from .format import format_str
+    from .format.repair import RepairResult, repair
+    from .midi import to_midi
+
+# Names whose modules load on first use (PEP 562): a lint run needs neither the
+# formatter and its repairs nor MIDI writing, and importing them was a tenth of the
+# start-up of ``abc-lint`` on one tune.
+_LAZY = {
+    "format_str": ".format",
+    "RepairResult": ".format.repair",
+    "repair": ".format.repair",
+    "to_midi": ".midi",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
 # The one place the version is written: pyproject.toml reads it from here at build time
 # ([tool.setuptools.dynamic]), so an editable install, a wheel and a source checkout all

@@ -146,6 +146,32 @@ def _fsync_folder(folder: str) -> None:
         os.close(fd)
 
 
+def user_cache_folder(*parts: str) -> str | None:
+    """A folder of the user's cache (``$XDG_CACHE_HOME`` or ``~/.cache``, then
+    ``abcparse/PARTS``), made if missing; None when ``ABCPARSE_NO_CACHE`` is set, when it
+    cannot be made, or when it is not safely the user's own.
+
+    What is cached there is read back as code would be (the parser tables are a pickle),
+    so a folder that another user could write to is never used: each folder from
+    ``abcparse`` down must belong to the current user and be writable by no one else.
+    """
+    if os.environ.get("ABCPARSE_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "abcparse")
+    try:
+        for depth in range(len(parts) + 1):
+            folder = os.path.join(base, "abcparse", *parts[:depth])
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            info = os.lstat(folder)
+            if (not stat.S_ISDIR(info.st_mode) or info.st_mode & 0o022
+                    or (hasattr(os, "getuid") and info.st_uid != os.getuid())):
+                return None
+    except OSError:
+        return None
+    return folder
+
+
 def read_bytes(path: str | os.PathLike[str]) -> bytes:
     """Read a whole file; failures become one-line :class:`AbcIOError` messages."""
     name = os.fspath(path)

@@ -210,16 +210,14 @@ class AbcServer(LanguageServer):
             rule = find_rule(code)
             if rule is not None:
                 try:
-                    from ..fileio import atomic_write_bytes
+                    from ..fileio import atomic_write_bytes, user_cache_folder
 
-                    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(
-                        os.path.expanduser("~"), ".cache")
-                    folder = Path(cache) / "abcparse" / __version__ / "rules"
-                    target = folder / f"{code}.md"
-                    if not target.exists():
-                        folder.mkdir(parents=True, exist_ok=True)
-                        atomic_write_bytes(target, _explanation_page(code).encode("utf-8"))
-                    href = target.resolve().as_uri()
+                    folder = user_cache_folder(__version__, "rules")
+                    if folder is not None:
+                        target = Path(folder) / f"{code}.md"
+                        if not target.exists():
+                            atomic_write_bytes(target, _explanation_page(code).encode("utf-8"))
+                        href = target.resolve().as_uri()
                 except (OSError, AbcError):
                     href = None
             self._rule_files[code] = href

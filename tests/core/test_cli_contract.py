@@ -466,6 +466,21 @@ def test_row_one_version_source(cli: Run) -> None:
     assert f'version = "{version}"' not in text  # read from the package, not written twice
 
 
+def test_row_cache_folder(tmp_path: Path) -> None:
+    f = tmp_path / "t.abc"
+    f.write_text(TUNE)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env.pop("ABCPARSE_NO_CACHE", None)
+    for _ in range(2):  # builds and saves the tables, then loads them
+        r = process("-m", "abcparse", "check", str(f), env=env)
+        assert (r.returncode, r.stderr) == (0, "All checks passed!\n")
+    saved = list((tmp_path / "cache" / "abcparse" / "grammar").glob("*.lark"))
+    assert saved and all(p.stat().st_mode & 0o022 == 0 for p in saved)
+    off = {**env, "XDG_CACHE_HOME": str(tmp_path / "off"), "ABCPARSE_NO_CACHE": "1"}
+    r = process("-m", "abcparse", "check", str(f), env=off)
+    assert r.returncode == 0 and not (tmp_path / "off").exists()
+
+
 def test_docs_table_names_a_test_per_row() -> None:
     """docs/cli.md: every row of the table names tests of this module that exist, and
     every ``test_row_`` test here is named by a row."""

@@ -24,7 +24,7 @@ def test_line_grammar_builds_strict() -> None:
 
 def test_line_grammar_ignores_nothing() -> None:
     """Whitespace and comments are tokens: `to_text(parse(t)) == t` depends on it."""
-    assert list(line_parser().lark.ignore_tokens) == []
+    assert list(line_parser().lark.lexer_conf.ignore) == []
 
 
 @pytest.mark.parametrize("start", sorted(FIELD_STARTS))
