@@ -224,13 +224,15 @@ def _unescape(text: str) -> str:
 
 
 class FieldError(Exception):
-    """A field value that cannot be read; ``message`` says why, ``offset`` where."""
+    """A field value that cannot be read; ``message`` says why, ``offset`` where.
+    ``recovered`` is what loose reading keeps of it (see :func:`read_key`), or None."""
 
     def __init__(self, message: str, offset: int = 0, length: int = 0) -> None:
         super().__init__(message)
         self.message = message
         self.offset = offset
         self.length = length
+        self.recovered: Any = None
 
 
 def _tokens(tree: Any) -> list[Any]:
@@ -248,9 +250,60 @@ def _failure(letter: str, value: str, e: ParseFailure) -> FieldError:
     )
 
 
-@functools.lru_cache(maxsize=4096)
 def read_key(value: str) -> Key:
-    """§3.1.14 K: value → :class:`Key`; raises :class:`FieldError`."""
+    """§3.1.14 K: value → :class:`Key`; raises :class:`FieldError`.
+
+    The error's ``recovered`` is the key of the value up to the character that broke it,
+    when that much can be read: ``K:Es`` (German for E flat, not ABC) is reported, and
+    E major is what is played, as abc2midi and abcjs both play it (each reads the
+    tonic and skips the word it does not know). Reading none of it would play C major,
+    unlike either player (§12: loose reading keeps what it can).
+    """
+    try:
+        return _read_key(value)
+    except FieldError as e:
+        kept = readable_start(value, _read_key, "K")
+        if kept is not None and kept[0]:
+            e.recovered = _read_key(kept[0])
+        raise
+
+
+def readable_start(
+    value: str, reader: Callable[[str], object], letter: str
+) -> tuple[str, str] | None:
+    """The longest start of a field value that ``reader`` accepts (whole words first,
+    then characters of the first word: ``DmE|:`` → ``Dm``), and the rest; None when
+    nothing reads. What loose reading plays of an unreadable K: (:func:`read_key`) and
+    what the fix for it keeps are this one start, so the fix keeps the music."""
+    words = value.split()
+
+    def ok(head: str) -> bool:
+        if letter == "L" and not re.fullmatch(r"1/[0-9]+", head):
+            return False  # "1" of a damaged "1/8" would make every note a whole note
+        try:
+            reader(head)
+        except (FieldError, ValueError, ZeroDivisionError):
+            return False
+        return True
+
+    for n in range(len(words), 0, -1):
+        head = " ".join(words[:n])
+        if ok(head):
+            pos = 0
+            for w in words[:n]:
+                pos = value.index(w, pos) + len(w)
+            return value[:pos].strip(), value[pos:].strip()
+    if words:
+        first = words[0]
+        for k in range(min(len(first) - 1, 12), 0, -1):
+            if ok(first[:k]):
+                pos = value.index(first) + k
+                return first[:k], value[pos:].strip()
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_key(value: str) -> Key:
     try:
         tree = parse_value("key_value", value)
     except ParseFailure as e:
@@ -833,6 +886,8 @@ class TuneBuilder:
                 read_parts(value)
         except FieldError as e:
             self.field_diag(letter, e, value_offset, value)
+            if letter == "K" and e.recovered is not None:
+                return with_span(e.recovered, f.span)
         return None
 
     def finish_header(self, key_field: Field | None) -> None:
@@ -867,6 +922,8 @@ class TuneBuilder:
                     voices.append(read_voice(f.value))
             except FieldError as e:
                 self.field_diag_for(f, e)
+                if f.letter == "K" and e.recovered is not None:
+                    key = with_span(e.recovered, f.span)
         self.meter = meter
         self.unit = unit
         self.header = TuneHeader(

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from ..build import FieldError, read_key, read_length, read_meter
+from ..build import FieldError, read_key, read_length, read_meter, readable_start
 from ..diagnostics import Diagnostic, Severity
 from ..limits import bounded_int
 from ..model import (
@@ -665,6 +665,9 @@ def fix_above_reference(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
 
 # Field lines whose value may hide the next field line (its line end lost): fixes of the
 # header's shape wait for them.
+# The readers of the field values whose readable start a fix keeps.
+_READERS: dict[str, Callable[[str], object]] = {"M": read_meter, "L": read_length, "K": read_key}
+
 _VALUES_FIRST = frozenset({"ABC210", "ABC221", "ABC222", "ABC223"})
 
 
@@ -698,7 +701,7 @@ def _fit(letter: str, value: str) -> int:
     v = value.strip()
     if letter == "X":
         return 2 if v.isdigit() else 0
-    reader = {"M": read_meter, "L": read_length, "K": read_key}.get(letter)
+    reader = _READERS.get(letter)
     if reader is not None:
         if not v or (letter == "L" and "/" not in v):
             return 0
@@ -987,37 +990,6 @@ def fix_missing_empty_line(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                      " (§2.2)")]
 
 
-def _salvage(value: str, reader: Callable[[str], object], letter: str) -> tuple[str, str] | None:
-    """The longest start of ``value`` that ``reader`` accepts (whole words first, then
-    characters of the first word: ``DmE|:`` → ``Dm``), and the rest; None when nothing
-    reads."""
-    words = value.split()
-
-    def ok(head: str) -> bool:
-        if letter == "L" and not re.fullmatch(r"1/[0-9]+", head):
-            return False  # "1" of a damaged "1/8" would make every note a whole note
-        try:
-            reader(head)
-        except (FieldError, ValueError, ZeroDivisionError):
-            return False
-        return True
-
-    for n in range(len(words), 0, -1):
-        head = " ".join(words[:n])
-        if ok(head):
-            pos = 0
-            for w in words[:n]:
-                pos = value.index(w, pos) + len(w)
-            return value[:pos].strip(), value[pos:].strip()
-    if words:
-        first = words[0]
-        for k in range(min(len(first) - 1, 12), 0, -1):
-            if ok(first[:k]):
-                pos = value.index(first) + k
-                return first[:k], value[pos:].strip()
-    return None
-
-
 _MODES = ("major", "minor", "mixolydian", "dorian", "phrygian", "lydian", "locrian",
           "aeolian", "ionian")
 
@@ -1155,13 +1127,13 @@ def _embedded_field(ctx: FixContext, f: Field, vstart: int, vend: int, code: str
     head = value[: m.start()]
     cut = len(head)
     # Keep the readable start of the value, drop the junk before the swallowed field.
-    reader = {"M": read_meter, "L": read_length, "K": read_key}.get(f.letter)
+    reader = _READERS.get(f.letter)
     keep = head.strip()
     if f.letter == "X":
         digits = re.match(r"\s*[0-9]+", head)
         keep = digits.group().strip() if digits else ""
     elif reader is not None:
-        got = _salvage(head, reader, f.letter)
+        got = readable_start(head, reader, f.letter)
         keep = got[0] if got is not None else ""
     if not keep:
         return None
@@ -1195,12 +1167,9 @@ def fix_field_value(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     embedded = _embedded_field(ctx, f, vstart, vend, d.code)
     if embedded:
         return embedded
-    readers: dict[str, Callable[[str], object]] = {
-        "M": read_meter, "L": read_length, "K": read_key,
-    }
-    reader = readers.get(letter)
+    reader = _READERS.get(letter)
     if reader is not None:
-        kept = _salvage(value, reader, letter)
+        kept = readable_start(value, reader, letter)
         if kept is not None and kept[0]:
             head, rest = kept
             head_end = vstart + value.index(head) + len(head)

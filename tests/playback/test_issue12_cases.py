@@ -70,3 +70,27 @@ def test_midi_of_a_title_in_any_script() -> None:
     from abcparse.midi import midi_bytes
 
     assert "\u66f2 \u266b".encode() in midi_bytes(tune)
+
+
+def test_a_key_with_an_unknown_word_keeps_its_readable_start() -> None:
+    """``K:Es`` (German for E flat) is not ABC: reported, and played as E major, as
+    abc2midi and abcjs both play it (found on the Essen collection: F sharp, not F)."""
+    head = "X:1\nT:t\nM:4/4\nL:1/4\nK:Es\n"
+    assert pitches("F G c d|]", head) == [66, 68, 73, 75]
+    assert "ABC223" in codes(head + "F G c d|]\n")
+    # In the body too: D major from [K:Dmaj7]; a key with no readable start (Hm)
+    # changes nothing.
+    assert pitches("F [K:Dmaj7] F c | [K:Hm] F c|]") == [65, 66, 73, 66, 73]
+
+
+def test_the_fix_of_a_key_keeps_what_is_played() -> None:
+    """The unsafe fix of ABC223 keeps the same readable start that is played, so the
+    fixed tune sounds as the unfixed one does."""
+    from abcparse.format.repair import fix_text
+
+    text = "X:1\nT:t\nM:4/4\nL:1/4\nK:Bbs\nB e f c|]\n"
+    fixed = fix_text(text, unsafe=True).text
+    assert "K:Bb\n" in fixed
+    before = [e.pitch for e in abcparse.parse(text).tunes[0].events()]
+    after = [e.pitch for e in abcparse.parse(fixed).tunes[0].events()]
+    assert before == after == [70, 75, 77, 72]
