@@ -1512,7 +1512,13 @@ class TuneBuilder:
         for vid in self.voice_order:
             v = self.voices[vid]
             bar = v.bar
-            if bar.has_content or any(not isinstance(e, LineBreak) for e in bar.elements):
+            opening = bar.opening
+            if (bar.has_content or any(not isinstance(e, LineBreak) for e in bar.elements)
+                    or (opening is not None and opening.repeat_end
+                        and not (v.bars and v.bars[-1].closing is opening))):
+                # A last bar with no music is kept when a bar line of its own ends a
+                # repeat: "[|]:|" at the end of a tune repeats the section (§4.8), as
+                # two bar lines with nothing between do anywhere else.
                 v.bars.append(self.make_bar(bar, None))
             name = None
             subname = None

@@ -55,6 +55,7 @@ from ..model import (
     Note,
     Overlay,
     Rest,
+    Spacer,
     Tempo,
     Tie,
     Tune,
@@ -848,6 +849,8 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
                 # the music around it reads on (a stray character inside a triplet
                 # leaves the triplet whole, as both players hear it).
                 info.readable = False
+            elif kind is Spacer and r.decorations:
+                r.decorations = []  # §4.14: a decoration may be attached to a "y" spacer
             # Spacers, chord symbols, annotations, slurs, line breaks: no time, no pitch.
             fast = r.plain_notes_next()
             layer = r.layer
@@ -870,6 +873,11 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
         if closing is not None:
             seg.repeat_end = closing.repeat_end
             seg.closing = closing
+            if r.decorations:
+                # §4.14: decorations apply to notes, rests, note groups and bar lines;
+                # one written just before a bar line (``A2 H:|``, a fermata over the bar
+                # line) is the bar line's, not the next bar's first note's.
+                r.decorations = []
     if r.segments:
         r.segments[-1].end_item = len(r.items)
     broken = r.broken_sign

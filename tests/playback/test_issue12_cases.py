@@ -94,3 +94,30 @@ def test_the_fix_of_a_key_keeps_what_is_played() -> None:
     before = [e.pitch for e in abcparse.parse(text).tunes[0].events()]
     after = [e.pitch for e in abcparse.parse(fixed).tunes[0].events()]
     assert before == after == [70, 75, 77, 72]
+
+
+def durations(body: str, head: str = HEAD) -> list[tuple[int, float]]:
+    return [(e.pitch, float(e.duration))
+            for e in abcparse.parse(head + body + "\n").tunes[0].events()]
+
+
+def test_a_decoration_before_a_bar_line_is_the_bar_lines() -> None:
+    """§4.14: ``A4 H|`` puts the fermata over the bar line; the next bar's first note
+    is not held (found on Ryan's Mammoth, where both players agree). A fermata on a
+    note still holds it, and a ``y`` spacer takes the decoration written before it."""
+    assert durations("A4 H|B4|]") == [(69, 4.0), (71, 4.0)]
+    assert durations("A4 !fermata!|B4|]") == [(69, 4.0), (71, 4.0)]
+    assert durations("A4 !fermata!y B4|]") == [(69, 4.0), (71, 4.0)]
+    held = durations("A3 HA|B4|]")
+    assert held[1][1] > 1.0 and held[2] == (71, 4.0)
+
+
+def test_a_repeat_end_straight_after_a_thick_bar_repeats() -> None:
+    """``|]:|`` and ``||:|`` are a bar line then ``:|`` (§4.8), as abc2midi and abcjs
+    read them: the section is played twice, at the end of the tune or before more."""
+    twice = [60, 62, 64, 65] * 2
+    assert pitches("|:C D E F|]:|") == twice
+    assert pitches("|:C D E F|]:|G4|]") == [*twice, 67]
+    assert pitches("C D E F||:|G4|]") == [*twice, 67]
+    for body in ("|:C D E F|]:|", "C D E F||:|G4|]"):
+        assert "ABC305" not in codes(HEAD + body + "\n")
