@@ -599,6 +599,17 @@ class _Voice:
     end: int = -1
 
 
+def _repeat_of_its_own(voice: _Voice, bar: _Bar) -> bool:
+    """Whether a bar with no music is kept for its opening bar line: one that ends or
+    starts a repeat and is not the closing of the bar before (two bar lines with nothing
+    between). In ``[|] :|`` then ``|:`` on the next line, or ``[|]:|`` at the end of a
+    tune, the ``:|`` repeats the section (§4.8), as both players play it; dropped, the
+    sign would be lost to the form."""
+    opening = bar.opening
+    return (opening is not None and bool(opening.repeat_end or opening.repeat_start)
+            and not (voice.bars and voice.bars[-1].closing is opening))
+
+
 class TuneBuilder:
     """Builds one :class:`Tune` from its chunk of text."""
 
@@ -1230,9 +1241,10 @@ class TuneBuilder:
         self.end_bar(self.voice or self.current_voice(), bl)
 
     def end_bar(self, voice: _Voice, bl: BarLine) -> None:
-        """A bar line closes the voice's bar if it holds music; else it opens it."""
+        """A bar line closes the voice's bar if it holds music (or a repeat sign of its
+        own, see :func:`_repeat_of_its_own`); else it opens it."""
         bar = voice.bar
-        if bar.has_content:
+        if bar.has_content or _repeat_of_its_own(voice, bar):
             voice.bars.append(self.make_bar(bar, bl))
             voice.bar = _Bar([], bl, bl.ending)
         else:
@@ -1512,14 +1524,9 @@ class TuneBuilder:
         for vid in self.voice_order:
             v = self.voices[vid]
             bar = v.bar
-            opening = bar.opening
             if (bar.has_content or any(not isinstance(e, LineBreak) for e in bar.elements)
-                    or (opening is not None and opening.repeat_end
-                        and not (v.bars and v.bars[-1].closing is opening))):
-                # A last bar with no music is kept when a bar line of its own ends a
-                # repeat: "[|]:|" at the end of a tune repeats the section (§4.8), as
-                # two bar lines with nothing between do anywhere else.
-                v.bars.append(self.make_bar(bar, None))
+                    or _repeat_of_its_own(v, bar)):
+                v.bars.append(self.make_bar(bar, None))  # "[|]:|" at the end repeats
             name = None
             subname = None
             clef_words = list(v.words)

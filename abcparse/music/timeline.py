@@ -760,17 +760,25 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
         opening = bar.opening
         if ps.by_letter or ps.by_octave:
             ps.bar_line()  # §4.2: accidentals end with the bar
-        if bar.ending or (opening is not None and (opening.repeat_end or opening.repeat_start)):
+        # Two bar lines with nothing between ("|" then ":|" at the start of the next
+        # line, "|: |", "|:[|"): the first closed the bar before, the second opens this
+        # one, and a repeat sign on either side counts (§4.8), as both players read it.
+        before = r.segments[-1].closing if r.segments else None
+        carried = (before.repeat_start if before is not None and before is not opening
+                   else 0)
+        if bar.ending or carried or (opening is not None
+                                     and (opening.repeat_end or opening.repeat_start)):
             r.boundary()
         if (opening is not None and opening.repeat_end and r.segments
-                and opening is not r.segments[-1].closing):
-            # "|" then ":|" at the start of the next line: two bar lines with nothing
-            # between; the music before them is repeated (§4.8).
+                and opening is not before):
             r.segments[-1].repeat_end = max(r.segments[-1].repeat_end, opening.repeat_end)
         r.layer = 0
         r.cursors = [0] * len(r.cursors)
         r.new_segment(bi, new_bar=True, opening=opening, ending=bar.ending,
                       ending_span=opening.span if opening is not None and bar.ending else NO_SPAN)
+        if carried:
+            seg = r.segments[-1]
+            seg.repeat_start = max(seg.repeat_start, carried)
         # The plainest notes (no accidental, nothing pending: most notes of most tunes)
         # are read here with the reader's state in local variables; anything else syncs
         # the locals back and goes through the reader's methods.

@@ -113,11 +113,34 @@ def test_a_decoration_before_a_bar_line_is_the_bar_lines() -> None:
 
 
 def test_a_repeat_end_straight_after_a_thick_bar_repeats() -> None:
-    """``|]:|`` and ``||:|`` are a bar line then ``:|`` (§4.8), as abc2midi and abcjs
-    read them: the section is played twice, at the end of the tune or before more."""
+    """``|]:|`` is ``|]`` then ``:|`` (§4.8), as abc2midi and abcjs read it: the section
+    is played twice, at the end of the tune or before more."""
     twice = [60, 62, 64, 65] * 2
     assert pitches("|:C D E F|]:|") == twice
     assert pitches("|:C D E F|]:|G4|]") == [*twice, 67]
-    assert pitches("C D E F||:|G4|]") == [*twice, 67]
-    for body in ("|:C D E F|]:|", "C D E F||:|G4|]"):
-        assert "ABC305" not in codes(HEAD + body + "\n")
+    assert "ABC305" not in codes(HEAD + "|:C D E F|]:|\n")
+    # The :| after an invisible bar line, with |: opening the next line (Ryan's Mammoth).
+    assert pitches("C D E F [|] :|\n|: G A B c :|") == [
+        *twice, 67, 69, 71, 72, 67, 69, 71, 72]
+
+
+def test_a_start_repeat_before_an_empty_bar_starts_the_section() -> None:
+    """``|:|`` is ``|:`` then ``|``, the longest bar line first, as both players read it;
+    a start repeat with nothing before the next bar line (``|:|``, ``|: |``, ``|:[|``)
+    still starts the section the next ``:|`` repeats (§4.8)."""
+    for body in ("C D E F|:|G4:|", "C D E F|: |G4:|", "C D E F|:[|G4:|"):
+        assert pitches(body) == [60, 62, 64, 65, 67, 67], body
+        assert codes(HEAD + body + "\n") == []
+    assert pitches("C D E F|G A B c|:|") == [60, 62, 64, 65, 67, 69, 71, 72]
+
+
+def test_a_key_written_against_its_accidental() -> None:
+    """``K:Dmix=c`` is D mixolydian with C natural, as both players read it (found on
+    Ryan's Mammoth, where it was taken for a property named "Dmix" and the key was
+    lost); a property after a space (``clef=bass``, ``m=c``) is still a property."""
+    head = "X:1\nT:t\nM:4/4\nL:1/4\nK:D\n"
+    assert pitches("c f c f|\nK:Dmix=c\nc f|\nK:Am=c\nc g|]", head) == [
+        73, 78, 73, 78, 72, 78, 72, 79]
+    key = abcparse.parse(head.replace("K:D", "K:D m=c clef=bass") + "c|]\n").tunes[0].header.key
+    assert key is not None and key.tonic == "D" and key.accidentals == ()
+    assert key.clef.name == "bass" and key.clef.middle is not None
