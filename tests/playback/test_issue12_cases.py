@@ -144,3 +144,13 @@ def test_a_key_written_against_its_accidental() -> None:
     key = abcparse.parse(head.replace("K:D", "K:D m=c clef=bass") + "c|]\n").tunes[0].header.key
     assert key is not None and key.tonic == "D" and key.accidentals == ()
     assert key.clef.name == "bass" and key.clef.middle is not None
+
+
+def test_a_decoration_name_may_hold_a_colon() -> None:
+    """``!fermat:a!`` is an (unknown) decoration, as both players read it, not two ABC
+    2.0 line breaks around the notes f, e and a (found on Ryan's Mammoth, where --fix then
+    wrote those letters out as notes)."""
+    head = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
+    text = head + "C D E !fermat:a!z|F G A B|]\n"
+    assert pitches("C D E !fermat:a!z|F G A B|]", head) == [60, 62, 64, 65, 67, 69, 71]
+    assert codes(text) == ["ABC330"]
