@@ -20,6 +20,7 @@ state from tune to tune), read from each tune's header without building the tune
 from __future__ import annotations
 
 import functools
+import gc
 import heapq
 import itertools
 import re
@@ -158,15 +159,16 @@ class _File:
 
         sel = self.selection
         group: list[Window4] = []
+        tunes = 0  # windows of the group whose own part ends with a tune
         first = True
         for w in itertools.chain(windows(pieces()), [None]):
             # The file's last window has no tune after it and no text after its own part.
             final = w is None or (w[3] is None and not w[2])
             if w is not None:
                 group.append(w)
-                if not final and sum(
-                    1 for g in group if g[1] and g[1][-1].chunk.kind == "tune"
-                ) < BATCH_TUNES:
+                if w[1] and w[1][-1].chunk.kind == "tune":
+                    tunes += 1
+                if not final and tunes < BATCH_TUNES:
                     continue
             if not group:
                 return
@@ -199,6 +201,7 @@ class _File:
             yield batch, ("".join(p.chunk.text for p in region), head.start, head.line), release
             first = False
             group = []
+            tunes = 0
             if final:
                 return
 
@@ -267,33 +270,40 @@ def lint_parallel(targets: Iterator[tuple[str, str | None, Any]], selection: Sel
 
     line_parser()
     registry()
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        queue: deque[Any] = deque()  # file announcements and batches, in order
-        in_flight = 0
-        work = _work(targets, selection, lines)
-        exhausted = False
-        while True:
-            while not exhausted and in_flight < IN_FLIGHT * jobs:
-                item = next(work, None)
-                if item is None:
-                    exhausted = True
-                elif item[0] == "file":
-                    queue.append(item)
-                else:
-                    _, f, batch, region, release = item
-                    queue.append(("batch", f, pool.submit(check_batch, batch), region,
-                                  release))
-                    in_flight += 1
-            if not queue:
-                return
-            item = queue.popleft()
-            if item[0] == "file":
-                yield "file", item[1], item[2], None
-                continue
-            _, f, future, region, release = item
-            in_flight -= 1
-            for d, line in f.merge(future.result(), region, release):
-                yield "found", f.name, d, line
+    # What exists now lives as long as the run: the collector need not walk it again,
+    # in the main process or in the forked workers (where walking it would also copy
+    # every page it touches).
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            queue: deque[Any] = deque()  # file announcements and batches, in order
+            in_flight = 0
+            work = _work(targets, selection, lines)
+            exhausted = False
+            while True:
+                while not exhausted and in_flight < IN_FLIGHT * jobs:
+                    item = next(work, None)
+                    if item is None:
+                        exhausted = True
+                    elif item[0] == "file":
+                        queue.append(item)
+                    else:
+                        _, f, batch, region, release = item
+                        queue.append(("batch", f, pool.submit(check_batch, batch), region,
+                                      release))
+                        in_flight += 1
+                if not queue:
+                    return
+                item = queue.popleft()
+                if item[0] == "file":
+                    yield "file", item[1], item[2], None
+                    continue
+                _, f, future, region, release = item
+                in_flight -= 1
+                for d, line in f.merge(future.result(), region, release):
+                    yield "found", f.name, d, line
+    finally:
+        gc.unfreeze()
 
 
 def _work(targets: Iterator[tuple[str, str | None, Any]], selection: Selection,
