@@ -234,11 +234,11 @@ def plus_chords_to_brackets(text: str) -> list[Edit]:
     ]
 
 
-def last_ending_closed_by_double_bar(text: str) -> list[Edit]:
-    """Write ``||`` for the ``:|`` that closes the last variant ending of a group
-    (``|1 A :|2 B :|`` becomes ``|1 A :|2 B ||``). abcparse plays both alike (§4.10: the
-    ending ends at ``:|``; no later ending is left to play); abcjs, like abc2midi, goes
-    back once more and plays the section a third time without an ending."""
+def music_after_the_last_ending_repeat(text: str) -> list[Edit]:
+    """Write a silent bar (``x0|]``, no time) after the ``:|`` that closes the last
+    variant ending of a group when no note follows it (``|1 A :|2 B :|`` at the end of
+    the tune). abcparse, like abc2midi, goes back once more there (§4.8: any ``:|``
+    repeats; §4.10: that pass takes no ending); abcjs does so only when music follows."""
     body = _body_start(text)
     edits: list[Edit] = []
     for m in ENDING_START.finditer(text, body):
@@ -248,7 +248,10 @@ def last_ending_closed_by_double_bar(text: str) -> list[Edit]:
         after = text[nxt.end():nxt.end() + 1]
         if after in ("|", ":") or re.match(rf"{_GAP}\[?[0-9]", text[nxt.end():]):
             continue  # another ending follows, or the repeat sign goes on (:||:)
-        edits.append((nxt.start(), nxt.end(), "||"))
+        rest = re.sub(r'"[^"\n]*"|%[^\n]*', "", text[nxt.end():])
+        if re.search(r"[A-Ga-g]", rest):
+            continue  # music follows: abcjs goes back as abcparse does
+        edits.append((nxt.end(), nxt.end(), " x0|]"))
     return sorted(set(edits))
 
 
@@ -375,7 +378,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("empty-line-in-tune", drop_empty_lines, True),
     Kind("abcjs-ignores-header-parts", drop_header_parts, False),
     Kind("abcjs-accidental-in-octave-only", accidentals_by_octave, False),
-    Kind("last-ending-repeat-sign", last_ending_closed_by_double_bar, True),
+    Kind("last-ending-repeat-sign", music_after_the_last_ending_repeat, True),
     Kind("ending-without-repeat-sign", repeat_sign_before_next_ending, True),
     Kind("abcjs-section-starts-only-at-start-repeat", open_every_section, True),
     Kind("abcjs-tie-between-different-pitches", drop_ties_between_pitches, True),

@@ -334,8 +334,11 @@ def test_three_endings_and_lists() -> None:
     assert seq("|: C [1-2 D :| [3 E |]") == [60, 62, 60, 62, 60, 64]
 
 
-def test_second_ending_closed_by_repeat_sign_ends_the_repeats() -> None:
-    assert seq("|: C |1 D :|2 E :| F") == [60, 62, 60, 64, 65]
+def test_second_ending_closed_by_repeat_sign_goes_back_once_more() -> None:
+    """The :| closing the last ending repeats as any :| does (§4.8); that third pass has
+    no ending to take (§4.10), as abc2midi and abcjs both play it."""
+    assert seq("|: C |1 D :|2 E :| F") == [60, 62, 60, 64, 60, 65]
+    assert seq("|: C |1,2 D :|3 E | F") == [60, 62, 60, 62, 60, 64, 65]
 
 
 def test_lone_first_ending_repeats_once() -> None:
