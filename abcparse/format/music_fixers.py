@@ -747,6 +747,8 @@ add_fixer("ABC310", _drop("a slur that no ) closes", "§4.11"), safe=True,
 add_fixer("ABC311", _drop("it closes no slur", "§4.11"), safe=True, changes="the `)` deleted")
 add_fixer("ABC320", _drop("the tuplet has too few notes after it", "§4.13"), safe=False,
           changes="the tuplet mark deleted")
+add_fixer("ABC324", _drop("a tuplet mark inside a tuplet, which is not played", "§4.13"),
+          safe=True, changes="the inner tuplet mark deleted")
 add_fixer("ABC330", _drop("a decoration ABC 2.1 does not define and no U: field does",
                           "§4.14"), safe=True, changes="the unknown decoration deleted")
 add_fixer("ABC331", _drop("a character reserved for future use", "§8.1"), safe=True,

@@ -4,10 +4,11 @@ The one place where abcparse reads what the written music means in time and pitc
 walk over each voice, in written order, resolves:
 
 - **time** (the bar clock): a length (§4.3) times the unit note length (``L:``, §3.1.7,
-  which inline ``[L:]`` changes), broken rhythm (§4.4), tuplets (§4.13, nested tuplets
-  multiply), chords (§4.17: a chord takes the time of its first note; each note sounds its
-  own length), multi-measure rests (§4.5), grace notes (§4.12: no time), voice overlays
-  (§7.4: ``&`` starts a layer at the start of the bar);
+  which inline ``[L:]`` changes), broken rhythm (§4.4), tuplets (§4.13; a tuplet mark
+  written while another tuplet still takes notes is not read, as abc2midi and abcjs play
+  it: §4.13 defines no nesting), chords (§4.17: a chord takes the time of its first
+  note; each note sounds its own length), multi-measure rests (§4.5), grace notes
+  (§4.12: no time), voice overlays (§7.4: ``&`` starts a layer at the start of the bar);
 - **pitch**: key signature, accidentals and ties through :class:`~.pitch.PitchState`;
 - **bars**: for each bar its nominal length (the meter in force, ``M:`` and inline
   ``[M:]``, §3.1.6) and its actual length in the first layer, and whether it can be
@@ -21,7 +22,7 @@ like fractions, and several times cheaper, which matters because the validator r
 timeline of every tune it checks.
 
 Limits (a hostile tune must not cost more than its length): a broken-rhythm sign counts
-at most :data:`MAX_BROKEN` ``>``; tuplets nest at most :data:`MAX_TUPLET_DEPTH` deep; a
+at most :data:`MAX_BROKEN` ``>``; a
 bar has at most :data:`MAX_LAYERS` overlay layers. What goes past a limit is reported in
 :attr:`TuneTimeline.limits` and read as the limit.
 """
@@ -84,7 +85,6 @@ from .pitch import (
 
 __all__ = [
     "MAX_LAYERS",
-    "MAX_TUPLET_DEPTH",
     "BarInfo",
     "Item",
     "Segment",
@@ -96,8 +96,6 @@ __all__ = [
     "timeline",
 ]
 
-#: Tuplets inside tuplets beyond this depth are read as plain notes.
-MAX_TUPLET_DEPTH = 4
 #: Overlay layers per bar (§7.4); a ``&`` past the last adds to the last layer.
 MAX_LAYERS = 16
 
@@ -281,6 +279,7 @@ class VoiceTimeline:
     open_tuplets: list[OpenTuplet]
     layers: int  # how many layers (1 + the most overlays in a bar)
     open_broken: BrokenRhythm | None = None  # a broken rhythm with no note after it
+    inner_tuplets: list[Tuplet] = field(default_factory=list)  # marks inside a tuplet
 
 
 @dataclass(slots=True)
@@ -320,8 +319,8 @@ def _lcm_of(values: set[int]) -> int:
 def _resolution(bars: Iterable[Bar], unit: Fraction, meter: Meter | None) -> int:
     """A number of ticks per whole note in which every time these bars produce is whole:
     the product of the common multiples of the length denominators (chord lengths
-    multiply their notes'), the unit lengths, the meters, the tuplet divisors (raised to
-    the nesting depth) and the broken-rhythm halvings."""
+    multiply their notes'), the unit lengths, the meters, the tuplet divisors (one tuplet at
+    a time applies) and the broken-rhythm halvings."""
     lengths: set[int] = set()
     units: set[int] = {unit.denominator}
     meters: set[int] = set()
@@ -329,7 +328,6 @@ def _resolution(bars: Iterable[Bar], unit: Fraction, meter: Meter | None) -> int
     if meter is not None and meter.bar_length is not None:
         meters.add(meter.bar_length.denominator)
     broken = 0
-    depth = 0
     for bar in bars:
         for e in bar.elements:
             kind = type(e)
@@ -343,7 +341,6 @@ def _resolution(bars: Iterable[Bar], unit: Fraction, meter: Meter | None) -> int
             elif kind is Tuplet:
                 assert isinstance(e, Tuplet)
                 divisors.add(max(1, e.p))
-                depth += 1
             elif kind is BrokenRhythm:
                 broken = max(broken, min(e.count, MAX_BROKEN))  # type: ignore[union-attr]
             elif kind is InlineField:
@@ -353,7 +350,7 @@ def _resolution(bars: Iterable[Bar], unit: Fraction, meter: Meter | None) -> int
                     units.add(parsed.denominator)
                 elif isinstance(parsed, Meter) and parsed.bar_length is not None:
                     meters.add(parsed.bar_length.denominator)
-    tuplets = _lcm_of(divisors) ** min(depth, MAX_TUPLET_DEPTH) if divisors else 1
+    tuplets = _lcm_of(divisors) if divisors else 1
     # A note can take two broken-rhythm factors: one from the sign after it, one from
     # the sign before (``a>b>c``).
     return _lcm_of(lengths) * _lcm_of(units) * _lcm_of(meters) * tuplets * (1 << 2 * broken)
@@ -402,6 +399,7 @@ class _Reader:
         self.segments: list[Segment] = []
         self.ties: list[TieLink] = []
         self.open_tuplets: list[OpenTuplet] = []
+        self.inner_tuplets: list[Tuplet] = []
         self.pending_ties: list[TieLink] = []
         self.layer = 0
         self.layers = 1
@@ -656,9 +654,11 @@ class _Reader:
         if factor is None:
             return
         q, p, r = factor
-        if len(self.tuplets) >= MAX_TUPLET_DEPTH:
-            self.limits.append((e.span, f"tuplets nested more than {MAX_TUPLET_DEPTH} deep:"
-                                        " this one is read as plain notes"))
+        if self.tuplets:
+            # §4.13 defines no tuplet inside a tuplet: ``(3(3abc`` and ``(3a(3bcd e`` are
+            # read with the first mark alone, as abc2midi and abcjs both play them (abcjs
+            # warns "Can't nest triplets"); the validator reports the mark (ABC324).
+            self.inner_tuplets.append(e)
             return
         self.tuplets.append([q, p, r, r, e])
 
@@ -892,7 +892,7 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
     if r.tuplets:
         r.cut_tuplets("end")
     return VoiceTimeline(voice, r.items, bars, r.segments, r.ties, r.open_tuplets, r.layers,
-                         broken)
+                         broken, r.inner_tuplets)
 
 
 #: Readings with a finer resolution before the exact one is computed from every element.

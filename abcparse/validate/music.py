@@ -587,6 +587,37 @@ def tuplet_too_few_notes(ctx: TuneContext) -> Iterator[Finding]:
     yield from ctx.music.get("ABC320")
 
 
+@rule("ABC324", "tuplet-inside-tuplet", strict=Severity.WARNING, loose=Severity.WARNING,
+      section="§4.13")
+def tuplet_inside_tuplet(ctx: TuneContext) -> Iterator[Finding]:
+    """A tuplet mark written while another tuplet still takes notes.
+
+    ABC 2.1 defines ``(p:q:r`` for the next r notes and says nothing of a tuplet inside
+    one (§4.13). abc2midi and abcjs both read ``(3(3abc`` and ``(3a(3bcd e`` with the
+    first mark alone, abcjs warning "Can't nest triplets"; abcparse plays them so too, and
+    reports the mark that has no effect.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:One after another
+    K:C
+    (3abc (3def|]
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Nested
+    K:C
+    (3a(3bcd e2|]
+    ```
+    """
+    yield from ctx.music.get("ABC324")
+
+
 @rule("ABC321", "tie-different-pitches", section="§4.11")
 def tie_different_pitches(ctx: TuneContext) -> Iterator[Finding]:
     """A tie between two notes of different pitch.

@@ -217,7 +217,8 @@ def _ties(scan: MusicScan, vt: VoiceTimeline) -> None:
 
 
 def _tuplets(scan: MusicScan, vt: VoiceTimeline) -> None:
-    """ABC320 from the engine's tuplets that ran out of notes."""
+    """ABC320 from the engine's tuplets that ran out of notes; ABC324 from the tuplet
+    marks it did not read because another tuplet was still running."""
     for t in vt.open_tuplets:
         e = t.tuplet
         text = f"({e.p}" + (f":{e.q or ''}" if e.q is not None or e.r is not None else "")
@@ -231,6 +232,10 @@ def _tuplets(scan: MusicScan, vt: VoiceTimeline) -> None:
         scan.add("ABC320",
                  f"tuplet {text} needs {t.needed} notes, rests or chords; {where} (§4.13)",
                  e.span)
+    for e in vt.inner_tuplets:
+        scan.add("ABC324",
+                 f"tuplet ({e.p} inside another tuplet: ABC 2.1 has no nested tuplets, so"
+                 " it is not played as one (§4.13)", e.span)
 
 
 def scan_tune(tune: object, tl: TuneTimeline, strict: bool, known: frozenset[str],

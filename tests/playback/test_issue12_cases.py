@@ -154,3 +154,18 @@ def test_a_decoration_name_may_hold_a_colon() -> None:
     text = head + "C D E !fermat:a!z|F G A B|]\n"
     assert pitches("C D E !fermat:a!z|F G A B|]", head) == [60, 62, 64, 65, 67, 69, 71]
     assert codes(text) == ["ABC330"]
+
+
+def test_a_tuplet_inside_a_tuplet_is_not_read() -> None:
+    """§4.13 has no nested tuplets: ``(3(3CDE`` and ``(3C D (3EFG`` are read with the
+    first mark alone, as abc2midi and abcjs play them (found in O'Neill's 1850 and in
+    generated tunes); the inner mark is reported and its safe fix deletes it."""
+    from abcparse.format.repair import fix_text
+
+    head = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
+    for body in ("(3(3CDE F G|]", "(3C D (3EF G|]"):
+        onsets = [e.onset for e in abcparse.parse(head + body + "\n").tunes[0].events()]
+        assert [str(o) for o in onsets] == ["0", "2/3", "4/3", "2", "3"], body  # in beats
+        assert codes(head + body + "\n") == ["ABC324"]
+        fixed = fix_text(head + body + "\n").text
+        assert fixed.count("(3") == 1 and codes(fixed) == []
