@@ -22,9 +22,8 @@ like fractions, and several times cheaper, which matters because the validator r
 timeline of every tune it checks.
 
 Limits (a hostile tune must not cost more than its length): a broken-rhythm sign counts
-at most :data:`MAX_BROKEN` ``>``; a
-bar has at most :data:`MAX_LAYERS` overlay layers. What goes past a limit is reported in
-:attr:`TuneTimeline.limits` and read as the limit.
+at most :data:`MAX_BROKEN` ``>``; a bar has at most :data:`MAX_LAYERS` overlay layers.
+What goes past a limit is reported in :attr:`TuneTimeline.limits` and read as the limit.
 """
 
 from __future__ import annotations
@@ -764,8 +763,7 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
         # line, "|: |", "|:[|"): the first closed the bar before, the second opens this
         # one, and a repeat sign on either side counts (§4.8), as both players read it.
         before = r.segments[-1].closing if r.segments else None
-        carried = (before.repeat_start if before is not None and before is not opening
-                   else 0)
+        carried = before.repeat_start if before is not None else 0
         if bar.ending or carried or (opening is not None
                                      and (opening.repeat_end or opening.repeat_start)):
             r.boundary()
