@@ -60,6 +60,8 @@ _STRIPPED = frozenset("ABCDEFGHIKLMNOPQRSTUVWXZmr")
 _VERSION_RE = re.compile(r"%abc-?([0-9]+(?:\.[0-9]+)*)")
 _BANG_NAME = re.compile(r"[^!|\[\]: \t\r\n]{1,64}")
 _PLUS_NAME = re.compile(r"[^+|\[\]: \t\r\n]{1,64}")
+# What starts a field line (the grammar's FIELD_START, §3): a letter or + and a colon.
+_FIELD_START = re.compile(r"[A-Za-z+]:")
 _MODES = {
     "maj": "",
     "ion": "",
@@ -561,7 +563,7 @@ class Printer:
             prev_type, prev_text, ws = typ, text, carry
         if cur:
             lines.append("".join(cur))
-        return lines
+        return [_music_text(line) for line in lines]
 
     @staticmethod
     def _space(prev_type: str, prev_text: str, typ: str, ws: bool, spacing: str) -> bool:
@@ -636,6 +638,15 @@ class Printer:
         elif style == "keep" and typ == "SYMBOL":
             return written
         return state.long(name, written)
+
+
+def _music_text(line: str) -> str:
+    """A printed music line that reads as music again.
+
+    A line that starts with a letter and a colon is a field line (§3), so a one-letter
+    note or decoration symbol and the bar line after it (``A :|``, ``I ::``) keep the
+    space between them that the bar spacing would take away."""
+    return line[0] + " " + line[1:] if _FIELD_START.match(line) else line
 
 
 # What a one-character decoration may stand right before. After a space a shorthand is

@@ -163,6 +163,14 @@ def test_spaces_that_keep_two_tokens_apart_stay() -> None:
     assert body("ab|: :|cd . |e\n") == "ab|: :|cd . |e\n"
 
 
+@pytest.mark.parametrize("line", ["A :|B c|", "g ::B c|", "I :: ::", "T :|C D|"])
+def test_a_music_line_never_becomes_a_field_line(line: str) -> None:
+    # `A:|` at a line start is the field A: (§3), so a one-letter note or decoration
+    # symbol keeps its space before the bar line; the music is read the same way again.
+    assert body(line + "\n") == line + "\n"
+    assert body(line.replace(" ", "  ", 1) + "\n") == line + "\n"
+
+
 def test_variant_endings_stick_to_their_bar_line() -> None:
     assert body("|:abc |1 d :| [2 e |]\n") == "|:abc|1d:|[2e|]\n"
     assert body("abc [2 e|]\n") == "abc [2e|]\n"
