@@ -94,9 +94,11 @@ def corpus_files(debian: bool = False) -> list[tuple[str, Path]]:
     return [(label, f) for label, f in files if f.is_file()]
 
 
-def corpus_tunes(single_voice: bool = True, debian: bool = False) -> Iterator[CorpusTune]:
-    """Every tune of the corpus files (single-voice ones by default), in file order."""
-    for label, path in corpus_files(debian):
+def corpus_tunes(single_voice: bool = True, debian: bool = False,
+                 files: Sequence[tuple[str, Path]] | None = None) -> Iterator[CorpusTune]:
+    """Every tune of the corpus files, or of ``files`` ((label, path) pairs), single-voice
+    ones by default, in file order."""
+    for label, path in corpus_files(debian) if files is None else files:
         book = abcparse.parse_file(path)
         for i, tune in enumerate(book.tunes, 1):
             if single_voice and len(tune.voices) != 1:

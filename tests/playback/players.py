@@ -13,6 +13,7 @@ that decides it (abc2midi's own kinds stay in ``abc2midi_playback_differences.js
     python -m tests.playback.players            # the shares, then every tune equal to neither
     python -m tests.playback.players --all      # also every tune differing from one player
     python -m tests.playback.players --only irish.abc#12 ABC_cleaned/jigs.abc#3
+    python -m tests.playback.players --files ~/tunebooks/ other.abc   # any collection
 """
 
 from __future__ import annotations
@@ -45,13 +46,30 @@ class Verdict:
         return bool(self.abc2midi) or bool(self.abcjs)
 
 
-def all_tunes(only: Sequence[str] = ()) -> list[peer.CorpusTune]:
-    """Every single-voice tune of the four collections (or those named in ``only``)."""
-    tunes = list(peer.corpus_tunes(debian=True))
+def all_tunes(only: Sequence[str] = (), files: Sequence[Path] = ()) -> list[peer.CorpusTune]:
+    """Every single-voice tune of the four collections, or of ``files`` (files, and
+    folders searched for ``*.abc``), or those named in ``only``."""
+    tunes = list(peer.corpus_tunes(debian=True, files=given_files(files) if files else None))
     if only:
         wanted = set(only)
         tunes = [t for t in tunes if t.id in wanted]
     return tunes
+
+
+def given_files(paths: Sequence[Path]) -> list[tuple[str, Path]]:
+    """(label, path) for files and folders named on the command line: a folder's files
+    (``*.abc`` at any depth, any case) are labelled from the folder's own name, so that
+    the folder is one collection in the table; a file is a collection of its own."""
+    out: list[tuple[str, Path]] = []
+    for given in paths:
+        if given.is_dir():
+            found = sorted(p for p in given.rglob("*") if p.suffix.lower() == ".abc"
+                           and p.is_file())
+            out += [(f"{given.resolve().name}/{p.relative_to(given).as_posix()}", p)
+                    for p in found]
+        else:
+            out.append((given.name, given))
+    return out
 
 
 def _load(path: Path) -> dict[str, object]:
@@ -163,12 +181,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--only", nargs="*", default=(), help="tune ids such as irish.abc#12")
     ap.add_argument("--all", action="store_true", help="list tunes differing from one player too")
+    ap.add_argument("--files", nargs="+", type=Path, default=(), metavar="PATH",
+                    help="measure these files and folders (*.abc) instead of the corpus")
     ap.add_argument("--json", type=Path, help="also write every verdict to this JSON file")
     args = ap.parse_args(argv)
+    missing = [str(p) for p in args.files if not p.exists()]
+    if missing:
+        print(f"no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
     if peer.ABC2MIDI is None and not abcjs_peer.available():
         print("neither abc2midi nor node with abcjs is installed", file=sys.stderr)
         return 2
-    verdicts = judge(all_tunes(args.only))
+    verdicts = judge(all_tunes(args.only, args.files))
     print(report(verdicts, args.all))
     if args.json:
         args.json.write_text(
