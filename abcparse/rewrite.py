@@ -634,10 +634,7 @@ def transpose_stream(stream: TuneStream, semitones: int,
                 new = transpose_text(c.text, semitones, mode=mode)
             except TransposeError as e:
                 # transpose_text numbers the lines of the text it was given: this tune's.
-                message = str(e)
-                if message.startswith("line 1 ("):
-                    message = f"line {c.line} (" + message[len("line 1 ("):]
-                raise TransposeError(message) from None
+                raise e.moved(c.line - 1) from None
             out.append(new)
             changed = changed or new != c.text
         original = "".join(p.chunk.text for p in pieces)

@@ -355,7 +355,9 @@ def _transpose_one(path: str, args: argparse.Namespace) -> bool | None:
         except _Discard:
             pass
         except TransposeError as e:
-            print(f"{name}: {e}; nothing written", file=sys.stderr)
+            where = name if e.line is None else f"{name}:{e.line}:{e.col or 1}"
+            tune = f" ({e.tune})" if e.tune else ""
+            print(f"{where}: {e.reason}{tune}; nothing written", file=sys.stderr)
             return None
         finally:
             stream.close()

@@ -72,7 +72,29 @@ _FLATS = ("C", 0), ("D", -1), ("D", 0), ("E", -1), ("E", 0), ("F", 0), ("G", -1)
 
 class TransposeError(AbcError):
     """A tune cannot be transposed exactly (its K: cannot be read, or the check of the
-    result failed); nothing is written."""
+    result failed); nothing is written.
+
+    ``line`` and ``col`` (1-based, in the text that was given) say where: the field or
+    note that cannot be moved, else the tune's first line; ``tune`` is that first line
+    (``X:2``), ``reason`` the message without the place."""
+
+    def __init__(self, reason: str, *, line: int | None = None, col: int | None = None,
+                 tune: str = "") -> None:
+        self.reason = reason
+        self.line = line
+        self.col = col
+        self.tune = tune
+        #: Where in the tune's text the problem is, until the tune's lines are known.
+        self.offset: int | None = None
+        place = "" if line is None else f"line {line}" + (f", column {col}" if col else "")
+        if place and tune:
+            place += f" ({tune})"
+        super().__init__(f"{place}: {reason}" if place else reason)
+
+    def moved(self, lines: int) -> TransposeError:
+        """The same error in a text that starts ``lines`` lines further on."""
+        return TransposeError(self.reason, line=None if self.line is None else self.line + lines,
+                              col=self.col, tune=self.tune)
 
 
 @dataclass
@@ -438,7 +460,11 @@ class _Transposer:
             value_i = next((i for i, t in enumerate(toks) if t.lastgroup == "FIELD_TEXT"), None)
             value = toks[value_i].group() if value_i is not None else ""
             if letter == "K":
-                new, state = self.key_value(value)
+                try:
+                    new, state = self.key_value(value)
+                except TransposeError as e:
+                    e.offset = toks[value_i if value_i is not None else 0].start()
+                    raise
                 if value_i is not None:
                     parts[value_i] = new
                 self.set_key(state, header=header)
@@ -454,7 +480,14 @@ class _Transposer:
                     self.default_perc = True
             return str(d)
         if kind == "music_line":
-            return "".join(self.music_token(t) for t in toks)
+            out: list[str] = []
+            for t in toks:
+                try:
+                    out.append(self.music_token(t))
+                except TransposeError as e:
+                    e.offset = t.start()
+                    raise
+            return "".join(out)
         return "".join(t.group() for t in toks)
 
     def music_token(self, tok: Any) -> str:
@@ -511,8 +544,12 @@ def transpose_text(text: str, semitones: int, *, mode: str = "auto", check: bool
             if check:
                 _verify(before, new, t)
         except TransposeError as e:
-            first = text_lines(chunk.text)[0] if chunk.text else ""
-            raise TransposeError(f"line {chunk.line} ({first}): {e}") from None
+            first = text_lines(chunk.text)[0].strip() if chunk.text else ""
+            line, col = chunk.line, None
+            if e.offset is not None:
+                line += chunk.text.count("\n", 0, e.offset)
+                col = e.offset - (chunk.text.rfind("\n", 0, e.offset) + 1) + 1
+            raise TransposeError(e.reason, line=line, col=col, tune=first) from None
         out.append(new)
         line += 1
     return "".join(out)

@@ -8,6 +8,7 @@ signatures and bar accidentals with :func:`abcparse.theory.midi_pitch`), and, wi
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -122,9 +123,23 @@ def test_zero_is_the_identity() -> None:
     assert transpose_str(src, 0) == src
 
 
-def test_unreadable_key_is_refused() -> None:
-    with pytest.raises(TransposeError, match="line 1"):
+def test_unreadable_key_is_refused_where_it_is() -> None:
+    with pytest.raises(TransposeError, match=r"^line 3, column 3 \(X:1\): K:G exp") as e:
         transpose_str("X:1\nT:t\nK:G exp ^F ^F, clef=C\nabc|\n", 1)
+    assert (e.value.line, e.value.col, e.value.tune) == (3, 3, "X:1")
+
+
+def test_the_command_names_file_line_and_column(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from abcparse.cli.main import main
+
+    book = tmp_path / "book.abc"
+    text = "X:1\nT:a\nK:G\nGAB|\n\nX:2\nT:b\nK:C\nC D|c'''' d|\n"
+    book.write_text(text, encoding="utf-8")
+    assert main(["transpose", "--semitones", "10", str(book)]) == 1
+    err = capsys.readouterr().err
+    assert f"{book}:9:5: c'''' moved by +10 semitones" in err and "(X:2)" in err
+    assert book.read_text(encoding="utf-8") == text  # nothing written
 
 
 @pytest.mark.parametrize("n", [8, -61])
