@@ -155,7 +155,8 @@ def test_transpose_refuses_what_it_cannot_read(tmp_path: Path) -> None:
     r = run("transpose", "-s", "1", "a.abc", cwd=tmp_path)
     assert r.returncode == 1
     err = r.stderr.decode()
-    assert err.startswith("a.abc: line 1 (X:1):") and "nothing written" in err
+    assert err.startswith("a.abc:3:3: K:G exp ^F ^F, clef=C cannot be read")
+    assert "(X:1); nothing written" in err
     assert f.read_text() == text
 
 
