@@ -169,3 +169,12 @@ def test_a_tuplet_inside_a_tuplet_is_not_read() -> None:
         assert codes(head + body + "\n") == ["ABC324"]
         fixed = fix_text(head + body + "\n").text
         assert fixed.count("(3") == 1 and codes(fixed) == []
+
+
+def test_an_empty_decoration_keeps_the_notes_after_it() -> None:
+    """``A!!Bc!4!e`` is A, an empty (unknown) decoration, B, c, the fingering !4! and e, as
+    abc2midi and abcjs both play it (found in a tunebook of fingered Irish tunes); read as
+    two ABC 2.0 line breaks, ``!Bc!`` became a decoration and B and c were lost."""
+    head = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
+    assert pitches("A!!Bc!4!e|]", head) == [69, 71, 72, 76]
+    assert codes(head + "A!!Bc!4!e|]\n") == ["ABC330"]
