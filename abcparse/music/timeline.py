@@ -279,6 +279,7 @@ class VoiceTimeline:
     layers: int  # how many layers (1 + the most overlays in a bar)
     open_broken: BrokenRhythm | None = None  # a broken rhythm with no note after it
     inner_tuplets: list[Tuplet] = field(default_factory=list)  # marks inside a tuplet
+    lone_broken: list[BrokenRhythm] = field(default_factory=list)  # no note before them
 
 
 @dataclass(slots=True)
@@ -399,6 +400,7 @@ class _Reader:
         self.ties: list[TieLink] = []
         self.open_tuplets: list[OpenTuplet] = []
         self.inner_tuplets: list[Tuplet] = []
+        self.lone_broken: list[BrokenRhythm] = []
         self.pending_ties: list[TieLink] = []
         self.layer = 0
         self.layers = 1
@@ -633,17 +635,23 @@ class _Reader:
         if e.count > MAX_BROKEN:
             self.limits.append((e.span, f"a broken rhythm of {e.count} signs is read as"
                                         f" {MAX_BROKEN} (§4.4 defines up to 3)"))
-        before, after = broken_factors(e.direction, e.count)
         li = self.last
-        if li is not None and self.items[li].layer == self.layer:
-            last = self.items[li]
-            new = _retimed(last, before.numerator, before.denominator)
-            self.items[li] = new
-            delta = new.ticks - last.ticks
-            if last.bar == bars[-1].index:
-                self.cursors[last.layer] += delta  # the bar's time is its cursor's
-            elif last.layer == 0:
-                bars[last.bar].ticks += delta
+        if li is None or self.items[li].layer != self.layer:
+            # §4.4: the sign stands between two notes. With none before it (at the start
+            # of a voice or an overlay, after a repeat sign or a tuplet mark) abc2midi and
+            # abcjs both leave the next note as written; so does the engine, and the
+            # validator reports the sign (ABC325).
+            self.lone_broken.append(e)
+            return
+        before, after = broken_factors(e.direction, e.count)
+        last = self.items[li]
+        new = _retimed(last, before.numerator, before.denominator)
+        self.items[li] = new
+        delta = new.ticks - last.ticks
+        if last.bar == bars[-1].index:
+            self.cursors[last.layer] += delta  # the bar's time is its cursor's
+        elif last.layer == 0:
+            bars[last.bar].ticks += delta
         self.last = None
         self.broken_next = after
         self.broken_sign = e
@@ -660,6 +668,9 @@ class _Reader:
             self.inner_tuplets.append(e)
             return
         self.tuplets.append([q, p, r, r, e])
+        # A broken rhythm or tie written after the mark has no note before it in the
+        # tuplet: ``A2 (3>cde`` is played as written by both players (§4.4, §4.13).
+        self.last = None
 
     def field(self, f: InlineField, bar: BarInfo) -> None:
         """Inline and body fields that change the music from here on (§3.2, §6.2)."""
@@ -890,7 +901,7 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
     if r.tuplets:
         r.cut_tuplets("end")
     return VoiceTimeline(voice, r.items, bars, r.segments, r.ties, r.open_tuplets, r.layers,
-                         broken, r.inner_tuplets)
+                         broken, r.inner_tuplets, r.lone_broken)
 
 
 #: Readings with a finer resolution before the exact one is computed from every element.

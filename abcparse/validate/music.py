@@ -618,6 +618,38 @@ def tuplet_inside_tuplet(ctx: TuneContext) -> Iterator[Finding]:
     yield from ctx.music.get("ABC324")
 
 
+@rule("ABC325", "broken-rhythm-without-note", strict=Severity.WARNING,
+      loose=Severity.WARNING, section="§4.4")
+def broken_rhythm_without_note(ctx: TuneContext) -> Iterator[Finding]:
+    """A broken rhythm sign with no note, rest or chord just before it.
+
+    ``>`` and ``<`` stand between two notes and change both (§4.4). Written at the start
+    of a voice or an overlay, after a repeat sign or variant ending, or straight after a
+    tuplet mark, the sign has no first note: abc2midi and abcjs both leave the note after
+    it as written, and abcparse plays it so too. The sign is reported; its safe fix
+    deletes it.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Between two notes
+    K:C
+    A>B c2 (3cde f2|]
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Nothing before
+    K:C
+    >B2 c2 (3>cde f2|]
+    ```
+    """
+    yield from ctx.music.get("ABC325")
+
+
 @rule("ABC321", "tie-different-pitches", section="§4.11")
 def tie_different_pitches(ctx: TuneContext) -> Iterator[Finding]:
     """A tie between two notes of different pitch.

@@ -218,7 +218,8 @@ def _ties(scan: MusicScan, vt: VoiceTimeline) -> None:
 
 def _tuplets(scan: MusicScan, vt: VoiceTimeline) -> None:
     """ABC320 from the engine's tuplets that ran out of notes; ABC324 from the tuplet
-    marks it did not read because another tuplet was still running."""
+    marks it did not read because another tuplet was still running; ABC325 from the
+    broken rhythm signs it did not read because no note stood before them."""
     for t in vt.open_tuplets:
         e = t.tuplet
         text = f"({e.p}" + (f":{e.q or ''}" if e.q is not None or e.r is not None else "")
@@ -236,6 +237,11 @@ def _tuplets(scan: MusicScan, vt: VoiceTimeline) -> None:
         scan.add("ABC324",
                  f"tuplet ({e.p} inside another tuplet: ABC 2.1 has no nested tuplets, so"
                  " it is not played as one (§4.13)", e.span)
+    for b in vt.lone_broken:
+        sign = b.direction * b.count
+        scan.add("ABC325",
+                 f"broken rhythm {sign} with no note, rest or chord just before it: it pairs"
+                 " nothing, so the note after it keeps its length (§4.4)", b.span)
 
 
 def scan_tune(tune: object, tl: TuneTimeline, strict: bool, known: frozenset[str],

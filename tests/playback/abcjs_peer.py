@@ -92,14 +92,15 @@ class Played:
 
 def _decode(line: str, fallback_id: str) -> Played:
     data = json.loads(line)
-    # A note without a pitch (abcjs writes NaN, which JSON carries as null) sounds nothing:
-    # abcjs makes them for %%MIDI gchord patterns with chordsOff.
+    # A note without a pitch, start or duration (abcjs writes NaN, which JSON carries as
+    # null) sounds nothing: abcjs makes them for %%MIDI gchord patterns with chordsOff,
+    # and on some broken input.
     notes = tuple(
         (float(n[0]), int(n[1]), float(n[2]), str(n[3]))
         for track in data.get("tracks", ())
         if track.get("instrument") != DRUMS
         for n in track["notes"]
-        if n[1] is not None
+        if n[0] is not None and n[1] is not None and n[2] is not None
     )
     return Played(
         id=str(data.get("id", fallback_id)),

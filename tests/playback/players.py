@@ -14,6 +14,9 @@ that decides it (abc2midi's own kinds stay in ``abc2midi_playback_differences.js
     python -m tests.playback.players --all      # also every tune differing from one player
     python -m tests.playback.players --only irish.abc#12 ABC_cleaned/jigs.abc#3
     python -m tests.playback.players --files ~/tunebooks/ other.abc   # any collection
+
+The report ends with the tunes equal to neither player on which the two players agree
+with each other: the first place to look for a fault of abcparse's.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -117,6 +121,28 @@ def judge(
     return out
 
 
+def players_agree(tunes: Sequence[peer.CorpusTune], verdicts: Sequence[Verdict]) -> list[str]:
+    """The tunes equal to neither player on which abc2midi and abcjs agree with each other
+    (the same played order of onset and pitch): where abcparse is the odd one out, the
+    first place to look for a fault of ours (a coincidence of two players' faults is
+    possible too: abc2midi leaves ``A2>B`` unbroken, abcjs ``A|>B``)."""
+    neither = {v.id for v in verdicts if v.abc2midi is False and v.abcjs is False}
+    if not neither or peer.ABC2MIDI is None or not abcjs_peer.available():
+        return []
+    chosen = [t for t in tunes if t.id in neither]
+    played = abcjs_peer.run_abcjs([abcjs_peer.abcjs_input(t.header_text, t.tune.text)
+                                   for t in chosen])
+    out = []
+    with tempfile.TemporaryDirectory() as workdir:
+        for t, p in zip(chosen, played, strict=True):
+            notes = peer.abc2midi_notes(peer.peer_input(t.header_text, t.tune.text), workdir)
+            theirs = sorted((round(o * abcjs_peer.TPQ / peer.TPB), pitch)
+                            for o, pitch, _ in notes)
+            if abcjs_peer.first_difference(theirs, abcjs_peer.their_notes(p)[0]) is None:
+                out.append(t.id)
+    return out
+
+
 def shares(verdicts: Sequence[Verdict]) -> list[tuple[str, int, int, int, int]]:
     """Per collection, then "all": (name, tunes, equal to abc2midi, to abcjs, to either)."""
     names = list(dict.fromkeys(peer.collection(v.id) for v in verdicts))
@@ -135,7 +161,8 @@ def shares(verdicts: Sequence[Verdict]) -> list[tuple[str, int, int, int, int]]:
     return rows
 
 
-def report(verdicts: Sequence[Verdict], everything: bool = False) -> str:
+def report(verdicts: Sequence[Verdict], everything: bool = False,
+           agreeing: Sequence[str] = ()) -> str:
     """The table of shares, the kinds of the differences from abcjs, then each tune equal
     to neither player (with both players' kinds); with ``everything`` every tune that
     differs from either player."""
@@ -166,6 +193,9 @@ def report(verdicts: Sequence[Verdict], everything: bool = False) -> str:
             f"abc2midi kind: {akinds.get(v.id, '-')}\n    abcjs: {v.abcjs_detail}\n"
             f"    abc2midi: {v.abc2midi_detail}"
         )
+    lines.append(f"equal to neither player while the two players agree with each other:"
+                 f" {len(agreeing)}")
+    lines.extend(f"  {tune_id}" for tune_id in agreeing)
     if everything:
         lines.append("differing from one player only:")
         for v in verdicts:
@@ -192,8 +222,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if peer.ABC2MIDI is None and not abcjs_peer.available():
         print("neither abc2midi nor node with abcjs is installed", file=sys.stderr)
         return 2
-    verdicts = judge(all_tunes(args.only, args.files))
-    print(report(verdicts, args.all))
+    tunes = all_tunes(args.only, args.files)
+    verdicts = judge(tunes)
+    print(report(verdicts, args.all, players_agree(tunes, verdicts)))
     if args.json:
         args.json.write_text(
             json.dumps([v.__dict__ for v in verdicts], indent=1, ensure_ascii=False) + "\n",

@@ -178,3 +178,23 @@ def test_an_empty_decoration_keeps_the_notes_after_it() -> None:
     head = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
     assert pitches("A!!Bc!4!e|]", head) == [69, 71, 72, 76]
     assert codes(head + "A!!Bc!4!e|]\n") == ["ABC330"]
+
+
+def test_a_broken_rhythm_with_no_note_before_it_is_not_played() -> None:
+    """§4.4: ``>`` pairs the notes on either side. With none before it (the start of the
+    music, an overlay, straight after a tuplet mark) abc2midi and abcjs both play the next
+    note as written (found by random differential tests); the sign is reported (ABC325)
+    and its safe fix deletes it. Between two notes, across a chord symbol or a
+    decoration, it still pairs them."""
+    from abcparse.format.repair import fix_text
+
+    head = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
+    assert durations(">B2 c2|]", head) == [(71, 2.0), (72, 2.0)]
+    assert durations("A2 (3>cde f|]", head)[:2] == [(69, 2.0), (72, 2 / 3)]
+    assert durations("A2 B2 & >e2 f2|]", head) == [(69, 2.0), (76, 2.0), (71, 2.0), (77, 2.0)]
+    assert durations('A2 "G">B2|]', head) == [(69, 3.0), (71, 1.0)]
+    text = head + ">B2 c2|A2 (3>cde|]\n"
+    assert codes(text) == ["ABC325", "ABC325"]
+    fixed = fix_text(text).text
+    assert fixed.endswith("\nB2 c2|A2 (3cde|]\n")
+    assert pitches(fixed[len(head):].strip(), head) == pitches(text[len(head):].strip(), head)
