@@ -737,11 +737,12 @@ class _Reader:
 
     def boundary(self) -> None:
         """A repeat sign or a variant ending: the music does not run on across it, so a
-        tuplet or broken rhythm cannot either, and a tie is blocked."""
+        tuplet cannot either, a tie is blocked and a broken rhythm written after it has no
+        note before it. One written before it keeps its second half: ``G2>|:f2`` shortens
+        the f, as abc2midi and abcjs both play it (§4.4), rather than lengthen the G
+        alone and add time to the tune."""
         if self.tuplets:
             self.cut_tuplets("boundary")
-        self.broken_next = None
-        self.broken_sign = None
         self.last = None
         for link in self.pending_ties:
             link.blocked = True

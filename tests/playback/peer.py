@@ -130,7 +130,9 @@ def abc2midi_notes(text: str, workdir: str) -> list[Note3]:
     out = os.path.join(workdir, "tune.mid")
     if os.path.exists(out):
         os.unlink(out)
-    with open(src, "w", encoding="utf-8") as f:
+    # A file that is not UTF-8 is read with its undecodable bytes as surrogates: they go
+    # back to abc2midi as the bytes they were.
+    with open(src, "w", encoding="utf-8", errors="surrogateescape") as f:
         f.write(text)
     subprocess.run(
         [ABC2MIDI, src, "-o", out, "-NGRA", "-NGUI", "-silent"],

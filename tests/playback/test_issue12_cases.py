@@ -198,3 +198,12 @@ def test_a_broken_rhythm_with_no_note_before_it_is_not_played() -> None:
     fixed = fix_text(text).text
     assert fixed.endswith("\nB2 c2|A2 (3cde|]\n")
     assert pitches(fixed[len(head):].strip(), head) == pitches(text[len(head):].strip(), head)
+
+
+def test_a_broken_rhythm_before_a_repeat_sign_is_played_whole() -> None:
+    """``G2>|:f2`` lengthens the G and shortens the f, as abc2midi and abcjs both play it;
+    the f used to keep its length, so the tune gained time (found in a Pittsburgh session
+    tunebook)."""
+    head = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
+    assert durations("G2>|:f2 g2 a2 b2:|", head)[:2] == [(67, 3.0), (77, 1.0)]
+    assert durations("|:A2 B2 c2 d2>:|e2 f2 g2 a2|]", head)[7:9] == [(74, 3.0), (76, 1.0)]
