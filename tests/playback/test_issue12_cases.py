@@ -207,3 +207,13 @@ def test_a_broken_rhythm_before_a_repeat_sign_is_played_whole() -> None:
     head = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
     assert durations("G2>|:f2 g2 a2 b2:|", head)[:2] == [(67, 3.0), (77, 1.0)]
     assert durations("|:A2 B2 c2 d2>:|e2 f2 g2 a2|]", head)[7:9] == [(74, 3.0), (76, 1.0)]
+
+
+def test_a_decoration_name_may_hold_spaces() -> None:
+    """``!D.C. al fine!`` is one (unknown) decoration for abc2midi and abcjs; read as two
+    ABC 2.0 line breaks around text, its letters became the notes D, C, a, f, e (found
+    in a Bulgarian dance tunebook). A line's closing 2.0 ``!`` is still a line break."""
+    head = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
+    assert pitches("c d e f|!D.C. al fine!|]", head) == [72, 74, 76, 77]
+    assert codes(head + "c d e f|!D.C. al fine!|]\n") == ["ABC330"]
+    assert pitches("c d e f|!\ng a b c|]", head) == [72, 74, 76, 77, 79, 81, 83, 72]
