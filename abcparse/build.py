@@ -1242,9 +1242,11 @@ class TuneBuilder:
 
     def end_bar(self, voice: _Voice, bl: BarLine) -> None:
         """A bar line closes the voice's bar if it holds music (or a repeat sign of its
-        own, see :func:`_repeat_of_its_own`); else it opens it."""
+        own, see :func:`_repeat_of_its_own`, or is an empty variant ending that a ``|:``
+        follows: in ``:|2 |: c d :|`` the second ending is empty and ``c d`` is a section
+        of its own, as both players play it); else it opens it."""
         bar = voice.bar
-        if bar.has_content or _repeat_of_its_own(voice, bar):
+        if bar.has_content or _repeat_of_its_own(voice, bar) or (bar.ending and bl.repeat_start):
             voice.bars.append(self.make_bar(bar, bl))
             voice.bar = _Bar([], bl, bl.ending)
         else:

@@ -217,3 +217,15 @@ def test_a_decoration_name_may_hold_spaces() -> None:
     assert pitches("c d e f|!D.C. al fine!|]", head) == [72, 74, 76, 77]
     assert codes(head + "c d e f|!D.C. al fine!|]\n") == ["ABC330"]
     assert pitches("c d e f|!\ng a b c|]", head) == [72, 74, 76, 77, 79, 81, 83, 72]
+
+
+def test_an_empty_second_ending_before_a_start_repeat() -> None:
+    """``|: A |1 B :|2 |: c d :|``: the second ending is empty and ``c d`` a section of
+    its own, played twice, as abc2midi and abcjs both play it; the ending used to be
+    read onto the next section, whose first pass then skipped it (found in a Scottish
+    tunebook, where a whole bar was lost)."""
+    head = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
+    for ending in (":|2 ", ":|[2 ", ":| [2 "):
+        body = f"|: A |1 B {ending}|: c d :|"
+        assert pitches(body, head) == [69, 71, 69, 72, 74, 72, 74], body
+    assert codes(head + "|: A B C D|1 B A G F:|2 |: c d e f:|\n") == []
