@@ -14,10 +14,10 @@ Readings, with the section that decides:
   tune (or part), or, after an earlier repeat or a double bar line, to "the latest double
   bar line or end of repeated section" (§4.8 recommendation).
 - On the Nth pass only the endings that list N play (§4.9, §4.10); a ``:|`` that closes an
-  ending repeats while an ending for a later pass is still to come, and at least once, as
-  any ``:|`` does: ``|1 A :|2 B :|`` plays the section a third time with no ending, as
-  abc2midi and abcjs both play it (§4.10 says where an ending stops, not that its ``:|``
-  stops repeating); a lone ``[1 ... :|`` repeats once.
+  ending goes back each time it is reached, as any ``:|`` does: ``|1 A :|2 B :|`` and
+  ``|1,2 A :| B`` play the section a third time with no ending, as abc2midi and abcjs
+  both play them (§4.10 says where an ending stops, not that its ``:|`` stops
+  repeating); a lone ``[1 ... :|`` repeats once.
 - An ending ends with ``||``, ``:|``, ``|]`` or ``[|`` (§4.10), or where the next ending,
   a ``|:`` or a new part begins.
 - A lone ending that no ``:|`` leads through (``|2`` with no repeat: §4.10 has nothing
@@ -157,11 +157,11 @@ def _unroll(segs: Sequence[Segment]) -> list[int]:
         order.append(i)
         times = s.repeat_end or (1 if i in implied else 0)
         if times:
-            # A :| goes back as many times as it has colons (§4.8), and one that closes
-            # an ending also while an ending for a later pass is still to come (§4.10:
-            # "[1,2 ... :|[3"); the :| closing the last ending goes back too, as both
-            # players play it, and that pass takes no ending.
-            want = taken.get(i, 0) < times or (g is not None and max(g.numbers) > passno)
+            # A :| goes back as many times as it has colons (§4.8); one that closes an
+            # ending goes back each time it is reached (§4.10: "[1,2 ... :|[3"), so the
+            # pass after the last ending's takes no ending, as both players play
+            # ``|1 A :|2 B :|`` and ``|1,2 A :| B``.
+            want = g is not None or taken.get(i, 0) < times
             if want:
                 taken[i] = taken.get(i, 0) + 1
                 passno += 1

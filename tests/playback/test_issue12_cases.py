@@ -229,3 +229,12 @@ def test_an_empty_second_ending_before_a_start_repeat() -> None:
         body = f"|: A |1 B {ending}|: c d :|"
         assert pitches(body, head) == [69, 71, 69, 72, 74, 72, 74], body
     assert codes(head + "|: A B C D|1 B A G F:|2 |: c d e f:|\n") == []
+
+
+def test_the_repeat_closing_endings_for_two_passes_goes_back_again() -> None:
+    """``|: A B |1,2 c d :| e f``: the ``:|`` of the ending for passes 1 and 2 goes back
+    each time it is reached, so a third pass with no ending leads on to ``e f``, as
+    abc2midi and abcjs both play it (found in two Danish and Scottish tunebooks)."""
+    head = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
+    assert pitches("|: A B |1,2 c d :| e f |]", head) == [69, 71, 72, 74] * 2 + [69, 71, 76, 77]
+    assert pitches("|: A |1 B :| c|]", head) == [69, 71, 69, 72]
