@@ -23,8 +23,10 @@ Readings, with the section that decides:
 - A lone ending that no ``:|`` leads through (``|2`` with no repeat: §4.10 has nothing
   to select between) is played as written: no written note is skipped. Two or more
   endings with no ``:|`` (``A|[1 B||[2 C||``) imply one at the end of each ending but the
-  last, as abcjs plays them (abc2midi plays the first ending only). Both are reported
-  (ABC306): players read them differently.
+  last, as abcjs plays them (abc2midi plays the first ending only); so does an ending
+  closed by ``||`` before a later one that ``:|`` closes (``[1 B||[2 C:|``: read as
+  ``[1 B:|[2 C:|``, where both players run on from B into C). All are reported (ABC306):
+  players read them differently.
 - With a ``P:`` order in the header and single-letter part labels in the body, parts
   play in that order; music before the first label plays once, first (§3.1.9).
 """
@@ -57,17 +59,14 @@ class EndingGroup:
     end: int
     endings: tuple[tuple[int, int, tuple[int, ...]], ...]
     explicit: bool
+    #: Segments where a ``:|`` is implied: the last of every ending but the last that no
+    #: ``:|`` closes (``[1 B || [2 C :|`` is read as ``[1 B :| [2 C :|``: else the second
+    #: ending could never be reached and its notes would not be played).
+    implied_repeat_ends: tuple[int, ...] = ()
 
     @property
     def repeats(self) -> bool:
         return self.explicit or len(self.endings) > 1
-
-    @property
-    def implied_repeat_ends(self) -> tuple[int, ...]:
-        """Segments where a ``:|`` is implied: the last of every ending but the last."""
-        if self.explicit:
-            return ()
-        return tuple(e - 1 for _, e, _ in self.endings[:-1])
 
     @property
     def numbers(self) -> frozenset[int]:
@@ -112,7 +111,9 @@ def ending_groups(segs: Sequence[Segment]) -> list[EndingGroup]:
     for g in grouped:
         start, end = g[0][0], g[-1][1]
         explicit = any(segs[k].repeat_end for k in range(start, end))
-        out.append(EndingGroup(start, end, tuple((s, e, segs[s].ending) for s, e in g), explicit))
+        implied = tuple(e - 1 for _, e in g[:-1] if not segs[e - 1].repeat_end)
+        out.append(EndingGroup(start, end, tuple((s, e, segs[s].ending) for s, e in g),
+                               explicit, implied))
     return out
 
 
@@ -229,6 +230,10 @@ class _FormWalker:
         self.group_first: tuple[Span, tuple[int, ...]] | None = None
         self.group_count = 0
         self.group_repeats = False
+        # Endings of the group closed by a double bar line rather than :| (span, numbers),
+        # and whether another ending followed one of them.
+        self.closed_plain: list[tuple[Span, tuple[int, ...]]] = []
+        self.plain_then_ending = False
 
     def add(self, code: str, message: str, span: Span) -> None:
         self.out.append(FormFinding(code, message, span))
@@ -258,6 +263,8 @@ class _FormWalker:
             self.boundary = (f"{what} {bl.symbol}", bl.span.line)
             self.music_since_start = False
         if bl.kind in _SECTION_KINDS:
+            if not bl.repeat_end and self.ending_open is not None and self.group_active:
+                self.closed_plain.append(self.ending_open)
             self.close_ending()
             if not bl.repeat_end:
                 self.boundary = (f"double bar {bl.symbol}", bl.span.line)
@@ -319,6 +326,15 @@ class _FormWalker:
             if why is not None:
                 self.add("ABC306", f"{why}; write the repeat signs (|: :|) and every ending"
                                    " (§4.8-§4.10)", span)
+        if self.group_repeats and self.plain_then_ending and self.closed_plain:
+            span, numbers = self.closed_plain[0]
+            label = ",".join(map(str, numbers))
+            self.add("ABC306", f"ending [{label} is closed by a double bar line, not :|,"
+                               " though a later ending of its group is reached by a repeat:"
+                               " the :| is implied here, while abc2midi and abcjs run on"
+                               " into the next ending; write :| (§4.8-§4.10)", span)
+        self.closed_plain = []
+        self.plain_then_ending = False
         self.group_active = False
         self.group_may_continue = False
         self.group_first = None
@@ -341,6 +357,8 @@ class _FormWalker:
                 " (§4.9, §4.10)",
                 span,
             )
+        if self.group_active and self.closed_plain:
+            self.plain_then_ending = True
         if not self.group_active:
             self.group_seen_end = False
             self.group_first = (span, numbers)

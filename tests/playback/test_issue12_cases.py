@@ -238,3 +238,18 @@ def test_the_repeat_closing_endings_for_two_passes_goes_back_again() -> None:
     head = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
     assert pitches("|: A B |1,2 c d :| e f |]", head) == [69, 71, 72, 74] * 2 + [69, 71, 76, 77]
     assert pitches("|: A |1 B :| c|]", head) == [69, 71, 69, 72]
+
+
+def test_a_first_ending_closed_by_a_double_bar_implies_its_repeat() -> None:
+    """``|: A B |1 c d ||2 e f :| g``: no pass reached the second ending, so ``e f`` was
+    never played (found in two tunebooks). The ``||`` is read as the ``:|`` it stands
+    for, as in a group with no ``:|`` at all, and reported (ABC306; its safe fix writes
+    ``:||``). abc2midi and abcjs run on from ``c d`` into ``e f`` instead."""
+    from abcparse.format.repair import fix_text
+
+    head = "X:1\nT:t\nM:2/4\nL:1/4\nK:C\n"
+    body = "|: A B |1 c d ||2 e f :| g2|]"
+    assert pitches(body, head) == [69, 71, 72, 74, 69, 71, 76, 77, 69, 71, 79]
+    assert codes(head + body + "\n") == ["ABC306"]
+    fixed = fix_text(head + body + "\n").text
+    assert ":||2" in fixed and pitches(fixed[len(head):].strip(), head) == pitches(body, head)
