@@ -21,7 +21,8 @@ Readings, with the section that decides:
 - An ending ends with ``||``, ``:|``, ``|]`` or ``[|`` (§4.10), or where the next ending,
   a ``|:`` or a new part begins.
 - A lone ending that no ``:|`` leads through (``|2`` with no repeat: §4.10 has nothing
-  to select between) is played as written: no written note is skipped. Two or more
+  to select between) is played as written: no written note is skipped; so are endings
+  with no ``:|`` and no first ending (``|2 B|2 C``: both players play C alone). Two or more
   endings with no ``:|`` (``A|[1 B||[2 C||``) imply one at the end of each ending but the
   last, as abcjs plays them (abc2midi plays the first ending only); so does an ending
   closed by ``||`` before a later one that ``:|`` closes (``[1 B||[2 C:|``: read as
@@ -66,7 +67,9 @@ class EndingGroup:
 
     @property
     def repeats(self) -> bool:
-        return self.explicit or len(self.endings) > 1
+        # Endings with no :| repeat only from a first ending: ``|2 B|2 C`` (no [1, no :|)
+        # has no pass that would select them, so it is played as written (ABC303).
+        return self.explicit or (len(self.endings) > 1 and 1 in self.numbers)
 
     @property
     def numbers(self) -> frozenset[int]:

@@ -253,3 +253,13 @@ def test_a_first_ending_closed_by_a_double_bar_implies_its_repeat() -> None:
     assert codes(head + body + "\n") == ["ABC306"]
     fixed = fix_text(head + body + "\n").text
     assert ":||2" in fixed and pitches(fixed[len(head):].strip(), head) == pitches(body, head)
+
+
+def test_endings_that_no_pass_selects_are_played_as_written() -> None:
+    """``F |2 C d3|2 A C|]``: no ``[1`` and no ``:|``, so no pass of a repeat selects
+    either ending; every written note is played (issue 12: loose reading loses no
+    notes), as a lone ``|2`` is, and ABC303 reports the endings (found by random
+    tunes; abc2midi and abcjs play the last ending only)."""
+    head = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
+    assert pitches("F |2 C d3|2 A C|]", head) == [65, 60, 74, 69, 60]
+    assert pitches("A|[1 B||[2 C||D|]", head) == [69, 71, 69, 60, 62]  # [1 still repeats
