@@ -60,9 +60,10 @@ class EndingGroup:
     end: int
     endings: tuple[tuple[int, int, tuple[int, ...]], ...]
     explicit: bool
-    #: Segments where a ``:|`` is implied: the last of every ending but the last that no
-    #: ``:|`` closes (``[1 B || [2 C :|`` is read as ``[1 B :| [2 C :|``: else the second
-    #: ending could never be reached and its notes would not be played).
+    #: Segments where a ``:|`` is implied: with no ``:|`` in the group, the last of every
+    #: ending but the last; else of every ending but the last that a double bar line
+    #: rather than ``:|`` closes (``[1 B || [2 C :|`` is read as ``[1 B :| [2 C :|``: else
+    #: the second ending could never be reached and its notes would not be played).
     implied_repeat_ends: tuple[int, ...] = ()
 
     @property
@@ -114,7 +115,9 @@ def ending_groups(segs: Sequence[Segment]) -> list[EndingGroup]:
     for g in grouped:
         start, end = g[0][0], g[-1][1]
         explicit = any(segs[k].repeat_end for k in range(start, end))
-        implied = tuple(e - 1 for _, e in g[:-1] if not segs[e - 1].repeat_end)
+        implied = tuple(e - 1 for _, e in g[:-1]
+                        if not segs[e - 1].repeat_end and (segs[e - 1].ends_section
+                                                           or not explicit))
         out.append(EndingGroup(start, end, tuple((s, e, segs[s].ending) for s, e in g),
                                explicit, implied))
     return out

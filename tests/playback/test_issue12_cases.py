@@ -263,3 +263,12 @@ def test_endings_that_no_pass_selects_are_played_as_written() -> None:
     head = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
     assert pitches("F |2 C d3|2 A C|]", head) == [65, 60, 74, 69, 60]
     assert pitches("A|[1 B||[2 C||D|]", head) == [69, 71, 69, 60, 62]  # [1 still repeats
+
+
+def test_an_ending_run_on_by_the_next_ending_implies_no_repeat() -> None:
+    """Only an ending closed by a double bar line implies the :| of its group: one that
+    the next ending cuts short (a long second ending running on into another ``|1``, in a
+    fingered Irish tunebook) is played through as abc2midi plays it."""
+    head = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
+    body = "|: A B |1 c d :|2 e f | g a |1 B c :|2 d e || C D|]"
+    assert pitches(body, head) == [69, 71, 72, 74, 69, 71, 76, 77, 79, 81, 74, 76, 60, 62]
