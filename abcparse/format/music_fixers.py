@@ -115,7 +115,7 @@ def _time_bar(bar: Bar, unit: Fraction, meter: Meter | None) -> _BarTiming:
             out.overlay_at = e.span.start
             break
     out.total = tl.whole(info.ticks)
-    ends = [t for t in vt.open_tuplets if t.why == "end"]
+    ends = vt.open_tuplets
     out.clean_end = not ends and vt.open_broken is None
     if vt.open_broken is not None:
         out.dangling = _index_of(bar, vt.open_broken)

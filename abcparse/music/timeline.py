@@ -260,12 +260,11 @@ class TieLink:
 
 @dataclass(slots=True)
 class OpenTuplet:
-    """A tuplet that ended before it had all its notes (§4.13)."""
+    """A tuplet whose voice ended before it had all its notes (§4.13)."""
 
     tuplet: Tuplet
     needed: int
     seen: int
-    why: str  # "end" of the voice, "boundary" (a repeat or ending), "error" (unreadable)
 
 
 @dataclass(slots=True)
@@ -468,12 +467,13 @@ class _Reader:
         self.broken_sign = None
         return ticks
 
-    def cut_tuplets(self, why: str) -> None:
+    def cut_tuplets(self) -> None:
+        """The voice ends with tuplets still waiting for notes."""
         for t in self.tuplets:
             needed = t[3]
             left = t[2]
             self.open_tuplets.append(
-                OpenTuplet(t[4], needed, needed - left, why)  # type: ignore[arg-type,operator]
+                OpenTuplet(t[4], needed, needed - left)  # type: ignore[arg-type,operator]
             )
         self.tuplets = []
 
@@ -737,12 +737,12 @@ class _Reader:
 
     def boundary(self) -> None:
         """A repeat sign or a variant ending: the music does not run on across it, so a
-        tuplet cannot either, a tie is blocked and a broken rhythm written after it has no
-        note before it. One written before it keeps its second half: ``G2>|:f2`` shortens
-        the f, as abc2midi and abcjs both play it (§4.4), rather than lengthen the G
-        alone and add time to the tune."""
-        if self.tuplets:
-            self.cut_tuplets("boundary")
+        tie is blocked and a broken rhythm written after it has no note before it. One
+        written before it keeps its second half: ``G2>|:f2`` shortens the f, as abc2midi
+        and abcjs both play it (§4.4), rather than lengthen the G alone and add time to
+        the tune. A tuplet counts its notes on in written order (``(3Bc|:d``: the d is its
+        third note, on every pass), as both players read it (§4.13 counts notes, not
+        bars)."""
         self.last = None
         for link in self.pending_ties:
             link.blocked = True
@@ -900,7 +900,7 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
         r.segments[-1].end_item = len(r.items)
     broken = r.broken_sign
     if r.tuplets:
-        r.cut_tuplets("end")
+        r.cut_tuplets()
     return VoiceTimeline(voice, r.items, bars, r.segments, r.ties, r.open_tuplets, r.layers,
                          broken, r.inner_tuplets, r.lone_broken)
 

@@ -224,15 +224,9 @@ def _tuplets(scan: MusicScan, vt: VoiceTimeline) -> None:
         e = t.tuplet
         text = f"({e.p}" + (f":{e.q or ''}" if e.q is not None or e.r is not None else "")
         text += f":{e.r}" if e.r is not None else ""
-        if t.why == "end":
-            where = f"the voice ends after {t.seen}"
-        elif t.why == "boundary":
-            where = f"a repeat sign or variant ending cuts it after {t.seen}"
-        else:
-            continue  # unreadable text (already an ABC1xx error) swallowed its notes
         scan.add("ABC320",
-                 f"tuplet {text} needs {t.needed} notes, rests or chords; {where} (§4.13)",
-                 e.span)
+                 f"tuplet {text} needs {t.needed} notes, rests or chords; the voice ends"
+                 f" after {t.seen} (§4.13)", e.span)
     for e in vt.inner_tuplets:
         scan.add("ABC324",
                  f"tuplet ({e.p} inside another tuplet: ABC 2.1 has no nested tuplets, so"

@@ -272,3 +272,14 @@ def test_an_ending_run_on_by_the_next_ending_implies_no_repeat() -> None:
     head = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
     body = "|: A B |1 c d :|2 e f | g a |1 B c :|2 d e || C D|]"
     assert pitches(body, head) == [69, 71, 72, 74, 69, 71, 76, 77, 79, 81, 74, 76, 60, 62]
+
+
+def test_a_tuplet_counts_its_notes_on_across_a_repeat_sign() -> None:
+    """``A2 (3Bc|:d e2 f2:|``: the d after ``|:`` is the tuplet's third note, on both
+    passes, and ``(3AB|1c`` takes the first ending's c, as abc2midi and abcjs both play
+    them (§4.13 counts notes; found by random tunes). The tuplet used to stop at the
+    repeat sign, reported as too short (ABC320)."""
+    head = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
+    d = durations("A2 (3Bc|:d e2 f2:|", head)
+    assert [x for _, x in d] == [2.0, 2 / 3, 2 / 3, 2 / 3, 2.0, 2.0, 2 / 3, 2.0, 2.0]
+    assert "ABC320" not in codes(head + "A2 (3Bc|:d e2 f2:|\n")
