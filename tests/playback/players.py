@@ -30,6 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from abcparse.cli.inputs import collect
+
 from . import abcjs_peer, peer
 
 ABC2MIDI_FIXTURE = peer.ROOT / "tests" / "fixtures" / "abc2midi_playback_differences.json"
@@ -61,18 +63,19 @@ def all_tunes(only: Sequence[str] = (), files: Sequence[Path] = ()) -> list[peer
 
 
 def given_files(paths: Sequence[Path]) -> list[tuple[str, Path]]:
-    """(label, path) for files and folders named on the command line: a folder's files
-    (``*.abc`` at any depth, any case) are labelled from the folder's own name, so that
-    the folder is one collection in the table; a file is a collection of its own."""
+    """(label, path) for files and folders named on the command line, found as every
+    command finds them (:func:`abcparse.cli.inputs.collect`): a folder's files are
+    labelled from the folder's own name, so that the folder is one collection in the
+    table; a file is a collection of its own."""
     out: list[tuple[str, Path]] = []
     for given in paths:
-        if given.is_dir():
-            found = sorted(p for p in given.rglob("*") if p.suffix.lower() == ".abc"
-                           and p.is_file())
-            out += [(f"{given.resolve().name}/{p.relative_to(given).as_posix()}", p)
-                    for p in found]
-        else:
-            out.append((given.name, given))
+        for found, _error in collect([str(given)]):
+            path = Path(found)
+            if given.is_dir():
+                out.append((f"{given.resolve().name}/{path.relative_to(given).as_posix()}",
+                            path))
+            else:
+                out.append((given.name, path))
     return out
 
 
