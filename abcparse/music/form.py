@@ -236,10 +236,6 @@ class _FormWalker:
         self.group_first: tuple[Span, tuple[int, ...]] | None = None
         self.group_count = 0
         self.group_repeats = False
-        # Endings of the group closed by a double bar line rather than :| (span, numbers),
-        # and whether another ending followed one of them.
-        self.closed_plain: list[tuple[Span, tuple[int, ...]]] = []
-        self.plain_then_ending = False
 
     def add(self, code: str, message: str, span: Span) -> None:
         self.out.append(FormFinding(code, message, span))
@@ -269,8 +265,6 @@ class _FormWalker:
             self.boundary = (f"{what} {bl.symbol}", bl.span.line)
             self.music_since_start = False
         if bl.kind in _SECTION_KINDS:
-            if not bl.repeat_end and self.ending_open is not None and self.group_active:
-                self.closed_plain.append(self.ending_open)
             self.close_ending()
             if not bl.repeat_end:
                 self.boundary = (f"double bar {bl.symbol}", bl.span.line)
@@ -332,15 +326,6 @@ class _FormWalker:
             if why is not None:
                 self.add("ABC306", f"{why}; write the repeat signs (|: :|) and every ending"
                                    " (§4.8-§4.10)", span)
-        if self.group_repeats and self.plain_then_ending and self.closed_plain:
-            span, numbers = self.closed_plain[0]
-            label = ",".join(map(str, numbers))
-            self.add("ABC306", f"ending [{label} is closed by a double bar line, not :|,"
-                               " though a later ending of its group is reached by a repeat:"
-                               " the :| is implied here, while abc2midi and abcjs run on"
-                               " into the next ending; write :| (§4.8-§4.10)", span)
-        self.closed_plain = []
-        self.plain_then_ending = False
         self.group_active = False
         self.group_may_continue = False
         self.group_first = None
@@ -363,8 +348,6 @@ class _FormWalker:
                 " (§4.9, §4.10)",
                 span,
             )
-        if self.group_active and self.closed_plain:
-            self.plain_then_ending = True
         if not self.group_active:
             self.group_seen_end = False
             self.group_first = (span, numbers)
@@ -417,4 +400,16 @@ def form_findings(vt: VoiceTimeline, strict: bool) -> list[FormFinding]:
             w.bar_line(seg.closing)
             prev_closing = seg.closing
     w.finish()
+    for g in ending_groups(vt.segments):
+        # The :| that playback implies inside a group that has one elsewhere (an ending
+        # closed by a double bar line before a later one that :| closes): the players
+        # run on into the next ending instead.
+        implied = [(s, ns) for s, e, ns in g.endings[:-1] if e - 1 in g.implied_repeat_ends]
+        if g.explicit and implied:
+            s, numbers = implied[0]
+            w.add("ABC306", f"ending [{','.join(map(str, numbers))} is closed by a double bar"
+                            " line, not :|, though a later ending of its group is reached by a"
+                            " repeat: the :| is implied here, while abc2midi and abcjs run on"
+                            " into the next ending; write :| (§4.8-§4.10)",
+                  vt.segments[s].ending_span)
     return w.out
