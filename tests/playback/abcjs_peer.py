@@ -154,6 +154,9 @@ def run_abcjs(
             stderr=subprocess.PIPE,
             text=True,
             encoding="utf-8",
+            # A file that is not UTF-8 is read with its bad bytes as surrogates (as
+            # peer.py): they go to Node as those bytes, which it reads as U+FFFD.
+            errors="surrogateescape",
             cwd=ROOT,
         )
         try:
