@@ -17,7 +17,9 @@ Readings, with the section that decides:
   ending goes back each time it is reached, as any ``:|`` does: ``|1 A :|2 B :|`` and
   ``|1,2 A :| B`` play the section a third time with no ending, as abc2midi and abcjs
   both play them (§4.10 says where an ending stops, not that its ``:|`` stops
-  repeating); a lone ``[1 ... :|`` repeats once.
+  repeating); a lone ``[1 ... :|`` repeats once. Endings that name passes beyond the
+  second count the passes (§4.10, a part played N times): at the end of the tune or
+  part, ``|1,3 A :|2,4 B :|`` is played four times and no more, as both players play it.
 - An ending ends with ``||``, ``:|``, ``|]`` or ``[|`` (§4.10), or where the next ending,
   a ``|:`` or a new part begins.
 - A lone ending that no ``:|`` leads through (``|2`` with no repeat: §4.10 has nothing
@@ -75,6 +77,11 @@ class EndingGroup:
     @property
     def numbers(self) -> frozenset[int]:
         return frozenset(n for _, _, ns in self.endings for n in ns)
+
+    @property
+    def last_pass(self) -> int:
+        """The highest pass any of the endings names."""
+        return max((n for _, _, ns in self.endings for n in ns), default=0)
 
 
 def ending_end(segs: Sequence[Segment], i: int) -> int:
@@ -142,6 +149,8 @@ def _unroll(segs: Sequence[Segment]) -> list[int]:
     group_end = -1  # where the current ending group stops: then passes start over
     opened = False  # the current section was opened by |:
     seen_repeat = False
+    # The last segment with music: an ending group after it ends the tune or part.
+    last_music = max((k for k, seg in enumerate(segs) if seg.length), default=-1)
     i = 0
     guard = 0
     while i < n:
@@ -167,8 +176,16 @@ def _unroll(segs: Sequence[Segment]) -> list[int]:
             # A :| goes back as many times as it has colons (§4.8); one that closes an
             # ending goes back each time it is reached (§4.10: "[1,2 ... :|[3"), so the
             # pass after the last ending's takes no ending, as both players play
-            # ``|1 A :|2 B :|`` and ``|1,2 A :| B``.
-            want = g is not None or taken.get(i, 0) < times
+            # ``|1 A :|2 B :| C`` and ``|1,2 A :| B`` (and abc2midi ``|1 A :|2 B :|``
+            # at the end of a tune). But endings that name passes beyond the second
+            # count the passes, as for a part played N times (§4.10): at the end of
+            # the tune or part the section is over after the last pass they name, as
+            # both players play ``|1,3 A :|2,4 B :|`` and ``|1-3 A :|4 B :|``.
+            if g is not None:
+                last = g.last_pass
+                want = last <= 2 or passno < last or g.end <= last_music
+            else:
+                want = taken.get(i, 0) < times
             if want:
                 taken[i] = taken.get(i, 0) + 1
                 passno += 1

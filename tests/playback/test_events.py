@@ -330,7 +330,9 @@ def test_first_and_second_endings() -> None:
 
 def test_three_endings_and_lists() -> None:
     assert seq("|: C |1 D :|2 E :|3 F |]") == [60, 62, 60, 64, 60, 65]
-    assert seq("|: C [1,3 D :| [2 E :|") == [60, 62, 60, 64, 60, 62, 60]
+    # At the end of the tune, endings for three passes make three passes (abcjs; abc2midi
+    # adds a fourth with no ending).
+    assert seq("|: C [1,3 D :| [2 E :|") == [60, 62, 60, 64, 60, 62]
     assert seq("|: C [1-2 D :| [3 E |]") == [60, 62, 60, 62, 60, 64]
 
 

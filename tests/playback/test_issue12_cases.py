@@ -283,3 +283,24 @@ def test_a_tuplet_counts_its_notes_on_across_a_repeat_sign() -> None:
     d = durations("A2 (3Bc|:d e2 f2:|", head)
     assert [x for _, x in d] == [2.0, 2 / 3, 2 / 3, 2 / 3, 2.0, 2.0, 2 / 3, 2.0, 2.0]
     assert "ABC320" not in codes(head + "A2 (3Bc|:d e2 f2:|\n")
+
+
+def test_endings_naming_more_than_two_passes_end_the_section_after_the_last() -> None:
+    """``|: S |1,3 A :|2,4 B :|`` at the end of a tune is played four times, S A S B S A
+    S B, and then the tune ends, as abc2midi and abcjs both play it (six tunes of five
+    outside tunebooks); a fifth pass of S alone used to end the tune mid-phrase. With
+    music after the group, and for a first and second ending, the closing ``:|`` still
+    goes back once more (§4.8), as both players play ``|1 A :|2 B :| C``."""
+    s, a, b, c = [69, 71], [60, 62], [64, 65], [67, 69]
+    assert pitches("|: A B |1,3 C D :|2,4 E F :|") == (s + a + s + b) * 2
+    assert pitches("|: A B |1,2,3 C D :||4 E F :|") == (s + a) * 3 + s + b
+    assert pitches("|: A B |1,3 C D :|2 E F :|") == s + a + s + b + s + a
+    assert pitches("|: A B |1 C D :|2 E F :|3 G A :| B c") == (
+        s + a + s + b + s + c + s + [71, 72]
+    )
+    assert pitches("|: A B |1 C D :|2 E F :| G A") == s + a + s + b + s + c
+    assert pitches("|: A B |1 C D :|2 E F :|") == s + a + s + b + s
+    # The end of a part is the end too: part A of P:AB plays twice, then B.
+    head = "X:1\nT:t\nM:4/4\nL:1/4\nP:AB\nK:C\n"
+    body = "P:A\n|: A B |1,3 C D :|2,4 E F :|\nP:B\nG A|]"
+    assert pitches(body, head) == (s + a + s + b) * 2 + c
