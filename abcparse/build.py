@@ -1503,7 +1503,7 @@ class TuneBuilder:
             self.diag(
                 "ABC101",
                 f"unexpected character {shown}; expected a note, rest, bar line, chord,"
-                " decoration, chord symbol or inline field",
+                " decoration, chord symbol or inline field" + self._stray_hint(m),
                 span,
                 rule="unexpected-character",
             )
@@ -1515,6 +1515,18 @@ class TuneBuilder:
         self.error_start = m.start()
         self.error_end = m.end()
         self.error_to_bar = ch == '"'
+
+    def _stray_hint(self, m: re.Match[str]) -> str:
+        """What a stray character most likely meant, where the text says it: a ``:``
+        ending a line whose next line starts with ``|`` is a ``:|`` broken by a line
+        wrap (hard-wrapped tunebooks), which no player reads as a repeat (§4.8)."""
+        if m.group() != ":":
+            return ""
+        rest = m.string[m.end():m.end() + 200]
+        nl = rest.find("\n")
+        if nl < 0 or rest[:nl].strip() or not rest[nl + 1:].lstrip(" \t").startswith("|"):
+            return ""
+        return "; a :| broken over the line end? Write :| on one line for the repeat"
 
     _handlers: ClassVar[dict[str, Any]] = {}
 

@@ -82,6 +82,15 @@ def test_parser_codes_go_through_the_registry() -> None:
         assert code in registry(), code
 
 
+def test_a_repeat_sign_broken_over_a_line_end_is_named() -> None:
+    """``G2:`` then ``|:d|`` on the next line: a hard-wrapped tunebook broke ``:|``; the
+    stray ``:`` says so (no player reads it as a repeat), and only there."""
+    (d,) = abcparse.check("X:1\nT:t\nK:C\nD|G2 A2:\n|:d e:|\n")
+    assert d.code == "ABC101" and "a :| broken over the line end?" in d.message
+    (d,) = abcparse.check("X:1\nT:t\nK:C\nD|G2 A2: B|\nc d|\n")
+    assert d.code == "ABC101" and "broken over" not in d.message
+
+
 def test_duplicates_collapse() -> None:
     """The parser and a bytes rule both find the NUL: one diagnostic remains."""
     found = abcparse.check(b"X:1\nT:a\x00\nK:C\nabc|\n")
