@@ -71,6 +71,20 @@ def body_start(tune_text: str) -> int | None:
     return None
 
 
+def music_after_key(block: str) -> bool:
+    """Whether a block of text holds a ``K:`` line with more text after it that is not a
+    field or comment: the header and music of a tune whose ``X:`` line is missing or
+    mistyped (``:1646``). Only ``X:`` starts a tune (§3.1.1), so such a block is free
+    text (§2.2.3), but its lines are music, not prose to be commented out."""
+    body = body_start(block)
+    if body is None:
+        return False
+    return any(
+        line.strip() and not line.startswith("%") and not _FIELD_RE.match(line)
+        for line in text_lines(block[body:])
+    )
+
+
 def _lines(text: str) -> list[_Line]:
     """The lines of ``text`` with their line ends."""
     raw = text_lines(text, keepends=True)

@@ -37,7 +37,7 @@ from ..model import (
     Tune,
     Tunebook,
 )
-from ..split import text_lines
+from ..split import music_after_key, text_lines
 from ..theory import default_unit_length
 
 __all__ = [
@@ -597,10 +597,16 @@ def fix_plus_chord(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
 @fixer("ABC106", safe=True, changes='text lines in the file header become comments')
 def fix_header_text(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """Lines of the file header block that are not fields become comments, so the block
-    stays a file header (§2.2.2) and the text is kept."""
+    stays a file header (§2.2.2) and the text is kept. Not in a block with a ``K:``
+    field and music after it: that is a tune missing its ``X:`` line, and commenting its
+    music out would hide what the user wrote; it is reported only."""
     out = []
     pos = ctx.line_start(d.span.start)
     t = ctx.text
+    before = t.rfind("\n\n", 0, pos)
+    after = t.find("\n\n", pos)
+    if music_after_key(t[before + 2 if before >= 0 else 0:after + 1 if after >= 0 else len(t)]):
+        return None
     while pos < len(t):
         line = ctx.line_text(pos)
         if not line.strip():

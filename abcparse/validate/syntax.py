@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 
 from ..diagnostics import Severity
-from ..split import split, text_lines
+from ..split import music_after_key, split, text_lines
 from .context import FileContext, TuneContext
 from .registry import Finding, rule
 
@@ -220,7 +220,9 @@ def header_free_text(ctx: FileContext) -> Iterator[Finding]:
     only fields, comments and directives (§2.2.2); its fields then apply to every tune.
     A block that mixes fields with other text is free text (§2.2.3), and its fields
     apply to nothing, which is rarely what was meant. Separate the text from the fields
-    with an empty line, or make it a comment.
+    with an empty line, or make it a comment. A block with a ``K:`` field and music after
+    it is a tune whose ``X:`` line is missing or mistyped: the finding says so, and the
+    safe fix, which makes the text comments, leaves such a block alone.
 
     Passes:
 
@@ -266,13 +268,18 @@ def header_free_text(ctx: FileContext) -> Iterator[Finding]:
         if not any(_FIELD_RE.match(ln) for ln in lines):
             return
         offset = chunk.start
+        advice = (
+            "; it has a K: field and music: a tune whose X: line is missing (§3.1.1)?"
+            " Start it with X:" if music_after_key(chunk.text)
+            else "; put an empty line between them"
+        )
         for ln in lines:
             if not _FIELD_RE.match(ln) and not ln.startswith("%") and ln.strip():
                 stop = offset + len(ln.rstrip("\r\n"))
                 yield Finding(
                     "text in the file header that is not a field, comment or directive:"
                     " the block is read as free text and its fields apply to no tune"
-                    " (§2.2.2); put an empty line between them",
+                    " (§2.2.2)" + advice,
                     ctx.span(offset, stop),
                 )
                 return

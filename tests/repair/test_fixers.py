@@ -179,3 +179,18 @@ def test_repeated_bars_are_told_apart() -> None:
     r = abcparse.repair(text, unsafe=True)
     assert r.valid
     assert [e.new for e in r.edits if e.code == "ABC301"] == ["|", "|", "|", "|"]
+
+
+def test_header_text_becomes_comments_but_music_does_not() -> None:
+    """ABC106's safe fix comments out prose in the file header block; a block with a
+    ``K:`` field and music after it is a tune whose ``X:`` line is missing or mistyped
+    (``:1646`` in a copy of O'Neill's): it is reported as such, and ``--fix`` leaves it
+    as written rather than hide the music in comments."""
+    from abcparse.format.repair import fix_text
+
+    prose = "M:6/8\nThese are jigs.\n\nX:1\nT:t\nK:C\nabc|\n"
+    assert fix_text(prose, target="auto").text == prose.replace("These", "%These")
+    tune = ":1646\nT:The Supple Dancer\nM:C|\nL:1/8\nK:G\nd>c|BdB G>B c>A|\n"
+    (d,) = abcparse.check(tune)
+    assert d.code == "ABC106" and "X: line is missing" in d.message
+    assert fix_text(tune, target="auto").text == tune
