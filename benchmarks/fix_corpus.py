@@ -207,7 +207,8 @@ def measure_file(label: str, text: str, tally: Tally, *, unsafe: bool, target: s
     repair = result.repair
     coll = tally.by_collection.setdefault(collection(label), Counter())
     mode = "auto" if target == "auto" else target
-    tally.findings_before += len(abcparse.check(text, mode=mode))
+    before = abcparse.check(text, mode=mode)
+    tally.findings_before += len(before)
     after = abcparse.check(result.text, mode=mode)
     tally.findings_after += len(after)
     errors_as_read = [d for d in after if d.severity is Severity.ERROR]
@@ -253,8 +254,15 @@ def measure_file(label: str, text: str, tally: Tally, *, unsafe: bool, target: s
             continue
         k_old, k_new = kept_things(old), kept_things(new)
         # A tie between different pitches is rewritten as the slur it stands for (ABC321,
-        # §4.11): the mark is kept, counted apart from ties dropped.
-        as_slurs = min(k_old["ties"] - k_new["ties"], k_new["slurs"] - k_old["slurs"])
+        # §4.11): the mark is kept, counted apart from ties dropped. A slur that nothing
+        # closes may be deleted in the same tune (ABC310), which hides that many slurs
+        # gained.
+        unclosed = sum(1 for d in before if d.code == "ABC310"
+                       and old.span.start <= d.span.start < old.span.end)
+        unclosed -= sum(1 for d in after if d.code == "ABC310"
+                        and new.span.start <= d.span.start < new.span.end)
+        as_slurs = min(k_old["ties"] - k_new["ties"],
+                       k_new["slurs"] - k_old["slurs"] + max(unclosed, 0))
         if as_slurs > 0:
             for counts in (k_old, k_new):
                 counts["ties written as slurs"] = 0
