@@ -1522,9 +1522,7 @@ class TuneBuilder:
         wrap (hard-wrapped tunebooks), which no player reads as a repeat (§4.8)."""
         if m.group() != ":":
             return ""
-        rest = m.string[m.end():m.end() + 200]
-        nl = rest.find("\n")
-        if nl < 0 or rest[:nl].strip() or not rest[nl + 1:].lstrip(" \t").startswith("|"):
+        if _BROKEN_REPEAT_END.match(m.string, m.end()) is None:
             return ""
         return "; a :| broken over the line end? Write :| on one line for the repeat"
 
@@ -1620,6 +1618,10 @@ TuneBuilder._handlers = {
     "RESERVED": TuneBuilder.t_reserved,
     "STRAY": TuneBuilder.t_stray,
 }
+
+
+#: After a stray ":": the line ends and the next one starts with a bar line.
+_BROKEN_REPEAT_END = re.compile(r"[ \t]*(?:\r\n|\r|\n)[ \t]*\|")
 
 
 def build_file_header(

@@ -594,6 +594,18 @@ def fix_plus_chord(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                      f"rewrote the obsolete chord {sym} as {new} (§12.1.3)")]
 
 
+def _block_around(text: str, pos: int) -> str:
+    """The block of lines (§2.2: blocks are separated by empty lines) holding ``pos``."""
+    start = at = 0
+    for line in text_lines(text, keepends=True):
+        if not line.strip():
+            if at >= pos:
+                return text[start:at]
+            start = at + len(line)
+        at += len(line)
+    return text[start:]
+
+
 @fixer("ABC106", safe=True, changes='text lines in the file header become comments')
 def fix_header_text(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """Lines of the file header block that are not fields become comments, so the block
@@ -603,9 +615,7 @@ def fix_header_text(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     out = []
     pos = ctx.line_start(d.span.start)
     t = ctx.text
-    before = t.rfind("\n\n", 0, pos)
-    after = t.find("\n\n", pos)
-    if music_after_key(t[before + 2 if before >= 0 else 0:after + 1 if after >= 0 else len(t)]):
+    if music_after_key(_block_around(t, pos)):
         return None
     while pos < len(t):
         line = ctx.line_text(pos)

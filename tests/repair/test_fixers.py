@@ -194,3 +194,6 @@ def test_header_text_becomes_comments_but_music_does_not() -> None:
     (d,) = abcparse.check(tune)
     assert d.code == "ABC106" and "X: line is missing" in d.message
     assert fix_text(tune, target="auto").text == tune
+    # Blocks end at an empty line whatever the line ends (a later tune is not this block).
+    crlf = prose.replace("\n", "\r\n")
+    assert fix_text(crlf, target="auto").text == crlf.replace("These", "%These")
