@@ -37,7 +37,7 @@ from ..model import (
     Tune,
     Tunebook,
 )
-from ..split import music_after_key, text_lines
+from ..split import music_after_key, split, text_lines
 from ..theory import default_unit_length
 
 __all__ = [
@@ -594,18 +594,6 @@ def fix_plus_chord(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                      f"rewrote the obsolete chord {sym} as {new} (§12.1.3)")]
 
 
-def _block_around(text: str, pos: int) -> str:
-    """The block of lines (§2.2: blocks are separated by empty lines) holding ``pos``."""
-    start = at = 0
-    for line in text_lines(text, keepends=True):
-        if not line.strip():
-            if at >= pos:
-                return text[start:at]
-            start = at + len(line)
-        at += len(line)
-    return text[start:]
-
-
 @fixer("ABC106", safe=True, changes='text lines in the file header become comments')
 def fix_header_text(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """Lines of the file header block that are not fields become comments, so the block
@@ -615,7 +603,10 @@ def fix_header_text(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     out = []
     pos = ctx.line_start(d.span.start)
     t = ctx.text
-    if music_after_key(_block_around(t, pos)):
+    # The block as the finding read it (split, §2.2: blocks end at an empty line).
+    block = next((c.text for c in split(t, loose=not ctx.strict)[0]
+                  if c.start <= pos < c.start + len(c.text)), "")
+    if music_after_key(block):
         return None
     while pos < len(t):
         line = ctx.line_text(pos)

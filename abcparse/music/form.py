@@ -81,7 +81,7 @@ class EndingGroup:
     @property
     def last_pass(self) -> int:
         """The highest pass any of the endings names."""
-        return max((n for _, _, ns in self.endings for n in ns), default=0)
+        return max(self.numbers, default=0)
 
 
 def ending_end(segs: Sequence[Segment], i: int) -> int:
