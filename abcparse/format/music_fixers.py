@@ -905,6 +905,24 @@ def fix_detached_tie(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                      "moved the tie against the note it ties (§4.11: c4- c4, not c4 -c4)")]
 
 
+@fixer("ABC326", safe=True, changes="the marks moved after the broken rhythm sign")
+def fix_mark_before_broken(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """``G.>F`` → ``G>.F``: the decorations, chord symbols, annotations or ``(`` written
+    between a note and its broken rhythm sign move after the sign, to the note they belong
+    to (§4.4, §4.14); space before the sign stays before it."""
+    written = _span_text(ctx, d)
+    m = _MARKS_THEN_SIGN.fullmatch(written)
+    if m is None:
+        return None
+    return [ctx.edit(d.span.start, d.span.end, m["gap"] + m["sign"] + m["marks"], d.code,
+                     "moved what belongs to the next note after the broken rhythm sign"
+                     " (§4.4)")]
+
+
+# The text ABC326 points at: the marks, any space, the sign (which ends the span).
+_MARKS_THEN_SIGN = re.compile(r"(?P<marks>.*?\S)(?P<gap>\s*)(?P<sign>[<>]+)", re.DOTALL)
+
+
 @fixer("ABC340", safe=False, changes='whole-bar rests added to voices with fewer bars')
 def fix_voice_bars(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """Voices with fewer bars than the longest get whole-bar rests ``Z`` at their end

@@ -279,6 +279,8 @@ class VoiceTimeline:
     open_broken: BrokenRhythm | None = None  # a broken rhythm with no note after it
     inner_tuplets: list[Tuplet] = field(default_factory=list)  # marks inside a tuplet
     lone_broken: list[BrokenRhythm] = field(default_factory=list)  # no note before them
+    # The signs that paired two notes, as (bar index, element index) in the voice.
+    paired_broken: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -400,6 +402,7 @@ class _Reader:
         self.open_tuplets: list[OpenTuplet] = []
         self.inner_tuplets: list[Tuplet] = []
         self.lone_broken: list[BrokenRhythm] = []
+        self.paired_broken: list[tuple[int, int]] = []
         self.pending_ties: list[TieLink] = []
         self.layer = 0
         self.layers = 1
@@ -631,7 +634,7 @@ class _Reader:
         self.ties.append(link)
         self.pending_ties = [link]
 
-    def broken(self, e: BrokenRhythm, bars: list[BarInfo]) -> None:
+    def broken(self, e: BrokenRhythm, bars: list[BarInfo], index: int) -> None:
         if e.count > MAX_BROKEN:
             self.limits.append((e.span, f"a broken rhythm of {e.count} signs is read as"
                                         f" {MAX_BROKEN} (§4.4 defines up to 3)"))
@@ -655,6 +658,7 @@ class _Reader:
         self.last = None
         self.broken_next = after
         self.broken_sign = e
+        self.paired_broken.append((bars[-1].index, index))
 
     def tuplet(self, e: Tuplet) -> None:
         factor = tuplet_factor(e.p, e.q, e.r, self.meter)
@@ -843,7 +847,7 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
             elif kind is Tie:
                 r.tie(e)  # type: ignore[arg-type]
             elif kind is BrokenRhythm:
-                r.broken(e, bars)  # type: ignore[arg-type]
+                r.broken(e, bars, index)  # type: ignore[arg-type]
             elif kind is Tuplet:
                 r.tuplet(e)  # type: ignore[arg-type]
             elif kind is Decoration:
@@ -902,7 +906,7 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
     if r.tuplets:
         r.cut_tuplets()
     return VoiceTimeline(voice, r.items, bars, r.segments, r.ties, r.open_tuplets, r.layers,
-                         broken, r.inner_tuplets, r.lone_broken)
+                         broken, r.inner_tuplets, r.lone_broken, r.paired_broken)
 
 
 #: Readings with a finer resolution before the exact one is computed from every element.

@@ -650,6 +650,40 @@ def broken_rhythm_without_note(ctx: TuneContext) -> Iterator[Finding]:
     yield from ctx.music.get("ABC325")
 
 
+@rule("ABC326", "mark-before-broken-rhythm", strict=Severity.WARNING,
+      loose=Severity.WARNING, section="§4.4")
+def mark_before_broken_rhythm(ctx: TuneContext) -> Iterator[Finding]:
+    """A mark written between a note and the broken rhythm sign after it.
+
+    The marks are decorations, chord symbols, annotations and a slur's ``(``. The sign
+    stands between the two notes it changes (§4.4), and what is written before a note
+    belongs to that note (§4.14, §4.18, §4.19): in ``G.>F`` the staccato is the F's,
+    written on the wrong side of ``>``. abcparse and abc2midi read the rhythm as written;
+    abcjs drops it and plays both notes even, so the tune sounds different in the two
+    players. The safe fix moves the marks after the sign (``G>.F``), which changes
+    nothing in abcparse's reading.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Marks after the sign
+    K:C
+    G>.F G>!trill!F G>"Am"F|]
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Marks before the sign
+    K:C
+    G.>F G!trill!>F G"Am">F|]
+    ```
+    """
+    yield from ctx.music.get("ABC326")
+
+
 @rule("ABC321", "tie-different-pitches", section="§4.11")
 def tie_different_pitches(ctx: TuneContext) -> Iterator[Finding]:
     """A tie between two notes of different pitch.

@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 
 from ..diagnostics import Span
 from ..model import (
+    Annotation,
+    BrokenRhythm,
     Chord,
+    ChordSymbol,
     Decoration,
     GraceGroup,
     LineBreak,
@@ -238,6 +241,53 @@ def _tuplets(scan: MusicScan, vt: VoiceTimeline) -> None:
                  " nothing, so the note after it keeps its length (§4.4)", b.span)
 
 
+# What may be written before a note and belongs to it (§4.14 decorations, §4.18 chord
+# symbols, §4.19 annotations, §4.11 the slur it opens).
+_LEADS_A_NOTE = (Decoration, ChordSymbol, Annotation, SlurStart)
+
+
+def _lead_text(e: object) -> str:
+    """How a mark that leads a note is written, for messages."""
+    if isinstance(e, Decoration):
+        return e.symbol
+    if isinstance(e, ChordSymbol):
+        return f'"{e.text}"'
+    if isinstance(e, Annotation):
+        return f'"{e.placement}{e.text}"'
+    return "("
+
+
+def _displaced_before_broken(scan: MusicScan, vt: VoiceTimeline) -> None:
+    """ABC326: a decoration, chord symbol, annotation or ``(`` written between a note and
+    the broken rhythm sign after it (``G.>F``, ``G"Am">F``).
+
+    §4.4 puts the sign straight between the two notes; what stands before a note belongs
+    to it (§4.14, §4.18, §4.19), so the marks belong to the note after the sign, where
+    they are read. The engine pairs the notes as written (abc2midi does too); abcjs drops
+    the rhythm and plays both notes even. Only signs the engine paired are looked at (a
+    sign with no note before it is ABC325)."""
+    for bi, i in vt.paired_broken:
+        elements = vt.bars[bi].bar.elements
+        e = elements[i]
+        assert isinstance(e, BrokenRhythm)
+        j = i - 1
+        while j >= 0 and isinstance(elements[j], _LEADS_A_NOTE):
+            j -= 1
+        if j == i - 1 or j < 0 or not isinstance(elements[j], (Note, Chord, Rest)):
+            continue
+        moved = elements[j + 1 : i]
+        first = moved[0].span
+        sign = e.direction * e.count
+        scan.add(
+            "ABC326",
+            f"{' '.join(map(_lead_text, moved))} between a note and the broken rhythm {sign}:"
+            f" what is written before a note belongs to the note after the sign; write it"
+            f" after {sign} (abcjs drops the rhythm here; §4.4, §4.14)",
+            Span(first.line, first.col, e.span.end_line, e.span.end_col, first.start,
+                 e.span.end),
+        )
+
+
 def scan_tune(tune: object, tl: TuneTimeline, strict: bool, known: frozenset[str],
               plus: bool) -> MusicScan:
     """Walk every voice of ``tune`` once and gather, with the engine's readings of ties,
@@ -257,6 +307,7 @@ def scan_tune(tune: object, tl: TuneTimeline, strict: bool, known: frozenset[str
         w.finish()
         _ties(scan, vt)
         _tuplets(scan, vt)
+        _displaced_before_broken(scan, vt)
         for f in form_findings(vt, strict):
             scan.add(f.code, f.message, f.span)
     return scan

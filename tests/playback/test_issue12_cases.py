@@ -200,6 +200,26 @@ def test_a_broken_rhythm_with_no_note_before_it_is_not_played() -> None:
     assert pitches(fixed[len(head):].strip(), head) == pitches(text[len(head):].strip(), head)
 
 
+def test_a_mark_between_a_note_and_its_broken_rhythm_is_moved_after_the_sign() -> None:
+    """``G.>F``: the staccato written before ``>`` is the F's (§4.14), and the sign still
+    pairs G and F (§4.4), as abc2midi plays it; abcjs drops the rhythm. ABC326 reports
+    each such mark (decorations, chord symbols, annotations, a slur's ``(``) and its safe
+    fix moves it after the sign, where all readers agree, without changing the music
+    (found in outside collections: ``.G.>F``)."""
+    from abcparse.format.repair import fix_text
+
+    head = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
+    body = 'G.>F A B|G!trill! >F A B|G"Am"(>F) A B|G>.F A B|]'
+    text = head + body + "\n"
+    found = abcparse.check(text)
+    assert [(d.code, d.col) for d in found] == [("ABC326", 2), ("ABC326", 11), ("ABC326", 27)]
+    assert durations(body, head)[:2] == [(67, 1.5), (65, 0.25)]  # staccato F
+    fixed = fix_text(text).text
+    assert fixed == head + 'G>.F A B|G >!trill!F A B|G>"Am"(F) A B|G>.F A B|]\n'
+    assert codes(fixed) == []
+    assert durations(fixed[len(head):].strip(), head) == durations(body, head)
+
+
 def test_a_broken_rhythm_before_a_repeat_sign_is_played_whole() -> None:
     """``G2>|:f2`` lengthens the G and shortens the f, as abc2midi and abcjs both play it;
     the f used to keep its length, so the tune gained time (found in a Pittsburgh session
