@@ -1,6 +1,7 @@
 """What ``abc-lint --fix`` and ``--fix --unsafe-fixes`` do to real tunebooks (issue 13).
 
-    python benchmarks/fix_corpus.py [--no-abc2midi] [--no-cli] [--json OUT] [--only TEXT]
+    python benchmarks/fix_corpus.py [--no-abc2midi] [--no-abcjs] [--no-cli] [--json OUT]
+                                    [--only TEXT] [--files PATH ...]
 
 On every tune of ``../shared/corpus`` (Nottingham, ``ABC_original`` and ``ABC_cleaned``,
 and the Debian examples of abcm2ps and abcmidi) and of ``corpus/irish.abc``, measures:
@@ -18,6 +19,11 @@ and the Debian examples of abcm2ps and abcmidi) and of ``corpus/irish.abc``, mea
   are never dropped by a fix");
 - with the command itself (``abc-lint --fix`` in a subprocess, on a copy of each folder),
   that it writes what ``fix_text`` gives and lists every fix and every withdrawn fix.
+
+- abcjs 6.7.2 (where Node and ``node_modules/abcjs`` are there) before and after each
+  safe fix the engine hears as no change: a fix that moves abcjs away from the engine's
+  reading is listed (see :func:`compare_abcjs`);
+- ``--files`` measures other collections (files or folders of ``.abc``) instead.
 
 abc2midi's notes are read as ``tests/playback/peer.py`` reads them (the file header plus
 the one tune, grace notes off, a 2-tick tolerance). A tune that only our engine or only
@@ -55,6 +61,19 @@ def corpus_files() -> list[tuple[str, Path]]:
     files += [(f"debian-examples/{p.parent.name}/{p.name}", p)
               for p in sorted((SHARED / "debian-examples").glob("*/*.abc"))]
     return [(label, p) for label, p in files if p.is_file()]
+
+
+def given_files(paths: list[str]) -> list[tuple[str, Path]]:
+    """(label, path) of the .abc files given on the command line, folders searched
+    recursively, labelled by their path below the folder given."""
+    files: list[tuple[str, Path]] = []
+    for given in map(Path, paths):
+        if given.is_dir():
+            files += [(f"{given.name}/{p.relative_to(given)}", p)
+                      for p in sorted(given.rglob("*.abc")) if p.is_file()]
+        elif given.is_file():
+            files.append((given.name, given))
+    return files
 
 
 def collection(label: str) -> str:
@@ -135,6 +154,12 @@ class Tally:
     dropped_tunes: Counter[str] = field(default_factory=Counter)  # tunes that lost some
     by_collection: dict[str, Counter[str]] = field(default_factory=dict)
     kinds: Counter[str] = field(default_factory=Counter)  # abc2midi differences, by kind
+    # abcjs, run once over every changed tune at the end (one Node process): per tune the
+    # id, the texts abcjs reads before and after, and our engine's notes.
+    abcjs_pending: list[tuple[str, str, str, Any]] = field(default_factory=list)
+    abcjs_compared: int = 0
+    abcjs_differ: list[str] = field(default_factory=list)
+    abcjs_kinds: Counter[str] = field(default_factory=Counter)
 
     def summary(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -162,6 +187,11 @@ class Tally:
             "by collection": {k: dict(v) for k, v in self.by_collection.items()},
             "abc2midi differences where our engine hears none, by kind": dict(self.kinds),
         }
+        if self.abcjs_compared:
+            out["abcjs compared (tunes whose text changed)"] = self.abcjs_compared
+            out["abcjs differ"] = len(self.abcjs_differ)
+            out["abcjs differences where our engine hears none, by kind"] = dict(
+                self.abcjs_kinds)
         return out
 
 
@@ -182,8 +212,9 @@ def _strict_errors(text: str) -> tuple[list[tuple[int, int]], list[Any], int]:
 class Player:
     """abc2midi's notes of one tune (tests/playback/peer.py), in a scratch folder."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, abcjs: bool = False) -> None:
         self.enabled = enabled
+        self.abcjs = abcjs  # also queue every changed tune for abcjs (see compare_abcjs)
         self.dir = tempfile.mkdtemp(prefix="fix-corpus-")
 
     def notes(self, header: str, tune_text: str) -> list[tuple[int, int, int]]:
@@ -302,6 +333,13 @@ def measure_file(label: str, text: str, tally: Tally, *, unsafe: bool, target: s
                 tally.abc2midi_differ.append(f"{tid}: {detail}")
         if midi_same:
             coll["abc2midi equal"] += 1
+        if player.abcjs and engine_same:
+            from tests.playback.abcjs_peer import abcjs_input
+            from tests.playback.abcjs_peer import our_notes as abcjs_ours
+
+            tally.abcjs_pending.append((tid, abcjs_input(old_book.header.text, old.text),
+                                        abcjs_input(new_book.header.text, new.text),
+                                        abcjs_ours(old)[0]))
         if unsafe and (not engine_same or not midi_same) and old.span.line not in reported:
             tally.unreported.append(f"{tid}: {detail or 'our engine hears a change'}")
 
@@ -356,6 +394,46 @@ def classify(tune_id: str, codes: list[str], tune: Any, before: list[tuple[int, 
     return "unclassified"
 
 
+def compare_abcjs(tally: Tally) -> None:
+    """abcjs before and after the fix, for every changed tune our engine hears the same:
+    a difference is "fix brings abcjs to our reading" when abcjs played the engine's
+    notes after the fix and not before, "... closer" when its first departure from them
+    comes later, and "fix moves abcjs away from our reading" otherwise (abcjs heard the
+    tune as the engine does before the fix, or the fix moved its first departure
+    earlier): the case a safe fix must not make, listed in full."""
+    from tests.playback.abcjs_peer import first_difference, run_abcjs, their_notes
+
+    pending, tally.abcjs_pending = tally.abcjs_pending, []
+    if not pending:
+        return
+    texts = [t for _, old, new, _ in pending for t in (old, new)]
+    played = run_abcjs(texts)
+    for k, (tid, _, _, ours) in enumerate(pending):
+        was_played, now_played = played[2 * k], played[2 * k + 1]
+        tally.abcjs_compared += 1
+        if was_played.error or now_played.error:
+            when = ("before and after the fix" if was_played.error and now_played.error
+                    else "before the fix only" if was_played.error else "after the fix only")
+            tally.abcjs_differ.append(f"{tid}: abcjs failed {when}: "
+                                      f"{(was_played.error or now_played.error)[:200]}")
+            tally.abcjs_kinds[f"abcjs failed {when}"] += 1
+            continue
+        was, now = their_notes(was_played)[0], their_notes(now_played)[0]
+        at = first_difference(was, now)
+        if at is None:
+            continue
+        was_at, now_at = first_difference(ours, was), first_difference(ours, now)
+        if now_at is None:
+            kind = "fix brings abcjs to our reading"
+        elif was_at is not None and now_at > was_at:
+            kind = "fix brings abcjs closer to our reading"
+        else:
+            kind = "fix moves abcjs away from our reading"
+        tally.abcjs_kinds[kind] += 1
+        tally.abcjs_differ.append(f"{tid}: abcjs: {len(was)} notes -> {len(now)}, first"
+                                  f" difference at note {at}; {kind}")
+
+
 def run_cli(files: list[tuple[str, Path]], args: list[str], expect: dict[str, str]
             ) -> dict[str, Any]:
     """``abc-lint --no-config ARGS`` on a copy of the files, as a user runs it: whether it
@@ -395,6 +473,9 @@ def run_cli(files: list[tuple[str, Path]], args: list[str], expect: dict[str, st
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--no-abc2midi", action="store_true", help="skip abc2midi")
+    ap.add_argument("--no-abcjs", action="store_true", help="skip abcjs")
+    ap.add_argument("--files", nargs="+", metavar="PATH",
+                    help="measure these .abc files or folders instead of the corpora")
     ap.add_argument("--no-cli", action="store_true", help="skip the abc-lint subprocess runs")
     ap.add_argument("--json", metavar="OUT", help="write every number and list as JSON")
     ap.add_argument("--only", metavar="TEXT", help="only files whose label contains TEXT")
@@ -406,9 +487,12 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     from abcparse.format import read_source
     from abcparse.format.repair import fix_text
+    from tests.playback.abcjs_peer import available as abcjs_available
 
-    files = [(label, p) for label, p in corpus_files() if not args.only or args.only in label]
-    player = Player(not args.no_abc2midi and shutil.which("abc2midi") is not None)
+    chosen_files = given_files(args.files) if args.files else corpus_files()
+    files = [(label, p) for label, p in chosen_files if not args.only or args.only in label]
+    player = Player(not args.no_abc2midi and shutil.which("abc2midi") is not None,
+                    not args.no_abcjs and abcjs_available())
     chosen = set(args.ways.split(","))
     ways = [w for key, w in (
         ("fix", ("--fix", False, "auto")),
@@ -424,13 +508,16 @@ def main(argv: list[str] | None = None) -> int:
                              target=target, player=player)
     finally:
         player.close()
+    for tally in tallies.values():
+        compare_abcjs(tally)
     report: dict[str, Any] = {"files": [label for label, _ in files],
-                              "abc2midi": player.enabled}
+                              "abc2midi": player.enabled, "abcjs": player.abcjs}
     for name, tally in tallies.items():
         report[name] = tally.summary()
         report[name]["lists"] = {
             "withdrawn": tally.withdrawn,
             "abc2midi differ": tally.abc2midi_differ,
+            "abcjs differ": tally.abcjs_differ,
             "engine differ": tally.engine_differ,
             "unreported music changes": tally.unreported,
             "not strictly valid": tally.strict_invalid,
