@@ -130,6 +130,9 @@ _make_tie = fast_constructor(Tie)
 # Span(...) goes through NamedTuple's Python-level __new__; tuple.__new__ makes the same
 # object in a third of the time, which matters at one span per element.
 _new_span = tuple.__new__
+# Fields whose values are read by a grammar (§3.1): a trailing backslash (ABC 2.0's
+# continuation) breaks the reading, where in a text field it is only text.
+_READ_FIELDS = frozenset("KMLQPV")
 _MODES = {
     "maj": Mode.MAJOR,
     "ion": Mode.MAJOR,
@@ -803,6 +806,8 @@ class TuneBuilder:
         if letter == "+":
             self.continue_field(value, span, value_offset)
             return
+        if letter in _READ_FIELDS and value.rstrip().endswith("\\"):
+            value = self.outdated_continuation(value, value_offset)
         f = _make_field(letter, value.strip(), self.in_body, False, span)
         self.fields.append(f)
         self.prev_field = f
@@ -814,6 +819,23 @@ class TuneBuilder:
                 self.apply_field(f, value_offset, value)
             return
         self.body_field(f, value_offset, value)
+
+    def outdated_continuation(self, value: str, value_offset: int) -> str:
+        """``K:D\\``: a field line that ends with a backslash, the general continuation of
+        ABC 2.0 that ABC 2.1 disallows (§10.3). In the tunebooks that have it the field
+        stands inside a run of music lines joined by ``\\`` (§6.1.1) and the next line is
+        music, not more of the field: the value is read without it, as abc2midi and
+        abcjs both read it, and the backslash is reported (ABC107)."""
+        end = len(value.rstrip())
+        at = value_offset + end - 1
+        self.diag(
+            "ABC107",
+            "\\ at the end of a field line: ABC 2.1 has no continuation of fields by \\"
+            " (§10.3; use +: on the next line to continue a field); it is ignored",
+            self.span(at, at + 1),
+            rule="field-backslash",
+        )
+        return value[: end - 1]
 
     def continue_field(self, value: str, span: Span, value_offset: int) -> None:
         """§3.3 ``+:`` adds its text to the field above."""

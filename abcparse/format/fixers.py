@@ -581,6 +581,15 @@ def fix_dialect(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                      " (§12.1.2)")]
 
 
+@fixer("ABC107", safe=True, changes="the backslash at the end of the field line deleted")
+def fix_field_backslash(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """``K:D\\`` → ``K:D``: the backslash is read as nothing already (§10.3)."""
+    if _span_text(ctx, d) != "\\":
+        return None
+    return _delete(ctx, d.span.start, d.span.end, d.code,
+                   "deleted the backslash: ABC 2.1 does not continue fields with it (§10.3)")
+
+
 @fixer("ABC105", safe=True, changes='`+CE+` written `[CE]`')
 def fix_plus_chord(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """``+CE+2`` (§12.1.3) becomes ``[CE]2``: the notes without the spaces that the old

@@ -639,11 +639,13 @@ class _Reader:
             self.limits.append((e.span, f"a broken rhythm of {e.count} signs is read as"
                                         f" {MAX_BROKEN} (§4.4 defines up to 3)"))
         li = self.last
-        if li is None or self.items[li].layer != self.layer:
+        if (li is None or self.items[li].layer != self.layer
+                or self.items[li].bar != bars[-1].index):
             # §4.4: the sign stands between two notes. With none before it (at the start
-            # of a voice or an overlay, after a repeat sign or a tuplet mark) abc2midi and
-            # abcjs both leave the next note as written; so does the engine, and the
-            # validator reports the sign (ABC325).
+            # of a voice or an overlay, after a bar line, a repeat sign or a tuplet mark)
+            # abcjs leaves the next note as written, and so does abc2midi but for some
+            # lengths after a plain bar line (it pairs ``A2|>B2`` but not ``A|>B2`` or
+            # ``A2|>B``); so does the engine, and the validator reports the sign (ABC325).
             self.lone_broken.append(e)
             return
         before, after = broken_factors(e.direction, e.count)
@@ -780,11 +782,17 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
         # one, and a repeat sign on either side counts (§4.8), as both players read it.
         before = r.segments[-1].closing if r.segments else None
         carried = before.repeat_start if before is not None else 0
+        # "|: :|", a section with nothing in it: repeating it plays nothing, and the
+        # music before the "|:" is not repeated (§4.8), as both players read it.
+        empty_section = bool(carried and opening is not None and opening is not before
+                             and opening.repeat_end)
+        if empty_section:
+            carried = 0
         if bar.ending or carried or (opening is not None
                                      and (opening.repeat_end or opening.repeat_start)):
             r.boundary()
         if (opening is not None and opening.repeat_end and r.segments
-                and opening is not before):
+                and opening is not before and not empty_section):
             r.segments[-1].repeat_end = max(r.segments[-1].repeat_end, opening.repeat_end)
         r.layer = 0
         r.cursors = [0] * len(r.cursors)

@@ -624,10 +624,12 @@ def broken_rhythm_without_note(ctx: TuneContext) -> Iterator[Finding]:
     """A broken rhythm sign with no note, rest or chord just before it.
 
     ``>`` and ``<`` stand between two notes and change both (§4.4). Written at the start
-    of a voice or an overlay, after a repeat sign or variant ending, or straight after a
-    tuplet mark, the sign has no first note: abc2midi and abcjs both leave the note after
-    it as written, and abcparse plays it so too. The sign is reported; its safe fix
-    deletes it.
+    of a voice or an overlay, right after a bar line, repeat sign or variant ending, or
+    straight after a tuplet mark, the sign has no first note: abcjs leaves the note after
+    it as written, as abc2midi does too except after a plain bar line, where it pairs
+    some lengths and not others (``A2|>B2`` but not ``A|>B2``). abcparse plays the note as
+    written. The sign is reported; its safe fix deletes it (to pair the notes across the
+    bar line, write the sign before it: ``A2>|B2``).
 
     Passes:
 
@@ -644,7 +646,7 @@ def broken_rhythm_without_note(ctx: TuneContext) -> Iterator[Finding]:
     X:1
     T:Nothing before
     K:C
-    >B2 c2 (3>cde f2|]
+    >B2 c2 (3>cde f2|>g2|]
     ```
     """
     yield from ctx.music.get("ABC325")
@@ -655,13 +657,13 @@ def broken_rhythm_without_note(ctx: TuneContext) -> Iterator[Finding]:
 def mark_before_broken_rhythm(ctx: TuneContext) -> Iterator[Finding]:
     """A mark written between a note and the broken rhythm sign after it.
 
-    The marks are decorations, chord symbols, annotations and a slur's ``(``. The sign
-    stands between the two notes it changes (§4.4), and what is written before a note
-    belongs to that note (§4.14, §4.18, §4.19): in ``G.>F`` the staccato is the F's,
-    written on the wrong side of ``>``. abcparse and abc2midi read the rhythm as written;
-    abcjs drops it and plays both notes even, so the tune sounds different in the two
-    players. The safe fix moves the marks after the sign (``G>.F``), which changes
-    nothing in abcparse's reading.
+    The marks are decorations, chord symbols, annotations, a slur's ``(`` and grace
+    notes. The sign stands between the two notes it changes (§4.4), and what is written
+    before a note belongs to that note (§4.11, §4.12, §4.14, §4.18, §4.19): in ``G.>F``
+    the staccato is the F's, written on the wrong side of ``>``. abcparse and abc2midi
+    read the rhythm as written; abcjs drops it and plays both notes even, so the tune
+    sounds different in the two players. The safe fix moves the marks after the sign
+    (``G>.F``), which changes nothing in abcparse's reading.
 
     Passes:
 
@@ -669,7 +671,7 @@ def mark_before_broken_rhythm(ctx: TuneContext) -> Iterator[Finding]:
     X:1
     T:Marks after the sign
     K:C
-    G>.F G>!trill!F G>"Am"F|]
+    G>.F G>!trill!F G>"Am"F G>{a}F|]
     ```
 
     Fails:
@@ -678,7 +680,7 @@ def mark_before_broken_rhythm(ctx: TuneContext) -> Iterator[Finding]:
     X:1
     T:Marks before the sign
     K:C
-    G.>F G!trill!>F G"Am">F|]
+    G.>F G!trill!>F G"Am">F G{a}>F|]
     ```
     """
     yield from ctx.music.get("ABC326")

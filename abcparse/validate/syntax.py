@@ -211,6 +211,45 @@ def plus_chord(ctx: TuneContext) -> Iterator[Finding]:
     yield from ctx.music.get("ABC105")
 
 
+@rule("ABC107", "field-backslash", strict=Severity.ERROR, loose=Severity.WARNING,
+      source="parser", section="§10.3")
+def field_backslash(ctx: TuneContext) -> Iterator[Finding]:
+    """A ``K:``, ``M:``, ``L:``, ``Q:``, ``P:`` or ``V:`` line that ends with ``\\``.
+
+    ABC 2.0 made ``\\`` a continuation character for every line; ABC 2.1 disallows that
+    (§10.3) and keeps it for music lines only, where it joins score lines (§6.1.1).
+    Tunebooks written with music lines joined by ``\\`` often end the field lines among
+    them the same way (``K:D\\``); the next line is music, not more of the field.
+    abcparse reads the value without the backslash, as abc2midi and abcjs do (the value
+    with it cannot be read, and a key or unit length would be lost), and reports it. The
+    safe fix deletes the backslash. To continue a field, write ``+:`` on the next line
+    (§3.3).
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Field on its own
+    K:C
+    abc|\\
+    L:1/16
+    abcd|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Field with a backslash
+    K:C
+    abc|\\
+    L:1/16\\
+    abcd|
+    ```
+    """
+    return iter(())
+
+
 @rule("ABC106", "header-free-text", strict=Severity.ERROR, loose=Severity.WARNING,
       scope="file", section="§2.2.2, §2.2.3")
 def header_free_text(ctx: FileContext) -> Iterator[Finding]:

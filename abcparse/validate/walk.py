@@ -237,13 +237,14 @@ def _tuplets(scan: MusicScan, vt: VoiceTimeline) -> None:
     for b in vt.lone_broken:
         sign = b.direction * b.count
         scan.add("ABC325",
-                 f"broken rhythm {sign} with no note, rest or chord just before it: it pairs"
-                 " nothing, so the note after it keeps its length (§4.4)", b.span)
+                 f"broken rhythm {sign} with no note, rest or chord just before it in its"
+                 " bar: it pairs nothing, so the note after it keeps its length (§4.4)",
+                 b.span)
 
 
 # What may be written before a note and belongs to it (§4.14 decorations, §4.18 chord
-# symbols, §4.19 annotations, §4.11 the slur it opens).
-_LEADS_A_NOTE = (Decoration, ChordSymbol, Annotation, SlurStart)
+# symbols, §4.19 annotations, §4.11 the slur it opens, §4.12 its grace notes).
+_LEADS_A_NOTE = (Decoration, ChordSymbol, Annotation, SlurStart, GraceGroup)
 
 
 def _lead_text(e: object) -> str:
@@ -254,12 +255,14 @@ def _lead_text(e: object) -> str:
         return f'"{e.text}"'
     if isinstance(e, Annotation):
         return f'"{e.placement}{e.text}"'
+    if isinstance(e, GraceGroup):
+        return "grace notes {...}"
     return "("
 
 
 def _displaced_before_broken(scan: MusicScan, vt: VoiceTimeline) -> None:
-    """ABC326: a decoration, chord symbol, annotation or ``(`` written between a note and
-    the broken rhythm sign after it (``G.>F``, ``G"Am">F``).
+    """ABC326: a decoration, chord symbol, annotation, ``(`` or grace notes written
+    between a note and the broken rhythm sign after it (``G.>F``, ``G"Am">F``, ``G{a}>F``).
 
     §4.4 puts the sign straight between the two notes; what stands before a note belongs
     to it (§4.14, §4.18, §4.19), so the marks belong to the note after the sign, where

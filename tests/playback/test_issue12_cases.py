@@ -200,6 +200,50 @@ def test_a_broken_rhythm_with_no_note_before_it_is_not_played() -> None:
     assert pitches(fixed[len(head):].strip(), head) == pitches(text[len(head):].strip(), head)
 
 
+def test_a_broken_rhythm_right_after_a_bar_line_pairs_nothing() -> None:
+    """``A|>B2``: the bar line stands between the note and the sign; abcjs and abc2midi
+    both play B2 as written (abc2midi pairs only some lengths: ``A2|>B2``). The sign is
+    reported (ABC325); written before the bar line it pairs the notes, as both play it."""
+    head = "X:1\nT:t\nM:3/4\nL:1/8\nK:C\n"
+    assert durations("A|>B2 c2|", head) == [(69, 0.5), (71, 1.0), (72, 1.0)]
+    assert durations("A2|>B2 c2|", head) == [(69, 1.0), (71, 1.0), (72, 1.0)]
+    assert durations("A2>|B2 c2|", head) == [(69, 1.5), (71, 0.5), (72, 1.0)]
+    found = abcparse.check(head + "A|>B2 c2|A2>|B2 c2|]\n", select="ABC325")
+    assert [(d.line, d.col) for d in found] == [(6, 3)]
+
+
+def test_an_empty_repeated_section_repeats_nothing() -> None:
+    """``B|: :|C``: the section between the signs is empty, so its repeat plays nothing
+    and the music before ``|:`` is not repeated (§4.8), as both players read it; the two
+    signs used to merge into one ``::`` that repeated G A B (found by random tunes).
+    ``B|\n:|C`` (a ``:|`` that opens the next line) still ends the section before it."""
+    assert pitches("G A B|: :|C D|") == [67, 69, 71, 60, 62]
+    assert pitches("G A B|:\n:|C D|") == [67, 69, 71, 60, 62]
+    assert pitches("G A B|\n:|C D|") == [67, 69, 71, 67, 69, 71, 60, 62]
+    assert pitches("G A B|: ::C D:|") == [67, 69, 71, 60, 62, 60, 62]
+
+
+def test_a_field_line_ending_with_a_backslash_still_sets_its_value() -> None:
+    """``L:1/8\\`` between music lines joined by ``\\``: ABC 2.1 disallows ABC 2.0's
+    field continuation (§10.3); the value is read without the backslash, as abc2midi and
+    abcjs read it (it used to be unreadable, so the unit length stayed 1/4 and every
+    later note was twice as long). The backslash is reported (ABC107) and its safe fix
+    deletes it (found 17 times in a public collection, atrilcoral: ``K:D\\``)."""
+    from abcparse.format.repair import fix_text
+
+    head = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
+    body = "C D E F|\\\nL:1/8\\\nG2 A2 B2 c2|\\\nK:G\\\nf4 f4|]"
+    assert durations(body, head) == [
+        (60, 1), (62, 1), (64, 1), (65, 1), (67, 1), (69, 1), (71, 1), (72, 1), (78, 2),
+        (78, 2)]
+    text = head + body + "\n"
+    assert [(d.code, d.line, d.col) for d in abcparse.check(text)] == [
+        ("ABC107", 7, 6), ("ABC107", 9, 4)]
+    fixed = fix_text(text).text
+    assert fixed == head + "C D E F|\\\nL:1/8\nG2 A2 B2 c2|\\\nK:G\nf4 f4|]\n"
+    assert durations(fixed[len(head):].strip(), head) == durations(body, head)
+
+
 def test_a_mark_between_a_note_and_its_broken_rhythm_is_moved_after_the_sign() -> None:
     """``G.>F``: the staccato written before ``>`` is the F's (§4.14), and the sign still
     pairs G and F (§4.4), as abc2midi plays it; abcjs drops the rhythm. ABC326 reports
@@ -209,13 +253,14 @@ def test_a_mark_between_a_note_and_its_broken_rhythm_is_moved_after_the_sign() -
     from abcparse.format.repair import fix_text
 
     head = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
-    body = 'G.>F A B|G!trill! >F A B|G"Am"(>F) A B|G>.F A B|]'
+    body = 'G.>F A B|G!trill! >F A B|G"Am"(>F) A B|G>.F A B|G{a}>F A B|]'
     text = head + body + "\n"
     found = abcparse.check(text)
-    assert [(d.code, d.col) for d in found] == [("ABC326", 2), ("ABC326", 11), ("ABC326", 27)]
+    assert [(d.code, d.col) for d in found] == [
+        ("ABC326", 2), ("ABC326", 11), ("ABC326", 27), ("ABC326", 50)]
     assert durations(body, head)[:2] == [(67, 1.5), (65, 0.25)]  # staccato F
     fixed = fix_text(text).text
-    assert fixed == head + 'G>.F A B|G >!trill!F A B|G>"Am"(F) A B|G>.F A B|]\n'
+    assert fixed == head + 'G>.F A B|G >!trill!F A B|G>"Am"(F) A B|G>.F A B|G>{a}F A B|]\n'
     assert codes(fixed) == []
     assert durations(fixed[len(head):].strip(), head) == durations(body, head)
 
