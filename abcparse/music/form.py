@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 from ..diagnostics import Span
 from ..model import BarKind, BarLine
-from .timeline import Segment, VoiceTimeline
+from .timeline import Segment, VoiceTimeline, repeat_started
 
 __all__ = ["EndingGroup", "FormFinding", "ending_groups", "form_findings", "played_order"]
 
@@ -257,7 +257,10 @@ class _FormWalker:
     def add(self, code: str, message: str, span: Span) -> None:
         self.out.append(FormFinding(code, message, span))
 
-    def bar_line(self, bl: BarLine) -> None:
+    def bar_line(self, bl: BarLine, ending_after: tuple[int, ...] = ()) -> None:
+        """A bar line; ``ending_after`` the ending that starts right after it, if any
+        (which the line's own ``|:`` does not open a section for: see
+        :func:`~abcparse.music.timeline.repeat_started`)."""
         if bl.repeat_end:
             # A :| that ends a variant ending repeats the section the endings belong to
             # ("[1 ... :| [2 ... :| [3 ...", §4.10): it needs no |: of its own.
@@ -285,7 +288,7 @@ class _FormWalker:
             self.close_ending()
             if not bl.repeat_end:
                 self.boundary = (f"double bar {bl.symbol}", bl.span.line)
-        if bl.repeat_start:
+        if repeat_started(bl, ending_after):
             if self.repeat_open is not None and self.music_since_start:
                 self.unclosed_repeat(f"another |: starts a section on line {bl.span.line}")
             self.repeat_open = bl.span
@@ -397,12 +400,13 @@ def form_findings(vt: VoiceTimeline, strict: bool) -> list[FormFinding]:
     prev_closing: BarLine | None = None
     part = None
     items = vt.items
-    for seg in vt.segments:
+    segs = vt.segments
+    for i, seg in enumerate(segs):
         if seg.new_bar:
             # Bars share bar lines (one's closing is the next one's opening), except where
             # two bar lines stand with no note between (":|\n|:"): then both count.
             if seg.opening is not None and seg.opening is not prev_closing:
-                w.bar_line(seg.opening)
+                w.bar_line(seg.opening, seg.ending)
             w.new_bar(bool(seg.ending))
         if seg.part != part:
             part = seg.part
@@ -414,7 +418,8 @@ def form_findings(vt: VoiceTimeline, strict: bool) -> list[FormFinding]:
                 w.music_since_start = True
                 break
         if seg.closing is not None:
-            w.bar_line(seg.closing)
+            after = segs[i + 1] if i + 1 < len(segs) else None
+            w.bar_line(seg.closing, after.ending if after is not None and after.new_bar else ())
             prev_closing = seg.closing
     w.finish()
     for g in ending_groups(vt.segments):

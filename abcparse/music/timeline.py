@@ -426,7 +426,7 @@ class _Reader:
             if not new_bar:  # split inside a bar: the segment before ends here
                 last.length = self.cursors[0] - last.bar_pos
         segments.append(Segment(
-            self.part, bar_index, opening.repeat_start if opening is not None else 0, 0,
+            self.part, bar_index, repeat_started(opening, ending), 0,
             opening, None, ending, ending_span, n, n, 0,
             0 if new_bar else self.cursors[0], new_bar, self.tempo, (), self.meter, (),
             self.key, (),
@@ -441,6 +441,7 @@ class _Reader:
             if ending:
                 seg.ending = ending
                 seg.ending_span = span
+                seg.repeat_start = repeat_started(seg.opening, ending)
             seg.part = self.part
             return
         self.new_segment(bar_index, new_bar=False, ending=ending, ending_span=span)
@@ -755,6 +756,19 @@ class _Reader:
 
 
 
+def repeat_started(opening: BarLine | None, ending: tuple[int, ...]) -> int:
+    """The repeat a segment starts: its opening bar line's, except where that line also
+    ends a repeat and an ending follows it at once (``:|:[2``, ``::2``): the ending is one
+    of the section the line closes, as both players read it, and the start sign opens
+    nothing (it used to open a section whose second ending was never reached, so every
+    note after it was lost)."""
+    if opening is None:
+        return 0
+    if ending and opening.repeat_end:
+        return 0
+    return opening.repeat_start
+
+
 def _read_voice(tune: Tune, voice: Voice, resolution: int, mode: str,
                 marks: list[tuple[int, str]], limits: list[tuple[Span, str]]) -> VoiceTimeline:
     key = tune.key
@@ -781,7 +795,7 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
         # line, "|: |", "|:[|"): the first closed the bar before, the second opens this
         # one, and a repeat sign on either side counts (§4.8), as both players read it.
         before = r.segments[-1].closing if r.segments else None
-        carried = before.repeat_start if before is not None else 0
+        carried = repeat_started(before, bar.ending)
         # "|: :|", a section with nothing in it: repeating it plays nothing, and the
         # music before the "|:" is not repeated (§4.8), as both players read it.
         empty_section = bool(carried and opening is not None and opening is not before

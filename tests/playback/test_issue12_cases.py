@@ -244,6 +244,19 @@ def test_a_field_line_ending_with_a_backslash_still_sets_its_value() -> None:
     assert durations(fixed[len(head):].strip(), head) == durations(body, head)
 
 
+def test_an_ending_right_after_a_repeat_sign_that_also_starts_one_loses_no_note() -> None:
+    """``[1 E4 :|:[2 F4|``: the ending after ``:|:`` (or ``::``) is the second ending of
+    the section the sign closes, as both players read it; the sign's ``|:`` opens
+    nothing. It used to open a new section whose ``[2`` was never reached, so F4 and
+    every note after it were lost (found in a public collection, atrilcoral). The form
+    findings read it the same way: no lone ending, no ending without a first."""
+    head = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
+    for sign in (":|:", "::"):
+        body = f"|: C D E F|[1 E4 {sign}[2 F4|\nG A B c|]"
+        assert pitches(body, head) == [60, 62, 64, 65, 64, 60, 62, 64, 65, 65, 67, 69, 71, 72]
+        assert codes(head + body + "\n") == []
+
+
 def test_a_mark_between_a_note_and_its_broken_rhythm_is_moved_after_the_sign() -> None:
     """``G.>F``: the staccato written before ``>`` is the F's (§4.14), and the sign still
     pairs G and F (§4.4), as abc2midi plays it; abcjs drops the rhythm. ABC326 reports
