@@ -133,6 +133,9 @@ _new_span = tuple.__new__
 # Fields whose values are read by a grammar (§3.1): a trailing backslash (ABC 2.0's
 # continuation) breaks the reading, where in a text field it is only text.
 _READ_FIELDS = frozenset("KMLQPV")
+# A music line that starts as a field line would: a lower-case note and a repeat sign
+# (split.FIELD_START_PATTERN leaves these to the music).
+_NOTE_THEN_REPEAT = re.compile(r"[a-g]:[:|]")
 _MODES = {
     "maj": Mode.MAJOR,
     "ion": Mode.MAJOR,
@@ -1084,9 +1087,19 @@ class TuneBuilder:
                 if m.lastgroup == "COMMENT":
                     self.t_comment(m)
             return
+        first = children[0]
+        if (first.lastgroup == "NOTE" and first.start() == self.line_start
+                and _NOTE_THEN_REPEAT.match(self.text, first.start())):
+            self.diag(
+                "ABC108",
+                f"{first.group()[0]}{self.text[first.end()]} at the start of a line: §3 reads a"
+                " letter and a colon there as a field; abcparse, abc2midi and abcjs read a"
+                " note and a repeat sign. Write a space after the note (§3, §4.8)",
+                self.span(first.start(), first.end() + 1),
+                rule="note-like-field",
+            )
         if not self.in_body:
             # Music before K: (loose files, fragments): the header ends here.
-            first = children[0]
             self.diag(
                 "ABC204",
                 "music before the K: field; the tune header must end with K: (§3.1.14)",

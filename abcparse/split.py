@@ -21,7 +21,15 @@ from dataclasses import dataclass
 from .diagnostics import Diagnostic, Severity, Span
 
 _LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
-_FIELD_RE = re.compile(r"[A-Za-z+]:")
+# §3: a line that begins with a letter (or + for a continuation, §3.3) and a colon is a
+# field line. Except: a lower-case note letter with a repeat sign after its colon
+# (``e:|``, ``d::``) is music, as abc2midi and abcjs both read it. a-g are no field
+# letters of ABC 2.1, so nothing defined is lost, and the notes of the many tunebooks
+# that end a section with a note and ``:|`` at the start of a line are kept
+# (ABC108 reports it). The grammar's FIELD_START terminal is this pattern (a test checks).
+FIELD_START_PATTERN = r"(?![a-g]:[:|])[A-Za-z+]:"
+FIELD_LINE_RE = re.compile(FIELD_START_PATTERN)
+_FIELD_RE = FIELD_LINE_RE
 _BLOCK_BEGIN = "%%begin"
 _BLOCK_END = "%%end"
 

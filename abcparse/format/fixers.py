@@ -37,7 +37,7 @@ from ..model import (
     Tune,
     Tunebook,
 )
-from ..split import music_after_key, split, text_lines
+from ..split import FIELD_LINE_RE, music_after_key, split, text_lines
 from ..theory import default_unit_length
 
 __all__ = [
@@ -590,6 +590,17 @@ def fix_field_backslash(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                    "deleted the backslash: ABC 2.1 does not continue fields with it (§10.3)")
 
 
+@fixer("ABC108", safe=True, changes="a space written between the note and the repeat sign")
+def fix_note_like_field(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """``e:|`` → ``e :|`` at the start of a line: read as music by every reader (§3)."""
+    if not re.fullmatch(r"[a-g]:", _span_text(ctx, d)):
+        return None
+    at = d.span.start + 1
+    return [ctx.edit(at, at, " ", d.code,
+                     "wrote a space after the note, so that no reader takes the line for a"
+                     " field (§3)")]
+
+
 @fixer("ABC105", safe=True, changes='`+CE+` written `[CE]`')
 def fix_plus_chord(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """``+CE+2`` (§12.1.3) becomes ``[CE]2``: the notes without the spaces that the old
@@ -635,7 +646,7 @@ def fix_header_text(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
 # ---------------------------------------------------------------------------------------
 # ABC2xx: header structure and field values
 
-_FIELD_LINE_RE = re.compile(r"[A-Za-z+]:")
+_FIELD_LINE_RE = FIELD_LINE_RE
 
 
 @fixer("ABC201", safe=True, changes='`X:` added')

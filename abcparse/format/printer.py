@@ -60,7 +60,9 @@ _STRIPPED = frozenset("ABCDEFGHIKLMNOPQRSTUVWXZmr")
 _VERSION_RE = re.compile(r"%abc-?([0-9]+(?:\.[0-9]+)*)")
 _BANG_NAME = re.compile(r"[^!|\[\]: \t\r\n]{1,64}")
 _PLUS_NAME = re.compile(r"[^+|\[\]: \t\r\n]{1,64}")
-# What starts a field line (the grammar's FIELD_START, §3): a letter or + and a colon.
+# What starts a field line by the letter of §3: a letter or + and a colon. Wider than the
+# grammar's FIELD_START (split.FIELD_START_PATTERN), which reads ``e:|`` as music: printed
+# music never starts so, because other readers may follow §3 (ABC108).
 _FIELD_START = re.compile(r"[A-Za-z+]:")
 _MODES = {
     "maj": "",

@@ -47,7 +47,7 @@ from ..gcpause import paused_gc
 from ..limits import bounded_int
 from ..model import Tune, Tunebook
 from ..source import LineIndex
-from ..split import split, text_lines
+from ..split import FIELD_LINE_RE, split, text_lines
 from .fixers import FIXERS, Edit, FixContext, last_resort, minimal_tune, repair_field_line
 
 __all__ = [
@@ -581,7 +581,7 @@ def _tune_start(full: str, base: int) -> Edit:
         # Only fields before the music: K: after them.
         k = line_start
         for ln in text_lines(body[line_start:], keepends=True):
-            if not re.match(r"[A-Za-z]:", ln):
+            if not FIELD_LINE_RE.match(ln):
                 break
             k += len(ln)
         if k > line_start:

@@ -250,6 +250,41 @@ def field_backslash(ctx: TuneContext) -> Iterator[Finding]:
     return iter(())
 
 
+@rule("ABC108", "note-like-field", strict=Severity.ERROR, loose=Severity.WARNING,
+      source="parser", section="§3, §4.8")
+def note_like_field(ctx: TuneContext) -> Iterator[Finding]:
+    """A music line that starts with a note letter and a repeat sign: ``e:|``, ``d::``.
+
+    By §3 a line that begins with a letter and a colon is a field, so ``e:|`` would be an
+    unknown field ``e:`` and its note and repeat would be ignored. abc2midi and abcjs both
+    read such a line as music when the letter is a lower-case note (a-g are no field
+    letters), and so does abcparse, which keeps the notes; the line is reported because
+    other readers may follow §3. The safe fix writes a space after the note (``e :|``),
+    which every reader takes as music.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Space after the note
+    K:C
+    |:c2 d2 e2 f2|g4
+    e :|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:A field by the letter of §3
+    K:C
+    |:c2 d2 e2 f2|g4
+    e:|
+    ```
+    """
+    return iter(())
+
+
 @rule("ABC106", "header-free-text", strict=Severity.ERROR, loose=Severity.WARNING,
       scope="file", section="§2.2.2, §2.2.3")
 def header_free_text(ctx: FileContext) -> Iterator[Finding]:

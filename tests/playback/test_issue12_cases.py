@@ -257,6 +257,28 @@ def test_an_ending_right_after_a_repeat_sign_that_also_starts_one_loses_no_note(
         assert codes(head + body + "\n") == []
 
 
+def test_a_line_that_starts_with_a_note_and_a_repeat_sign_is_music() -> None:
+    """``e:|`` at the start of a line: a field by the letter of §3, but a-g are no field
+    letters and abc2midi and abcjs both read a note and a repeat (found in Nottingham
+    Music Database copies: the last note of a part on its own line). Read as music, so
+    the e is played and the section repeats; reported (ABC108), the safe fix writes
+    ``e :|``. ``G:`` (a field letter) stays a field, and one definition of a field line
+    serves the grammar and the formatter."""
+    from abcparse.format.repair import fix_text
+    from abcparse.parser import line_parser
+    from abcparse.split import FIELD_START_PATTERN
+
+    assert line_parser().terminals["FIELD_START"].pattern.value == FIELD_START_PATTERN
+    text = HEAD + "|:C D E F|\ne:|\nG:group\nd::A B c d:|\n"
+    assert pitches(text[len(HEAD):]) == [
+        60, 62, 64, 65, 76, 60, 62, 64, 65, 76, 74, 74, 69, 71, 72, 74, 69, 71, 72, 74]
+    found = abcparse.check(text, select="ABC108")
+    assert [(d.code, d.line) for d in found] == [("ABC108", 7), ("ABC108", 9)]
+    fixed = fix_text(text).text
+    assert "\ne :|\n" in fixed and "\nd ::A B c d:|\n" in fixed
+    assert pitches(fixed[len(HEAD):]) == pitches(text[len(HEAD):])
+
+
 def test_a_mark_between_a_note_and_its_broken_rhythm_is_moved_after_the_sign() -> None:
     """``G.>F``: the staccato written before ``>`` is the F's (§4.14), and the sign still
     pairs G and F (§4.4), as abc2midi plays it; abcjs drops the rhythm. ABC326 reports
