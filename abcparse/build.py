@@ -66,6 +66,7 @@ from .model import (
     Voice,
 )
 from .parser import ParseFailure, describe_expected, line_parser, parse_value, plus_chord_notes
+from .split import wrapped_ending
 from .theory import DEFAULT_SYMBOLS, default_unit_length, written_length
 
 _ONE = Fraction(1)
@@ -1554,7 +1555,11 @@ class TuneBuilder:
     def _stray_hint(self, m: re.Match[str]) -> str:
         """What a stray character most likely meant, where the text says it: a ``:``
         ending a line whose next line starts with ``|`` is a ``:|`` broken by a line
-        wrap (hard-wrapped tunebooks), which no player reads as a repeat (§4.8)."""
+        wrap (hard-wrapped tunebooks), which no player reads as a repeat (§4.8); a digit
+        opening a line after a bar line is an ending the wrap parted from it."""
+        if wrapped_ending(m.string, m.start()):
+            return (f"; an ending parted from its bar line by the line break? Write"
+                    f" [{m.group()} for the ending (§4.10)")
         if m.group() != ":":
             return ""
         if _BROKEN_REPEAT_END.match(m.string, m.end()) is None:

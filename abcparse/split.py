@@ -128,6 +128,22 @@ def _blocks(text: str) -> Iterator[tuple[bool, list[_Line]]]:
         i = j
 
 
+def wrapped_ending(text: str, pos: int) -> bool:
+    """Whether the digit at ``pos`` opens a line whose line before ends with a bar line
+    (``:|`` then ``2 fdcA``): most likely the number of a variant ending that a line wrap
+    parted from its bar line (§4.10 writes ``:|2``, or ``[2``). abc2midi and abcjs read no
+    ending there, and neither does abcparse; the finding names it and its safe fix keeps
+    the digit (deleting it would delete the author's ending)."""
+    if not (0 < pos < len(text) and text[pos].isdigit() and text[pos - 1] in "\r\n"):
+        return False
+    end = pos - 1
+    if text[end] == "\n" and end > 0 and text[end - 1] == "\r":
+        end -= 1
+    start = max(text.rfind("\n", 0, end), text.rfind("\r", 0, end)) + 1
+    before = text[start:end].rstrip(" \t")
+    return before.endswith(("|", ":")) and not before.startswith("%")
+
+
 def _is_field(line: _Line) -> bool:
     return _FIELD_RE.match(line.text) is not None
 

@@ -337,7 +337,10 @@ def measure_file(label: str, text: str, tally: Tally, *, unsafe: bool, target: s
             from tests.playback.abcjs_peer import abcjs_input
             from tests.playback.abcjs_peer import our_notes as abcjs_ours
 
-            tally.abcjs_pending.append((tid, abcjs_input(old_book.header.text, old.text),
+            fixed_by = sorted({e.code for line, _, e in repair.changes()
+                               if old.span.line <= line <= old.span.end_line})
+            tally.abcjs_pending.append((f"{tid} [fixes {','.join(fixed_by)}]",
+                                        abcjs_input(old_book.header.text, old.text),
                                         abcjs_input(new_book.header.text, new.text),
                                         abcjs_ours(old)[0]))
         if unsafe and (not engine_same or not midi_same) and old.span.line not in reported:
@@ -398,9 +401,10 @@ def compare_abcjs(tally: Tally) -> None:
     """abcjs before and after the fix, for every changed tune our engine hears the same:
     a difference is "fix brings abcjs to our reading" when abcjs played the engine's
     notes after the fix and not before, "... closer" when its first departure from them
-    comes later, and "fix moves abcjs away from our reading" otherwise (abcjs heard the
-    tune as the engine does before the fix, or the fix moved its first departure
-    earlier): the case a safe fix must not make, listed in full."""
+    comes later, "... at the same note" when it comes at the same note (the change lies
+    beyond a departure of abcjs's own), and "fix moves abcjs away from our reading"
+    otherwise (abcjs heard the tune as the engine does before the fix, or the fix moved
+    its first departure earlier): the case a safe fix must not make."""
     from tests.playback.abcjs_peer import first_difference, run_abcjs, their_notes
 
     pending, tally.abcjs_pending = tally.abcjs_pending, []
@@ -427,6 +431,10 @@ def compare_abcjs(tally: Tally) -> None:
             kind = "fix brings abcjs to our reading"
         elif was_at is not None and now_at > was_at:
             kind = "fix brings abcjs closer to our reading"
+        elif was_at is not None and now_at == was_at:
+            # abcjs departs from the engine at the same note before and after (a reading
+            # of its own earlier in the tune); what the fix changed lies beyond it.
+            kind = "abcjs departs from our reading at the same note before and after"
         else:
             kind = "fix moves abcjs away from our reading"
         tally.abcjs_kinds[kind] += 1

@@ -279,6 +279,22 @@ def test_a_line_that_starts_with_a_note_and_a_repeat_sign_is_music() -> None:
     assert pitches(fixed[len(HEAD):]) == pitches(text[len(HEAD):])
 
 
+def test_an_ending_parted_from_its_bar_line_by_a_line_break_is_kept_and_named() -> None:
+    """``:|`` ends a line and ``2 A4`` opens the next: abc2midi and abcjs read no ending
+    there (the digit starts nothing), and neither does abcparse; but the safe fix of the
+    unexpected character used to delete the digit, the author's ending. It keeps it now,
+    and the finding says what it most likely is (found in a public collection, where
+    deleting it moved abcjs away from the written endings)."""
+    from abcparse.format.repair import fix_text
+
+    text = HEAD + "|: C D E F|\n1 G4:|\n2 A4|]\n"
+    found = abcparse.check(text)
+    assert [(d.code, d.line) for d in found] == [("ABC101", 7), ("ABC101", 8)]
+    assert "Write [2 for the ending" in found[1].message
+    assert fix_text(text).text == text
+    assert pitches(text[len(HEAD):]) == [60, 62, 64, 65, 67, 60, 62, 64, 65, 67, 69]
+
+
 def test_a_mark_between_a_note_and_its_broken_rhythm_is_moved_after_the_sign() -> None:
     """``G.>F``: the staccato written before ``>`` is the F's (§4.14), and the sign still
     pairs G and F (§4.4), as abc2midi plays it; abcjs drops the rhythm. ABC326 reports

@@ -5,9 +5,9 @@ A safe fix keeps the music as the engine reads it (the repair checks that itself
 alone would let a fix change what people hear in a player that reads the original text the
 engine's way. So for every tune whose text a safe fix changed, abcjs plays the text before
 and after: where its (onset, pitch) list changes, the fix must bring abcjs to the engine's
-reading or closer to it (its first departure from the engine later than before), never
-away. ``benchmarks/fix_corpus.py`` makes the same check with abc2midi as well, and on any
-collection (``--files``).
+reading or closer to it (its first departure from the engine later than before), or leave
+its first departure where it was, never move it earlier. ``benchmarks/fix_corpus.py``
+makes the same check with abc2midi as well, and on any collection (``--files``).
 
 Skipped where Node or ``node_modules/abcjs`` is missing (``npm ci`` installs it).
 """
@@ -71,8 +71,10 @@ def test_no_safe_fix_moves_abcjs_away_from_the_engine() -> None:
         now_at = abcjs_peer.first_difference(ours, now)
         if now_at is None or (was_at is not None and now_at > was_at):
             brought += 1
-        else:
+        elif was_at is None or now_at < was_at:
             away.append(f"{tid}: first departure from the engine {was_at} -> {now_at}")
+        # else: abcjs departs at the same note before and after (a reading of its own
+        # earlier in the tune); the fix changed what lies beyond it
     assert away == []
     # The check can fail: the fixes do change what abcjs plays, always toward the engine.
     assert brought > 100
