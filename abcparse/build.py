@@ -66,7 +66,7 @@ from .model import (
     Voice,
 )
 from .parser import ParseFailure, describe_expected, line_parser, parse_value, plus_chord_notes
-from .split import wrapped_ending
+from .split import indented_field, wrapped_ending
 from .theory import DEFAULT_SYMBOLS, default_unit_length, written_length
 
 _ONE = Fraction(1)
@@ -1560,6 +1560,8 @@ class TuneBuilder:
         if wrapped_ending(m.string, m.start()):
             return (f"; an ending parted from its bar line by the line break? Write"
                     f" [{m.group()} for the ending (§4.10)")
+        if indented_field(m.string, m.start()):
+            return "; a field line written indented? A field starts its line (§3)"
         if m.group() != ":":
             return ""
         if _BROKEN_REPEAT_END.match(m.string, m.end()) is None:

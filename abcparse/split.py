@@ -144,6 +144,19 @@ def wrapped_ending(text: str, pos: int) -> bool:
     return before.endswith(("|", ":")) and not before.startswith("%")
 
 
+def indented_field(text: str, pos: int) -> bool:
+    """Whether the colon at ``pos`` follows a letter that only spaces put apart from the
+    start of its line (`` L:1/16``): a field line written indented. §3 reads a field only
+    at the line start; abc2midi and abcjs read this one as a field anyway, abcparse reads
+    the letter and what follows as music and reports the colon. Its safe fix keeps the
+    text (deleting the colon would destroy the field)."""
+    if not (0 < pos < len(text) and text[pos] == ":"):
+        return False
+    start = max(text.rfind("\n", 0, pos), text.rfind("\r", 0, pos)) + 1
+    lead = text[start:pos]
+    return len(lead) >= 2 and lead[-1].isalpha() and lead[:-1].strip(" \t") == ""
+
+
 def _is_field(line: _Line) -> bool:
     return _FIELD_RE.match(line.text) is not None
 

@@ -37,7 +37,14 @@ from ..model import (
     Tune,
     Tunebook,
 )
-from ..split import FIELD_LINE_RE, music_after_key, split, text_lines, wrapped_ending
+from ..split import (
+    FIELD_LINE_RE,
+    indented_field,
+    music_after_key,
+    split,
+    text_lines,
+    wrapped_ending,
+)
 from ..theory import default_unit_length
 
 __all__ = [
@@ -431,9 +438,10 @@ def fix_unexpected(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     ch = t[start:end]
     if ch in ("\n", "\r", "\r\n"):
         return None
-    if wrapped_ending(t, start):
-        # Most likely an ending ("2" after ":|" on the line before): deleting it would
-        # delete what the author wrote; writing "[2" would change the music as read.
+    if wrapped_ending(t, start) or indented_field(t, start):
+        # Most likely an ending ("2" after ":|" on the line before) or an indented field
+        # (" L:1/16"): deleting it would destroy what the author wrote; writing "[2" or
+        # moving the field would change the music as read.
         return None
     micro = _microtones(ctx, start)
     if micro:

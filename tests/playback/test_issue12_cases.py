@@ -279,7 +279,7 @@ def test_a_line_that_starts_with_a_note_and_a_repeat_sign_is_music() -> None:
     assert pitches(fixed[len(HEAD):]) == pitches(text[len(HEAD):])
 
 
-def test_an_ending_parted_from_its_bar_line_by_a_line_break_is_kept_and_named() -> None:
+def test_an_ending_parted_from_its_bar_line_or_an_indented_field_is_kept() -> None:
     """``:|`` ends a line and ``2 A4`` opens the next: abc2midi and abcjs read no ending
     there (the digit starts nothing), and neither does abcparse; but the safe fix of the
     unexpected character used to delete the digit, the author's ending. It keeps it now,
@@ -293,6 +293,13 @@ def test_an_ending_parted_from_its_bar_line_by_a_line_break_is_kept_and_named() 
     assert "Write [2 for the ending" in found[1].message
     assert fix_text(text).text == text
     assert pitches(text[len(HEAD):]) == [60, 62, 64, 65, 67, 60, 62, 64, 65, 67, 69]
+    # The same for a field line written indented (" L:1/16", which both players read as
+    # a field): the colon is reported, not deleted.
+    text = HEAD + "C D E F|\n L:1/16\n c4 d4 e4 f4|]\n"
+    found = abcparse.check(text)
+    assert [(d.code, d.line) for d in found][:1] == [("ABC101", 7)]
+    assert "written indented" in found[0].message
+    assert ":1/16" in fix_text(text).text
 
 
 def test_a_mark_between_a_note_and_its_broken_rhythm_is_moved_after_the_sign() -> None:
