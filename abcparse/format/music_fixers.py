@@ -43,6 +43,7 @@ from ..model import (
 )
 from ..music import ending_groups, judge_bars, timeline
 from ..music.timeline import read_bar
+from ..split import wrapped_ending
 from ..theory import length_text
 from .fixers import (
     Edit,
@@ -632,7 +633,7 @@ def fix_ending_without_first(ctx: FixContext, d: Diagnostic) -> list[Edit] | Non
     """An ending group that starts at ``[2``: the ending mark goes (the section is played
     as written, then what follows)."""
     tune = ctx.tune_at(d.span.start)
-    if tune is None:
+    if tune is None or _has_wrapped_ending(ctx, tune):
         return None
     it = ctx.item_at(tune, d.span.start)
     why = {
@@ -649,6 +650,20 @@ def fix_ending_without_first(ctx: FixContext, d: Diagnostic) -> list[Edit] | Non
     if not written.startswith(bl.symbol):
         return None
     return [ctx.edit(bl.span.start, bl.span.end, bl.symbol, d.code, why)]
+
+
+def _has_wrapped_ending(ctx: FixContext, tune: Tune) -> bool:
+    """Whether a line of ``tune`` opens with an ending number that a line wrap parted
+    from its bar line (split.wrapped_ending): the group's other ending is there, unread,
+    so deleting this one's mark would undo what the author wrote."""
+    text = ctx.text
+    start = tune.span.start
+    end = min(tune.span.end, len(text))
+    return any(wrapped_ending(text, m.start() + 1)
+               for m in _LINE_THEN_DIGIT.finditer(text, max(start - 1, 0), end))
+
+
+_LINE_THEN_DIGIT = re.compile(r"[\r\n](?=[0-9])")
 
 
 def _ending_starts(voice: Voice) -> list[tuple[int, BarLine | None]]:

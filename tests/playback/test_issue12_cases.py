@@ -293,6 +293,10 @@ def test_an_ending_parted_from_its_bar_line_or_an_indented_field_is_kept() -> No
     assert "Write [2 for the ending" in found[1].message
     assert fix_text(text).text == text
     assert pitches(text[len(HEAD):]) == [60, 62, 64, 65, 67, 60, 62, 64, 65, 67, 69]
+    # An ending after it that lacks its first (the parted one) keeps its mark too.
+    text = HEAD + "|: C D E F|\n1 G4:|2 A4|]\n"
+    assert [d.code for d in abcparse.check(text)] == ["ABC101", "ABC303"]
+    assert fix_text(text).text == text
     # The same for a field line written indented (" L:1/16", which both players read as
     # a field): the colon is reported, not deleted.
     text = HEAD + "C D E F|\n L:1/16\n c4 d4 e4 f4|]\n"
