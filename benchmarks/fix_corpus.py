@@ -351,7 +351,9 @@ def measure_file(label: str, text: str, tally: Tally, *, unsafe: bool, target: s
 # tests/fixtures/abc2midi_playback_differences.json): the engine reads the tune the same
 # before and after, abc2midi reads the fixed text as the engine does.
 KIND_BY_FIX = {
+    "ABC103": "bang-line-break",
     "ABC105": "plus-chord",
+    "ABC323": "tie-apart-from-its-note",
     "ABC209": "empty-line-after-header",
     "ABC306": "endings-without-repeat-sign",
     "ABC101": "unreadable-input",
