@@ -379,8 +379,10 @@ def classify(tune_id: str, codes: list[str], tune: Any, before: list[tuple[int, 
     engine's and before it were not (the fix removed a known player difference, named by
     the fixer), "... closer to our reading" when abc2midi's first departure from the
     engine comes later after the fix (it removed one, another remains that abc2midi had
-    before too), "known difference (KIND)" for a tune the fixture already lists, else
-    "unclassified" (a finding: a fixer or its declaration to mend)."""
+    before too), "known difference (KIND)" for a tune the fixture already lists, "... at
+    the same note" when abc2midi's first departure from the engine is where it was (what
+    the fix changed lies beyond a difference of abc2midi's own), else "unclassified" (a
+    finding: a fixer or its declaration to mend)."""
     from tests.playback.peer import our_notes, same
 
     ours, _ = our_notes(tune)
@@ -396,6 +398,10 @@ def classify(tune_id: str, codes: list[str], tune: Any, before: list[tuple[int, 
     known = _known_differences().get(tune_id)
     if known is not None:
         return f"known difference ({known})"
+    if was_at is not None and now_at == was_at:
+        # abc2midi departs from the engine at the same note before and after (a reading
+        # of its own earlier in the tune); what the fix changed lies beyond it.
+        return "abc2midi departs from our reading at the same note before and after"
     return "unclassified"
 
 
