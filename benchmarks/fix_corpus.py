@@ -353,6 +353,7 @@ def measure_file(label: str, text: str, tally: Tally, *, unsafe: bool, target: s
 KIND_BY_FIX = {
     "ABC103": "bang-line-break",
     "ABC105": "plus-chord",
+    "ABC302": "repeat-end-without-start",
     "ABC323": "tie-apart-from-its-note",
     "ABC209": "empty-line-after-header",
     "ABC306": "endings-without-repeat-sign",

@@ -595,17 +595,27 @@ def fix_repeat_start(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
         return None
     vi, _bi, here = found
     boundary: BarLine | None = None
+    closes_ending = False  # the boundary ends a variant ending
+    in_ending = False
     for bar in tune.voices[vi].bars:
+        if bar.ending:
+            in_ending = True
         for bl in (bar.opening, bar.closing):
-            if bl is None or bl.span.start >= here.span.start:
-                continue
+            if bl is None or bl is boundary or bl.span.start >= here.span.start:
+                continue  # (a bar line closes one bar and opens the next: seen once)
             if bl.repeat_end or bl.kind.name in ("DOUBLE", "THIN_THICK", "THICK_THIN"):
                 boundary = bl
+                closes_ending = in_ending and bl is bar.closing
+        if bar.closing is not None and (bar.closing.repeat_end or bar.closing.kind.name in (
+                "DOUBLE", "THIN_THICK", "THICK_THIN")):
+            in_ending = False
     if boundary is None:
         return None
     why = "added |: where the repeated section starts, after the section before it (§4.8)"
     written = ctx.text[boundary.span.start : boundary.span.end]
-    if written == ":|":
+    if written == ":|" and not closes_ending:
+        # (After an ending, "::" would read to abc2midi as another pass of the section
+        # before; "|:" before the next section's music says only where it starts.)
         return [ctx.edit(boundary.span.start, boundary.span.end, "::", d.code, why)]
     if written in ("||", "[|"):
         return [ctx.edit(boundary.span.start, boundary.span.end, written + ":", d.code, why)]

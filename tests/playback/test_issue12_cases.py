@@ -306,6 +306,22 @@ def test_an_ending_parted_from_its_bar_line_or_an_indented_field_is_kept() -> No
     assert ":1/16" in fix_text(text).text
 
 
+def test_a_repeat_start_added_after_an_ending_is_written_before_the_next_section() -> None:
+    """ABC302's safe fix marks where a repeated section starts. After a second ending
+    closed by ``:|`` it wrote ``::``, which abc2midi reads as another pass of the section
+    before; ``|:`` before the next section's first note says only where it starts, and
+    abc2midi then plays the engine's reading (found in an outside tunebook, where ``::``
+    made abc2midi differ)."""
+    from abcparse.format.repair import fix_text
+
+    head = "%abc-2.1\nX:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
+    text = head + "|:C D E F|1 G4:|2 A4:|\nc d e f|1 g4:|2 a4||\n"
+    assert [d.code for d in abcparse.check(text)] == ["ABC302"]
+    fixed = fix_text(text).text
+    assert fixed == head + "|:C D E F|1 G4:|2 A4:|\n|:c d e f|1 g4:|2 a4||\n"
+    assert pitches(fixed[len(head):], head) == pitches(text[len(head):], head)
+
+
 def test_a_mark_between_a_note_and_its_broken_rhythm_is_moved_after_the_sign() -> None:
     """``G.>F``: the staccato written before ``>`` is the F's (§4.14), and the sign still
     pairs G and F (§4.4), as abc2midi plays it; abcjs drops the rhythm. ABC326 reports
