@@ -29,7 +29,6 @@ _LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 # (ABC108 reports it). The grammar's FIELD_START terminal is this pattern (a test checks).
 FIELD_START_PATTERN = r"(?![a-g]:[:|])[A-Za-z+]:"
 FIELD_LINE_RE = re.compile(FIELD_START_PATTERN)
-_FIELD_RE = FIELD_LINE_RE
 _BLOCK_BEGIN = "%%begin"
 _BLOCK_END = "%%end"
 
@@ -88,7 +87,7 @@ def music_after_key(block: str) -> bool:
     if body is None:
         return False
     return any(
-        line.strip() and not line.startswith("%") and not _FIELD_RE.match(line)
+        line.strip() and not line.startswith("%") and not FIELD_LINE_RE.match(line)
         for line in text_lines(block[body:])
     )
 
@@ -158,7 +157,7 @@ def indented_field(text: str, pos: int) -> bool:
 
 
 def _is_field(line: _Line) -> bool:
-    return _FIELD_RE.match(line.text) is not None
+    return FIELD_LINE_RE.match(line.text) is not None
 
 
 def _looks_like_music(line: _Line) -> bool:

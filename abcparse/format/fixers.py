@@ -644,7 +644,7 @@ def fix_header_text(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
         line = ctx.line_text(pos)
         if not line.strip():
             break
-        if not (_FIELD_LINE_RE.match(line) or line.lstrip(" \t").startswith("%")):
+        if not (FIELD_LINE_RE.match(line) or line.lstrip(" \t").startswith("%")):
             out.append(ctx.edit(pos, pos, "%", d.code,
                                 "made a line of text in the file header a comment, so the"
                                 " header's fields apply (§2.2.2)"))
@@ -657,8 +657,6 @@ def fix_header_text(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
 
 # ---------------------------------------------------------------------------------------
 # ABC2xx: header structure and field values
-
-_FIELD_LINE_RE = FIELD_LINE_RE
 
 
 @fixer("ABC201", safe=True, changes='`X:` added')
@@ -688,7 +686,7 @@ def fix_above_reference(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     while start > ctx.base:
         prev = ctx.line_start(start - 1)
         line = t[prev:start]
-        if not line.strip() or not (_FIELD_LINE_RE.match(line) or line.startswith("%")):
+        if not line.strip() or not (FIELD_LINE_RE.match(line) or line.startswith("%")):
             break
         start = prev
     block = t[start:x_line]
@@ -761,7 +759,7 @@ def repair_field_line(line: str, lenient: bool = False) -> str | None:
     (``L~:1/8``), or in place of the colon (``K;G``, ``MH6/8``). None when it is not
     recognisably one. ``lenient`` (the line stands among header fields) also reads a
     text field whose colon was lost (``STrad`` → ``S:Trad``)."""
-    if not line or line.startswith("%") or _FIELD_LINE_RE.match(line):
+    if not line or line.startswith("%") or FIELD_LINE_RE.match(line):
         return None
     m = re.match(r"[^%\s]{1,2}%", line)
     if m:
@@ -800,7 +798,7 @@ def _in_header_block(ctx: FixContext, start: int, later: list[Field]) -> bool:
     stop = ctx.line_start(keys[0].span.start)
     while pos < stop:
         line = ctx.line_text(pos)
-        if line.strip() and not (_FIELD_LINE_RE.match(line) or line.startswith("%")
+        if line.strip() and not (FIELD_LINE_RE.match(line) or line.startswith("%")
                                  or repair_field_line(line) is not None):
             return False
         nxt = ctx.next_line(pos)
@@ -817,7 +815,7 @@ def _fields_between(ctx: FixContext, start: int, later: list[Field]) -> bool:
         return False
     pos = ctx.next_line(start)
     while pos < keys[0].span.start:
-        if _FIELD_LINE_RE.match(ctx.line_text(pos)):
+        if FIELD_LINE_RE.match(ctx.line_text(pos)):
             return True
         nxt = ctx.next_line(pos)
         if nxt <= pos:
@@ -833,7 +831,7 @@ def _join_field(ctx: FixContext, start: int, line: str) -> list[Edit] | None:
         return None
     nxt = ctx.next_line(start)
     value = ctx.line_text(nxt)
-    if not value.strip() or _FIELD_LINE_RE.match(value) or _fit(line.strip(), value) < 2:
+    if not value.strip() or FIELD_LINE_RE.match(value) or _fit(line.strip(), value) < 2:
         return None
     end = start + len(line)
     return [ctx.edit(end, nxt, ":", "ABC204",
@@ -855,7 +853,7 @@ def fix_missing_key(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     header_lines = tune.header.fields
     if d.span.start > tune.span.start and not any(
         f.span.start <= d.span.start < f.span.end for f in header_lines
-    ) and not _FIELD_LINE_RE.match(ctx.line_text(d.span.start)):
+    ) and not FIELD_LINE_RE.match(ctx.line_text(d.span.start)):
         # The parser's finding: music starts here, before any K:.
         line = ctx.line_text(d.span.start)
         start = ctx.line_start(d.span.start)
