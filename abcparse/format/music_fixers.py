@@ -42,7 +42,7 @@ from ..model import (
     Voice,
 )
 from ..music import ending_groups, judge_bars, timeline
-from ..music.timeline import read_bar
+from ..music.timeline import SECTION_KINDS, read_bar
 from ..split import wrapped_ending
 from ..theory import length_text
 from .fixers import (
@@ -603,11 +603,10 @@ def fix_repeat_start(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
         for bl in (bar.opening, bar.closing):
             if bl is None or bl is boundary or bl.span.start >= here.span.start:
                 continue  # (a bar line closes one bar and opens the next: seen once)
-            if bl.repeat_end or bl.kind.name in ("DOUBLE", "THIN_THICK", "THICK_THIN"):
+            if _ends_section(bl):
                 boundary = bl
                 closes_ending = in_ending and bl is bar.closing
-        if bar.closing is not None and (bar.closing.repeat_end or bar.closing.kind.name in (
-                "DOUBLE", "THIN_THICK", "THICK_THIN")):
+        if bar.closing is not None and _ends_section(bar.closing):
             in_ending = False
     if boundary is None:
         return None
@@ -660,6 +659,11 @@ def fix_ending_without_first(ctx: FixContext, d: Diagnostic) -> list[Edit] | Non
     if not written.startswith(bl.symbol):
         return None
     return [ctx.edit(bl.span.start, bl.span.end, bl.symbol, d.code, why)]
+
+
+def _ends_section(bl: BarLine) -> bool:
+    """A repeat end or a double bar line: where a ``:|`` with no ``|:`` goes back to."""
+    return bool(bl.repeat_end) or bl.kind in SECTION_KINDS
 
 
 def _has_wrapped_ending(ctx: FixContext, tune: Tune) -> bool:

@@ -40,12 +40,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..diagnostics import Span
-from ..model import BarKind, BarLine
-from .timeline import Segment, VoiceTimeline, repeat_started
+from ..model import BarLine
+from .timeline import SECTION_KINDS, Segment, VoiceTimeline, repeat_started
 
 __all__ = ["EndingGroup", "FormFinding", "ending_groups", "form_findings", "played_order"]
 
-_SECTION_KINDS = (BarKind.DOUBLE, BarKind.THIN_THICK, BarKind.THICK_THIN)
 #: A malformed structure never loops for ever: at most this many passes per segment.
 _MAX_PASSES = 100
 
@@ -284,7 +283,7 @@ class _FormWalker:
             what = "variant ending closed by" if in_ending else "repeat end"
             self.boundary = (f"{what} {bl.symbol}", bl.span.line)
             self.music_since_start = False
-        if bl.kind in _SECTION_KINDS:
+        if bl.kind in SECTION_KINDS:
             self.close_ending()
             if not bl.repeat_end:
                 self.boundary = (f"double bar {bl.symbol}", bl.span.line)

@@ -84,6 +84,7 @@ from .pitch import (
 
 __all__ = [
     "MAX_LAYERS",
+    "SECTION_KINDS",
     "BarInfo",
     "Item",
     "Segment",
@@ -98,7 +99,9 @@ __all__ = [
 #: Overlay layers per bar (§7.4); a ``&`` past the last adds to the last layer.
 MAX_LAYERS = 16
 
-_SECTION_KINDS = (BarKind.DOUBLE, BarKind.THIN_THICK, BarKind.THICK_THIN)
+#: Bar lines that end a section (§4.8: the double bar lines), where a ``:|`` with no
+#: ``|:`` goes back to.
+SECTION_KINDS = (BarKind.DOUBLE, BarKind.THIN_THICK, BarKind.THICK_THIN)
 
 
 # ---------------------------------------------------------------------------------------
@@ -240,7 +243,7 @@ class Segment:
     def ends_section(self) -> bool:
         """Closed by a double bar line (``||``, ``|]``, ``[|``): §4.8's "latest double
         bar line", where a later unmatched ``:|`` repeats from."""
-        return self.closing is not None and self.closing.kind in _SECTION_KINDS
+        return self.closing is not None and self.closing.kind in SECTION_KINDS
 
 
 @dataclass(slots=True)
