@@ -384,24 +384,22 @@ def classify(tune_id: str, codes: list[str], tune: Any, before: list[tuple[int, 
     the same note" when abc2midi's first departure from the engine is where it was (what
     the fix changed lies beyond a difference of abc2midi's own), else "unclassified" (a
     finding: a fixer or its declaration to mend)."""
-    from tests.playback.peer import our_notes, same
+    from tests.playback.peer import departure_verdict, our_notes, same
 
     ours, _ = our_notes(tune)
     was, now = before, after  # normalized already
     kinds = ", ".join(sorted({KIND_BY_FIX[c] for c in codes if c in KIND_BY_FIX}))
     was_at, now_at = same(ours, was), same(ours, now)
-    if kinds and was_at is not None:
-        if now_at is None:
-            return f"fix brings abc2midi to our reading ({kinds})"
-        if now_at > was_at:
-            return (f"fix brings abc2midi closer to our reading ({kinds}): its first"
-                    f" departure from it moves from note {was_at} to {now_at}")
+    verdict = departure_verdict(was_at, now_at)
+    if kinds and verdict == "to":
+        return f"fix brings abc2midi to our reading ({kinds})"
+    if kinds and verdict == "closer":
+        return (f"fix brings abc2midi closer to our reading ({kinds}): its first"
+                f" departure from it moves from note {was_at} to {now_at}")
     known = _known_differences().get(tune_id)
     if known is not None:
         return f"known difference ({known})"
-    if was_at is not None and now_at == was_at:
-        # abc2midi departs from the engine at the same note before and after (a reading
-        # of its own earlier in the tune); what the fix changed lies beyond it.
+    if verdict == "same":
         return "abc2midi departs from our reading at the same note before and after"
     return "unclassified"
 
@@ -415,6 +413,7 @@ def compare_abcjs(tally: Tally) -> None:
     otherwise (abcjs heard the tune as the engine does before the fix, or the fix moved
     its first departure earlier): the case a safe fix must not make."""
     from tests.playback.abcjs_peer import first_difference, run_abcjs, their_notes
+    from tests.playback.peer import departure_verdict
 
     pending, tally.abcjs_pending = tally.abcjs_pending, []
     if not pending:
@@ -435,17 +434,13 @@ def compare_abcjs(tally: Tally) -> None:
         at = first_difference(was, now)
         if at is None:
             continue
-        was_at, now_at = first_difference(ours, was), first_difference(ours, now)
-        if now_at is None:
-            kind = "fix brings abcjs to our reading"
-        elif was_at is not None and now_at > was_at:
-            kind = "fix brings abcjs closer to our reading"
-        elif was_at is not None and now_at == was_at:
-            # abcjs departs from the engine at the same note before and after (a reading
-            # of its own earlier in the tune); what the fix changed lies beyond it.
-            kind = "abcjs departs from our reading at the same note before and after"
-        else:
-            kind = "fix moves abcjs away from our reading"
+        verdict = departure_verdict(first_difference(ours, was), first_difference(ours, now))
+        kind = {
+            "to": "fix brings abcjs to our reading",
+            "closer": "fix brings abcjs closer to our reading",
+            "same": "abcjs departs from our reading at the same note before and after",
+            "away": "fix moves abcjs away from our reading",
+        }[verdict]
         tally.abcjs_kinds[kind] += 1
         tally.abcjs_differ.append(f"{tid}: abcjs: {len(was)} notes -> {len(now)}, first"
                                   f" difference at note {at}; {kind}")

@@ -216,6 +216,21 @@ def same(a: Sequence[Note3], b: Sequence[Note3]) -> int | None:
     return None
 
 
+def departure_verdict(was_at: int | None, now_at: int | None) -> str:
+    """What a change of the text did to a player whose notes changed with it, from the
+    index of its first departure from the engine's notes before (``was_at``) and after
+    (``now_at``; None: none): "to" (it now plays the engine's reading), "closer" (its first
+    departure comes later), "same" (at the same note: the change lies beyond a reading of
+    the player's own) or "away" (it played the engine's reading before, or departs
+    earlier now: what a safe fix must not do). For either player (same / first_difference
+    give the indices)."""
+    if now_at is None:
+        return "to"
+    if was_at is None or now_at < was_at:
+        return "away"
+    return "closer" if now_at > was_at else "same"
+
+
 def _fmt(n: Note3) -> str:
     return f"{n[1]}@{Fraction(n[0], TPB)}+{Fraction(n[2], TPB)}"
 
