@@ -176,8 +176,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     tp.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                     help="augment by random transposition (default: the config's setting)")
     tp.add_argument("--init", type=Path, default=None, metavar="DIR",
-                    help="start from this model folder's weights (same layers; new characters"
-                    " are added); not with --resume")
+                    help="start from this model folder's weights (same layers, or copy heads"
+                    " added to a model without them; new characters are added); not with"
+                    " --resume")
     tp.add_argument("-v", "--verbose", action="store_true",
                     help="show TensorFlow's own log messages (hidden by default)")
     tp.set_defaults(func=train_command)

@@ -31,7 +31,8 @@ from .music import music_report
 
 def held_out(gen: TuneGenerator, test: str | Path) -> dict[str, Any]:
     """Bits/char of the model on ``test``: whole tunes and bodies only, as shipped (with
-    its continuous cache, when it has one) and of the LSTM alone."""
+    its continuous cache, when it has one) and of the network alone (the ``_lstm`` keys: the
+    LSTM and its copy heads, cache off)."""
     tunes = read_tunes(test)
     out: dict[str, Any] = {"test": str(test), "test_tunes": len(tunes)}
     net = gen.net
@@ -64,6 +65,8 @@ def evaluate(gen: TuneGenerator, test: str | Path, *, n: int = 200, seed: int = 
     out["architecture"] = {
         "embedding_dim": cfg.embedding_dim,
         "lstm_units": list(cfg.lstm_units),
+        "copy_heads": cfg.copy_heads,
+        "copy_dim": cfg.copy_dim,
         "vocab": gen.net.vocab.size,
     }
     out["sampling"] = {
@@ -100,13 +103,16 @@ def _pct(x: float | None) -> str:
 def format_table(d: dict[str, Any]) -> str:
     """The numbers of :func:`evaluate` as an aligned two-column table."""
     arch = d["architecture"]
+    heads = (f", {arch['copy_heads']} copy heads of {arch['copy_dim']}"
+             if arch.get("copy_heads") else "")
+    alone = "network alone" if heads else "LSTM alone"
     rows: list[tuple[str, str]] = [
         ("model", f"{d.get('model', '?')} (embedding {arch['embedding_dim']}, LSTM "
-                  f"{'x'.join(map(str, arch['lstm_units']))}, vocab {arch['vocab']})"),
+                  f"{'x'.join(map(str, arch['lstm_units']))}{heads}, vocab {arch['vocab']})"),
         ("test corpus", f"{d['test']}: {d['test_tunes']} tunes, {d['test_chars']} chars"),
-        ("held-out bits/char, whole tune", f"{d['bpc_whole']:.4f} (LSTM alone"
+        ("held-out bits/char, whole tune", f"{d['bpc_whole']:.4f} ({alone}"
                                            f" {d['bpc_whole_lstm']:.4f})"),
-        ("held-out bits/char, body only", f"{d['bpc_body']:.4f} (LSTM alone"
+        ("held-out bits/char, body only", f"{d['bpc_body']:.4f} ({alone}"
                                           f" {d['bpc_body_lstm']:.4f};"
                                           f" {d['test_body_chars']} chars)"),
     ]

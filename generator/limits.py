@@ -34,6 +34,7 @@ MAX_JSON_DIGITS = 19
 #: model has 1.2 million; measured configs go up to 5.4 million.
 MAX_LSTM_LAYERS = 8
 MAX_UNITS = 8192
+MAX_COPY_HEADS = 16
 MAX_EMBEDDING_DIM = 8192
 MAX_PARAMETERS = 50_000_000
 #: Characters in a vocabulary (ABC corpora use about a hundred).

@@ -13,6 +13,9 @@ step of a whole batch is a handful of NumPy calls on preallocated float32 buffer
   ``tanh(z) = 2*sigmoid(2z) - 1``: one sigmoid over the whole buffer serves all four gates.
 * **Shrinking batch.** Rows that have written their end of tune leave the batch, so the
   cost follows the number of unfinished tunes.
+* **Copy heads step by step.** Every row of a batch has read the same number of
+  characters, so the heads' keys (:class:`CopyHistory`) are one array per batch and a
+  step's lookup is one batched matmul over them and one ``bincount`` into the vocabulary.
 
 Each row of a batch stops at its own end of tune (a blank line, see ``vocab.END_OF_TUNE``) or
 at ``max_chars``. Sampling draws from a seeded ``numpy.random.Generator`` (PCG64), so the same
@@ -67,11 +70,64 @@ class Sample:
 
 
 @dataclass(slots=True)
+class CopyHistory:
+    """What the copy heads look back on, per row: the key of the state before each character
+    read so far and that character (see :class:`generator.model.CopyAttention`). Every row
+    of a batch has read the same number of characters, ``n``.
+
+    Keys are stored heads-first (rows x heads x capacity x dim) so that the keys read so far
+    are a view, and the capacity doubles as a tune grows.
+    """
+
+    keys: np.ndarray
+    chars: np.ndarray
+    n: int = 0
+
+    @classmethod
+    def empty(cls, rows: int, heads: int, dim: int, capacity: int = 64) -> CopyHistory:
+        return cls(np.zeros((rows, heads, capacity, dim), np.float32),
+                   np.zeros((rows, capacity), np.intp))
+
+    def take(self, idx: np.ndarray) -> CopyHistory:
+        n = self.n
+        return CopyHistory(self.keys[idx, :, :n].copy(), self.chars[idx, :n].copy(), n)
+
+    def remember(self, keys: np.ndarray, ids: np.ndarray) -> None:
+        """Add one key (rows x heads*dim) and the character it precedes (rows)."""
+        rows, heads, cap, dim = self.keys.shape
+        if self.n == cap:
+            grown = CopyHistory.empty(rows, heads, dim, max(64, 2 * cap))
+            grown.keys[:, :, : self.n] = self.keys
+            grown.chars[:, : self.n] = self.chars
+            self.keys, self.chars = grown.keys, grown.chars
+        self.keys[:, :, self.n] = keys.reshape(rows, heads, dim)
+        self.chars[:, self.n] = ids
+        self.n += 1
+
+    def read(self, queries: np.ndarray, vocab: int) -> np.ndarray:
+        """Each head's distribution over the characters that followed the states most like
+        the query (rows x heads*dim -> rows x heads*vocab)."""
+        rows, heads, _, dim = self.keys.shape
+        keys = self.keys[:, :, : self.n]
+        q = queries.reshape(rows, heads, dim, 1)
+        scores = np.matmul(keys, q)[..., 0] * np.float32(1.0 / dim**0.5)  # rows x heads x n
+        scores -= scores.max(axis=-1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=-1, keepdims=True)
+        slot = (np.arange(rows * heads) * vocab).reshape(rows, heads, 1)
+        where = slot + self.chars[:, None, : self.n]
+        out = np.bincount(where.ravel(), weights=scores.ravel(), minlength=rows * heads * vocab)
+        return out.reshape(rows, heads * vocab).astype(np.float32)
+
+
+@dataclass(slots=True)
 class LSTMState:
-    """Explicit recurrent state of a batch: per layer ``h`` and ``c`` (rows x units)."""
+    """Explicit recurrent state of a batch: per layer ``h`` and ``c`` (rows x units), and
+    the copy heads' history when the network has them."""
 
     h: list[np.ndarray]
     c: list[np.ndarray]
+    history: CopyHistory | None = None
 
     @property
     def rows(self) -> int:
@@ -79,10 +135,11 @@ class LSTMState:
 
     def take(self, rows: np.ndarray | Sequence[int]) -> LSTMState:
         idx = np.asarray(rows, dtype=np.intp)
-        return LSTMState([h[idx].copy() for h in self.h], [c[idx].copy() for c in self.c])
+        return LSTMState([h[idx].copy() for h in self.h], [c[idx].copy() for c in self.c],
+                         None if self.history is None else self.history.take(idx))
 
     def copy(self) -> LSTMState:
-        return LSTMState([h.copy() for h in self.h], [c.copy() for c in self.c])
+        return self.take(np.arange(self.rows))
 
 
 class NumpyLSTM:
@@ -111,8 +168,14 @@ class NumpyLSTM:
             self.upper.append(
                 (np.ascontiguousarray(scale_cell(stacked, u)), scale_cell(w[f"lstm_{i}/bias"], u))
             )
-        self.dense_w = np.ascontiguousarray(w["dense/kernel"])
+        top = self.units[-1]
+        self.dense_w = np.ascontiguousarray(w["dense/kernel"][:top])
         self.dense_b = w["dense/bias"].copy()
+        self.heads, self.head_dim = config.copy_heads, config.copy_dim
+        if self.heads:
+            self.copy_query = np.ascontiguousarray(w["copy/query"])
+            self.copy_key = np.ascontiguousarray(w["copy/key"])
+            self.copy_dense = np.ascontiguousarray(w["dense/kernel"][top:])
         self._cap = 0
         self._alloc(1)
         self._prime_cache: dict[str, tuple[LSTMState, np.ndarray, RowCache]] = {}
@@ -143,6 +206,7 @@ class NumpyLSTM:
         return LSTMState(
             [np.zeros((rows, u), np.float32) for u in self.units],
             [np.zeros((rows, u), np.float32) for u in self.units],
+            CopyHistory.empty(rows, self.heads, self.head_dim) if self.heads else None,
         )
 
     # -- one step ---------------------------------------------------------------------------
@@ -168,6 +232,8 @@ class NumpyLSTM:
         """
         b = len(ids)
         self._alloc(b)
+        if state.history is not None:  # the key of the state before this character
+            state.history.remember(state.h[-1] @ self.copy_key, ids)
         u0 = self.units[0]
         z = self._z[0][:b]
         np.matmul(state.h[0], self.rec0, out=z)
@@ -188,6 +254,9 @@ class NumpyLSTM:
         logits = self._logits[:b]
         np.matmul(x, self.dense_w, out=logits)
         logits += self.dense_b
+        if state.history is not None:
+            copied = state.history.read(x @ self.copy_query, self.vocab.size)
+            logits += copied @ self.copy_dense
         return logits
 
     # -- whole sequences --------------------------------------------------------------------

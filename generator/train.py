@@ -130,7 +130,8 @@ def train(
     and state come from ``out_dir/checkpoint`` and training continues where it stopped.
     ``max_minutes`` bounds wall time: training stops (mid-epoch if need be), evaluates, and
     writes the best model so far. ``init`` names a model folder to start from (a warm start,
-    see :func:`warm_weights`): its architecture must match ``config``; the vocabulary becomes
+    see :func:`warm_weights`): its layers must match ``config``'s, which may add copy heads to
+    a model that has none; the vocabulary becomes
     the union of its and the corpus's characters.
     """
     import keras
@@ -175,12 +176,20 @@ def train(
     start: LoadedModel | None = None
     if init is not None and not resume:
         start = load_model_dir(init)
-        if (start.config.embedding_dim, start.config.lstm_units) != (
-                config.embedding_dim, config.lstm_units):
+        def layers(c: GeneratorConfig) -> str:
+            heads = f", copy heads {c.copy_heads}x{c.copy_dim}" if c.copy_heads else ""
+            return f"embedding {c.embedding_dim}, LSTM {list(c.lstm_units)}{heads}"
+
+        same = (start.config.embedding_dim, start.config.lstm_units) == (
+            config.embedding_dim, config.lstm_units)
+        # Copy heads may be added to a model that has none (they start fresh), not changed.
+        heads_fit = start.config.copy_heads == 0 or (
+            (start.config.copy_heads, start.config.copy_dim)
+            == (config.copy_heads, config.copy_dim))
+        if not (same and heads_fit):
             raise TrainError(
-                f"--init {init}: its layers (embedding {start.config.embedding_dim}, LSTM"
-                f" {list(start.config.lstm_units)}) differ from the config's (embedding"
-                f" {config.embedding_dim}, LSTM {list(config.lstm_units)})"
+                f"--init {init}: its layers ({layers(start.config)}) differ from the config's"
+                f" ({layers(config)})"
             )
         vocab = Vocab(tuple(sorted(set(vocab.chars) | set(start.vocab.chars))))
     if epochs is not None:
@@ -424,11 +433,13 @@ def warm_weights(
     character's embedding row and output column (and bias) move to its id in ``vocab``; a
     new character keeps its fresh random embedding and output column, and its output bias
     starts at the lowest of the known ones, so the start model's predictions are almost
-    unchanged until training teaches the new characters.
+    unchanged until training teaches the new characters. Copy heads added to a model that
+    had none start fresh, with their rows of the output layer at zero, so that training
+    starts from the start model's predictions.
     """
     out = {k: v.copy() for k, v in fresh.items()}
     for name, value in start.weights.items():
-        if name.startswith("lstm_"):
+        if name.startswith(("lstm_", "copy/")):
             out[name] = np.asarray(value, dtype=np.float32)
     old_ids = list(range(len(RESERVED))) + [start.vocab.encode(c)[0] for c in start.vocab.chars]
     new_ids = list(range(len(RESERVED))) + [vocab.encode(c)[0] for c in start.vocab.chars]
@@ -436,7 +447,16 @@ def warm_weights(
     kernel = np.asarray(start.weights["dense/kernel"], dtype=np.float32)
     bias = np.asarray(start.weights["dense/bias"], dtype=np.float32)
     out["embedding"][new_ids] = emb[old_ids]
-    out["dense/kernel"][:, new_ids] = kernel[:, old_ids]
+    # The output layer's rows: the top state's, then (with copy heads) one block of
+    # vocabulary rows per head, laid out by character id like the columns.
+    top = start.config.lstm_units[-1]
+    if start.config.copy_heads == 0:
+        out["dense/kernel"][top:] = 0.0  # added heads: the start model's predictions at first
+    old_rows, new_rows = list(range(top)), list(range(top))
+    for h in range(start.config.copy_heads):
+        old_rows += [top + h * start.vocab.size + i for i in old_ids]
+        new_rows += [top + h * vocab.size + i for i in new_ids]
+    out["dense/kernel"][np.ix_(new_rows, new_ids)] = kernel[np.ix_(old_rows, old_ids)]
     unseen = np.setdiff1d(np.arange(vocab.size), new_ids)
     out["dense/bias"][unseen] = float(bias[len(RESERVED):].min())
     out["dense/bias"][new_ids] = bias[old_ids]

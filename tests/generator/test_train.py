@@ -148,3 +148,46 @@ def test_init_with_other_layers_is_a_train_error(
     result, tr, va = trained
     with pytest.raises(TrainError, match="differ from the config"):
         train(tr, va, tmp_path / "m", TINY.replace(lstm_units=(8,)), init=result.out_dir)
+
+
+def test_copy_heads_numpy_path_equals_keras_and_warm_start_keeps_predictions(
+    tmp_path: Path, trained: tuple[TrainResult, Path, Path]
+) -> None:
+    """Copy heads (generator.model.CopyAttention): the NumPy sampler's step-by-step reading
+    of the heads gives Keras's probabilities; ``--init`` from a model without heads adds
+    them with their output rows at zero, so the warm model starts as the start model."""
+    from abcparse.generator.model import (
+        build_model,
+        get_weights,
+        keras_probabilities,
+        load_keras_model,
+    )
+    from abcparse.generator.sampler import softmax
+    from abcparse.generator.train import warm_weights
+
+    result, tr, va = trained
+    start = load_model_dir(result.out_dir)
+    config = TINY.replace(copy_heads=2, copy_dim=6)
+    fresh = get_weights(build_model(config, start.vocab.size), config)
+    warm = warm_weights(start, start.vocab, fresh)
+    texts = ["X:1\nT:Tune 1\nM:6/8\nK:D\n|:dAF dAF|dAF dAF|", "X:2\nK:G\nGAB d2B|GAB d2B|zz"]
+    width = max(len(t) for t in texts)
+    ids = np.zeros((len(texts), width + 1), dtype=np.int32)
+    for r, t in enumerate(texts):
+        ids[r, 0] = 2  # BOS
+        ids[r, 1 : len(t) + 1] = start.vocab.encode(t)
+    plain = NumpyLSTM(start.config.replace(cache_theta=0.0), start.vocab, start.weights)
+    headed = NumpyLSTM(config, start.vocab, warm)
+    np.testing.assert_allclose(headed.sequence_probabilities(ids),
+                               plain.sequence_probabilities(ids), atol=1e-6)
+
+    model_dir = train(tr, va, tmp_path / "copy", config.replace(epochs=2), seed=5,
+                      init=result.out_dir).out_dir
+    model, loaded = load_keras_model(model_dir)
+    assert loaded.config.copy_heads == 2
+    want = keras_probabilities(model, ids)
+    got = softmax(NumpyLSTM(loaded.config.replace(cache_theta=0.0), loaded.vocab,
+                            loaded.weights).sequence_logits(ids))
+    np.testing.assert_allclose(got, want, atol=1e-4)
+    samples = NumpyLSTM.from_loaded(loaded).sample_batch(3, seed=1, max_chars=300)
+    assert len(samples) == 3 and all(s.text.startswith("X:1\n") for s in samples)
