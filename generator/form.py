@@ -64,6 +64,21 @@ class HeaderPlan:
     def value(self, letter: str) -> str | None:
         return {"R": self.rhythm, "M": self.meter, "K": self.key}.get(letter)
 
+    def within(self, prime: str) -> HeaderPlan:
+        """This plan made to agree with a prime that already wrote header fields: a field
+        the prime wrote takes the prime's value; one it left out before the last field it
+        wrote (fields come in the order R, M, K) can no longer be written, so it is
+        dropped; the others stay planned. Why: a drawn plan with ``R:jig`` cannot follow
+        ``--prefix "T:...\nM:6/8\n..."``, and a row whose prime its plan refuses would
+        sample with no checker at all."""
+        given = {m.group(1): m.group(2).strip() for m in _FIELD.finditer(prime)
+                 if m.group(1) in "RMK"}
+        last = max(("RMK".index(f) for f in given), default=-1)
+        values = {}
+        for i, (letter, name) in enumerate(zip("RMK", ("rhythm", "meter", "key"), strict=True)):
+            values[name] = given.get(letter) or (getattr(self, name) if i > last else None)
+        return HeaderPlan(**values)
+
 
 _FIELD = re.compile(r"^([A-Za-z]):(.*)$", re.MULTILINE)
 
@@ -163,11 +178,10 @@ class FormConstraint(TuneConstraint):
         each already fed with ``prime``."""
         templates = []
         for plan in plans or [HeaderPlan()]:
-            t = cls(plan)
-            for ch in prime:
-                if not t.feed(ch):
-                    t.give_up()
-                    break
+            t = cls._primed(plan, prime) or cls._primed(plan.within(prime), prime)
+            if t is None:
+                t = cls(plan)
+                t.give_up()
             templates.append(t)
         count = [0]
 
@@ -179,6 +193,12 @@ class FormConstraint(TuneConstraint):
             return row
 
         return make
+
+    @classmethod
+    def _primed(cls, plan: HeaderPlan, prime: str) -> FormConstraint | None:
+        """A checker following ``plan`` fed with ``prime``, or None if it refuses it."""
+        t = cls(plan)
+        return t if all(t.feed(ch) for ch in prime) else None
 
     @classmethod
     def factory(cls, vocab: Vocab, prime: str) -> Callable[[], TuneConstraint]:
