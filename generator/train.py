@@ -29,7 +29,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from . import limits
-from .config import GeneratorConfig
+from .config import GeneratorConfig, lstm_parameters
 from .data import batches, encode_corpus, read_tunes
 from .rhythm import add_rhythm
 from .store import (
@@ -206,6 +206,15 @@ def train(
     base_train_seqs = encode_corpus(train_tunes, vocab, config.max_len)
     n_train_chars = int(sum(len(s) - 1 for s in base_train_seqs))
 
+    # config.validate bounds the layers without a vocabulary; the output layer (and each
+    # copy head's rows of it) grows with the corpus's characters, so bound the whole here.
+    weights_count = lstm_parameters(config.embedding_dim, config.lstm_units, vocab.size,
+                                    config.copy_heads, config.copy_dim)
+    if weights_count > limits.MAX_PARAMETERS:
+        raise TrainError(
+            f"the model would have {weights_count:,} weights with this corpus's"
+            f" {vocab.size:,} characters, more than {limits.MAX_PARAMETERS:,}"
+        )
     model = build_model(config, vocab.size)
     if start is not None:
         set_weights(model, config, warm_weights(start, vocab, get_weights(model, config)))

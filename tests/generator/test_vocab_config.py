@@ -39,7 +39,9 @@ def test_config_round_trip_and_inline_override() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ['{"lstm_unitz": [8]}', '{"lstm_units": []}', '{"dropout": 1.5}', "[1, 2]", "{not json"],
+    ['{"lstm_unitz": [8]}', '{"lstm_units": []}', '{"dropout": 1.5}', "[1, 2]", "{not json",
+     '{"copy_heads": -1}', '{"copy_heads": 17}', '{"copy_dim": 0}', '{"copy_heads": true}',
+     '{"lstm_units": [8192], "copy_heads": 16, "copy_dim": 8192}'],
 )
 def test_bad_config_is_refused(bad: str) -> None:
     with pytest.raises(ConfigError):
@@ -59,3 +61,17 @@ def test_tunes_become_bos_prefixed_sequences_ending_with_blank_line() -> None:
     x, y = pad_batch([seq, pieces[-1]])
     assert x.shape == y.shape == (2, len(seq) - 1)
     assert np.all(y[1, len(pieces[-1]) - 1 :] == PAD)
+
+
+@pytest.mark.parametrize("config", [
+    GeneratorConfig(), GeneratorConfig(lstm_units=(64, 32), copy_heads=3, copy_dim=5),
+])
+def test_the_weight_count_is_that_of_the_arrays(config: GeneratorConfig) -> None:
+    """One count of a model's weights, used to refuse a config before training or loading
+    (config.lstm_parameters), agrees with the arrays a model folder holds (layout)."""
+    from abcparse.generator.config import lstm_parameters
+    from abcparse.generator.layout import expected_shapes
+
+    arrays = sum(int(np.prod(s)) for s in expected_shapes(config, 90).values())
+    assert lstm_parameters(config.embedding_dim, config.lstm_units, 90, config.copy_heads,
+                           config.copy_dim) == arrays
