@@ -452,7 +452,7 @@ def iter_tunes(
 # ---------------------------------------------------------------------------------------
 # Headers only
 
-_KEY_LINE = re.compile(r"^K:[^\r\n]*", re.M)
+_KEY_LINE = re.compile(r"^[ \t]*K:[^\r\n]*", re.M)
 
 
 def read_headers(

@@ -66,7 +66,7 @@ from .model import (
     Voice,
 )
 from .parser import ParseFailure, describe_expected, line_parser, parse_value, plus_chord_notes
-from .split import indented_field, wrapped_ending
+from .split import wrapped_ending
 from .theory import DEFAULT_SYMBOLS, default_unit_length, written_length
 
 _ONE = Fraction(1)
@@ -802,10 +802,20 @@ class TuneBuilder:
     def field_line(self, start_tok: re.Match[str], value_tok: re.Match[str] | None) -> None:
         """A field on a line of its own (§3): ``start_tok`` its ``X:``, ``value_tok`` the
         text after it (None when empty); a comment after it is the caller's."""
-        letter = start_tok.group()[0]
+        begin = start_tok.end() - 2  # the letter: FIELD_START may hold spaces before it
+        letter = start_tok.group()[-2]
+        if begin > start_tok.start():
+            self.diag(
+                "ABC109",
+                f"{letter}: field line written indented: §3 reads a field only at the start"
+                " of a line; abcparse and abc2midi read it as a field (abcjs too for K: and"
+                " L:). Start the line with the letter",
+                self.span(start_tok.start(), begin),
+                rule="indented-field",
+            )
         value = value_tok.group() if value_tok is not None else ""
         end = value_tok.end() if value_tok is not None else start_tok.end()
-        span = self.span(start_tok.start(), end)
+        span = self.span(begin, end)
         value_offset = start_tok.end()
         if letter == "+":
             self.continue_field(value, span, value_offset)
@@ -1560,8 +1570,6 @@ class TuneBuilder:
         if wrapped_ending(m.string, m.start()):
             return (f"; an ending parted from its bar line by the line break? Write"
                     f" [{m.group()} for the ending (§4.10)")
-        if indented_field(m.string, m.start()):
-            return "; a field line written indented? A field starts its line (§3)"
         if m.group() != ":":
             return ""
         if _BROKEN_REPEAT_END.match(m.string, m.end()) is None:

@@ -26,9 +26,17 @@ _LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 # (``e:|``, ``d::``) is music, as abc2midi and abcjs both read it. a-g are no field
 # letters of ABC 2.1, so nothing defined is lost, and the notes of the many tunebooks
 # that end a section with a note and ``:|`` at the start of a line are kept
-# (ABC108 reports it). The grammar's FIELD_START terminal is this pattern (a test checks).
-FIELD_START_PATTERN = r"(?![a-g]:[:|])[A-Za-z+]:"
+# (ABC108 reports it). And: spaces or tabs before the letter (`` L:1/16``, ``  K:G``)
+# still make a field line, as abc2midi reads it (abcjs too for the fields that change
+# the music), where §3 would read music that is no music (the letter, a stray colon, the
+# value's letters as notes); ABC109 reports the indentation. An indented note letter of
+# either case with a repeat sign (`` B::``, `` A:|``: a wrapped line's last note) is
+# music for both players, and here. The grammar's FIELD_START and KEY_START terminals
+# are these patterns (a test checks).
+FIELD_START_PATTERN = "(?:[ \t]+(?![A-Ga-g]:[:|])|(?![a-g]:[:|]))[A-Za-z+]:"
 FIELD_LINE_RE = re.compile(FIELD_START_PATTERN)
+KEY_START_PATTERN = "[ \t]*K:"
+KEY_LINE_RE = re.compile(KEY_START_PATTERN)
 _BLOCK_BEGIN = "%%begin"
 _BLOCK_END = "%%end"
 
@@ -73,7 +81,7 @@ def body_start(tune_text: str) -> int | None:
     pos = 0
     for line in text_lines(tune_text, keepends=True):
         pos += len(line)
-        if line.startswith("K:"):
+        if KEY_LINE_RE.match(line):
             return pos
     return None
 
@@ -143,19 +151,6 @@ def wrapped_ending(text: str, pos: int) -> bool:
     return before.endswith(("|", ":")) and not before.startswith("%")
 
 
-def indented_field(text: str, pos: int) -> bool:
-    """Whether the colon at ``pos`` follows a letter that only spaces put apart from the
-    start of its line (`` L:1/16``): a field line written indented. §3 reads a field only
-    at the line start; abc2midi and abcjs read this one as a field anyway, abcparse reads
-    the letter and what follows as music and reports the colon. Its safe fix keeps the
-    text (deleting the colon would destroy the field)."""
-    if not (0 < pos < len(text) and text[pos] == ":"):
-        return False
-    start = max(text.rfind("\n", 0, pos), text.rfind("\r", 0, pos)) + 1
-    lead = text[start:pos]
-    return len(lead) >= 2 and lead[-1].isalpha() and lead[:-1].strip(" \t") == ""
-
-
 def _is_field(line: _Line) -> bool:
     return FIELD_LINE_RE.match(line.text) is not None
 
@@ -180,7 +175,7 @@ def _has_body(chunk: Chunk) -> bool:
     for line in text_lines(chunk.text):
         if seen_key and line.strip() and not line.startswith("%"):
             return True
-        if line.startswith("K:"):
+        if KEY_LINE_RE.match(line):
             seen_key = True
     return False
 
@@ -244,7 +239,7 @@ def split(text: str, *, loose: bool = True) -> tuple[list[Chunk], list[Diagnosti
                     "empty-line-in-tune",
                 )
             )
-        if any(line.text.startswith("K:") for line in lines) and _is_field(lines[0]):
+        if any(KEY_LINE_RE.match(line.text) for line in lines) and _is_field(lines[0]):
             # A tune without X: (loose files, fragments): the parser reports ABC201.
             chunks.append(_chunk(text, "tune", lines))
         elif first_content and _only_header_lines(lines):

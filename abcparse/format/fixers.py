@@ -39,7 +39,6 @@ from ..model import (
 )
 from ..split import (
     FIELD_LINE_RE,
-    indented_field,
     music_after_key,
     split,
     text_lines,
@@ -438,10 +437,9 @@ def fix_unexpected(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     ch = t[start:end]
     if ch in ("\n", "\r", "\r\n"):
         return None
-    if wrapped_ending(t, start) or indented_field(t, start):
-        # Most likely an ending ("2" after ":|" on the line before) or an indented field
-        # (" L:1/16"): deleting it would destroy what the author wrote; writing "[2" or
-        # moving the field would change the music as read.
+    if wrapped_ending(t, start):
+        # Most likely an ending ("2" after ":|" on the line before): deleting it would
+        # destroy what the author wrote; writing "[2" would change the music as read.
         return None
     micro = _microtones(ctx, start)
     if micro:
@@ -611,6 +609,15 @@ def fix_note_like_field(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     return [ctx.edit(at, at, " ", d.code,
                      "wrote a space after the note, so that no reader takes the line for a"
                      " field (§3)")]
+
+
+@fixer("ABC109", safe=True, changes="the spaces before the field's letter deleted")
+def fix_indented_field(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """`` L:1/16`` → ``L:1/16``: the line is read as a field already (§3, §12.2)."""
+    if _span_text(ctx, d).strip(" \t"):
+        return None
+    return _delete(ctx, d.span.start, d.span.end, d.code,
+                   "deleted the spaces before the field: a field starts its line (§3)")
 
 
 @fixer("ABC105", safe=True, changes='`+CE+` written `[CE]`')

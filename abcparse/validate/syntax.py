@@ -285,6 +285,46 @@ def note_like_field(ctx: TuneContext) -> Iterator[Finding]:
     return iter(())
 
 
+@rule("ABC109", "indented-field", strict=Severity.ERROR, loose=Severity.WARNING,
+      source="parser", section="§3, §12.2")
+def indented_field(ctx: TuneContext) -> Iterator[Finding]:
+    """A field line written indented: `` L:1/16``, ``  K:G``.
+
+    §3 makes a field of a line that *begins* with a letter and a colon, so by its letter an
+    indented field is music, and music that is no music: the letter, a stray colon and
+    the value's letters read as notes (``K:G`` would play a G). abc2midi reads the line
+    as the field it was meant to be, and so do abcjs for ``K:`` and ``L:`` and abcparse
+    (§12.2: do the best with what is written); the indentation is reported because other
+    readers follow §3 (abcjs plays `` A:B`` as two notes). The safe fix deletes the spaces
+    before the letter, which changes nothing that abcparse reads. An indented note letter
+    with a repeat sign (`` B::``, the last note of a wrapped line) is music, for both
+    players too.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Field at the start of its line
+    K:C
+    CDEF GABc|
+    L:1/16
+    CDEF GABc CDEF GABc|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Indented field
+    K:C
+    CDEF GABc|
+     L:1/16
+    CDEF GABc CDEF GABc|
+    ```
+    """
+    return iter(())
+
+
 @rule("ABC106", "header-free-text", strict=Severity.ERROR, loose=Severity.WARNING,
       scope="file", section="§2.2.2, §2.2.3")
 def header_free_text(ctx: FileContext) -> Iterator[Finding]:

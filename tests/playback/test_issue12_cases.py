@@ -266,9 +266,11 @@ def test_a_line_that_starts_with_a_note_and_a_repeat_sign_is_music() -> None:
     serves the grammar and the formatter."""
     from abcparse.format.repair import fix_text
     from abcparse.parser import line_parser
-    from abcparse.split import FIELD_START_PATTERN
+    from abcparse.split import FIELD_START_PATTERN, KEY_START_PATTERN
 
-    assert line_parser().terminals["FIELD_START"].pattern.value == FIELD_START_PATTERN
+    terminals = line_parser().terminals
+    assert terminals["FIELD_START"].pattern.value == FIELD_START_PATTERN
+    assert terminals["KEY_START"].pattern.value == KEY_START_PATTERN
     text = HEAD + "|:C D E F|\ne:|\nG:group\nd::A B c d:|\n"
     assert pitches(text[len(HEAD):]) == [
         60, 62, 64, 65, 76, 60, 62, 64, 65, 76, 74, 74, 69, 71, 72, 74, 69, 71, 72, 74]
@@ -279,7 +281,7 @@ def test_a_line_that_starts_with_a_note_and_a_repeat_sign_is_music() -> None:
     assert pitches(fixed[len(HEAD):]) == pitches(text[len(HEAD):])
 
 
-def test_an_ending_parted_from_its_bar_line_or_an_indented_field_is_kept() -> None:
+def test_an_ending_parted_from_its_bar_line_is_kept() -> None:
     """``:|`` ends a line and ``2 A4`` opens the next: abc2midi and abcjs read no ending
     there (the digit starts nothing), and neither does abcparse; but the safe fix of the
     unexpected character used to delete the digit, the author's ending. It keeps it now,
@@ -297,13 +299,39 @@ def test_an_ending_parted_from_its_bar_line_or_an_indented_field_is_kept() -> No
     text = HEAD + "|: C D E F|\n1 G4:|2 A4|]\n"
     assert [d.code for d in abcparse.check(text)] == ["ABC101", "ABC303"]
     assert fix_text(text).text == text
-    # The same for a field line written indented (" L:1/16", which both players read as
-    # a field): the colon is reported, not deleted.
-    text = HEAD + "C D E F|\n L:1/16\n c4 d4 e4 f4|]\n"
+
+
+def test_an_indented_field_line_is_a_field() -> None:
+    """`` L:1/16`` and ``  K:G``: by the letter of §3 not fields (a field line begins with
+    its letter), so they were read as music: the letter, a stray colon, and ``K:G``
+    played a G that nobody wrote, while the unit length change was lost. abc2midi and
+    abcjs both read them as fields, and so does abcparse now (found in an outside
+    collection); the indentation is reported (ABC109) and its safe fix deletes it,
+    which changes nothing that is played. In the header too, and ``  K:`` ends it."""
+    from abcparse.format.repair import fix_text
+
+    text = HEAD + "C D E F|\n L:1/16\n c4 d4 e4 f4|\n  K:G\n\tF2 F2|]\n"
     found = abcparse.check(text)
-    assert [(d.code, d.line) for d in found][:1] == [("ABC101", 7)]
-    assert "written indented" in found[0].message
-    assert ":1/16" in fix_text(text).text
+    assert [(d.code, d.line, d.col) for d in found] == [("ABC109", 7, 1), ("ABC109", 9, 1)]
+    tune = abcparse.parse(text).tunes[0]
+    notes = [e for e in tune.voices[0].elements if isinstance(e, abcparse.Note)]
+    assert [(n.letter, n.length) for n in notes][4:] == [
+        ("C", 4), ("D", 4), ("E", 4), ("F", 4), ("F", 2), ("F", 2)]
+    assert pitches(text[len(HEAD):]) == [60, 62, 64, 65, 72, 74, 76, 77, 66, 66]
+    fixed = fix_text(text).text
+    assert fixed == HEAD + "C D E F|\nL:1/16\n c4 d4 e4 f4|\nK:G\n\tF2 F2|]\n"
+    assert abcparse.check(fixed) == []
+    assert pitches(fixed[len(HEAD):]) == pitches(text[len(HEAD):])
+    # In the header: an indented field is read, and an indented K: ends the header.
+    head = "X:1\n T:Indented title\nM:4/4\n L:1/8\n K:D\nF2 F2|]\n"
+    tune = abcparse.parse(head).tunes[0]
+    assert tune.header.title == "Indented title"
+    assert [n.length for n in tune.voices[0].elements if isinstance(n, abcparse.Note)] == [2, 2]
+    assert [h.title for h in abcparse.read_headers(head)] == ["Indented title"]
+    # An indented note letter with a repeat sign is a wrapped line's last note, music for
+    # both players (`` B::``), as it is unindented for a lower-case letter (``e:|``).
+    text = HEAD + "|:C D E F|\n B::\nG A B c:|\n"
+    assert pitches(text[len(HEAD):]) == [60, 62, 64, 65, 71] * 2 + [67, 69, 71, 72] * 2
 
 
 def test_a_repeat_start_added_after_an_ending_is_written_before_the_next_section() -> None:
