@@ -556,8 +556,8 @@ def _headers(blocks: Iterator[str], last_end: Callable[[], int], mode: str
 @functools.cache
 def _header_scanners() -> tuple[re.Pattern[str], ...]:
     """Regexes for header lines, made from the grammar's own terminals (FIELD_START,
-    FIELD_TEXT, COMMENT, DIRECTIVE_BLOCK, EOL) so the fast path reads exactly what the
-    grammar reads."""
+    FIELD_TEXT, COMMENT, DIRECTIVE_BLOCK, TEX_LINE, EOL) so the fast path reads exactly
+    what the grammar reads."""
     from .parser import line_parser
 
     terms = line_parser().terminals
@@ -571,6 +571,7 @@ def _header_scanners() -> tuple[re.Pattern[str], ...]:
         rx("COMMENT"),
         rx("DIRECTIVE_BLOCK"),
         rx("COMMENT", "[ \t]*"),
+        rx("TEX_LINE"),
         rx("EOL"),
     )
 
@@ -579,7 +580,7 @@ def _header_only(builder: TuneBuilder) -> TuneHeader:
     """Read header lines with the grammar's terminal regexes, without the LALR parser:
     a header holds only field, comment and directive lines, and reading the header of
     every tune of a big collection is what ``read_headers`` is for."""
-    field_start, field_text, comment, block, comment_line, eol = _header_scanners()
+    field_start, field_text, comment, block, comment_line, tex, eol = _header_scanners()
     text = builder.text
     pos = 0
     n = len(text)
@@ -598,12 +599,14 @@ def _header_only(builder: TuneBuilder) -> TuneHeader:
             if builder.in_body:
                 break
         else:
-            c = block.match(text, pos) or comment_line.match(text, pos)
+            c = block.match(text, pos) or comment_line.match(text, pos) or tex.match(text, pos)
             if c is None:
                 break  # music before K: — the header ends here, as in a full parse
             p = c.end()
             if c.lastgroup == "DIRECTIVE_BLOCK":
                 builder.line_directive_line([c])
+            elif c.lastgroup == "TEX_LINE":
+                builder.line_tex_line([c])
         e = eol.match(text, p)
         if e is None:
             break

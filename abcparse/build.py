@@ -772,6 +772,18 @@ class TuneBuilder:
     def line_comment_line(self, children: list[Any]) -> None:
         self.t_comment(children[0])
 
+    def line_tex_line(self, children: list[Any]) -> None:
+        """``\\bigskip``: a TeX command of ABC 1.x, skipped as both players skip it."""
+        m = children[0]
+        self.diag(
+            "ABC110",
+            f"{m.group()[:24]}: a TeX command line of ABC 1.x (abc2mtex), not music: skipped,"
+            " as abc2midi and abcjs skip it; ABC 2.1 has no such line (§12.2). Make it a"
+            " comment",
+            self.span(m.start(), m.end()),
+            rule="tex-line",
+        )
+
     def line_directive_line(self, children: list[Any]) -> None:
         m = children[0]
         text = m.group()

@@ -620,6 +620,15 @@ def fix_indented_field(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                    "deleted the spaces before the field: a field starts its line (§3)")
 
 
+@fixer("ABC110", safe=True, changes="the TeX line made a comment")
+def fix_tex_line(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """``\\bigskip`` → ``%\\bigskip``: skipped already, now a comment for every reader."""
+    if not re.match(r"\\[A-Za-z]", _span_text(ctx, d)):
+        return None
+    return [ctx.edit(d.span.start, d.span.start, "%", d.code,
+                     "made the TeX command line a comment: ABC 2.1 has no such line (§12.2)")]
+
+
 @fixer("ABC105", safe=True, changes='`+CE+` written `[CE]`')
 def fix_plus_chord(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """``+CE+2`` (§12.1.3) becomes ``[CE]2``: the notes without the spaces that the old

@@ -325,6 +325,42 @@ def indented_field(ctx: TuneContext) -> Iterator[Finding]:
     return iter(())
 
 
+@rule("ABC110", "tex-line", strict=Severity.ERROR, loose=Severity.WARNING,
+      source="parser", section="§12.2")
+def tex_line(ctx: TuneContext) -> Iterator[Finding]:
+    """A line that starts with a backslash and a letter: ``\\bigskip``, ``\\vfill\\eject``.
+
+    In ABC 1.x such a line was a TeX command for abc2mtex's typesetting. ABC 2.1 has no
+    such line, so by its letter the line would be music: the letters b and g of
+    ``\\bigskip`` played as notes. abc2midi and abcjs skip the line, and so does abcparse
+    (§12.2: old files are read as well as can be); it is reported so that the tunebook
+    can be made ABC 2.1. The safe fix makes it a comment (``%\\bigskip``).
+
+    Passes:
+
+    ```abc
+    X:1
+    T:A comment
+    K:C
+    CDEF GABc|
+    %\\bigskip
+    cBAG FEDC|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:A TeX line
+    K:C
+    CDEF GABc|
+    \\bigskip
+    cBAG FEDC|
+    ```
+    """
+    return iter(())
+
+
 @rule("ABC106", "header-free-text", strict=Severity.ERROR, loose=Severity.WARNING,
       scope="file", section="§2.2.2, §2.2.3")
 def header_free_text(ctx: FileContext) -> Iterator[Finding]:

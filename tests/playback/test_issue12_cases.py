@@ -475,3 +475,23 @@ def test_endings_naming_more_than_two_passes_end_the_section_after_the_last() ->
     head = "X:1\nT:t\nM:4/4\nL:1/4\nP:AB\nK:C\n"
     body = "P:A\n|: A B |1,3 C D :|2,4 E F :|\nP:B\nG A|]"
     assert pitches(body, head) == (s + a + s + b) * 2 + c
+
+
+def test_a_tex_command_line_is_skipped() -> None:
+    r"""``\bigskip`` on a line of its own: a TeX command of ABC 1.x (abc2mtex), which
+    both players skip; abcparse played its b and g (found in an outside collection,
+    between the parts of tunes). Skipped now, reported (ABC110), and the safe fix makes
+    it a comment; in the header it no longer ends the header before K:."""
+    from abcparse.format.repair import fix_text
+
+    text = HEAD + "C D E F|\n\\bigskip\nG A B c|\n\\vfill\\eject\nc4|]\n"
+    assert [(d.code, d.line) for d in abcparse.check(text)] == [("ABC110", 7), ("ABC110", 9)]
+    assert pitches(text[len(HEAD):]) == [60, 62, 64, 65, 67, 69, 71, 72, 72]
+    fixed = fix_text(text).text
+    assert "\n%\\bigskip\n" in fixed and "\n%\\vfill\\eject\n" in fixed
+    assert abcparse.check(fixed) == []
+    assert pitches(fixed[len(HEAD):]) == pitches(text[len(HEAD):])
+    assert "\n\\bigskip\n" in abcparse.format_str(text)  # the formatter keeps the line
+    header = "X:1\nT:t\n\\large\nK:D\nF2|]\n"
+    assert [h.key.tonic for h in abcparse.read_headers(header)] == ["D"]
+    assert [d.code for d in abcparse.check(header)] == ["ABC110"]
