@@ -119,7 +119,7 @@ def _units(value: object) -> tuple[int, ...]:
     return tuple(value)
 
 
-def lstm_parameters(
+def network_parameters(
     embedding_dim: int, units: tuple[int, ...], vocab_size: int = 0,
     copy_heads: int = 0, copy_dim: int = 0,
 ) -> int:
@@ -216,7 +216,7 @@ class GeneratorConfig:
                 f"copy_heads must be from 0 to {limits.MAX_COPY_HEADS} and copy_dim from 1"
                 f" to {limits.MAX_UNITS:,}"
             )
-        params = lstm_parameters(
+        params = network_parameters(
             self.embedding_dim, self.lstm_units, copy_heads=self.copy_heads, copy_dim=self.copy_dim
         )
         if params > limits.MAX_PARAMETERS:

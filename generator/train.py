@@ -29,7 +29,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from . import limits
-from .config import GeneratorConfig, lstm_parameters
+from .config import GeneratorConfig, network_parameters
 from .data import batches, encode_corpus, read_tunes
 from .rhythm import add_rhythm
 from .store import (
@@ -208,7 +208,7 @@ def train(
 
     # config.validate bounds the layers without a vocabulary; the output layer (and each
     # copy head's rows of it) grows with the corpus's characters, so bound the whole here.
-    weights_count = lstm_parameters(config.embedding_dim, config.lstm_units, vocab.size,
+    weights_count = network_parameters(config.embedding_dim, config.lstm_units, vocab.size,
                                     config.copy_heads, config.copy_dim)
     if weights_count > limits.MAX_PARAMETERS:
         raise TrainError(

@@ -68,10 +68,10 @@ def test_tunes_become_bos_prefixed_sequences_ending_with_blank_line() -> None:
 ])
 def test_the_weight_count_is_that_of_the_arrays(config: GeneratorConfig) -> None:
     """One count of a model's weights, used to refuse a config before training or loading
-    (config.lstm_parameters), agrees with the arrays a model folder holds (layout)."""
-    from abcparse.generator.config import lstm_parameters
+    (config.network_parameters), agrees with the arrays a model folder holds (layout)."""
+    from abcparse.generator.config import network_parameters
     from abcparse.generator.layout import expected_shapes
 
     arrays = sum(int(np.prod(s)) for s in expected_shapes(config, 90).values())
-    assert lstm_parameters(config.embedding_dim, config.lstm_units, 90, config.copy_heads,
+    assert network_parameters(config.embedding_dim, config.lstm_units, 90, config.copy_heads,
                            config.copy_dim) == arrays
