@@ -42,7 +42,7 @@ from .source import (
     sniff_charset,
     text_blocks,
 )
-from .split import BlockEnds, Chunk, split, split_pieces, string_blocks
+from .split import KEY_START_PATTERN, BlockEnds, Chunk, split, split_pieces, string_blocks
 from .theory import default_unit_length
 
 MODES = ("auto", "strict", "loose")
@@ -452,7 +452,7 @@ def iter_tunes(
 # ---------------------------------------------------------------------------------------
 # Headers only
 
-_KEY_LINE = re.compile(r"^[ \t]*K:[^\r\n]*", re.M)
+_KEY_LINE = re.compile("^" + KEY_START_PATTERN + r"[^\r\n]*", re.M)
 
 
 def read_headers(

@@ -487,7 +487,7 @@ def _controls(args: argparse.Namespace, vocab: Any) -> tuple[str, Any]:
     from abcparse.format import canonical_key, canonical_meter
 
     from .constrain import TuneConstraint, field_values
-    from .form import FormConstraint, HeaderPlan
+    from .form import FormConstraint, HeaderPlan, prime_fields
     from .sampler import DEFAULT_PRIME
     from .vocab import RESERVED
 
@@ -537,10 +537,9 @@ def _controls(args: argparse.Namespace, vocab: Any) -> tuple[str, Any]:
             raise _UsageError("give the title in --prefix (T:) or with --title, not both")
         prime = prefix if prefix.startswith("X:") else "X:1\n" + prefix
         writable("--prefix", prime)
-        fields = dict(re.findall(r"^([RMK]):(.*)$", prime, re.MULTILINE))
-        given = HeaderPlan(fields.get("R", "").strip() or None,
-                           fields.get("M", "").strip() or None,
-                           fields.get("K", "").strip() or None)
+        fields = prime_fields(prime)
+        given = HeaderPlan(fields.get("R") or None, fields.get("M") or None,
+                           fields.get("K") or None)
         for name, mine, theirs in (("--rhythm", rhythm, given.rhythm),
                                    ("--meter", meter, given.meter), ("--key", key, given.key)):
             if mine is not None and theirs is not None and mine != theirs:

@@ -71,8 +71,7 @@ class HeaderPlan:
         dropped; the others stay planned. Why: a drawn plan with ``R:jig`` cannot follow
         ``--prefix "T:...\nM:6/8\n..."``, and a row whose prime its plan refuses would
         sample with no checker at all."""
-        given = {m.group(1): m.group(2).strip() for m in _FIELD.finditer(prime)
-                 if m.group(1) in "RMK"}
+        given = prime_fields(prime)
         last = max(("RMK".index(f) for f in given), default=-1)
         values = {}
         for i, (letter, name) in enumerate(zip("RMK", ("rhythm", "meter", "key"), strict=True)):
@@ -81,6 +80,13 @@ class HeaderPlan:
 
 
 _FIELD = re.compile(r"^([A-Za-z]):(.*)$", re.MULTILINE)
+
+
+def prime_fields(prime: str) -> dict[str, str]:
+    """The ``R:``, ``M:`` and ``K:`` values a prime (``--prefix``) writes, stripped (the
+    last of each letter), which a plan must agree with."""
+    return {m.group(1): m.group(2).strip() for m in _FIELD.finditer(prime)
+            if m.group(1) in "RMK"}
 
 
 def header_plans(train_tunes: Sequence[str], wanted: HeaderPlan, rng: np.random.Generator,
