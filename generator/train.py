@@ -209,7 +209,7 @@ def train(
     # config.validate bounds the layers without a vocabulary; the output layer (and each
     # copy head's rows of it) grows with the corpus's characters, so bound the whole here.
     weights_count = network_parameters(config.embedding_dim, config.lstm_units, vocab.size,
-                                    config.copy_heads, config.copy_dim)
+                                       config.copy_heads, config.copy_dim)
     if weights_count > limits.MAX_PARAMETERS:
         raise TrainError(
             f"the model would have {weights_count:,} weights with this corpus's"
