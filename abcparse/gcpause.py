@@ -20,15 +20,17 @@ tune is finished with the collector on, which is only slower).
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 __all__ = ["paused_gc"]
 
 
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """The body runs with Python's cyclic garbage collector paused (see the module).
+class paused_gc:
+    """The body of a ``with paused_gc():`` runs with Python's cyclic garbage collector
+    paused (see the module).
+
+    A class rather than a ``@contextmanager`` generator: it is entered once per tune, and
+    the generator's machinery cost several microseconds a time (6% of parsing a book of
+    short tunes in profiles).
 
     >>> import gc
     >>> with paused_gc():
@@ -37,11 +39,14 @@ def paused_gc() -> Iterator[None]:
     >>> gc.isenabled()
     True
     """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
+
+    __slots__ = ("_paused",)
+
+    def __enter__(self) -> None:
+        self._paused = gc.isenabled()
+        if self._paused:
+            gc.disable()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._paused:
+            gc.enable()
