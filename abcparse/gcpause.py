@@ -19,7 +19,13 @@ tune is finished with the collector on, which is only slower).
 
 from __future__ import annotations
 
+import functools
 import gc
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 __all__ = ["paused_gc"]
 
@@ -41,6 +47,17 @@ class paused_gc:
     """
 
     __slots__ = ("_paused",)
+
+    def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
+        """As a decorator (``@paused_gc()``): each call of ``func`` runs paused, with a
+        context of its own (so calls may nest or run in several threads)."""
+
+        @functools.wraps(func)
+        def paused(*args: P.args, **kwargs: P.kwargs) -> R:
+            with paused_gc():
+                return func(*args, **kwargs)
+
+        return paused
 
     def __enter__(self) -> None:
         self._paused = gc.isenabled()

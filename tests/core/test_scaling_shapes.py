@@ -111,6 +111,19 @@ def test_paused_gc_nests_and_keeps_a_caller_disabled_collector() -> None:
     assert gc.isenabled()  # back on after an exception
 
 
+def test_paused_gc_as_a_decorator_pauses_each_call() -> None:
+    seen: list[bool] = []
+
+    @paused_gc()
+    def work(depth: int) -> int:
+        seen.append(gc.isenabled())
+        return depth if depth == 0 else work(depth - 1) + 1
+
+    assert work(2) == 2  # nested calls of one decorated function
+    assert seen == [False, False, False]
+    assert gc.isenabled()
+
+
 def _line_col(text: str, offset: int) -> tuple[int, int]:
     line = text.count("\n", 0, offset) + 1
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
