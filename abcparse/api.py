@@ -540,7 +540,7 @@ def _headers(blocks: Iterator[str], last_end: Callable[[], int], mode: str
         # the yield, so the caller's program is not affected). Reading headers makes few
         # objects that live, and a collection here would scan whatever the caller holds
         # (a parsed book of millions of objects made it as slow as a full parse).
-        headers = []
+        headers: list[TuneHeader] = []
         with paused_gc():
             while len(headers) < _HEADER_BATCH:
                 batch = next(cut, None)
