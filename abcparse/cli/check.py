@@ -545,7 +545,10 @@ def _run(settings: Settings, stdin: bytes | BinaryIO | None, out: Any) -> int:
         status = fix_files(settings, out)
         if settings.diff or status == 2:
             return status
-    report = StreamReport(settings.fmt, out, settings.statistics)
+    # After --fix, what it could not fix is not offered again (see report.fix_safety).
+    tried = (frozenset(("safe", "unsafe") if settings.unsafe_fixes else ("safe",))
+             if settings.fix else frozenset())
+    report = StreamReport(settings.fmt, out, settings.statistics, tried)
     errors = 0
     for kind, name, a, b in lint_events(settings, stdin):
         if kind == "file":

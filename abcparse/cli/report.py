@@ -67,34 +67,43 @@ def render(fmt: str, reports: list[FileReport]) -> str:
     raise ValueError(f"unknown format {fmt!r}")
 
 
-def fix_safety(code: str) -> str | None:
+def fix_safety(code: str, tried: frozenset[str] = frozenset()) -> str | None:
     """"safe" or "unsafe" when a fixer is registered for ``code`` (its declared safety,
-    abcparse.format.fixers.FIX_SAFETY), else None."""
+    abcparse.format.fixers.FIX_SAFETY), else None.
+
+    ``tried``: the kinds of fix that ``abc-lint --fix`` has just run on the files
+    reported (``{"safe"}``, with ``--unsafe-fixes`` both). A finding of those kinds that
+    is still there is one the fix could not make (the fixer declined, or the music
+    engine withdrew it): it is not offered again, as ruff marks only what ``--fix``
+    would still change."""
     try:
         from ..format.fixers import FIX_SAFETY
     except ImportError:  # pragma: no cover - the formatter is part of the package
         return None
     safe = FIX_SAFETY.get(code)
-    return None if safe is None else "safe" if safe else "unsafe"
+    kind = None if safe is None else "safe" if safe else "unsafe"
+    return None if kind in tried else kind
 
 
 _FIX_MARKS = {"safe": " [*]", "unsafe": " [unsafe fix]", None: ""}
 
 
-def _concise_line(path: str, d: Diagnostic) -> str:
+def _concise_line(path: str, d: Diagnostic, tried: frozenset[str] = frozenset()) -> str:
     """``path:line:col: CODE message``, then ``[*]`` when ``abc-lint --fix`` has a safe
-    fix for it, ``[unsafe fix]`` when only ``--unsafe-fixes`` has one."""
-    return f"{path}:{d.line}:{d.col}: {d.code} {d.message}{_FIX_MARKS[fix_safety(d.code)]}\n"
+    fix for it, ``[unsafe fix]`` when only ``--unsafe-fixes`` has one (``tried``: see
+    :func:`fix_safety`)."""
+    mark = _FIX_MARKS[fix_safety(d.code, tried)]
+    return f"{path}:{d.line}:{d.col}: {d.code} {d.message}{mark}\n"
 
 
-def _concise(r: FileReport) -> str:
-    return "".join(_concise_line(r.path, d) for d in r.diagnostics)
+def _concise(r: FileReport, tried: frozenset[str] = frozenset()) -> str:
+    return "".join(_concise_line(r.path, d, tried) for d in r.diagnostics)
 
 
-def _full(r: FileReport) -> str:
+def _full(r: FileReport, tried: frozenset[str] = frozenset()) -> str:
     out: list[str] = []
     for d in r.diagnostics:
-        mark = _FIX_MARKS[fix_safety(d.code)]
+        mark = _FIX_MARKS[fix_safety(d.code, tried)]
         out.append(f"{r.path}:{d.line}:{d.col}: {d.code} [{d.severity.value}] {d.message}"
                    f"{mark}\n")
         text = r.lines.get(d.line)
@@ -137,8 +146,10 @@ def _github(r: FileReport) -> str:
     return "".join(out)
 
 
-def diagnostic_json(path: str, d: Diagnostic) -> dict[str, Any]:
-    """One finding in the documented JSON schema (docs/validator.md)."""
+def diagnostic_json(path: str, d: Diagnostic, tried: frozenset[str] = frozenset()
+                    ) -> dict[str, Any]:
+    """One finding in the documented JSON schema (docs/validator.md); ``tried``: see
+    :func:`fix_safety`."""
     return {
         "path": path,
         "code": d.code,
@@ -149,7 +160,7 @@ def diagnostic_json(path: str, d: Diagnostic) -> dict[str, Any]:
         "end_line": d.end_line,
         "end_col": d.end_col,
         "rule": d.rule,
-        "fixable": fix_safety(d.code),
+        "fixable": fix_safety(d.code, tried),
         "fix": None
         if d.fix is None
         else {
@@ -168,8 +179,10 @@ def to_json(reports: Iterable[FileReport]) -> list[dict[str, Any]]:
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
-def sarif_result(path: str, d: Diagnostic, index: dict[str, int]) -> dict[str, Any]:
-    """One finding as a SARIF result (``index``: rule code → its index in the log)."""
+def sarif_result(path: str, d: Diagnostic, index: dict[str, int],
+                 tried: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """One finding as a SARIF result (``index``: rule code → its index in the log;
+    ``tried``: see :func:`fix_safety`)."""
     result: dict[str, Any] = {
         "ruleId": d.code,
         "level": _SARIF_LEVEL[d.severity],
@@ -192,7 +205,7 @@ def sarif_result(path: str, d: Diagnostic, index: dict[str, int]) -> dict[str, A
     }
     if d.code in index:
         result["ruleIndex"] = index[d.code]
-    fixable = fix_safety(d.code)
+    fixable = fix_safety(d.code, tried)
     if fixable is not None:
         result["properties"] = {"fixable": fixable}
     return result
@@ -282,9 +295,11 @@ def _summary(by: Counter[Severity], fixable: Counter[str | None], files: int) ->
     line = (f"Found {n} problem{'s' if n != 1 else ''} ({', '.join(parts)}) in {files}"
             f" file{'s' if files != 1 else ''}.\n")
     safe, unsafe = fixable["safe"], fixable["unsafe"]
-    if safe or unsafe:
+    if safe:
         line += f"[*] {safe} fixable with --fix"
         line += f" ({unsafe} more with --fix --unsafe-fixes).\n" if unsafe else ".\n"
+    elif unsafe:
+        line += f"No safe fixes ({unsafe} with --fix --unsafe-fixes).\n"
     return line
 
 
@@ -302,12 +317,14 @@ class StreamReport:
     "full" format) and :meth:`close` once at the end.
     """
 
-    def __init__(self, fmt: str, out: Any, statistics: bool = False) -> None:
+    def __init__(self, fmt: str, out: Any, statistics: bool = False,
+                 tried: frozenset[str] = frozenset()) -> None:
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}")
         self.fmt = fmt
         self.out = out
         self.statistics = statistics
+        self.tried = tried  # the kinds of fix --fix has just made (see fix_safety)
         self.counts: Counter[tuple[str, str]] = Counter()
         self.severities: Counter[Severity] = Counter()
         self.fixable: Counter[str | None] = Counter()
@@ -323,20 +340,21 @@ class StreamReport:
             self.files += 1
         self.total += 1
         self.severities[d.severity] += 1
-        self.fixable[fix_safety(d.code)] += 1
+        self.fixable[fix_safety(d.code, self.tried)] += 1
         if self.statistics:
             self.counts[(d.code, d.rule)] += 1
             return
         fmt = self.fmt
         if fmt == "concise":
-            self.out.write(_concise_line(path, d))
+            self.out.write(_concise_line(path, d, self.tried))
         elif fmt == "full":
             lines = {d.line: line} if line is not None else {}
-            self.out.write(_full(FileReport(path, [d], lines)))
+            self.out.write(_full(FileReport(path, [d], lines), self.tried))
         elif fmt == "github":
             self.out.write(_github(FileReport(path, [d])))
         elif fmt == "json":
-            item = json.dumps([diagnostic_json(path, d)], indent=2, ensure_ascii=False)[2:-2]
+            item = json.dumps([diagnostic_json(path, d, self.tried)], indent=2,
+                              ensure_ascii=False)[2:-2]
             self.out.write(("[\n" if self.total == 1 else ",\n") + item)
         else:
             if self._sarif is None:
@@ -346,7 +364,7 @@ class StreamReport:
             else:
                 self.out.write(",\n")
             pad = self._sarif[1]
-            text = json.dumps(sarif_result(path, d, self._index), indent=2,
+            text = json.dumps(sarif_result(path, d, self._index, self.tried), indent=2,
                               ensure_ascii=False)
             self.out.write(pad + text.replace("\n", "\n" + pad))
 

@@ -100,6 +100,30 @@ def test_findings_say_whether_their_fix_is_safe(tmp_path: Path) -> None:
         ("ABC301", "unsafe"), ("ABC310", "safe")]
 
 
+def test_after_fix_what_it_could_not_fix_is_not_offered_again(tmp_path: Path) -> None:
+    # ABC306 has a safe fixer, but here the music engine withdraws its fix: the report
+    # after --fix must not mark the finding [*] nor count it, as ruff does.
+    f = tmp_path / "t.abc"
+    f.write_text("X:1\nT:t\nM:6/8\nL:1/8\nK:F\nA2B|cac BgB| [1 edc Bcd|c3 :|\n"
+                 "edc cde|f3 ||\n")
+    before = lint(str(f))
+    assert before.stdout.endswith(" [*]\n") and "[*] 1 fixable with --fix." in before.stderr
+    after = lint("--fix", str(f))
+    assert "not fixed ABC306: the safe fix was withdrawn" in after.stderr
+    assert after.stdout.startswith(f"{f}:6:14: ABC306 ") and "[*]" not in after.stdout
+    assert "fixable" not in after.stderr and after.returncode == 1
+    found = json.loads(lint("--fix", "--format", "json", str(f)).stdout)
+    assert [(d["code"], d["fixable"]) for d in found] == [("ABC306", None)]
+
+
+def test_summary_with_only_unsafe_fixes(tmp_path: Path) -> None:
+    f = tmp_path / "t.abc"
+    f.write_text("X:1\nT:t\nM:4/4\nL:1/4\nK:C\nabcd|abc|abcd|]\n")
+    r = lint(str(f))
+    assert r.stdout.endswith(" [unsafe fix]\n")
+    assert "No safe fixes (1 with --fix --unsafe-fixes)." in r.stderr
+
+
 def test_full_format_shows_line_and_caret(tmp_path: Path) -> None:
     f = tmp_path / "t.abc"
     f.write_text("X:1\nT:t\nK:C\nab ? c|\n")
