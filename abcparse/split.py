@@ -511,7 +511,8 @@ _CONTENT_RE = re.compile(r"[^ \t\r\n]")
 
 # One tune block (its first line X:, no other line starting X:) and nothing after it but
 # empty lines: what most pieces of a tunebook are. split() gives it a tune chunk and a
-# blank chunk; _split_piece finds that without cutting lines, and otherwise calls split().
+# blank chunk; _tune_piece finds that without cutting lines (split_pieces calls split()
+# for the other pieces).
 _TUNE_THEN_BLANK_RE = re.compile(
     r"X:[^\r\n]*(?:\r\n|\r|\n|\Z)"
     r"(?:(?!X:)[ \t]*[^ \t\r\n][^\r\n]*(?:\r\n|\r|\n|\Z))*"
@@ -519,19 +520,22 @@ _TUNE_THEN_BLANK_RE = re.compile(
 _BLANK_RE = re.compile(r"[ \t\r\n]*")
 
 
-def _split_piece(text: str, first: bool, loose: bool) -> tuple[list[Chunk], list[Diagnostic]]:
-    """``split(text, loose=loose)`` of one piece; ``first`` for the file's first piece."""
-    if not first and "%%begin" not in text and text.startswith("X:"):
-        m = _TUNE_THEN_BLANK_RE.match(text)
-        if m is not None:
-            end = m.end()
-            if _BLANK_RE.fullmatch(text, end) is not None and not _OTHER_BREAKS.search(text):
-                tune = Chunk("tune", text[:end], 0, 1)
-                if end == len(text):
-                    return [tune], []
-                lines = 1 + _count_line_ends(text, end)
-                return [tune, Chunk("blank", text[end:], end, lines)], []
-    return split(text, loose=loose)
+def _tune_piece(text: str, offset: int, line: int) -> list[Chunk] | None:
+    """The chunks of a piece that is one tune and empty lines after it, placed at
+    ``offset`` and ``line`` of the whole text (what ``split`` then shifting gives), or
+    None for any other piece."""
+    if "%%begin" in text or not text.startswith("X:"):
+        return None
+    m = _TUNE_THEN_BLANK_RE.match(text)
+    if m is None:
+        return None
+    end = m.end()
+    if _BLANK_RE.fullmatch(text, end) is None or _OTHER_BREAKS.search(text):
+        return None
+    tune = Chunk("tune", text[:end], offset, line)
+    if end == len(text):
+        return [tune]
+    return [tune, Chunk("blank", text[end:], offset + end, line + _count_line_ends(text, end))]
 
 
 def _count_line_ends(text: str, end: int) -> int:
@@ -555,7 +559,12 @@ def split_pieces(
     line numbers, the same diagnostics in the same order). ``last_end`` and
     ``after_tune`` as for :func:`pieces`."""
     for text, offset, line, joined in pieces(blocks, last_end, after_tune):
-        chunks, diags = _split_piece(text, offset == 0, loose)
+        # The file's first piece may hold its header: split() reads it.
+        placed = _tune_piece(text, offset, line) if offset else None
+        if placed is not None:
+            yield placed, [_missing_empty_line(line, offset)] if joined else []
+            continue
+        chunks, diags = split(text, loose=loose)
         if joined:
             diags.insert(0, _missing_empty_line(1, 0))
         if offset or line > 1:
