@@ -66,7 +66,7 @@ from .model import (
     Voice,
 )
 from .parser import ParseFailure, describe_expected, line_parser, parse_value, plus_chord_notes
-from .split import wrapped_ending
+from .split import broken_repeat_end, wrapped_ending
 from .theory import DEFAULT_SYMBOLS, default_unit_length, written_length
 
 _ONE = Fraction(1)
@@ -1582,9 +1582,7 @@ class TuneBuilder:
         if wrapped_ending(m.string, m.start()):
             return (f"; an ending parted from its bar line by the line break? Write"
                     f" [{m.group()} for the ending (§4.10)")
-        if m.group() != ":":
-            return ""
-        if _BROKEN_REPEAT_END.match(m.string, m.end()) is None:
+        if not broken_repeat_end(m.string, m.start()):
             return ""
         return "; a :| broken over the line end? Write :| on one line for the repeat"
 
@@ -1680,10 +1678,6 @@ TuneBuilder._handlers = {
     "RESERVED": TuneBuilder.t_reserved,
     "STRAY": TuneBuilder.t_stray,
 }
-
-
-#: After a stray ":": the line ends and the next one starts with a bar line.
-_BROKEN_REPEAT_END = re.compile(r"[ \t]*(?:\r\n|\r|\n)[ \t]*\|")
 
 
 def build_file_header(

@@ -151,6 +151,25 @@ def wrapped_ending(text: str, pos: int) -> bool:
     return before.endswith(("|", ":")) and not before.startswith("%")
 
 
+# A ":" then the line end and a line that starts with a bar line: a ":|" that a line wrap
+# broke (see broken_repeat_end).
+_BROKEN_REPEAT_END_RE = re.compile(r"[ \t]*(?:\r\n|\r|\n)[ \t]*\|")
+
+
+def broken_repeat_end(text: str, pos: int) -> bool:
+    """Whether the ``:`` at ``pos``, which starts nothing where it stands, ends its line
+    and the next line starts with a bar line (``dcBA:`` then ``|GABc``): most likely a
+    ``:|`` that a line wrap broke (hard-wrapped tunebooks). §4.8 has no repeat there, and
+    neither abc2midi nor abcjs nor abcparse plays one; the finding names it, the safe fix
+    keeps the ``:`` (deleting it would delete the author's repeat) and the unsafe fix
+    writes the ``:|``."""
+    return (
+        0 <= pos < len(text)
+        and text[pos] == ":"
+        and _BROKEN_REPEAT_END_RE.match(text, pos + 1) is not None
+    )
+
+
 def _is_field(line: _Line) -> bool:
     return FIELD_LINE_RE.match(line.text) is not None
 

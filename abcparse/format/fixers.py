@@ -39,6 +39,7 @@ from ..model import (
 )
 from ..split import (
     FIELD_LINE_RE,
+    broken_repeat_end,
     music_after_key,
     split,
     text_lines,
@@ -423,10 +424,13 @@ def fix_nul(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
 
 
 @fixer("ABC101", safe=True,
-       changes='an unexpected character deleted (or a microtone written as a decoration)')
+       changes='an unexpected character deleted (or a microtone written as a decoration);'
+       ' a `:` that a line wrap parted from its `|` becomes `:|` (unsafe)')
 def fix_unexpected(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """A character that starts nothing here goes; a stray length (``/2``, ``3``) goes
-    whole, so the text after it is read again in the same round."""
+    whole, so the text after it is read again in the same round. What a line wrap parted
+    from its sign stays: the digit of an ending, and the ``:`` of a ``:|`` (which the
+    unsafe fix completes)."""
     t = ctx.text
     start = d.span.start
     end = max(d.span.end, start + 1)
@@ -439,8 +443,17 @@ def fix_unexpected(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
         return None
     if wrapped_ending(t, start):
         # Most likely an ending ("2" after ":|" on the line before): deleting it would
-        # destroy what the author wrote; writing "[2" would change the music as read.
+        # destroy what the author wrote; writing "[2" would change the music as read, and
+        # the players read a lone [2 three ways (abcparse, abc2midi and abcjs differ).
         return None
+    if broken_repeat_end(t, start):
+        # "dcBA:" then "|GABc": a :| a line wrap broke. Deleting the ":" would delete the
+        # author's repeat; writing ":|" plays it, which no reader did before (unsafe).
+        # The next line keeps its bar line: ":|" then "|GABc" is read alike by abcparse,
+        # abc2midi and abcjs.
+        return [ctx.edit(start + 1, start + 1, "|", d.code,
+                         "wrote :| for the ':' that ends the line: a repeat sign broken over"
+                         " the line end, now played as a repeat (§4.8)", safe=False)]
     micro = _microtones(ctx, start)
     if micro:
         return micro

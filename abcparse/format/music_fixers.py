@@ -43,7 +43,7 @@ from ..model import (
 )
 from ..music import ending_groups, judge_bars, timeline
 from ..music.timeline import SECTION_KINDS, read_bar
-from ..split import wrapped_ending
+from ..split import broken_repeat_end, wrapped_ending
 from ..theory import length_text
 from .fixers import (
     Edit,
@@ -761,6 +761,10 @@ def fix_repeat_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     written = _span_text(ctx, d)
     if not written.endswith(":"):
         return None
+    if _broken_close(ctx, d.span.end):
+        # Its :| is there, broken over a line end (ABC101): the |: is the author's repeat,
+        # which ABC101's unsafe fix completes; deleting it would lose the repeat.
+        return None
     new = written.rstrip(":")
     if written.startswith(":"):
         new = ":|" if new.strip(":") in ("", "|") else new
@@ -769,6 +773,21 @@ def fix_repeat_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     return [ctx.edit(d.span.start, d.span.end, new, d.code,
                      f"replaced {written} by {new}: no :| ever ends the section it starts"
                      " (§4.8)")]
+
+
+def _broken_close(ctx: FixContext, pos: int) -> bool:
+    """Whether a ``:`` that starts nothing and ends its line before a line starting with a
+    bar line (a ``:|`` a line wrap broke, :func:`abcparse.split.broken_repeat_end`) comes
+    after ``pos`` in its tune, before the next ``|:``."""
+    t = ctx.text
+    tune = ctx.tune_at(pos)
+    end = min(len(t), tune.span.end) if tune is not None else len(t)
+    nxt = t.find("|:", pos, end)
+    limit = end if nxt < 0 else nxt
+    return any(
+        e.code == "ABC101" and pos <= e.span.start < limit and broken_repeat_end(t, e.span.start)
+        for e in ctx.diagnostics
+    )
 
 
 add_fixer("ABC310", _drop("a slur that no ) closes", "§4.11"), safe=True,

@@ -40,6 +40,8 @@ SAME = {
     "scale": tune("CDEF GABc|c2B2 A4|]"),
     "repeat": tune("|:CDEF GABc:|d2e2 f4|]"),
     "repeat-twice": tune("|:CDEF G4:|:ABcd e4:|"),
+    # What ABC101's unsafe fix writes for a :| broken over a line end (dcBA: then |GABc).
+    "repeat-end-then-a-line-opening-with-a-bar-line": tune("|:CDEF GABc:|\n|d2e2 f4|]"),
     "endings": tune("|:CDEF|1 G4:|2 c4|]"),
     "endings-numbers": tune("|:CDEF|[1,3 G4:|[2 A4:|[4 c4|]", key="G"),
     "tie": tune("C4- C2D2|E2F2- F2G2|]"),

@@ -17,6 +17,8 @@ from abcparse import Severity
 CASES = [
     ('ABC101', 'X:1\nT:t\nK:C\nabc 3/2 d|\n',
      'X:1\nT:t\nK:C\nabc d|\n'),
+    ('ABC101-broken-repeat', 'X:1\nT:t\nK:C\n|:GABc|dcBA:\n|GABc|d4|]\n',
+     'X:1\nT:t\nK:C\n|:GABc|dcBA:|\n|GABc|d4|]\n'),
     ('ABC101-microtone', 'X:1\nT:t\nK:C\nd _/e g _3/4f|d _/e g f|\n',
      'X:1\nT:t\nK:C\nd _e g _f|d _e g f|\n'),
     ('ABC102-close', 'X:1\nT:t\nK:C\n"Amabc d|\n',
@@ -197,3 +199,19 @@ def test_header_text_becomes_comments_but_music_does_not() -> None:
     # Blocks end at an empty line whatever the line ends (a later tune is not this block).
     crlf = prose.replace("\n", "\r\n")
     assert fix_text(crlf, target="auto").text == crlf.replace("These", "%These")
+
+
+def test_safe_fix_keeps_a_repeat_sign_broken_over_a_line_end() -> None:
+    """``dcBA:`` then ``|GABc``: the ``:|`` a hard wrap broke. No reader plays a repeat
+    there, so the safe fix could delete the ``:`` and the ``|:`` it leaves unclosed and
+    hear no change; that would delete the author's repeat. The safe fix leaves both and
+    they stay reported; the unsafe one writes ``:|`` (the case above), and abcparse,
+    abc2midi and abcjs all play the repeat from it (tests/playback)."""
+    from abcparse.format.repair import fix_text
+
+    text = "X:1\nT:t\nK:C\n|:GABc|dcBA:\n|GABc|d4|]\n"
+    assert fix_text(text, target="auto").text == text
+    assert {d.code for d in abcparse.check(text)} == {"ABC101", "ABC305"}
+    # With no broken :| in its section, the unclosed |: still goes (ABC305's safe fix).
+    lone = "X:1\nT:t\nK:C\n|:GABc|dcBA|\n|GABc|d4|]\n"
+    assert fix_text(lone, target="auto").text == lone.replace("|:", "|", 1)
