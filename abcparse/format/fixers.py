@@ -443,9 +443,18 @@ def fix_unexpected(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
         return None
     if wrapped_ending(t, start):
         # Most likely an ending ("2" after ":|" on the line before): deleting it would
-        # destroy what the author wrote; writing "[2" would change the music as read, and
-        # the players read a lone [2 three ways (abcparse, abc2midi and abcjs differ).
-        return None
+        # destroy what the author wrote. Where the other ending of its group is written,
+        # "[2" is that ending, most often played as the stray digit's text was (the second
+        # pass goes on after the first ending either way; the engine checks it, as for
+        # every safe fix). Where the other is parted too, writing both changes what is
+        # played (the first ending is no longer played twice): unsafe. A lone [2 is read
+        # three ways by the players, so with no other ending the digit stays.
+        partner = _partner_ending(ctx, start)
+        if partner is None:
+            return None
+        return [ctx.edit(start, start, "[", d.code,
+                         f"wrote [{t[start]}: the ending a line wrap parted from its bar line"
+                         " (§4.10)", safe=None if partner else False)]
     if broken_repeat_end(t, start):
         # "dcBA:" then "|GABc": a :| a line wrap broke. Deleting the ":" would delete the
         # author's repeat; writing ":|" plays it, which no reader did before (unsafe).
@@ -462,6 +471,34 @@ def fix_unexpected(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
             end += 1
     return _delete(ctx, start, end, d.code,
                    f"deleted {t[start:end]!r}: it starts no ABC construct where it stands (§4)")
+
+
+# A variant ending's number where it is written (§4.10: |1 :|2 [1 [2, after any bar line),
+# or at the start of a line after a line ending with a bar line (see wrapped_ending).
+_ENDING_MARK_RE = re.compile(r"(?:[|\]]|\[)[ \t]*([1-9])|(?:^|(?<=[\r\n]))([1-9])")
+
+
+def _partner_ending(ctx: FixContext, pos: int) -> bool | None:
+    """The neighbour in its group of the ending number at ``pos`` (parted from its bar
+    line by a wrap), in the tune: an ending one lower before it, or, for 1, an ending 2
+    after it. True when one is written, False when one is only parted as well, None
+    when there is none."""
+    t = ctx.text
+    tune = ctx.tune_at(pos)
+    lo, hi = (tune.span.start, tune.span.end) if tune is not None else (0, len(t))
+    number = int(t[pos])
+    found: bool | None = None
+    for m in _ENDING_MARK_RE.finditer(t, lo, hi):
+        written = m.group(1) is not None
+        at = m.start(1) if written else m.start(2)
+        if at == pos or not (written or wrapped_ending(t, at)):
+            continue
+        n = int(t[at])
+        if (number > 1 and n == number - 1 and at < pos) or (number == 1 and n == 2 and at > pos):
+            if written:
+                return True
+            found = False
+    return found
 
 
 _LENGTH_CHARS = frozenset("0123456789/")

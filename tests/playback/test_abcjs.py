@@ -42,6 +42,9 @@ SAME = {
     "repeat-twice": tune("|:CDEF G4:|:ABcd e4:|"),
     # What ABC101's unsafe fix writes for a :| broken over a line end (dcBA: then |GABc).
     "repeat-end-then-a-line-opening-with-a-bar-line": tune("|:CDEF GABc:|\n|d2e2 f4|]"),
+    # What ABC101's safe fix writes for a second ending a line wrap parted (|1 ... :| then
+    # 2 on the next line).
+    "second-ending-opening-a-line": tune("|:CDEF GABc|1 c4 B4:|\n[2 c8|]"),
     "endings": tune("|:CDEF|1 G4:|2 c4|]"),
     "endings-numbers": tune("|:CDEF|[1,3 G4:|[2 A4:|[4 c4|]", key="G"),
     "tie": tune("C4- C2D2|E2F2- F2G2|]"),

@@ -295,10 +295,32 @@ def test_an_ending_parted_from_its_bar_line_is_kept() -> None:
     assert "Write [2 for the ending" in found[1].message
     assert fix_text(text).text == text
     assert pitches(text[len(HEAD):]) == [60, 62, 64, 65, 67, 60, 62, 64, 65, 67, 69]
+    # Writing both endings changes what is played (G4 no longer twice): unsafe only.
+    unsafe = abcparse.repair(text, unsafe=True).text
+    assert unsafe == HEAD + "|: C D E F|\n[1 G4:|\n[2 A4|]\n"
+    assert pitches(unsafe[len(HEAD):]) == [60, 62, 64, 65, 67, 60, 62, 64, 65, 69]
     # An ending after it that lacks its first (the parted one) keeps its mark too.
     text = HEAD + "|: C D E F|\n1 G4:|2 A4|]\n"
     assert [d.code for d in abcparse.check(text)] == ["ABC101", "ABC303"]
     assert fix_text(text).text == text
+    assert abcparse.repair(text, unsafe=True).text == HEAD + "|: C D E F|\n[1 G4:|2 A4|]\n"
+
+
+def test_a_second_ending_parted_from_its_bar_line_after_a_written_first_is_written() -> None:
+    """``|1 dcBA:|`` then ``2 GABc`` on the next line (40 times in the public collections
+    tried): the second pass goes on after the first ending whether the digit is read as
+    an ending or as nothing, so writing ``[2`` keeps the music (for abcparse, abc2midi and
+    abcjs alike) and gives the tune back its ending: a safe fix. With no first ending
+    written, a lone ``[2`` would be read three ways by the players: the digit stays."""
+    from abcparse.format.repair import fix_text
+
+    text = HEAD + "|:GABc|1 dcBA:|\n2 GABc|d4|]\n"
+    fixed = fix_text(text).text
+    assert fixed == HEAD + "|:GABc|1 dcBA:|\n[2 GABc|d4|]\n"
+    assert pitches(fixed[len(HEAD):]) == pitches(text[len(HEAD):])
+    assert not abcparse.check(fixed)
+    lone = HEAD + "|:GABc|dcBA:|\n2 GABc|d4|]\n"
+    assert fix_text(lone).text == lone
 
 
 def test_an_indented_field_line_is_a_field() -> None:
