@@ -481,24 +481,27 @@ _ENDING_MARK_RE = re.compile(r"(?:[|\]]|\[)[ \t]*([1-9])|(?:^|(?<=[\r\n]))([1-9]
 def _partner_ending(ctx: FixContext, pos: int) -> bool | None:
     """The neighbour in its group of the ending number at ``pos`` (parted from its bar
     line by a wrap), in the tune: an ending one lower before it, or, for 1, an ending 2
-    after it. True when one is written, False when one is only parted as well, None
-    when there is none."""
+    after it. True when one is written and no other ending of the tune is parted; False
+    when one is parted as well, or another ending of the tune is (the tune's form is then
+    read differently by the players once some of its endings are written and some not:
+    in four tunes of a public collection, writing one moved abcjs away); None when there
+    is none."""
     t = ctx.text
     tune = ctx.tune_at(pos)
     lo, hi = (tune.span.start, tune.span.end) if tune is not None else (0, len(t))
     number = int(t[pos])
     found: bool | None = None
+    others_parted = False
     for m in _ENDING_MARK_RE.finditer(t, lo, hi):
         written = m.group(1) is not None
         at = m.start(1) if written else m.start(2)
         if at == pos or not (written or wrapped_ending(t, at)):
             continue
+        others_parted = others_parted or not written
         n = int(t[at])
         if (number > 1 and n == number - 1 and at < pos) or (number == 1 and n == 2 and at > pos):
-            if written:
-                return True
-            found = False
-    return found
+            found = bool(found) or written
+    return found and not others_parted if found is not None else None
 
 
 _LENGTH_CHARS = frozenset("0123456789/")
