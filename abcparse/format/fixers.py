@@ -425,7 +425,8 @@ def fix_nul(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
 
 @fixer("ABC101", safe=True,
        changes='an unexpected character deleted (or a microtone written as a decoration);'
-       ' a `:` that a line wrap parted from its `|` becomes `:|` (unsafe)')
+       ' an ending number a line wrap parted from its bar line becomes `[2`; a `:` parted'
+       ' from its `|` becomes `:|` (unsafe)')
 def fix_unexpected(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """A character that starts nothing here goes; a stray length (``/2``, ``3``) goes
     whole, so the text after it is read again in the same round. What a line wrap parted
