@@ -474,9 +474,10 @@ def fix_unexpected(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                    f"deleted {t[start:end]!r}: it starts no ABC construct where it stands (§4)")
 
 
-# A variant ending's number where it is written (§4.10: |1 :|2 [1 [2, after any bar line),
-# or at the start of a line after a line ending with a bar line (see wrapped_ending).
-_ENDING_MARK_RE = re.compile(r"(?:[|\]]|\[)[ \t]*([1-9])|(?:^|(?<=[\r\n]))([1-9])")
+# A variant ending's number where it is written (§4.9: [1 [2, |1 :|2 right after the bar
+# line; "| 2" with a space is a stray digit, as the engine reads it), or at the start of a
+# line after a line ending with a bar line (see wrapped_ending).
+_ENDING_MARK_RE = re.compile(r"[|\[]([1-9])|(?:^|(?<=[\r\n]))([1-9])")
 
 
 def _partner_ending(ctx: FixContext, pos: int) -> bool | None:

@@ -321,6 +321,9 @@ def test_a_second_ending_parted_from_its_bar_line_after_a_written_first_is_writt
     assert not abcparse.check(fixed)
     lone = HEAD + "|:GABc|dcBA:|\n2 GABc|d4|]\n"
     assert fix_text(lone).text == lone
+    # A chord's length is no ending: the digit is still alone.
+    chord = HEAD + "|:GABc|[CEG]2 dc:|\n2 GABc|d4|]\n"
+    assert fix_text(chord).text == chord
 
 
 def test_an_indented_field_line_is_a_field() -> None:
