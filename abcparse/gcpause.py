@@ -10,7 +10,9 @@ heap outgrows what the interpreter already holds, it made time grow faster than 
 input over the sizes people use.
 
 :func:`paused_gc` turns the collector off for the duration of one tune's work, and back
-on afterwards; any cyclic garbage made meanwhile is collected by the next collection.
+on afterwards; any cyclic garbage made meanwhile is collected by the next collection,
+whose first pass walks every object the tune made that is still alive (a caller who keeps
+a big model pays for that pass; see docs/api.md).
 It changes no result, only when the collector runs. It is safe to nest and to use from
 several threads: it re-enables the collector only if it was the one that turned it off,
 and never enables a collector the caller had disabled (at worst a concurrent caller's
@@ -34,9 +36,11 @@ class paused_gc:
     """The body of a ``with paused_gc():`` runs with Python's cyclic garbage collector
     paused (see the module).
 
-    A class rather than a ``@contextmanager`` generator: it is entered once per tune, and
-    the generator's machinery cost several microseconds a time (6% of parsing a book of
-    short tunes in profiles).
+    A class rather than a ``@contextmanager`` generator: it is entered once per tune and
+    makes no object on the way out (the generator's exit raised a ``StopIteration`` just
+    after the collector was switched back on, which ran the collector's first pass over
+    everything the tune had made right there; now that pass comes at the caller's next
+    allocation, the same work).
 
     >>> import gc
     >>> with paused_gc():

@@ -492,7 +492,7 @@ def _partner_ending(ctx: FixContext, pos: int) -> bool | None:
     tune = ctx.tune_at(pos)
     lo, hi = (tune.span.start, tune.span.end) if tune is not None else (0, len(t))
     number = int(t[pos])
-    found: bool | None = None
+    partners: set[bool] = set()  # whether each partner found is written
     others_parted = False
     for m in _ENDING_MARK_RE.finditer(t, lo, hi):
         written = m.group(1) is not None
@@ -502,8 +502,10 @@ def _partner_ending(ctx: FixContext, pos: int) -> bool | None:
         others_parted = others_parted or not written
         n = int(t[at])
         if (number > 1 and n == number - 1 and at < pos) or (number == 1 and n == 2 and at > pos):
-            found = bool(found) or written
-    return found and not others_parted if found is not None else None
+            partners.add(written)
+    if not partners:
+        return None
+    return True in partners and not others_parted
 
 
 _LENGTH_CHARS = frozenset("0123456789/")
