@@ -15,13 +15,22 @@ The shapes (``--shape``; each a generator of ABC text of about N bytes):
 - ``tuplet``: ``(3abc`` repeated on one line; ``tie``: ``a-a-a-...``;
 - ``broken``: ``a>b>c>...``; ``broken_run``: one run ``a>>>>...>b`` of N ``>``;
 - ``chord``: one huge chord ``[CEGcegc'e'g'...]`` of about N/2 notes;
-- ``open_chord``: ``[A`` repeated (chords that never close).
+- ``open_chord``: ``[A`` repeated (chords that never close);
+- ``stray_close``: ``A]B}`` repeated (a ``]`` and a ``}`` that close nothing);
+- ``microtone``: ``_/e^3/4c`` repeated (abcm2ps microtonal accidentals);
+- ``quote_pairs``: ``"C"A`` repeated, then one quote left open;
+- ``endings``: ``|:A|[1 B|[2 c`` repeated (endings without a repeat sign).
+
+The last four are findings that ``--fix`` repairs, one per few characters: each fixer
+must find what a finding points at without rescanning the line or the tune.
 
 The operations (``--op``): ``parse`` (:func:`abcparse.parse`), ``check``
 (:func:`abcparse.check`, the linter's default rules), ``format`` (:func:`abcparse.format_str`
 with its safety checks; an :class:`~abcparse.format.UnsafeFormattingError` counts as done),
-``events`` (:func:`abcparse.events.perform` of the first tune) and ``midi``
-(:func:`abcparse.midi.midi_bytes` of the first tune). For ``events`` and ``midi`` the tune is
+``events`` (:func:`abcparse.events.perform` of the first tune), ``midi``
+(:func:`abcparse.midi.midi_bytes` of the first tune) and ``fix``
+(:func:`abcparse.format.repair.fix_text` with unsafe fixes, what ``abc-lint --fix
+--unsafe-fixes`` does to a file). For ``events`` and ``midi`` the tune is
 parsed first and only the operation is timed; their peak includes the parse. An
 :class:`~abcparse.errors.AbcLimitError` (a documented refusal, e.g. a tune too long for a
 MIDI file) counts as done and is marked ``limit``.
@@ -120,11 +129,27 @@ def shape_open_chord(size: int) -> str:
     return _repeat("[A", size)
 
 
+def shape_stray_close(size: int) -> str:
+    return _repeat("A]B}", size)
+
+
+def shape_microtone(size: int) -> str:
+    return _repeat("_/e^3/4c", size)
+
+
+def shape_quote_pairs(size: int) -> str:
+    return _repeat('"C"A', size, suffix='"Am abc\n')
+
+
+def shape_endings(size: int) -> str:
+    return _repeat("|:A|[1 B|[2 c", size)
+
+
 SHAPES: dict[str, Callable[[int], str]] = {
     name.removeprefix("shape_"): fn for name, fn in globals().items()
     if name.startswith("shape_") and callable(fn)
 }
-OPS = ("parse", "check", "format", "events", "midi")
+OPS = ("parse", "check", "format", "events", "midi", "fix")
 
 
 def _operation(op: str) -> Callable[[str], object]:
@@ -150,6 +175,10 @@ def _operation(op: str) -> Callable[[str], object]:
         return guarded(abcparse.check)
     if op == "format":
         return guarded(abcparse.format_str)
+    if op == "fix":
+        from abcparse.format.repair import fix_text
+
+        return guarded(lambda text: fix_text(text, unsafe=True))
     raise ValueError(op)
 
 

@@ -116,6 +116,7 @@ def _item_start(it: _Item) -> int:
 
 
 _NL_RE = re.compile(r"\r\n|\r|\n")
+_CR_OR_LF_RE = re.compile(r"[\r\n]")
 
 
 class FixContext:
@@ -132,6 +133,17 @@ class FixContext:
         self.diagnostics: list[Diagnostic] = []
         m = _NL_RE.search(text)
         self.nl = m.group() if m else "\n"
+        self._line_ends: list[int] | None = None
+
+    def _newlines(self) -> list[int]:
+        """Offsets of every CR and LF of the text, in order, built on first use: line
+        lookups bisect it, so a fixer that asks for its line costs O(log lines) rather than
+        a scan back to the last CR (the whole text when it has none), which made a long
+        line with many findings quadratic."""
+        ends = self._line_ends
+        if ends is None:
+            ends = self._line_ends = [m.start() for m in _CR_OR_LF_RE.finditer(self.text)]
+        return ends
 
     # --- edits --------------------------------------------------------------------------
     def edit(self, start: int, end: int, new: str, code: str, why: str,
@@ -142,17 +154,17 @@ class FixContext:
 
     # --- lines --------------------------------------------------------------------------
     def line_start(self, pos: int) -> int:
-        t = self.text
-        return max(t.rfind("\n", 0, pos), t.rfind("\r", 0, pos)) + 1
+        """Offset just after the last CR or LF before ``pos`` (0 when there is none)."""
+        ends = self._newlines()
+        i = bisect.bisect_left(ends, pos)
+        return ends[i - 1] + 1 if i else 0
 
     def line_end(self, pos: int) -> int:
-        """End of the line's content (before its line end)."""
-        t = self.text
-        n = len(t)
-        a = t.find("\n", pos)
-        b = t.find("\r", pos)
-        ends = [x for x in (a, b) if x >= 0]
-        return min(ends) if ends else n
+        """End of the line's content (before its line end): the first CR or LF at or
+        after ``pos``, else the end of the text."""
+        ends = self._newlines()
+        i = bisect.bisect_left(ends, pos)
+        return ends[i] if i < len(ends) else len(self.text)
 
     def next_line(self, pos: int) -> int:
         """Offset of the line after the one holding ``pos`` (or the text's end)."""
@@ -517,13 +529,24 @@ def _microtones(ctx: FixContext, pos: int) -> list[Edit] | None:
     """When the unexpected character is part of a microtonal accidental, every one of its
     line becomes the plain accidental (``_/e`` → ``_e``): ABC 2.1 has no quarter tones
     (§4.6), and the parser would meet them one bar per round."""
-    ls, le = ctx.line_start(pos), ctx.line_end(pos)
-    found = list(_MICROTONE_RE.finditer(ctx.text, ls, le))
-    if not any(m.start() <= pos < m.end() for m in found):
+    ls = ctx.line_start(pos)
+    key = ("microtones", ls)
+    got = ctx.cache.get(key)
+    if got is None:
+        # Found once per line: a line of n microtones has up to n findings, each asking.
+        found = list(_MICROTONE_RE.finditer(ctx.text, ls, ctx.line_end(pos)))
+        got = ctx.cache[key] = ([m.start() for m in found], found, [False])
+    starts, found, given = got
+    i = bisect.bisect_right(starts, pos) - 1
+    if i < 0 or pos >= found[i].end():
         return None
+    # The line's first finding gets them all; the others, the one they point at (the
+    # same edit again, which the round counts once).
+    chosen = [found[i]] if given[0] else found
+    given[0] = True
     return [ctx.edit(m.start(), m.end(), m.group(1), "ABC101",
                      f"wrote the microtonal accidental {m.group()} as {m.group(1)}: ABC 2.1"
-                     " has no quarter tones (§4.6)") for m in found]
+                     " has no quarter tones (§4.6)") for m in chosen]
 _CHORD_NAME_RE = re.compile(
     r"[A-G][#b\u266f\u266d]?(?:maj|min|dim|aug|sus|add|m|M|\+|o)?[0-9]{0,2}"
     r"(?:(?:sus|add|b|#)[0-9]{1,2})?(?:/[A-G][#b]?)?"
@@ -533,23 +556,71 @@ _CHORD_NAME_RE = re.compile(
 _ODD_LETTERS = frozenset("IJKNQRVWYhijklmnopqrstwy")
 
 
-def _quote_score(line: str) -> int:
-    """How plausible the quoted texts of a music line are: chord symbols and annotations
-    are short and hold no bar line; letters that are neither notes nor symbols outside
-    quotes count against."""
-    parts = line.split('"')
-    if len(parts) % 2 == 0:
-        return -1000
-    score = 0
-    for k, part in enumerate(parts):
-        if k % 2:
-            if "|" in part or len(part) > 30:
-                score -= 3
-            elif _CHORD_NAME_RE.fullmatch(part) or part[:1] in ("^", "_", "<", ">", "@"):
-                score += 2
-        else:
-            score -= sum(1 for c in part if c in _ODD_LETTERS)
-    return score
+def _quoted_score(part: str) -> int:
+    """How plausible one quoted text is as a chord symbol or annotation: short, no bar
+    line."""
+    if "|" in part or len(part) > 30:
+        return -3
+    if _CHORD_NAME_RE.fullmatch(part) or part[:1] in ("^", "_", "<", ">", "@"):
+        return 2
+    return 0
+
+
+class _QuoteScores:
+    """How plausible the quoted texts of a music line are once one quote is deleted or
+    added: chord symbols and annotations are short and hold no bar line, and letters that
+    are neither notes nor symbols outside quotes count against (:func:`_quoted_score`).
+
+    One edit changes only the part of the line around it; every part after it swaps
+    inside for outside. So the score of each edit is the sum of the parts before it as
+    they are, the one or two parts it makes, and the parts after it with their sides
+    swapped, read from prefix sums: every candidate of a line costs the length of the
+    part it touches, not of the line (a long line of chord symbols stays linear)."""
+
+    def __init__(self, line: str) -> None:
+        self.line = line
+        self.quotes = [i for i, c in enumerate(line) if c == '"']
+        bounds = [-1, *self.quotes, len(line)]
+        self.parts = [(bounds[k] + 1, bounds[k + 1]) for k in range(len(bounds) - 1)]
+        odd = [0]
+        for c in line:
+            odd.append(odd[-1] + (c in _ODD_LETTERS))
+        self.odd = odd
+        n = len(self.parts)
+        self.before = [0] * (n + 1)  # parts 0..k-1 on their own side
+        for k, (a, b) in enumerate(self.parts):
+            self.before[k + 1] = self.before[k] + self._side(a, b, k % 2 == 1)
+        self.swapped_after = [0] * (n + 2)  # parts k.. with their sides swapped
+        for k in range(n - 1, -1, -1):
+            a, b = self.parts[k]
+            self.swapped_after[k] = self.swapped_after[k + 1] + self._side(a, b, k % 2 == 0)
+
+    def _side(self, a: int, b: int, inside: bool) -> int:
+        return _quoted_score(self.line[a:b]) if inside else -(self.odd[b] - self.odd[a])
+
+    def _part_of(self, at: int) -> int:
+        return bisect.bisect_left(self.quotes, at)
+
+    def deleted(self, at: int) -> int:
+        """The score with the quote at ``at`` deleted."""
+        j = self._part_of(at)  # the quote between parts j and j + 1
+        if (len(self.parts) - 1) % 2 == 0:
+            return -1000
+        (a, _), (_, b) = self.parts[j], self.parts[j + 1]
+        inside = j % 2 == 1
+        merged = (_quoted_score(self.line[a:at] + self.line[at + 1 : b]) if inside
+                  else -(self.odd[b] - self.odd[a]))
+        return self.before[j] + merged + self.swapped_after[j + 2]
+
+    def added(self, at: int) -> int:
+        """The score with a quote added before ``line[at]``."""
+        j = self._part_of(at)  # the part that holds at (or ends there)
+        if (len(self.parts) + 1) % 2 == 0:
+            return -1000
+        a, b = self.parts[j]
+        inside = j % 2 == 1
+        return (self.before[j] + self._side(a, at, inside) + self._side(at, b, not inside)
+                + self.swapped_after[j + 1])
 
 
 @fixer("ABC102", safe=True, changes='the unterminated quote closed or deleted')
@@ -583,9 +654,9 @@ def fix_unterminated(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     cands.extend((q, "") for q in quotes if q != here)
     best: tuple[int, str] | None = None
     best_score = -10**6
+    scores = _QuoteScores(line)
     for at, ins in cands:
-        new = line[:at] + ins + line[at + (0 if ins else 1):]
-        sc = _quote_score(new)
+        sc = scores.added(at) if ins else scores.deleted(at)
         if sc > best_score:
             best, best_score = (at, ins), sc
     if best is None:

@@ -12,8 +12,10 @@ the validator and playback do.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
@@ -71,9 +73,14 @@ def _bar_analysis(ctx: FixContext, tune: Tune) -> Any:
     return got
 
 
-def _units(voice: Voice, unit: Fraction) -> list[Fraction]:
-    """The unit note length in force at the start of each bar of ``voice``."""
-    out = []
+def _units(ctx: FixContext, voice: Voice, unit: Fraction) -> list[Fraction]:
+    """The unit note length in force at the start of each bar of ``voice`` (read once
+    per round: every short or long bar of the voice asks)."""
+    key = ("units", id(voice))
+    got: list[Fraction] | None = ctx.cache.get(key)
+    if got is not None:
+        return got
+    out = ctx.cache[key] = []
     for bar in voice.bars:
         out.append(unit)
         for e in bar.elements:
@@ -258,20 +265,17 @@ def fix_bar_duration(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
         return whole
     tl, verdicts = _bar_analysis(ctx, tune)
     for vi, vs in enumerate(verdicts):
-        for v in vs:
+        for v in _verdicts_at(ctx, tune, vi, vs, d.span.start):
             bar = v.bar.bar
-            if not (bar.span.start <= d.span.start < max(bar.span.end, bar.span.start + 1)):
-                continue
             if vi >= len(tune.voices):
                 return None
             if ctx.blocked(tune, _TEXT_FIRST, (bar.span.line - 1, bar.span.end_line + 1)):
                 return []
             voice = tune.voices[vi]
-            # By identity: bars compare by their music, and tunes repeat bars.
-            bi = next((i for i, b in enumerate(voice.bars) if b is bar), -1)
+            bi = _bar_index(ctx, voice).get(id(bar), -1)
             if bi < 0:
                 return None
-            unit = _units(voice, tune.unit_length)[bi]
+            unit = _units(ctx, voice, tune.unit_length)[bi]
             if v.bar.nominal is None:
                 return None
             expected = tl.whole(v.bar.nominal)
@@ -293,6 +297,58 @@ def fix_bar_duration(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
             return (_missing_bar_line(ctx, tune, vi, bar, timing, expected, d.code)
                     or _trim_bar(ctx, bar, timing, unit, expected, d.code))
     return None
+
+
+def _verdicts_at(ctx: FixContext, tune: Tune, vi: int, verdicts: list[Any], pos: int
+                 ) -> list[Any]:
+    """The verdicts of voice ``vi`` whose bar holds ``pos`` (an empty bar holds its first
+    offset), in their order: found by bisection in an index built once per round, since
+    every bar that does not fit asks."""
+    key = ("verdicts", id(tune), vi)
+    got: _Intervals | None = ctx.cache.get(key)
+    if got is None:
+        got = ctx.cache[key] = _Intervals(
+            (v.bar.bar.span.start, max(v.bar.bar.span.end, v.bar.bar.span.start + 1), v)
+            for v in verdicts)
+    return got.at(pos)
+
+
+class _Intervals:
+    """Half-open intervals ``[start, end)`` with a payload each, for "which hold this
+    offset?" asked once per finding: sorted by start with the furthest end so far, so a
+    question costs a bisection and a walk back over the intervals that can still reach
+    the offset (none or one for the bars or endings of a voice, which do not overlap)."""
+
+    def __init__(self, items: Iterable[tuple[int, int, Any]]) -> None:
+        self.items = sorted(((s, e, k, p) for k, (s, e, p) in enumerate(items)),
+                            key=lambda it: (it[0], it[2]))
+        self.starts = [it[0] for it in self.items]
+        self.reach: list[int] = []
+        for it in self.items:
+            self.reach.append(max(it[1], self.reach[-1]) if self.reach else it[1])
+
+    def at(self, pos: int) -> list[Any]:
+        """The payloads of the intervals that hold ``pos``, in the order given."""
+        hit = []
+        i = bisect.bisect_right(self.starts, pos) - 1
+        while i >= 0 and self.reach[i] > pos:
+            start, end, k, payload = self.items[i]
+            if start <= pos < end:
+                hit.append((k, payload))
+            i -= 1
+        return [p for _, p in sorted(hit, key=lambda h: h[0])]
+
+
+def _bar_index(ctx: FixContext, voice: Voice) -> dict[int, int]:
+    """Index of each bar of ``voice`` by identity (bars compare by their music, and tunes
+    repeat bars), built once per round."""
+    key = ("bar_index", id(voice))
+    got: dict[int, int] | None = ctx.cache.get(key)
+    if got is None:
+        got = ctx.cache[key] = {}
+        for i, b in enumerate(voice.bars):
+            got.setdefault(id(b), i)
+    return got
 
 
 def _crossing(ctx: FixContext, voice: Voice, bi: int, unit: Fraction, timing: _BarTiming,
@@ -680,8 +736,14 @@ def _has_wrapped_ending(ctx: FixContext, tune: Tune) -> bool:
 _LINE_THEN_DIGIT = re.compile(r"[\r\n](?=[0-9])")
 
 
-def _ending_starts(voice: Voice) -> list[tuple[int, BarLine | None]]:
-    """(offset, the bar line before it) of every ending start of a voice."""
+def _ending_starts(ctx: FixContext, voice: Voice
+                   ) -> tuple[list[tuple[int, BarLine | None]], list[int]]:
+    """(offset, the bar line before it) of every ending start of a voice, sorted by
+    offset, and the offsets alone; read once per round (each ending finding asks)."""
+    key = ("ending_starts", id(voice))
+    got: tuple[list[tuple[int, BarLine | None]], list[int]] | None = ctx.cache.get(key)
+    if got is not None:
+        return got
     out: list[tuple[int, BarLine | None]] = []
     seen: set[int] = set()
     for bar in voice.bars:
@@ -694,7 +756,8 @@ def _ending_starts(voice: Voice) -> list[tuple[int, BarLine | None]]:
             if isinstance(e, VariantEnding):
                 out.append((e.span.start, prev))
     out.sort(key=lambda x: x[0])
-    return out
+    got = ctx.cache[key] = (out, [pos for pos, _ in out])
+    return got
 
 
 def _repeat_before_next_ending(ctx: FixContext, d: Diagnostic, why: str,
@@ -706,10 +769,10 @@ def _repeat_before_next_ending(ctx: FixContext, d: Diagnostic, why: str,
     if tune is None:
         return None
     for voice in tune.voices:
-        starts = _ending_starts(voice)
-        for k, (pos, _bl) in enumerate(starts):
-            if not (pos <= d.span.start < pos + 3):
-                continue
+        starts, offsets = _ending_starts(ctx, voice)
+        # The first ending that starts at most 2 characters before the finding.
+        k = bisect.bisect_left(offsets, d.span.start - 2)
+        if k < len(starts) and starts[k][0] <= d.span.start:
             bl = starts[k + 1][1] if k + 1 < len(starts) and not lone else None
             if bl is None or bl.repeat_end or not bl.symbol.startswith("|"):
                 got = fix_ending_without_first(ctx, d)
@@ -747,12 +810,24 @@ def _lone_ending(ctx: FixContext, pos: int) -> bool:
     tune = ctx.tune_at(pos)
     if tune is None:
         return True
-    tl, _verdicts = _bar_analysis(ctx, tune)
-    for vt in tl.voices:
-        for group in ending_groups(vt.segments):
-            first = vt.segments[group.endings[0][0]]
-            if first.ending_span.start <= pos < first.ending_span.end + 1:
-                return len(group.endings) == 1
+    key = ("ending_groups", id(tune))
+    groups: list[_Intervals] | None = ctx.cache.get(key)
+    if groups is None:
+        # Per voice, each group's first ending (start, end + 1) and whether it is alone.
+        tl, _verdicts = _bar_analysis(ctx, tune)
+        groups = []
+        for vt in tl.voices:
+            firsts = []
+            for group in ending_groups(vt.segments):
+                first = vt.segments[group.endings[0][0]]
+                firsts.append((first.ending_span.start, first.ending_span.end + 1,
+                               len(group.endings) == 1))
+            groups.append(_Intervals(firsts))
+        ctx.cache[key] = groups
+    for intervals in groups:
+        hits = intervals.at(pos)
+        if hits:
+            return bool(hits[0])
     return True
 
 
@@ -784,10 +859,14 @@ def _broken_close(ctx: FixContext, pos: int) -> bool:
     end = min(len(t), tune.span.end) if tune is not None else len(t)
     nxt = t.find("|:", pos, end)
     limit = end if nxt < 0 else nxt
-    return any(
-        e.code == "ABC101" and pos <= e.span.start < limit and broken_repeat_end(t, e.span.start)
-        for e in ctx.diagnostics
-    )
+    broken = ctx.cache.get("broken_closes")
+    if broken is None:
+        # Read once per round: every unclosed |: asks.
+        broken = ctx.cache["broken_closes"] = sorted(
+            e.span.start for e in ctx.diagnostics
+            if e.code == "ABC101" and broken_repeat_end(t, e.span.start))
+    i = bisect.bisect_left(broken, pos)
+    return i < len(broken) and broken[i] < limit
 
 
 add_fixer("ABC310", _drop("a slur that no ) closes", "§4.11"), safe=True,
@@ -843,11 +922,21 @@ def fix_grace_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                      "closed the grace notes before the note they lead to (§4.12)")]
 
 
+_NOTE_RUN_CHARS = frozenset("_^=ABCDEFGabcdefg,'0123456789/")
+
+
 def _run_before(ctx: FixContext, pos: int) -> int:
-    """Start of the run of note characters that ends at ``pos``."""
+    """Start of the run of note characters that ends at ``pos``. No run crosses a
+    character outside the notes' alphabet, so the search starts after the last such
+    character before ``pos`` (found walking back) rather than at the line's start: many
+    stray ``]`` on one long line stay linear."""
+    text = ctx.text
     start = ctx.line_start(pos)
+    at = pos
+    while at > start and text[at - 1] in _NOTE_RUN_CHARS:
+        at -= 1
     best = pos
-    for m in _NOTE_RUN_RE.finditer(ctx.text, start, pos):
+    for m in _NOTE_RUN_RE.finditer(text, at, pos):
         if m.end() == pos:
             best = m.start()
     return best

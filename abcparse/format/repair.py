@@ -267,6 +267,44 @@ def _conflict(a: Edit, b: Edit) -> bool:
     return a.start < b.end and b.start < a.end
 
 
+def _clashes(starts: list[int], by_start: list[Edit], e: Edit) -> bool:
+    """Whether ``e`` conflicts with one of ``by_start``: edits that never conflict with
+    each other, sorted by start (``starts`` their starts), so only the neighbours of
+    ``e``'s place need a look."""
+    i = bisect.bisect_left(starts, e.start)
+    j = i - 1
+    while j >= 0 and by_start[j].end > e.start - 1:
+        if _conflict(e, by_start[j]):
+            return True
+        if by_start[j].end <= e.start and by_start[j].start < e.start:
+            break
+        j -= 1
+    k = i
+    while k < len(by_start) and by_start[k].start <= e.end:
+        if _conflict(e, by_start[k]):
+            return True
+        k += 1
+    return False
+
+
+def _insert(starts: list[int], by_start: list[Edit], e: Edit) -> None:
+    i = bisect.bisect_right(starts, e.start)
+    starts.insert(i, e.start)
+    by_start.insert(i, e)
+
+
+def _self_conflicting(group: list[Edit]) -> bool:
+    """Whether two edits of one group conflict, found by placing them in start order (a
+    group can hold every edit of a long line: comparing each pair was quadratic)."""
+    starts: list[int] = []
+    by_start: list[Edit] = []
+    for e in sorted(group, key=lambda e: (e.start, e.end)):
+        if _clashes(starts, by_start, e):
+            return True
+        _insert(starts, by_start, e)
+    return False
+
+
 def _choose_groups(groups: list[list[Edit]]) -> list[list[Edit]]:
     """The groups that fit together, first come first served; a group whose edits were
     all already chosen (two findings, one fix) adds nothing."""
@@ -274,37 +312,18 @@ def _choose_groups(groups: list[list[Edit]]) -> list[list[Edit]]:
     starts: list[int] = []  # the chosen edits sorted by start, for the overlap test
     by_start: list[Edit] = []
     keys: set[tuple[int, int, str]] = set()
-
-    def clashes(e: Edit) -> bool:
-        i = bisect.bisect_left(starts, e.start)
-        j = i - 1
-        while j >= 0 and by_start[j].end > e.start - 1:
-            if _conflict(e, by_start[j]):
-                return True
-            if by_start[j].end <= e.start and by_start[j].start < e.start:
-                break
-            j -= 1
-        k = i
-        while k < len(by_start) and by_start[k].start <= e.end:
-            if _conflict(e, by_start[k]):
-                return True
-            k += 1
-        return False
-
     for group in groups:
         fresh = [e for e in group if (e.start, e.end, e.new) not in keys]
         if not fresh:
             continue
         if len(fresh) != len(group):
             continue  # overlaps a chosen group in part: next round
-        if any(clashes(e) for e in fresh):
+        if any(_clashes(starts, by_start, e) for e in fresh):
             continue
-        if any(_conflict(a, b) for i, a in enumerate(fresh) for b in fresh[i + 1 :]):
+        if len(fresh) > 1 and _self_conflicting(fresh):
             continue
         for e in fresh:
-            i = bisect.bisect_right(starts, e.start)
-            starts.insert(i, e.start)
-            by_start.insert(i, e)
+            _insert(starts, by_start, e)
         chosen.append(fresh)
         keys.update((e.start, e.end, e.new) for e in fresh)
     return chosen

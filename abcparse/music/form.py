@@ -425,7 +425,8 @@ def form_findings(vt: VoiceTimeline, strict: bool) -> list[FormFinding]:
         # The :| that playback implies inside a group that has one elsewhere (an ending
         # closed by a double bar line before a later one that :| closes): the players
         # run on into the next ending instead.
-        implied = [(s, ns) for s, e, ns in g.endings[:-1] if e - 1 in g.implied_repeat_ends]
+        implied_ends = set(g.implied_repeat_ends)  # a group can hold thousands of endings
+        implied = [(s, ns) for s, e, ns in g.endings[:-1] if e - 1 in implied_ends]
         if g.explicit and implied:
             s, numbers = implied[0]
             w.add("ABC306", f"ending [{','.join(map(str, numbers))} is closed by a double bar"

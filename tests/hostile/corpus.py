@@ -203,6 +203,15 @@ def no_tune(n: int) -> bytes:
     return b"% only a comment\n" * max(1, n)
 
 
+def fix_heavy(unit: str, tail: str = "") -> Builder:
+    """One line of ``n`` copies of ``unit``, each a finding that ``--fix`` repairs: a
+    fixer that rescans the line or the tune for every finding is quadratic here (found
+    2026-12-03: stray ``]`` and ``}``, microtones, quotes, endings without repeats)."""
+    def build(n: int) -> bytes:
+        return _tune(unit * n + tail + "|")
+    return build
+
+
 def deep_macro(n: int) -> bytes:
     """A macro that refers to itself and user-defined symbols that chain."""
     head = "X:1\nm: ~n2 = n>n\nU: W = !trill!\nK:C\n"
@@ -255,6 +264,14 @@ INPUTS: list[tuple[str, Builder, int, int]] = [
     ("bom_only", bom_only, 0, 0),
     ("no_tune", no_tune, 1_000, 10),
     ("macros", deep_macro, 10_000, 200),
+    ("nested_brackets", lambda n: _tune("[" * n + "A" + "]" * n + "|"), 100_000, 300),
+    ("nested_braces", lambda n: _tune("{" * n + "A" + "}" * n + "|"), 100_000, 300),
+    ("stray_closes", fix_heavy("A]B}"), 50_000, 300),
+    ("microtones", fix_heavy("_/e^3/4c"), 30_000, 300),
+    ("quotes_one_open", fix_heavy('"C"A', '"Am abc'), 50_000, 300),
+    ("endings_no_repeat", fix_heavy("|:A|[1 B|[2 c"), 20_000, 100),
+    ("lone_second_endings", fix_heavy("[2 AB|"), 50_000, 300),
+    ("bang_line_breaks", fix_heavy("ab!trill cde fga|\n"), 20_000, 100),
 ]
 
 
