@@ -22,7 +22,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -117,6 +117,32 @@ def _item_start(it: _Item) -> int:
 
 _NL_RE = re.compile(r"\r\n|\r|\n")
 _CR_OR_LF_RE = re.compile(r"[\r\n]")
+
+
+class _Intervals:
+    """Half-open intervals ``[start, end)`` with a payload each, for "which hold this
+    offset?" asked once per finding: sorted by start with the furthest end so far, so a
+    question costs a bisection and a walk back over the intervals that can still reach
+    the offset (none or one for the bars or endings of a voice, which do not overlap)."""
+
+    def __init__(self, items: Iterable[tuple[int, int, Any]]) -> None:
+        self.items = sorted(((s, e, k, p) for k, (s, e, p) in enumerate(items)),
+                            key=lambda it: (it[0], it[2]))
+        self.starts = [it[0] for it in self.items]
+        self.reach: list[int] = []
+        for it in self.items:
+            self.reach.append(max(it[1], self.reach[-1]) if self.reach else it[1])
+
+    def at(self, pos: int) -> list[Any]:
+        """The payloads of the intervals that hold ``pos``, in the order given."""
+        hit = []
+        i = bisect.bisect_right(self.starts, pos) - 1
+        while i >= 0 and self.reach[i] > pos:
+            start, end, k, payload = self.items[i]
+            if start <= pos < end:
+                hit.append((k, payload))
+            i -= 1
+        return [p for _, p in sorted(hit, key=lambda h: h[0])]
 
 
 class FixContext:
@@ -231,18 +257,32 @@ class FixContext:
         return (t for t in self.book.tunes if t.span.end >= self.base)
 
     def field_at(self, pos: int) -> tuple[Field, Tune | None] | None:
-        """The field (header line, body line or inline ``[X:...]``) holding ``pos``."""
-        found: tuple[Field, Tune | None] | None = None
-        for f in self.book.header.fields:
-            if f.span.start <= pos <= f.span.end:
-                found = (f, None)
+        """The field (header line, body line or inline ``[X:...]``) holding ``pos``: in
+        the tune, the first that holds it, else the last that ends there; else the last
+        file header field that holds it or ends there. Found through indexes built once
+        per round (each field finding asks)."""
+        header = self.cache.get("header_fields")
+        if header is None:
+            header = self.cache["header_fields"] = _Intervals(
+                (f.span.start, f.span.end + 1, f) for f in self.book.header.fields)
+        held = header.at(pos)
+        found: tuple[Field, Tune | None] | None = (held[-1], None) if held else None
         tune = self.tune_at(pos)
         if tune is not None:
-            for f in tune.fields:
-                if f.span.start <= pos < f.span.end:
-                    return f, tune
-                if pos == f.span.end:
-                    found = (f, tune)
+            key = ("fields", id(tune))
+            got = self.cache.get(key)
+            if got is None:
+                ends: dict[int, Field] = {}
+                for f in tune.fields:
+                    ends[f.span.end] = f  # the last that ends at each offset
+                got = self.cache[key] = (
+                    _Intervals((f.span.start, f.span.end, f) for f in tune.fields), ends)
+            intervals, ends = got
+            inside = intervals.at(pos)
+            if inside:
+                return inside[0], tune
+            if pos in ends:
+                found = (ends[pos], tune)
         return found
 
     def index_at(self, tune: Tune, pos: int) -> int:
@@ -279,14 +319,18 @@ class FixContext:
         return None
 
     def bar_line_at(self, tune: Tune, pos: int) -> tuple[int, int, BarLine] | None:
-        """(voice index, bar index, bar line) of the bar line whose text holds ``pos``."""
-        for vi, voice in enumerate(tune.voices):
-            for bi, bar in enumerate(voice.bars):
-                for bl in (bar.opening, bar.closing):
-                    if bl is not None and bl.span.start <= pos < max(bl.span.end,
-                                                                     bl.span.start + 1):
-                        return vi, bi, bl
-        return None
+        """(voice index, bar index, bar line) of the first bar line, voice by voice and
+        bar by bar, whose text holds ``pos`` (an index built once per round)."""
+        key = ("bar_lines", id(tune))
+        index: _Intervals | None = self.cache.get(key)
+        if index is None:
+            index = self.cache[key] = _Intervals(
+                (bl.span.start, max(bl.span.end, bl.span.start + 1), (vi, bi, bl))
+                for vi, voice in enumerate(tune.voices)
+                for bi, bar in enumerate(voice.bars)
+                for bl in (bar.opening, bar.closing) if bl is not None)
+        found = index.at(pos)
+        return found[0] if found else None
 
     def header_key(self, tune: Tune) -> Field | None:
         keys = [f for f in tune.header.fields if f.letter == "K"]

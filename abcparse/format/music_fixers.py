@@ -13,9 +13,9 @@ the validator and playback do.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
@@ -53,6 +53,7 @@ from .fixers import (
     _delete,
     _drop,
     _fraction_text,
+    _Intervals,
     _meter_text,
     _pow2,
     _span_text,
@@ -311,32 +312,6 @@ def _verdicts_at(ctx: FixContext, tune: Tune, vi: int, verdicts: list[Any], pos:
             (v.bar.bar.span.start, max(v.bar.bar.span.end, v.bar.bar.span.start + 1), v)
             for v in verdicts)
     return got.at(pos)
-
-
-class _Intervals:
-    """Half-open intervals ``[start, end)`` with a payload each, for "which hold this
-    offset?" asked once per finding: sorted by start with the furthest end so far, so a
-    question costs a bisection and a walk back over the intervals that can still reach
-    the offset (none or one for the bars or endings of a voice, which do not overlap)."""
-
-    def __init__(self, items: Iterable[tuple[int, int, Any]]) -> None:
-        self.items = sorted(((s, e, k, p) for k, (s, e, p) in enumerate(items)),
-                            key=lambda it: (it[0], it[2]))
-        self.starts = [it[0] for it in self.items]
-        self.reach: list[int] = []
-        for it in self.items:
-            self.reach.append(max(it[1], self.reach[-1]) if self.reach else it[1])
-
-    def at(self, pos: int) -> list[Any]:
-        """The payloads of the intervals that hold ``pos``, in the order given."""
-        hit = []
-        i = bisect.bisect_right(self.starts, pos) - 1
-        while i >= 0 and self.reach[i] > pos:
-            start, end, k, payload = self.items[i]
-            if start <= pos < end:
-                hit.append((k, payload))
-            i -= 1
-        return [p for _, p in sorted(hit, key=lambda h: h[0])]
 
 
 def _bar_index(ctx: FixContext, voice: Voice) -> dict[int, int]:
@@ -639,6 +614,75 @@ def _trim_bar(ctx: FixContext, bar: Bar, timing: _BarTiming, unit: Fraction,
     return out or None
 
 
+def _section_end_before(ctx: FixContext, voice: Voice, before: int
+                        ) -> tuple[BarLine | None, bool]:
+    """The last bar line that ends a section (:func:`_ends_section`) and starts before
+    offset ``before``, and whether it closes a variant ending.
+
+    Read once per voice and round: the bar lines in written order, with what the answer
+    would be after each; a question is then a bisection (every ``:|`` with no ``|:``
+    asks). Bar lines are in written order, so the answer for ``before`` is the one after
+    the last bar line that starts before it; the loop of the definition is kept for a
+    voice whose bar lines are not in order."""
+    key = ("section_ends", id(voice))
+    got = ctx.cache.get(key)
+    if got is None:
+        starts: list[int] = []
+        states: list[tuple[BarLine | None, bool]] = []
+        state: tuple[BarLine | None, bool] = (None, False)
+        in_ending = False
+        for bar in voice.bars:
+            if bar.ending:
+                in_ending = True
+            for bl in (bar.opening, bar.closing):
+                if bl is None or bl is state[0]:
+                    continue  # (a bar line closes one bar and opens the next: seen once)
+                if _ends_section(bl):
+                    state = (bl, in_ending and bl is bar.closing)
+                starts.append(bl.span.start)
+                states.append(state)
+            if bar.closing is not None and _ends_section(bar.closing):
+                in_ending = False
+        ordered = all(a <= b for a, b in itertools.pairwise(starts))
+        got = ctx.cache[key] = (starts, states) if ordered else ()
+    if not got:
+        return _section_end_scan(voice, before)
+    starts, states = got
+    i = bisect.bisect_left(starts, before)
+    return states[i - 1] if i else (None, False)
+
+
+def _section_end_scan(voice: Voice, before: int) -> tuple[BarLine | None, bool]:
+    """:func:`_section_end_before` by its definition, one pass over the voice."""
+    boundary: BarLine | None = None
+    closes_ending = False
+    in_ending = False
+    for bar in voice.bars:
+        if bar.ending:
+            in_ending = True
+        for bl in (bar.opening, bar.closing):
+            if bl is None or bl is boundary or bl.span.start >= before:
+                continue
+            if _ends_section(bl):
+                boundary = bl
+                closes_ending = in_ending and bl is bar.closing
+        if bar.closing is not None and _ends_section(bar.closing):
+            in_ending = False
+    return boundary, closes_ending
+
+
+def _bar_opened_by(ctx: FixContext, voice: Voice) -> dict[Any, Bar]:
+    """The first bar of ``voice`` opened by a bar line at each span (once per round)."""
+    key = ("opened_by", id(voice))
+    got: dict[Any, Bar] | None = ctx.cache.get(key)
+    if got is None:
+        got = ctx.cache[key] = {}
+        for b in voice.bars:
+            if b.opening is not None:
+                got.setdefault(b.opening.span, b)
+    return got
+
+
 @fixer("ABC302", safe=True, changes='`|:` where the repeated section starts')
 def fix_repeat_start(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """``:|`` with no ``|:`` after an earlier section end: ``|:`` where the section
@@ -650,20 +694,7 @@ def fix_repeat_start(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     if found is None:
         return None
     vi, _bi, here = found
-    boundary: BarLine | None = None
-    closes_ending = False  # the boundary ends a variant ending
-    in_ending = False
-    for bar in tune.voices[vi].bars:
-        if bar.ending:
-            in_ending = True
-        for bl in (bar.opening, bar.closing):
-            if bl is None or bl is boundary or bl.span.start >= here.span.start:
-                continue  # (a bar line closes one bar and opens the next: seen once)
-            if _ends_section(bl):
-                boundary = bl
-                closes_ending = in_ending and bl is bar.closing
-        if bar.closing is not None and _ends_section(bar.closing):
-            in_ending = False
+    boundary, closes_ending = _section_end_before(ctx, tune.voices[vi], here.span.start)
     if boundary is None:
         return None
     why = "added |: where the repeated section starts, after the section before it (§4.8)"
@@ -677,10 +708,7 @@ def fix_repeat_start(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     # Before the section's first musical element: after the line break and any field
     # lines (a K: change between the parts stays a field line, §3.1), never inside them.
     at = boundary.span.end
-    bars = tune.voices[vi].bars
-    following = next(
-        (b for b in bars if b.opening is not None and b.opening.span == boundary.span), None
-    )
+    following = _bar_opened_by(ctx, tune.voices[vi]).get(boundary.span)
     first = None
     if following is not None:
         first = next(

@@ -12,8 +12,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from abcparse.format.fixers import _CHORD_NAME_RE, _ODD_LETTERS, Edit, _QuoteScores
-from abcparse.format.music_fixers import _Intervals
+from abcparse.format.fixers import _CHORD_NAME_RE, _ODD_LETTERS, Edit, _Intervals, _QuoteScores
 from abcparse.format.repair import _conflict, _self_conflicting
 
 
