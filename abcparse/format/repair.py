@@ -35,7 +35,7 @@ import itertools
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -267,41 +267,79 @@ def _conflict(a: Edit, b: Edit) -> bool:
     return a.start < b.end and b.start < a.end
 
 
-def _clashes(starts: list[int], by_start: list[Edit], e: Edit) -> bool:
-    """Whether ``e`` conflicts with one of ``by_start``: edits that never conflict with
-    each other, sorted by start (``starts`` their starts), so only the neighbours of
-    ``e``'s place need a look."""
-    i = bisect.bisect_left(starts, e.start)
-    j = i - 1
-    while j >= 0 and by_start[j].end > e.start - 1:
-        if _conflict(e, by_start[j]):
-            return True
-        if by_start[j].end <= e.start and by_start[j].start < e.start:
+def _edit_start(e: Edit) -> int:
+    return e.start
+
+
+class _ByStart:
+    """Edits kept sorted by start (equal starts in the order they came), in chunks: one
+    round can choose hundreds of thousands of edits, not in text order (each fixer's in
+    turn), and inserting each into one sorted list moved the whole list every time."""
+
+    CHUNK = 512
+
+    def __init__(self) -> None:
+        self.chunks: list[list[Edit]] = []
+        self.firsts: list[int] = []  # the start of each chunk's first edit
+
+    def insert(self, e: Edit) -> None:
+        if not self.chunks:
+            self.chunks.append([e])
+            self.firsts.append(e.start)
+            return
+        c = max(bisect.bisect_right(self.firsts, e.start) - 1, 0)
+        chunk = self.chunks[c]
+        chunk.insert(bisect.bisect_right(chunk, e.start, key=_edit_start), e)
+        self.firsts[c] = chunk[0].start
+        if len(chunk) > 2 * self.CHUNK:
+            half = len(chunk) // 2
+            self.chunks[c : c + 1] = [chunk[:half], chunk[half:]]
+            self.firsts[c : c + 1] = [chunk[0].start, chunk[half].start]
+
+    def before(self, pos: int) -> Iterator[Edit]:
+        """The edits that start before ``pos``, nearest first."""
+        c = bisect.bisect_left(self.firsts, pos) - 1
+        for ci in range(c, -1, -1):
+            chunk = self.chunks[ci]
+            i = bisect.bisect_left(chunk, pos, key=_edit_start) if ci == c else len(chunk)
+            for j in range(i - 1, -1, -1):
+                yield chunk[j]
+
+    def from_(self, pos: int) -> Iterator[Edit]:
+        """The edits that start at or after ``pos``, in order."""
+        c = max(bisect.bisect_left(self.firsts, pos) - 1, 0)
+        for ci in range(c, len(self.chunks)):
+            chunk = self.chunks[ci]
+            i = bisect.bisect_left(chunk, pos, key=_edit_start) if ci == c else 0
+            yield from chunk[i:]
+
+
+def _clashes(chosen: _ByStart, e: Edit) -> bool:
+    """Whether ``e`` conflicts with one of ``chosen``, edits that never conflict with each
+    other: only the neighbours of ``e``'s place need a look."""
+    for other in chosen.before(e.start):
+        if other.end <= e.start - 1:
             break
-        j -= 1
-    k = i
-    while k < len(by_start) and by_start[k].start <= e.end:
-        if _conflict(e, by_start[k]):
+        if _conflict(e, other):
             return True
-        k += 1
+        if other.end <= e.start and other.start < e.start:
+            break
+    for other in chosen.from_(e.start):
+        if other.start > e.end:
+            break
+        if _conflict(e, other):
+            return True
     return False
-
-
-def _insert(starts: list[int], by_start: list[Edit], e: Edit) -> None:
-    i = bisect.bisect_right(starts, e.start)
-    starts.insert(i, e.start)
-    by_start.insert(i, e)
 
 
 def _self_conflicting(group: list[Edit]) -> bool:
     """Whether two edits of one group conflict, found by placing them in start order (a
     group can hold every edit of a long line: comparing each pair was quadratic)."""
-    starts: list[int] = []
-    by_start: list[Edit] = []
+    placed = _ByStart()
     for e in sorted(group, key=lambda e: (e.start, e.end)):
-        if _clashes(starts, by_start, e):
+        if _clashes(placed, e):
             return True
-        _insert(starts, by_start, e)
+        placed.insert(e)
     return False
 
 
@@ -309,8 +347,7 @@ def _choose_groups(groups: list[list[Edit]]) -> list[list[Edit]]:
     """The groups that fit together, first come first served; a group whose edits were
     all already chosen (two findings, one fix) adds nothing."""
     chosen: list[list[Edit]] = []
-    starts: list[int] = []  # the chosen edits sorted by start, for the overlap test
-    by_start: list[Edit] = []
+    placed = _ByStart()  # the chosen edits, for the overlap test
     keys: set[tuple[int, int, str]] = set()
     for group in groups:
         fresh = [e for e in group if (e.start, e.end, e.new) not in keys]
@@ -318,12 +355,12 @@ def _choose_groups(groups: list[list[Edit]]) -> list[list[Edit]]:
             continue
         if len(fresh) != len(group):
             continue  # overlaps a chosen group in part: next round
-        if any(_clashes(starts, by_start, e) for e in fresh):
+        if any(_clashes(placed, e) for e in fresh):
             continue
         if len(fresh) > 1 and _self_conflicting(fresh):
             continue
         for e in fresh:
-            _insert(starts, by_start, e)
+            placed.insert(e)
         chosen.append(fresh)
         keys.update((e.start, e.end, e.new) for e in fresh)
     return chosen

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from abcparse.format.fixers import _CHORD_NAME_RE, _ODD_LETTERS, Edit, _Intervals, _QuoteScores
-from abcparse.format.repair import _conflict, _self_conflicting
+from abcparse.format.repair import _ByStart, _conflict, _self_conflicting
 
 
 def _line_score(line: str) -> int:
@@ -75,3 +75,17 @@ def test_intervals_find_what_a_scan_finds_in_order(spans: list[tuple[int, int]],
                                                    pos: int) -> None:
     items = [(s, s + n, k) for k, (s, n) in enumerate(spans)]
     assert _Intervals(items).at(pos) == [k for s, e, k in items if s <= pos < e]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 40), max_size=60), st.integers(-1, 42))
+def test_edits_by_start_keep_text_order_across_chunks(starts: list[int], pos: int) -> None:
+    placed = _ByStart()
+    placed.CHUNK = 2  # tiny chunks, so that splits happen
+    edits = [Edit(s, s, "", str(k), "ABC101", "test") for k, s in enumerate(starts)]
+    for e in edits:
+        placed.insert(e)
+    in_order = sorted(edits, key=lambda e: e.start)  # stable: equal starts as they came
+    assert [e for chunk in placed.chunks for e in chunk] == in_order
+    assert list(placed.before(pos)) == [e for e in reversed(in_order) if e.start < pos]
+    assert list(placed.from_(pos)) == [e for e in in_order if e.start >= pos]
