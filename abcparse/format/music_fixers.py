@@ -455,6 +455,12 @@ def _attached_before(bar: Bar, i: int) -> int:
     return j
 
 
+#: Readings of a whole tune that :func:`_reads_well_with_bar_line` may make in one round:
+#: characters in all, and readings at least (as the safety guard's budget in repair.py).
+REREAD_CHARS = 200_000
+REREAD_CHECKS = 0
+
+
 def _missing_bar_line(ctx: FixContext, tune: Tune, vi: int, bar: Bar, timing: _BarTiming,
                       expected: Fraction, code: str) -> list[Edit] | None:
     """The bar line an overfull bar lacks, where its notes fall on a bar's boundary: the
@@ -501,6 +507,14 @@ def _reads_well_with_bar_line(ctx: FixContext, tune: Tune, vi: int, at: int) -> 
     start, stop = tune.span.start, tune.span.end
     if not start <= at <= stop:
         return False
+    # Each candidate costs a reading of the whole tune: a tune gets REREAD_CHARS of them
+    # per round (none for a tune longer than that), so a long tune of many overfull bars stays
+    # linear; a candidate past the budget is not taken (the finding stays, reported).
+    spent = ("rereads", id(tune))
+    budget = ctx.cache.get(spent, max(REREAD_CHECKS, REREAD_CHARS // max(1, stop - start)))
+    if budget <= 0:
+        return False
+    ctx.cache[spent] = budget - 1
     header = ctx.book.header.text
     prefix = header if header.endswith(("\n", "\r")) or not header else header + "\n"
     prefix += "\n" if prefix else ""

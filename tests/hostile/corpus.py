@@ -212,6 +212,16 @@ def fix_heavy(unit: str, tail: str = "") -> Builder:
     return build
 
 
+def one_long_tune(n: int) -> bytes:
+    """The music of corpus/irish.abc run together as one tune of ``n`` characters: real
+    bars, many of them misfits across the joins, for ``--fix``'s re-reads of a tune."""
+    text = (Path(__file__).resolve().parents[2] / "corpus" / "irish.abc").read_text("utf-8")
+    body = "".join(line for line in text.splitlines(keepends=True)
+                   if line.strip() and not line.startswith("%") and not (
+                       len(line) > 1 and line[1] == ":" and line[0].isalpha()))
+    return _tune((body * (n // max(1, len(body)) + 1))[:n])
+
+
 def deep_macro(n: int) -> bytes:
     """A macro that refers to itself and user-defined symbols that chain."""
     head = "X:1\nm: ~n2 = n>n\nU: W = !trill!\nK:C\n"
@@ -272,6 +282,7 @@ INPUTS: list[tuple[str, Builder, int, int]] = [
     ("endings_no_repeat", fix_heavy("|:A|[1 B|[2 c"), 20_000, 100),
     ("lone_second_endings", fix_heavy("[2 AB|"), 50_000, 300),
     ("bang_line_breaks", fix_heavy("ab!trill cde fga|\n"), 20_000, 100),
+    ("one_long_tune", one_long_tune, 300_000, 3_000),
 ]
 
 
