@@ -159,16 +159,16 @@ class FixContext:
         self.diagnostics: list[Diagnostic] = []
         m = _NL_RE.search(text)
         self.nl = m.group() if m else "\n"
-        self._line_ends: list[int] | None = None
+        self._newline_offsets: list[int] | None = None
 
     def _newlines(self) -> list[int]:
         """Offsets of every CR and LF of the text, in order, built on first use: line
         lookups bisect it, so a fixer that asks for its line costs O(log lines) rather than
         a scan back to the last CR (the whole text when it has none), which made a long
         line with many findings quadratic."""
-        ends = self._line_ends
+        ends = self._newline_offsets
         if ends is None:
-            ends = self._line_ends = [m.start() for m in _CR_OR_LF_RE.finditer(self.text)]
+            ends = self._newline_offsets = [m.start() for m in _CR_OR_LF_RE.finditer(self.text)]
         return ends
 
     # --- edits --------------------------------------------------------------------------
@@ -547,21 +547,40 @@ def _partner_ending(ctx: FixContext, pos: int) -> bool | None:
     t = ctx.text
     tune = ctx.tune_at(pos)
     lo, hi = (tune.span.start, tune.span.end) if tune is not None else (0, len(t))
+    first, last, parted = _ending_marks(ctx, lo, hi)
     number = int(t[pos])
-    partners: set[bool] = set()  # whether each partner found is written
-    others_parted = False
-    for m in _ENDING_MARK_RE.finditer(t, lo, hi):
-        written = m.group(1) is not None
-        at = m.start(1) if written else m.start(2)
-        if at == pos or not (written or wrapped_ending(t, at)):
-            continue
-        others_parted = others_parted or not written
-        n = int(t[at])
-        if (number > 1 and n == number - 1 and at < pos) or (number == 1 and n == 2 and at > pos):
-            partners.add(written)
+    partners = {written for written in (True, False)
+                if (number > 1 and first.get((number - 1, written), hi) < pos)
+                or (number == 1 and last.get((2, written), -1) > pos)}
     if not partners:
         return None
+    others_parted = len(parted) > (pos in parted)
     return True in partners and not others_parted
+
+
+def _ending_marks(ctx: FixContext, lo: int, hi: int
+                  ) -> tuple[dict[tuple[int, bool], int], dict[tuple[int, bool], int], set[int]]:
+    """The ending marks of ``text[lo:hi]`` (written, or parted by a wrap), read once per
+    round (each parted ending asks): the first and last offset of each (number, written),
+    and the offsets of the parted ones."""
+    key = ("ending_marks", lo, hi)
+    got = ctx.cache.get(key)
+    if got is None:
+        t = ctx.text
+        first: dict[tuple[int, bool], int] = {}
+        last: dict[tuple[int, bool], int] = {}
+        parted: set[int] = set()
+        for m in _ENDING_MARK_RE.finditer(t, lo, hi):
+            written = m.group(1) is not None
+            at = m.start(1) if written else m.start(2)
+            if not (written or wrapped_ending(t, at)):
+                continue
+            if not written:
+                parted.add(at)
+            first.setdefault((int(t[at]), written), at)
+            last[(int(t[at]), written)] = at
+        got = ctx.cache[key] = (first, last, parted)
+    return got
 
 
 _LENGTH_CHARS = frozenset("0123456789/")
@@ -682,7 +701,8 @@ def fix_unterminated(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     if "%" in line:
         line = line[: line.index("%")] if line.index("%") > pos - ls else line
     here = pos - ls
-    quotes = [i for i, c in enumerate(line) if c == '"']
+    scores = _QuoteScores(line)
+    quotes = scores.quotes
     cands: list[tuple[int, str]] = []  # (index in line, "" to delete a quote or '"')
     m = _CHORD_NAME_RE.match(line, here + 1)
     if m and m.end() > here + 1 and not line.startswith('"', m.end()):
@@ -698,7 +718,6 @@ def fix_unterminated(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     cands.extend((q, "") for q in quotes if q != here)
     best: tuple[int, str] | None = None
     best_score = -10**6
-    scores = _QuoteScores(line)
     for at, ins in cands:
         sc = scores.added(at) if ins else scores.deleted(at)
         if sc > best_score:

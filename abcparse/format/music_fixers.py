@@ -16,6 +16,7 @@ import bisect
 import itertools
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
@@ -455,10 +456,9 @@ def _attached_before(bar: Bar, i: int) -> int:
     return j
 
 
-#: Readings of a whole tune that :func:`_reads_well_with_bar_line` may make in one round:
-#: characters in all, and readings at least (as the safety guard's budget in repair.py).
+#: Characters of whole-tune readings that :func:`_reads_well_with_bar_line` may make for
+#: one tune in one round (none for a longer tune).
 REREAD_CHARS = 200_000
-REREAD_CHECKS = 0
 
 
 def _missing_bar_line(ctx: FixContext, tune: Tune, vi: int, bar: Bar, timing: _BarTiming,
@@ -508,10 +508,10 @@ def _reads_well_with_bar_line(ctx: FixContext, tune: Tune, vi: int, at: int) -> 
     if not start <= at <= stop:
         return False
     # Each candidate costs a reading of the whole tune: a tune gets REREAD_CHARS of them
-    # per round (none for a tune longer than that), so a long tune of many overfull bars stays
-    # linear; a candidate past the budget is not taken (the finding stays, reported).
+    # per round, so a long tune of many overfull bars stays linear; a candidate past the
+    # budget is not taken (the finding stays, reported).
     spent = ("rereads", id(tune))
-    budget = ctx.cache.get(spent, max(REREAD_CHECKS, REREAD_CHARS // max(1, stop - start)))
+    budget = ctx.cache.get(spent, REREAD_CHARS // max(1, stop - start))
     if budget <= 0:
         return False
     ctx.cache[spent] = budget - 1
@@ -633,56 +633,42 @@ def _section_end_before(ctx: FixContext, voice: Voice, before: int
     """The last bar line that ends a section (:func:`_ends_section`) and starts before
     offset ``before``, and whether it closes a variant ending.
 
-    Read once per voice and round: the bar lines in written order, with what the answer
-    would be after each; a question is then a bisection (every ``:|`` with no ``|:``
-    asks). Bar lines are in written order, so the answer for ``before`` is the one after
-    the last bar line that starts before it; the loop of the definition is kept for a
-    voice whose bar lines are not in order."""
+    Read once per voice and round (every ``:|`` with no ``|:`` asks): the answer after
+    each bar line, in written order; bar lines start in that order, so the answer for
+    ``before`` is the one after the last bar line that starts before it, found by
+    bisection. A voice whose bar lines were not in order would be read whole each time."""
     key = ("section_ends", id(voice))
     got = ctx.cache.get(key)
     if got is None:
-        starts: list[int] = []
-        states: list[tuple[BarLine | None, bool]] = []
-        state: tuple[BarLine | None, bool] = (None, False)
-        in_ending = False
-        for bar in voice.bars:
-            if bar.ending:
-                in_ending = True
-            for bl in (bar.opening, bar.closing):
-                if bl is None or bl is state[0]:
-                    continue  # (a bar line closes one bar and opens the next: seen once)
-                if _ends_section(bl):
-                    state = (bl, in_ending and bl is bar.closing)
-                starts.append(bl.span.start)
-                states.append(state)
-            if bar.closing is not None and _ends_section(bar.closing):
-                in_ending = False
+        visits = list(_section_visits(voice))
+        starts = [start for start, _ in visits]
         ordered = all(a <= b for a, b in itertools.pairwise(starts))
-        got = ctx.cache[key] = (starts, states) if ordered else ()
+        got = ctx.cache[key] = (starts, [state for _, state in visits]) if ordered else ()
     if not got:
-        return _section_end_scan(voice, before)
+        visits = list(_section_visits(voice, before))
+        return visits[-1][1] if visits else (None, False)
     starts, states = got
     i = bisect.bisect_left(starts, before)
     return states[i - 1] if i else (None, False)
 
 
-def _section_end_scan(voice: Voice, before: int) -> tuple[BarLine | None, bool]:
-    """:func:`_section_end_before` by its definition, one pass over the voice."""
-    boundary: BarLine | None = None
-    closes_ending = False
+def _section_visits(voice: Voice, before: int | None = None
+                    ) -> Iterator[tuple[int, tuple[BarLine | None, bool]]]:
+    """Each bar line of ``voice`` (those that start before ``before``, if given) in
+    written order, with the last section end so far and whether it closes an ending."""
+    state: tuple[BarLine | None, bool] = (None, False)
     in_ending = False
     for bar in voice.bars:
         if bar.ending:
             in_ending = True
         for bl in (bar.opening, bar.closing):
-            if bl is None or bl is boundary or bl.span.start >= before:
-                continue
+            if bl is None or bl is state[0] or (before is not None and bl.span.start >= before):
+                continue  # (a bar line closes one bar and opens the next: seen once)
             if _ends_section(bl):
-                boundary = bl
-                closes_ending = in_ending and bl is bar.closing
+                state = (bl, in_ending and bl is bar.closing)
+            yield bl.span.start, state
         if bar.closing is not None and _ends_section(bar.closing):
             in_ending = False
-    return boundary, closes_ending
 
 
 def _bar_opened_by(ctx: FixContext, voice: Voice) -> dict[Any, Bar]:

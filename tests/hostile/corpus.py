@@ -283,6 +283,7 @@ INPUTS: list[tuple[str, Builder, int, int]] = [
     ("lone_second_endings", fix_heavy("[2 AB|"), 50_000, 300),
     ("bang_line_breaks", fix_heavy("ab!trill cde fga|\n"), 20_000, 100),
     ("one_long_tune", one_long_tune, 300_000, 3_000),
+    ("wrapped_endings", fix_heavy("|:AB cd|1 ef ga:|\n2 ga bc|\n"), 10_000, 100),
 ]
 
 
