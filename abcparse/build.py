@@ -134,6 +134,8 @@ _new_span = tuple.__new__
 # Fields whose values are read by a grammar (§3.1): a trailing backslash (ABC 2.0's
 # continuation) breaks the reading, where in a text field it is only text.
 _READ_FIELDS = frozenset("KMLQPV")
+#: The most parts a P: order may expand to (§3.1.9): real orders name a few dozen.
+MAX_PARTS = 10_000
 # A music line that starts as a field line would: a lower-case note and a repeat sign
 # (split.FIELD_START_PATTERN leaves these to the music).
 _NOTE_THEN_REPEAT = re.compile(r"[a-g]:[:|]")
@@ -471,8 +473,9 @@ def read_parts(value: str) -> str:
 
     def expand(node: Any, depth: int) -> str:
         if depth > 16:
-            raise FieldError(f"P:{value.strip()}: groups are nested too deeply")
+            raise FieldError(f"P:{value.strip()[:60]}: groups are nested too deeply")
         out = []
+        size = 0
         for child in node.children:
             if not hasattr(child, "data"):
                 continue
@@ -485,8 +488,10 @@ def read_parts(value: str) -> str:
                     label += sub.value
                 elif sub.type == "INT":
                     count = int(sub.value)
-            if len(label) * count > 10_000:
-                raise FieldError(f"P:{value.strip()}: the part order is too long")
+            size += len(label) * count
+            if size > MAX_PARTS:  # a group, or the groups so far: P:AAAA... is bounded too
+                raise FieldError(f"P:{value.strip()[:60]}: the part order is too long"
+                                 f" (more than {MAX_PARTS:,} parts)")
             out.append(label * count)
         return "".join(out)
 

@@ -1019,12 +1019,14 @@ def fix_tie_as_slur(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
             or not isinstance(items[here].element, Tie)):
         return None
     voice = items[here].voice
-    prev = next((it for it in reversed(items[:here]) if it.voice == voice), None)
+    # Index walks, not slices: a slice copies the tune's items for every finding, which
+    # made a tune with thousands of these ties quadratic.
+    prev = next((items[i] for i in range(here - 1, -1, -1) if items[i].voice == voice), None)
     if (prev is None or not isinstance(prev.element, (Note, Chord))
             or prev.end != d.span.start):
         return None
-    after = next((it for it in items[here + 1:] if it.voice == voice
-                  and isinstance(it.element, (Note, Chord, Rest, Tie))), None)
+    after = next((items[i] for i in range(here + 1, len(items)) if items[i].voice == voice
+                  and isinstance(items[i].element, (Note, Chord, Rest, Tie))), None)
     if after is None or not isinstance(after.element, (Note, Chord)):
         return None
     if ctx.text[after.end:after.end + 1] in ("-", "."):
@@ -1056,12 +1058,16 @@ def fix_detached_tie(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     tune = ctx.tune_at(d.span.start)
     if tune is None:
         return None
-    prev_end: int | None = None
-    for it in ctx.items(tune):
-        if it.end > d.span.start:
-            break
-        if isinstance(it.element, (Note, Chord)):
-            prev_end = it.end
+    # The last note or chord before the first item that reaches past the tie. Items are
+    # ordered by start, so only those from the tie's index back can reach past it: the
+    # walk starts there rather than at the tune's start (linear in a tune of many ties).
+    items = ctx.items(tune)
+    pos = d.span.start
+    stop = ctx.index_at(tune, pos)
+    while stop > 0 and items[stop - 1].end > pos:
+        stop -= 1
+    prev_end = next((items[i].end for i in range(stop - 1, -1, -1)
+                     if isinstance(items[i].element, (Note, Chord))), None)
     if prev_end is None:
         return None
     tie = ctx.text[d.span.start : d.span.end]

@@ -41,7 +41,7 @@ from typing import Any
 
 from ..api import MODES, parse
 from ..diagnostics import Diagnostic, Severity, Span
-from ..errors import AbcUsageError
+from ..errors import AbcLimitError, AbcUsageError
 from ..fileio import atomic_write_bytes
 from ..gcpause import paused_gc
 from ..limits import bounded_int
@@ -187,6 +187,15 @@ def _music(book: Tunebook, base: int) -> tuple[tuple[Any, ...], ...]:
     from ..events import sound_key
 
     return tuple(sound_key(t, grace="steal") for t in book.tunes if t.span.start >= base)
+
+
+def _music_differs(before: Tunebook, after: Tunebook, base: int) -> bool:
+    """Whether the music of ``after`` differs from that of ``before`` (see :func:`_music`);
+    true also when either plays beyond the engine's limits, which no one can compare."""
+    try:
+        return _music(before, base) != _music(after, base)
+    except AbcLimitError:
+        return True
 
 
 _WORD_RE = re.compile(r"[^\W_]+")
@@ -521,7 +530,7 @@ def _engine(
             full = prefix + new
             book, diags = _check(full, target, sel)
     after = _local(diags, base, _line_breaks(prefix))
-    changed = bool(edits) and unsafe and _music(book0, base) != _music(book, base)
+    changed = bool(edits) and unsafe and _music_differs(book0, book, base)
     return _Outcome(full[base:], edits, before, after, book, rnd, failures, withdrawn,
                     changed)
 
@@ -532,7 +541,14 @@ class _Guard:
     only if the text with them applied still sounds the same and keeps every word."""
 
     def __init__(self, book: Tunebook, base: int, target: str) -> None:
-        self.music = _music(book, base)
+        # A tune that plays beyond the engine's limits (AbcLimitError: a P: order of
+        # thousands of parts over a long body) cannot be checked: its fixes are withdrawn.
+        self.music: tuple[tuple[Any, ...], ...] | None = None
+        self.unplayable = ""
+        try:
+            self.music = _music(book, base)
+        except AbcLimitError as e:
+            self.unplayable = f"not checked: {e}"
         self.words = _words(book, base)
         self.target = target
         self.refused: set[tuple[tuple[int, int, str], ...]] = set()  # withdrawn already
@@ -540,7 +556,11 @@ class _Guard:
     def same(self, text: str, base: int) -> str | None:
         """None when ``text`` keeps the music and the words; else why not."""
         book = parse(text, mode=self.target)
-        if _music(book, base) != self.music:
+        try:
+            music = _music(book, base)
+        except AbcLimitError as e:
+            return f"it would make the tune too long to play: {e}"
+        if music != self.music:
             return "it would change the music"
         if not _kept(self.words, _words(book, base)):
             return "it would drop text"
@@ -563,6 +583,12 @@ class _Guard:
 
         groups = [g for g in groups if key(g) not in self.refused]  # met again: not again
         if not groups:
+            return []
+        if self.music is None:
+            for g in groups:
+                self.refused.add(key(g))
+                withdrawn.append(Withdrawn(g[0].code, g[0].why, g[0].start - base,
+                                           self.unplayable, rnd))
             return []
         together, _ = _apply(full, [e for g in groups for e in g])
         if self.same(together, base) is None:
@@ -890,7 +916,7 @@ class TextRepair:
         out = []
         for i, t in enumerate(old):
             other = new[i] if i < len(new) else None
-            if other is None or _music(_single(t), 0) != _music(_single(other), 0):
+            if other is None or _music_differs(_single(t), _single(other), 0):
                 out.append((t.span.line, f"X:{t.reference} {t.title or ''}".strip()))
         return out
 

@@ -40,13 +40,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..diagnostics import Span
+from ..errors import AbcLimitError
 from ..model import BarLine
 from .timeline import SECTION_KINDS, Segment, VoiceTimeline, repeat_started
 
-__all__ = ["EndingGroup", "FormFinding", "ending_groups", "form_findings", "played_order"]
+__all__ = [
+    "MAX_PLAYED_SEGMENTS",
+    "EndingGroup",
+    "FormFinding",
+    "ending_groups",
+    "form_findings",
+    "played_order",
+]
 
 #: A malformed structure never loops for ever: at most this many passes per segment.
 _MAX_PASSES = 100
+#: The most segments (bars and parts of bars) one voice may play, repeats and parts
+#: unrolled: far beyond any tune (an hour of reels is about 2,000 bars), and what a MIDI
+#: file could hold anyway (abcparse.midi.MAX_EVENTS). A ``P:`` order of thousands of
+#: parts over a long body would otherwise be expanded note by note before any size check.
+MAX_PLAYED_SEGMENTS = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,14 +226,19 @@ def played_order(segs: Sequence[Segment], parts: str | None, unroll: bool = True
     by_part: dict[str | None, list[int]] = {}
     for i, lab in enumerate(labels):
         by_part.setdefault(lab, []).append(i)
-    order: list[int] = []
-    intro = by_part.get(None, [])
-    if intro:
-        order.extend(intro[k] for k in _unroll([segs[k] for k in intro]))
+    # Each part is unrolled once, however often the order names it.
+    played: dict[str | None, list[int]] = {
+        lab: [members[k] for k in _unroll([segs[k] for k in members])]
+        for lab, members in by_part.items()
+    }
+    order: list[int] = list(played.get(None, ()))
     for label in parts:
-        members = by_part.get(label)
-        if members:
-            order.extend(members[k] for k in _unroll([segs[k] for k in members]))
+        order.extend(played.get(label, ()))
+        if len(order) > MAX_PLAYED_SEGMENTS:
+            raise AbcLimitError(
+                f"the P: order plays more than {MAX_PLAYED_SEGMENTS:,} bars; abcparse plays"
+                " at most that many in one voice"
+            )
     return order
 
 

@@ -417,6 +417,12 @@ class _Reader:
         self.broken_next: Fraction | None = None
         self.broken_sign: BrokenRhythm | None = None  # the sign broken_next comes from
         self.last: int | None = None  # the item a tie or broken rhythm refers to
+        # Tempo, meter and key changes inside the current segment, (offset, value) each,
+        # kept in lists and written to the segment's tuples when it ends (flush_changes):
+        # adding to a tuple copies it, which made thousands of [K:] in a bar quadratic.
+        self.tempo_changes: list[tuple[int, Tempo]] = []
+        self.meter_changes: list[tuple[int, Meter]] = []
+        self.key_changes: list[tuple[int, Key]] = []
 
     # --- segments --------------------------------------------------------------------
     def new_segment(self, bar_index: int, *, new_bar: bool, opening: BarLine | None = None,
@@ -424,6 +430,7 @@ class _Reader:
         segments = self.segments
         n = len(self.items)
         if segments:
+            self.flush_changes()
             last = segments[-1]
             last.end_item = n
             if not new_bar:  # split inside a bar: the segment before ends here
@@ -434,6 +441,17 @@ class _Reader:
             0 if new_bar else self.cursors[0], new_bar, self.tempo, (), self.meter, (),
             self.key, (),
         ))
+
+    def flush_changes(self) -> None:
+        """Write the changes gathered in the current segment to it (see __init__)."""
+        if self.tempo_changes or self.meter_changes or self.key_changes:
+            seg = self.segments[-1]
+            seg.tempo_changes += tuple(self.tempo_changes)
+            seg.meter_changes += tuple(self.meter_changes)
+            seg.key_changes += tuple(self.key_changes)
+            self.tempo_changes.clear()
+            self.meter_changes.clear()
+            self.key_changes.clear()
 
     def split(self, bar_index: int, *, ending: tuple[int, ...] = (),
               span: Span = NO_SPAN) -> None:
@@ -684,14 +702,13 @@ class _Reader:
 
     def field(self, f: InlineField, bar: BarInfo) -> None:
         """Inline and body fields that change the music from here on (§3.2, §6.2)."""
-        seg = self.segments[-1]
         letter = f.letter
         parsed = f.parsed
         if letter == "K" and isinstance(parsed, Key):
             if not is_clef_only(parsed, f.value):
                 self.pitch.set_key(parsed)
                 self.key = parsed
-                seg.key_changes += ((self.offset(), parsed),)
+                self.key_changes.append((self.offset(), parsed))
             names = {k for k, _ in parsed.properties}
             clef = parsed.clef
             self.pitch.set_shifts(
@@ -702,7 +719,7 @@ class _Reader:
         elif letter == "M":
             if isinstance(parsed, Meter):
                 self.meter = parsed
-                seg.meter_changes += ((self.offset(), parsed),)
+                self.meter_changes.append((self.offset(), parsed))
                 if bar.content:
                     bar.readable = False  # a meter change inside the bar
                 else:
@@ -716,7 +733,7 @@ class _Reader:
             self.ticks_of = {}
         elif letter == "Q" and isinstance(parsed, Tempo):
             self.tempo = parsed
-            seg.tempo_changes += ((self.offset(), parsed),)
+            self.tempo_changes.append((self.offset(), parsed))
 
     def grace(self, e: GraceGroup) -> None:
         """§4.12: pitches of grace notes, one tuple per grace (a grace chord sounds
@@ -926,6 +943,7 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
                 # line) is the bar line's, not the next bar's first note's.
                 r.decorations = []
     if r.segments:
+        r.flush_changes()
         r.segments[-1].end_item = len(r.items)
     broken = r.broken_sign
     if r.tuplets:

@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..diagnostics import Severity, Span
+from ..errors import AbcLimitError
 from ..model import Chord, Meter, Note, Rest
 from ..music import BarInfo, judge_bars, played_order
 from .context import TuneContext
@@ -354,7 +355,11 @@ def repeat_bar_incomplete(ctx: TuneContext) -> Iterator[Finding]:
     """
     tl = ctx.timeline
     for vt in tl.voices:
-        order = played_order(vt.segments, tl.parts)
+        try:
+            order = played_order(vt.segments, tl.parts)
+        except AbcLimitError:
+            # A P: order too long to play (form.MAX_PLAYED_SEGMENTS): the bars as written.
+            order = played_order(vt.segments, tl.parts, unroll=False)
         played: list[list[Any]] = []  # [ticks, bar info], one per bar as heard
         for i in order:
             seg = vt.segments[i]

@@ -228,6 +228,15 @@ def deep_macro(n: int) -> bytes:
     return _tune("~a2 W" * n + "|", head=head)
 
 
+def long_part_order(n: int) -> bytes:
+    """A ``P:`` order of ``n`` parts (flat, then thousands of times a long part): the order
+    is bounded (ABC225 past 10,000 parts) and so is what it plays (AbcLimitError past a
+    million bars), instead of every note of every pass being laid out first."""
+    head = "X:1\nT:parts\nM:4/4\nL:1/8\nP:" + "AB" * max(1, n // 2) + "\nK:C\n"
+    bars = "ABCDEFGA|" * max(1, n // 10)
+    return (head + "P:A\n" + bars + "\nP:B\n" + bars + "\n").encode("utf-8")
+
+
 INPUTS: list[tuple[str, Builder, int, int]] = [
     ("huge_line", huge_line, 1_000_000, 4_000),
     ("huge_line_bars", huge_line_bars, 1_000_000, 4_000),
@@ -284,6 +293,11 @@ INPUTS: list[tuple[str, Builder, int, int]] = [
     ("bang_line_breaks", fix_heavy("ab!trill cde fga|\n"), 20_000, 100),
     ("one_long_tune", one_long_tune, 300_000, 3_000),
     ("wrapped_endings", fix_heavy("|:AB cd|1 ef ga:|\n2 ga bc|\n"), 10_000, 100),
+    # Found 2026-12-03 (session 8): a tuple grown per inline field (quadratic in [K:]
+    # changes inside one bar), a slice of the tune's items per ABC321 tie.
+    ("inline_key_changes", fix_heavy("[K:D]A"), 50_000, 300),
+    ("ties_between_pitches", fix_heavy("A-B CDEF|"), 20_000, 100),
+    ("long_part_order", long_part_order, 8_000, 100),
 ]
 
 
