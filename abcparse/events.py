@@ -30,7 +30,7 @@ from fractions import Fraction
 from typing import TypeVar
 
 from .diagnostics import Span
-from .errors import AbcUsageError
+from .errors import AbcLimitError, AbcUsageError
 from .gcpause import paused_gc
 from .model import NO_SPAN, Key, Meter, Mode, Tempo, Tune, Voice
 from .music import Segment, TuneTimeline, VoiceTimeline, played_order, timeline
@@ -41,6 +41,7 @@ __all__ = [
     "FERMATA_FACTOR",
     "GRACE_LENGTH",
     "GRACE_MODES",
+    "MAX_PLAYED_ITEMS",
     "STACCATO_FACTOR",
     "KeyChange",
     "MeterChange",
@@ -65,6 +66,11 @@ FERMATA_FACTOR = Fraction(2)
 #: Length of one grace note in whole notes when graces take time (``grace="steal"``): a
 #: 32nd note, at most half of the main note shared among all its graces.
 GRACE_LENGTH = Fraction(1, 32)
+#: The most notes, rests and chords a tune may play, all voices together, repeats and
+#: parts unrolled: what a MIDI file holds (abcparse.midi.MAX_EVENTS, two events a note),
+#: about 10 s of laying out. Checked before any note is laid out: 300 voices each playing
+#: a long P: order were laid out note by note (millions of objects) before that check.
+MAX_PLAYED_ITEMS = 1_000_000
 #: Velocities of notes on the first beat of a bar, on other beats, and between beats: the
 #: stress pattern abc2midi uses by default, so a rendered tune has a pulse.
 VELOCITY_DOWNBEAT, VELOCITY_BEAT, VELOCITY_OFFBEAT = 105, 95, 80
@@ -489,9 +495,20 @@ def _laid_out(
     endings and parts, §4.8-4.10, §3.1.9) and its notes laid out along it
     (:func:`_lay_out`). What :func:`perform` and :func:`sound_key` both read."""
     by_id = {id(vt.voice): vt for vt in tl.voices}
-    for vi, v in enumerate(voices):
+    orders = []
+    played = 0
+    for v in voices:
         vt = by_id[id(v)]
         order = played_order(vt.segments, tune.parts, unroll_repeats)
+        segs = vt.segments
+        played += sum(segs[i].end_item - segs[i].first_item for i in order)
+        if played > MAX_PLAYED_ITEMS:
+            raise AbcLimitError(
+                f"the tune plays more than {MAX_PLAYED_ITEMS:,} notes and rests (repeats"
+                " and parts played); abcparse plays at most that many in one tune"
+            )
+        orders.append((vt, order))
+    for vi, (v, (vt, order)) in enumerate(zip(voices, orders, strict=True)):
         yield vi, v, vt, order, _lay_out(tl, vt, order, grace)
 
 

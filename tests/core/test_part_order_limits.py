@@ -17,7 +17,7 @@ import pytest
 import abcparse
 from abcparse.build import MAX_PARTS
 from abcparse.errors import AbcLimitError
-from abcparse.events import perform
+from abcparse.events import MAX_PLAYED_ITEMS, perform
 from abcparse.format.repair import fix_text
 from abcparse.music.form import MAX_PLAYED_SEGMENTS
 
@@ -66,3 +66,15 @@ def test_fix_withdraws_what_it_cannot_check_against_the_music() -> None:
     assert result.text == text
     reasons = [w.reason for _, _, w in result.repair.withdrawn()]
     assert reasons and all("not checked" in r and "P: order" in r for r in reasons)
+
+
+def test_the_limit_counts_every_voice_together() -> None:
+    # 100 voices, each well within its own limit, together far beyond what a tune plays.
+    body = "".join(f"[V:{i}][P:A]ABCDEFGA|[P:B]ABCDEFGA|\n" for i in range(100))
+    text = f"X:1\nT:voices\nM:4/4\nL:1/8\nP:{'AB' * (MAX_PARTS // 2)}\nK:C\n{body}"
+    tune = abcparse.parse(text).tunes[0]
+    assert len(tune.voices) == 100
+    assert 100 * MAX_PARTS * 8 > MAX_PLAYED_ITEMS
+    with pytest.raises(AbcLimitError, match="plays more than"):
+        perform(tune)
+    assert len(perform(tune, voice="1").notes) == MAX_PARTS * 8  # one voice alone plays

@@ -237,6 +237,14 @@ def long_part_order(n: int) -> bytes:
     return (head + "P:A\n" + bars + "\nP:B\n" + bars + "\n").encode("utf-8")
 
 
+def voices_part_order(n: int) -> bytes:
+    """``n`` voices, each playing a 10,000-part order of one-bar parts: every voice within
+    its own limit, together past what a tune may play (events.MAX_PLAYED_ITEMS)."""
+    head = "X:1\nT:voices\nM:4/4\nL:1/8\nP:" + "AB" * 5_000 + "\nK:C\n"
+    body = "".join(f"[V:{i}][P:A]ABCDEFGA|[P:B]ABCDEFGA|\n" for i in range(max(1, n)))
+    return (head + body).encode("utf-8")
+
+
 INPUTS: list[tuple[str, Builder, int, int]] = [
     ("huge_line", huge_line, 1_000_000, 4_000),
     ("huge_line_bars", huge_line_bars, 1_000_000, 4_000),
@@ -298,6 +306,7 @@ INPUTS: list[tuple[str, Builder, int, int]] = [
     ("inline_key_changes", fix_heavy("[K:D]A"), 50_000, 300),
     ("ties_between_pitches", fix_heavy("A-B CDEF|"), 20_000, 100),
     ("long_part_order", long_part_order, 8_000, 100),
+    ("voices_part_order", voices_part_order, 300, 3),
 ]
 
 
