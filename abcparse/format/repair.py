@@ -581,14 +581,17 @@ class _Guard:
         def key(g: list[Edit]) -> tuple[tuple[int, int, str], ...]:
             return tuple((e.start, e.end, e.new) for e in g)
 
+        def refuse(g: list[Edit], reason: str) -> None:
+            """Withdraw ``g`` for ``reason``, and not offer it again in a later round."""
+            self.refused.add(key(g))
+            withdrawn.append(Withdrawn(g[0].code, g[0].why, g[0].start - base, reason, rnd))
+
         groups = [g for g in groups if key(g) not in self.refused]  # met again: not again
         if not groups:
             return []
         if self.music is None:
             for g in groups:
-                self.refused.add(key(g))
-                withdrawn.append(Withdrawn(g[0].code, g[0].why, g[0].start - base,
-                                           self.unplayable, rnd))
+                refuse(g, self.unplayable)
             return []
         together, _ = _apply(full, [e for g in groups for e in g])
         if self.same(together, base) is None:
@@ -610,21 +613,15 @@ class _Guard:
                     kept.extend(part)
                     continue
                 if len(part) == 1:
-                    g = part[0]
-                    self.refused.add(key(g))
-                    withdrawn.append(Withdrawn(g[0].code, g[0].why, g[0].start - base,
-                                               reason, rnd))
+                    refuse(part[0], reason)
                     continue
             half = len(part) // 2
             # The second half goes on the stack first: the first half is checked first.
             todo.append((part[half:], False))
             todo.append((part[:half], False))
         for g in unchecked:
-            self.refused.add(key(g))
-            withdrawn.append(Withdrawn(
-                g[0].code, g[0].why, g[0].start - base,
-                f"not checked: {len(groups)} fixes in one round of a tune of {len(full)}"
-                " characters are too many to check each alone", rnd))
+            refuse(g, f"not checked: {len(groups)} fixes in one round of a tune of"
+                      f" {len(full)} characters are too many to check each alone")
         if kept:
             together, _ = _apply(full, [e for g in kept for e in g])
             if self.same(together, base) is not None:

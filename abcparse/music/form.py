@@ -226,10 +226,11 @@ def played_order(segs: Sequence[Segment], parts: str | None, unroll: bool = True
     by_part: dict[str | None, list[int]] = {}
     for i, lab in enumerate(labels):
         by_part.setdefault(lab, []).append(i)
-    # Each part is unrolled once, however often the order names it.
+    # Each part the order plays is unrolled once, however often the order names it.
+    named = set(parts)
     played: dict[str | None, list[int]] = {
         lab: [members[k] for k in _unroll([segs[k] for k in members])]
-        for lab, members in by_part.items()
+        for lab, members in by_part.items() if lab is None or lab in named
     }
     order: list[int] = list(played.get(None, ()))
     for label in parts:
