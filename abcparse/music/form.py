@@ -82,9 +82,25 @@ class EndingGroup:
 
     @property
     def repeats(self) -> bool:
-        # Endings with no :| repeat only from a first ending: ``|2 B|2 C`` (no [1, no :|)
-        # has no pass that would select them, so it is played as written (ABC303).
-        return self.explicit or (len(self.endings) > 1 and 1 in self.numbers)
+        # Endings with no :| repeat only if the implied ones reach each ending in turn:
+        # pass 1 plays the first ending naming 1, and its implied :| sends the music
+        # back for pass 2, and so on. ``|2 B|2 C`` (no first ending) and ``[1|[1 B||``
+        # (an ending no pass could select) are played as written instead: no written
+        # note is skipped (ABC303, ABC306).
+        if self.explicit:
+            return True
+        if len(self.endings) < 2:
+            return False  # a lone ending with no :| has no repeat to select it
+        reached: set[int] = set()
+        last = len(self.endings) - 1
+        for passno in range(1, len(self.endings) + 1):
+            k = next((k for k, (_, _, ns) in enumerate(self.endings) if passno in ns), None)
+            if k is None:
+                break
+            reached.add(k)
+            if k == last:
+                break
+        return len(reached) == len(self.endings)
 
     @property
     def numbers(self) -> frozenset[int]:
@@ -112,6 +128,23 @@ def ending_end(segs: Sequence[Segment], i: int) -> int:
     return n
 
 
+def _bars_in(segs: Sequence[Segment], start: int, end: int) -> int:
+    """How many bars segments ``start`` to ``end`` (exclusive) begin or run through."""
+    return 1 + sum(1 for k in range(start + 1, end) if segs[k].new_bar)
+
+
+def _bar_after(segs: Sequence[Segment], start: int, end: int, bars: int) -> int | None:
+    """The segment where bar ``bars + 1`` of segments ``start`` to ``end`` begins, if
+    it does before ``end``."""
+    seen = 1
+    for k in range(start + 1, end):
+        if segs[k].new_bar:
+            if seen == bars:
+                return k
+            seen += 1
+    return None
+
+
 def ending_groups(segs: Sequence[Segment]) -> list[EndingGroup]:
     """Every group of consecutive variant endings, in written order."""
     spans: list[tuple[int, int]] = []
@@ -125,11 +158,30 @@ def ending_groups(segs: Sequence[Segment]) -> list[EndingGroup]:
         else:
             j += 1
     grouped: list[list[tuple[int, int]]] = []
+    used: set[int] = set()  # the pass numbers the endings of the last group name
     for s, e in spans:
-        if grouped and grouped[-1][-1][1] == s:
+        # An ending that opens with |: starts a new section, and one that names a pass
+        # an ending before it names starts a new group: it is not one of the endings
+        # before it (``|2 B |: |1 C :|``; ``|1 c :|2 e f | g a |1 B :|2 d ||``).
+        numbers = segs[s].ending
+        if (grouped and grouped[-1][-1][1] == s and not segs[s].repeat_start
+                and used.isdisjoint(numbers)):
             grouped[-1].append((s, e))
-        else:
-            grouped.append([(s, e)])
+            used.update(numbers)
+            continue
+        last = grouped[-1] if grouped else None
+        if last is not None and len(last) > 1 and last[-1][1] == s:
+            # The last ending ran on into the next section's first ending, nothing
+            # closing it (ABC304): ``|1 c d :|2 e f | g a |1 B c :|2 d e ||``, a B part
+            # whose |: was left out. It is read as long as the ending before it, as a
+            # player reads the page, and the bars after it start the next section,
+            # which the next group's :| repeats: no ending is skipped on every pass.
+            ls, le = last[-1]
+            cut = _bar_after(segs, ls, le, _bars_in(segs, *last[-2]))
+            if cut is not None:
+                last[-1] = (ls, cut)
+        grouped.append([(s, e)])
+        used = set(numbers)
     out = []
     for g in grouped:
         start, end = g[0][0], g[-1][1]
@@ -145,14 +197,46 @@ def ending_groups(segs: Sequence[Segment]) -> list[EndingGroup]:
 def _unroll(segs: Sequence[Segment]) -> list[int]:
     """Play order of one part's segments with repeats and variant endings unrolled (see
     the module for the readings)."""
+    return _unroll_all(segs)[0]
+
+
+def _unroll_all(segs: Sequence[Segment]) -> tuple[list[int], set[int]]:
+    """The play order, and the first segments of the ending groups read as written
+    because no pass of their repeat reaches every ending: every segment with music is
+    played at least once. ``|: |2 B :|2 C |`` has no pass that selects either ending
+    (pass 1 skips both, and the :| that would start pass 2 stands in the first), so
+    the repeat reading plays neither; read as written, B and C play once, as abcjs
+    plays them (abc2midi plays neither)."""
+    groups = ending_groups(segs)
+    group_at = {k: g.start for g in groups if g.repeats for k in range(g.start, g.end)}
+    music = [k for k in group_at if segs[k].first_item < segs[k].end_item]
+    as_written: set[int] = set()
+    while True:
+        through = {k for g in groups if g.start in as_written for k in range(g.start, g.end)}
+        order = _unroll_groups(segs, [g for g in groups if g.start not in as_written],
+                               through)
+        played = set(order)
+        lost = {group_at[k] for k in music if k not in played} - as_written
+        if not lost:
+            return order, as_written
+        as_written |= lost
+
+
+def _unroll_groups(segs: Sequence[Segment], groups: Sequence[EndingGroup],
+                   through: set[int]) -> list[int]:
+    """:func:`_unroll` with the ending groups that repeat taken from ``groups``; the
+    segments in ``through`` (groups read as written) are played once, their ``:|`` only
+    marking where the next section starts."""
     order: list[int] = []
     n = len(segs)
     group_of: dict[int, EndingGroup] = {}
     implied: set[int] = set()
-    for group in ending_groups(segs):
+    ending_stop: dict[int, int] = {}
+    for group in groups:
         if group.repeats:
             for k in range(group.start, group.end):
                 group_of[k] = group
+            ending_stop.update((es, ee) for es, ee, _ in group.endings)
             implied.update(group.implied_repeat_ends)
     start = 0
     passno = 1
@@ -180,11 +264,14 @@ def _unroll(segs: Sequence[Segment]) -> list[int]:
         if s.ending and g is not None:
             group_end = g.end
             if passno not in s.ending:
-                i = ending_end(segs, i)
+                i = ending_stop[i]
                 continue
         order.append(i)
         times = s.repeat_end or (1 if i in implied else 0)
-        if times:
+        if times and i in through:
+            start, passno, taken, opened = i + 1, 1, {}, False
+            seen_repeat = True
+        elif times:
             # A :| goes back as many times as it has colons (§4.8); one that closes an
             # ending goes back each time it is reached (§4.10: "[1,2 ... :|[3"), so the
             # pass after the last ending's takes no ending, as both players play
@@ -257,8 +344,12 @@ class FormFinding:
 class _FormWalker:
     """Walks the bar lines, endings and part labels of one voice in written order."""
 
-    def __init__(self, strict: bool) -> None:
+    def __init__(self, strict: bool, segs: Sequence[Segment],
+                 groups: Sequence[EndingGroup]) -> None:
         self.strict = strict
+        self.segs = segs
+        self.groups = groups
+        self._as_written: set[Span] | None = None
         self.out: list[FormFinding] = []
         self.repeat_open: Span | None = None  # a |: waiting for its :|
         self.music_since_start = False
@@ -271,6 +362,17 @@ class _FormWalker:
         self.group_first: tuple[Span, tuple[int, ...]] | None = None
         self.group_count = 0
         self.group_repeats = False
+
+    def read_through(self, span: Span) -> bool:
+        """Whether playback reads the ending group whose first ending is at ``span``
+        straight through (no pass of a repeat could reach each ending: see
+        :func:`_unroll_all`), so the finding says what is played. Unrolled only when a
+        finding asks."""
+        if self._as_written is None:
+            unreached = _unroll_all(self.segs)[1]
+            self._as_written = {self.segs[g.start].ending_span for g in self.groups
+                                if not g.repeats or g.start in unreached}
+        return span in self._as_written
 
     def add(self, code: str, message: str, span: Span) -> None:
         self.out.append(FormFinding(code, message, span))
@@ -357,6 +459,10 @@ class _FormWalker:
             elif self.group_count == 1:
                 why = (f"ending [{label} stands alone with no repeat to select it: it is"
                        " played straight through here and by abcjs, skipped by abc2midi")
+            elif not self.group_repeats and self.read_through(span):
+                why = (f"endings from [{label} on have no :| between them, and no implied"
+                       " repeat could reach each of them in turn: they are played straight"
+                       " through here and by both players")
             elif not self.group_repeats:
                 why = (f"endings from [{label} on have no :| between them: the repeat is"
                        " implied here and by abcjs, while abc2midi plays only the first"
@@ -414,11 +520,12 @@ def form_findings(vt: VoiceTimeline, strict: bool) -> list[FormFinding]:
     """Where the written form of one voice is broken or ambiguous: ABC302 (a ``:|`` that
     cannot go back to the start), ABC303 (an ending group without ``[1``), ABC304 (an
     ending never closed), ABC305 (a ``|:`` never closed), ABC306 (an ending alone)."""
-    w = _FormWalker(strict)
-    prev_closing: BarLine | None = None
-    part = None
     items = vt.items
     segs = vt.segments
+    groups = ending_groups(segs)
+    w = _FormWalker(strict, segs, groups)
+    prev_closing: BarLine | None = None
+    part = None
     for i, seg in enumerate(segs):
         if seg.new_bar:
             # Bars share bar lines (one's closing is the next one's opening), except where
@@ -440,7 +547,7 @@ def form_findings(vt: VoiceTimeline, strict: bool) -> list[FormFinding]:
             w.bar_line(seg.closing, after.ending if after is not None and after.new_bar else ())
             prev_closing = seg.closing
     w.finish()
-    for g in ending_groups(vt.segments):
+    for g in groups:
         # The :| that playback implies inside a group that has one elsewhere (an ending
         # closed by a double bar line before a later one that :| closes): the players
         # run on into the next ending instead.

@@ -789,6 +789,26 @@ def repeat_started(opening: BarLine | None, ending: tuple[int, ...]) -> int:
     return opening.repeat_start
 
 
+def _empty_ending_mark(bar: Bar, before: BarLine | None) -> Span | None:
+    """Where the variant ending ``bar`` starts with is written, if that is before the bar
+    line that opens the bar (``::|1 ||``, ``:| [1 ||``: the builder drops the empty bar
+    between the two lines) and that line ends an ending (§4.10: ``||``, ``:|``, ``|]``,
+    ``[|``; or a ``|:``, where a new section starts): then the ending is empty."""
+    opening = bar.opening
+    if not bar.ending or opening is None or opening is before:
+        return None
+    if not (opening.kind in SECTION_KINDS or opening.repeat_end or opening.repeat_start):
+        return None
+    if before is not None and before.ending:
+        return before.span
+    for e in bar.elements:
+        if type(e) is VariantEnding:
+            return e.span if e.span.start < opening.span.start else None
+        if type(e) is not LineBreak:
+            break
+    return None
+
+
 def _read_voice(tune: Tune, voice: Voice, resolution: int, mode: str,
                 marks: list[tuple[int, str]], limits: list[tuple[Span, str]]) -> VoiceTimeline:
     key = tune.key
@@ -822,16 +842,27 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
                              and opening.repeat_end)
         if empty_section:
             carried = 0
-        if bar.ending or carried or (opening is not None
-                                     and (opening.repeat_end or opening.repeat_start)):
+        # "::|1 ||", "[1 ||": an ending whose mark is written just before a bar line
+        # that ends it (§4.10), with nothing between, is empty; the bar after it is in
+        # no ending (it used to take the ending, so a later pass skipped its notes).
+        mark = _empty_ending_mark(bar, before)
+        if mark is not None:
+            r.boundary()
+            r.new_segment(bi, new_bar=True, opening=before, ending=bar.ending,
+                          ending_span=mark)
+            r.segments[-1].closing = opening
+            info.ending_start = ()
+        ending = () if mark is not None else bar.ending
+        if ending or carried or (opening is not None
+                                 and (opening.repeat_end or opening.repeat_start)):
             r.boundary()
         if (opening is not None and opening.repeat_end and r.segments
                 and opening is not before and not empty_section):
             r.segments[-1].repeat_end = max(r.segments[-1].repeat_end, opening.repeat_end)
         r.layer = 0
         r.cursors = [0] * len(r.cursors)
-        r.new_segment(bi, new_bar=True, opening=opening, ending=bar.ending,
-                      ending_span=opening.span if opening is not None and bar.ending else NO_SPAN)
+        r.new_segment(bi, new_bar=True, opening=opening, ending=ending,
+                      ending_span=opening.span if opening is not None and ending else NO_SPAN)
         if carried:
             seg = r.segments[-1]
             seg.repeat_start = max(seg.repeat_start, carried)
@@ -901,7 +932,7 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
                 r.field(e, info)  # type: ignore[arg-type]
             elif kind is VariantEnding:
                 assert isinstance(e, VariantEnding)
-                if e.numbers:
+                if e.numbers and e.span is not mark:
                     r.boundary()
                     r.split(bi, ending=e.numbers, span=e.span)
                     if not info.content:

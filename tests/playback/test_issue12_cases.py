@@ -461,13 +461,18 @@ def test_endings_that_no_pass_selects_are_played_as_written() -> None:
     assert pitches("A|[1 B||[2 C||D|]", head) == [69, 71, 69, 60, 62]  # [1 still repeats
 
 
-def test_an_ending_run_on_by_the_next_ending_implies_no_repeat() -> None:
-    """Only an ending closed by a double bar line implies the :| of its group: one that
-    the next ending cuts short (a long second ending running on into another ``|1``, in a
-    fingered Irish tunebook) is played through as abc2midi plays it."""
+def test_an_ending_run_on_into_the_next_sections_endings_is_as_long_as_the_first() -> None:
+    """A second ending that nothing closes, running on into a B part whose ``|:`` was
+    left out (many tunebooks, e.g. "The 30 Year Jig" in an outside Irish collection):
+    it is read as long as the first ending, and the bars after it start the section
+    the B part's ``:|`` repeats. abc2midi runs the ending on into the B part and then
+    never plays the B part's first ending (B c here); every note is played here, in
+    the order the page means. Only an ending closed by a double bar line implies a
+    repeat, so neither ending here adds one."""
     head = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
     body = "|: A B |1 c d :|2 e f | g a |1 B c :|2 d e || C D|]"
-    assert pitches(body, head) == [69, 71, 72, 74, 69, 71, 76, 77, 79, 81, 74, 76, 60, 62]
+    assert pitches(body, head) == [69, 71, 72, 74, 69, 71, 76, 77,
+                                   79, 81, 71, 72, 79, 81, 74, 76, 60, 62]
 
 
 def test_a_tuplet_counts_its_notes_on_across_a_repeat_sign() -> None:
@@ -520,3 +525,23 @@ def test_a_tex_command_line_is_skipped() -> None:
     header = "X:1\nT:t\n\\large\nK:D\nF2|]\n"
     assert [h.key.tonic for h in abcparse.read_headers(header)] == ["D"]
     assert [d.code for d in abcparse.check(header)] == ["ABC110"]
+
+
+def test_an_ending_no_pass_could_select_is_played_as_written() -> None:
+    # Two first endings and no :| : an implied repeat would skip the second on pass 2;
+    # abc2midi and abcjs both play every bar once (found by random differential tunes).
+    assert pitches("G E [1|[1 g C||_E") == [67, 64, 79, 60, 63]
+    assert "ABC306" in codes(HEAD + "G E [1|[1 g C||_E\n")
+
+
+def test_an_ending_closed_at_once_by_the_next_bar_line_is_empty() -> None:
+    # "::|1" then "||" on the next line: the ending is empty, the music after the || is
+    # in no ending and plays (it was skipped on the repeat), as both players play it.
+    assert pitches("[1 g e G::|1\n||^B ^g|E =e") == [79, 76, 67, 72, 80, 64, 76]
+    assert pitches("G2 :|1||B2|]") == [67, 67, 71]
+
+
+def test_an_ending_that_opens_a_section_starts_a_new_group() -> None:
+    # "|2 E |: |1 D :|": the |: starts a new section, so the lone [2 before it is not one
+    # of its endings, and is played as written, as both players play it.
+    assert pitches("F|2 E|: |1 D G :|") == [65, 64, 62, 67]

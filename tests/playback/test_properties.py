@@ -56,3 +56,25 @@ def test_playback_never_fails(body: str, meter: str, parts: str, grace: str, unr
             assert key in sounding
             sounding.discard(key)
     assert not sounding
+
+
+FORM_TOKENS = [t for t in TOKENS if "P:" not in t and "V:" not in t] + [
+    "|2", "[3", "|1,2", ":|]", ":||", "|::", "::|", "[|", "\n||", "\n|:", "\n:|", "|1|",
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=st.lists(st.sampled_from(FORM_TOKENS), max_size=40).map("".join))
+def test_every_written_note_is_played(body: str) -> None:
+    """Issue 12: loose reading loses no notes. However the repeats, endings and bar lines
+    are written (no ``P:`` order, which may leave a part out on purpose), every segment of
+    music is in the played order at least once: an ending that no pass of its repeat can
+    select is played as written rather than skipped (``|: |2 B :|2 C``, ``[1|[1 B||``)."""
+    from abcparse.music import played_order, timeline
+
+    tune = abcparse.parse(f"X:1\nT:p\nM:4/4\nL:1/8\nK:G\n{body}\n").tunes[0]
+    for vt in timeline(tune).voices:
+        played = set(played_order(vt.segments, None))
+        for k, seg in enumerate(vt.segments):
+            if seg.first_item < seg.end_item:
+                assert k in played, (k, body)
