@@ -361,6 +361,9 @@ KIND_BY_FIX = {
     "ABC323": "tie-apart-from-its-note",
     "ABC209": "empty-line-after-header",
     "ABC306": "endings-without-repeat-sign",
+    # docs/playback.md: a second ending running on into a B part's endings; abc2midi
+    # never plays the B part's first ending (§4.10). The fix writes the B part's |:.
+    "ABC308": "ending-runs-into-section",
     "ABC101": "unreadable-input",
     "ABC311": "unreadable-input",
     "ABC312": "unreadable-input",

@@ -859,6 +859,19 @@ def _lone_ending(ctx: FixContext, pos: int) -> bool:
     return True
 
 
+@fixer("ABC308", safe=True,
+       changes="`|:` where the section after an ending that ran on into it starts")
+def fix_ending_runs_into_section(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """The bar line where the engine starts the next section (ABC308) becomes ``|:``:
+    the music abcparse plays is unchanged, and players that read the ending on by the
+    letter of §4.10 then play it the same way."""
+    written = _span_text(ctx, d)
+    if written != "|":
+        return None
+    return [ctx.edit(d.span.start, d.span.end, "|:", d.code,
+                     "wrote |: where the section after the run-on ending starts (§4.8)")]
+
+
 @fixer("ABC305", safe=True, changes='a `|:` that no `:|` closes becomes `|`')
 def fix_repeat_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     written = _span_text(ctx, d)

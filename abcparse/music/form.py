@@ -21,7 +21,14 @@ Readings, with the section that decides:
   second count the passes (§4.10, a part played N times): at the end of the tune or
   part, ``|1,3 A :|2,4 B :|`` is played four times and no more, as both players play it.
 - An ending ends with ``||``, ``:|``, ``|]`` or ``[|`` (§4.10), or where the next ending,
-  a ``|:`` or a new part begins.
+  a ``|:`` or a new part begins. An ending that names a pass an earlier ending of its
+  group names starts a new group; a last ending that runs on into it with nothing
+  closing it (a B part whose ``|:`` was left out: ``|1 c :|2 e | g a |1 B :|2 d ||``) is
+  read as long as the ending before it, and the bars after it start the section the
+  next ``:|`` repeats (ABC308, whose safe fix writes that ``|:``).
+- No written note is skipped on every pass: an ending group whose repeat reading would
+  leave an ending unplayed (``|: |2 B :|2 C``) is played straight through, and an ending
+  written just before the bar line that closes it (``::|1 ||``) is empty.
 - A lone ending that no ``:|`` leads through (``|2`` with no repeat: §4.10 has nothing
   to select between) is played as written: no written note is skipped; so are endings
   with no ``:|`` and no first ending (``|2 B|2 C``: both players play C alone). Two or more
@@ -55,6 +62,8 @@ __all__ = [
 
 #: A malformed structure never loops for ever: at most this many passes per segment.
 _MAX_PASSES = 100
+#: Rounds of reading unreachable ending groups through before all are (_unroll_all).
+_MAX_FORM_ROUNDS = 4
 #: The most segments (bars and parts of bars) one voice may play, repeats and parts
 #: unrolled: far beyond any tune (an hour of reels is about 2,000 bars), and what a MIDI
 #: file could hold anyway (abcparse.midi.MAX_EVENTS). A ``P:`` order of thousands of
@@ -79,6 +88,9 @@ class EndingGroup:
     #: rather than ``:|`` closes (``[1 B || [2 C :|`` is read as ``[1 B :| [2 C :|``: else
     #: the second ending could never be reached and its notes would not be played).
     implied_repeat_ends: tuple[int, ...] = ()
+    #: Where the last ending was cut (the segment that starts the next section), when it
+    #: ran on into the next section's endings with nothing closing it; -1 if it was not.
+    run_on: int = -1
 
     @property
     def repeats(self) -> bool:
@@ -158,6 +170,7 @@ def ending_groups(segs: Sequence[Segment]) -> list[EndingGroup]:
         else:
             j += 1
     grouped: list[list[tuple[int, int]]] = []
+    cuts: dict[int, int] = {}  # group index -> where its run-on last ending was cut
     used: set[int] = set()  # the pass numbers the endings of the last group name
     for s, e in spans:
         # An ending that opens with |: starts a new section, and one that names a pass
@@ -180,17 +193,18 @@ def ending_groups(segs: Sequence[Segment]) -> list[EndingGroup]:
             cut = _bar_after(segs, ls, le, _bars_in(segs, *last[-2]))
             if cut is not None:
                 last[-1] = (ls, cut)
+                cuts[len(grouped) - 1] = cut
         grouped.append([(s, e)])
         used = set(numbers)
     out = []
-    for g in grouped:
+    for index, g in enumerate(grouped):
         start, end = g[0][0], g[-1][1]
         explicit = any(segs[k].repeat_end for k in range(start, end))
         implied = tuple(e - 1 for _, e in g[:-1]
                         if not segs[e - 1].repeat_end and (segs[e - 1].ends_section
                                                            or not explicit))
         out.append(EndingGroup(start, end, tuple((s, e, segs[s].ending) for s, e in g),
-                               explicit, implied))
+                               explicit, implied, cuts.get(index, -1)))
     return out
 
 
@@ -211,15 +225,19 @@ def _unroll_all(segs: Sequence[Segment]) -> tuple[list[int], set[int]]:
     group_at = {k: g.start for g in groups if g.repeats for k in range(g.start, g.end)}
     music = [k for k in group_at if segs[k].first_item < segs[k].end_item]
     as_written: set[int] = set()
-    while True:
+    for rounds in range(_MAX_FORM_ROUNDS + 1):
         through = {k for g in groups if g.start in as_written for k in range(g.start, g.end)}
         order = _unroll_groups(segs, [g for g in groups if g.start not in as_written],
                                through)
         played = set(order)
         lost = {group_at[k] for k in music if k not in played} - as_written
         if not lost:
-            return order, as_written
-        as_written |= lost
+            break
+        # Reading one group through moves where a later unmatched :| goes back, which
+        # can leave another group's ending unplayed; past a few rounds (a hostile tune,
+        # never a real one), every repeating group is read through: linear time.
+        as_written |= lost if rounds < _MAX_FORM_ROUNDS - 1 else set(group_at.values())
+    return order, as_written
 
 
 def _unroll_groups(segs: Sequence[Segment], groups: Sequence[EndingGroup],
@@ -349,6 +367,8 @@ class _FormWalker:
         self.strict = strict
         self.segs = segs
         self.groups = groups
+        #: The endings that ran on into the next section's (EndingGroup.run_on).
+        self.run_on = {segs[g.endings[-1][0]].ending_span for g in groups if g.run_on >= 0}
         self._as_written: set[Span] | None = None
         self.out: list[FormFinding] = []
         self.repeat_open: Span | None = None  # a |: waiting for its :|
@@ -435,6 +455,9 @@ class _FormWalker:
     def unclosed_ending(self, why: str) -> None:
         assert self.ending_open is not None
         span, numbers = self.ending_open
+        if span in self.run_on:
+            self.ending_open = None  # ABC308 says how it is read
+            return
         label = ",".join(map(str, numbers))
         self.add(
             "ABC304",
@@ -516,10 +539,27 @@ class _FormWalker:
         self.end_group()
 
 
+def _run_on_finding(w: _FormWalker, segs: Sequence[Segment], g: EndingGroup) -> None:
+    """ABC308 at the bar line where a run-on last ending is cut (see ending_groups)."""
+    opening = segs[g.run_on].opening
+    if opening is None:
+        return
+    (ps, pe, before), (_, _, numbers) = g.endings[-2], g.endings[-1]
+    bars = _bars_in(segs, ps, pe)
+    label = ",".join(map(str, numbers))
+    w.add("ABC308",
+          f"ending [{label} runs on into the endings of the next section, with no ||, :|"
+          f" or |: to end it: it is read as long as ending [{','.join(map(str, before))}"
+          f" ({bars} bar{'' if bars == 1 else 's'}), and the next section, which its :|"
+          f" repeats, as starting at this bar line (abc2midi plays that section's first"
+          f" ending on no pass); write |: here (§4.8, §4.10)", opening.span)
+
+
 def form_findings(vt: VoiceTimeline, strict: bool) -> list[FormFinding]:
     """Where the written form of one voice is broken or ambiguous: ABC302 (a ``:|`` that
     cannot go back to the start), ABC303 (an ending group without ``[1``), ABC304 (an
-    ending never closed), ABC305 (a ``|:`` never closed), ABC306 (an ending alone)."""
+    ending never closed), ABC305 (a ``|:`` never closed), ABC306 (an ending alone), ABC308
+    (an ending running on into the next section's endings)."""
     items = vt.items
     segs = vt.segments
     groups = ending_groups(segs)
@@ -548,6 +588,8 @@ def form_findings(vt: VoiceTimeline, strict: bool) -> list[FormFinding]:
             prev_closing = seg.closing
     w.finish()
     for g in groups:
+        if g.run_on >= 0:
+            _run_on_finding(w, segs, g)
         # The :| that playback implies inside a group that has one elsewhere (an ending
         # closed by a double bar line before a later one that :| closes): the players
         # run on into the next ending instead.

@@ -319,6 +319,46 @@ def ending_without_repeat(ctx: TuneContext) -> Iterator[Finding]:
     yield from ctx.music.get("ABC306")
 
 
+@rule("ABC308", "ending-runs-into-section", section="§4.8, §4.10")
+def ending_runs_into_section(ctx: TuneContext) -> Iterator[Finding]:
+    """A last ending that runs on into the endings of the next section.
+
+    An ending ends with ``||``, ``:|``, ``|]`` or ``[|`` (§4.10). Many tunebooks leave
+    out the ``|:`` of a B part after a second ending, so the second ending runs on
+    through the B part into the B part's own ``[1``: read by the letter, the B part's
+    endings would join the A part's, and its first ending would be played on no pass
+    (abc2midi skips it). abcparse reads the second ending as long as the first and the
+    B part as a section of its own, which its ``:|`` repeats, and reports the bar line
+    where the ``|:`` belongs; the safe fix writes it there, so every player reads the
+    tune as abcparse plays it.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:B part with its repeat sign
+    M:4/4
+    L:1/4
+    K:C
+    |:ABcd|1 e4:|2 c4|
+    |:defg|1 a4:|2 g4|]
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:B part without its repeat sign
+    M:4/4
+    L:1/4
+    K:C
+    |:ABcd|1 e4:|2 c4|
+    defg|1 a4:|2 g4|]
+    ```
+    """
+    yield from ctx.music.get("ABC308")
+
+
 @rule("ABC307", "repeat-bar-incomplete", strict=Severity.WARNING, loose=Severity.WARNING,
       default=False, section="§4.8, §3.1.6")
 def repeat_bar_incomplete(ctx: TuneContext) -> Iterator[Finding]:
