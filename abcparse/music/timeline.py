@@ -789,21 +789,25 @@ def repeat_started(opening: BarLine | None, ending: tuple[int, ...]) -> int:
     return opening.repeat_start
 
 
-def _empty_ending_mark(bar: Bar, before: BarLine | None) -> Span | None:
-    """Where the variant ending ``bar`` starts with is written, if that is before the bar
-    line that opens the bar (``::|1 ||``, ``:| [1 ||``: the builder drops the empty bar
-    between the two lines) and that line ends an ending (§4.10: ``||``, ``:|``, ``|]``,
-    ``[|``; or a ``|:``, where a new section starts): then the ending is empty."""
+def _empty_ending_mark(bar: Bar, before: BarLine | None
+                       ) -> tuple[Span, tuple[int, ...]] | None:
+    """Where the variant ending ``bar`` starts with is written, and its numbers, if that
+    is before the bar line that opens the bar (``::|1 ||``, ``| [1 :||``: the builder
+    drops the empty bar between the two lines) and that line ends an ending (§4.10:
+    ``||``, ``:|``, ``|]``, ``[|``; or a ``|:``, where a new section starts): then the
+    ending is empty."""
     opening = bar.opening
     if not bar.ending or opening is None or opening is before:
         return None
     if not (opening.kind in SECTION_KINDS or opening.repeat_end or opening.repeat_start):
         return None
     if before is not None and before.ending:
-        return before.span
+        return before.span, before.ending
     for e in bar.elements:
         if type(e) is VariantEnding:
-            return e.span if e.span.start < opening.span.start else None
+            if e.numbers and e.span.start < opening.span.start:
+                return e.span, e.numbers
+            return None
         if type(e) is not LineBreak:
             break
     return None
@@ -845,14 +849,16 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
         # "::|1 ||", "[1 ||": an ending whose mark is written just before a bar line
         # that ends it (§4.10), with nothing between, is empty; the bar after it is in
         # no ending (it used to take the ending, so a later pass skipped its notes).
-        mark = _empty_ending_mark(bar, before)
-        if mark is not None:
+        empty = _empty_ending_mark(bar, before)
+        mark = empty[0] if empty is not None else None
+        ending = bar.ending
+        if empty is not None:
             r.boundary()
-            r.new_segment(bi, new_bar=True, opening=before, ending=bar.ending,
-                          ending_span=mark)
+            r.new_segment(bi, new_bar=True, opening=before, ending=empty[1],
+                          ending_span=empty[0])
             r.segments[-1].closing = opening
-            info.ending_start = ()
-        ending = () if mark is not None else bar.ending
+            # The bar's own ending, if another mark follows in it, is read below.
+            ending = info.ending_start = ()
         if ending or carried or (opening is not None
                                  and (opening.repeat_end or opening.repeat_start)):
             r.boundary()

@@ -539,6 +539,9 @@ def test_an_ending_closed_at_once_by_the_next_bar_line_is_empty() -> None:
     # in no ending and plays (it was skipped on the repeat), as both players play it.
     assert pitches("[1 g e G::|1\n||^B ^g|E =e") == [79, 76, 67, 72, 80, 64, 76]
     assert pitches("G2 :|1||B2|]") == [67, 67, 71]
+    # "|[1:||" then "[2": the empty ending is the [1 written before the :||, not the bar's
+    # later [2, so the repeat goes back and the [2 plays on pass 2, as abcjs plays it.
+    assert pitches("_c\n|[1:||-[2F d3^g|") == [71, 71, 65, 74, 80]
 
 
 def test_an_ending_that_opens_a_section_starts_a_new_group() -> None:
