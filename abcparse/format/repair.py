@@ -128,25 +128,62 @@ class RepairResult:
 
 def _map_back(edits: Sequence[Edit], edit: Edit) -> tuple[int, int]:
     start, end = edit.start, edit.end
-    for rnd in range(edit.round - 1, 0, -1):
-        done = sorted((e for e in edits if e.round == rnd), key=lambda e: (e.start, e.end))
-        start = _back(done, start, True)
-        end = _back(done, end, False)
+    if edit.round > 1:
+        rounds = _rounds_of(edits)
+        for rnd in range(edit.round - 1, 0, -1):
+            done = rounds.get(rnd)
+            if done is not None:
+                start = done.back(start, True)
+                end = done.back(end, False)
     return start, max(start, end)
 
 
-def _back(done: list[Edit], pos: int, left: bool) -> int:
-    """Map ``pos`` in the text after ``done`` were applied to the text before."""
-    shift = 0
-    for e in done:
-        new_start = e.start + shift
-        new_end = new_start + len(e.new)
-        if pos < new_start or (pos == new_start and left):
-            return pos - shift
-        if pos < new_end or (pos == new_end and not left and e.new):
-            return e.start if left else e.end
-        shift += len(e.new) - (e.end - e.start)
-    return pos - shift
+#: The back-maps of the latest edit list asked about (input_span is called once per edit
+#: of a result: building them once keeps that linear, not quadratic in the edits).
+_ROUNDS_CACHE: list[tuple[Sequence[Edit], dict[int, _BackMap]]] = []
+
+
+def _rounds_of(edits: Sequence[Edit]) -> dict[int, _BackMap]:
+    if _ROUNDS_CACHE and _ROUNDS_CACHE[0][0] is edits:
+        return _ROUNDS_CACHE[0][1]
+    by_round: dict[int, list[Edit]] = {}
+    for e in edits:
+        by_round.setdefault(e.round, []).append(e)
+    rounds = {r: _BackMap(es) for r, es in by_round.items()}
+    _ROUNDS_CACHE[:] = [(edits, rounds)]
+    return rounds
+
+
+class _BackMap:
+    """Maps a position in the text after ``edits`` (one round: non-overlapping) were
+    applied to the text before, by bisection over where each edit's new text lies."""
+
+    def __init__(self, edits: Iterable[Edit]) -> None:
+        self.done = sorted(edits, key=lambda e: (e.start, e.end))
+        self.shifts: list[int] = []  # the shift before each edit
+        self.new_ends: list[int] = []  # where each edit's new text ends, after
+        shift = 0
+        for e in self.done:
+            self.shifts.append(shift)
+            self.new_ends.append(e.start + shift + len(e.new))
+            shift += len(e.new) - (e.end - e.start)
+        self.total = shift
+
+    def back(self, pos: int, left: bool) -> int:
+        # Every edit whose new text ends before pos leaves it alone: start at the first
+        # that ends at or after it (new_ends never decrease: the edits do not overlap).
+        done = self.done
+        k = bisect.bisect_left(self.new_ends, pos)
+        for i in range(k, len(done)):
+            e = done[i]
+            shift = self.shifts[i]
+            new_start = e.start + shift
+            new_end = self.new_ends[i]
+            if pos < new_start or (pos == new_start and left):
+                return pos - shift
+            if pos < new_end or (pos == new_end and not left and e.new):
+                return e.start if left else e.end
+        return pos - self.total
 
 
 # ---------------------------------------------------------------------------------------
@@ -873,14 +910,14 @@ class TextRepair:
         """(line, column, fix) of every safe fix withdrawn because it would change the
         music or drop text, at its place in the original text."""
         index = LineIndex(self.original)
-        done = sorted(self.first, key=lambda e: (e.start, e.end))
+        done = _BackMap(self.first)
         out = []
         for offset, r in self.units:
             for w in r.withdrawn:
                 start = w.start
                 if w.round > 1:
                     start, _ = r.input_span(Edit(w.start, w.start, "", "", w.code, "", w.round))
-                pos = index.position(_back(done, offset + start, True))
+                pos = index.position(done.back(offset + start, True))
                 out.append((pos.line, pos.col, w))
         out.sort(key=lambda x: (x[0], x[1]))
         return out
@@ -890,7 +927,7 @@ class TextRepair:
         (1-based; an edit of a later round that touches text an earlier round wrote is
         placed where that text came from)."""
         index = LineIndex(self.original)
-        done = sorted(self.first, key=lambda e: (e.start, e.end))
+        done = _BackMap(self.first)
         out = []
         for e in self.first:
             pos = index.position(e.start)
@@ -898,7 +935,7 @@ class TextRepair:
         for offset, r in self.units:
             for e in r.edits:
                 start, _ = r.input_span(e)
-                pos = index.position(_back(done, offset + start, True))
+                pos = index.position(done.back(offset + start, True))
                 out.append((pos.line, pos.col, e))
         out.sort(key=lambda x: (x[0], x[1]))
         return out
