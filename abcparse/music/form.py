@@ -103,14 +103,18 @@ class EndingGroup:
             return True
         if len(self.endings) < 2:
             return False  # a lone ending with no :| has no repeat to select it
+        first_naming: dict[int, int] = {}  # pass -> the first ending that names it
+        for k, (_, _, ns) in enumerate(self.endings):
+            for n in ns:
+                first_naming.setdefault(n, k)
         reached: set[int] = set()
         last = len(self.endings) - 1
         for passno in range(1, len(self.endings) + 1):
-            k = next((k for k, (_, _, ns) in enumerate(self.endings) if passno in ns), None)
-            if k is None:
+            first = first_naming.get(passno)
+            if first is None:
                 break
-            reached.add(k)
-            if k == last:
+            reached.add(first)
+            if first == last:
                 break
         return len(reached) == len(self.endings)
 
