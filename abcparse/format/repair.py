@@ -114,6 +114,10 @@ class RepairResult:
     unsafe: bool = True
     withdrawn: tuple[Withdrawn, ...] = ()
     music_changed: bool = False
+    #: Each round's back-map of ``edits``, built on the first input_span that needs it
+    #: (it is called once per edit: building them once keeps that linear).
+    _back_maps: dict[int, _BackMap] = field(
+        default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def changed(self) -> bool:
@@ -123,35 +127,20 @@ class RepairResult:
         """Where ``edit`` falls in the input text. Exact for the edits of round 1; an edit
         of a later round that touches text an earlier round wrote maps to the input text
         that earlier edit replaced."""
-        return _map_back(self.edits, edit)
-
-
-def _map_back(edits: Sequence[Edit], edit: Edit) -> tuple[int, int]:
-    start, end = edit.start, edit.end
-    if edit.round > 1:
-        rounds = _rounds_of(edits)
-        for rnd in range(edit.round - 1, 0, -1):
-            done = rounds.get(rnd)
-            if done is not None:
-                start = done.back(start, True)
-                end = done.back(end, False)
-    return start, max(start, end)
-
-
-#: The back-maps of the latest edit list asked about (input_span is called once per edit
-#: of a result: building them once keeps that linear, not quadratic in the edits).
-_ROUNDS_CACHE: list[tuple[Sequence[Edit], dict[int, _BackMap]]] = []
-
-
-def _rounds_of(edits: Sequence[Edit]) -> dict[int, _BackMap]:
-    if _ROUNDS_CACHE and _ROUNDS_CACHE[0][0] is edits:
-        return _ROUNDS_CACHE[0][1]
-    by_round: dict[int, list[Edit]] = {}
-    for e in edits:
-        by_round.setdefault(e.round, []).append(e)
-    rounds = {r: _BackMap(es) for r, es in by_round.items()}
-    _ROUNDS_CACHE[:] = [(edits, rounds)]
-    return rounds
+        start, end = edit.start, edit.end
+        if edit.round > 1:
+            maps = self._back_maps
+            if not maps:
+                by_round: dict[int, list[Edit]] = {}
+                for e in self.edits:
+                    by_round.setdefault(e.round, []).append(e)
+                maps.update((r, _BackMap(es)) for r, es in by_round.items())
+            for rnd in range(edit.round - 1, 0, -1):
+                done = maps.get(rnd)
+                if done is not None:
+                    start = done.back(start, True)
+                    end = done.back(end, False)
+        return start, max(start, end)
 
 
 class _BackMap:

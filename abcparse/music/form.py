@@ -215,17 +215,17 @@ def ending_groups(segs: Sequence[Segment]) -> list[EndingGroup]:
 def _unroll(segs: Sequence[Segment]) -> list[int]:
     """Play order of one part's segments with repeats and variant endings unrolled (see
     the module for the readings)."""
-    return _unroll_all(segs)[0]
+    return _unroll_all(segs, ending_groups(segs))[0]
 
 
-def _unroll_all(segs: Sequence[Segment]) -> tuple[list[int], set[int]]:
+def _unroll_all(segs: Sequence[Segment], groups: Sequence[EndingGroup]
+                ) -> tuple[list[int], set[int]]:
     """The play order, and the first segments of the ending groups read as written
     because no pass of their repeat reaches every ending: every segment with music is
     played at least once. ``|: |2 B :|2 C |`` has no pass that selects either ending
     (pass 1 skips both, and the :| that would start pass 2 stands in the first), so
     the repeat reading plays neither; read as written, B and C play once, as abcjs
-    plays them (abc2midi plays neither)."""
-    groups = ending_groups(segs)
+    plays them (abc2midi plays neither). ``groups``: :func:`ending_groups` of ``segs``."""
     group_at = {k: g.start for g in groups if g.repeats for k in range(g.start, g.end)}
     music = [k for k in group_at if segs[k].first_item < segs[k].end_item]
     as_written: set[int] = set()
@@ -393,7 +393,7 @@ class _FormWalker:
         :func:`_unroll_all`), so the finding says what is played. Unrolled only when a
         finding asks."""
         if self._as_written is None:
-            unreached = _unroll_all(self.segs)[1]
+            unreached = _unroll_all(self.segs, self.groups)[1]
             self._as_written = {self.segs[g.start].ending_span for g in self.groups
                                 if not g.repeats or g.start in unreached}
         return span in self._as_written
