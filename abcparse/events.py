@@ -38,6 +38,7 @@ from .theory import key_fifths
 
 __all__ = [
     "DEFAULT_QPM",
+    "DRUM_CHANNEL",
     "FERMATA_FACTOR",
     "GRACE_LENGTH",
     "GRACE_MODES",
@@ -77,7 +78,10 @@ VELOCITY_DOWNBEAT, VELOCITY_BEAT, VELOCITY_OFFBEAT = 105, 95, 80
 
 _STACCATO = frozenset({"staccato"})
 _FERMATA = frozenset({"fermata", "invertedfermata"})
-_DRUM_CHANNEL = 9
+#: General MIDI's drum channel: channel 10, index 9. A voice is played there only when its
+#: ``%%MIDI channel 10`` asks for it; both outside players leave such notes out of their
+#: note tracks, and the differential tests leave them out of ours.
+DRUM_CHANNEL = 9
 _T = TypeVar("_T")
 _ZERO = Fraction(0)
 _ONE = Fraction(1)
@@ -250,15 +254,26 @@ class _Sounding:
     grace: bool = False
 
 
-def _voice_channels(voices: Sequence[Voice]) -> dict[str, int]:
-    """One MIDI channel per voice, skipping channel 10 (index 9, drums in General MIDI)."""
+def _voice_channels(
+    voices: Sequence[Voice], chosen: dict[str | None, int]
+) -> dict[str, int]:
+    """One MIDI channel per voice. A voice whose ``%%MIDI channel N`` chose one keeps it
+    (abc2midi's directive, channels 1-16: ``%%MIDI channel 10`` is the drum kit of General
+    MIDI, where a note's pitch picks the drum); the others take the next channel that no
+    voice chose, skipping channel 10 (index 9), so a melody is never played on drums."""
+    chosen = dict(chosen)
+    if None in chosen and voices:  # before any V:: the first voice's (two voices sharing
+        chosen.setdefault(voices[0].id, chosen[None])  # a channel would cut each other off)
+    taken = {c for v, c in chosen.items() if v is not None}
+    pool = [c for c in range(16) if c != DRUM_CHANNEL and c not in taken] or [0]
     channels: dict[str, int] = {}
-    ch = 0
+    n = 0
     for v in voices:
-        if ch == _DRUM_CHANNEL:
-            ch += 1
-        channels[v.id] = ch % 16
-        ch += 1
+        own = chosen.get(v.id)
+        if own is None:
+            own = pool[n % len(pool)]  # more voices than channels: they share, in turn
+            n += 1
+        channels[v.id] = own
     return channels
 
 
@@ -266,40 +281,81 @@ def _overlay_channels(tracks: list[Track], overlays: set[str], used: set[int]) -
     """Give each voice overlay a channel of its own (the next one free, drums skipped),
     with its voice's instrument: on the voice's channel, a note the overlay doubles would
     be stopped by whichever ends first. When the 15 melodic channels are used up, the
-    overlay shares its voice's."""
-    free = [c for c in range(16) if c != _DRUM_CHANNEL and c not in used]
+    overlay shares its voice's; so does an overlay of a drum voice (on any other channel
+    its notes would be pitches, not drums)."""
+    free = [c for c in range(16) if c != DRUM_CHANNEL and c not in used]
     out = []
     for t in tracks:
-        if t.voice in overlays and free:
+        if t.voice in overlays and free and t.channel != DRUM_CHANNEL:
             t = replace(t, channel=free.pop(0))
         out.append(t)
     return out
 
 
-def _programs(tune: Tune) -> dict[str | None, int]:
-    """``%%MIDI program N`` per voice: a directive belongs to the voice whose ``V:`` is the
-    last one before it; one before any ``V:`` applies to every voice (key None)."""
+@dataclass(frozen=True, slots=True)
+class _MidiSettings:
+    """What a tune's ``%%MIDI`` directives say about its voices' playback, per voice id
+    (None: before any ``V:``, every voice; for a channel, the first voice's)."""
+
+    programs: dict[str | None, int]  # 0-127
+    channels: dict[str | None, int]  # 0-15
+    muted: frozenset[str | None]
+
+
+def _midi_settings(tune: Tune) -> _MidiSettings:
+    """Read the ``%%MIDI`` directives that choose a voice's sound:
+
+    - §11.2: ``%%MIDI voice [ID] [instrument=N [bank=B]] [mute]``, instruments numbered
+      from 1 (General MIDI's 1-128), for voice ID or, without one, the current voice;
+      ``mute`` silences the voice (neither abc2midi nor abcjs knows this form: they play
+      the voice with their default instrument);
+    - abc2midi's ``%%MIDI program [C] N`` (0-127) and ``%%MIDI channel N`` (1-16;
+      ``%%MIDI channel 10`` is General MIDI's drum kit, where a note's pitch picks the
+      drum), which both outside players follow.
+
+    A directive belongs to the voice whose ``V:`` is the last one before it. A value out
+    of range or not a number is ignored, as §11.0.2 says of a directive not understood.
+    """
     switches = sorted(
         (f.span.start, f.value.split(None, 1)[0])
         for f in tune.fields
         if f.letter == "V" and f.in_body and f.value.strip()
     )
-    out: dict[str | None, int] = {}
     offsets = [s[0] for s in switches]
+    programs: dict[str | None, int] = {}
+    channels: dict[str | None, int] = {}
+    muted: set[str | None] = set()
     for d in tune.directives:
         if d.name != "MIDI":
             continue
-        words = d.value.split()
-        if len(words) >= 2 and words[0] == "program":
-            try:
-                program = int(words[-1])
-            except ValueError:
-                continue
-            if not 0 <= program <= 127:
-                continue
-            i = bisect.bisect_right(offsets, d.span.start)
-            out[switches[i - 1][1] if i else None] = program
-    return out
+        words = d.value.split("%", 1)[0].split()  # a % comment may follow
+        if len(words) < 2:
+            continue
+        i = bisect.bisect_right(offsets, d.span.start)
+        voice = switches[i - 1][1] if i else None
+        kind, args = words[0], words[1:]
+        if kind == "voice":
+            if "=" not in args[0] and args[0] != "mute":
+                voice, args = args[0], args[1:]
+            for arg in args:
+                name, _, value = arg.partition("=")
+                if name == "mute" and not value:
+                    muted.add(voice)
+                elif name == "instrument" and (n := _small_int(value, 1, 128)) is not None:
+                    programs[voice] = n - 1
+        elif kind == "program" and (n := _small_int(args[-1], 0, 127)) is not None:
+            programs[voice] = n
+        elif kind == "channel" and (n := _small_int(args[-1], 1, 16)) is not None:
+            channels[voice] = n - 1
+    return _MidiSettings(programs, channels, frozenset(muted))
+
+
+def _small_int(text: str, low: int, high: int) -> int | None:
+    """``text`` as an int within ``low``-``high``, else None (never a huge number)."""
+    if len(text) > 4 or not text.isdigit():
+        return None
+    n = int(text)
+    return n if low <= n <= high else None
 
 
 def perform(
@@ -329,8 +385,9 @@ def _perform(tune: Tune, grace: str, unroll_repeats: bool, voice: str | None) ->
             known = ", ".join(v.id for v in tune.voices) or "none"
             raise AbcUsageError(f"tune has no voice {voice!r} (voices: {known})")
     tl = timeline(tune)
-    channels = _voice_channels(tune.voices)
-    programs = _programs(tune)
+    settings = _midi_settings(tune)
+    channels = _voice_channels(tune.voices, settings.channels)
+    programs = settings.programs
     sounding: list[tuple[str, _Sounding]] = []  # (voice or overlay id, note)
     tracks: list[Track] = []
     overlays: set[str] = set()
@@ -351,6 +408,8 @@ def _perform(tune: Tune, grace: str, unroll_repeats: bool, voice: str | None) ->
             if layer:
                 overlays.add(vid)
             tracks.append(Track(vid, v.name if layer == 0 else None, channel, program))
+        if v.id in settings.muted or (None in settings.muted and v is tune.voices[0]):
+            notes = []  # §11.2 mute: the voice keeps its track, silent
         for note in notes:
             sounding.append((_track_id(v, note.layer), note))
         has_tempo = any(s.tempo_changes for s in segs)

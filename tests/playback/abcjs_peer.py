@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from abcparse.events import NoteEvent, tune_events
+from abcparse.events import DRUM_CHANNEL, NoteEvent, tune_events
 from abcparse.model import Tune
 
 from .peer import ROOT, CorpusTune
@@ -197,7 +197,10 @@ def abcjs_input(header_text: str, tune_text: str) -> str:
 
 def our_notes(tune: Tune) -> tuple[list[Note], dict[Note, Fraction]]:
     """Our sorted (onset, pitch) in ticks, and each note's duration in quarter notes."""
-    events: list[NoteEvent] = tune_events(tune, grace="ignore")
+    # A drum voice (%%MIDI channel 10) is not in either player's note tracks.
+    events: list[NoteEvent] = [
+        e for e in tune_events(tune, grace="ignore") if e.channel != DRUM_CHANNEL
+    ]
     notes: list[Note] = []
     durations: dict[Note, Fraction] = {}
     for e in events:

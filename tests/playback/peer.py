@@ -37,7 +37,7 @@ from pathlib import Path
 import mido
 
 import abcparse
-from abcparse.events import NoteEvent, tune_events
+from abcparse.events import DRUM_CHANNEL, NoteEvent, tune_events
 from abcparse.model import Tune
 
 TPB = 480
@@ -171,7 +171,10 @@ def abc2midi_notes(text: str, workdir: str) -> list[Note3]:
 def our_notes(tune: Tune) -> tuple[list[Note3], list[tuple[int, int, int]]]:
     """Our notes in ticks, and the spans (onset, end, pitch) of notes that carry an
     ornament abc2midi expands."""
-    events: list[NoteEvent] = tune_events(tune, grace="ignore")
+    # A drum voice (%%MIDI channel 10) is not in either player's note tracks.
+    events: list[NoteEvent] = [
+        e for e in tune_events(tune, grace="ignore") if e.channel != DRUM_CHANNEL
+    ]
     notes = sorted(
         (round(e.onset * TPB), e.pitch, round(e.duration * TPB)) for e in events
     )

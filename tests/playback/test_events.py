@@ -7,13 +7,18 @@ expectation below can be checked by counting on the page.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from fractions import Fraction as F
+from pathlib import Path
 
+import mido
 import pytest
 
 import abcparse
 from abcparse.errors import AbcUsageError
 from abcparse.events import (
+    DRUM_CHANNEL,
     FERMATA_FACTOR,
     GRACE_LENGTH,
     STACCATO_FACTOR,
@@ -24,6 +29,7 @@ from abcparse.events import (
     perform,
     tune_events,
 )
+from abcparse.midi import midi_bytes
 
 C4, D4, E4, F4, G4, A4, B4 = 60, 62, 64, 65, 67, 69, 71
 C5 = 72
@@ -529,6 +535,76 @@ def test_midi_program_directives_per_voice() -> None:
         "X:1\nL:1/4\nK:C\n%%MIDI program 20\nV:1\nC|\nV:2\n%%MIDI program 73\nE|\n"
     ).tunes[0]
     assert [(tr.voice, tr.program) for tr in perform(t).tracks] == [("1", 20), ("2", 73)]
+
+
+DRUMS = """X:1
+T:drums
+M:4/4
+L:1/4
+K:C
+V:1
+%%MIDI program 65 % alto sax: a comment after the number
+c d e f|
+V:drum
+%%MIDI channel 10
+^F,, ^F,, D,, ^F,,|
+V:3
+%%MIDI channel 2
+C D E F|
+V:4
+G, A, B, C|
+"""
+
+
+def test_midi_channel_directive_puts_a_voice_on_the_drums() -> None:
+    """abc2midi's ``%%MIDI channel 10`` plays a voice on General MIDI's drum kit; the
+    voices without one take the channels nobody chose, never the drums."""
+    p = perform(abcparse.parse(DRUMS).tunes[0])
+    assert [(t.voice, t.channel, t.program) for t in p.tracks] == [
+        ("1", 0, 65), ("drum", DRUM_CHANNEL, None), ("3", 1, None), ("4", 2, None)
+    ]
+    assert {e.channel for e in p.notes if e.voice == "drum"} == {DRUM_CHANNEL}
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
+def test_drum_voice_channel_as_abc2midi_plays_it(tmp_path: Path) -> None:
+    """The drum voice's notes are on channel 10 in abc2midi's file and in ours."""
+    src = tmp_path / "drums.abc"
+    src.write_text(DRUMS, encoding="utf-8")
+    subprocess.run(["abc2midi", str(src), "-o", str(tmp_path / "theirs.mid")],
+                   capture_output=True, check=False, timeout=60)
+    t = abcparse.parse(DRUMS).tunes[0]
+    (tmp_path / "ours.mid").write_bytes(midi_bytes(t))
+
+    def drum_pitches(path: Path) -> list[int]:
+        return sorted(
+            m.note for tr in mido.MidiFile(path).tracks for m in tr
+            if m.type == "note_on" and m.velocity > 0 and m.channel == DRUM_CHANNEL
+        )
+
+    assert drum_pitches(tmp_path / "ours.mid") == drum_pitches(tmp_path / "theirs.mid") == [
+        38, 42, 42, 42  # D,, is the bass drum, ^F,, the closed hi-hat
+    ]
+
+
+def test_midi_voice_directive_of_the_standard() -> None:
+    """§11.2 ``%%MIDI voice [ID] instrument=N [mute]``: instruments counted from 1; a
+    muted voice keeps its (silent) track."""
+    t = abcparse.parse(
+        "X:1\nL:1/4\nK:C\nV:A\n%%MIDI voice instrument=59\nC D|\nV:B\n"
+        "%%MIDI voice B instrument=74 mute\nE F|\n"
+    ).tunes[0]
+    p = perform(t)
+    assert [(tr.voice, tr.program) for tr in p.tracks] == [("A", 58), ("B", 73)]
+    assert {e.voice for e in p.notes} == {"A"}
+
+
+def test_midi_directive_numbers_out_of_range_are_ignored() -> None:
+    t = abcparse.parse(
+        "X:1\nL:1/4\nK:C\nV:1\n%%MIDI channel 17\n%%MIDI program 128\n"
+        f"%%MIDI program {'9' * 5000}\nC|\n"
+    ).tunes[0]
+    assert [(tr.channel, tr.program) for tr in perform(t).tracks] == [(0, None)]
 
 
 def test_a_voice_without_notes_still_has_its_track() -> None:
