@@ -364,6 +364,9 @@ KIND_BY_FIX = {
     # docs/playback.md: a second ending running on into a B part's endings; abc2midi
     # never plays the B part's first ending (§4.10). The fix writes the B part's |:.
     "ABC308": "ending-runs-into-section",
+    # docs/playback.md: both players start the next bar's overlay where a short one
+    # ends (§7.4); the fix pads the short overlay with an invisible rest.
+    "ABC309": "overlay-duration",
     "ABC101": "unreadable-input",
     "ABC311": "unreadable-input",
     "ABC312": "unreadable-input",

@@ -162,11 +162,13 @@ def _nice_lengths(n: Fraction) -> list[Fraction] | None:
     return out if rem == 0 else None
 
 
-def _rest_text(n: Fraction) -> str | None:
+def _rest_text(n: Fraction, kind: str = "z") -> str | None:
+    """``n`` unit lengths of rest (``kind`` z, or x for an invisible one) as plain or
+    dotted note values."""
     parts = _nice_lengths(n)
     if parts is None:
         return None
-    return "".join("z" + length_text(p) for p in parts)
+    return "".join(kind + length_text(p) for p in parts)
 
 
 _LEN_RE = re.compile(r"[0-9]*(?:/+[0-9]*)?$")
@@ -870,6 +872,66 @@ def fix_ending_runs_into_section(ctx: FixContext, d: Diagnostic) -> list[Edit] |
         return None
     return [ctx.edit(d.span.start, d.span.end, "|:", d.code,
                      "wrote |: where the section after the run-on ending starts (§4.8)")]
+
+
+@fixer("ABC309", safe=True,
+       changes="an invisible rest `x` that fills a short overlay to the length of its bar")
+def fix_overlay_duration(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """A short overlay (``&``) is padded to its bar with an invisible rest at its end
+    (§4.5, §7.4): silent, so the music is unchanged; abc2midi and abcjs, which start the
+    next bar's overlay where a short one ends, then play it where abcparse does. An
+    overlay that is too long, or whose missing time is no plain or dotted note value,
+    is left to the writer."""
+    tune = ctx.tune_at(d.span.start)
+    if tune is None:
+        return None
+    if ctx.blocked(tune, _HEADER_FIRST):
+        return []
+    found = _overlays(ctx, tune).get(d.span.start)
+    if found is None:
+        return None
+    tl, vi, info, k = found
+    missing = info.ticks - info.overlays[k]
+    bar = info.bar
+    marks = [(i, e) for i, e in enumerate(bar.elements) if isinstance(e, Overlay)]
+    if missing <= 0 or any(isinstance(e, InlineField) and e.letter == "L" for e in bar.elements):
+        return None
+    if ctx.blocked(tune, _TEXT_FIRST, (bar.span.line - 1, bar.span.end_line + 1)):
+        return []
+    voice = tune.voices[vi]
+    unit = _units(ctx, voice, tune.unit_length)[_bar_index(ctx, voice).get(id(bar), -1)]
+    rest = _rest_text(tl.whole(missing) / unit, "x")
+    end = marks[k + 1][0] if k + 1 < len(marks) else len(bar.elements)
+    layer = [e for e in bar.elements[marks[k][0] + 1 : end] if not isinstance(e, LineBreak)]
+    if rest is None or (layer and isinstance(layer[-1], (Tie, BrokenRhythm, Tuplet))):
+        return None  # the rest would be tied to, dotted or counted in a tuplet
+    if k + 1 < len(marks):
+        at = marks[k + 1][1].span.start
+        rest += " "  # "c d x2 & e", not "c d x2& e"
+    elif bar.closing is not None:
+        at = bar.closing.span.start
+    else:
+        return None
+    return [ctx.edit(at, at, rest, d.code,
+                     f"added the invisible rest {rest} that the overlay lacks to last"
+                     " the whole bar (§7.4)")]
+
+
+def _overlays(ctx: FixContext, tune: Tune) -> dict[int, tuple[Any, int, Any, int]]:
+    """Each overlay mark of ``tune`` by its offset: (timeline, voice index, bar, layer),
+    built once per round, since every short overlay asks."""
+    key = ("overlays", id(tune))
+    got: dict[int, tuple[Any, int, Any, int]] | None = ctx.cache.get(key)
+    if got is None:
+        got = ctx.cache[key] = {}
+        tl = _bar_analysis(ctx, tune)[0]
+        for vi, vt in enumerate(tl.voices):
+            for info in vt.bars:
+                if info.overlays:
+                    marks = [e for e in info.bar.elements if isinstance(e, Overlay)]
+                    for k, mark in enumerate(marks[: len(info.overlays)]):
+                        got[mark.span.start] = (tl, vi, info, k)
+    return got
 
 
 @fixer("ABC305", safe=True, changes='a `|:` that no `:|` closes becomes `|`')

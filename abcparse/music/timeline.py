@@ -191,6 +191,7 @@ class BarInfo:
     ending_start: tuple[int, ...] = ()  # the variant ending that starts with it
     first_item: int = 0  # index of its first item in VoiceTimeline.items
     end_item: int = 0
+    overlays: tuple[int, ...] = ()  # the time of each overlay layer (§7.4) in the bar
 
     @property
     def measured(self) -> bool:
@@ -963,6 +964,8 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
             r.last = len(items) - 1
             info.content = True
         info.ticks = r.cursors[0]
+        if layer:
+            info.overlays = tuple(r.cursors[1:layer + 1])
         last_seg = r.segments[-1]
         last_seg.length = info.ticks - last_seg.bar_pos
         if r.layer and not any(it.layer == 0 for it in r.items[info.first_item:]):

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..diagnostics import Severity, Span
 from ..errors import AbcLimitError
-from ..model import Chord, Meter, Note, Rest
+from ..model import Chord, Meter, Note, Overlay, Rest
 from ..music import BarInfo, judge_bars, played_order
 from .context import TuneContext
 from .registry import Finding, rule
@@ -357,6 +357,59 @@ def ending_runs_into_section(ctx: TuneContext) -> Iterator[Finding]:
     ```
     """
     yield from ctx.music.get("ABC308")
+
+
+@rule("ABC309", "overlay-duration", section="§7.4")
+def overlay_duration(ctx: TuneContext) -> Iterator[Finding]:
+    """A voice overlay (``&``) that is not one whole bar long.
+
+    §7.4: each ``&`` sets the time back to the start of the bar, and "may only be used
+    to add one complete bar's worth of music". An overlay that is too long runs into the
+    next bar. One that is too short is heard by abcparse as written, but abc2midi and
+    abcjs both start the next bar's overlay where the short one ends: in ``C D E F & c d
+    | G4 & g4|`` they play the ``g4`` in the first bar. The safe fix pads a short overlay
+    with an invisible rest (``x``, §4.5), after which all three play it alike.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Overlays a bar long
+    M:4/4
+    L:1/4
+    K:C
+    C D E F & c d x2 | G4 & g4 |]
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:An overlay half a bar long
+    M:4/4
+    L:1/4
+    K:C
+    C D E F & c d | G4 & g4 |]
+    ```
+    """
+    tl = ctx.timeline
+    for vt in tl.voices:
+        voice = f" (voice {vt.voice.id})" if len(tl.voices) > 1 else ""
+        for info in vt.bars:
+            if not info.overlays or not info.readable or not info.content:
+                continue
+            marks = [e for e in info.bar.elements if isinstance(e, Overlay)]
+            for k, ticks in enumerate(info.overlays):
+                if ticks == info.ticks or k >= len(marks):
+                    continue
+                got = _whole(tl.whole(ticks), info.meter)
+                want = _whole(tl.whole(info.ticks), info.meter)
+                how = "longer" if ticks > info.ticks else "shorter"
+                yield Finding(
+                    f"overlay{voice} lasts {got}, {how} than the {want} of the bar it"
+                    " overlays: §7.4 adds one whole bar of music for each &",
+                    marks[k].span,
+                )
 
 
 @rule("ABC307", "repeat-bar-incomplete", strict=Severity.WARNING, loose=Severity.WARNING,

@@ -304,3 +304,16 @@ def report(results: Sequence[Result]) -> str:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def players_agree(text: str) -> tuple[bool, bool]:
+    """Whether abc2midi, and whether abcjs, play the first tune of ``text`` as the engine
+    does: the check behind each safe fix that brings the players to the engine's reading
+    (``text`` is a whole file with no file header)."""
+    from tests.playback import abcjs_peer
+
+    tune = abcparse.parse(text).tunes[0]
+    with tempfile.TemporaryDirectory() as work:
+        midi = abc2midi_notes(text, work) == our_notes(tune)[0]
+    played = abcjs_peer.run_abcjs([text])[0]
+    return midi, abcjs_peer.their_notes(played)[0] == abcjs_peer.our_notes(tune)[0]
