@@ -34,6 +34,7 @@ from .errors import AbcLimitError, AbcUsageError
 from .gcpause import paused_gc
 from .model import NO_SPAN, Key, Meter, Mode, Tempo, Tune, Voice
 from .music import Segment, TuneTimeline, VoiceTimeline, played_order, timeline
+from .music.timeline import voice_written_at
 from .theory import key_fifths
 
 __all__ = [
@@ -316,12 +317,7 @@ def _midi_settings(tune: Tune) -> _MidiSettings:
     A directive belongs to the voice whose ``V:`` is the last one before it. A value out
     of range or not a number is ignored, as §11.0.2 says of a directive not understood.
     """
-    switches = sorted(
-        (f.span.start, f.value.split(None, 1)[0])
-        for f in tune.fields
-        if f.letter == "V" and f.in_body and f.value.strip()
-    )
-    offsets = [s[0] for s in switches]
+    voice_at = voice_written_at(tune)
     programs: dict[str | None, int] = {}
     channels: dict[str | None, int] = {}
     muted: set[str | None] = set()
@@ -331,8 +327,7 @@ def _midi_settings(tune: Tune) -> _MidiSettings:
         words = d.value.split("%", 1)[0].split()  # a % comment may follow
         if len(words) < 2:
             continue
-        i = bisect.bisect_right(offsets, d.span.start)
-        voice = switches[i - 1][1] if i else None
+        voice = voice_at(d.span.start)
         kind, args = words[0], words[1:]
         if kind == "voice":
             if "=" not in args[0] and args[0] != "mute":

@@ -64,16 +64,44 @@ def is_clef_only(key: Key, value: str) -> bool:
     return word not in ("", "none")
 
 
-def initial_shifts(tune: Tune, voice: Voice) -> tuple[int, int, int]:
+def initial_shifts(tune: Tune, voice: Voice, midi_transpose: int | None = None
+                   ) -> tuple[int, int, int]:
     """Semitones (``transpose=``), octaves (``octave=``) and clef octaves (``treble-8``)
     a voice is shifted by at its start (§4.6): from its ``V:`` when it says, else from the
-    header ``K:``."""
+    header ``K:``; a header ``%%MIDI transpose N`` (``midi_transpose``) when neither names
+    a transposition."""
     key_clef = tune.key.clef
     names = {k for k, _ in voice.properties}
-    transpose = voice.clef.transpose if names & {"transpose", "t"} else key_clef.transpose
+    if names & {"transpose", "t"}:
+        transpose = voice.clef.transpose
+    elif midi_transpose is not None and not {k for k, _ in tune.key.properties} & {
+            "transpose", "t"}:
+        transpose = midi_transpose
+    else:
+        transpose = key_clef.transpose
     octave = voice.clef.octave if "octave" in names else key_clef.octave
     shift = voice.clef.octave_shift if voice.clef.name is not None else key_clef.octave_shift
     return transpose, octave, shift
+
+
+#: The most semitones ``%%MIDI transpose`` may move by (beyond, it is ignored).
+MAX_MIDI_TRANSPOSE = 127
+
+
+def midi_transpose(value: str) -> int | None:
+    """The semitones of abc2midi's ``transpose N`` (the value of a ``%%MIDI`` directive,
+    or of an ``I:MIDI`` field with its first word dropped), else None. Both outside
+    players move the sound by it from where it is written, as ``transpose=`` does (§4.6);
+    the later of the two is in force."""
+    words = value.split("%", 1)[0].split()
+    if len(words) != 2 or words[0] != "transpose":
+        return None
+    n = words[1]
+    digits = n[1:] if n[:1] in "+-" else n
+    if not digits.isdigit() or len(digits) > 3:
+        return None
+    semitones = int(n)
+    return semitones if abs(semitones) <= MAX_MIDI_TRANSPOSE else None
 
 
 #: MIDI pitch of each letter in the octave of middle C (§4.1).

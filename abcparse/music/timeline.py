@@ -31,7 +31,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import NamedTuple
@@ -78,6 +78,7 @@ from .pitch import (
     PitchState,
     initial_shifts,
     is_clef_only,
+    midi_transpose,
     playing_signature,
     propagation,
 )
@@ -91,9 +92,11 @@ __all__ = [
     "TieLink",
     "TuneTimeline",
     "VoiceTimeline",
+    "midi_transposes",
     "part_marks",
     "read_bar",
     "timeline",
+    "voice_written_at",
 ]
 
 #: Overlay layers per bar (§7.4); a ``&`` past the last adds to the last layer.
@@ -380,6 +383,51 @@ def part_marks(tune: Tune) -> list[tuple[int, str]]:
     return marks
 
 
+def midi_transposes(tune: Tune) -> tuple[int | None, dict[str | None, list[tuple[int, int]]]]:
+    """abc2midi's ``%%MIDI transpose N`` (and its ``I:MIDI transpose N`` form, §11.0.2), as
+    both outside players follow it: the last one in the tune header (None if none), and
+    those in the body with their text offsets, by the voice whose ``V:`` is the last one
+    before them (None, before any ``V:``: every voice). Inline ``[I:MIDI transpose N]``
+    is read where it stands, with the other inline fields."""
+    body_start = max((f.span.end for f in tune.fields if f.letter == "K" and not f.in_body),
+                     default=0)
+    header: int | None = None
+    found: list[tuple[int, int]] = []
+    for d in tune.directives:
+        if d.name == "MIDI" and (n := midi_transpose(d.value)) is not None:
+            found.append((d.span.start, n))
+    for f in tune.fields:
+        if (f.letter == "I" and not f.in_body and f.value.startswith("MIDI")
+                and (n := midi_transpose(f.value[4:])) is not None):
+            found.append((f.span.start, n))
+    found.sort()
+    voice_at = voice_written_at(tune)
+    body: dict[str | None, list[tuple[int, int]]] = {}
+    for at, n in found:
+        if at < body_start:
+            header = n
+            continue
+        body.setdefault(voice_at(at), []).append((at, n))
+    return header, body
+
+
+def voice_written_at(tune: Tune) -> Callable[[int], str | None]:
+    """The voice whose text holds a text offset: the one whose body ``V:`` is the last
+    before it (None before any): where a directive or field line of the body belongs."""
+    switches = sorted(
+        (f.span.start, f.value.split(None, 1)[0])
+        for f in tune.fields
+        if f.letter == "V" and f.in_body and f.value.strip()
+    )
+    offsets = [v[0] for v in switches]
+
+    def voice_at(offset: int) -> str | None:
+        i = bisect.bisect_right(offsets, offset)
+        return switches[i - 1][1] if i else None
+
+    return voice_at
+
+
 class _Reader:
     """Written-order state of one voice while its elements are read."""
 
@@ -398,6 +446,8 @@ class _Reader:
         self.part: str | None = None
         self.marks = marks
         self.mark_offsets = [m[0] for m in marks]
+        # %%MIDI transpose directives still ahead in this voice, the next one last.
+        self.transposes: list[tuple[int, int]] = []
         self.limits = limits
         self.items: list[Item] = []
         self.bars: list[BarInfo] = []
@@ -569,7 +619,7 @@ class _Reader:
         ps = self.pitch
         return not (self.tuplets or self.broken_next is not None or self.decorations
                     or self.graces or self.pending_ties or ps.tied or ps.by_octave
-                    or self.mark_offsets)
+                    or self.mark_offsets or self.transposes)
 
     def nominal(self, meter: Meter | None) -> int | None:
         """Ticks of a full bar under ``meter`` (None in free meter), kept per meter."""
@@ -717,6 +767,10 @@ class _Reader:
                 clef.octave if "octave" in names else None,
                 clef.octave_shift if clef.name is not None else None,
             )
+        elif letter == "I" and f.value.startswith("MIDI"):
+            semitones = midi_transpose(f.value[4:])
+            if semitones is not None:
+                self.pitch.set_shifts(transpose=semitones)
         elif letter == "M":
             if isinstance(parsed, Meter):
                 self.meter = parsed
@@ -815,12 +869,16 @@ def _empty_ending_mark(bar: Bar, before: BarLine | None
 
 
 def _read_voice(tune: Tune, voice: Voice, resolution: int, mode: str,
-                marks: list[tuple[int, str]], limits: list[tuple[Span, str]]) -> VoiceTimeline:
+                marks: list[tuple[int, str]], limits: list[tuple[Span, str]],
+                transposes: tuple[int | None, dict[str | None, list[tuple[int, int]]]]
+                ) -> VoiceTimeline:
     key = tune.key
-    transpose, octave, shift = initial_shifts(tune, voice)
+    header, body = transposes
+    transpose, octave, shift = initial_shifts(tune, voice, header)
     pitch = PitchState(playing_signature(key), mode, transpose, octave, shift)
     r = _Reader(resolution, tune.unit_length, tune.meter, key, tune.tempo, pitch, marks,
                 limits)
+    r.transposes = sorted(body.get(None, []) + body.get(voice.id, []), reverse=True)
     return _read_bars(r, voice, voice.bars)
 
 
@@ -908,6 +966,9 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
                 wrote = False
             else:
                 r.cursors[layer] = cursor
+            if r.transposes and kind is not LineBreak:
+                while r.transposes and r.transposes[-1][0] < e.span.start:
+                    ps.set_shifts(transpose=r.transposes.pop()[1])
             if offsets and kind is not LineBreak:
                 # The part an element belongs to follows from where it is written: the
                 # P: line of a multi-voice tune stands in the text of one voice only.
@@ -1005,11 +1066,12 @@ def timeline(tune: Tune) -> TuneTimeline:
 def _timeline(tune: Tune) -> TuneTimeline:
     mode = propagation(tune)
     marks = part_marks(tune)
+    transposes = midi_transposes(tune)
     resolution = RESOLUTION  # most tunes are read in one pass
     for attempt in range(_RETRIES + 1):
         limits: list[tuple[Span, str]] = []
         try:
-            voices = [_read_voice(tune, v, resolution, mode, marks, limits)
+            voices = [_read_voice(tune, v, resolution, mode, marks, limits, transposes)
                       for v in tune.voices]
             return TuneTimeline(tune, resolution, voices, tune.parts, limits)
         except Rescale as e:

@@ -607,6 +607,42 @@ def test_midi_directive_numbers_out_of_range_are_ignored() -> None:
     assert [(tr.channel, tr.program) for tr in perform(t).tracks] == [(0, None)]
 
 
+@pytest.mark.parametrize(("header", "body", "expected"), [
+    ("%%MIDI transpose 2\nK:C\n", "C D|", [62, 64]),  # in the header
+    ("K:C\n%%MIDI transpose -12\n", "C D|", [48, 50]),
+    ("K:C\n", "C D [I:MIDI transpose 3] E F|", [60, 62, 67, 68]),  # from where it stands
+    ("K:C\n", "C D|\n%%MIDI transpose 5\nE F|", [60, 62, 69, 70]),
+    ("K:C\n", "C D|\nI:MIDI transpose 4\nE F|", [60, 62, 68, 69]),  # §11.0.2's I: form
+    ("%%MIDI transpose 2\nK:C transpose=3\n", "C D|", [63, 65]),  # the K: says later
+    ("K:C\n", "C|\n%%MIDI transpose 999\nD|", [60, 62]),  # out of range: ignored
+])
+def test_midi_transpose_moves_the_sound_as_both_players_do(
+    header: str, body: str, expected: list[int]
+) -> None:
+    """abc2midi's ``%%MIDI transpose N``, which abcjs follows too: the same setting as
+    §4.6's ``transpose=``, from where it is written."""
+    t = abcparse.parse(f"X:1\nT:t\nM:4/4\nL:1/4\n{header}{body}\n").tunes[0]
+    assert [e.pitch for e in tune_events(t)] == expected
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None or shutil.which("node") is None,
+                    reason="abc2midi or node missing")
+def test_midi_transpose_as_both_players_play_it() -> None:
+    from tests.playback import abcjs_peer, peer
+
+    if not abcjs_peer.available():
+        pytest.skip("abcjs is not installed (npm ci)")
+    text = "X:1\nT:t\nM:4/4\nL:1/4\n%%MIDI transpose 2\nK:C\nC D|\n%%MIDI transpose -5\nE F|\n"
+    assert peer.players_agree(text) == (True, True)
+
+
+def test_midi_transpose_in_the_header_moves_every_voice_and_in_a_voice_that_voice() -> None:
+    t = abcparse.parse(
+        "X:1\nT:t\nL:1/4\n%%MIDI transpose 2\nK:C\nV:1\nC|\nV:2\n%%MIDI transpose 7\nC|\n"
+    ).tunes[0]
+    assert {e.voice: e.pitch for e in tune_events(t)} == {"1": 62, "2": 67}
+
+
 def test_a_voice_without_notes_still_has_its_track() -> None:
     t = abcparse.parse("X:1\nL:1/4\nV:1\nV:2\nK:C\nV:1\nC D|\n").tunes[0]
     assert [tr.voice for tr in perform(t).tracks] == [v.id for v in t.voices] == ["1", "2"]
