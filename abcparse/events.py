@@ -40,6 +40,8 @@ from .theory import key_fifths
 __all__ = [
     "DEFAULT_QPM",
     "DRUM_CHANNEL",
+    "DYNAMICS",
+    "DYNAMICS_STEPS",
     "FERMATA_FACTOR",
     "GRACE_LENGTH",
     "GRACE_MODES",
@@ -214,13 +216,29 @@ def _beat_of(meter: Meter | None) -> Fraction:
     return Fraction(1, meter.beat_unit)
 
 
+#: The velocity of the first beat of a bar after a dynamics mark (§4.14 ``!p!`` ...), as
+#: abc2midi plays them; notes on the other beats are :data:`DYNAMICS_STEPS`\[0] softer,
+#: notes between beats :data:`DYNAMICS_STEPS`\[1] (the default pattern's 105/95/80).
+DYNAMICS = {"pppp": 15, "ppp": 30, "pp": 45, "p": 60, "mp": 75, "mf": 90, "f": 105,
+            "ff": 120, "fff": 127, "ffff": 127}
+DYNAMICS_STEPS = (10, 25)
+
+
 def _velocities(tl: TuneTimeline, vt: VoiceTimeline) -> list[int]:
     """The stress of each item from where it stands in its bar: abc2midi's default pattern
-    (first beat, other beats, between beats)."""
+    (first beat, other beats, between beats), until a dynamics mark (``!p!``, ``!ff!``,
+    §4.14) sets the level of the notes written after it: its velocity on the first beat
+    of a bar, :data:`DYNAMICS_STEPS` less on the other beats and between them, as abc2midi
+    plays them. Marks count in written order (a mark at the end of a repeated section does
+    not reach back to its start on the repeat)."""
     res = tl.resolution
     beats: dict[int, int] = {}
     out = []
+    level: int | None = None
     for it in vt.items:
+        if it.decorations:
+            for name in it.decorations:
+                level = DYNAMICS.get(name, level)
         meter = vt.bars[it.bar].meter
         key = id(meter)
         beat = beats.get(key)
@@ -228,7 +246,11 @@ def _velocities(tl: TuneTimeline, vt: VoiceTimeline) -> list[int]:
             b = _beat_of(meter) * res
             beat = beats[key] = max(1, b.numerator // b.denominator)
         pos = it.onset
-        if pos == 0:
+        if level is not None:
+            on_beat, between = DYNAMICS_STEPS
+            out.append(level if pos == 0 else
+                       max(1, level - (on_beat if pos % beat == 0 else between)))
+        elif pos == 0:
             out.append(VELOCITY_DOWNBEAT)
         elif pos % beat == 0:
             out.append(VELOCITY_BEAT)

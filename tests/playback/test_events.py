@@ -19,6 +19,7 @@ import abcparse
 from abcparse.errors import AbcUsageError
 from abcparse.events import (
     DRUM_CHANNEL,
+    DYNAMICS,
     FERMATA_FACTOR,
     GRACE_LENGTH,
     STACCATO_FACTOR,
@@ -657,6 +658,24 @@ def test_stress_pattern_velocities() -> None:
         VELOCITY_DOWNBEAT, VELOCITY_OFFBEAT, VELOCITY_OFFBEAT,
         VELOCITY_BEAT, VELOCITY_OFFBEAT, VELOCITY_OFFBEAT,
     ]
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
+@pytest.mark.parametrize("mark", ["!pp!", "!p!", "!mf!", "!f!", "!ff!"])
+def test_dynamics_set_the_velocity_as_abc2midi_does(mark: str, tmp_path: Path) -> None:
+    """After a dynamics mark, its level on the first beat of each bar, 10 less on the
+    other beats, 25 less between them: abc2midi's numbers, compared with its file."""
+    text = f"X:1\nT:t\nM:2/4\nL:1/8\nK:C\nC D E F|{mark} C D E F|G4|]\n"
+    src = tmp_path / "dyn.abc"
+    src.write_text(text, encoding="utf-8")
+    subprocess.run(["abc2midi", str(src), "-o", str(tmp_path / "dyn.mid")],
+                   capture_output=True, check=False, timeout=60)
+    theirs = [m.velocity for tr in mido.MidiFile(tmp_path / "dyn.mid").tracks for m in tr
+              if m.type == "note_on" and m.velocity > 0]
+    ours = [e.velocity for e in tune_events(abcparse.parse(text).tunes[0])]
+    assert ours[4:] == theirs[4:]
+    level = DYNAMICS[mark.strip("!")]
+    assert ours[4:] == [level, level - 25, level - 10, level - 25, level]
 
 
 def test_tune_events_method_and_event_fields() -> None:
