@@ -160,6 +160,8 @@ class Track:
     name: str | None
     channel: int
     program: int | None = None
+    #: Program changes as played: (beat in quarter notes, program).
+    changes: tuple[tuple[Fraction, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,9 +322,14 @@ class _MidiSettings:
     """What a tune's ``%%MIDI`` directives say about its voices' playback, per voice id
     (None: before any ``V:``, every voice; for a channel, the first voice's)."""
 
-    programs: dict[str | None, int]  # 0-127
+    programs: dict[str | None, list[tuple[int, int]]]  # (text offset, program 0-127)
     channels: dict[str | None, int]  # 0-15
     muted: frozenset[str | None]
+
+    def programs_of(self, voice: str) -> list[tuple[int, int]]:
+        """The program changes of ``voice`` in text order: its own and those before any
+        ``V:`` (the tune header's among them)."""
+        return sorted(self.programs.get(None, []) + self.programs.get(voice, []))
 
 
 def _midi_settings(tune: Tune) -> _MidiSettings:
@@ -336,20 +343,23 @@ def _midi_settings(tune: Tune) -> _MidiSettings:
       ``%%MIDI channel 10`` is General MIDI's drum kit, where a note's pitch picks the
       drum), which both outside players follow.
 
-    A directive belongs to the voice whose ``V:`` is the last one before it. A value out
-    of range or not a number is ignored, as §11.0.2 says of a directive not understood.
+    A directive belongs to the voice whose ``V:`` is the last one before it; so does its
+    ``I:MIDI ...`` form (§11.0.2), inline ones included. A program changes from where it
+    is written, as both players change it. A value out of range or not a number is
+    ignored, as §11.0.2 says of a directive not understood.
     """
     voice_at = voice_written_at(tune)
-    programs: dict[str | None, int] = {}
+    programs: dict[str | None, list[tuple[int, int]]] = {}
     channels: dict[str | None, int] = {}
     muted: set[str | None] = set()
-    for d in tune.directives:
-        if d.name != "MIDI":
-            continue
-        words = d.value.split("%", 1)[0].split()  # a % comment may follow
+    written = [(d.span.start, d.value) for d in tune.directives if d.name == "MIDI"]
+    written += [(f.span.start, f.value[4:]) for f in tune.fields
+                if f.letter == "I" and f.value.startswith("MIDI ")]
+    for at, value in sorted(written):
+        words = value.split("%", 1)[0].split()  # a % comment may follow
         if len(words) < 2:
             continue
-        voice = voice_at(d.span.start)
+        voice = voice_at(at)
         kind, args = words[0], words[1:]
         if kind == "voice":
             if "=" not in args[0] and args[0] != "mute":
@@ -359,12 +369,51 @@ def _midi_settings(tune: Tune) -> _MidiSettings:
                 if name == "mute" and not value:
                     muted.add(voice)
                 elif name == "instrument" and (n := _small_int(value, 1, 128)) is not None:
-                    programs[voice] = n - 1
+                    programs.setdefault(voice, []).append((at, n - 1))
         elif kind == "program" and (n := _small_int(args[-1], 0, 127)) is not None:
-            programs[voice] = n
+            programs.setdefault(voice, []).append((at, n))
         elif kind == "channel" and (n := _small_int(args[-1], 1, 16)) is not None:
             channels[voice] = n - 1
     return _MidiSettings(programs, channels, frozenset(muted))
+
+
+def _program_changes(
+    vt: VoiceTimeline, order: Sequence[int], starts: Sequence[int],
+    written: list[tuple[int, int]], res: int,
+) -> tuple[int | None, tuple[tuple[Fraction, int], ...]]:
+    """A voice's program at its start, and its changes in beats as played: a program
+    written after the voice's first note changes the sound from the first note after it,
+    each time the played order reaches that note (both players change it there, and do
+    not change it back on a repeat)."""
+    items = vt.items
+    first = items[0].span.start if items else None
+    initial: int | None = None
+    at_item: dict[int, int] = {}  # item index -> program
+    starts_of = [it.span.start for it in items]
+    for offset, program in written:
+        if first is None or offset < first:
+            initial = program
+        else:
+            k = bisect.bisect_right(starts_of, offset)
+            if k < len(items):
+                at_item[k] = program
+    if not at_item:
+        return initial, ()
+    segs = vt.segments
+    played: list[tuple[int, int, int]] = []  # (tick, item, program)
+    for j, i in enumerate(order):
+        seg = segs[i]
+        for k in range(seg.first_item, seg.end_item):
+            change = at_item.get(k)
+            if change is not None:
+                played.append((starts[j] + items[k].onset - seg.bar_pos, k, change))
+    out: list[tuple[Fraction, int]] = []
+    current: int | None = initial
+    for tick, _, program in sorted(played):
+        if program != current:
+            out.append((Fraction(tick * 4, res), program))
+            current = program
+    return initial, tuple(out)
 
 
 def _small_int(text: str, low: int, high: int) -> int | None:
@@ -404,7 +453,6 @@ def _perform(tune: Tune, grace: str, unroll_repeats: bool, voice: str | None) ->
     tl = timeline(tune)
     settings = _midi_settings(tune)
     channels = _voice_channels(tune.voices, settings.channels)
-    programs = settings.programs
     sounding: list[tuple[str, _Sounding]] = []  # (voice or overlay id, note)
     tracks: list[Track] = []
     overlays: set[str] = set()
@@ -419,12 +467,14 @@ def _perform(tune: Tune, grace: str, unroll_repeats: bool, voice: str | None) ->
         segs = vt.segments
         end = max(end, v_end)
         channel = channels[v.id]
-        program = programs.get(v.id, programs.get(None))
+        program, changes = _program_changes(vt, order, starts, settings.programs_of(v.id),
+                                            res)
         for layer in sorted(layers | {0}):  # a voice with no notes still has its track
             vid = _track_id(v, layer)
             if layer:
                 overlays.add(vid)
-            tracks.append(Track(vid, v.name if layer == 0 else None, channel, program))
+            tracks.append(Track(vid, v.name if layer == 0 else None, channel, program,
+                                changes))
         if v.id in settings.muted or (None in settings.muted and v is tune.voices[0]):
             notes = []  # §11.2 mute: the voice keeps its track, silent
         for note in notes:

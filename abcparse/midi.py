@@ -228,6 +228,7 @@ def _check_sizes(performance: Performance) -> None:
         + len(performance.tempos)
         + len(performance.meters)
         + len(performance.keys)
+        + sum(len(t.changes) for t in performance.tracks)
         + 2 * tracks
     )
     if events > MAX_EVENTS:
@@ -285,6 +286,9 @@ def _voice_tracks(performance: Performance, tpb: int, end: int) -> list[bytes]:
     count for that bookkeeping but are not written."""
     tracks: list[_Track] = []
     index: dict[str, int] = {}
+    # Program changes after the start, (tick, track, status, program), written in time
+    # order with the notes: before the note-ons of their tick, after its note-offs.
+    changes: list[tuple[int, int, int, int]] = []
     for t in performance.tracks:
         track = _Track()
         track.meta(0, _META_TRACK_NAME, _text(str(t.name or f"V:{t.voice}")))
@@ -293,8 +297,14 @@ def _voice_tracks(performance: Performance, tpb: int, end: int) -> list[bytes]:
         if t.program is not None:
             program = _check_byte(t.program, 127, f"the program of voice {voice}")
             track.channel(0, 0xC0 | channel, program)
+        for beat, program in t.changes:
+            program = _check_byte(program, 127, f"a program of voice {voice}")
+            tick = _tick_of(beat, tpb, f"a program change of voice {voice}")
+            if tick <= end:
+                changes.append((tick, len(tracks), 0xC0 | channel, program))
         index.setdefault(t.voice, len(tracks))
         tracks.append(track)
+    changes.sort(reverse=True)
 
     notes = performance.notes
     keys: list[int] = []
@@ -328,6 +338,9 @@ def _voice_tracks(performance: Performance, tpb: int, end: int) -> list[bytes]:
         n = notes[seq >> 1]
         is_on = not seq & 1
         tick = key >> (shift + 1)
+        while changes and (changes[-1][0] < tick or (is_on and changes[-1][0] == tick)):
+            at, slot_of, status, program = changes.pop()
+            tracks[slot_of].channel(at, status, program)
         chpitch = (key >> _SEQ_BITS) & ((1 << (_CHANNEL_BITS + _PITCH_BITS)) - 1)
         channel, pitch = chpitch >> _PITCH_BITS, chpitch & 0x7F
         count = sounding.get(chpitch, 0)
@@ -343,6 +356,9 @@ def _voice_tracks(performance: Performance, tpb: int, end: int) -> list[bytes]:
             sounding[chpitch] = count - 1
             if count == 1 and target is not None:
                 target.channel(tick, 0x80 | channel, pitch, 64)
+    while changes:  # after the last note, before the end of the tune
+        at, slot_of, status, program = changes.pop()
+        tracks[slot_of].channel(at, status, program)
     return [t.end(end) for t in tracks]
 
 

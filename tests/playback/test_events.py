@@ -644,6 +644,37 @@ def test_midi_transpose_in_the_header_moves_every_voice_and_in_a_voice_that_voic
     assert {e.voice: e.pitch for e in tune_events(t)} == {"1": 62, "2": 67}
 
 
+def _programs_heard(path: Path) -> list[tuple[int, int]]:
+    """(pitch, program in force on its channel) of every note-on of a MIDI file."""
+    notes: list[tuple[int, int, int]] = []  # (tick, pitch, program)
+    for track in mido.MidiFile(path).tracks:
+        now, program = 0, {}
+        for m in track:
+            now += m.time
+            if m.type == "program_change":
+                program[m.channel] = m.program
+            elif m.type == "note_on" and m.velocity > 0:
+                notes.append((now, m.note, program.get(m.channel, 0)))
+    first = min(t for t, _, _ in notes)
+    return [(p, prog) for _, p, prog in sorted((t - first, p, g) for t, p, g in notes)]
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
+def test_program_changes_where_written_as_abc2midi_plays_them(tmp_path: Path) -> None:
+    """A program written in the middle of a voice changes the sound from the note after
+    it, each time the played order gets there, and is not changed back on the repeat."""
+    text = ("X:1\nT:t\nM:2/4\nL:1/4\n%%MIDI program 110\nK:C\n|:C D|\n%%MIDI program 74\n"
+            "E F [I:MIDI program 20] G A:|\n")
+    src = tmp_path / "prog.abc"
+    src.write_text(text, encoding="utf-8")
+    subprocess.run(["abc2midi", str(src), "-o", str(tmp_path / "theirs.mid")],
+                   capture_output=True, check=False, timeout=60)
+    (tmp_path / "ours.mid").write_bytes(midi_bytes(abcparse.parse(text).tunes[0]))
+    ours = _programs_heard(tmp_path / "ours.mid")
+    assert ours == _programs_heard(tmp_path / "theirs.mid")
+    assert [g for _, g in ours] == [110, 110, 74, 74, 20, 20, 20, 20, 74, 74, 20, 20]
+
+
 def test_a_voice_without_notes_still_has_its_track() -> None:
     t = abcparse.parse("X:1\nL:1/4\nV:1\nV:2\nK:C\nV:1\nC D|\n").tunes[0]
     assert [tr.voice for tr in perform(t).tracks] == [v.id for v in t.voices] == ["1", "2"]
