@@ -894,14 +894,17 @@ def fix_overlay_duration(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     missing = info.ticks - info.overlays[k]
     bar = info.bar
     marks = [(i, e) for i, e in enumerate(bar.elements) if isinstance(e, Overlay)]
-    if missing <= 0 or any(isinstance(e, InlineField) and e.letter == "L" for e in bar.elements):
+    if missing <= 0:
         return None
     if ctx.blocked(tune, _TEXT_FIRST, (bar.span.line - 1, bar.span.end_line + 1)):
         return []
     voice = tune.voices[vi]
-    unit = _units(ctx, voice, tune.unit_length)[_bar_index(ctx, voice).get(id(bar), -1)]
-    rest = _rest_text(tl.whole(missing) / unit, "x")
     end = marks[k + 1][0] if k + 1 < len(marks) else len(bar.elements)
+    unit = _units(ctx, voice, tune.unit_length)[_bar_index(ctx, voice).get(id(bar), -1)]
+    for e in bar.elements[:end]:  # the unit in force where the rest goes (§3.1.7)
+        if isinstance(e, InlineField) and e.letter == "L" and isinstance(e.parsed, Fraction):
+            unit = e.parsed
+    rest = _rest_text(tl.whole(missing) / unit, "x")
     layer = [e for e in bar.elements[marks[k][0] + 1 : end] if not isinstance(e, LineBreak)]
     if rest is None or (layer and isinstance(layer[-1], (Tie, BrokenRhythm, Tuplet))):
         return None  # the rest would be tied to, dotted or counted in a tuplet
@@ -912,8 +915,10 @@ def fix_overlay_duration(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
         at = bar.closing.span.start
     else:
         return None
+    if at and ctx.text[at - 1] not in " \t":
+        rest = " " + rest  # "c d x2|", not "c dx2|"
     return [ctx.edit(at, at, rest, d.code,
-                     f"added the invisible rest {rest} that the overlay lacks to last"
+                     f"added the invisible rest {rest.strip()} that the overlay lacks to last"
                      " the whole bar (§7.4)")]
 
 

@@ -46,6 +46,16 @@ def test_the_safe_fix_pads_with_an_invisible_rest_and_keeps_the_music() -> None:
     assert played(fix_text(two).text) == played(two)
 
 
+def test_the_rest_is_in_the_unit_in_force_and_apart_from_the_note_before_it() -> None:
+    # A second voice, an [L:] before the overlay, and no space before the bar line.
+    text = (HEAD + "V:1\nC D E F|G4|]\nV:2\n[L:1/8]C2 D2 E2 F2 & c2 d2|G8 & g8|]\n"
+            "V:3\nC D E F & c d|G4 & g4|]\n")
+    fixed = fix_text(text).text
+    assert "& c2 d2 x4|" in fixed and "& c d x2|" in fixed
+    assert played(fixed) == played(text)
+    assert not abcparse.check(fixed)
+
+
 def test_no_fix_for_a_long_overlay_or_one_ending_in_a_tie() -> None:
     long = HEAD + "C D E F & c d e f g | G4 & g4|]\n"
     assert fix_text(long).text == long
