@@ -676,7 +676,9 @@ def _lay_out(
     """One voice's items at their times in played order, ties joined, graces: the notes,
     the end of the voice, its layers and when each played segment starts (ticks)."""
     out: list[_Sounding] = []
-    open_ties: dict[tuple[int, int], _Sounding] = {}  # (layer, pitch) → sounding note
+    # (layer, pitch) → the sounding notes a tie holds, in chord order: a chord may tie
+    # two notes of one pitch (a unison, [AA]2-[AA]), and each goes on (§4.11).
+    open_ties: dict[tuple[int, int], list[_Sounding]] = {}
     layers: set[int] = set()
     items = vt.items
     velocity = _velocities(tl, vt)
@@ -712,21 +714,23 @@ def _lay_out(
                         )
                 main_onset = onset + steal
             staccato = bool(item.decorations) and bool(_STACCATO.intersection(item.decorations))
-            continued: set[tuple[int, int]] = set()
+            continued: dict[tuple[int, int], list[_Sounding]] = {}
             notes = item.notes()
             for j, pitch in enumerate(item.pitches):
                 tied = bool(item.tied >> j & 1)
                 length = item.note_ticks(j)
                 dur = length * FERMATA_FACTOR.numerator if fermata else length
                 key = (layer, pitch)
-                prev = open_ties.get(key)
+                waiting = open_ties.get(key) or []
+                prev = waiting[0] if waiting else None
                 if prev is not None and prev.item_end == onset and steal == 0:
                     # §4.11: a tie joins the two notes into one.
+                    del waiting[0]
                     prev.duration = onset + dur - prev.onset
                     prev.item_end = item_end
                     prev.tied = tied
                     if tied:
-                        continued.add(key)
+                        continued.setdefault(key, []).append(prev)
                     continue
                 played: int | Fraction = dur - steal
                 if staccato:
@@ -735,10 +739,11 @@ def _lay_out(
                                 layer, notes[j].span, item.decorations)
                 out.append(snd)
                 if tied:
-                    open_ties[key] = snd
-                    continued.add(key)
-            for key in [k2 for k2 in open_ties if k2[0] == layer and k2 not in continued]:
+                    continued.setdefault(key, []).append(snd)
+            # The ties of this layer go on only from this item (a tie joins the next note).
+            for key in [k2 for k2 in open_ties if k2[0] == layer]:
                 del open_ties[key]
+            open_ties.update(continued)
         t += cursors.get(0, 0)
     return out, t, layers, starts
 

@@ -264,6 +264,14 @@ def test_tie_after_a_chord_joins_every_note() -> None:
     assert notes("[CE]2- [CE]2") == [(C4, F(0), F(4)), (E4, F(0), F(4))]
 
 
+def test_a_tied_unison_holds_both_notes() -> None:
+    """``[AA]2-[AA]`` (a fiddle's open and stopped string on one pitch): each A is tied to
+    an A of the next chord, as abc2midi plays it; a third A is struck anew."""
+    assert notes("[AA]2- [AA] A [AA]2- [A]2") == [
+        (A4, F(0), F(3)), (A4, F(0), F(3)), (A4, F(3), F(1)), (A4, F(4), F(4)), (A4, F(4), F(2)),
+    ]
+
+
 def test_tie_to_another_pitch_or_a_rest_is_dropped() -> None:
     assert notes("C- D C- z") == [(C4, F(0), F(1)), (D4, F(1), F(1)), (C4, F(2), F(1))]
 
