@@ -67,7 +67,7 @@ from .model import (
 )
 from .parser import ParseFailure, describe_expected, line_parser, parse_value, plus_chord_notes
 from .split import broken_repeat_end, wrapped_ending
-from .theory import DEFAULT_SYMBOLS, default_unit_length, written_length
+from .theory import CHORD_NAME_RE, DEFAULT_SYMBOLS, default_unit_length, written_length
 
 _ONE = Fraction(1)
 _DEFAULT_CLEF = Clef()
@@ -1409,6 +1409,14 @@ class TuneBuilder:
     def close_chord_unclosed(self, end: int) -> None:
         items = self.chord or []
         self.chord = None
+        label = items[0] if items else None
+        # ["C"CEG (a chord symbol inside a chord left open) stays a chord; ["Coda" is a
+        # text, the label of an ending.
+        if (isinstance(label, (ChordSymbol, Annotation)) and self.grace is None
+                and label.span.start == self.base + self.chord_start + 1
+                and not (isinstance(label, ChordSymbol) and CHORD_NAME_RE.fullmatch(label.text))):
+            self.text_ending(label, items[1:])
+            return
         self.diag(
             "ABC312",
             "chord [ is not closed with ] on its line",
@@ -1420,6 +1428,34 @@ class TuneBuilder:
             self.grace.append(chord)
         else:
             self.add_content(chord)
+
+    def text_ending(self, label: ChordSymbol | Annotation, items: list[Any]) -> None:
+        """``["Coda" zag |``: abcm2ps's variant ending labelled with text (ABC 2.1 numbers
+        its endings, §4.10), left open where a chord would close. Its notes are read in
+        order, as abcjs plays them, and its text as an annotation above them (ABC111);
+        read as a chord, they would sound at once."""
+        text = label.text if isinstance(label, ChordSymbol) else label.placement + label.text
+        self.diag(
+            "ABC111",
+            f'["{text}" is the variant ending with a text label of abcm2ps, not ABC 2.1'
+            " (§4.10 numbers endings): read as the annotation and the notes after it",
+            self.span(self.chord_start, label.span.end - self.base),
+            rule="text-ending",
+        )
+        if isinstance(label, ChordSymbol):
+            label = Annotation("^", label.text, label.span)
+        for e in items:
+            if isinstance(e, (Note, Rest, Chord)):
+                self.add_content(e)
+            else:
+                self.add(e)
+        # What the open chord did not take (a rest, a bar's content) is already in the bar:
+        # everything since the "[" goes back in written order.
+        elements = self.current_voice().bar.elements
+        k = len(elements)
+        while k and elements[k - 1].span.start > self.base + self.chord_start:
+            k -= 1
+        elements[k:] = sorted([label, *elements[k:]], key=lambda e: e.span.start)
 
     def t_grace_open(self, m: re.Match[str]) -> None:
         if self.grace is not None:

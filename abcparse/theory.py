@@ -7,6 +7,7 @@ interprets them lives in one place with its section of ABC 2.1 named.
 from __future__ import annotations
 
 import functools
+import re
 from fractions import Fraction
 
 from .model import Key, Meter, Mode, Note
@@ -175,3 +176,10 @@ DEFAULT_SYMBOLS = {
     "u": "upbow",
     "v": "downbow",
 }
+
+
+#: A chord symbol's name (§4.18): root, quality, extension, bass (``Am7``, ``F#m7b5/E``).
+CHORD_NAME_RE = re.compile(
+    r"[A-G][#b\u266f\u266d]?(?:maj|min|dim|aug|sus|add|m|M|\+|o)?[0-9]{0,2}"
+    r"(?:(?:sus|add|b|#)[0-9]{1,2})?(?:/[A-G][#b]?)?"
+)

@@ -45,7 +45,7 @@ from ..split import (
     text_lines,
     wrapped_ending,
 )
-from ..theory import default_unit_length
+from ..theory import CHORD_NAME_RE, default_unit_length
 
 __all__ = [
     "FIXERS",
@@ -610,10 +610,6 @@ def _microtones(ctx: FixContext, pos: int) -> list[Edit] | None:
     return [ctx.edit(m.start(), m.end(), m.group(1), "ABC101",
                      f"wrote the microtonal accidental {m.group()} as {m.group(1)}: ABC 2.1"
                      " has no quarter tones (§4.6)") for m in chosen]
-_CHORD_NAME_RE = re.compile(
-    r"[A-G][#b\u266f\u266d]?(?:maj|min|dim|aug|sus|add|m|M|\+|o)?[0-9]{0,2}"
-    r"(?:(?:sus|add|b|#)[0-9]{1,2})?(?:/[A-G][#b]?)?"
-)
 
 
 _ODD_LETTERS = frozenset("IJKNQRVWYhijklmnopqrstwy")
@@ -624,7 +620,7 @@ def _quoted_score(part: str) -> int:
     line."""
     if "|" in part or len(part) > 30:
         return -3
-    if _CHORD_NAME_RE.fullmatch(part) or part[:1] in ("^", "_", "<", ">", "@"):
+    if CHORD_NAME_RE.fullmatch(part) or part[:1] in ("^", "_", "<", ">", "@"):
         return 2
     return 0
 
@@ -704,14 +700,14 @@ def fix_unterminated(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     scores = _QuoteScores(line)
     quotes = scores.quotes
     cands: list[tuple[int, str]] = []  # (index in line, "" to delete a quote or '"')
-    m = _CHORD_NAME_RE.match(line, here + 1)
+    m = CHORD_NAME_RE.match(line, here + 1)
     if m and m.end() > here + 1 and not line.startswith('"', m.end()):
         cands.append((m.end(), '"'))
     for q in quotes:
         for j in range(max(0, q - 10), q):
-            if _CHORD_NAME_RE.fullmatch(line, j, q) and (j == 0 or line[j - 1] not in '"'):
+            if CHORD_NAME_RE.fullmatch(line, j, q) and (j == 0 or line[j - 1] not in '"'):
                 cands.append((j, '"'))
-        m = _CHORD_NAME_RE.match(line, q + 1)
+        m = CHORD_NAME_RE.match(line, q + 1)
         if m and m.end() > q + 1 and not line.startswith('"', m.end()):
             cands.append((m.end(), '"'))
     cands.append((here, ""))
@@ -831,6 +827,19 @@ def fix_plus_chord(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     new = "[" + "".join(sym[1:close].split()) + "]" + sym[close + 1 :]
     return [ctx.edit(d.span.start, d.span.end, new, d.code,
                      f"rewrote the obsolete chord {sym} as {new} (§12.1.3)")]
+
+
+@fixer("ABC111", safe=True, changes='`["Coda"` written as the annotation `"^Coda"`')
+def fix_text_ending(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """``["Coda"`` (an ending labelled with text, abcm2ps's) becomes ``"^Coda"``: the
+    annotation and the notes after it that abcparse reads, written as ABC 2.1 (§4.19)."""
+    written = _span_text(ctx, d)
+    if len(written) < 3 or not written.startswith('["') or not written.endswith('"'):
+        return None
+    inner = written[2:-1]
+    new = '"' + (inner if inner[:1] in ("^", "_", "<", ">", "@") else "^" + inner) + '"'
+    return [ctx.edit(d.span.start, d.span.end, new, d.code,
+                     f"wrote the ending label {written} as the annotation {new} (§4.19)")]
 
 
 @fixer("ABC106", safe=True, changes='text lines in the file header become comments')

@@ -361,6 +361,43 @@ def tex_line(ctx: TuneContext) -> Iterator[Finding]:
     return iter(())
 
 
+@rule("ABC111", "text-ending", strict=Severity.ERROR, loose=Severity.WARNING,
+      source="parser", section="§4.10, §12.2")
+def text_ending(ctx: TuneContext) -> Iterator[Finding]:
+    """A variant ending labelled with text, ``["Coda"`` or ``["last time"``.
+
+    abcm2ps writes a text in quotes after ``[`` for an ending that has no number; ABC 2.1
+    numbers its endings (§4.10), and by its letter ``["Coda" zag`` opens a chord that is
+    never closed, whose notes would sound at once (abc2midi plays them so). abcparse reads
+    the text as an annotation and the notes in order, as abcjs plays them (§12.2: old and
+    other dialects are read as well as can be). The safe fix writes the annotation
+    (``"^Coda" zag``), which every reader reads alike.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:An annotation
+    M:3/4
+    L:1/8
+    K:D
+    |: A dc | d2 z :|"^Coda" zag | d6 |]
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:A text ending
+    M:3/4
+    L:1/8
+    K:D
+    |: A dc | d2 z :|["Coda" zag | d6 |]
+    ```
+    """
+    return iter(())
+
+
 @rule("ABC106", "header-free-text", strict=Severity.ERROR, loose=Severity.WARNING,
       scope="file", section="§2.2.2, §2.2.3")
 def header_free_text(ctx: FileContext) -> Iterator[Finding]:

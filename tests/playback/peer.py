@@ -33,6 +33,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any, TypeVar
 
 import mido
 
@@ -48,6 +49,7 @@ ORNAMENTS = frozenset({"roll", "trill"})
 ABC2MIDI = shutil.which("abc2midi")
 
 Note3 = tuple[int, int, int]  # onset, pitch, duration (ticks)
+_F = TypeVar("_F", bound=Any)
 
 
 @dataclass(frozen=True)
@@ -317,3 +319,15 @@ def players_agree(text: str) -> tuple[bool, bool]:
         midi = abc2midi_notes(text, work) == our_notes(tune)[0]
     played = abcjs_peer.run_abcjs([text])[0]
     return midi, abcjs_peer.their_notes(played)[0] == abcjs_peer.our_notes(tune)[0]
+
+
+def needs_both_players(test: _F) -> _F:
+    """Mark a test that runs abc2midi and abcjs (``peer``), skipped when either is missing."""
+    import pytest
+
+    from tests.playback import abcjs_peer
+
+    skip = pytest.mark.skipif(ABC2MIDI is None or not abcjs_peer.available(),
+                              reason="abc2midi or node with abcjs missing")
+    marked: _F = pytest.mark.peer(skip(test))
+    return marked

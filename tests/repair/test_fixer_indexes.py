@@ -12,8 +12,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from abcparse.format.fixers import _CHORD_NAME_RE, _ODD_LETTERS, Edit, _Intervals, _QuoteScores
+from abcparse.format.fixers import _ODD_LETTERS, Edit, _Intervals, _QuoteScores
 from abcparse.format.repair import _ByStart, _conflict, _self_conflicting
+from abcparse.theory import CHORD_NAME_RE
 
 
 def _line_score(line: str) -> int:
@@ -26,7 +27,7 @@ def _line_score(line: str) -> int:
         if k % 2:
             if "|" in part or len(part) > 30:
                 score -= 3
-            elif _CHORD_NAME_RE.fullmatch(part) or part[:1] in ("^", "_", "<", ">", "@"):
+            elif CHORD_NAME_RE.fullmatch(part) or part[:1] in ("^", "_", "<", ">", "@"):
                 score += 2
         else:
             score -= sum(1 for c in part if c in _ODD_LETTERS)

@@ -7,11 +7,9 @@ fix pads the short overlay with an invisible rest, after which all three play al
 
 from __future__ import annotations
 
-import pytest
-
 import abcparse
 from abcparse.format.repair import fix_text
-from tests.playback import abcjs_peer, peer
+from tests.playback import peer
 
 HEAD = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
 SHORT = HEAD + "C D E F & c d | G4 & g4|]\n"
@@ -63,9 +61,7 @@ def test_no_fix_for_a_long_overlay_or_one_ending_in_a_tie() -> None:
     assert "x2" not in fix_text(tied).text
 
 
-@pytest.mark.peer
-@pytest.mark.skipif(peer.ABC2MIDI is None or not abcjs_peer.available(),
-                    reason="abc2midi or node with abcjs missing")
+@peer.needs_both_players
 def test_after_the_fix_both_players_play_what_the_engine_plays() -> None:
     assert peer.players_agree(fix_text(SHORT).text) == (True, True)
     assert peer.players_agree(SHORT) == (False, False)  # both play the g4 early

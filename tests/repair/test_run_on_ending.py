@@ -10,11 +10,9 @@ safe fix writes it there: then both outside players play what the engine plays.
 
 from __future__ import annotations
 
-import pytest
-
 import abcparse
 from abcparse.format.repair import fix_text
-from tests.playback import abcjs_peer, peer
+from tests.playback import peer
 
 TUNE = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n|:ABcd|1 e4:|2 c4|\ndefg|1 a4:|2 g4|]\n"
 A, B = [69, 71, 72, 74], [74, 76, 77, 79]
@@ -51,9 +49,7 @@ def test_the_safe_fix_writes_the_repeat_sign_and_keeps_the_music() -> None:
     assert not abcparse.check(result.text)
 
 
-@pytest.mark.peer
-@pytest.mark.skipif(peer.ABC2MIDI is None or not abcjs_peer.available(),
-                    reason="abc2midi or node with abcjs missing")
+@peer.needs_both_players
 def test_after_the_fix_both_players_play_what_the_engine_plays() -> None:
     assert peer.players_agree(fix_text(TUNE).text) == (True, True)
     assert not peer.players_agree(TUNE)[0]  # abc2midi loses the B part's [1
