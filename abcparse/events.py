@@ -34,7 +34,7 @@ from .errors import AbcLimitError, AbcUsageError
 from .gcpause import paused_gc
 from .model import NO_SPAN, Key, Meter, Mode, Tempo, Tune, Voice
 from .music import Segment, TuneTimeline, VoiceTimeline, played_order, timeline
-from .music.timeline import voice_written_at
+from .music.timeline import midi_instructions, voice_written_at
 from .theory import key_fifths
 
 __all__ = [
@@ -352,10 +352,7 @@ def _midi_settings(tune: Tune) -> _MidiSettings:
     programs: dict[str | None, list[tuple[int, int]]] = {}
     channels: dict[str | None, int] = {}
     muted: set[str | None] = set()
-    written = [(d.span.start, d.value) for d in tune.directives if d.name == "MIDI"]
-    written += [(f.span.start, f.value[4:]) for f in tune.fields
-                if f.letter == "I" and f.value.startswith("MIDI ")]
-    for at, value in sorted(written):
+    for at, value in midi_instructions(tune):
         words = value.split("%", 1)[0].split()  # a % comment may follow
         if len(words) < 2:
             continue
@@ -385,6 +382,8 @@ def _program_changes(
     written after the voice's first note changes the sound from the first note after it,
     each time the played order reaches that note (both players change it there, and do
     not change it back on a repeat)."""
+    if not written:  # most tunes: nothing to place
+        return None, ()
     items = vt.items
     first = items[0].span.start if items else None
     initial: int | None = None

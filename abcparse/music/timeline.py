@@ -92,6 +92,7 @@ __all__ = [
     "TieLink",
     "TuneTimeline",
     "VoiceTimeline",
+    "midi_instructions",
     "midi_transposes",
     "part_marks",
     "read_bar",
@@ -392,15 +393,8 @@ def midi_transposes(tune: Tune) -> tuple[int | None, dict[str | None, list[tuple
     body_start = max((f.span.end for f in tune.fields if f.letter == "K" and not f.in_body),
                      default=0)
     header: int | None = None
-    found: list[tuple[int, int]] = []
-    for d in tune.directives:
-        if d.name == "MIDI" and (n := midi_transpose(d.value)) is not None:
-            found.append((d.span.start, n))
-    for f in tune.fields:
-        if (f.letter == "I" and not f.in_body and f.value.startswith("MIDI")
-                and (n := midi_transpose(f.value[4:])) is not None):
-            found.append((f.span.start, n))
-    found.sort()
+    found = [(at, n) for at, value in midi_instructions(tune, body_fields=False)
+             if (n := midi_transpose(value)) is not None]
     voice_at = voice_written_at(tune)
     body: dict[str | None, list[tuple[int, int]]] = {}
     for at, n in found:
@@ -409,6 +403,18 @@ def midi_transposes(tune: Tune) -> tuple[int | None, dict[str | None, list[tuple
             continue
         body.setdefault(voice_at(at), []).append((at, n))
     return header, body
+
+
+def midi_instructions(tune: Tune, *, body_fields: bool = True) -> list[tuple[int, str]]:
+    """Every ``%%MIDI ...`` directive of ``tune`` and its ``I:MIDI ...`` field form
+    (§11.0.2), as (text offset, what follows ``MIDI``), in text order. ``body_fields=False``
+    leaves out the ``I:`` fields of the body, which the timeline reads where they stand."""
+    found = [(d.span.start, d.value) for d in tune.directives if d.name == "MIDI"]
+    found += [(f.span.start, f.value[4:]) for f in tune.fields
+              if f.letter == "I" and f.value.startswith("MIDI ")
+              and (body_fields or not f.in_body)]
+    found.sort()
+    return found
 
 
 def voice_written_at(tune: Tune) -> Callable[[int], str | None]:
