@@ -18,7 +18,10 @@ the validator, and the repair engine where the validator objects:
    sampled tune that is valid may still carry a warning (most often ABC305, a ``|:`` that
    no ``:|`` closes). A tune is *accepted* only when the strict check finds nothing at all
    afterwards.
-5. **Novelty**: a tune whose body (the text after its first ``K:`` line) is as close as
+5. **Layout**: repeat signs the model wrote alone on a line, or at a line's start after a
+   note, move to the end of the music line before them (:func:`join_bar_lines`): the same
+   music, which abcjs would otherwise play with an extra note.
+6. **Novelty**: a tune whose body (the text after its first ``K:`` line) is as close as
    ``threshold`` (normalised Levenshtein similarity, default 0.8) to a training tune's body
    is rejected: the model must not hand back a memorised tune. So is an exact repeat of a
    tune already accepted in the same run.
@@ -75,6 +78,69 @@ _X_LINE = re.compile(r"\AX:[^\n]*")
 #: about (abcparse.validate.registry.PROFILES["playable"]): a tune is accepted only when
 #: the players read it cleanly too.
 PLAYABLE = PROFILES["playable"]
+
+
+# A code line of bar lines only (``:|``, ``|:``, ``:| |:``), and a start-repeat sign at
+# the start of a code line.
+_BARS_ONLY = re.compile(r"[ \t]*(?:[|:\[\]]+[ \t]*)+")
+_LEADING_START_REPEAT = re.compile(r"[ \t]*(\|:|::)[ \t]*")
+_FIELD_LINE = re.compile(r"[A-Za-z+]:")
+
+
+def _music_line(line: str) -> bool:
+    """A code line of music (not empty, a field, a comment or one ending in ``\\``)."""
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("%") \
+        and not _FIELD_LINE.match(stripped) and not stripped.endswith("\\")
+
+
+def join_bar_lines(text: str) -> str:
+    """The tune with its repeat signs at the ends of music lines, not at their starts: a
+    code line that holds only bar lines (the model writes ``:|`` and ``|:`` on lines of
+    their own) joins the music line before it, and a ``|:`` or ``::`` that starts a line
+    after a line ending in a note moves to that line's end.
+
+    Why: a line break means nothing to the music (§2.2, §4.8), but abcjs 6.7.2 plays the
+    last note before such a line-start repeat again at the start of every pass (the kind
+    ``abcjs-start-repeat-at-line-start`` in tests/fixtures/abcjs_playback_differences.json),
+    and a staff line with a bar line and no notes is poor layout. A generated tune's layout
+    is ours to choose, so we choose the one every player reads alike. Checked, not assumed:
+    when the played notes (:func:`abcparse.events.tune_events`) differ from the tune's, or
+    the strict check finds more in the result, the tune is returned as it was."""
+    start = body_offset(text)
+    out: list[str] = []
+    for line in text[start:].split("\n"):
+        prev = out[-1] if out else ""
+        if _music_line(prev):
+            tail = prev.rstrip()
+            if line.strip() and _BARS_ONLY.fullmatch(line):
+                out[-1] = tail + (" " if tail[-1] in "|:]" else "") + line.strip()
+                continue
+            m = _LEADING_START_REPEAT.match(line)
+            if m and tail[-1] not in "|:]" and line[m.end():].strip():
+                out[-1] = tail + m.group(1)
+                line = line[m.end():]
+        out.append(line)
+    result = text[:start] + "\n".join(out)
+    if result == text or _played(result) != _played(text):
+        return text
+    import abcparse
+
+    def findings(t: str) -> Counter[str]:
+        return Counter(d.code for d in abcparse.check(t, mode="strict", extend_select=PLAYABLE))
+
+    return text if findings(result) - findings(text) else result
+
+
+def _played(text: str) -> list[tuple[Any, ...]]:
+    """The notes a tune plays (onset, pitch, duration, voice), for :func:`join_bar_lines`."""
+    import abcparse
+    from abcparse.events import tune_events
+
+    tunes = abcparse.parse(text, mode="strict").tunes
+    if len(tunes) != 1:
+        return []
+    return [(e.onset, e.pitch, e.duration, e.voice) for e in tune_events(tunes[0])]
 
 
 def tune_body(text: str) -> str:
@@ -194,10 +260,13 @@ def examine(
         if not result.valid or abcparse.check(final, mode="strict", extend_select=PLAYABLE):
             return checked.rejected_as(R_REPAIR)
     assert checked.text is not None
-    if music_bars(checked.text) < MIN_BARS:
+    laid_out = join_bar_lines(checked.text)
+    if laid_out != checked.text:
+        checked = dataclasses.replace(checked, text=laid_out)
+    if music_bars(laid_out) < MIN_BARS:
         return checked.rejected_as(R_SHORT)
     if novelty is not None:
-        checked = dataclasses.replace(checked, similarity=novelty.nearest(tune_body(checked.text)))
+        checked = dataclasses.replace(checked, similarity=novelty.nearest(tune_body(laid_out)))
         if checked.similarity is not None and checked.similarity >= threshold:
             return checked.rejected_as(R_SIMILAR)
     return checked

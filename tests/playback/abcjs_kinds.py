@@ -175,19 +175,24 @@ def drop_ties_between_pitches(text: str) -> list[Edit]:
 # lines, then a line that starts with |: or :: .
 START_REPEAT_AT_LINE_START = re.compile(
     r"(?:(?<=[^|\s:\]\\!])|(?<=[^|\[]\]))"  # a note, or a chord's ]
-    r"([ \t]*\r?\n(?:(?:[A-Za-z+]:|%)[^\n]*\n)*[ \t]*)(\|:|::)"
-    r"(?:[ \t]*\\\r?\n)?"  # a continuation left alone on its line goes with it
+    r"([ \t]*\r?\n(?:(?:[A-Za-z+]:|%)[^\n]*\n)*[ \t]*)"
+    # the |: or ::, after a :| of its own at the line start if any (``:|`` newline ``|:``)
+    r"((?::\|[ \t]*(?:\r?\n[ \t]*)?)?(?:\|:|::))"
+    # a bar left alone on its line takes its line break (or continuation) with it
+    r"(?:[ \t]*\\?\r?\n)?"
 )
+_LINE_BREAK = re.compile(r"[ \t]*\r?\n[ \t]*")
 
 
 def start_repeat_to_line_end(text: str) -> list[Edit]:
     """Move a ``|:`` or ``::`` that starts a music line to the end of the music line before
-    it when that line ends with a note (``...F\n|:G`` becomes ``...F|:\nG``): the same music
-    for abcparse (a line break means nothing to playback); abcjs plays the last note before
-    such a ``|:`` again at the start of every pass of the new section."""
+    it when that line ends with a note (``...F\n|:G`` becomes ``...F|:\nG``), with the
+    ``:|`` that starts the line before it if any (``...F\n:|\n|:G`` becomes ``...F:| |:\nG``):
+    the same music for abcparse (a line break means nothing to playback); abcjs plays the
+    last note before such a ``|:`` again at the start of every pass of the new section."""
     body = _body_start(text)
     return [
-        (m.start(), m.end(), m.group(2) + m.group(1))
+        (m.start(), m.end(), _LINE_BREAK.sub(" ", m.group(2)) + m.group(1))
         for m in START_REPEAT_AT_LINE_START.finditer(text, body)
     ]
 
