@@ -680,6 +680,15 @@ def _lay_out(
     open_ties: dict[tuple[int, int], list[_Sounding]] = {}
     layers: set[int] = set()
     items = vt.items
+    # Ties written after a repeat sign or ending (TieLink.into): item → the pitches that
+    # tie into it from the note played just before it in its layer.
+    tied_into: dict[int, frozenset[int]] = {
+        link.target: frozenset(items[link.source].pitches)
+        for link in vt.ties
+        if link.into and link.target is not None and link.source is not None
+    }
+    # layer → the notes of the item played last in it (for tied_into)
+    last_played: dict[int, list[_Sounding]] = {}
     velocity = _velocities(tl, vt)
     grace_each = Fraction(tl.resolution) * GRACE_LENGTH
     starts: list[int] = []
@@ -714,6 +723,14 @@ def _lay_out(
                 main_onset = onset + steal
             staccato = bool(item.decorations) and bool(_STACCATO.intersection(item.decorations))
             continued: dict[tuple[int, int], list[_Sounding]] = {}
+            sounding: list[_Sounding] = []
+            into = tied_into.get(k)
+            if into is not None:
+                for snd in last_played.get(layer, ()):
+                    if snd.pitch in into and snd.item_end == onset:
+                        waiting = open_ties.setdefault((layer, snd.pitch), [])
+                        if all(w is not snd for w in waiting):  # (not tied already)
+                            waiting.append(snd)
             notes = item.notes()
             for j, pitch in enumerate(item.pitches):
                 tied = bool(item.tied >> j & 1)
@@ -728,6 +745,7 @@ def _lay_out(
                     prev.duration = onset + dur - prev.onset
                     prev.item_end = item_end
                     prev.tied = tied
+                    sounding.append(prev)
                     if tied:
                         continued.setdefault(key, []).append(prev)
                     continue
@@ -737,12 +755,15 @@ def _lay_out(
                 snd = _Sounding(pitch, main_onset, played, item_end, tied, velocity[k],
                                 layer, notes[j].span, item.decorations)
                 out.append(snd)
+                sounding.append(snd)
                 if tied:
                     continued.setdefault(key, []).append(snd)
             # The ties of this layer go on only from this item (a tie joins the next note).
             for key in [k2 for k2 in open_ties if k2[0] == layer]:
                 del open_ties[key]
             open_ties.update(continued)
+            if tied_into:
+                last_played[layer] = sounding
         t += cursors.get(0, 0)
     return out, t, layers, starts
 

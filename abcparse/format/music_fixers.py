@@ -45,6 +45,7 @@ from ..model import (
     Voice,
 )
 from ..music import ending_groups, judge_bars, timeline
+from ..music.form import skipped_pass_reading
 from ..music.timeline import SECTION_KINDS, read_bar
 from ..split import broken_repeat_end, wrapped_ending
 from ..theory import length_text
@@ -874,6 +875,39 @@ def fix_ending_runs_into_section(ctx: FixContext, d: Diagnostic) -> list[Edit] |
                      "wrote |: where the section after the run-on ending starts (§4.8)")]
 
 
+@fixer("ABC316", safe=True, changes="the ending's number written as the pass it is played on")
+def fix_ending_skips_a_pass(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """``|1 A :|3 B`` → ``|1 A :|2 B``: an ending numbered for a pass that never comes
+    is played on the first pass with no ending of its own (ABC316); writing that pass's
+    number leaves abcparse's music as it was, and abc2midi, which skipped the ending,
+    then plays it too."""
+    tune = ctx.tune_at(d.span.start)
+    if tune is None:
+        return None
+    tl, _verdicts = _bar_analysis(ctx, tune)
+    for vt in tl.voices:
+        for group in ending_groups(vt.segments):
+            read = skipped_pass_reading(group)
+            if read is None:
+                continue
+            for (s, _, written), (_, _, played) in zip(group.endings, read.endings,
+                                                       strict=True):
+                if vt.segments[s].ending_span != d.span or written == played:
+                    continue
+                text = _span_text(ctx, d)
+                numbers = list(_DIGITS.finditer(text))
+                if not numbers or numbers[-1].group() != str(written[0]):
+                    return None
+                at = d.span.start + numbers[-1].start()
+                return [ctx.edit(at, d.span.start + numbers[-1].end(), str(played[0]), d.code,
+                                 f"numbered the ending for pass {played[0]}, the pass it is"
+                                 " played on (§4.10)")]
+    return None
+
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
 @fixer("ABC309", safe=True,
        changes="an invisible rest `x` that fills a short overlay to the length of its bar")
 def fix_overlay_duration(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
@@ -1152,8 +1186,16 @@ def fix_detached_tie(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
         return None
     tie = ctx.text[d.span.start : d.span.end]
     between = ctx.text[prev_end : d.span.start]
+    if _REPEAT_OR_ENDING.search(between):
+        # "d3 |1 -d": the tie is read into this ending only; against the d3 it would tie
+        # the d3 into every ending played after it (the music would change).
+        return None
     return [ctx.edit(prev_end, d.span.end, tie + between, d.code,
                      "moved the tie against the note it ties (§4.11: c4- c4, not c4 -c4)")]
+
+
+# A repeat sign or an ending mark in the text between a note and a tie.
+_REPEAT_OR_ENDING = re.compile(r":|[|\[][0-9]")
 
 
 @fixer("ABC326", safe=True, changes="the marks moved after the broken rhythm sign")

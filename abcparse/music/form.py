@@ -29,6 +29,10 @@ Readings, with the section that decides:
 - No written note is skipped on every pass: an ending group whose repeat reading would
   leave an ending unplayed (``|: |2 B :|2 C``) is played straight through, and an ending
   written just before the bar line that closes it (``::|1 ||``) is empty.
+- Endings that each name one pass and skip a number (``|1 A :|3 B``, a slip of the pen
+  for ``|2``): one ``:|`` goes back once, so no pass 3 comes; the ``[3`` is played on
+  pass 2, the first with no ending of its own, as abcjs plays it (abc2midi plays no
+  ending on pass 2 and never plays B). Reported (ABC316).
 - A lone ending that no ``:|`` leads through (``|2`` with no repeat: §4.10 has nothing
   to select between) is played as written: no written note is skipped; so are endings
   with no ``:|`` and no first ending (``|2 B|2 C``: both players play C alone). Two or more
@@ -43,6 +47,7 @@ Readings, with the section that decides:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -218,30 +223,67 @@ def _unroll(segs: Sequence[Segment]) -> list[int]:
     return _unroll_all(segs, ending_groups(segs))[0]
 
 
+def skipped_pass_reading(group: EndingGroup) -> EndingGroup | None:
+    """The group with its endings numbered 1, 2, 3 ... in written order, when each of
+    them names one pass, the first names pass 1 and a later one skips a number
+    (``|1 A :|3 B`` or ``|1 A :|12 B``, a slip of the pen for ``|2``); else None.
+
+    §4.8 sends ``:|`` back once, so no pass ever comes for the ``[3``: read by the
+    letter, the music after it would never be played, or the repeat would have to be
+    dropped for it to be played (abc2midi plays no ending on the second pass and stops;
+    abcparse used to drop the repeat). Read as the next pass's ending, every written
+    note is played and the repeat is kept, as abcjs plays it. :func:`_unroll_all` takes
+    this reading only for a group whose endings the written numbers leave unplayed, and
+    the validator reports it (ABC316, whose safe fix writes the number played)."""
+    endings = group.endings
+    if len(endings) < 2 or any(len(ns) != 1 for _, _, ns in endings):
+        return None
+    numbers = [ns[0] for _, _, ns in endings]
+    if numbers[0] != 1 or any(b <= a for a, b in itertools.pairwise(numbers)):
+        return None
+    if numbers == list(range(1, len(numbers) + 1)):
+        return None
+    return EndingGroup(group.start, group.end,
+                       tuple((s, e, (k + 1,)) for k, (s, e, _) in enumerate(endings)),
+                       group.explicit, group.implied_repeat_ends, group.run_on)
+
+
 def _unroll_all(segs: Sequence[Segment], groups: Sequence[EndingGroup]
-                ) -> tuple[list[int], set[int]]:
-    """The play order, and the first segments of the ending groups read as written
-    because no pass of their repeat reaches every ending: every segment with music is
-    played at least once. ``|: |2 B :|2 C |`` has no pass that selects either ending
-    (pass 1 skips both, and the :| that would start pass 2 stands in the first), so
-    the repeat reading plays neither; read as written, B and C play once, as abcjs
-    plays them (abc2midi plays neither). ``groups``: :func:`ending_groups` of ``segs``."""
+                ) -> tuple[list[int], set[int], set[int]]:
+    """The play order; the first segments of the ending groups read as written because
+    no pass of their repeat reaches every ending; and those of the groups whose endings
+    are played as numbered in written order (:func:`skipped_pass_reading`). Every
+    segment with music is played at least once. ``|: |2 B :|2 C |`` has no pass that
+    selects either ending (pass 1 skips both, and the :| that would start pass 2 stands
+    in the first), so the repeat reading plays neither; read as written, B and C play
+    once, as abcjs plays them (abc2midi plays neither). ``groups``: :func:`ending_groups`
+    of ``segs``."""
     group_at = {k: g.start for g in groups if g.repeats for k in range(g.start, g.end)}
     music = [k for k in group_at if segs[k].first_item < segs[k].end_item]
     as_written: set[int] = set()
+    renumbered: dict[int, EndingGroup] = {}
     for rounds in range(_MAX_FORM_ROUNDS + 1):
         through = {k for g in groups if g.start in as_written for k in range(g.start, g.end)}
-        order = _unroll_groups(segs, [g for g in groups if g.start not in as_written],
-                               through)
+        order = _unroll_groups(
+            segs, [renumbered.get(g.start, g) for g in groups if g.start not in as_written],
+            through)
         played = set(order)
         lost = {group_at[k] for k in music if k not in played} - as_written
         if not lost:
             break
-        # Reading one group through moves where a later unmatched :| goes back, which
-        # can leave another group's ending unplayed; past a few rounds (a hostile tune,
-        # never a real one), every repeating group is read through: linear time.
-        as_written |= lost if rounds < _MAX_FORM_ROUNDS - 1 else set(group_at.values())
-    return order, as_written
+        if rounds >= _MAX_FORM_ROUNDS - 1:
+            # Reading one group through moves where a later unmatched :| goes back, which
+            # can leave another group's ending unplayed; past a few rounds (a hostile
+            # tune, never a real one), every repeating group is read through: linear.
+            as_written |= set(group_at.values())
+            continue
+        # A group whose endings skip a pass number is first read with the numbers in
+        # written order; one still losing music after that is read through.
+        fresh = {g.start: r for g in groups if g.start in lost and g.start not in renumbered
+                 and (r := skipped_pass_reading(g)) is not None}
+        renumbered.update(fresh)
+        as_written |= lost - fresh.keys()
+    return order, as_written, set(renumbered) - as_written
 
 
 def _unroll_groups(segs: Sequence[Segment], groups: Sequence[EndingGroup],
@@ -254,11 +296,13 @@ def _unroll_groups(segs: Sequence[Segment], groups: Sequence[EndingGroup],
     group_of: dict[int, EndingGroup] = {}
     implied: set[int] = set()
     ending_stop: dict[int, int] = {}
+    numbers_at: dict[int, tuple[int, ...]] = {}  # an ending's passes, as the group reads
     for group in groups:
         if group.repeats:
             for k in range(group.start, group.end):
                 group_of[k] = group
             ending_stop.update((es, ee) for es, ee, _ in group.endings)
+            numbers_at.update((es, ns) for es, _, ns in group.endings)
             implied.update(group.implied_repeat_ends)
     start = 0
     passno = 1
@@ -285,7 +329,7 @@ def _unroll_groups(segs: Sequence[Segment], groups: Sequence[EndingGroup],
         g = group_of.get(i)
         if s.ending and g is not None:
             group_end = g.end
-            if passno not in s.ending:
+            if passno not in numbers_at.get(i, s.ending):
                 i = ending_stop[i]
                 continue
         order.append(i)
@@ -374,6 +418,7 @@ class _FormWalker:
         #: The endings that ran on into the next section's (EndingGroup.run_on).
         self.run_on = {segs[g.endings[-1][0]].ending_span for g in groups if g.run_on >= 0}
         self._as_written: set[Span] | None = None
+        self._unrolled: tuple[list[int], set[int], set[int]] | None = None
         self.out: list[FormFinding] = []
         self.repeat_open: Span | None = None  # a |: waiting for its :|
         self.music_since_start = False
@@ -387,13 +432,20 @@ class _FormWalker:
         self.group_count = 0
         self.group_repeats = False
 
+    @property
+    def unrolled(self) -> tuple[list[int], set[int], set[int]]:
+        """:func:`_unroll_all` of the voice, computed when a finding first asks."""
+        if self._unrolled is None:
+            self._unrolled = _unroll_all(self.segs, self.groups)
+        return self._unrolled
+
     def read_through(self, span: Span) -> bool:
         """Whether playback reads the ending group whose first ending is at ``span``
         straight through (no pass of a repeat could reach each ending: see
         :func:`_unroll_all`), so the finding says what is played. Unrolled only when a
         finding asks."""
         if self._as_written is None:
-            unreached = _unroll_all(self.segs, self.groups)[1]
+            unreached = self.unrolled[1]
             self._as_written = {self.segs[g.start].ending_span for g in self.groups
                                 if not g.repeats or g.start in unreached}
         return span in self._as_written
@@ -559,11 +611,27 @@ def _run_on_finding(w: _FormWalker, segs: Sequence[Segment], g: EndingGroup) -> 
           f" ending on no pass); write |: here (§4.8, §4.10)", opening.span)
 
 
+def _skipped_pass_finding(w: _FormWalker, segs: Sequence[Segment], g: EndingGroup) -> None:
+    """ABC316 at each ending that playback numbers otherwise than written (see
+    :func:`skipped_pass_reading`)."""
+    read = skipped_pass_reading(g)
+    assert read is not None
+    for (s, _, written), (_, _, played) in zip(g.endings, read.endings, strict=True):
+        if written != played:
+            w.add("ABC316",
+                  f"ending [{written[0]} follows ending [{played[0] - 1} with no ending for"
+                  f" pass {played[0]} between them: the repeat never comes to a pass"
+                  f" {written[0]}, so it is played on pass {played[0]} here and by abcjs,"
+                  f" while abc2midi plays no ending on that pass and never plays this one;"
+                  f" write [{played[0]} (§4.8-§4.10)", segs[s].ending_span)
+
+
 def form_findings(vt: VoiceTimeline, strict: bool) -> list[FormFinding]:
     """Where the written form of one voice is broken or ambiguous: ABC302 (a ``:|`` that
     cannot go back to the start), ABC303 (an ending group without ``[1``), ABC304 (an
     ending never closed), ABC305 (a ``|:`` never closed), ABC306 (an ending alone), ABC308
-    (an ending running on into the next section's endings)."""
+    (an ending running on into the next section's endings), ABC316 (an ending number
+    that skips a pass)."""
     items = vt.items
     segs = vt.segments
     groups = ending_groups(segs)
@@ -591,6 +659,10 @@ def form_findings(vt: VoiceTimeline, strict: bool) -> list[FormFinding]:
             w.bar_line(seg.closing, after.ending if after is not None and after.new_bar else ())
             prev_closing = seg.closing
     w.finish()
+    if any(skipped_pass_reading(g) is not None for g in groups):
+        for g in groups:
+            if g.start in w.unrolled[2]:
+                _skipped_pass_finding(w, segs, g)
     for g in groups:
         if g.run_on >= 0:
             _run_on_finding(w, segs, g)

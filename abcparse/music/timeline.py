@@ -264,6 +264,10 @@ class TieLink:
     blocked: bool = False
     within_chord: bool = False  # a tie written inside [ ], on one note of the chord
     mask: int = 0  # bit i: it ties note i of the source
+    #: Written after a repeat sign or variant ending (``d3 |1 -d``): it ties the target
+    #: to the note played just before it, if that has its pitch, not the source to
+    #: whatever is played after it (see _Reader.tie_into).
+    into: bool = False
 
 
 @dataclass(slots=True)
@@ -474,6 +478,12 @@ class _Reader:
         self.broken_next: Fraction | None = None
         self.broken_sign: BrokenRhythm | None = None  # the sign broken_next comes from
         self.last: int | None = None  # the item a tie or broken rhythm refers to
+        # The item a broken rhythm sign lengthened or shortened, while the sign waits for
+        # its second note: a tie written after the sign (``c>-c``) ties it (see tie).
+        self.broken_from: int | None = None
+        # (how many items there were, the item before it) at the last repeat sign or
+        # variant ending: a tie written at once after one (``d3 |1 -d``) ties into it.
+        self.boundary_from: tuple[int, int] | None = None
         # Tempo, meter and key changes inside the current segment, (offset, value) each,
         # kept in lists and written to the segment's tuples when it ends (flush_changes):
         # adding to a tuple copies it, which made thousands of [K:] in a bar quadratic.
@@ -700,6 +710,18 @@ class _Reader:
 
     def tie(self, e: Tie) -> None:
         li = self.last
+        if li is None and self.broken_next is not None:
+            # ``c>-c``: a tie written after the broken rhythm sign, where §4.11 wants it
+            # against the note (``c->c``). Loose reading: it ties the note before the sign,
+            # as abc2midi and abcjs both play it; the validator reports where it is
+            # written (ABC323, whose safe fix writes ``c->c``).
+            li = self.broken_from
+        if li is None and self.boundary_from is not None:
+            count, before = self.boundary_from
+            item = self.items[before]
+            if count == len(self.items) and item.pitches and item.layer == self.layer:
+                self.tie_into(e, before)
+                return
         if li is None or not self.items[li].pitches:
             self.ties.append(TieLink(e.span, None))
             return
@@ -710,6 +732,22 @@ class _Reader:
             (n.letter, n.octave, p) for n, p in zip(item.notes(), item.pitches, strict=True)
         )
         link = TieLink(e.span, li, mask=mask)
+        self.ties.append(link)
+        self.pending_ties = [link]
+
+    def tie_into(self, e: Tie, before: int) -> None:
+        """``d3 |1 -d``, ``d3 |: -d``: a tie written at once after a variant ending or a
+        repeat sign, where §4.11 wants it against the note before (``d3- |1 d``). Loose
+        reading, as abc2midi and abcjs both play the first ending: it ties the next note
+        to the note played just before it, when that note has its pitch, and so on the
+        passes that come to it from that note only (the first ending after ``d3``, not
+        the second ending, which ``d3- |1 d`` would tie too). The validator reports where
+        it is written (ABC323)."""
+        item = self.items[before]
+        self.pitch.carry(
+            (n.letter, n.octave, p) for n, p in zip(item.notes(), item.pitches, strict=True)
+        )
+        link = TieLink(e.span, before, mask=(1 << len(item.pitches)) - 1, into=True)
         self.ties.append(link)
         self.pending_ties = [link]
 
@@ -739,6 +777,7 @@ class _Reader:
         self.last = None
         self.broken_next = after
         self.broken_sign = e
+        self.broken_from = li
         self.paired_broken.append((bars[-1].index, index))
 
     def tuplet(self, e: Tuplet) -> None:
@@ -831,7 +870,10 @@ class _Reader:
         the tune. A tuplet counts its notes on in written order (``(3Bc|:d``: the d is its
         third note, on every pass), as both players read it (§4.13 counts notes, not
         bars)."""
+        if self.last is not None:
+            self.boundary_from = (len(self.items), self.last)
         self.last = None
+        self.broken_from = None
         for link in self.pending_ties:
             link.blocked = True
 

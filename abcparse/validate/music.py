@@ -359,6 +359,46 @@ def ending_runs_into_section(ctx: TuneContext) -> Iterator[Finding]:
     yield from ctx.music.get("ABC308")
 
 
+@rule("ABC316", "ending-skips-a-pass", strict=Severity.WARNING, loose=Severity.WARNING,
+      section="§4.8-§4.10")
+def ending_skips_a_pass(ctx: TuneContext) -> Iterator[Finding]:
+    """A variant ending numbered for a pass that never comes, after an ending for an
+    earlier pass (``|1 ... :|3 ...``, or ``:|12`` for ``:|2``).
+
+    On the Nth pass through a repeated section the ending that lists N is played (§4.9,
+    §4.10), and one ``:|`` goes back once (§4.8): the section is played twice, and no
+    pass comes for a ``[3`` that follows ``[1``. Read by the letter, its music would
+    never be played; players differ (abc2midi plays no ending on the second pass and
+    skips the ``[3``, abcjs plays it as the second ending). abcparse plays it on the
+    first pass that has no ending of its own, as abcjs does, so no written note is
+    lost, and reports it; the safe fix writes that pass's number, after which every
+    player plays the tune alike.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Endings for passes 1 and 2
+    M:3/4
+    L:1/4
+    K:C
+    A B c |1 d e f :|2 g a b|]
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:An ending for a third pass that never comes
+    M:3/4
+    L:1/4
+    K:C
+    A B c |1 d e f :|3 g a b|]
+    ```
+    """
+    yield from ctx.music.get("ABC316")
+
+
 @rule("ABC309", "overlay-duration", section="§7.4")
 def overlay_duration(ctx: TuneContext) -> Iterator[Finding]:
     """A voice overlay (``&``) that is not one whole bar long.

@@ -190,7 +190,17 @@ def _ties(scan: MusicScan, vt: VoiceTimeline) -> None:
             continue
         source = items[link.source]
         span = source.span if link.within_chord else link.span
-        if not link.within_chord and source.element.span.end != link.span.start:
+        if link.into:
+            # "d3 |1 -d": read as a tie into the ending from the note played before it.
+            scan.add(
+                "ABC323",
+                "tie written after a repeat sign or ending mark, apart from the note it"
+                " ties: read as tying the note played before the sign into the next one"
+                " (only on the passes that come to it from that note); the - must touch"
+                " the note it ties (§4.11)",
+                link.span,
+            )
+        elif not link.within_chord and source.element.span.end != link.span.start:
             # "c4 -c4": still read as a tie on the note before (loose reading), but
             # §4.11 says the tie "must always be adjacent to the first note".
             scan.add(

@@ -548,3 +548,63 @@ def test_an_ending_that_opens_a_section_starts_a_new_group() -> None:
     # "|2 E |: |1 D :|": the |: starts a new section, so the lone [2 before it is not one
     # of its endings, and is played as written, as both players play it.
     assert pitches("F|2 E|: |1 D G :|") == [65, 64, 62, 67]
+
+
+def lengths(body: str, head: str = HEAD) -> list[tuple[int, object]]:
+    return [(e.pitch, e.duration)
+            for e in abcparse.parse(head + body + "\n").tunes[0].events()]
+
+
+def test_a_tie_written_after_the_broken_rhythm_sign_ties_the_note_before_it() -> None:
+    """``c>-c`` (a tunebook's barndance, written so throughout): the tie stands after the
+    sign, where §4.11 wants it against the note (``c->c``). Read as that tie, as abc2midi
+    and abcjs both play it; strict reading reports where it is written (ABC323), and the
+    safe fix writes ``c->c``."""
+    head = "X:1\nT:t\nM:4/4\nL:1/8\nK:C\n"
+    assert lengths("c>-c e c B A B c|", head) == lengths("c->c e c B A B c|", head)
+    assert lengths("c>-c e2 c4|", head)[0] == (72, 1)
+    assert codes(head + "c>-c e c B A B c|\n", mode="strict") == ["ABC323"]
+    fixed = abcparse.repair(head + "c>-c e c B A B c|\n", target="strict").text
+    assert "c->c" in fixed
+    # After a repeat sign the tie has no note before it in played order (ABC322).
+    assert "ABC322" in codes(head + "c>|:-c e c B A B c:|\n")
+
+
+def test_an_ending_numbered_for_a_pass_that_never_comes_is_the_next_pass() -> None:
+    """``|1 ... :|3`` (or ``:|12`` for ``:|2``, in a tunebook's "Lark in the Morning"): one
+    ``:|`` makes two passes, so no pass 3 comes. The [3 is played on pass 2, as abcjs
+    plays it: the repeat is kept and every written note is played (abcparse used to drop
+    the repeat; abc2midi plays no ending on pass 2 and never plays g a b). ABC316 reports
+    it, and its safe fix writes [2."""
+    head = "X:1\nT:t\nM:3/4\nL:1/4\nK:C\n"
+    both = [69, 71, 72, 74, 76, 77, 69, 71, 72, 79, 81, 83]
+    for number in ("3", "12"):
+        body = f"A B c |1 d e f :|{number} g a b||"
+        assert pitches(body, head) == both
+        assert codes(head + body + "\n") == ["ABC316"]
+        fixed = abcparse.repair(head + body + "\n", warnings=True).text
+        assert "A B c |1 d e f :|2 g a b||" in fixed
+        assert pitches(fixed.split("K:C\n", 1)[1], head) == both
+    # Numbers in order, or passes counted by a part played three times, are as written.
+    assert pitches("|:A B c |1 d e f :|2 g a b:|3 c3|]", head) == [
+        *both, 69, 71, 72, 72]
+    assert "ABC316" not in codes(head + "|:A B c |1 d e f :|2 g a b:|3 c3|]\n")
+
+
+def test_a_tie_written_after_an_ending_mark_ties_into_that_ending() -> None:
+    """``d3 |1 -d`` (a tunebook's "Si Bheag Si Mhor"): the tie stands after the ending
+    mark, where §4.11 wants it against the d3. Read as a tie into the first ending from
+    the note played before it, as both players play the first pass; the second ending,
+    which the tie is not written in, strikes its d3 again (as abcjs plays it). Strict
+    reading reports it (ABC323), with no safe fix: ``d3- |1`` would tie into both."""
+    head = "X:1\nT:t\nM:3/4\nL:1/4\nK:C\n"
+    body = "|:A B c | d3 |1 -d e f :|2 d3 |]"
+    assert lengths(body, head) == [
+        (69, 1), (71, 1), (72, 1), (74, 4), (76, 1), (77, 1),
+        (69, 1), (71, 1), (72, 1), (74, 3), (74, 3)]
+    text = head + body + "\n"
+    assert codes(text, mode="strict") == ["ABC323"]
+    assert codes(text) == []
+    assert abcparse.repair(text, target="strict").text == text
+    # A tie on both sides of the mark is one tie.
+    assert lengths("|:A B c | d3-|1-d e f :|2 d3 |]", head)[3] == (74, 4)
