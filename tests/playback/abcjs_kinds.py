@@ -307,13 +307,17 @@ def split_long_rests(text: str) -> list[Edit]:
 
 
 
-ENDING_AT_LINE_START = re.compile(r"(?<=[|:])[ \t]*\r?\n(?=[ \t]*\[[0-9])")
+# A line break, or a continuation \ (which abcjs reads as one, even with no line end
+# after it: ``:|\[2``), between a bar line and a variant ending.
+ENDING_AT_LINE_START = re.compile(
+    r"(?<=[|:])[ \t]*(?:\\[ \t]*(?:\r?\n)?|\r?\n)(?=[ \t]*\[[0-9])")
 
 
 def join_line_before_ending(text: str) -> list[Edit]:
-    """Join a line that starts with a variant ending (``[2``) to the line before: the same
-    music for abcparse; abcjs, like abc2midi, does not continue a tie into an ending that
-    starts a line (``G4-|[1 G2 :|`` newline ``[2 G2``: the second ending's G sounds again)."""
+    """Join a line that starts with a variant ending (``[2``) to the line before, or drop
+    the continuation ``\\`` before it: the same music for abcparse; abcjs, like abc2midi,
+    does not continue a tie into an ending that starts a line (``G4-|[1 G2 :|`` newline
+    ``[2 G2``: the second ending's G sounds again)."""
     body = _body_start(text)
     return [(m.start(), m.end(), "") for m in ENDING_AT_LINE_START.finditer(text, body)]
 
