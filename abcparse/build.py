@@ -503,12 +503,33 @@ class _Group:
     children: list[Any]
 
 
+# Spaces around the = of a V: property (``clef = bass``), outside quoted text.
+_SPACED_EQUALS = re.compile(r"(?<=[A-Za-z0-9_\-])[ \t]+=|(?<=[A-Za-z0-9_\-])=[ \t]+(?=[^\s=])")
+_QUOTED = re.compile(r'("(?:[^"\\]|\\.)*")')
+_VOICE_ID = re.compile(r'[^\s"=\]]{1,64}')
+
+
 def read_voice(value: str) -> tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]:
-    """§7.1 V: value → (id, properties, bare words such as clef names)."""
+    """§7.1 V: value → (id, properties, bare words such as clef names).
+
+    Loose about spaces around a property's ``=`` (``clef = bass``, which abc2midi and
+    abcjs read as ``clef=bass``). A value whose properties cannot be read still names
+    its voice: the :class:`FieldError` carries ``(id, (), ())`` as ``recovered``, and the
+    music after the field goes to that voice, as both players switch to it (the notes
+    used to run on in the voice before)."""
+    spaced = _QUOTED.split(value)
+    spaced[::2] = [_SPACED_EQUALS.sub("=", part) for part in spaced[::2]]
+    loose = "".join(spaced)
     try:
-        tree = parse_value("voice_value", value)
+        tree = parse_value("voice_value", loose)
     except ParseFailure as e:
-        raise _failure("V", value, e) from None
+        err = _failure("V", value, e) if loose == value else FieldError(
+            f"V:{value.strip()} cannot be read: {e.found!r} where"
+            f" {describe_expected(e.expected)} was expected", 0, max(1, len(value.strip())))
+        m = _VOICE_ID.match(value.strip())
+        if m is not None:
+            err.recovered = (m.group(), (), ())
+        raise err from None
     toks = _tokens(tree)
     props: list[tuple[str, str]] = []
     words: list[str] = []
@@ -988,6 +1009,8 @@ class TuneBuilder:
                 self.field_diag_for(f, e)
                 if f.letter == "K" and e.recovered is not None:
                     key = with_span(e.recovered, f.span)
+                elif f.letter == "V" and e.recovered is not None:
+                    voices.append(e.recovered)
         self.meter = meter
         self.unit = unit
         self.header = TuneHeader(
@@ -1063,7 +1086,9 @@ class TuneBuilder:
                 vid, props, words = read_voice(value)
             except FieldError as e:
                 self.field_diag("V", e, value_offset, value)
-                return
+                if e.recovered is None:
+                    return
+                vid, props, words = e.recovered
             self.close_open_groups(f.span.start - self.base)
             self.switch_voice(vid)
             assert self.voice is not None
@@ -1551,7 +1576,9 @@ class TuneBuilder:
                 vid, props, words = read_voice(value)
             except FieldError as e:
                 self.field_diag("V", e, m.start("i_value"), value)
-                return
+                if e.recovered is None:
+                    return
+                vid, props, words = e.recovered
             if self.chord is not None or self.grace is not None:
                 self.close_open_groups(m.start())
             self.switch_voice(vid)

@@ -35,7 +35,7 @@ from .gcpause import paused_gc
 from .model import NO_SPAN, Key, Meter, Mode, Tempo, Tune, Voice
 from .music import Segment, TuneTimeline, VoiceTimeline, played_order, timeline
 from .music.timeline import midi_instructions, voice_written_at
-from .theory import key_fifths
+from .theory import DYNAMICS, key_fifths
 
 __all__ = [
     "DEFAULT_QPM",
@@ -218,11 +218,9 @@ def _beat_of(meter: Meter | None) -> Fraction:
     return Fraction(1, meter.beat_unit)
 
 
-#: The velocity of the first beat of a bar after a dynamics mark (§4.14 ``!p!`` ...), as
-#: abc2midi plays them; notes on the other beats are :data:`DYNAMICS_STEPS`\[0] softer,
-#: notes between beats :data:`DYNAMICS_STEPS`\[1] (the default pattern's 105/95/80).
-DYNAMICS = {"pppp": 15, "ppp": 30, "pp": 45, "p": 60, "mp": 75, "mf": 90, "f": 105,
-            "ff": 120, "fff": 127, "ffff": 127}
+#: Notes on the other beats than the first after a dynamics mark (:data:`DYNAMICS`, in
+#: :mod:`abcparse.theory`) are ``DYNAMICS_STEPS[0]`` softer, notes between beats
+#: ``DYNAMICS_STEPS[1]`` (the default pattern's 105/95/80).
 DYNAMICS_STEPS = (10, 25)
 
 

@@ -183,3 +183,11 @@ CHORD_NAME_RE = re.compile(
     r"[A-G][#b\u266f\u266d]?(?:maj|min|dim|aug|sus|add|m|M|\+|o)?[0-9]{0,2}"
     r"(?:(?:sus|add|b|#)[0-9]{1,2})?(?:/[A-G][#b]?)?"
 )
+
+
+#: The velocity of the first beat of a bar after a dynamics mark (§4.14 ``!p!`` ...), as
+#: abc2midi plays them (see :mod:`abcparse.events`). A mark written before a bar line
+#: holds from there on, for the notes after it, where other decorations there belong to
+#: the bar line (:mod:`abcparse.music.timeline`).
+DYNAMICS = {"pppp": 15, "ppp": 30, "pp": 45, "p": 60, "mp": 75, "mf": 90, "f": 105,
+            "ff": 120, "fff": 127, "ffff": 127}

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from ..build import FieldError, read_key, read_length, read_meter, readable_start
+from ..build import FieldError, read_key, read_length, read_meter, read_voice, readable_start
 from ..diagnostics import Diagnostic, Severity
 from ..limits import bounded_int
 from ..model import (
@@ -919,7 +919,8 @@ def fix_above_reference(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
 # Field lines whose value may hide the next field line (its line end lost): fixes of the
 # header's shape wait for them.
 # The readers of the field values whose readable start a fix keeps.
-_READERS: dict[str, Callable[[str], object]] = {"M": read_meter, "L": read_length, "K": read_key}
+_READERS: dict[str, Callable[[str], object]] = {
+    "M": read_meter, "L": read_length, "K": read_key, "V": read_voice}
 
 _VALUES_FIRST = frozenset({"ABC210", "ABC221", "ABC222", "ABC223"})
 
@@ -1437,8 +1438,8 @@ def fix_field_value(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                     return [ctx.edit(head_end, vend, f" {mode}", d.code,
                                      f"read {ctx.text[head_end:vend].strip()!r} as the mode"
                                      f" {mode}: K:{head} {mode} (§3.1.14)")]
-            if rest and not f.inline and (f.in_body or (letter == "K" and
-                                                        _looks_like_music(rest))):
+            if rest and not f.inline and letter != "V" and (
+                    f.in_body or (letter == "K" and _looks_like_music(rest))):
                 # Music written after the value on the same line (M:6/8 abc|): its own line.
                 tail = ctx.text[head_end:vend]
                 ws_end = head_end + len(tail) - len(tail.lstrip())

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -39,6 +39,7 @@ from ..build import (
     read_meter,
     read_tempo,
     read_user,
+    read_voice,
 )
 from ..parser import ParseFailure, line_parser, parse_value
 from ..source import dominant_newline
@@ -98,11 +99,21 @@ def _tokens(tree: Any) -> list[Any]:
     return list(tree.scan_values(lambda v: True))
 
 
+#: §4.6, §7.1: the short names a property may be written with, and the full ones the
+#: canonical form writes. abc2midi and abcjs read ``transpose=`` and ignore ``t=``, so a
+#: tune written with ``t=`` sounds untransposed in both (docs/playback.md).
+LONG_PROPERTY_NAMES = {"t": "transpose", "m": "middle", "nm": "name", "snm": "subname"}
+
+
+def _long_names(props: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((LONG_PROPERTY_NAMES.get(k, k), v) for k, v in props)
+
+
 def canonical_key(value: str) -> str:
     """§3.1.14: ``G Major`` → ``G``, ``A Dorian`` → ``ADor``, ``E minor`` → ``Em``; the
     explicit accidentals, clef and other properties follow, one space apart, properties
-    as ``name=value``. A value that does not read (or would not read back the same) is
-    only stripped."""
+    as ``name=value`` with their full names (``t=8`` → ``transpose=8``). A value that does
+    not read (or would not read back the same) is only stripped."""
     raw = value.strip()
     try:
         tree = parse_value("key_value", value)
@@ -120,14 +131,42 @@ def canonical_key(value: str) -> str:
             sig += _MODES["m" if low == "m" else low[:3]]
         elif t == "PROPERTY":
             name, _, val = tok.value.partition("=")
-            rest.append(f"{name.strip()}={val.strip()}")
+            name = name.strip()
+            rest.append(f"{LONG_PROPERTY_NAMES.get(name, name)}={val.strip()}")
         else:
             rest.append(tok.value)
     out = " ".join(x for x in (sig, *rest) if x)
     try:
-        return out if read_key(out) == before else raw
+        after = read_key(out)
     except FieldError:
         return raw
+    same = replace(after, properties=_long_names(after.properties)) == replace(
+        before, properties=_long_names(before.properties))
+    return out if same else raw
+
+
+def canonical_voice(value: str) -> str:
+    """§7.1: ``V:`` keeps its text, with its properties' short names written in full
+    (``V:1 t=-2 nm="Alto"`` → ``V:1 transpose=-2 name="Alto"``); a value that does not
+    read (or would not read back the same) is only stripped."""
+    raw = value.strip()
+    try:
+        vid, props, words = read_voice(raw)
+    except FieldError:
+        return raw
+    if not any(k in LONG_PROPERTY_NAMES for k, _ in props):
+        return raw
+    out = _SHORT_PROPERTY.sub(lambda m: LONG_PROPERTY_NAMES[m.group(1)] + "=", raw)
+    try:
+        again = read_voice(out)
+    except FieldError:
+        return raw
+    return out if again == (vid, _long_names(props), words) else raw
+
+
+# A short property name (t=, m=, nm=, snm=) where a property starts, outside quotes: after
+# a space, and not inside a quoted value (an even number of quotes before it).
+_SHORT_PROPERTY = re.compile(r'(?<=[ \t])(t|m|nm|snm)=(?=(?:[^"]*"[^"]*")*[^"]*$)')
 
 
 def canonical_meter(value: str) -> str:
@@ -192,6 +231,8 @@ def canonical_value(letter: str, value: str) -> str:
     """The canonical spelling of a field value (stripped for the fields not listed)."""
     if letter == "K":
         return canonical_key(value)
+    if letter == "V":
+        return canonical_voice(value)
     if letter == "M":
         return canonical_meter(value)
     if letter == "L":

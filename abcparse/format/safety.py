@@ -66,7 +66,7 @@ from ..model import (
 )
 from ..split import text_lines
 from .options import FormatOptions
-from .printer import canonical_value
+from .printer import LONG_PROPERTY_NAMES, canonical_value
 
 CODE_NOT_IDEMPOTENT = "ABC902"
 CODE_CHANGED_MUSIC = "ABC903"
@@ -103,7 +103,8 @@ def _element(e: Any) -> Any:
     if isinstance(e, GraceGroup):
         return dataclasses.replace(e, items=tuple(_element(i) for i in e.items))
     if isinstance(e, InlineField):
-        return dataclasses.replace(e, value=canonical_value(e.letter, e.value))
+        return dataclasses.replace(e, value=canonical_value(e.letter, e.value),
+                                   parsed=_long_props(e.parsed))
     if isinstance(e, ErrorNode):
         return ErrorNode(e.text.strip())
     return e
@@ -118,7 +119,18 @@ def _bar(bar: Bar) -> Bar:
 
 
 def _voice(voice: Voice) -> Voice:
-    return dataclasses.replace(voice, bars=tuple(_bar(b) for b in voice.bars))
+    out: Voice = _long_props(dataclasses.replace(voice, bars=tuple(_bar(b) for b in voice.bars)))
+    return out
+
+
+def _long_props(value: Any) -> Any:
+    """A key or voice with its properties' names written in full (``t=`` is
+    ``transpose=``: the formatter writes the long names, LONG_PROPERTY_NAMES)."""
+    props = getattr(value, "properties", None)
+    if not props:
+        return value
+    return dataclasses.replace(
+        value, properties=tuple((LONG_PROPERTY_NAMES.get(k, k), v) for k, v in props))
 
 
 def _field(f: Field, renumber: bool) -> tuple[str, str, bool, bool]:
@@ -139,7 +151,7 @@ def music(tune: Tune, options: FormatOptions | None = None) -> dict[str, Any]:
     body = [f for f in fields if f[2]]
     h = tune.header
     out: dict[str, Any] = {
-        "key": h.key,
+        "key": _long_props(h.key),
         "meter": h.meter,
         "unit length": h.unit_length,
         "tempo": h.tempo,

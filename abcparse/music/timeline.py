@@ -63,6 +63,7 @@ from ..model import (
     VariantEnding,
     Voice,
 )
+from ..theory import DYNAMICS
 from .clock import (
     MAX_BROKEN,
     RESOLUTION,
@@ -1040,8 +1041,15 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
             elif kind is Tuplet:
                 r.tuplet(e)  # type: ignore[arg-type]
             elif kind is Decoration:
-                if e.name:  # type: ignore[union-attr]
-                    r.decorations.append(e.name)  # type: ignore[union-attr]
+                # §4.14: decorations apply to notes, rests, groups "and bar lines". One
+                # written just before the bar line that opens this bar (``G2 | H| D2``:
+                # the builder keeps it in the bar, as the bar before had ended) belongs
+                # to that bar line, not to the next note, as both players read it; a
+                # dynamics mark there still holds for the notes after it (abc2midi).
+                name = e.name  # type: ignore[union-attr]
+                if name and (opening is None or e.span.start >= opening.span.start
+                             or name in DYNAMICS):
+                    r.decorations.append(name)
             elif kind is GraceGroup:
                 r.grace(e)  # type: ignore[arg-type]
             elif kind is InlineField:
@@ -1089,8 +1097,10 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
             if r.decorations:
                 # §4.14: decorations apply to notes, rests, note groups and bar lines;
                 # one written just before a bar line (``A2 H:|``, a fermata over the bar
-                # line) is the bar line's, not the next bar's first note's.
-                r.decorations = []
+                # line) is the bar line's, not the next bar's first note's. A dynamics
+                # mark there (``C2 !pp!| D2``) holds for the notes after it, as abc2midi
+                # plays it.
+                r.decorations = [name for name in r.decorations if name in DYNAMICS]
     if r.segments:
         r.flush_changes()
         r.segments[-1].end_item = len(r.items)

@@ -82,11 +82,38 @@ def test_no_space_after_the_colon_and_value_normalized() -> None:
         ("C^f^c^a", "C ^f ^c ^a"),
         ("G   clef=bass ", "G clef=bass"),
         ("clef=treble", "clef=treble"),
+        # §4.6's short names are written in full, which abc2midi and abcjs read
+        ("G t=8", "G transpose=8"),
+        ("D m=c clef=alto", "D middle=c clef=alto"),
         ("not a key at all !", "not a key at all !"),
     ],
 )
 def test_key_values(value: str, canonical: str) -> None:
     assert canonical_key(value) == canonical
+
+
+@pytest.mark.parametrize(
+    ("value", "canonical"),
+    [
+        ('1 t=-2 nm="Alto t=3"', '1 transpose=-2 name="Alto t=3"'),
+        ('T nm="Tenor" snm="T." clef=treble', 'T name="Tenor" subname="T." clef=treble'),
+        ("2 clef=bass", "2 clef=bass"),
+    ],
+)
+def test_voice_values(value: str, canonical: str) -> None:
+    from abcparse.format.printer import canonical_voice
+
+    assert canonical_voice(value) == canonical
+
+
+def test_a_short_transpose_is_written_so_that_the_players_transpose_too() -> None:
+    """``K:G t=8`` (§4.6): abcparse plays it 8 semitones up, abc2midi and abcjs ignore
+    ``t=``; formatted, it reads ``transpose=8``, the same music for abcparse."""
+    src = "X:1\nT:t\nL:1/8\nK:G t=8\nV:1 t=-2\ndef|[K:G t=2]def|\n"
+    out = fmt(src)
+    assert "K:G transpose=8\nV:1 transpose=-2\n" in out and "[K:G transpose=2]" in out
+    assert [e.pitch for e in abcparse.parse(out).tunes[0].events()] == [
+        e.pitch for e in abcparse.parse(src).tunes[0].events()]
 
 
 @pytest.mark.parametrize(

@@ -701,10 +701,15 @@ def test_stress_pattern_velocities() -> None:
 
 @pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
 @pytest.mark.parametrize("mark", ["!pp!", "!p!", "!mf!", "!f!", "!ff!"])
-def test_dynamics_set_the_velocity_as_abc2midi_does(mark: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("written", ["|{mark} C", "{mark}| C", "{mark}H| C"])
+def test_dynamics_set_the_velocity_as_abc2midi_does(mark: str, written: str,
+                                                    tmp_path: Path) -> None:
     """After a dynamics mark, its level on the first beat of each bar, 10 less on the
-    other beats, 25 less between them: abc2midi's numbers, compared with its file."""
-    text = f"X:1\nT:t\nM:2/4\nL:1/8\nK:C\nC D E F|{mark} C D E F|G4|]\n"
+    other beats, 25 less between them: abc2midi's numbers, compared with its file. A
+    mark written before the bar line holds for the notes after it too, where a fermata
+    there is the bar line's (§4.14)."""
+    text = ("X:1\nT:t\nM:2/4\nL:1/8\nK:C\nC D E F" + written.format(mark=mark)
+            + " D E F|G4|]\n")
     src = tmp_path / "dyn.abc"
     src.write_text(text, encoding="utf-8")
     subprocess.run(["abc2midi", str(src), "-o", str(tmp_path / "dyn.mid")],

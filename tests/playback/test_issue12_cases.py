@@ -608,3 +608,14 @@ def test_a_tie_written_after_an_ending_mark_ties_into_that_ending() -> None:
     assert abcparse.repair(text, target="strict").text == text
     # A tie on both sides of the mark is one tie.
     assert lengths("|:A B c | d3-|1-d e f :|2 d3 |]", head)[3] == (74, 4)
+
+
+def test_a_decoration_written_before_a_bar_line_is_the_bar_lines() -> None:
+    """``G2 | H| D2`` (a tunebook's ``G2 ||`` then ``H|: !p!D``): the fermata stands over
+    the bar line (§4.14: decorations apply to notes, rests, groups and bar lines), as in
+    ``G2 H| D2``; it used to lengthen the D, which both players play as written."""
+    head = "X:1\nT:t\nM:C\nL:1/8\nK:C\n"
+    for body in ("G2 | H| D2 F2 |", "G2 H| D2 F2 |", "H| D2 F2|", "G2 || H|: D2 F2 :|"):
+        got = lengths(body, head)
+        assert (62, 1) in got and (62, 2) not in got, body
+    assert (62, 2) in lengths("G2 | HD2 F2 |", head)
