@@ -509,6 +509,14 @@ _QUOTED = re.compile(r'("(?:[^"\\]|\\.)*")')
 _VOICE_ID = re.compile(r'[^\s"=\]]{1,64}')
 
 
+def outside_quotes(value: str, rewrite: Callable[[str], str]) -> str:
+    """``value`` with ``rewrite`` applied to the text outside its ``"quoted"`` strings
+    (a property's quoted value, ``nm="Alto 1"``, is kept as written)."""
+    parts = _QUOTED.split(value)
+    parts[::2] = [rewrite(part) for part in parts[::2]]
+    return "".join(parts)
+
+
 def read_voice(value: str) -> tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]:
     """§7.1 V: value → (id, properties, bare words such as clef names).
 
@@ -517,9 +525,7 @@ def read_voice(value: str) -> tuple[str, tuple[tuple[str, str], ...], tuple[str,
     its voice: the :class:`FieldError` carries ``(id, (), ())`` as ``recovered``, and the
     music after the field goes to that voice, as both players switch to it (the notes
     used to run on in the voice before)."""
-    spaced = _QUOTED.split(value)
-    spaced[::2] = [_SPACED_EQUALS.sub("=", part) for part in spaced[::2]]
-    loose = "".join(spaced)
+    loose = outside_quotes(value, lambda part: _SPACED_EQUALS.sub("=", part))
     try:
         tree = parse_value("voice_value", loose)
     except ParseFailure as e:

@@ -1184,18 +1184,26 @@ def fix_detached_tie(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                      if isinstance(items[i].element, (Note, Chord))), None)
     if prev_end is None:
         return None
+    if pos in _ties_into(ctx, tune):
+        # "d3 |1 -d": the engine reads the tie into this ending only; against the d3 it
+        # would tie the d3 into every ending played after it (the music would change).
+        return None
     tie = ctx.text[d.span.start : d.span.end]
     between = ctx.text[prev_end : d.span.start]
-    if _REPEAT_OR_ENDING.search(between):
-        # "d3 |1 -d": the tie is read into this ending only; against the d3 it would tie
-        # the d3 into every ending played after it (the music would change).
-        return None
     return [ctx.edit(prev_end, d.span.end, tie + between, d.code,
                      "moved the tie against the note it ties (§4.11: c4- c4, not c4 -c4)")]
 
 
-# A repeat sign or an ending mark in the text between a note and a tie.
-_REPEAT_OR_ENDING = re.compile(r":|[|\[][0-9]")
+def _ties_into(ctx: FixContext, tune: Tune) -> frozenset[int]:
+    """Where the ties of ``tune`` start that the engine reads into what follows a repeat
+    sign or ending (TieLink.into), read once per tune."""
+    key = ("ties_into", id(tune))
+    got: frozenset[int] | None = ctx.cache.get(key)
+    if got is None:
+        tl, _verdicts = _bar_analysis(ctx, tune)
+        got = ctx.cache[key] = frozenset(
+            link.span.start for vt in tl.voices for link in vt.ties if link.into)
+    return got
 
 
 @fixer("ABC326", safe=True, changes="the marks moved after the broken rhythm sign")

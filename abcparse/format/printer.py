@@ -33,6 +33,7 @@ from typing import Any
 
 from ..build import (
     FieldError,
+    outside_quotes,
     read_instruction,
     read_key,
     read_length,
@@ -105,7 +106,9 @@ def _tokens(tree: Any) -> list[Any]:
 LONG_PROPERTY_NAMES = {"t": "transpose", "m": "middle", "nm": "name", "snm": "subname"}
 
 
-def _long_names(props: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+def long_names(props: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """Properties with their short names written in full (LONG_PROPERTY_NAMES): what
+    the canonical form writes, and what the formatter's safety check compares."""
     return tuple((LONG_PROPERTY_NAMES.get(k, k), v) for k, v in props)
 
 
@@ -140,8 +143,8 @@ def canonical_key(value: str) -> str:
         after = read_key(out)
     except FieldError:
         return raw
-    same = replace(after, properties=_long_names(after.properties)) == replace(
-        before, properties=_long_names(before.properties))
+    same = replace(after, properties=long_names(after.properties)) == replace(
+        before, properties=long_names(before.properties))
     return out if same else raw
 
 
@@ -156,17 +159,17 @@ def canonical_voice(value: str) -> str:
         return raw
     if not any(k in LONG_PROPERTY_NAMES for k, _ in props):
         return raw
-    out = _SHORT_PROPERTY.sub(lambda m: LONG_PROPERTY_NAMES[m.group(1)] + "=", raw)
+    out = outside_quotes(
+        raw, lambda part: _SHORT_PROPERTY.sub(lambda m: LONG_PROPERTY_NAMES[m[1]] + "=", part))
     try:
         again = read_voice(out)
     except FieldError:
         return raw
-    return out if again == (vid, _long_names(props), words) else raw
+    return out if again == (vid, long_names(props), words) else raw
 
 
-# A short property name (t=, m=, nm=, snm=) where a property starts, outside quotes: after
-# a space, and not inside a quoted value (an even number of quotes before it).
-_SHORT_PROPERTY = re.compile(r'(?<=[ \t])(t|m|nm|snm)=(?=(?:[^"]*"[^"]*")*[^"]*$)')
+# A short property name (t=, m=, nm=, snm=) where a property starts: after a space.
+_SHORT_PROPERTY = re.compile(r"(?<=[ \t])(t|m|nm|snm)=")
 
 
 def canonical_meter(value: str) -> str:

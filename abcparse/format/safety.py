@@ -66,7 +66,7 @@ from ..model import (
 )
 from ..split import text_lines
 from .options import FormatOptions
-from .printer import LONG_PROPERTY_NAMES, canonical_value
+from .printer import canonical_value, long_names
 
 CODE_NOT_IDEMPOTENT = "ABC902"
 CODE_CHANGED_MUSIC = "ABC903"
@@ -125,12 +125,11 @@ def _voice(voice: Voice) -> Voice:
 
 def _long_props(value: Any) -> Any:
     """A key or voice with its properties' names written in full (``t=`` is
-    ``transpose=``: the formatter writes the long names, LONG_PROPERTY_NAMES)."""
+    ``transpose=``: the formatter writes the long names, printer.long_names)."""
     props = getattr(value, "properties", None)
     if not props:
         return value
-    return dataclasses.replace(
-        value, properties=tuple((LONG_PROPERTY_NAMES.get(k, k), v) for k, v in props))
+    return dataclasses.replace(value, properties=long_names(props))
 
 
 def _field(f: Field, renumber: bool) -> tuple[str, str, bool, bool]:
