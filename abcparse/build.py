@@ -178,6 +178,11 @@ def _bar_shape(sym: str, end: str | None) -> tuple[str, BarKind, int, int, tuple
     if not core:  # "::" is both an end and a start
         kind = BarKind.REPEAT_ONLY
         repeat_end = repeat_start = max(1, len(sym) // 2)
+    elif core == "]":
+        # ":]": a shape §4.8 accepts without giving it a meaning; abc2midi and abcjs both
+        # play it as a bar line that repeats nothing (ABC112).
+        kind = BarKind.THIN_THICK
+        repeat_end = 0
     else:
         kind = _BAR_KINDS.get(core, BarKind.DOUBLE if "||" in core else BarKind.SINGLE)
     return sym, kind, repeat_end, repeat_start, _numbers(end) if end else ()
@@ -1339,6 +1344,15 @@ class TuneBuilder:
         own, see :func:`_repeat_of_its_own`, or is an empty variant ending that a ``|:``
         follows: in ``:|2 |: c d :|`` the second ending is empty and ``c d`` is a section
         of its own, as both players play it); else it opens it."""
+        if bl.symbol == ":]":
+            self.diag(
+                "ABC112",
+                ":] is a bar line by §4.8's liberal shapes, with no meaning given: read as"
+                " a thick bar line that repeats nothing, as abc2midi and abcjs play it."
+                " Write |] (or :|] to end a repeated section)",
+                bl.span,
+                rule="colon-thick-bar",
+            )
         bar = voice.bar
         if bar.has_content or _repeat_of_its_own(voice, bar) or (bar.ending and bl.repeat_start):
             voice.bars.append(self.make_bar(bar, bl))

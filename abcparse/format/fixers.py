@@ -842,6 +842,16 @@ def fix_text_ending(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                      f"wrote the ending label {written} as the annotation {new} (§4.19)")]
 
 
+@fixer("ABC112", safe=True, changes="`:]` written `|]`")
+def fix_colon_thick_bar(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """``:]`` becomes ``|]``: the thick bar line without a repeat that abcparse, abc2midi
+    and abcjs all play (§4.8)."""
+    if _span_text(ctx, d) != ":]":
+        return None
+    return [ctx.edit(d.span.start, d.span.end, "|]", d.code,
+                     "wrote the bar line :] as |] (§4.8)")]
+
+
 @fixer("ABC106", safe=True, changes='text lines in the file header become comments')
 def fix_header_text(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """Lines of the file header block that are not fields become comments, so the block

@@ -256,7 +256,8 @@ def _unroll_all(segs: Sequence[Segment], groups: Sequence[EndingGroup]
     segment with music is played at least once. ``|: |2 B :|2 C |`` has no pass that
     selects either ending (pass 1 skips both, and the :| that would start pass 2 stands
     in the first), so the repeat reading plays neither; read as written, B and C play
-    once, as abcjs plays them (abc2midi plays neither). ``groups``: :func:`ending_groups`
+    once, so that no written note is lost (abcjs 6.7.2 plays C only, abc2midi neither).
+    ``groups``: :func:`ending_groups`
     of ``segs``."""
     group_at = {k: g.start for g in groups if g.repeats for k in range(g.start, g.end)}
     music = [k for k in group_at if segs[k].first_item < segs[k].end_item]

@@ -398,6 +398,44 @@ def text_ending(ctx: TuneContext) -> Iterator[Finding]:
     return iter(())
 
 
+@rule("ABC112", "colon-thick-bar", strict=Severity.ERROR, loose=Severity.WARNING,
+      source="parser", section="§4.8")
+def colon_thick_bar(ctx: TuneContext) -> Iterator[Finding]:
+    """The bar line ``:]``, a dot and a thick bar.
+
+    §4.8 asks parsers to accept bar lines of any shape made of ``|``, ``[``, ``]`` and
+    ``:``, but gives ``:]`` no meaning: its dots look like the end of a repeated section,
+    yet abc2midi and abcjs both play it as a bar line that repeats nothing (a transcriber's
+    end of a tune, ``H:]``, in Kerr's Merry Melodies). abcparse reads it as they play it: a
+    thick bar line that ends the bar (accidentals end there, §4.2, and a decoration
+    before it is the bar line's, §4.14). The safe fix writes ``|]``, the same music in
+    every reader; write ``:|]`` if a repeat was meant.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:An end bar
+    M:6/8
+    L:1/8
+    K:F
+    A2B c2f | fef gfg | a2f f2 H|]
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:A colon before a thick bar
+    M:6/8
+    L:1/8
+    K:F
+    A2B c2f | fef gfg | a2f f2 H:]
+    ```
+    """
+    return iter(())
+
+
 @rule("ABC106", "header-free-text", strict=Severity.ERROR, loose=Severity.WARNING,
       scope="file", section="§2.2.2, §2.2.3")
 def header_free_text(ctx: FileContext) -> Iterator[Finding]:

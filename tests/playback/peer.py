@@ -149,8 +149,10 @@ def abc2midi_notes(text: str, workdir: str) -> list[Note3]:
     notes: list[Note3] = []
     for track in midi.tracks:
         names = [m.text for m in track if m.type == "text"]
-        if names and not any("note track" in n for n in names):
-            continue  # gchord / drone / drum / lyrics tracks
+        # abc2midi names a voice's track "note track", or "notes/lyric track" when the
+        # voice has w: lyrics (its notes are there too); the others are accompaniment.
+        if names and not any("note track" in n or "notes/lyric track" in n for n in names):
+            continue  # gchord / drone / drum tracks
         now = 0
         on: dict[tuple[int, int], list[int]] = {}
         for msg in track:

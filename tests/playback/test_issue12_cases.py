@@ -619,3 +619,19 @@ def test_a_decoration_written_before_a_bar_line_is_the_bar_lines() -> None:
         got = lengths(body, head)
         assert (62, 1) in got and (62, 2) not in got, body
     assert (62, 2) in lengths("G2 | HD2 F2 |", head)
+
+
+def test_a_colon_before_a_thick_bar_is_a_bar_line_that_repeats_nothing() -> None:
+    """``f2 H:]`` (Kerr's Merry Melodies): §4.8 asks parsers to accept any bar line made of
+    ``| [ ] :``; ``:]`` was read as a stray colon and a stray ``]``, so the accidental ran
+    on past it and the fermata lengthened the next note. Read as abc2midi and abcjs play
+    it: a thick bar line without a repeat (ABC112, whose safe fix writes ``|]``); ``::]``
+    stays ``::`` and a stray ``]``, a repeat in all three."""
+    head = "X:1\nT:t\nM:C\nL:1/8\nK:C\n"
+    assert lengths("^F2 F2 H:] F2 G2|", head) == [(66, 1), (66, 1), (65, 1), (67, 1)]
+    assert pitches("|: C D :] E F", head) == [60, 62, 64, 65]
+    text = head + "C2 H:] D2 E2|\n"
+    assert codes(text) == ["ABC112"]
+    fixed = abcparse.repair(text).text
+    assert "C2 H|] D2 E2|" in fixed and codes(fixed) == []
+    assert pitches("|: C D ::] E F", head) == [60, 62, 60, 62, 64, 65]
