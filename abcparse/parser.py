@@ -25,7 +25,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import lark
 import lark.lexer
@@ -256,6 +256,57 @@ def _no_collision_check(strict: bool) -> Iterator[None]:
         lark.lexer.has_interegular = saved
 
 
+class _Scanner(Protocol):
+    """What the loop calls per token: a compiled regex, or :class:`_OnceALine`."""
+
+    def match(self, text: str, pos: int, /) -> re.Match[str] | None: ...
+
+
+_EOL = re.compile(r"[\r\n]|\Z")
+#: Terminals that open with one character and must close on the same line (a quoted
+#: string, an inline field), with a regex of their opening: the first character and
+#: what must follow it for a failed match to mean "not closed on this line".
+_CLOSED_ON_THE_LINE: dict[str, tuple[str, re.Pattern[str]]] = {
+    '"': ("QUOTED", re.compile('"')),
+    "[": ("INLINE_FIELD", re.compile(r"\[[A-Za-z+]:")),
+}
+
+
+class _OnceALine:
+    """A first-character scanner that tries a closed-on-the-line terminal (``"..."``,
+    ``[r:...]``) at most once per line where it cannot close.
+
+    Their length is not limited (§4.19 sets none; tunebooks write notes of 500 characters
+    in an annotation), so a match that fails scans to the end of the line. It fails only
+    when nothing closes it there, and then no later opening on that line can close either:
+    a later ``"`` inside the failed scan was read there as the escaped ``\\"``, and the scan
+    from just after it sees the same characters in the same pairs; an inline field's
+    value stops only at ``]``. So after one failure the rest of the line is scanned
+    without that terminal: ``"\\"\\"\\"...`` or ``[r:[r:[r:...`` costs linear time,
+    not the square of the line's length. What the scanner remembers is a fact about the
+    text (where its line ends), so one parser may be shared by any number of parses."""
+
+    __slots__ = ("full", "memo", "name", "opened", "others")
+
+    def __init__(self, full: re.Pattern[str], others: re.Pattern[str] | None, name: str,
+                 opened: re.Pattern[str]) -> None:
+        self.full = full
+        self.others = others
+        self.name = name
+        self.opened = opened
+        self.memo: tuple[str, int, int] = ("", 0, -1)  # text, failure position, line end
+
+    def match(self, text: str, pos: int) -> re.Match[str] | None:
+        seen, after, end = self.memo
+        if after < pos < end and seen is text:
+            return self.others.match(text, pos) if self.others is not None else None
+        m = self.full.match(text, pos)
+        if (m is None or m.lastgroup != self.name) and self.opened.match(text, pos):
+            eol = _EOL.search(text, pos)
+            self.memo = (text, pos, eol.start() if eol is not None else len(text))
+        return m
+
+
 class LineParser:
     """The ABC line grammar: Lark's LALR tables, a contextual lexer, and a tight loop."""
 
@@ -288,9 +339,9 @@ class LineParser:
         # then tries two alternatives instead of thirty.
         # The 123 states accept only 9 different sets of terminals: a table is made once
         # per set and shared (a third of the parser's start-up was remaking them).
-        self._lexers: dict[int, list[re.Pattern[str] | None]] = {}
+        self._lexers: dict[int, list[_Scanner | None]] = {}
         self._accepts: dict[int, frozenset[str]] = {}
-        by_set: dict[frozenset[str], list[re.Pattern[str] | None]] = {}
+        by_set: dict[frozenset[str], list[_Scanner | None]] = {}
         for state, actions in self._states.items():
             accepted = frozenset(n for n in actions if n in terminals)
             self._accepts[state] = accepted | {"$END"} if "$END" in actions else accepted
@@ -301,10 +352,17 @@ class LineParser:
                     key=lambda t: (
                         -t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name),
                 )
-                table = by_set[accepted] = [
-                    scanner(tuple(t.name for t in ordered if first[t.name][min(code, _ASCII)]))
-                    for code in range(_ASCII + 1)
-                ]
+                table = by_set[accepted] = []
+                for code in range(_ASCII + 1):
+                    names = tuple(t.name for t in ordered if first[t.name][min(code, _ASCII)])
+                    full = scanner(names)
+                    closing = _CLOSED_ON_THE_LINE.get(chr(code))
+                    if full is not None and closing is not None and closing[0] in names:
+                        name, opened = closing
+                        others = scanner(tuple(n for n in names if n != name))
+                        table.append(_OnceALine(full, others, name, opened))
+                    else:
+                        table.append(full)
             self._lexers[state] = table
         self._loops = self._find_list_loops()
         # The same tables with plain keys and values for the loop: Lark's symbol names are
@@ -321,23 +379,22 @@ class LineParser:
             }
             for state, acts in self._states.items()
         }
-        dispatch_of: dict[int, tuple[dict[str, re.Pattern[str] | None],
-                                     re.Pattern[str] | None]] = {
+        dispatch_of: dict[int, tuple[dict[str, _Scanner | None], _Scanner | None]] = {
             id(table): ({chr(code): table[code] for code in range(_ASCII)}, table[_ASCII])
             for table in by_set.values()
         }
         self._dispatch: dict[
-            int, tuple[dict[str, re.Pattern[str] | None], re.Pattern[str] | None]
+            int, tuple[dict[str, _Scanner | None], _Scanner | None]
         ] = {state: dispatch_of[id(table)] for state, table in self._lexers.items()}
         # For the list loop: per first character, the same regex, but only where every
         # terminal that can start with that character is a list item (so any match is one
         # and needs no check); None elsewhere, which hands the token to the parser.
-        self._loop_dispatch: dict[int, dict[str, re.Pattern[str] | None]] = {}
+        self._loop_dispatch: dict[int, dict[str, _Scanner | None]] = {}
         for state, items in self._loops.items():
-            names = [n for n in self._states[state] if n in terminals]
-            pure: dict[str, re.Pattern[str] | None] = {}
+            in_state = [n for n in self._states[state] if n in terminals]
+            pure: dict[str, _Scanner | None] = {}
             for code in range(_ASCII):
-                starting = {n for n in names if first[n][code]}
+                starting = {n for n in in_state if first[n][code]}
                 pure[chr(code)] = self._lexers[state][code] if starting <= items else None
             self._loop_dispatch[state] = pure
 

@@ -635,3 +635,45 @@ def test_a_colon_before_a_thick_bar_is_a_bar_line_that_repeats_nothing() -> None
     fixed = abcparse.repair(text).text
     assert "C2 H|] D2 E2|" in fixed and codes(fixed) == []
     assert pitches("|: C D ::] E F", head) == [60, 62, 60, 62, 64, 65]
+
+
+def test_a_long_annotation_or_inline_field_is_read_whole() -> None:
+    """A tunebook's notes on a song in a ``"_..."`` annotation of 300-500 characters: the
+    quoted string was limited to 256 characters, so its ``"`` was a stray character and
+    the notes up to the bar line were lost (both players play them; §4.19 sets no
+    length). The same for an inline field's value (§3.2)."""
+    head = "X:1\nT:t\nM:2/4\nL:1/8\nK:D\n"
+    words = "Note text here. " * 40
+    for body in (f'"_{words}" F2 ED | D4 |]', f"F2 ED [r:{words}] | D4 |]"):
+        assert pitches(body, head) == [66, 64, 62, 62], body[:20]
+        assert codes(head + body + "\n") == [], body[:20]
+
+
+def test_unclosed_strings_on_one_line_cost_linear_time() -> None:
+    """A line of ``"\\"\\"\\"...`` (a quote, then escaped quotes that never close) or of
+    ``[r:[r:...``: each opening scans to the end of the line and fails. After the first
+    failure the rest of the line is read without trying again, so the work grows with the
+    line, not its square (measured in scanner calls, not seconds)."""
+    from abcparse import parser
+
+    calls: list[int] = []
+    original = parser._OnceALine.match
+
+    def counting(self: parser._OnceALine, text: str, pos: int) -> object:
+        m = original(self, text, pos)
+        if self.memo[1] == pos:  # this call scanned (and failed)
+            calls.append(pos)
+        return m
+
+    head = "X:1\nT:t\nL:1/8\nK:C\n"
+    parser._OnceALine.match = counting  # type: ignore[method-assign]
+    try:
+        for unit in ('\\"', "[r:"):
+            calls.clear()
+            opening = '"' if unit == '\\"' else ""
+            text = head + "C" + opening + unit * 2000 + "\nD E|\n"
+            tune = abcparse.parse(text).tunes[0]
+            assert len(calls) <= 2, (unit, len(calls))
+            assert [e.pitch for e in tune.events()][-2:] == [62, 64]
+    finally:
+        parser._OnceALine.match = original  # type: ignore[method-assign]
