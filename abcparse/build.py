@@ -616,6 +616,9 @@ class FileContext:
     symbols: dict[str, str | None] = field(default_factory=lambda: dict(DEFAULT_SYMBOLS))
     version: str | None = None
     instructions: dict[str, str] = field(default_factory=dict)
+    #: The file header's ``%%name value`` directives and ``I:name value`` fields, in
+    #: written order: the defaults its tunes start from (§2.2.2), ``Tune.file_settings``.
+    settings: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)
@@ -790,6 +793,7 @@ class TuneBuilder:
             diagnostics=tuple(self.diags),
             text=self.text,
             span=whole,
+            file_settings=self.ctx.settings,
         )
 
     def end_of_line(self, eol: Any) -> None:
@@ -1843,6 +1847,12 @@ def build_file_header(
         if d.name == "abc-version":
             ctx.version = d.value
     ctx.fields = tuple(builder.fields)
+    written = [(d.span.start, d.name, d.value) for d in builder.directives]
+    for f in builder.fields:
+        if f.letter == "I" and f.value.strip():
+            name, _, arg = f.value.strip().partition(" ")
+            written.append((f.span.start, name, arg.strip()))
+    ctx.settings = tuple((name, value) for _, name, value in sorted(written))
     header = FileHeader(
         tuple(builder.fields),
         tuple(builder.directives),

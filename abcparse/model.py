@@ -631,6 +631,10 @@ class Tune:
     diagnostics: tuple[Diagnostic, ...] = field(default=(), compare=False)
     text: str = field(default="", compare=False, repr=False)
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
+    #: The file header's directives and ``I:`` fields as (name, value), in written order:
+    #: the defaults the tune starts from (§2.2.2), which its own header and body override
+    #: (``propagate-accidentals``, ``MIDI ...``). Not in the tune's text.
+    file_settings: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
 
     def to_text(self) -> str:
         return self.text

@@ -33,16 +33,19 @@ PROPAGATION_MODES = ("not", "octave", "pitch")
 
 def propagation(tune: Tune) -> str:
     """§11.3 ``%%propagate-accidentals not | octave | pitch`` (default ``pitch``), as a
-    directive or an ``I:`` field; the last one written wins."""
+    directive or an ``I:`` field; the last one written wins, and one in the file header
+    holds for every tune that names none (§2.2.2)."""
     mode = "pitch"
-    found: list[tuple[int, str]] = []
+    found: list[tuple[int, str]] = [
+        (-1, value.strip().lower()) for name, value in tune.file_settings
+        if name == "propagate-accidentals"]
     for d in tune.directives:
         if d.name == "propagate-accidentals":
             found.append((d.span.start, d.value.strip().lower()))
     for f in tune.fields:
         if f.letter == "I" and f.value.strip().startswith("propagate-accidentals"):
             found.append((f.span.start, f.value.split(None, 1)[-1].strip().lower()))
-    for _, value in sorted(found):
+    for _, value in sorted(found, key=lambda item: item[0]):
         if value in PROPAGATION_MODES:
             mode = value
     return mode

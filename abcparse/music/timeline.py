@@ -412,14 +412,16 @@ def midi_transposes(tune: Tune) -> tuple[int | None, dict[str | None, list[tuple
 
 def midi_instructions(tune: Tune, *, body_fields: bool = True) -> list[tuple[int, str]]:
     """Every ``%%MIDI ...`` directive of ``tune`` and its ``I:MIDI ...`` field form
-    (§11.0.2), as (text offset, what follows ``MIDI``), in text order. ``body_fields=False``
+    (§11.0.2), as (text offset, what follows ``MIDI``), in text order, after those of the
+    file header (offset -1), which are the tune's defaults (§2.2.2). ``body_fields=False``
     leaves out the ``I:`` fields of the body, which the timeline reads where they stand."""
     found = [(d.span.start, d.value) for d in tune.directives if d.name == "MIDI"]
     found += [(f.span.start, f.value[4:]) for f in tune.fields
               if f.letter == "I" and f.value.startswith("MIDI ")
               and (body_fields or not f.in_body)]
-    found.sort()
-    return found
+    found.sort(key=lambda item: item[0])
+    # The file header's come first (offset -1): the tune's own override them (§2.2.2).
+    return [(-1, value) for name, value in tune.file_settings if name == "MIDI"] + found
 
 
 def voice_written_at(tune: Tune) -> Callable[[int], str | None]:

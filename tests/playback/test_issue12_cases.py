@@ -677,3 +677,22 @@ def test_unclosed_strings_on_one_line_cost_linear_time() -> None:
             assert [e.pitch for e in tune.events()][-2:] == [62, 64]
     finally:
         parser._OnceALine.match = original  # type: ignore[method-assign]
+
+
+def test_the_file_headers_settings_are_every_tunes_defaults() -> None:
+    """§2.2.2: the file header sets default values for the tunes in the file, and a tune's
+    own settings override them. ``%%propagate-accidentals`` (§11.3) and ``%%MIDI
+    transpose`` written there were ignored (abcjs follows the second; abc2midi neither)."""
+    tune = "X:1\nT:t\nL:1/4\nK:C\n^F F|\n"
+    for setting, pitches_heard in (("%%propagate-accidentals not", [66, 65]),
+                                   ("I:propagate-accidentals not", [66, 65]),
+                                   ("%%MIDI transpose 2", [68, 68]),
+                                   ("I:MIDI transpose 2", [68, 68]),
+                                   ("%%MIDI program 40", [66, 66])):
+        book = abcparse.parse(f"{setting}\n\n{tune}\nX:2\nT:u\nL:1/4\n"
+                              "%%MIDI transpose 0\n%%propagate-accidentals pitch\nK:C\n^F F|\n")
+        first, second = ([e.pitch for e in t.events()] for t in book.tunes)
+        assert first == pitches_heard, setting
+        assert second == [66, 66], setting  # the tune's own settings win
+    # Alone, a tune starts from nothing: the file header is not in its text.
+    assert [e.pitch for e in abcparse.parse(tune).tunes[0].events()] == [66, 66]
