@@ -1780,6 +1780,8 @@ def build_file_header(
     whole = builder.span_multiline(0, len(text))  # before the walk moves the line counter
     tree = line_parser().parse(text, "lines")
     ctx = FileContext()
+    # The I: fields and directives, with their offsets: the tunes' defaults (§2.2.2).
+    settings: list[tuple[int, str, str]] = []
     for item in tree.children:
         if hasattr(item, "data"):
             if item.data == "music_line" and all(
@@ -1835,6 +1837,7 @@ def build_file_header(
                     elif letter == "I":
                         name, arg = read_instruction(value)
                         ctx.instructions[name] = arg
+                        settings.append((f.span.start, name, arg))
                         if name == "abc-version":
                             ctx.version = arg
                 except FieldError as e:
@@ -1847,12 +1850,8 @@ def build_file_header(
         if d.name == "abc-version":
             ctx.version = d.value
     ctx.fields = tuple(builder.fields)
-    written = [(d.span.start, d.name, d.value) for d in builder.directives]
-    for f in builder.fields:
-        if f.letter == "I" and f.value.strip():
-            name, _, arg = f.value.strip().partition(" ")
-            written.append((f.span.start, name, arg.strip()))
-    ctx.settings = tuple((name, value) for _, name, value in sorted(written))
+    settings += [(d.span.start, d.name, d.value) for d in builder.directives]
+    ctx.settings = tuple((name, value) for _, name, value in sorted(settings))
     header = FileHeader(
         tuple(builder.fields),
         tuple(builder.directives),

@@ -262,7 +262,7 @@ class _Scanner(Protocol):
     def match(self, text: str, pos: int, /) -> re.Match[str] | None: ...
 
 
-_EOL = re.compile(r"[\r\n]|\Z")
+_EOL = re.compile(r"[\r\n]")
 #: Terminals that open with one character and must close on the same line (a quoted
 #: string, an inline field), with a regex of their opening: the first character and
 #: what must follow it for a failed match to mean "not closed on this line".
