@@ -28,10 +28,10 @@ import argparse
 import array
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
 import wave
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -495,17 +495,34 @@ def trim_wav(path: Path, music_seconds: float) -> None:
         w.writeframes(samples.tobytes())
 
 
+def _new_temp(folder: Path, name: str, suffix: str, made: list[str]) -> str:
+    """An empty new file ``.NAME.RANDOM.SUFFIX`` in ``folder``, its path put in ``made``
+    *before* it exists: a SIGTERM (an exception here, see :class:`abcparse.cli.Terminated`)
+    can land between any two steps, and the caller's clean-up must know every file that
+    may have been made (a name returned only after the file is made could be lost)."""
+    for _ in range(100):
+        path = os.path.join(folder, f".{name}.{secrets.token_hex(6)}{suffix}")
+        made.append(path)
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            made.pop()  # someone else's file: not ours to remove
+            continue
+        return path
+    raise AbcIOError(f"{folder}: cannot make a temporary file for {name}")
+
+
 def render(performance: Performance, target: Path, synth: list[str], data: bytes) -> None:
     """Render a performance (``data``: its MIDI file) to ``target`` through the
     synthesizer: MIDI and WAV both in temporary files in the target's folder, the WAV
     fsynced and renamed into place."""
     folder = target.parent
-    fd_mid, mid = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".mid", dir=folder)
-    fd_wav, wav = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".wav", dir=folder)
-    os.close(fd_wav)
+    made: list[str] = []  # every temporary file, removed at the end whatever happens
     try:
-        with os.fdopen(fd_mid, "wb") as f:
+        mid = _new_temp(folder, target.name, ".mid", made)
+        with open(mid, "wb") as f:
             f.write(data)
+        wav = _new_temp(folder, target.name, ".wav", made)
         cmd = [mid if a == "{in}" else wav if a == "{out}" else a for a in synth]
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
@@ -525,7 +542,7 @@ def render(performance: Performance, target: Path, synth: list[str], data: bytes
             os.fsync(f.fileno())
         os.replace(wav, target)
     finally:
-        for p in (mid, wav):
+        for p in made:
             if os.path.exists(p):
                 os.unlink(p)
 
