@@ -1328,9 +1328,11 @@ class TuneBuilder:
 
     def t_multi_rest(self, m: re.Match[str]) -> None:
         count = int(m.group("m_count") or 1)
+        # §4.5 counts whole measures; in free meter (no M:, M:none) §3.1.6 gives none,
+        # and a measure is read as a 4/4 one, a whole note, as both players read it.
         bar = self.meter.bar_length if self.meter is not None else None
         unit = self.unit or default_unit_length(self.meter)
-        length = (bar / unit if bar else _ONE) * count
+        length = (bar or _ONE) / unit * count
         self.add_content(
             Rest(length, m.group("m_kind") == "X", count, self.span(m.start(), m.end()))
         )

@@ -624,6 +624,7 @@ class _Guard:
             return groups
         budget = max(GUARD_CHECKS, GUARD_CHARS // max(1, len(full)))
         kept: list[list[Edit]] = []
+        first_part: list[list[Edit]] = []  # the first part found to keep the music
         unchecked: list[list[Edit]] = []
         todo = [(groups, True)]  # (groups, known to change the music together)
         while todo:
@@ -637,6 +638,7 @@ class _Guard:
                 reason = self.same(alone, base)
                 if reason is None:
                     kept.extend(part)
+                    first_part = first_part or part
                     continue
                 if len(part) == 1:
                     refuse(part[0], reason)
@@ -651,11 +653,11 @@ class _Guard:
         if kept:
             together, _ = _apply(full, [e for g in kept for e in g])
             if self.same(together, base) is not None:
-                for g in kept:
-                    withdrawn.append(Withdrawn(g[0].code, g[0].why, g[0].start - base,
-                                               "it would change the music with the others"
-                                               " of its round", rnd))
-                return []
+                # Parts that each keep the music change it together: apply the first
+                # (checked alone) and leave the others to the next round, where their
+                # findings are fixed and checked again in the new text; nothing is
+                # reported withdrawn that a later round may still apply.
+                return first_part
         return kept
 
 
@@ -846,7 +848,7 @@ def repair(
         repaired = tunes[0]
     else:  # cannot happen: the engine always leaves a tune; stay total anyway
         repaired = parse("X:1\nT:Untitled\nK:C\n", mode=target).tunes[0]
-    return RepairResult(
+    return _reported_once(RepairResult(
         repaired,
         out.text,
         tuple(out.edits),
@@ -860,7 +862,25 @@ def repair(
         unsafe,
         tuple(out.withdrawn),
         out.music_changed,
-    )
+    ))
+
+
+def _reported_once(result: RepairResult) -> RepairResult:
+    """``result`` with each withdrawn fix once: a finding met again in a later round is
+    offered its fix again (at an offset the edits before it moved) and withdrawn again;
+    it is reported at its first round only."""
+    if len(result.withdrawn) < 2:
+        return result
+    seen: set[tuple[str, int, str]] = set()
+    once = []
+    for w in result.withdrawn:
+        start, _ = result.input_span(Edit(w.start, w.start, "", "", w.code, "", w.round))
+        if (w.code, start, w.reason) not in seen:
+            seen.add((w.code, start, w.reason))
+            once.append(w)
+    if len(once) == len(result.withdrawn):
+        return result
+    return replace(result, withdrawn=tuple(once))
 
 
 @dataclass(frozen=True, slots=True)
@@ -1091,11 +1111,11 @@ def repair_text(
                 fallback = tunes[0] if tunes else (own[0] if own else None)
                 if fallback is None:
                     fallback = parse("X:1\nT:Untitled\nK:C\n", mode=target).tunes[0]
-                units.append((a, RepairResult(
+                units.append((a, _reported_once(RepairResult(
                     fallback, out.text, tuple(out.edits), tuple(out.before),
                     tuple(out.after), not any(d.severity is Severity.ERROR for d in out.after),
                     piece, target, out.rounds, tuple(out.failures), unsafe,
-                    tuple(out.withdrawn), out.music_changed)))
+                    tuple(out.withdrawn), out.music_changed))))
             piece = out.text
             numbers = _numbers_of(tunes)
         if is_header:

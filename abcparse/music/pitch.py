@@ -174,10 +174,13 @@ class PitchState:
 
     def implied(self, letter: str, octave: int) -> int:
         """The alteration an unmarked note of ``letter`` in ``octave`` has here: carried
-        by a tie, else the bar's accidental, else the key signature."""
+        by a tie, else the bar's accidental, else the key signature. A tie reaches one
+        note: the first of its letter and octave in the item takes what it carried, and
+        another in the same chord (``^a-|[aa]``) is read as if there were no tie (§4.11
+        ties two notes; both players read it so)."""
         spot = (letter, octave)
         if self.tied and spot in self.tied:
-            return self.tied[spot]
+            return self.tied.pop(spot)
         if self.by_octave and spot in self.by_octave:
             return self.by_octave[spot]
         if letter in self.by_letter:

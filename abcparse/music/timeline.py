@@ -967,8 +967,11 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
             r.new_segment(bi, new_bar=True, opening=before, ending=empty[1],
                           ending_span=empty[0])
             r.segments[-1].closing = opening
-            # The bar's own ending, if another mark follows in it, is read below.
-            ending = info.ending_start = ()
+            # The bar's own ending, if another mark follows in it, is read below; one
+            # its opening line carries (``|1 :|2 B``, an empty first ending) is its own.
+            assert opening is not None  # _empty_ending_mark needs one
+            if not opening.ending:
+                ending = info.ending_start = ()
         if ending or carried or (opening is not None
                                  and (opening.repeat_end or opening.repeat_start)):
             r.boundary()

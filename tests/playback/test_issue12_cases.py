@@ -4,6 +4,8 @@ played, as abcjs plays them."""
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import abcparse
 
 HEAD = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
@@ -696,3 +698,29 @@ def test_the_file_headers_settings_are_every_tunes_defaults() -> None:
         assert second == [66, 66], setting  # the tune's own settings win
     # Alone, a tune starts from nothing: the file header is not in its text.
     assert [e.pitch for e in abcparse.parse(tune).tunes[0].events()] == [66, 66]
+
+
+def test_an_empty_first_ending_keeps_the_second_endings_number() -> None:
+    """``|1:|2 B:|``: the first ending is empty (§4.10), and the bar after it is the
+    second ending, not a bar outside the group: the last ``:|`` goes back to the section,
+    as both players play it (it replayed B, the ending)."""
+    head = "X:1\nT:t\nM:4/4\nL:1/8\nK:C\n"
+    assert pitches("|:c|1:|2 B:|e||", head) == [72, 72, 71, 72, 76]
+    assert pitches("|:c|1 z:|2 B:|e||", head) == [72, 72, 71, 72, 76]
+
+
+def test_a_tie_reaches_one_note_of_a_chord() -> None:
+    """§4.11 ties two notes: ``^a-|[aa]`` carries the sharp to one ``a`` of the chord;
+    the other is natural, the bar line having ended the accidental (§4.2), as both
+    players play it."""
+    head = "X:1\nT:t\nM:4/4\nL:1/8\nK:C\n"
+    assert pitches("^a-|[aa]", head) == [82, 81]
+    assert pitches("[^a-a]|[aa]", head) == [82, 82, 81]
+
+
+def test_a_multi_measure_rest_in_free_meter_lasts_whole_notes() -> None:
+    """§4.5's ``Z``/``X`` count measures, which free meter (§3.1.6: no M:, or M:none)
+    does not have; a measure is read as a whole note, as both players read it."""
+    for head in ("X:1\nT:t\nL:1/8\nK:C\n", "X:1\nT:t\nM:none\nL:1/8\nK:C\n"):
+        tune = abcparse.parse(head + "c Z2 =e\n").tunes[0]
+        assert [e.onset for e in tune.events()] == [0, Fraction(17, 2)]  # quarter notes

@@ -193,3 +193,40 @@ def test_fields_above_a_later_tune_are_free_text_to_the_guard() -> None:
     # With a file header the part was always read after it: the same answer.
     headed = "I:linebreak $\n\n" + text
     assert fix_text(headed).text == headed
+
+
+def test_fixes_that_change_the_music_only_together_are_not_reported_both_ways() -> None:
+    """An ABC 2.0 line break ``!`` (ABC103) and the stray ``/`` after it (ABC101): each
+    fix alone keeps the music, together they leave an empty line that would end the tune.
+    The guard applies one and leaves the other to the next round, where it is checked in
+    the new text; it used to withdraw both, report each twice, then apply ABC103 anyway,
+    so the report said 'fixed' and 'not fixed' of the same place (an outside tunebook)."""
+    from abcparse.format.repair import fix_text
+
+    text = ("X:1\nT:t\nM:4/4\nL:1/8\nK:Em\nE2G2FED2|E8:|!/\n|: E2GGE2G\n2|FED2D4|E4:|!\n")
+    r = fix_text(text)
+    withdrawn = [(line, col, w.code) for line, col, w in r.repair.withdrawn()]
+    fixed = {(e.start, e.code) for e in r.repair.edits}
+    assert len(withdrawn) == len(set(withdrawn)), withdrawn  # each reported once
+    assert withdrawn == [(6, 15, "ABC101")]  # deleting the '/' would end the tune
+    assert {code for _, code in fixed} == {"ABC103", "ABC101"}
+    from abcparse.events import perform
+
+    def played(t: str) -> list[tuple[object, int]]:
+        return [(n.onset, n.pitch) for n in perform(abcparse.parse(t).tunes[0]).notes]
+
+    assert played(r.text) == played(text) and played(text)
+
+
+def test_a_fix_withdrawn_in_two_rounds_is_reported_once() -> None:
+    """``^/G`` (a quarter-tone sharp, abcm2ps): its ABC101 fix writes ``^`` and changes
+    the music, so it is withdrawn; after the stray ``3`` before it is deleted, the next
+    round offers it again at a moved offset. Both the API and the file report say it once
+    (``abc-lint --fix`` printed every such line twice; the Debian examples' sample4)."""
+    from abcparse.format.repair import fix_text
+
+    text = "X:1\nT:t\nL:1/8\nK:C\nA3 3 B ^/G ^G|\n"
+    r = fix_text(text)
+    assert [(line, col, w.code) for line, col, w in r.repair.withdrawn()] == [
+        (5, 8, "ABC101")]
+    assert [w.code for w in abcparse.repair(text).withdrawn] == ["ABC101"]
