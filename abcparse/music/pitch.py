@@ -131,6 +131,8 @@ class PitchState:
     by_octave: dict[tuple[str, int], int] = field(default_factory=dict)
     # Alterations carried by a tie into the item being read, by (letter, octave).
     tied: dict[tuple[str, int], int] = field(default_factory=dict)
+    # The shift in force when they were carried (see pitch).
+    tied_shift: int = 0
 
     def __post_init__(self) -> None:
         self.set_shifts()
@@ -192,10 +194,15 @@ class PitchState:
         return NATURAL[note.letter] + 12 * note.octave + self.alteration(note, grace)
 
     def pitch(self, note: Note, grace: bool = False) -> int:
-        """MIDI pitch of ``note`` as it sounds."""
-        return NATURAL[note.letter] + 12 * note.octave + self.alteration(note, grace) + (
-            self.shift
-        )
+        """MIDI pitch of ``note`` as it sounds. A note a tie reaches goes on sounding at
+        the pitch it was tied from: a transposition that changes between the two
+        (``F-[I:MIDI transpose 2]F``, ``[K:transpose=2]``) does not move it (§4.11 ties
+        the written notes; both players hold the note)."""
+        shift = self.shift
+        if (self.tied and note.accidental is None
+                and (note.letter, note.octave) in self.tied):
+            shift = self.tied_shift
+        return NATURAL[note.letter] + 12 * note.octave + self.alteration(note, grace) + shift
 
     def bar_line(self) -> None:
         """§4.2: accidentals end with the bar (a tie still carries its note's)."""
@@ -221,7 +228,7 @@ class PitchState:
     def carry(self, notes: Iterable[tuple[str, int, int]]) -> None:
         """A tie carries each (letter, octave, sounding pitch) into the next item: that
         note keeps its alteration there, across a bar line too (§4.11)."""
-        shift = self.shift
+        shift = self.tied_shift = self.shift
         self.tied = {
             (letter, octave): pitch - shift - NATURAL[letter] - 12 * octave
             for letter, octave, pitch in notes

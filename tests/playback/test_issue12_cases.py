@@ -724,3 +724,23 @@ def test_a_multi_measure_rest_in_free_meter_lasts_whole_notes() -> None:
     for head in ("X:1\nT:t\nL:1/8\nK:C\n", "X:1\nT:t\nM:none\nL:1/8\nK:C\n"):
         tune = abcparse.parse(head + "c Z2 =e\n").tunes[0]
         assert [e.onset for e in tune.events()] == [0, Fraction(17, 2)]  # quarter notes
+
+
+def test_a_plus_decoration_may_hold_spaces() -> None:
+    """§12.1.2 ``+name+`` is ``!name!`` under ``I:decoration +``: ``+D.C. al fine+`` is
+    one decoration, as ``!D.C. al fine!`` is, not six stray letters played as notes (both
+    players read it so); ``+E3 c3 +`` is still the obsolete chord (§12.1.3)."""
+    head = "X:1\nT:t\nM:4/4\nL:1/8\nI:decoration +\nK:C\n"
+    assert pitches("D2+D.C. al fine+B2|", head) == [62, 71]
+    assert pitches("D2 +E3 c3 + B2|", head) == [62, 64, 72, 71]
+
+
+def test_a_tie_holds_across_a_change_of_transposition() -> None:
+    """§4.11 ties two written notes of one pitch: ``F-[I:MIDI transpose 2]F`` holds the
+    F, as both players play it, instead of sounding a G after it (and ABC321 called the
+    tie one between different pitches)."""
+    text = "X:1\nT:t\nM:4/4\nL:1/8\nK:C\nF-[I:MIDI transpose 2]F G|\n"
+    tune = abcparse.parse(text).tunes[0]
+    assert [(e.pitch, e.duration) for e in tune.events()] == [
+        (65, Fraction(1)), (69, Fraction(1, 2))]
+    assert "ABC321" not in codes(text)
