@@ -144,7 +144,12 @@ def abc2midi_notes(text: str, workdir: str) -> list[Note3]:
     )
     if not os.path.exists(out):
         return []
-    midi = mido.MidiFile(out)
+    try:
+        # clip: abc2midi writes a pitch above 127 (or a velocity) as a data byte that
+        # MIDI does not allow; read it clipped, as a synthesizer would, not as an abort.
+        midi = mido.MidiFile(out, clip=True)
+    except (OSError, EOFError, ValueError, KeyError, IndexError):
+        return []  # a file abc2midi left broken: no notes read, as when it wrote none
     scale = Fraction(TPB, midi.ticks_per_beat)
     notes: list[Note3] = []
     for track in midi.tracks:
