@@ -1360,7 +1360,11 @@ class TuneBuilder:
                 rule="colon-thick-bar",
             )
         bar = voice.bar
-        if bar.has_content or _repeat_of_its_own(voice, bar) or (bar.ending and bl.repeat_start):
+        if (bar.has_content or _repeat_of_its_own(voice, bar) or (bar.ending and bl.repeat_start)
+                or any(type(e) is Overlay for e in bar.elements)):
+            # A bar holding only an overlay (``A|&|B3|``) is a bar too: its ``&`` ends at
+            # the bar line (§7.4), and carried into the next bar it would move that
+            # bar's notes onto the overlay (as neither player reads it).
             voice.bars.append(self.make_bar(bar, bl))
             voice.bar = _Bar([], bl, bl.ending)
         else:

@@ -744,3 +744,14 @@ def test_a_tie_holds_across_a_change_of_transposition() -> None:
     assert [(e.pitch, e.duration) for e in tune.events()] == [
         (65, Fraction(1)), (69, Fraction(1, 2))]
     assert "ABC321" not in codes(text)
+
+
+def test_a_bar_holding_only_an_overlay_ends_at_its_bar_line() -> None:
+    """§7.4: an overlay lasts to the bar line. ``A|&|B3|`` has a bar holding only ``&``;
+    it was carried into the next bar, whose B3 then went onto the overlay while the main
+    voice stood still, so every later note came 3/8 early (both players play B3 in the
+    main voice)."""
+    head = "X:1\nT:t\nM:3/8\nL:1/8\nK:C\n"
+    tune = abcparse.parse(head + "A|&|B3|b|c3|d\n").tunes[0]
+    assert [(e.pitch, e.onset) for e in tune.events()] == [
+        (69, 0), (71, Fraction(1, 2)), (83, 2), (72, Fraction(5, 2)), (74, 4)]
