@@ -294,6 +294,8 @@ class VoiceTimeline:
     lone_broken: list[BrokenRhythm] = field(default_factory=list)  # no note before them
     # The signs that paired two notes, as (bar index, element index) in the voice.
     paired_broken: list[tuple[int, int]] = field(default_factory=list)
+    #: Grace groups and decorations the voice ends with: no note follows to take them.
+    open_ornaments: list[Span] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -475,6 +477,9 @@ class _Reader:
         self.layers = 1
         self.cursors = [0]
         self.decorations: list[str] = []
+        # Where the pending grace groups (True) and decorations (False) are written, until
+        # a note, rest or chord takes them (see VoiceTimeline.open_ornaments).
+        self.ornaments: list[tuple[Span, bool]] = []
         self.graces: list[tuple[int, ...]] = []
         # Running tuplets: [multiplier, divisor, notes left, needed, the Tuplet]
         self.tuplets: list[list[object]] = []
@@ -588,6 +593,8 @@ class _Reader:
             self.decorations = []
         if graces:
             self.graces = []
+        if self.ornaments:
+            self.ornaments = []
         cursors[layer] += ticks
         if self.pending_ties:
             for link in self.pending_ties:
@@ -842,6 +849,8 @@ class _Reader:
         """§4.12: pitches of grace notes, one tuple per grace (a grace chord sounds
         together); their accidentals pass nothing on."""
         state = self.pitch
+        if e.closed:  # an unclosed group is ABC314's finding, not one more here
+            self.ornaments.append((e.span, True))
         for it in e.items:
             if isinstance(it, Note):
                 self.graces.append((state.pitch(it, grace=True),))
@@ -1055,6 +1064,7 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
                 if name and (opening is None or e.span.start >= opening.span.start
                              or name in DYNAMICS):
                     r.decorations.append(name)
+                    r.ornaments.append((e.span, False))
             elif kind is GraceGroup:
                 r.grace(e)  # type: ignore[arg-type]
             elif kind is InlineField:
@@ -1075,6 +1085,7 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
                 info.readable = False
             elif kind is Spacer and r.decorations:
                 r.decorations = []  # §4.14: a decoration may be attached to a "y" spacer
+                r.ornaments = [o for o in r.ornaments if o[1]]
             # Spacers, chord symbols, annotations, slurs, line breaks: no time, no pitch.
             fast = r.plain_notes_next()
             layer = r.layer
@@ -1106,6 +1117,7 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
                 # mark there (``C2 !pp!| D2``) holds for the notes after it, as abc2midi
                 # plays it.
                 r.decorations = [name for name in r.decorations if name in DYNAMICS]
+                r.ornaments = [o for o in r.ornaments if o[1]]  # graces go on
     if r.segments:
         r.flush_changes()
         r.segments[-1].end_item = len(r.items)
@@ -1113,7 +1125,8 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
     if r.tuplets:
         r.cut_tuplets()
     return VoiceTimeline(voice, r.items, bars, r.segments, r.ties, r.open_tuplets, r.layers,
-                         broken, r.inner_tuplets, r.lone_broken, r.paired_broken)
+                         broken, r.inner_tuplets, r.lone_broken, r.paired_broken,
+                         [span for span, _ in r.ornaments])
 
 
 #: Readings with a finer resolution before the exact one is computed from every element.

@@ -790,6 +790,40 @@ def broken_rhythm_without_note(ctx: TuneContext) -> Iterator[Finding]:
     yield from ctx.music.get("ABC325")
 
 
+@rule("ABC333", "ornament-without-note", strict=Severity.WARNING,
+      loose=Severity.WARNING, section="§4.12, §4.14, §4.20")
+def ornament_without_note(ctx: TuneContext) -> Iterator[Finding]:
+    """Grace notes or a decoration with no note, rest or chord after them in the voice.
+
+    Grace notes and decorations are written before the note they belong to (§4.12,
+    §4.14; §4.20 gives the order: grace notes, chord symbols, decorations, then the
+    note). At the end of a voice (``a4 b4 {^f}``, ``a4 b4|~``) nothing follows to take
+    them: no player sounds or shows them on a note, and abc2midi stops with an error
+    ("No note found to follow grace notes", "Malformed note"). A decoration written just
+    before a bar line is the bar line's (``A2 H|]``) and is not reported. Delete the
+    marks, or write the note they were meant for.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Each mark before its note
+    K:C
+    a4 {^f}b4|~c4 !fermata!d4 H|]
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Marks at the end
+    K:C
+    a4 b4|c8 {^f}
+    ```
+    """
+    yield from ctx.music.get("ABC333")
+
+
 @rule("ABC326", "mark-before-broken-rhythm", strict=Severity.WARNING,
       loose=Severity.WARNING, section="§4.4")
 def mark_before_broken_rhythm(ctx: TuneContext) -> Iterator[Finding]:

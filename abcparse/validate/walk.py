@@ -250,6 +250,12 @@ def _tuplets(scan: MusicScan, vt: VoiceTimeline) -> None:
                  f"broken rhythm {sign} with no note, rest or chord just before it in its"
                  " bar: it pairs nothing, so the note after it keeps its length (§4.4)",
                  b.span)
+    for span in vt.open_ornaments:
+        scan.add("ABC333",
+                 "grace notes or decoration at the end of the voice: no note, rest or"
+                 " chord follows to take them, and they belong to the one after them"
+                 " (§4.12, §4.14, §4.20)",
+                 span)
 
 
 # What may be written before a note and belongs to it (§4.14 decorations, §4.18 chord
