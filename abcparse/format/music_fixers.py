@@ -1020,6 +1020,9 @@ add_fixer("ABC324", _drop("a tuplet mark inside a tuplet, which is not played", 
           safe=True, changes="the inner tuplet mark deleted")
 add_fixer("ABC325", _drop("a broken rhythm sign with no note before it, which is not played",
                           "§4.4"), safe=True, changes="the broken rhythm sign deleted")
+add_fixer("ABC333", _drop("grace notes or a decoration that no note follows, which nothing"
+                          " plays", "§4.12, §4.14"), safe=True,
+          changes="the grace notes or decoration deleted")
 add_fixer("ABC330", _drop("a decoration ABC 2.1 does not define and no U: field does",
                           "§4.14"), safe=True, changes="the unknown decoration deleted")
 add_fixer("ABC331", _drop("a character reserved for future use", "§8.1"), safe=True,
