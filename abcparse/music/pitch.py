@@ -172,17 +172,18 @@ class PitchState:
                     self.by_octave[(letter, octave)] = accidental
                     self.by_letter.pop(letter, None)
             return accidental
-        return self.implied(letter, octave)
+        return self.implied(letter, octave, take=not grace)
 
-    def implied(self, letter: str, octave: int) -> int:
+    def implied(self, letter: str, octave: int, take: bool = True) -> int:
         """The alteration an unmarked note of ``letter`` in ``octave`` has here: carried
         by a tie, else the bar's accidental, else the key signature. A tie reaches one
         note: the first of its letter and octave in the item takes what it carried, and
         another in the same chord (``^a-|[aa]``) is read as if there were no tie (§4.11
-        ties two notes; both players read it so)."""
+        ties two notes; both players read it so). A grace note (``take`` false) is
+        read with it but does not take it: ``^a-|{a}a`` ties the two main notes."""
         spot = (letter, octave)
         if self.tied and spot in self.tied:
-            return self.tied.pop(spot)
+            return self.tied.pop(spot) if take else self.tied[spot]
         if self.by_octave and spot in self.by_octave:
             return self.by_octave[spot]
         if letter in self.by_letter:

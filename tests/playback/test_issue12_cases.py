@@ -716,6 +716,9 @@ def test_a_tie_reaches_one_note_of_a_chord() -> None:
     head = "X:1\nT:t\nM:4/4\nL:1/8\nK:C\n"
     assert pitches("^a-|[aa]", head) == [82, 81]
     assert pitches("[^a-a]|[aa]", head) == [82, 82, 81]
+    # A grace note of the letter before the tied note does not take the tie from it.
+    tune = abcparse.parse(head + "^a-|{a}a b\n").tunes[0]
+    assert [(e.pitch, e.duration) for e in tune.events()] == [(82, 1), (83, Fraction(1, 2))]
 
 
 def test_a_multi_measure_rest_in_free_meter_lasts_whole_notes() -> None:
