@@ -22,8 +22,8 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import secrets
 import stat
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -61,6 +61,24 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         f.write(data)
 
 
+def new_temp_file(folder: str, name: str, suffix: str, made: list[str]) -> str:
+    """An empty new file ``.NAME.RANDOM SUFFIX`` in ``folder`` (mode 0600), its path put
+    in ``made`` *before* it exists: SIGTERM is an exception in the commands (see
+    :class:`abcparse.cli.Terminated`) and may land between any two steps, so the caller's
+    clean-up must know every file that may have been made; ``tempfile.mkstemp`` gives the
+    name only once the file exists. Removing what ``made`` holds is the caller's."""
+    for _ in range(100):
+        path = os.path.join(folder, f".{name}.{secrets.token_hex(6)}{suffix}")
+        made.append(path)
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            made.pop()  # someone else's file: not ours to remove
+            continue
+        return path
+    raise AbcIOError(f"{folder}: cannot make a temporary file for {name}")
+
+
 @contextlib.contextmanager
 def atomic_writer(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """Write the new content of ``path`` piece by piece, atomically: a binary file to
@@ -78,22 +96,19 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     if os.path.exists(target) and not os.access(target, os.W_OK):
         # The rename would succeed on a read-only file; the user asked for it to stay.
         raise AbcIOError(f"{name}: cannot write: the file is read-only")
+    made: list[str] = []
     try:
-        fd, tmp = tempfile.mkstemp(
-            dir=folder, prefix="." + os.path.basename(target) + ".", suffix=TEMP_SUFFIX
-        )
-    except OSError as e:
-        raise AbcIOError(f"{name}: cannot write: {e.strerror or e}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
+        tmp = new_temp_file(folder, os.path.basename(target), TEMP_SUFFIX, made)
+        with open(tmp, "wb") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
             os.fchmod(f.fileno(), mode)
         os.replace(tmp, target)
     except BaseException as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        for made_path in made:
+            with contextlib.suppress(OSError):
+                os.unlink(made_path)
         if isinstance(e, OSError) and not isinstance(e, AbcIOError):
             raise AbcIOError(f"{name}: cannot write: {e.strerror or e}") from None
         raise

@@ -28,7 +28,6 @@ import argparse
 import array
 import os
 import re
-import secrets
 import shutil
 import subprocess
 import sys
@@ -42,7 +41,7 @@ from ..api import iter_tunes, read_headers
 from ..diagnostics import Severity
 from ..errors import AbcDecodeError, AbcError, AbcIOError, AbcLimitError, AbcUsageError
 from ..events import GRACE_MODES, Performance, perform
-from ..fileio import atomic_write_bytes, file_mode_for
+from ..fileio import atomic_write_bytes, file_mode_for, new_temp_file
 from ..limits import MAX_NUMBER_DIGITS, bounded_int
 from ..midi import midi_bytes
 from ..model import FileHeader, Tune, Tunebook
@@ -495,23 +494,6 @@ def trim_wav(path: Path, music_seconds: float) -> None:
         w.writeframes(samples.tobytes())
 
 
-def _new_temp(folder: Path, name: str, suffix: str, made: list[str]) -> str:
-    """An empty new file ``.NAME.RANDOM.SUFFIX`` in ``folder``, its path put in ``made``
-    *before* it exists: a SIGTERM (an exception here, see :class:`abcparse.cli.Terminated`)
-    can land between any two steps, and the caller's clean-up must know every file that
-    may have been made (a name returned only after the file is made could be lost)."""
-    for _ in range(100):
-        path = os.path.join(folder, f".{name}.{secrets.token_hex(6)}{suffix}")
-        made.append(path)
-        try:
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        except FileExistsError:
-            made.pop()  # someone else's file: not ours to remove
-            continue
-        return path
-    raise AbcIOError(f"{folder}: cannot make a temporary file for {name}")
-
-
 def render(performance: Performance, target: Path, synth: list[str], data: bytes) -> None:
     """Render a performance (``data``: its MIDI file) to ``target`` through the
     synthesizer: MIDI and WAV both in temporary files in the target's folder, the WAV
@@ -519,10 +501,10 @@ def render(performance: Performance, target: Path, synth: list[str], data: bytes
     folder = target.parent
     made: list[str] = []  # every temporary file, removed at the end whatever happens
     try:
-        mid = _new_temp(folder, target.name, ".mid", made)
+        mid = new_temp_file(str(folder), target.name, ".mid", made)
         with open(mid, "wb") as f:
             f.write(data)
-        wav = _new_temp(folder, target.name, ".wav", made)
+        wav = new_temp_file(str(folder), target.name, ".wav", made)
         cmd = [mid if a == "{in}" else wav if a == "{out}" else a for a in synth]
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
