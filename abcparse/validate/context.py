@@ -43,6 +43,8 @@ class Window:
     tune before the own part (``before``), to the start of the tune after it
     (``after``), so rules can look across the empty lines on either side of a tune.
     ``first``/``last``: the own part starts at the start of the file / ends at its end.
+    Of ``before`` and ``after`` a rule may read the header, text and span only: an
+    ``abc-lint --jobs`` batch reads its neighbours no further than their ``K:``.
     """
 
     text: str
