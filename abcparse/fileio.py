@@ -79,6 +79,15 @@ def new_temp_file(folder: str, name: str, suffix: str, made: list[str]) -> str:
     raise AbcIOError(f"{folder}: cannot make a temporary file for {name}")
 
 
+def remove_temp_files(made: list[str]) -> None:
+    """Remove the temporary files of :func:`new_temp_file` that still exist (one that was
+    renamed into place is gone already); errors are ignored, as there is nothing more to
+    do about a file that cannot be removed."""
+    for path in made:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
 @contextlib.contextmanager
 def atomic_writer(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """Write the new content of ``path`` piece by piece, atomically: a binary file to
@@ -106,9 +115,7 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
             os.fchmod(f.fileno(), mode)
         os.replace(tmp, target)
     except BaseException as e:
-        for made_path in made:
-            with contextlib.suppress(OSError):
-                os.unlink(made_path)
+        remove_temp_files(made)
         if isinstance(e, OSError) and not isinstance(e, AbcIOError):
             raise AbcIOError(f"{name}: cannot write: {e.strerror or e}") from None
         raise

@@ -41,7 +41,7 @@ from ..api import iter_tunes, read_headers
 from ..diagnostics import Severity
 from ..errors import AbcDecodeError, AbcError, AbcIOError, AbcLimitError, AbcUsageError
 from ..events import GRACE_MODES, Performance, perform
-from ..fileio import atomic_write_bytes, file_mode_for, new_temp_file
+from ..fileio import atomic_write_bytes, file_mode_for, new_temp_file, remove_temp_files
 from ..limits import MAX_NUMBER_DIGITS, bounded_int
 from ..midi import midi_bytes
 from ..model import FileHeader, Tune, Tunebook
@@ -524,9 +524,7 @@ def render(performance: Performance, target: Path, synth: list[str], data: bytes
             os.fsync(f.fileno())
         os.replace(wav, target)
     finally:
-        for p in made:
-            if os.path.exists(p):
-                os.unlink(p)
+        remove_temp_files(made)
 
 
 def handle_play(args: argparse.Namespace) -> int:

@@ -22,26 +22,29 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from ..errors import AbcIOError
-from ..fileio import TEMP_SUFFIX, file_mode_for
+from ..fileio import TEMP_SUFFIX, file_mode_for, new_temp_file, remove_temp_files
 
 VERSION_LINE = "%abc-2.1\n"
 
 
 class AtomicWriter:
-    """A text file written piece by piece and put in place by :meth:`commit`."""
+    """A text file written piece by piece and put in place by :meth:`commit`.
 
-    def __init__(self, path: str) -> None:
+    ``made`` is the caller's list of temporary files: the new file's path goes into it
+    before the file exists (:func:`~abcparse.fileio.new_temp_file`), so a caller whose
+    clean-up removes what ``made`` holds leaves nothing behind even when SIGTERM lands
+    inside this constructor, before the writer is in the caller's hands."""
+
+    def __init__(self, path: str, made: list[str]) -> None:
         self.path = path
         folder = os.path.dirname(os.path.abspath(path))
         if os.path.exists(path) and not os.access(path, os.W_OK):
             raise AbcIOError(f"{path}: cannot write: the file is read-only")
         try:
-            fd, self._tmp = tempfile.mkstemp(
-                dir=folder, prefix="." + os.path.basename(path) + ".", suffix=TEMP_SUFFIX
-            )
+            self._tmp = new_temp_file(folder, os.path.basename(path), TEMP_SUFFIX, made)
+            self._file: IO[bytes] = open(self._tmp, "wb")  # noqa: SIM115 - closed by commit/abort
         except OSError as e:
             raise AbcIOError(f"{path}: cannot write: {e.strerror or e}") from None
-        self._file: IO[bytes] = os.fdopen(fd, "wb")
         self.sha256 = hashlib.sha256()
         self.size = 0
         self._done = False
@@ -83,8 +86,8 @@ class SplitWriter:
     """One split file: ``%abc-2.1`` first (so it is read strictly, §12.3), then the tunes
     numbered X:1, X:2 ... one empty line apart, as the formatter would print the file."""
 
-    def __init__(self, path: str, vocabulary: Counter[str]) -> None:
-        self.out = AtomicWriter(path)
+    def __init__(self, path: str, vocabulary: Counter[str], made: list[str]) -> None:
+        self.out = AtomicWriter(path, made)
         self.tunes = 0
         self.characters = 0
         self._vocabulary = vocabulary
@@ -156,8 +159,9 @@ def write_manifest(
 ) -> None:
     """Write ``manifest.json``: the keys of ``top`` and ``lists`` in sorted order, small
     values indented, one list item per line (streamed from the spools)."""
-    out = AtomicWriter(path)
+    made: list[str] = []
     try:
+        out = AtomicWriter(path, made)
         names = sorted([*top, *lists])
         out.write("{\n")
         for i, name in enumerate(names):
@@ -180,5 +184,5 @@ def write_manifest(
         out.write("}\n")
         out.commit()
     except BaseException:
-        out.abort()
+        remove_temp_files(made)
         raise

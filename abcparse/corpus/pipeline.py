@@ -31,6 +31,7 @@ from typing import Any
 
 from .. import __version__
 from ..errors import AbcIOError, AbcUsageError
+from ..fileio import remove_temp_files
 from .dedupe import Deduper
 from .options import SPLIT_NAMES, CleanOptions
 from .outputs import SplitWriter, Spool, write_manifest
@@ -295,13 +296,14 @@ def clean(
     report = CleanReport(outdir=out, manifest=os.path.join(out, MANIFEST_NAME))
     vocabulary: Counter[str] = Counter()
     writers: dict[str, SplitWriter] = {}
+    made: list[str] = []  # the splits' temporary files, removed if the run fails
     kept = Spool()
     dropped = Spool()
     repairs = Spool()
     bar = Progress(total_bytes, progress)
     try:
         for name in SPLIT_NAMES:
-            writers[name] = SplitWriter(os.path.join(out, f"{name}.abc"), vocabulary)
+            writers[name] = SplitWriter(os.path.join(out, f"{name}.abc"), vocabulary, made)
         dedupe = Deduper(opts.dedupe)
         run = executor_for(jobs, dask)
         for o in run(all_tunes(), opts):
@@ -379,6 +381,7 @@ def clean(
     except BaseException:
         for w in writers.values():
             w.out.abort()
+        remove_temp_files(made)  # also one made before its writer was in ``writers``
         raise
     finally:
         for spool in (kept, dropped, repairs):

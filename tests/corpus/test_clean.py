@@ -203,6 +203,37 @@ def test_failed_run_leaves_old_outputs(tmp_path: Path, monkeypatch: pytest.Monke
     assert after == before  # no half-written file, no stray temporary file
 
 
+@pytest.mark.parametrize("nth", [1, 2, 4])
+def test_interrupt_while_a_split_file_is_made_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, nth: int
+) -> None:
+    """SIGTERM (an exception in the commands) between the making of a temporary file and
+    the writer reaching the caller: the file is still removed. The 4th file is the
+    manifest's, made after the splits are in place."""
+    inputs = small_corpus(tmp_path)
+    out = tmp_path / "out"
+    import builtins
+
+    import abcparse.corpus.outputs as outputs
+
+    calls = {"n": 0}
+
+    def interrupted_open(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == nth:
+            raise KeyboardInterrupt  # the temporary file exists, the writer does not
+        return builtins.open(*args, **kwargs)
+
+    monkeypatch.setattr(outputs, "open", interrupted_open, raising=False)
+    with pytest.raises(KeyboardInterrupt):
+        clean(inputs, out)
+    assert calls["n"] == nth
+    left = sorted(p.name for p in out.iterdir()) if out.exists() else []
+    assert not [name for name in left if name.startswith(".")], left
+    if nth == 4:  # the splits were committed before the manifest failed
+        assert "train.abc" in left and "manifest.json" not in left
+
+
 def test_unreadable_input_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(abcparse.AbcIOError, match="no such file"):
         clean([tmp_path / "missing.abc"], tmp_path / "out")
