@@ -26,7 +26,6 @@ import itertools
 import re
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -283,6 +282,9 @@ def lint_parallel(targets: Iterator[tuple[str, str | None, Any]], selection: Sel
     """The events of a run, in order: ("file", name, error, None) for each target,
     then ("found", name, diagnostic, line text) for each of its findings; the same
     as the one-process run. ``targets`` gives (name, error, source) in order."""
+    # Imported here: a one-process run (the default) does not pay for multiprocessing.
+    from concurrent.futures import ProcessPoolExecutor
+
     # Build the grammar tables and load the rules once, before the workers start: where
     # processes fork, each inherits them instead of building its own.
     from ..parser import line_parser
