@@ -66,7 +66,7 @@ from .model import (
     Voice,
 )
 from .parser import ParseFailure, describe_expected, line_parser, parse_value, plus_chord_notes
-from .split import broken_repeat_end, wrapped_ending
+from .split import broken_repeat_end, parted_ending
 from .theory import CHORD_NAME_RE, DEFAULT_SYMBOLS, default_unit_length, written_length
 
 _ONE = Fraction(1)
@@ -1345,12 +1345,11 @@ class TuneBuilder:
             self.close_grace_unclosed(m.start())
         self.end_bar(self.voice or self.current_voice(), bl)
 
-    def end_bar(self, voice: _Voice, bl: BarLine) -> None:
-        """A bar line closes the voice's bar if it holds music (or a repeat sign of its
-        own, see :func:`_repeat_of_its_own`, or is an empty variant ending that a ``|:``
-        follows: in ``:|2 |: c d :|`` the second ending is empty and ``c d`` is a section
-        of its own, as both players play it); else it opens it."""
-        if bl.symbol == ":]":
+    def thick_bar_dots(self, bl: BarLine) -> None:
+        """Repeat dots beside a thick bar (``[`` or ``]``): shapes that §4.8 asks parsers
+        to accept without giving them a meaning, read differently by the players."""
+        sym = bl.symbol
+        if sym == ":]":
             self.diag(
                 "ABC112",
                 ":] is a bar line by §4.8's liberal shapes, with no meaning given: read as"
@@ -1359,6 +1358,25 @@ class TuneBuilder:
                 bl.span,
                 rule="colon-thick-bar",
             )
+        elif "]:" in sym or ":[" in sym:
+            plain = sym.replace("]:", "]|:").replace(":[", ":|[")
+            self.diag(
+                "ABC113",
+                f"the bar line {sym} is read as a repeat sign (§4.8), but abc2midi and abcjs"
+                f" ignore repeat dots beside a thick bar ([ or ]). Write {plain}, which all"
+                " three play alike",
+                bl.span,
+                rule="thick-bar-repeat-dots",
+            )
+
+    def end_bar(self, voice: _Voice, bl: BarLine) -> None:
+        """A bar line closes the voice's bar if it holds music (or a repeat sign of its
+        own, see :func:`_repeat_of_its_own`, or is an empty variant ending that a ``|:``
+        follows: in ``:|2 |: c d :|`` the second ending is empty and ``c d`` is a section
+        of its own, as both players play it); else it opens it."""
+        sym = bl.symbol
+        if ":" in sym and ("]" in sym or "[" in sym):
+            self.thick_bar_dots(bl)
         bar = voice.bar
         if (bar.has_content or _repeat_of_its_own(voice, bar) or (bar.ending and bl.repeat_start)
                 or any(type(e) is Overlay for e in bar.elements)):
@@ -1676,9 +1694,10 @@ class TuneBuilder:
         """What a stray character most likely meant, where the text says it: a ``:``
         ending a line whose next line starts with ``|`` is a ``:|`` broken by a line
         wrap (hard-wrapped tunebooks), which no player reads as a repeat (§4.8); a digit
-        opening a line after a bar line is an ending the wrap parted from it."""
-        if wrapped_ending(m.string, m.start()):
-            return (f"; an ending parted from its bar line by the line break? Write"
+        opening a line after a bar line, or spaced from one (``:| 2``), is an ending
+        parted from it."""
+        if parted_ending(m.string, m.start()):
+            return (f"; an ending parted from its bar line? Write"
                     f" [{m.group()} for the ending (§4.10)")
         if not broken_repeat_end(m.string, m.start()):
             return ""

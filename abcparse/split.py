@@ -135,13 +135,22 @@ def _blocks(text: str) -> Iterator[tuple[bool, list[_Line]]]:
         i = j
 
 
-def wrapped_ending(text: str, pos: int) -> bool:
-    """Whether the digit at ``pos`` opens a line whose line before ends with a bar line
-    (``:|`` then ``2 fdcA``): most likely the number of a variant ending that a line wrap
-    parted from its bar line (§4.10 writes ``:|2``, or ``[2``). abc2midi and abcjs read no
-    ending there, and neither does abcparse; the finding names it and its safe fix keeps
-    the digit (deleting it would delete the author's ending)."""
-    if not (0 < pos < len(text) and text[pos].isdigit() and text[pos - 1] in "\r\n"):
+def parted_ending(text: str, pos: int) -> bool:
+    """Whether the digit at ``pos`` stands where a variant ending's number would, parted
+    from its bar line: it opens a line whose line before ends with a bar line (``:|``
+    then ``2 fdcA``: a line wrap), or spaces part it from the bar line before it on its
+    own music line (``:| 2 fdcA``). §4.9 writes ``:|2`` (or ``[2``, §4.10); abc2midi and
+    abcjs read no ending there, and neither does abcparse, but it is most likely the
+    author's ending: the finding names it, and the safe fix keeps the digit (deleting it
+    would delete the ending)."""
+    if not (0 < pos < len(text) and text[pos].isdigit()):
+        return False
+    if text[pos - 1] in " \t":  # on the bar line's own line
+        start = max(text.rfind("\n", 0, pos), text.rfind("\r", 0, pos)) + 1
+        before = text[start:pos].rstrip(" \t")
+        return (before.endswith(("|", ":")) and not before.startswith("%")
+                and _FIELD_LINE_START.match(before) is None)
+    if text[pos - 1] not in "\r\n":
         return False
     end = pos - 1
     if text[end] == "\n" and end > 0 and text[end - 1] == "\r":
@@ -149,6 +158,10 @@ def wrapped_ending(text: str, pos: int) -> bool:
     start = max(text.rfind("\n", 0, end), text.rfind("\r", 0, end)) + 1
     before = text[start:end].rstrip(" \t")
     return before.endswith(("|", ":")) and not before.startswith("%")
+
+
+# A field line (``w: la | 2``, ``T:A | 2``): its text holds no endings.
+_FIELD_LINE_START = re.compile(r"[A-Za-z+]:")
 
 
 # A ":" then the line end and a line that starts with a bar line: a ":|" that a line wrap

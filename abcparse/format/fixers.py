@@ -41,9 +41,9 @@ from ..split import (
     FIELD_LINE_RE,
     broken_repeat_end,
     music_after_key,
+    parted_ending,
     split,
     text_lines,
-    wrapped_ending,
 )
 from ..theory import CHORD_NAME_RE, default_unit_length
 
@@ -481,8 +481,8 @@ def fix_nul(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
 
 @fixer("ABC101", safe=True,
        changes='an unexpected character deleted (or a microtone written as a decoration);'
-       ' an ending number a line wrap parted from its bar line becomes `[2`; a `:` parted'
-       ' from its `|` becomes `:|` (unsafe)')
+       ' an ending number parted from its bar line (a line wrap, `:| 2`) becomes `[2`; a'
+       ' `:` parted from its `|` becomes `:|` (unsafe)')
 def fix_unexpected(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """A character that starts nothing here goes; a stray length (``/2``, ``3``) goes
     whole, so the text after it is read again in the same round. What a line wrap parted
@@ -498,9 +498,9 @@ def fix_unexpected(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     ch = t[start:end]
     if ch in ("\n", "\r", "\r\n"):
         return None
-    if wrapped_ending(t, start):
-        # Most likely an ending ("2" after ":|" on the line before): deleting it would
-        # destroy what the author wrote. Where the other ending of its group is written,
+    if parted_ending(t, start):
+        # Most likely an ending ("2" after ":|" on the line before, or ":| 2"): deleting
+        # it would destroy what the author wrote. Where the other ending of its group is written,
         # "[2" is that ending, most often played as the stray digit's text was (the second
         # pass goes on after the first ending either way; the engine checks it, as for
         # every safe fix). Where the other is parted too, writing both changes what is
@@ -510,7 +510,7 @@ def fix_unexpected(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
         if partner is None:
             return None
         return [ctx.edit(start, start, "[", d.code,
-                         f"wrote [{t[start]}: the ending a line wrap parted from its bar line"
+                         f"wrote [{t[start]}: the ending parted from its bar line"
                          " (§4.10)", safe=None if partner else False)]
     if broken_repeat_end(t, start):
         # "dcBA:" then "|GABc": a :| a line wrap broke. Deleting the ":" would delete the
@@ -531,9 +531,9 @@ def fix_unexpected(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
 
 
 # A variant ending's number where it is written (§4.9: [1 [2, |1 :|2 right after the bar
-# line; "| 2" with a space is a stray digit, as the engine reads it), or at the start of a
-# line after a line ending with a bar line (see wrapped_ending).
-_ENDING_MARK_RE = re.compile(r"[|\[]([1-9])|(?:^|(?<=[\r\n]))([1-9])")
+# line), or where a line wrap or spaces parted it from its bar line ("| 2" is a stray
+# digit, as the engine reads it; see parted_ending, which tells the candidates apart).
+_ENDING_MARK_RE = re.compile(r"[|\[]([1-9])|(?:^|(?<=[\r\n \t]))([1-9])")
 
 
 def _partner_ending(ctx: FixContext, pos: int) -> bool | None:
@@ -573,7 +573,7 @@ def _ending_marks(ctx: FixContext, lo: int, hi: int
         for m in _ENDING_MARK_RE.finditer(t, lo, hi):
             written = m.group(1) is not None
             at = m.start(1) if written else m.start(2)
-            if not (written or wrapped_ending(t, at)):
+            if not (written or parted_ending(t, at)):
                 continue
             if not written:
                 parted.add(at)
@@ -850,6 +850,18 @@ def fix_colon_thick_bar(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
         return None
     return [ctx.edit(d.span.start, d.span.end, "|]", d.code,
                      "wrote the bar line :] as |] (§4.8)")]
+
+
+@fixer("ABC113", safe=True, changes="`|]:` written `|]|:`, `:[|` written `:|[|`")
+def fix_thick_bar_repeat_dots(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """A thin bar between repeat dots and a thick bar: the repeat abcparse reads, in the
+    shape abc2midi and abcjs play as a repeat too (§4.8)."""
+    written = _span_text(ctx, d)
+    plain = written.replace("]:", "]|:").replace(":[", ":|[")
+    if plain == written:
+        return None
+    return [ctx.edit(d.span.start, d.span.end, plain, d.code,
+                     f"wrote the bar line {written} as {plain} (§4.8)")]
 
 
 @fixer("ABC106", safe=True, changes='text lines in the file header become comments')

@@ -47,7 +47,7 @@ from ..model import (
 from ..music import ending_groups, judge_bars, timeline
 from ..music.form import skipped_pass_reading
 from ..music.timeline import SECTION_KINDS, read_bar
-from ..split import broken_repeat_end, wrapped_ending
+from ..split import broken_repeat_end, parted_ending
 from ..theory import length_text
 from .fixers import (
     Edit,
@@ -729,7 +729,7 @@ def fix_ending_without_first(ctx: FixContext, d: Diagnostic) -> list[Edit] | Non
     """An ending group that starts at ``[2``: the ending mark goes (the section is played
     as written, then what follows)."""
     tune = ctx.tune_at(d.span.start)
-    if tune is None or _has_wrapped_ending(ctx, tune):
+    if tune is None or _has_parted_ending(ctx, tune):
         return None
     it = ctx.item_at(tune, d.span.start)
     why = {
@@ -753,18 +753,18 @@ def _ends_section(bl: BarLine) -> bool:
     return bool(bl.repeat_end) or bl.kind in SECTION_KINDS
 
 
-def _has_wrapped_ending(ctx: FixContext, tune: Tune) -> bool:
-    """Whether a line of ``tune`` opens with an ending number that a line wrap parted
-    from its bar line (split.wrapped_ending): the group's other ending is there, unread,
+def _has_parted_ending(ctx: FixContext, tune: Tune) -> bool:
+    """Whether ``tune`` holds an ending number that a line wrap or spaces parted from
+    its bar line (split.parted_ending): the group's other ending is there, unread,
     so deleting this one's mark would undo what the author wrote."""
     text = ctx.text
     start = tune.span.start
     end = min(tune.span.end, len(text))
-    return any(wrapped_ending(text, m.start() + 1)
+    return any(parted_ending(text, m.start() + 1)
                for m in _LINE_THEN_DIGIT.finditer(text, max(start - 1, 0), end))
 
 
-_LINE_THEN_DIGIT = re.compile(r"[\r\n](?=[0-9])")
+_LINE_THEN_DIGIT = re.compile(r"[\r\n \t](?=[0-9])")
 
 
 def _ending_starts(ctx: FixContext, voice: Voice

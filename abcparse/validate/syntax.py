@@ -436,6 +436,45 @@ def colon_thick_bar(ctx: TuneContext) -> Iterator[Finding]:
     return iter(())
 
 
+@rule("ABC113", "thick-bar-repeat-dots", strict=Severity.ERROR, loose=Severity.WARNING,
+      source="parser", section="§4.8")
+def thick_bar_repeat_dots(ctx: TuneContext) -> Iterator[Finding]:
+    """Repeat dots beside a thick bar: ``|]:``, ``:[|``, ``[|]:``.
+
+    §4.8 asks parsers to accept bar lines of any shape made of ``|``, ``[``, ``]`` and
+    ``:``, and gives these no meaning of their own. abcparse reads their dots as it reads
+    them beside a thin bar (``|]:`` starts a repeated section, ``:[|`` ends one), which is
+    what the tunes that write them mean (a ``|1``/``:|2`` pair after ``|]:`` shows it).
+    abc2midi and abcjs both ignore dots beside a ``[`` or ``]``, so the section is not
+    repeated where they play it. The safe fix puts a thin bar between the dots and the
+    thick bar (``|]|:``, ``:|[|``): the music abcparse reads, played alike by all three.
+    (``:]``, dots before a lone ``]``, is ABC112.)
+
+    Passes:
+
+    ```abc
+    X:1
+    T:A new section
+    M:4/4
+    L:1/8
+    K:G
+    GABc d2B2 |]|: c2e2 d2B2 :|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Dots beside a thick bar
+    M:4/4
+    L:1/8
+    K:G
+    GABc d2B2 |]: c2e2 d2B2 :|
+    ```
+    """
+    return iter(())
+
+
 @rule("ABC106", "header-free-text", strict=Severity.ERROR, loose=Severity.WARNING,
       scope="file", section="§2.2.2, §2.2.3")
 def header_free_text(ctx: FileContext) -> Iterator[Finding]:

@@ -328,6 +328,28 @@ def test_a_second_ending_parted_from_its_bar_line_after_a_written_first_is_writt
     assert fix_text(chord).text == chord
 
 
+def test_an_ending_number_spaced_from_its_bar_line_is_kept() -> None:
+    """``:| 2`` (§4.9 calls the space illegal; a Swedish tunebook writes it): the digit is
+    read as no ending, as both players read it, and it used to be deleted as a stray
+    character by the safe fix, losing the author's ending. It is an ending parted from
+    its bar line, as after a line wrap: written ``[2`` where the first ending is, kept
+    where it stands alone; not in a field or lyrics line."""
+    from abcparse.format.repair import fix_text
+
+    text = HEAD + "|:GABc|1 dcBA:| 2 GABc|d4|]\n"
+    found = {d.code: d for d in abcparse.check(text)}
+    assert set(found) == {"ABC101", "ABC306"}  # [1 has no ending after it, as read
+    assert "an ending parted from its bar line?" in found["ABC101"].message
+    fixed = fix_text(text).text
+    assert fixed == HEAD + "|:GABc|1 dcBA:| [2 GABc|d4|]\n"
+    assert pitches(fixed[len(HEAD):]) == pitches(text[len(HEAD):])
+    lone = HEAD + "|:GABc|dcBA:| 2 GABc|d4|]\n"
+    assert fix_text(lone).text == lone
+    assert pitches(lone[len(HEAD):]) == pitches("|:GABc|dcBA:| GABc|d4|]")
+    # A length after a note is a stray length still, deleted whole.
+    assert fix_text(HEAD + "GA 2 Bc|]\n").text == HEAD + "GA Bc|]\n"
+
+
 def test_an_indented_field_line_is_a_field() -> None:
     """`` L:1/16`` and ``  K:G``: by the letter of §3 not fields (a field line begins with
     its letter), so they were read as music: the letter, a stray colon, and ``K:G``
@@ -637,6 +659,26 @@ def test_a_colon_before_a_thick_bar_is_a_bar_line_that_repeats_nothing() -> None
     fixed = abcparse.repair(text).text
     assert "C2 H|] D2 E2|" in fixed and codes(fixed) == []
     assert pitches("|: C D ::] E F", head) == [60, 62, 60, 62, 64, 65]
+
+
+def test_repeat_dots_beside_a_thick_bar_are_reported_and_mended() -> None:
+    """``|]: ... :|`` (two outside tunebooks, one with ``|1``/``:|2`` after it, so the
+    repeat was meant): §4.8 accepts the shape without giving it a meaning. abcparse reads
+    the dots as beside a thin bar; abc2midi and abcjs ignore dots beside ``[`` or ``]``.
+    ABC113 reports it and the safe fix writes ``|]|:`` / ``:|[|``, which all three play
+    as abcparse read the original (checked against both players in the outside round)."""
+    head = "X:1\nT:t\nM:4/4\nL:1/8\nK:C\n"
+    assert pitches("A B c d |]: C D E F :| G2 |", head) == [
+        69, 71, 72, 74, 60, 62, 64, 65, 60, 62, 64, 65, 67]
+    assert pitches("|: A B :[| c d :|", head) == [69, 71, 69, 71, 72, 74, 72, 74]
+    text = head + "A B c d |]: C D E F :| G2 |\n|: A B :[| c d :|\n"
+    assert codes(text) == ["ABC113", "ABC113"]
+    assert codes(text, mode="strict").count("ABC113") == 2  # errors there
+    fixed = abcparse.repair(text).text
+    assert fixed == head + "A B c d |]|: C D E F :| G2 |\n|: A B :|[| c d :|\n"
+    assert codes(fixed) == []
+    # Dots beside a thin bar, and ``:]`` (ABC112), are not this finding.
+    assert codes(head + "|: A B :|] c d [|: e f :|\n") == []
 
 
 def test_a_long_annotation_or_inline_field_is_read_whole() -> None:
