@@ -13,7 +13,7 @@ import dataclasses
 import functools
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, ClassVar, TypeVar
@@ -377,6 +377,40 @@ def _read_key(value: str) -> Key:
     )
 
 
+#: The V: properties that change what a voice sounds like (§4.6, §7.1).
+PLAYING_VOICE_PROPERTIES = frozenset({"clef", "transpose", "t", "octave"})
+
+
+def voice_clef(props: Iterable[tuple[str, str]], words: Iterable[str]) -> Clef:
+    """The clef and transposition a V: field's properties and bare words set (§4.6,
+    §7.1); the default clef where they cannot be read."""
+    try:
+        return _clef([w for w in words if _CLEF_RE.match(w)], list(props), "V:")
+    except FieldError:
+        return _DEFAULT_CLEF
+
+
+def header_voice_settings(fields: Iterable[Field], vid: str) -> tuple[Clef, frozenset[str]]:
+    """The clef and transposition voice ``vid`` starts with, and the names of the
+    properties that set them: its ``V:`` fields in the tune header (§7.1). A body ``V:``
+    changes them from where it is written (:meth:`TuneBuilder.voice_change`)."""
+    props: list[tuple[str, str]] = []
+    words: list[str] = []
+    for f in fields:
+        if f.letter != "V" or f.in_body:
+            continue
+        try:
+            fid, p, w = read_voice(f.value)
+        except FieldError as e:
+            if e.recovered is None:
+                continue
+            fid, p, w = e.recovered
+        if fid == vid:
+            props.extend(p)
+            words.extend(w)
+    return voice_clef(props, words), frozenset(k for k, _ in props)
+
+
 def _clef(words: list[str], props: list[tuple[str, str]], value: str) -> Clef:
     """§4.6 clef and transposition from bare clef words and name=value properties."""
     name: str | None = None
@@ -644,6 +678,11 @@ class _Voice:
     last_lyrics: tuple[int, int] | None = None
     start: int = -1
     end: int = -1
+    # The voice's own meter and unit length while another voice is written (§7.3);
+    # ``timing``: they have been set (the voice has been written in the body).
+    meter: Meter | None = None
+    unit: Fraction | None = None
+    timing: bool = False
 
 
 def _repeat_of_its_own(voice: _Voice, bar: _Bar) -> bool:
@@ -1083,7 +1122,32 @@ class TuneBuilder:
             v = _Voice(vid)
             self.voices[vid] = v
             self.voice_order.append(vid)
+        if v is not self.voice and self.in_body:
+            # §7.3: a meter or unit length written in one voice is that voice's; each
+            # voice starts from the header's, as the engine reads each voice.
+            if self.voice is not None:
+                self.voice.meter, self.voice.unit = self.meter, self.unit
+            if v.timing:
+                self.meter, self.unit = v.meter, v.unit
+            else:  # the first voice keeps what the body set before it was named
+                v.timing = True
+                if self.voice is not None:
+                    self.meter, self.unit = self.header.meter, self.header.unit_length
         self.voice = v
+
+    def voice_change(self, vid: str, value: str, props: Sequence[tuple[str, str]],
+                     words: Sequence[str], inline: bool, span: Span) -> InlineField | None:
+        """A body ``V:`` that sets a clef, ``transpose=`` or ``octave=`` (§4.6, §7.1:
+        properties "may be also set or changed in the tune body"): an element of the
+        voice's music, so the change holds from where it is written, as both players
+        play it (its parsed value is a :class:`Voice` holding just those settings). A
+        voice's ``Voice.clef`` and ``properties`` gather every ``V:`` of it; what it
+        starts with is its header ``V:`` (see :func:`header_voice_settings`)."""
+        if not (any(k in PLAYING_VOICE_PROPERTIES for k, _ in props)
+                or any(_CLEF_RE.match(w) for w in words)):
+            return None
+        settings = Voice(vid, clef=voice_clef(props, words), properties=tuple(props))
+        return InlineField("V", value.strip(), inline, settings, span)
 
     def body_field(self, f: Field, value_offset: int, value: str) -> None:
         letter = f.letter
@@ -1109,6 +1173,9 @@ class TuneBuilder:
             assert self.voice is not None
             self.voice.props.extend(props)
             self.voice.words.extend(words)
+            change = self.voice_change(vid, f.value, props, words, False, f.span)
+            if change is not None:
+                self.voice.bar.elements.append(change)
             return
         parsed = self.apply_field(f, value_offset, value)
         voice = self.current_voice()
@@ -1634,6 +1701,9 @@ class TuneBuilder:
             self.voice.props.extend(props)
             self.voice.words.extend(words)
             self.voice.last_lyrics = None
+            change = self.voice_change(vid, f.value, props, words, True, span)
+            if change is not None:
+                self.add(change)
             return
         parsed = self.apply_field(f, m.start("i_value"), value)
         self.add(InlineField(letter, f.value, True, parsed, span))

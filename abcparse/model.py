@@ -401,12 +401,14 @@ class VariantEnding:
 @dataclass(frozen=True, slots=True)
 class InlineField:
     """A field inside the body: inline ``[K:G]`` (``inline``) or on a line of its own.
-    ``parsed`` is the typed value for K: M: L: Q: (None when it could not be read)."""
+    ``parsed`` is the typed value for K: M: L: Q: (None when it could not be read), and
+    for a ``V:`` that sets a clef, ``transpose=`` or ``octave=`` in the body a
+    :class:`Voice` holding those settings (§7.1: they hold from where it is written)."""
 
     letter: str
     value: str
     inline: bool = True
-    parsed: Key | Meter | Fraction | Tempo | None = None
+    parsed: Key | Meter | Fraction | Tempo | Voice | None = None
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 

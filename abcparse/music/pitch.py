@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from ..build import header_voice_settings
 from ..model import Key, Note, Tune, Voice
 from ..theory import key_signature, midi_pitch
 
@@ -70,20 +71,21 @@ def is_clef_only(key: Key, value: str) -> bool:
 def initial_shifts(tune: Tune, voice: Voice, midi_transpose: int | None = None
                    ) -> tuple[int, int, int]:
     """Semitones (``transpose=``), octaves (``octave=``) and clef octaves (``treble-8``)
-    a voice is shifted by at its start (§4.6): from its ``V:`` when it says, else from the
-    header ``K:``; a header ``%%MIDI transpose N`` (``midi_transpose``) when neither names
-    a transposition."""
+    a voice is shifted by at its start (§4.6): from its ``V:`` in the tune header when it
+    says (a body ``V:`` changes them where it stands, an element the timeline reads),
+    else from the header ``K:``; a header ``%%MIDI transpose N`` (``midi_transpose``)
+    when neither names a transposition."""
     key_clef = tune.key.clef
-    names = {k for k, _ in voice.properties}
+    clef, names = header_voice_settings(tune.header.fields, voice.id)
     if names & {"transpose", "t"}:
-        transpose = voice.clef.transpose
+        transpose = clef.transpose
     elif midi_transpose is not None and not {k for k, _ in tune.key.properties} & {
             "transpose", "t"}:
         transpose = midi_transpose
     else:
         transpose = key_clef.transpose
-    octave = voice.clef.octave if "octave" in names else key_clef.octave
-    shift = voice.clef.octave_shift if voice.clef.name is not None else key_clef.octave_shift
+    octave = clef.octave if "octave" in names else key_clef.octave
+    shift = clef.octave_shift if clef.name is not None else key_clef.octave_shift
     return transpose, octave, shift
 
 

@@ -712,9 +712,17 @@ class _Reader:
             self.pitch.carry(carried)
 
     def rest(self, e: Rest, index: int, bar: BarInfo) -> None:
-        if e.measures is not None:
-            bar.readable = False  # Z / X: whole measures (§4.5), not compared
         plain = not self.tuplets and self.broken_next is None
+        if e.measures is not None:
+            # Z / X: whole measures (§4.5) of this voice's meter (§7.3: a meter written
+            # in one voice is not another's; in free meter a measure is a whole note),
+            # not compared with the meter.
+            bar.readable = False
+            if plain:
+                measure = self.nominal(self.meter)
+                ticks = e.measures * (measure if measure is not None else self.res)
+                self.add(e, index, bar, ticks, (), None, plain)
+                return
         ticks = self.time(e.length)
         self.add(e, index, bar, ticks, (), None, plain)
 
@@ -822,6 +830,15 @@ class _Reader:
                 clef.octave if "octave" in names else None,
                 clef.octave_shift if clef.name is not None else None,
             )
+        elif letter == "V" and isinstance(parsed, Voice):
+            # A body V: that sets a clef, transpose= or octave= (§4.6, §7.1): from here on.
+            names = {k for k, _ in parsed.properties}
+            clef = parsed.clef
+            self.pitch.set_shifts(
+                clef.transpose if names & {"transpose", "t"} else None,
+                clef.octave if "octave" in names else None,
+                clef.octave_shift if clef.name is not None else None,
+            )
         elif letter == "I" and f.value.startswith("MIDI"):
             semitones = midi_transpose(f.value[4:])
             if semitones is not None:
@@ -860,7 +877,10 @@ class _Reader:
                     self.graces.append(ps)
 
     def overlay(self, e: Overlay) -> None:
-        """§7.4: the notes after ``&`` start again at the start of the bar."""
+        """§7.4: the notes after ``&`` start again at the start of the bar, in "a
+        temporary voice": accidentals written before the ``&`` do not hold in it (the
+        layer before is done with this bar), as abc2midi and abcjs both play it."""
+        self.pitch.bar_line()
         if self.layer + 1 >= MAX_LAYERS:
             if self.layer + 1 == MAX_LAYERS:
                 self.limits.append((e.span, f"more than {MAX_LAYERS - 1} overlays (&) in a"

@@ -800,3 +800,55 @@ def test_a_bar_holding_only_an_overlay_ends_at_its_bar_line() -> None:
     tune = abcparse.parse(head + "A|&|B3|b|c3|d\n").tunes[0]
     assert [(e.pitch, e.onset) for e in tune.events()] == [
         (69, 0), (71, Fraction(1, 2)), (83, 2), (72, Fraction(5, 2)), (74, 4)]
+
+
+def _voices(text: str) -> dict[str, list[tuple[int, Fraction]]]:
+    from abcparse.events import tune_events
+
+    out: dict[str, list[tuple[int, Fraction]]] = {}
+    for e in tune_events(abcparse.parse(text).tunes[0], grace="ignore"):
+        out.setdefault(e.voice, []).append((e.pitch, e.onset))
+    return out
+
+
+def test_a_body_voice_field_changes_the_voice_from_where_it_is_written() -> None:
+    """§7.1: voice properties "may be also set or changed in the tune body". A body
+    ``[V:2 octave=1]`` then ``[V:2 octave=0]`` used to apply the last to the whole voice;
+    both players change the octave where each is written (found by a multi-voice round
+    against abc2midi and abcjs). The same for ``clef=`` and ``transpose=``, and a header
+    ``V:`` is what the voice starts with."""
+    head = "X:1\nL:1/4\nM:4/4\nK:C\n"
+    got = _voices(head + "[V:1] CDEF|\n[V:2 octave=1] CDEF|\n[V:1] CDEF|\n"
+                  "[V:2 octave=0] CDEF|\n")
+    assert [p for p, _ in got["2"]] == [72, 74, 76, 77, 60, 62, 64, 65]
+    got = _voices("X:1\nL:1/4\nM:4/4\nV:1 clef=treble-8\nK:C\n[V:1] CDEF|\n"
+                  "[V:1 clef=treble] CDEF|\n")
+    assert [p for p, _ in got["1"]] == [48, 50, 52, 53, 60, 62, 64, 65]
+    got = _voices(head + "V:1\nCDEF|\nV:1 transpose=3\nCDEF|\n")
+    assert [p for p, _ in got["1"]] == [60, 62, 64, 65, 63, 65, 67, 68]
+    tune = abcparse.parse(head + "V:1\nCDEF|\nV:1 transpose=3\nCDEF|\n").tunes[0]
+    assert tune.voices[0].clef.transpose == 3  # the model still gathers every V:
+
+
+def test_an_overlay_is_a_voice_of_its_own_for_accidentals() -> None:
+    """§7.4: the notes after ``&`` are "a temporary voice": ``^F G F G & F2 F2`` plays
+    the overlay's Fs natural, as both players do; the main voice's sharp used to carry
+    into it."""
+    got = _voices(HEAD + "^F G F G & F2 F2 |\n")
+    assert [p for p, _ in got["1"]] == [66, 67, 66, 67]
+    assert [p for p, _ in got["1&1"]] == [65, 65]
+
+
+def test_a_multi_measure_rest_counts_its_own_voices_measures() -> None:
+    """§7.3: a meter written in one voice is that voice's. ``Z`` in voice 2, after
+    ``[M:3/4]`` in voice 1, rests one 4/4 bar (voice 2's own meter), as both players
+    play it; it used to take the meter last written anywhere in the text. Its model
+    length says the same."""
+    text = "X:1\nL:1/4\nM:4/4\nK:C\n[V:1] [M:3/4] C D E | C D E |\n[V:2] Z | C D E F |\n"
+    got = _voices(text)
+    assert got["2"][0] == (60, Fraction(4))
+    assert got["1"][3] == (60, Fraction(3))
+    rest = abcparse.parse(text).tunes[0].voices[1].bars[0].elements[0]
+    assert isinstance(rest, abcparse.Rest) and rest.length == 4
+    text = "X:1\nL:1/4\nM:4/4\nK:C\n[V:1] [L:1/8] CDEF GABc |\n[V:2] Z | C D E F |\n"
+    assert _voices(text)["2"][0] == (60, Fraction(4))
