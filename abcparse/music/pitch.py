@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from ..build import header_voice_settings
-from ..model import Key, Note, Tune, Voice
+from ..model import Clef, Key, Note, Tune, Voice
 from ..theory import key_signature, midi_pitch
 
 PROPAGATION_MODES = ("not", "octave", "pitch")
@@ -150,6 +150,17 @@ class PitchState:
         if clef_shift is not None:
             self.clef_shift = clef_shift
         self.shift = self.transpose + 12 * (self.octave + self.clef_shift)
+
+    def set_clef(self, clef: Clef, names: Iterable[str]) -> None:
+        """The shifts a ``K:`` or body ``V:`` field sets (§4.6): a transposition or
+        octave only where ``names`` (its properties) name one, the clef's +8/-8 only
+        where it names a clef."""
+        named = set(names)
+        self.set_shifts(
+            clef.transpose if named & {"transpose", "t"} else None,
+            clef.octave if "octave" in named else None,
+            clef.octave_shift if clef.name is not None else None,
+        )
 
     def alteration(self, note: Note, grace: bool = False) -> int:
         """§4.2: the semitones ``note`` is raised or lowered by, leaving its accidental in

@@ -823,22 +823,10 @@ class _Reader:
                 self.pitch.set_key(parsed)
                 self.key = parsed
                 self.key_changes.append((self.offset(), parsed))
-            names = {k for k, _ in parsed.properties}
-            clef = parsed.clef
-            self.pitch.set_shifts(
-                clef.transpose if names & {"transpose", "t"} else None,
-                clef.octave if "octave" in names else None,
-                clef.octave_shift if clef.name is not None else None,
-            )
+            self.pitch.set_clef(parsed.clef, (k for k, _ in parsed.properties))
         elif letter == "V" and isinstance(parsed, Voice):
             # A body V: that sets a clef, transpose= or octave= (§4.6, §7.1): from here on.
-            names = {k for k, _ in parsed.properties}
-            clef = parsed.clef
-            self.pitch.set_shifts(
-                clef.transpose if names & {"transpose", "t"} else None,
-                clef.octave if "octave" in names else None,
-                clef.octave_shift if clef.name is not None else None,
-            )
+            self.pitch.set_clef(parsed.clef, (k for k, _ in parsed.properties))
         elif letter == "I" and f.value.startswith("MIDI"):
             semitones = midi_transpose(f.value[4:])
             if semitones is not None:
