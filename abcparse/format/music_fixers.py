@@ -1120,8 +1120,9 @@ def fix_tie_as_slur(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     slur this way (the Nottingham collection has dozens), so the mark is kept as what it
     means rather than deleted (issue 13: a fix never drops a tie). The music engine plays
     such a tie as two notes, and so does the slur, so the fix is safe (the guard checks
-    it). Only for a tie written against its note with a note or chord after it in the same
-    voice that carries no tie of its own; otherwise the finding stays, unfixed."""
+    it). Only for a tie written against its note that reaches a note or chord (the next
+    of its voice and overlay layer, as the engine reads it) carrying no tie of its own,
+    with no other layer's music written between; otherwise the finding stays, unfixed."""
     if _span_text(ctx, d) not in ("-", ".-"):
         return None  # a tie inside a chord: no slur can say which notes it joins
     tune = ctx.tune_at(d.span.start)
@@ -1142,19 +1143,27 @@ def fix_tie_as_slur(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     if (prev is None or not isinstance(prev.element, (Note, Chord))
             or prev.end != d.span.start):
         return None
-    after = next((items[i] for i in range(here + 1, len(items)) if items[i].voice == voice
-                  and isinstance(items[i].element, (Note, Chord, Rest, Tie))), None)
-    if after is None or not isinstance(after.element, (Note, Chord)):
+    # The note the tie reaches, as the engine reads it: the next one of its voice and of
+    # its overlay layer (§7.4), not the next one written.
+    vt = _bar_analysis(ctx, tune)[0].voices[voice]
+    link = next((t for t in vt.ties if t.span.start == d.span.start), None)
+    if link is None or link.target is None:
         return None
-    if ctx.text[after.end:after.end + 1] in ("-", "."):
+    target = vt.items[link.target].element
+    if not isinstance(target, (Note, Chord)):
+        return None
+    end = target.span.end
+    if ctx.text[end:end + 1] in ("-", "."):
         return None  # the second note is tied on: ")" cannot come between note and tie
+    if "&" in ctx.text[d.span.end:target.span.start]:
+        return None  # another overlay layer's music between: a slur cannot span it
     bar = tune.voices[voice].bars[prev.bar]
     first = bar.elements[_attached_before(bar, prev.index)].span.start
     why = ("wrote the tie between different pitches as a slur: a tie joins two notes of the"
            " same pitch, a slur different ones (§4.11)")
     return [ctx.edit(first, first, "(", d.code, why),
             ctx.edit(d.span.start, d.span.end, "", d.code, why),
-            ctx.edit(after.end, after.end, ")", d.code, why)]
+            ctx.edit(end, end, ")", d.code, why)]
 
 
 @fixer("ABC322", safe=False, changes="the tie that joins no second note deleted")

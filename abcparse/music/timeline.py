@@ -395,12 +395,15 @@ def midi_transposes(tune: Tune) -> tuple[int | None, dict[str | None, list[tuple
     """abc2midi's ``%%MIDI transpose N`` (and its ``I:MIDI transpose N`` form, §11.0.2), as
     both outside players follow it: the last one in the tune header (None if none), and
     those in the body with their text offsets, by the voice whose ``V:`` is the last one
-    before them (None, before any ``V:``: every voice). Inline ``[I:MIDI transpose N]``
-    is read where it stands, with the other inline fields."""
+    before them (None, before any ``V:``: every voice). A body ``I:MIDI transpose N``
+    (a line or inline) after a ``V:`` is read where it stands, with the other inline
+    fields; before the first ``V:`` it moves every voice, as the directive does there
+    and as both players read either (§3.1.17 makes the two forms one)."""
     body_start = max((f.span.end for f in tune.fields if f.letter == "K" and not f.in_body),
                      default=0)
     header: int | None = None
-    found = [(at, n) for at, value in midi_instructions(tune, body_fields=False)
+    in_place = {f.span.start for f in tune.fields if f.letter == "I" and f.in_body}
+    found = [(at, n) for at, value in midi_instructions(tune)
              if (n := midi_transpose(value)) is not None]
     voice_at = voice_written_at(tune)
     body: dict[str | None, list[tuple[int, int]]] = {}
@@ -408,19 +411,20 @@ def midi_transposes(tune: Tune) -> tuple[int | None, dict[str | None, list[tuple
         if at < body_start:
             header = n
             continue
-        body.setdefault(voice_at(at), []).append((at, n))
+        voice = voice_at(at)
+        if at in in_place and voice is not None:
+            continue
+        body.setdefault(voice, []).append((at, n))
     return header, body
 
 
-def midi_instructions(tune: Tune, *, body_fields: bool = True) -> list[tuple[int, str]]:
+def midi_instructions(tune: Tune) -> list[tuple[int, str]]:
     """Every ``%%MIDI ...`` directive of ``tune`` and its ``I:MIDI ...`` field form
     (§11.0.2), as (text offset, what follows ``MIDI``), in text order, after those of the
-    file header (offset -1), which are the tune's defaults (§2.2.2). ``body_fields=False``
-    leaves out the ``I:`` fields of the body, which the timeline reads where they stand."""
+    file header (offset -1), which are the tune's defaults (§2.2.2)."""
     found = [(d.span.start, d.value) for d in tune.directives if d.name == "MIDI"]
     found += [(f.span.start, f.value[4:]) for f in tune.fields
-              if f.letter == "I" and f.value.startswith("MIDI ")
-              and (body_fields or not f.in_body)]
+              if f.letter == "I" and f.value.startswith("MIDI ")]
     found.sort(key=lambda item: item[0])
     # The file header's come first (offset -1): the tune's own override them (§2.2.2).
     return [(-1, value) for name, value in tune.file_settings if name == "MIDI"] + found
@@ -473,6 +477,12 @@ class _Reader:
         self.lone_broken: list[BrokenRhythm] = []
         self.paired_broken: list[tuple[int, int]] = []
         self.pending_ties: list[TieLink] = []
+        # The ties of the other overlay layers (§7.4), waiting for their layer to come
+        # back: layer -> (the bar they were left in, pending links, the tied notes'
+        # alterations and shift). A tie reaches the next note of its own layer, in the
+        # next bar at the latest (see switch_layer).
+        self.layer_ties: dict[int, tuple[int, list[TieLink], dict[tuple[str, int], int],
+                                         int]] = {}
         self.layer = 0
         self.layers = 1
         self.cursors = [0]
@@ -864,11 +874,33 @@ class _Reader:
                 if ps:
                     self.graces.append(ps)
 
-    def overlay(self, e: Overlay) -> None:
+    def switch_layer(self, to: int, bar: int, left: int) -> None:
+        """Leave the current overlay layer, last written in bar ``left``, for layer
+        ``to`` in bar ``bar`` (at an ``&``, or layer 0 at a bar's start): the ties written
+        in a layer wait for that layer's next note (§4.11, §7.4: ``^F4- & C4|F4|`` holds
+        the F sharp through the next bar, and ``C4 & ^F4-|F4|`` leaves the main voice's F
+        natural), as both players play them. A tie left longer than a bar reaches
+        nothing."""
+        ps = self.pitch
+        if self.pending_ties or ps.tied:
+            self.layer_ties[self.layer] = (left, self.pending_ties, ps.tied, ps.tied_shift)
+        else:
+            self.layer_ties.pop(self.layer, None)
+        waiting = self.layer_ties.pop(to, None)
+        if waiting is not None and waiting[0] >= bar - 1:
+            _, self.pending_ties, ps.tied, ps.tied_shift = waiting
+        else:
+            self.pending_ties, ps.tied = [], {}
+        if self.layer_ties:  # forget what no layer can take any more
+            self.layer_ties = {k: v for k, v in self.layer_ties.items() if v[0] >= bar - 1}
+
+    def overlay(self, e: Overlay, bar: int) -> None:
         """§7.4: the notes after ``&`` start again at the start of the bar, in "a
         temporary voice": accidentals written before the ``&`` do not hold in it (the
-        layer before is done with this bar), as abc2midi and abcjs both play it."""
+        layer before is done with this bar), and its ties are its own, as abc2midi and
+        abcjs both play it."""
         self.pitch.bar_line()
+        self.switch_layer(min(self.layer + 1, MAX_LAYERS - 1), bar, bar)
         if self.layer + 1 >= MAX_LAYERS:
             if self.layer + 1 == MAX_LAYERS:
                 self.limits.append((e.span, f"more than {MAX_LAYERS - 1} overlays (&) in a"
@@ -896,6 +928,9 @@ class _Reader:
         self.broken_from = None
         for link in self.pending_ties:
             link.blocked = True
+        for _, links, _, _ in self.layer_ties.values():
+            for link in links:
+                link.blocked = True
 
 
 
@@ -962,6 +997,8 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
         opening = bar.opening
         if ps.by_letter or ps.by_octave:
             ps.bar_line()  # §4.2: accidentals end with the bar
+        if r.layer or r.layer_ties:
+            r.switch_layer(0, bi, bi - 1)  # each overlay layer's ties are its own
         # Two bar lines with nothing between ("|" then ":|" at the start of the next
         # line, "|: |", "|:[|"): the first closed the bar before, the second opens this
         # one, and a repeat sign on either side counts (§4.8), as both players read it.
@@ -1085,7 +1122,7 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
                     if not info.content:
                         info.ending_start = e.numbers
             elif kind is Overlay:
-                r.overlay(e)  # type: ignore[arg-type]
+                r.overlay(e, bi)  # type: ignore[arg-type]
             elif kind is ErrorNode:
                 # Unreadable text: the bar's length is unknown, so it is not measured;
                 # the music around it reads on (a stray character inside a triplet
@@ -1147,15 +1184,34 @@ def timeline(tune: Tune) -> TuneTimeline:
         return _timeline(tune)
 
 
+def _voice_marks(tune: Tune, marks: list[tuple[int, str]]) -> dict[str, list[tuple[int, str]]]:
+    """The part labels each voice reads. A label marks every voice from that point of
+    the text on (the P: line of an interleaved score stands in one voice's text), except
+    in a score written voice after voice where every voice has labels of its own (§7:
+    both layouts play "exactly the same"): there each voice reads its own, and those
+    written before the first ``V:``. Otherwise the intro of the second voice would take
+    the first voice's last label."""
+    voice_at = voice_written_at(tune)
+    own: dict[str | None, list[tuple[int, str]]] = {}
+    for mark in marks:
+        own.setdefault(voice_at(mark[0]), []).append(mark)
+    playing = [v.id for v in tune.voices if v.bars]
+    if len(playing) < 2 or not all(vid in own for vid in playing):
+        return {}
+    return {vid: sorted(own.get(None, []) + own[vid]) for vid in playing}
+
+
 def _timeline(tune: Tune) -> TuneTimeline:
     mode = propagation(tune)
     marks = part_marks(tune)
+    by_voice = _voice_marks(tune, marks) if marks else {}
     transposes = midi_transposes(tune)
     resolution = RESOLUTION  # most tunes are read in one pass
     for attempt in range(_RETRIES + 1):
         limits: list[tuple[Span, str]] = []
         try:
-            voices = [_read_voice(tune, v, resolution, mode, marks, limits, transposes)
+            voices = [_read_voice(tune, v, resolution, mode, by_voice.get(v.id, marks),
+                                  limits, transposes)
                       for v in tune.voices]
             return TuneTimeline(tune, resolution, voices, tune.parts, limits)
         except Rescale as e:

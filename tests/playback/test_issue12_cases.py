@@ -852,3 +852,55 @@ def test_a_multi_measure_rest_counts_its_own_voices_measures() -> None:
     assert isinstance(rest, abcparse.Rest) and rest.length == 4
     text = "X:1\nL:1/4\nM:4/4\nK:C\n[V:1] [L:1/8] CDEF GABc |\n[V:2] Z | C D E F |\n"
     assert _voices(text)["2"][0] == (60, Fraction(4))
+
+
+def test_a_tie_reaches_the_next_note_of_its_own_overlay_layer() -> None:
+    """§4.11 with §7.4 (an overlay is "a temporary voice"): ``^F4- & C4|F4|`` holds the
+    main voice's F sharp over the bar line (the overlay's C was taking the tie, so the F
+    was struck again, natural, with a false ABC321), and ``C4 & ^F4-|F4|`` leaves the
+    main voice's F natural; an overlay's tie goes on in the next bar's overlay. As both
+    players play them (a multi-voice probe round)."""
+    assert _voices(HEAD + "^F4- & C4|F4|\n")["1"] == [(66, Fraction(0))]
+    got = _voices(HEAD + "C4 & ^F4-|F4|\n")
+    assert got["1"] == [(60, Fraction(0)), (65, Fraction(4))]
+    assert got["1&1"] == [(66, Fraction(0))]
+    got = _voices(HEAD + "c4 & A2 ^F2-|c4 & F2 A2|\n")
+    assert got["1&1"] == [(69, Fraction(0)), (66, Fraction(2)), (69, Fraction(6))]
+    assert "ABC321" not in codes(HEAD + "^F4- & C4|F4|\n")
+
+
+def test_a_midi_transpose_field_before_the_first_voice_moves_every_voice() -> None:
+    """``[I:MIDI transpose 2]`` (or ``I:MIDI transpose 2``) before the first ``V:`` of
+    the body moves every voice, as ``%%MIDI transpose 2`` there does and as both players
+    read either form (§3.1.17); it moved the first voice only. After a ``V:`` it moves
+    that voice from where it stands."""
+    for line in ("[I:MIDI transpose 2]", "I:MIDI transpose 2", "%%MIDI transpose 2"):
+        got = _voices(HEAD + line + "\n[V:1]C4|[V:2]c4|\n")
+        assert (got["1"], got["2"]) == ([(62, 0)], [(74, 0)]), line
+    got = _voices(HEAD + "[V:1]C4|[V:2]c4|\n[V:1][I:MIDI transpose 2] C4|[V:2]c4|\n")
+    assert [p for p, _ in got["1"]] == [60, 62] and [p for p, _ in got["2"]] == [72, 72]
+
+
+def test_part_labels_in_a_score_written_voice_after_voice() -> None:
+    """§7: a score written voice after voice plays "exactly the same" as interleaved.
+    With each voice carrying its own ``P:A``/``P:B``, the second voice's intro took the
+    first voice's last label (part B) and was played there, after part A; it is the
+    intro, as in the interleaved layout (and as abcjs plays it)."""
+    head = "X:1\nM:4/4\nL:1/4\nP:AB\nK:C\n"
+    blocks = head + "V:1\nE4|\nP:A\nCDEF|\nP:B\nGABc|\nV:2\ne4|\nP:A\nc4|\nP:B\ng4|\n"
+    interleaved = (head + "V:1\nE4|\nV:2\ne4|\nP:A\nV:1\nCDEF|\nV:2\nc4|\nP:B\nV:1\n"
+                   "GABc|\nV:2\ng4|\n")
+    assert _voices(blocks) == _voices(interleaved)
+    assert [p for p, _ in _voices(blocks)["2"]] == [76, 72, 79]
+
+
+def test_the_slur_written_for_a_tie_ends_at_the_note_the_tie_reaches() -> None:
+    """ABC321's safe fix writes a tie between different pitches as a slur, ending at the
+    note the engine ties to: the next of the tie's overlay layer, not the next written.
+    Where another layer's music stands between, no slur can say it: the finding stays."""
+    from abcparse.format.repair import fix_text
+
+    assert fix_text(HEAD + "B-c d2|]\n").text == HEAD + "(Bc) d2|]\n"
+    for body in ("C D E F & c d- | d2 G2 & g4|]\n", "A B c- & C4|d4|]\n"):
+        assert fix_text(HEAD + body).text == HEAD + body, body
+        assert "ABC321" in codes(HEAD + body)
