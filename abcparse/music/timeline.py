@@ -483,6 +483,9 @@ class _Reader:
         # next bar at the latest (see switch_layer).
         self.layer_ties: dict[int, tuple[int, list[TieLink], dict[tuple[str, int], int],
                                          int]] = {}
+        # The key of the bar's first layer, kept at its first "&": a K: written in an
+        # overlay holds in that overlay only (see end_layer).
+        self.layer_key: tuple[dict[str, int], Key] | None = None
         self.layer = 0
         self.layers = 1
         self.cursors = [0]
@@ -894,11 +897,30 @@ class _Reader:
         if self.layer_ties:  # forget what no layer can take any more
             self.layer_ties = {k: v for k, v in self.layer_ties.items() if v[0] >= bar - 1}
 
+    def end_layer(self) -> None:
+        """An overlay layer ends (at the next ``&`` or bar line): a key it changed was
+        its own, "a temporary voice" (§7.4), and the voice goes on in the key of the
+        bar's first layer, as both players play it."""
+        saved = self.layer_key
+        if saved is None:
+            return
+        signature, key = saved
+        if self.layer == 0:
+            return
+        if key is not self.key or signature is not self.pitch.signature:
+            self.pitch.set_signature(signature)
+            self.key = key
+            self.key_changes.append((self.offset(), key))
+
     def overlay(self, e: Overlay, bar: int) -> None:
         """§7.4: the notes after ``&`` start again at the start of the bar, in "a
         temporary voice": accidentals written before the ``&`` do not hold in it (the
-        layer before is done with this bar), and its ties are its own, as abc2midi and
-        abcjs both play it."""
+        layer before is done with this bar), its ties are its own, and so is a key it
+        sets, as abc2midi and abcjs both play it."""
+        if self.layer == 0:
+            self.layer_key = (self.pitch.signature, self.key)
+        else:
+            self.end_layer()
         self.pitch.bar_line()
         self.switch_layer(min(self.layer + 1, MAX_LAYERS - 1), bar, bar)
         if self.layer + 1 >= MAX_LAYERS:
@@ -998,6 +1020,8 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
         if ps.by_letter or ps.by_octave:
             ps.bar_line()  # §4.2: accidentals end with the bar
         if r.layer or r.layer_ties:
+            r.end_layer()
+            r.layer_key = None
             r.switch_layer(0, bi, bi - 1)  # each overlay layer's ties are its own
         # Two bar lines with nothing between ("|" then ":|" at the start of the next
         # line, "|: |", "|:[|"): the first closed the bar before, the second opens this

@@ -904,3 +904,16 @@ def test_the_slur_written_for_a_tie_ends_at_the_note_the_tie_reaches() -> None:
     for body in ("C D E F & c d- | d2 G2 & g4|]\n", "A B c- & C4|d4|]\n"):
         assert fix_text(HEAD + body).text == HEAD + body, body
         assert "ABC321" in codes(HEAD + body)
+
+
+def test_a_key_written_in_an_overlay_is_the_overlays() -> None:
+    """§7.4, "a temporary voice": ``F G A B & [K:D] F4 | F G A B & F4 |`` plays the
+    overlay's first F sharp and every later F natural, as both players do (the key used
+    to carry into the main voice's next bar); a key set in the bar's first layer holds in
+    its overlay too."""
+    head = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
+    got = _voices(head + "F G A B & [K:D] F4 | F G A B & F4 | F4 |\n")
+    assert [p for p, _ in got["1"]] == [65, 67, 69, 71, 65, 67, 69, 71, 65]
+    assert [p for p, _ in got["1&1"]] == [66, 65]
+    got = _voices(head + "F G A B & F4 | [K:D] F G A B & F4 | F4 |\n")
+    assert [p for p, _ in got["1"]][-1] == 66 and [p for p, _ in got["1&1"]] == [65, 66]
