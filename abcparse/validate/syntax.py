@@ -439,7 +439,7 @@ def colon_thick_bar(ctx: TuneContext) -> Iterator[Finding]:
 @rule("ABC113", "thick-bar-repeat-dots", strict=Severity.ERROR, loose=Severity.WARNING,
       source="parser", section="§4.8")
 def thick_bar_repeat_dots(ctx: TuneContext) -> Iterator[Finding]:
-    """Repeat dots beside a thick bar: ``|]:``, ``:[|``, ``[|]:``.
+    """Repeat dots beside a thick bar: ``|]:``, ``:[|``, ``||]:``.
 
     §4.8 asks parsers to accept bar lines of any shape made of ``|``, ``[``, ``]`` and
     ``:``, and gives these no meaning of their own. abcparse reads their dots as it reads
