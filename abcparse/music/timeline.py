@@ -902,11 +902,9 @@ class _Reader:
         its own, "a temporary voice" (§7.4), and the voice goes on in the key of the
         bar's first layer, as both players play it."""
         saved = self.layer_key
-        if saved is None:
+        if saved is None or self.layer == 0:
             return
         signature, key = saved
-        if self.layer == 0:
-            return
         if key is not self.key or signature is not self.pitch.signature:
             self.pitch.set_signature(signature)
             self.key = key
