@@ -1146,7 +1146,11 @@ def fix_tie_as_slur(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     # The note the tie reaches, as the engine reads it: the next one of its voice and of
     # its overlay layer (§7.4), not the next one written.
     vt = _bar_analysis(ctx, tune)[0].voices[voice]
-    link = next((t for t in vt.ties if t.span.start == d.span.start), None)
+    key = ("ties", id(vt))
+    by_start = ctx.cache.get(key)
+    if by_start is None:  # once per voice and round: a tune may hold thousands of ties
+        by_start = ctx.cache[key] = {t.span.start: t for t in vt.ties}
+    link = by_start.get(d.span.start)
     if link is None or link.target is None:
         return None
     target = vt.items[link.target].element
