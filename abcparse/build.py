@@ -678,11 +678,10 @@ class _Voice:
     last_lyrics: tuple[int, int] | None = None
     start: int = -1
     end: int = -1
-    # The voice's own meter and unit length while another voice is written (§7.3);
-    # ``timing``: they have been set (the voice has been written in the body).
+    # The voice's own meter and unit length while another voice is written (§7.3):
+    # the header's until the voice is written in the body.
     meter: Meter | None = None
     unit: Fraction | None = None
-    timing: bool = False
 
 
 def _repeat_of_its_own(voice: _Voice, bar: _Bar) -> bool:
@@ -1087,7 +1086,7 @@ class TuneBuilder:
         for vid, props, words in voices:
             v = self.voices.get(vid)
             if v is None:
-                v = _Voice(vid)
+                v = _Voice(vid, meter=meter, unit=unit)
                 self.voices[vid] = v
                 self.voice_order.append(vid)
             v.props.extend(props)
@@ -1119,20 +1118,17 @@ class TuneBuilder:
     def switch_voice(self, vid: str) -> None:
         v = self.voices.get(vid)
         if v is None:
-            v = _Voice(vid)
+            head = self.header if self.in_body else None
+            v = _Voice(vid, meter=head.meter if head else self.meter,
+                       unit=head.unit_length if head else self.unit)
             self.voices[vid] = v
             self.voice_order.append(vid)
-        if v is not self.voice and self.in_body:
+        if self.voice is not None and v is not self.voice:
             # §7.3: a meter or unit length written in one voice is that voice's; each
-            # voice starts from the header's, as the engine reads each voice.
-            if self.voice is not None:
-                self.voice.meter, self.voice.unit = self.meter, self.unit
-            if v.timing:
-                self.meter, self.unit = v.meter, v.unit
-            else:  # the first voice keeps what the body set before it was named
-                v.timing = True
-                if self.voice is not None:
-                    self.meter, self.unit = self.header.meter, self.header.unit_length
+            # voice starts from the header's, as the engine reads each voice (the first
+            # voice keeps what the body set before it was named).
+            self.voice.meter, self.voice.unit = self.meter, self.unit
+            self.meter, self.unit = v.meter, v.unit
         self.voice = v
 
     def voice_change(self, vid: str, value: str, props: Sequence[tuple[str, str]],
@@ -1797,13 +1793,7 @@ class TuneBuilder:
                     subname = val
                 else:
                     props.append((k, val))
-            clef = _DEFAULT_CLEF
-            if clef_words or props:
-                try:
-                    words = [w for w in clef_words if _CLEF_RE.match(w)]
-                    clef = _clef(words, props, f"V:{vid}")
-                except FieldError:
-                    clef = _DEFAULT_CLEF
+            clef = voice_clef(props, clef_words) if clef_words or props else _DEFAULT_CLEF
             spans = [b.span for b in v.bars]
             span = (
                 Span(
