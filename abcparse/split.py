@@ -146,18 +146,26 @@ def parted_ending(text: str, pos: int) -> bool:
     if not (0 < pos < len(text) and text[pos].isdigit()):
         return False
     if text[pos - 1] in " \t":  # on the bar line's own line
-        start = max(text.rfind("\n", 0, pos), text.rfind("\r", 0, pos)) + 1
-        before = text[start:pos].rstrip(" \t")
-        return (before.endswith(("|", ":")) and not before.startswith("%")
-                and _FIELD_LINE_START.match(before) is None)
+        before = _line_before(text, pos)
+        return _ends_with_bar(before) and _FIELD_LINE_START.match(before) is None
     if text[pos - 1] not in "\r\n":
         return False
     end = pos - 1
     if text[end] == "\n" and end > 0 and text[end - 1] == "\r":
         end -= 1
+    return _ends_with_bar(_line_before(text, end))
+
+
+def _line_before(text: str, end: int) -> str:
+    """The text of the line that holds ``text[end - 1]``, up to ``end``, without the
+    spaces it ends with."""
     start = max(text.rfind("\n", 0, end), text.rfind("\r", 0, end)) + 1
-    before = text[start:end].rstrip(" \t")
-    return before.endswith(("|", ":")) and not before.startswith("%")
+    return text[start:end].rstrip(" \t")
+
+
+def _ends_with_bar(line: str) -> bool:
+    """Whether ``line`` (not a comment) ends with a bar line or its dots."""
+    return line.endswith(("|", ":")) and not line.startswith("%")
 
 
 # A field line (``w: la | 2``, ``T:A | 2``): its text holds no endings.
