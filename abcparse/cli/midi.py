@@ -16,7 +16,8 @@ fluidsynth. Where the files go (``-o``):
 Two tunes that would get the same name (X: numbers repeat in many tunebooks) get ``-2``,
 ``-3``... appended in file order. Every file is written atomically (temporary file in the
 same folder, fsync, rename). Tunes with syntax errors are still converted (as abc2midi
-does), their errors are printed, and the exit code is 1; usage and I/O errors exit 2. A
+does), their errors are printed, and the exit code is 1 (errors as ``abc-lint`` grades
+them in the tune's mode: what loose reading calls a warning is not one); usage and I/O errors exit 2. A
 tune that no MIDI file can hold (more tracks, events or time than the format allows, see
 :mod:`abcparse.midi`) is reported with its line and skipped, and the others are written
 (exit 1).
@@ -256,8 +257,13 @@ def plan(
 
 
 def _report(source: str, tune: Tune) -> int:
-    """Print the tune's errors (file:line:col: code message); how many there were."""
-    errors = [d for d in tune.diagnostics if d.severity is Severity.ERROR]
+    """Print the tune's errors (file:line:col: code message); how many there were. Errors
+    as ``abc-lint`` grades them in the tune's mode (:func:`~abcparse.validate.registry.graded`):
+    a finding that is a warning in loose reading (``["Coda"``, an unreadable ``P:``) does
+    not make the exit code 1."""
+    from ..validate.registry import graded
+
+    errors = [d for d in graded(tune.diagnostics, tune.strict) if d.severity is Severity.ERROR]
     for d in errors:
         print(f"{source}:{d.line}:{d.col}: {d.code} {d.message}", file=sys.stderr)
     return len(errors)

@@ -24,10 +24,10 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
-from ..diagnostics import Fix, Severity, Span
+from ..diagnostics import Diagnostic, Fix, Severity, Span
 
 FAMILIES = {
     "0": "bytes and encoding",
@@ -178,6 +178,24 @@ def registry() -> dict[str, Rule]:
 def get_rule(code: str) -> Rule | None:
     _load()
     return _REGISTRY.get(code.upper())
+
+
+def graded(diagnostics: Iterable[Diagnostic], strict: bool) -> list[Diagnostic]:
+    """Diagnostics the parser made, with the severity the registry gives each code in the
+    mode (``strict``), as ``abc-lint`` reports them; a code the mode turns off is left
+    out. The parser writes its own provisional severity (error for a syntax finding);
+    a command that prints the diagnostics of :func:`abcparse.parse` (``abcparse midi``)
+    grades them here, so an ABC 2.0 habit that ``abc-lint`` calls a warning in loose
+    reading is not an error there."""
+    _load()
+    out = []
+    for d in diagnostics:
+        r = _REGISTRY.get(d.code)
+        sev = d.severity if r is None else r.severity(strict)
+        if sev is None:
+            continue
+        out.append(d if sev is d.severity else replace(d, severity=sev))
+    return out
 
 
 def find_rule(code_or_name: str) -> Rule | None:

@@ -229,6 +229,23 @@ def test_cli_midi_reports_errors_with_position_and_still_writes(tmp_path: Path) 
     assert [p for _, p, _ in notes_of(mido.MidiFile(out).tracks[1])] == [60, 62, 64, 65]
 
 
+
+def test_cli_midi_grades_findings_as_abc_lint_does(tmp_path: Path) -> None:
+    # ["Coda" (ABC111) and an unreadable P: (ABC225) are warnings in loose reading: the
+    # file converts with exit 0, as abc-lint passes it with warnings only. Declared 2.1,
+    # the same findings are errors in both commands.
+    body = 'X:1\nT:t\nP:"AAB"\nM:3/4\nL:1/8\nK:D\n|: A dc | d2 z :|["Coda" zag | d6 |]\n'
+    loose = tmp_path / "loose.abc"
+    loose.write_text(body)
+    done = run_cli("midi", str(loose), "-o", str(tmp_path / "loose.mid"))
+    assert done.returncode == 0, done.stderr
+    assert "ABC111" not in done.stderr and (tmp_path / "loose.mid").exists()
+    strict = tmp_path / "strict.abc"
+    strict.write_text("%abc-2.1\n" + body)
+    done = run_cli("midi", str(strict), "-o", str(tmp_path / "strict.mid"))
+    assert done.returncode == 1
+    assert f"{strict}:8:18: ABC111" in done.stderr and f"{strict}:4:3: ABC225" in done.stderr
+
 # --- abcparse play --------------------------------------------------------------------------
 
 HAS_SYNTH = shutil.which("timidity") is not None
