@@ -47,6 +47,7 @@ from .model import (
     LineBreak,
     LyricsLine,
     Meter,
+    Microtone,
     Mode,
     Note,
     Overlay,
@@ -165,7 +166,7 @@ _ANNOTATION_PLACEMENTS = frozenset("^_<>@")
 _CONTENT = (Note, Rest, Chord)
 
 
-_NOTE_SHAPES: dict[str, tuple[str, int, Accidental | None, Fraction]] = {}
+_NOTE_SHAPES: dict[str, tuple[str, int, Accidental | Microtone | None, Fraction]] = {}
 _BAR_SHAPES: dict[str, tuple[str, BarKind, int, int, tuple[int, ...]]] = {}
 
 
@@ -188,7 +189,7 @@ def _bar_shape(sym: str, end: str | None) -> tuple[str, BarKind, int, int, tuple
     return sym, kind, repeat_end, repeat_start, _numbers(end) if end else ()
 
 
-def _note_shape(m: re.Match[str]) -> tuple[str, int, Accidental | None, Fraction]:
+def _note_shape(m: re.Match[str]) -> tuple[str, int, Accidental | Microtone | None, Fraction]:
     """Letter, octave, accidental and length of a NOTE token (§4.1-4.3). The same note
     spellings recur all through a tunebook, so callers memoize this by token text."""
     acc, letter, octs, num, den, slashes = m.group(
@@ -203,7 +204,7 @@ def _note_shape(m: re.Match[str]) -> tuple[str, int, Accidental | None, Fraction
     return (
         letter,
         octave,
-        ACCIDENTAL_BY_SPELLING[acc] if acc else None,
+        None if not acc else Microtone(acc) if "/" in acc else ACCIDENTAL_BY_SPELLING[acc],
         written_length(num, den, slashes),
     )
 

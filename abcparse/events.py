@@ -34,6 +34,7 @@ from .errors import AbcLimitError, AbcUsageError
 from .gcpause import paused_gc
 from .model import NO_SPAN, Key, Meter, Mode, Tempo, Tune, Voice
 from .music import Segment, TuneTimeline, VoiceTimeline, played_order, timeline
+from .music.pitch import Pitch, split_pitch
 from .music.timeline import midi_instructions, voice_written_at
 from .theory import DYNAMICS, key_fifths
 
@@ -104,7 +105,9 @@ class NoteEvent:
     id (``"1"`` for a tune without ``V:``; an overlay ``&`` adds ``"&1"``, ``"&2"`` ...),
     ``span`` where the note (the first of a tied group) is written. ``grace`` marks grace
     notes (only with ``grace="steal"``); ``decorations`` names the decorations written on
-    the note or its chord."""
+    the note or its chord. ``cents`` (0-99) raises ``pitch`` for a note off the semitone
+    grid, which only a microtonal accidental makes (``_/e``: ``pitch`` 75, ``cents`` 50;
+    :class:`~abcparse.model.Microtone`); MIDI export bends the note by it."""
 
     pitch: int
     onset: Fraction
@@ -117,6 +120,7 @@ class NoteEvent:
     span: Span = field(default=NO_SPAN, compare=False)
     grace: bool = False
     decorations: tuple[str, ...] = ()
+    cents: int = 0
 
     @property
     def end(self) -> Fraction:
@@ -265,7 +269,7 @@ def _velocities(tl: TuneTimeline, vt: VoiceTimeline) -> list[int]:
 
 @dataclass(slots=True)
 class _Sounding:
-    pitch: int
+    pitch: Pitch
     onset: int | Fraction  # ticks of the timeline (a Fraction where graces take time)
     duration: int | Fraction
     item_end: int | Fraction
@@ -512,9 +516,10 @@ def _perform(tune: Tune, grace: str, unroll_repeats: bool, voice: str | None) ->
         onset, duration = Fraction(n.onset * 4, res), Fraction(n.duration * 4, res)
         start = float(onset)
         at = seconds(start)
+        key, cents = split_pitch(_midi_pitch(n.pitch))
         events.append(
             NoteEvent(
-                _midi_pitch(n.pitch),
+                key,
                 onset,
                 duration,
                 at,
@@ -525,6 +530,7 @@ def _perform(tune: Tune, grace: str, unroll_repeats: bool, voice: str | None) ->
                 n.span,
                 n.grace,
                 n.decorations,
+                cents,
             )
         )
     order_of = {t.voice: i for i, t in enumerate(tracks)}
@@ -561,7 +567,7 @@ def _perform(tune: Tune, grace: str, unroll_repeats: bool, voice: str | None) ->
     )
 
 
-SoundKey = tuple[int, tuple[tuple[int, int, str, int, bool], ...]]
+SoundKey = tuple[int, tuple[tuple[int, int, str, Pitch, bool], ...]]
 
 
 def sound_key(tune: Tune, *, grace: str = "ignore") -> SoundKey:
@@ -578,7 +584,7 @@ def sound_key(tune: Tune, *, grace: str = "ignore") -> SoundKey:
         raise AbcUsageError(f"grace must be one of {', '.join(GRACE_MODES)}, not {grace!r}")
     with paused_gc():
         tl = timeline(tune)
-        rows: list[tuple[int | Fraction, int | Fraction, str, int, bool]] = []
+        rows: list[tuple[int | Fraction, int | Fraction, str, Pitch, bool]] = []
         for _, v, _, _, laid in _laid_out(tune, tl, tune.voices, grace, True):
             for n in laid[0]:
                 if n.duration > 0:
@@ -605,7 +611,7 @@ def _track_id(voice: Voice, layer: int) -> str:
     return voice.id if layer == 0 else f"{voice.id}&{layer}"
 
 
-def _midi_pitch(pitch: int) -> int:
+def _midi_pitch(pitch: Pitch) -> Pitch:
     """A pitch kept within MIDI's 0-127."""
     return max(0, min(127, pitch))
 
@@ -675,12 +681,12 @@ def _lay_out(
     out: list[_Sounding] = []
     # (layer, pitch) → the sounding notes a tie holds, in chord order: a chord may tie
     # two notes of one pitch (a unison, [AA]2-[AA]), and each goes on (§4.11).
-    open_ties: dict[tuple[int, int], list[_Sounding]] = {}
+    open_ties: dict[tuple[int, Pitch], list[_Sounding]] = {}
     layers: set[int] = set()
     items = vt.items
     # Ties written after a repeat sign or ending (TieLink.into): item → the pitches that
     # tie into it from the note played just before it in its layer.
-    tied_into: dict[int, frozenset[int]] = {
+    tied_into: dict[int, frozenset[Pitch]] = {
         link.target: frozenset(items[link.source].pitches)
         for link in vt.ties
         if link.into and link.target is not None and link.source is not None
@@ -720,7 +726,7 @@ def _lay_out(
                         )
                 main_onset = onset + steal
             staccato = bool(item.decorations) and bool(_STACCATO.intersection(item.decorations))
-            continued: dict[tuple[int, int], list[_Sounding]] = {}
+            continued: dict[tuple[int, Pitch], list[_Sounding]] = {}
             sounding: list[_Sounding] = []
             into = tied_into.get(k)
             if into is not None:

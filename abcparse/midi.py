@@ -333,6 +333,11 @@ def _voice_tracks(performance: Performance, tpb: int, end: int) -> list[bytes]:
 
     shift = _CHANNEL_BITS + _PITCH_BITS + _SEQ_BITS
     sounding: dict[int, int] = {}
+    # A microtone sounds as its note bent up by NoteEvent.cents (the default bend range
+    # of two semitones each way, which abc2midi also relies on): the channel's bend is
+    # set before a note-on that needs another, and stays until one does. Notes of one
+    # channel that sound together share its bend, as in abc2midi's files.
+    bends: dict[int, int] = {}
     for key in keys:
         seq = key & _SEQ_MASK
         n = notes[seq >> 1]
@@ -350,6 +355,12 @@ def _voice_tracks(performance: Performance, tpb: int, end: int) -> list[bytes]:
             if target is not None:
                 if count:
                     target.channel(tick, 0x80 | channel, pitch, 64)
+                cents = n.cents
+                if cents != bends.get(channel, 0):
+                    cents = _check_byte(cents, 99, f"the cents of the note{_where(n.span)}")
+                    bend = 8192 + cents * 8192 // 200
+                    target.channel(tick, 0xE0 | channel, bend & 0x7F, bend >> 7)
+                    bends[channel] = cents
                 target.channel(tick, 0x90 | channel, pitch, n.velocity)
             sounding[chpitch] = count + 1
         elif count:

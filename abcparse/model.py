@@ -84,6 +84,28 @@ ACCIDENTAL_BY_SPELLING = {a.value: a for a in Accidental}
 
 
 @dataclass(frozen=True, slots=True)
+class Microtone:
+    """A microtonal accidental: ``^/c`` raises a quarter tone, ``_/e`` lowers one, and
+    ``^3/4c`` raises three quarters of a semitone (``n/d`` semitones; ``n`` is 1 and
+    ``d`` 2 when left out). Not ABC 2.1, whose accidentals (§4.2) move whole semitones: an
+    extension of abcm2ps, abc2midi and abcjs (which reads ``^/`` and ``_/`` only), reported
+    as ABC114. Like an accidental it replaces the key signature's alteration of its note
+    and holds for the rest of the bar (abc2midi and abcjs both read it so).
+
+    ``value`` is its ABC spelling, as :attr:`Accidental.value` is, and ``semitones`` the
+    signed shift (a :class:`~fractions.Fraction`)."""
+
+    value: str
+
+    @property
+    def semitones(self) -> Fraction:
+        body = self.value[1:]
+        num, _, den = body.partition("/")
+        shift = Fraction(int(num) if num else 1, int(den) if den else 2)
+        return shift if self.value[0] == "^" else -shift
+
+
+@dataclass(frozen=True, slots=True)
 class KeyAccidental:
     """An explicit accidental of a key signature, e.g. ``^f`` in ``K:D exp ^f``."""
 
@@ -226,7 +248,7 @@ class Note:
 
     letter: str  # upper case A-G
     octave: int
-    accidental: Accidental | None
+    accidental: Accidental | Microtone | None
     length: Fraction
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 

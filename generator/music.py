@@ -104,6 +104,7 @@ def tune_stats(text: str) -> dict[str, Any]:
     """What :func:`music_report` counts for one tune (parsed loosely, as players do)."""
     import abcparse
     from abcparse.music import played_order, timeline
+    from abcparse.music.pitch import split_pitch
 
     book = abcparse.parse(text)
     out: dict[str, Any] = {"aabb": False, "stuck": False, "pitch_classes": Counter(),
@@ -121,7 +122,8 @@ def tune_stats(text: str) -> dict[str, Any]:
         return out
     vt = tl.voices[0]
     for item in vt.items:
-        out["pitch_classes"].update(p % 12 for p in item.pitches)
+        # A microtone (off the semitone grid) counts as the semitone below it.
+        out["pitch_classes"].update(split_pitch(p)[0] % 12 for p in item.pitches)
         e = item.element
         length = getattr(e, "length", None)
         if isinstance(length, Fraction):

@@ -17,10 +17,10 @@ Two tunes that would get the same name (X: numbers repeat in many tunebooks) get
 ``-3``... appended in file order. Every file is written atomically (temporary file in the
 same folder, fsync, rename). Tunes with syntax errors are still converted (as abc2midi
 does), their errors are printed, and the exit code is 1 (errors as ``abc-lint`` grades
-them in the tune's mode: what loose reading calls a warning is not one); usage and I/O errors exit 2. A
-tune that no MIDI file can hold (more tracks, events or time than the format allows, see
-:mod:`abcparse.midi`) is reported with its line and skipped, and the others are written
-(exit 1).
+them in the tune's mode: what loose reading calls a warning is not one); usage and I/O
+errors exit 2. A tune that no MIDI file can hold (more tracks, events or time than the
+format allows, see :mod:`abcparse.midi`) is reported with its line and skipped, and the
+others are written (exit 1).
 """
 
 from __future__ import annotations

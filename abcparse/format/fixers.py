@@ -480,9 +480,8 @@ def fix_nul(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
 
 
 @fixer("ABC101", safe=True,
-       changes='an unexpected character deleted (or a microtone written as a decoration);'
-       ' an ending number parted from its bar line (a line wrap, `:| 2`) becomes `[2`; a'
-       ' `:` parted from its `|` becomes `:|` (unsafe)')
+       changes='an unexpected character deleted; an ending number parted from its bar line'
+       ' (a line wrap, `:| 2`) becomes `[2`; a `:` parted from its `|` becomes `:|` (unsafe)')
 def fix_unexpected(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """A character that starts nothing here goes; a stray length (``/2``, ``3``) goes
     whole, so the text after it is read again in the same round. What a line wrap parted
@@ -520,9 +519,6 @@ def fix_unexpected(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
         return [ctx.edit(start + 1, start + 1, "|", d.code,
                          "wrote :| for the ':' that ends the line: a repeat sign broken over"
                          " the line end, now played as a repeat (§4.8)", safe=False)]
-    micro = _microtones(ctx, start)
-    if micro:
-        return micro
     if ch in _LENGTH_CHARS:
         while end < len(t) and t[end] in _LENGTH_CHARS and end - start < 8:
             end += 1
@@ -584,34 +580,6 @@ def _ending_marks(ctx: FixContext, lo: int, hi: int
 
 
 _LENGTH_CHARS = frozenset("0123456789/")
-# abcm2ps's microtonal accidentals (_/e, ^3/4c): a fraction after the accidental.
-_MICROTONE_RE = re.compile(r"([_^]{1,2})[0-9]{0,2}/[0-9]{0,2}(?=[A-Ga-g])")
-
-
-def _microtones(ctx: FixContext, pos: int) -> list[Edit] | None:
-    """When the unexpected character is part of a microtonal accidental, every one of its
-    line becomes the plain accidental (``_/e`` → ``_e``): ABC 2.1 has no quarter tones
-    (§4.6), and the parser would meet them one bar per round."""
-    ls = ctx.line_start(pos)
-    key = ("microtones", ls)
-    got = ctx.cache.get(key)
-    if got is None:
-        # Found once per line: a line of n microtones has up to n findings, each asking.
-        found = list(_MICROTONE_RE.finditer(ctx.text, ls, ctx.line_end(pos)))
-        got = ctx.cache[key] = ([m.start() for m in found], found, [False])
-    starts, found, given = got
-    i = bisect.bisect_right(starts, pos) - 1
-    if i < 0 or pos >= found[i].end():
-        return None
-    # The line's first finding gets them all; the others, the one they point at (the
-    # same edit again, which the round counts once).
-    chosen = [found[i]] if given[0] else found
-    given[0] = True
-    return [ctx.edit(m.start(), m.end(), m.group(1), "ABC101",
-                     f"wrote the microtonal accidental {m.group()} as {m.group(1)}: ABC 2.1"
-                     " has no quarter tones (§4.6)") for m in chosen]
-
-
 _ODD_LETTERS = frozenset("IJKNQRVWYhijklmnopqrstwy")
 
 
@@ -862,6 +830,21 @@ def fix_thick_bar_repeat_dots(ctx: FixContext, d: Diagnostic) -> list[Edit] | No
         return None
     return [ctx.edit(d.span.start, d.span.end, plain, d.code,
                      f"wrote the bar line {written} as {plain} (§4.8)")]
+
+
+@fixer("ABC114", safe=False,
+       changes="a microtone written as the accidental it leans to: `_/e` as `_e`, `^3/4c` as"
+       " `^c` (the pitch moves)")
+def fix_microtone(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """A microtonal accidental becomes the ABC 2.1 accidental in the direction it moves
+    the note (§4.2 has whole semitones only): the note then sounds a fraction of a
+    semitone away from where abcparse, abc2midi and abcjs play it, so the fix is unsafe."""
+    written = _span_text(ctx, d)
+    if written[:1] not in ("^", "_") or "/" not in written:
+        return None
+    return [ctx.edit(d.span.start, d.span.end, written[0], d.code,
+                     f"wrote the microtonal accidental {written} as {written[0]}: ABC 2.1"
+                     " has no microtones (§4.2)")]
 
 
 @fixer("ABC106", safe=True, changes='text lines in the file header become comments')

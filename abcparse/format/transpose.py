@@ -35,13 +35,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from ..api import parse as abcparse_parse
 from ..build import FieldError, read_key, read_voice
 from ..errors import AbcError
-from ..model import ACCIDENTAL_BY_SPELLING, Key, KeyAccidental, Tune
+from ..model import ACCIDENTAL_BY_SPELLING, Key, KeyAccidental, Microtone, Tune
 from ..music import PitchState, propagation, timeline
+from ..music.pitch import Pitch
 from ..parser import ParseFailure, line_parser, parse_value, plus_chord_notes
 from ..split import text_lines
 from ..theory import (
@@ -56,6 +58,18 @@ from .printer import file_chunks
 
 _ACC_TEXT = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}
 _ACC_VALUE = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
+
+
+def _microtone_text(alteration: Pitch) -> str:
+    """The microtonal accidental (n/d semitones, as abc2midi reads it) for an alteration
+    off the semitone grid: ``^/`` and ``_/`` for a quarter tone, which abcjs reads too."""
+    sign = "^" if alteration > 0 else "_"
+    size = abs(Fraction(alteration))
+    if size == Fraction(1, 2):
+        return sign + "/"
+    return f"{sign}{size.numerator}/{size.denominator}"
+
+
 _ITEM_TOKENS = frozenset(
     {"CHORD_OPEN", "CHORD_CLOSE", "TIE", "GRACE_OPEN", "GRACE_CLOSE", "REST", "MULTI_REST"}
 )
@@ -122,8 +136,8 @@ class _VoiceState:
     in_grace: bool = False
     # The notes of the item read last, as (letter, octave, pitch) in the old and the new
     # text, for a tie after it; and the notes a tie inside the open chord holds.
-    item_old: list[tuple[str, int, int]] = field(default_factory=list)
-    item_new: list[tuple[str, int, int]] = field(default_factory=list)
+    item_old: list[tuple[str, int, Pitch]] = field(default_factory=list)
+    item_new: list[tuple[str, int, Pitch]] = field(default_factory=list)
     chord_tied: list[int] = field(default_factory=list)
 
     def item_starts(self) -> None:
@@ -335,8 +349,15 @@ class _Transposer:
         single = not v.in_chord and not grace
         if single:
             v.item_starts()
-        alt = v.old.alter(letter, octave, _ACC_VALUE[acc] if acc else None, grace)
-        midi = midi_pitch(letter, octave, alt)
+        written: Pitch | None = None
+        if acc:
+            written = Microtone(acc).semitones if "/" in acc else _ACC_VALUE[acc]
+        alt = v.old.alter(letter, octave, written, grace)
+        # A microtone (``_/e``) moves as the semitone it is a fraction beyond: the note is
+        # spelled for the whole semitones, and the fraction is added back to its
+        # accidental (``_/e`` up a tone is ``_/^f``'s sound, written ``^/f``).
+        micro = alt - int(alt)
+        midi = midi_pitch(letter, octave, int(alt))
         length = tok.string[tok.end("n_oct") if octs else tok.end("n_pitch") : tok.end()]
         # Percussion and frozen keys keep their pitches, but are spelled again against
         # the key signature now in force (a drum voice under a transposed header key).
@@ -348,19 +369,20 @@ class _Transposer:
                 " outside the range 0-127 that notes can have"
             )
         if shift == 0:
-            new_letter, new_octave, new_alt = letter, octave, alt
+            new_letter, new_octave, new_alt = letter, octave, int(alt)
         elif key.steps is None:
             new_letter, new_octave, new_alt = _spell_chromatic(target, self.n > 0)
         else:
             idx = octave * 7 + LETTERS.index(letter) + key.steps
             new_letter, new_octave, new_alt = _spell(idx, target)
         mark = ""
-        if acc or v.new.implied(new_letter, new_octave) != new_alt:
-            mark = _ACC_TEXT[new_alt]
-            v.new.alter(new_letter, new_octave, new_alt, grace)
+        sounding: Pitch = new_alt + micro
+        if acc or v.new.implied(new_letter, new_octave) != sounding:
+            mark = _ACC_TEXT[new_alt] if not micro else _microtone_text(sounding)
+            v.new.alter(new_letter, new_octave, sounding, grace)
         if not grace:
-            v.item_old.append((letter, octave, midi))
-            v.item_new.append((new_letter, new_octave, target))
+            v.item_old.append((letter, octave, midi + micro))
+            v.item_new.append((new_letter, new_octave, target + micro))
         if single:
             v.item_done()
         self.moves[tok.start() if start is None else start] = shift

@@ -155,6 +155,14 @@ def _elements(tune: Tune) -> Iterator[Any]:
                             yield from item.items
 
 
+def _midi_text(pitch: int | Fraction) -> str:
+    """A sounding pitch as MIDI writes it: the note, and the bend of a microtone."""
+    from ..music.pitch import split_pitch
+
+    key, cents = split_pitch(pitch)
+    return f"{key} +{cents} cents" if cents else str(key)
+
+
 def _at(span: Any, offset: int) -> bool:
     start: int = span.start
     end: int = span.end
@@ -214,12 +222,12 @@ def _note_hover(tune: Tune, element: Any, offset: int) -> str | None:
                 picked = [(n, p) for n, p in pitches if _at(n.span, offset)]
                 shown = picked or pitches
                 head = "**chord** (§4.17): " + ", ".join(
-                    f"{n.spelling} sounds {knowledge.pitch_name(p)} (MIDI {p})"
+                    f"{n.spelling} sounds {knowledge.pitch_name(p)} (MIDI {_midi_text(p)})"
                     for n, p in shown)
             else:
                 n, p = pitches[0] if pitches else (e, None)
                 head = (f"**note** `{n.spelling}` (§4.1-§4.3): sounds "
-                        f"{knowledge.pitch_name(p)} (MIDI {p})" if p is not None
+                        f"{knowledge.pitch_name(p)} (MIDI {_midi_text(p)})" if p is not None
                         else f"**note** `{e.spelling}`")
             notes_on = []
             if not item.plain:

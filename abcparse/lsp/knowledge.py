@@ -8,6 +8,8 @@ the one place the toolkit keeps them, so completion and the validator cannot dis
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from ..model import Mode
 from ..theory import DEFAULT_SYMBOLS, STANDARD_DECORATIONS
 
@@ -185,9 +187,14 @@ def mode_text(mode: Mode) -> str:
     return _MODE_TEXT[mode]
 
 
-def pitch_name(midi: int) -> str:
-    """Scientific pitch name of a MIDI number (60 = C4, middle C)."""
-    return f"{NOTE_NAMES[midi % 12]}{midi // 12 - 1}"
+def pitch_name(midi: int | Fraction) -> str:
+    """Scientific pitch name of a MIDI number (60 = C4, middle C); a pitch off the
+    semitone grid (a microtone) is named by the semitone below and its cents above."""
+    from ..music.pitch import split_pitch
+
+    key, cents = split_pitch(midi)
+    name = f"{NOTE_NAMES[key % 12]}{key // 12 - 1}"
+    return f"{name} +{cents} cents" if cents else name
 
 
 def length_name(whole: object) -> str:

@@ -22,14 +22,32 @@ Choices, with the section that decides:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 
 from ..build import header_voice_settings
 from ..model import Clef, Key, Note, Tune, Voice
 from ..theory import key_signature, midi_pitch
 
 PROPAGATION_MODES = ("not", "octave", "pitch")
+
+#: A sounding or written pitch in MIDI semitones: an int, or a Fraction where a microtonal
+#: accidental (:class:`~abcparse.model.Microtone`, ``_/e``) moves a note off the semitone
+#: grid. The same for an alteration (semitones added to a letter's natural pitch).
+Pitch = int | Fraction
+
+
+def split_pitch(pitch: Pitch) -> tuple[int, int]:
+    """``pitch`` as a MIDI note and the cents above it: itself and 0 on the semitone grid;
+    off it (a microtone), the semitone below and 1-99 cents (``_/e``, E a quarter tone
+    flat, is D sharp and 50 cents: the same sound abc2midi makes by bending E down)."""
+    if type(pitch) is int:
+        return pitch, 0
+    base = math.floor(pitch)
+    cents = round((pitch - base) * 100)
+    return (base + 1, 0) if cents == 100 else (base, cents)
 
 
 def propagation(tune: Tune) -> str:
@@ -129,10 +147,10 @@ class PitchState:
     clef_shift: int = 0  # octaves (a +8/-8 clef)
     shift: int = 0  # semitones between written and sounding pitch (see set_shifts)
     # Alterations in force in this bar: by letter (every octave) or by (letter, octave).
-    by_letter: dict[str, int] = field(default_factory=dict)
-    by_octave: dict[tuple[str, int], int] = field(default_factory=dict)
+    by_letter: dict[str, Pitch] = field(default_factory=dict)
+    by_octave: dict[tuple[str, int], Pitch] = field(default_factory=dict)
     # Alterations carried by a tie into the item being read, by (letter, octave).
-    tied: dict[tuple[str, int], int] = field(default_factory=dict)
+    tied: dict[tuple[str, int], Pitch] = field(default_factory=dict)
     # The shift in force when they were carried (see pitch).
     tied_shift: int = 0
 
@@ -162,15 +180,15 @@ class PitchState:
             clef.octave_shift if clef.name is not None else None,
         )
 
-    def alteration(self, note: Note, grace: bool = False) -> int:
+    def alteration(self, note: Note, grace: bool = False) -> Pitch:
         """§4.2: the semitones ``note`` is raised or lowered by, leaving its accidental in
         force for the rest of the bar (grace notes leave none)."""
         acc = note.accidental
         return self.alter(note.letter, note.octave, None if acc is None else acc.semitones,
                           grace)
 
-    def alter(self, letter: str, octave: int, accidental: int | None,
-              grace: bool = False) -> int:
+    def alter(self, letter: str, octave: int, accidental: Pitch | None,
+              grace: bool = False) -> Pitch:
         """:meth:`alteration` of a note given by its parts: ``letter`` (upper case),
         ``octave`` and the semitones of its written accidental (None when it has none)."""
         if accidental is not None:
@@ -187,7 +205,7 @@ class PitchState:
             return accidental
         return self.implied(letter, octave, take=not grace)
 
-    def implied(self, letter: str, octave: int, take: bool = True) -> int:
+    def implied(self, letter: str, octave: int, take: bool = True) -> Pitch:
         """The alteration an unmarked note of ``letter`` in ``octave`` has here: carried
         by a tie, else the bar's accidental, else the key signature. A tie reaches one
         note: the first of its letter and octave in the item takes what it carried, and
@@ -203,11 +221,11 @@ class PitchState:
             return self.by_letter[letter]
         return self.signature.get(letter, 0)
 
-    def written(self, note: Note, grace: bool = False) -> int:
+    def written(self, note: Note, grace: bool = False) -> Pitch:
         """MIDI pitch of ``note`` as written (before transposition)."""
         return NATURAL[note.letter] + 12 * note.octave + self.alteration(note, grace)
 
-    def pitch(self, note: Note, grace: bool = False) -> int:
+    def pitch(self, note: Note, grace: bool = False) -> Pitch:
         """MIDI pitch of ``note`` as it sounds. A note a tie reaches goes on sounding at
         the pitch it was tied from: a transposition that changes between the two
         (``F-[I:MIDI transpose 2]F``, ``[K:transpose=2]``) does not move it (§4.11 ties
@@ -239,7 +257,7 @@ class PitchState:
         if self.tied:
             self.tied = {}
 
-    def carry(self, notes: Iterable[tuple[str, int, int]]) -> None:
+    def carry(self, notes: Iterable[tuple[str, int, Pitch]]) -> None:
         """A tie carries each (letter, octave, sounding pitch) into the next item: that
         note keeps its alteration there, across a bar line too (§4.11)."""
         shift = self.tied_shift = self.shift

@@ -76,6 +76,7 @@ from .clock import (
 )
 from .pitch import (
     NATURAL,
+    Pitch,
     PitchState,
     initial_shifts,
     is_clef_only,
@@ -134,11 +135,11 @@ class Item(NamedTuple):
     position: int
     onset: int
     ticks: int
-    pitches: tuple[int, ...]
+    pitches: tuple[Pitch, ...]
     lengths: tuple[int, ...] | None
     tied: int
     decorations: tuple[str, ...]
-    graces: tuple[tuple[int, ...], ...]
+    graces: tuple[tuple[Pitch, ...], ...]
     plain: bool
 
     @property
@@ -481,7 +482,7 @@ class _Reader:
         # back: layer -> (the bar they were left in, pending links, the tied notes'
         # alterations and shift). A tie reaches the next note of its own layer, in the
         # next bar at the latest (see switch_layer).
-        self.layer_ties: dict[int, tuple[int, list[TieLink], dict[tuple[str, int], int],
+        self.layer_ties: dict[int, tuple[int, list[TieLink], dict[tuple[str, int], Pitch],
                                          int]] = {}
         # The key of the bar's first layer, kept at its first "&": a K: written in an
         # overlay holds in that overlay only (see end_layer).
@@ -493,7 +494,7 @@ class _Reader:
         # Where the pending grace groups (True) and decorations (False) are written, until
         # a note, rest or chord takes them (see VoiceTimeline.open_ornaments).
         self.ornaments: list[tuple[Span, bool]] = []
-        self.graces: list[tuple[int, ...]] = []
+        self.graces: list[tuple[Pitch, ...]] = []
         # Running tuplets: [multiplier, divisor, notes left, needed, the Tuplet]
         self.tuplets: list[list[object]] = []
         self.broken_next: Fraction | None = None
@@ -591,7 +592,7 @@ class _Reader:
         self.tuplets = []
 
     def add(self, element: Note | Rest | Chord, index: int, bar: BarInfo, ticks: int,
-            pitches: tuple[int, ...], lengths: tuple[int, ...] | None = None,
+            pitches: tuple[Pitch, ...], lengths: tuple[int, ...] | None = None,
             plain: bool = True) -> None:
         layer = self.layer
         cursors = self.cursors
@@ -684,9 +685,9 @@ class _Reader:
     def chord(self, e: Chord, index: int, bar: BarInfo) -> None:
         """§4.17: each note sounds its own length times the chord's length; the chord
         takes the time of its first note. A tie inside the chord ties the note before."""
-        pitches: list[int] = []
+        pitches: list[Pitch] = []
         written: list[int] = []
-        carried: list[tuple[str, int, int]] = []
+        carried: list[tuple[str, int, Pitch]] = []
         links: list[TieLink] = []
         mask = 0
         scale = e.length * self.unit_ticks

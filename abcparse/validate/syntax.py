@@ -8,14 +8,19 @@ dialect rules (ABC103-ABC105) come from the music walk, :mod:`abcparse.validate.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from fractions import Fraction
 
 from ..diagnostics import Severity
+from ..model import Chord, GraceGroup, Microtone, Note
 from ..split import music_after_key, split, text_lines
 from .context import FileContext, TuneContext
 from .registry import Finding, rule
 
 _FIELD_RE = re.compile(r"^[A-Za-z+]:")
+# What a microtonal accidental starts with: the tune's text is searched for it before its
+# notes are walked, so a tune without one costs a single scan.
+_MICROTONE_START_RE = re.compile(r"[\^_][0-9]{0,3}/")
 
 
 @rule("ABC101", "unexpected-character", strict=Severity.ERROR, loose=Severity.ERROR,
@@ -473,6 +478,72 @@ def thick_bar_repeat_dots(ctx: TuneContext) -> Iterator[Finding]:
     ```
     """
     return iter(())
+
+
+@rule("ABC114", "microtonal-accidental", strict=Severity.ERROR, loose=Severity.WARNING,
+      section="§4.2")
+def microtonal_accidental(ctx: TuneContext) -> Iterator[Finding]:
+    """A microtonal accidental: ``^/c``, ``_/e``, ``^3/4c``.
+
+    ABC 2.1's accidentals move a note by whole semitones (§4.2). abcm2ps, abc2midi and
+    abcjs read a fraction after ``^`` or ``_`` as part of a semitone (``^/`` a quarter
+    tone up, ``^3/4`` three quarters of a semitone; abcjs reads ``^/`` and ``_/`` only),
+    and abcparse reads them as they do: the microtone replaces the key signature for its
+    note, holds for the rest of the bar like an accidental, and MIDI export bends the note
+    by it. It is reported because a reader of ABC 2.1 takes the fraction for a stray
+    character and plays the plain note. The unsafe fix writes the accidental the microtone
+    leans to (``_/e`` as ``_e``), which moves the pitch.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Semitones
+    M:4/4
+    L:1/8
+    K:D
+    d2 _e2 d2 ^c2 |
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:A quarter tone
+    M:4/4
+    L:1/8
+    K:D
+    d2 _/e2 d2 ^c2 |
+    ```
+    """
+    tune = ctx.tune
+    if not _MICROTONE_START_RE.search(ctx.file.at(tune.span.start, tune.span.end)):
+        return
+    for voice in tune.voices:
+        for bar in voice.bars:
+            for note in _notes(bar.elements):
+                acc = note.accidental
+                if type(acc) is Microtone:
+                    start = note.span.start
+                    size = abs(acc.semitones)
+                    way = "up" if acc.semitones > 0 else "down"
+                    moves = (f"a quarter tone {way}" if size == Fraction(1, 2)
+                             else f"{size} semitone {way}")
+                    yield Finding(
+                        f"{acc.value} is a microtonal accidental ({moves}):"
+                        " abcm2ps, abc2midi and abcjs read it, but ABC 2.1 accidentals move"
+                        " whole semitones (§4.2)",
+                        ctx.span(start, start + len(acc.value)),
+                    )
+
+
+def _notes(elements: Iterable[object]) -> Iterator[Note]:
+    """The notes among ``elements``, with those inside chords and grace groups."""
+    for e in elements:
+        if type(e) is Note:
+            yield e
+        elif isinstance(e, (Chord, GraceGroup)):
+            yield from _notes(e.items)
 
 
 @rule("ABC106", "header-free-text", strict=Severity.ERROR, loose=Severity.WARNING,

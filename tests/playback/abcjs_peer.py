@@ -51,7 +51,7 @@ from pathlib import Path
 from abcparse.events import DRUM_CHANNEL, NoteEvent, tune_events
 from abcparse.model import Tune
 
-from .peer import ROOT, CorpusTune
+from .peer import ROOT, CorpusTune, Pitch, sounding
 
 NODE = shutil.which("node")
 SCRIPT = Path(__file__).resolve().with_name("abcjs_play.js")
@@ -62,7 +62,7 @@ TPQ = 960  # onsets are quantised to 1/960 quarter note for sorting (triplets fa
 DRUMS = 128  # abcjs's instrument number for its drum track
 BATCH_TIMEOUT = 120.0  # seconds for one Node process; a hang costs at most this, once
 
-Note = tuple[int, int]  # onset in ticks of 1/960 quarter note, MIDI pitch
+Note = tuple[int, Pitch]  # onset in ticks of 1/960 quarter note, sounding pitch (MIDI)
 
 
 def available() -> bool:
@@ -85,7 +85,7 @@ class Played:
     id: str
     tunes: int = 0
     warnings: tuple[str, ...] = ()
-    notes: tuple[tuple[float, int, float, str], ...] = ()
+    notes: tuple[tuple[float, Pitch, float, str], ...] = ()
     error: str | None = None
     log: tuple[str, ...] = ()  # what abcjs printed to the console while on this text
 
@@ -96,7 +96,7 @@ def _decode(line: str, fallback_id: str) -> Played:
     # null) sounds nothing: abcjs makes them for %%MIDI gchord patterns with chordsOff,
     # and on some broken input.
     notes = tuple(
-        (float(n[0]), int(n[1]), float(n[2]), str(n[3]))
+        (float(n[0]), sounding(int(n[1]), n[4] if len(n) > 4 else 0), float(n[2]), str(n[3]))
         for track in data.get("tracks", ())
         if track.get("instrument") != DRUMS
         for n in track["notes"]
@@ -204,7 +204,7 @@ def our_notes(tune: Tune) -> tuple[list[Note], dict[Note, Fraction]]:
     notes: list[Note] = []
     durations: dict[Note, Fraction] = {}
     for e in events:
-        n = (round(e.onset * TPQ), e.pitch)
+        n = (round(e.onset * TPQ), sounding(e.pitch, e.cents))
         notes.append(n)
         durations[n] = e.duration
     notes.sort()

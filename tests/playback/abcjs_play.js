@@ -14,7 +14,7 @@
 // input order, written synchronously (so a caller that kills a hung process keeps every
 // line before the hang):
 //
-//   play:        {"id", "tunes", "warnings", "tracks": [{"instrument", "notes": [[start, pitch, duration, style], ...]}]}
+//   play:        {"id", "tunes", "warnings", "tracks": [{"instrument", "notes": [[start, pitch, duration, style, cents], ...]}]}
 //   --parse-only {"id", "tunes", "warnings"}
 //   on error:    {"id", "error": "message", ...whatever was known}
 //   "log" (only when not empty): what abcjs printed to the console for this tune
@@ -126,7 +126,8 @@ function play(item, opts, out) {
       const notes = [];
       for (const ev of track) {
         if (ev.cmd === "program") instrument = ev.instrument;
-        else if (ev.cmd === "note") notes.push([ev.start, ev.pitch, ev.duration, ev.style || ""]);
+        // cents: abcjs's bend of a microtone (^/c, _/e), which it plays off the semitone.
+        else if (ev.cmd === "note") notes.push([ev.start, ev.pitch, ev.duration, ev.style || "", ev.cents || 0]);
       }
       return { instrument, notes };
     });

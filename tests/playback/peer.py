@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -48,7 +49,16 @@ SHARED = Path(os.environ.get("ABCPARSE_SHARED_CORPUS", ROOT.parent / "shared" / 
 ORNAMENTS = frozenset({"roll", "trill"})
 ABC2MIDI = shutil.which("abc2midi")
 
-Note3 = tuple[int, int, int]  # onset, pitch, duration (ticks)
+Note3 = tuple[int, "Pitch", int]  # onset, pitch, duration (ticks)
+Pitch = int | Fraction  # MIDI semitones; a Fraction for a microtone (a note bent off the grid)
+
+
+def sounding(note: int, cents: int | float) -> Pitch:
+    """The pitch a note sounds: its MIDI key, raised by the cents it is bent (a microtone,
+    ``_/e``; abc2midi bends the key, abcjs gives ``cents``, abcparse ``NoteEvent.cents``),
+    so that players that bend different keys to the same sound compare equal."""
+    c = round(cents)
+    return note + Fraction(c, 100) if c else note
 _F = TypeVar("_F", bound=Any)
 
 
@@ -124,6 +134,9 @@ def peer_input(header_text: str, tune_text: str) -> str:
     return head + tune
 
 
+_TEMPERAMENT_RE = re.compile(r"^[ \t]*(?:%%|I:)(?:MIDI[ \t]+)?temperament", re.M)
+
+
 def abc2midi_notes(text: str, workdir: str) -> list[Note3]:
     """Run abc2midi on ``text`` and read its note tracks back (note-ons paired with their
     note-offs per channel and pitch; drums and accompaniment tracks left out)."""
@@ -151,6 +164,9 @@ def abc2midi_notes(text: str, workdir: str) -> list[Note3]:
     except (OSError, EOFError, ValueError, KeyError, IndexError):
         return []  # a file abc2midi left broken: no notes read, as when it wrote none
     scale = Fraction(TPB, midi.ticks_per_beat)
+    # abc2midi bends a key for a written microtone (_/e) and to tune it (its %%temperament
+    # directives, which abcparse does not play): bends count as pitch only without those.
+    microtones = not _TEMPERAMENT_RE.search(text)
     notes: list[Note3] = []
     for track in midi.tracks:
         names = [m.text for m in track if m.type == "text"]
@@ -159,20 +175,25 @@ def abc2midi_notes(text: str, workdir: str) -> list[Note3]:
         if names and not any("note track" in n or "notes/lyric track" in n for n in names):
             continue  # gchord / drone / drum tracks
         now = 0
-        on: dict[tuple[int, int], list[int]] = {}
+        on: dict[tuple[int, int], list[tuple[int, Pitch]]] = {}
+        bend: dict[int, int] = {}  # channel -> pitch wheel (a microtone), two semitones wide
         for msg in track:
             now += msg.time
-            if msg.type == "note_on" and msg.velocity > 0:
+            if msg.type == "pitchwheel":
+                bend[msg.channel] = msg.pitch
+            elif msg.type == "note_on" and msg.velocity > 0:
                 if msg.channel == 9:
                     continue
-                on.setdefault((msg.channel, msg.note), []).append(now)
+                cents = bend.get(msg.channel, 0) * 200 / 8192 if microtones else 0
+                pitch = sounding(msg.note, cents)
+                on.setdefault((msg.channel, msg.note), []).append((now, pitch))
             elif msg.type in ("note_off", "note_on"):
                 starts = on.get((msg.channel, msg.note))
                 if starts:
-                    s = starts.pop(0)
+                    s, pitch = starts.pop(0)
                     # abc2midi sends note-on one tick after the note's time.
                     onset = round((s - 1) * scale)
-                    notes.append((onset, msg.note, round((now - s + 1) * scale)))
+                    notes.append((onset, pitch, round((now - s + 1) * scale)))
     notes.sort()
     return notes
 
@@ -185,10 +206,11 @@ def our_notes(tune: Tune) -> tuple[list[Note3], list[tuple[int, int, int]]]:
         e for e in tune_events(tune, grace="ignore") if e.channel != DRUM_CHANNEL
     ]
     notes = sorted(
-        (round(e.onset * TPB), e.pitch, round(e.duration * TPB)) for e in events
+        (round(e.onset * TPB), sounding(e.pitch, e.cents), round(e.duration * TPB))
+        for e in events
     )
     orn = [
-        (round(e.onset * TPB), round(e.end * TPB), e.pitch)
+        (round(e.onset * TPB), round(e.end * TPB), sounding(e.pitch, e.cents))
         for e in events
         if ORNAMENTS.intersection(e.decorations)
     ]

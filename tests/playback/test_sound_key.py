@@ -15,9 +15,10 @@ from abcparse.model import Tune
 from tests.core.corpora import SHIPPED_IRISH, all_files, file_id
 
 
-def heard(tune: Tune, grace: str) -> list[tuple[Fraction, Fraction, str, int, bool]]:
-    """perform's notes as a sorted list: the multiset the key stands for."""
-    return sorted((n.onset, n.duration, n.voice, n.pitch, n.grace)
+def heard(tune: Tune, grace: str) -> list[tuple[Fraction, Fraction, str, Fraction, bool]]:
+    """perform's notes as a sorted list: the multiset the key stands for (a microtone's
+    pitch with its cents)."""
+    return sorted((n.onset, n.duration, n.voice, n.pitch + Fraction(n.cents, 100), n.grace)
                   for n in perform(tune, grace=grace).notes)
 
 

@@ -219,14 +219,15 @@ def test_fixes_that_change_the_music_only_together_are_not_reported_both_ways() 
 
 
 def test_a_fix_withdrawn_in_two_rounds_is_reported_once() -> None:
-    """``^/G`` (a quarter-tone sharp, abcm2ps): its ABC101 fix writes ``^`` and changes
-    the music, so it is withdrawn; after the stray ``3`` before it is deleted, the next
-    round offers it again at a moved offset. Both the API and the file report say it once
-    (``abc-lint --fix`` printed every such line twice; the Debian examples' sample4)."""
+    """A lone first ending (ABC306): its safe fix writes the second ending, which here
+    changes what the second pass plays, so it is withdrawn; after the stray ``3`` before
+    it is deleted, the next round offers it again at a moved offset. Both the API and the
+    file report say it once (``abc-lint --fix`` printed every such line twice; the Debian
+    examples' sample3)."""
     from abcparse.format.repair import fix_text
 
-    text = "X:1\nT:t\nL:1/8\nK:C\nA3 3 B ^/G ^G|\n"
+    text = "X:1\nT:t\nL:1/8\nK:C\nA3 3 B |1 c2 :| d2||\n"
     r = fix_text(text)
     assert [(line, col, w.code) for line, col, w in r.repair.withdrawn()] == [
-        (5, 8, "ABC101")]
-    assert [w.code for w in abcparse.repair(text).withdrawn] == ["ABC101"]
+        (5, 8, "ABC306")]
+    assert [w.code for w in abcparse.repair(text, warnings=True).withdrawn] == ["ABC306"]

@@ -19,7 +19,7 @@ CASES = [
      'X:1\nT:t\nK:C\nabc d|\n'),
     ('ABC101-broken-repeat', 'X:1\nT:t\nK:C\n|:GABc|dcBA:\n|GABc|d4|]\n',
      'X:1\nT:t\nK:C\n|:GABc|dcBA:|\n|GABc|d4|]\n'),
-    ('ABC101-microtone', 'X:1\nT:t\nK:C\nd _/e g _3/4f|d _/e g f|\n',
+    ('ABC114-microtone', 'X:1\nT:t\nK:C\nd _/e g _3/4f|d _/e g f|\n',
      'X:1\nT:t\nK:C\nd _e g _f|d _e g f|\n'),
     ('ABC102-close', 'X:1\nT:t\nK:C\n"Amabc d|\n',
      'X:1\nT:t\nK:C\n"Am"abc d|\n'),
