@@ -123,14 +123,22 @@ def register(subparsers: Any) -> None:
 
 
 def find_config(start: str | os.PathLike[str]) -> Path | None:
-    """The nearest ``pyproject.toml`` with a ``[tool.abc-lint]`` table, from ``start`` up."""
+    """The nearest ``pyproject.toml`` with a ``[tool.abc-lint]`` table, from ``start`` up.
+    One that is not valid TOML but names ``abc-lint`` is an error, not skipped: the
+    settings the user wrote would silently not apply (or a folder above's would)."""
     here = Path(start).resolve()
     for folder in (here, *here.parents):
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
             try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                text = candidate.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            try:
+                data = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as e:
+                if "abc-lint" in text:
+                    raise AbcUsageError(f"{candidate}: not valid TOML: {e}") from None
                 continue
             if isinstance(data.get("tool"), dict) and "abc-lint" in data["tool"]:
                 return candidate
@@ -172,6 +180,11 @@ def read_config(path: Path) -> dict[str, Any]:
     return table
 
 
+#: The most worker processes ``--jobs`` may start: far beyond any machine's cores, and a
+#: bound on what a typo (``--jobs 100000``) costs.
+MAX_JOBS = 256
+
+
 def _split_codes(values: Sequence[str] | None) -> list[str] | None:
     if values is None:
         return None
@@ -194,6 +207,11 @@ def resolve(args: argparse.Namespace) -> Settings:
     s.config_path = config_path
     s.mode = args.mode or conf.get("mode", "auto")
     s.select = _split_codes(args.select) if args.select else _split_codes(conf.get("select"))
+    if s.select == []:
+        # --select "" (an unset variable in a CI line) would turn every rule off and pass.
+        where = "--select" if args.select else f"select in {config_path}"
+        raise AbcUsageError(f"{where} names no rule code: give codes or prefixes (ABC3,"
+                            " ABC301) or ALL")
     s.ignore = _split_codes(args.ignore) or _split_codes(conf.get("ignore")) or []
     s.extend_select = (
         _split_codes(args.extend_select) or _split_codes(conf.get("extend-select")) or []
@@ -205,12 +223,15 @@ def resolve(args: argparse.Namespace) -> Settings:
         s.extend_select = [*s.extend_select, *PROFILES[profile]]
     s.fmt = args.fmt or conf.get("format", "concise")
     jobs = args.jobs if args.jobs is not None else conf.get("jobs", 1)
-    if jobs < 0:
-        raise AbcUsageError("--jobs must be 0 (one per CPU) or more")
+    if not 0 <= jobs <= MAX_JOBS:
+        raise AbcUsageError(f"--jobs must be 0 (one per CPU) to {MAX_JOBS}")
     s.jobs = jobs or (os.cpu_count() or 1)
     s.exclude = list(args.exclude or conf.get("exclude", []))
     s.statistics = bool(args.statistics if args.statistics is not None
                         else conf.get("statistics", False))
+    if s.statistics and s.fmt not in ("concise", "full", "json"):
+        raise AbcUsageError(f"--statistics prints a table or, with --format json, JSON;"
+                            f" not {s.fmt}")
     s.exit_zero = bool(args.exit_zero if args.exit_zero is not None
                        else conf.get("exit-zero", False))
     s.stdin_filename = args.stdin_filename

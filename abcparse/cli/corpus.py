@@ -55,6 +55,17 @@ def _positive(value: str) -> int:
     return n
 
 
+def _jobs(value: str) -> int:
+    """``--jobs``: 0 (one per CPU) to :data:`~.check.MAX_JOBS`, as abc-lint's."""
+    from .check import MAX_JOBS
+
+    n = _positive(value)
+    if n > MAX_JOBS:
+        raise argparse.ArgumentTypeError(
+            f"expected 0 (one per CPU) to {MAX_JOBS}, not {str(n)[:40]}")
+    return n
+
+
 def register(subparsers: Any) -> None:
     corpus = subparsers.add_parser(
         "corpus",
@@ -113,7 +124,7 @@ def register(subparsers: Any) -> None:
     s.add_argument("--split-seed", default="", metavar="TEXT",
                    help="another seed gives another assignment (default: none)")
     r = c.add_argument_group("running")
-    r.add_argument("-j", "--jobs", type=_positive, default=1, metavar="N",
+    r.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N",
                    help="worker processes (0: one per CPU); same output as 1")
     r.add_argument("--dask", metavar="SCHEDULER",
                    help="run the per-tune stage on a Dask cluster (tcp://host:8786)")

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..api import TuneStream, iter_tunes
-from ..errors import AbcDecodeError, AbcError, AbcUsageError
+from ..errors import AbcDecodeError, AbcError, AbcIOError, AbcUsageError
 from ..fileio import atomic_writer
 from ..format import FormatOptions, TransposeError, load_options
 from ..format.options import BAR_SPACINGS, DECORATION_STYLES, LINE_ENDINGS
@@ -118,6 +118,10 @@ def _open(path: str, mode: str, stack: contextlib.ExitStack) -> TuneStream:
         spool = stack.enter_context(spool_stdin())  # NothingRead when empty
         refuse_non_abc(spool, "<stdin>")
         return iter_tunes(spool, mode=mode, path="-")
+    if os.path.exists(path) and not os.path.isfile(path):
+        # A named pipe or a device: it cannot be rewritten, and reading it may wait for
+        # a writer forever (a folder's are reported by .inputs.collect).
+        raise AbcIOError(f"{path}: not a regular file")
     refuse_non_abc(path)
     return iter_tunes(path, mode=mode, path=path)
 
@@ -179,8 +183,10 @@ def _options(args: argparse.Namespace) -> FormatOptions:
 def run_format(args: argparse.Namespace) -> int:
     try:
         options = _options(args)
-        if args.jobs < 0:
-            raise AbcUsageError("--jobs must be 0 (one per CPU) or more")
+        from .check import MAX_JOBS
+
+        if not 0 <= args.jobs <= MAX_JOBS:
+            raise AbcUsageError(f"--jobs must be 0 (one per CPU) to {MAX_JOBS}")
     except AbcError as e:
         print(f"abcparse format: {e}", file=sys.stderr)
         return 2

@@ -40,11 +40,25 @@ def collect(paths: Sequence[str], exclude: Sequence[str] = ()
     """(path, error) for each input, in order: ``-`` as it is, a file as it is, a folder's
     ABC files (sorted; hidden names, ``exclude`` patterns and :data:`DEFAULT_EXCLUDE`
     folders skipped),
-    a missing path with the error "no such file or folder"."""
+    a missing path with the error "no such file or folder".
+
+    A file is given once, however many paths name it (the same path twice, a folder and
+    a file in it, a link to it): a command that rewrites its inputs (``transpose``,
+    ``format``, ``--fix``) would otherwise change it twice. In a folder, what is not a
+    regular file (a named pipe, a socket, a link to nothing) is reported, not opened: a
+    pipe would wait for a writer forever."""
     patterns = list(DEFAULT_EXCLUDE) + list(exclude)
+    given: set[str] = set()
 
     def skipped(name: str) -> bool:
         return name.startswith(".") or any(fnmatch.fnmatch(name, p) for p in patterns)
+
+    def first_time(path: str) -> bool:
+        key = os.path.normcase(os.path.realpath(path))
+        if key in given:
+            return False
+        given.add(key)
+        return True
 
     for p in paths:
         if p == "-":
@@ -57,9 +71,15 @@ def collect(paths: Sequence[str], exclude: Sequence[str] = ()
                 for f in files:
                     if is_abc_name(f) and not skipped(f):
                         found.append(os.path.join(root, f))
-            yield from ((f, None) for f in sorted(found))
+            for f in sorted(found):
+                if not os.path.isfile(f):
+                    yield f, ("no such file (a link to nothing)" if not os.path.exists(f)
+                              else "not a regular file")
+                elif first_time(f):
+                    yield f, None
         elif os.path.exists(p):
-            yield p, None
+            if first_time(p):
+                yield p, None
         else:
             yield p, "no such file or folder"
 

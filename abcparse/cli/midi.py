@@ -30,13 +30,14 @@ import array
 import os
 import re
 import shutil
+import string
 import subprocess
 import sys
 import wave
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from ..api import iter_tunes, read_headers
 from ..diagnostics import Severity
@@ -235,15 +236,16 @@ def plan(
     for index, tune in tunes:
         ref = _reference(tune)
         try:
-            name = pattern.format(
-                X=ref if ref is not None else f"n{index}",
-                n=index,
-                stem=stem,
-                title=_safe(tune.title or ""),
-            )
-        except (KeyError, IndexError, ValueError) as e:
+            name = _fill(pattern, {
+                "X": str(ref) if ref is not None else f"n{index}",
+                "n": str(index),
+                "stem": stem,
+                "title": _safe(tune.title or ""),
+            })
+        except ValueError as e:
+            shown = (output or "")[:200]
             raise AbcUsageError(
-                f"-o {output}: bad pattern ({e}); use {{X}}, {{n}}, {{stem}} or {{title}}"
+                f"-o {shown}: bad pattern ({e}); use {{X}}, {{n}}, {{stem}} or {{title}}"
             ) from None
         path = Path(name)
         key = os.path.normcase(os.path.abspath(path))
@@ -309,13 +311,43 @@ def _loaded(jobs: Sequence[Job], source: str, mode: str) -> Iterator[Job]:
             return
 
 
-def _prepare(args: argparse.Namespace) -> list[tuple[list[Job], str]]:
+class _Prepared(NamedTuple):
+    """What a run will write: the jobs of each input that can be read, and how many
+    inputs could not (each reported in one line; they make the exit code 2)."""
+
+    planned: list[tuple[list[Job], str]]
+    bad: int
+
+
+def _fill(pattern: str, fields: dict[str, str]) -> str:
+    """``pattern`` with each ``{name}`` replaced (``{{`` and ``}}`` are braces). Only the
+    plain names: no format spec or attribute (``{X:0300}``, ``{X.__class__}``), which
+    would build names from what the pattern asks of Python, not from the tune."""
+    out: list[str] = []
+    for text, name, spec, conversion in string.Formatter().parse(pattern):
+        out.append(text)
+        if name is None:
+            continue
+        if spec or conversion or name not in fields:
+            shown = "{" + name + (f"!{conversion}" if conversion else "") + (
+                f":{spec}" if spec else "") + "}"
+            raise ValueError(f"{shown[:60]} is not one of the fields")
+        out.append(fields[name])
+    return "".join(out)
+
+
+def _prepare(args: argparse.Namespace) -> _Prepared:
     """The jobs of each input (:mod:`.inputs`: files, folders' ABC files, ``-``), every
-    output folder checked or created before anything is written."""
+    output folder checked or created before anything is written. An input that is
+    missing or not ABC text is reported in one line and the others are still played
+    (docs/cli.md, row 5); no output may be one of the inputs."""
     sources = []
+    bad = 0
     for source, error in files_or_nothing(args.inputs):
         if error is not None:
-            raise AbcIOError(f"{source}: {error}")
+            print(f"{source}: {error}", file=sys.stderr)
+            bad += 1
+            continue
         sources.append(source)
     if "-" in sources and args.output is None:
         raise AbcUsageError("reading standard input (-): say where to write with -o")
@@ -329,14 +361,22 @@ def _prepare(args: argparse.Namespace) -> list[tuple[list[Job], str]]:
         )
     planned: list[tuple[list[Job], str]] = []
     seen: dict[str, int] = {}
+    inputs = {_same_file_key(source) for source in sources if source != "-"}
     for source in sources:
         # A PNG, a zip, UTF-16 or random bytes: bad input, one line (docs/cli.md).
         try:
             refuse_non_abc(_input(source), source)
-        except AbcDecodeError as e:  # nothing is rewritten here: no "left unchanged"
-            raise AbcDecodeError(str(e).removesuffix("; left unchanged")) from None
-        book = _read(source, args.mode)
+            book = _read(source, args.mode)
+        except (AbcDecodeError, AbcIOError) as e:  # nothing is rewritten: no "left unchanged"
+            print(str(e).removesuffix("; left unchanged"), file=sys.stderr)
+            bad += 1
+            continue
         jobs = plan(select(book, args.tune, source), source, args.output, args.ext, seen)
+        for job in jobs:
+            if _same_file_key(str(job.path)) in inputs:
+                raise AbcUsageError(
+                    f"{job.path}: that is an input file, and the {args.ext[1:].upper()} file"
+                    " would overwrite it; give -o another name or a folder")
         for job in jobs:
             folder = job.path.parent
             wants_folder = args.output is not None and (
@@ -351,7 +391,14 @@ def _prepare(args: argparse.Namespace) -> list[tuple[list[Job], str]]:
             if not folder.is_dir():
                 raise AbcIOError(f"{job.path}: folder {folder} does not exist")
         planned.append((jobs, source))
-    return planned
+    if bad and not planned:
+        raise AbcIOError("no input could be read (above)")
+    return _Prepared(planned, bad)
+
+
+def _same_file_key(path: str) -> str:
+    """One name per file, whatever path or link names it."""
+    return os.path.normcase(os.path.realpath(path))
 
 
 def _describe(job: Job, performance: Performance) -> str:
@@ -408,7 +455,8 @@ def _summary(args: argparse.Namespace, written: int, errors: int, what: str) -> 
 def handle_midi(args: argparse.Namespace) -> int:
     """``abcparse midi``: one MIDI file per selected tune."""
     errors = written = 0
-    for jobs, source in _prepare(args):
+    prepared = _prepare(args)
+    for jobs, source in prepared.planned:
         for job in _loaded(jobs, source, args.mode):
             errors += _report(source, job.tune)
             performance = _perform(job, args, source)
@@ -421,7 +469,7 @@ def handle_midi(args: argparse.Namespace) -> int:
             if not args.quiet:
                 print(_describe(job, performance))
     _summary(args, written, errors, "MIDI")
-    return 1 if errors else 0
+    return 2 if prepared.bad else 1 if errors else 0
 
 
 # ---------------------------------------------------------------------------------------
@@ -539,10 +587,11 @@ def handle_play(args: argparse.Namespace) -> int:
     if not args.max_minutes > 0:
         raise AbcUsageError("--max-minutes must be above 0")
     errors = written = 0
-    for jobs, source in _prepare(args):
+    prepared = _prepare(args)
+    for jobs, source in prepared.planned:
         errors, written = _play_source(args, jobs, source, name, synth, errors, written)
     _summary(args, written, errors, "WAV")
-    return 1 if errors else 0
+    return 2 if prepared.bad else 1 if errors else 0
 
 
 def _play_source(args: argparse.Namespace, jobs: list[Job], source: str, name: str,

@@ -258,20 +258,16 @@ def to_sarif(reports: list[FileReport]) -> dict[str, Any]:
     }
 
 
-def statistics(reports: Iterable[FileReport]) -> str:
-    """Counts per code, most frequent first: ``  12  ABC301  bar-duration``."""
-    counts: Counter[tuple[str, str]] = Counter()
-    for r in reports:
-        for d in r.diagnostics:
-            counts[(d.code, d.rule)] += 1
-    if not counts:
-        return ""
-    width = len(str(max(counts.values())))
-    lines = [
-        f"{n:>{width}}  {code}  {rule}\n"
-        for (code, rule), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    ]
-    return "".join(lines)
+def statistics_text(counts: Counter[tuple[str, str]], fmt: str) -> str:
+    """``--statistics``: the count of each code, most frequent first, as a table
+    (``  12  ABC301  bar-duration``) or, with ``--format json``, as a JSON list of
+    ``{"code", "name", "count"}`` (what a script reads)."""
+    rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    if fmt == "json":
+        return json.dumps([{"code": code, "name": rule, "count": n}
+                           for (code, rule), n in rows], indent=2) + "\n"
+    width = len(str(max(counts.values()))) if counts else 0
+    return "".join(f"{n:>{width}}  {code}  {rule}\n" for (code, rule), n in rows)
 
 
 def summary(reports: list[FileReport]) -> str:
@@ -372,11 +368,7 @@ class StreamReport:
         """The end of the output: the close of a JSON list or SARIF log, or the table
         of ``--statistics``."""
         if self.statistics:
-            width = len(str(max(self.counts.values()))) if self.counts else 0
-            self.out.write("".join(
-                f"{n:>{width}}  {code}  {rule}\n"
-                for (code, rule), n in sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))
-            ))
+            self.out.write(statistics_text(self.counts, self.fmt))
             return
         if self.fmt == "json":
             self.out.write("\n]\n" if self.total else "[]\n")

@@ -201,6 +201,90 @@ def test_row_not_abc_input_is_refused(name: str, cli: Run, tmp_path: Path) -> No
     assert not (tmp_path / "split").exists()
 
 
+@pytest.mark.parametrize("name", ["abc-lint", "format", "transpose", "midi"])
+def test_row_bad_input_does_not_stop_the_others(name: str, cli: Run, tmp_path: Path) -> None:
+    """Row "bad input": the other files of the run are still processed (midi used to
+    stop at the first bad one and write nothing)."""
+    (tmp_path / "picture.abc").write_bytes(PNG)
+    good = tmp_path / "good.abc"
+    good.write_text(TUNE)
+    r = reader(cli, name, tmp_path, str(tmp_path / "picture.abc"), str(tmp_path / "nosuch.abc"),
+               str(good))
+    assert r.code == 2, (r.out, r.err)
+    assert "picture.abc: not an ABC file" in r.err and "nosuch.abc: no such file" in r.err
+    if name == "midi":
+        assert (tmp_path / "mid" / "good.mid").is_file()
+    elif name == "transpose":
+        assert "K:A" in good.read_text()
+
+
+def test_row_inputs_a_file_is_read_once(cli: Run, tmp_path: Path) -> None:
+    """Row "inputs": a file named twice, or through a folder and a link, is read once:
+    transpose (which rewrites it) moves it by the interval once, not two or three times."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    f = folder / "a.abc"
+    f.write_text(TUNE)
+    (folder / "b.abc").symlink_to("a.abc")
+    r = cli("abcparse", "transpose", "-s", "2", str(folder), str(f), str(f))
+    assert r.code == 0, r.err
+    assert "K:A" in f.read_text() and "1 file transposed" in r.err
+
+
+@pytest.mark.parametrize("name", ["abc-lint", "format", "transpose", "midi"])
+def test_row_inputs_a_pipe_in_a_folder_is_reported_not_opened(name: str, cli: Run,
+                                                              tmp_path: Path) -> None:
+    """Row "inputs": a named pipe called *.abc in a folder is one line, not a hang."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.abc").write_text(TUNE)
+    os.mkfifo(folder / "pipe.abc")
+    r = reader(cli, name, tmp_path, str(folder))
+    assert r.code == 2 and "pipe.abc: not a regular file" in r.err, (r.out, r.err)
+
+
+def test_row_output_never_overwrites_an_input(cli: Run, tmp_path: Path) -> None:
+    """Row "-o": midi refuses an output that is one of its inputs, and a pattern field
+    with a format spec, before anything is written."""
+    f = tmp_path / "t.abc"
+    f.write_text(TUNE)
+    r = cli("abcparse", "midi", "-o", str(f), str(f))
+    assert r.code == 2 and "that is an input file" in r.err
+    assert f.read_text() == TUNE
+    r = cli("abcparse", "midi", "-o", str(tmp_path / "{X:0300}.mid"), str(f))
+    assert r.code == 2 and "bad pattern ({X:0300} is not one of the fields)" in r.err
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["abc-lint", "--select", ""], "--select names no rule code"),
+        (["abc-lint", "--jobs", "9" * 20], "--jobs must be 0 (one per CPU) to 256"),
+        (["abc-lint", "--statistics", "--format", "sarif"], "--statistics prints a table"),
+        (["abcparse", "format", "-j", "100000"], "--jobs must be 0 (one per CPU) to 256"),
+    ],
+    ids=lambda v: " ".join(v)[:40] if isinstance(v, list) else None,
+)
+def test_row_option_values_of_the_linter_are_checked(argv: list[str], says: str, cli: Run,
+                                                     tmp_path: Path) -> None:
+    """Row "validated values": an empty selection (an unset variable in a CI line) would
+    turn every rule off and pass; a huge --jobs would start that many processes."""
+    f = tmp_path / "t.abc"
+    f.write_text(FINDING)
+    r = cli(argv[0], *argv[1:], str(f))
+    assert r.code == 2 and says in r.err, (r.out, r.err)
+
+
+def test_row_config_that_is_not_toml_is_an_error(cli: Run, tmp_path: Path) -> None:
+    """Row "validated values": a [tool.abc-lint] table in a pyproject.toml that is not
+    valid TOML is an error, not silently skipped (the defaults, or a folder above's
+    settings, would apply instead)."""
+    (tmp_path / "pyproject.toml").write_text('[tool.abc-lint]\nselect = "ABC2\n')
+    (tmp_path / "t.abc").write_text(FINDING)
+    r = cli("abc-lint", "t.abc", cwd=tmp_path)
+    assert r.code == 2 and "pyproject.toml: not valid TOML" in r.err
+
+
 @pytest.mark.parametrize("content", [PNG, b"", b"  \n\n", b"% only a comment\n"],
                          ids=["binary", "empty", "blank", "no tune"])
 def test_row_corpus_clean_refuses_binary_and_empty_files(
@@ -309,6 +393,10 @@ def test_row_format_json(cli: Run, tmp_path: Path) -> None:
     f = tmp_path / "t.abc"
     f.write_text(TUNE)
     assert json.loads(cli("abc-lint", "--format", "json", str(f)).out) == []
+    found = tmp_path / "f.abc"
+    found.write_text(FINDING)
+    stats_lint = cli("abc-lint", "--statistics", "--format", "json", str(found)).out
+    assert json.loads(stats_lint) == [{"code": "ABC310", "name": "slur-not-closed", "count": 1}]
     stats = cli("abcparse", "corpus", "stats", "--format", "json", str(f))
     assert json.loads(stats.out)["tunes"] == 1
     assert cli("abcparse", "corpus", "stats", "--json", str(f)).out == stats.out
