@@ -18,7 +18,7 @@ import os
 import sys
 import tomllib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -393,10 +393,20 @@ def fix_files(settings: Settings, out: Any) -> int:
     status = 0
     changed = False
     for path, error in collect(settings.paths, settings.exclude):
-        if path == "-" or error is not None:
-            print(f"abc-lint: {path}: {error or 'cannot --fix standard input'}",
-                  file=sys.stderr)
+        if error is not None:
+            print(f"abc-lint: {path}: {error}", file=sys.stderr)
             status = 2
+            continue
+        if path == "-":
+            try:
+                stdin_changed, left = _fix_stdin(settings, out)
+            except AbcError as err:
+                print(f"abc-lint: {err}", file=sys.stderr)
+                status = 2
+                continue
+            changed = changed or stdin_changed
+            if left and not settings.exit_zero:
+                status = max(status, 1)
             continue
         try:
             # Binary data, UTF-16/32, no line of ABC: refused, never rewritten (issue 13).
@@ -436,6 +446,54 @@ def fix_files(settings: Settings, out: Any) -> int:
     if status == 0 and settings.diff and changed and not settings.exit_zero:
         status = 1  # as ruff: --diff fails when something would change
     return status
+
+
+def _fix_stdin(settings: Settings, out: Any) -> tuple[bool, int]:
+    """``--fix -``: standard input fixed, written to standard output in its own encoding
+    (as ``abcparse format -`` writes it; docs/cli.md, row 9), with what was fixed and
+    the findings left in the fixed text on standard error (standard output holds the
+    text alone); ``--diff -`` prints the diff instead. Whether it changed, and how many
+    findings are left."""
+    from ..format import encode_like
+    from ..format.repair import fix_text
+    from ..source import decode
+
+    name = settings.stdin_filename or "-"
+    with spool_stdin() as spool:  # NothingRead when empty
+        refuse_non_abc(spool, name)
+        data = spool.read()
+    source, _ = decode(data, name)
+    options = None
+    if settings.reformat:
+        from ..format import load_options
+
+        options = load_options(os.getcwd())
+    result = fix_text(source.text, options, target=settings.mode, select=settings.select,
+                      ignore=settings.ignore, extend_select=settings.extend_select,
+                      unsafe=settings.unsafe_fixes, reformat=settings.reformat)
+    for line, col, e in result.repair.changes():
+        mark = "" if e.is_safe else " (unsafe)"
+        print(f"{name}:{line}:{col}: fixed {e.code}{mark}: {e.why}", file=sys.stderr)
+    _report_fix_outcome(name, [(ln, c, w.code, w.reason)
+                               for ln, c, w in result.repair.withdrawn()],
+                        result.repair.music_changes(settings.mode)
+                        if settings.unsafe_fixes else [])
+    if settings.diff:
+        if result.changed:
+            out.write("".join(difflib.unified_diff(
+                text_lines(result.original, keepends=True),
+                text_lines(result.text, keepends=True), f"a/{name}", f"b/{name}")))
+        return result.changed, 0
+    out.flush()
+    sys.stdout.buffer.write(encode_like(source, result.text))
+    sys.stdout.buffer.flush()
+    from .. import check as check_text
+
+    left = check_text(result.text, mode=settings.mode, select=settings.select,
+                      ignore=settings.ignore, extend_select=settings.extend_select)
+    for d in left:
+        print(f"{name}:{d.line}:{d.col}: {d.code} {d.message}", file=sys.stderr)
+    return result.changed, len(left)
 
 
 def _report_fix_outcome(path: str, withdrawn: list[tuple[int, int, str, str]],
@@ -562,10 +620,16 @@ def run(args: argparse.Namespace, *, stdin: bytes | None = None, out: Any = None
 
 
 def _run(settings: Settings, stdin: bytes | BinaryIO | None, out: Any) -> int:
+    status = 0
     if settings.fix or settings.diff:
         status = fix_files(settings, out)
         if settings.diff or status == 2:
             return status
+        if "-" in settings.paths:
+            # Standard input was fixed to standard output, with its findings left (above).
+            settings = replace(settings, paths=[p for p in settings.paths if p != "-"])
+            if not settings.paths:
+                return status
     # After --fix, what it could not fix is not offered again (see report.fix_safety).
     tried = (frozenset(("safe", "unsafe") if settings.unsafe_fixes else ("safe",))
              if settings.fix else frozenset())
@@ -589,4 +653,4 @@ def _run(settings: Settings, stdin: bytes | BinaryIO | None, out: Any) -> int:
         return 2
     if report.total and not settings.exit_zero:
         return 1
-    return 0
+    return status  # 1 when findings are left in a fixed standard input

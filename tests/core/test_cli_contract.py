@@ -243,6 +243,19 @@ def test_row_inputs_a_pipe_in_a_folder_is_reported_not_opened(name: str, cli: Ru
     assert r.code == 2 and "pipe.abc: not a regular file" in r.err, (r.out, r.err)
 
 
+def test_row_output_fix_of_standard_input_is_standard_output(cli: Run) -> None:
+    """Row "-o": ``abc-lint --fix -`` writes the fixed text to standard output (it was
+    refused), what it fixed and the findings left to standard error; ``--diff -`` the
+    diff."""
+    text = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\nabcd|!\nabc|abcd|abcd|]\n"
+    r = cli("abc-lint", "--fix", "-", stdin=text.encode())
+    assert r.code == 1, r.err
+    assert r.out == text.replace("|!\n", "|\n")
+    assert "-:6:6: fixed ABC103" in r.err and "-:7:1: ABC301" in r.err
+    r = cli("abc-lint", "--diff", "-", stdin=text.encode())
+    assert r.code == 1 and "-abcd|!\n+abcd|\n" in r.out
+
+
 def test_row_output_never_overwrites_an_input(cli: Run, tmp_path: Path) -> None:
     """Row "-o": midi refuses an output that is one of its inputs, and a pattern field
     with a format spec, before anything is written."""
