@@ -425,13 +425,7 @@ def fix_files(settings: Settings, out: Any) -> int:
                               select=settings.select, ignore=settings.ignore,
                               extend_select=settings.extend_select,
                               unsafe=settings.unsafe_fixes, reformat=settings.reformat)
-            for line, col, e in result.repair.changes():
-                mark = "" if e.is_safe else " (unsafe)"
-                print(f"{path}:{line}:{col}: fixed {e.code}{mark}: {e.why}", file=sys.stderr)
-            _report_fix_outcome(path, [(ln, c, w.code, w.reason)
-                                       for ln, c, w in result.repair.withdrawn()],
-                                result.repair.music_changes(settings.mode)
-                                if settings.unsafe_fixes else [])
+            _print_fixes(path, result, settings)
             if settings.diff and result.changed:
                 changed = True
                 out.write("".join(difflib.unified_diff(
@@ -471,13 +465,7 @@ def _fix_stdin(settings: Settings, out: Any) -> tuple[bool, int]:
     result = fix_text(source.text, options, target=settings.mode, select=settings.select,
                       ignore=settings.ignore, extend_select=settings.extend_select,
                       unsafe=settings.unsafe_fixes, reformat=settings.reformat)
-    for line, col, e in result.repair.changes():
-        mark = "" if e.is_safe else " (unsafe)"
-        print(f"{name}:{line}:{col}: fixed {e.code}{mark}: {e.why}", file=sys.stderr)
-    _report_fix_outcome(name, [(ln, c, w.code, w.reason)
-                               for ln, c, w in result.repair.withdrawn()],
-                        result.repair.music_changes(settings.mode)
-                        if settings.unsafe_fixes else [])
+    _print_fixes(name, result, settings)
     if settings.diff:
         if result.changed:
             out.write("".join(difflib.unified_diff(
@@ -494,6 +482,19 @@ def _fix_stdin(settings: Settings, out: Any) -> tuple[bool, int]:
     for d in left:
         print(f"{name}:{d.line}:{d.col}: {d.code} {d.message}", file=sys.stderr)
     return result.changed, len(left)
+
+
+def _print_fixes(name: str, result: Any, settings: Settings) -> None:
+    """Each fix applied (marked unsafe where it is), each safe fix the music engine
+    withdrew, and with ``--unsafe-fixes`` each tune whose music changed: on standard
+    error, with the file's ``name``."""
+    for line, col, e in result.repair.changes():
+        mark = "" if e.is_safe else " (unsafe)"
+        print(f"{name}:{line}:{col}: fixed {e.code}{mark}: {e.why}", file=sys.stderr)
+    _report_fix_outcome(name, [(ln, c, w.code, w.reason)
+                               for ln, c, w in result.repair.withdrawn()],
+                        result.repair.music_changes(settings.mode)
+                        if settings.unsafe_fixes else [])
 
 
 def _report_fix_outcome(path: str, withdrawn: list[tuple[int, int, str, str]],
