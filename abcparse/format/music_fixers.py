@@ -825,19 +825,28 @@ def fix_ending_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
 
 
 @fixer("ABC306", safe=True,
-       changes="the `:|` between endings that the engine already plays, or a lone ending's mark "
-       'deleted')
+       changes="the `:|` between endings that the engine already plays; after a lone ending"
+       " that `:|` closes, the next ending (`:|[2`), empty; another lone ending's mark deleted")
 def fix_ending_without_repeat(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """Endings that no repeat selects between: with a next ending in the group, the bar
     line before it becomes a repeat end ``:|`` (the repeat the engine already implies,
-    §4.10); a lone ending loses its mark (its music is played once, as written)."""
-    return _repeat_before_next_ending(ctx, d, "endings follow a repeat (§4.10)",
-                                      _lone_ending(ctx, d.span.start))
+    §4.10). A lone ending that ``:|`` closes (``|: A |1 B :| C``) is skipped on the pass
+    after it, so the next ending is written, empty, after the ``:|`` (``:|[2 C``: the same
+    music, in the form every reader plays; deleting the mark would play it twice). Any
+    other lone ending loses its mark (its music is played once, as written)."""
+    lone = _lone_ending(ctx, d.span.start)
+    if isinstance(lone, tuple):
+        at, number = lone
+        return [ctx.edit(at, at, f"[{number}", d.code,
+                         f"wrote the ending [{number}, empty, after the :| that closes the"
+                         " lone ending: the pass after it skips that ending (§4.9, §4.10)")]
+    return _repeat_before_next_ending(ctx, d, "endings follow a repeat (§4.10)", lone)
 
 
-def _lone_ending(ctx: FixContext, pos: int) -> bool:
+def _lone_ending(ctx: FixContext, pos: int) -> bool | tuple[int, int]:
     """Whether the ending that starts at ``pos`` is alone in its group, as the engine
-    reads the form."""
+    reads the form; for a lone ending that a ``:|`` closes, where that bar line ends and
+    the number of the next pass (the empty ending to write there)."""
     tune = ctx.tune_at(pos)
     if tune is None:
         return True
@@ -850,15 +859,21 @@ def _lone_ending(ctx: FixContext, pos: int) -> bool:
         for vt in tl.voices:
             firsts = []
             for group in ending_groups(vt.segments):
-                first = vt.segments[group.endings[0][0]]
-                firsts.append((first.ending_span.start, first.ending_span.end + 1,
-                               len(group.endings) == 1))
+                s, e, numbers = group.endings[0]
+                first = vt.segments[s]
+                closing = vt.segments[e - 1].closing if e > s else None
+                alone: bool | tuple[int, int] = len(group.endings) == 1
+                if (alone and group.explicit and closing is not None
+                        and closing.repeat_end and numbers):
+                    alone = (closing.span.end, max(numbers) + 1)
+                firsts.append((first.ending_span.start, first.ending_span.end + 1, alone))
             groups.append(_Intervals(firsts))
         ctx.cache[key] = groups
     for intervals in groups:
         hits = intervals.at(pos)
         if hits:
-            return bool(hits[0])
+            found: bool | tuple[int, int] = hits[0]
+            return found
     return True
 
 

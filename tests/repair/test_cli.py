@@ -55,16 +55,17 @@ def test_fix_applies_safe_fixes_only_and_keeps_the_music(tmp_path: Path) -> None
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".abcparse-tmp")]
 
 
-def test_a_safe_fix_that_would_change_the_music_is_withdrawn(tmp_path: Path) -> None:
-    """ABC306's fixer declares itself safe; deleting the mark of a lone first ending
-    that a repeat leads through would play its music twice: withdrawn and reported."""
+def test_a_lone_first_ending_closed_by_a_repeat_gets_its_second_ending(tmp_path: Path
+                                                                        ) -> None:
+    """ABC306's safe fix of a lone first ending that ``:|`` closes writes the next ending,
+    empty, after it (deleting the mark, as it used to, would play the ending twice and was
+    withdrawn every time): the music is unchanged and nothing is left to report."""
     f = tmp_path / "t.abc"
-    original = "X:1\nT:t\nL:1/4\nK:C\n|:abc|1 d:|\n"
-    f.write_text(original)
+    f.write_text("X:1\nT:t\nL:1/4\nK:C\n|:abc|1 d:|\n")
     r = lint("--fix", str(f), cwd=tmp_path)
-    assert f"{f}:5:6: not fixed ABC306: the safe fix was withdrawn: it would change the" \
-        " music" in r.stderr, r.stderr
-    assert f.read_text() == original
+    assert f"{f}:5:12: fixed ABC306:" in r.stderr and "withdrawn" not in r.stderr, r.stderr
+    assert f.read_text() == "X:1\nT:t\nL:1/4\nK:C\n|:abc|1 d:|[2\n"
+    assert r.returncode == 0
 
 
 def test_unsafe_fixes_repair_everything_and_say_which_tunes_changed(tmp_path: Path) -> None:

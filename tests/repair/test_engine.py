@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import abcparse
-from abcparse import Severity
+from abcparse import Diagnostic, Severity
 from abcparse.errors import AbcUsageError
 from abcparse.format.repair import Edit, RepairResult, repair_text
 
@@ -218,16 +218,22 @@ def test_fixes_that_change_the_music_only_together_are_not_reported_both_ways() 
     assert played(r.text) == played(text) and played(text)
 
 
-def test_a_fix_withdrawn_in_two_rounds_is_reported_once() -> None:
-    """A lone first ending (ABC306): its safe fix writes the second ending, which here
-    changes what the second pass plays, so it is withdrawn; after the stray ``3`` before
-    it is deleted, the next round offers it again at a moved offset. Both the API and the
-    file report say it once (``abc-lint --fix`` printed every such line twice; the Debian
-    examples' sample3)."""
+def test_a_fix_withdrawn_in_two_rounds_is_reported_once(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """A safe fix that changes the music is withdrawn; after the stray ``3`` before it is
+    deleted, the next round offers it again at a moved offset. Both the API and the file
+    report say it once (``abc-lint --fix`` printed every such line twice). No shipped
+    fixer is withdrawn on the corpora any more, so a faulty one stands in: it deletes the
+    reserved ``?`` and the note after it."""
+    from abcparse.format import fixers
     from abcparse.format.repair import fix_text
 
-    text = "X:1\nT:t\nL:1/8\nK:C\nA3 3 B |1 c2 :| d2||\n"
+    def faulty(ctx: fixers.FixContext, d: Diagnostic) -> list[fixers.Edit]:
+        return [ctx.edit(d.span.start, d.span.start + 3, "", d.code, "deleted (§8.1)")]
+
+    monkeypatch.setitem(fixers.FIXERS, "ABC331", faulty)
+    text = "X:1\nT:t\nL:1/8\nK:C\nA3 3 B ? c2|\n"
     r = fix_text(text)
     assert [(line, col, w.code) for line, col, w in r.repair.withdrawn()] == [
-        (5, 8, "ABC306")]
-    assert [w.code for w in abcparse.repair(text, warnings=True).withdrawn] == ["ABC306"]
+        (5, 8, "ABC331")]
+    assert [w.code for w in abcparse.repair(text, warnings=True).withdrawn] == ["ABC331"]
