@@ -468,6 +468,30 @@ def _span_text(ctx: FixContext, d: Diagnostic) -> str:
 # ABC0xx, ABC1xx: characters and syntax
 
 
+# Bytes that did not decode are kept in the text as lone surrogates U+DC80-U+DCFF.
+_UNDECODED_RE = re.compile("[\udc80-\udcff]+")
+
+
+@fixer("ABC001", safe=False,
+       changes="bytes that are not valid in the file's charset read as Windows-1252 (the"
+       " Latin-1 of most such files: `Caf\\xe9` becomes `Café`), written in the file's"
+       " charset")
+def fix_undecodable(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """Each run of undecodable bytes becomes the characters Windows-1252 gives them (a
+    superset of Latin-1, what a UTF-8 tunebook with a few bytes that are not UTF-8 was
+    most often saved in): ``T:Caf\\xe9`` is ``T:Café`` again, where the last resort used
+    to replace the whole line. Unsafe: it guesses what the bytes meant. A byte that
+    Windows-1252 leaves undefined is read as Latin-1."""
+    out = []
+    for m in _UNDECODED_RE.finditer(ctx.text, max(d.span.start, ctx.base)):
+        raw = bytes(ord(c) - 0xDC00 for c in m.group())
+        text = "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in raw)
+        out.append(ctx.edit(m.start(), m.end(), text, d.code,
+                            f"read the bytes {raw.hex(' ').upper()} as Windows-1252:"
+                            f" {text!r} (§2.1: the file's charset did not decode them)"))
+    return out or None
+
+
 @fixer("ABC002", safe=True, changes='a NUL character deleted')
 def fix_nul(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     out = []

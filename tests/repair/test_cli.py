@@ -129,3 +129,15 @@ def test_repaired_tunes_pass_strict_lint(tmp_path: Path) -> None:
         (tmp_path / f"t{i:02d}.abc").write_text(r.text, encoding="utf-8")
     out = lint("--strict", str(tmp_path), cwd=tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_bytes_that_are_not_utf8_are_read_as_windows_1252_not_lost(tmp_path: Path) -> None:
+    """ABC001's unsafe fix: a Latin-1 title in a UTF-8 file (``T:Caf\\xe9``) becomes
+    ``T:Café`` in UTF-8; the last resort used to replace the line by ``T:Untitled``."""
+    f = tmp_path / "t.abc"
+    f.write_bytes(b"X:1\nT:Caf\xe9 \xe0 la cr\xe8me\nC:Ren\xe9 \x93A\x94\nK:C\nabc|\n")
+    safe = lint("--fix", str(f), cwd=tmp_path)
+    assert "ABC001" in safe.stdout and "[unsafe fix]" in safe.stdout
+    r = lint("--fix", "--unsafe-fixes", str(f), cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f.read_bytes() == "X:1\nT:Café à la crème\nC:René “A”\nK:C\nabc|\n".encode()
