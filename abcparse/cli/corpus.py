@@ -196,21 +196,31 @@ def options_from_args(args: argparse.Namespace) -> CleanOptions:
 
 
 @contextlib.contextmanager
-def _input_files(paths: list[str], names: dict[str, str]) -> Iterator[list[str]]:
+def _input_files(paths: list[str], names: dict[str, str], output: str | None = None
+                 ) -> Iterator[list[str]]:
     """The files to read (docs/cli.md, "Inputs"): folders give their ``*.abc`` files,
     ``-`` is standard input copied to a temporary file; a missing path, a file that is
     not ABC text (binary, UTF-16/32: :func:`abcparse.source.not_abc`) or inputs holding
     no tune at all are refused before any output is written. ``names`` is filled with
-    the name to show for each file (``-`` for standard input's copy)."""
+    the name to show for each file (``-`` for standard input's copy). A file inside the
+    ``output`` folder (``corpus clean -o``) is left out, with a line that says so: it is
+    an earlier run's split, which would be read back as input (or overwritten)."""
     from ..corpus.reader import SourceFile
     from ..source import not_abc_stream
 
     with tempfile.TemporaryDirectory(prefix="abcparse-stdin-") as tmp:
         files: list[str] = []
         names.clear()
+        inside = (os.path.join(os.path.normcase(os.path.realpath(output)), "")
+                  if output is not None else None)
         for path, error in collect(paths):
             if error is not None:
                 raise AbcIOError(f"{path}: {error}")
+            if inside is not None and path != "-" and os.path.normcase(
+                    os.path.realpath(path)).startswith(inside):
+                print(f"abcparse corpus: {path}: left out: it is in the output folder -o"
+                      f" {output}", file=sys.stderr)
+                continue
             if path == "-":
                 path = stdin_to_file(tmp)
                 shown = "-"
@@ -239,7 +249,7 @@ def run_clean(args: argparse.Namespace) -> int:
 
     options = options_from_args(args)
     jobs = args.jobs or (os.cpu_count() or 1)
-    with _input_files(args.inputs, {}) as files:
+    with _input_files(args.inputs, {}, args.output) as files:
         report = clean(
             files, args.output, options, jobs=jobs, dask=args.dask, progress=args.progress
         )

@@ -298,6 +298,21 @@ def test_row_config_that_is_not_toml_is_an_error(cli: Run, tmp_path: Path) -> No
     assert r.code == 2 and "pyproject.toml: not valid TOML" in r.err
 
 
+def test_row_corpus_clean_leaves_out_its_output_folder(cli: Run, tmp_path: Path) -> None:
+    """Row "corpus clean": a second run with -o inside its input folder does not read the
+    first run's splits back in as tunes."""
+    folder = tmp_path / "tunes"
+    folder.mkdir()
+    (folder / "a.abc").write_text(TUNE + "\n" + TUNE2)
+    out = folder / "split"
+    first = cli("abcparse", "corpus", "clean", "-o", str(out), str(folder))
+    assert first.code == 0, first.err
+    again = cli("abcparse", "corpus", "clean", "-o", str(out), str(folder))
+    assert again.code == 0, again.err
+    assert "left out: it is in the output folder" in again.err
+    assert again.out == first.out
+
+
 @pytest.mark.parametrize("content", [PNG, b"", b"  \n\n", b"% only a comment\n"],
                          ids=["binary", "empty", "blank", "no tune"])
 def test_row_corpus_clean_refuses_binary_and_empty_files(
