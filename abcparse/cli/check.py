@@ -488,9 +488,10 @@ def _print_fixes(name: str, result: Any, settings: Settings) -> None:
     """Each fix applied (marked unsafe where it is), each safe fix the music engine
     withdrew, and with ``--unsafe-fixes`` each tune whose music changed: on standard
     error, with the file's ``name``."""
+    verb = "would fix" if settings.diff else "fixed"  # --diff writes nothing
     for line, col, e in result.repair.changes():
         mark = "" if e.is_safe else " (unsafe)"
-        print(f"{name}:{line}:{col}: fixed {e.code}{mark}: {e.why}", file=sys.stderr)
+        print(f"{name}:{line}:{col}: {verb} {e.code}{mark}: {e.why}", file=sys.stderr)
     _report_fix_outcome(name, [(ln, c, w.code, w.reason)
                                for ln, c, w in result.repair.withdrawn()],
                         result.repair.music_changes(settings.mode)
@@ -593,7 +594,7 @@ def _fix_streamed(path: str, options: Any, settings: Settings, out: Any) -> bool
 def run(args: argparse.Namespace, *, stdin: bytes | None = None, out: Any = None) -> int:
     """The handler of ``abcparse check`` and the body of ``abc-lint``."""
     out = out if out is not None else sys.stdout
-    if args.explain:
+    if args.explain is not None:
         from ..validate import find_rule
 
         found_rule = find_rule(args.explain)

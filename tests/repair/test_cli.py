@@ -102,7 +102,7 @@ def test_fix_diff_writes_nothing(tmp_path: Path) -> None:
     assert r.returncode == 1
     assert r.stdout.startswith(f"--- a/{f}")
     assert "-abc 3 d|\n+abc d|\n" in r.stdout
-    assert ": fixed ABC101:" in r.stderr
+    assert ": would fix ABC101:" in r.stderr and ": fixed " not in r.stderr
     assert f.read_bytes() == BROKEN.read_bytes() and f.stat().st_mtime_ns == before
 
 
