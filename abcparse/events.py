@@ -327,6 +327,8 @@ class _MidiSettings:
     programs: dict[str | None, list[tuple[int, int]]]  # (text offset, program 0-127)
     channels: dict[str | None, int]  # 0-15
     muted: frozenset[str | None]
+    #: The directives of these kinds whose value is ignored: (text offset, why).
+    ignored: tuple[tuple[int, str], ...] = ()
 
     def programs_of(self, voice: str) -> list[tuple[int, int]]:
         """The program changes of ``voice`` in text order: its own and those before any
@@ -334,7 +336,7 @@ class _MidiSettings:
         return sorted(self.programs.get(None, []) + self.programs.get(voice, []))
 
 
-def _midi_settings(tune: Tune) -> _MidiSettings:
+def midi_settings(tune: Tune) -> _MidiSettings:
     """Read the ``%%MIDI`` directives that choose a voice's sound:
 
     - §11.2: ``%%MIDI voice [ID] [instrument=N [bank=B]] [mute]``, instruments numbered
@@ -354,9 +356,12 @@ def _midi_settings(tune: Tune) -> _MidiSettings:
     programs: dict[str | None, list[tuple[int, int]]] = {}
     channels: dict[str | None, int] = {}
     muted: set[str | None] = set()
+    ignored: list[tuple[int, str]] = []
     for at, value in midi_instructions(tune):
         words = value.split("%", 1)[0].split()  # a % comment may follow
         if len(words) < 2:
+            if words and words[0] in ("program", "channel"):
+                ignored.append((at, f"MIDI {words[0]} needs a number"))
             continue
         voice = voice_at(at)
         kind, args = words[0], words[1:]
@@ -367,13 +372,22 @@ def _midi_settings(tune: Tune) -> _MidiSettings:
                 name, _, value = arg.partition("=")
                 if name == "mute" and not value:
                     muted.add(voice)
-                elif name == "instrument" and (n := _small_int(value, 1, 128)) is not None:
-                    programs.setdefault(voice, []).append((at, n - 1))
-        elif kind == "program" and (n := _small_int(args[-1], 0, 127)) is not None:
-            programs.setdefault(voice, []).append((at, n))
-        elif kind == "channel" and (n := _small_int(args[-1], 1, 16)) is not None:
-            channels[voice] = n - 1
-    return _MidiSettings(programs, channels, frozenset(muted))
+                elif name == "instrument":
+                    if (n := _small_int(value, 1, 128)) is not None:
+                        programs.setdefault(voice, []).append((at, n - 1))
+                    else:
+                        ignored.append((at, f"MIDI voice instrument={value[:20]} is not 1-128"))
+        elif kind == "program":
+            if (n := _small_int(args[-1], 0, 127)) is not None:
+                programs.setdefault(voice, []).append((at, n))
+            else:
+                ignored.append((at, f"MIDI program {args[-1][:20]} is not 0-127"))
+        elif kind == "channel":
+            if (n := _small_int(args[-1], 1, 16)) is not None:
+                channels[voice] = n - 1
+            else:
+                ignored.append((at, f"MIDI channel {args[-1][:20]} is not 1-16"))
+    return _MidiSettings(programs, channels, frozenset(muted), tuple(ignored))
 
 
 def _program_changes(
@@ -452,7 +466,7 @@ def _perform(tune: Tune, grace: str, unroll_repeats: bool, voice: str | None) ->
             known = ", ".join(v.id for v in tune.voices) or "none"
             raise AbcUsageError(f"tune has no voice {voice!r} (voices: {known})")
     tl = timeline(tune)
-    settings = _midi_settings(tune)
+    settings = midi_settings(tune)
     channels = _voice_channels(tune.voices, settings.channels)
     sounding: list[tuple[str, _Sounding]] = []  # (voice or overlay id, note)
     tracks: list[Track] = []

@@ -55,6 +55,16 @@ def propagation(tune: Tune) -> str:
     directive or an ``I:`` field; the last one written wins, and one in the file header
     holds for every tune that names none (§2.2.2)."""
     mode = "pitch"
+    for _, value in propagation_settings(tune):
+        if value in PROPAGATION_MODES:
+            mode = value
+    return mode
+
+
+def propagation_settings(tune: Tune) -> list[tuple[int, str]]:
+    """Every ``propagate-accidentals`` value written for ``tune`` (§11.3), as (text
+    offset, value in lower case), in text order after the file header's (offset -1). A
+    value that is not one of :data:`PROPAGATION_MODES` is ignored (ABC229)."""
     found: list[tuple[int, str]] = [
         (-1, value.strip().lower()) for name, value in tune.file_settings
         if name == "propagate-accidentals"]
@@ -64,10 +74,8 @@ def propagation(tune: Tune) -> str:
     for f in tune.fields:
         if f.letter == "I" and f.value.strip().startswith("propagate-accidentals"):
             found.append((f.span.start, f.value.split(None, 1)[-1].strip().lower()))
-    for _, value in sorted(found, key=lambda item: item[0]):
-        if value in PROPAGATION_MODES:
-            mode = value
-    return mode
+    found.sort(key=lambda item: item[0])
+    return found
 
 
 def playing_signature(key: Key) -> dict[str, int]:

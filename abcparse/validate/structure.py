@@ -684,3 +684,64 @@ def missing_meter(ctx: TuneContext) -> Iterator[Finding]:
     if first is not None:
         yield Finding("no M: field: players disagree on the meter (abc2midi assumes 4/4);"
                       " write M: (M:none for free meter) (§3.1.6)", first.span)
+
+
+@rule("ABC229", "ignored-directive-value", strict=Severity.WARNING, loose=Severity.WARNING,
+      section="§11.0.2, §11.3")
+def ignored_directive_value(ctx: TuneContext) -> Iterator[Finding]:
+    """A playback directive whose value is ignored: ``%%MIDI program 200``,
+    ``%%MIDI channel 17``, ``%%MIDI transpose up``, ``%%propagate-accidentals all``.
+
+    §11.0.2 tells programs to ignore a directive they do not understand, and abcparse
+    does: the voice keeps its instrument, channel or transposition, and accidentals keep
+    the rule in force. That is right for another program's directive,
+    but a value out of range or misspelt in one they all read is a slip the tune plays
+    wrong with, silently. These are the directives the music engine reads: ``%%MIDI
+    program [C] N`` (0-127), ``%%MIDI voice ... instrument=N`` (1-128), ``%%MIDI channel
+    N`` (1-16), ``%%MIDI transpose N`` (whole semitones up to 127 either way), and
+    ``%%propagate-accidentals not|octave|pitch`` (§11.3), each also as an ``I:`` field.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:A fiddle
+    K:D
+    %%MIDI program 40
+    %%propagate-accidentals octave
+    DEF ^G|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:No such instrument
+    K:D
+    %%MIDI program 200
+    DEF ^G|
+    ```
+    """
+    from ..events import midi_settings
+    from ..music.pitch import PROPAGATION_MODES, midi_transpose, propagation_settings
+    from ..music.timeline import midi_instructions
+
+    tune = ctx.tune
+    found: list[tuple[int, str]] = list(midi_settings(tune).ignored)
+    for at, value in midi_instructions(tune):
+        words = value.split("%", 1)[0].split()
+        if words and words[0] == "transpose" and midi_transpose(value) is None:
+            shown = " ".join(words[1:])[:20]
+            found.append((at, f"MIDI transpose {shown} is not a whole number of semitones"
+                              " within 127"))
+    for at, value in propagation_settings(tune):
+        if value not in PROPAGATION_MODES:
+            found.append((at, f"propagate-accidentals {value[:20]} is not one of"
+                              f" {', '.join(PROPAGATION_MODES)}"))
+    for at, why in sorted(found):
+        if at < 0:
+            continue  # the file header's: not this tune's text
+        end = ctx.file.text.find("\n", at - ctx.file.base)
+        end = at + 1 if end < 0 else end + ctx.file.base
+        yield Finding(f"{why}: the directive is ignored (§11.0.2)",
+                      ctx.span(at, max(at + 1, end)))
