@@ -44,9 +44,9 @@ class FormatOptions:
     mode: str = "auto"
 
     def __post_init__(self) -> None:
-        _choice("line_ending", self.line_ending, LINE_ENDINGS)
+        _choice("line-ending", self.line_ending, LINE_ENDINGS)
         _choice("decorations", self.decorations, DECORATION_STYLES)
-        _choice("bar_spacing", self.bar_spacing, BAR_SPACINGS)
+        _choice("bar-spacing", self.bar_spacing, BAR_SPACINGS)
         _choice("target", self.target, TARGETS)
         _choice("mode", self.mode, MODES)
         if not isinstance(self.renumber, bool):
@@ -68,7 +68,10 @@ class FormatOptions:
             if name == "target" and value is not None:
                 value = str(value)
             clean[name] = value
-        return cls(**clean)
+        try:
+            return cls(**clean)
+        except AbcUsageError as e:  # a bad value: say which file holds it
+            raise AbcUsageError(f"{source}: {e}") from None
 
     def replace(self, **changes: Any) -> FormatOptions:
         """A copy with some options changed (None values are ignored, as unset flags)."""

@@ -91,6 +91,10 @@ _ABC_CHARS = st.sampled_from([
 # A refused tune, then a blank line of a tab at the end of the file (the rest of the file,
 # formatted: the tab goes).
 @example(" K:G\n\t")
+# An indented comment line between the header and an empty line: it counts as no music
+# (§2.2.5), as the unindented one the formatter writes does (the second format used to
+# join the music after the empty line to the tune).
+@example("\t%K:G\n\nA")
 def test_never_raises_and_never_hands_out_unchecked_text(text: str) -> None:
     src = "X:1\nT:t\nK:C\n" + text
     result = format_text(src)

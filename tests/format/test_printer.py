@@ -373,7 +373,7 @@ def test_format_text_reports_no_change() -> None:
 
 
 def test_options_are_validated() -> None:
-    with pytest.raises(abcparse.AbcUsageError, match="line_ending"):
+    with pytest.raises(abcparse.AbcUsageError, match="line-ending"):
         FormatOptions(line_ending="cr")
     with pytest.raises(abcparse.AbcUsageError, match="unknown format option"):
         FormatOptions.from_mapping({"line-endings": "lf"})
