@@ -19,7 +19,7 @@ from typing import Any
 
 from ..corpus.options import DEDUPE_MODES, DEFAULT_KEEP_FIELDS, CleanOptions
 from ..errors import AbcDecodeError, AbcIOError, AbcUsageError
-from .inputs import NothingRead, clip_path, collect, nothing_found, stdin_to_file
+from .inputs import NothingRead, clip_path, collect, file_key, nothing_found, stdin_to_file
 
 
 def _list(values: list[str] | None) -> tuple[str, ...]:
@@ -211,13 +211,11 @@ def _input_files(paths: list[str], names: dict[str, str], output: str | None = N
     with tempfile.TemporaryDirectory(prefix="abcparse-stdin-") as tmp:
         files: list[str] = []
         names.clear()
-        inside = (os.path.join(os.path.normcase(os.path.realpath(output)), "")
-                  if output is not None else None)
+        inside = os.path.join(file_key(output), "") if output is not None else None
         for path, error in collect(paths):
             if error is not None:
                 raise AbcIOError(f"{path}: {error}")
-            if inside is not None and path != "-" and os.path.normcase(
-                    os.path.realpath(path)).startswith(inside):
+            if inside is not None and path != "-" and file_key(path).startswith(inside):
                 print(f"abcparse corpus: {path}: left out: it is in the output folder -o"
                       f" {output}", file=sys.stderr)
                 continue

@@ -54,7 +54,7 @@ def collect(paths: Sequence[str], exclude: Sequence[str] = ()
         return name.startswith(".") or any(fnmatch.fnmatch(name, p) for p in patterns)
 
     def first_time(path: str) -> bool:
-        key = os.path.normcase(os.path.realpath(path))
+        key = file_key(path)
         if key in given:
             return False
         given.add(key)
@@ -82,6 +82,12 @@ def collect(paths: Sequence[str], exclude: Sequence[str] = ()
                 yield p, None
         else:
             yield p, "no such file or folder"
+
+
+def file_key(path: str) -> str:
+    """One name per file, whatever path or link names it: to read a file once, and to
+    tell an output that is an input, or lies inside a folder."""
+    return os.path.normcase(os.path.realpath(path))
 
 
 def clip_path(path: str, width: int = 80) -> str:

@@ -48,7 +48,7 @@ from ..limits import MAX_NUMBER_DIGITS, bounded_int
 from ..midi import midi_bytes
 from ..model import FileHeader, Tune, Tunebook
 from ..source import refuse_non_abc
-from .inputs import files_or_nothing, spool_stdin
+from .inputs import file_key, files_or_nothing, spool_stdin
 
 #: SoundFonts fluidsynth is tried with, first found wins (``--soundfont`` or the
 #: ``ABCPARSE_SOUNDFONT`` environment variable take precedence).
@@ -361,7 +361,7 @@ def _prepare(args: argparse.Namespace) -> _Prepared:
         )
     planned: list[tuple[list[Job], str]] = []
     seen: dict[str, int] = {}
-    inputs = {_same_file_key(source) for source in sources if source != "-"}
+    inputs = {file_key(source) for source in sources if source != "-"}
     for source in sources:
         # A PNG, a zip, UTF-16 or random bytes: bad input, one line (docs/cli.md).
         try:
@@ -373,7 +373,7 @@ def _prepare(args: argparse.Namespace) -> _Prepared:
             continue
         jobs = plan(select(book, args.tune, source), source, args.output, args.ext, seen)
         for job in jobs:
-            if _same_file_key(str(job.path)) in inputs:
+            if file_key(str(job.path)) in inputs:
                 raise AbcUsageError(
                     f"{job.path}: that is an input file, and the {args.ext[1:].upper()} file"
                     " would overwrite it; give -o another name or a folder")
@@ -394,11 +394,6 @@ def _prepare(args: argparse.Namespace) -> _Prepared:
     if bad and not planned:
         raise AbcIOError("no input could be read (above)")
     return _Prepared(planned, bad)
-
-
-def _same_file_key(path: str) -> str:
-    """One name per file, whatever path or link names it."""
-    return os.path.normcase(os.path.realpath(path))
 
 
 def _describe(job: Job, performance: Performance) -> str:
