@@ -96,13 +96,13 @@ class Microtone:
     signed shift (a :class:`~fractions.Fraction`)."""
 
     value: str
+    # Read once from value (the pitch of every note it reaches asks for it).
+    semitones: Fraction = field(init=False, compare=False, repr=False)
 
-    @property
-    def semitones(self) -> Fraction:
-        body = self.value[1:]
-        num, _, den = body.partition("/")
+    def __post_init__(self) -> None:
+        num, _, den = self.value[1:].partition("/")
         shift = Fraction(int(num) if num else 1, int(den) if den else 2)
-        return shift if self.value[0] == "^" else -shift
+        object.__setattr__(self, "semitones", shift if self.value[0] == "^" else -shift)
 
 
 @dataclass(frozen=True, slots=True)
