@@ -560,7 +560,8 @@ _TUNE_THEN_BLANK_RE = re.compile(
     r"X:[^\r\n]*(?:\r\n|\r|\n|\Z)"
     r"(?:(?!X:)[ \t]*[^ \t\r\n][^\r\n]*(?:\r\n|\r|\n|\Z))*"
 )
-_BLANK_RE = re.compile(r"[ \t\r\n]*")
+#: Spaces, tabs and line ends (possibly none), from a position.
+BLANKS_RE = re.compile(r"[ \t\r\n]*")
 
 
 def _tune_piece(text: str, offset: int, line: int) -> list[Chunk] | None:
@@ -573,7 +574,7 @@ def _tune_piece(text: str, offset: int, line: int) -> list[Chunk] | None:
     if m is None:
         return None
     end = m.end()
-    if _BLANK_RE.fullmatch(text, end) is None or _OTHER_BREAKS.search(text):
+    if BLANKS_RE.fullmatch(text, end) is None or _OTHER_BREAKS.search(text):
         return None
     tune = Chunk("tune", text[:end], offset, line)
     if end == len(text):

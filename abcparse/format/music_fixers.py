@@ -47,7 +47,7 @@ from ..model import (
 from ..music import ending_groups, judge_bars, timeline
 from ..music.form import skipped_pass_reading
 from ..music.timeline import SECTION_KINDS, read_bar
-from ..split import broken_repeat_end, parted_ending
+from ..split import BLANKS_RE, broken_repeat_end, parted_ending
 from ..theory import length_text
 from .fixers import (
     Edit,
@@ -837,16 +837,13 @@ def fix_ending_without_repeat(ctx: FixContext, d: Diagnostic) -> list[Edit] | No
     lone = _lone_ending(ctx, d.span.start)
     if isinstance(lone, tuple):
         at, number = lone
-        nxt = _BLANKS_RE.match(ctx.text, at).end()  # type: ignore[union-attr]
+        nxt = BLANKS_RE.match(ctx.text, at).end()  # type: ignore[union-attr]
         if parted_ending(ctx.text, nxt):
             return None  # the author's own ending, a line wrap away: ABC101 writes it [2
         return [ctx.edit(at, at, f"[{number}", d.code,
                          f"wrote the ending [{number}, empty, after the :| that closes the"
                          " lone ending: the pass after it skips that ending (§4.9, §4.10)")]
     return _repeat_before_next_ending(ctx, d, "endings follow a repeat (§4.10)", lone)
-
-
-_BLANKS_RE = re.compile(r"[ \t\r\n]*")
 
 
 def _lone_ending(ctx: FixContext, pos: int) -> bool | tuple[int, int]:
