@@ -65,6 +65,7 @@ from .model import (
     Tuplet,
     VariantEnding,
     Voice,
+    note_accidental,
 )
 from .parser import ParseFailure, describe_expected, line_parser, parse_value, plus_chord_notes
 from .split import broken_repeat_end, parted_ending
@@ -204,7 +205,7 @@ def _note_shape(m: re.Match[str]) -> tuple[str, int, Accidental | Microtone | No
     return (
         letter,
         octave,
-        None if not acc else Microtone(acc) if "/" in acc else ACCIDENTAL_BY_SPELLING[acc],
+        note_accidental(acc) if acc else None,
         written_length(num, den, slashes),
     )
 

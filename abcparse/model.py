@@ -105,6 +105,12 @@ class Microtone:
         object.__setattr__(self, "semitones", shift if self.value[0] == "^" else -shift)
 
 
+def note_accidental(spelling: str) -> Accidental | Microtone:
+    """The accidental a note token spells (``^``, ``__``, ``=``; ``_/``, ``^3/4``): the
+    parser's reading, and the transposer's of the text it rewrites."""
+    return Microtone(spelling) if "/" in spelling else ACCIDENTAL_BY_SPELLING[spelling]
+
+
 @dataclass(frozen=True, slots=True)
 class KeyAccidental:
     """An explicit accidental of a key signature, e.g. ``^f`` in ``K:D exp ^f``."""

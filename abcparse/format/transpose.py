@@ -41,7 +41,7 @@ from typing import Any
 from ..api import parse as abcparse_parse
 from ..build import FieldError, read_key, read_voice
 from ..errors import AbcError
-from ..model import ACCIDENTAL_BY_SPELLING, Key, KeyAccidental, Microtone, Tune
+from ..model import ACCIDENTAL_BY_SPELLING, Key, KeyAccidental, Tune, note_accidental
 from ..music import PitchState, propagation, timeline
 from ..music.pitch import Pitch
 from ..parser import ParseFailure, line_parser, parse_value, plus_chord_notes
@@ -57,7 +57,6 @@ from ..theory import (
 from .printer import file_chunks
 
 _ACC_TEXT = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}
-_ACC_VALUE = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
 
 
 def _microtone_text(alteration: Pitch) -> str:
@@ -349,10 +348,8 @@ class _Transposer:
         single = not v.in_chord and not grace
         if single:
             v.item_starts()
-        written: Pitch | None = None
-        if acc:
-            written = Microtone(acc).semitones if "/" in acc else _ACC_VALUE[acc]
-        alt = v.old.alter(letter, octave, written, grace)
+        alt = v.old.alter(letter, octave, note_accidental(acc).semitones if acc else None,
+                          grace)
         # A microtone (``_/e``) moves as the semitone it is a fraction beyond: the note is
         # spelled for the whole semitones, and the fraction is added back to its
         # accidental (``_/e`` up a tone is ``_/^f``'s sound, written ``^/f``).
