@@ -42,7 +42,15 @@ from .source import (
     sniff_charset,
     text_blocks,
 )
-from .split import KEY_START_PATTERN, BlockEnds, Chunk, split, split_pieces, string_blocks
+from .split import (
+    BOM,
+    KEY_START_PATTERN,
+    BlockEnds,
+    Chunk,
+    split,
+    split_pieces,
+    string_blocks,
+)
 from .theory import default_unit_length
 
 MODES = ("auto", "strict", "loose")
@@ -67,6 +75,8 @@ def _check_mode(mode: str) -> None:
 
 
 def _file_version(chunks: list[Chunk]) -> str | None:
+    if chunks and chunks[0].text == BOM:
+        chunks = chunks[1:]
     if chunks and chunks[0].kind == "version":
         m = _VERSION_RE.match(chunks[0].text)
         return m.group(1) if m else None
@@ -150,7 +160,7 @@ def _parse_source_nogc(source: SourceText, diags: list[Diagnostic], mode: str) -
 def _loose_split(mode: str, text: str) -> bool:
     """Whether the file is cut into tunes loosely (§12: the version line, ``text``'s
     first line, decides under ``"auto"``)."""
-    declared = _VERSION_RE.match(text)
+    declared = _VERSION_RE.match(text, 1 if text.startswith(BOM) else 0)
     return mode == "loose" or (
         mode == "auto" and not version_is_strict(declared.group(1) if declared else None)
     )

@@ -160,6 +160,7 @@ _BAR_KINDS = {
     "||": BarKind.DOUBLE,
     "|]": BarKind.THIN_THICK,
     "[|": BarKind.THICK_THIN,
+    "[": BarKind.THICK_THIN,  # "[:" (§4.8's liberal shapes), read as "[|:" (ABC113)
     ".|": BarKind.DOTTED,
     "[|]": BarKind.INVISIBLE,
 }
@@ -217,6 +218,14 @@ def _bar_line_shape(m: re.Match[str]) -> tuple[str, BarKind, int, int, tuple[int
     if shape is None:
         shape = _BAR_SHAPES[text] = _bar_shape(m.group("b_sym"), m.group("b_end"))
     return shape
+
+
+def thick_bar_dots_plain(sym: str) -> str:
+    """A bar line with repeat dots beside a thick bar (``|]:``, ``:[|``, ``[:``) written
+    with a thin bar between them (``|]|:``, ``:|[|``, ``[|:``): the repeat abcparse reads
+    (§4.8), in the shape abc2midi and abcjs also play as a repeat (ABC113)."""
+    plain = sym.replace("]:", "]|:").replace(":[", ":|[")
+    return "[|" + plain[1:] if plain.startswith("[:") else plain
 
 
 def _numbers(text: str) -> tuple[int, ...]:
@@ -1423,8 +1432,8 @@ class TuneBuilder:
                 bl.span,
                 rule="colon-thick-bar",
             )
-        elif "]:" in sym or ":[" in sym:
-            plain = sym.replace("]:", "]|:").replace(":[", ":|[")
+        elif "]:" in sym or ":[" in sym or sym.startswith("[:"):
+            plain = thick_bar_dots_plain(sym)
             self.diag(
                 "ABC113",
                 f"the bar line {sym} is read as a repeat sign (§4.8), but abc2midi and abcjs"

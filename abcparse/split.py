@@ -37,6 +37,8 @@ FIELD_START_PATTERN = "(?:[ \t]+(?![A-Ga-g]:[:|])|(?![a-g]:[:|]))[A-Za-z+]:"
 FIELD_LINE_RE = re.compile(FIELD_START_PATTERN)
 KEY_START_PATTERN = "[ \t]*K:"
 KEY_LINE_RE = re.compile(KEY_START_PATTERN)
+#: U+FEFF, a byte-order mark kept at the start of decoded text (see :func:`_lines`).
+BOM = "\ufeff"
 _BLOCK_BEGIN = "%%begin"
 _BLOCK_END = "%%end"
 
@@ -105,6 +107,15 @@ def _lines(text: str) -> list[_Line]:
     raw = text_lines(text, keepends=True)
     out = []
     start = 0
+    if raw and raw[0].startswith(BOM):
+        # A byte-order mark (text read with ``open(path, encoding="utf-8")`` keeps it) is
+        # no part of the first line: a blank line of its own, so that ``X:1`` or the
+        # version line after it is read as written (§2.1), as it is from a file's bytes.
+        out.append(_Line(BOM, 0, 1, True))
+        raw[0] = raw[0][1:]
+        start = 1
+        if not raw[0]:
+            return out
     for number, s in enumerate(raw, 1):
         out.append(_Line(s, start, number, not s.strip(" \t\r\n")))
         start += len(s)
@@ -232,7 +243,9 @@ def split(text: str, *, loose: bool = True) -> tuple[list[Chunk], list[Diagnosti
         if blank:
             chunks.append(_chunk(text, "blank", lines))
             continue
-        if first_content and not chunks and lines[0].text.startswith("%abc"):
+        if first_content and (not chunks or chunks[0].text == BOM) and lines[0].text.startswith(
+            "%abc"
+        ):
             # §2.1: the version line opens the file.
             chunks.append(_chunk(text, "version", lines[:1]))
             lines = lines[1:]

@@ -20,6 +20,7 @@ from typing import Any
 from ..diagnostics import Diagnostic
 from ..fileio import atomic_write_bytes, read_bytes
 from ..source import SourceText, decode, dominant_newline, refuse_non_abc
+from ..split import BOM
 from .options import FormatOptions, load_options
 from .printer import (
     Printer,
@@ -74,6 +75,11 @@ def format_text(
     that fails is left as it was, with ABC902/903/904 diagnostics; the others are
     formatted. Findings about the file as a whole (two tunes with one ``X:`` number) are
     no tune's doing and do not stop it."""
+    if text.startswith(BOM):
+        # A byte-order mark kept in the text stays where it is: the formatter prints
+        # tunes and lines, and the mark is neither.
+        inner = format_text(text[1:], options, safe=safe, **overrides)
+        return FormatResult(text, BOM + inner.text, inner.diagnostics, inner.checks)
     opts = _options(options, overrides)
     if not safe:
         return FormatResult(text, format_unchecked(text, opts))

@@ -27,7 +27,15 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from ..build import FieldError, read_key, read_length, read_meter, read_voice, readable_start
+from ..build import (
+    FieldError,
+    read_key,
+    read_length,
+    read_meter,
+    read_voice,
+    readable_start,
+    thick_bar_dots_plain,
+)
 from ..diagnostics import Diagnostic, Severity
 from ..limits import bounded_int
 from ..model import (
@@ -844,12 +852,13 @@ def fix_colon_thick_bar(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                      "wrote the bar line :] as |] (§4.8)")]
 
 
-@fixer("ABC113", safe=True, changes="`|]:` written `|]|:`, `:[|` written `:|[|`")
+@fixer("ABC113", safe=True,
+       changes="`|]:` written `|]|:`, `:[|` written `:|[|`, `[:` written `[|:`")
 def fix_thick_bar_repeat_dots(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """A thin bar between repeat dots and a thick bar: the repeat abcparse reads, in the
     shape abc2midi and abcjs play as a repeat too (§4.8)."""
     written = _span_text(ctx, d)
-    plain = written.replace("]:", "]|:").replace(":[", ":|[")
+    plain = thick_bar_dots_plain(written)
     if plain == written:
         return None
     return [ctx.edit(d.span.start, d.span.end, plain, d.code,

@@ -444,7 +444,7 @@ def colon_thick_bar(ctx: TuneContext) -> Iterator[Finding]:
 @rule("ABC113", "thick-bar-repeat-dots", strict=Severity.ERROR, loose=Severity.WARNING,
       source="parser", section="§4.8")
 def thick_bar_repeat_dots(ctx: TuneContext) -> Iterator[Finding]:
-    """Repeat dots beside a thick bar: ``|]:``, ``:[|``, ``||]:``.
+    """Repeat dots beside a thick bar: ``|]:``, ``:[|``, ``||]:``, ``[:``.
 
     §4.8 asks parsers to accept bar lines of any shape made of ``|``, ``[``, ``]`` and
     ``:``, and gives these no meaning of their own. abcparse reads their dots as it reads
@@ -453,6 +453,9 @@ def thick_bar_repeat_dots(ctx: TuneContext) -> Iterator[Finding]:
     abc2midi and abcjs both ignore dots beside a ``[`` or ``]``, so the section is not
     repeated where they play it. The safe fix puts a thin bar between the dots and the
     thick bar (``|]|:``, ``:|[|``): the music abcparse reads, played alike by all three.
+    ``[:`` (dots after a lone ``[``) is such a bar line too, never the start of a chord (no
+    chord starts with a colon), and is read as ``[|:``: abc2midi reads it as a chord and
+    sounds the notes after it at once, abcjs as a bar line that starts no repeat.
     (``:]``, dots before a lone ``]``, is ABC112.)
 
     Passes:

@@ -12,6 +12,7 @@ import pytest
 
 import abcparse
 from abcparse import AbcError, AbcIOError, AbcUsageError
+from abcparse.format.repair import fix_text
 
 TUNE = "X:1\nT:{title}\nM:4/4\nL:1/4\nK:C\nCDEF|]\n"
 
@@ -41,6 +42,24 @@ def test_bom_is_ignored_and_kept(tmp_path: Path) -> None:
     assert book.source is not None and book.source.bom
     assert not book.to_text().startswith("\ufeff")
     assert book.source.to_bytes() == data
+
+
+def test_bom_kept_in_text_is_ignored_too(tmp_path: Path) -> None:
+    """``open(path, encoding="utf-8").read()`` keeps a UTF-8 file's byte-order mark as
+    U+FEFF. It glued itself to ``X:1``, so the whole tune was read as file-header text
+    (no tunes, and ABC106 asked for the X: line that was there), and a ``%abc-2.1`` line
+    after it was missed (the file read loosely). Text is read as its bytes are; the
+    formatter and the fixer keep the mark where it was."""
+    text = "\ufeff" + TUNE.format(title="Café")
+    book = abcparse.parse(text)
+    assert [t.title for t in book.tunes] == ["Café"] and codes(book) == []
+    assert [t.title for t in abcparse.iter_tunes(text)] == ["Café"]
+    assert [h.title for h in abcparse.read_headers(text)] == ["Café"]
+    assert abcparse.check(text) == []
+    assert abcparse.parse("\ufeff%abc-2.1\nX:1\nK:C\nC|\n").tunes[0].strict
+    assert abcparse.format_str(text) == "\ufeff" + abcparse.format_str(text[1:])
+    fixed = fix_text("\ufeffX:1\nT:t\nK:C\nC :] D|\n").text
+    assert fixed == "\ufeffX:1\nT:t\nK:C\nC |] D|\n"
 
 
 @pytest.mark.parametrize("declaration", ["I:abc-charset iso-8859-1", "%%abc-charset iso-8859-1"])

@@ -681,6 +681,24 @@ def test_repeat_dots_beside_a_thick_bar_are_reported_and_mended() -> None:
     assert codes(head + "|: A B :|] c d [|: e f :|\n") == []
 
 
+def test_dots_after_a_lone_thick_bar_start_a_repeat_not_a_chord() -> None:
+    """``[:`` is one of §4.8's liberal bar shapes (a thick bar, then dots); no chord starts
+    with a colon. It was read as an unclosed chord (ABC101), so ``GABc`` sounded at once,
+    as abc2midi plays it. It is read as ``[|:`` now, reported by ABC113, and the safe fix
+    writes ``[|:``, which both players repeat as abcparse read the original."""
+    head = "X:1\nT:t\nM:4/4\nL:1/8\nK:C\n"
+    assert lengths("C2 D2 [: G2 A2 :| c2 d2 |]", head) == [
+        (60, 1), (62, 1), (67, 1), (69, 1), (67, 1), (69, 1), (72, 1), (74, 1)]
+    # After ``:]`` (ABC112, a thick bar that repeats nothing) and with two colons too.
+    assert pitches("C D :][: G A :| c |]", head) == [60, 62, 67, 69, 67, 69, 72]
+    text = head + "C D [: G A :| c d |]\n"
+    assert codes(text) == ["ABC113"]
+    fixed = abcparse.repair(text).text
+    assert fixed == head + "C D [|: G A :| c d |]\n"
+    assert codes(fixed) == []
+    assert pitches("C D [|: G A :| c d |]", head) == pitches("C D [: G A :| c d |]", head)
+
+
 def test_a_long_annotation_or_inline_field_is_read_whole() -> None:
     """A tunebook's notes on a song in a ``"_..."`` annotation of 300-500 characters: the
     quoted string was limited to 256 characters, so its ``"`` was a stray character and
