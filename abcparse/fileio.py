@@ -40,6 +40,16 @@ def _target(path: str) -> str:
     return os.path.realpath(path) if os.path.islink(path) else path
 
 
+def _is_special(path: str) -> bool:
+    """Whether ``path`` exists and is neither a regular file nor a folder: a character or
+    block device, a named pipe or a socket."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode))
+
+
 def file_mode_for(path: str) -> int:
     """Permission bits for the new file: the old file's, or what ``open`` would give a new
     file under the current umask."""
@@ -100,6 +110,18 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     :class:`AbcIOError` (one line)."""
     name = os.fspath(path)
     target = _target(name)
+    if _is_special(target):
+        # A device or a named pipe (``-o /dev/null``, a FIFO a player reads): the rename
+        # would put a regular file in its place (for root, ``/dev/null`` for the whole
+        # machine). Such a target is a stream, not content to replace: written directly.
+        try:
+            with open(target, "wb") as f:
+                yield f
+        except OSError as e:
+            if isinstance(e, AbcIOError):
+                raise
+            raise AbcIOError(f"{name}: cannot write: {e.strerror or e}") from None
+        return
     folder = os.path.dirname(os.path.abspath(target))
     mode = file_mode_for(target)
     if os.path.exists(target) and not os.access(target, os.W_OK):

@@ -81,3 +81,26 @@ def test_read_errors_are_one_line(tmp_path: Path) -> None:
         read_bytes(tmp_path / "nope.abc")
     with pytest.raises(AbcIOError, match="is a folder"):
         read_bytes(tmp_path)
+
+
+def test_a_named_pipe_or_device_is_written_not_replaced(tmp_path: Path) -> None:
+    """``-o /dev/null`` or ``-o FIFO`` (a player reading the tunes): the rename put a
+    regular file in the device's place, for root ``/dev/null`` itself, and a FIFO's reader
+    waited for good. Such a target is written directly, and stays what it was."""
+    import threading
+
+    fifo = tmp_path / "pipe.abc"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    atomic_write_bytes(fifo, b"X:1\nK:C\nC|\n")
+    reader.join(10)
+    assert got == [b"X:1\nK:C\nC|\n"]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert os.listdir(tmp_path) == ["pipe.abc"]  # no temporary file beside it
+    if os.geteuid() == 0:  # a copy of /dev/null (making a device needs root)
+        dev = tmp_path / "null"
+        os.mknod(dev, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        atomic_write_bytes(dev, b"X:1\n")
+        assert stat.S_ISCHR(os.stat(dev).st_mode)
