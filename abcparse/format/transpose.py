@@ -305,7 +305,10 @@ class _Transposer:
             self.default = state
             for v in self.voices.values():
                 if not v.perc:
-                    v.key = state
+                    # The whole key: its signature in the pitch rule too, or a voice the
+                    # header declared before K: reads its notes in the old key (V:1 V:3
+                    # K:Eb, then [V:1] e: E flat read as E, so f written ^^f).
+                    v.new_key(state)
         if self.voice is not None:
             self.voice.new_key(state)
 

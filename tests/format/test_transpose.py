@@ -113,6 +113,15 @@ def test_a_drum_voice_keeps_its_pitches_under_a_moved_key() -> None:
     assert voice_pitches(book.tunes[0])["drum"] == [65, 66, 66]
 
 
+def test_voices_declared_before_the_key_take_the_header_key() -> None:
+    """The standard's Canzonetta (§13.4) declares ``V:1`` ... ``V:4`` before ``K:Eb``.
+    The header key reached only the last voice declared in full: the others read their
+    notes as if in C, so ``e`` (E flat) moved up 3 was written ``^^f`` and the transposer's
+    own check refused the tune."""
+    src = "X:1\nT:t\nL:1/4\nV:1\nV:3\nK:Eb\n[V:1] _de|\n[V:3] Bc|\n"
+    assert moved(src, 3).endswith("K:F#\n[V:1] =ef|\n[V:3] cd|\n")
+
+
 def test_everything_else_is_kept_byte_for_byte() -> None:
     src = "% head\n\nX:1\nT:t  \nK:C % the key\n  CD  E|  % bars\n\nfree text C D E\n"
     assert transpose_str(src, 2) == src.replace("K:C", "K:D").replace("CD  E|", "DE  F|")
