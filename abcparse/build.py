@@ -136,6 +136,8 @@ _new_span = tuple.__new__
 # Fields whose values are read by a grammar (§3.1): a trailing backslash (ABC 2.0's
 # continuation) breaks the reading, where in a text field it is only text.
 _READ_FIELDS = frozenset("KMLQPV")
+# A K: field line later in the text (ends the header, §3.1.14).
+_KEY_LINE_AFTER = re.compile(r"^[ \t]*K:", re.MULTILINE)
 #: The most parts a P: order may expand to (§3.1.9): real orders name a few dozen.
 MAX_PARTS = 10_000
 # A music line that starts as a field line would: a lower-case note and a repeat sign
@@ -953,6 +955,32 @@ class TuneBuilder:
         )
         return value[: end - 1]
 
+    def history_goes_on(self, children: list[Any]) -> bool:
+        """§10.1's outdated ``H:``: the history runs on over the lines after it until the
+        next field. A header line with no field letter, straight after ``H:`` (or such a
+        line) and before a ``K:`` line, is read as more of it (ABC213), not as music."""
+        prev = self.prev_field
+        if prev is None or prev.letter != "H" or not self.fields or self.fields[-1] is not prev:
+            return False
+        start = children[0].start()
+        end = next((m.start() for m in children if m.lastgroup == "COMMENT"), children[-1].end())
+        if _KEY_LINE_AFTER.search(self.text, end) is None:
+            return False
+        for m in children:
+            if m.lastgroup == "COMMENT":
+                self.t_comment(m)
+        span = self.span(start, end)
+        self.diag(
+            "ABC213",
+            "a header line with no field after H: is read as more of the history, its"
+            " outdated form (§10.1); write +: at its start (§3.3)",
+            span,
+            Severity.WARNING,
+            rule="outdated-history-continuation",
+        )
+        self.continue_field(self.text[start:end], span, start)
+        return True
+
     def continue_field(self, value: str, span: Span, value_offset: int) -> None:
         """§3.3 ``+:`` adds its text to the field above."""
         prev = self.prev_field
@@ -1241,6 +1269,8 @@ class TuneBuilder:
                 rule="note-like-field",
             )
         if not self.in_body:
+            if self.history_goes_on(children):
+                return
             # Music before K: (loose files, fragments): the header ends here.
             self.diag(
                 "ABC204",

@@ -842,6 +842,16 @@ def fix_text_ending(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                      f"wrote the ending label {written} as the annotation {new} (§4.19)")]
 
 
+@fixer("ABC213", safe=True, changes="`+:` written before a history line with no field")
+def fix_history_continuation(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """``+:`` at the start of a line that continues ``H:`` in its outdated form: the same
+    history text, continued as §3.3 writes it (§10.1)."""
+    if d.span.col != 1:
+        return None
+    return [ctx.edit(d.span.start, d.span.start, "+:", d.code,
+                     "wrote +: before the history's next line (§3.3, §10.1)")]
+
+
 @fixer("ABC112", safe=True, changes="`:]` written `|]`")
 def fix_colon_thick_bar(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """``:]`` becomes ``|]``: the thick bar line without a repeat that abcparse, abc2midi

@@ -686,6 +686,43 @@ def missing_meter(ctx: TuneContext) -> Iterator[Finding]:
                       " write M: (M:none for free meter) (§3.1.6)", first.span)
 
 
+@rule("ABC213", "outdated-history-continuation", strict=Severity.WARNING,
+      loose=Severity.WARNING, source="parser", section="§3.1.13, §10.1")
+def outdated_history_continuation(ctx: TuneContext) -> Iterator[Finding]:
+    """A line of the tune header with no field letter, after an ``H:`` line: the
+    original usage of the history field, which runs on over lines until the next field.
+
+    §10.1 deprecates that usage, and §10 asks software to still read deprecated syntax,
+    with a warning under strict interpretation too. abcparse reads the line as more of the
+    history (``H:`` text, as abc2midi and abcjs read it), not as music before ``K:``;
+    only in the header, and only when a ``K:`` line follows. Write ``+:`` at the start of
+    the line (§3.3), which the safe fix does.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:A history
+    H:this history
+    +:continues here
+    K:C
+    CDEF GABc|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:A history
+    H:this history
+    continues here
+    K:C
+    CDEF GABc|
+    ```
+    """
+    return iter(())
+
+
 @rule("ABC229", "ignored-directive-value", strict=Severity.WARNING, loose=Severity.WARNING,
       section="§11.0.2, §11.3")
 def ignored_directive_value(ctx: TuneContext) -> Iterator[Finding]:

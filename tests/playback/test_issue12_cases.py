@@ -935,3 +935,21 @@ def test_a_key_written_in_an_overlay_is_the_overlays() -> None:
     assert [p for p, _ in got["1&1"]] == [66, 65]
     got = _voices(head + "F G A B & F4 | [K:D] F G A B & F4 | F4 |\n")
     assert [p for p, _ in got["1"]][-1] == 66 and [p for p, _ in got["1&1"]] == [65, 66]
+
+
+def test_history_lines_without_a_field_are_history_not_music() -> None:
+    """§10.1's outdated ``H:`` runs on over the lines after it until the next field (the
+    standard's own example): those lines were read as music before ``K:`` (ABC204, an
+    error in strict reading), so ``continues here`` sounded c e e e. abc2midi and abcjs
+    read them as history. Read so, with the deprecation warning §10 asks for (ABC213) in
+    both readings, and a safe fix that writes ``+:``."""
+    text = ("X:1\nT:t\nH:this history\ncontinues here % a comment\nM:4/4\nL:1/8\nK:C\n"
+            "CDEF GABc|\n")
+    tune = abcparse.parse(text).tunes[0]
+    assert [e.pitch for e in tune.events()] == [60, 62, 64, 65, 67, 69, 71, 72]
+    assert tune.header.fields[2].value == "this history continues here"
+    assert codes(text) == ["ABC213"] and codes(text, mode="strict") == ["ABC213"]
+    fixed = abcparse.repair(text, warnings=True).text
+    assert "H:this history\n+:continues here % a comment\n" in fixed and codes(fixed) == []
+    # Without a K: after it, the line is music before K: as before (a fragment).
+    assert codes("X:1\nT:t\nH:a history\nCDEF|\n")[:1] == ["ABC204"]
