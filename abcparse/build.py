@@ -493,9 +493,21 @@ def read_length(value: str) -> Fraction:
     return Fraction(num, den)
 
 
+#: §10.1's outdated tempo forms: ``Q:120`` and ``Q:C=120`` (``C2=``: two unit notes),
+#: both "120 unit note lengths per minute".
+OUTDATED_TEMPO_RE = re.compile(r"[ \t]*(?:C([0-9]{0,3})[ \t]*=[ \t]*)?([0-9]+)[ \t]*$")
+
+
 def read_tempo(value: str, unit: Fraction) -> Tempo:
-    """§3.1.8 Q: value → :class:`Tempo`. A bare number (§10.1, deprecated) counts unit
-    notes per minute."""
+    """§3.1.8 Q: value → :class:`Tempo`. The outdated forms of §10.1 (deprecated, still
+    to be read) count unit notes per minute: a bare number, or ``C=`` before it (``C2=``
+    counts notes two units long)."""
+    old = OUTDATED_TEMPO_RE.match(value)
+    if old is not None and old.group(1) is not None:
+        count = int(old.group(1) or 1)
+        if count == 0:
+            raise FieldError(f"Q:{value.strip()}: a beat length needs a length above 0")
+        return Tempo((unit * count,), int(old.group(2)), None)
     try:
         tree = parse_value("tempo_value", value)
     except ParseFailure as e:

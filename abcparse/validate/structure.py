@@ -12,6 +12,7 @@ import itertools
 import re
 from collections.abc import Iterator
 
+from ..build import OUTDATED_TEMPO_RE
 from ..diagnostics import Severity
 from ..limits import MAX_NUMBER_DIGITS, bounded_int
 from ..model import Field, Tune
@@ -721,6 +722,49 @@ def outdated_history_continuation(ctx: TuneContext) -> Iterator[Finding]:
     ```
     """
     return iter(())
+
+
+@rule("ABC214", "outdated-tempo", strict=Severity.WARNING, loose=None,
+      section="§3.1.8, §10.1")
+def outdated_tempo(ctx: TuneContext) -> Iterator[Finding]:
+    """A tempo in one of the outdated forms of §10.1: ``Q:120`` or ``Q:C=120``, both 120
+    unit note lengths a minute.
+
+    §10 asks software to read deprecated syntax and, under strict interpretation, to warn
+    about it. abcparse plays both as written: ``C=`` counts unit notes (``C2=``, notes two
+    units long), as abc2midi does. The tempo moves with ``L:``, which is why §3.1.8 now
+    names the beat: write ``Q:1/8=120`` for ``L:1/8``. No fix: abc2midi reads a bare
+    number as quarter notes, abcparse and abcjs as unit notes, so a rewrite would change
+    how one of them plays the tune.
+
+    Passes:
+
+    ```abc
+    %abc-2.1
+    X:1
+    T:A tempo
+    L:1/8
+    Q:1/8=120
+    K:C
+    CDEF GABc|
+    ```
+
+    Fails:
+
+    ```abc
+    %abc-2.1
+    X:1
+    T:An outdated tempo
+    L:1/8
+    Q:C=120
+    K:C
+    CDEF GABc|
+    ```
+    """
+    for f in ctx.tune.fields:
+        if f.letter == "Q" and OUTDATED_TEMPO_RE.match(f.value):
+            yield Finding(f"Q:{f.value} counts unit notes per minute, a form §10.1"
+                          " deprecates; name the beat (Q:1/4=120) (§3.1.8)", f.span)
 
 
 @rule("ABC229", "ignored-directive-value", strict=Severity.WARNING, loose=Severity.WARNING,

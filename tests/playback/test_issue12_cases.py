@@ -953,3 +953,17 @@ def test_history_lines_without_a_field_are_history_not_music() -> None:
     assert "H:this history\n+:continues here % a comment\n" in fixed and codes(fixed) == []
     # Without a K: after it, the line is music before K: as before (a fragment).
     assert codes("X:1\nT:t\nH:a history\nCDEF|\n")[:1] == ["ABC204"]
+
+
+def test_outdated_tempo_counts_unit_notes_per_minute() -> None:
+    """§10.1: ``Q:C=120`` and ``Q:120`` both mean 120 unit note lengths a minute; the
+    first was unreadable (ABC224, an error in strict reading) and played at the default
+    tempo. abc2midi plays ``Q:C=120`` under ``L:1/8`` at 60 quarter notes a minute, as
+    read now; ``C2=`` counts notes of two units. Strict reading warns (ABC214, §10)."""
+    head = "X:1\nT:t\nM:4/4\nL:1/8\nQ:{}\nK:C\n"
+    for q, seconds in (("C=120", 0.5), ("120", 0.5), ("C2=120", 0.25), ("1/4=120", 0.25)):
+        events = abcparse.parse(head.format(q) + "CD|\n").tunes[0].events()
+        assert [e.onset_seconds for e in events] == [0, seconds], q
+    assert codes(head.format("C=120") + "CD|\n", mode="strict") == ["ABC214"]
+    assert codes(head.format("C=120") + "CD|\n") == []
+    assert codes(head.format("1/8=120") + "CD|\n", mode="strict") == []
