@@ -998,12 +998,15 @@ def unknown_decoration(ctx: TuneContext) -> Iterator[Finding]:
     yield from ctx.music.get("ABC330")
 
 
-@rule("ABC331", "reserved-character", section="§8.1")
+@rule("ABC331", "reserved-character", strict=Severity.WARNING, loose=Severity.WARNING,
+      section="§8.1")
 def reserved_character(ctx: TuneContext) -> Iterator[Finding]:
     """A character reserved for future use in the music: ``# * ; ? @``.
 
-    §8.1 reserves them; they mean nothing in a tune body today. Inside quotes, fields and
-    comments they are ordinary text.
+    §8.1 reserves them; they mean nothing in a tune body today, and software is to
+    ignore them, "possibly giving a warning": a warning in strict reading too (the
+    standard's own example line with them plays as the line without). Inside quotes,
+    fields and comments they are ordinary text.
 
     Passes:
 
