@@ -73,10 +73,13 @@ _ITEM_TOKENS = frozenset(
     {"CHORD_OPEN", "CHORD_CLOSE", "TIE", "GRACE_OPEN", "GRACE_CLOSE", "REST", "MULTI_REST"}
 )
 _CHORD = re.compile(
-    r"^(?P<open>\(?)(?P<root>[A-G])(?P<racc>[#b]?)(?P<rest>.*?)"
-    r"(?:/(?P<bass>[A-Ga-g])(?P<bacc>[#b]?)(?P<tail>[^A-Za-z#].*|))?(?P<close>\)?)$",
+    r"^(?P<open>\(?)(?P<root>[A-G])(?P<racc>[#b\u266f\u266d\u266e]?)(?P<rest>.*?)"
+    r"(?:/(?P<bass>[A-Ga-g])(?P<bacc>[#b\u266f\u266d\u266e]?)"
+    r"(?P<tail>[^A-Za-z#\u266f\u266d\u266e].*|))?(?P<close>\)?)$",
     re.DOTALL,
 )
+# §4.18 chord symbol signs, with the Unicode ones (§4.18's note to developers, §8.2).
+_CHORD_SIGNS = {"#": 1, "b": -1, "\u266f": 1, "\u266d": -1, "\u266e": 0}
 _SHARPS = ("C", 0), ("C", 1), ("D", 0), ("D", 1), ("E", 0), ("F", 0), ("F", 1), ("G", 0), (
     "G", 1), ("A", 0), ("A", 1), ("B", 0)
 _FLATS = ("C", 0), ("D", -1), ("D", 0), ("E", -1), ("E", 0), ("F", 0), ("G", -1), ("G", 0), (
@@ -444,7 +447,9 @@ class _Transposer:
         return out + m.group("close")
 
     def _chord_note(self, letter: str, acc: str, key: _KeyState) -> str:
-        pc = LETTER_SEMITONES[letter] + (1 if acc == "#" else -1 if acc == "b" else 0)
+        """A chord's root or bass moved, its sign written as it was: ``#``/``b``, or the
+        Unicode ``♯``/``♭``/``♮`` that §4.18 asks software to read as well."""
+        pc = LETTER_SEMITONES[letter] + _CHORD_SIGNS.get(acc, 0)
         target = 60 + pc + self.n
         if key.steps is None:
             new_letter, _, alt = _spell_chromatic(target, self.n > 0)
@@ -452,7 +457,8 @@ class _Transposer:
             new_letter, _, alt = _spell(LETTERS.index(letter) + key.steps, target)
             if abs(alt) > 1:
                 new_letter, _, alt = _spell_chromatic(target, alt > 0)
-        return new_letter + ("#" * alt if alt > 0 else "b" * -alt)
+        sharp, flat = ("\u266f", "\u266d") if acc in "\u266f\u266d\u266e" and acc else ("#", "b")
+        return new_letter + (sharp * alt if alt > 0 else flat * -alt)
 
     # --- the tune ----------------------------------------------------------------------
     def tune(self, text: str) -> str:

@@ -122,6 +122,15 @@ def test_voices_declared_before_the_key_take_the_header_key() -> None:
     assert moved(src, 3).endswith("K:F#\n[V:1] =ef|\n[V:3] cd|\n")
 
 
+def test_chord_symbols_with_unicode_signs_move_and_keep_their_style() -> None:
+    """§4.18 asks software to read the Unicode signs in chord symbols too: ``"B♭"`` up a
+    semitone came out ``"B#♭"`` (the root moved, the sign left behind)."""
+    out = transpose_str('X:1\nT:t\nK:F\n"B♭"B2 "C♯m7/G♯"c2|"Bb"B2 "E♮"c2|\n', 1)
+    assert out.endswith('K:F#\n"B"B2 "Dm7/A"c2|"B"B2 "E♯"c2|\n')
+    out = transpose_str('X:1\nT:t\nK:C\n"G"G2 "E♭"E2|\n', -1)
+    assert out.endswith('K:B\n"F#"F2 "D"D2|\n')
+
+
 def test_everything_else_is_kept_byte_for_byte() -> None:
     src = "% head\n\nX:1\nT:t  \nK:C % the key\n  CD  E|  % bars\n\nfree text C D E\n"
     assert transpose_str(src, 2) == src.replace("K:C", "K:D").replace("CD  E|", "DE  F|")
