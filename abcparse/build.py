@@ -230,6 +230,11 @@ def thick_bar_dots_plain(sym: str) -> str:
     return "[|" + plain[1:] if plain.startswith("[:") else plain
 
 
+def field_letter(start_tok: re.Match[str]) -> str:
+    """The letter of a FIELD_START token (``K:``, or `` K:`` indented: ABC109)."""
+    return start_tok.group()[-2]
+
+
 def _numbers(text: str) -> tuple[int, ...]:
     """Ending numbers ``1,3`` or ``1-3`` (§4.9/4.10) as a tuple: (1, 3) or (1, 2, 3). A
     range is two numbers and a dash; in ``1-2-3`` each number stands for itself."""
@@ -919,7 +924,7 @@ class TuneBuilder:
         """A field on a line of its own (§3): ``start_tok`` its ``X:``, ``value_tok`` the
         text after it (None when empty); a comment after it is the caller's."""
         begin = start_tok.end() - 2  # the letter: FIELD_START may hold spaces before it
-        letter = start_tok.group()[-2]
+        letter = field_letter(start_tok)
         if begin > start_tok.start():
             self.diag(
                 "ABC109",
@@ -1939,7 +1944,7 @@ def build_file_header(
                 continue
             if item.data in ("field_line", "key_line"):
                 start_tok = item.children[0]
-                letter = start_tok.group()[0]
+                letter = field_letter(start_tok)
                 value_tok = next(
                     (c for c in item.children[1:] if c.lastgroup == "FIELD_TEXT"), None
                 )

@@ -33,6 +33,7 @@ from typing import Any
 
 from ..build import (
     FieldError,
+    field_letter,
     outside_quotes,
     read_instruction,
     read_key,
@@ -474,7 +475,7 @@ class Printer:
         reorder = True
         for line in lines:
             if line.data in ("field_line", "key_line"):
-                letter = line.children[0].group()[0]
+                letter = field_letter(line.children[0])
                 if letter == "+":
                     if not blocks:
                         reorder = False  # continues nothing: keep it where it is
@@ -756,7 +757,7 @@ def _line_items(items: list[Any]) -> list[Any]:
 
 def _field_parts(line: Any) -> tuple[str, str, str | None]:
     """Letter, raw value and end-of-line comment of a field or key line."""
-    letter = line.children[0].group()[0]
+    letter = field_letter(line.children[0])
     value = ""
     comment = None
     for c in line.children[1:]:

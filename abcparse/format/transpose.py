@@ -39,7 +39,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..api import parse as abcparse_parse
-from ..build import FieldError, read_key, read_voice
+from ..build import FieldError, field_letter, read_key, read_voice
 from ..errors import AbcError
 from ..model import ACCIDENTAL_BY_SPELLING, Key, KeyAccidental, Tune, note_accidental
 from ..music import PitchState, propagation, timeline
@@ -483,7 +483,7 @@ class _Transposer:
         kind = item.data
         toks = item.children
         if kind in ("field_line", "key_line"):
-            letter = toks[0].group()[0]
+            letter = field_letter(toks[0])
             parts = [t.group() for t in toks]
             value_i = next((i for i, t in enumerate(toks) if t.lastgroup == "FIELD_TEXT"), None)
             value = toks[value_i].group() if value_i is not None else ""

@@ -131,6 +131,17 @@ def test_chord_symbols_with_unicode_signs_move_and_keep_their_style() -> None:
     assert out.endswith('K:B\n"F#"F2 "D"D2|\n')
 
 
+def test_an_indented_field_line_is_a_field_for_the_formatter_and_the_transposer() -> None:
+    """`` K:D`` in a tune body (ABC109: read as a field, as abc2midi reads it): the
+    formatter and the transposer took the space for the field's letter. The formatter
+    wrote `` :D`` (its safety check then left the tune unformatted), the transposer left
+    the key unmoved and refused the tune. The formatter now writes ``K:D``, the
+    transposer moves it."""
+    src = "X:1\nT:t\nM:4/4\nL:1/8\nK:G\nGABc dedB|\n K:D\nDEFG ABcd|\n"
+    assert abcparse.format_str(src).endswith("|\nK:D\nDEFG ABcd|\n")
+    assert moved(src, 2).endswith("K:A\nABcd efec|\n K:E\nEFGA Bcde|\n")
+
+
 def test_everything_else_is_kept_byte_for_byte() -> None:
     src = "% head\n\nX:1\nT:t  \nK:C % the key\n  CD  E|  % bars\n\nfree text C D E\n"
     assert transpose_str(src, 2) == src.replace("K:C", "K:D").replace("CD  E|", "DE  F|")
