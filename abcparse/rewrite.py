@@ -260,6 +260,13 @@ class StreamFormatter:
         while head and head[-1].kind == "blank":
             head.pop()
         if not head and self.options.target != "2.1":
+            # No file header. A later segment read alone would take free text at its
+            # start (``E: one`` between two tunes) for a file header (§2.2.2), and print
+            # it as one on the second pass: read after a comment line instead, which is
+            # a file header that sets nothing, as the segment is read in the file.
+            self.head_kept = self.head_formatted = self.head_printed = "%" + self.newline
+            self.head_original = self.head_kept + self.newline
+            self.head_lines = 2
             return
         original = "".join(c.text for c in head)
         if original and not original.endswith(("\n", "\r")):

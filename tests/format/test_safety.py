@@ -106,3 +106,15 @@ def test_note_lengths_compare_as_fractions() -> None:
     assert a.bars[0].notes[1].length == Fraction(1, 2)
     b = abcparse.parse("X:1\nT:t\nK:C\nA/ B/|\n").tunes[0]
     assert music(a) == music(b)
+
+
+def test_free_text_between_tunes_is_checked_as_free_text() -> None:
+    """Text that looks like header fields between two tunes of a file with no file header
+    (``E: one``, a ``T: Set two`` heading): the second tune's segment was checked alone,
+    where such text at its start is a file header (§2.2.2), printed ``E:one`` on the
+    second pass, so ABC902 ("not idempotent") left the tune unformatted on every run.
+    The check reads the segment after the file's position as it is: free text."""
+    text = "X:1\nK:C\nabc|\n\n\nE: one\n\nX:2\nK: C\ndef|\n"
+    result = format_text(text)
+    assert result.diagnostics == ()
+    assert result.text == "X:1\nK:C\nabc|\n\nE: one\n\nX:2\nK:C\ndef|\n"
