@@ -30,7 +30,7 @@ from .build import (
     read_tempo,
 )
 from .diagnostics import Diagnostic, Span
-from .errors import AbcIOError, AbcUsageError
+from .errors import AbcIOError, AbcUsageError, require_type
 from .gcpause import paused_gc
 from .model import FileHeader, FreeText, Key, Meter, Tempo, Tune, Tunebook, TuneHeader
 from .source import (
@@ -86,6 +86,8 @@ def _file_version(chunks: list[Chunk]) -> str | None:
 def parse(text: str, *, mode: str = "auto", path: str | None = None) -> Tunebook:
     """Parse ABC text into a :class:`Tunebook`. Never raises for bad ABC: problems are in
     ``Tunebook.diagnostics`` and in each ``Tune.diagnostics``."""
+    require_type(text, str, "parse() takes ABC text (a str)",
+                 "parse_file() reads a path, parse_bytes() bytes")
     _check_mode(mode)
     return _parse_source(SourceText(text, path), [], mode)
 
@@ -101,8 +103,10 @@ def parse_file(path: str | os.PathLike[str], *, mode: str = "auto") -> Tunebook:
 def parse_bytes(data: bytes, *, mode: str = "auto", path: str | None = None) -> Tunebook:
     """Parse the bytes of an ABC file (standard input, an archive member) exactly as
     :func:`parse_file` parses a file's: decoded the same way, bad bytes reported."""
+    require_type(data, (bytes, bytearray, memoryview), "parse_bytes() takes bytes",
+                 "parse() reads text, parse_file() a path")
     _check_mode(mode)
-    source, diags = decode(data, path)
+    source, diags = decode(bytes(data), path)
     return _parse_source(source, diags, mode)
 
 

@@ -28,3 +28,11 @@ class AbcLimitError(AbcError, ValueError):
     track count or length, a number's digits ...); the message names the limit. Raised
     instead of the ``struct.error``/``OverflowError`` the format's fixed-size fields would
     give, so a caller can report it and go on with the next tune."""
+
+
+def require_type(value: object, kind: type | tuple[type, ...], what: str, hint: str = "") -> None:
+    """Refuse an argument of the wrong type with one clear message (an
+    :class:`AbcUsageError` naming the call and what it takes), not the internal error a
+    wrong type would meet deeper in (``expected string or bytes-like object``)."""
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise AbcUsageError(f"{what}, not {type(value).__name__}" + (f": {hint}" if hint else ""))

@@ -42,7 +42,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import AbcIOError, AbcLimitError, AbcUsageError
+from .errors import AbcIOError, AbcLimitError, AbcUsageError, require_type
 from .fileio import atomic_write_bytes
 from .gcpause import paused_gc
 
@@ -426,6 +426,9 @@ def to_midi(
     the note they lead to by default (``grace="ignore"`` leaves them out). Raises
     :class:`~abcparse.errors.AbcLimitError` (nothing written) for a tune beyond what a MIDI
     file holds, :class:`~abcparse.errors.AbcIOError` when the file cannot be written."""
+    from .model import Tune
+
+    require_type(tune, Tune, "to_midi() takes a Tune", "abcparse.parse(text).tunes[0] is one")
     if isinstance(ticks_per_beat, bool) or not 0 < ticks_per_beat < 0x8000:
         raise AbcUsageError(f"ticks_per_beat must be between 1 and 32767, not {ticks_per_beat}")
     from .events import perform

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..diagnostics import Diagnostic
+from ..errors import require_type
 from ..fileio import atomic_write_bytes, read_bytes
 from ..source import SourceText, decode, dominant_newline, refuse_non_abc
 from ..split import BOM
@@ -75,6 +76,8 @@ def format_text(
     that fails is left as it was, with ABC902/903/904 diagnostics; the others are
     formatted. Findings about the file as a whole (two tunes with one ``X:`` number) are
     no tune's doing and do not stop it."""
+    require_type(text, str, "format_str() and format_text() take ABC text (a str)",
+                 "format_file() formats a file")
     if text.startswith(BOM):
         # A byte-order mark kept in the text stays where it is: the formatter prints
         # tunes and lines, and the mark is neither.

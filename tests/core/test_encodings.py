@@ -6,6 +6,7 @@ file's bytes come back unchanged."""
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,21 @@ def test_formatting_keeps_other_break_characters_inside_free_text(ch: str) -> No
     """The formatter once cut free text at these characters and wrote a line end there."""
     text = f"X:1\nT:t\nK:C\nCDE|]\n\nSome free text{ch}on one line\n"
     assert abcparse.format_str(text, safe=False) == text
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        (lambda: abcparse.parse(Path("tunes.abc")), "parse() takes ABC text (a str), not Posix"),
+        (lambda: abcparse.parse(b"X:1\n"), "parse_bytes() bytes"),
+        (lambda: abcparse.parse_bytes("X:1\n"), "parse_bytes() takes bytes, not str"),
+        (lambda: abcparse.format_str(None), "take ABC text (a str), not NoneType"),
+        (lambda: abcparse.to_midi("X:1\nK:C\nC|\n", "x.mid"), "to_midi() takes a Tune"),
+    ],
+)
+def test_a_wrong_argument_type_gets_one_clear_message(call: object, words: str) -> None:
+    """A Path, bytes or None where text is taken met an internal error deeper in
+    (``expected string or bytes-like object``, ``'NoneType' has no attribute 'count'``):
+    now one :class:`AbcUsageError` names the call, what it takes and what to use."""
+    with pytest.raises(AbcUsageError, match=re.escape(words)):
+        call()  # type: ignore[operator]
