@@ -575,6 +575,17 @@ def generate_command(args: argparse.Namespace) -> int:
         return _error(f"--out: {args.out}: folder {args.out.parent} does not exist")
     if args.midi is not None and args.midi.exists() and not args.midi.is_dir():
         return _error(f"--midi: {args.midi}: not a folder")
+    if args.out is not None and args.train is not None:
+        from abcparse.cli.inputs import file_key
+
+        if args.train.exists() and file_key(str(args.out)) == file_key(str(args.train)):
+            # docs/cli.md row 9: an output that is one of the inputs is refused.
+            return _error(f"--out: {args.out} is the --train corpus; nothing written")
+    if args.midi is not None:
+        try:  # made before sampling: a folder that cannot be made is no half-done run
+            args.midi.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return _error(f"--midi: {args.midi}: cannot make the folder: {exc.strerror or exc}")
     try:
         gen = _load_generator(args)
     except (ModelLoadError, _UsageError) as exc:

@@ -266,6 +266,13 @@ def test_row_output_never_overwrites_an_input(cli: Run, tmp_path: Path) -> None:
     assert f.read_text() == TUNE
     r = cli("abcparse", "midi", "-o", str(tmp_path / "{X:0300}.mid"), str(f))
     assert r.code == 2 and "bad pattern ({X:0300} is not one of the fields)" in r.err
+    # generate's --train corpus (read for its similarity check) is an input too; and a
+    # --midi folder that cannot be made is found before any tune is written.
+    r = cli("abcparse", "generate", "-n", "1", "--seed", "1", "--train", str(f), "-o", str(f))
+    assert r.code == 2 and "is the --train corpus; nothing written" in r.err
+    assert f.read_text() == TUNE
+    r = cli("abcparse", "generate", "-n", "1", "--midi", str(f / "sub"))
+    assert r.code == 2 and "--midi" in r.err and r.out == ""
 
 
 @pytest.mark.parametrize(
