@@ -640,7 +640,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
         return not_ready
     import json
 
-    from .evaluate import evaluate, format_table
+    from .evaluate import EmptyTestError, evaluate, format_table
     from .store import ModelLoadError
 
     if args.n < 0:
@@ -662,12 +662,28 @@ def evaluate_command(args: argparse.Namespace) -> int:
         return _error(str(exc))
     except (OSError, UnicodeDecodeError) as exc:
         return _error(f"{test}: cannot read ({exc})")
+    except EmptyTestError as exc:
+        # docs/cli.md row 3: nothing read is a warning and exit 2, not a clean run.
+        print(f"abcparse evaluate: warning: {exc}", file=sys.stderr)
+        return 2
     numbers["model"] = str(args.model if args.model is not None else DEFAULT_MODEL_DIR)
     if args.fmt == "json":
-        print(json.dumps(numbers, indent=2, sort_keys=True))
+        # JSON has no NaN: a number that could not be measured is null.
+        print(json.dumps(_no_nan(numbers), indent=2, sort_keys=True))
     else:
         print(format_table(numbers))
     return 0
+
+
+def _no_nan(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_no_nan(v) for v in value]
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -29,11 +29,18 @@ from .generate import REJECTED, TuneGenerator
 from .music import music_report
 
 
+class EmptyTestError(ValueError):
+    """The test corpus holds no tune (an empty file, comments only)."""
+
+
 def held_out(gen: TuneGenerator, test: str | Path) -> dict[str, Any]:
     """Bits/char of the model on ``test``: whole tunes and bodies only, as shipped (with
     its continuous cache, when it has one) and of the network alone (the ``_lstm`` keys: the
     LSTM and its copy heads, cache off)."""
     tunes = read_tunes(test)
+    if not tunes:
+        # Bits/char of no text would print as a perfect 0.0000 (and NaN in JSON).
+        raise EmptyTestError(f"{test}: no tune in the test corpus: nothing was read")
     out: dict[str, Any] = {"test": str(test), "test_tunes": len(tunes)}
     net = gen.net
     shipped = net.cache

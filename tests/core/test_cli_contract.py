@@ -564,6 +564,12 @@ def test_row_evaluate_default_test_corpus_is_not_relative_to_cwd(
     finally:
         gen_cli.DEFAULT_TEST = saved
     assert r.code == 2 and "--test" in r.err and len(r.err.strip().splitlines()) == 1
+    # A test corpus with no tune printed a perfect 0.0000 bits/char (NaN in its JSON),
+    # exit 0: nothing read is row 3's warning and exit 2.
+    empty = tmp_path / "empty.abc"
+    empty.write_text("% only a comment\n")
+    r = cli("abcparse", "evaluate", "-n", "0", "--test", str(empty), "--format", "json")
+    assert r.code == 2 and "nothing was read" in r.err and r.out == ""
 
 
 # --- The program ------------------------------------------------------------------------
