@@ -22,6 +22,7 @@ import contextlib
 import gc
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lsprotocol import types as lsp
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -112,6 +113,17 @@ class AbcProtocol(LanguageServerProtocol):
     reads the message and its parameters in one step and, when they do not fit, drops
     the request unanswered, so the client would wait for ever. Here such a request gets
     an "invalid params" error response, and a notification of that kind is dropped."""
+
+    def handle_message(self, message: Any) -> None:
+        """After ``shutdown`` a request gets "invalid request" (the protocol's answer),
+        not silence: pygls only logs it, and the client would wait for ever."""
+        method = getattr(message, "method", None)
+        msg_id = getattr(message, "id", None)
+        if self._shutdown and method is not None and msg_id is not None and method != lsp.EXIT:
+            self._send_response(msg_id, None, JsonRpcInvalidRequest(
+                "the server is shutting down: no more requests").to_response_error())
+            return
+        super().handle_message(message)
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         try:
@@ -520,7 +532,8 @@ def build_server(options: Options | None = None) -> AbcServer:
         """The text of ``abc-lint --explain CODE``."""
         rule = find_rule(str(code))
         if rule is None:
-            raise ValueError(f"no rule {code!r}; codes look like ABC301")
+            # "Invalid params", the client's mistake: not an internal error with a trace.
+            raise JsonRpcInvalidParams(f"no rule {code!r}; codes look like ABC301")
         return rule.explanation()
 
     return server
@@ -578,7 +591,9 @@ def _code_actions(ls: AbcServer, state: DocState, params: lsp.CodeActionParams
                 if len(doc.text) > EAGER_FILE_FIX:
                     return out
                 file_edits = ft.file_fix_all(doc, state.settings)
-                action.edit = lsp.WorkspaceEdit(changes={doc.uri: file_edits or []})
+                if not file_edits:
+                    return out  # no safe fix applies: no menu entry that does nothing
+                action.edit = lsp.WorkspaceEdit(changes={doc.uri: file_edits})
             out.append(action)
     return out
 
@@ -589,6 +604,49 @@ def main(options: Options | None = None) -> int:
     level = logging.DEBUG if os.environ.get("ABCPARSE_LSP_DEBUG") else logging.WARNING
     logging.basicConfig(level=logging.WARNING, format="abcparse lsp: %(message)s")
     log.setLevel(level)
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(_quiet_client_errors)
     server = build_server(options)
-    server.start_io()
-    return 0
+    server.start_io(stdin=BoundedInput(sys.stdin.buffer))  # type: ignore[arg-type]
+    # The protocol's exit code: 0 after shutdown, 1 when the client exits (or goes away)
+    # without asking for one.
+    return 0 if server.protocol._shutdown else 1
+
+
+def _quiet_client_errors(record: logging.LogRecord) -> bool:
+    """Keep pygls's log of a handler's exception out of standard error when it is the
+    answer the client gets (invalid params, invalid request): the client's mistake, said
+    in the response, not a fault of the server with a Python traceback."""
+    error = record.exc_info[1] if record.exc_info else None
+    return not isinstance(error, (JsonRpcInvalidParams, JsonRpcInvalidRequest))
+
+
+#: The largest message the server reads (a document of this size is far past any
+#: tunebook an editor holds open).
+MAX_MESSAGE = 256 * 1024 * 1024
+
+
+class BoundedInput:
+    """Standard input for pygls's reader, with the size of a message bounded: a
+    ``Content-Length`` beyond :data:`MAX_MESSAGE` (a broken client) made pygls ask for
+    that many bytes at once, and a length of 10**12 ended the server with a memory
+    error. Such a body is read and thrown away in pieces; the server goes on."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def readline(self) -> bytes:
+        return bytes(self.raw.readline())
+
+    def read(self, n: int) -> bytes:
+        if n <= MAX_MESSAGE:
+            return bytes(self.raw.read(n))
+        log.error("a message of %d bytes is past the %d the server reads: skipped",
+                  n, MAX_MESSAGE)
+        left = n
+        while left > 0:
+            piece = self.raw.read(min(left, 1 << 20))
+            if not piece:
+                return b""  # the client went away
+            left -= len(piece)
+        return b'{"jsonrpc": "2.0", "method": "$/abcparse/skipped"}'
+
