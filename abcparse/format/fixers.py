@@ -852,6 +852,15 @@ def fix_history_continuation(ctx: FixContext, d: Diagnostic) -> list[Edit] | Non
                      "wrote +: before the history's next line (§3.3, §10.1)")]
 
 
+@fixer("ABC115", safe=True, changes="a `\\` that continues a tune's last line deleted")
+def fix_continuation_at_tune_end(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """The backslash goes: the line it would continue into ends the tune (§6.1.1)."""
+    if _span_text(ctx, d) != "\\":
+        return None
+    return [ctx.edit(d.span.start, d.span.end, "", d.code,
+                     "deleted the \\ before the empty line that ends the tune (§6.1.1)")]
+
+
 @fixer("ABC112", safe=True, changes="`:]` written `|]`")
 def fix_colon_thick_bar(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """``:]`` becomes ``|]``: the thick bar line without a repeat that abcparse, abc2midi

@@ -540,6 +540,67 @@ def microtonal_accidental(ctx: TuneContext) -> Iterator[Finding]:
                     )
 
 
+# A music line's continuation backslash at its end, before spaces and a comment (§6.1.1).
+_LAST_BACKSLASH_RE = re.compile(r"\\[ \t]*(?:%.*)?$")
+
+
+@rule("ABC115", "continuation-at-tune-end", strict=Severity.ERROR, loose=Severity.WARNING,
+      section="§6.1.1, §2.2.6")
+def continuation_at_tune_end(ctx: TuneContext) -> Iterator[Finding]:
+    """A ``\\`` that continues the last music line of a tune: the line it would join is
+    the empty line that ends the tune, or the end of the file.
+
+    §6.1.1 gives ``cdef|\\``, an empty line and ``cdef:|`` as "not legal": a backslash
+    must not stand before an empty line. The empty line still ends the tune (§2.2.1),
+    so the music after it belongs to no tune and is not played (by abcparse, abc2midi or
+    abcjs); the backslash joins nothing. The safe fix deletes it: the tune and its
+    layout stay as they are read. To join the music after the empty line to the tune,
+    delete the empty line (a ``\\`` alone on a line may stand for it, §6.1.1).
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Continued
+    K:C
+    cdef|\\
+    cedf:|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Continued into the end
+    K:C
+    cdef|\\
+
+    cdef:|
+    ```
+    """
+    text = ctx.tune.text
+    if "\\" not in text:
+        return
+    lines = text_lines(text, keepends=True)
+    offset = len(text)
+    for line in reversed(lines):
+        offset -= len(line)
+        body = line.rstrip("\r\n")
+        if not body.strip() or body.lstrip().startswith("%"):
+            continue
+        if _FIELD_RE.match(body):
+            return  # a field's trailing backslash is ABC107's
+        m = _LAST_BACKSLASH_RE.search(body)
+        if m is not None and ctx.tune.voices:
+            start = ctx.tune.span.start + offset + m.start()
+            yield Finding("\\ at the end of the tune's last music line continues it past the"
+                          " end of the tune (an empty line, which §6.1.1 does not allow after"
+                          " it, or the end of the file); music after an empty line is no"
+                          " part of the tune",
+                          ctx.span(start, start + 1))
+        return
+
+
 def _notes(elements: Iterable[object]) -> Iterator[Note]:
     """The notes among ``elements``, with those inside chords and grace groups."""
     for e in elements:
