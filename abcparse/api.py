@@ -111,6 +111,10 @@ def parse_bytes(data: bytes, *, mode: str = "auto", path: str | None = None) -> 
 
 
 def _decode_path(path: str | os.PathLike[str]) -> tuple[SourceText, list[Diagnostic]]:
+    require_type(path, (str, os.PathLike), "parse_file() takes a path",
+                 "parse() reads text, parse_bytes() bytes")
+    if not os.fspath(path):
+        raise AbcIOError("the path is empty: name an ABC file")
     try:
         data = Path(path).read_bytes()
     except IsADirectoryError:
@@ -119,6 +123,8 @@ def _decode_path(path: str | os.PathLike[str]) -> tuple[SourceText, list[Diagnos
         raise AbcIOError(f"{os.fspath(path)}: no such file") from None
     except OSError as e:
         raise AbcIOError(f"{os.fspath(path)}: cannot read: {e.strerror or e}") from None
+    except ValueError as e:  # a NUL in the path: no file can have that name
+        raise AbcIOError(f"{os.fspath(path)!r}: cannot read: {e}") from None
     return decode(data, os.fspath(path))
 
 

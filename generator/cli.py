@@ -116,7 +116,8 @@ def number(
             raise argparse.ArgumentTypeError(f"expected a finite number, not {_shown(value)}")
         if x < low or (low_open and x == low) or x > high:
             left = "(" if low_open else "["
-            raise argparse.ArgumentTypeError(f"must be in {left}{low:g}, {high:g}], not {x:g}")
+            raise argparse.ArgumentTypeError(
+                f"must be in {left}{low:g}, {high:g}], not {_shown(value)}")
         return x
 
     parse.__name__ = "number"

@@ -185,11 +185,13 @@ def test_formatting_keeps_other_break_characters_inside_free_text(ch: str) -> No
         (lambda: abcparse.parse_bytes("X:1\n"), "parse_bytes() takes bytes, not str"),
         (lambda: abcparse.format_str(None), "take ABC text (a str), not NoneType"),
         (lambda: abcparse.to_midi("X:1\nK:C\nC|\n", "x.mid"), "to_midi() takes a Tune"),
+        (lambda: abcparse.parse_file(""), "the path is empty"),
+        (lambda: abcparse.parse_file("a\0b"), "embedded null byte"),
     ],
 )
 def test_a_wrong_argument_type_gets_one_clear_message(call: object, words: str) -> None:
     """A Path, bytes or None where text is taken met an internal error deeper in
     (``expected string or bytes-like object``, ``'NoneType' has no attribute 'count'``):
     now one :class:`AbcUsageError` names the call, what it takes and what to use."""
-    with pytest.raises(AbcUsageError, match=re.escape(words)):
+    with pytest.raises((AbcUsageError, AbcIOError), match=re.escape(words)):
         call()  # type: ignore[operator]
