@@ -280,7 +280,8 @@ class Stats:
     clean: int = 0  # no finding as sampled
     valid: int = 0  # no error as sampled (includes clean)
     repaired: int = 0  # had errors, accepted after repair
-    accepted: int = 0
+    touched: int = 0  # had warnings only, accepted after repair
+    accepted: int = 0  # = accepted clean + touched + repaired
     rejected: Counter[str] = field(default_factory=Counter)
     codes: Counter[str] = field(default_factory=Counter)  # sampled tunes with each code
     findings: Counter[str] = field(default_factory=Counter)  # findings of each code
@@ -296,9 +297,11 @@ class Stats:
     def summary(self) -> str:
         """One line for standard error."""
         rej = ", ".join(f"{k} {v}" for k, v in sorted(self.rejected.items()) if v) or "none"
-        return (f"{self.accepted} accepted of {self.sampled} sampled: {self.valid} valid as "
-                f"sampled ({self.clean} with no finding at all), {self.repaired} repaired, "
-                f"{self.rejected_total} rejected ({rej})")
+        clean = self.accepted - self.touched - self.repaired
+        return (f"{self.accepted} accepted of {self.sampled} sampled ({clean} as sampled,"
+                f" {self.touched} with warnings repaired, {self.repaired} with errors"
+                f" repaired), {self.rejected_total} rejected ({rej}); {self.valid} valid as"
+                f" sampled ({self.clean} with no finding at all)")
 
     def report(self) -> str:
         """``--report``: the codes the strict check found in the sampled tunes."""
@@ -316,6 +319,7 @@ class Stats:
             "valid_as_sampled": self.valid,
             "clean_as_sampled": self.clean,
             "repaired": self.repaired,
+            "warnings_repaired": self.touched,
             "accepted": self.accepted,
             "rejected": self.rejected_total,
             "rejected_by_reason": dict(sorted(self.rejected.items())),
@@ -490,6 +494,8 @@ class TuneGenerator:
             stats.accepted += 1
             if v.status == REPAIRED:
                 stats.repaired += 1
+            elif v.status == VALID:
+                stats.touched += 1
         # Valid as sampled: strictly valid before any repair, whatever happened next.
         if v.checked and not v.had_error:
             stats.valid += 1

@@ -212,3 +212,20 @@ def test_run_accepts_only_strictly_clean_novel_tunes(default_net: NumpyLSTM) -> 
     # Same seed, same tunes.
     again = gen.run(12, seed=9)
     assert again.tunes == result.tunes
+
+
+def test_the_counts_line_adds_up() -> None:
+    """Accepted tunes are those clean as sampled, those whose warnings were repaired and
+    those whose errors were repaired: the line said "8 accepted ... (4 with no finding at
+    all), 1 repaired", leaving the tunes with warnings repaired out of every count."""
+    from abcparse.generator.generate import CLEAN, REPAIRED, VALID, Stats, TuneGenerator, Verdict
+
+    stats = Stats()
+    for status, error, codes in ((CLEAN, False, ()), (VALID, False, ("ABC301",)),
+                                 (VALID, False, ("ABC302",)), (REPAIRED, True, ("ABC101",))):
+        TuneGenerator._tally(stats, Verdict(status, "X:1\n", codes=codes, checked=True,
+                                            had_error=error))
+    assert stats.summary().startswith(
+        "4 accepted of 4 sampled (1 as sampled, 2 with warnings repaired, 1 with errors"
+        " repaired), 0 rejected (none); 3 valid as sampled (1 with no finding at all)")
+    assert stats.to_dict()["warnings_repaired"] == 2
