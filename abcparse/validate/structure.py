@@ -767,6 +767,54 @@ def outdated_tempo(ctx: TuneContext) -> Iterator[Finding]:
                           " deprecates; name the beat (Q:1/4=120) (§3.1.8)", f.span)
 
 
+_INCLUDE_RE = re.compile(r"[ \t]*abc-include\b")
+
+
+@rule("ABC230", "include-not-read", strict=Severity.WARNING, loose=Severity.WARNING,
+      scope="file", section="§3.1.17")
+def include_not_read(ctx: FileContext) -> Iterator[Finding]:
+    """``I:abc-include FILE.abh``: the instruction to insert a header file's fields and
+    directives (§3.1.17), which abcparse does not follow.
+
+    abcparse reads one file (or text) at a time: the definitions in the header file (a
+    ``U:`` symbol, an ``m:`` macro, ``M:`` or ``L:`` defaults) are not applied, so the
+    tunes may read and sound differently from what the header file would make them.
+    §3.1.17 asks for a non-fatal message when the header file cannot be used; this is
+    that message. Copy the header file's lines into the file header to have them read.
+
+    Passes:
+
+    ```abc
+    U:T = !trill!
+
+    X:1
+    T:Definitions written out
+    K:C
+    TC DE|
+    ```
+
+    Fails:
+
+    ```abc
+    I:abc-include mydefs.abh
+
+    X:1
+    T:Definitions in another file
+    K:C
+    TC DE|
+    ```
+    """
+    fields: list[Field] = list(ctx.book.header.fields) if ctx.first else []
+    for tune in ctx.tunes:
+        fields.extend(tune.fields)
+    for f in fields:
+        if f.letter == "I" and _INCLUDE_RE.match(f.value):
+            name = f.value.split(None, 1)[1] if len(f.value.split(None, 1)) > 1 else "?"
+            yield Finding(f"I:abc-include {name}: abcparse reads one file and does not insert"
+                          " the header file's definitions (§3.1.17); write them into the file"
+                          " header", f.span)
+
+
 @rule("ABC229", "ignored-directive-value", strict=Severity.WARNING, loose=Severity.WARNING,
       section="§11.0.2, §11.3")
 def ignored_directive_value(ctx: TuneContext) -> Iterator[Finding]:
