@@ -470,12 +470,35 @@ class _Transposer:
             tree = parser.parse(text, "lines")
             header, body = [], tree.children
         out: list[str] = []
+        history = False  # after H: before K:, a line with no field is the history's text
         for item in header:
+            if self._history_line(item, history, out):
+                continue
+            if getattr(item, "data", None) in ("field_line", "key_line"):
+                history = field_letter(item.children[0]) == "H"
             out.append(self.line(item, header=True))
         self.voice = None
-        for item in body:
+        # A header with §10.1's outdated H: does not parse as one: its lines come here.
+        key_at = -1 if header else next(
+            (i for i, item in enumerate(body) if getattr(item, "data", None) == "key_line"), -1)
+        for i, item in enumerate(body):
+            if i < key_at and self._history_line(item, history, out):
+                continue
+            if i < key_at and getattr(item, "data", None) in ("field_line", "key_line"):
+                history = field_letter(item.children[0]) == "H"
             out.append(self.line(item, header=False))
         return "".join(out)
+
+    @staticmethod
+    def _history_line(item: Any, history: bool, out: list[str]) -> bool:
+        """A music line right after ``H:`` (or after such a line) in the header: §10.1's
+        outdated multi-line history (ABC213), kept as written: its letters are text, not
+        notes. True when ``item`` was one (and is in ``out``)."""
+        if history and getattr(item, "data", None) == "music_line":
+            out.append("".join(t.group() for t in item.children))
+            return True
+        return False
+
 
     def line(self, item: Any, *, header: bool) -> str:
         if not hasattr(item, "data"):

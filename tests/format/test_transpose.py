@@ -142,6 +142,16 @@ def test_an_indented_field_line_is_a_field_for_the_formatter_and_the_transposer(
     assert moved(src, 2).endswith("K:A\nABcd efec|\n K:E\nEFGA Bcde|\n")
 
 
+def test_history_lines_of_the_outdated_h_field_are_text_not_notes() -> None:
+    """§10.1's outdated multi-line ``H:`` (ABC213): the lines after it up to the next
+    field are history text. The transposer moved their letters as notes ("continues
+    here" became "dontinu^fs hfrf"), a change to the words its own check cannot see."""
+    src = ("X:1\nT:t\nH:this history\ncontinues here\n% a comment\nand here\nM:4/4\n"
+           "L:1/8\nK:C\nCDEF GABc|\nH:x\nCD|\n")
+    out = moved(src, 2)
+    assert out == src.replace("K:C\nCDEF GABc|\nH:x\nCD|", "K:D\nDEFG ABcd|\nH:x\nDE|")
+
+
 def test_everything_else_is_kept_byte_for_byte() -> None:
     src = "% head\n\nX:1\nT:t  \nK:C % the key\n  CD  E|  % bars\n\nfree text C D E\n"
     assert transpose_str(src, 2) == src.replace("K:C", "K:D").replace("CD  E|", "DE  F|")
