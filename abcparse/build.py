@@ -762,6 +762,8 @@ class TuneBuilder:
         self.version = ctx.version
         self.continued = False
         self.prev_field: Field | None = None
+        # Where the last search for a K: line started, and the K: line it found (-1: none).
+        self.key_line_search: tuple[int, int] | None = None
         # The end of the last span made (see span): its offset in the text, its line
         # (the offset that ends a line's last token starts the next line's first one,
         # with another column), and its column and offset objects.
@@ -981,7 +983,7 @@ class TuneBuilder:
             return False
         start = children[0].start()
         end = next((m.start() for m in children if m.lastgroup == "COMMENT"), children[-1].end())
-        if _KEY_LINE_AFTER.search(self.text, end) is None:
+        if not self.key_line_after(end):
             return False
         for m in children:
             if m.lastgroup == "COMMENT":
@@ -997,6 +999,19 @@ class TuneBuilder:
         )
         self.continue_field(self.text[start:end], span, start)
         return True
+
+    def key_line_after(self, pos: int) -> bool:
+        """Whether a K: line stands after ``pos``. The answer of the last search serves
+        the lines after it (``pos`` only grows), so a history of many lines is read in
+        linear time, not one search to the end of the tune per line."""
+        last = self.key_line_search
+        if last is not None:
+            searched, found = last
+            if found >= pos or (found < 0 and pos >= searched):
+                return found >= 0
+        m = _KEY_LINE_AFTER.search(self.text, pos)
+        self.key_line_search = (pos, m.start() if m is not None else -1)
+        return m is not None
 
     def continue_field(self, value: str, span: Span, value_offset: int) -> None:
         """§3.3 ``+:`` adds its text to the field above."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import pytest
+
 import abcparse
 
 HEAD = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"
@@ -967,3 +969,25 @@ def test_outdated_tempo_counts_unit_notes_per_minute() -> None:
     assert codes(head.format("C=120") + "CD|\n", mode="strict") == ["ABC214"]
     assert codes(head.format("C=120") + "CD|\n") == []
     assert codes(head.format("1/8=120") + "CD|\n", mode="strict") == []
+
+
+def test_a_long_outdated_history_is_read_in_linear_time(monkeypatch: pytest.MonkeyPatch
+                                                       ) -> None:
+    """Each history line asked whether a K: line follows, a search to the end of the
+    tune: 20,000 lines took 37 s. The answer serves the lines after it (counted in
+    searches, not seconds)."""
+    import abcparse.build as build
+
+    searches = []
+
+    class Counting:
+        def search(self, text: str, pos: int) -> object:
+            searches.append(pos)
+            return real.search(text, pos)
+
+    real = build._KEY_LINE_AFTER
+    monkeypatch.setattr(build, "_KEY_LINE_AFTER", Counting())
+    text = "X:1\nT:t\nH:h\n" + "more history\n" * 2000 + "K:C\nCD|\n"
+    tune = abcparse.parse(text).tunes[0]
+    assert [e.pitch for e in tune.events()] == [60, 62]
+    assert len(searches) == 1
