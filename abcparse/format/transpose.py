@@ -470,35 +470,15 @@ class _Transposer:
             tree = parser.parse(text, "lines")
             header, body = [], tree.children
         out: list[str] = []
-        history = False  # after H: before K:, a line with no field is the history's text
-        for item in header:
-            if self._history_line(item, history, out):
-                continue
-            if getattr(item, "data", None) in ("field_line", "key_line"):
-                history = field_letter(item.children[0]) == "H"
-            out.append(self.line(item, header=True))
+        history = _history_lines(header)
+        for i, item in enumerate(header):
+            out.append(_verbatim(item) if i in history else self.line(item, header=True))
         self.voice = None
         # A header with §10.1's outdated H: does not parse as one: its lines come here.
-        key_at = -1 if header else next(
-            (i for i, item in enumerate(body) if getattr(item, "data", None) == "key_line"), -1)
+        history = set() if header else _history_lines(body)
         for i, item in enumerate(body):
-            if i < key_at and self._history_line(item, history, out):
-                continue
-            if i < key_at and getattr(item, "data", None) in ("field_line", "key_line"):
-                history = field_letter(item.children[0]) == "H"
-            out.append(self.line(item, header=False))
+            out.append(_verbatim(item) if i in history else self.line(item, header=False))
         return "".join(out)
-
-    @staticmethod
-    def _history_line(item: Any, history: bool, out: list[str]) -> bool:
-        """A music line right after ``H:`` (or after such a line) in the header: §10.1's
-        outdated multi-line history (ABC213), kept as written: its letters are text, not
-        notes. True when ``item`` was one (and is in ``out``)."""
-        if history and getattr(item, "data", None) == "music_line":
-            out.append("".join(t.group() for t in item.children))
-            return True
-        return False
-
 
     def line(self, item: Any, *, header: bool) -> str:
         if not hasattr(item, "data"):
@@ -539,7 +519,7 @@ class _Transposer:
                     e.offset = t.start()
                     raise
             return "".join(out)
-        return "".join(t.group() for t in toks)
+        return _verbatim(item)
 
     def music_token(self, tok: Any) -> str:
         typ = tok.lastgroup
@@ -573,6 +553,27 @@ class _Transposer:
             if letter == "V":
                 self.switch_voice(value)
         return str(tok.group())
+
+
+def _history_lines(items: list[Any]) -> set[int]:
+    """The music lines among header ``items`` that continue an ``H:`` in §10.1's outdated
+    multi-line form (ABC213, as the builder reads them: after ``H:`` or such a line, up to
+    the ``K:`` line): history text, whose letters are not notes."""
+    found: set[int] = set()
+    history = False
+    for i, item in enumerate(items):
+        kind = getattr(item, "data", None)
+        if kind == "key_line":
+            return found
+        if kind == "field_line":
+            history = field_letter(item.children[0]) == "H"
+        elif kind == "music_line" and history:
+            found.add(i)
+    return set()  # no K: line: the lines are music before K: (ABC204)
+
+
+def _verbatim(item: Any) -> str:
+    return "".join(t.group() for t in item.children)
 
 
 def transpose_text(text: str, semitones: int, *, mode: str = "auto", check: bool = True) -> str:
