@@ -695,6 +695,19 @@ class _Bar:
 
 
 @dataclass
+class _Continuation:
+    """A run of ``+:`` lines (§3.3), or of the outdated history lines of ABC213, that
+    continue ``field``: what each line adds, kept until the run ends and merged once
+    (:meth:`TuneBuilder.flush_continuation`). Merging at every line joined the whole value
+    (and a ``w:`` field's syllables) again each time: quadratic in the run's length."""
+
+    field: Field
+    end: Span  # the span of the run's last line
+    pieces: list[str]  # each line's text, stripped, when not empty
+    syllables: list[tuple[Syllable, ...]] | None  # a w: field's: each line's syllables
+
+
+@dataclass
 class _Voice:
     id: str
     props: list[tuple[str, str]] = field(default_factory=list)
@@ -762,6 +775,7 @@ class TuneBuilder:
         self.version = ctx.version
         self.continued = False
         self.prev_field: Field | None = None
+        self.continuation: _Continuation | None = None
         # Where the last search for a K: line started, and the K: line it found (-1: none).
         self.key_line_search: tuple[int, int] | None = None
         # The end of the last span made (see span): its offset in the text, its line
@@ -846,6 +860,7 @@ class TuneBuilder:
                 getattr(self, "line_" + item.data)(item.children)
             else:  # EOL
                 self.end_of_line(item)
+        self.flush_continuation()
         if not self.in_body:
             self.finish_header(None)
         self.close_open_groups(len(self.text))
@@ -943,6 +958,7 @@ class TuneBuilder:
         if letter == "+":
             self.continue_field(value, span, value_offset)
             return
+        self.flush_continuation()
         if letter in _READ_FIELDS and value.rstrip().endswith("\\"):
             value = self.outdated_continuation(value, value_offset)
         f = _make_field(letter, value.strip(), self.in_body, False, span)
@@ -1014,14 +1030,44 @@ class TuneBuilder:
         return m is not None
 
     def continue_field(self, value: str, span: Span, value_offset: int) -> None:
-        """§3.3 ``+:`` adds its text to the field above."""
+        """§3.3 ``+:`` adds its text to the field above. The line is noted in the run of
+        continuations; the field is rebuilt when the run ends (flush_continuation)."""
         prev = self.prev_field
         if prev is None or not self.fields or self.fields[-1] is not prev:
             self.diag("ABC208", "+: continues no field: the line above is not a field", span)
             return
+        run = self.continuation
+        if run is None:
+            # §3.3/§5.1: continued lyrics add their syllables to the same lyrics line,
+            # aligned from the same note.
+            lyrics = (
+                prev.in_body and prev.letter == "w" and self.voice is not None
+                and bool(self.voice.lyrics)
+            )
+            run = self.continuation = _Continuation(prev, span, [], [] if lyrics else None)
+        run.end = span
+        piece = value.strip()
+        if piece:
+            run.pieces.append(piece)
+        if run.syllables is not None:
+            # Each line is read on its own (now, so its findings come in order), so that
+            # the syllables' spans stay exact.
+            run.syllables.append(self.syllables(value_offset, value))
+
+    def flush_continuation(self) -> None:
+        """End a run of continuation lines: the field (and a w: field's lyrics line) is
+        replaced by the merged one. Called before anything that reads or adds fields or
+        lyrics: any other field line, a music line, the end of the header and the end of
+        the tune."""
+        run = self.continuation
+        if run is None:
+            return
+        self.continuation = None
+        prev = run.field
+        span = run.end
         merged = Field(
             prev.letter,
-            (prev.value + " " + value.strip()).strip(),
+            " ".join([prev.value, *run.pieces]).strip(),
             prev.in_body,
             False,
             Span(
@@ -1037,13 +1083,11 @@ class TuneBuilder:
         if self.header_fields and self.header_fields[-1] is prev:
             self.header_fields[-1] = merged
         self.prev_field = merged
-        if prev.in_body and prev.letter == "w" and self.voice is not None and self.voice.lyrics:
-            # §3.3/§5.1: the continuation adds its syllables to the same lyrics line, aligned
-            # from the same note; each part is read on its own line so spans stay exact.
+        if run.syllables is not None and self.voice is not None and self.voice.lyrics:
             old = self.voice.lyrics.pop()
             self.voice.lyrics.append(
                 LyricsLine(
-                    old.syllables + self.syllables(value_offset, value),
+                    old.syllables + tuple(s for line in run.syllables for s in line),
                     merged.value,
                     old.first_note,
                     old.note_count,
@@ -1101,6 +1145,7 @@ class TuneBuilder:
 
     def finish_header(self, key_field: Field | None) -> None:
         """Turn the header fields into typed values once K: (or the end) is reached."""
+        self.flush_continuation()
         self.in_body = True
         meter = self.ctx.meter
         unit = self.ctx.unit_length
@@ -1311,6 +1356,7 @@ class TuneBuilder:
                 rule="missing-key",
             )
             self.finish_header(None)
+        self.flush_continuation()
         voice: Any = self.current_voice()
         voice.last_lyrics = None
         self.current_line_music = True

@@ -19,7 +19,9 @@ The shapes (``--shape``; each a generator of ABC text of about N bytes):
 - ``stray_close``: ``A]B}`` repeated (a ``]`` and a ``}`` that close nothing);
 - ``microtone``: ``_/e^3/4c`` repeated (abcm2ps microtonal accidentals);
 - ``quote_pairs``: ``"C"A`` repeated, then one quote left open;
-- ``endings``: ``|:A|[1 B|[2 c`` repeated (endings without a repeat sign).
+- ``endings``: ``|:A|[1 B|[2 c`` repeated (endings without a repeat sign);
+- ``continued``: a ``T:`` field continued by ``+:`` lines (§3.3);
+  ``continued_lyrics``: a ``w:`` line continued the same way.
 
 The last four are findings that ``--fix`` repairs, one per few characters: each fixer
 must find what a finding points at without rescanning the line or the tune.
@@ -143,6 +145,14 @@ def shape_quote_pairs(size: int) -> str:
 
 def shape_endings(size: int) -> str:
     return _repeat("|:A|[1 B|[2 c", size)
+
+
+def shape_continued(size: int) -> str:
+    return _repeat("+:more words\n", size, prefix="X:1\nT:scaling\n", suffix="K:D\nabc\n")
+
+
+def shape_continued_lyrics(size: int) -> str:
+    return _repeat("+:la la la\n", size, prefix=HEADER + "abc def|\nw:la la\n", suffix="")
 
 
 SHAPES: dict[str, Callable[[int], str]] = {
