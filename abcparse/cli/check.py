@@ -203,7 +203,20 @@ def resolve(args: argparse.Namespace) -> Settings:
         if found is not None:
             conf = read_config(found)
             config_path = str(found)
-    s = Settings(paths=list(args.paths) or ["."])
+    stdin_name = args.stdin_filename
+    # --stdin-filename with no PATH reads standard input (as ruff does); beside paths
+    # that do not include -, it would name nothing and is refused below.
+    s = Settings(paths=list(args.paths) or (["-"] if stdin_name is not None else ["."]))
+    if stdin_name is not None and "-" not in s.paths:
+        raise AbcUsageError("--stdin-filename names standard input, which is not among the"
+                            " paths: add - to them, or leave the paths out")
+    fixing = bool(getattr(args, "fix", False) or getattr(args, "diff", False))
+    for option in ("unsafe_fixes", "reformat"):
+        if getattr(args, option, False) and not fixing:
+            # Alone they would change nothing, silently: a user who typed them expects
+            # fixes to be made or shown.
+            raise AbcUsageError(f"--{option.replace('_', '-')} works with --fix or --diff,"
+                                " and alone changes nothing: add one of them")
     s.config_path = config_path
     s.mode = args.mode or conf.get("mode", "auto")
     s.select = _split_codes(args.select) if args.select else _split_codes(conf.get("select"))

@@ -178,6 +178,23 @@ def test_row_nothing_read_is_a_warning_and_exit_2(
     assert not (tmp_path / "split").exists() and not (tmp_path / "mid").exists()
 
 
+@pytest.mark.parametrize("content", ["", "% only a comment\n"], ids=["empty", "no tune"])
+@pytest.mark.parametrize("name", list(READERS))
+def test_row_a_file_with_no_tune(name: str, content: str, cli: Run, tmp_path: Path) -> None:
+    """Row "nothing read": a file that holds no tune was read. Checking and rewriting it
+    find nothing to do (exit 0); the commands that make something from tunes say that
+    it holds none (exit 2) and write nothing."""
+    f = tmp_path / "t.abc"
+    f.write_text(content)
+    r = reader(cli, name, tmp_path, str(f))
+    makes = name in ("midi", "corpus clean", "corpus stats")
+    assert r.code == (2 if makes else 0), (r.out, r.err)
+    if makes:
+        assert "no tune (no X: field)" in r.err and len(r.err.strip().splitlines()) == 1
+        assert not (tmp_path / "split").exists() and not (tmp_path / "mid").exists()
+    assert f.read_text() == content
+
+
 @pytest.mark.parametrize("name", list(READERS))
 def test_row_missing_path_is_one_line_exit_2(name: str, cli: Run, tmp_path: Path) -> None:
     r = reader(cli, name, tmp_path, str(tmp_path / "missing.abc"))
@@ -282,6 +299,11 @@ def test_row_output_never_overwrites_an_input(cli: Run, tmp_path: Path) -> None:
         (["abc-lint", "--jobs", "9" * 20], "--jobs must be 0 (one per CPU) to 256"),
         (["abc-lint", "--statistics", "--format", "sarif"], "--statistics prints a table"),
         (["abcparse", "format", "-j", "100000"], "--jobs must be 0 (one per CPU) to 256"),
+        # Modifiers of --fix and --diff, alone: they would change nothing, silently.
+        (["abc-lint", "--unsafe-fixes"], "--unsafe-fixes works with --fix or --diff"),
+        (["abc-lint", "--reformat"], "--reformat works with --fix or --diff"),
+        # A name for standard input when standard input is not read.
+        (["abc-lint", "--stdin-filename", "x.abc"], "names standard input, which is not"),
     ],
     ids=lambda v: " ".join(v)[:40] if isinstance(v, list) else None,
 )
@@ -293,6 +315,13 @@ def test_row_option_values_of_the_linter_are_checked(argv: list[str], says: str,
     f.write_text(FINDING)
     r = cli(argv[0], *argv[1:], str(f))
     assert r.code == 2 and says in r.err, (r.out, r.err)
+
+
+def test_row_stdin_filename_alone_reads_standard_input(cli: Run) -> None:
+    """Row "validated values": ``--stdin-filename NAME`` with no path reads standard input
+    under that name (as ruff does), the way an editor pipes a buffer in."""
+    r = cli("abc-lint", "--stdin-filename", "buffer.abc", stdin=FINDING.encode())
+    assert r.code == 1 and r.out.startswith("buffer.abc:"), (r.out, r.err)
 
 
 def test_row_config_that_is_not_toml_is_an_error(cli: Run, tmp_path: Path) -> None:
