@@ -387,14 +387,27 @@ def played_order(segs: Sequence[Segment], parts: str | None, unroll: bool = True
         for lab, members in by_part.items() if lab is None or lab in named
     }
     order: list[int] = list(played.get(None, ()))
-    for label in parts:
-        order.extend(played.get(label, ()))
-        if len(order) > MAX_PLAYED_SEGMENTS:
-            raise AbcLimitError(
-                f"the P: order plays more than {MAX_PLAYED_SEGMENTS:,} bars; abcparse plays"
-                " at most that many in one voice"
-            )
+    for label, run in itertools.groupby(parts):
+        times = len(list(run))
+        if times >= 3 and times == _highest_ending(segs, by_part.get(label, ())):
+            # §4.10: with P:A4 "parts A and B will each be played 4 times. To play a
+            # different ending each time", A is written with endings [1 to [4: the four
+            # times are the four passes its endings make, not four times those passes
+            # (abc2midi plays 16; abcjs, which ignores the header P:, and this, 4).
+            times = 1
+        for _ in range(times):
+            order.extend(played.get(label, ()))
+            if len(order) > MAX_PLAYED_SEGMENTS:
+                raise AbcLimitError(
+                    f"the P: order plays more than {MAX_PLAYED_SEGMENTS:,} bars; abcparse"
+                    " plays at most that many in one voice"
+                )
     return order
+
+
+def _highest_ending(segs: Sequence[Segment], members: Sequence[int]) -> int:
+    """The highest variant ending number in a part's segments (0: none)."""
+    return max((n for k in members for n in segs[k].ending), default=0)
 
 
 # ---------------------------------------------------------------------------------------

@@ -394,6 +394,18 @@ def test_part_order_with_groups_and_an_introduction() -> None:
     assert seq(body, "P:(AB)2B\nK:C\n") == [67, 60, 62, 60, 62, 62]
 
 
+def test_a_part_named_n_times_with_n_endings_plays_its_endings_once() -> None:
+    """§4.10's example: ``P:A4.B4`` and A written with endings [1 to [4 play A "4 times
+    ... a different ending each time": four passes, not four times four (abc2midi)."""
+    body = "P:A\nC |[1 D :|[2 E :|[3 F :|[4 G |]\nP:B\nc |]"
+    assert seq(body, "P:A4.B2\nK:C\n") == [60, 62, 60, 64, 60, 65, 60, 67, 72, 72]
+    # A part named twice with two endings keeps the usual reading: twice its two passes.
+    body2 = "P:A\nC |[1 D :|[2 E |]"
+    assert seq(body2, "P:AA\nK:C\n") == [60, 62, 60, 64] * 2
+    # Named three times with four endings: the counts differ, three times its passes.
+    assert seq(body, "P:A3\nK:C\n") == [60, 62, 60, 64, 60, 65, 60, 67] * 3
+
+
 def test_parts_without_a_header_order_play_as_written() -> None:
     assert seq("P:A\nC :|\nP:B\nD :|") == [60, 60, 62, 62]
 
