@@ -216,10 +216,19 @@ def _beat_of(meter: Meter | None) -> Fraction:
     12/8), else one over the denominator; a quarter note without a meter."""
     if meter is None or meter.kind == "none" or not meter.beat_unit:
         return Fraction(1, 4)
-    n = meter.numerator
-    if meter.kind == "fraction" and n > 3 and n % 3 == 0:
-        return Fraction(3, meter.beat_unit)
+    if meter.kind == "fraction":
+        return signature_beat(meter.numerator, meter.beat_unit)
     return Fraction(1, meter.beat_unit)
+
+
+def signature_beat(numerator: int, denominator: int) -> Fraction:
+    """The beat of a time signature ``numerator/denominator`` (a whole note is 1): three
+    notes of the denominator when the numerator is a multiple of three above three (6/8,
+    9/8, 12/8, 6/4: compound time), else one. The stressed onsets and the metronome
+    click of a MIDI file's time signature (:mod:`abcparse.midi`) both count it."""
+    if numerator > 3 and numerator % 3 == 0:
+        return Fraction(3, denominator)
+    return Fraction(1, denominator)
 
 
 #: Notes on the other beats than the first after a dynamics mark (:data:`DYNAMICS`, in

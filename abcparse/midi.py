@@ -240,6 +240,8 @@ def _check_sizes(performance: Performance) -> None:
 
 def _conductor(performance: Performance, tpb: int, end: int) -> bytes:
     """Track 0: title, then meter, key and tempo changes in time order (stable)."""
+    from .events import signature_beat
+
     events: list[tuple[int, int, bytes]] = []
     if performance.title:
         events.append((0, _META_TRACK_NAME, _text(str(performance.title))))
@@ -250,7 +252,10 @@ def _conductor(performance: Performance, tpb: int, end: int) -> bytes:
             and 0 < num < 256 and den > 0 and den & (den - 1) == 0 and den.bit_length() <= 256
         ):
             tick = _tick_of(m.beat, tpb, "a meter change")
-            payload = bytes((num, den.bit_length() - 1, 24, 8))
+            # MIDI clocks (24 a quarter note) per metronome click: one click a beat,
+            # a dotted quarter in 6/8 (36, the SMF 1.0 specification's own example).
+            clocks = max(1, min(255, round(signature_beat(num, den) * 96)))
+            payload = bytes((num, den.bit_length() - 1, clocks, 8))
             events.append((tick, _META_TIME_SIGNATURE, payload))
     for k in performance.keys:
         if not isinstance(k.fifths, int):

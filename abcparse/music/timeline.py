@@ -861,7 +861,10 @@ class _Reader:
             self.unit_ticks = exact(parsed.numerator * self.res, parsed.denominator)
             self.ticks_of = {}
         elif letter == "Q" and isinstance(parsed, Tempo):
-            self.tempo = parsed
+            if parsed.bpm is not None and parsed.bpm > 0:
+                # §3.1.8: a tempo given only as text (Q:"Slower") is a label; the speed
+                # in force stays, and a repeat or later segment restores that speed.
+                self.tempo = parsed
             self.tempo_changes.append((self.offset(), parsed))
 
     def grace(self, e: GraceGroup) -> None:

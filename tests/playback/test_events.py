@@ -483,6 +483,14 @@ def test_text_only_tempo_keeps_the_default() -> None:
     assert tune_events(tune("C D", 'Q:"Allegro"\n'))[1].onset_seconds == 0.5
 
 
+def test_text_only_tempo_in_the_body_keeps_the_speed_in_force() -> None:
+    """§3.1.8: ``[Q:"Slower"]`` is a label. The speed before it stays, in the rest of its
+    line and in every segment after it (they used to fall back to 120)."""
+    p = perform(tune('C D | [Q:"Slower"] E F |\nG A |]', "Q:1/4=60\n"))
+    assert [(t.beat, t.qpm) for t in p.tempos] == [(0, 60.0)]
+    assert p.end_seconds == pytest.approx(6.0)
+
+
 # --- §4.14 decorations that change playing --------------------------------------------------
 
 

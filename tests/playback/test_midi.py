@@ -115,6 +115,19 @@ def test_meta_events_follow_inline_changes(tmp_path: Path) -> None:
     assert midi.length == pytest.approx(2.0 + 3.0)
 
 
+@pytest.mark.parametrize(("meter", "clocks"), [
+    ("4/4", 24), ("3/4", 24), ("C", 24), ("C|", 48), ("2/2", 48), ("3/8", 12),
+    ("6/8", 36), ("9/8", 36), ("12/8", 36), ("6/4", 72),
+])
+def test_time_signature_clicks_once_a_beat(meter: str, clocks: int) -> None:
+    """The metronome click of a time signature is the beat the stresses count: a dotted
+    quarter in 6/8 (36 MIDI clocks, the SMF specification's own example), a half note
+    in cut time; it used to be a quarter note (24) for every meter."""
+    tune = abcparse.parse(f"X:1\nM:{meter}\nL:1/8\nK:C\nCDEF|\n").tunes[0]
+    conductor = mido.MidiFile(file=io.BytesIO(midi_bytes(tune))).tracks[0]
+    assert [m.clocks_per_click for _, m in meta(conductor, "time_signature")] == [clocks]
+
+
 def test_repeated_and_unison_notes_never_hang(tmp_path: Path) -> None:
     tune = abcparse.parse("X:1\nL:1/4\nK:C\nC C [CC] [C2E] C |]\n").tunes[0]
     midi = mido.MidiFile(file=io.BytesIO(midi_bytes(tune)))
