@@ -707,6 +707,17 @@ class _Continuation:
     syllables: list[tuple[Syllable, ...]] | None  # a w: field's: each line's syllables
 
 
+def _no_music(v: _Voice) -> bool:
+    """Whether a voice holds nothing but line breaks and part labels (§3.1.9 ``P:``)."""
+    if v.lyrics or v.symbol_lines or v.bar.has_content or v.bar.opening is not None:
+        return False
+    marks = (LineBreak, InlineField)
+    return all(
+        isinstance(e, marks) and (isinstance(e, LineBreak) or e.letter == "P")
+        for e in (*v.bar.elements, *(e for b in v.bars for e in b.elements))
+    ) and all(b.opening is None and b.closing is None for b in v.bars)
+
+
 @dataclass
 class _Voice:
     id: str
@@ -764,6 +775,9 @@ class TuneBuilder:
         self.voices: dict[str, _Voice] = {}
         self.voice: _Voice | None = None
         self.voice_order: list[str] = []
+        # The voice "1" made for what stands in the body before the first V: when no V:
+        # names it (see finish_voices); None once a V: names it.
+        self.implicit_voice: str | None = None
         self.chord: list[ChordItem] | None = None
         self.chord_start = 0
         self.grace: list[GraceItem] | None = None
@@ -1226,12 +1240,17 @@ class TuneBuilder:
     # --- body ------------------------------------------------------------------------
     def current_voice(self) -> _Voice:
         if self.voice is None:
+            implicit = not self.voice_order
             vid = self.voice_order[0] if self.voice_order else "1"
             self.switch_voice(vid)
+            if implicit:
+                self.implicit_voice = vid
         assert self.voice is not None
         return self.voice
 
     def switch_voice(self, vid: str) -> None:
+        if vid == self.implicit_voice:
+            self.implicit_voice = None  # named by a V: after all
         v = self.voices.get(vid)
         if v is None:
             head = self.header if self.in_body else None
@@ -1897,6 +1916,11 @@ class TuneBuilder:
             self.current_voice()
         for vid in self.voice_order:
             v = self.voices[vid]
+            if vid == self.implicit_voice and len(self.voice_order) > 1 and _no_music(v):
+                # Only a part label (or nothing) before the first V: or [V:]: it is not a
+                # voice of the tune (§7), and as a silent first track it took MIDI channel
+                # 0 and the meter and key of the file from the voices that play.
+                continue
             bar = v.bar
             if (bar.has_content or any(not isinstance(e, LineBreak) for e in bar.elements)
                     or _repeat_of_its_own(v, bar)):

@@ -115,6 +115,28 @@ def test_meta_events_follow_inline_changes(tmp_path: Path) -> None:
     assert midi.length == pytest.approx(2.0 + 3.0)
 
 
+@pytest.mark.parametrize("body", [
+    "[V:S] ABc def|]\n[V:A] FGA dcB|]\n",  # voices named only inline
+    "P:A\nV:S\nABc def|]\nV:A\nFGA dcB|]\n",  # a part label before the first V:
+    "%%MIDI channel 10\n[V:S] ABc def|]\n[V:A] FGA dcB|]\n",  # "the first voice's"
+])
+def test_no_silent_voice_before_the_first_named_one(body: str) -> None:
+    """What stands before the first V: or [V:] and is not music (nothing, a part label)
+    makes no voice: the tune has the voices it names (§7). A silent first track used to
+    take channel 0, and the meter and key of the file (the conductor track copies the
+    first voice's), and a %%MIDI channel meant for the first voice."""
+    tune = abcparse.parse("X:1\nT:t\nM:6/8\nL:1/8\nK:D\n" + body).tunes[0]
+    assert [v.id for v in tune.voices] == ["S", "A"]
+    midi = mido.MidiFile(file=io.BytesIO(midi_bytes(tune)))
+    conductor, first, second = midi.tracks
+    assert [(m.numerator, m.denominator) for _, m in meta(conductor, "time_signature")] == [
+        (6, 8)]
+    assert [m.key for _, m in meta(conductor, "key_signature")] == ["D"]
+    drums = body.startswith("%%MIDI channel 10")
+    assert {m.channel for m in first if m.type == "note_on"} == {9 if drums else 0}
+    assert notes_of(first)[0][1] == 69 and notes_of(second)[0][1] == 66
+
+
 @pytest.mark.parametrize(("meter", "clocks"), [
     ("4/4", 24), ("3/4", 24), ("C", 24), ("C|", 48), ("2/2", 48), ("3/8", 12),
     ("6/8", 36), ("9/8", 36), ("12/8", 36), ("6/4", 72),
