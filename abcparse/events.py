@@ -356,12 +356,13 @@ def midi_settings(tune: Tune) -> _MidiSettings:
       ``%%MIDI channel 10`` is General MIDI's drum kit, where a note's pitch picks the
       drum), which both outside players follow.
 
-    A directive belongs to the voice whose ``V:`` is the last one before it; so does its
-    ``I:MIDI ...`` form (§11.0.2), inline ones included. A program changes from where it
+    A directive belongs to the voice whose ``V:`` is the last one before it, in the body
+    or in the header (§7.1 declares voices there); so does its ``I:MIDI ...`` form
+    (§11.0.2), inline ones included. A program changes from where it
     is written, as both players change it. A value out of range or not a number is
     ignored, as §11.0.2 says of a directive not understood.
     """
-    voice_at = voice_written_at(tune)
+    voice_at = voice_written_at(tune, header=True)
     programs: dict[str | None, list[tuple[int, int]]] = {}
     channels: dict[str | None, int] = {}
     muted: set[str | None] = set()

@@ -431,14 +431,24 @@ def midi_instructions(tune: Tune) -> list[tuple[int, str]]:
     return [(-1, value) for name, value in tune.file_settings if name == "MIDI"] + found
 
 
-def voice_written_at(tune: Tune) -> Callable[[int], str | None]:
+def voice_written_at(tune: Tune, header: bool = False) -> Callable[[int], str | None]:
     """The voice whose text holds a text offset: the one whose body ``V:`` is the last
-    before it (None before any): where a directive or field line of the body belongs."""
-    switches = sorted(
+    before it (None before any): where a directive or field line of the body belongs.
+
+    With ``header``, a header ``V:`` (§7.1: a voice declared with its properties) owns
+    the lines after it up to the next ``V:`` or the end of the header, as abc2midi reads
+    a ``%%MIDI program`` there; what follows the header before the first body ``V:``
+    stays None (every voice)."""
+    switches: list[tuple[int, str | None]] = sorted(
         (f.span.start, f.value.split(None, 1)[0])
         for f in tune.fields
-        if f.letter == "V" and f.in_body and f.value.strip()
+        if f.letter == "V" and (f.in_body or header) and f.value.strip()
     )
+    if header:
+        body_start = max((f.span.end for f in tune.fields if f.letter == "K" and not f.in_body),
+                         default=0)
+        switches.append((body_start, None))
+        switches.sort(key=lambda sw: sw[0])
     offsets = [v[0] for v in switches]
 
     def voice_at(offset: int) -> str | None:

@@ -137,6 +137,22 @@ def test_no_silent_voice_before_the_first_named_one(body: str) -> None:
     assert notes_of(first)[0][1] == 69 and notes_of(second)[0][1] == 66
 
 
+def test_midi_directives_after_a_header_voice_are_that_voices() -> None:
+    """§7.1 declares voices in the header with their properties: a %%MIDI program or
+    channel after a header V: is that voice's, as abc2midi reads it (every voice used to
+    take the last one); before any V: it is every voice's."""
+    tune = abcparse.parse(
+        "X:1\nM:4/4\nL:1/4\n%%MIDI program 20\nV:1\n%%MIDI program 73\n%%MIDI channel 3\n"
+        "V:2\nI:MIDI program 41\nV:3\nK:G\n"
+        "[V:1] GABc|]\n[V:2] DEFG|]\n[V:3] G,A,B,C|]\n"
+    ).tunes[0]
+    tracks = mido.MidiFile(file=io.BytesIO(midi_bytes(tune))).tracks[1:]
+    assert [[m.program for m in t if m.type == "program_change"][-1] for t in tracks] == [
+        73, 41, 20]
+    channels = [{m.channel for m in t if m.type == "note_on"} for t in tracks]
+    assert channels[0] == {2} and channels[1] != {2} and channels[2] != {2}
+
+
 @pytest.mark.parametrize(("meter", "clocks"), [
     ("4/4", 24), ("3/4", 24), ("C", 24), ("C|", 48), ("2/2", 48), ("3/8", 12),
     ("6/8", 36), ("9/8", 36), ("12/8", 36), ("6/4", 72),
