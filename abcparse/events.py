@@ -56,6 +56,7 @@ __all__ = [
     "TempoChange",
     "Track",
     "perform",
+    "signature_beat",
     "sound_key",
     "tune_events",
 ]

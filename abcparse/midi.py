@@ -285,10 +285,12 @@ def _voice_tracks(performance: Performance, tpb: int, end: int) -> list[bytes]:
     """One track per entry of :attr:`Performance.tracks`: name, program, notes.
 
     Notes of every track on one channel are handled together: a note that starts while
-    the same key still sounds on its channel (a unison, an overlay doubling its voice)
-    restarts it, and the key is released when the last of them ends. MIDI cannot hold one
-    key twice, and no note is ever left hanging. Notes of a voice that has no track still
-    count for that bookkeeping but are not written."""
+    the same key still sounds on its channel (a unison, an overlay doubling its voice, two
+    voices given one channel) restarts it, and the key is released when the last of them
+    ends. MIDI cannot hold one key twice, and no note is ever left hanging. Each release
+    is written in the track of the note-on it ends, so that a track read alone (as
+    sequencers and notation programs read a type-1 file) pairs its own notes. Notes of a
+    voice that has no track still count for that bookkeeping but are not written."""
     tracks: list[_Track] = []
     index: dict[str, int] = {}
     # Program changes after the start, (tick, track, status, program), written in time
@@ -338,6 +340,8 @@ def _voice_tracks(performance: Performance, tpb: int, end: int) -> list[bytes]:
 
     shift = _CHANNEL_BITS + _PITCH_BITS + _SEQ_BITS
     sounding: dict[int, int] = {}
+    # The track whose note-on holds each sounding key (None: a voice with no track).
+    owner: dict[int, _Track | None] = {}
     # A microtone sounds as its note bent up by NoteEvent.cents (the default bend range
     # of two semitones each way, which abc2midi also relies on): the channel's bend is
     # set before a note-on that needs another, and stays until one does. Notes of one
@@ -357,9 +361,14 @@ def _voice_tracks(performance: Performance, tpb: int, end: int) -> list[bytes]:
         slot = index.get(n.voice)
         target = tracks[slot] if slot is not None else None
         if is_on:
+            if count:
+                # The key is restarted: released in the track whose note-on holds it,
+                # so that every track read alone pairs its own ons and offs.
+                holder = owner[chpitch]
+                if holder is not None:
+                    holder.channel(tick, 0x80 | channel, pitch, 64)
+            owner[chpitch] = target
             if target is not None:
-                if count:
-                    target.channel(tick, 0x80 | channel, pitch, 64)
                 cents = n.cents
                 if cents != bends.get(channel, 0):
                     cents = _check_byte(cents, 99, f"the cents of the note{_where(n.span)}")
@@ -370,8 +379,10 @@ def _voice_tracks(performance: Performance, tpb: int, end: int) -> list[bytes]:
             sounding[chpitch] = count + 1
         elif count:
             sounding[chpitch] = count - 1
-            if count == 1 and target is not None:
-                target.channel(tick, 0x80 | channel, pitch, 64)
+            if count == 1:
+                holder = owner.pop(chpitch)
+                if holder is not None:
+                    holder.channel(tick, 0x80 | channel, pitch, 64)
     while changes:  # after the last note, before the end of the tune
         at, slot_of, status, program = changes.pop()
         tracks[slot_of].channel(at, status, program)

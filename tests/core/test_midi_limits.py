@@ -28,6 +28,7 @@ from abcparse.events import (
     TempoChange,
     Track,
     perform,
+    signature_beat,
 )
 from abcparse.midi import MAX_TEXT_BYTES, MAX_TICKS, MAX_TRACKS, TICKS_PER_BEAT, midi_bytes
 
@@ -133,7 +134,8 @@ def _mido_reference(p: Performance, tpb: int = TICKS_PER_BEAT) -> bytes:
         if m.denominator & (m.denominator - 1) == 0 and 0 < m.numerator < 256:
             conductor.append((round(m.beat * tpb), mido.MetaMessage(
                 "time_signature", numerator=m.numerator, denominator=m.denominator,
-                clocks_per_click=24, notated_32nd_notes_per_beat=8)))
+                clocks_per_click=round(signature_beat(m.numerator, m.denominator) * 96),
+                notated_32nd_notes_per_beat=8)))
     for k in p.keys:
         name = (minors if k.minor else majors)[k.fifths]
         conductor.append((round(k.beat * tpb), mido.MetaMessage("key_signature", key=name)))
@@ -149,19 +151,23 @@ def _mido_reference(p: Performance, tpb: int = TICKS_PER_BEAT) -> bytes:
         raw.append((off, 0, n.channel, n.pitch, 0, n.voice))
     raw.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
     sounding: dict[tuple[int, int], int] = {}
+    holder: dict[tuple[int, int], str] = {}  # the voice whose note-on holds the key
     by_voice: dict[str, list[tuple[int, mido.Message]]] = {t.voice: [] for t in p.tracks}
     for tick, is_on, ch, pitch, vel, voice in raw:
         count = sounding.get((ch, pitch), 0)
         out = by_voice.setdefault(voice, [])
         if is_on:
             if count:
-                out.append((tick, mido.Message("note_off", channel=ch, note=pitch)))
+                by_voice[holder[(ch, pitch)]].append(
+                    (tick, mido.Message("note_off", channel=ch, note=pitch)))
             out.append((tick, mido.Message("note_on", channel=ch, note=pitch, velocity=vel)))
             sounding[(ch, pitch)] = count + 1
+            holder[(ch, pitch)] = voice
         elif count:
             sounding[(ch, pitch)] = count - 1
             if count == 1:
-                out.append((tick, mido.Message("note_off", channel=ch, note=pitch)))
+                by_voice[holder.pop((ch, pitch))].append(
+                    (tick, mido.Message("note_off", channel=ch, note=pitch)))
     for t in p.tracks:
         msgs: list[tuple[int, mido.Message]] = [
             (0, mido.MetaMessage("track_name", name=t.name or f"V:{t.voice}"))

@@ -173,6 +173,20 @@ def test_repeated_and_unison_notes_never_hang(tmp_path: Path) -> None:
     assert [t for t, _, _ in played][:2] == [0, TICKS_PER_BEAT]
 
 
+def test_voices_sharing_a_channel_pair_their_notes_in_their_own_tracks() -> None:
+    """Two voices on one channel: a restarted key is released in the track that struck
+    it, so each track read alone pairs its ons and offs (the release used to land in
+    whichever voice's track ended the key: stuck notes and stray note-offs)."""
+    tune = abcparse.parse(
+        "X:1\nM:4/4\nL:1/4\nK:C\nV:1\n%%MIDI channel 1\nC4|E2 G2|]\n"
+        "V:2\n%%MIDI channel 1\nC2 D2|E4|]\n"
+    ).tunes[0]
+    midi = mido.MidiFile(file=io.BytesIO(midi_bytes(tune)))
+    first, second = (notes_of(t) for t in midi.tracks[1:])  # each asserts its pairing
+    assert [p for _, p, _ in first] == [60, 64, 67]
+    assert [p for _, p, _ in second] == [60, 62, 64]
+
+
 def test_grace_notes_are_played_by_default_and_can_be_left_out() -> None:
     tune = abcparse.parse("X:1\nL:1/4\nK:C\n{g}C D |]\n").tunes[0]
     with_graces = mido.MidiFile(file=io.BytesIO(midi_bytes(tune)))
