@@ -707,6 +707,40 @@ class _Continuation:
     syllables: list[tuple[Syllable, ...]] | None  # a w: field's: each line's syllables
 
 
+def _header_voices(
+    declared: Sequence[tuple[str, tuple[tuple[str, str], ...], tuple[str, ...], Span]],
+) -> tuple[Voice, ...]:
+    """The voices a tune header declares (§7.1), in order, each with the properties of
+    all its V: lines and no music: what ``read_headers`` tells of a score's parts."""
+    merged: dict[str, tuple[list[tuple[str, str]], list[str], Span]] = {}
+    for vid, props, words, span in declared:
+        got = merged.setdefault(vid, ([], [], span))
+        got[0].extend(props)
+        got[1].extend(words)
+    out = []
+    for vid, (all_props, all_words, first) in merged.items():
+        name, subname, clef = _voice_identity(all_props, all_words)
+        out.append(Voice(vid, name, subname, clef, tuple(all_props), (), (), (), first))
+    return tuple(out)
+
+
+def _voice_identity(props: Sequence[tuple[str, str]], words: Sequence[str]
+                    ) -> tuple[str | None, str | None, Clef]:
+    """A voice's name, subname and clef from the properties of its V: lines (§7.1)."""
+    name = None
+    subname = None
+    rest = []
+    for k, val in props:
+        if k == "name" or k == "nm":
+            name = val
+        elif k in ("subname", "sname", "snm"):
+            subname = val
+        else:
+            rest.append((k, val))
+    clef = voice_clef(rest, words) if words or rest else _DEFAULT_CLEF
+    return name, subname, clef
+
+
 def _no_music(v: _Voice) -> bool:
     """Whether a voice holds nothing but line breaks and part labels (§3.1.9 ``P:``)."""
     if v.lyrics or v.symbol_lines or v.bar.has_content or v.bar.opening is not None:
@@ -1166,7 +1200,7 @@ class TuneBuilder:
         key: Key | None = None
         tempo: Tempo | None = None
         parts: str | None = None
-        voices: list[tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]] = []
+        voices: list[tuple[str, tuple[tuple[str, str], ...], tuple[str, ...], Span]] = []
         # Values are read in a second pass: Q: depends on L:, L: defaults from M:.
         for f in self.header_fields:
             try:
@@ -1187,13 +1221,13 @@ class TuneBuilder:
                 elif f.letter == "P":
                     parts = read_parts(f.value)
                 elif f.letter == "V":
-                    voices.append(read_voice(f.value))
+                    voices.append((*read_voice(f.value), f.span))
             except FieldError as e:
                 self.field_diag_for(f, e)
                 if f.letter == "K" and e.recovered is not None:
                     key = with_span(e.recovered, f.span)
                 elif f.letter == "V" and e.recovered is not None:
-                    voices.append(e.recovered)
+                    voices.append((*e.recovered, f.span))
         self.meter = meter
         self.unit = unit
         self.header = TuneHeader(
@@ -1203,7 +1237,7 @@ class TuneBuilder:
             unit,
             tempo,
             parts,
-            (),
+            _header_voices(voices),
             Span(
                 self.base_line,
                 1,
@@ -1213,7 +1247,7 @@ class TuneBuilder:
                 self.header_fields[-1].span.end if self.header_fields else self.base,
             ),
         )
-        for vid, props, words in voices:
+        for vid, props, words, _ in voices:
             v = self.voices.get(vid)
             if v is None:
                 v = _Voice(vid, meter=meter, unit=unit)
@@ -1925,18 +1959,7 @@ class TuneBuilder:
             if (bar.has_content or any(not isinstance(e, LineBreak) for e in bar.elements)
                     or _repeat_of_its_own(v, bar)):
                 v.bars.append(self.make_bar(bar, None))  # "[|]:|" at the end repeats
-            name = None
-            subname = None
-            clef_words = list(v.words)
-            props = []
-            for k, val in v.props:
-                if k == "name" or k == "nm":
-                    name = val
-                elif k in ("subname", "sname", "snm"):
-                    subname = val
-                else:
-                    props.append((k, val))
-            clef = voice_clef(props, clef_words) if clef_words or props else _DEFAULT_CLEF
+            name, subname, clef = _voice_identity(v.props, v.words)
             spans = [b.span for b in v.bars]
             span = (
                 Span(

@@ -36,6 +36,22 @@ def test_read_headers_takes_text_or_path(tmp_path: Path) -> None:
         assert all(str(h.meter) == "6/8" for h in headers)  # from the file header
 
 
+def test_header_voices_name_the_parts_of_a_score() -> None:
+    """§7.1: voices declared in the header, with their properties, are in the header
+    (read_headers included), merged by id, in order, without music."""
+    text = ('X:1\nT:Duet\nV:S name="Soprano" clef=treble\nV:B clef=bass\nV:S snm="S."\n'
+            "K:C\n[V:S] c2|]\n[V:B] C,2|]\n")
+    (header,) = abcparse.read_headers(text)
+    assert [(v.id, v.name, v.subname, v.clef.name) for v in header.voices] == [
+        ("S", "Soprano", "S.", "treble"), ("B", None, None, "bass")]
+    assert all(v.bars == () for v in header.voices)
+    tune = abcparse.parse(text).tunes[0]
+    assert tune.header.voices == header.voices
+    assert [(v.id, v.name, v.clef.name) for v in tune.voices] == [
+        ("S", "Soprano", "treble"), ("B", None, "bass")]
+    assert abcparse.parse("X:1\nK:C\nC|\n").tunes[0].header.voices == ()
+
+
 def test_modes() -> None:
     """§12: a file declared 2.1 is read strictly, an undeclared one loosely; an explicit
     mode overrides; I:abc-version in a tune header decides for that tune."""
