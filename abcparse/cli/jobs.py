@@ -214,10 +214,11 @@ class _File:
                 rules = select_rules(sel.select, sel.ignore, sel.extend_select)
                 self.check = WindowCheck(stream.header, stream.version, stream.facts,
                                          sel.mode, rules, (), self.want_lines)
-            head = region[0].chunk
+            # An empty file has no chunk at all: its batch is empty text at line 1.
+            start, line = (region[0].chunk.start, region[0].chunk.line) if region else (0, 1)
             tune = last_own[-1] if last_own and last_own[-1].chunk.kind == "tune" else None
             release = None if final or tune is None else tune.chunk.start
-            yield batch, ("".join(p.chunk.text for p in region), head.start, head.line), release
+            yield batch, ("".join(p.chunk.text for p in region), start, line), release
             first = False
             group = []
             tunes = 0

@@ -152,6 +152,10 @@ def test_jobs_on_random_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         p = tmp_path / f"r{i:02}.abc"
         p.write_bytes(text.encode("utf-8", "surrogateescape"))
         paths.append(str(p))
+    # Files with no chunk to read: a batch of nothing (it crashed the --jobs run).
+    for name, content in (("empty.abc", b""), ("spaces.abc", b"  ")):
+        (tmp_path / name).write_bytes(content)
+        paths.insert(len(paths) // 2, str(tmp_path / name))
     one = _lint(["--format", "full", "--select", "ALL", *paths], capsys)
     two = _lint(["--format", "full", "--select", "ALL", "--jobs", "2", *paths], capsys)
     assert two == one
