@@ -636,10 +636,15 @@ def run(args: argparse.Namespace, *, stdin: bytes | None = None, out: Any = None
 
 def _run(settings: Settings, stdin: bytes | BinaryIO | None, out: Any) -> int:
     status = 0
+    # A file --fix could not read or write was reported by it, in one line: the others
+    # are still checked and their findings reported (row 5 of docs/cli.md), without
+    # that line again, and the run ends with exit 2.
+    fix_failed = False
     if settings.fix or settings.diff:
         status = fix_files(settings, out)
-        if settings.diff or status == 2:
+        if settings.diff:
             return status
+        fix_failed = status == 2
         if "-" in settings.paths:
             # Standard input was fixed to standard output, with its findings left (above).
             settings = replace(settings, paths=[p for p in settings.paths if p != "-"])
@@ -653,7 +658,8 @@ def _run(settings: Settings, stdin: bytes | BinaryIO | None, out: Any) -> int:
     for kind, name, a, b in lint_events(settings, stdin):
         if kind == "file":
             if a is not None:
-                print(f"abc-lint: {a}", file=sys.stderr)
+                if not fix_failed:
+                    print(f"abc-lint: {a}", file=sys.stderr)
                 errors += 1
         else:
             report.add(name, a, b)
@@ -664,7 +670,7 @@ def _run(settings: Settings, stdin: bytes | BinaryIO | None, out: Any) -> int:
             line = "All checks passed!\n"  # ruff's words for a clean run
         if line:
             print(line, end="", file=sys.stderr)
-    if errors:
+    if errors or fix_failed:
         return 2
     if report.total and not settings.exit_zero:
         return 1

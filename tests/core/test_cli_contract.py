@@ -235,6 +235,21 @@ def test_row_bad_input_does_not_stop_the_others(name: str, cli: Run, tmp_path: P
         assert "K:A" in good.read_text()
 
 
+def test_row_bad_input_does_not_stop_the_check_after_a_fix(cli: Run, tmp_path: Path) -> None:
+    """Row "bad input": ``abc-lint --fix`` with a file it refuses still checks the others
+    and reports what is left in them, with the summary (it used to stop after fixing),
+    and each refused file is named once."""
+    (tmp_path / "picture.abc").write_bytes(PNG)
+    good = tmp_path / "good.abc"
+    good.write_text("%abc-2.1\nX:1\nT:t\nM:4/4\nL:1/4\nK:C\nabcd|abc|d4|]\n")  # a short bar
+    r = cli("abc-lint", "--fix", str(tmp_path / "picture.abc"), str(tmp_path / "nosuch.abc"),
+            str(good))
+    assert r.code == 2, (r.out, r.err)
+    assert r.err.count("picture.abc: not an ABC file") == 1, r.err
+    assert r.err.count("nosuch.abc: no such file") == 1, r.err
+    assert "good.abc:7:6: ABC301" in r.out and "Found 1 problem" in r.err, (r.out, r.err)
+
+
 def test_row_inputs_a_file_is_read_once(cli: Run, tmp_path: Path) -> None:
     """Row "inputs": a file named twice, or through a folder and a link, is read once:
     transpose (which rewrites it) moves it by the interval once, not two or three times."""
