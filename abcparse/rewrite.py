@@ -740,8 +740,8 @@ class StreamDiff:
         if self.ch_start is None:
             self.ch_start = (self.i, self.j)
             self.ch_len = [0, 0]
-        self.ch_a.write("".join("-" + line for line in a))
-        self.ch_b.write("".join("+" + line for line in b))
+        self.ch_a.write("".join(_diff_line("-", line) for line in a))
+        self.ch_b.write("".join(_diff_line("+", line) for line in b))
         self.ch_len[0] += len(a)
         self.ch_len[1] += len(b)
         self.i += len(a)
@@ -794,7 +794,7 @@ class StreamDiff:
             self._write(head + tail)
 
     def _write(self, lines: list[str]) -> None:
-        self.body.write("".join(" " + line for line in lines))
+        self.body.write("".join(_diff_line(" ", line) for line in lines))
 
     def _end_group(self) -> None:
         group, changes = self.group, self.group_changes
@@ -924,10 +924,23 @@ class TextSpool:
 
 
 def unified_diff_text(a: str, b: str, fromfile: str, tofile: str) -> str:
-    """``difflib.unified_diff`` of two whole texts' lines (the reference the streamed
-    diff is tested against)."""
-    return "".join(difflib.unified_diff(text_lines(a, keepends=True),
-                                        text_lines(b, keepends=True), fromfile, tofile))
+    """``difflib.unified_diff`` of two whole texts' lines, as ``patch`` reads it: a last
+    line with no line end is followed by ``\\ No newline at end of file`` (difflib
+    leaves the line unended, so the next line of the diff ran on after it and ``patch``
+    refused it). The reference the streamed diff is tested against."""
+    return "".join(
+        line if line.endswith("\n") else line + _NO_NEWLINE
+        for line in difflib.unified_diff(text_lines(a, keepends=True),
+                                         text_lines(b, keepends=True), fromfile, tofile)
+    )
+
+
+_NO_NEWLINE = "\n\\ No newline at end of file\n"
+
+
+def _diff_line(prefix: str, line: str) -> str:
+    """A line of a hunk (see unified_diff_text for the one with no line end)."""
+    return prefix + line if line.endswith("\n") else prefix + line + _NO_NEWLINE
 
 
 __all__ = [

@@ -13,7 +13,6 @@ still checked).
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import sys
 import tomllib
@@ -24,7 +23,6 @@ from typing import Any, BinaryIO
 
 from ..errors import AbcError, AbcUsageError
 from ..source import SNIFF_BYTES, not_abc, not_abc_stream, refuse_non_abc
-from ..split import text_lines
 from .inputs import collect, empty_stdin, is_blank, nothing_found, spool_stdin
 from .report import FORMATS, FileReport, StreamReport
 
@@ -441,10 +439,10 @@ def fix_files(settings: Settings, out: Any) -> int:
             _print_fixes(path, result, settings)
             if settings.diff and result.changed:
                 changed = True
-                out.write("".join(difflib.unified_diff(
-                    text_lines(result.original, keepends=True),
-                    text_lines(result.text, keepends=True),
-                    f"a/{path}", f"b/{path}")))
+                from ..rewrite import unified_diff_text
+
+                out.write(unified_diff_text(result.original, result.text,
+                                            *_fix_diff_names(path)))
             for d in getattr(result, "diagnostics", ()):
                 print(f"{path}:{d.line}:{d.col}: {d.code} {d.message}", file=sys.stderr)
         except AbcError as e:
@@ -481,9 +479,10 @@ def _fix_stdin(settings: Settings, out: Any) -> tuple[bool, int]:
     _print_fixes(name, result, settings)
     if settings.diff:
         if result.changed:
-            out.write("".join(difflib.unified_diff(
-                text_lines(result.original, keepends=True),
-                text_lines(result.text, keepends=True), f"a/{name}", f"b/{name}")))
+            from ..rewrite import unified_diff_text
+
+            out.write(unified_diff_text(result.original, result.text,
+                                        *_fix_diff_names(name)))
         return result.changed, 0
     out.flush()
     sys.stdout.buffer.write(encode_like(source, result.text))
@@ -495,6 +494,13 @@ def _fix_stdin(settings: Settings, out: Any) -> tuple[bool, int]:
     for d in left:
         print(f"{name}:{d.line}:{d.col}: {d.code} {d.message}", file=sys.stderr)
     return result.changed, len(left)
+
+
+def _fix_diff_names(path: str) -> tuple[str, str]:
+    """The two file lines of a --diff: ``a/PATH`` and ``b/PATH`` (``patch -p1``), each
+    name ended by a tab, as GNU diff ends it, so that ``patch`` reads a name with spaces
+    whole."""
+    return f"a/{path}\t(original)", f"b/{path}\t(fixed)"
 
 
 def _print_fixes(name: str, result: Any, settings: Settings) -> None:
@@ -557,7 +563,7 @@ def _fix_streamed(path: str, options: Any, settings: Settings, out: Any) -> bool
             return stack.enter_context(contextlib.closing(TextSpool()))
 
         repaired = spool()
-        names = (f"a/{path}", f"b/{path}")
+        names = _fix_diff_names(path)
         # Two diffs: of the formatted text, and of the repaired one (shown when the
         # formatting is refused and the repairs alone are the change).
         spools = (spool(), spool()) if settings.diff else None

@@ -100,10 +100,25 @@ def test_fix_diff_writes_nothing(tmp_path: Path) -> None:
     before = f.stat().st_mtime_ns
     r = lint("--fix", "--diff", "--unsafe-fixes", str(f), cwd=tmp_path)
     assert r.returncode == 1
-    assert r.stdout.startswith(f"--- a/{f}")
+    assert r.stdout.startswith(f"--- a/{f}\t(original)\n")
     assert "-abc 3 d|\n+abc d|\n" in r.stdout
     assert ": would fix ABC101:" in r.stderr and ": fixed " not in r.stderr
     assert f.read_bytes() == BROKEN.read_bytes() and f.stat().st_mtime_ns == before
+
+
+def test_fix_diff_is_a_patch_for_names_with_spaces_and_no_last_line_end(tmp_path: Path
+                                                                          ) -> None:
+    """``patch -p1`` reads the diff: a name with spaces ends at a tab, as in GNU diff's
+    file lines, and a last line with no line end is marked (without the mark the next
+    line of the diff, here the next file's header, ran on after it)."""
+    for name in ("a b.abc", "c.abc"):
+        (tmp_path / name).write_text("X:1\nT:a\nK:D\n+trill+abc|", encoding="utf-8")
+    r = lint("--diff", "a b.abc", "c.abc", cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    hunk = ("@@ -1,4 +1,4 @@\n X:1\n T:a\n K:D\n-+trill+abc|\n\\ No newline at end of file\n"
+            "+!trill!abc|\n\\ No newline at end of file\n")
+    assert r.stdout == "".join(
+        f"--- a/{name}\t(original)\n+++ b/{name}\t(fixed)\n{hunk}" for name in ("a b.abc", "c.abc"))
 
 
 def test_fix_keeps_the_formatters_work_and_the_encoding(tmp_path: Path) -> None:
