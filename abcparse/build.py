@@ -742,12 +742,14 @@ def _voice_identity(props: Sequence[tuple[str, str]], words: Sequence[str]
 
 
 def _no_music(v: _Voice) -> bool:
-    """Whether a voice holds nothing but line breaks and part labels (§3.1.9 ``P:``)."""
+    """Whether a voice holds nothing but line breaks and fields that change nothing of
+    how music is read: part labels (§3.1.9 ``P:``) and text (``R:``, ``N:``, ``T:`` ...);
+    not ``K: M: L: Q: I: U: m:``, which a voice of its own keeps as before."""
     if v.lyrics or v.symbol_lines or v.bar.has_content or v.bar.opening is not None:
         return False
     marks = (LineBreak, InlineField)
     return all(
-        isinstance(e, marks) and (isinstance(e, LineBreak) or e.letter == "P")
+        isinstance(e, marks) and (isinstance(e, LineBreak) or e.letter not in "KMLQIUVm")
         for e in (*v.bar.elements, *(e for b in v.bars for e in b.elements))
     ) and all(b.opening is None and b.closing is None for b in v.bars)
 

@@ -45,6 +45,7 @@ from ..model import (
     Voice,
 )
 from ..music import ending_groups, judge_bars, timeline
+from ..music.bars import bars_per_voice
 from ..music.form import skipped_pass_reading
 from ..music.timeline import SECTION_KINDS, read_bar
 from ..split import BLANKS_RE, broken_repeat_end, parted_ending
@@ -1265,35 +1266,36 @@ def fix_voice_bars(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     tune = ctx.tune_at(d.span.start)
     if tune is None:
         return None
-    counts = []
-    voices = [v for v in tune.voices if v.bars]
-    for v in voices:
-        n = 0
-        for bar in v.bars:
-            rests = [e for e in bar.elements if isinstance(e, Rest) and e.measures]
-            n += sum(r.measures or 1 for r in rests) if rests else 1
-        counts.append(n)
-    if not counts:
+    counted = bars_per_voice(tune)
+    if not counted:
         return None
+    voices = [v for v, _ in counted]
+    counts = [n for _, n in counted]
     most = max(counts)
     out = []
     for v, n in zip(voices, counts, strict=True):
         if n >= most:
             continue
-        last = v.bars[-1]
         missing = most - n
         rest = "Z" if missing == 1 else f"Z{missing}"
+        # After the voice's last music: never inside a field line (R:, Q: ...) after it.
+        last = next(b for b in reversed(v.bars) if any(_written_music(e) for e in b.elements)
+                    or b.closing is not None)
         if last.closing is not None:
             at = last.closing.span.end
             new = f"{rest}|"
         else:
-            els = [e for e in last.elements if not isinstance(e, LineBreak)]
-            at = els[-1].span.end if els else last.span.end
+            at = [e for e in last.elements if _written_music(e)][-1].span.end
             new = f"|{rest}|"
         out.append(ctx.edit(at, at, new, d.code,
                             f"added {missing} bar{'s' if missing > 1 else ''} of rest to voice"
                             f" {v.id}, which had {n} bars where another has {most} (§4.5, §7)"))
     return out or None
+
+
+def _written_music(e: object) -> bool:
+    """An element written on a music line (not a line end, not a field line)."""
+    return not isinstance(e, LineBreak) and not (isinstance(e, InlineField) and not e.inline)
 
 
 @fixer("ABC341", safe=False, changes='lyrics with more syllables than notes shortened')

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..model import BarKind, BarLine, Chord, Note, Rest
+from ..model import BarKind, BarLine, Chord, Note, Rest, Tune, Voice
 from .form import ending_groups
 from .timeline import BarInfo, VoiceTimeline
 
@@ -36,6 +36,7 @@ __all__ = [
     "LINE_SPLIT",
     "SECTION_PICKUP",
     "BarVerdict",
+    "bars_per_voice",
     "judge_bars",
 ]
 
@@ -216,3 +217,25 @@ def _line_ends_after(bars: list[BarInfo], i: int) -> bool:
         if isinstance(e, (Note, Rest, Chord)):
             return e.span.line > closing.span.line
     return False
+
+
+def bars_per_voice(tune: Tune) -> list[tuple[Voice, int]]:
+    """The voices of a tune that hold music (a note, rest or chord), each with its number
+    of bars, a multi-measure rest counting as its measures (§4.5): what a score's voices
+    must agree on (§7, ABC340, and its fix). A voice of field lines alone (``R:reel``
+    before the first ``V:``) plays nothing and has no bars to count or to pad, and the
+    field lines after a voice's last bar line make no bar of it."""
+    out = []
+    for v in tune.voices:
+        if not any(isinstance(e, (Note, Rest, Chord)) for bar in v.bars for e in bar.elements):
+            continue
+        n = 0
+        for bar in v.bars:
+            if bar.closing is None and not any(
+                isinstance(e, (Note, Rest, Chord)) for e in bar.elements
+            ):
+                continue  # fields or line ends after the last bar line: no bar
+            rests = [e for e in bar.elements if isinstance(e, Rest) and e.measures]
+            n += sum(r.measures or 1 for r in rests) if rests else 1
+        out.append((v, n))
+    return out

@@ -17,6 +17,7 @@ from ..diagnostics import Severity, Span
 from ..errors import AbcLimitError
 from ..model import Chord, Meter, Note, Overlay, Rest
 from ..music import BarInfo, judge_bars, played_order
+from ..music.bars import bars_per_voice
 from .context import TuneContext
 from .registry import Finding, rule
 
@@ -1096,16 +1097,11 @@ def voice_bar_counts(ctx: TuneContext) -> Iterator[Finding]:
     C2E2|
     ```
     """
-    voices = [v for v in ctx.tune.voices if v.bars]
-    if len(voices) < 2:
+    counted = bars_per_voice(ctx.tune)
+    if len(counted) < 2:
         return
-    counts = []
-    for v in voices:
-        n = 0
-        for bar in v.bars:
-            rests = [e for e in bar.elements if isinstance(e, Rest) and e.measures]
-            n += sum(r.measures or 1 for r in rests) if rests else 1
-        counts.append(n)
+    voices = [v for v, _ in counted]
+    counts = [n for _, n in counted]
     first = counts[0]
     for v, n in zip(voices[1:], counts[1:], strict=True):
         if n != first:

@@ -136,6 +136,12 @@ CASES = [
      'X:1\nT:t\nK:C\nc2 d2 fe2|\n'),
     ('ABC340', "X:1\nT:t\nM:2/4\nL:1/8\nK:C\nV:1\ncdef|gabc'|\nV:2\nC2E2|\n",
      "X:1\nT:t\nM:2/4\nL:1/8\nK:C\nV:1\ncdef|gabc'|\nV:2\nC2E2|Z|\n"),
+    # Field lines are not bars: the rests go after the voice's last bar line, never into
+    # the R: or N: line after it, and a voice of field lines alone is not padded.
+    ('ABC340-fields', "X:1\nT:t\nM:2/4\nL:1/8\nK:C\nR:reel\nQ:1/4=90\nV:1\ncdef|gabc'|\n"
+     "V:2\nC2E2|\nN:a note\n",
+     "X:1\nT:t\nM:2/4\nL:1/8\nK:C\nR:reel\nQ:1/4=90\nV:1\ncdef|gabc'|\n"
+     "V:2\nC2E2|Z|\nN:a note\n"),
     ('ABC341', 'X:1\nT:t\nK:C\ncde f2|\nw:one two three four five\n',
      'X:1\nT:t\nK:C\ncde f2|\nw:one two three four\n'),
     ('notune', 'abc def|\n',
