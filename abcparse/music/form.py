@@ -650,6 +650,12 @@ def form_findings(vt: VoiceTimeline, strict: bool) -> list[FormFinding]:
     segs = vt.segments
     groups = ending_groups(segs)
     w = _FormWalker(strict, segs, groups)
+    # Where a group of endings written with no :| repeats all the same (each ending but
+    # the last implies one, as playback reads it): that :| closes the |: before it, as a
+    # written one would (ABC306 asks for it to be written; ABC305 would otherwise call
+    # the |: never closed, and its fix delete the |: the implied repeat goes back to).
+    implied_closes = {e for g in groups if g.repeats and not g.explicit
+                      for e in g.implied_repeat_ends}
     prev_closing: BarLine | None = None
     part = None
     for i, seg in enumerate(segs):
@@ -672,6 +678,8 @@ def form_findings(vt: VoiceTimeline, strict: bool) -> list[FormFinding]:
             after = segs[i + 1] if i + 1 < len(segs) else None
             w.bar_line(seg.closing, after.ending if after is not None and after.new_bar else ())
             prev_closing = seg.closing
+        if i in implied_closes:
+            w.repeat_open = None
     w.finish()
     if any(skipped_pass_reading(g) is not None for g in groups):
         for g in groups:

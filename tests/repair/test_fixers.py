@@ -207,6 +207,24 @@ def test_header_text_becomes_comments_but_music_does_not() -> None:
     assert fix_text(crlf, target="auto").text == crlf.replace("These", "%These")
 
 
+def test_endings_that_imply_a_repeat_close_the_start_repeat_before_them() -> None:
+    """``|: F|[1 G|[2 A|]``: the endings repeat though no ``:|`` is written (ABC306), so
+    the ``|:`` is closed, not "never closed" (ABC305). The two safe fixes used to run
+    together: ABC306 wrote the ``:|`` and ABC305 deleted the ``|:`` it goes back to, which
+    the engine heard as the same music and abcjs played as half the tune."""
+    from abcparse.format.repair import fix_text
+
+    for text in ("X:1\nT:t\nM:4/4\nL:1/4\nK:C\nCCCC|[1 DDDD:|[2 EEEE||\n"
+                 "|: FFFF|[1 GGGG|[2 AAAA|]\n",
+                 "X:1\nT:t\nM:4/4\nL:1/4\nK:C\n|:CCCC|DDDD::EEEE|\n[1 FFFF|GGGG|\n"
+                 "[2 AAAA|BBBB|]\n"):
+        codes = [d.code for d in abcparse.check(text)]
+        assert "ABC305" not in codes and "ABC306" in codes
+        fixed = fix_text(text, target="auto").text
+        assert fixed.count("|:") == text.count("|:") and fixed.count("::") == text.count("::")
+        assert fixed.count(":|") == text.count(":|") + 1
+
+
 def test_safe_fix_keeps_a_repeat_sign_broken_over_a_line_end() -> None:
     """``dcBA:`` then ``|GABc``: the ``:|`` a hard wrap broke. No reader plays a repeat
     there, so the safe fix could delete the ``:`` and the ``|:`` it leaves unclosed and
