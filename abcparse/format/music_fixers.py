@@ -1225,6 +1225,12 @@ def fix_detached_tie(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
         return None
     tie = ctx.text[d.span.start : d.span.end]
     between = ctx.text[prev_end : d.span.start]
+    if between.startswith(("-", ".-")):
+        # "D8-|-D8": the note is tied already; a second - against it would be a double
+        # tie. The stray one adds nothing (the engine reads the note tied once): it goes.
+        return [ctx.edit(d.span.start, d.span.end, "", d.code,
+                         "deleted a second tie of a note that its own - already ties"
+                         " (§4.11)")]
     return [ctx.edit(prev_end, d.span.end, tie + between, d.code,
                      "moved the tie against the note it ties (§4.11: c4- c4, not c4 -c4)")]
 

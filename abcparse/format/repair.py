@@ -487,6 +487,8 @@ def _engine(
                 except Exception as exc:  # a fixer bug must not stop the repair
                     failures.append(f"{d.code} fixer: {type(exc).__name__}: {exc}")
                     group = None
+                if group and all(e.old == e.new for e in group):
+                    group = None  # an edit that changes nothing fixes nothing
             if group and not unsafe and not all(e.is_safe for e in group):
                 group = None  # an unsafe fix: only with unsafe fixes asked for
                 fix = None

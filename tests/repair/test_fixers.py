@@ -225,6 +225,19 @@ def test_endings_that_imply_a_repeat_close_the_start_repeat_before_them() -> Non
         assert fixed.count(":|") == text.count(":|") + 1
 
 
+def test_a_second_tie_of_a_tied_note_goes_and_a_second_run_reports_nothing() -> None:
+    """``D8-|-D8``: the stray ``-`` belongs to a note already tied; moving it against the
+    note made ``D8--`` (and every later run reported "fixed" for an edit that changed
+    nothing)."""
+    from abcparse.format.repair import fix_text
+
+    text = "%abc-2.1\nX:1\nT:t\nM:4/4\nL:1/8\nK:G\nD8-|-D8-|D8|\n"
+    once = fix_text(text, target="auto")
+    assert once.text == text.replace("|-D8", "|D8")
+    again = fix_text(once.text, target="auto")
+    assert again.text == once.text and not again.changed and not again.repair.first
+
+
 def test_safe_fix_keeps_a_repeat_sign_broken_over_a_line_end() -> None:
     """``dcBA:`` then ``|GABc``: the ``:|`` a hard wrap broke. No reader plays a repeat
     there, so the safe fix could delete the ``:`` and the ``|:`` it leaves unclosed and
