@@ -994,14 +994,16 @@ def _unit_starts(text: str) -> list[int]:
 
 def _separate_tunes(text: str, book: Tunebook, wanted: list[Diagnostic], target: str
                     ) -> tuple[list[Edit], list[str]]:
-    """The first round of safe repair: the empty line before every X: that follows a
-    tune without one (ABC211, §2.2). It is the one fix between two tunes rather than
-    inside one, so it is made over the whole file before the tunes are repaired one by
-    one; it is kept only if the file then sounds the same and keeps every word (one
-    check: the empty line ends the tune before, which loose and strict reading already
-    end at the X:)."""
-    edits, failures = _whole_round(text, book, [d for d in wanted if d.code == "ABC211"],
-                                   target)
+    """The first round of safe repair: the fixes of the file rather than of one tune,
+    made over the whole file before the tunes are repaired one by one. The empty line
+    before every X: that follows a tune without one (ABC211, §2.2), and every line end
+    written the way most lines of the file end (ABC003: reported once for the file, its
+    fix made in the first tune alone used to leave the others for later runs). They are
+    kept only if the file then sounds the same and keeps every word (one check: the
+    empty line ends the tune before, which loose and strict reading already end at the
+    X:)."""
+    edits, failures = _whole_round(
+        text, book, [d for d in wanted if d.code in ("ABC211", "ABC003")], target)
     if edits and _Guard(book, 0, target).same(_apply(text, edits)[0], 0) is not None:
         edits = []
     return edits, failures

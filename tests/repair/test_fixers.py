@@ -238,6 +238,15 @@ def test_a_second_tie_of_a_tied_note_goes_and_a_second_run_reports_nothing() -> 
     assert again.text == once.text and not again.changed and not again.repair.first
 
 
+def test_mixed_line_ends_are_written_alike_in_every_tune_at_once() -> None:
+    """ABC003 is one finding for the file; its fix writes every line end of every tune
+    the way most lines end, in one run (it used to fix the first tune's only)."""
+    from abcparse.format.repair import fix_text
+
+    text = "X:1\nT:a\r\nK:D\nabcd|\n\nX:2\nT:b\r\nK:D\nabcd|\n\nX:3\nT:c\rK:D\nabcd|\n"
+    assert fix_text(text, target="auto").text == text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def test_safe_fix_keeps_a_repeat_sign_broken_over_a_line_end() -> None:
     """``dcBA:`` then ``|GABc``: the ``:|`` a hard wrap broke. No reader plays a repeat
     there, so the safe fix could delete the ``:`` and the ``|:`` it leaves unclosed and
