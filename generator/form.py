@@ -263,12 +263,7 @@ class FormConstraint(TuneConstraint):
             if grown in BAR_PREFIXES and not any(t.startswith(grown)
                                                  for t in self._allowed_bar_tokens()):
                 return False
-        broken = self.state == S_NOTE and self.note_broken is not None
-        length = self._length_text() if broken else ""
         ok = super()._body(ch)
-        if ok and broken and self.state != S_NOTE and length != self.broken_length:
-            # a>b: abc2midi plays broken rhythm only between notes of one written length.
-            return False
         if ok and ch in "<>" and self.broken_next is not None:
             self.broken_length = self.last_length
         if ok and self.state == S_NOTE:
@@ -281,6 +276,14 @@ class FormConstraint(TuneConstraint):
         if ok and self.phase != HEADER and self.state != S_BAR and ch not in "|: \n":
             self.bar_text = self.bar_text + ch
         return ok
+
+    def _end_note(self) -> bool:
+        if self.note_broken is not None and self._length_text() != self.broken_length:
+            # a>b between notes of different written lengths (B>B/): §4.4 "should be
+            # avoided", and abc2midi refuses it and miscounts the bar. Checked where the
+            # note ends, also when the next note follows at once (B>B/A, no space).
+            return False
+        return super()._end_note()
 
     def _idle(self, ch: str) -> bool:
         if ch in "|:" and self.full is not None and not any(

@@ -48,10 +48,17 @@ def test_a_whole_aabb_tune_is_accepted_and_ends_there() -> None:
      "B not opening with |: after A's :|"),
     (HEADER + "d,", "c, (abc2midi refuses a comma after a lower-case note)"),
     (HEADER + "A2>B ", "broken rhythm between notes of different lengths"),
+    (HEADER + "B>B/A", "... the second note shorter, the next note at once"),
+    (HEADER + "z>B/A", "... after a rest"),
     (HEADER + "A/8", "a length off the grid"),
 ])
 def test_what_breaks_the_form_is_refused(text: str, why: str) -> None:
     assert not accepts(text), why
+
+
+def test_broken_rhythm_between_notes_of_one_length_is_kept() -> None:
+    assert accepts(HEADER + "B>Bc d>ed|")
+    assert accepts(HEADER + "B/>B/A/B/ c>de f|")
 
 
 def test_a_bar_may_not_come_three_times_running() -> None:
