@@ -602,7 +602,8 @@ def generate_command(args: argparse.Namespace) -> int:
     if not result.complete:
         print(f"abcparse: error: only {stats.accepted} of {args.n} tunes were accepted after "
               f"examining {stats.sampled} sampled tunes (the --max-attempts bound); nothing "
-              "was written. Try a lower --temperature, --constrained, or a better model.",
+              f"was written. Try a lower --temperature,"
+              f"{'' if args.constrained else ' --constrained,'} or a better model.",
               file=sys.stderr)
         return EXIT_BOUND
     text = result.text()
@@ -619,6 +620,8 @@ def generate_command(args: argparse.Namespace) -> int:
             _write_midi(result.tunes, args.midi)
     except AbcError as exc:
         return _error(str(exc))
+    except BrokenPipeError:
+        raise  # the reader went away (| head): the command's quiet exit, not an error
     except OSError as exc:
         return _error(f"{exc.filename or args.out}: {exc.strerror or exc}")
     return 0

@@ -138,3 +138,17 @@ def test_train_is_quiet_unless_verbose(
     assert "s in all" in lines[-1]
     if not verbose:
         assert len(lines) == 1, done.stderr[-2000:]
+
+
+def test_a_reader_that_goes_away_is_no_error() -> None:
+    """``abcparse generate | head -1``: the closed pipe ends the command quietly (exit 1,
+    as every command ends), not with "error: None: Broken pipe"."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "abcparse", "generate", "-n", "2", "--seed", "2", "-q"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # nobody reads what it writes
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 1
+    assert "error" not in err and "Traceback" not in err, err
