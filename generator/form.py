@@ -176,6 +176,7 @@ class FormConstraint(TuneConstraint):
         self.prev_bars: tuple[str, str] = ("", "")
         self.last_length = ""  # the written length of the note being (or last) read
         self.broken_length = ""  # ... of the note before a broken-rhythm sign
+        self.tuplet_length: str | None = None  # ... of the first note of the tuplet read
 
     @classmethod
     def factory_for(cls, prime: str, plans: Sequence[HeaderPlan]
@@ -278,12 +279,20 @@ class FormConstraint(TuneConstraint):
         return ok
 
     def _end_note(self) -> bool:
-        if self.note_broken is not None and self._length_text() != self.broken_length:
+        length = self._length_text()
+        if self.note_broken is not None and length != self.broken_length:
             # a>b between notes of different written lengths (B>B/): §4.4 "should be
             # avoided", and abc2midi refuses it and miscounts the bar. Checked where the
             # note ends, also when the next note follows at once (B>B/A, no space).
             return False
-        return super()._end_note()
+        in_tuplet = self.note_tuplet is not None
+        if in_tuplet and self.tuplet_length is not None and length != self.tuplet_length:
+            return False  # (3d2dd': abc2midi "Different length notes in tuple", and mistimes
+        if not super()._end_note():
+            return False
+        if in_tuplet:
+            self.tuplet_length = length if self.tuplet_left else None
+        return True
 
     def _idle(self, ch: str) -> bool:
         if ch in "|:" and self.full is not None and not any(

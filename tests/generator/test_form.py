@@ -50,6 +50,8 @@ def test_a_whole_aabb_tune_is_accepted_and_ends_there() -> None:
     (HEADER + "A2>B ", "broken rhythm between notes of different lengths"),
     (HEADER + "B>B/A", "... the second note shorter, the next note at once"),
     (HEADER + "z>B/A", "... after a rest"),
+    (HEADER + "(3d2dd", "a tuplet of notes of different lengths (abc2midi refuses it)"),
+    (HEADER + "(3ddd2 ", "... the last one longer"),
     (HEADER + "A/8", "a length off the grid"),
 ])
 def test_what_breaks_the_form_is_refused(text: str, why: str) -> None:
@@ -59,6 +61,7 @@ def test_what_breaks_the_form_is_refused(text: str, why: str) -> None:
 def test_broken_rhythm_between_notes_of_one_length_is_kept() -> None:
     assert accepts(HEADER + "B>Bc d>ed|")
     assert accepts(HEADER + "B/>B/A/B/ c>de f|")
+    assert accepts(HEADER + "(3ddd (3e2e2e2|")  # tuplets of one length each
 
 
 def test_a_bar_may_not_come_three_times_running() -> None:
