@@ -177,6 +177,9 @@ class FormConstraint(TuneConstraint):
         self.last_length = ""  # the written length of the note being (or last) read
         self.broken_length = ""  # ... of the note before a broken-rhythm sign
         self.tuplet_length: str | None = None  # ... of the first note of the tuplet read
+        # The pitches (letter and octave marks) written with an accidental in this bar (see
+        # _end_note); a frozenset, as every attribute is immutable (see TuneConstraint).
+        self.bar_accidentals: frozenset[str] = frozenset()
 
     @classmethod
     def factory_for(cls, prime: str, plans: Sequence[HeaderPlan]
@@ -285,11 +288,22 @@ class FormConstraint(TuneConstraint):
             # avoided", and abc2midi refuses it and miscounts the bar. Checked where the
             # note ends, also when the next note follows at once (B>B/A, no space).
             return False
+        pitch = self._pitch()
+        letter = pitch[0].upper()
+        marked = self.bar_accidentals
+        if (letter not in "ZX" and not self.note_acc and pitch not in marked
+                and any(p[0].upper() == letter for p in marked)):
+            # ^D ... d: §11.3's default carries the sharp to every octave (abcparse and
+            # abc2midi play d sharp), abcjs to the same octave only. The accidental is
+            # written again (the sampler tries ^d or =d) so that every player agrees.
+            return False
         in_tuplet = self.note_tuplet is not None
         if in_tuplet and self.tuplet_length is not None and length != self.tuplet_length:
             return False  # (3d2dd': abc2midi "Different length notes in tuple", and mistimes
         if not super()._end_note():
             return False
+        if self.note_acc and letter not in "ZX":
+            self.bar_accidentals = marked | {pitch}
         if in_tuplet:
             self.tuplet_length = length if self.tuplet_left else None
         return True
@@ -360,6 +374,12 @@ class FormConstraint(TuneConstraint):
         return full
 
     def _end_bar(self) -> bool:
+        if not self._form_end_bar():
+            return False
+        self.bar_accidentals = frozenset()  # an accidental holds to its bar's end (§4.2)
+        return True
+
+    def _form_end_bar(self) -> bool:
         token = self.token
         full = self.full
         if full is None or token not in ("|", "||", "|]", "|:", ":|", "::"):

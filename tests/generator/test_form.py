@@ -52,6 +52,7 @@ def test_a_whole_aabb_tune_is_accepted_and_ends_there() -> None:
     (HEADER + "z>B/A", "... after a rest"),
     (HEADER + "(3d2dd", "a tuplet of notes of different lengths (abc2midi refuses it)"),
     (HEADER + "(3ddd2 ", "... the last one longer"),
+    (HEADER + "^DEd ", "an accidental's letter in another octave of its bar, unwritten"),
     (HEADER + "A/8", "a length off the grid"),
 ])
 def test_what_breaks_the_form_is_refused(text: str, why: str) -> None:
@@ -62,6 +63,13 @@ def test_broken_rhythm_between_notes_of_one_length_is_kept() -> None:
     assert accepts(HEADER + "B>Bc d>ed|")
     assert accepts(HEADER + "B/>B/A/B/ c>de f|")
     assert accepts(HEADER + "(3ddd (3e2e2e2|")  # tuplets of one length each
+
+
+def test_an_accidental_is_written_again_in_another_octave_of_its_bar() -> None:
+    """§11.3's default carries ^D to d as well; abcjs does not: so d is written ^d or =d
+    (every player then agrees), the same octave may go unwritten, and a bar line ends it."""
+    assert accepts(HEADER + "^DED ^d2e|") and accepts(HEADER + "^DE=d ")
+    assert accepts(HEADER + "^DEF ^d2e|dBG ABc|")
 
 
 def test_a_bar_may_not_come_three_times_running() -> None:
