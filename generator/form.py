@@ -283,11 +283,6 @@ class FormConstraint(TuneConstraint):
 
     def _end_note(self) -> bool:
         length = self._length_text()
-        if self.note_broken is not None and length != self.broken_length:
-            # a>b between notes of different written lengths (B>B/): §4.4 "should be
-            # avoided", and abc2midi refuses it and miscounts the bar. Checked where the
-            # note ends, also when the next note follows at once (B>B/A, no space).
-            return False
         pitch = self._pitch()
         letter = pitch[0].upper()
         marked = self.bar_accidentals
@@ -298,8 +293,14 @@ class FormConstraint(TuneConstraint):
             # written again (the sampler tries ^d or =d) so that every player agrees.
             return False
         in_tuplet = self.note_tuplet is not None
-        if in_tuplet and self.tuplet_length is not None and length != self.tuplet_length:
-            return False  # (3d2dd': abc2midi "Different length notes in tuple", and mistimes
+        need = self._required_length()
+        if need is not None and length != need:
+            # a>b between notes of different written lengths (B>B/): §4.4 "should be
+            # avoided", and abc2midi refuses it and miscounts the bar; (3d2dd': abc2midi's
+            # "Different length notes in tuple", and a mistimed bar. Checked where the note
+            # ends, also when the next note follows at once (B>B/A, no space); a length
+            # character that cannot lead to the length is refused as it comes.
+            return False
         if not super()._end_note():
             return False
         if self.note_acc and letter not in "ZX":
@@ -328,7 +329,26 @@ class FormConstraint(TuneConstraint):
             return False
         if "/" in text and den not in ("", "/", "2", "4"):
             return False
+        need = self._required_length()
+        if need is not None and not need.startswith(text):
+            return False  # refused at its first character, not where the note ends
         return super()._extend_length(ch)
+
+    def _required_length(self) -> str | None:
+        """The written length the note being read must have (see _end_note): that of the
+        note before its broken-rhythm sign, or of its tuplet's first note; None: any."""
+        if self.note_broken is not None:
+            return self.broken_length
+        if self.note_tuplet is not None:
+            return self.tuplet_length
+        return None
+
+    def _start_note(self, letter: str, accidental: str) -> bool:
+        marked = self.bar_accidentals
+        if (not accidental and letter not in "zx" and letter not in marked
+                and any(p[0].upper() == letter.upper() for p in marked)):
+            return False  # see _end_note: refused at the letter, so the sampler can write ^d
+        return super()._start_note(letter, accidental)
 
     def _allowed_bar_tokens(self) -> frozenset[str]:
         """The bar lines that may end the bar written so far (mirrors :meth:`_end_bar`),
