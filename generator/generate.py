@@ -50,6 +50,7 @@ from abcparse.validate.registry import PROFILES
 
 from .data import body_offset, split_tunes
 from .form import FormConstraint, HeaderPlan, header_plans, writable
+from .music import tune_stats
 from .sampler import DEFAULT_MAX_CHARS, DEFAULT_PRIME, NumpyLSTM, Sample
 
 DEFAULT_BATCH = 64
@@ -68,7 +69,8 @@ R_REPAIR = "still invalid after repair"
 R_SIMILAR = "too similar to a training tune"
 R_DUPLICATE = "repeats an accepted tune"
 R_SHORT = "too little music"
-REASONS = (R_LENGTH, R_NOT_ONE, R_REPAIR, R_SHORT, R_SIMILAR, R_DUPLICATE)
+R_FORM = "not two repeated parts"
+REASONS = (R_LENGTH, R_NOT_ONE, R_REPAIR, R_SHORT, R_FORM, R_SIMILAR, R_DUPLICATE)
 # A tune must keep this many bars with a note in them: repairing a garbled sample can delete
 # most of its body, and a header with one bar is no tune to hand a user.
 MIN_BARS = 4
@@ -476,6 +478,13 @@ class TuneGenerator:
         earlier in the run, and count the verdict."""
         stats.chars += len(sample.text)
         v = examine(sample, self.novelty, threshold=self.threshold)
+        if (self.constrained and self.form and v.status == REPAIRED and v.text is not None
+                and not tune_stats(v.text)["aabb"]):
+            # The form-aware decoder writes two repeated parts of eight bars (AABB); a
+            # sample it could not finish and the repair then mended may have lost that
+            # form (a part without its repeat, a coda, rests padding a bar): the promise
+            # is the form, so another tune is drawn instead.
+            v = v.rejected_as(R_FORM)
         if v.status != REJECTED and v.text is not None:
             body = tune_body(v.text)
             if body in seen:

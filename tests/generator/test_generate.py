@@ -25,12 +25,14 @@ pytest.importorskip("rapidfuzz")
 from abcparse.generator.cli import DEFAULT_MODEL_DIR
 from abcparse.generator.generate import (
     CLEAN,
+    R_FORM,
     R_LENGTH,
     R_SIMILAR,
     REJECTED,
     REPAIRED,
     VALID,
     Novelty,
+    Stats,
     TuneGenerator,
     examine,
     renumber,
@@ -179,6 +181,18 @@ def test_examine_verdicts() -> None:
     v = examine(Sample(copy, True), novelty)
     assert v.status == REJECTED and v.reason == R_SIMILAR
     assert v.similarity is not None and v.similarity >= 0.8
+
+
+def test_a_repaired_tune_without_the_form_is_drawn_again(default_net: NumpyLSTM) -> None:
+    """With form-aware decoding every emitted tune is AABB: a sample the repair mended into
+    something else (one part, no repeat) is rejected, not emitted; without the form
+    checker it is kept (the repair's tune is valid ABC)."""
+    stats = Stats()
+    one_part = "X:1\nT:B\nM:6/8\nL:1/8\nK:D\n|:dAF dAF|GBd ge|dAF dAF|GEF D3:|\n"
+    for form, want in ((True, R_FORM), (False, None)):
+        gen = TuneGenerator(default_net, None, constrained=True, form=form)
+        v = gen._judge(Sample(one_part, True), set(), stats)
+        assert v.reason == want and (v.status == REJECTED) == form
 
 
 def test_novelty_similarity_bounds() -> None:
