@@ -50,7 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # argparse reports a subcommand's unknown option with the top-level usage; the
+        # subcommand's own usage says what it does take.
+        subcommands = next((a.choices for a in parser._actions
+                            if isinstance(a, argparse._SubParsersAction)), {})
+        chosen = subcommands.get(getattr(args, "command", None) or "")
+        (chosen or parser).error(f"unrecognized arguments: {' '.join(extra)}")
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)

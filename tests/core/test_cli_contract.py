@@ -410,6 +410,9 @@ def test_row_usage_error_exit_2(command: str, cli: Run) -> None:
     assert r.code == 2
     last = r.err.strip().splitlines()[-1]
     assert "error: " in last and ("--no-such-option" in last or "required" in last), r.err
+    # The command's own usage, not the top-level one (argparse's default for a subcommand).
+    assert r.err.startswith("usage: " + ("abc-lint" if command == "abc-lint"
+                                         else f"abcparse {command}")), r.err
 
 
 # --- Options --------------------------------------------------------------------------
