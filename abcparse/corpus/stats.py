@@ -13,6 +13,7 @@ can be described, not only cleaned ones.
 
 from __future__ import annotations
 
+import math
 import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -89,7 +90,7 @@ class CorpusStats:
             if d["count"]:
                 lines.append(
                     f"{title}: min {d['min']}, median {d['median']}, mean {d['mean']:.1f},"
-                    f" 90% below {d['p90']}, max {d['max']}"
+                    f" 90% at most {d['p90']}, max {d['max']}"
                 )
         shown = ", ".join(
             f"{ch!r} {n:,}" for ch, n in sorted(self.characters.items(), key=_count_order)
@@ -123,11 +124,13 @@ def distribution(counter: Counter[int]) -> dict[str, Any]:
     values = sorted(counter)
 
     def quantile(q: float) -> int:
-        rank = q * (count - 1)
+        """The nearest-rank quantile: the least value that at least ``q`` of all values
+        are at most (of 49 and 67, the 90th percentile is 67: only half are at most 49)."""
+        rank = max(1, math.ceil(q * count))
         seen = 0
         for v in values:
             seen += counter[v]
-            if seen > rank:
+            if seen >= rank:
                 return v
         return values[-1]
 

@@ -130,3 +130,16 @@ def test_stats_plot_without_matplotlib_is_a_clear_error(tmp_path: Path) -> None:
     assert "matplotlib" in r.stderr and "abcparse[plot]" in r.stderr
     assert "Traceback" not in r.stderr
     assert not (tmp_path / "p").exists()
+
+
+def test_stats_quantiles_are_nearest_rank() -> None:
+    """"90% at most N": of tunes of 49 and 67 characters the 90th percentile is 67 (it
+    said "90% below 49", where half the tunes are longer)."""
+    from collections import Counter
+
+    from abcparse.corpus.stats import distribution
+
+    two = distribution(Counter([49, 67]))
+    assert (two["median"], two["p90"]) == (49, 67)
+    ten = distribution(Counter(range(1, 11)))
+    assert (ten["min"], ten["median"], ten["p90"], ten["max"]) == (1, 5, 9, 10)
