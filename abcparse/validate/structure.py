@@ -355,10 +355,56 @@ def unknown_field(ctx: TuneContext) -> Iterator[Finding]:
     ```
     """
     for f in ctx.tune.fields:
-        if f.letter not in KNOWN_FIELDS:
+        if f.letter not in KNOWN_FIELDS and f.letter not in DEPRECATED_FIELDS:
             yield Finding(
                 f"{f.letter}: is not an ABC 2.1 field; programs ignore it (§3)", f.span
             )
+
+
+#: §10.1's deprecated fields, each with what to write instead.
+DEPRECATED_FIELDS = {
+    "A": "area information goes in O: (origin)",
+    "E": "it set note spacing for abc2mtex; no program needs it now: delete it",
+}
+
+
+@rule("ABC215", "deprecated-field", strict=Severity.WARNING, loose=None,
+      section="§10.1, §10")
+def deprecated_field(ctx: TuneContext) -> Iterator[Finding]:
+    """``A:`` (area) or ``E:`` (note spacing for abc2mtex), fields §10.1 deprecates.
+
+    §10 asks conforming software that meets deprecated syntax under strict interpretation
+    to warn about it. ``A:`` is kept in 2.1 for backward compatibility but marked
+    deprecated (its meaning changed twice: area, then lyrics author, then area again);
+    ``E:`` spaced notes for abc2mtex. Both are read as text and change nothing that is
+    played. Write the area in ``O:``, and delete ``E:``.
+
+    Passes:
+
+    ```abc
+    %abc-2.1
+    X:1
+    T:An area
+    O:Ireland, Donegal
+    K:C
+    abc|
+    ```
+
+    Fails:
+
+    ```abc
+    %abc-2.1
+    X:1
+    T:An area
+    A:Donegal
+    K:C
+    abc|
+    ```
+    """
+    for f in ctx.tune.fields:
+        why = DEPRECATED_FIELDS.get(f.letter)
+        if why is not None:
+            yield Finding(f"{f.letter}: is a field §10.1 deprecates: {why}", f.span)
 
 
 @rule("ABC208", "field-not-allowed-here", section="§3, §3.3, §6.1.1")

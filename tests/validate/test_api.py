@@ -149,3 +149,11 @@ def test_suppress_whole_file_from_file_header() -> None:
 
 def test_suppress_all() -> None:
     assert codes("X:1\nT:t\nK:C\n(abc)) % abc-lint: disable=all\n") == []
+
+
+def test_deprecated_fields_are_a_strict_warning() -> None:
+    """§10.1 deprecates A: and E:; §10 asks for a warning under strict reading only. They
+    are fields of the standard (not ABC207's unknown letters)."""
+    text = "X:1\nT:t\nA:Donegal\nE:3\nK:C\nabc|\n"
+    assert codes(text, mode="strict") == ["ABC215", "ABC215"]
+    assert codes(text, mode="loose") == []
