@@ -72,11 +72,16 @@ def _microtone_text(alteration: Pitch) -> str:
 _ITEM_TOKENS = frozenset(
     {"CHORD_OPEN", "CHORD_CLOSE", "TIE", "GRACE_OPEN", "GRACE_CLOSE", "REST", "MULTI_REST"}
 )
+# §4.18: a chord symbol is a root, its sign, a type, and an optional bass after "/" (here
+# with a type of its own: "C/Am", a chord over a chord). The types are those chord charts
+# write (m, min, maj, dim, aug, sus, add, o, ø, Δ, +, digits, alterations b9 #11 (b9)).
+# Quoted text that is not such a chord ("Allegro.", "Coda", "D.C.") is no chord to move.
+_SIGN = "[#b\u266f\u266d\u266e]?"
+_TYPE = (r"(?:maj|min|dim|aug|sus|add|omit|alt|m|M|[0-9]|\+|-|\u00b0|\u00f8|\u0394|o"
+         r"|[#b\u266f\u266d](?=[0-9])|/(?=[0-9])|\((?:[#b\u266f\u266d+-]?[0-9]+,?)+\))*")
 _CHORD = re.compile(
-    r"^(?P<open>\(?)(?P<root>[A-G])(?P<racc>[#b\u266f\u266d\u266e]?)(?P<rest>.*?)"
-    r"(?:/(?P<bass>[A-Ga-g])(?P<bacc>[#b\u266f\u266d\u266e]?)"
-    r"(?P<tail>[^A-Za-z#\u266f\u266d\u266e].*|))?(?P<close>\)?)$",
-    re.DOTALL,
+    rf"(?P<root>[A-G])(?P<racc>{_SIGN})(?P<type>{_TYPE})"
+    rf"(?:/(?P<bass>[A-Ga-g])(?P<bacc>{_SIGN})(?P<btype>{_TYPE}))?"
 )
 # §4.18 chord symbol signs, with the Unicode ones (§4.18's note to developers, §8.2).
 _CHORD_SIGNS = {"#": 1, "b": -1, "\u266f": 1, "\u266d": -1, "\u266e": 0}
@@ -433,18 +438,29 @@ class _Transposer:
         parts = re.split(r"(\s+)", text)
         return "".join(self._chord(p, v.key) if p and not p.isspace() else p for p in parts)
 
-    def _chord(self, chord: str, key: _KeyState) -> str:
-        m = _CHORD.match(chord)
-        if m is None:
-            return chord
-        root = self._chord_note(m.group("root"), m.group("racc"), key)
-        out = m.group("open") + root + m.group("rest")
-        if m.group("bass"):
-            bass = self._chord_note(m.group("bass").upper(), m.group("bacc"), key)
-            if m.group("bass").islower():
-                bass = bass[0].lower() + bass[1:]
-            out += "/" + bass + m.group("tail")
-        return out + m.group("close")
+    def _chord(self, part: str, key: _KeyState) -> str:
+        """One word of a chord symbol: chords, and the parentheses of an alternate chord
+        (``G(Em)``, §4.18) or of the whole (``(D7)``), each chord moved; a word that is not
+        made of chords is text and stays as written."""
+        out: list[str] = []
+        pos = 0
+        while pos < len(part):
+            if part[pos] in "()":
+                out.append(part[pos])
+                pos += 1
+                continue
+            m = _CHORD.match(part, pos)
+            if m is None:
+                return part
+            out.append(self._chord_note(m.group("root"), m.group("racc"), key) + m.group("type"))
+            bass = m.group("bass")
+            if bass:
+                moved = self._chord_note(bass.upper(), m.group("bacc"), key)
+                if bass.islower():
+                    moved = moved[0].lower() + moved[1:]
+                out.append("/" + moved + m.group("btype"))
+            pos = m.end()
+        return "".join(out)
 
     def _chord_note(self, letter: str, acc: str, key: _KeyState) -> str:
         """A chord's root or bass moved, its sign written as it was: ``#``/``b``, or the

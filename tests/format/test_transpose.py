@@ -80,6 +80,16 @@ def test_chord_symbols_move() -> None:
     assert out == 'K:D\n"Bm7/A"B "D6/9"d "(G#m)"g "B/d+"b "N.C."z "^text"d|\n'
 
 
+def test_alternate_and_slash_chords_move_and_text_stays() -> None:
+    """§4.18: the alternate chord in parentheses and a chord after the slash move with
+    the root; quoted text that is no chord ("Allegro.", "Coda", "D.C.") is left as
+    written (it became "Bllegro.", "Doda", "E.C.")."""
+    out = body('"G(Em)"G "C/Am"c "C7(b9)"c "Allegro."A "Coda"c "D.C. al Fine"d "Am to Fine"a|',
+               2)
+    assert out == ('K:D\n"A(F#m)"A "D/Bm"d "D7(b9)"d "Allegro."B "Coda"d "D.C. al Fine"e'
+                   ' "Bm to Fine"b|\n')
+
+
 def test_inline_and_body_keys_move() -> None:
     out = moved("X:1\nT:t\nK:G\nGAB [K:Em] e|\nK:D exp ^f\nf^c|\n", 2)
     assert out == "X:1\nT:t\nK:A\nABc [K:F#m] f|\nK:E exp ^g\ng^d|\n"
