@@ -222,7 +222,20 @@ def _spell_chromatic(midi: int, up: bool) -> tuple[str, int, int]:
 
 
 def _shift_accidentals(key: Key, steps: int, semitones: int) -> tuple[KeyAccidental, ...]:
+    """The key's accidentals moved with the key. An ``exp`` key (§3.1.14: its accidentals
+    are the whole signature) is moved letter by letter, each of the seven with its sharp,
+    flat or none: ``K:D exp ^f`` up 2 is ``K:E exp ^f ^g ^c`` (E and C, natural before,
+    become F sharp and C sharp), not ``exp ^g``, which would leave them to be written
+    on every note."""
     out: list[KeyAccidental] = []
+    if key.explicit:
+        given = {a.letter: a.accidental.semitones for a in key.accidentals}
+        for letter in LETTERS:
+            midi = midi_pitch(letter, 0, given.get(letter, 0)) + semitones
+            new, _, alt = _spell(LETTERS.index(letter) + steps, midi)
+            if alt:
+                out.append(KeyAccidental(new, ACCIDENTAL_BY_SPELLING[_ACC_TEXT[alt]]))
+        return tuple(out)
     for acc in key.accidentals:
         midi = midi_pitch(acc.letter, 0, acc.accidental.semitones) + semitones
         letter, _, alt = _spell(LETTERS.index(acc.letter) + steps, midi)
@@ -284,6 +297,18 @@ class _Transposer:
         edits: list[tuple[int, int, str]] = []
         acc_iter = iter(accs)
         prev_end = -1
+        written = [t for t in toks if t.type == "KEY_ACCIDENTAL"]
+        if key.explicit and written:
+            # The whole signature, as many accidentals as the new key has (see
+            # _shift_accidentals), where the old ones stood.
+            lower = not written[0].value[-1].isupper()
+            text = " ".join(a.accidental.value + (a.letter.lower() if lower else a.letter)
+                            for a in accs)
+            start = written[0].start_pos
+            if not text:  # every letter natural now: "K:G exp"
+                start = len(value[:start].rstrip())
+            edits.append((start, written[-1].end_pos, text))
+            toks = [t for t in toks if t.type != "KEY_ACCIDENTAL"]
         for t in toks:
             if t.type == "TONIC":
                 edits.append((t.start_pos, t.end_pos, tonic))

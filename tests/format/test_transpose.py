@@ -92,7 +92,15 @@ def test_alternate_and_slash_chords_move_and_text_stays() -> None:
 
 def test_inline_and_body_keys_move() -> None:
     out = moved("X:1\nT:t\nK:G\nGAB [K:Em] e|\nK:D exp ^f\nf^c|\n", 2)
-    assert out == "X:1\nT:t\nK:A\nABc [K:F#m] f|\nK:E exp ^g\ng^d|\n"
+    assert out == "X:1\nT:t\nK:A\nABc [K:F#m] f|\nK:E exp ^f ^g ^c\ng^d|\n"
+
+
+def test_an_explicit_key_signature_moves_letter_by_letter() -> None:
+    """§3.1.14 exp: the accidentals are the whole signature, so the moved one holds every
+    letter the new key alters (``exp ^g`` left F and C to be written on every note)."""
+    out = moved("X:1\nT:t\nK:D exp ^f\nDEFG ABcd|\n", 2)
+    assert out.splitlines()[2:] == ["K:E exp ^f ^g ^c", "EFGA Bcde|"]
+    assert moved("X:1\nT:t\nK:D exp ^f\nDEFG ABcd|\n", 5).splitlines()[2] == "K:G exp"
 
 
 def test_explicit_key_accidentals_glued_to_the_tonic() -> None:
