@@ -49,6 +49,7 @@ from ..split import text_lines
 from ..theory import (
     LETTER_SEMITONES,
     LETTERS,
+    MIDDLE_C,
     key_fifths,
     key_signature,
     midi_pitch,
@@ -57,6 +58,20 @@ from ..theory import (
 from .printer import file_chunks
 
 _ACC_TEXT = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}
+
+
+def _quarter_tone_of_natural(pitch: Pitch) -> tuple[str, int, Pitch] | None:
+    """The natural note (letter, octave) a pitch is a quarter tone above or below, with
+    that alteration (+1/2 or -1/2 semitone); None when it is not."""
+    for alteration in (Fraction(1, 2), Fraction(-1, 2)):
+        natural = Fraction(pitch) - alteration
+        if natural.denominator != 1:
+            continue
+        octave, pc = divmod(int(natural) - MIDDLE_C, 12)
+        for letter, semis in LETTER_SEMITONES.items():
+            if semis == pc:
+                return letter, octave, alteration
+    return None
 
 
 def _microtone_text(alteration: Pitch) -> str:
@@ -410,6 +425,12 @@ class _Transposer:
             new_letter, new_octave, new_alt = _spell(idx, target)
         mark = ""
         sounding: Pitch = new_alt + micro
+        if micro and abs(Fraction(sounding)) > Fraction(1, 2):
+            # _3/2B is ^/A: a quarter tone off a natural note, the one microtone abcjs
+            # reads (it plays _3/2 a quarter tone off) and the simpler one to read.
+            near = _quarter_tone_of_natural(target + micro)
+            if near is not None:
+                new_letter, new_octave, sounding = near
         if acc or v.new.implied(new_letter, new_octave) != sounding:
             mark = _ACC_TEXT[new_alt] if not micro else _microtone_text(sounding)
             v.new.alter(new_letter, new_octave, sounding, grace)

@@ -88,6 +88,15 @@ def test_transposing_moves_every_microtone_by_exactly_the_interval(semitones: in
     assert "^/" in moved or "_/" in moved
 
 
+def test_a_quarter_tone_is_spelled_off_the_nearest_natural() -> None:
+    """_/B down a semitone is a quarter tone above A: ^/A, the microtone abcjs reads,
+    not _3/2B (abcjs plays that a quarter tone off)."""
+    from abcparse.format.transpose import transpose_text
+
+    moved = transpose_text(HEAD + "_/B c|\n", -1)
+    assert moved.endswith("^/A B|\n") and "3/2" not in moved
+
+
 def test_formatting_keeps_microtones_as_written() -> None:
     text = HEAD + "d _/e ^3/4c|\n"
     assert abcparse.format_str(text) == text
