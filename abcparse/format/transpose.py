@@ -418,6 +418,10 @@ class _Transposer:
             )
         if shift == 0:
             new_letter, new_octave, new_alt = letter, octave, int(alt)
+        elif key.steps is None and self.n % 12 == 0:
+            # K:none moved by octaves: the same spelling an octave away (B flat stays B
+            # flat; chromatic spelling would make it A sharp going up).
+            new_letter, new_octave, new_alt = letter, octave + self.n // 12, int(alt)
         elif key.steps is None:
             new_letter, new_octave, new_alt = _spell_chromatic(target, self.n > 0)
         else:
@@ -513,6 +517,8 @@ class _Transposer:
         Unicode ``♯``/``♭``/``♮`` that §4.18 asks software to read as well."""
         pc = LETTER_SEMITONES[letter] + _CHORD_SIGNS.get(acc, 0)
         target = 60 + pc + self.n
+        if key.steps is None and self.n % 12 == 0:
+            return letter + acc  # by octaves with no key: the chord as written
         if key.steps is None:
             new_letter, _, alt = _spell_chromatic(target, self.n > 0)
         else:

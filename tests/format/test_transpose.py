@@ -90,6 +90,14 @@ def test_alternate_and_slash_chords_move_and_text_stays() -> None:
                    ' "Bm to Fine"b|\n')
 
 
+def test_no_key_moved_by_octaves_keeps_its_spelling() -> None:
+    """K:none up or down an octave: every note and chord keeps its letter and sign (up,
+    B flat used to become A sharp, and "F#m" "Gbm" down)."""
+    text = 'X:1\nT:t\nK:none\n"Bb"_B "F#m"^f "Db"_d|\n'
+    assert moved(text, 12).splitlines()[3] == '"Bb"_b "F#m"^f\' "Db"_d\'|'
+    assert moved(text, -12).splitlines()[3] == '"Bb"_B, "F#m"^F "Db"_D|'
+
+
 def test_inline_and_body_keys_move() -> None:
     out = moved("X:1\nT:t\nK:G\nGAB [K:Em] e|\nK:D exp ^f\nf^c|\n", 2)
     assert out == "X:1\nT:t\nK:A\nABc [K:F#m] f|\nK:E exp ^f ^g ^c\ng^d|\n"
