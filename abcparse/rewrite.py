@@ -929,7 +929,7 @@ def unified_diff_text(a: str, b: str, fromfile: str, tofile: str) -> str:
     leaves the line unended, so the next line of the diff ran on after it and ``patch``
     refused it). The reference the streamed diff is tested against."""
     return "".join(
-        line if line.endswith("\n") else line + _NO_NEWLINE
+        _diff_line("", line)
         for line in difflib.unified_diff(text_lines(a, keepends=True),
                                          text_lines(b, keepends=True), fromfile, tofile)
     )

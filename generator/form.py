@@ -284,13 +284,7 @@ class FormConstraint(TuneConstraint):
     def _end_note(self) -> bool:
         length = self._length_text()
         pitch = self._pitch()
-        letter = pitch[0].upper()
-        marked = self.bar_accidentals
-        if (letter not in "ZX" and not self.note_acc and pitch not in marked
-                and any(p[0].upper() == letter for p in marked)):
-            # ^D ... d: §11.3's default carries the sharp to every octave (abcparse and
-            # abc2midi play d sharp), abcjs to the same octave only. The accidental is
-            # written again (the sampler tries ^d or =d) so that every player agrees.
+        if not self.note_acc and self._accidental_owed(pitch):
             return False
         in_tuplet = self.note_tuplet is not None
         need = self._required_length()
@@ -303,8 +297,8 @@ class FormConstraint(TuneConstraint):
             return False
         if not super()._end_note():
             return False
-        if self.note_acc and letter not in "ZX":
-            self.bar_accidentals = marked | {pitch}
+        if self.note_acc and pitch[0].upper() not in "ZX":
+            self.bar_accidentals = self.bar_accidentals | {pitch}
         if in_tuplet:
             self.tuplet_length = length if self.tuplet_left else None
         return True
@@ -344,11 +338,21 @@ class FormConstraint(TuneConstraint):
         return None
 
     def _start_note(self, letter: str, accidental: str) -> bool:
-        marked = self.bar_accidentals
-        if (not accidental and letter not in "zx" and letter not in marked
-                and any(p[0].upper() == letter.upper() for p in marked)):
-            return False  # see _end_note: refused at the letter, so the sampler can write ^d
+        if not accidental and self._accidental_owed(letter):
+            return False  # refused at the letter already, so the sampler can write ^d
         return super()._start_note(letter, accidental)
+
+    def _accidental_owed(self, pitch: str) -> bool:
+        """Whether a note written plain (``pitch``: letter and octave marks) must carry an
+        accidental: its letter has one in another octave of this bar. ``^D ... d``:
+        §11.3's default carries the sharp to every octave (abcparse and abc2midi play d
+        sharp), abcjs to the same octave only, so the accidental is written again (the
+        sampler tries ``^d`` or ``=d``) and every player agrees. Checked at the letter
+        and again where the note ends (octave marks may follow the letter)."""
+        letter = pitch[0].upper()
+        marked = self.bar_accidentals
+        return (letter not in "ZX" and pitch not in marked
+                and any(p[0].upper() == letter for p in marked))
 
     def _allowed_bar_tokens(self) -> frozenset[str]:
         """The bar lines that may end the bar written so far (mirrors :meth:`_end_bar`),

@@ -439,10 +439,7 @@ def fix_files(settings: Settings, out: Any) -> int:
             _print_fixes(path, result, settings)
             if settings.diff and result.changed:
                 changed = True
-                from ..rewrite import unified_diff_text
-
-                out.write(unified_diff_text(result.original, result.text,
-                                            *_fix_diff_names(path)))
+                _write_fix_diff(out, result, path)
             for d in getattr(result, "diagnostics", ()):
                 print(f"{path}:{d.line}:{d.col}: {d.code} {d.message}", file=sys.stderr)
         except AbcError as e:
@@ -479,10 +476,7 @@ def _fix_stdin(settings: Settings, out: Any) -> tuple[bool, int]:
     _print_fixes(name, result, settings)
     if settings.diff:
         if result.changed:
-            from ..rewrite import unified_diff_text
-
-            out.write(unified_diff_text(result.original, result.text,
-                                        *_fix_diff_names(name)))
+            _write_fix_diff(out, result, name)
         return result.changed, 0
     out.flush()
     sys.stdout.buffer.write(encode_like(source, result.text))
@@ -501,6 +495,13 @@ def _fix_diff_names(path: str) -> tuple[str, str]:
     name ended by a tab, as GNU diff ends it, so that ``patch`` reads a name with spaces
     whole."""
     return f"a/{path}\t(original)", f"b/{path}\t(fixed)"
+
+
+def _write_fix_diff(out: Any, result: Any, name: str) -> None:
+    """The --diff of a file fixed whole (a FixResult: its original and fixed text)."""
+    from ..rewrite import unified_diff_text
+
+    out.write(unified_diff_text(result.original, result.text, *_fix_diff_names(name)))
 
 
 def _print_fixes(name: str, result: Any, settings: Settings) -> None:

@@ -49,7 +49,6 @@ from ..split import text_lines
 from ..theory import (
     LETTER_SEMITONES,
     LETTERS,
-    MIDDLE_C,
     key_fifths,
     key_signature,
     midi_pitch,
@@ -67,10 +66,9 @@ def _quarter_tone_of_natural(pitch: Pitch) -> tuple[str, int, Pitch] | None:
         natural = Fraction(pitch) - alteration
         if natural.denominator != 1:
             continue
-        octave, pc = divmod(int(natural) - MIDDLE_C, 12)
-        for letter, semis in LETTER_SEMITONES.items():
-            if semis == pc:
-                return letter, octave, alteration
+        letter, octave, alt = _spell_chromatic(int(natural), True)
+        if alt == 0:
+            return letter, octave, alteration
     return None
 
 
@@ -515,10 +513,10 @@ class _Transposer:
     def _chord_note(self, letter: str, acc: str, key: _KeyState) -> str:
         """A chord's root or bass moved, its sign written as it was: ``#``/``b``, or the
         Unicode ``♯``/``♭``/``♮`` that §4.18 asks software to read as well."""
-        pc = LETTER_SEMITONES[letter] + _CHORD_SIGNS.get(acc, 0)
-        target = 60 + pc + self.n
         if key.steps is None and self.n % 12 == 0:
             return letter + acc  # by octaves with no key: the chord as written
+        pc = LETTER_SEMITONES[letter] + _CHORD_SIGNS.get(acc, 0)
+        target = 60 + pc + self.n
         if key.steps is None:
             new_letter, _, alt = _spell_chromatic(target, self.n > 0)
         else:

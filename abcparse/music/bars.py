@@ -227,15 +227,15 @@ def bars_per_voice(tune: Tune) -> list[tuple[Voice, int]]:
     field lines after a voice's last bar line make no bar of it."""
     out = []
     for v in tune.voices:
-        if not any(isinstance(e, (Note, Rest, Chord)) for bar in v.bars for e in bar.elements):
-            continue
         n = 0
+        music = False
         for bar in v.bars:
-            if bar.closing is None and not any(
-                isinstance(e, (Note, Rest, Chord)) for e in bar.elements
-            ):
+            if any(isinstance(e, (Note, Rest, Chord)) for e in bar.elements):
+                music = True
+            elif bar.closing is None:
                 continue  # fields or line ends after the last bar line: no bar
             rests = [e for e in bar.elements if isinstance(e, Rest) and e.measures]
             n += sum(r.measures or 1 for r in rests) if rests else 1
-        out.append((v, n))
+        if music:
+            out.append((v, n))
     return out
