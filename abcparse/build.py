@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import operator
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, ClassVar, TypeVar
 
-from .diagnostics import Diagnostic, Severity, Span
+from . import parser as _parser
+from .diagnostics import Diagnostic, Severity, Span, line_key, pack_span
 from .gcpause import paused_gc
 from .model import (
     ACCIDENTAL_BY_SPELLING,
+    JOINED,
     Accidental,
     Annotation,
     Bar,
@@ -67,7 +70,15 @@ from .model import (
     Voice,
     note_accidental,
 )
-from .parser import ParseFailure, describe_expected, line_parser, parse_value, plus_chord_notes
+from .parser import (
+    REFILL,
+    ParseFailure,
+    TokenRun,
+    describe_expected,
+    line_parser,
+    parse_value,
+    plus_chord_notes,
+)
 from .split import broken_repeat_end, parted_ending
 from .theory import CHORD_NAME_RE, DEFAULT_SYMBOLS, default_unit_length, written_length
 
@@ -92,7 +103,9 @@ def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
     lines += [f"    set_{n}(obj, {n})" for n in names]
     lines.append("    return obj")
     scope: dict[str, Any] = {"new": object.__new__, "cls": cls}
-    scope.update({f"set_{n}": getattr(cls, n).__set__ for n in names})
+    # A compact span slot (model.SpanSlot) is written through the slot itself.
+    slots = {n: getattr(cls, n) for n in names}
+    scope.update({f"set_{n}": getattr(d, "slot", d).__set__ for n, d in slots.items()})
     exec("\n".join(lines), scope)
     make: Callable[..., _T] = scope["make"]
     return make
@@ -220,6 +233,29 @@ def _bar_line_shape(m: re.Match[str]) -> tuple[str, BarKind, int, int, tuple[int
     if shape is None:
         shape = _BAR_SHAPES[text] = _bar_shape(m.group("b_sym"), m.group("b_end"))
     return shape
+
+
+def _line_tokens(children: Sequence[Any], text: str) -> Iterator[re.Match[str]]:
+    """A music line's tokens as match objects, one at a time: those of a
+    :class:`~abcparse.parser.TokenRun` are made again as they are reached."""
+    for c in children:
+        if c.__class__ is TokenRun:
+            yield from c.tokens(text)
+        else:
+            yield c
+
+
+def _refill(children: list[Any], source: Iterator[re.Match[str]]) -> bool:
+    """Put the next tokens of a compact line into the empty ``children``, last first (the
+    builder pops them); False at the end of the line."""
+    children += itertools.islice(source, REFILL)
+    children.reverse()
+    return bool(children)
+
+
+def _matches(children: Sequence[Any], text: str) -> list[re.Match[str]]:
+    """A line's tokens as a list of match objects (for the rare readers of a list)."""
+    return list(_line_tokens(children, text))
 
 
 def thick_bar_dots_plain(sym: str) -> str:
@@ -891,10 +927,10 @@ class TuneBuilder:
         tree: Any
         structured = True
         try:
-            tree = parser.parse(self.text, "tune")
+            tree = parser.parse(self.text, "tune", compact=True)
         except ParseFailure:
             structured = False
-            tree = parser.parse(self.text, "lines")
+            tree = parser.parse(self.text, "lines", compact=True)
         if structured:
             items = [*tree.children[0].children, *tree.children[1].children]
         else:
@@ -1382,10 +1418,22 @@ class TuneBuilder:
         voice.symbol_lines.append(SymbolLine(f.value, items, f.span))
 
     def line_music_line(self, children: list[Any]) -> None:
-        if all(m.lastgroup in ("WS", "COMMENT") for m in children):
+        """Build one music line's elements from its tokens: ``re.Match`` objects and, on a
+        line of thousands of tokens, :class:`~abcparse.parser.TokenRun` runs of them."""
+        # A TokenRun comes only after COMPACT_AFTER characters of a line (LineParser.parse).
+        last = children[-1]
+        compact = last.__class__ is TokenRun or (
+            last.end() - children[0].start() > _parser.COMPACT_AFTER
+            and any(c.__class__ is TokenRun for c in children)
+        )
+        if compact and not self.in_body:
+            children, compact = _matches(children, self.text), False  # rare: a list
+        if children[0].lastgroup in ("WS", "COMMENT") and all(
+            m.lastgroup in ("WS", "COMMENT") for m in _line_tokens(children, self.text)
+        ):
             # §2.2.5: a line holding only a comment, even after spaces, is as if removed:
             # it neither ends the header nor breaks the score line.
-            for m in children:
+            for m in _line_tokens(children, self.text):
                 if m.lastgroup == "COMMENT":
                     self.t_comment(m)
             return
@@ -1421,16 +1469,22 @@ class TuneBuilder:
         ls = self.line_start
         base = self.base
         plain = self.chord is None and self.grace is None
-        last_end = children[-1].end()
+        last_end = last.end() if last.__class__ is not TokenRun else last.ends[-1] >> 1
         # The tokens are consumed from the list (see build): on one huge line, a token is
-        # freed once its element is built, instead of all of them living until the end.
+        # freed once its element is built, instead of all of them living until the end;
+        # the tokens of a TokenRun are made one at a time.
+        if compact:
+            source = _line_tokens(children, self.text)
+            children = []
         children.reverse()
         pop = children.pop
         # Where the last span ended (see span), kept in locals for the inline paths.
         at, at_line, at_col, at_off = self.at
         if at_line != line:
             at = -1
-        while children:
+        # The low bits of every packed span on this line (see pack_span); None keeps Spans.
+        key = line_key(line, base + ls)
+        while children or (compact and _refill(children, source)):
             m = pop()
             typ = m.lastgroup
             if typ == "NOTE" and plain and self.error_start is None:
@@ -1445,7 +1499,12 @@ class TuneBuilder:
                 else:
                     col, off = start - ls + 1, base + start
                 at, at_col, at_off = end, end - ls + 1, base + end
-                note = _make_note(*shape, _new_span(Span, (line, col, line, at_col, off, at_off)))
+                if key is not None and end - start <= 65535:
+                    # pack_span's layout, written out: this is the loop's hottest line.
+                    note = _make_note(*shape, (off << 16 | end - start) << 64 | key)
+                else:
+                    note = _make_note(
+                        *shape, _new_span(Span, (line, col, line, at_col, off, at_off)))
                 bar = voice.bar
                 if not bar.has_content:
                     bar.has_content = True
@@ -1465,7 +1524,10 @@ class TuneBuilder:
                     col, off = start - ls + 1, base + start
                 at, at_col, at_off = end, end - ls + 1, base + end
                 self.end_bar(voice, _make_bar_line(
-                    *_bar_line_shape(m), _new_span(Span, (line, col, line, at_col, off, at_off))
+                    *_bar_line_shape(m),
+                    (off << 16 | end - start) << 64 | key
+                    if key is not None and end - start <= 65535
+                    else _new_span(Span, (line, col, line, at_col, off, at_off)),
                 ))
                 continue
             if self.error_start is not None:
@@ -1534,18 +1596,13 @@ class TuneBuilder:
         shape = _NOTE_SHAPES.get(text)
         if shape is None:
             shape = _NOTE_SHAPES[text] = _note_shape(m)
-        start = m.start()
+        start, end = m.span()
         ls = self.line_start
+        line = self.line
+        base = self.base
+        # Packed where it fits (model.SpanSlot): a chord's notes are as many as a line's.
         note = _make_note(
-            *shape,
-            Span(
-                self.line,
-                start - ls + 1,
-                self.line,
-                m.end() - ls + 1,
-                self.base + start,
-                self.base + m.end(),
-            ),
+            *shape, pack_span(line, start - ls + 1, line, end - ls + 1, base + start, base + end)
         )
         if self.chord is not None:
             self.chord.append(note)
@@ -1630,15 +1687,7 @@ class TuneBuilder:
     def make_bar(self, bar: _Bar, closing: BarLine | None) -> Bar:
         opening = bar.opening
         if opening is not None and closing is not None:  # the common case, kept short
-            a = opening.span
-            b = closing.span
-            return _make_bar(
-                tuple(bar.elements),
-                opening,
-                closing,
-                bar.ending,
-                _new_span(Span, (a.line, a.col, b.end_line, b.end_col, a.start, b.end)),
-            )
+            return _make_bar(tuple(bar.elements), opening, closing, bar.ending, JOINED)
         start = bar.opening.span if bar.opening is not None else None
         first = start.start if start is not None else (bar.start if bar.start >= 0 else 0)
         last = closing.span if closing is not None else None
@@ -1962,19 +2011,11 @@ class TuneBuilder:
                     or _repeat_of_its_own(v, bar)):
                 v.bars.append(self.make_bar(bar, None))  # "[|]:|" at the end repeats
             name, subname, clef = _voice_identity(v.props, v.words)
-            spans = [b.span for b in v.bars]
-            span = (
-                Span(
-                    spans[0].line,
-                    spans[0].col,
-                    spans[-1].end_line,
-                    spans[-1].end_col,
-                    spans[0].start,
-                    spans[-1].end,
-                )
-                if spans
-                else self.header.span
-            )
+            if v.bars:
+                a, b = v.bars[0].span, v.bars[-1].span
+                span = Span(a.line, a.col, b.end_line, b.end_col, a.start, b.end)
+            else:
+                span = self.header.span
             out.append(
                 Voice(
                     vid,

@@ -27,6 +27,52 @@ class Span(NamedTuple):
     end: int
 
 
+# A compact span (issue 15: the model's memory per input byte). Most spans lie on one line,
+# so their column follows from the offset and the offset where the line starts: a span of
+# one line is (start, length, line, line start) packed into one int, 40 bytes, where a Span
+# and its own int objects take about 160. The model's nodes keep the int and give a Span
+# back when ``span`` is read (``model.SpanSlot``). Layout, low bits first: line (24 bits),
+# offset of the line's start (40), length (16), start (the rest).
+_LINE_BITS = 24
+_LINE_MASK = (1 << _LINE_BITS) - 1
+_LINE_START_BITS = 40
+_LINE_START_MASK = (1 << _LINE_START_BITS) - 1
+_LOW_BITS = _LINE_BITS + _LINE_START_BITS
+_LENGTH_BITS = 16
+_LENGTH_MASK = (1 << _LENGTH_BITS) - 1
+_START_SHIFT = _LOW_BITS + _LENGTH_BITS
+_new_span = tuple.__new__
+
+
+def line_key(line: int, line_start: int) -> int | None:
+    """The low bits that every packed span on one line shares, or None when the line or
+    its start offset is too large to pack (then spans stay :class:`Span`)."""
+    if 0 < line <= _LINE_MASK and 0 <= line_start <= _LINE_START_MASK:
+        return line_start << _LINE_BITS | line
+    return None
+
+
+def pack_span(line: int, col: int, end_line: int, end_col: int, start: int, end: int) -> int | Span:
+    """The span as one int when it lies on one line and fits the layout, else a Span.
+    ``unpack_span(pack_span(*s)) == s`` for every span (a property test checks it)."""
+    length = end - start
+    key = line_key(line, start - col + 1)
+    fits = key is not None and 0 <= length <= _LENGTH_MASK
+    if not fits or end_line != line or end_col - col != length:
+        return _new_span(Span, (line, col, end_line, end_col, start, end))
+    assert key is not None
+    return (start << _LENGTH_BITS | length) << _LOW_BITS | key
+
+
+def unpack_span(packed: int) -> Span:
+    """The :class:`Span` that :func:`pack_span` packed."""
+    line = packed & _LINE_MASK
+    start = packed >> _START_SHIFT
+    length = packed >> _LOW_BITS & _LENGTH_MASK
+    col = start - (packed >> _LINE_BITS & _LINE_START_MASK) + 1
+    return _new_span(Span, (line, col, line, col + length, start, start + length))
+
+
 class Severity(enum.Enum):
     ERROR = "error"
     WARNING = "warning"

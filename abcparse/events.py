@@ -32,7 +32,7 @@ from typing import TypeVar
 from .diagnostics import Span
 from .errors import AbcLimitError, AbcUsageError
 from .gcpause import paused_gc
-from .model import NO_SPAN, Key, Meter, Mode, Tempo, Tune, Voice
+from .model import NO_SPAN, Key, Meter, Mode, Tempo, Tune, Voice, stored_span, use_span_slot
 from .music import Segment, TuneTimeline, VoiceTimeline, played_order, timeline
 from .music.pitch import Pitch, split_pitch
 from .music.timeline import midi_instructions, voice_written_at
@@ -127,6 +127,10 @@ class NoteEvent:
     def end(self) -> Fraction:
         """When the note stops, in beats."""
         return self.onset + self.duration
+
+
+# Events keep their notes' packed spans (model.SpanSlot).
+use_span_slot(NoteEvent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,7 +290,7 @@ class _Sounding:
     tied: bool
     velocity: int
     layer: int
-    span: Span
+    span: Span | int  # as the note stores it (model.stored_span)
     decorations: tuple[str, ...]
     grace: bool = False
 
@@ -552,7 +556,7 @@ def _perform(tune: Tune, grace: str, unroll_repeats: bool, voice: str | None) ->
                 n.velocity,
                 vid,
                 ch,
-                n.span,
+                n.span,  # type: ignore[arg-type]  # a packed int: NoteEvent's SpanSlot
                 n.grace,
                 n.decorations,
                 cents,
@@ -747,7 +751,8 @@ def _lay_out(
                     for p in pitches:
                         out.append(
                             _Sounding(p, onset + gi * each, each, onset + (gi + 1) * each, False,
-                                      VELOCITY_OFFBEAT, layer, item.span, (), True)
+                                      VELOCITY_OFFBEAT, layer, stored_span(item.element), (),
+                                      True)
                         )
                 main_onset = onset + steal
             staccato = bool(item.decorations) and bool(_STACCATO.intersection(item.decorations))
@@ -782,7 +787,7 @@ def _lay_out(
                 if staccato:
                     played = played * STACCATO_FACTOR
                 snd = _Sounding(pitch, main_onset, played, item_end, tied, velocity[k],
-                                layer, notes[j].span, item.decorations)
+                                layer, stored_span(notes[j]), item.decorations)
                 out.append(snd)
                 sounding.append(snd)
                 if tied:

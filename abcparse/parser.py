@@ -24,6 +24,7 @@ import io
 import os
 import re
 import sys
+from array import array
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
@@ -307,6 +308,52 @@ class _OnceALine:
         return m
 
 
+class TokenRun:
+    """The rest of a very long run of music tokens, kept compact
+    (``LineParser.parse(..., compact=True)``).
+
+    A token as a ``re.Match`` object takes about 200 bytes, and all the tokens of one
+    huge line, alive before the builder reads the first, were the peak of a parse (issue
+    15: 194 bytes per input byte on a 1 MB line, against a model of about 100). After
+    :data:`COMPACT_AFTER` characters of a run, the parser keeps each further token as one
+    64-bit int instead: where it ends, shifted left by one. Tokens follow each other with
+    nothing between them, so a token starts where the one before it ended, and the run
+    where its first token starts (``start``). :meth:`tokens` makes the match objects
+    again, one at a time, with the same first-character regex (``pure``) at the same place
+    in the same text: the same matches. Tokens read by a :class:`_OnceALine` scanner are
+    the exception, since what that scanner answers depends on its memory of the line:
+    their match objects are kept (``kept``, in order) and the low bit of their int is set.
+    Those tokens (quoted text, inline fields) are long, so they cost little per byte."""
+
+    __slots__ = ("ends", "kept", "pure", "start")
+
+    def __init__(self, start: int, pure: dict[str, _Scanner | None]) -> None:
+        self.start = start
+        self.pure = pure
+        self.ends = array("q")
+        self.kept: list[re.Match[str]] = []
+
+    def tokens(self, text: str) -> Iterator[re.Match[str]]:
+        """The run's tokens as match objects, each made when it is reached."""
+        kept = iter(self.kept)
+        pure = self.pure
+        pos = self.start
+        for p in self.ends:
+            if p & 1:
+                yield next(kept)
+            else:
+                yield pure[text[pos]].match(text, pos)  # type: ignore[union-attr,misc]
+            pos = p >> 1
+
+
+#: Characters of a run of music tokens (and tokens of one line) read into match objects
+#: before the rest go into a :class:`TokenRun`: a line of music is rarely half as long,
+#: and a huge line's first tokens cost a bounded amount (about 200 kB).
+COMPACT_AFTER = 1024
+#: Match objects made again at a time from a :class:`TokenRun` by its reader.
+REFILL = 256
+
+
 class LineParser:
     """The ABC line grammar: Lark's LALR tables, a contextual lexer, and a tight loop."""
 
@@ -397,6 +444,9 @@ class LineParser:
                 starting = {n for n in in_state if first[n][code]}
                 pure[chr(code)] = self._lexers[state][code] if starting <= items else None
             self._loop_dispatch[state] = pure
+        # Runs are kept compact only in the loop of a music line (the other loop is a run
+        # of empty lines).
+        self._compact_loops = frozenset(s for s, items in self._loops.items() if "NOTE" in items)
 
     def _find_list_loops(self) -> dict[int, frozenset[str]]:
         """States where a token only extends a list rule and comes back to the same state.
@@ -430,9 +480,11 @@ class LineParser:
                 loops[state] = frozenset(terms)
         return loops
 
-    def parse(self, text: str, start: str) -> Any:
-        """Parse ``text`` from ``start``; the tree's tokens are ``re.Match`` objects."""
+    def parse(self, text: str, start: str, *, compact: bool = False) -> Any:
+        """Parse ``text`` from ``start``; the tree's tokens are ``re.Match`` objects, and
+        with ``compact`` a music line's runs of tokens are :class:`TokenRun` objects."""
         actions = self._plain_actions
+        compact_loops = self._compact_loops if compact else frozenset()
         dispatch = self._dispatch
         loop_dispatch = self._loop_dispatch
         loops = self._loops
@@ -448,15 +500,39 @@ class LineParser:
             if loop is not None and pos < n:
                 # A run of list items (the tokens of a music line): extend the list in
                 # place until a token that needs the parser (see _find_list_loops).
-                append = value_stack[-1].children.append
+                children = value_stack[-1].children
+                append = children.append
                 pure = loop_dispatch[state]
-                while pos < n:
+                # Where the run stops keeping match objects (see TokenRun): a bounded
+                # stretch of the line, or none once the line holds that many tokens.
+                lim = n
+                if state in compact_loops:
+                    lim = pos if len(children) >= COMPACT_AFTER else min(n, pos + COMPACT_AFTER)
+                while pos < lim:
                     rx = pure.get(text[pos])
                     m = rx.match(text, pos) if rx is not None else None
                     if m is None:
                         break
                     append(m)
                     pos = m.end()
+                else:
+                    # A huge line: the rest of the run as a TokenRun (its docstring says why).
+                    run = TokenRun(pos, pure)
+                    add = run.ends.append
+                    keep = run.kept.append
+                    while pos < n:
+                        rx = pure.get(text[pos])
+                        m = rx.match(text, pos) if rx is not None else None
+                        if m is None:
+                            break
+                        pos = m.end()
+                        if rx.__class__ is _OnceALine:
+                            keep(m)
+                            add(pos << 1 | 1)
+                        else:
+                            add(pos << 1)
+                    if run.ends:
+                        append(run)
             if pos < n:
                 rx = table.get(text[pos], other)
                 m = rx.match(text, pos) if rx is not None else None

@@ -65,9 +65,11 @@ def test_long_runs_and_open_groups_parse_whole() -> None:
 
 
 def test_huge_line_tokens_are_released_as_it_is_built() -> None:
-    """The line's tokens (one re.Match each) are freed as their elements are built: the
-    parse's peak is about the model it returns, not the model plus every token (it was
-    1.8x; a token costs about 160 bytes, a note about 300)."""
+    """The line's tokens are never all alive at once: past its first kilobyte a line's
+    tokens are kept as one int each (parser.TokenRun) and made into match objects a few
+    at a time as the builder reads them. The parse's peak is about the model it returns,
+    not the model plus every token (it was 1.8x; a match object costs about 200 bytes, a
+    note about 110)."""
     abcparse.parse(HEADER + "abc|\n")  # the parser built outside the measure
     tracemalloc.start()
     try:

@@ -1,0 +1,146 @@
+"""The compact model (issue 15: memory per input byte): packed spans and token runs must
+change nothing a reader sees.
+
+- Notes, bar lines and bars keep their span as one packed int (``diagnostics.pack_span``)
+  or, for a bar between two bar lines, as ``model.JOINED``; ``span`` gives the same
+  :class:`~abcparse.Span` as before.
+- Past ``parser.COMPACT_AFTER`` characters a music line's tokens are kept as ints
+  (``parser.TokenRun``) and made into match objects again as the builder reads them.
+
+Each is checked against the plain form on every corpus file and on lines built to cross
+the compaction point at every kind of token.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+import tracemalloc
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import abcparse
+from abcparse import parser as parser_module
+from abcparse.diagnostics import Span, pack_span, unpack_span
+from abcparse.model import JOINED, Bar, BarLine, Note
+
+from .corpora import all_files, file_id
+
+HEADER = "X:1\nT:compact\nM:4/4\nL:1/8\nK:D\n"
+
+
+@given(
+    line=st.integers(1, 2**30),
+    col=st.integers(-5, 2**30),
+    end_line=st.integers(1, 2**30),
+    end_col=st.integers(-5, 2**30),
+    start=st.integers(0, 2**50),
+    length=st.integers(-3, 2**20),
+)
+def test_a_packed_span_unpacks_to_itself(
+    line: int, col: int, end_line: int, end_col: int, start: int, length: int
+) -> None:
+    span = Span(line, col, end_line, end_col, start, start + length)
+    packed = pack_span(*span)
+    assert (unpack_span(packed) if isinstance(packed, int) else packed) == span
+
+
+@given(line=st.integers(1, 5000), line_start=st.integers(0, 10**9),
+       offset=st.integers(0, 5000), length=st.integers(0, 40))
+def test_a_one_line_span_is_packed(line: int, line_start: int, offset: int, length: int) -> None:
+    start = line_start + offset
+    span = Span(line, offset + 1, line, offset + 1 + length, start, start + length)
+    packed = pack_span(*span)
+    assert isinstance(packed, int)
+    assert unpack_span(packed) == span
+
+
+def test_a_node_reads_its_packed_span_and_keeps_it_through_copies() -> None:
+    span = Span(3, 5, 3, 7, 100, 102)
+    packed = pack_span(*span)
+    note = Note("A", 0, None, Fraction(1), packed)  # type: ignore[arg-type]
+    assert note.span == span
+    assert note == Note("A", 0, None, Fraction(1), span)
+    assert pickle.loads(pickle.dumps(note)).span == span
+    assert dataclasses.replace(note, octave=1).span == span
+    opening = BarLine("|", abcparse.BarKind.SINGLE, span=Span(1, 1, 1, 2, 10, 11))
+    closing = BarLine("|", abcparse.BarKind.SINGLE, span=Span(1, 9, 1, 10, 18, 19))
+    bar = Bar((note,), opening, closing, (), JOINED)  # type: ignore[arg-type]
+    assert bar.span == Span(1, 1, 1, 10, 10, 19)
+
+
+def _spans(node: Any) -> Iterator[tuple[str, Span]]:
+    """Every span in a model, depth first, with the node's class name."""
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        for f in dataclasses.fields(node):
+            value = getattr(node, f.name)
+            if f.name == "span":
+                yield type(node).__name__, value
+            elif f.name not in ("text", "source", "pieces"):
+                yield from _spans(value)
+    elif isinstance(node, tuple | list):
+        for item in node:
+            yield from _spans(item)
+
+
+def _reading(text: str, compact_after: int, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setattr(parser_module, "COMPACT_AFTER", compact_after)
+    book = abcparse.parse(text)
+    return book, list(_spans(book)), [(d.code, d.message, d.span) for d in book.diagnostics]
+
+
+def _same_reading(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tokens compacted after 8 characters of every line, and never: the same model, the
+    same spans, the same diagnostics."""
+    plain, plain_spans, plain_diags = _reading(text, 10**12, monkeypatch)
+    compact, compact_spans, compact_diags = _reading(text, 8, monkeypatch)
+    assert compact == plain
+    assert compact_spans == plain_spans
+    assert compact_diags == plain_diags
+
+
+@pytest.mark.parametrize("path", all_files(), ids=file_id)
+def test_compact_tokens_read_every_corpus_file_as_plain_ones(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _same_reading(path.read_text(encoding="utf-8", errors="replace"), monkeypatch)
+
+
+# Lines that cross the compaction point inside and around every kind of token: quoted
+# text (kept as match objects), inline fields, chords, grace notes, decorations, errors,
+# a comment at the end, non-ASCII text that the parser reads outside the run.
+LINES = [
+    '"Am"A2 B>c (3def [CEG]2 {g}a !trill!b ~c .d -e | [K:G] f2 "^é" g :|[1 a4 |]',
+    "A\"unclosed B c | d e ]} f | [r:remark] g ## a %comment",
+    "A2 & B2 | [V:2] c2 z2 | Z2 | x2 y | (A B) C- | C [1 D :|2 E ||",
+    "é A ü B ñ C | ☃ D E F | +trill+G +CE+2 | `A ^^B __c =d | A/ B// c3/2 |",
+]
+
+
+@pytest.mark.parametrize("unit", LINES)
+def test_compact_tokens_read_long_lines_as_plain_ones(
+    unit: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _same_reading(HEADER + " ".join([unit] * 40) + "\n" + unit + "\n", monkeypatch)
+
+
+def test_a_huge_line_keeps_about_a_hundred_bytes_per_input_byte() -> None:
+    """Retained memory of the model of one long line (deterministic under tracemalloc):
+    it was about 200 bytes per input byte, a Span tuple and its ints per note."""
+    text = HEADER + "|:GABc dedB|dedB dedB|c2ec B2dB|c2A2 A2BA:|" * 3000 + "\n"
+    abcparse.parse(HEADER + "abc|\n")
+    tracemalloc.start()
+    try:
+        book = abcparse.parse(text)
+        retained, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(book.tunes[0].voices[0].bars) == 12000
+    assert retained < 130 * len(text), retained / len(text)
+    assert peak < 150 * len(text), peak / len(text)
