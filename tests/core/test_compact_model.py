@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
-import tracemalloc
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -128,19 +127,3 @@ def test_compact_tokens_read_long_lines_as_plain_ones(
     unit: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _same_reading(HEADER + " ".join([unit] * 40) + "\n" + unit + "\n", monkeypatch)
-
-
-def test_a_huge_line_keeps_about_a_hundred_bytes_per_input_byte() -> None:
-    """Retained memory of the model of one long line (deterministic under tracemalloc):
-    it was about 200 bytes per input byte, a Span tuple and its ints per note."""
-    text = HEADER + "|:GABc dedB|dedB dedB|c2ec B2dB|c2A2 A2BA:|" * 3000 + "\n"
-    abcparse.parse(HEADER + "abc|\n")
-    tracemalloc.start()
-    try:
-        book = abcparse.parse(text)
-        retained, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert len(book.tunes[0].voices[0].bars) == 12000
-    assert retained < 130 * len(text), retained / len(text)
-    assert peak < 150 * len(text), peak / len(text)

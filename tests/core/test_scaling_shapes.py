@@ -64,21 +64,38 @@ def test_long_runs_and_open_groups_parse_whole() -> None:
     assert len(chord.notes) == 9 * 133
 
 
+def _parse_traced(text: str) -> tuple[abcparse.Tunebook, int, int]:
+    """The parse of ``text``, and the memory it retains and its peak (tracemalloc)."""
+    abcparse.parse(HEADER + "abc|\n")  # the parser built outside the measure
+    tracemalloc.start()
+    try:
+        book = abcparse.parse(text)
+        retained, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return book, retained, peak
+
+
 def test_huge_line_tokens_are_released_as_it_is_built() -> None:
     """The line's tokens are never all alive at once: past its first kilobyte a line's
     tokens are kept as one int each (parser.TokenRun) and made into match objects a few
     at a time as the builder reads them. The parse's peak is about the model it returns,
     not the model plus every token (it was 1.8x; a match object costs about 200 bytes, a
     note about 110)."""
-    abcparse.parse(HEADER + "abc|\n")  # the parser built outside the measure
-    tracemalloc.start()
-    try:
-        book = abcparse.parse(LINE)
-        retained, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    book, retained, peak = _parse_traced(LINE)
     assert book.tunes[0].voices[0].bars
     assert peak < 1.3 * retained, (peak, retained)
+
+
+def test_a_huge_line_keeps_about_a_hundred_bytes_per_input_byte() -> None:
+    """Memory of the model of one long line (deterministic under tracemalloc): it was
+    about 200 bytes per input byte, a Span tuple and its ints per note (the compact
+    model: tests/core/test_compact_model.py)."""
+    text = HEADER + "|:GABc dedB|dedB dedB|c2ec B2dB|c2A2 A2BA:|" * 3000 + "\n"
+    book, retained, peak = _parse_traced(text)
+    assert len(book.tunes[0].voices[0].bars) == 12000
+    assert retained < 130 * len(text), retained / len(text)
+    assert peak < 150 * len(text), peak / len(text)
 
 
 def test_no_full_collection_while_a_big_tune_is_built(collections: list[int]) -> None:
