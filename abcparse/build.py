@@ -143,6 +143,9 @@ _make_field = fast_constructor(Field)
 _make_rest = fast_constructor(Rest)
 _make_decoration = fast_constructor(Decoration)
 _make_tie = fast_constructor(Tie)
+_make_slur_start = fast_constructor(SlurStart)
+_make_slur_end = fast_constructor(SlurEnd)
+_make_broken = fast_constructor(BrokenRhythm)
 # Span(...) goes through NamedTuple's Python-level __new__; tuple.__new__ makes the same
 # object in a third of the time, which matters at one span per element.
 _new_span = tuple.__new__
@@ -888,6 +891,18 @@ class TuneBuilder:
         self.at = (end, line, end_col, end_off)
         return _new_span(Span, (line, col, line, end_col, off, end_off))
 
+    def node_span(self, start: int, end: int) -> Any:
+        """:meth:`span`, packed where it fits (``diagnostics.pack_span``), for a node
+        whose class unpacks it (``model.SpanSlot``): the elements a dense line is made of.
+        Typed Any: the node's field says Span, which is what reading it gives."""
+        ls = self.line_start
+        key = line_key(self.line, self.base + ls)
+        if key is None or end - start > 65535:
+            return self.span(start, end)
+        off = self.base + end
+        self.at = (end, self.line, end - ls + 1, off)
+        return (off - (end - start) << 16 | end - start) << 64 | key
+
     def span_multiline(self, start: int, end: int) -> Span:
         chunk = self.text[start:end]
         lines = chunk.count("\n") + chunk.count("\r") - chunk.count("\r\n")
@@ -971,7 +986,7 @@ class TuneBuilder:
         if self.in_body and self.voice is not None and self.current_line_music:
             kind = "continued" if self.continued else "eol"
             self.voice.bar.elements.append(
-                _make_line_break(kind, self.span(eol.start(), eol.end()))
+                _make_line_break(kind, self.node_span(eol.start(), eol.end()))
             )
         self.current_line_music = False
         self.continued = False
@@ -1555,7 +1570,7 @@ class TuneBuilder:
         assert self.error_start is not None
         start, end = self.error_start, self.error_end
         self.error_start = None
-        self.target().append(ErrorNode(self.text[start:end], self.span(start, end)))
+        self.target().append(ErrorNode(self.text[start:end], self.node_span(start, end)))
 
     def close_open_groups(self, end: int) -> None:
         if self.chord is not None:
@@ -1616,7 +1631,7 @@ class TuneBuilder:
             written_length(m.group("r_num"), m.group("r_den"), m.group("r_sl")),
             m.group("r_kind") == "x",
             None,
-            self.span(m.start(), m.end()),
+            self.node_span(m.start(), m.end()),
         )
         self.add_content(rest)
 
@@ -1628,7 +1643,7 @@ class TuneBuilder:
         unit = self.unit or default_unit_length(self.meter)
         length = (bar or _ONE) / unit * count
         self.add_content(
-            Rest(length, m.group("m_kind") == "X", count, self.span(m.start(), m.end()))
+            Rest(length, m.group("m_kind") == "X", count, self.node_span(m.start(), m.end()))
         )
 
     def t_bar(self, m: re.Match[str]) -> None:
@@ -1691,12 +1706,14 @@ class TuneBuilder:
         start = bar.opening.span if bar.opening is not None else None
         first = start.start if start is not None else (bar.start if bar.start >= 0 else 0)
         last = closing.span if closing is not None else None
+        # Only the first and the last element's span are read: a span may be packed, and
+        # unpacking every element's would make a Span per note of a bar-less huge line.
         if last is None:
-            ends = [e.span for e in bar.elements if not isinstance(e, LineBreak)]
-            last = ends[-1] if ends else (start or Span(self.line, 1, self.line, 1, 0, 0))
+            end = next((e for e in reversed(bar.elements) if not isinstance(e, LineBreak)), None)
+            last = end.span if end is not None else (
+                start or Span(self.line, 1, self.line, 1, 0, 0))
         if start is None:
-            spans = [e.span for e in bar.elements]
-            start = spans[0] if spans else last
+            start = bar.elements[0].span if bar.elements else last
         return Bar(
             tuple(bar.elements),
             bar.opening,
@@ -1726,7 +1743,7 @@ class TuneBuilder:
                 self.span(m.start(), m.start() + 1),
                 rule="chord-not-opened",
             )
-            self.add(ErrorNode(m.group(), self.span(m.start(), m.end())))
+            self.add(ErrorNode(m.group(), self.node_span(m.start(), m.end())))
             return
         items = self.chord
         self.chord = None
@@ -1734,7 +1751,7 @@ class TuneBuilder:
             tuple(items),
             written_length(m.group("c_num"), m.group("c_den"), m.group("c_sl")),
             True,
-            self.span(self.chord_start, m.end()),
+            self.node_span(self.chord_start, m.end()),
         )
         if self.grace is not None:
             self.grace.append(chord)
@@ -1752,12 +1769,12 @@ class TuneBuilder:
             shape = _NOTE_SHAPES.get(text)
             if shape is None:
                 shape = _NOTE_SHAPES[text] = _note_shape(nm)
-            notes.append(_make_note(*shape, self.span(nm.start(), nm.end())))
+            notes.append(_make_note(*shape, self.node_span(nm.start(), nm.end())))
         chord = Chord(
             tuple(notes),
             written_length(m.group("pc_num"), m.group("pc_den"), m.group("pc_sl")),
             True,
-            self.span(m.start(), m.end()),
+            self.node_span(m.start(), m.end()),
             True,
         )
         if self.grace is not None:
@@ -1782,7 +1799,7 @@ class TuneBuilder:
             self.span(self.chord_start, self.chord_start + 1),
             rule="chord-not-closed",
         )
-        chord = Chord(tuple(items), _ONE, False, self.span(self.chord_start, end))
+        chord = Chord(tuple(items), _ONE, False, self.node_span(self.chord_start, end))
         if self.grace is not None:
             self.grace.append(chord)
         else:
@@ -1833,12 +1850,14 @@ class TuneBuilder:
                 self.span(m.start(), m.end()),
                 rule="grace-not-opened",
             )
-            self.add(ErrorNode(m.group(), self.span(m.start(), m.end())))
+            self.add(ErrorNode(m.group(), self.node_span(m.start(), m.end())))
             return
         items = self.grace
         self.grace = None
         self.current_voice().bar.elements.append(
-            GraceGroup(tuple(items), self.grace_acc, True, self.span(self.grace_start, m.end()))
+            GraceGroup(
+                tuple(items), self.grace_acc, True, self.node_span(self.grace_start, m.end())
+            )
         )
 
     def close_grace_unclosed(self, end: int) -> None:
@@ -1851,7 +1870,7 @@ class TuneBuilder:
             rule="grace-not-closed",
         )
         self.current_voice().bar.elements.append(
-            GraceGroup(tuple(items), self.grace_acc, False, self.span(self.grace_start, end))
+            GraceGroup(tuple(items), self.grace_acc, False, self.node_span(self.grace_start, end))
         )
 
     def t_tuplet(self, m: re.Match[str]) -> None:
@@ -1862,32 +1881,32 @@ class TuneBuilder:
                 int(m.group("t_p")),
                 int(q) if q else None,
                 int(r) if r else None,
-                self.span(m.start(), m.end()),
+                self.node_span(m.start(), m.end()),
             )
         )
 
     def t_slur_open(self, m: re.Match[str]) -> None:
-        self.add(SlurStart(m.group().startswith("."), self.span(m.start(), m.end())))
+        self.add(_make_slur_start(m.group().startswith("."), self.node_span(m.start(), m.end())))
 
     def t_slur_close(self, m: re.Match[str]) -> None:
-        self.add(SlurEnd(self.span(m.start(), m.end())))
+        self.add(_make_slur_end(self.node_span(m.start(), m.end())))
 
     def t_tie(self, m: re.Match[str]) -> None:
-        self.add(_make_tie(m.group().startswith("."), self.span(m.start(), m.end())))
+        self.add(_make_tie(m.group().startswith("."), self.node_span(m.start(), m.end())))
 
     def t_broken(self, m: re.Match[str]) -> None:
         s = m.group()
-        self.add(BrokenRhythm(s[0], len(s), self.span(m.start(), m.end())))
+        self.add(_make_broken(s[0], len(s), self.node_span(m.start(), m.end())))
 
     def t_decoration(self, m: re.Match[str]) -> None:
-        self.add(_make_decoration(m.group("d_name"), m.group(), self.span(m.start(), m.end())))
+        self.add(_make_decoration(m.group("d_name"), m.group(), self.node_span(m.start(), m.end())))
 
     def t_plus_decoration(self, m: re.Match[str]) -> None:
-        self.add(Decoration(m.group("p_name"), m.group(), self.span(m.start(), m.end())))
+        self.add(_make_decoration(m.group("p_name"), m.group(), self.node_span(m.start(), m.end())))
 
     def t_symbol(self, m: re.Match[str]) -> None:
         s = m.group()
-        self.add(_make_decoration(self.symbols.get(s), s, self.span(m.start(), m.end())))
+        self.add(_make_decoration(self.symbols.get(s), s, self.node_span(m.start(), m.end())))
 
     def t_quoted(self, m: re.Match[str]) -> None:
         inner = m.group()[1:-1]
@@ -1928,19 +1947,19 @@ class TuneBuilder:
         self.add(InlineField(letter, f.value, True, parsed, span))
 
     def t_spacer(self, m: re.Match[str]) -> None:
-        self.add(Spacer(self.span(m.start(), m.end())))
+        self.add(Spacer(self.node_span(m.start(), m.end())))
 
     def t_ignore(self, m: re.Match[str]) -> None:
         """Spaces and backquotes (§4.7) change beaming only; the tree keeps them."""
 
     def t_score_break(self, m: re.Match[str]) -> None:
-        self.current_voice().bar.elements.append(LineBreak("$", self.span(m.start(), m.end())))
+        self.current_voice().bar.elements.append(LineBreak("$", self.node_span(m.start(), m.end())))
 
     def t_linebreak_20(self, m: re.Match[str]) -> None:
-        self.current_voice().bar.elements.append(LineBreak("!", self.span(m.start(), m.end())))
+        self.current_voice().bar.elements.append(LineBreak("!", self.node_span(m.start(), m.end())))
 
     def t_overlay(self, m: re.Match[str]) -> None:
-        self.current_voice().bar.elements.append(Overlay(self.span(m.start(), m.end())))
+        self.current_voice().bar.elements.append(Overlay(self.node_span(m.start(), m.end())))
 
     def t_line_cont(self, m: re.Match[str]) -> None:
         self.continued = True

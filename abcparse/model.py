@@ -797,7 +797,8 @@ class SpanSlot:
     """The ``span`` attribute of a model node, over the node's own slot.
 
     The parser stores a packed int (:func:`~abcparse.diagnostics.pack_span`) in the slot
-    of the nodes it makes by the million (notes, bar lines and bars), which is what keeps
+    of the nodes it makes by the million (notes, bar lines, bars and the other elements of
+    a line of music), which is what keeps
     a huge line's model near 100 bytes per input byte (issue 15); reading ``span`` gives
     the same :class:`Span` as ever, unpacked on the way out. A Span stored in the slot (by
     ``Note(..., span=...)``, ``dataclasses.replace``, pickling) is given back as it is.
@@ -830,13 +831,16 @@ class SpanSlot:
 
 def use_span_slot(*classes: type) -> None:
     """Put a :class:`SpanSlot` over the ``span`` slot of classes whose objects are made by
-    the million (notes, bar lines and bars here; ``events.NoteEvent``). Other classes keep
-    the plain slot: reading it costs nothing extra."""
+    the million (the elements of a line of music here; ``events.NoteEvent``). Other
+    classes keep the plain slot: reading it costs nothing extra."""
     for cls in classes:
         setattr(cls, "span", SpanSlot(cls.__dict__["span"]))  # noqa: B010
 
 
-use_span_slot(Note, BarLine, Bar)
+use_span_slot(
+    Note, BarLine, Bar, Rest, Chord, GraceGroup, Tuplet, Tie, SlurStart, SlurEnd, BrokenRhythm,
+    Decoration, Spacer, LineBreak, Overlay, ErrorNode,
+)
 _note_stored_span = Note.__dict__["span"].slot.__get__
 
 

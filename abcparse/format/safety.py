@@ -115,7 +115,9 @@ def _elements(elements: Iterable[Any]) -> tuple[Any, ...]:
 
 
 def _bar(bar: Bar) -> Bar:
-    return dataclasses.replace(bar, elements=_elements(bar.elements))
+    # Made directly, not by dataclasses.replace: the span is not music (it is left out of
+    # ==), and replace would unpack it (model.SpanSlot) for every bar of both texts.
+    return Bar(_elements(bar.elements), bar.opening, bar.closing, bar.ending)
 
 
 def _voice(voice: Voice) -> Voice:
