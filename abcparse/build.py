@@ -1443,12 +1443,14 @@ class TuneBuilder:
         )
         if compact and not self.in_body:
             children, compact = _matches(children, self.text), False  # rare: a list
+        # (A line with a TokenRun has music in it: two tokens in a row are never both
+        # spaces, and a comment ends the line. Its tokens are read once, below.)
         if children[0].lastgroup in ("WS", "COMMENT") and all(
-            m.lastgroup in ("WS", "COMMENT") for m in _line_tokens(children, self.text)
+            m.__class__ is not TokenRun and m.lastgroup in ("WS", "COMMENT") for m in children
         ):
             # §2.2.5: a line holding only a comment, even after spaces, is as if removed:
             # it neither ends the header nor breaks the score line.
-            for m in _line_tokens(children, self.text):
+            for m in children:
                 if m.lastgroup == "COMMENT":
                     self.t_comment(m)
             return
@@ -1912,7 +1914,7 @@ class TuneBuilder:
         inner = m.group()[1:-1]
         if "\\" in inner:
             inner = _unescape(inner)
-        span = self.span(m.start(), m.end())
+        span = self.node_span(m.start(), m.end())
         if inner and inner[0] in _ANNOTATION_PLACEMENTS:
             self.add(Annotation(inner[0], inner[1:], span))
         else:

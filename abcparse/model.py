@@ -839,7 +839,7 @@ def use_span_slot(*classes: type) -> None:
 
 use_span_slot(
     Note, BarLine, Bar, Rest, Chord, GraceGroup, Tuplet, Tie, SlurStart, SlurEnd, BrokenRhythm,
-    Decoration, Spacer, LineBreak, Overlay, ErrorNode,
+    Decoration, ChordSymbol, Annotation, Spacer, LineBreak, Overlay, ErrorNode,
 )
 _note_stored_span = Note.__dict__["span"].slot.__get__
 

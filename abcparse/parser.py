@@ -334,13 +334,16 @@ class TokenRun:
         self.kept: list[re.Match[str]] = []
 
     def tokens(self, text: str) -> Iterator[re.Match[str]]:
-        """The run's tokens as match objects, each made when it is reached."""
-        kept = iter(self.kept)
+        """The run's tokens as match objects, each made when it is reached (once: the
+        kept ones are given away)."""
+        # Kept matches are handed over, not copied: each is freed once its reader is done.
+        kept = self.kept
+        kept.reverse()
         pure = self.pure
         pos = self.start
         for p in self.ends:
             if p & 1:
-                yield next(kept)
+                yield kept.pop()
             else:
                 yield pure[text[pos]].match(text, pos)  # type: ignore[union-attr,misc]
             pos = p >> 1

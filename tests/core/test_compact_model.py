@@ -119,6 +119,7 @@ LINES = [
     "A\"unclosed B c | d e ]} f | [r:remark] g ## a %comment",
     "A2 & B2 | [V:2] c2 z2 | Z2 | x2 y | (A B) C- | C [1 D :|2 E ||",
     "é A ü B ñ C | ☃ D E F | +trill+G +CE+2 | `A ^^B __c =d | A/ B// c3/2 |",
+    '   "C"A "D"B "^x"c "_y"d |  "G7"e2 "@z"f2 |',
 ]
 
 
