@@ -20,7 +20,17 @@ from fractions import Fraction
 from typing import Any, ClassVar, TypeVar
 
 from . import parser as _parser
-from .diagnostics import Diagnostic, Severity, Span, line_key, pack_span
+from .diagnostics import (
+    SPAN_LENGTH_BITS,
+    SPAN_LOW_BITS,
+    SPAN_MAX_LENGTH,
+    Diagnostic,
+    Severity,
+    Span,
+    line_key,
+    new_span,
+    pack_span,
+)
 from .gcpause import paused_gc
 from .model import (
     ACCIDENTAL_BY_SPELLING,
@@ -146,9 +156,6 @@ _make_tie = fast_constructor(Tie)
 _make_slur_start = fast_constructor(SlurStart)
 _make_slur_end = fast_constructor(SlurEnd)
 _make_broken = fast_constructor(BrokenRhythm)
-# Span(...) goes through NamedTuple's Python-level __new__; tuple.__new__ makes the same
-# object in a third of the time, which matters at one span per element.
-_new_span = tuple.__new__
 # Fields whose values are read by a grammar (§3.1): a trailing backslash (ABC 2.0's
 # continuation) breaks the reading, where in a text field it is only text.
 _READ_FIELDS = frozenset("KMLQPV")
@@ -254,11 +261,6 @@ def _refill(children: list[Any], source: Iterator[re.Match[str]]) -> bool:
     children += itertools.islice(source, REFILL)
     children.reverse()
     return bool(children)
-
-
-def _matches(children: Sequence[Any], text: str) -> list[re.Match[str]]:
-    """A line's tokens as a list of match objects (for the rare readers of a list)."""
-    return list(_line_tokens(children, text))
 
 
 def thick_bar_dots_plain(sym: str) -> str:
@@ -889,19 +891,19 @@ class TuneBuilder:
             col, off = start - ls + 1, base + start
         end_col, end_off = end - ls + 1, base + end
         self.at = (end, line, end_col, end_off)
-        return _new_span(Span, (line, col, line, end_col, off, end_off))
+        return new_span(Span, (line, col, line, end_col, off, end_off))
 
     def node_span(self, start: int, end: int) -> Any:
         """:meth:`span`, packed where it fits (``diagnostics.pack_span``), for a node
         whose class unpacks it (``model.SpanSlot``): the elements a dense line is made of.
         Typed Any: the node's field says Span, which is what reading it gives."""
         ls = self.line_start
-        key = line_key(self.line, self.base + ls)
-        if key is None or end - start > 65535:
+        base = self.base
+        key = line_key(self.line, base + ls)
+        if key is None or end - start > SPAN_MAX_LENGTH:
             return self.span(start, end)
-        off = self.base + end
-        self.at = (end, self.line, end - ls + 1, off)
-        return (off - (end - start) << 16 | end - start) << 64 | key
+        self.at = (end, self.line, end - ls + 1, base + end)
+        return (base + start << SPAN_LENGTH_BITS | end - start) << SPAN_LOW_BITS | key
 
     def span_multiline(self, start: int, end: int) -> Span:
         chunk = self.text[start:end]
@@ -1441,8 +1443,8 @@ class TuneBuilder:
             last.end() - children[0].start() > _parser.COMPACT_AFTER
             and any(c.__class__ is TokenRun for c in children)
         )
-        if compact and not self.in_body:
-            children, compact = _matches(children, self.text), False  # rare: a list
+        if compact and not self.in_body:  # rare: history_goes_on reads a list
+            children, compact = list(_line_tokens(children, self.text)), False
         # (A line with a TokenRun has music in it: two tokens in a row are never both
         # spaces, and a comment ends the line. Its tokens are read once, below.)
         if children[0].lastgroup in ("WS", "COMMENT") and all(
@@ -1486,7 +1488,7 @@ class TuneBuilder:
         ls = self.line_start
         base = self.base
         plain = self.chord is None and self.grace is None
-        last_end = last.end() if last.__class__ is not TokenRun else last.ends[-1] >> 1
+        last_end = last.end()
         # The tokens are consumed from the list (see build): on one huge line, a token is
         # freed once its element is built, instead of all of them living until the end;
         # the tokens of a TokenRun are made one at a time.
@@ -1501,6 +1503,7 @@ class TuneBuilder:
             at = -1
         # The low bits of every packed span on this line (see pack_span); None keeps Spans.
         key = line_key(line, base + ls)
+        length_bits, low_bits, max_length = SPAN_LENGTH_BITS, SPAN_LOW_BITS, SPAN_MAX_LENGTH
         while children or (compact and _refill(children, source)):
             m = pop()
             typ = m.lastgroup
@@ -1516,12 +1519,12 @@ class TuneBuilder:
                 else:
                     col, off = start - ls + 1, base + start
                 at, at_col, at_off = end, end - ls + 1, base + end
-                if key is not None and end - start <= 65535:
+                if key is not None and end - start <= max_length:
                     # pack_span's layout, written out: this is the loop's hottest line.
-                    note = _make_note(*shape, (off << 16 | end - start) << 64 | key)
+                    note = _make_note(*shape, (off << length_bits | end - start) << low_bits | key)
                 else:
                     note = _make_note(
-                        *shape, _new_span(Span, (line, col, line, at_col, off, at_off)))
+                        *shape, new_span(Span, (line, col, line, at_col, off, at_off)))
                 bar = voice.bar
                 if not bar.has_content:
                     bar.has_content = True
@@ -1542,9 +1545,9 @@ class TuneBuilder:
                 at, at_col, at_off = end, end - ls + 1, base + end
                 self.end_bar(voice, _make_bar_line(
                     *_bar_line_shape(m),
-                    (off << 16 | end - start) << 64 | key
-                    if key is not None and end - start <= 65535
-                    else _new_span(Span, (line, col, line, at_col, off, at_off)),
+                    (off << length_bits | end - start) << low_bits | key
+                    if key is not None and end - start <= max_length
+                    else new_span(Span, (line, col, line, at_col, off, at_off)),
                 ))
                 continue
             if self.error_start is not None:

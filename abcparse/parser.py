@@ -333,6 +333,31 @@ class TokenRun:
         self.ends = array("q")
         self.kept: list[re.Match[str]] = []
 
+    @classmethod
+    def read(cls, text: str, pos: int, pure: dict[str, _Scanner | None]) -> TokenRun:
+        """The run of tokens from ``pos``, read with the loop's first-character regexes
+        until one does not match (as the parser's own loop would)."""
+        run = cls(pos, pure)
+        add = run.ends.append
+        keep = run.kept.append
+        n = len(text)
+        while pos < n:
+            rx = pure.get(text[pos])
+            m = rx.match(text, pos) if rx is not None else None
+            if m is None:
+                break
+            pos = m.end()
+            if rx.__class__ is _OnceALine:
+                keep(m)
+                add(pos << 1 | 1)
+            else:
+                add(pos << 1)
+        return run
+
+    def end(self) -> int:
+        """Where the run's last token ends (as ``re.Match.end``)."""
+        return self.ends[-1] >> 1
+
     def tokens(self, text: str) -> Iterator[re.Match[str]]:
         """The run's tokens as match objects, each made when it is reached (once: the
         kept ones are given away)."""
@@ -519,23 +544,11 @@ class LineParser:
                     append(m)
                     pos = m.end()
                 else:
-                    # A huge line: the rest of the run as a TokenRun (its docstring says why).
-                    run = TokenRun(pos, pure)
-                    add = run.ends.append
-                    keep = run.kept.append
-                    while pos < n:
-                        rx = pure.get(text[pos])
-                        m = rx.match(text, pos) if rx is not None else None
-                        if m is None:
-                            break
-                        pos = m.end()
-                        if rx.__class__ is _OnceALine:
-                            keep(m)
-                            add(pos << 1 | 1)
-                        else:
-                            add(pos << 1)
-                    if run.ends:
-                        append(run)
+                    if pos < n:  # the stretch ended before the line: the rest as a TokenRun
+                        run = TokenRun.read(text, pos, pure)
+                        if run.ends:
+                            append(run)
+                            pos = run.end()
             if pos < n:
                 rx = table.get(text[pos], other)
                 m = rx.match(text, pos) if rx is not None else None
