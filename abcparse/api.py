@@ -29,7 +29,7 @@ from .build import (
     read_parts,
     read_tempo,
 )
-from .diagnostics import Diagnostic, Span
+from .diagnostics import Diagnostic, Span, sort_diagnostics
 from .errors import AbcIOError, AbcUsageError, require_type
 from .gcpause import paused_gc
 from .model import FileHeader, FreeText, Key, Meter, Tempo, Tune, Tunebook, TuneHeader
@@ -154,7 +154,7 @@ def _parse_source_nogc(source: SourceText, diags: list[Diagnostic], mode: str) -
             free.append(FreeText(chunk.text, _chunk_span(chunk)))
     for d in split_diags:
         all_diags.append(d)
-    all_diags.sort(key=Diagnostic.sort_key)
+    sort_diagnostics(all_diags)
     return Tunebook(
         builder.header,
         tuple(tunes),

@@ -928,7 +928,10 @@ class TuneBuilder:
         severity: Severity = Severity.ERROR,
         rule: str = "",
     ) -> None:
-        self.diags.append(Diagnostic(code, message, span, severity, rule))
+        # Packed where it fits, as the elements' spans are: a shape that makes a finding
+        # per token (`[A[A[A...`) keeps one int per finding, not a Span of six (issue 15).
+        packed: Any = pack_span(*span)  # read back as a Span (model.SpanSlot)
+        self.diags.append(Diagnostic(code, message, packed, severity, rule))
 
     # --- driver ----------------------------------------------------------------------
     def build(self) -> Tune:
@@ -1437,16 +1440,22 @@ class TuneBuilder:
     def line_music_line(self, children: list[Any]) -> None:
         """Build one music line's elements from its tokens: ``re.Match`` objects and, on a
         line of thousands of tokens, :class:`~abcparse.parser.TokenRun` runs of them."""
-        # A TokenRun comes only after COMPACT_AFTER characters of a line (LineParser.parse).
+        # A TokenRun comes only after COMPACT_AFTER characters of a line, or after a line's
+        # first token once TUNE_KEEP characters of the tune are read (LineParser.parse).
         last = children[-1]
         compact = last.__class__ is TokenRun or (
-            last.end() - children[0].start() > _parser.COMPACT_AFTER
+            (len(self.text) > _parser.TUNE_KEEP
+             or last.end() - children[0].start() > _parser.COMPACT_AFTER)
             and any(c.__class__ is TokenRun for c in children)
         )
-        if compact and not self.in_body:  # rare: history_goes_on reads a list
+        if compact and (
+            not self.in_body  # rare: history_goes_on reads a list
+            # A first token and a run of one: perhaps a space and a comment, read below
+            # as a list. (A longer line has music in it: two tokens in a row are never
+            # both spaces, and a comment ends the line. Its tokens are read once, below.)
+            or sum(len(c.ends) for c in children if c.__class__ is TokenRun) < 2
+        ):
             children, compact = list(_line_tokens(children, self.text)), False
-        # (A line with a TokenRun has music in it: two tokens in a row are never both
-        # spaces, and a comment ends the line. Its tokens are read once, below.)
         if children[0].lastgroup in ("WS", "COMMENT") and all(
             m.__class__ is not TokenRun and m.lastgroup in ("WS", "COMMENT") for m in children
         ):

@@ -133,3 +133,30 @@ class Diagnostic:
 
     def __str__(self) -> str:
         return f"{self.line}:{self.col}: {self.code} {self.message}"
+
+
+def _code(d: Diagnostic) -> str:
+    return d.code
+
+
+def _position(d: Diagnostic) -> int:
+    span = d.span
+    return span.start << 64 | span.end
+
+
+def sort_diagnostics(diags: list[Diagnostic]) -> None:
+    """Sort in place by :meth:`Diagnostic.sort_key` (start, end, code), in two stable
+    passes: by code, then by position as one int. One key tuple per finding (and the Span
+    unpacked into it, two int objects more) was the peak of a file with a finding on every
+    token (issue 15); a code is a string the finding already holds. Findings that are
+    in order already (the parser's, mostly) are checked pairwise and left as they are."""
+    prev: tuple[int, int, str] | None = None
+    for d in diags:
+        key = d.sort_key()
+        if prev is not None and key < prev:
+            break
+        prev = key
+    else:
+        return
+    diags.sort(key=_code)
+    diags.sort(key=_position)

@@ -840,6 +840,8 @@ def use_span_slot(*classes: type) -> None:
 use_span_slot(
     Note, BarLine, Bar, Rest, Chord, GraceGroup, Tuplet, Tie, SlurStart, SlurEnd, BrokenRhythm,
     Decoration, ChordSymbol, Annotation, Spacer, LineBreak, Overlay, ErrorNode,
+    # The parser's findings too: a hostile line can hold one per token.
+    Diagnostic,
 )
 _note_stored_span = Note.__dict__["span"].slot.__get__
 

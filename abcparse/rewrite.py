@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from .api import Piece, TuneStream
-from .diagnostics import Diagnostic, Span
+from .diagnostics import Diagnostic, Span, sort_diagnostics
 from .format import FormatOptions
 from .format.printer import Printer, file_chunks
 from .format.safety import TuneCheck, check_formatting
@@ -394,7 +394,7 @@ def format_segments(
             same, pending_original, pending_formatted = _same_so_far(
                 pending_original, pending_formatted, seg.original, seg.text)
     outcome.changed = not (same and not pending_original and not pending_formatted)
-    outcome.diagnostics.sort(key=Diagnostic.sort_key)
+    sort_diagnostics(outcome.diagnostics)
     return outcome
 
 
@@ -591,7 +591,7 @@ def fix_stream(
             same, pending_a, pending_b = _same_so_far(pending_a, pending_b, original, text)
     outcome.formatting.changed = not (same and not pending_a and not pending_b)
     if outcome.formatting.changed:
-        found.sort(key=Diagnostic.sort_key)
+        sort_diagnostics(found)
         outcome.formatting.diagnostics = found
     return outcome
 

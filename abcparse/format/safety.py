@@ -47,7 +47,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from ..diagnostics import Diagnostic, Severity, Span
+from ..diagnostics import Diagnostic, Severity, Span, sort_diagnostics
 from ..errors import AbcError
 from ..model import (
     Bar,
@@ -392,7 +392,7 @@ def check_formatting(
                        f"formatting would add diagnostic(s) {codes}; left as it was",
                        "format-added-diagnostic")
     checks = [TuneCheck(i, music_ok[i], idem_ok[i], diag_ok[i]) for i in range(n_in)]
-    diags.sort(key=Diagnostic.sort_key)
+    sort_diagnostics(diags)
     return diags, checks
 
 

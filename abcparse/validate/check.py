@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any, BinaryIO
 
 from ..api import MODES, Piece, TuneStream, parse
-from ..diagnostics import Diagnostic, Severity, Span
+from ..diagnostics import Diagnostic, Severity, Span, sort_diagnostics
 from ..errors import AbcUsageError
 from ..gcpause import paused_gc
 from ..model import FileHeader, Tunebook
@@ -343,7 +343,7 @@ class WindowCheck:
             if placed:
                 self.pending = [d for d in self.pending if d.span.start >= window.own_end]
         parser = [*placed, *(d for t in window.tunes for d in t.diagnostics)]
-        parser.sort(key=Diagnostic.sort_key)
+        sort_diagnostics(parser)
         self.file_check.window(window, None, parser)
         self.tunes += len(window.tunes)
         if self.want_lines:

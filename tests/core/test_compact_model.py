@@ -90,12 +90,14 @@ def _spans(node: Any) -> Iterator[tuple[str, Span]]:
 
 def _reading(text: str, compact_after: int, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setattr(parser_module, "COMPACT_AFTER", compact_after)
+    monkeypatch.setattr(parser_module, "TUNE_KEEP", compact_after)
     book = abcparse.parse(text)
     return book, list(_spans(book)), [(d.code, d.message, d.span) for d in book.diagnostics]
 
 
 def _same_reading(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tokens compacted after 8 characters of every line, and never: the same model, the
+    """Tokens compacted after 8 characters of every line and of every tune (so that most
+    lines keep only their first token as a match object), and never: the same model, the
     same spans, the same diagnostics."""
     plain, plain_spans, plain_diags = _reading(text, 10**12, monkeypatch)
     compact, compact_spans, compact_diags = _reading(text, 8, monkeypatch)

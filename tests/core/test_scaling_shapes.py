@@ -87,6 +87,32 @@ def test_huge_line_tokens_are_released_as_it_is_built() -> None:
     assert peak < 1.3 * retained, (peak, retained)
 
 
+def test_a_long_tune_of_short_lines_does_not_hold_all_its_tokens() -> None:
+    """A tune is tokenized whole before it is built; past parser.TUNE_KEEP characters
+    each further line keeps only its first token as a match object. A tune of short lines
+    with an open quote on each (a token per character) peaked at 207 bytes per input byte
+    with a model of 24; the test's 570 kB tune now peaks at about 61 (the tokens of the
+    tune's first 16 kB, and a TokenRun per line)."""
+    line = 'ab"open annotation cde fga\n'
+    text = HEADER + line * 21000
+    book, retained, peak = _parse_traced(text)
+    assert len(book.tunes[0].diagnostics) >= 21000
+    assert retained < 30 * len(text), retained / len(text)
+    assert peak < 70 * len(text), peak / len(text)
+
+
+def test_diagnostics_in_order_are_not_sorted_again() -> None:
+    """A finding on every token (`[A[A[A...`: 131,000 findings in 256 kB) kept a Span of
+    six ints per finding and a key tuple per finding while they were sorted: a peak of
+    336 bytes per input byte. Findings keep a packed span, as the elements do, and a list
+    already in order is checked pairwise instead of sorted."""
+    text = HEADER + "[A" * 60000 + "\n"
+    book, retained, peak = _parse_traced(text)
+    assert len(book.diagnostics) >= 60000
+    assert peak < 1.1 * retained, (peak, retained)
+    assert peak < 240 * len(text), peak / len(text)
+
+
 def test_a_huge_line_keeps_about_a_hundred_bytes_per_input_byte() -> None:
     """Memory of the model of one long line (deterministic under tracemalloc): it was
     about 200 bytes per input byte, a Span tuple and its ints per note (the compact
