@@ -620,12 +620,14 @@ def _line_count(text: str) -> int:
 
 def transpose_stream(stream: TuneStream, semitones: int,
                      write: Callable[[str], object] | None = None,
-                     diff: Callable[[str, str], None] | None = None) -> bool:
+                     diff: Callable[[str, str], None] | None = None,
+                     notice: Callable[[int, int, str], object] | None = None) -> bool:
     """Transpose every tune of the file ``stream`` reads (as
     :func:`abcparse.format.transpose_text` does, tune by tune: the rest is kept byte for
     byte). Returns whether the text changes; raises
     :class:`~abcparse.format.TransposeError` (with the tune's line) when a tune cannot
-    be moved exactly."""
+    be moved exactly. ``notice`` gets the file's line and column of music left at its
+    pitch by design (``transpose_text``)."""
     from .format.transpose import TransposeError, transpose_text
 
     changed = False
@@ -637,8 +639,10 @@ def transpose_stream(stream: TuneStream, semitones: int,
             if c.kind != "tune" or semitones == 0:
                 out.append(c.text)
                 continue
+            told = None if notice is None else (
+                lambda line, col, message, _at=c.line - 1: notice(line + _at, col, message))
             try:
-                new = transpose_text(c.text, semitones, mode=mode)
+                new = transpose_text(c.text, semitones, mode=mode, notice=told)
             except TransposeError as e:
                 # transpose_text numbers the lines of the text it was given: this tune's.
                 raise e.moved(c.line - 1) from None

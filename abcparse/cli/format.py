@@ -82,8 +82,9 @@ def register(subparsers: Any) -> None:
         description=(
             "Transpose ABC files in place by N semitones: K: fields (keeping the mode,"
             " choosing the spelling with fewer accidentals), notes (accidentals recomputed"
-            " so every pitch moves exactly N semitones), chord symbols. K:none keeps its"
-            " field, percussion voices and Highland pipes keys keep their pitches."
+            " so every pitch moves exactly N semitones), chord symbols (s: lines too)."
+            " K:none keeps its field, percussion voices and Highland pipes keys keep their"
+            " pitches (a pipes key is a warning)."
         ),
     )
     t.add_argument("paths", nargs="+", metavar="PATH", help="ABC files or folders; - for stdin")
@@ -304,9 +305,10 @@ def _format_one(path: str, options: FormatOptions, args: argparse.Namespace) -> 
 
 def run_transpose(args: argparse.Namespace) -> int:
     changed = unchanged = failed = errors = 0
+    kept: list[str] = []  # places left at their pitch by design (K:HP)
     for path in _paths(args.paths):
         try:
-            result = _transpose_one(path, args)
+            result = _transpose_one(path, args, kept)
         except NothingRead:
             raise
         except AbcError as e:
@@ -329,17 +331,26 @@ def run_transpose(args: argparse.Namespace) -> int:
         summary.append(f"{failed} could not be transposed exactly (left as they were)")
     if errors:
         summary.append(f"{errors} could not be read or written")
+    if kept:
+        summary.append(f"{len(kept)} Highland pipes key{'s' if len(kept) != 1 else ''} kept"
+                       f" {'their' if len(kept) != 1 else 'its'} pitches")
     _say(args, ", ".join(summary) + ".")
     if errors:
         return 2
     return 1 if failed else 0
 
 
-def _transpose_one(path: str, args: argparse.Namespace) -> bool | None:
+def _transpose_one(path: str, args: argparse.Namespace, kept: list[str]) -> bool | None:
     """Transpose one file a tune at a time: True when it was rewritten, False when
     nothing was written (unchanged, ``--diff``, standard output), None when a tune
-    could not be moved exactly (then nothing is written)."""
+    could not be moved exactly (then nothing is written). Music left at its pitch by
+    design is a warning (with ``-q``, only counted)."""
     name = "<stdin>" if path == "-" else path
+
+    def notice(line: int, col: int, message: str) -> None:
+        kept.append(f"{name}:{line}:{col}")
+        _say(args, f"{name}:{line}:{col}: warning: {message}")
+
     with contextlib.ExitStack() as stack:
         stream = _open(path, "auto", stack)
         encode = _encoder(stream)
@@ -349,13 +360,13 @@ def _transpose_one(path: str, args: argparse.Namespace) -> bool | None:
         changed = False
         try:
             if diff is not None:
-                transpose_stream(stream, args.semitones, None, diff.segment)
+                transpose_stream(stream, args.semitones, None, diff.segment, notice)
             elif spool is not None:
-                transpose_stream(stream, args.semitones, spool.write)
+                transpose_stream(stream, args.semitones, spool.write, notice=notice)
             else:
                 with atomic_writer(path) as f:
                     changed = transpose_stream(stream, args.semitones,
-                                               lambda t: f.write(encode(t)))
+                                               lambda t: f.write(encode(t)), notice=notice)
                     if not changed:
                         raise _Discard
         except _Discard:

@@ -34,6 +34,7 @@ must sound the input's pitches plus N, note for note (grace notes included); oth
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -270,6 +271,9 @@ class _Transposer:
         # Semitones each note, rest and chord moves by, by its offset in the input.
         self.moves: dict[int, int] = {}
         self.has_key = False
+        #: What was left at its pitch on purpose, as (offset in the tune, message): the
+        #: caller reports it, since the user asked for every note to move.
+        self.notices: list[tuple[int, str]] = []
 
     # --- keys ------------------------------------------------------------------------
     def key_value(self, value: str) -> tuple[str, _KeyState | None]:
@@ -290,6 +294,10 @@ class _Transposer:
                 return value, state
             return value, None
         if key.highland_pipes is not None or perc:
+            if not perc and self.n:
+                self.notices.append((-1, (
+                    f"K:{value.strip()}: Highland pipes music keeps its pitches (the"
+                    " chanter's scale, §3.1.14); the notes after it are not transposed")))
             return value, _KeyState(key_signature(key), key_signature(key), 0, True)
         if key.tonic is None or key.mode is None:
             # K:none (or accidentals only): nothing to move in the field itself.
@@ -478,6 +486,26 @@ class _Transposer:
         v.old.bar_line()
         v.new.bar_line()
 
+    def _place_notices(self, offset: int) -> None:
+        """Give the notices just made by a K: value the field's offset."""
+        self.notices = [(offset if at < 0 else at, m) for at, m in self.notices]
+
+    def symbol_line(self, value: str) -> str:
+        """§4.15 an ``s:`` line: its chord symbols move as those in the music do (they
+        are read in the key the line above ends in). A value that cannot be read stays."""
+        try:
+            tree = parse_value("symbol_value", value)
+        except ParseFailure:
+            return value
+        out: list[str] = []
+        pos = 0
+        for t in tree.scan_values(lambda v: True):
+            if t.type == "QUOTED":
+                out += [value[pos : t.start_pos], '"', self.chord_symbol(str(t)[1:-1]), '"']
+                pos = t.end_pos
+        out.append(value[pos:])
+        return "".join(out)
+
     def chord_symbol(self, text: str) -> str:
         """§4.18 move the root and bass of each chord in a chord symbol."""
         v = self.current()
@@ -557,16 +585,20 @@ class _Transposer:
             value_i = next((i for i, t in enumerate(toks) if t.lastgroup == "FIELD_TEXT"), None)
             value = toks[value_i].group() if value_i is not None else ""
             if letter == "K":
+                at = toks[value_i if value_i is not None else 0].start()
                 try:
                     new, state = self.key_value(value)
                 except TransposeError as e:
-                    e.offset = toks[value_i if value_i is not None else 0].start()
+                    e.offset = at
                     raise
+                self._place_notices(at)
                 if value_i is not None:
                     parts[value_i] = new
                 self.set_key(state, header=header)
             elif letter == "V":
                 self.switch_voice(value)
+            elif letter == "s" and value_i is not None:
+                parts[value_i] = self.symbol_line(value)
             return "".join(parts)
         if kind == "directive_line":
             d = toks[0].group()
@@ -614,6 +646,7 @@ class _Transposer:
             letter, value = tok.group("i_letter", "i_value")
             if letter == "K":
                 new, state = self.key_value(value)
+                self._place_notices(tok.start())
                 self.set_key(state, header=False)
                 return f"[K:{new}]"
             if letter == "V":
@@ -642,9 +675,16 @@ def _verbatim(item: Any) -> str:
     return "".join(t.group() for t in item.children)
 
 
-def transpose_text(text: str, semitones: int, *, mode: str = "auto", check: bool = True) -> str:
+#: Told where music was left at its pitch on purpose: (line, column, message), 1-based in
+#: the text given to :func:`transpose_text`.
+Notice = Callable[[int, int, str], object]
+
+
+def transpose_text(text: str, semitones: int, *, mode: str = "auto", check: bool = True,
+                   notice: Notice | None = None) -> str:
     """Transpose every tune of ``text`` by ``semitones`` (see the module docstring); the
-    rest of the file is kept byte for byte."""
+    rest of the file is kept byte for byte. ``notice`` is told of each place where notes
+    keep their pitch by design (a Highland pipes key), which the user may not expect."""
     if not isinstance(semitones, int) or isinstance(semitones, bool):
         raise TransposeError(f"semitones must be a whole number, not {semitones!r}")
     if semitones == 0:
@@ -668,6 +708,11 @@ def transpose_text(text: str, semitones: int, *, mode: str = "auto", check: bool
                 line += chunk.text.count("\n", 0, e.offset)
                 col = e.offset - (chunk.text.rfind("\n", 0, e.offset) + 1) + 1
             raise TransposeError(e.reason, line=line, col=col, tune=first) from None
+        if notice is not None:
+            for offset, message in t.notices:
+                start = chunk.text.rfind("\n", 0, offset) + 1
+                notice(chunk.line + chunk.text.count("\n", 0, offset), offset - start + 1,
+                       message)
         out.append(new)
         line += 1
     return "".join(out)

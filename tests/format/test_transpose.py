@@ -131,6 +131,36 @@ def test_percussion_and_pipes_keep_their_pitches() -> None:
     assert transpose_str(pipes, 3) == pipes
 
 
+def test_a_pipes_key_left_at_its_pitch_is_reported_where_it_is(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The user asked for every note to move: music kept at its pitch by design is a
+    warning with its place, the rest of the book is transposed, and the exit code is 0."""
+    from abcparse.cli.main import main
+
+    book = tmp_path / "book.abc"
+    book.write_text("X:1\nT:a\nK:HP\nABcd|\n\nX:2\nT:b\nK:D\nde|[K:Hp]AB|\n",
+                    encoding="utf-8")
+    assert main(["transpose", "-s", "2", str(book)]) == 0
+    captured = capsys.readouterr().err
+    assert f"{book}:3:3: warning: K:HP: Highland pipes" in captured
+    assert f"{book}:9:4: warning: K:Hp: Highland pipes" in captured
+    assert "2 Highland pipes keys kept their pitches" in captured
+    assert book.read_text(encoding="utf-8") == (
+        "X:1\nT:a\nK:HP\nABcd|\n\nX:2\nT:b\nK:E\nef|[K:Hp]AB|\n")
+    found: list[tuple[int, int, str]] = []
+    transpose_str("X:1\nT:t\nK:Hp\nGABc|\n", 3, notice=lambda *a: found.append(a))
+    assert [(line, col) for line, col, _ in found] == [(3, 3)]
+    transpose_str("X:1\nT:t\nK:C clef=perc\nCDEF|\n", 3, notice=lambda *a: found.append(a))
+    assert len(found) == 1  # a drum part has no pitch to keep: nothing to say
+
+
+def test_chord_symbols_of_a_symbol_line_move_with_the_music() -> None:
+    """§4.15: an s: line's chord symbols are chords of the music above it."""
+    text = 'X:1\nT:t\nK:G\nABcd|\ns:"Am" * "D7/F#" * !fine! "^text"\n'
+    assert transpose_str(text, 2) == (
+        'X:1\nT:t\nK:A\nBcde|\ns:"Bm" * "E7/G#" * !fine! "^text"\n')
+
+
 def test_a_drum_voice_keeps_its_pitches_under_a_moved_key() -> None:
     src = "X:1\nT:t\nK:Am\nV:1\nABc|\nV:drum\n%%MIDI channel 10\nF^F F|\n"
     out = transpose_str(src, -1)
