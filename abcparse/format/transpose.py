@@ -17,8 +17,9 @@
 - chord symbols (§4.18): root and bass (``"Am7/G"``) move like the tonic; text that is
   not a chord (``"N.C."``, annotations ``"^..."``) is left alone.
 
-Left untouched: ``K:none`` fields (their notes move, spelled with sharps going up and
-flats going down), the Highland pipes keys ``K:HP``/``K:Hp`` and everything after them,
+Left untouched: ``K:none`` fields (their notes move; a sharp or flat note keeps its kind
+of accidental, ``_D`` up a tone is ``_E``, and a natural one is spelled with sharps going
+up and flats going down), the Highland pipes keys ``K:HP``/``K:Hp`` and everything after them,
 percussion voices (``clef=perc`` in K: or V:, or ``%%MIDI channel 10``), note lengths,
 and every other byte of the file. Tunes without K: are read in C major, so their notes
 get the accidentals the new pitches need.
@@ -228,8 +229,15 @@ def _spell(step_index: int, midi: int) -> tuple[str, int, int]:
     raise TransposeError(f"cannot spell MIDI pitch {midi}")  # pragma: no cover
 
 
+def _sharps(alteration: int, semitones: int) -> bool:
+    """Whether a pitch with no key to follow is spelled with sharps: as the note or chord
+    was (``Db`` up a tone is ``Eb``, not ``D#``; ``C#`` is ``D#``), a natural one with
+    sharps going up and flats going down."""
+    return alteration > 0 if alteration else semitones > 0
+
+
 def _spell_chromatic(midi: int, up: bool) -> tuple[str, int, int]:
-    """Spelling of a pitch with no key to follow: sharps going up, flats going down."""
+    """Spelling of a pitch with no key to follow: with sharps, or with flats."""
     letter, alt = (_SHARPS if up else _FLATS)[midi % 12]
     octave = (midi - 60 - LETTER_SEMITONES[letter] - alt) // 12
     return letter, octave, alt
@@ -429,7 +437,8 @@ class _Transposer:
             # flat; chromatic spelling would make it A sharp going up).
             new_letter, new_octave, new_alt = letter, octave + self.n // 12, int(alt)
         elif key.steps is None:
-            new_letter, new_octave, new_alt = _spell_chromatic(target, self.n > 0)
+            new_letter, new_octave, new_alt = _spell_chromatic(target, _sharps(int(alt),
+                                                                               self.n))
         else:
             idx = octave * 7 + LETTERS.index(letter) + key.steps
             new_letter, new_octave, new_alt = _spell(idx, target)
@@ -546,7 +555,8 @@ class _Transposer:
         pc = LETTER_SEMITONES[letter] + _CHORD_SIGNS.get(acc, 0)
         target = 60 + pc + self.n
         if key.steps is None:
-            new_letter, _, alt = _spell_chromatic(target, self.n > 0)
+            new_letter, _, alt = _spell_chromatic(target, _sharps(_CHORD_SIGNS.get(acc, 0),
+                                                                  self.n))
         else:
             new_letter, _, alt = _spell(LETTERS.index(letter) + key.steps, target)
             if abs(alt) > 1:

@@ -124,6 +124,15 @@ def test_k_none_keeps_its_field_and_spells_with_sharps_going_up() -> None:
     assert out == "X:1\nT:t\nK:none\nB,_E_G _B|\n"
 
 
+def test_k_none_keeps_the_kind_of_each_accidental() -> None:
+    """With no key to follow, a flat note or chord stays flat and a sharp one sharp: a
+    musician reads Db up a tone as Eb, not D#."""
+    out = moved('X:1\nT:t\nK:none\n"Db"_D2 "F#m"^F2 =B|\n', 2)
+    assert out == 'X:1\nT:t\nK:none\n"Eb"_E2 "G#m"^G2 ^c|\n'
+    out = moved('X:1\nT:t\nK:none\n"C#"^C _B|\n', -1)
+    assert out == 'X:1\nT:t\nK:none\n"C"=C =A|\n'
+
+
 def test_percussion_and_pipes_keep_their_pitches() -> None:
     drums = "X:1\nT:t\nK:C clef=perc\nCDEF|\n"
     assert transpose_str(drums, 3) == drums
