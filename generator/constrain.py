@@ -81,6 +81,20 @@ MODES = ("", "m", "min", "maj", "Maj", "Min", "dor", "Dor", "mix", "Mix", "lyd",
          "Phr", "aeo", "Aeo", "loc", "Loc", "ion", "Ion")
 
 
+def drawable(duration: Fraction) -> bool:
+    """Whether a note of ``duration`` whole notes is one written note value, plain or with
+    one or two dots: what abcjs draws (its table of durations; any other value is its
+    warning "Duration not representable") and abcm2ps ("Note too much dotted"). §4.3 lets
+    a length be any number, so ``d9/`` is ABC, but a value no engraver can draw is written
+    as tied notes by people; a generated tune holds only drawable ones."""
+    num, den = duration.numerator, duration.denominator
+    if num <= 0 or den & (den - 1):
+        return False
+    while not num & 1:
+        num >>= 1
+    return num in (1, 3, 7)
+
+
 @lru_cache(maxsize=4096)
 def length_of(text: str) -> Fraction | None:
     """A note length as written after the letter (§4.3): "" 1, "2", "/" 1/2, "//" 1/4,
@@ -219,6 +233,10 @@ class TuneConstraint:
         self.note_broken: Fraction | None = None
         self.note_acc = ""  # its accidental
         self.note_line_start = False  # it opens a line ("E:" there would be a field line)
+        # The line so far is one note letter and spaces: "d :|" there is abc2midi's
+        # "Potentially ambiguous line - either a :| repeat or a field" (§3 reads a letter
+        # and a colon at a line's start as a field; spaces may come between).
+        self.letter_line = False
         self.last_space = False
         self.last_note: int | None = None  # duration of the last note (for ">")
         # Bar accounting.
@@ -431,6 +449,7 @@ class TuneConstraint:
 
     def _idle(self, ch: str) -> bool:
         self.state = S_IDLE
+        letter_line, self.letter_line = self.letter_line, False
         if self.at_line_start:
             if ch == "\n":
                 return self._can_end()
@@ -451,6 +470,7 @@ class TuneConstraint:
             if line_start or self.tuplet_left or self.last_space:
                 return False
             self.last_space = True
+            self.letter_line = letter_line
             return True
         self.last_space = False
         if ch == "\n":
@@ -476,6 +496,8 @@ class TuneConstraint:
                 return False
             if ch == ":" and not self._repeat_end_ok():
                 return False  # ABC302: ":|" and "::" end a repeat no |: started
+            if ch == ":" and letter_line:
+                return False
             self.state = S_BAR
             self.token = ch
             return True
@@ -577,6 +599,12 @@ class TuneConstraint:
         time = self._note_time(self._length_text())
         if time is None or not self._fits(time):
             return False
+        letter_line = self.note_line_start and len(self.token) == 1
+        unit = Fraction(self.unit, TICKS)
+        written = length_of(self._length_text())
+        if drawable(unit) and written is not None and not drawable(
+                written * unit * (self.note_broken or 1)):
+            return False  # as abcjs measures it: after a broken rhythm, before a tuplet
         if self.tie:
             if self._pitch() != self.tie:
                 return False  # ABC321: a tie joins two notes of the same pitch
@@ -599,13 +627,18 @@ class TuneConstraint:
         self.broken_next = None
         self.state = S_IDLE
         self.token = ""
+        self.letter_line = letter_line
         return True
 
     def _broken(self, ch: str) -> bool:
         """``a>b`` (§4.4): the note before gains half its time, the next one loses it."""
-        if self.last_note is None or self.tuplet_left:
+        if self.last_note is None or self.tuplet_left or self.note_broken is not None:
+            # Not after the second note of a broken rhythm (a>b>c): abc2midi refuses the
+            # chain ("Notes not equal durations") and counts the bar wrong.
             return False
         before, after = broken_factors(ch, 1)
+        if not drawable(Fraction(self.last_note, TICKS) * before):
+            return False  # a dotted note dotted again (a3>b): no note value (see drawable)
         try:
             extra = note_time(self.last_note, broken=before) - self.last_note
         except Rescale:

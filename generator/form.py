@@ -32,16 +32,19 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
 from .constrain import (
     BAR_PREFIXES,
     HEADER,
+    REST_LETTERS,
     S_BAR,
     S_IDLE,
     S_NOTE,
     TuneConstraint,
+    drawable,
     field_values,
 )
 from .vocab import RESERVED, Vocab
@@ -49,6 +52,9 @@ from .vocab import RESERVED, Vocab
 __all__ = ["BARS_PER_PART", "PARTS", "FormConstraint", "HeaderPlan", "header_plans", "writable"]
 
 BARS_PER_PART = 8
+#: Octave marks on one note: three commas to three apostrophes, MIDI 24 to 107, wider
+#: than any folk tune.
+MAX_OCTAVE_MARKS = 3
 PARTS = 2
 _HEADER_ORDER = "RMLK"
 
@@ -247,8 +253,12 @@ class FormConstraint(TuneConstraint):
         if self.tune_done and ch not in "\n":
             return False
         if self.state == S_NOTE and ch in ",'" and self._length_text() == "" and (
-                self.token[-1:].islower() == (ch == ",")):
-            # c, and C' are ABC (§4.1) but abc2midi refuses them: write C and c.
+                self.token[0].islower() == (ch == ",") or self.token[0] in REST_LETTERS
+                or len(self.token) > MAX_OCTAVE_MARKS):
+            # c, and C' are ABC (§4.1) but abc2midi refuses them: write C and c. Judged by
+            # the letter, so marks never mix (e', is abc2midi's "Bad pitch specifier"),
+            # and a rest has no octave. At most MAX_OCTAVE_MARKS: a note beyond MIDI's
+            # range (g followed by eight marks) is played differently by each player.
             return False
         if ch not in "|:] \n":
             if self.state == S_BAR:  # the bar line ends here: a new bar starts
@@ -321,6 +331,8 @@ class FormConstraint(TuneConstraint):
         num, _, den = text.partition("/")
         if num and (not num.isdigit() or int(num) > 16 or num.startswith("0")):
             return False
+        if num and "/" not in text and not drawable(Fraction(int(num))):
+            return False  # 5, 9, 10: no note value however it goes on (see drawable)
         if "/" in text and den not in ("", "/", "2", "4"):
             return False
         need = self._required_length()

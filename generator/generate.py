@@ -18,9 +18,10 @@ the validator, and the repair engine where the validator objects:
    sampled tune that is valid may still carry a warning (most often ABC305, a ``|:`` that
    no ``:|`` closes). A tune is *accepted* only when the strict check finds nothing at all
    afterwards.
-5. **Layout**: repeat signs the model wrote alone on a line, or at a line's start after a
-   note, move to the end of the music line before them (:func:`join_bar_lines`): the same
-   music, which abcjs would otherwise play with an extra note.
+5. **Layout**: repeat signs the model wrote alone on a line, and bar lines at a line's
+   start after a note, move to the end of the music line before them
+   (:func:`join_bar_lines`): the same music, which abcjs would otherwise play with an
+   extra note or a wrong accidental.
 6. **Novelty**: a tune whose body (the text after its first ``K:`` line) is as close as
    ``threshold`` (normalised Levenshtein similarity, default 0.8) to a training tune's body
    is rejected: the model must not hand back a memorised tune. So is an exact repeat of a
@@ -85,8 +86,11 @@ PLAYABLE = PROFILES["playable"]
 # A code line of bar lines only (``:|``, ``|:``, ``:| |:``), and a start-repeat sign at
 # the start of a code line.
 _BARS_ONLY = re.compile(r"[ \t]*(?:[|:\[\]]+[ \t]*)+")
-_LEADING_START_REPEAT = re.compile(r"[ \t]*(\|:|::)[ \t]*")
+_LEADING_BAR = re.compile(r"[ \t]*(\|:|::|:\||\|\||\|)(?![\d\]|:])[ \t]*")
 _FIELD_LINE = re.compile(r"[A-Za-z+]:")
+# A music line that is one note letter alone: a repeat sign joined to it would make ``d :|``,
+# which §3 and abc2midi read as perhaps a field.
+_LONE_LETTER = re.compile(r"[ \t]*[A-Za-z][ \t]*")
 
 
 def _music_line(line: str) -> bool:
@@ -99,12 +103,16 @@ def _music_line(line: str) -> bool:
 def join_bar_lines(text: str) -> str:
     """The tune with its repeat signs at the ends of music lines, not at their starts: a
     code line that holds only bar lines (the model writes ``:|`` and ``|:`` on lines of
-    their own) joins the music line before it, and a ``|:`` or ``::`` that starts a line
-    after a line ending in a note moves to that line's end.
+    their own) joins the music line before it, and a bar line (``|``, ``||``, ``|:``,
+    ``::``, ``:|``; not an ending's ``|1``) that starts a line after a line ending in a
+    note moves to that line's end. A line of one note letter alone joins the line before it
+    (so that no ``d :|`` opens a line, which abc2midi reads as perhaps a field).
 
     Why: a line break means nothing to the music (§2.2, §4.8), but abcjs 6.7.2 plays the
     last note before such a line-start repeat again at the start of every pass (the kind
     ``abcjs-start-repeat-at-line-start`` in tests/fixtures/abcjs_playback_differences.json),
+    keeps the bar's accidentals past a plain bar line that starts a line (``_e c`` then
+    ``|Bee`` on the next line: it plays E flat; §4.2 ends an accidental at the bar line),
     and a staff line with a bar line and no notes is poor layout. A generated tune's layout
     is ours to choose, so we choose the one every player reads alike. Checked, not assumed:
     when the played notes (:func:`abcparse.events.tune_events`) differ from the tune's, or
@@ -113,12 +121,15 @@ def join_bar_lines(text: str) -> str:
     out: list[str] = []
     for line in text[start:].split("\n"):
         prev = out[-1] if out else ""
+        if _music_line(prev) and _LONE_LETTER.fullmatch(line):
+            out[-1] = prev.rstrip() + " " + line.strip()  # the lone note joins the line
+            continue
         if _music_line(prev):
             tail = prev.rstrip()
             if line.strip() and _BARS_ONLY.fullmatch(line):
                 out[-1] = tail + (" " if tail[-1] in "|:]" else "") + line.strip()
                 continue
-            m = _LEADING_START_REPEAT.match(line)
+            m = _LEADING_BAR.match(line)
             if m and tail[-1] not in "|:]" and line[m.end():].strip():
                 out[-1] = tail + m.group(1)
                 line = line[m.end():]

@@ -3,11 +3,12 @@ tune invalid, and constrained sampling stays deterministic."""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 from abcparse.generator.cli import DEFAULT_MODEL_DIR
-from abcparse.generator.constrain import TuneConstraint, length_of
+from abcparse.generator.constrain import TuneConstraint, drawable, length_of
 from abcparse.generator.data import read_tunes
 from abcparse.generator.sampler import NumpyLSTM
 from abcparse.generator.vocab import Vocab
@@ -52,6 +53,11 @@ def test_the_corpus_passes_the_checker() -> None:
         (HEAD + "dAF dAF:|dAF dAF:", "a second :| that no |: opens (ABC302, strict)"),
         (HEAD + "dAF dAF||dAF dAF:", "a :| after a double bar with no |: (ABC302)"),
         (HEAD + "|:dAF dAF:|[1dAF dAF:|[2dAF dAF|]dAF dAF:", "... after a group of endings"),
+        (HEAD + "|dAF dAF|\nd :", "a letter, a space and : opening a line (abc2midi)"),
+        (HEAD + "|d9/ ", "9/16: no note value (abcjs: Duration not representable)"),
+        (HEAD + "|d5 ", "5/8: no note value (abcm2ps: Note too much dotted)"),
+        (HEAD + "|d3>", "a dotted note dotted again: 9/16"),
+        (HEAD + "|d>e>", "a broken rhythm after the second note of one (abc2midi)"),
     ],
 )
 def test_refuses(text: str, why: str) -> None:
@@ -93,6 +99,16 @@ def test_end_of_tune_needs_a_complete_state() -> None:
     assert not accepts(HEAD + "\n")  # no music at all
     assert not accepts(HEAD + "|dAF dAF|dAF (3dA\n")  # the tuplet lacks a note
     assert accepts(HEAD + "|dAF dAF|\n\n")
+
+
+def test_drawable_note_values() -> None:
+    """Plain, dotted and double-dotted values of any size, as abcjs's table of durations
+    and abcm2ps draw them; nothing else (a tie is written instead)."""
+    yes = ["1", "1/2", "3/8", "7/16", "3/2", "2", "3", "1/64", "7/4"]
+    no = ["5/8", "9/16", "5/4", "15/16", "1/3", "2/3", "0"]
+    assert all(drawable(Fraction(x)) for x in yes)
+    assert not any(drawable(Fraction(x)) for x in no)
+    assert accepts(HEAD + "|d3 d>e f|d7/ e/ c2|")
 
 
 def test_length_of() -> None:

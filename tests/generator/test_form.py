@@ -72,6 +72,14 @@ def test_an_accidental_is_written_again_in_another_octave_of_its_bar() -> None:
     assert accepts(HEADER + "^DEF ^d2e|dBG ABc|")
 
 
+def test_octave_marks_go_one_way_and_not_too_far() -> None:
+    """abc2midi refuses c, and e', ("Bad pitch specifier"); eight marks take a note out of
+    MIDI's range, where each player plays something else; a rest has no octave."""
+    assert accepts(HEADER + "C,,,DE c\'\'\'ba|")
+    for bad in ("c,", "e\',", "C\'", "c\'\'\'\'", "C,,,,", "z\'", "z,"):
+        assert not accepts(HEADER + bad), bad
+
+
 def test_a_bar_may_not_come_three_times_running() -> None:
     assert accepts(HEADER + "ABc dBG|ABc dBG|B")
     assert not accepts(HEADER + "ABc dBG|ABc dBG|A")
