@@ -100,13 +100,15 @@ def _music_line(line: str) -> bool:
         and not _FIELD_LINE.match(stripped) and not stripped.endswith("\\")
 
 
-def join_bar_lines(text: str) -> str:
+def join_bar_lines(text: str, *, open_repeat: bool = True) -> str:
     """The tune with its repeat signs at the ends of music lines, not at their starts: a
     code line that holds only bar lines (the model writes ``:|`` and ``|:`` on lines of
     their own) joins the music line before it, and a bar line (``|``, ``||``, ``|:``,
     ``::``, ``:|``; not an ending's ``|1``) that starts a line after a line ending in a
     note moves to that line's end. A line of one note letter alone joins the line before it
-    (so that no ``d :|`` opens a line, which abc2midi reads as perhaps a field).
+    (so that no ``d :|`` opens a line, which abc2midi reads as perhaps a field), and a
+    first section repeated from the tune's start opens with ``|:`` (:func:`_open_first_repeat`;
+    not with ``open_repeat=False``, for a body whose opening the user wrote).
 
     Why: a line break means nothing to the music (§2.2, §4.8), but abcjs 6.7.2 plays the
     last note before such a line-start repeat again at the start of every pass (the kind
@@ -134,6 +136,8 @@ def join_bar_lines(text: str) -> str:
                 out[-1] = tail + m.group(1)
                 line = line[m.end():]
         out.append(line)
+    if open_repeat and not _has_pickup(text):
+        _open_first_repeat(out)
     result = text[:start] + "\n".join(out)
     if result == text or _played(result) != _played(text):
         return text
@@ -143,6 +147,39 @@ def join_bar_lines(text: str) -> str:
         return Counter(d.code for d in abcparse.check(t, mode="strict", extend_select=PLAYABLE))
 
     return text if findings(result) - findings(text) else result
+
+
+# The first repeat sign of a body: a start (``|:``, or ``[|:``) or an end (``:|``, ``::``).
+_REPEAT_SIGN = re.compile(r"\|:|:\||::")
+
+
+def _open_first_repeat(lines: list[str]) -> None:
+    """Write ``|:`` at the start of a body whose first section is repeated without one
+    (``B|eaa ... ::``): §4.8 lets the sign go when the repeat starts at the tune's start, and
+    both players go back there, but abc2abc warns "Missing repeat at start" on every such
+    tune. Only for a tune with no pickup: abc2abc counts ``|:B|`` as a short first bar (an
+    error, where the missing sign was a warning), and ``B|:`` would not repeat the pickup.
+    The tune plays as before (the caller checks it)."""
+    first = next((i for i, line in enumerate(lines) if _music_line(line)), None)
+    if first is None:
+        return
+    m = _REPEAT_SIGN.search("\n".join(lines[first:]))
+    if m is None or m.group() == "|:":
+        return
+    line = lines[first]
+    indent = len(line) - len(line.lstrip())
+    lines[first] = line[:indent] + "|:" + line[indent:]
+
+
+def _has_pickup(text: str) -> bool:
+    """Whether the tune's first bar of music is shorter than its meter (an anacrusis)."""
+    import abcparse
+    from abcparse.music import timeline
+
+    tunes = abcparse.parse(text, mode="strict").tunes
+    voices = timeline(tunes[0]).voices if len(tunes) == 1 else []
+    first = next((b for b in voices[0].bars if b.content), None) if voices else None
+    return first is None or first.nominal is None or first.ticks != first.nominal
 
 
 def _played(text: str) -> list[tuple[Any, ...]]:
@@ -244,8 +281,11 @@ def examine(
     novelty: Novelty | None,
     *,
     threshold: float = DEFAULT_THRESHOLD,
+    prime: str = "",
 ) -> Verdict:
-    """Validate one sampled tune, repair it if need be, check its novelty."""
+    """Validate one sampled tune, repair it if need be, check its novelty. ``prime`` is the
+    text every sample was begun with: music in it is the user's opening, which the layout
+    step does not put a ``|:`` before."""
     import abcparse
     from abcparse.diagnostics import Severity
 
@@ -273,7 +313,7 @@ def examine(
         if not result.valid or abcparse.check(final, mode="strict", extend_select=PLAYABLE):
             return checked.rejected_as(R_REPAIR)
     assert checked.text is not None
-    laid_out = join_bar_lines(checked.text)
+    laid_out = join_bar_lines(checked.text, open_repeat=body_offset(prime) >= len(prime))
     if laid_out != checked.text:
         checked = dataclasses.replace(checked, text=laid_out)
     if music_bars(laid_out) < MIN_BARS:
@@ -488,7 +528,7 @@ class TuneGenerator:
         """Examine one sample (validate, repair, novelty), reject a repeat of a body seen
         earlier in the run, and count the verdict."""
         stats.chars += len(sample.text)
-        v = examine(sample, self.novelty, threshold=self.threshold)
+        v = examine(sample, self.novelty, threshold=self.threshold, prime=self.prime)
         if (self.constrained and self.form and v.status == REPAIRED and v.text is not None
                 and not tune_stats(v.text)["aabb"]):
             # The form-aware decoder writes two repeated parts of eight bars (AABB); a
