@@ -338,6 +338,10 @@ class TuneConstraint:
             return self._end_header_line()
         if ch in "%\\\t" or not ch.isprintable():
             return False
+        if len(self.line) == 2 and ch in "|:[]":
+            # A value opening with a bar character (T::|...) makes the line read as a
+            # repeat to abc2midi ("either a :| repeat or a field"); no tune's field does.
+            return False
         letter = self.line[0]
         if letter in VALUE_CHECKED and self.line[2:] + ch not in field_values(letter)[1]:
             return False

@@ -359,12 +359,13 @@ class FormConstraint(TuneConstraint):
         accidental: its letter has one in another octave of this bar. ``^D ... d``:
         §11.3's default carries the sharp to every octave (abcparse and abc2midi play d
         sharp), abcjs to the same octave only, so the accidental is written again (the
-        sampler tries ``^d`` or ``=d``) and every player agrees. Checked at the letter
-        and again where the note ends (octave marks may follow the letter)."""
+        sampler tries ``^d`` or ``=d``) and every player agrees. Also when its own octave
+        has one too: in ``_G =g G`` the last G is natural by §11.3 and flat to abcjs.
+        Checked at the letter and again where the note ends (octave marks may follow the
+        letter)."""
         letter = pitch[0].upper()
-        marked = self.bar_accidentals
-        return (letter not in "ZX" and pitch not in marked
-                and any(p[0].upper() == letter for p in marked))
+        return letter not in "ZX" and any(
+            p[0].upper() == letter and p != pitch for p in self.bar_accidentals)
 
     def _allowed_bar_tokens(self) -> frozenset[str]:
         """The bar lines that may end the bar written so far (mirrors :meth:`_end_bar`),

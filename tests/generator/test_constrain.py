@@ -54,6 +54,8 @@ def test_the_corpus_passes_the_checker() -> None:
         (HEAD + "dAF dAF||dAF dAF:", "a :| after a double bar with no |: (ABC302)"),
         (HEAD + "|:dAF dAF:|[1dAF dAF:|[2dAF dAF|]dAF dAF:", "... after a group of endings"),
         (HEAD + "|dAF dAF|\nd :", "a letter, a space and : opening a line (abc2midi)"),
+        ("X:1\nT::", "a title opening with a bar character (T::| reads as a repeat)"),
+        ("X:1\nT:|", "the same with |"),
         (HEAD + "|d9/ ", "9/16: no note value (abcjs: Duration not representable)"),
         (HEAD + "|d5 ", "5/8: no note value (abcm2ps: Note too much dotted)"),
         (HEAD + "|d3>", "a dotted note dotted again: 9/16"),

@@ -70,6 +70,9 @@ def test_an_accidental_is_written_again_in_another_octave_of_its_bar() -> None:
     (every player then agrees), the same octave may go unwritten, and a bar line ends it."""
     assert accepts(HEADER + "^DED ^d2e|") and accepts(HEADER + "^DE=d ")
     assert accepts(HEADER + "^DEF ^d2e|dBG ABc|")
+    # once two octaves carry one, neither goes unwritten: _G =g G is G natural by §11.3
+    # and G flat to abcjs
+    assert not accepts(HEADER + "_G=gG") and accepts(HEADER + "_G=g_G")
 
 
 def test_octave_marks_go_one_way_and_not_too_far() -> None:
