@@ -30,6 +30,7 @@ from .diagnostics import (
     line_key,
     new_span,
     pack_span,
+    unpack_span,
 )
 from .gcpause import paused_gc
 from .model import (
@@ -69,6 +70,7 @@ from .model import (
     SlurEnd,
     SlurStart,
     Spacer,
+    SpanSlot,
     Syllable,
     SymbolLine,
     Tempo,
@@ -122,10 +124,10 @@ def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
 
 
 _Getter = Callable[[Any], tuple[Any, ...]]
-_CONSTRUCTORS: dict[type[Any], tuple[Callable[..., Any], _Getter, int]] = {}
+_CONSTRUCTORS: dict[type[Any], tuple[Callable[..., Any], _Getter, int, bool]] = {}
 
 
-def with_span(obj: _T, span: Span) -> _T:
+def with_span(obj: _T, span: Span | int) -> _T:
     """``dataclasses.replace(obj, span=span)`` at a fraction of its cost: field values
     are read once per header field, and they repeat (``K:G``, ``M:6/8``), so the
     readers are memoized and only the span is new."""
@@ -137,10 +139,20 @@ def with_span(obj: _T, span: Span) -> _T:
         others = names[:at] + names[at + 1 :]
         # attrgetter of several names returns their values as a tuple, in C.
         getter: _Getter = operator.attrgetter(*others, "span")
-        entry = _CONSTRUCTORS[cls] = (fast_constructor(cls), getter, at)
-    make, getter, at = entry
+        # A class whose span is a model.SpanSlot keeps it packed (fast_constructor
+        # writes the slot itself, past the descriptor that would pack it).
+        packs = isinstance(cls.__dict__.get("span"), SpanSlot)
+        entry = _CONSTRUCTORS[cls] = (fast_constructor(cls), getter, at, packs)
+    make, getter, at, packs = entry
     values = getter(obj)  # the other fields, then the old span (so always a tuple)
-    made: _T = make(*values[:at], span, *values[at:-1])
+    # ``span`` as a Span, or as a SpanSlot keeps it (a field's, read by _stored_span).
+    stored: Any = span
+    if isinstance(span, int):
+        if not packs:
+            stored = unpack_span(span)
+    elif packs:
+        stored = pack_span(*span)
+    made: _T = make(*values[:at], stored, *values[at:-1])
     return made
 
 
@@ -150,6 +162,8 @@ _make_bar = fast_constructor(Bar)
 _make_line_break = fast_constructor(LineBreak)
 _make_chord_symbol = fast_constructor(ChordSymbol)
 _make_field = fast_constructor(Field)
+#: A field's span as stored (packed, see model.SpanSlot), to hand on without unpacking.
+_stored_span: Callable[[Field], Span | int] = Field.__dict__["span"].slot.__get__
 _make_rest = fast_constructor(Rest)
 _make_decoration = fast_constructor(Decoration)
 _make_tie = fast_constructor(Tie)
@@ -1067,7 +1081,7 @@ class TuneBuilder:
         self.flush_continuation()
         if letter in _READ_FIELDS and value.rstrip().endswith("\\"):
             value = self.outdated_continuation(value, value_offset)
-        f = _make_field(letter, value.strip(), self.in_body, False, span)
+        f = _make_field(letter, value.strip(), self.in_body, False, self.node_span(begin, end))
         self.fields.append(f)
         self.prev_field = f
         if not self.in_body:
@@ -1249,6 +1263,12 @@ class TuneBuilder:
                 return with_span(e.recovered, f.span)
         return None
 
+    def header_span(self) -> Span:
+        """From the tune's first line to the end of its last header field."""
+        last = self.header_fields[-1].span if self.header_fields else None
+        return Span(self.base_line, 1, self.line, last.end_col if last else 1, self.base,
+                    last.end if last else self.base)
+
     def finish_header(self, key_field: Field | None) -> None:
         """Turn the header fields into typed values once K: (or the end) is reached."""
         self.flush_continuation()
@@ -1263,7 +1283,7 @@ class TuneBuilder:
         for f in self.header_fields:
             try:
                 if f.letter == "M":
-                    meter = with_span(read_meter(f.value), f.span)
+                    meter = with_span(read_meter(f.value), _stored_span(f))
                 elif f.letter == "L":
                     unit = read_length(f.value)
             except FieldError as e:
@@ -1273,9 +1293,9 @@ class TuneBuilder:
         for f in self.header_fields:
             try:
                 if f.letter == "K":
-                    key = with_span(read_key(f.value), f.span)
+                    key = with_span(read_key(f.value), _stored_span(f))
                 elif f.letter == "Q":
-                    tempo = with_span(read_tempo(f.value, unit), f.span)
+                    tempo = with_span(read_tempo(f.value, unit), _stored_span(f))
                 elif f.letter == "P":
                     parts = read_parts(f.value)
                 elif f.letter == "V":
@@ -1283,7 +1303,7 @@ class TuneBuilder:
             except FieldError as e:
                 self.field_diag_for(f, e)
                 if f.letter == "K" and e.recovered is not None:
-                    key = with_span(e.recovered, f.span)
+                    key = with_span(e.recovered, _stored_span(f))
                 elif f.letter == "V" and e.recovered is not None:
                     voices.append((*e.recovered, f.span))
         self.meter = meter
@@ -1296,14 +1316,7 @@ class TuneBuilder:
             tempo,
             parts,
             _header_voices(voices),
-            Span(
-                self.base_line,
-                1,
-                self.line,
-                self.header_fields[-1].span.end_col if self.header_fields else 1,
-                self.base,
-                self.header_fields[-1].span.end if self.header_fields else self.base,
-            ),
+            self.header_span(),
         )
         for vid, props, words, _ in voices:
             v = self.voices.get(vid)

@@ -60,20 +60,46 @@ def line_key(line: int, line_start: int) -> int | None:
     return None
 
 
+# A span over several lines (a tune, its header, a field continued by +: lines), or one
+# whose columns are not its offsets' difference, packs into a negative int: -1 - the fields,
+# low bits first: line (24 bits), offset of its line's start (40), end_line - line (24),
+# offset of the end line's start (40), length (40), start (the rest). A book of small
+# tunes kept two such Spans and their ints per tune (about 350 bytes).
+_WIDE_LENGTH_SHIFT = 2 * _LINE_BITS + 2 * _LINE_START_BITS
+_WIDE_START_SHIFT = _WIDE_LENGTH_SHIFT + _LINE_START_BITS
+_LINE_START_LIMIT = 1 << _LINE_START_BITS
+_LINE_LIMIT = 1 << _LINE_BITS
+
+
 def pack_span(line: int, col: int, end_line: int, end_col: int, start: int, end: int) -> int | Span:
-    """The span as one int when it lies on one line and fits the layout, else a Span.
+    """The span as one int when it fits the layout, else a Span.
     ``unpack_span(pack_span(*s)) == s`` for every span (a property test checks it)."""
     length = end - start
     key = line_key(line, start - col + 1)
-    fits = key is not None and 0 <= length <= _LENGTH_MASK
-    if not fits or end_line != line or end_col - col != length:
+    if key is not None and 0 <= length <= _LENGTH_MASK and end_line == line \
+            and end_col - col == length:
+        return (start << _LENGTH_BITS | length) << _LOW_BITS | key
+    line_start, delta, end_start = start - col + 1, end_line - line, end - end_col + 1
+    if not (0 < line < _LINE_LIMIT and 0 <= delta < _LINE_LIMIT and start >= 0
+            and 0 <= line_start < _LINE_START_LIMIT and 0 <= end_start < _LINE_START_LIMIT
+            and 0 <= length < _LINE_START_LIMIT):
         return new_span(Span, (line, col, end_line, end_col, start, end))
-    assert key is not None
-    return (start << _LENGTH_BITS | length) << _LOW_BITS | key
+    return -1 - (start << _WIDE_START_SHIFT | length << _WIDE_LENGTH_SHIFT
+                 | end_start << _LOW_BITS + _LINE_BITS | delta << _LOW_BITS
+                 | line_start << _LINE_BITS | line)
 
 
 def unpack_span(packed: int) -> Span:
     """The :class:`Span` that :func:`pack_span` packed."""
+    if packed < 0:
+        p = -1 - packed
+        line = p & _LINE_MASK
+        start = p >> _WIDE_START_SHIFT
+        end = start + (p >> _WIDE_LENGTH_SHIFT & _LINE_START_MASK)
+        end_start = p >> _LOW_BITS + _LINE_BITS & _LINE_START_MASK
+        return new_span(Span, (line, start - (p >> _LINE_BITS & _LINE_START_MASK) + 1,
+                               line + (p >> _LOW_BITS & _LINE_MASK), end - end_start + 1,
+                               start, end))
     line = packed & _LINE_MASK
     start = packed >> _START_SHIFT
     length = packed >> _LOW_BITS & _LENGTH_MASK

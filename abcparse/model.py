@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from .diagnostics import Diagnostic, Span, unpack_span
+from .diagnostics import Diagnostic, Span, pack_span, unpack_span
 
 if TYPE_CHECKING:
     from .events import NoteEvent
@@ -800,8 +800,9 @@ class SpanSlot:
     of the nodes it makes by the million (notes, bar lines, bars and the other elements of
     a line of music), which is what keeps
     a huge line's model near 100 bytes per input byte (issue 15); reading ``span`` gives
-    the same :class:`Span` as ever, unpacked on the way out. A Span stored in the slot (by
-    ``Note(..., span=...)``, ``dataclasses.replace``, pickling) is given back as it is.
+    the same :class:`Span` as ever, unpacked on the way out. A Span stored through the
+    attribute (by ``Note(..., span=...)``, ``dataclasses.replace``, pickling) is packed
+    the same way when it lies on one line, and kept as it is otherwise.
     A bar between two bar lines stores :data:`JOINED` and reads its span from theirs.
     ``slot`` is the slot's own descriptor, for code that writes the raw value."""
 
@@ -823,6 +824,11 @@ class SpanSlot:
         return value
 
     def __set__(self, obj: object, value: object) -> None:
+        # A Span given to a constructor, ``replace`` or pickling is kept packed too when
+        # it fits: the fields, keys and voices of a book of many small tunes held six
+        # Spans and their int objects per tune (issue 15: 157 bytes per input byte).
+        if value.__class__ is Span:
+            value = pack_span(*value)
         self.slot.__set__(obj, value)
 
     def __delete__(self, obj: object) -> None:
@@ -842,6 +848,8 @@ use_span_slot(
     Decoration, ChordSymbol, Annotation, Spacer, LineBreak, Overlay, ErrorNode,
     # The parser's findings too: a hostile line can hold one per token.
     Diagnostic,
+    # And what every tune has a few of: a book of small tunes is mostly these.
+    Field, Key, Voice, TuneHeader, Tune,
 )
 _note_stored_span = Note.__dict__["span"].slot.__get__
 

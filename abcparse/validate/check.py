@@ -194,9 +194,10 @@ class FileCheck:
             tctx = TuneContext(tune, self.tunes + i, fctx,
                                tune.strict if mode == "auto" else mode == "strict")
             tctxs.append(tctx)
+            span = tune.span  # read once: a tune keeps it packed (model.SpanSlot)
             with paused_gc():  # one tune's rules (see gcpause)
                 for r in self.tune_rules:
-                    _run(r, tctx, tctx.strict, out, tune.span, 1)
+                    _run(r, tctx, tctx.strict, out, span, 1)
         self.tunes += len(window.tunes)
         # The parser's diagnostics, through the registry's severity table.
         known = self.known
