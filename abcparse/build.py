@@ -290,9 +290,11 @@ def field_letter(start_tok: re.Match[str]) -> str:
     return start_tok.group()[-2]
 
 
+@functools.lru_cache(maxsize=256)
 def _numbers(text: str) -> tuple[int, ...]:
     """Ending numbers ``1,3`` or ``1-3`` (§4.9/4.10) as a tuple: (1, 3) or (1, 2, 3). A
-    range is two numbers and a dash; in ``1-2-3`` each number stands for itself."""
+    range is two numbers and a dash; in ``1-2-3`` each number stands for itself. Cached:
+    a tune's endings are ``1`` and ``2`` again and again, and the tuple is shared."""
     out: list[int] = []
     for part in text.split(","):
         numbers = [int(x) for x in part.split("-") if x]
@@ -1750,7 +1752,7 @@ class TuneBuilder:
         )
 
     def t_variant(self, m: re.Match[str]) -> None:
-        ve = VariantEnding(_numbers(m.group("v_end")), self.span(m.start(), m.end()))
+        ve = VariantEnding(_numbers(m.group("v_end")), self.node_span(m.start(), m.end()))
         bar = self.current_voice().bar
         if not bar.has_content:
             bar.ending = ve.numbers

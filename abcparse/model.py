@@ -845,7 +845,7 @@ def use_span_slot(*classes: type) -> None:
 
 use_span_slot(
     Note, BarLine, Bar, Rest, Chord, GraceGroup, Tuplet, Tie, SlurStart, SlurEnd, BrokenRhythm,
-    Decoration, ChordSymbol, Annotation, Spacer, LineBreak, Overlay, ErrorNode,
+    Decoration, ChordSymbol, Annotation, Spacer, LineBreak, Overlay, ErrorNode, VariantEnding,
     # The parser's findings too: a hostile line can hold one per token.
     Diagnostic,
     # And what every tune has a few of: a book of small tunes is mostly these.

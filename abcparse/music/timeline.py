@@ -1152,7 +1152,7 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
                 r.field(e, info)  # type: ignore[arg-type]
             elif kind is VariantEnding:
                 assert isinstance(e, VariantEnding)
-                if e.numbers and e.span is not mark:
+                if e.numbers and e.span != mark:  # equal, not the same: spans are packed
                     r.boundary()
                     r.split(bi, ending=e.numbers, span=e.span)
                     if not info.content:
