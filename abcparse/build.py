@@ -127,6 +127,11 @@ _Getter = Callable[[Any], tuple[Any, ...]]
 _CONSTRUCTORS: dict[type[Any], tuple[Callable[..., Any], _Getter, int, bool]] = {}
 
 
+def _one_field_getter(names: list[str]) -> _Getter:
+    """What attrgetter of several names gives, for one name (or none): a tuple."""
+    return lambda o: tuple(getattr(o, n) for n in names)
+
+
 def with_span(obj: _T, span: Span | int) -> _T:
     """``dataclasses.replace(obj, span=span)`` at a fraction of its cost: field values
     are read once per header field, and they repeat (``K:G``, ``M:6/8``), so the
@@ -137,22 +142,25 @@ def with_span(obj: _T, span: Span | int) -> _T:
         names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
         at = names.index("span")
         others = names[:at] + names[at + 1 :]
-        # attrgetter of several names returns their values as a tuple, in C.
-        getter: _Getter = operator.attrgetter(*others, "span")
+        # attrgetter of several names returns their values as a tuple, in C; the old span
+        # is not read (a packed one would be unpacked for nothing), so one other field
+        # is read into a tuple of its own.
+        getter: _Getter = (operator.attrgetter(*others) if len(others) > 1
+                           else _one_field_getter(others))
         # A class whose span is a model.SpanSlot keeps it packed (fast_constructor
         # writes the slot itself, past the descriptor that would pack it).
         packs = isinstance(cls.__dict__.get("span"), SpanSlot)
         entry = _CONSTRUCTORS[cls] = (fast_constructor(cls), getter, at, packs)
     make, getter, at, packs = entry
-    values = getter(obj)  # the other fields, then the old span (so always a tuple)
-    # ``span`` as a Span, or as a SpanSlot keeps it (a field's, read by _stored_span).
+    values = getter(obj)  # the other fields
+    # ``span`` as a Span, or as a SpanSlot keeps it (packed).
     stored: Any = span
     if isinstance(span, int):
         if not packs:
             stored = unpack_span(span)
     elif packs:
         stored = pack_span(*span)
-    made: _T = make(*values[:at], stored, *values[at:-1])
+    made: _T = make(*values[:at], stored, *values[at:])
     return made
 
 
@@ -162,8 +170,6 @@ _make_bar = fast_constructor(Bar)
 _make_line_break = fast_constructor(LineBreak)
 _make_chord_symbol = fast_constructor(ChordSymbol)
 _make_field = fast_constructor(Field)
-#: A field's span as stored (packed, see model.SpanSlot), to hand on without unpacking.
-_stored_span: Callable[[Field], Span | int] = Field.__dict__["span"].slot.__get__
 _make_rest = fast_constructor(Rest)
 _make_decoration = fast_constructor(Decoration)
 _make_tie = fast_constructor(Tie)
@@ -1075,15 +1081,15 @@ class TuneBuilder:
             )
         value = value_tok.group() if value_tok is not None else ""
         end = value_tok.end() if value_tok is not None else start_tok.end()
-        span = self.span(begin, end)
         value_offset = start_tok.end()
         if letter == "+":
-            self.continue_field(value, span, value_offset)
+            self.continue_field(value, self.span(begin, end), value_offset)
             return
+        span = self.span(begin, end)
         self.flush_continuation()
         if letter in _READ_FIELDS and value.rstrip().endswith("\\"):
             value = self.outdated_continuation(value, value_offset)
-        f = _make_field(letter, value.strip(), self.in_body, False, self.node_span(begin, end))
+        f = _make_field(letter, value.strip(), self.in_body, False, span)
         self.fields.append(f)
         self.prev_field = f
         if not self.in_body:
@@ -1285,7 +1291,7 @@ class TuneBuilder:
         for f in self.header_fields:
             try:
                 if f.letter == "M":
-                    meter = with_span(read_meter(f.value), _stored_span(f))
+                    meter = with_span(read_meter(f.value), f.span)
                 elif f.letter == "L":
                     unit = read_length(f.value)
             except FieldError as e:
@@ -1295,9 +1301,9 @@ class TuneBuilder:
         for f in self.header_fields:
             try:
                 if f.letter == "K":
-                    key = with_span(read_key(f.value), _stored_span(f))
+                    key = with_span(read_key(f.value), f.span)
                 elif f.letter == "Q":
-                    tempo = with_span(read_tempo(f.value, unit), _stored_span(f))
+                    tempo = with_span(read_tempo(f.value, unit), f.span)
                 elif f.letter == "P":
                     parts = read_parts(f.value)
                 elif f.letter == "V":
@@ -1305,7 +1311,7 @@ class TuneBuilder:
             except FieldError as e:
                 self.field_diag_for(f, e)
                 if f.letter == "K" and e.recovered is not None:
-                    key = with_span(e.recovered, _stored_span(f))
+                    key = with_span(e.recovered, f.span)
                 elif f.letter == "V" and e.recovered is not None:
                     voices.append((*e.recovered, f.span))
         self.meter = meter

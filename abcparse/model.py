@@ -848,8 +848,9 @@ use_span_slot(
     Decoration, ChordSymbol, Annotation, Spacer, LineBreak, Overlay, ErrorNode, VariantEnding,
     # The parser's findings too: a hostile line can hold one per token.
     Diagnostic,
-    # And what every tune has a few of: a book of small tunes is mostly these.
-    Field, Key, Voice, TuneHeader, Tune,
+    # And what every tune has one of, made by a full parse only (read_headers makes the
+    # fields, key and header of every tune, and is to stay ten times as fast as parse).
+    Voice, Tune,
 )
 _note_stored_span = Note.__dict__["span"].slot.__get__
 
