@@ -30,7 +30,6 @@ from .diagnostics import (
     line_key,
     new_span,
     pack_span,
-    unpack_span,
 )
 from .gcpause import paused_gc
 from .model import (
@@ -70,7 +69,6 @@ from .model import (
     SlurEnd,
     SlurStart,
     Spacer,
-    SpanSlot,
     Syllable,
     SymbolLine,
     Tempo,
@@ -124,15 +122,10 @@ def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
 
 
 _Getter = Callable[[Any], tuple[Any, ...]]
-_CONSTRUCTORS: dict[type[Any], tuple[Callable[..., Any], _Getter, int, bool]] = {}
+_CONSTRUCTORS: dict[type[Any], tuple[Callable[..., Any], _Getter, int]] = {}
 
 
-def _one_field_getter(names: list[str]) -> _Getter:
-    """What attrgetter of several names gives, for one name (or none): a tuple."""
-    return lambda o: tuple(getattr(o, n) for n in names)
-
-
-def with_span(obj: _T, span: Span | int) -> _T:
+def with_span(obj: _T, span: Span) -> _T:
     """``dataclasses.replace(obj, span=span)`` at a fraction of its cost: field values
     are read once per header field, and they repeat (``K:G``, ``M:6/8``), so the
     readers are memoized and only the span is new."""
@@ -142,25 +135,12 @@ def with_span(obj: _T, span: Span | int) -> _T:
         names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
         at = names.index("span")
         others = names[:at] + names[at + 1 :]
-        # attrgetter of several names returns their values as a tuple, in C; the old span
-        # is not read (a packed one would be unpacked for nothing), so one other field
-        # is read into a tuple of its own.
-        getter: _Getter = (operator.attrgetter(*others) if len(others) > 1
-                           else _one_field_getter(others))
-        # A class whose span is a model.SpanSlot keeps it packed (fast_constructor
-        # writes the slot itself, past the descriptor that would pack it).
-        packs = isinstance(cls.__dict__.get("span"), SpanSlot)
-        entry = _CONSTRUCTORS[cls] = (fast_constructor(cls), getter, at, packs)
-    make, getter, at, packs = entry
-    values = getter(obj)  # the other fields
-    # ``span`` as a Span, or as a SpanSlot keeps it (packed).
-    stored: Any = span
-    if isinstance(span, int):
-        if not packs:
-            stored = unpack_span(span)
-    elif packs:
-        stored = pack_span(*span)
-    made: _T = make(*values[:at], stored, *values[at:])
+        # attrgetter of several names returns their values as a tuple, in C.
+        getter: _Getter = operator.attrgetter(*others, "span")
+        entry = _CONSTRUCTORS[cls] = (fast_constructor(cls), getter, at)
+    make, getter, at = entry
+    values = getter(obj)  # the other fields, then the old span (so always a tuple)
+    made: _T = make(*values[:at], span, *values[at:-1])
     return made
 
 
@@ -1081,11 +1061,11 @@ class TuneBuilder:
             )
         value = value_tok.group() if value_tok is not None else ""
         end = value_tok.end() if value_tok is not None else start_tok.end()
+        span = self.span(begin, end)
         value_offset = start_tok.end()
         if letter == "+":
-            self.continue_field(value, self.span(begin, end), value_offset)
+            self.continue_field(value, span, value_offset)
             return
-        span = self.span(begin, end)
         self.flush_continuation()
         if letter in _READ_FIELDS and value.rstrip().endswith("\\"):
             value = self.outdated_continuation(value, value_offset)
@@ -1271,12 +1251,6 @@ class TuneBuilder:
                 return with_span(e.recovered, f.span)
         return None
 
-    def header_span(self) -> Span:
-        """From the tune's first line to the end of its last header field."""
-        last = self.header_fields[-1].span if self.header_fields else None
-        return Span(self.base_line, 1, self.line, last.end_col if last else 1, self.base,
-                    last.end if last else self.base)
-
     def finish_header(self, key_field: Field | None) -> None:
         """Turn the header fields into typed values once K: (or the end) is reached."""
         self.flush_continuation()
@@ -1324,7 +1298,14 @@ class TuneBuilder:
             tempo,
             parts,
             _header_voices(voices),
-            self.header_span(),
+            Span(
+                self.base_line,
+                1,
+                self.line,
+                self.header_fields[-1].span.end_col if self.header_fields else 1,
+                self.base,
+                self.header_fields[-1].span.end if self.header_fields else self.base,
+            ),
         )
         for vid, props, words, _ in voices:
             v = self.voices.get(vid)

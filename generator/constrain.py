@@ -196,6 +196,16 @@ def _note_ticks(length_text: str, unit: int, tuplet: tuple[int, int] | None,
         return None
 
 
+@lru_cache(maxsize=4096)
+def _note_drawable(length_text: str, unit: int, broken: Fraction | None) -> bool:
+    """Whether a note written with ``length_text`` under ``unit`` (ticks) is a
+    :func:`drawable` value as abcjs measures it: after a broken rhythm, before a tuplet.
+    True under a unit that is no note value itself (``L:1/6``): nothing to hold to."""
+    whole = Fraction(unit, TICKS)
+    written = length_of(length_text)
+    return not drawable(whole) or written is None or drawable(written * whole * (broken or 1))
+
+
 @lru_cache(maxsize=64)
 def _tuplet(p: int, meter_value: str | None) -> tuple[int, int, int] | None:
     """(q, p, r) of a ``(p`` mark under the meter (§4.13), by the engine's clock."""
@@ -604,11 +614,8 @@ class TuneConstraint:
         if time is None or not self._fits(time):
             return False
         letter_line = self.note_line_start and len(self.token) == 1
-        unit = Fraction(self.unit, TICKS)
-        written = length_of(self._length_text())
-        if drawable(unit) and written is not None and not drawable(
-                written * unit * (self.note_broken or 1)):
-            return False  # as abcjs measures it: after a broken rhythm, before a tuplet
+        if not _note_drawable(self._length_text(), self.unit, self.note_broken):
+            return False
         if self.tie:
             if self._pitch() != self.tie:
                 return False  # ABC321: a tie joins two notes of the same pitch

@@ -136,8 +136,8 @@ def join_bar_lines(text: str, *, open_repeat: bool = True) -> str:
                 out[-1] = tail + m.group(1)
                 line = line[m.end():]
         out.append(line)
-    if open_repeat and not _has_pickup(text):
-        _open_first_repeat(out)
+    if open_repeat:
+        _open_first_repeat(out, text)
     result = text[:start] + "\n".join(out)
     if result == text or _played(result) != _played(text):
         return text
@@ -153,7 +153,7 @@ def join_bar_lines(text: str, *, open_repeat: bool = True) -> str:
 _REPEAT_SIGN = re.compile(r"\|:|:\||::")
 
 
-def _open_first_repeat(lines: list[str]) -> None:
+def _open_first_repeat(lines: list[str], text: str) -> None:
     """Write ``|:`` at the start of a body whose first section is repeated without one
     (``B|eaa ... ::``): §4.8 lets the sign go when the repeat starts at the tune's start, and
     both players go back there, but abc2abc warns "Missing repeat at start" on every such
@@ -164,7 +164,7 @@ def _open_first_repeat(lines: list[str]) -> None:
     if first is None:
         return
     m = _REPEAT_SIGN.search("\n".join(lines[first:]))
-    if m is None or m.group() == "|:":
+    if m is None or m.group() == "|:" or _has_pickup(text):
         return
     line = lines[first]
     indent = len(line) - len(line.lstrip())

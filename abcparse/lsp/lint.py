@@ -35,7 +35,7 @@ from typing import Any
 
 from ..api import Piece, _BookBuilder, _file_version, _loose_split, read_headers
 from ..build import build_file_header
-from ..diagnostics import Diagnostic, Fix, Span
+from ..diagnostics import Diagnostic, Fix, Span, sort_diagnostics
 from ..gcpause import paused_gc
 from ..model import FileHeader, Tune
 from ..source import TextFacts
@@ -430,7 +430,8 @@ class Linter:
         stats = CheckStats()
         # File-level parser diagnostics (the header's, the splitter's), each to be placed
         # in the window whose own part holds it, as WindowCheck places them.
-        pending = sorted([*hdiags, *book.split_diagnostics()], key=Diagnostic.sort_key)
+        pending = [*hdiags, *book.split_diagnostics()]
+        sort_diagnostics(pending)
         n_pending = len(pending)
         segments = book.segments
         resume = self._resume_point(segments)
