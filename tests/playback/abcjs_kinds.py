@@ -521,10 +521,10 @@ def measure(tunes: Sequence[peer.CorpusTune]) -> dict[str, object]:
         "equal_abcjs": j,
         "equal_either": e,
         "share_either": round(e / max(1, n), 4),
-        # Equal to either player, or to abcjs once its documented faults are written
-        # around with our notes unchanged (players.explained).
-        "equal_either_or_abcjs_fault": f,
-        "share_either_or_abcjs_fault": round(f / max(1, n), 4),
+        # Equal to either player, or to one of them once its documented faults are
+        # written around with our notes unchanged (players.explained).
+        "equal_either_or_player_fault": f,
+        "share_either_or_player_fault": round(f / max(1, n), 4),
         "by_collection": {
             name: {"tunes": n, "abc2midi": a, "abcjs": j, "either": e, "either_or_fault": f}
             for name, n, a, j, e, f in rows

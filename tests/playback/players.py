@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tempfile
 from collections import Counter
@@ -30,6 +31,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import abcparse
 from abcparse.cli.inputs import collect
 
 from . import abcjs_kinds, abcjs_peer, peer
@@ -146,29 +148,76 @@ def players_agree(tunes: Sequence[peer.CorpusTune], verdicts: Sequence[Verdict])
     return out
 
 
+#: A body ``P:`` line that is not a part label (``P:D.S.``, ``P:Fine``): a remark to us
+#: (§3.1.9), a part abc2midi skips ("part-remark" in its differences file).
+BODY_PART_REMARK = re.compile(r"^P:(?![ \t]*[A-Za-z][ \t]*\r?$)", re.M)
+#: A header ``P:`` order with words after it (``P:AABA last time``): abc2midi ignores the
+#: whole field, we play the order ("parts-with-text").
+HEADER_PARTS_WITH_TEXT = re.compile(r"^(P:[ \t]*[A-Za-z0-9().]+)[ \t]+[^\r\n]*", re.M)
+
+
+def _abc2midi_rewrite(text: str) -> str:
+    """The tune with the two documented ``P:`` faults of abc2midi written around: a body
+    part remark becomes a comment, a header order loses its words."""
+    body = text.find("\nK:")
+    if body < 0:
+        return text
+    head, rest = text[:body], text[body:]
+    head = HEADER_PARTS_WITH_TEXT.sub(r"\1", head)
+    return head + BODY_PART_REMARK.sub("%P:", rest)
+
+
+def _explained_by_abc2midi(tunes: Sequence[peer.CorpusTune]) -> dict[str, list[str]]:
+    """Tune id → ["abc2midi-part-fields"] for each tune that abc2midi plays exactly as we
+    do once :func:`_abc2midi_rewrite` is applied, where the rewrite leaves our notes as
+    they were."""
+    if peer.ABC2MIDI is None:
+        return {}
+    out: dict[str, list[str]] = {}
+    with tempfile.TemporaryDirectory() as workdir:
+        for t in tunes:
+            new = _abc2midi_rewrite(t.tune.text)
+            if new == t.tune.text:
+                continue
+            book = abcparse.parse(peer.peer_input(t.header_text, new))
+            if not book.tunes or peer.our_notes(book.tunes[-1]) != peer.our_notes(t.tune):
+                continue
+            rewritten = peer.CorpusTune(t.file, t.index, book.tunes[-1], t.header_text)
+            if peer.compare(rewritten, workdir).equal:
+                out[t.id] = ["abc2midi-part-fields"]
+    return out
+
+
 def explained(
     tunes: Sequence[peer.CorpusTune], verdicts: Sequence[Verdict]
 ) -> dict[str, list[str]]:
-    """Tune id → the documented faults of abcjs that explain its difference, for each tune
-    equal to neither player whose difference from abcjs goes away once those faults are
-    written around by rewrites that leave our music as it was (checked note by note for
-    each edit: :data:`abcjs_kinds.SAFE_KINDS`). Such a tune is played as we play it by
-    abcjs wherever abcjs reads the text by the standard; what remains is read otherwise by
-    both players for reasons not (yet) classified, or by us."""
-    if not abcjs_peer.available():
-        return {}
+    """Tune id → the documented player faults that explain its difference, for each tune
+    equal to neither player that one player plays exactly as we do once its faults are
+    written around by rewrites that leave our music as it was (checked note by note):
+
+    - abcjs: the rewrites of :data:`abcjs_kinds.SAFE_KINDS`, each edit kept only where our
+      notes stay the same;
+    - abc2midi: its two ``P:`` faults (:func:`_abc2midi_rewrite`), as :func:`peer.peer_input`
+      already writes around its hornpipe swing.
+
+    What remains is read otherwise by both players for reasons not (yet) classified, or
+    by us."""
     neither = {v.id for v in verdicts if v.abc2midi is False and v.abcjs is False}
-    cases = [abcjs_kinds.Case(t.id, t.header_text, t.tune.text)
-             for t in tunes if t.id in neither]
-    found = abcjs_kinds.diagnose(cases, abcjs_kinds.SAFE_KINDS)
-    return {cid: kinds for cid, kinds in found.items() if kinds != ["unexplained"]}
+    chosen = [t for t in tunes if t.id in neither]
+    found: dict[str, list[str]] = {}
+    if abcjs_peer.available():
+        cases = [abcjs_kinds.Case(t.id, t.header_text, t.tune.text) for t in chosen]
+        diagnosed = abcjs_kinds.diagnose(cases, abcjs_kinds.SAFE_KINDS)
+        found = {cid: kinds for cid, kinds in diagnosed.items() if kinds != ["unexplained"]}
+    found.update(_explained_by_abc2midi([t for t in chosen if t.id not in found]))
+    return {t.id: found[t.id] for t in chosen if t.id in found}
 
 
 def shares(
     verdicts: Sequence[Verdict], fault: Collection[str] = ()
 ) -> list[tuple[str, int, int, int, int, int]]:
     """Per collection, then "all": (name, tunes, equal to abc2midi, to abcjs, to either,
-    to either or to abcjs once its documented faults in ``fault`` are written around)."""
+    to either or explained by a player's documented faults, the ids in ``fault``)."""
     names = list(dict.fromkeys(peer.collection(v.id) for v in verdicts))
     rows = []
     for name in [*names, "all"]:
@@ -200,8 +249,8 @@ def report(verdicts: Sequence[Verdict], everything: bool = False,
             return f"{k} {100 * k / max(1, n):6.2f}%"
 
         lines.append(f"{name:>15} {n:>6} {pct(a):>15} {pct(j):>15} {pct(e):>15} {pct(f):>15}")
-    lines.append("=either|fault: equal to either player, or to abcjs once the documented faults"
-                 " of abcjs in it are written around, our notes checked unchanged")
+    lines.append("=either|fault: equal to either player, or to one of them once its documented"
+                 " faults in the tune are written around, our notes checked unchanged")
     kinds = Counter(
         k for v in verdicts if v.abcjs is False for k in jkinds.get(v.id, "unlisted").split("+")
     )
@@ -213,7 +262,7 @@ def report(verdicts: Sequence[Verdict], everything: bool = False,
     )
     lines.append("tunes equal to neither player, by abcjs kind:")
     lines.extend(f"{n:>6}  {kind}" for kind, n in neither.most_common())
-    lines.append("equal to neither player, equal to abcjs once its documented faults are"
+    lines.append("equal to neither player, equal to one once its documented faults are"
                  " written around:")
     lines.extend(f"  {tune_id}  {'+'.join(kinds)}" for tune_id, kinds in fault.items())
     lines.append("equal to neither player, not explained so:")

@@ -33,3 +33,30 @@ def test_a_missing_path_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureF
                                          ) -> None:
     assert players.main(["--files", str(tmp_path / "nothing-here")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
+
+
+PARTS = (
+    "X:1\nT:t\nP:AB last time\nM:2/4\nL:1/8\nK:G\nP:A\nGABc|d2B2:|\nP:B\nd2B2|\\\n"
+    "P:D.S.\nc4|]\n"
+)
+
+
+def test_the_abc2midi_part_rewrite_touches_only_what_abc2midi_misreads() -> None:
+    new = players._abc2midi_rewrite(PARTS)
+    assert "P:AB\n" in new  # the header order keeps its letters, loses its words
+    assert "\nP:A\n" in new and "\nP:B\n" in new  # part labels stay
+    assert "\n%P:D.S.\n" in new  # a remark becomes a comment
+
+
+@pytest.mark.skipif(peer.ABC2MIDI is None, reason="abc2midi is not installed")
+def test_a_tune_explained_by_abc2midi_faults_counts_only_when_it_then_agrees(
+    tmp_path: Path,
+) -> None:
+    book = tmp_path / "parts.abc"
+    book.write_text(PARTS, encoding="utf-8")
+    tunes = players.all_tunes(files=[book])
+    found = players._explained_by_abc2midi(tunes)
+    assert found == {"parts.abc#1": ["abc2midi-part-fields"]}
+    # The same tune without the faults: nothing to write around, so nothing explained.
+    book.write_text(players._abc2midi_rewrite(PARTS), encoding="utf-8")
+    assert players._explained_by_abc2midi(players.all_tunes(files=[book])) == {}
