@@ -75,6 +75,7 @@ class _VoiceWalker:
         self.known = known
         self.plus = plus_decorations
         self.slurs: list[Span] = []
+        self.undefined_word = ""  # the letters of the latest ABC332 finding
 
     # --- elements --------------------------------------------------------------------
     def element(self, e: object) -> None:
@@ -125,15 +126,37 @@ class _VoiceWalker:
         else:
             self.scan.add("ABC311", ") closes no slur: there is no ( before it (§4.11)", e.span)
 
+    def undefined(self, symbol: str, span: Span) -> None:
+        """ABC332 for a letter that is neither a note nor a defined symbol. Letters written
+        together (``trill`` after a ``!`` that never closes, a word typed into the music)
+        are one finding, and one deletion for ``--fix``: a finding per letter told the
+        user the same thing five times."""
+        found = self.scan.findings["ABC332"]
+        if found:
+            last = found[-1]
+            before = last.span
+            if before.end == span.start and before.end_line == span.line:
+                word = self.undefined_word + symbol
+                self.undefined_word = word
+                found[-1] = Finding(
+                    f"{word!r} is neither notes nor decorations: no U: field defines these"
+                    " letters (§4.16 lets U: give the letters H-W, h-w and ~ a meaning)",
+                    Span(before.line, before.col, span.end_line, span.end_col,
+                         before.start, span.end),
+                )
+                return
+        self.undefined_word = symbol
+        self.scan.add(
+            "ABC332",
+            f"{symbol!r} is neither a note nor a decoration: no U: field defines it"
+            " (§4.16 lets U: give the letters H-W, h-w and ~ a meaning)",
+            span,
+        )
+
     def decoration(self, d: Decoration) -> None:
         symbol = d.symbol
         if d.name is None:
-            self.scan.add(
-                "ABC332",
-                f"{symbol!r} is neither a note nor a decoration: no U: field defines it"
-                " (§4.16 lets U: give the letters H-W, h-w and ~ a meaning)",
-                d.span,
-            )
+            self.undefined(symbol, d.span)
             return
         if symbol.startswith("+"):
             if not self.plus:

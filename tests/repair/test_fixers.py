@@ -134,6 +134,9 @@ CASES = [
      'X:1\nT:t\nK:C\nabc d|\n'),
     ('ABC332', 'X:1\nT:t\nK:C\nc2 d2 fse2|\n',
      'X:1\nT:t\nK:C\nc2 d2 fe2|\n'),
+    # Letters written together are one finding and one deletion.
+    ('ABC332-word', 'X:1\nT:t\nK:C\nc2 trill d2|\n',
+     'X:1\nT:t\nK:C\nc2 d2|\n'),
     ('ABC340', "X:1\nT:t\nM:2/4\nL:1/8\nK:C\nV:1\ncdef|gabc'|\nV:2\nC2E2|\n",
      "X:1\nT:t\nM:2/4\nL:1/8\nK:C\nV:1\ncdef|gabc'|\nV:2\nC2E2|Z|\n"),
     # Field lines are not bars: the rests go after the voice's last bar line, never into
@@ -261,3 +264,12 @@ def test_safe_fix_keeps_a_repeat_sign_broken_over_a_line_end() -> None:
     # With no broken :| in its section, the unclosed |: still goes (ABC305's safe fix).
     lone = "X:1\nT:t\nK:C\n|:GABc|dcBA|\n|GABc|d4|]\n"
     assert fix_text(lone, target="auto").text == lone.replace("|:", "|", 1)
+
+
+def test_undefined_letters_written_together_are_one_finding() -> None:
+    """A word in the music (``!trill`` whose ``!`` never closes, a typed remark) is one
+    ABC332 over the whole word, not one per letter; letters apart stay apart."""
+    found = [d for d in abcparse.check("X:1\nT:t\nK:C\nc2 !trill d2 s w|\n")
+             if d.code == "ABC332"]
+    assert [(d.span.col, d.span.end_col) for d in found] == [(5, 10), (14, 15), (16, 17)]
+    assert "'trill'" in found[0].message
