@@ -11,11 +11,13 @@ import re
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
 
-from ..diagnostics import Severity
+from ..diagnostics import Severity, Span
 from ..model import Chord, GraceGroup, Microtone, Note
 from ..split import music_after_key, split, text_lines
+from ..theory import STANDARD_DECORATIONS
 from .context import FileContext, TuneContext
 from .registry import Finding, rule
+from .walk import EXTENSION_DECORATIONS
 
 _FIELD_RE = re.compile(r"^[A-Za-z+]:")
 # What a microtonal accidental starts with: the tune's text is searched for it before its
@@ -133,9 +135,30 @@ def bang_line_break(ctx: TuneContext) -> Iterator[Finding]:
     yield Finding(
         f"! used as a line break{more}: that is ABC 2.0 (§12.1.1); in ABC 2.1 ! starts a"
         " decoration. Declare I:linebreak ! in the file or tune header to keep them, or"
-        " delete them: each line end already breaks the score line",
+        " delete them: each line end already breaks the score line"
+        + _unclosed_decoration_hint(ctx, spans),
         spans[0],
     )
+
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9.]*")
+
+
+def _unclosed_decoration_hint(ctx: TuneContext, spans: Iterable[Span]) -> str:
+    """Where a ``!`` read as a line break is followed by the name of a decoration
+    (``!trill B``), the closing ``!`` was most likely forgotten: say so, with the
+    place, since the reading as a line break leaves the name's letters as stray
+    symbols (ABC332) and plays no trill."""
+    tune = ctx.tune
+    text, base = tune.text, tune.span.start
+    for span in spans:
+        word = _WORD.match(text, span.end - base)
+        if word is not None and (word.group() in STANDARD_DECORATIONS
+                                 or word.group() in EXTENSION_DECORATIONS):
+            name = word.group()
+            return (f". At {span.line}:{span.col} !{name} is more likely the decoration"
+                    f" !{name}! with its closing ! missing (§4.14)")
+    return ""
 
 
 @rule("ABC104", "decoration-dialect", strict=Severity.ERROR, loose=Severity.WARNING,

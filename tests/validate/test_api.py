@@ -157,3 +157,13 @@ def test_deprecated_fields_are_a_strict_warning() -> None:
     text = "X:1\nT:t\nA:Donegal\nE:3\nK:C\nabc|\n"
     assert codes(text, mode="strict") == ["ABC215", "ABC215"]
     assert codes(text, mode="loose") == []
+
+
+def test_a_decoration_whose_closing_bang_is_missing_is_named_as_such() -> None:
+    """``!trill B``: read as the ABC 2.0 line break (§12.1.1), and the finding says that
+    the closing ``!`` of ``!trill!`` was most likely forgotten, with its place; a plain
+    ABC 2.0 line break gets no such hint."""
+    (found,) = [d for d in abcparse.check("X:1\nT:t\nK:C\nA !trill B c|\n") if d.code == "ABC103"]
+    assert "At 4:3 !trill is more likely the decoration !trill!" in found.message
+    (plain,) = [d for d in abcparse.check("X:1\nT:t\nK:C\nabc|!\ndef|\n") if d.code == "ABC103"]
+    assert "closing ! missing" not in plain.message
