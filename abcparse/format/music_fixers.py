@@ -1047,7 +1047,7 @@ add_fixer("ABC330", _drop("a decoration ABC 2.1 does not define and no U: field 
 add_fixer("ABC331", _drop("a character reserved for future use", "§8.1"), safe=True,
           changes="the reserved character deleted")
 add_fixer("ABC332", _drop("neither a note nor a defined decoration symbol", "§4.16"),
-          safe=True, changes="the undefined symbol deleted")
+          safe=True, changes="the undefined symbol (or word of them) deleted")
 
 _NOTE_RUN_RE = re.compile(r"(?:[_^=]{0,2}[A-Ga-g][,']*[0-9]*/*[0-9]*)+")
 _NOTE_RE = re.compile(r"[_^=]{0,2}[A-Ga-g][,']*([0-9]*/*[0-9]*)")

@@ -1036,7 +1036,9 @@ def undefined_symbol(ctx: TuneContext) -> Iterator[Finding]:
 
     The letters ``H``-``W`` and ``h``-``w`` are decoration symbols only when a ``U:``
     field (or the defaults, §4.14: ``~ H L M O P S T u v``) gives them a meaning (§4.16);
-    any other is most often a typing slip for a note.
+    any other is most often a typing slip for a note. Letters written together (a word
+    typed into the music, or the name of ``!trill`` whose closing ``!`` is missing, which
+    is read as the ABC 2.0 line break, ABC103) are one finding over the word.
 
     Passes:
 
