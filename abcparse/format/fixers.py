@@ -461,8 +461,14 @@ def update_fixer_table(path: str) -> bool:
 
 def _delete(ctx: FixContext, start: int, end: int, code: str, why: str) -> list[Edit]:
     """Delete ``text[start:end]``, and one of the spaces around it when it stood between
-    two (``abc ? d`` → ``abc d``, not ``abc  d``)."""
+    two (``abc ? d`` → ``abc d``, not ``abc  d``). What is alone on its line goes with
+    the line: an empty line ends the tune (§2.2.2), so the music after it would be lost
+    (a ``?`` left on a line of its own after ``K:Ador?`` took 107 notes with it)."""
     t = ctx.text
+    ls, le = ctx.line_start(start), ctx.line_end(end)
+    if (start == ls or not t[ls:start].strip(" \t")) and not t[end:le].strip(" \t") \
+            and le < len(t):
+        return [ctx.edit(ls, ctx.next_line(end), "", code, why)]
     if start > 0 and end < len(t) and t[start - 1] in " \t" and t[end] in " \t":
         end += 1
     return [ctx.edit(start, end, "", code, why)]

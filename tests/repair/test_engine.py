@@ -195,21 +195,22 @@ def test_fields_above_a_later_tune_are_free_text_to_the_guard() -> None:
     assert fix_text(headed).text == headed
 
 
-def test_fixes_that_change_the_music_only_together_are_not_reported_both_ways() -> None:
+def test_fixes_that_would_end_the_tune_together_apply_in_one_round() -> None:
     """An ABC 2.0 line break ``!`` (ABC103) and the stray ``/`` after it (ABC101): each
-    fix alone keeps the music, together they leave an empty line that would end the tune.
-    The guard applies one and leaves the other to the next round, where it is checked in
-    the new text; it used to withdraw both, report each twice, then apply ABC103 anyway,
-    so the report said 'fixed' and 'not fixed' of the same place (an outside tunebook)."""
+    fix alone keeps the music, together they would leave an empty line that ends the
+    tune. The guard used to withdraw both, report each twice, then apply ABC103 anyway,
+    so the report said 'fixed' and 'not fixed' of the same place (an outside tunebook).
+    A deletion now takes a line it would leave empty with it, so both apply in one
+    round, nothing is withdrawn, and the music is the same."""
     from abcparse.format.repair import fix_text
 
     text = ("X:1\nT:t\nM:4/4\nL:1/8\nK:Em\nE2G2FED2|E8:|!/\n|: E2GGE2G\n2|FED2D4|E4:|!\n")
     r = fix_text(text)
     withdrawn = [(line, col, w.code) for line, col, w in r.repair.withdrawn()]
     fixed = {(e.start, e.code) for e in r.repair.edits}
-    assert len(withdrawn) == len(set(withdrawn)), withdrawn  # each reported once
-    assert withdrawn == [(6, 15, "ABC101")]  # deleting the '/' would end the tune
+    assert withdrawn == []
     assert {code for _, code in fixed} == {"ABC103", "ABC101"}
+    assert "\n\n" not in r.text.rstrip("\n")
     from abcparse.events import perform
 
     def played(t: str) -> list[tuple[object, int]]:
@@ -237,3 +238,19 @@ def test_a_fix_withdrawn_in_two_rounds_is_reported_once(monkeypatch: pytest.Monk
     assert [(line, col, w.code) for line, col, w in r.repair.withdrawn()] == [
         (5, 8, "ABC331")]
     assert [w.code for w in abcparse.repair(text, warnings=True).withdrawn] == ["ABC331"]
+
+
+def test_a_stray_character_moved_to_a_line_of_its_own_takes_the_line_with_it() -> None:
+    """``K:Ador?``: the unsafe key fix moves the ``?`` to a line of its own, and deleting
+    it there used to leave an empty line, which ended the tune and dropped every note
+    after it (107 notes of an outside tunebook). The emptied line goes too."""
+    from abcparse.events import perform
+    from abcparse.format.repair import fix_text
+
+    text = ("X:9\nT:Rakish Paddy\nM:4/4\nL:1/8\nK:D\nK:Ador?\n"
+            "|:c4 c2 AB|cBAG Ec c2|Add^c defe| dcAG FGAB:|\n")
+    r = fix_text(text, unsafe=True)
+    assert "K:Ador\n|:c4" in r.text
+    (tune,) = abcparse.parse(r.text).tunes
+    (before,) = abcparse.parse(text).tunes
+    assert len(perform(tune).notes) == len(perform(before).notes) == 54  # 27, repeated
