@@ -466,8 +466,7 @@ def _delete(ctx: FixContext, start: int, end: int, code: str, why: str) -> list[
     (a ``?`` left on a line of its own after ``K:Ador?`` took 107 notes with it)."""
     t = ctx.text
     ls, le = ctx.line_start(start), ctx.line_end(end)
-    if (start == ls or not t[ls:start].strip(" \t")) and not t[end:le].strip(" \t") \
-            and le < len(t):
+    if not t[ls:start].strip(" \t") and not t[end:le].strip(" \t") and le < len(t):
         return [ctx.edit(ls, ctx.next_line(end), "", code, why)]
     if start > 0 and end < len(t) and t[start - 1] in " \t" and t[end] in " \t":
         end += 1

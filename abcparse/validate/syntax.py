@@ -153,9 +153,8 @@ def _unclosed_decoration_hint(ctx: TuneContext, spans: Iterable[Span]) -> str:
     text, base = tune.text, tune.span.start
     for span in spans:
         word = _WORD.match(text, span.end - base)
-        if word is not None and (word.group() in STANDARD_DECORATIONS
-                                 or word.group() in EXTENSION_DECORATIONS):
-            name = word.group()
+        name = word.group() if word is not None else ""
+        if name in STANDARD_DECORATIONS or name in EXTENSION_DECORATIONS:
             return (f". At {span.line}:{span.col} !{name} is more likely the decoration"
                     f" !{name}! with its closing ! missing (§4.14)")
     return ""

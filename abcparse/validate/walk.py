@@ -133,9 +133,8 @@ class _VoiceWalker:
         user the same thing five times."""
         found = self.scan.findings["ABC332"]
         if found:
-            last = found[-1]
-            before = last.span
-            if before.end == span.start and before.end_line == span.line:
+            before = found[-1].span
+            if before.end == span.start:  # written together, so on one line
                 word = self.undefined_word + symbol
                 self.undefined_word = word
                 found[-1] = Finding(
