@@ -21,8 +21,10 @@ from typing import Any, ClassVar, TypeVar
 
 from . import parser as _parser
 from .diagnostics import (
+    SPAN_COL_BITS,
+    SPAN_KEY_BITS,
     SPAN_LENGTH_BITS,
-    SPAN_LOW_BITS,
+    SPAN_MAX_COL,
     SPAN_MAX_LENGTH,
     Diagnostic,
     Severity,
@@ -900,12 +902,13 @@ class TuneBuilder:
         whose class unpacks it (``model.SpanSlot``): the elements a dense line is made of.
         Typed Any: the node's field says Span, which is what reading it gives."""
         ls = self.line_start
+        key = line_key(self.line)
+        if key is None or end - start > SPAN_MAX_LENGTH or start - ls > SPAN_MAX_COL:
+            return pack_span(*self.span(start, end))
         base = self.base
-        key = line_key(self.line, base + ls)
-        if key is None or end - start > SPAN_MAX_LENGTH:
-            return self.span(start, end)
         self.at = (end, self.line, end - ls + 1, base + end)
-        return (base + start << SPAN_LENGTH_BITS | end - start) << SPAN_LOW_BITS | key
+        return ((base + start << SPAN_COL_BITS | start - ls) << SPAN_LENGTH_BITS
+                | end - start) << SPAN_KEY_BITS | key
 
     def span_multiline(self, start: int, end: int) -> Span:
         chunk = self.text[start:end]
@@ -1513,8 +1516,9 @@ class TuneBuilder:
         if at_line != line:
             at = -1
         # The low bits of every packed span on this line (see pack_span); None keeps Spans.
-        key = line_key(line, base + ls)
-        length_bits, low_bits, max_length = SPAN_LENGTH_BITS, SPAN_LOW_BITS, SPAN_MAX_LENGTH
+        key = line_key(line)
+        col_bits, length_bits, key_bits = SPAN_COL_BITS, SPAN_LENGTH_BITS, SPAN_KEY_BITS
+        max_col, max_length = SPAN_MAX_COL, SPAN_MAX_LENGTH
         while children or (compact and _refill(children, source)):
             m = pop()
             typ = m.lastgroup
@@ -1530,12 +1534,12 @@ class TuneBuilder:
                 else:
                     col, off = start - ls + 1, base + start
                 at, at_col, at_off = end, end - ls + 1, base + end
-                if key is not None and end - start <= max_length:
+                if key is not None and end - start <= max_length and start - ls <= max_col:
                     # pack_span's layout, written out: this is the loop's hottest line.
-                    note = _make_note(*shape, (off << length_bits | end - start) << low_bits | key)
+                    note = _make_note(*shape, ((off << col_bits | start - ls) << length_bits
+                                               | end - start) << key_bits | key)
                 else:
-                    note = _make_note(
-                        *shape, new_span(Span, (line, col, line, at_col, off, at_off)))
+                    note = _make_note(*shape, pack_span(line, col, line, at_col, off, at_off))
                 bar = voice.bar
                 if not bar.has_content:
                     bar.has_content = True
@@ -1556,9 +1560,10 @@ class TuneBuilder:
                 at, at_col, at_off = end, end - ls + 1, base + end
                 self.end_bar(voice, _make_bar_line(
                     *_bar_line_shape(m),
-                    (off << length_bits | end - start) << low_bits | key
-                    if key is not None and end - start <= max_length
-                    else new_span(Span, (line, col, line, at_col, off, at_off)),
+                    ((off << col_bits | start - ls) << length_bits | end - start) << key_bits
+                    | key
+                    if key is not None and end - start <= max_length and start - ls <= max_col
+                    else pack_span(line, col, line, at_col, off, at_off),
                 ))
                 continue
             if self.error_start is not None:

@@ -28,82 +28,112 @@ class Span(NamedTuple):
 
 
 # A compact span (issue 15: the model's memory per input byte). Most spans lie on one line,
-# so their column follows from the offset and the offset where the line starts: a span of
-# one line is (start, length, line, line start) packed into one int, 40 bytes, where a Span
+# so they are (line, column, length, start): packed into one non-negative int, which CPython
+# keeps in two 30-bit digits (32 bytes) while the start offset is under 16 MB, where a Span
 # and its own int objects take about 160. The model's nodes keep the int and give a Span
-# back when ``span`` is read (``model.SpanSlot``). Layout, low bits first: line (24 bits),
-# offset of the line's start (40), length (16), start (the rest).
-_LINE_BITS = 24
+# back when ``span`` is read (``model.SpanSlot``). Two layouts, told apart by the lowest
+# bit, share their width (36 bits below the start):
+#
+# - tag 0, a line of music of ordinary length: line (20 bits), length (6), column - 1 (9);
+# - tag 1, a long line early in the file (a tune on one huge line): line (4 bits),
+#   length (6), column - 1 (25).
+#
+# and the start offset above them. A span that fits neither takes the wide form below.
+# Two digits rather than the four of a 100-bit layout is 16 bytes less per node: CPython's
+# allocator rounds a 40-byte int up to 48.
+_LINE_BITS = 20
 _LINE_MASK = (1 << _LINE_BITS) - 1
-_LINE_START_BITS = 40
-_LINE_START_MASK = (1 << _LINE_START_BITS) - 1
-_LOW_BITS = _LINE_BITS + _LINE_START_BITS
-_LENGTH_BITS = 16
+_LENGTH_BITS = 6
 _LENGTH_MASK = (1 << _LENGTH_BITS) - 1
-_START_SHIFT = _LOW_BITS + _LENGTH_BITS
+_COL_BITS = 9
+_COL_MASK = (1 << _COL_BITS) - 1
+_LONG_LINE_BITS = 4
+_LONG_LINE_MASK = (1 << _LONG_LINE_BITS) - 1
+_LONG_COL_BITS = 25
+_LONG_COL_MASK = (1 << _LONG_COL_BITS) - 1
+_KEY_BITS = 1 + _LINE_BITS  # the tag and the line: what every span of a line shares
+_START_SHIFT = _KEY_BITS + _LENGTH_BITS + _COL_BITS
+assert _START_SHIFT == 1 + _LONG_LINE_BITS + _LENGTH_BITS + _LONG_COL_BITS
 #: For writers that pack inline (the builder's note loop): a span of one line is
-#: ``(start << SPAN_LENGTH_BITS | length) << SPAN_LOW_BITS | line_key(...)`` when its
-#: length is at most SPAN_MAX_LENGTH.
+#: ``((start << SPAN_COL_BITS | col - 1) << SPAN_LENGTH_BITS | length) << SPAN_KEY_BITS
+#: | line_key(line)`` when ``col - 1 <= SPAN_MAX_COL`` and ``length <= SPAN_MAX_LENGTH``.
+SPAN_COL_BITS = _COL_BITS
 SPAN_LENGTH_BITS = _LENGTH_BITS
-SPAN_LOW_BITS = _LOW_BITS
+SPAN_KEY_BITS = _KEY_BITS
+SPAN_MAX_COL = _COL_MASK
 SPAN_MAX_LENGTH = _LENGTH_MASK
 #: Span(...) goes through NamedTuple's Python-level __new__; tuple.__new__ makes the same
 #: object in a third of the time, which matters at one span per element.
 new_span = tuple.__new__
 
 
-def line_key(line: int, line_start: int) -> int | None:
-    """The low bits that every packed span on one line shares, or None when the line or
-    its start offset is too large to pack (then spans stay :class:`Span`)."""
-    if 0 < line <= _LINE_MASK and 0 <= line_start <= _LINE_START_MASK:
-        return line_start << _LINE_BITS | line
+def line_key(line: int) -> int | None:
+    """The low bits (tag 0 and the line) that every ordinary packed span on one line
+    shares, or None when the line number is too large for them."""
+    if 0 < line <= _LINE_MASK:
+        return line << 1
     return None
 
 
 # A span over several lines (a tune, its header, a field continued by +: lines), or one
-# whose columns are not its offsets' difference, packs into a negative int: -1 - the fields,
-# low bits first: line (24 bits), offset of its line's start (40), end_line - line (24),
-# offset of the end line's start (40), length (40), start (the rest). A book of small
-# tunes kept two such Spans and their ints per tune (about 350 bytes).
-_WIDE_LENGTH_SHIFT = 2 * _LINE_BITS + 2 * _LINE_START_BITS
+# whose columns are not its offsets' difference, or too long or too far right for the
+# compact layouts, packs into a negative int: -1 - the fields, low bits first: line
+# (24 bits), offset of its line's start (40), end_line - line (24), offset of the end
+# line's start (40), length (40), start (the rest). A book of small tunes kept two such
+# Spans and their ints per tune (about 350 bytes).
+_WIDE_LINE_BITS = 24
+_WIDE_LINE_MASK = (1 << _WIDE_LINE_BITS) - 1
+_LINE_START_BITS = 40
+_LINE_START_MASK = (1 << _LINE_START_BITS) - 1
+_WIDE_LOW_BITS = _WIDE_LINE_BITS + _LINE_START_BITS
+_WIDE_LENGTH_SHIFT = 2 * _WIDE_LINE_BITS + 2 * _LINE_START_BITS
 _WIDE_START_SHIFT = _WIDE_LENGTH_SHIFT + _LINE_START_BITS
 _LINE_START_LIMIT = 1 << _LINE_START_BITS
-_LINE_LIMIT = 1 << _LINE_BITS
+_WIDE_LINE_LIMIT = 1 << _WIDE_LINE_BITS
 
 
 def pack_span(line: int, col: int, end_line: int, end_col: int, start: int, end: int) -> int | Span:
-    """The span as one int when it fits the layout, else a Span.
+    """The span as one int when it fits a layout, else a Span.
     ``unpack_span(pack_span(*s)) == s`` for every span (a property test checks it)."""
     length = end - start
-    key = line_key(line, start - col + 1)
-    if key is not None and 0 <= length <= _LENGTH_MASK and end_line == line \
-            and end_col - col == length:
-        return (start << _LENGTH_BITS | length) << _LOW_BITS | key
+    col0 = col - 1
+    if end_line == line and end_col - col == length and 0 <= length <= _LENGTH_MASK \
+            and start >= 0 and col0 >= 0:
+        if col0 <= _COL_MASK and 0 < line <= _LINE_MASK:
+            return ((start << _COL_BITS | col0) << _LENGTH_BITS | length) << _KEY_BITS | line << 1
+        if col0 <= _LONG_COL_MASK and 0 < line <= _LONG_LINE_MASK:
+            return ((start << _LONG_COL_BITS | col0) << _LENGTH_BITS | length) \
+                << 1 + _LONG_LINE_BITS | line << 1 | 1
     line_start, delta, end_start = start - col + 1, end_line - line, end - end_col + 1
-    if not (0 < line < _LINE_LIMIT and 0 <= delta < _LINE_LIMIT and start >= 0
+    if not (0 < line < _WIDE_LINE_LIMIT and 0 <= delta < _WIDE_LINE_LIMIT and start >= 0
             and 0 <= line_start < _LINE_START_LIMIT and 0 <= end_start < _LINE_START_LIMIT
             and 0 <= length < _LINE_START_LIMIT):
         return new_span(Span, (line, col, end_line, end_col, start, end))
     return -1 - (start << _WIDE_START_SHIFT | length << _WIDE_LENGTH_SHIFT
-                 | end_start << _LOW_BITS + _LINE_BITS | delta << _LOW_BITS
-                 | line_start << _LINE_BITS | line)
+                 | end_start << _WIDE_LOW_BITS + _WIDE_LINE_BITS | delta << _WIDE_LOW_BITS
+                 | line_start << _WIDE_LINE_BITS | line)
 
 
 def unpack_span(packed: int) -> Span:
     """The :class:`Span` that :func:`pack_span` packed."""
     if packed < 0:
         p = -1 - packed
-        line = p & _LINE_MASK
+        line = p & _WIDE_LINE_MASK
         start = p >> _WIDE_START_SHIFT
         end = start + (p >> _WIDE_LENGTH_SHIFT & _LINE_START_MASK)
-        end_start = p >> _LOW_BITS + _LINE_BITS & _LINE_START_MASK
-        return new_span(Span, (line, start - (p >> _LINE_BITS & _LINE_START_MASK) + 1,
-                               line + (p >> _LOW_BITS & _LINE_MASK), end - end_start + 1,
-                               start, end))
-    line = packed & _LINE_MASK
+        end_start = p >> _WIDE_LOW_BITS + _WIDE_LINE_BITS & _LINE_START_MASK
+        return new_span(Span, (line, start - (p >> _WIDE_LINE_BITS & _LINE_START_MASK) + 1,
+                               line + (p >> _WIDE_LOW_BITS & _WIDE_LINE_MASK),
+                               end - end_start + 1, start, end))
+    if packed & 1:
+        line = packed >> 1 & _LONG_LINE_MASK
+        length = packed >> 1 + _LONG_LINE_BITS & _LENGTH_MASK
+        col = (packed >> 1 + _LONG_LINE_BITS + _LENGTH_BITS & _LONG_COL_MASK) + 1
+    else:
+        line = packed >> 1 & _LINE_MASK
+        length = packed >> _KEY_BITS & _LENGTH_MASK
+        col = (packed >> _KEY_BITS + _LENGTH_BITS & _COL_MASK) + 1
     start = packed >> _START_SHIFT
-    length = packed >> _LOW_BITS & _LENGTH_MASK
-    col = start - (packed >> _LINE_BITS & _LINE_START_MASK) + 1
     return new_span(Span, (line, col, line, col + length, start, start + length))
 
 

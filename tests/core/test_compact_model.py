@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import sys
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -58,6 +59,24 @@ def test_a_one_line_span_is_packed(line: int, line_start: int, offset: int, leng
     packed = pack_span(*span)
     assert isinstance(packed, int)
     assert unpack_span(packed) == span
+
+
+@given(line=st.integers(1, 10**6), col=st.integers(1, 512), length=st.integers(0, 63),
+       start=st.integers(0, 2**24 - 1))
+def test_an_ordinary_span_packs_into_two_int_digits(line: int, col: int, length: int,
+                                                   start: int) -> None:
+    """A span of one line in the first 16 MB of a file, at most 63 characters long and
+    starting in its line's first 512 columns (or anywhere on one of the first 15 lines),
+    is an int of at most 60 bits: 32 bytes, where a larger one takes 48 (issue 15)."""
+    start = max(start, col - 1)
+    for at_line in (line, 1 + line % 15):
+        span = Span(at_line, col, at_line, col + length, start, start + length)
+        packed = pack_span(*span)
+        assert isinstance(packed, int) and 0 <= packed < 2**60
+        assert sys.getsizeof(packed) <= 32
+        assert unpack_span(packed) == span
+    long_line = Span(7, 300_000, 7, 300_005, 300_010, 300_015)
+    assert 0 <= pack_span(*long_line) < 2**60  # type: ignore[operator]
 
 
 @given(line=st.integers(1, 10**6), lines=st.integers(1, 5000), col=st.integers(1, 500),
