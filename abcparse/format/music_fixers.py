@@ -44,7 +44,7 @@ from ..model import (
     VariantEnding,
     Voice,
 )
-from ..music import ending_groups, judge_bars, timeline
+from ..music import ending_groups, judge_bars, playing_signature, timeline
 from ..music.bars import bars_per_voice
 from ..music.form import skipped_pass_reading
 from ..music.timeline import SECTION_KINDS, read_bar
@@ -301,7 +301,7 @@ def fix_bar_duration(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
             if v.why == "short":
                 return _pad_bar(ctx, bar, timing, unit, expected - duration, d.code)
             return (_missing_bar_line(ctx, tune, vi, bar, timing, expected, d.code)
-                    or _trim_bar(ctx, bar, timing, unit, expected, d.code))
+                    or _trim_bar(ctx, tune, vi, bar, timing, unit, expected, d.code))
     return None
 
 
@@ -472,9 +472,10 @@ def _missing_bar_line(ctx: FixContext, tune: Tune, vi: int, bar: Bar, timing: _B
     read with it has every bar of that voice fit, or explained as a pickup (the part
     before is the tune's or a section's pickup, the part after completes one: the music
     engine's own judgement, :func:`abcparse.music.judge_bars`), no other bar newly
-    misfit, and every note sounding as before (a bar line ends an accidental's reach,
-    §4.2, so one between ``^f`` and ``f`` would change a pitch). Then no note is lost,
-    and the fix is safe."""
+    misfit, and every note sounding as before: a bar line ends an accidental's reach
+    (§4.2), so where ``^f`` comes before the new bar line and ``f`` after it, the second
+    gets its ``^`` written out (:func:`_bar_line_reading`). Then no note is lost or
+    changed, and the fix is safe."""
     items = timing.items
     if (len(items) < 2 or not timing.clean_end or timing.overlay_at is not None
             or not all(t.plain for t in items)):
@@ -487,87 +488,161 @@ def _missing_bar_line(ctx: FixContext, tune: Tune, vi: int, bar: Bar, timing: _B
             continue
         if acc > expected or timing.total - acc > expected:
             # The other part would be an overfull bar next to the new bar line, which
-            # :func:`_reads_well_with_bar_line` refuses: known without reading the tune.
+            # :func:`_bar_line_reading` refuses: known without reading the tune.
             continue
         i = t.index
         end = els[i].span.end
         if i + 1 < len(els) and isinstance(els[i + 1], Tie):
             end = els[i + 1].span.end  # a tie may cross the new bar line (§4.11)
-        if _reads_well_with_bar_line(ctx, tune, vi, end):
-            return [ctx.edit(end, end, "|", code,
-                             "added the bar line this bar lacks where its notes fall on the"
-                             " bar's boundary: every bar then fits, every note sounds as"
-                             " before (§3.1.6)", safe=True)]
+        carried = _bar_line_reading(ctx, tune, vi, end, fit=True)
+        if carried is not None:
+            return _bar_line_edits(ctx, end, carried, code,
+                                   "added the bar line this bar lacks where its notes fall on"
+                                   " the bar's boundary: every bar then fits, every note"
+                                   " sounds as before (§3.1.6)")
     return None
 
 
-def _reads_well_with_bar_line(ctx: FixContext, tune: Tune, vi: int, at: int) -> bool:
-    """Whether ``tune`` with ``|`` inserted at offset ``at`` of the text under repair
-    reads with the bar around ``at`` fitting in voice ``vi``, no more misfit bars than
-    before less one, and the same notes (pitch, onset, duration, voice)."""
+#: A note's letter: where a note written without an accidental starts.
+_LETTERS = frozenset("ABCDEFGabcdefg")
+
+
+def _plain_signature(tune: Tune) -> dict[str, int] | None:
+    """The key signature of a tune whose key never changes (semitones by letter), or
+    None: a ``K:`` in the body or a line would need the engine's place-by-place key."""
+    if any(f.letter == "K" and f.in_body for f in tune.fields):
+        return None
+    return playing_signature(tune.key)
+
+
+def _bar_line_edits(ctx: FixContext, at: int, carried: list[tuple[int, str]], code: str,
+                    why: str) -> list[Edit]:
+    """The new bar line at ``at``, and the accidentals written out after it that the notes
+    there took from before it (§4.2)."""
+    if carried:
+        why += "; the accidental it would end is written out after it"
+    edits = [ctx.edit(at, at, "|", code, why, safe=True)]
+    edits += [ctx.edit(pos, pos, text, code, why, safe=True) for pos, text in carried]
+    return edits
+
+
+#: Semitones of a carried accidental as written (§4.2).
+_ACCIDENTAL_TEXT = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}
+#: Accidentals :func:`_bar_line_reading` may write out for one new bar line: each costs a
+#: reading of the tune.
+MAX_CARRIED = 4
+
+
+def _bar_line_reading(ctx: FixContext, tune: Tune, vi: int, at: int, *, fit: bool
+                      ) -> list[tuple[int, str]] | None:
+    """The accidentals (offset, text) to write out so that ``tune`` with ``|`` inserted
+    at offset ``at`` of the text under repair plays the same notes (pitch, onset,
+    duration, voice) as without it; None when it cannot (or the tune is too long to read
+    again this round). With ``fit``, also None unless the bar around ``at`` then fits in
+    voice ``vi`` and there are fewer misfit bars than before.
+
+    A bar line ends the reach of the accidentals before it (§4.2): ``c2 _B2 B2 d2``
+    split after ``_B2`` would make the second B natural. The music engine says which
+    notes would change; the first of them gets the accidental it had (``_B2``), and the
+    tune is read again, until it plays as before (at most :data:`MAX_CARRIED` times)."""
     from ..api import parse
     from ..errors import AbcError
 
     start, stop = tune.span.start, tune.span.end
     if not start <= at <= stop:
-        return False
-    # Each candidate costs a reading of the whole tune: a tune gets REREAD_CHARS of them
-    # per round, so a long tune of many overfull bars stays linear; a candidate past the
-    # budget is not taken (the finding stays, reported).
-    spent = ("rereads", id(tune))
-    budget = ctx.cache.get(spent, REREAD_CHARS // max(1, stop - start))
-    if budget <= 0:
-        return False
-    ctx.cache[spent] = budget - 1
+        return None
     header = ctx.book.header.text
     prefix = header if header.endswith(("\n", "\r")) or not header else header + "\n"
     prefix += "\n" if prefix else ""
     mode = "strict" if tune.strict else "loose"
-    old_text = ctx.text[start:stop]
-    new_text = ctx.text[start:at] + "|" + ctx.text[at:stop]
 
     def misfits(t: Tune) -> list[list[Any]]:
         return [judge_bars(vt) for vt in timeline(t).voices]
 
-    def notes(t: Tune) -> list[tuple[int, Fraction, Fraction, str]]:
-        return [(e.pitch, e.onset, e.duration, e.voice) for e in t.events(grace="steal")]
+    def notes(t: Tune) -> list[tuple[int, Fraction, Fraction, str, int]]:
+        return [(e.pitch, e.onset, e.duration, e.voice, e.span.start)
+                for e in t.events(grace="steal")]
+
+    def read(text: str) -> Tune | None:
+        # Each reading costs a parse of the whole tune: a tune gets REREAD_CHARS of them
+        # per round, so a long tune of many overfull bars stays linear; past the budget
+        # the reading is not made (the finding stays, reported).
+        spent = ("rereads", id(tune))
+        budget = ctx.cache.get(spent, REREAD_CHARS // max(1, stop - start))
+        if budget <= 0:
+            return None
+        ctx.cache[spent] = budget - 1
+        try:
+            tunes = parse(prefix + text, mode=mode).tunes
+        except (AbcError, ValueError, RecursionError):
+            return None
+        return tunes[0] if len(tunes) == 1 else None
 
     # The tune as it is, read alone: once per round, whatever the number of candidates
-    # (a huge bar has two, a tunebook's round many); its notes only when needed.
+    # (a huge bar has two, a tunebook's round many); its misfits and notes when needed.
     key = ("alone", id(tune))
     cached = ctx.cache.get(key)
-    try:
-        if cached is None:
-            old_tunes = parse(prefix + old_text, mode=mode).tunes
-            cached = [old_tunes, None, None]
-            ctx.cache[key] = cached
-        old_tunes = cached[0]
-        new_tunes = parse(prefix + new_text, mode=mode).tunes
-    except (AbcError, ValueError, RecursionError):
-        return False
-    if len(old_tunes) != 1 or len(new_tunes) != 1:
-        return False
-    old, new = old_tunes[0], new_tunes[0]
-    if len(old.voices) != len(new.voices) or vi >= len(new.voices):
-        return False
+    if cached is None:
+        cached = ctx.cache[key] = [read(ctx.text[start:stop]), None, None]
+    old = cached[0]
+    if old is None:
+        return None
+    carried: list[tuple[int, str]] = []
+    for _ in range(MAX_CARRIED + 1):
+        pieces = [ctx.text[start:at], "|"]
+        last = at
+        for pos, text in carried:
+            pieces += [ctx.text[last:pos], text]
+            last = pos
+        pieces.append(ctx.text[last:stop])
+        new = read("".join(pieces))
+        if new is None or len(old.voices) != len(new.voices) or vi >= len(new.voices):
+            return None
+        if fit and not carried:
+            if cached[1] is None:
+                cached[1] = misfits(old)
+            before, after = cached[1], misfits(new)
+            if sum(map(len, after)) > sum(map(len, before)) - 1:
+                return None
+            pos = len(prefix) + (at - start)  # the new bar line's offset in the new text
+            for v in after[vi]:
+                sp = v.bar.bar.span
+                if sp.start <= pos + 1 and pos <= sp.end:
+                    return None
+        if cached[2] is None:
+            cached[2] = notes(old)
+        was, now = cached[2], notes(new)
+        if len(was) != len(now):
+            return None
+        changed = next((k for k, (a, b) in enumerate(zip(was, now, strict=True))
+                        if a[:4] != b[:4]), None)
+        if changed is None:
+            return carried
+        a, b = was[changed], now[changed]
+        # Only a pitch may differ, of a note after the new bar line written without an
+        # accidental (its span starts at its letter), and by whole semitones.
+        offset = a[4] - len(prefix) + start
+        if a[1:4] != b[1:4] or offset < at or ctx.text[offset:offset + 1] not in _LETTERS \
+                or len(carried) == MAX_CARRIED:
+            return None
+        # The alteration it had: the one it now takes (the key's, since nothing before it
+        # in its new bar marks its letter; if not, the next reading says so), moved by
+        # what it lost.
+        signature = _plain_signature(tune)
+        if signature is None:
+            return None
+        lost = a[0] - b[0]
+        mark = _ACCIDENTAL_TEXT.get(lost + signature.get(ctx.text[offset].upper(), 0)) \
+            if isinstance(lost, int) else None
+        if mark is None:
+            return None
+        carried = sorted([*carried, (offset, mark)])
+    return None
+    return None
 
-    if cached[1] is None:
-        cached[1] = misfits(old)
-    before, after = cached[1], misfits(new)
-    if sum(map(len, after)) > sum(map(len, before)) - 1:
-        return False
-    pos = len(prefix) + (at - start)  # the new bar line's offset in the new text
-    for v in after[vi]:
-        sp = v.bar.bar.span
-        if sp.start <= pos + 1 and pos <= sp.end:
-            return False
-    if cached[2] is None:
-        cached[2] = notes(old)
-    return bool(cached[2] == notes(new))
 
-
-def _trim_bar(ctx: FixContext, bar: Bar, timing: _BarTiming, unit: Fraction,
-              expected: Fraction, code: str) -> list[Edit] | None:
+def _trim_bar(ctx: FixContext, tune: Tune, vi: int, bar: Bar, timing: _BarTiming,
+              unit: Fraction, expected: Fraction, code: str) -> list[Edit] | None:
     items = timing.items
     if not items:
         return None
@@ -586,9 +661,12 @@ def _trim_bar(ctx: FixContext, bar: Bar, timing: _BarTiming, unit: Fraction,
             end = els[i].span.end
             if i + 1 < len(els) and isinstance(els[i + 1], Tie):
                 end = els[i + 1].span.end
-            return [ctx.edit(end, end, "|", code,
-                             "added the bar line this bar lacks: it held one full bar and"
-                             " more (§3.1.6)", safe=True)]
+            # With the accidentals it would end written out after it, where the engine
+            # finds them; else as it is (the repair's music check has the last word).
+            carried = _bar_line_reading(ctx, tune, vi, end, fit=False) or []
+            return _bar_line_edits(ctx, end, carried, code,
+                                   "added the bar line this bar lacks: it held one full bar"
+                                   " and more (§3.1.6)")
     excess = timing.total - expected
     out: list[Edit] = []
     cut_from: int | None = None  # delete elements from this index to the last deleted one
@@ -630,6 +708,25 @@ def _trim_bar(ctx: FixContext, bar: Bar, timing: _BarTiming, unit: Fraction,
                             f"deleted {removed} at the end of an overfull bar so it fits the"
                             " meter (§3.1.6)"))
     return out or None
+
+
+def _repeat_from_the_start(ctx: FixContext, voice: Voice, code: str) -> list[Edit] | None:
+    """``|:`` at the start of ``voice``'s music: its opening bar line made a repeat start,
+    or one written before its first element."""
+    why = ("added |: at the tune start, where the repeat is played from (§4.8: the"
+           " standard allows the start or the double bar before; both players take the"
+           " start)")
+    for bar in voice.bars:
+        if bar.opening is not None and ctx.text[bar.opening.span.start:bar.opening.span.end] \
+                in ("|", "||", "[|"):
+            bl = bar.opening
+            return [ctx.edit(bl.span.start, bl.span.end,
+                             ctx.text[bl.span.start:bl.span.end] + ":", code, why)]
+        first = next((e for e in bar.elements if not isinstance(e, (LineBreak, InlineField))),
+                     None)
+        if first is not None:
+            return [ctx.edit(first.span.start, first.span.start, "|:", code, why)]
+    return None
 
 
 def _section_end_before(ctx: FixContext, voice: Voice, before: int
@@ -687,10 +784,13 @@ def _bar_opened_by(ctx: FixContext, voice: Voice) -> dict[Any, Bar]:
     return got
 
 
-@fixer("ABC302", safe=True, changes='`|:` where the repeated section starts')
+@fixer("ABC302", safe=True, changes='`|:` where the repeated section starts, as played')
 def fix_repeat_start(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
-    """``:|`` with no ``|:`` after an earlier section end: ``|:`` where the section
-    starts, right after that earlier bar line (§4.8)."""
+    """``:|`` with no ``|:`` after an earlier section end: ``|:`` where playback starts
+    the section again (§4.8), so the music stays as it is played. After an earlier
+    ``:|``, that is right after the section end before it; with no ``:|`` before, the
+    repeat goes back to the tune start (as abc2midi and abcjs play it), so the ``|:``
+    goes before the voice's first note."""
     tune = ctx.tune_at(d.span.start)
     if tune is None:
         return None
@@ -698,9 +798,13 @@ def fix_repeat_start(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     if found is None:
         return None
     vi, _bi, here = found
-    boundary, closes_ending = _section_end_before(ctx, tune.voices[vi], here.span.start)
+    voice = tune.voices[vi]
+    boundary, closes_ending = _section_end_before(ctx, voice, here.span.start)
     if boundary is None:
         return None
+    if not any(b.closing is not None and b.closing.repeat_end
+               and b.closing.span.start <= boundary.span.start for b in voice.bars):
+        return _repeat_from_the_start(ctx, voice, d.code)
     why = "added |: where the repeated section starts, after the section before it (§4.8)"
     written = ctx.text[boundary.span.start : boundary.span.end]
     if written == ":|" and not closes_ending:

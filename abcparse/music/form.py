@@ -33,6 +33,9 @@ Readings, with the section that decides:
   for ``|2``): one ``:|`` goes back once, so no pass 3 comes; the ``[3`` is played on
   pass 2, the first with no ending of its own, as abcjs plays it (abc2midi plays no
   ending on pass 2 and never plays B). Reported (ABC316).
+- Endings of one repeat that name the same pass (``|1,2 A :|2 B``): each ending plays on
+  the passes it names, the later one on the pass after them, so every written note is
+  played (abc2midi never plays B; abcjs plays B on pass 2). Reported (ABC317).
 - A lone ending that no ``:|`` leads through (``|2`` with no repeat: §4.10 has nothing
   to select between) is played as written: no written note is skipped; so are endings
   with no ``:|`` and no first ending (``|2 B|2 C``: both players play C alone). Two or more
@@ -436,8 +439,11 @@ class _FormWalker:
         self.out: list[FormFinding] = []
         self.repeat_open: Span | None = None  # a |: waiting for its :|
         self.music_since_start = False
-        # The latest :| or double bar, if any: a :| after it cannot mean "from the top".
+        # The latest :| or double bar, if any: a :| after it is ambiguous (§4.8).
         self.boundary: tuple[str, int] | None = None
+        # Whether a :| came before: only then is a double bar where playback restarts
+        # (see _unroll); before it, a :| with no |: goes back to the tune start.
+        self.repeated = False
         self.ending_open: tuple[Span, tuple[int, ...]] | None = None
         self.group_active = False
         self.group_may_continue = False
@@ -445,6 +451,8 @@ class _FormWalker:
         self.group_first: tuple[Span, tuple[int, ...]] | None = None
         self.group_count = 0
         self.group_repeats = False
+        #: The passes the endings of the current group name: line and label of the first.
+        self.group_passes: dict[int, tuple[int, str]] = {}
 
     @property
     def unrolled(self) -> tuple[list[int], set[int], set[int]]:
@@ -478,15 +486,23 @@ class _FormWalker:
             if (self.repeat_open is None and self.boundary is not None and self.strict
                     and not (in_ending and self.group_seen_end)):
                 what, line = self.boundary
-                self.add(
-                    "ABC302",
-                    f"{bl.symbol} ends a repeat that no |: starts, after the {what} on line"
-                    f" {line}: it cannot go back to the tune start. Players restart from the"
-                    f" latest :| or double bar (§4.8 recommendation); write |: after the"
-                    f" {what} to say so",
-                    bl.span,
-                )
+                if self.repeated:
+                    message = (
+                        f"{bl.symbol} ends a repeat that no |: starts, after the {what} on"
+                        f" line {line}: it cannot go back to the tune start. Players restart"
+                        f" from the latest :| or double bar (§4.8 recommendation); write |:"
+                        f" after the {what} to say so")
+                else:
+                    # No repeat before: abc2midi and abcjs go back to the tune start, and
+                    # so does playback here; §4.8 allows that or the double bar.
+                    message = (
+                        f"{bl.symbol} ends a repeat that no |: starts: §4.8 lets players go"
+                        f" back to the tune start or to the {what} on line {line}. It is"
+                        f" played from the tune start, as abc2midi and abcjs play it; write"
+                        f" |: where the repeat starts to say which")
+                self.add("ABC302", message, bl.span)
             self.repeat_open = None
+            self.repeated = True
             if in_ending:
                 self.group_seen_end = True
                 self.group_repeats = True
@@ -590,6 +606,19 @@ class _FormWalker:
             self.group_first = (span, numbers)
             self.group_count = 0
             self.group_repeats = False
+            self.group_passes = {}
+        taken = [(n, self.group_passes[n]) for n in numbers if n in self.group_passes]
+        if taken:
+            n, (line, label) = taken[0]
+            self.add(
+                "ABC317",
+                f"ending [{','.join(map(str, numbers))} names pass {n}, which the ending"
+                f" [{label} on line {line} already names: each pass plays one ending"
+                f" (§4.10), and players differ on which; write each pass's number once",
+                span,
+            )
+        for n in numbers:
+            self.group_passes.setdefault(n, (span.line, ",".join(map(str, numbers))))
         self.group_count += 1
         self.group_active = True
         self.group_may_continue = False

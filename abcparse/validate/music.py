@@ -137,10 +137,13 @@ def repeat_end_without_start(ctx: TuneContext) -> Iterator[Finding]:
     """``:|`` with no ``|:`` before it, where it cannot mean "from the top".
 
     A ``:|`` with no ``|:`` repeats from the beginning of the tune; after an earlier
-    ``:|`` or ``||``, §4.8 recommends players restart "from the latest double bar line or
-    end of repeated section", which is how most folk tunebooks are written. The standard
-    recommends, it does not require, so this is a warning in strict mode only: write the
-    ``|:`` to say where the repeat starts.
+    ``:|`` or ``||``, §4.8 recommends players restart "from the beginning of the tune, or
+    from the latest double bar line or end of repeated section". After an earlier ``:|``
+    playback restarts at the latest section end, which is how most folk tunebooks are
+    written; with only a ``||`` before, it goes back to the tune start, as abc2midi and
+    abcjs do, and the finding says the standard allows either. The standard recommends,
+    it does not require, so this is a warning in strict mode only: write the ``|:`` to
+    say where the repeat starts (the fix writes it where the music is played from).
 
     Passes:
 
@@ -398,6 +401,43 @@ def ending_skips_a_pass(ctx: TuneContext) -> Iterator[Finding]:
     ```
     """
     yield from ctx.music.get("ABC316")
+
+
+@rule("ABC317", "ending-pass-twice", strict=Severity.WARNING, loose=Severity.WARNING,
+      section="§4.9, §4.10")
+def ending_pass_twice(ctx: TuneContext) -> Iterator[Finding]:
+    """Two variant endings of one repeat that name the same pass (``|1,2 ... :|2 ...``).
+
+    On the Nth pass through a repeated section the ending that lists N is played
+    (§4.10), so a pass named twice has two endings to choose from, and the players
+    differ: abc2midi plays the first on both passes and never the second, abcjs takes
+    the second on the second pass. abcparse plays every written note (the first on the
+    passes it names, the later one on a pass after them) and reports the number; no fix
+    is offered, as which number is the slip cannot be told.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Endings 1 and 2
+    M:4/4
+    L:1/4
+    K:C
+    |: CDEF |1 GABc :|2 c4 |]
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Pass 2 named twice
+    M:4/4
+    L:1/4
+    K:C
+    |: CDEF |1,2 GABc :|2 c4 |]
+    ```
+    """
+    yield from ctx.music.get("ABC317")
 
 
 @rule("ABC309", "overlay-duration", section="§7.4")

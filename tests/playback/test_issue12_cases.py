@@ -991,3 +991,26 @@ def test_a_long_outdated_history_is_read_in_linear_time(monkeypatch: pytest.Monk
     tune = abcparse.parse(text).tunes[0]
     assert [e.pitch for e in tune.events()] == [60, 62]
     assert len(searches) == 1
+
+
+def test_a_repeat_end_after_a_double_bar_says_what_is_played() -> None:
+    """A ``:|`` with no ``|:`` and only a ``||`` before it: §4.8 lets players go back to
+    the tune start or to the double bar. Playback goes to the start, as abc2midi and
+    abcjs do (found in an outside tunebook), so the strict finding names both readings
+    and says which is played, and its safe fix writes ``|:`` there: the music stays."""
+    body = "CDEF | GABc ||\ncBAG | FEDC :|\n"
+    first = [60, 62, 64, 65, 67, 69, 71, 72, 72, 71, 69, 67, 65, 64, 62, 60]
+    assert pitches(body) == first * 2
+    text = "%abc-2.1\n" + HEAD + body
+    (found,) = [d for d in abcparse.check(text) if d.code == "ABC302"]
+    assert "tune start or to the double bar ||" in found.message
+    assert "played from the tune start" in found.message
+    fixed = abcparse.repair(text, warnings=True).text
+    assert fixed == "%abc-2.1\n" + HEAD + "|:" + body
+    assert pitches(fixed[len("%abc-2.1\n" + HEAD):]) == first * 2
+    assert "ABC302" not in codes(fixed, mode="strict")
+    # After an earlier :|, the double bar is where the section starts again.
+    assert pitches("C4 :| D4 || E4 :|") == [60, 60, 62, 64, 64]
+    (after,) = [d for d in abcparse.check("%abc-2.1\n" + HEAD + "C4 :| D4 || E4 :|\n")
+                if d.code == "ABC302"]
+    assert "cannot go back to the tune start" in after.message

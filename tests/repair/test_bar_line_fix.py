@@ -43,16 +43,48 @@ def test_the_nottingham_case_across_a_line_continuation_and_a_part_label() -> No
     assert [d.code for d in r.after] == [] and _notes(r.text) == _notes(text)
 
 
-def test_no_bar_line_where_it_would_end_an_accidental() -> None:
-    """``^f`` reaches the later f's of its bar (§4.2): a bar line after the pickup would
-    make them natural, so this fix is not made; the safe path then leaves the bar as it
-    is, and the unsafe one trims it as before."""
-    text = HEAD.replace("K:G", "K:C") + "^f/e/ f2f fgf|e2e efg|ded dcB|]\n"
-    safe = abcparse.repair(text, target="loose", warnings=True)
-    assert safe.text == text and [d.code for d in safe.after] == ["ABC301"]
-    unsafe = abcparse.repair(text, target="loose", warnings=True, unsafe=True)
-    assert "|" not in unsafe.text.splitlines()[-1].split(" ")[0]
-    assert all(e.new != "|" for e in unsafe.edits)
+@pytest.mark.parametrize("unsafe", [False, True])
+def test_a_bar_line_that_would_end_an_accidental_writes_it_out_after_it(unsafe: bool) -> None:
+    """``^f`` reaches the later f's of its bar (§4.2; in every octave, §11.3's default):
+    a bar line after the pickup alone would make them natural. The fix writes the sharp
+    out on the first f after the new bar line, which carries it on to the others, so
+    every note sounds as before and the fix is safe."""
+    text = HEAD.replace("K:G", "K:C") + "^f/e/ f2f fgF|e2e efg|ded dcB|]\n"
+    r = abcparse.repair(text, target="loose", warnings=True, unsafe=unsafe)
+    assert r.text == HEAD.replace("K:G", "K:C") + "^f/e/| ^f2f fgF|e2e efg|ded dcB|]\n"
+    assert [(e.code, e.new, e.is_safe) for e in r.edits] == [
+        ("ABC301", "|", True), ("ABC301", "^", True)]
+    assert not r.after and _notes(r.text) == _notes(text)
+
+
+@pytest.mark.parametrize(("key", "bar", "fixed"), [
+    # Essen's shape: bars end at line ends, one bar line left out; a flat before it.
+    ("G", "c2 _B2\nB2 d2", "c2 _B2|\n_B2 d2"),
+    # A natural against the key's sharp, a double sharp, and one that needs no mark.
+    ("D", "A2 =F2\nF2 d2", "A2 =F2|\n=F2 d2"),
+    ("C", "c2 ^^F2\nF2 d2", "c2 ^^F2|\n^^F2 d2"),
+    ("G", "c2 ^F2\nF2 d2", "c2 ^F2|\nF2 d2"),
+    # Two letters carried; a note tied across keeps its pitch by the tie (§4.11).
+    ("C", "_B2 ^c2\nB c c2 d", "_B2 ^c2|\n_B ^c c2 d"),
+    ("C", "c2 _B2-\nB2 d2", "c2 _B2-|\nB2 d2"),
+])
+def test_a_missing_bar_line_at_a_line_end_keeps_the_accidentals(key: str, bar: str,
+                                                                  fixed: str) -> None:
+    head = "X:1\nT:t\nM:4/4\nL:1/4\nK:" + key + "\n"
+    text = head + "G2 A2 | " + bar + " | G4 |]\n"
+    r = abcparse.repair(text, target="loose", warnings=True)
+    assert r.text == head + "G2 A2 | " + fixed + " | G4 |]\n"
+    assert all(e.is_safe for e in r.edits) and not r.withdrawn
+    assert _notes(r.text) == _notes(text)
+
+
+def test_no_accidental_is_written_where_the_key_changes_in_the_body() -> None:
+    """The key in force is the engine's place-by-place reading; where a ``K:`` in the
+    body changes it, the fixer does not guess the mark, and the bar line is not added."""
+    text = "X:1\nT:t\nM:4/4\nL:1/4\nK:C\nG2 A2 | [K:F] c2 =B2\nB2 d2 | G4 |]\n"
+    r = abcparse.repair(text, target="loose", warnings=True)
+    assert _notes(r.text) == _notes(text)
+    assert all(e.new != "^" and e.new != "_" for e in r.edits)
 
 
 def test_a_bar_line_that_leaves_a_short_bar_unexplained_is_not_added() -> None:

@@ -102,6 +102,12 @@ CASES = [
     # After a final bar and a key change: the |: goes before the music, not into K:.
     ('ABC302-after-field', '%abc-2.1\nX:1\nT:t\nK:A\n|:abcd:|\ndcba|]\nK:D\n% B part\nA|dfed:|\n',
      '%abc-2.1\nX:1\nT:t\nK:A\n|:abcd:|\ndcba|]\nK:D\n% B part\n|:A|dfed:|\n'),
+    # Only a double bar before: played from the tune start (both players too), so the
+    # |: goes there, and the music stays as it is played.
+    ('ABC302-from-the-start', '%abc-2.1\nX:1\nT:t\nK:C\nCDEF|GABc||\ncBAG|FEDC:|\n',
+     '%abc-2.1\nX:1\nT:t\nK:C\n|:CDEF|GABc||\ncBAG|FEDC:|\n'),
+    ('ABC302-from-an-opening-bar-line', '%abc-2.1\nX:1\nT:t\nK:C\n| CDEF|GABc||\ncBAG:|\n',
+     '%abc-2.1\nX:1\nT:t\nK:C\n|: CDEF|GABc||\ncBAG:|\n'),
     ('ABC303', 'X:1\nT:t\nK:C\n|:abc d:|2 e|]\n',
      'X:1\nT:t\nK:C\n|:abc d:| e|]\n'),
     ('ABC304', 'X:1\nT:t\nK:C\n|:abc|1 d:|2 e|3 f|]\n',
