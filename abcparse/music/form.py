@@ -451,8 +451,6 @@ class _FormWalker:
         self.group_first: tuple[Span, tuple[int, ...]] | None = None
         self.group_count = 0
         self.group_repeats = False
-        #: The passes the endings of the current group name: line and label of the first.
-        self.group_passes: dict[int, tuple[int, str]] = {}
 
     @property
     def unrolled(self) -> tuple[list[int], set[int], set[int]]:
@@ -606,19 +604,6 @@ class _FormWalker:
             self.group_first = (span, numbers)
             self.group_count = 0
             self.group_repeats = False
-            self.group_passes = {}
-        taken = [(n, self.group_passes[n]) for n in numbers if n in self.group_passes]
-        if taken:
-            n, (line, label) = taken[0]
-            self.add(
-                "ABC317",
-                f"ending [{','.join(map(str, numbers))} names pass {n}, which the ending"
-                f" [{label} on line {line} already names: each pass plays one ending"
-                f" (§4.10), and players differ on which; write each pass's number once",
-                span,
-            )
-        for n in numbers:
-            self.group_passes.setdefault(n, (span.line, ",".join(map(str, numbers))))
         self.group_count += 1
         self.group_active = True
         self.group_may_continue = False
@@ -669,12 +654,38 @@ def _skipped_pass_finding(w: _FormWalker, segs: Sequence[Segment], g: EndingGrou
                   f" write [{played[0]} (§4.8-§4.10)", segs[s].ending_span)
 
 
+def _pass_named_twice_findings(w: _FormWalker, segs: Sequence[Segment],
+                               groups: Sequence[EndingGroup]) -> None:
+    """ABC317 at each ending that names a pass an earlier ending of its run names: a run
+    is a group of endings (as the engine groups them, so a B part's endings after a
+    run-on ending start a run of their own) and the groups that follow it directly
+    (``|1,2 A :|2 B``: the engine reads the ``[2`` as a lone ending after the repeat)."""
+    named: dict[int, Span] = {}
+    end = -1
+    for g in groups:
+        if g.start != end:
+            named = {}
+        end = g.end
+        for s, _, numbers in g.endings:
+            span = segs[s].ending_span
+            twice = [n for n in numbers if n in named]
+            if twice:
+                first = named[twice[0]]
+                label = ",".join(map(str, numbers))
+                w.add("ABC317",
+                      f"ending [{label} names pass {twice[0]}, which an ending on line"
+                      f" {first.line} already names: each pass plays one ending (§4.10), and"
+                      f" players differ on which; write each pass's number once", span)
+            for n in numbers:
+                named.setdefault(n, span)
+
+
 def form_findings(vt: VoiceTimeline, strict: bool) -> list[FormFinding]:
     """Where the written form of one voice is broken or ambiguous: ABC302 (a ``:|`` that
     cannot go back to the start), ABC303 (an ending group without ``[1``), ABC304 (an
     ending never closed), ABC305 (a ``|:`` never closed), ABC306 (an ending alone), ABC308
     (an ending running on into the next section's endings), ABC316 (an ending number
-    that skips a pass)."""
+    that skips a pass), ABC317 (a pass two endings name)."""
     items = vt.items
     segs = vt.segments
     groups = ending_groups(segs)
@@ -714,6 +725,7 @@ def form_findings(vt: VoiceTimeline, strict: bool) -> list[FormFinding]:
         for g in groups:
             if g.start in w.unrolled[2]:
                 _skipped_pass_finding(w, segs, g)
+    _pass_named_twice_findings(w, segs, groups)
     for g in groups:
         if g.run_on >= 0:
             _run_on_finding(w, segs, g)
