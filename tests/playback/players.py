@@ -29,6 +29,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import abcparse
@@ -156,27 +157,83 @@ BODY_PART_REMARK = re.compile(r"^P:(?![ \t]*[A-Za-z][ \t]*\r?$)", re.M)
 HEADER_PARTS_WITH_TEXT = re.compile(r"^(P:[ \t]*[A-Za-z0-9().]+)[ \t]+[^\r\n]*", re.M)
 
 
-def _abc2midi_rewrite(text: str) -> str:
-    """The tune with the two documented ``P:`` faults of abc2midi written around: a body
-    part remark becomes a comment, a header order loses its words."""
+def _abc2midi_rewrite(text: str) -> tuple[str, list[str]]:
+    """The tune with abc2midi's documented faults written around, and their kinds: a body
+    part remark becomes a comment and a header order loses its words (both
+    "abc2midi-part-fields", §3.1.9); a broken rhythm next to a mark
+    (:func:`_broken_rhythms_written_out`, "abc2midi-broken-rhythm-by-a-mark", §4.4)."""
+    kinds = []
     body = text.find("\nK:")
-    if body < 0:
+    if body >= 0:
+        head, rest = text[:body], text[body:]
+        new = HEADER_PARTS_WITH_TEXT.sub(r"\1", head) + BODY_PART_REMARK.sub("%P:", rest)
+        if new != text:
+            kinds.append("abc2midi-part-fields")
+            text = new
+    new = _broken_rhythms_written_out(text)
+    if new != text:
+        kinds.append("abc2midi-broken-rhythm-by-a-mark")
+    return new, kinds
+
+
+#: §4.4: what ``>``, ``>>``, ``>>>`` make of the note before and the note after.
+_BROKEN = {n: (2 - Fraction(1, 2**n), Fraction(1, 2**n)) for n in (1, 2, 3)}
+
+
+def _broken_rhythms_written_out(text: str) -> str:
+    """The tune with each broken rhythm between two notes where a decoration stands
+    before either note (``Hc>d``, ``d>.c``) written as the lengths it gives (``Hc3/2d/2``).
+    abc2midi drops the rhythm there (docs/playback.md: after a fermata, before a staccato
+    dot); the lengths say the same thing without the sign."""
+    from dataclasses import replace
+
+    from abcparse.model import BrokenRhythm, Decoration, Note
+
+    try:
+        tunes = abcparse.parse(text).tunes
+    except abcparse.AbcError:
         return text
-    head, rest = text[:body], text[body:]
-    head = HEADER_PARTS_WITH_TEXT.sub(r"\1", head)
-    return head + BODY_PART_REMARK.sub("%P:", rest)
+    if len(tunes) != 1:
+        return text
+    edits: list[tuple[int, int, str]] = []
+    for voice in tunes[0].voices:
+        els = voice.elements
+        for i, el in enumerate(els):
+            if type(el) is not BrokenRhythm or el.count not in _BROKEN or i == 0:
+                continue
+            before, j = els[i - 1], i + 1
+            while j < len(els) and type(els[j]) is Decoration:
+                j += 1
+            if type(before) is not Note or j == len(els) or type(els[j]) is not Note:
+                continue
+            after = els[j]
+            if j == i + 1 and not (i >= 2 and type(els[i - 2]) is Decoration):
+                continue  # no mark on either side: abc2midi reads it
+            first, second = _BROKEN[el.count]
+            if el.direction == "<":
+                first, second = second, first
+            edits += [
+                (before.span.start, before.span.end,
+                 replace(before, length=before.length * first).spelling),
+                (el.span.start, el.span.end, ""),
+                (after.span.start, after.span.end,
+                 replace(after, length=after.length * second).spelling),
+            ]
+    for start, end, new in sorted(edits, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
 
 
 def _explained_by_abc2midi(tunes: Sequence[peer.CorpusTune]) -> dict[str, list[str]]:
-    """Tune id → ["abc2midi-part-fields"] for each tune that abc2midi plays exactly as we
-    do once :func:`_abc2midi_rewrite` is applied, where the rewrite leaves our notes as
-    they were."""
+    """Tune id → the kinds of :func:`_abc2midi_rewrite` applied, for each tune that
+    abc2midi plays exactly as we do once they are written around, where the rewrite
+    leaves our notes as they were."""
     if peer.ABC2MIDI is None:
         return {}
     out: dict[str, list[str]] = {}
     with tempfile.TemporaryDirectory() as workdir:
         for t in tunes:
-            new = _abc2midi_rewrite(t.tune.text)
+            new, kinds = _abc2midi_rewrite(t.tune.text)
             if new == t.tune.text:
                 continue
             book = abcparse.parse(peer.peer_input(t.header_text, new))
@@ -184,7 +241,7 @@ def _explained_by_abc2midi(tunes: Sequence[peer.CorpusTune]) -> dict[str, list[s
                 continue
             rewritten = peer.CorpusTune(t.file, t.index, book.tunes[-1], t.header_text)
             if peer.compare(rewritten, workdir).equal:
-                out[t.id] = ["abc2midi-part-fields"]
+                out[t.id] = kinds
     return out
 
 
@@ -197,8 +254,9 @@ def explained(
 
     - abcjs: the rewrites of :data:`abcjs_kinds.SAFE_KINDS`, each edit kept only where our
       notes stay the same;
-    - abc2midi: its two ``P:`` faults (:func:`_abc2midi_rewrite`), as :func:`peer.peer_input`
-      already writes around its hornpipe swing.
+    - abc2midi: its two ``P:`` faults and its broken rhythms dropped next to a mark
+      (:func:`_abc2midi_rewrite`), as :func:`peer.peer_input` already writes around its
+      hornpipe swing.
 
     What remains is read otherwise by both players for reasons not (yet) classified, or
     by us."""
