@@ -516,6 +516,14 @@ def fix_nul(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     return out or None
 
 
+def _in_quoted_printable(text: str, pos: int) -> bool:
+    """Whether offset ``pos`` lies in a quoted-printable escape (``=3D``, ABC005), looked
+    at where it stands (a stray character in music is never in a field or a string)."""
+    from ..validate.bytes import QP_ESCAPE
+
+    return any(QP_ESCAPE.match(text, at) for at in range(max(0, pos - 2), pos + 1))
+
+
 @fixer("ABC101", safe=True,
        changes='an unexpected character deleted; an ending number parted from its bar line'
        ' (a line wrap, `:| 2`) becomes `[2`; a `:` parted from its `|` becomes `:|` (unsafe)')
@@ -531,6 +539,8 @@ def fix_unexpected(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
         return None
     if _line_blocked(ctx, d):
         return []
+    if _in_quoted_printable(t, start):
+        return None  # decoded by ABC005's fix, not deleted a character at a time
     ch = t[start:end]
     if ch in ("\n", "\r", "\r\n"):
         return None
@@ -1209,6 +1219,34 @@ def fix_line_endings(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
                      f"wrote a {names[m.group()]} line end as {names[main]}, the line end of"
                      " most lines (§2.2)")
             for m in _NL_RE.finditer(t, ctx.base) if m.group() != main]
+
+
+@fixer("ABC005", safe=False,
+       changes="the tune's quoted-printable escapes decoded (`=3D` → `=`, `=20` → a space,"
+       " a soft line break joined)")
+def fix_quoted_printable(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """Quoted-printable residue in a tune: each escape that starts with a digit becomes
+    the ASCII character it encodes, and each ``=`` at a line end joins the two lines, as
+    the e-mail meant. Unsafe where it decodes a character of music (``=3D``): the music
+    read before was the escape as written; a decoded space and a joined line are safe."""
+    from ..validate.bytes import quoted_printable_escapes
+
+    tune = ctx.tune_at(d.span.start)
+    if tune is None:
+        return None
+    # A space or tab decoded, or two lines of music joined, leaves every note as it was
+    # read (the repair's music check confirms it): those edits are safe, and go first, in
+    # a fix of their own (a fix is taken whole or not at all); the others (=3D, a
+    # natural) change what is read and come in the next round.
+    found = list(quoted_printable_escapes(ctx.text, tune.span.start, tune.span.end))
+    safe = [f for f in found if f[2] in ("", " ", "\t")]
+    return [
+        ctx.edit(start, end, new, d.code,
+                 f"decoded the quoted-printable escape {ctx.text[start:end]}, which no ABC"
+                 " writes (§4.2: an accidental is followed by a note)" if new else
+                 "joined the lines a quoted-printable soft line break split (§2.2: each"
+                 " line end ends a line of music)", safe=True if safe else None)
+        for start, end, new in (safe or found)] or None
 
 
 @fixer("ABC208", safe=False,

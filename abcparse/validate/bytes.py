@@ -9,10 +9,12 @@ them too. Both report the same span, and :func:`~abcparse.validate.check` keeps 
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Iterator
 
 from ..diagnostics import Severity
-from .context import FileContext
+from .context import FileContext, TuneContext
 from .registry import Finding, rule
 
 _NL_NAMES = {"\n": "LF", "\r\n": "CRLF", "\r": "CR"}
@@ -177,3 +179,85 @@ def charset_mismatch(ctx: FileContext) -> Iterator[Finding]:
     ```
     """
     return iter(())
+
+
+#: A quoted-printable escape that ABC never writes in music: ``=`` then a digit and a
+#: hex digit (``=3D`` for ``=``, ``=20`` for a space). ``=A``-``=G`` and ``=a``-``=g`` are
+#: naturals, so escapes that start with a letter are not told from music and are left
+#: alone; so is what an inline field or a quoted string holds (``[Q:1/4=90]``). Group 1 is
+#: an escape, group 2 a soft line break (``=`` at a line end, joining it to the next).
+_QP = re.compile(r'\[[A-Za-z]:[^\]\r\n]*\]|"[^"\r\n]*"|(=[0-9][0-9A-F])|(=(?:\r\n|\n|\r))')
+#: One escape alone, looked at where it stands.
+QP_ESCAPE = re.compile(r"=[0-9][0-9A-F]")
+_LINE_END = re.compile(r"\r\n|\n|\r")
+#: A line that is no music: a field (``Q:1/4=90``, ``V:1 transpose=12``) or a comment.
+_NOT_MUSIC = re.compile(r"[ \t]*(?:[A-Za-z+]:|%)")
+
+
+def quoted_printable_escapes(text: str, start: int = 0, end: int | None = None
+                             ) -> Iterator[tuple[int, int, str]]:
+    """The quoted-printable residue on the music lines of ``text[start:end]``: (start,
+    end, what it decodes to) for each escape that starts with a digit and encodes a
+    printable ASCII character or a tab, and (start, end, "") for each soft line break."""
+    stop = len(text) if end is None else end
+    line = start
+    for nl in itertools.chain(_LINE_END.finditer(text, start, stop), [None]):
+        line_end = stop if nl is None else nl.end()
+        if line < line_end and not _NOT_MUSIC.match(text, line):
+            for m in _QP.finditer(text, line, line_end):
+                if m.group(2):
+                    if m.end() < stop and not _NOT_MUSIC.match(text, m.end()):
+                        yield m.start(), m.end(), ""  # (a field after it stays a field)
+                elif m.group(1):
+                    code = int(m.group(1)[1:], 16)
+                    if code < 0x80 and (chr(code).isprintable() or code == 9):
+                        yield m.start(), m.end(), chr(code)
+        line = line_end
+
+
+@rule("ABC005", "quoted-printable", strict=Severity.WARNING, loose=Severity.WARNING,
+      section="§2.1, §4.2")
+def quoted_printable(ctx: TuneContext) -> Iterator[Finding]:
+    """The tune reads as quoted-printable residue: ``=3D`` where ``=`` was meant, ``=20``
+    for a space, ``=`` at a line end that joined two lines. E-mail of the 1990s encoded
+    ABC so, and tunebooks gathered from mailing lists still carry it (found in Ryan's
+    Mammoth as music21 ships it: ``f>d=3DB>a``, a B natural).
+
+    No ABC is written so (an accidental is followed by a note, §4.2), so the escapes are
+    read as written, the ``=`` a stray character and the digits a note length, and the
+    music is not what was meant. The fix decodes the escapes that start with a digit and
+    joins the soft line breaks; it changes the music as read, so it is unsafe.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:A natural
+    K:G
+    f>d=B>a g2|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Quoted-printable residue
+    K:G
+    f>d=3DB>a g2|=20
+    ```
+    """
+    text = ctx.tune.text
+    found = list(quoted_printable_escapes(text))
+    escapes = [(a, b) for a, b, new in found if new]
+    if not escapes:
+        return  # soft line breaks alone: a line that ends with a stray =, nothing more
+    breaks = len(found) - len(escapes)
+    soft = f" and {breaks} soft line break{'s' if breaks != 1 else ''}" if breaks else ""
+    a, b = escapes[0]
+    start = ctx.tune.span.start + a
+    yield Finding(
+        f"{text[a:b]} looks like quoted-printable encoding ({len(escapes)}"
+        f" escape{'s' if len(escapes) != 1 else ''}{soft} in this tune: =3D for =, =20 for"
+        " a space): read as written, the = is a stray character; decode the tune",
+        ctx.span(start, start + b - a),
+    )

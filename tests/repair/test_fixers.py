@@ -153,6 +153,9 @@ CASES = [
      "V:2\nC2E2|Z|\nN:a note\n"),
     ('ABC341', 'X:1\nT:t\nK:C\ncde f2|\nw:one two three four five\n',
      'X:1\nT:t\nK:C\ncde f2|\nw:one two three four\n'),
+    # Quoted-printable residue (e-mail): =3D is =, a line-end = joins two lines.
+    ('ABC005', 'X:1\nT:t\nM:4/4\nL:1/8\nK:G\nf>d=3DB>a g2f2|abc =\ndef g2|\n',
+     'X:1\nT:t\nM:4/4\nL:1/8\nK:G\nf>d=B>a g2f2|abc def g2|\n'),
     ('notune', 'abc def|\n',
      'X:1\nT:Untitled\nK:C\nabc def|\n'),
     ('damagedX', 'X328\nT:t\nK:C\nabc|\n',
@@ -279,3 +282,23 @@ def test_undefined_letters_written_together_are_one_finding() -> None:
              if d.code == "ABC332"]
     assert [(d.span.col, d.span.end_col) for d in found] == [(5, 10), (14, 15), (16, 17)]
     assert "'trill'" in found[0].message
+
+
+def test_quoted_printable_residue_is_reported_and_decoded_where_it_is_music() -> None:
+    """ABC005: e-mail's quoted-printable escapes in music (``=3D`` for ``=``, ``=20`` for
+    a space, ``=`` at a line end joining two lines; found in Ryan's Mammoth). A decoded
+    space and a joined line keep the music, so ``--fix`` makes them; ``=3D`` changes what
+    is read (a B natural, not a stray ``=`` and a length), so only ``--unsafe-fixes``
+    decodes it. Fields and inline fields keep their ``=`` (``Q:1/4=90``)."""
+    head = "X:1\nT:t\nM:4/4\nL:1/8\nK:G\n"
+    text = head + "f>d=3DB>a g2f2|=20\nabc =\ndef g2|\nw:la la =\n"
+    (found,) = [d for d in abcparse.check(text) if d.code == "ABC005"]
+    assert found.message.startswith("=3D looks like quoted-printable encoding (2 escapes"
+                                    " and 1 soft line break")
+    safe = abcparse.repair(text, warnings=True)
+    assert safe.text == head + "f>d=3DB>a g2f2| \nabc def g2|\nw:la la =\n"
+    unsafe = abcparse.repair(text, warnings=True, unsafe=True)
+    assert unsafe.text.startswith(head + "f>d=B>a g2f2|")
+    assert "abc def g2|\nw:la la =\n" in unsafe.text
+    for fine in ("Q:1/4=90\n", "V:1 transpose=12\n", "[Q:1/4=90] abc|\n", '"x=20" abc|\n'):
+        assert "ABC005" not in [d.code for d in abcparse.check(head + fine + "abc|\n")], fine
