@@ -804,6 +804,8 @@ def fix_repeat_start(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
         return None
     if not any(b.closing is not None and b.closing.repeat_end
                and b.closing.span.start <= boundary.span.start for b in voice.bars):
+        if any(f.letter == "P" and f.in_body for f in tune.fields):
+            return None  # played from its part's start: not placed here (yet)
         return _repeat_from_the_start(ctx, voice, d.code)
     why = "added |: where the repeated section starts, after the section before it (§4.8)"
     written = ctx.text[boundary.span.start : boundary.span.end]

@@ -444,6 +444,7 @@ class _FormWalker:
         # Whether a :| came before: only then is a double bar where playback restarts
         # (see _unroll); before it, a :| with no |: goes back to the tune start.
         self.repeated = False
+        self.in_part = False  # a P: label came: a :| goes back to the part's start
         self.ending_open: tuple[Span, tuple[int, ...]] | None = None
         self.group_active = False
         self.group_may_continue = False
@@ -492,12 +493,15 @@ class _FormWalker:
                         f" after the {what} to say so")
                 else:
                     # No repeat before: abc2midi and abcjs go back to the tune start, and
-                    # so does playback here; §4.8 allows that or the double bar.
+                    # so does playback here (to the part's, in a part: see _unroll);
+                    # §4.8 allows that or the double bar.
+                    start, how = (("start of the part", "") if self.in_part else
+                                  ("tune start", ", as abc2midi and abcjs play it"))
                     message = (
                         f"{bl.symbol} ends a repeat that no |: starts: §4.8 lets players go"
-                        f" back to the tune start or to the {what} on line {line}. It is"
-                        f" played from the tune start, as abc2midi and abcjs play it; write"
-                        f" |: where the repeat starts to say which")
+                        f" back to the {start} or to the {what} on line {line}. It is"
+                        f" played from the {start}{how}; write |: where the repeat starts"
+                        f" to say which")
                 self.add("ABC302", message, bl.span)
             self.repeat_open = None
             self.repeated = True
@@ -613,6 +617,8 @@ class _FormWalker:
         """§3.1.9: a part starts here and is played on its own; a :| in it repeats from
         here, as one in the first part repeats from the top."""
         self.boundary = None
+        self.repeated = False
+        self.in_part = True
         if self.repeat_open is not None and self.music_since_start:
             self.unclosed_repeat("the part ends")
         self.repeat_open = None

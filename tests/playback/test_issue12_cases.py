@@ -1014,3 +1014,16 @@ def test_a_repeat_end_after_a_double_bar_says_what_is_played() -> None:
     (after,) = [d for d in abcparse.check("%abc-2.1\n" + HEAD + "C4 :| D4 || E4 :|\n")
                 if d.code == "ABC302"]
     assert "cannot go back to the tune start" in after.message
+
+
+def test_a_repeat_end_after_a_double_bar_in_a_part_goes_back_to_the_part() -> None:
+    """In a ``P:`` part, a ``:|`` with no ``|:`` goes back to the part's start (§3.1.9),
+    and ABC302 says so; its fix places no ``|:`` there (it would go at the tune start)."""
+    text = ("%abc-2.1\nX:1\nT:t\nP:AB\nM:4/4\nL:1/4\nK:C\nP:A\n|:CDEF:|\nP:B\n"
+            "GABc||\ncBAG:|\n")
+    b = [67, 69, 71, 72, 72, 71, 69, 67]
+    assert [e.pitch for e in abcparse.parse(text).tunes[0].events()] == [
+        60, 62, 64, 65, 60, 62, 64, 65, *b, *b]
+    (found,) = [d for d in abcparse.check(text) if d.code == "ABC302"]
+    assert "played from the start of the part;" in found.message
+    assert abcparse.repair(text, warnings=True).text == text
