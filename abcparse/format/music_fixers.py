@@ -638,7 +638,6 @@ def _bar_line_reading(ctx: FixContext, tune: Tune, vi: int, at: int, *, fit: boo
             return None
         carried = sorted([*carried, (offset, mark)])
     return None
-    return None
 
 
 def _trim_bar(ctx: FixContext, tune: Tune, vi: int, bar: Bar, timing: _BarTiming,
@@ -717,11 +716,10 @@ def _repeat_from_the_start(ctx: FixContext, voice: Voice, code: str) -> list[Edi
            " standard allows the start or the double bar before; both players take the"
            " start)")
     for bar in voice.bars:
-        if bar.opening is not None and ctx.text[bar.opening.span.start:bar.opening.span.end] \
-                in ("|", "||", "[|"):
-            bl = bar.opening
-            return [ctx.edit(bl.span.start, bl.span.end,
-                             ctx.text[bl.span.start:bl.span.end] + ":", code, why)]
+        if bar.opening is not None:
+            start, end = bar.opening.span.start, bar.opening.span.end
+            if ctx.text[start:end] in ("|", "||", "[|"):
+                return [ctx.edit(start, end, ctx.text[start:end] + ":", code, why)]
         first = next((e for e in bar.elements if not isinstance(e, (LineBreak, InlineField))),
                      None)
         if first is not None:

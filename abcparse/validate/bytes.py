@@ -184,11 +184,12 @@ def charset_mismatch(ctx: FileContext) -> Iterator[Finding]:
 #: A quoted-printable escape that ABC never writes in music: ``=`` then a digit and a
 #: hex digit (``=3D`` for ``=``, ``=20`` for a space). ``=A``-``=G`` and ``=a``-``=g`` are
 #: naturals, so escapes that start with a letter are not told from music and are left
-#: alone; so is what an inline field or a quoted string holds (``[Q:1/4=90]``). Group 1 is
-#: an escape, group 2 a soft line break (``=`` at a line end, joining it to the next).
-_QP = re.compile(r'\[[A-Za-z]:[^\]\r\n]*\]|"[^"\r\n]*"|(=[0-9][0-9A-F])|(=(?:\r\n|\n|\r))')
-#: One escape alone, looked at where it stands.
+#: alone.
 QP_ESCAPE = re.compile(r"=[0-9][0-9A-F]")
+#: The escapes of a music line, less what an inline field or a quoted string holds
+#: (``[Q:1/4=90]``): group 1 is an escape, group 2 a soft line break (``=`` at a line end,
+#: joining it to the next).
+_QP = re.compile(rf'\[[A-Za-z]:[^\]\r\n]*\]|"[^"\r\n]*"|({QP_ESCAPE.pattern})|(=(?:\r\n|\n|\r))')
 _LINE_END = re.compile(r"\r\n|\n|\r")
 #: A line that is no music: a field (``Q:1/4=90``, ``V:1 transpose=12``) or a comment.
 _NOT_MUSIC = re.compile(r"[ \t]*(?:[A-Za-z+]:|%)")
@@ -226,7 +227,8 @@ def quoted_printable(ctx: TuneContext) -> Iterator[Finding]:
     No ABC is written so (an accidental is followed by a note, §4.2), so the escapes are
     read as written, the ``=`` a stray character and the digits a note length, and the
     music is not what was meant. The fix decodes the escapes that start with a digit and
-    joins the soft line breaks; it changes the music as read, so it is unsafe.
+    joins the soft line breaks: a decoded space and a joined line keep the music (safe,
+    made first); a decoded music character changes the music as read (unsafe).
 
     Passes:
 
