@@ -81,6 +81,7 @@ from .model import (
     VariantEnding,
     Voice,
     note_accidental,
+    stored_span,
 )
 from .parser import (
     REFILL,
@@ -127,7 +128,7 @@ _Getter = Callable[[Any], tuple[Any, ...]]
 _CONSTRUCTORS: dict[type[Any], tuple[Callable[..., Any], _Getter, int]] = {}
 
 
-def with_span(obj: _T, span: Span) -> _T:
+def with_span(obj: _T, span: Span | int) -> _T:
     """``dataclasses.replace(obj, span=span)`` at a fraction of its cost: field values
     are read once per header field, and they repeat (``K:G``, ``M:6/8``), so the
     readers are memoized and only the span is new."""
@@ -977,10 +978,14 @@ class TuneBuilder:
         self.close_open_groups(len(self.text))
         voices = self.finish_voices()
         header = self.header
+        # Most tunes have no field in the body: their header's tuple serves (issue 15).
+        fields = header.fields
+        if len(fields) != len(self.fields) or not all(map(operator.is_, fields, self.fields)):
+            fields = tuple(self.fields)
         return Tune(
             header=header,
             voices=voices,
-            fields=tuple(self.fields),
+            fields=fields,
             directives=tuple(self.directives),
             comments=tuple(self.comments),
             words=tuple(self.words),
@@ -1064,15 +1069,14 @@ class TuneBuilder:
             )
         value = value_tok.group() if value_tok is not None else ""
         end = value_tok.end() if value_tok is not None else start_tok.end()
-        span = self.span(begin, end)
         value_offset = start_tok.end()
         if letter == "+":
-            self.continue_field(value, span, value_offset)
+            self.continue_field(value, self.span(begin, end), value_offset)
             return
         self.flush_continuation()
         if letter in _READ_FIELDS and value.rstrip().endswith("\\"):
             value = self.outdated_continuation(value, value_offset)
-        f = _make_field(letter, value.strip(), self.in_body, False, span)
+        f = _make_field(letter, value.strip(), self.in_body, False, self.node_span(begin, end))
         self.fields.append(f)
         self.prev_field = f
         if not self.in_body:
@@ -1227,16 +1231,16 @@ class TuneBuilder:
         raw = value.strip()
         try:
             if letter == "K":
-                return with_span(read_key(value), f.span)
+                return with_span(read_key(value), stored_span(f))
             if letter == "M":
-                self.meter = with_span(read_meter(value), f.span)
+                self.meter = with_span(read_meter(value), stored_span(f))
                 return self.meter
             if letter == "L":
                 self.unit = read_length(value)
                 return self.unit
             if letter == "Q":
                 unit = self.unit or default_unit_length(self.meter)
-                return with_span(read_tempo(value, unit), f.span)
+                return with_span(read_tempo(value, unit), stored_span(f))
             if letter == "U":
                 symbol, name = read_user(value)
                 if self.symbols is self.ctx.symbols:
@@ -1251,7 +1255,7 @@ class TuneBuilder:
         except FieldError as e:
             self.field_diag(letter, e, value_offset, value)
             if letter == "K" and e.recovered is not None:
-                return with_span(e.recovered, f.span)
+                return with_span(e.recovered, stored_span(f))
         return None
 
     def finish_header(self, key_field: Field | None) -> None:
@@ -1268,7 +1272,7 @@ class TuneBuilder:
         for f in self.header_fields:
             try:
                 if f.letter == "M":
-                    meter = with_span(read_meter(f.value), f.span)
+                    meter = with_span(read_meter(f.value), stored_span(f))
                 elif f.letter == "L":
                     unit = read_length(f.value)
             except FieldError as e:
@@ -1278,9 +1282,9 @@ class TuneBuilder:
         for f in self.header_fields:
             try:
                 if f.letter == "K":
-                    key = with_span(read_key(f.value), f.span)
+                    key = with_span(read_key(f.value), stored_span(f))
                 elif f.letter == "Q":
-                    tempo = with_span(read_tempo(f.value, unit), f.span)
+                    tempo = with_span(read_tempo(f.value, unit), stored_span(f))
                 elif f.letter == "P":
                     parts = read_parts(f.value)
                 elif f.letter == "V":
@@ -1288,7 +1292,7 @@ class TuneBuilder:
             except FieldError as e:
                 self.field_diag_for(f, e)
                 if f.letter == "K" and e.recovered is not None:
-                    key = with_span(e.recovered, f.span)
+                    key = with_span(e.recovered, stored_span(f))
                 elif f.letter == "V" and e.recovered is not None:
                     voices.append((*e.recovered, f.span))
         self.meter = meter
@@ -2162,7 +2166,7 @@ def build_file_header(
                 builder.fields.append(f)
                 try:
                     if letter == "M":
-                        ctx.meter = with_span(read_meter(value), f.span)
+                        ctx.meter = with_span(read_meter(value), stored_span(f))
                     elif letter == "L":
                         ctx.unit_length = read_length(value)
                     elif letter == "U":

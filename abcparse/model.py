@@ -851,15 +851,24 @@ use_span_slot(
     # And what every tune has one of, made by a full parse only (read_headers makes the
     # fields, key and header of every tune, and is to stay ten times as fast as parse).
     Voice, Tune,
+    # And the header's: a book of many short tunes holds a few of these per tune, and an
+    # unpacked Span with its offsets was a sixth of such a book's model (issue 15).
+    Field, Key, Meter, Tempo, InlineField, Comment, Directive, TuneHeader, Syllable,
+    LyricsLine, SymbolLine, Reserved, FileHeader, FreeText,
 )
 _note_stored_span = Note.__dict__["span"].slot.__get__
 
 
 def stored_span(node: object) -> Span | int:
     """A node's span as its slot holds it, a packed int or a Span, to be stored in the
-    span slot of another object (a played note's) without unpacking it on the way."""
+    span slot of another object (a played note's, a key's made from its field's) without
+    unpacking it on the way."""
     if node.__class__ is Note:
         stored: Span | int = _note_stored_span(node)
         return stored
+    slot = node.__class__.__dict__.get("span")
+    if slot.__class__ is SpanSlot:
+        raw: Span | int = slot.slot.__get__(node)
+        return raw
     span: Span = node.span  # type: ignore[attr-defined]
     return span
