@@ -931,7 +931,8 @@ def fix_ending_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
 
 @fixer("ABC306", safe=True,
        changes="the `:|` between endings that the engine already plays; after a lone ending"
-       " that `:|` closes, the next ending (`:|[2`), empty; another lone ending's mark deleted")
+       " that `:|` closes, the next ending (`:|[2`), empty, unless the tune ends there; another"
+       " lone ending's mark deleted")
 def fix_ending_without_repeat(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """Endings that no repeat selects between: with a next ending in the group, the bar
     line before it becomes a repeat end ``:|`` (the repeat the engine already implies,
@@ -940,6 +941,8 @@ def fix_ending_without_repeat(ctx: FixContext, d: Diagnostic) -> list[Edit] | No
     music, in the form every reader plays; deleting the mark would play it twice). Any
     other lone ending loses its mark (its music is played once, as written)."""
     lone = _lone_ending(ctx, d.span.start)
+    if lone is None:
+        return None  # the tune ends at that :|: an empty last ending stops abcjs
     if isinstance(lone, tuple):
         at, number = lone
         nxt = BLANKS_RE.match(ctx.text, at).end()  # type: ignore[union-attr]
@@ -951,10 +954,13 @@ def fix_ending_without_repeat(ctx: FixContext, d: Diagnostic) -> list[Edit] | No
     return _repeat_before_next_ending(ctx, d, "endings follow a repeat (§4.10)", lone)
 
 
-def _lone_ending(ctx: FixContext, pos: int) -> bool | tuple[int, int]:
+def _lone_ending(ctx: FixContext, pos: int) -> bool | tuple[int, int] | None:
     """Whether the ending that starts at ``pos`` is alone in its group, as the engine
     reads the form; for a lone ending that a ``:|`` closes, where that bar line ends and
-    the number of the next pass (the empty ending to write there)."""
+    the number of the next pass (the empty ending to write there). None for such an
+    ending when no note follows that ``:|`` in its voice: an empty ending last in a tune
+    (``:|[2`` and nothing after it) stops abcjs 6.7.2 from playing the tune at all (a
+    TypeError in its repeat expansion), so no safe form is written there."""
     tune = ctx.tune_at(pos)
     if tune is None:
         return True
@@ -970,17 +976,18 @@ def _lone_ending(ctx: FixContext, pos: int) -> bool | tuple[int, int]:
                 s, e, numbers = group.endings[0]
                 first = vt.segments[s]
                 closing = vt.segments[e - 1].closing if e > s else None
-                alone: bool | tuple[int, int] = len(group.endings) == 1
+                alone: bool | tuple[int, int] | None = len(group.endings) == 1
                 if (alone and group.explicit and closing is not None
                         and closing.repeat_end and numbers):
-                    alone = (closing.span.end, max(numbers) + 1)
+                    heard = any(g.end_item > g.first_item for g in vt.segments[e:])
+                    alone = (closing.span.end, max(numbers) + 1) if heard else None
                 firsts.append((first.ending_span.start, first.ending_span.end + 1, alone))
             groups.append(_Intervals(firsts))
         ctx.cache[key] = groups
     for intervals in groups:
         hits = intervals.at(pos)
         if hits:
-            found: bool | tuple[int, int] = hits[0]
+            found: bool | tuple[int, int] | None = hits[0]
             return found
     return True
 

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import abcparse
 from tests.repair.mutate import mutated_tunes
 
@@ -61,11 +63,26 @@ def test_a_lone_first_ending_closed_by_a_repeat_gets_its_second_ending(tmp_path:
     empty, after it (deleting the mark, as it used to, would play the ending twice and was
     withdrawn every time): the music is unchanged and nothing is left to report."""
     f = tmp_path / "t.abc"
-    f.write_text("X:1\nT:t\nL:1/4\nK:C\n|:abc|1 d:|\n")
+    f.write_text("X:1\nT:t\nL:1/4\nK:C\n|:abc|1 d:|\nefg|]\n")
     r = lint("--fix", str(f), cwd=tmp_path)
     assert f"{f}:5:12: fixed ABC306:" in r.stderr and "withdrawn" not in r.stderr, r.stderr
-    assert f.read_text() == "X:1\nT:t\nL:1/4\nK:C\n|:abc|1 d:|[2\n"
+    assert f.read_text() == "X:1\nT:t\nL:1/4\nK:C\n|:abc|1 d:|[2\nefg|]\n"
     assert r.returncode == 0
+
+
+@pytest.mark.parametrize("last", [":|", ":|]", ":| % end", ":|\n%%comment"])
+def test_a_lone_first_ending_that_ends_the_tune_is_reported_not_fixed(tmp_path: Path,
+                                                                     last: str) -> None:
+    """Where nothing follows the ``:|``, the empty ending the fix would write is the last
+    thing in the tune, and abcjs 6.7.2 then plays nothing at all (a TypeError in its repeat
+    expansion): no fix is offered, the text is kept and the finding stays."""
+    f = tmp_path / "t.abc"
+    text = f"X:1\nT:t\nL:1/4\nK:C\n|:abc|1 d{last}\n"
+    f.write_text(text)
+    r = lint("--fix", str(f), cwd=tmp_path)
+    assert f.read_text() == text
+    assert "ABC306" in r.stdout and "fixed" not in r.stderr, (r.stdout, r.stderr)
+    assert r.returncode == 1
 
 
 def test_unsafe_fixes_repair_everything_and_say_which_tunes_changed(tmp_path: Path) -> None:
