@@ -541,8 +541,10 @@ def fix_stream(
             repaired = mini  # the repair would have to change the file header: left alone
         else:
             for line, col, e in result.changes():
-                if line <= lines_before:
-                    continue  # the file header's repairs are the first segment's
+                if line <= lines_before or e.part:
+                    # The file header's repairs are the first segment's; a fix of several
+                    # edits is listed once, at its first.
+                    continue
                 outcome.repairs.append((line - lines_before + line0 - 1, col, e.code, e.why,
                                         e.is_safe))
             for line, col, w in result.withdrawn():

@@ -92,10 +92,13 @@ class Edit:
     why: str
     round: int = 1
     safe: bool | None = None
+    #: 0 for the first edit of its fix, 1, 2 ... for the others (``B-c`` → ``(Bc)`` is
+    #: one fix of three edits): what ``abc-lint --fix`` lists is each fix, once.
+    part: int = 0
 
     def shifted(self, by: int, round: int | None = None) -> Edit:
         return Edit(self.start + by, self.end + by, self.old, self.new, self.code, self.why,
-                    self.round if round is None else round, self.safe)
+                    self.round if round is None else round, self.safe, self.part)
 
     @property
     def is_safe(self) -> bool:

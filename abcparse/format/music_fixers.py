@@ -1292,7 +1292,16 @@ def fix_tie_as_slur(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     if "&" in ctx.text[d.span.end:target.span.start]:
         return None  # another overlay layer's music between: a slur cannot span it
     bar = tune.voices[voice].bars[prev.bar]
-    first = bar.elements[_attached_before(bar, prev.index)].span.start
+    attached = _attached_before(bar, prev.index)
+    first = bar.elements[attached].span.start
+    between = ctx.text[d.span.end:target.span.start]
+    if (ctx.text[end:end + 1] == ")" and "(" not in between and ")" not in between
+            and any(isinstance(e, SlurStart) for e in bar.elements[attached:prev.index])):
+        # ``(B-c)``: a slur already joins the two notes; the tie goes, not doubled by one.
+        return _delete(ctx, d.span.start, d.span.end, d.code,
+                       "deleted the tie between different pitches: the slur around the two"
+                       " notes already joins them, and a tie joins two notes of the same"
+                       " pitch (§4.11)")
     why = ("wrote the tie between different pitches as a slur: a tie joins two notes of the"
            " same pitch, a slur different ones (§4.11)")
     return [ctx.edit(first, first, "(", d.code, why),

@@ -378,6 +378,11 @@ def _self_conflicting(group: list[Edit]) -> bool:
     return False
 
 
+def _flatten(groups: list[list[Edit]]) -> list[Edit]:
+    """The edits of the chosen fixes, each numbered within its fix (``Edit.part``)."""
+    return [e if i == e.part else replace(e, part=i) for g in groups for i, e in enumerate(g)]
+
+
 def _choose_groups(groups: list[list[Edit]]) -> list[list[Edit]]:
     """The groups that fit together, first come first served; a group whose edits were
     all already chosen (two findings, one fix) adds nothing."""
@@ -403,7 +408,7 @@ def _choose_groups(groups: list[list[Edit]]) -> list[list[Edit]]:
 
 def _choose(groups: list[list[Edit]]) -> list[Edit]:
     """:func:`_choose_groups`, flattened."""
-    return [e for g in _choose_groups(groups) for e in g]
+    return _flatten(_choose_groups(groups))
 
 
 def _apply(text: str, edits: list[Edit]) -> tuple[str, list[Edit]]:
@@ -511,7 +516,7 @@ def _engine(
                          if all(e.start >= base for e in g)]
         if guard is not None and chosen_groups:
             chosen_groups = guard.keep(full, chosen_groups, rnd, base, withdrawn)
-        chosen = [e for g in chosen_groups for e in g]
+        chosen = _flatten(chosen_groups)
         if not chosen and waiting and level == 0:
             level = 1  # only waiting fixers left: what they wait for will not come
             rnd -= 1
@@ -1071,7 +1076,7 @@ def repair_text(
     text1, book1, diags1 = text, book0, diags0
     if chosen:
         text1, ordered = _apply(text, chosen)
-        first = [Edit(e.start, e.end, e.old, e.new, e.code, e.why, 1) for e in ordered]
+        first = [Edit(e.start, e.end, e.old, e.new, e.code, e.why, 1, part=e.part) for e in ordered]
         book1 = parse(text1, mode=target)
         diags1 = check(book1, mode=target, select=select, ignore=ignore,
                        extend_select=extend_select)

@@ -85,6 +85,17 @@ def test_a_lone_first_ending_that_ends_the_tune_is_reported_not_fixed(tmp_path: 
     assert r.returncode == 1
 
 
+@pytest.mark.parametrize("diff", [False, True])
+def test_a_fix_of_several_edits_is_listed_once(tmp_path: Path, diff: bool) -> None:
+    """``B2-c2`` becomes ``(B2c2)``: three edits, one fix, one line on standard error
+    (``--diff`` and the in-place fix list the same way)."""
+    f = tmp_path / "t.abc"
+    f.write_text("X:1\nT:t\nL:1/8\nK:D\nB2-c2 d4|\n")
+    r = lint("--fix", *(["--diff"] if diff else []), str(f), cwd=tmp_path)
+    lines = [ln for ln in r.stderr.splitlines() if "ABC321" in ln]
+    assert len(lines) == 1 and lines[0].startswith(f"{f}:5:1: "), r.stderr
+
+
 def test_unsafe_fixes_repair_everything_and_say_which_tunes_changed(tmp_path: Path) -> None:
     f = tmp_path / "broken.abc"
     f.write_bytes(BROKEN.read_bytes())

@@ -130,6 +130,8 @@ CASES = [
      'X:1\nT:t\nK:C\nd2 ab|]\n'),
     ('ABC321', 'X:1\nT:t\nK:C\nc2-d2|\n',
      'X:1\nT:t\nK:C\n(c2d2)|\n'),
+    ('ABC321-slurred', 'X:1\nT:t\nL:1/8\nK:D\n(=f2-|^f2) ff ddde|\n',
+     'X:1\nT:t\nL:1/8\nK:D\n(=f2|^f2) ff ddde|\n'),
     ('ABC322', 'X:1\nT:t\nK:C\nc4- z4|]\n',
      'X:1\nT:t\nK:C\nc4 z4|]\n'),
     ('ABC323', 'X:1\nT:t\nK:C\nc4 -c4|]\n',
