@@ -1217,9 +1217,14 @@ class TuneBuilder:
         lead = len(value) - len(value.lstrip())
         start = value_offset + min(e.offset, len(value)) + (0 if e.offset else lead)
         end = start + e.length if e.length else value_offset + len(value.rstrip())
+        message = e.message
+        if letter == "M" and not value.strip():
+            message = ("M: has no value: a tune with no meter is in free meter (§3.1.6), as"
+                       " abcparse reads it, while abc2midi and abcjs assume 4/4; write"
+                       " M:none, or the meter")
         self.diag(
             code.get(letter, "ABC227"),
-            e.message,
+            message,
             self.span(start, max(end, start)),
             rule="invalid-field-value",
         )
@@ -1658,6 +1663,11 @@ class TuneBuilder:
             None,
             self.node_span(m.start(), m.end()),
         )
+        if self.chord is not None:
+            # Held in written order until the chord closes (chord_without_rests), where a
+            # chord leaves it out and a text ending (["Coda" z) reads it.
+            self.chord.append(rest)  # type: ignore[arg-type]
+            return
         self.add_content(rest)
 
     def t_multi_rest(self, m: re.Match[str]) -> None:
@@ -1667,9 +1677,11 @@ class TuneBuilder:
         bar = self.meter.bar_length if self.meter is not None else None
         unit = self.unit or default_unit_length(self.meter)
         length = (bar or _ONE) / unit * count
-        self.add_content(
-            Rest(length, m.group("m_kind") == "X", count, self.node_span(m.start(), m.end()))
-        )
+        rest = Rest(length, m.group("m_kind") == "X", count, self.node_span(m.start(), m.end()))
+        if self.chord is not None:
+            self.chord.append(rest)  # type: ignore[arg-type]
+            return
+        self.add_content(rest)
 
     def t_bar(self, m: re.Match[str]) -> None:
         bl = _make_bar_line(*_bar_line_shape(m), self.span(m.start(), m.end()))
@@ -1772,12 +1784,10 @@ class TuneBuilder:
             return
         items = self.chord
         self.chord = None
-        chord = Chord(
-            tuple(items),
-            written_length(m.group("c_num"), m.group("c_den"), m.group("c_sl")),
-            True,
-            self.node_span(self.chord_start, m.end()),
-        )
+        length = written_length(m.group("c_num"), m.group("c_den"), m.group("c_sl"))
+        if self.chord_without_rests(items, length):
+            return
+        chord = Chord(tuple(items), length, True, self.node_span(self.chord_start, m.end()))
         if self.grace is not None:
             self.grace.append(chord)
         else:
@@ -1824,11 +1834,50 @@ class TuneBuilder:
             self.span(self.chord_start, self.chord_start + 1),
             rule="chord-not-closed",
         )
+        if self.chord_without_rests(items, _ONE):
+            return
         chord = Chord(tuple(items), _ONE, False, self.node_span(self.chord_start, end))
         if self.grace is not None:
             self.grace.append(chord)
         else:
             self.add_content(chord)
+
+    def chord_without_rests(self, items: list[Any], length: Fraction) -> bool:
+        """Take the rests out of a chord's ``items`` (in place), reporting each (ABC116):
+        §4.17 chords hold notes, and abc2midi plays ``[Az]`` as ``[A]``. A chord of rests
+        and no note (``[z2]``) is read as its first rest, the chord's length applied, as
+        both players play it: then the rest and what stood beside it (a decoration) are
+        added here and True says the chord is done."""
+        rests = [e for e in items if type(e) is Rest]
+        if not rests:
+            return False
+        items[:] = [e for e in items if type(e) is not Rest]
+        base = self.base
+        alone = not any(type(e) is Note for e in items)
+        for k, rest in enumerate(rests):
+            span = rest.span
+            text = self.text[span.start - base:span.end - base]
+            if alone and k == 0:
+                message = (
+                    f"the rest {text} in a chord with no note: §4.17 chords hold notes only."
+                    " Read as the rest, as abc2midi and abcjs play it; write it without the"
+                    " brackets"
+                )
+            else:
+                message = (
+                    f"the rest {text} in a chord: §4.17 chords hold notes only. Left out, the"
+                    " chord's notes and length unchanged, as abc2midi plays it (abcjs ends"
+                    " the chord at the rest and plays the rest after it); delete the rest,"
+                    " or write it before or after the chord"
+                )
+            self.diag("ABC116", message, span, rule="rest-in-chord")
+        if not alone:
+            return False
+        first = rests[0]
+        for e in items:
+            self.add(e)
+        self.add_content(Rest(first.length * length, first.invisible, first.measures, first.span))
+        return True
 
     def text_ending(self, label: ChordSymbol | Annotation, items: list[Any]) -> None:
         """``["Coda" zag |``: abcm2ps's variant ending labelled with text (ABC 2.1 numbers

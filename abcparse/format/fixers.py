@@ -879,6 +879,37 @@ def fix_continuation_at_tune_end(ctx: FixContext, d: Diagnostic) -> list[Edit] |
                      "deleted the \\ before the empty line that ends the tune (§6.1.1)")]
 
 
+_CHORD_MARKUP_RE = re.compile(r'!.*?!|\+.*?\+|"[^"]*"')
+
+
+@fixer("ABC116", safe=True, changes="a rest inside a chord of notes deleted; a chord that is"
+       " one rest written without its brackets")
+def fix_rest_in_chord(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
+    """``[Az]`` becomes ``[A]``: the chord is read without the rest (§4.17 chords hold
+    notes), as abc2midi plays it, so deleting the rest keeps the music. A chord that is
+    one rest (``[z2]``, read as the rest, as both players play it) loses its brackets;
+    other chords of rests alone (``[zx]``, ``[z]2``) are left as written."""
+    rest = _span_text(ctx, d)
+    if not rest or rest[0] not in "zxZX":
+        return None
+    line_start = ctx.line_start(d.span.start)
+    opening = ctx.text.rfind("[", line_start, d.span.start)
+    closing = ctx.text.find("]", d.span.end)
+    if opening < 0 or closing < 0:
+        return None
+    inside = ctx.text[opening + 1:d.span.start] + ctx.text[d.span.end:closing]
+    if not re.search(r"[A-Ga-g]", _CHORD_MARKUP_RE.sub("", inside)):
+        if inside or ctx.text[closing + 1:closing + 2] in tuple("0123456789/"):
+            return None  # [zx], [z]2: which rest and length a reader takes is not clear
+        why = (f"wrote the rest {rest} without the brackets: a chord holds notes, and this"
+               " one was read as the rest alone (§4.17)")
+        return [ctx.edit(opening, opening + 1, "", d.code, why),
+                ctx.edit(closing, closing + 1, "", d.code, why)]
+    return [ctx.edit(d.span.start, d.span.end, "", d.code,
+                     f"deleted the rest {rest} inside a chord: chords hold notes only, and the"
+                     " chord was read without it (§4.17)")]
+
+
 @fixer("ABC112", safe=True, changes="`:]` written `|]`")
 def fix_colon_thick_bar(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """``:]`` becomes ``|]``: the thick bar line without a repeat that abcparse, abc2midi
@@ -1521,6 +1552,12 @@ def fix_field_value(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     vend = f.span.end - (1 if f.inline else 0)
     value = ctx.text[vstart:vend]
     in_header = not f.in_body and not f.inline
+    if letter == "M" and in_header and not value.strip():
+        # An empty M: is no meter, free meter (§3.1.6), as the engine reads it: M:none says
+        # so in a form every reader takes the same way (abc2midi and abcjs assume 4/4).
+        return [ctx.edit(vstart, vend, "none", d.code,
+                         "wrote M:none for the empty M:: a tune with no meter is in free"
+                         " meter (§3.1.6)", safe=True)]
     embedded = _embedded_field(ctx, f, vstart, vend, d.code)
     if embedded:
         return embedded

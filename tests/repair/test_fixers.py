@@ -128,6 +128,8 @@ CASES = [
      'X:1\nT:t\nK:C\n{g}A2 B2|\n'),
     ('ABC320', 'X:1\nT:t\nK:C\nd2 (3ab|]\n',
      'X:1\nT:t\nK:C\nd2 ab|]\n'),
+    ('ABC116', 'X:1\nT:t\nM:2/4\nL:1/8\nK:C\n[FA][Az] [cf]2|[z2] [A!trill!x]2|\n',
+     'X:1\nT:t\nM:2/4\nL:1/8\nK:C\n[FA][A] [cf]2|z2 [A!trill!]2|\n'),
     ('ABC321', 'X:1\nT:t\nK:C\nc2-d2|\n',
      'X:1\nT:t\nK:C\n(c2d2)|\n'),
     ('ABC321-slurred', 'X:1\nT:t\nL:1/8\nK:D\n(=f2-|^f2) ff ddde|\n',
@@ -284,6 +286,19 @@ def test_undefined_letters_written_together_are_one_finding() -> None:
              if d.code == "ABC332"]
     assert [(d.span.col, d.span.end_col) for d in found] == [(5, 10), (14, 15), (16, 17)]
     assert "'trill'" in found[0].message
+
+
+def test_an_empty_meter_is_reported_plainly_and_written_as_none_by_a_safe_fix() -> None:
+    """``M:`` with nothing after it (61 tunes of the Fiddler's Companion) is no meter:
+    free meter by §3.1.6, as the engine reads it. The finding says so in words, not as a
+    grammar's expected tokens, and the safe fix writes ``M:none``, the same reading,
+    instead of guessing a meter from the bars."""
+    text = "X:1\nT:t\nM:\nL:1/8\nK:D\nABc dfe|ABc d2|\n"
+    (found,) = [d for d in abcparse.check(text) if d.code == "ABC221"]
+    assert found.message.startswith("M: has no value: a tune with no meter is in free meter")
+    r = abcparse.repair(text, warnings=True)
+    assert r.text == text.replace("M:\n", "M:none\n") and not r.withdrawn
+    assert "ABC221" not in {d.code for d in r.after}
 
 
 def test_quoted_printable_residue_is_reported_and_decoded_where_it_is_music() -> None:
