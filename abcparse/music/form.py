@@ -445,6 +445,9 @@ class _FormWalker:
         # (see _unroll); before it, a :| with no |: goes back to the tune start.
         self.repeated = False
         self.in_part = False  # a P: label came: a :| goes back to the part's start
+        # The latest section end, when it was a ::| (played three times, §4.8) that no
+        # later |: or section end has followed: a :| then (ABC318) suggests :: was meant.
+        self.triple: BarLine | None = None
         self.ending_open: tuple[Span, tuple[int, ...]] | None = None
         self.group_active = False
         self.group_may_continue = False
@@ -482,6 +485,15 @@ class _FormWalker:
             # A :| that ends a variant ending repeats the section the endings belong to
             # ("[1 ... :| [2 ... :| [3 ...", §4.10): it needs no |: of its own.
             in_ending = self.ending_open is not None and self.group_active
+            triple = self.triple
+            if (triple is not None and self.repeat_open is None
+                    and not (in_ending and self.group_seen_end)):
+                self.add("ABC318",
+                         f"{triple.symbol} plays its section three times (§4.8), and the"
+                         f" {bl.symbol} on line {bl.span.line} repeats the music after it"
+                         f" with no |: of its own: if {triple.symbol} was meant as :: (the"
+                         f" end of one repeat and the start of the next, as abc2midi and"
+                         f" abcjs play it), write ::", triple.span)
             if (self.repeat_open is None and self.boundary is not None and self.strict
                     and not (in_ending and self.group_seen_end)):
                 what, line = self.boundary
@@ -511,12 +523,15 @@ class _FormWalker:
             self.close_ending()
             what = "variant ending closed by" if in_ending else "repeat end"
             self.boundary = (f"{what} {bl.symbol}", bl.span.line)
+            self.triple = bl if bl.repeat_end >= 2 and not in_ending else None
             self.music_since_start = False
         if bl.kind in SECTION_KINDS:
             self.close_ending()
             if not bl.repeat_end:
                 self.boundary = (f"double bar {bl.symbol}", bl.span.line)
+                self.triple = None
         if repeat_started(bl, ending_after):
+            self.triple = None
             if self.repeat_open is not None and self.music_since_start:
                 self.unclosed_repeat(f"another |: starts a section on line {bl.span.line}")
             self.repeat_open = bl.span
@@ -617,6 +632,7 @@ class _FormWalker:
         """§3.1.9: a part starts here and is played on its own; a :| in it repeats from
         here, as one in the first part repeats from the top."""
         self.boundary = None
+        self.triple = None
         self.repeated = False
         self.in_part = True
         if self.repeat_open is not None and self.music_since_start:

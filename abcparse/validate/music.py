@@ -440,6 +440,45 @@ def ending_pass_twice(ctx: TuneContext) -> Iterator[Finding]:
     yield from ctx.music.get("ABC317")
 
 
+@rule("ABC318", "triple-repeat-then-repeat", strict=Severity.WARNING, loose=Severity.WARNING,
+      section="§4.8")
+def triple_repeat_then_repeat(ctx: TuneContext) -> Iterator[Finding]:
+    """A ``::|`` followed by a section that a ``:|`` closes with no ``|:`` of its own.
+
+    §4.8 reads ``::|`` as the end of a section played three times, and abcparse plays it
+    so; abc2midi and abcjs play it twice and read ``::`` as the end of one repeat and the
+    start of the next. When the music after it ends in a ``:|`` that no ``|:`` opens, the
+    writer most likely meant ``::`` (a session tune: ``D2z::| CCC|...|A,2z:|``). The
+    finding is at the ``::|``; no fix is offered, as ``::`` changes what abcparse plays
+    and only the writer knows.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Three times, then a new section
+    M:3/4
+    L:1/4
+    K:C
+    |:C D E|F G A::|
+    |:B c d|e f g:|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Three times, or :: meant
+    M:3/4
+    L:1/4
+    K:C
+    |:C D E|F G A::|
+    B c d|e f g:|
+    ```
+    """
+    yield from ctx.music.get("ABC318")
+
+
 @rule("ABC309", "overlay-duration", section="§7.4")
 def overlay_duration(ctx: TuneContext) -> Iterator[Finding]:
     """A voice overlay (``&``) that is not one whole bar long.
