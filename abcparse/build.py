@@ -1668,7 +1668,21 @@ class TuneBuilder:
             # chord leaves it out and a text ending (["Coda" z) reads it.
             self.chord.append(rest)  # type: ignore[arg-type]
             return
+        if self.grace is not None:
+            self.rest_in_grace_notes(m)
+            return
         self.add_content(rest)
+
+    def rest_in_grace_notes(self, m: re.Match[str]) -> None:
+        """``{Az}B``: grace notes are notes (§4.12). abc2midi and abcjs give the rest no
+        time and play no rest; it is left out here the same way, and reported (ABC116)."""
+        self.diag(
+            "ABC116",
+            f"the rest {m.group()} in grace notes: §4.12 grace notes are notes only. Left"
+            " out, as abc2midi and abcjs read it (it takes no time); delete it",
+            self.span(m.start(), m.end()),
+            rule="rest-in-chord",
+        )
 
     def t_multi_rest(self, m: re.Match[str]) -> None:
         count = int(m.group("m_count") or 1)
@@ -1680,6 +1694,9 @@ class TuneBuilder:
         rest = Rest(length, m.group("m_kind") == "X", count, self.node_span(m.start(), m.end()))
         if self.chord is not None:
             self.chord.append(rest)  # type: ignore[arg-type]
+            return
+        if self.grace is not None:
+            self.rest_in_grace_notes(m)
             return
         self.add_content(rest)
 

@@ -882,22 +882,36 @@ def fix_continuation_at_tune_end(ctx: FixContext, d: Diagnostic) -> list[Edit] |
 _CHORD_MARKUP_RE = re.compile(r'!.*?!|\+.*?\+|"[^"]*"')
 
 
-@fixer("ABC116", safe=True, changes="a rest inside a chord of notes deleted; a chord that is"
-       " one rest written without its brackets")
+@fixer("ABC116", safe=True, changes="a rest inside a chord of notes or grace notes deleted; a"
+       " chord that is one rest written without its brackets")
 def fix_rest_in_chord(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """``[Az]`` becomes ``[A]``: the chord is read without the rest (§4.17 chords hold
     notes), as abc2midi plays it, so deleting the rest keeps the music. A chord that is
     one rest (``[z2]``, read as the rest, as both players play it) loses its brackets;
-    other chords of rests alone (``[zx]``, ``[z]2``) are left as written."""
+    other chords of rests alone (``[zx]``, ``[z]2``) are left as written. A rest in grace
+    notes (``{Az}``), which takes no time, is deleted, with the braces when alone."""
     rest = _span_text(ctx, d)
     if not rest or rest[0] not in "zxZX":
         return None
     line_start = ctx.line_start(d.span.start)
-    opening = ctx.text.rfind("[", line_start, d.span.start)
-    closing = ctx.text.find("]", d.span.end)
-    if opening < 0 or closing < 0:
+    opening = max(ctx.text.rfind("[", line_start, d.span.start),
+                  ctx.text.rfind("{", line_start, d.span.start))
+    if opening < 0:
+        return None
+    closing = ctx.text.find("]" if ctx.text[opening] == "[" else "}", d.span.end)
+    if closing < 0:
         return None
     inside = ctx.text[opening + 1:d.span.start] + ctx.text[d.span.end:closing]
+    if ctx.text[opening] == "{":
+        # Grace notes: the rest was left out, so deleting it (with the braces, when it
+        # stood alone in them) keeps the music (§4.12).
+        if not inside.strip():
+            return [ctx.edit(opening, closing + 1, "", d.code,
+                             f"deleted the grace notes {{{rest}}}: a rest alone, which takes"
+                             " no time (§4.12)")]
+        return [ctx.edit(d.span.start, d.span.end, "", d.code,
+                         f"deleted the rest {rest} inside grace notes: grace notes are notes"
+                         " only, and they were read without it (§4.12)")]
     if not re.search(r"[A-Ga-g]", _CHORD_MARKUP_RE.sub("", inside)):
         if inside or ctx.text[closing + 1:closing + 2] in tuple("0123456789/"):
             return None  # [zx], [z]2: which rest and length a reader takes is not clear

@@ -881,7 +881,9 @@ class _Reader:
         """§4.12: pitches of grace notes, one tuple per grace (a grace chord sounds
         together); their accidentals pass nothing on."""
         state = self.pitch
-        if e.closed:  # an unclosed group is ABC314's finding, not one more here
+        # An unclosed group is ABC314's finding, not one more here; an empty one ({}, or
+        # {z} once its rest is left out) has nothing for a note to take.
+        if e.closed and e.items:
             self.ornaments.append((e.span, True))
         for it in e.items:
             if isinstance(it, Note):

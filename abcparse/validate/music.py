@@ -724,6 +724,44 @@ def chord_not_opened(ctx: TuneContext) -> Iterator[Finding]:
     return iter(())
 
 
+@rule("ABC116", "rest-in-chord", strict=Severity.ERROR, loose=Severity.WARNING,
+      source="parser", section="§4.17, §4.12")
+def rest_in_chord(ctx: TuneContext) -> Iterator[Finding]:
+    """A rest inside a chord or grace notes: ``[Az]``, ``[CEx]``, ``[z2]``, ``{Az}``.
+
+    §4.17 makes a chord of notes only. abc2midi leaves such a rest out and plays the
+    chord's notes with the chord's length, and so does abcparse; abcjs warns ("Expected
+    ']' to end the chords") and plays the rest after the notes. A chord holding a rest
+    and no note (``[z2]``) is read as that rest, as both players play it. Delete the rest
+    (or write it before or after the chord); write a lone rest without the brackets.
+    Grace notes (§4.12) are notes too: a rest among them takes no time in abc2midi or
+    abcjs, and abcparse leaves it out the same way.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Chord then rest
+    M:2/4
+    L:1/8
+    K:C
+    [FA][A] z [cf]|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Rest in a chord
+    M:2/4
+    L:1/8
+    K:C
+    [FA][Az] [cf]2|
+    ```
+    """
+    return iter(())
+
+
 @rule("ABC314", "grace-not-closed", strict=Severity.ERROR, loose=Severity.ERROR,
       source="parser", section="§4.12")
 def grace_not_closed(ctx: TuneContext) -> Iterator[Finding]:

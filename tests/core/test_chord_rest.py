@@ -1,4 +1,4 @@
-"""A rest inside a chord (§4.17: a chord holds notes only): ``[Az]`` is read as ``[A]``, as
+"""A rest inside a chord (§4.17: a chord holds notes only) or grace notes (§4.12): ``[Az]`` is read as ``[A]``, as
 abc2midi plays it, and reported (ABC116); a chord of a rest and no note (``[z2]``) is read
 as the rest, as both players play it. The rest used to be moved in front of the chord,
 unreported, and ``[FA][Az]`` played its second A a rest late."""
@@ -116,3 +116,28 @@ def test_the_formatter_keeps_the_rest() -> None:
 
     out = format_str(HEAD + "[FA]  [A z]  [cf]2|\n")
     assert "[A z]" in out
+
+
+@pytest.mark.parametrize(
+    ("body", "fixed"),
+    [
+        ("{Az}B2 c2 d2|", "{A}B2 c2 d2|"),
+        ("{zA}B2 c2 d2|", "{A}B2 c2 d2|"),
+        ("B2 {Ax}c2 d2|", "B2 {A}c2 d2|"),
+        ("{z}B2 c4|", "B2 c4|"),
+    ],
+)
+def test_a_rest_in_grace_notes_takes_no_time_and_its_fix_deletes_it(body: str,
+                                                                     fixed: str) -> None:
+    """``{Az}B``: grace notes are notes (§4.12), and abc2midi and abcjs give the rest no
+    time. It used to be moved out of the braces and played before B, unreported. Now it
+    is left out and reported (ABC116), no empty group is left to be reported as grace
+    notes with no note after them (ABC333), and the safe fix deletes it (with the braces
+    when it stood alone), the notes played as before."""
+    text = HEAD.replace("M:2/4", "M:3/4") + body + "\n"
+    found = [d for d in abcparse.check(text)]
+    assert [d.code for d in found] == ["ABC116"], found
+    assert not any(isinstance(e, Rest) for e in elements(text))
+    r = abcparse.repair(text, warnings=True)
+    assert r.text == text.replace(body, fixed) and not r.withdrawn
+    assert onsets(r.text) == onsets(text)
