@@ -1,7 +1,8 @@
-"""A rest inside a chord (§4.17: a chord holds notes only) or grace notes (§4.12): ``[Az]`` is read as ``[A]``, as
-abc2midi plays it, and reported (ABC116); a chord of a rest and no note (``[z2]``) is read
-as the rest, as both players play it. The rest used to be moved in front of the chord,
-unreported, and ``[FA][Az]`` played its second A a rest late."""
+"""A rest inside a chord (§4.17: a chord holds notes only) or grace notes (§4.12):
+``[Az]`` is read as ``[A]``, as abc2midi plays it, and reported (ABC116); a chord of a rest
+and no note (``[z2]``) is read as the rest, as both players play it. The rest used to be
+moved in front of the chord, unreported, and ``[FA][Az]`` played its second A a rest
+late."""
 
 from __future__ import annotations
 
