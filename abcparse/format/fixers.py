@@ -529,7 +529,8 @@ def _in_quoted_printable(text: str, pos: int) -> bool:
 
 @fixer("ABC101", safe=True,
        changes='an unexpected character deleted; an ending number parted from its bar line'
-       ' (a line wrap, `:| 2`) becomes `[2`; a `:` parted from its `|` becomes `:|` (unsafe)')
+       ' (a line wrap, `:| 2`) becomes `[2`; a `:` parted from its `|` becomes `:|` (unsafe);'
+       ' a typographic apostrophe after a note becomes the octave mark `\'` (unsafe)')
 def fix_unexpected(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """A character that starts nothing here goes; a stray length (``/2``, ``3``) goes
     whole, so the text after it is read again in the same round. What a line wrap parted
@@ -569,11 +570,24 @@ def fix_unexpected(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
         return [ctx.edit(start + 1, start + 1, "|", d.code,
                          "wrote :| for the ':' that ends the line: a repeat sign broken over"
                          " the line end, now played as a repeat (§4.8)", safe=False)]
+    if ch in _TYPOGRAPHIC_APOSTROPHES and start > 0 and t[start - 1] in _OCTAVE_AFTER:
+        # A note, a right single quote, a length: a word processor's apostrophe for the
+        # octave mark ' (§4.1). Deleting it would join the length to the note; writing '
+        # plays what was meant, an octave up, which no reader did before (unsafe).
+        return [ctx.edit(start, end, "'", d.code,
+                         f"wrote the octave mark ' for the typographic {ch!r} after the note"
+                         " (§4.1)", safe=False)]
     if ch in _LENGTH_CHARS:
         while end < len(t) and t[end] in _LENGTH_CHARS and end - start < 8:
             end += 1
     return _delete(ctx, start, end, d.code,
                    f"deleted {t[start:end]!r}: it starts no ABC construct where it stands (§4)")
+
+
+#: What word processors write for ' (right and left single quotes, the acute accent).
+_TYPOGRAPHIC_APOSTROPHES = frozenset("\u2019\u2018\u00b4")
+#: What an octave mark follows: a note letter or another octave mark (§4.1).
+_OCTAVE_AFTER = frozenset("ABCDEFGabcdefg'")
 
 
 # A variant ending's number where it is written (§4.9: [1 [2, |1 :|2 right after the bar

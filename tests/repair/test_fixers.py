@@ -130,6 +130,8 @@ CASES = [
      'X:1\nT:t\nK:C\nd2 ab|]\n'),
     ('ABC116', 'X:1\nT:t\nM:2/4\nL:1/8\nK:C\n[FA][Az] [cf]2|[z2] [A!trill!x]2|\n',
      'X:1\nT:t\nM:2/4\nL:1/8\nK:C\n[FA][A] [cf]2|z2 [A!trill!]2|\n'),
+    ('ABC101-apostrophe', 'X:1\nT:t\nM:2/4\nL:1/8\nK:C\nc\u20192 d2|\n',
+     "X:1\nT:t\nM:2/4\nL:1/8\nK:C\nc'2 d2|\n"),
     ('ABC321', 'X:1\nT:t\nK:C\nc2-d2|\n',
      'X:1\nT:t\nK:C\n(c2d2)|\n'),
     ('ABC321-slurred', 'X:1\nT:t\nL:1/8\nK:D\n(=f2-|^f2) ff ddde|\n',
