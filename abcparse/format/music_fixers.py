@@ -1388,19 +1388,24 @@ _MARKS_THEN_SIGN = re.compile(r"(?P<marks>.*?\S)(?P<gap>\s*)(?P<sign>[<>]+)", re
 @fixer("ABC340", safe=False, changes='whole-bar rests added to voices with fewer bars')
 def fix_voice_bars(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """Voices with fewer bars than the longest get whole-bar rests ``Z`` at their end
-    (§4.5, §7), so the voices stay in step."""
+    (§4.5, §7), so the voices stay in step. Not in free meter (``M:none``, or no ``M:``):
+    a measure has no length there (§3.1.6), and abcjs 6.7.2 cannot read the tune at all
+    (a TypeError in its ``getMeter``) once a ``Z`` stands in one."""
     tune = ctx.tune_at(d.span.start)
     if tune is None:
         return None
     counted = bars_per_voice(tune)
     if not counted:
         return None
+    tl = _bar_analysis(ctx, tune)[0]
+    free = {id(v) for v, vt in zip(tune.voices, tl.voices, strict=False)
+            if vt.bars and vt.bars[-1].nominal is None}
     voices = [v for v, _ in counted]
     counts = [n for _, n in counted]
     most = max(counts)
     out = []
     for v, n in zip(voices, counts, strict=True):
-        if n >= most:
+        if n >= most or id(v) in free:
             continue
         missing = most - n
         rest = "Z" if missing == 1 else f"Z{missing}"

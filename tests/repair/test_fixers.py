@@ -303,6 +303,17 @@ def test_an_empty_meter_is_reported_plainly_and_written_as_none_by_a_safe_fix() 
     assert "ABC221" not in {d.code for d in r.after}
 
 
+def test_voices_in_free_meter_get_no_whole_bar_rests() -> None:
+    """ABC340's unsafe fix adds ``Z`` bars to a short voice; in free meter a measure has
+    no length (§3.1.6), and abcjs 6.7.2 could not read the tune at all after it (a
+    TypeError in getMeter; abcm2ps's sample5.abc). There the finding stays, unfixed."""
+    text = "X:1\nT:t\nM:none\nL:1/4\nK:C\nV:1\nCDEF|GABc|\nV:2\nC4|\n"
+    r = abcparse.repair(text, warnings=True, unsafe=True)
+    assert r.text == text and "ABC340" in {d.code for d in r.after}
+    metered = abcparse.repair(text.replace("M:none", "M:4/4"), warnings=True, unsafe=True)
+    assert metered.text.endswith("V:2\nC4|Z|\n")
+
+
 def test_quoted_printable_residue_is_reported_and_decoded_where_it_is_music() -> None:
     """ABC005: e-mail's quoted-printable escapes in music (``=3D`` for ``=``, ``=20`` for
     a space, ``=`` at a line end joining two lines; found in Ryan's Mammoth). A decoded
