@@ -1210,6 +1210,14 @@ class TuneBuilder:
                 )
             )
 
+    def header_span(self) -> Span | int:
+        """From the tune's first line to the end of its last header field, packed where
+        it fits (the header's span slot unpacks it when read)."""
+        if not self.header_fields:
+            return Span(self.base_line, 1, self.line, 1, self.base, self.base)
+        last = self.header_fields[-1].span
+        return pack_span(self.base_line, 1, self.line, last.end_col, self.base, last.end)
+
     def field_diag(self, letter: str, e: FieldError, value_offset: int, value: str) -> None:
         """Report an unreadable field value at the character that broke it."""
         code = {"M": "ABC221", "L": "ABC222", "K": "ABC223", "Q": "ABC224", "P": "ABC225"}
@@ -1310,14 +1318,7 @@ class TuneBuilder:
             tempo,
             parts,
             _header_voices(voices),
-            Span(
-                self.base_line,
-                1,
-                self.line,
-                self.header_fields[-1].span.end_col if self.header_fields else 1,
-                self.base,
-                self.header_fields[-1].span.end if self.header_fields else self.base,
-            ),
+            self.header_span(),
         )
         for vid, props, words, _ in voices:
             v = self.voices.get(vid)
