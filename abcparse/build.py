@@ -1210,9 +1210,10 @@ class TuneBuilder:
                 )
             )
 
-    def header_span(self) -> Span | int:
+    def header_span(self) -> Any:
         """From the tune's first line to the end of its last header field, packed where
-        it fits (the header's span slot unpacks it when read)."""
+        it fits (the header's span slot unpacks it when read). Typed Any, as
+        :meth:`node_span` is: the header's field says Span, which is what reading gives."""
         if not self.header_fields:
             return Span(self.base_line, 1, self.line, 1, self.base, self.base)
         last = self.header_fields[-1].span
