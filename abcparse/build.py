@@ -313,6 +313,12 @@ class FieldError(Exception):
         self.recovered: Any = None
 
 
+class UnlistedLength(FieldError):
+    """``L:1/1875000``: a unit note length §3.1.7 does not list (its lengths are 1/1 to
+    1/512, powers of two), read as written, as abc2midi and abcjs read it; ``recovered``
+    holds it (ABC231)."""
+
+
 def _tokens(tree: Any) -> list[Any]:
     """Leaves of a field-value tree (Lark Tokens), in order."""
     return list(tree.scan_values(lambda v: True))
@@ -530,17 +536,25 @@ def read_meter(value: str) -> Meter:
 
 @functools.lru_cache(maxsize=4096)
 def read_length(value: str) -> Fraction:
-    """§3.1.7 L: value → unit note length; the denominator must be a power of two."""
+    """§3.1.7 L: value → unit note length. §3.1.7 lists 1/1 to 1/512, powers of two;
+    another fraction raises :class:`UnlistedLength`, which carries the value as read
+    (``recovered``): abc2midi and abcjs both play the notes by it, and Maestro's exports
+    write ``L:1/1875000``."""
     try:
         tree = parse_value("length_value", value)
     except ParseFailure as e:
         raise _failure("L", value, e) from None
     ints = [int(t.value) for t in _tokens(tree)]
     num, den = (ints[0], ints[1]) if len(ints) == 2 else (ints[0], 1)
-    if num == 0 or den == 0 or den & (den - 1):
-        raise FieldError(
-            f"L:{value.strip()}: a unit note length is 1/2, 1/4, 1/8 ... (a power of two)"
+    if num == 0 or den == 0:
+        raise FieldError(f"L:{value.strip()}: a unit note length needs numbers above 0")
+    if den & (den - 1):
+        unlisted = UnlistedLength(
+            f"L:{value.strip()} is not a unit note length §3.1.7 lists (1/1, 1/2, 1/4 ..."
+            " 1/512: powers of two); it is read as written, as abc2midi and abcjs read it"
         )
+        unlisted.recovered = Fraction(num, den)
+        raise unlisted
     return Fraction(num, den)
 
 
@@ -1223,6 +1237,8 @@ class TuneBuilder:
         """Report an unreadable field value at the character that broke it."""
         code = {"M": "ABC221", "L": "ABC222", "K": "ABC223", "Q": "ABC224", "P": "ABC225"}
         code.update({"V": "ABC226", "U": "ABC227", "I": "ABC227", "w": "ABC228", "s": "ABC228"})
+        if isinstance(e, UnlistedLength):
+            code["L"] = "ABC231"
         lead = len(value) - len(value.lstrip())
         start = value_offset + min(e.offset, len(value)) + (0 if e.offset else lead)
         end = start + e.length if e.length else value_offset + len(value.rstrip())
@@ -1235,7 +1251,8 @@ class TuneBuilder:
             code.get(letter, "ABC227"),
             message,
             self.span(start, max(end, start)),
-            rule="invalid-field-value",
+            rule="unlisted-unit-length" if isinstance(e, UnlistedLength)
+            else "invalid-field-value",
         )
 
     def apply_field(self, f: Field, value_offset: int, value: str) -> Any:
@@ -1270,6 +1287,9 @@ class TuneBuilder:
             self.field_diag(letter, e, value_offset, value)
             if letter == "K" and e.recovered is not None:
                 return with_span(e.recovered, stored_span(f))
+            if isinstance(e, UnlistedLength):
+                self.unit = e.recovered
+                return self.unit
         return None
 
     def finish_header(self, key_field: Field | None) -> None:
@@ -1291,6 +1311,8 @@ class TuneBuilder:
                     unit = read_length(f.value)
             except FieldError as e:
                 self.field_diag_for(f, e)
+                if isinstance(e, UnlistedLength):
+                    unit = e.recovered
         if unit is None:
             unit = default_unit_length(meter)
         for f in self.header_fields:
@@ -2248,6 +2270,8 @@ def build_file_header(
                             ctx.version = arg
                 except FieldError as e:
                     builder.field_diag(letter, e, start_tok.end(), value)
+                    if isinstance(e, UnlistedLength):
+                        ctx.unit_length = e.recovered
             else:
                 getattr(builder, "line_" + item.data)(item.children)
         else:

@@ -679,8 +679,8 @@ def _value_rule(code: str, name: str, letter: str, section: str, good: str, bad:
 
 
 _value_rule("ABC221", "invalid-meter", "M:", "§3.1.6", "M:6/8\nK:C", "M:6/x\nK:C", "meter")
-_value_rule("ABC222", "invalid-unit-length", "L:", "§3.1.7", "L:1/8\nK:C", "L:1/7\nK:C",
-            "unit note length (1/1, 1/2, 1/4 ... a power of two)")
+_value_rule("ABC222", "invalid-unit-length", "L:", "§3.1.7", "L:1/8\nK:C", "L:1/x\nK:C",
+            "unit note length")
 _value_rule("ABC223", "invalid-key", "K:", "§3.1.14", "K:Gmix", "K:Hm", "key")
 _value_rule("ABC224", "invalid-tempo", "Q:", "§3.1.8", 'Q:"Allegro" 1/4=120\nK:C',
             "Q:fast=\nK:C", "tempo")
@@ -692,6 +692,40 @@ _value_rule("ABC227", "invalid-instruction", "U: or I:", "§4.16, §3.1.17",
             "U:W = !trill!\nK:C", "U:Z = !trill!\nK:C", "symbol definition or instruction")
 _value_rule("ABC228", "invalid-lyrics", "s: or w:", "§4.15, §5.1", "K:C",
             'K:C\nabc|\ns: "open', "symbol line or lyrics line")
+
+
+@rule("ABC231", "unlisted-unit-length", strict=Severity.WARNING, loose=Severity.WARNING,
+      source="parser", section="§3.1.7")
+def unlisted_unit_length(ctx: TuneContext) -> Iterator[Finding]:
+    """A unit note length that §3.1.7 does not list: ``L:1/1875000``, ``L:1/6``.
+
+    §3.1.7 lists ``L:1`` to ``L:1/512``, halving each time. A fraction with another
+    denominator is read as written, as abc2midi and abcjs read it (the notes' lengths are
+    multiples of it), and reported: a typesetter cannot draw such a note. Maestro's
+    exports for a game's music player write such a unit to time the notes of a recorded
+    performance.
+
+    Passes:
+
+    ```abc
+    X:1
+    T:Eighths
+    L:1/8
+    K:C
+    abc|
+    ```
+
+    Fails:
+
+    ```abc
+    X:1
+    T:Sixths
+    L:1/6
+    K:C
+    abc|
+    ```
+    """
+    return iter(())
 
 
 @rule("ABC212", "missing-meter", strict=Severity.WARNING, loose=Severity.WARNING,
