@@ -710,9 +710,10 @@ def unlisted_unit_length(ctx: TuneContext) -> Iterator[Finding]:
     ```abc
     X:1
     T:Eighths
+    M:3/8
     L:1/8
-    K:C
-    abc|
+    K:G
+    GAB|
     ```
 
     Fails:
@@ -720,9 +721,10 @@ def unlisted_unit_length(ctx: TuneContext) -> Iterator[Finding]:
     ```abc
     X:1
     T:Sixths
+    M:3/8
     L:1/6
-    K:C
-    abc|
+    K:G
+    G3/4A3/4|
     ```
     """
     return iter(())
