@@ -221,13 +221,17 @@ def _chunk(text: str, kind: str, lines: list[_Line]) -> Chunk:
 
 
 def _has_body(chunk: Chunk) -> bool:
-    """True when a tune chunk has a line after its first K: line that is not a comment
-    (§2.2.5: a line holding only a comment, after spaces or tabs too, is as if removed,
-    as the builder reads it; an indented comment used to count as music, so that the
-    formatter, which writes it unindented, changed how the tune was split)."""
+    """True when a tune chunk has a line of music after its first K: line: a line that is
+    not a comment (§2.2.5: a line holding only a comment, after spaces or tabs too, is as
+    if removed, as the builder reads it; an indented comment used to count as music, so
+    that the formatter, which writes it unindented, changed how the tune was split) and
+    not a field line (``L:1/8`` or ``V:1`` after ``K:``, then an empty line, then the
+    music, as Maestro writes every tune: the music was dropped unreported, where a
+    comment line there was bridged, ABC209)."""
     seen_key = False
     for line in text_lines(chunk.text):
-        if seen_key and line.strip() and not line.lstrip().startswith("%"):
+        if (seen_key and line.strip() and not line.lstrip().startswith("%")
+                and not FIELD_LINE_RE.match(line)):
             return True
         if KEY_LINE_RE.match(line):
             seen_key = True

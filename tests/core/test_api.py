@@ -77,6 +77,24 @@ def test_empty_line_in_header_depends_on_mode() -> None:
     assert [d.code for d in strict.diagnostics] == ["ABC209"]
 
 
+@pytest.mark.parametrize("between", ["L:1/8\n", "V:1\n", "W:words\n", "% a remark\n"])
+def test_field_lines_after_the_key_are_no_music_before_an_empty_line(between: str) -> None:
+    """``K:C``, ``L:1/8``, an empty line, then the music (every tune of Maestro's exports):
+    the field line is no music, so the empty line comes between the header and the music
+    as it does after a comment line. Loose reading bridges it and strict reading ends the
+    tune there, both reporting ABC209; the music used to be dropped with no finding."""
+    text = "X:1\nT:t\nM:4/4\nK:C\n" + between + "\nCDEF GABc|cBAG FEDC|]\n"
+    loose = abcparse.parse(text, mode="loose")
+    strict = abcparse.parse(text, mode="strict")
+    assert sum(len(v.bars) for v in loose.tunes[0].voices) == 2 and not loose.free_text
+    assert [d.code for d in loose.diagnostics] == ["ABC209"]
+    assert strict.free_text[0].text == "CDEF GABc|cBAG FEDC|]\n"
+    assert [(d.code, d.severity) for d in strict.diagnostics] == [
+        ("ABC209", abcparse.Severity.ERROR)]
+    streamed = list(abcparse.iter_tunes(text, mode="loose"))
+    assert streamed[0].text == loose.tunes[0].text
+
+
 def test_typed_header_properties() -> None:
     tune = abcparse.parse(
         "X:7\nT:Main\nT:Other\nC:Trad.\nO:Ireland\nR:reel\nM:C|\nQ:1/2=96\nP:(AB)2C\nK:Edor\nE|]\n"
