@@ -499,10 +499,9 @@ class _FormWalker:
                 what, line = self.boundary
                 if self.repeated:
                     message = (
-                        f"{bl.symbol} ends a repeat that no |: starts, after the {what} on"
-                        f" line {line}: it cannot go back to the tune start. Players restart"
-                        f" from the latest :| or double bar (§4.8 recommendation); write |:"
-                        f" after the {what} to say so")
+                        f"{bl.symbol} ends a repeat that no |: starts: §4.8 recommends going"
+                        f" back to the {what} on line {line}, not to the tune start, and it"
+                        f" is played so; write |: after the {what} to say it")
                 else:
                     # No repeat before: abc2midi and abcjs go back to the tune start, and
                     # so does playback here (to the part's, in a part: see _unroll);
@@ -704,7 +703,7 @@ def _pass_named_twice_findings(w: _FormWalker, segs: Sequence[Segment],
 
 def form_findings(vt: VoiceTimeline, strict: bool) -> list[FormFinding]:
     """Where the written form of one voice is broken or ambiguous: ABC302 (a ``:|`` that
-    cannot go back to the start), ABC303 (an ending group without ``[1``), ABC304 (an
+    no ``|:`` starts, ambiguous by §4.8), ABC303 (an ending group without ``[1``), ABC304 (an
     ending never closed), ABC305 (a ``|:`` never closed), ABC306 (an ending alone), ABC308
     (an ending running on into the next section's endings), ABC316 (an ending number
     that skips a pass), ABC317 (a pass two endings name)."""

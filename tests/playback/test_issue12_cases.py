@@ -1013,7 +1013,7 @@ def test_a_repeat_end_after_a_double_bar_says_what_is_played() -> None:
     assert pitches("C4 :| D4 || E4 :|") == [60, 60, 62, 64, 64]
     (after,) = [d for d in abcparse.check("%abc-2.1\n" + HEAD + "C4 :| D4 || E4 :|\n")
                 if d.code == "ABC302"]
-    assert "cannot go back to the tune start" in after.message
+    assert "recommends going back to the double bar ||" in after.message
 
 
 def test_a_repeat_end_after_a_double_bar_in_a_part_goes_back_to_the_part() -> None:
