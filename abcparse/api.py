@@ -144,7 +144,13 @@ def _parse_source_nogc(source: SourceText, diags: list[Diagnostic], mode: str) -
     all_diags: list[Diagnostic] = list(diags)
     tunes: list[Tune] = []
     free: list[FreeText] = []
-    for chunk in chunks:
+    texts: list[str] = []
+    # Each chunk is let go once read: on a book of many short tunes the chunks were a
+    # twentieth of the peak (issue 15).
+    chunks.reverse()
+    while chunks:
+        chunk = chunks.pop()
+        texts.append(chunk.text)
         tune, hdiags = builder.take(chunk)
         all_diags.extend(hdiags)
         if tune is not None:
@@ -162,7 +168,7 @@ def _parse_source_nogc(source: SourceText, diags: list[Diagnostic], mode: str) -
         tuple(all_diags),
         builder.file_version,
         mode,
-        tuple(c.text for c in chunks),
+        tuple(texts),
         source,
     )
 
