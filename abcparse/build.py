@@ -1491,7 +1491,7 @@ class TuneBuilder:
             # A first token and a run of one: perhaps a space and a comment, read below
             # as a list. (A longer line has music in it: two tokens in a row are never
             # both spaces, and a comment ends the line. Its tokens are read once, below.)
-            or sum(len(c.ends) for c in children if c.__class__ is TokenRun) < 2
+            or sum(len(c.steps) for c in children if c.__class__ is TokenRun) < 2
         ):
             children, compact = list(_line_tokens(children, self.text)), False
         if children[0].lastgroup in ("WS", "COMMENT") and all(

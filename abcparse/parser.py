@@ -316,21 +316,26 @@ class TokenRun:
     huge line, alive before the builder reads the first, were the peak of a parse (issue
     15: 194 bytes per input byte on a 1 MB line, against a model of about 100). After
     :data:`COMPACT_AFTER` characters of a run, the parser keeps each further token as one
-    64-bit int instead: where it ends, shifted left by one. Tokens follow each other with
-    nothing between them, so a token starts where the one before it ended, and the run
-    where its first token starts (``start``). :meth:`tokens` makes the match objects
+    byte instead (``steps``): its length, shifted left by one (the 8 bytes of its end
+    offset were the most of what a huge line's parse held beside its model); a token of
+    128 characters or more is a 0 there and its step is in ``long_steps``, in order.
+    Tokens follow each other with nothing between them, so a token starts where the one
+    before it ended, and the run where its first token starts (``start``); ``stop`` is
+    where the last one ends. :meth:`tokens` makes the match objects
     again, one at a time, with the same first-character regex (``pure``) at the same place
     in the same text: the same matches. Tokens read by a :class:`_OnceALine` scanner are
     the exception, since what that scanner answers depends on its memory of the line:
     their match objects are kept (``kept``, in order) and the low bit of their int is set.
     Those tokens (quoted text, inline fields) are long, so they cost little per byte."""
 
-    __slots__ = ("ends", "kept", "pure", "start")
+    __slots__ = ("kept", "long_steps", "pure", "start", "steps", "stop")
 
     def __init__(self, start: int, pure: dict[str, _Scanner | None]) -> None:
         self.start = start
+        self.stop = start
         self.pure = pure
-        self.ends = array("q")
+        self.steps = array("B")
+        self.long_steps: list[int] = []
         self.kept: list[re.Match[str]] = []
 
     @classmethod
@@ -338,7 +343,7 @@ class TokenRun:
         """The run of tokens from ``pos``, read with the loop's first-character regexes
         until one does not match (as the parser's own loop would)."""
         run = cls(pos, pure)
-        add = run.ends.append
+        add = run.steps.append
         keep = run.kept.append
         n = len(text)
         while pos < n:
@@ -346,17 +351,23 @@ class TokenRun:
             m = rx.match(text, pos) if rx is not None else None
             if m is None:
                 break
-            pos = m.end()
+            end = m.end()
+            step = (end - pos) << 1
             if rx.__class__ is _OnceALine:
                 keep(m)
-                add(pos << 1 | 1)
+                step |= 1
+            if step < 256:
+                add(step)
             else:
-                add(pos << 1)
+                add(0)
+                run.long_steps.append(step)
+            pos = end
+        run.stop = pos
         return run
 
     def end(self) -> int:
         """Where the run's last token ends (as ``re.Match.end``)."""
-        return self.ends[-1] >> 1
+        return self.stop
 
     def tokens(self, text: str) -> Iterator[re.Match[str]]:
         """The run's tokens as match objects, each made when it is reached (once: the
@@ -364,14 +375,17 @@ class TokenRun:
         # Kept matches are handed over, not copied: each is freed once its reader is done.
         kept = self.kept
         kept.reverse()
+        long_steps = iter(self.long_steps)
         pure = self.pure
         pos = self.start
-        for p in self.ends:
+        for p in self.steps:
+            if not p:
+                p = next(long_steps)
             if p & 1:
                 yield kept.pop()
             else:
                 yield pure[text[pos]].match(text, pos)  # type: ignore[union-attr,misc]
-            pos = p >> 1
+            pos += p >> 1
 
 
 #: Characters of a run of music tokens (and tokens of one line) read into match objects
@@ -559,7 +573,7 @@ class LineParser:
                 kept_left -= pos - kept_from
                 if lim <= pos < n:  # the stretch ended before the line: the rest as a TokenRun
                     run = TokenRun.read(text, pos, pure)
-                    if run.ends:
+                    if run.steps:
                         append(run)
                         pos = run.end()
             if pos < n:
