@@ -931,15 +931,16 @@ def fix_ending_not_closed(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
 
 @fixer("ABC306", safe=True,
        changes="the `:|` between endings that the engine already plays; after a lone ending"
-       " that `:|` closes, the next ending (`:|[2`), empty, unless the tune ends there; another"
-       " lone ending's mark deleted")
+       " that `:|` closes, the next ending's mark (`:|[2`) before the music after it, unless"
+       " the tune ends there; another lone ending's mark deleted")
 def fix_ending_without_repeat(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """Endings that no repeat selects between: with a next ending in the group, the bar
     line before it becomes a repeat end ``:|`` (the repeat the engine already implies,
     §4.10). A lone ending that ``:|`` closes (``|: A |1 B :| C``) is skipped on the pass
-    after it, so the next ending is written, empty, after the ``:|`` (``:|[2 C``: the same
-    music, in the form every reader plays; deleting the mark would play it twice). Any
-    other lone ending loses its mark (its music is played once, as written)."""
+    after it, so the next ending's mark is written after the ``:|``, before the music
+    that pass plays (``:|[2 C``: the same music, in the form every reader plays; deleting
+    the mark would play it twice). Any other lone ending loses its mark (its music is
+    played once, as written)."""
     lone = _lone_ending(ctx, d.span.start)
     if lone is None:
         return None  # the tune ends at that :|: an empty last ending stops abcjs
@@ -949,7 +950,7 @@ def fix_ending_without_repeat(ctx: FixContext, d: Diagnostic) -> list[Edit] | No
         if parted_ending(ctx.text, nxt):
             return None  # the author's own ending, a line wrap away: ABC101 writes it [2
         return [ctx.edit(at, at, f"[{number}", d.code,
-                         f"wrote the ending [{number}, empty, after the :| that closes the"
+                         f"wrote the ending mark [{number} after the :| that closes the"
                          " lone ending: the pass after it skips that ending (§4.9, §4.10)")]
     return _repeat_before_next_ending(ctx, d, "endings follow a repeat (§4.10)", lone)
 

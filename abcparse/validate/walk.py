@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from ..diagnostics import Span
 from ..model import (
     Annotation,
+    Bar,
     BrokenRhythm,
     Chord,
     ChordSymbol,
@@ -75,7 +76,26 @@ class _VoiceWalker:
         self.known = known
         self.plus = plus_decorations
         self.slurs: list[Span] = []
+        # The slurs open where a group's first variant ending starts, and those a later
+        # ending of the group may close (see bar_start).
+        self.first_ending_slurs: list[Span] | None = None
+        self.borrowed: list[Span] = []
         self.undefined_word = ""  # the letters of the latest ABC332 finding
+
+    def bar_start(self, bar: Bar) -> None:
+        """§4.10: each pass through a repeat plays one ending, so a slur open before the
+        first ending (``(c|1 d) e :|2 d) e``) is open again where a later ending starts;
+        that ending's ``)`` closes it, as a tie into either ending joins in play order.
+        Only ``)`` with nothing else to close takes one (no finding is added here)."""
+        if bar.ending:
+            if 1 in bar.ending or self.first_ending_slurs is None:
+                self.first_ending_slurs = list(self.slurs)
+                self.borrowed = []
+            else:
+                self.borrowed = list(self.first_ending_slurs)
+        elif bar.opening is not None and bar.opening.repeat_start:
+            self.first_ending_slurs = None
+            self.borrowed = []
 
     # --- elements --------------------------------------------------------------------
     def element(self, e: object) -> None:
@@ -123,6 +143,8 @@ class _VoiceWalker:
             self.slurs.append(e.span)
         elif self.slurs:
             self.slurs.pop()
+        elif self.borrowed:
+            self.borrowed.pop()
         else:
             self.scan.add("ABC311", ") closes no slur: there is no ( before it (§4.11)", e.span)
 
@@ -341,6 +363,7 @@ def scan_tune(tune: object, tl: TuneTimeline, strict: bool, known: frozenset[str
         w = _VoiceWalker(scan, strict, known, plus)
         element = w.element
         for bar in vt.voice.bars:
+            w.bar_start(bar)
             for e in bar.elements:
                 kind = type(e)
                 if kind is not Note and kind is not Rest:

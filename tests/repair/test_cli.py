@@ -59,8 +59,8 @@ def test_fix_applies_safe_fixes_only_and_keeps_the_music(tmp_path: Path) -> None
 
 def test_a_lone_first_ending_closed_by_a_repeat_gets_its_second_ending(tmp_path: Path
                                                                         ) -> None:
-    """ABC306's safe fix of a lone first ending that ``:|`` closes writes the next ending,
-    empty, after it (deleting the mark, as it used to, would play the ending twice and was
+    """ABC306's safe fix of a lone first ending that ``:|`` closes writes the next ending's
+    mark after it (deleting the mark, as it used to, would play the ending twice and was
     withdrawn every time): the music is unchanged and nothing is left to report."""
     f = tmp_path / "t.abc"
     f.write_text("X:1\nT:t\nL:1/4\nK:C\n|:abc|1 d:|\nefg|]\n")

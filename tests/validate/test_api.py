@@ -167,3 +167,17 @@ def test_a_decoration_whose_closing_bang_is_missing_is_named_as_such() -> None:
     assert "At 4:3 !trill is more likely the decoration !trill!" in found.message
     (plain,) = [d for d in abcparse.check("X:1\nT:t\nK:C\nabc|!\ndef|\n") if d.code == "ABC103"]
     assert "closing ! missing" not in plain.message
+
+
+def test_a_slur_open_before_the_first_ending_may_close_in_each_ending() -> None:
+    """§4.10 plays one ending a pass, so ``(c|1 d) e f:|2 d) e f`` closes the slur opened
+    before the endings once in each (a TheSession setting writes ``Bfc(d |1 d)fec ...
+    :|2 d)fec``): no ABC311 there, and no safe fix deleting the second ``)``. A ``)`` that
+    closes nothing is still reported."""
+    head = "X:1\nT:t\nM:3/4\nL:1/4\nK:C\n"
+    for body in ("|:A B (c|1 d) e f:|2 d) e f|]\n", "|:A B (c|1 d) e f:|\n[2 d) e f|]\n",
+                 "|:A B (c|1 d e f:|2 d) e f|]\n"):
+        assert "ABC311" not in codes(head + body), body
+        assert abcparse.repair(head + body, warnings=True).text == head + body
+    assert "ABC311" in codes(head + "|:A B c|1 d e f:|2 d) e f|]\n")
+    assert "ABC311" in codes(head + "|:A B (c|1 d) e f:|2 d) e) f|]\n")
