@@ -1687,26 +1687,26 @@ class TuneBuilder:
             None,
             self.node_span(m.start(), m.end()),
         )
-        if self.chord is not None:
-            # Held in written order until the chord closes (chord_without_rests), where a
-            # chord leaves it out and a text ending (["Coda" z) reads it.
-            self.chord.append(rest)  # type: ignore[arg-type]
-            return
-        if self.grace is not None:
-            self.rest_in_grace_notes(m)
-            return
-        self.add_content(rest)
+        self.add_rest(rest, m)
 
-    def rest_in_grace_notes(self, m: re.Match[str]) -> None:
-        """``{Az}B``: grace notes are notes (§4.12). abc2midi and abcjs give the rest no
-        time and play no rest; it is left out here the same way, and reported (ABC116)."""
-        self.diag(
-            "ABC116",
-            f"the rest {m.group()} in grace notes: §4.12 grace notes are notes only. Left"
-            " out, as abc2midi and abcjs read it (it takes no time); delete it",
-            self.span(m.start(), m.end()),
-            rule="rest-in-chord",
-        )
+    def add_rest(self, rest: Rest, m: re.Match[str]) -> None:
+        """A rest (``z``, ``x``, ``Z``, ``X``) where it is written. In a chord it is held in
+        written order until the chord closes (chord_without_rests), where a chord leaves
+        it out and a text ending (``["Coda" z``) reads it. In grace notes (``{Az}B``, §4.12:
+        notes only) abc2midi and abcjs give it no time and play no rest: it is left out
+        here the same way, and reported (ABC116)."""
+        if self.chord is not None:
+            self.chord.append(rest)  # type: ignore[arg-type]
+        elif self.grace is not None:
+            self.diag(
+                "ABC116",
+                f"the rest {m.group()} in grace notes: §4.12 grace notes are notes only."
+                " Left out, as abc2midi and abcjs read it (it takes no time); delete it",
+                self.span(m.start(), m.end()),
+                rule="rest-in-chord",
+            )
+        else:
+            self.add_content(rest)
 
     def t_multi_rest(self, m: re.Match[str]) -> None:
         count = int(m.group("m_count") or 1)
@@ -1716,13 +1716,7 @@ class TuneBuilder:
         unit = self.unit or default_unit_length(self.meter)
         length = (bar or _ONE) / unit * count
         rest = Rest(length, m.group("m_kind") == "X", count, self.node_span(m.start(), m.end()))
-        if self.chord is not None:
-            self.chord.append(rest)  # type: ignore[arg-type]
-            return
-        if self.grace is not None:
-            self.rest_in_grace_notes(m)
-            return
-        self.add_content(rest)
+        self.add_rest(rest, m)
 
     def t_bar(self, m: re.Match[str]) -> None:
         bl = _make_bar_line(*_bar_line_shape(m), self.span(m.start(), m.end()))

@@ -321,11 +321,11 @@ class TokenRun:
     128 characters or more is a 0 there and its step is in ``long_steps``, in order.
     Tokens follow each other with nothing between them, so a token starts where the one
     before it ended, and the run where its first token starts (``start``); ``stop`` is
-    where the last one ends. :meth:`tokens` makes the match objects
-    again, one at a time, with the same first-character regex (``pure``) at the same place
-    in the same text: the same matches. Tokens read by a :class:`_OnceALine` scanner are
-    the exception, since what that scanner answers depends on its memory of the line:
-    their match objects are kept (``kept``, in order) and the low bit of their int is set.
+    where the last one ends. :meth:`tokens` makes the match objects again, one at a time,
+    with the same first-character regex (``pure``) at the same place in the same text:
+    the same matches. Tokens read by a :class:`_OnceALine` scanner are the exception,
+    since what that scanner answers depends on its memory of the line: their match
+    objects are kept (``kept``, in order) and the low bit of their step is set.
     Those tokens (quoted text, inline fields) are long, so they cost little per byte."""
 
     __slots__ = ("kept", "long_steps", "pure", "start", "steps", "stop")

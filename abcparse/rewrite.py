@@ -540,11 +540,9 @@ def fix_stream(
         if not first and not repaired.startswith(prefix):
             repaired = mini  # the repair would have to change the file header: left alone
         else:
-            for line, col, e in result.changes():
-                if line <= lines_before or e.part:
-                    # The file header's repairs are the first segment's; a fix of several
-                    # edits is listed once, at its first.
-                    continue
+            for line, col, e in result.fixes():
+                if line <= lines_before:
+                    continue  # the file header's repairs are the first segment's
                 outcome.repairs.append((line - lines_before + line0 - 1, col, e.code, e.why,
                                         e.is_safe))
             for line, col, w in result.withdrawn():

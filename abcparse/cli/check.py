@@ -509,9 +509,7 @@ def _print_fixes(name: str, result: Any, settings: Settings) -> None:
     withdrew, and with ``--unsafe-fixes`` each tune whose music changed: on standard
     error, with the file's ``name``."""
     verb = "would fix" if settings.diff else "fixed"  # --diff writes nothing
-    for line, col, e in result.repair.changes():
-        if e.part:
-            continue  # a fix of several edits is listed once, at its first
+    for line, col, e in result.repair.fixes():
         mark = "" if e.is_safe else " (unsafe)"
         print(f"{name}:{line}:{col}: {verb} {e.code}{mark}: {e.why}", file=sys.stderr)
     _report_fix_outcome(name, [(ln, c, w.code, w.reason)

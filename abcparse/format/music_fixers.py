@@ -1290,12 +1290,12 @@ def fix_tie_as_slur(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     end = target.span.end
     if ctx.text[end:end + 1] in ("-", "."):
         return None  # the second note is tied on: ")" cannot come between note and tie
-    if "&" in ctx.text[d.span.end:target.span.start]:
+    between = ctx.text[d.span.end:target.span.start]
+    if "&" in between:
         return None  # another overlay layer's music between: a slur cannot span it
     bar = tune.voices[voice].bars[prev.bar]
     attached = _attached_before(bar, prev.index)
     first = bar.elements[attached].span.start
-    between = ctx.text[d.span.end:target.span.start]
     if (ctx.text[end:end + 1] == ")" and "(" not in between and ")" not in between
             and any(isinstance(e, SlurStart) for e in bar.elements[attached:prev.index])):
         # ``(B-c)``: a slur already joins the two notes; the tie goes, not doubled by one.
@@ -1399,8 +1399,7 @@ def fix_voice_bars(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     if not counted:
         return None
     tl = _bar_analysis(ctx, tune)[0]
-    free = {id(v) for v, vt in zip(tune.voices, tl.voices, strict=False)
-            if vt.bars and vt.bars[-1].nominal is None}
+    free = {id(vt.voice) for vt in tl.voices if vt.bars and vt.bars[-1].nominal is None}
     voices = [v for v, _ in counted]
     counts = [n for _, n in counted]
     most = max(counts)

@@ -956,6 +956,11 @@ class TextRepair:
         out.sort(key=lambda x: (x[0], x[1]))
         return out
 
+    def fixes(self) -> list[tuple[int, int, Edit]]:
+        """:meth:`changes`, a fix of several edits once, at its first (``Edit.part``):
+        what ``abc-lint --fix`` lists (``B-c`` → ``(Bc)`` is one fix of three edits)."""
+        return [c for c in self.changes() if not c[2].part]
+
     def music_changes(self, target: str = "auto") -> list[tuple[int, str]]:
         """(line in the original text, "X:n title") of every tune that sounds different
         after the repair, as the music engine reads both (only unsafe fixes do that)."""
@@ -1076,7 +1081,7 @@ def repair_text(
     text1, book1, diags1 = text, book0, diags0
     if chosen:
         text1, ordered = _apply(text, chosen)
-        first = [Edit(e.start, e.end, e.old, e.new, e.code, e.why, 1, part=e.part) for e in ordered]
+        first = [replace(e, round=1, safe=None) for e in ordered]
         book1 = parse(text1, mode=target)
         diags1 = check(book1, mode=target, select=select, ignore=ignore,
                        extend_select=extend_select)

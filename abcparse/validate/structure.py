@@ -712,8 +712,8 @@ def unlisted_unit_length(ctx: TuneContext) -> Iterator[Finding]:
     T:Eighths
     M:3/8
     L:1/8
-    K:G
-    GAB|
+    K:D
+    DEF|F2E|
     ```
 
     Fails:
