@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, ClassVar, TypeVar
 
+from . import model as model_module
 from . import parser as _parser
 from .diagnostics import (
     SPAN_COL_BITS,
@@ -32,6 +33,7 @@ from .diagnostics import (
     line_key,
     new_span,
     pack_span,
+    packed_end,
 )
 from .gcpause import paused_gc
 from .model import (
@@ -71,6 +73,7 @@ from .model import (
     SlurEnd,
     SlurStart,
     Spacer,
+    SpanSlot,
     Syllable,
     SymbolLine,
     Tempo,
@@ -159,6 +162,14 @@ _make_tie = fast_constructor(Tie)
 _make_slur_start = fast_constructor(SlurStart)
 _make_slur_end = fast_constructor(SlurEnd)
 _make_broken = fast_constructor(BrokenRhythm)
+#: How many followers deep a span may be derived (Builder.follow_span).
+FOLLOW_DEPTH = 4
+#: The raw span slot of each model class that packs its span (model.SpanSlot), by class:
+#: what Builder.follow_span reads of the element a follower follows.
+_RAW_SPAN: dict[type, Callable[[Any], Any]] = {
+    cls: d.slot.__get__ for cls in vars(model_module).values() if isinstance(cls, type)
+    for d in [cls.__dict__.get("span")] if isinstance(d, SpanSlot)
+}
 # Fields whose values are read by a grammar (§3.1): a trailing backslash (ABC 2.0's
 # continuation) breaks the reading, where in a text field it is only text.
 _READ_FIELDS = frozenset("KMLQPV")
@@ -925,6 +936,36 @@ class TuneBuilder:
         return ((base + start << SPAN_COL_BITS | start - ls) << SPAN_LENGTH_BITS
                 | end - start) << SPAN_KEY_BITS | key
 
+    def follow_span(self, items: list[Any], m: Any, length: int) -> Any:
+        """What to store in the span slot of one of ``model.FOLLOWERS``, ``length``
+        characters long, matched by ``m`` and about to be appended to ``items``: the
+        element it directly follows, when that one ends where ``m`` starts, on this
+        line, and its span is packed or derived through fewer than ``FOLLOW_DEPTH``
+        followers from a packed one (the slot derives the span from it; one int less
+        per tie, broken rhythm or decoration symbol of a run, issue 15); else its own
+        packed span. The bound keeps reading a span a few calls deep."""
+        start, end = m.start(), m.end()
+        if items and end - start == length:
+            prev = node = items[-1]
+            raw_of = _RAW_SPAN.get(node.__class__)
+            chain = 0  # the lengths of the followers between the packed span and m
+            for _ in range(FOLLOW_DEPTH):
+                if raw_of is None:
+                    break
+                raw = raw_of(node)
+                if raw.__class__ is int:
+                    if raw >= 0:
+                        line, at = packed_end(raw)
+                        if line == self.line and at + chain == self.base + start:
+                            return prev
+                    break
+                if raw.__class__ is Span or raw is JOINED:
+                    break
+                chain += node._follower_length()  # a follower: it ends that much after raw
+                node = raw
+                raw_of = _RAW_SPAN.get(node.__class__)
+        return self.node_span(start, end)
+
     def span_multiline(self, start: int, end: int) -> Span:
         chunk = self.text[start:end]
         lines = chunk.count("\n") + chunk.count("\r") - chunk.count("\r\n")
@@ -1014,9 +1055,8 @@ class TuneBuilder:
     def end_of_line(self, eol: Any) -> None:
         if self.in_body and self.voice is not None and self.current_line_music:
             kind = "continued" if self.continued else "eol"
-            self.voice.bar.elements.append(
-                _make_line_break(kind, self.node_span(eol.start(), eol.end()))
-            )
+            items = self.voice.bar.elements
+            items.append(_make_line_break(kind, self.follow_span(items, eol, 1)))
         self.current_line_music = False
         self.continued = False
         self.line += 1
@@ -1640,6 +1680,15 @@ class TuneBuilder:
             return self.grace
         return self.current_voice().bar.elements
 
+    def items(self) -> list[Any]:
+        """The list :meth:`add` appends to: the open chord's, the open grace group's or
+        the current bar's."""
+        if self.chord is not None:
+            return self.chord
+        if self.grace is not None:
+            return self.grace
+        return (self.voice or self.current_voice()).bar.elements
+
     def add(self, element: Element) -> None:
         if self.chord is not None:
             self.chord.append(element)  # type: ignore[arg-type]
@@ -1994,28 +2043,35 @@ class TuneBuilder:
             )
         )
 
+    # The tokens below make FOLLOWERS (model.SpanSlot): each is as long as its match.
+
     def t_slur_open(self, m: re.Match[str]) -> None:
-        self.add(_make_slur_start(m.group().startswith("."), self.node_span(m.start(), m.end())))
+        items, s = self.items(), m.group()
+        items.append(_make_slur_start(s[0] == ".", self.follow_span(items, m, len(s))))
 
     def t_slur_close(self, m: re.Match[str]) -> None:
-        self.add(_make_slur_end(self.node_span(m.start(), m.end())))
+        items = self.items()
+        items.append(_make_slur_end(self.follow_span(items, m, 1)))
 
     def t_tie(self, m: re.Match[str]) -> None:
-        self.add(_make_tie(m.group().startswith("."), self.node_span(m.start(), m.end())))
+        items, s = self.items(), m.group()
+        items.append(_make_tie(s[0] == ".", self.follow_span(items, m, len(s))))
 
     def t_broken(self, m: re.Match[str]) -> None:
-        s = m.group()
-        self.add(_make_broken(s[0], len(s), self.node_span(m.start(), m.end())))
+        items, s = self.items(), m.group()
+        items.append(_make_broken(s[0], len(s), self.follow_span(items, m, len(s))))
 
     def t_decoration(self, m: re.Match[str]) -> None:
-        self.add(_make_decoration(m.group("d_name"), m.group(), self.node_span(m.start(), m.end())))
+        items, s = self.items(), m.group()
+        items.append(_make_decoration(m.group("d_name"), s, self.follow_span(items, m, len(s))))
 
     def t_plus_decoration(self, m: re.Match[str]) -> None:
-        self.add(_make_decoration(m.group("p_name"), m.group(), self.node_span(m.start(), m.end())))
+        items, s = self.items(), m.group()
+        items.append(_make_decoration(m.group("p_name"), s, self.follow_span(items, m, len(s))))
 
     def t_symbol(self, m: re.Match[str]) -> None:
-        s = m.group()
-        self.add(_make_decoration(self.symbols.get(s), s, self.node_span(m.start(), m.end())))
+        items, s = self.items(), m.group()
+        items.append(_make_decoration(self.symbols.get(s), s, self.follow_span(items, m, len(s))))
 
     def t_quoted(self, m: re.Match[str]) -> None:
         inner = m.group()[1:-1]
@@ -2056,16 +2112,19 @@ class TuneBuilder:
         self.add(InlineField(letter, f.value, True, parsed, span))
 
     def t_spacer(self, m: re.Match[str]) -> None:
-        self.add(Spacer(self.node_span(m.start(), m.end())))
+        items = self.items()
+        items.append(Spacer(self.follow_span(items, m, 1)))
 
     def t_ignore(self, m: re.Match[str]) -> None:
         """Spaces and backquotes (§4.7) change beaming only; the tree keeps them."""
 
     def t_score_break(self, m: re.Match[str]) -> None:
-        self.current_voice().bar.elements.append(LineBreak("$", self.node_span(m.start(), m.end())))
+        items = self.current_voice().bar.elements
+        items.append(_make_line_break("$", self.follow_span(items, m, 1)))
 
     def t_linebreak_20(self, m: re.Match[str]) -> None:
-        self.current_voice().bar.elements.append(LineBreak("!", self.node_span(m.start(), m.end())))
+        items = self.current_voice().bar.elements
+        items.append(_make_line_break("!", self.follow_span(items, m, 1)))
 
     def t_overlay(self, m: re.Match[str]) -> None:
         self.current_voice().bar.elements.append(Overlay(self.node_span(m.start(), m.end())))

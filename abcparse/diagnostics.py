@@ -114,6 +114,19 @@ def pack_span(line: int, col: int, end_line: int, end_col: int, start: int, end:
                  | line_start << _WIDE_LINE_BITS | line)
 
 
+def packed_end(packed: int) -> tuple[int, int]:
+    """The line and end offset of a span :func:`pack_span` packed into a non-negative
+    int (one line), read without making the Span: the builder asks it per element to
+    know whether the next one follows directly (``model.SpanSlot``)."""
+    if packed & 1:
+        line = packed >> 1 & _LONG_LINE_MASK
+        length = packed >> 1 + _LONG_LINE_BITS & _LENGTH_MASK
+    else:
+        line = packed >> 1 & _LINE_MASK
+        length = packed >> _KEY_BITS & _LENGTH_MASK
+    return line, (packed >> _START_SHIFT) + length
+
+
 def unpack_span(packed: int) -> Span:
     """The :class:`Span` that :func:`pack_span` packed."""
     if packed < 0:

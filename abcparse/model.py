@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from .diagnostics import Diagnostic, Span, pack_span, unpack_span
+from .diagnostics import Diagnostic, Span, new_span, pack_span, unpack_span
 
 if TYPE_CHECKING:
     from .events import NoteEvent
@@ -284,16 +284,25 @@ class Tie:
     dotted: bool = False
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
+    def _follower_length(self) -> int:
+        return 1 + self.dotted
+
 
 @dataclass(frozen=True, slots=True)
 class SlurStart:
     dotted: bool = False
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
+    def _follower_length(self) -> int:
+        return 1 + self.dotted
+
 
 @dataclass(frozen=True, slots=True)
 class SlurEnd:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+    def _follower_length(self) -> int:
+        return 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +313,9 @@ class Decoration:
     name: str | None
     symbol: str  # as written: "!trill!", "+trill+", "~", "T"
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+    def _follower_length(self) -> int:
+        return len(self.symbol)
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,6 +402,9 @@ class BrokenRhythm:
     count: int
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
+    def _follower_length(self) -> int:
+        return self.count
+
 
 class BarKind(enum.Enum):
     """§4.8 the visual kind of a bar line, repeats aside."""
@@ -446,6 +461,9 @@ class Spacer:
 
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
+    def _follower_length(self) -> int:
+        return 1
+
 
 @dataclass(frozen=True, slots=True)
 class LineBreak:
@@ -455,6 +473,9 @@ class LineBreak:
 
     kind: str
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+    def _follower_length(self) -> int:
+        return 1  # the newline, ``$`` or ``!``
 
 
 @dataclass(frozen=True, slots=True)
@@ -804,7 +825,12 @@ class SpanSlot:
     attribute (by ``Note(..., span=...)``, ``dataclasses.replace``, pickling) is packed
     the same way when it lies on one line, and kept as it is otherwise.
     A bar between two bar lines stores :data:`JOINED` and reads its span from theirs.
-    ``slot`` is the slot's own descriptor, for code that writes the raw value."""
+    One of :data:`FOLLOWERS` (a tie, a broken-rhythm sign, a one-character decoration...)
+    written right after an element whose span is a packed int, on its line, stores that
+    element: its span starts where that one's ends and is as long as its own text
+    (``_follower_length``), so a run like ``a-a-a-`` or ``a>b>c>`` keeps one int per
+    note instead of two (issue 15). ``slot`` is the slot's own descriptor, for code that
+    writes the raw value."""
 
     __slots__ = ("slot",)
 
@@ -821,7 +847,13 @@ class SpanSlot:
             a = obj.opening.span  # type: ignore[attr-defined]
             b = obj.closing.span  # type: ignore[attr-defined]
             return Span(a.line, a.col, b.end_line, b.end_col, a.start, b.end)
-        return value
+        if value.__class__ is Span:
+            return value
+        # The element this one directly follows (FOLLOWERS): it starts where that one
+        # ends, on its line, and runs for its own written length.
+        p = value.span
+        n = obj._follower_length()  # type: ignore[attr-defined]
+        return new_span(Span, (p.end_line, p.end_col, p.end_line, p.end_col + n, p.end, p.end + n))
 
     def __set__(self, obj: object, value: object) -> None:
         # A Span given to a constructor, ``replace`` or pickling is kept packed too when
@@ -858,6 +890,10 @@ use_span_slot(
 )
 _note_stored_span = Note.__dict__["span"].slot.__get__
 
+#: The elements whose span slot may hold the element they follow (SpanSlot): each is as
+#: long as its ``_follower_length`` says.
+FOLLOWERS = (Tie, SlurStart, SlurEnd, Decoration, BrokenRhythm, Spacer, LineBreak)
+
 
 def stored_span(node: object) -> Span | int:
     """A node's span as its slot holds it, a packed int or a Span, to be stored in the
@@ -868,7 +904,8 @@ def stored_span(node: object) -> Span | int:
         return stored
     slot = node.__class__.__dict__.get("span")
     if slot.__class__ is SpanSlot:
-        raw: Span | int = slot.slot.__get__(node)
-        return raw
+        raw: Any = slot.slot.__get__(node)
+        if raw.__class__ is int or raw.__class__ is Span:
+            return raw
     span: Span = node.span  # type: ignore[attr-defined]
     return span

@@ -26,9 +26,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import abcparse
+from abcparse import build as build_module
 from abcparse import parser as parser_module
 from abcparse.diagnostics import Span, pack_span, unpack_span
-from abcparse.model import JOINED, Bar, BarLine, Note
+from abcparse.model import FOLLOWERS, JOINED, Bar, BarLine, Decoration, Note, stored_span
 
 from .corpora import all_files, file_id
 
@@ -178,3 +179,64 @@ def test_compact_tokens_read_long_lines_as_plain_ones(
     unit: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _same_reading(HEADER + " ".join([unit] * 40) + "\n" + unit + "\n", monkeypatch)
+
+
+def _follower_reading(text: str, depth: int, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setattr(build_module, "FOLLOW_DEPTH", depth)
+    book = abcparse.parse(text)
+    return book, list(_spans(book)), [(d.code, d.message, d.span) for d in book.diagnostics]
+
+
+def _same_followers(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ties, broken rhythms, decorations, slurs, spacers and line breaks that keep the
+    element they follow instead of a span (model.FOLLOWERS) read the spans the text
+    gives, as when every element keeps its own."""
+    derived = _follower_reading(text, build_module.FOLLOW_DEPTH, monkeypatch)
+    plain = _follower_reading(text, 0, monkeypatch)
+    assert derived == plain
+    for name, span in derived[1]:
+        if span.line == span.end_line and name in FOLLOWER_NAMES:
+            line_start = text.rfind("\n", 0, span.start) + 1
+            assert span.col == span.start - line_start + 1, (name, span)
+
+
+FOLLOWER_NAMES = {cls.__name__ for cls in FOLLOWERS}
+FOLLOWER_LINES = [
+    "a-a-a-a-a-a .-b .- c | a>b>>c<<<d a > b a>-b | (a(b(c)))) yyy a-y-b",
+    "!trill!!fermata!a +p++f+b ~~~TTTuuvv.c !! !$ $$ a!b!c!\\",
+    "[A-C-]-[CE]>[DF] {a-b>c}d (3a-b-c ( a ) ) ! $ y \\\n a-",
+    "A2-|-B2 | A-\r\n B | `a-`-b | ^a->_b<=c | z-z>z | x-Z2-|",
+]
+
+
+@pytest.mark.parametrize("path", all_files(), ids=file_id)
+def test_followers_read_every_corpus_file_as_plain_spans(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _same_followers(path.read_text(encoding="utf-8", errors="replace"), monkeypatch)
+
+
+@pytest.mark.parametrize("unit", FOLLOWER_LINES + LINES)
+def test_followers_read_dense_lines_as_plain_spans(
+    unit: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _same_followers(HEADER + " ".join([unit] * 40) + "\n" + unit + "\n", monkeypatch)
+
+
+def test_a_follower_keeps_the_element_it_follows_and_the_chain_stays_short() -> None:
+    """The memory this is for (issue 15): in ``a-a-a-`` each tie stores the note before
+    it, not an int of its own; a run of decoration symbols derives at most FOLLOW_DEPTH
+    deep, then stores a packed span again."""
+    book = abcparse.parse(HEADER + "a-a-b>c TTTTTTTTTT|\n")
+    elements = book.tunes[0].voices[0].bars[0].elements
+    raws = [type(e).__dict__["span"].slot.__get__(e) for e in elements]
+    assert raws[1] is elements[0] and raws[3] is elements[2] and raws[5] is elements[4]
+    deco = [(e, raw) for e, raw in zip(elements, raws, strict=True) if isinstance(e, Decoration)]
+    assert len(deco) == 10
+    depth = 0
+    for _, raw in deco:
+        depth = 0 if isinstance(raw, int) else depth + 1
+        assert depth <= build_module.FOLLOW_DEPTH
+        assert isinstance(raw, int) or raw in elements
+    assert any(isinstance(raw, int) for _, raw in deco[1:])
+    assert stored_span(elements[1]) == elements[1].span == Span(6, 2, 6, 3, 31, 32)
