@@ -39,7 +39,6 @@ from .gcpause import paused_gc
 from .model import (
     ACCIDENTAL_BY_SPELLING,
     JOINED,
-    Accidental,
     Annotation,
     Bar,
     BarKind,
@@ -64,9 +63,9 @@ from .model import (
     LineBreak,
     LyricsLine,
     Meter,
-    Microtone,
     Mode,
     Note,
+    NoteShape,
     Overlay,
     Reserved,
     Rest,
@@ -83,6 +82,7 @@ from .model import (
     Tuplet,
     VariantEnding,
     Voice,
+    make_note,
     note_accidental,
     stored_span,
 )
@@ -114,6 +114,9 @@ def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
     one made by ``cls(...)`` (a test checks it). Like ``dataclasses``, the function is
     generated as source.
     """
+    if cls is Note:  # two slots, not one per field (model.Note)
+        return lambda letter, octave, accidental, length, span: make_note(  # type: ignore[return-value]
+            (letter, octave, accidental, length), span)
     names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
     lines = [f"def make({', '.join(names)}):", "    obj = new(cls)"]
     lines += [f"    set_{n}(obj, {n})" for n in names]
@@ -150,7 +153,6 @@ def with_span(obj: _T, span: Span | int) -> _T:
     return made
 
 
-_make_note = fast_constructor(Note)
 _make_bar_line = fast_constructor(BarLine)
 _make_bar = fast_constructor(Bar)
 _make_line_break = fast_constructor(LineBreak)
@@ -207,8 +209,19 @@ _ANNOTATION_PLACEMENTS = frozenset("^_<>@")
 _CONTENT = (Note, Rest, Chord)
 
 
-_NOTE_SHAPES: dict[str, tuple[str, int, Accidental | Microtone | None, Fraction]] = {}
+# Memos by token text. A note's shape is shared by the notes so written (model.Note), so
+# a tunebook's notes hold a few hundred of them. Text spells without end (``a1 a2 a3``,
+# ``|1,2,3``): past SHAPES_KEPT entries a memo starts again (_refill, TuneBuilder.build),
+# so that a long-running reader (abc-lsp) is not grown by what it has read.
+SHAPES_KEPT = 4096
+_NOTE_SHAPES: dict[str, NoteShape] = {}
 _BAR_SHAPES: dict[str, tuple[str, BarKind, int, int, tuple[int, ...]]] = {}
+
+
+def _bound_shapes() -> None:
+    for memo in (_NOTE_SHAPES, _BAR_SHAPES):
+        if len(memo) > SHAPES_KEPT:
+            memo.clear()
 
 
 def _bar_shape(sym: str, end: str | None) -> tuple[str, BarKind, int, int, tuple[int, ...]]:
@@ -230,7 +243,7 @@ def _bar_shape(sym: str, end: str | None) -> tuple[str, BarKind, int, int, tuple
     return sym, kind, repeat_end, repeat_start, _numbers(end) if end else ()
 
 
-def _note_shape(m: re.Match[str]) -> tuple[str, int, Accidental | Microtone | None, Fraction]:
+def _note_shape(m: re.Match[str]) -> NoteShape:
     """Letter, octave, accidental and length of a NOTE token (§4.1-4.3). The same note
     spellings recur all through a tunebook, so callers memoize this by token text."""
     acc, letter, octs, num, den, slashes = m.group(
@@ -272,6 +285,7 @@ def _line_tokens(children: Sequence[Any], text: str) -> Iterator[re.Match[str]]:
 def _refill(children: list[Any], source: Iterator[re.Match[str]]) -> bool:
     """Put the next tokens of a compact line into the empty ``children``, last first (the
     builder pops them); False at the end of the line."""
+    _bound_shapes()
     children += itertools.islice(source, REFILL)
     children.reverse()
     return bool(children)
@@ -998,6 +1012,7 @@ class TuneBuilder:
     def build(self) -> Tune:
         # Nothing built here is cyclic garbage; the collector's heap walks were most of a
         # huge tune's time (see gcpause).
+        _bound_shapes()
         with paused_gc():
             return self._build()
 
@@ -1609,10 +1624,10 @@ class TuneBuilder:
                 at, at_col, at_off = end, end - ls + 1, base + end
                 if key is not None and end - start <= max_length and start - ls <= max_col:
                     # pack_span's layout, written out: this is the loop's hottest line.
-                    note = _make_note(*shape, ((off << col_bits | start - ls) << length_bits
+                    note = make_note(shape, ((off << col_bits | start - ls) << length_bits
                                                | end - start) << key_bits | key)
                 else:
-                    note = _make_note(*shape, pack_span(line, col, line, at_col, off, at_off))
+                    note = make_note(shape, pack_span(line, col, line, at_col, off, at_off))
                 bar = voice.bar
                 if not bar.has_content:
                     bar.has_content = True
@@ -1719,8 +1734,8 @@ class TuneBuilder:
         line = self.line
         base = self.base
         # Packed where it fits (model.SpanSlot): a chord's notes are as many as a line's.
-        note = _make_note(
-            *shape, pack_span(line, start - ls + 1, line, end - ls + 1, base + start, base + end)
+        note = make_note(
+            shape, pack_span(line, start - ls + 1, line, end - ls + 1, base + start, base + end)
         )
         if self.chord is not None:
             self.chord.append(note)
@@ -1888,7 +1903,7 @@ class TuneBuilder:
             shape = _NOTE_SHAPES.get(text)
             if shape is None:
                 shape = _NOTE_SHAPES[text] = _note_shape(nm)
-            notes.append(_make_note(*shape, self.node_span(nm.start(), nm.end())))
+            notes.append(make_note(shape, self.node_span(nm.start(), nm.end())))
         chord = Chord(
             tuple(notes),
             written_length(m.group("pc_num"), m.group("pc_den"), m.group("pc_sl")),

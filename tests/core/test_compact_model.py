@@ -13,6 +13,7 @@ the compaction point at every kind of token.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import pickle
 import sys
@@ -29,7 +30,16 @@ import abcparse
 from abcparse import build as build_module
 from abcparse import parser as parser_module
 from abcparse.diagnostics import Span, pack_span, unpack_span
-from abcparse.model import FOLLOWERS, JOINED, Bar, BarLine, Decoration, Note, stored_span
+from abcparse.model import (
+    FOLLOWERS,
+    JOINED,
+    NO_SPAN,
+    Bar,
+    BarLine,
+    Decoration,
+    Note,
+    stored_span,
+)
 
 from .corpora import all_files, file_id
 
@@ -240,3 +250,37 @@ def test_a_follower_keeps_the_element_it_follows_and_the_chain_stays_short() -> 
         assert isinstance(raw, int) or raw in elements
     assert any(isinstance(raw, int) for _, raw in deco[1:])
     assert stored_span(elements[1]) == elements[1].span == Span(6, 2, 6, 3, 31, 32)
+
+
+def test_notes_of_one_spelling_share_their_shape() -> None:
+    """A note is two slots, its shape (letter, octave, accidental, length) and its span,
+    and the notes written alike share one shape: 48 bytes a note (issue 15), while it
+    reads, compares, copies and pickles as the five-field dataclass it was."""
+    notes = abcparse.parse(HEADER + "^c'2 A ^c'2 [^c'2A]|\n").tunes[0].voices[0].bars[0].notes
+    assert len(notes) == 5 and notes[0].shape is notes[2].shape is notes[3].shape
+    assert sys.getsizeof(notes[0]) <= 48
+    first = notes[0]
+    assert (first.letter, first.octave, first.accidental, first.length) == (
+        "C", 2, abcparse.Accidental.SHARP, Fraction(2))
+    assert [f.name for f in dataclasses.fields(first)] == [
+        "letter", "octave", "accidental", "length", "span"]
+    assert first == Note("C", 2, abcparse.Accidental.SHARP, Fraction(2)) != notes[1]
+    assert hash(first) == hash(Note("C", 2, abcparse.Accidental.SHARP, Fraction(2), NO_SPAN))
+    assert repr(first) == ("Note(letter='C', octave=2, accidental=<Accidental.SHARP: '^'>, "
+                           "length=Fraction(2, 1))")
+    moved = dataclasses.replace(first, octave=1)
+    assert (moved.octave, moved.span) == (1, first.span)
+    for copied in (pickle.loads(pickle.dumps(first)), copy.deepcopy(first)):
+        assert copied == first and copied.span == first.span
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.letter = "D"  # type: ignore[misc]
+
+
+def test_the_spelling_memo_stays_bounded() -> None:
+    """Every length a different spelling (``a1 a2 a3 ...`` on one huge line): the memo of
+    shapes starts again past SHAPES_KEPT, and every note still reads its own length."""
+    count = 3 * build_module.SHAPES_KEPT
+    book = abcparse.parse(HEADER + " ".join(f"a{n}" for n in range(1, count + 1)) + "\n")
+    lengths = [n.length for n in book.tunes[0].voices[0].bars[0].notes]
+    assert lengths == [Fraction(n) for n in range(1, count + 1)]
+    assert len(build_module._NOTE_SHAPES) <= build_module.SHAPES_KEPT + parser_module.REFILL
