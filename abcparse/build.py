@@ -1688,16 +1688,8 @@ class TuneBuilder:
             self.close_grace_unclosed(end)
 
     def target(self) -> list[Any]:
-        """Where the next element goes: the open chord, the open grace group, or the bar."""
-        if self.chord is not None:
-            return self.chord
-        if self.grace is not None:
-            return self.grace
-        return self.current_voice().bar.elements
-
-    def items(self) -> list[Any]:
-        """The list :meth:`add` appends to: the open chord's, the open grace group's or
-        the current bar's."""
+        """Where the next element goes: the open chord, the open grace group, or the bar
+        (the list :meth:`add` appends to)."""
         if self.chord is not None:
             return self.chord
         if self.grace is not None:
@@ -2061,31 +2053,31 @@ class TuneBuilder:
     # The tokens below make FOLLOWERS (model.SpanSlot): each is as long as its match.
 
     def t_slur_open(self, m: re.Match[str]) -> None:
-        items, s = self.items(), m.group()
+        items, s = self.target(), m.group()
         items.append(_make_slur_start(s[0] == ".", self.follow_span(items, m, len(s))))
 
     def t_slur_close(self, m: re.Match[str]) -> None:
-        items = self.items()
+        items = self.target()
         items.append(_make_slur_end(self.follow_span(items, m, 1)))
 
     def t_tie(self, m: re.Match[str]) -> None:
-        items, s = self.items(), m.group()
+        items, s = self.target(), m.group()
         items.append(_make_tie(s[0] == ".", self.follow_span(items, m, len(s))))
 
     def t_broken(self, m: re.Match[str]) -> None:
-        items, s = self.items(), m.group()
+        items, s = self.target(), m.group()
         items.append(_make_broken(s[0], len(s), self.follow_span(items, m, len(s))))
 
     def t_decoration(self, m: re.Match[str]) -> None:
-        items, s = self.items(), m.group()
+        items, s = self.target(), m.group()
         items.append(_make_decoration(m.group("d_name"), s, self.follow_span(items, m, len(s))))
 
     def t_plus_decoration(self, m: re.Match[str]) -> None:
-        items, s = self.items(), m.group()
+        items, s = self.target(), m.group()
         items.append(_make_decoration(m.group("p_name"), s, self.follow_span(items, m, len(s))))
 
     def t_symbol(self, m: re.Match[str]) -> None:
-        items, s = self.items(), m.group()
+        items, s = self.target(), m.group()
         items.append(_make_decoration(self.symbols.get(s), s, self.follow_span(items, m, len(s))))
 
     def t_quoted(self, m: re.Match[str]) -> None:
@@ -2127,7 +2119,7 @@ class TuneBuilder:
         self.add(InlineField(letter, f.value, True, parsed, span))
 
     def t_spacer(self, m: re.Match[str]) -> None:
-        items = self.items()
+        items = self.target()
         items.append(Spacer(self.follow_span(items, m, 1)))
 
     def t_ignore(self, m: re.Match[str]) -> None:
