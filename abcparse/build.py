@@ -36,6 +36,7 @@ from .diagnostics import (
     packed_end,
 )
 from .gcpause import paused_gc
+from .limits import MAX_FINDINGS_PER_CODE
 from .model import (
     ACCIDENTAL_BY_SPELLING,
     JOINED,
@@ -882,6 +883,10 @@ class TuneBuilder:
         self.ctx = ctx
         self.strict = strict
         self.diags: list[Diagnostic] = []
+        # Findings made of each code, and the first one past MAX_FINDINGS_PER_CODE of
+        # each (listed at the end with the count of those not listed).
+        self.diag_counts: dict[str, int] = {}
+        self.unlisted: dict[str, tuple[str, Any, Severity, str]] = {}
         self.line = base_line  # current line number
         self.line_start = 0  # offset (in text) of the current line
         self.fields: list[Field] = []
@@ -1006,7 +1011,23 @@ class TuneBuilder:
         # Packed where it fits, as the elements' spans are: a shape that makes a finding
         # per token (`[A[A[A...`) keeps one int per finding, not a Span of six (issue 15).
         packed: Any = pack_span(*span)  # read back as a Span (model.SpanSlot)
-        self.diags.append(Diagnostic(code, message, packed, severity, rule))
+        count = self.diag_counts.get(code, 0) + 1
+        self.diag_counts[code] = count
+        if count <= MAX_FINDINGS_PER_CODE:
+            self.diags.append(Diagnostic(code, message, packed, severity, rule))
+        elif code not in self.unlisted:
+            self.unlisted[code] = (message, packed, severity, rule)
+
+    def list_unlisted(self) -> None:
+        """Add, for each code past MAX_FINDINGS_PER_CODE, its first finding not listed,
+        saying how many more of that code the tune holds."""
+        for code, (message, packed, severity, rule) in self.unlisted.items():
+            more = self.diag_counts[code] - MAX_FINDINGS_PER_CODE - 1
+            if more:
+                message += (f" (and {more:,} more {code} in this tune, not listed: a tune"
+                            f" lists {MAX_FINDINGS_PER_CODE:,} of one code)")
+            self.diags.append(Diagnostic(code, message, packed, severity, rule))
+        self.unlisted.clear()
 
     # --- driver ----------------------------------------------------------------------
     def build(self) -> Tune:
@@ -1047,6 +1068,7 @@ class TuneBuilder:
             self.finish_header(None)
         self.close_open_groups(len(self.text))
         voices = self.finish_voices()
+        self.list_unlisted()
         header = self.header
         # Most tunes have no field in the body: their header's tuple serves (issue 15).
         fields = header.fields
@@ -2349,4 +2371,5 @@ def build_file_header(
         text,
         whole,
     )
+    builder.list_unlisted()
     return header, ctx, builder.diags

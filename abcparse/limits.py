@@ -9,11 +9,20 @@ exception of whatever it would have broken further down.
 
 from __future__ import annotations
 
-__all__ = ["MAX_NUMBER_DIGITS", "bounded_int"]
+__all__ = ["MAX_FINDINGS_PER_CODE", "MAX_NUMBER_DIGITS", "bounded_int"]
 
 #: Digits a whole number written in ABC text (an ``X:`` reference number, a count) may
 #: have and still be read as a number: up to 999,999,999, far above any real tunebook.
 MAX_NUMBER_DIGITS = 9
+
+#: Findings of one code the parser lists for one tune. Past it, the next one is listed with
+#: the count of those not listed, and the rest are counted only (as C compilers stop
+#: after so many errors): a tune of ``[A[A[A...`` would otherwise keep a finding per two
+#: characters, more memory than its music (issue 15), and no reader wants the ten
+#: thousandth copy of one message. A real tune has a few hundred elements; each listed
+#: finding that ``--fix`` mends uncovers the next ones on its next round. The music
+#: itself (every note, chord and stray sign) is built as always.
+MAX_FINDINGS_PER_CODE = 1000
 
 
 def bounded_int(text: str, max_digits: int = MAX_NUMBER_DIGITS) -> int | None:

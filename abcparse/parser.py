@@ -323,10 +323,14 @@ class TokenRun:
     before it ended, and the run where its first token starts (``start``); ``stop`` is
     where the last one ends. :meth:`tokens` makes the match objects again, one at a time,
     with the same first-character regex (``pure``) at the same place in the same text:
-    the same matches. Tokens read by a :class:`_OnceALine` scanner are the exception,
-    since what that scanner answers depends on its memory of the line: their match
-    objects are kept (``kept``, in order) and the low bit of their step is set.
-    Those tokens (quoted text, inline fields) are long, so they cost little per byte."""
+    the same matches. The closed-on-the-line tokens of a :class:`_OnceALine` scanner
+    (quoted text, inline fields) are the exception, since whether that scanner tries them
+    depends on its memory of the line: their match objects are kept (``kept``, in order)
+    and the low bit of their step is set. They are long, so they cost little per byte.
+    Its other tokens (``[`` opening a chord, ``"`` left open) are made again as any
+    other: with or without that terminal, its regexes try the rest in the same order, and
+    the terminal fails there either way (a fact of the text, see :class:`_OnceALine`);
+    ``[A[A[A...`` kept a match object per two characters (146 bytes per input byte)."""
 
     __slots__ = ("kept", "long_steps", "pure", "start", "steps", "stop")
 
@@ -353,7 +357,7 @@ class TokenRun:
                 break
             end = m.end()
             step = (end - pos) << 1
-            if rx.__class__ is _OnceALine:
+            if rx.__class__ is _OnceALine and m.lastgroup == rx.name:
                 keep(m)
                 step |= 1
             if step < 256:

@@ -16,6 +16,7 @@ import pytest
 import abcparse
 from abcparse.events import perform
 from abcparse.gcpause import paused_gc
+from abcparse.limits import MAX_FINDINGS_PER_CODE
 from abcparse.midi import midi_bytes
 
 HEADER = "X:1\nT:big\nM:4/4\nL:1/8\nK:D\n"
@@ -96,7 +97,7 @@ def test_a_long_tune_of_short_lines_does_not_hold_all_its_tokens() -> None:
     line = 'ab"open annotation cde fga\n'
     text = HEADER + line * 21000
     book, retained, peak = _parse_traced(text)
-    assert len(book.tunes[0].diagnostics) >= 21000
+    assert len(book.tunes[0].diagnostics) == MAX_FINDINGS_PER_CODE + 1  # one code, counted
     assert retained < 30 * len(text), retained / len(text)
     assert peak < 70 * len(text), peak / len(text)
 
@@ -105,10 +106,12 @@ def test_diagnostics_in_order_are_not_sorted_again() -> None:
     """A finding on every token (`[A[A[A...`: 131,000 findings in 256 kB) kept a Span of
     six ints per finding and a key tuple per finding while they were sorted: a peak of
     336 bytes per input byte. Findings keep a packed span, as the elements do, and a list
-    already in order is checked pairwise instead of sorted."""
-    text = HEADER + "[A" * 60000 + "\n"
+    already in order is checked pairwise instead of sorted. (A tune lists at most
+    MAX_FINDINGS_PER_CODE of one code: sixty tunes of that many.)"""
+    text = "".join(HEADER.replace("X:1", f"X:{i + 1}") + "[A" * MAX_FINDINGS_PER_CODE + "\n\n"
+                   for i in range(60))
     book, retained, peak = _parse_traced(text)
-    assert len(book.diagnostics) >= 60000
+    assert len(book.diagnostics) >= 60 * MAX_FINDINGS_PER_CODE
     assert peak < 1.1 * retained, (peak, retained)
     assert peak < 240 * len(text), peak / len(text)
 
