@@ -403,6 +403,19 @@ class Chord:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
     plus: bool = field(default=False, compare=False)
 
+    if TYPE_CHECKING:  # slots, not fields (see _group_slots)
+        contents: Any = field(init=False, compare=False, repr=False)
+        shape: tuple[Fraction, bool, bool] = field(init=False, compare=False, repr=False)
+
+    def __init__(self, items: tuple[ChordItem, ...], length: Fraction = Fraction(1),
+                 closed: bool = True, span: Span = NO_SPAN, plus: bool = False) -> None:
+        _set_chord_contents(self, _contents(items))
+        _set_chord_shape(self, _shared_shape((length, closed, plus)))
+        _set_chord_span(self, span)
+
+    def __reduce__(self) -> tuple[type[Chord], tuple[Any, ...]]:
+        return Chord, (self.items, self.length, self.closed, self.span, self.plus)
+
     @property
     def notes(self) -> tuple[Note, ...]:
         return tuple(i for i in self.items if isinstance(i, Note))
@@ -424,6 +437,19 @@ class GraceGroup:
     closed: bool = True
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
+    if TYPE_CHECKING:  # slots, not fields (see _group_slots)
+        contents: Any = field(init=False, compare=False, repr=False)
+        shape: tuple[bool, bool] = field(init=False, compare=False, repr=False)
+
+    def __init__(self, items: tuple[GraceItem, ...], acciaccatura: bool = False,
+                 closed: bool = True, span: Span = NO_SPAN) -> None:
+        _set_grace_contents(self, _contents(items))
+        _set_grace_shape(self, _shared_shape((acciaccatura, closed)))
+        _set_grace_span(self, span)
+
+    def __reduce__(self) -> tuple[type[GraceGroup], tuple[Any, ...]]:
+        return GraceGroup, (self.items, self.acciaccatura, self.closed, self.span)
+
     @property
     def notes(self) -> tuple[Note, ...]:
         out: list[Note] = []
@@ -433,6 +459,58 @@ class GraceGroup:
             elif isinstance(item, Chord):
                 out.extend(item.notes)
         return tuple(out)
+
+
+def _group_slots(cls: type[_C], shape_fields: tuple[str, ...]) -> type[_C]:
+    """The dataclass ``cls`` (a chord or grace group) made again with three slots:
+    ``contents`` (its items, or its one item alone), ``shape`` (the tuple of its other
+    fields, shared by every group with the same values) and ``span``. ``items`` and those
+    fields read from them as before. ``[A[A[A...`` makes a chord of one note per two
+    characters: a tuple of one and two slots of flags and length were 64 of the 240 bytes
+    each cost (issue 15: at most 100 bytes per input byte)."""
+    body = {k: v for k, v in cls.__dict__.items()
+            if k not in ("span", "__dict__", "__weakref__")}
+    body["__slots__"] = ("contents", "shape", "span")
+    made: type[_C] = type(cls.__name__, cls.__bases__, body)
+    made.__qualname__ = cls.__qualname__
+    made.items = property(_items_of)  # type: ignore[attr-defined]
+    for i, name in enumerate(shape_fields):
+        setattr(made, name, property(_shape_item(i)))
+    return made
+
+
+def _contents(items: tuple[Any, ...]) -> Any:
+    """What a group's ``contents`` slot keeps of its items: the one item alone (model
+    nodes are never tuples), else the tuple."""
+    return items[0] if len(items) == 1 else tuple(items)
+
+
+def _items_of(group: Any) -> tuple[Any, ...]:
+    contents = group.contents
+    return contents if contents.__class__ is tuple else (contents,)
+
+
+_GROUP_SHAPES: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+
+def _shared_shape(shape: tuple[Any, ...]) -> tuple[Any, ...]:
+    """One tuple for every group of the same length and flags (a few, in any book; the
+    memo starts again past a few thousand, so a hostile book of lengths does not grow it
+    without end)."""
+    got = _GROUP_SHAPES.get(shape)
+    if got is None:
+        if len(_GROUP_SHAPES) >= 4096:
+            _GROUP_SHAPES.clear()
+        got = _GROUP_SHAPES[shape] = shape
+    return got
+
+
+Chord = _group_slots(Chord, ("length", "closed", "plus"))  # type: ignore[misc]
+GraceGroup = _group_slots(GraceGroup, ("acciaccatura", "closed"))  # type: ignore[misc]
+_set_chord_contents = Chord.__dict__["contents"].__set__
+_set_chord_shape = Chord.__dict__["shape"].__set__
+_set_grace_contents = GraceGroup.__dict__["contents"].__set__
+_set_grace_shape = GraceGroup.__dict__["shape"].__set__
 
 
 @dataclass(frozen=True, slots=True)
@@ -942,6 +1020,8 @@ use_span_slot(
     Field, Key, Meter, Tempo, InlineField, Comment, Directive, TuneHeader, Syllable,
     LyricsLine, SymbolLine, Reserved, FileHeader, FreeText,
 )
+_set_chord_span = Chord.__dict__["span"].__set__
+_set_grace_span = GraceGroup.__dict__["span"].__set__
 _note_stored_span = Note.__dict__["span"].slot.__get__
 _set_note_span = Note.__dict__["span"].__set__  # the SpanSlot's: a Span is packed
 _set_note_raw_span = Note.__dict__["span"].slot.__set__

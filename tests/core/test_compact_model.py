@@ -36,7 +36,9 @@ from abcparse.model import (
     NO_SPAN,
     Bar,
     BarLine,
+    Chord,
     Decoration,
+    GraceGroup,
     Note,
     stored_span,
 )
@@ -288,3 +290,32 @@ def test_the_spelling_memo_stays_bounded() -> None:
     lengths = [n.length for n in book.tunes[0].voices[0].bars[0].notes]
     assert lengths == [Fraction(n) for n in range(1, count + 1)]
     assert len(build_module._NOTE_SHAPES) <= build_module.SHAPES_KEPT + parser_module.REFILL
+
+
+@pytest.mark.parametrize("cls", [Chord, GraceGroup])
+def test_groups_keep_one_item_alone_and_share_their_flags(cls: type[Any]) -> None:
+    """A chord or grace group is three slots: its items (one item alone, without a tuple),
+    a shape of its other fields shared by the groups that have the same, and its span
+    (``[A[A[A...``: 240 bytes a chord, now 176; issue 15). It reads, compares, hashes,
+    copies and pickles as the dataclass it was."""
+    opening, close, length = ("[", "]", "2") if cls is Chord else ("{", "}", "")
+    text = HEADER + (f"{opening}A{close}{length} {opening}A {opening}ce{close}"
+                     f" {opening}A{close}{length}|\n")
+    groups = [e for e in abcparse.parse(text).tunes[0].voices[0].bars[0].elements
+              if isinstance(e, cls)]
+    one, open_one, two, again = groups
+    assert sys.getsizeof(one) <= 56
+    assert isinstance(one.contents, Note) and one.items == (one.contents,)
+    assert isinstance(two.contents, tuple) and len(two.items) == 2
+    assert one.shape is again.shape and one.closed and not open_one.closed
+    names = [f.name for f in dataclasses.fields(one)]
+    values = {n: getattr(one, n) for n in names}
+    assert cls(**values) == one and hash(cls(**values)) == hash(one)
+    assert one != two and one != open_one
+    for copied in (pickle.loads(pickle.dumps(one)), copy.deepcopy(one), copy.copy(one)):
+        assert copied == one and copied.span == one.span and copied.items == one.items
+    changed = dataclasses.replace(one, closed=False)
+    assert not changed.closed and changed.items == one.items and one.closed
+    assert repr(one).startswith(f"{cls.__name__}(items=(Note(letter='A'")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        one.closed = False
