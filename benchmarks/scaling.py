@@ -15,7 +15,8 @@ The shapes (``--shape``; each a generator of ABC text of about N bytes):
 - ``tuplet``: ``(3abc`` repeated on one line; ``tie``: ``a-a-a-...``;
 - ``broken``: ``a>b>c>...``; ``broken_run``: one run ``a>>>>...>b`` of N ``>``;
 - ``chord``: one huge chord ``[CEGcegc'e'g'...]`` of about N/2 notes;
-- ``open_chord``: ``[A`` repeated (chords that never close);
+- ``open_chord``: ``[A`` repeated (chords that never close); ``open_grace``: ``{A``
+  repeated (grace groups that never close);
 - ``stray_close``: ``A]B}`` repeated (a ``]`` and a ``}`` that close nothing);
 - ``microtone``: ``_/e^3/4c`` repeated (abcm2ps microtonal accidentals);
 - ``quote_pairs``: ``"C"A`` repeated, then one quote left open;
@@ -129,6 +130,10 @@ def shape_chord(size: int) -> str:
 
 def shape_open_chord(size: int) -> str:
     return _repeat("[A", size)
+
+
+def shape_open_grace(size: int) -> str:
+    return _repeat("{A", size)
 
 
 def shape_stray_close(size: int) -> str:
