@@ -273,6 +273,9 @@ def compare_notes(tune_id: str, tune: Tune, played: Played) -> Comparison:
             if abs(float(our_len[n]) - their_len[m]) > float(TOLERANCE)
         )
         return Comparison(tune_id, True, "", differ, played.warnings)
+    if not theirs:  # e.g. after a file header, abcjs reads a tune with an indented X: as none
+        return Comparison(tune_id, False, f"abcjs played no notes (ours: {len(ours)})", 0,
+                          played.warnings)
     lo = max(0, at - 2)
     detail = (
         f"first difference at note {at} of {len(ours)} (abcjs: {len(theirs)}); "

@@ -277,6 +277,8 @@ def compare(ct: CorpusTune, workdir: str) -> Result:
     at = same(ours, theirs)
     if at is None:
         return Result(ct.id, True)
+    if not theirs:
+        return Result(ct.id, False, f"abc2midi played no notes (ours: {len(ours)})")
     lo = max(0, at - 2)
     detail = (
         f"first difference at note {at} of {len(ours)} (abc2midi: {len(theirs)}); "
