@@ -1010,13 +1010,13 @@ class TuneBuilder:
     ) -> None:
         # Packed where it fits, as the elements' spans are: a shape that makes a finding
         # per token (`[A[A[A...`) keeps one int per finding, not a Span of six (issue 15).
-        packed: Any = pack_span(*span)  # read back as a Span (model.SpanSlot)
         count = self.diag_counts.get(code, 0) + 1
         self.diag_counts[code] = count
         if count <= MAX_FINDINGS_PER_CODE:
+            packed: Any = pack_span(*span)  # read back as a Span (model.SpanSlot)
             self.diags.append(Diagnostic(code, message, packed, severity, rule))
         elif code not in self.unlisted:
-            self.unlisted[code] = (message, packed, severity, rule)
+            self.unlisted[code] = (message, pack_span(*span), severity, rule)
 
     def list_unlisted(self) -> None:
         """Add, for each code past MAX_FINDINGS_PER_CODE, its first finding not listed,
