@@ -40,6 +40,7 @@ from .limits import MAX_FINDINGS_PER_CODE
 from .model import (
     ACCIDENTAL_BY_SPELLING,
     JOINED,
+    SHAPES_KEPT,
     Annotation,
     Bar,
     BarKind,
@@ -211,10 +212,8 @@ _CONTENT = (Note, Rest, Chord)
 
 
 # Memos by token text. A note's shape is shared by the notes so written (model.Note), so
-# a tunebook's notes hold a few hundred of them. Text spells without end (``a1 a2 a3``,
-# ``|1,2,3``): past SHAPES_KEPT entries a memo starts again (_refill, TuneBuilder.build),
-# so that a long-running reader (abc-lsp) is not grown by what it has read.
-SHAPES_KEPT = 4096
+# a tunebook's notes hold a few hundred of them. Past model.SHAPES_KEPT entries a memo
+# starts again (_refill, TuneBuilder.build).
 _NOTE_SHAPES: dict[str, NoteShape] = {}
 _BAR_SHAPES: dict[str, tuple[str, BarKind, int, int, tuple[int, ...]]] = {}
 

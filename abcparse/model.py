@@ -269,7 +269,7 @@ class Note:
     length: Fraction
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
-    if TYPE_CHECKING:  # for the type checker: a slot, not a field (see _two_slots)
+    if TYPE_CHECKING:  # for the type checker: a slot, not a field (see _shaped)
         shape: NoteShape = field(init=False, compare=False, repr=False)
 
     def __init__(self, letter: str, octave: int, accidental: Accidental | Microtone | None,
@@ -296,18 +296,27 @@ class Note:
         return note_spelling(self)
 
 
-def _two_slots(cls: type[_C]) -> type[_C]:
-    """The dataclass ``cls`` made again with the slots ``shape`` and ``span`` (what
-    ``dataclass(slots=True)`` does, with slots of our choosing), and its first four
-    fields read from ``shape``."""
+def _shaped(cls: type[_C], shape_fields: tuple[str, ...], *, grouped: bool = False) -> type[_C]:
+    """The dataclass ``cls`` made again with slots of our choosing (what
+    ``dataclass(slots=True)`` does with one slot per field): ``shape``, the tuple of the
+    fields ``shape_fields``, which read from it, and ``span``; with ``grouped`` (a chord,
+    a grace group) also ``contents``, its items or its one item alone, which ``items``
+    reads as a tuple."""
     body = {k: v for k, v in cls.__dict__.items()
             if k not in ("span", "__dict__", "__weakref__")}
-    body["__slots__"] = ("shape", "span")
+    body["__slots__"] = ("contents", "shape", "span") if grouped else ("shape", "span")
     made: type[_C] = type(cls.__name__, cls.__bases__, body)
     made.__qualname__ = cls.__qualname__
-    for i, name in enumerate(("letter", "octave", "accidental", "length")):
+    if grouped:
+        made.items = property(_items_of)  # type: ignore[attr-defined]
+    for i, name in enumerate(shape_fields):
         setattr(made, name, property(_shape_item(i)))
     return made
+
+
+def _items_of(group: Any) -> tuple[Any, ...]:
+    contents = group.contents
+    return contents if contents.__class__ is tuple else (contents,)
 
 
 def _shape_item(i: int) -> Any:
@@ -316,7 +325,7 @@ def _shape_item(i: int) -> Any:
     return read
 
 
-Note = _two_slots(Note)  # type: ignore[misc]
+Note = _shaped(Note, ("letter", "octave", "accidental", "length"))  # type: ignore[misc]
 _set_note_shape = Note.__dict__["shape"].__set__
 
 
@@ -403,7 +412,7 @@ class Chord:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
     plus: bool = field(default=False, compare=False)
 
-    if TYPE_CHECKING:  # slots, not fields (see _group_slots)
+    if TYPE_CHECKING:  # slots, not fields (see _shaped)
         contents: Any = field(init=False, compare=False, repr=False)
         shape: tuple[Fraction, bool, bool] = field(init=False, compare=False, repr=False)
 
@@ -437,7 +446,7 @@ class GraceGroup:
     closed: bool = True
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
-    if TYPE_CHECKING:  # slots, not fields (see _group_slots)
+    if TYPE_CHECKING:  # slots, not fields (see _shaped)
         contents: Any = field(init=False, compare=False, repr=False)
         shape: tuple[bool, bool] = field(init=False, compare=False, repr=False)
 
@@ -461,35 +470,16 @@ class GraceGroup:
         return tuple(out)
 
 
-def _group_slots(cls: type[_C], shape_fields: tuple[str, ...]) -> type[_C]:
-    """The dataclass ``cls`` (a chord or grace group) made again with three slots:
-    ``contents`` (its items, or its one item alone), ``shape`` (the tuple of its other
-    fields, shared by every group with the same values) and ``span``. ``items`` and those
-    fields read from them as before. ``[A[A[A...`` makes a chord of one note per two
-    characters: a tuple of one and two slots of flags and length were 64 of the 240 bytes
-    each cost (issue 15: at most 100 bytes per input byte)."""
-    body = {k: v for k, v in cls.__dict__.items()
-            if k not in ("span", "__dict__", "__weakref__")}
-    body["__slots__"] = ("contents", "shape", "span")
-    made: type[_C] = type(cls.__name__, cls.__bases__, body)
-    made.__qualname__ = cls.__qualname__
-    made.items = property(_items_of)  # type: ignore[attr-defined]
-    for i, name in enumerate(shape_fields):
-        setattr(made, name, property(_shape_item(i)))
-    return made
-
-
 def _contents(items: tuple[Any, ...]) -> Any:
     """What a group's ``contents`` slot keeps of its items: the one item alone (model
     nodes are never tuples), else the tuple."""
     return items[0] if len(items) == 1 else tuple(items)
 
 
-def _items_of(group: Any) -> tuple[Any, ...]:
-    contents = group.contents
-    return contents if contents.__class__ is tuple else (contents,)
-
-
+#: Entries a memo of shapes keeps before it starts again (here and the parser's memos by
+#: token text, build.py): text spells without end (``a1 a2 a3``, ``[A]1 [A]2``), and a
+#: long-running reader (abc-lsp) is not to be grown by what it has read.
+SHAPES_KEPT = 4096
 _GROUP_SHAPES: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
 
@@ -499,14 +489,16 @@ def _shared_shape(shape: tuple[Any, ...]) -> tuple[Any, ...]:
     without end)."""
     got = _GROUP_SHAPES.get(shape)
     if got is None:
-        if len(_GROUP_SHAPES) >= 4096:
+        if len(_GROUP_SHAPES) >= SHAPES_KEPT:
             _GROUP_SHAPES.clear()
         got = _GROUP_SHAPES[shape] = shape
     return got
 
 
-Chord = _group_slots(Chord, ("length", "closed", "plus"))  # type: ignore[misc]
-GraceGroup = _group_slots(GraceGroup, ("acciaccatura", "closed"))  # type: ignore[misc]
+# ``[A[A[A...`` makes a chord of one note per two characters: a tuple of one and two
+# slots of flags and length were 64 of the 240 bytes each cost (issue 15).
+Chord = _shaped(Chord, ("length", "closed", "plus"), grouped=True)  # type: ignore[misc]
+GraceGroup = _shaped(GraceGroup, ("acciaccatura", "closed"), grouped=True)  # type: ignore[misc]
 _set_chord_contents = Chord.__dict__["contents"].__set__
 _set_chord_shape = Chord.__dict__["shape"].__set__
 _set_grace_contents = GraceGroup.__dict__["contents"].__set__
