@@ -1146,8 +1146,9 @@ class TuneBuilder:
     def field_line(self, start_tok: re.Match[str], value_tok: re.Match[str] | None) -> None:
         """A field on a line of its own (§3): ``start_tok`` its ``X:``, ``value_tok`` the
         text after it (None when empty); a comment after it is the caller's."""
-        begin = start_tok.end() - 2  # the letter: FIELD_START may hold spaces before it
-        letter = field_letter(start_tok)
+        value_offset = start_tok.end()
+        begin = value_offset - 2  # the letter: FIELD_START may hold spaces before it
+        letter = start_tok.string[begin]  # field_letter, inline (one call per field)
         if begin > start_tok.start():
             self.diag(
                 "ABC109",
@@ -1157,13 +1158,17 @@ class TuneBuilder:
                 self.span(start_tok.start(), begin),
                 rule="indented-field",
             )
-        value = value_tok.group() if value_tok is not None else ""
-        end = value_tok.end() if value_tok is not None else start_tok.end()
-        value_offset = start_tok.end()
+        if value_tok is not None:
+            value = value_tok.group()
+            end = value_tok.end()
+        else:
+            value = ""
+            end = value_offset
         if letter == "+":
             self.continue_field(value, self.span(begin, end), value_offset)
             return
-        self.flush_continuation()
+        if self.continuation is not None:
+            self.flush_continuation()
         if letter in _READ_FIELDS and value.rstrip().endswith("\\"):
             value = self.outdated_continuation(value, value_offset)
         f = _make_field(letter, value.strip(), self.in_body, False, self.node_span(begin, end))

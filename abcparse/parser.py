@@ -53,6 +53,8 @@ FIELD_STARTS = {
 # What each terminal is, in words, for "expected ..." messages.
 TERMINAL_WORDS: dict[str, str] = {
     "$END": "the end of the tune",
+    # fields.lark / lyrics.lark: what Lark's lexer calls the end of a field value.
+    "<END-OF-FILE>": "the end of the value",
     "EOL": "the end of the line",
     "WS": "a space",
     "FIELD_START": "a field such as T:",
@@ -714,6 +716,12 @@ def parse_value(start: str, text: str) -> Any:
     except lark.exceptions.UnexpectedToken as e:
         pos = e.token.start_pos if e.token.type != "$END" else len(text)
         found = "" if e.token.type == "$END" else str(e.token)
-        raise ParseFailure(pos or 0, frozenset(e.expected or ()), found) from None
+        raise ParseFailure(pos or 0, _value_end(e.expected), found) from None
     except lark.exceptions.UnexpectedEOF as e:
-        raise ParseFailure(len(text), frozenset(e.expected or ()), "") from None
+        raise ParseFailure(len(text), _value_end(e.expected), "") from None
+
+
+def _value_end(expected: Any) -> frozenset[str]:
+    """Lark's expected terminals of a field value, its end named as the lexer names it
+    (``<END-OF-FILE>``: "the end of the value", not the tune's ``$END``)."""
+    return frozenset("<END-OF-FILE>" if n == "$END" else n for n in expected or ())

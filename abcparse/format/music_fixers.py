@@ -1251,7 +1251,8 @@ def fix_tie_as_slur(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     slur this way (the Nottingham collection has dozens), so the mark is kept as what it
     means rather than deleted (issue 13: a fix never drops a tie). The music engine plays
     such a tie as two notes, and so does the slur, so the fix is safe (the guard checks
-    it). Only for a tie written against its note that reaches a note or chord (the next
+    it). Only for a tie written after its note (against it, or after spaces: ``c -e``
+    becomes ``(c e)``) that reaches a note or chord (the next
     of its voice and overlay layer, as the engine reads it) carrying no tie of its own,
     with no other layer's music written between; otherwise the finding stays, unfixed."""
     if _span_text(ctx, d) not in ("-", ".-"):
@@ -1272,8 +1273,8 @@ def fix_tie_as_slur(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     # made a tune with thousands of these ties quadratic.
     prev = next((items[i] for i in range(here - 1, -1, -1) if items[i].voice == voice), None)
     if (prev is None or not isinstance(prev.element, (Note, Chord))
-            or prev.end != d.span.start):
-        return None
+            or ctx.text[prev.end:d.span.start].strip(" \t")):
+        return None  # only spaces may stand between the note and its tie (``c -e``)
     # The note the tie reaches, as the engine reads it: the next one of its voice and of
     # its overlay layer (§7.4), not the next one written.
     vt = _bar_analysis(ctx, tune)[0].voices[voice]

@@ -134,6 +134,9 @@ CASES = [
      "X:1\nT:t\nM:2/4\nL:1/8\nK:C\nc'2 d2|\n"),
     ('ABC321', 'X:1\nT:t\nK:C\nc2-d2|\n',
      'X:1\nT:t\nK:C\n(c2d2)|\n'),
+    # A tie written after a space (`c -e`): the slur takes the space in.
+    ('ABC321-detached', 'X:1\nT:t\nM:6/8\nL:1/8\nK:C\nFAc -ec A|\n',
+     'X:1\nT:t\nM:6/8\nL:1/8\nK:C\nFA(c e)c A|\n'),
     ('ABC321-slurred', 'X:1\nT:t\nL:1/8\nK:D\n(=f2-|^f2) ff ddde|\n',
      'X:1\nT:t\nL:1/8\nK:D\n(=f2|^f2) ff ddde|\n'),
     ('ABC322', 'X:1\nT:t\nK:C\nc4- z4|]\n',

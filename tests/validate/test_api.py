@@ -181,3 +181,14 @@ def test_a_slur_open_before_the_first_ending_may_close_in_each_ending() -> None:
         assert abcparse.repair(head + body, warnings=True).text == head + body
     assert "ABC311" in codes(head + "|:A B c|1 d e f:|2 d) e f|]\n")
     assert "ABC311" in codes(head + "|:A B (c|1 d) e f:|2 d) e) f|]\n")
+
+
+def test_field_value_messages_name_the_end_of_the_value() -> None:
+    """A field value with more after its end says so in words, not in Lark's name for
+    the end of its input (``<END-OF-FILE>``), nor as the end of the tune."""
+    text = "X:1\nT:t\nM:4/4 2/2\nL:1/8 x\nK:C\nabc|\n"
+    found = {d.code: d.message for d in abcparse.check(text)}
+    assert found["ABC221"] == (
+        "M:4/4 2/2 cannot be read: '2' where the end of the value was expected")
+    assert found["ABC222"].startswith("L:1/8 x cannot be read: 'x' where the end of the value")
+    assert not any("END" in m or "the tune" in m for m in found.values())
