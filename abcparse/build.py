@@ -34,12 +34,15 @@ from .diagnostics import (
     new_span,
     pack_span,
     packed_end,
+    span_end,
 )
 from .gcpause import paused_gc
 from .limits import MAX_FINDINGS_PER_CODE
 from .model import (
     ACCIDENTAL_BY_SPELLING,
     JOINED,
+    NOTE_SET_RAW_SPAN,
+    NOTE_SET_SHAPE,
     SHAPES_KEPT,
     Annotation,
     Bar,
@@ -132,26 +135,34 @@ def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
     return make
 
 
-_Getter = Callable[[Any], tuple[Any, ...]]
-_CONSTRUCTORS: dict[type[Any], tuple[Callable[..., Any], _Getter, int]] = {}
+_REPLACERS: dict[type[Any], Callable[[Any, Any], Any]] = {}
 
 
 def with_span(obj: _T, span: Span | int) -> _T:
     """``dataclasses.replace(obj, span=span)`` at a fraction of its cost: field values
     are read once per header field, and they repeat (``K:G``, ``M:6/8``), so the
-    readers are memoized and only the span is new."""
+    readers are memoized and only the span is new. The copy reads and writes each slot
+    through its descriptor (as :func:`fast_constructor` writes them), generated once per
+    class; the old span is not read (a packed one would be unpacked for nothing)."""
     cls = type(obj)
-    entry = _CONSTRUCTORS.get(cls)
-    if entry is None:
+    replace = _REPLACERS.get(cls)
+    if replace is None:
         names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-        at = names.index("span")
-        others = names[:at] + names[at + 1 :]
-        # attrgetter of several names returns their values as a tuple, in C.
-        getter: _Getter = operator.attrgetter(*others, "span")
-        entry = _CONSTRUCTORS[cls] = (fast_constructor(cls), getter, at)
-    make, getter, at = entry
-    values = getter(obj)  # the other fields, then the old span (so always a tuple)
-    made: _T = make(*values[:at], span, *values[at:-1])
+        scope: dict[str, Any] = {"new": object.__new__, "cls": cls}
+        lines = ["def replace(obj, span):", "    made = new(cls)"]
+        for n in names:
+            slot = getattr(cls, n)
+            slot = getattr(slot, "slot", slot)  # a compact span slot (model.SpanSlot)
+            scope[f"set_{n}"] = slot.__set__
+            if n == "span":
+                lines.append(f"    set_{n}(made, span)")
+            else:
+                scope[f"get_{n}"] = slot.__get__
+                lines.append(f"    set_{n}(made, get_{n}(obj))")
+        lines.append("    return made")
+        exec("\n".join(lines), scope)
+        replace = _REPLACERS[cls] = scope["replace"]
+    made: _T = replace(obj, span)
     return made
 
 
@@ -618,6 +629,7 @@ def read_tempo(value: str, unit: Fraction) -> Tempo:
     return Tempo(beats, bpm, " ".join(texts) if texts else None)
 
 
+@functools.lru_cache(maxsize=4096)
 def read_parts(value: str) -> str:
     """§3.1.9 P: value expanded: ``(AB)2C`` → ``ABABC``; dots are separators."""
     try:
@@ -1311,8 +1323,8 @@ class TuneBuilder:
         :meth:`node_span` is: the header's field says Span, which is what reading gives."""
         if not self.header_fields:
             return Span(self.base_line, 1, self.line, 1, self.base, self.base)
-        last = self.header_fields[-1].span
-        return pack_span(self.base_line, 1, self.line, last.end_col, self.base, last.end)
+        end_col, end = span_end(stored_span(self.header_fields[-1]))
+        return pack_span(self.base_line, 1, self.line, end_col, self.base, end)
 
     def field_diag(self, letter: str, e: FieldError, value_offset: int, value: str) -> None:
         """Report an unreadable field value at the character that broke it."""
@@ -1633,6 +1645,7 @@ class TuneBuilder:
         key = line_key(line)
         col_bits, length_bits, key_bits = SPAN_COL_BITS, SPAN_LENGTH_BITS, SPAN_KEY_BITS
         max_col, max_length = SPAN_MAX_COL, SPAN_MAX_LENGTH
+        new_note, set_shape, set_span = object.__new__, NOTE_SET_SHAPE, NOTE_SET_RAW_SPAN
         while children or (compact and _refill(children, source)):
             m = pop()
             typ = m.lastgroup
@@ -1648,12 +1661,15 @@ class TuneBuilder:
                 else:
                     col, off = start - ls + 1, base + start
                 at, at_col, at_off = end, end - ls + 1, base + end
+                # model.make_note, written out (its call was a tenth of the loop's time).
+                note = new_note(Note)
+                set_shape(note, shape)
                 if key is not None and end - start <= max_length and start - ls <= max_col:
                     # pack_span's layout, written out: this is the loop's hottest line.
-                    note = make_note(shape, ((off << col_bits | start - ls) << length_bits
-                                               | end - start) << key_bits | key)
+                    set_span(note, ((off << col_bits | start - ls) << length_bits
+                                    | end - start) << key_bits | key)
                 else:
-                    note = make_note(shape, pack_span(line, col, line, at_col, off, at_off))
+                    set_span(note, pack_span(line, col, line, at_col, off, at_off))
                 bar = voice.bar
                 if not bar.has_content:
                     bar.has_content = True
@@ -1664,6 +1680,27 @@ class TuneBuilder:
                 continue
             if typ == "WS":
                 continue
+            if typ == "QUOTED" and plain and self.error_start is None:
+                # A chord symbol (a tenth of a chorded tunebook's tokens): t_quoted, inline.
+                start, end = m.span()
+                inner = text = m.group()[1:-1]
+                if "\\" in text:
+                    inner = _unescape(text)
+                if start == at:
+                    col, off = at_col, at_off
+                else:
+                    col, off = start - ls + 1, base + start
+                at, at_col, at_off = end, end - ls + 1, base + end
+                packed: Any = (((off << col_bits | start - ls) << length_bits | end - start)
+                          << key_bits | key
+                          if key is not None and end - start <= max_length
+                          and start - ls <= max_col
+                          else pack_span(line, col, line, at_col, off, at_off))
+                voice.bar.elements.append(
+                    Annotation(inner[0], inner[1:], packed)
+                    if inner and inner[0] in _ANNOTATION_PLACEMENTS
+                    else _make_chord_symbol(inner, packed))
+                continue
             if typ == "BAR" and plain and self.error_start is None:
                 # The second most common token: t_bar's common path, inline.
                 start, end = m.span()
@@ -1672,13 +1709,27 @@ class TuneBuilder:
                 else:
                     col, off = start - ls + 1, base + start
                 at, at_col, at_off = end, end - ls + 1, base + end
-                self.end_bar(voice, _make_bar_line(
-                    *_bar_line_shape(m),
+                bar_shape = _BAR_SHAPES.get(m.group())
+                if bar_shape is None:
+                    bar_shape = _bar_line_shape(m)
+                bl = _make_bar_line(
+                    *bar_shape,
                     ((off << col_bits | start - ls) << length_bits | end - start) << key_bits
                     | key
                     if key is not None and end - start <= max_length and start - ls <= max_col
                     else pack_span(line, col, line, at_col, off, at_off),
-                ))
+                )
+                bar = voice.bar
+                sym = bar_shape[0]
+                if (bar.has_content and bar.opening is not None
+                        and not (":" in sym and ("]" in sym or "[" in sym))):
+                    # end_bar and make_bar's common case: a bar of music between two
+                    # bar lines, closed by one with no thick-bar dots to report.
+                    voice.bars.append(_make_bar(tuple(bar.elements), bar.opening, bl,
+                                                bar.ending, JOINED))
+                    voice.bar = _Bar([], bl, bl.ending)
+                else:
+                    self.end_bar(voice, bl)
                 continue
             if self.error_start is not None:
                 if (typ != "BAR" and self.error_to_bar) or (

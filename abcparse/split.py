@@ -600,6 +600,8 @@ def _tune_piece(text: str, offset: int, line: int) -> list[Chunk] | None:
 
 
 def _count_line_ends(text: str, end: int) -> int:
+    if text.find("\r", 0, end) < 0:  # most files: one count, not three
+        return text.count("\n", 0, end)
     crlf = text.count("\r\n", 0, end)
     return text.count("\r", 0, end) - crlf + text.count("\n", 0, end)
 

@@ -8,7 +8,8 @@ from fractions import Fraction
 import pytest
 
 import abcparse
-from abcparse.build import fast_constructor
+from abcparse.build import fast_constructor, read_key, read_meter, read_tempo, with_span
+from abcparse.diagnostics import pack_span, unpack_span
 from abcparse.model import BarKind, BarLine, Note
 
 SPAN = abcparse.Span(1, 2, 1, 4, 10, 12)
@@ -41,3 +42,24 @@ def test_parsed_notes_are_ordinary_notes() -> None:
         Note("A", -1, None, Fraction(1)),
     )
     assert notes[0].span == abcparse.Span(3, 1, 3, 7, 8, 14)
+
+
+@pytest.mark.parametrize("span", [SPAN, pack_span(*SPAN), abcparse.Span(1, 1, 3, 5, 0, 40)])
+def test_with_span_is_replace(span: object) -> None:
+    """with_span (the header's typed values get their field's span) gives what
+    dataclasses.replace gives, whether the span is stored packed or as a Span."""
+    values = (read_key("Bb mix clef=bass ^f"), read_meter("2+3/8"),
+              read_tempo('"Allegro" 1/4=120', Fraction(1, 8)))
+    for value in values:
+        made = with_span(value, span)
+        assert type(made) is type(value)
+        assert made == dataclasses.replace(value, span=unpack(span))
+        assert made.span == unpack(span)
+        assert [getattr(made, f.name) for f in dataclasses.fields(value) if f.name != "span"] \
+            == [getattr(value, f.name) for f in dataclasses.fields(value) if f.name != "span"]
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            made.span = SPAN  # type: ignore[misc]
+
+
+def unpack(span: object) -> abcparse.Span:
+    return span if isinstance(span, abcparse.Span) else unpack_span(span)  # type: ignore[arg-type]
