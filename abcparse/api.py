@@ -593,22 +593,23 @@ def _headers(blocks: Iterator[str], last_end: Callable[[], int], mode: str
 def _header_scanners() -> tuple[re.Pattern[str], ...]:
     """Regexes for header lines, made from the grammar's own terminals (FIELD_START,
     FIELD_TEXT, COMMENT, DIRECTIVE_BLOCK, TEX_LINE, EOL) so the fast path reads exactly
-    what the grammar reads."""
+    what the grammar reads: a field line (its start, value, comment and line end, each
+    optional after the start, in one match: the LALR parser reads them one after another,
+    and every part after the start is optional, so the one match takes the same greedy
+    parts), then the other lines a header may hold."""
     from .parser import line_parser
 
     terms = line_parser().terminals
 
-    def rx(name: str, prefix: str = "") -> re.Pattern[str]:
-        return re.compile(f"{prefix}(?P<{name}>{terms[name].pattern.to_regexp()})")
+    def rx(name: str) -> str:
+        return f"(?P<{name}>{terms[name].pattern.to_regexp()})"
 
     return (
-        rx("FIELD_START"),
-        rx("FIELD_TEXT"),
-        rx("COMMENT"),
-        rx("DIRECTIVE_BLOCK"),
-        rx("COMMENT", "[ \t]*"),
-        rx("TEX_LINE"),
-        rx("EOL"),
+        re.compile(f"{rx('FIELD_START')}{rx('FIELD_TEXT')}?{rx('COMMENT')}?{rx('EOL')}?"),
+        re.compile(rx("DIRECTIVE_BLOCK")),
+        re.compile(f"[ \t]*{rx('COMMENT')}"),
+        re.compile(rx("TEX_LINE")),
+        re.compile(rx("EOL")),
     )
 
 
@@ -616,38 +617,37 @@ def _header_only(builder: TuneBuilder) -> TuneHeader:
     """Read header lines with the grammar's terminal regexes, without the LALR parser:
     a header holds only field, comment and directive lines, and reading the header of
     every tune of a big collection is what ``read_headers`` is for."""
-    field_start, field_text, comment, block, comment_line, tex, eol = _header_scanners()
+    field_line, block, comment_line, tex, eol = _header_scanners()
     text = builder.text
     pos = 0
     n = len(text)
     while pos < n:
-        m = field_start.match(text, pos)
+        m = field_line.match(text, pos)
         if m is not None:
-            p = m.end()
-            value = field_text.match(text, p)
-            if value is not None:
-                p = value.end()
-            c = comment.match(text, p)
-            if c is not None:
-                builder.t_comment(c)
-                p = c.end()
-            builder.field_line(m, value)
+            c_start, c_end = m.span("COMMENT")
+            if c_start >= 0:
+                builder.comment_at(c_start, c_end)
+            value_offset = m.end("FIELD_START")
+            builder.field_at(pos, value_offset, max(m.end("FIELD_TEXT"), value_offset))
             if builder.in_body:
+                break
+            p = m.end("EOL")
+            if p < 0:
                 break
         else:
             c = block.match(text, pos) or comment_line.match(text, pos) or tex.match(text, pos)
             if c is None:
                 break  # music before K: — the header ends here, as in a full parse
-            p = c.end()
             if c.lastgroup == "DIRECTIVE_BLOCK":
                 builder.line_directive_line([c])
             elif c.lastgroup == "TEX_LINE":
                 builder.line_tex_line([c])
-        e = eol.match(text, p)
-        if e is None:
-            break
-        builder.end_of_line(e)
-        pos = e.end()
+            e = eol.match(text, c.end())
+            if e is None:
+                break
+            p = e.end()
+        builder.next_line(p)
+        pos = p
     if not builder.in_body:
         builder.finish_header(None)
     return builder.header

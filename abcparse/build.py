@@ -1105,10 +1105,14 @@ class TuneBuilder:
             kind = "continued" if self.continued else "eol"
             items = self.voice.bar.elements
             items.append(_make_line_break(kind, self.follow_span(items, eol, 1)))
+        self.next_line(eol.end())
+
+    def next_line(self, start: int) -> None:
+        """Count a line end: the next line starts at ``start`` (of the tune's text)."""
         self.current_line_music = False
         self.continued = False
         self.line += 1
-        self.line_start = eol.end()
+        self.line_start = start
 
     current_line_music = False
 
@@ -1158,24 +1162,25 @@ class TuneBuilder:
     def field_line(self, start_tok: re.Match[str], value_tok: re.Match[str] | None) -> None:
         """A field on a line of its own (§3): ``start_tok`` its ``X:``, ``value_tok`` the
         text after it (None when empty); a comment after it is the caller's."""
-        value_offset = start_tok.end()
+        end = start_tok.end()
+        self.field_at(start_tok.start(), end, value_tok.end() if value_tok is not None else end)
+
+    def field_at(self, start: int, value_offset: int, end: int) -> None:
+        """:meth:`field_line` by positions in the tune's text: its FIELD_START token from
+        ``start`` to ``value_offset``, its value from there to ``end`` (what
+        ``read_headers`` reads with one regex per header line)."""
         begin = value_offset - 2  # the letter: FIELD_START may hold spaces before it
-        letter = start_tok.string[begin]  # field_letter, inline (one call per field)
-        if begin > start_tok.start():
+        letter = self.text[begin]
+        if begin > start:
             self.diag(
                 "ABC109",
                 f"{letter}: field line written indented: §3 reads a field only at the start"
                 " of a line; abcparse and abc2midi read it as a field (abcjs too for K: and"
                 " L:). Start the line with the letter",
-                self.span(start_tok.start(), begin),
+                self.span(start, begin),
                 rule="indented-field",
             )
-        if value_tok is not None:
-            value = value_tok.group()
-            end = value_tok.end()
-        else:
-            value = ""
-            end = value_offset
+        value = self.text[value_offset:end]
         if letter == "+":
             self.continue_field(value, self.span(begin, end), value_offset)
             return
@@ -2217,7 +2222,11 @@ class TuneBuilder:
         self.continued = True
 
     def t_comment(self, m: re.Match[str]) -> None:
-        self.comments.append(Comment(m.group(), self.span(m.start(), m.end())))
+        self.comment_at(m.start(), m.end())
+
+    def comment_at(self, start: int, end: int) -> None:
+        """A ``%`` comment from ``start`` to ``end`` of the tune's text (§2.2.5)."""
+        self.comments.append(Comment(self.text[start:end], self.span(start, end)))
 
     def t_reserved(self, m: re.Match[str]) -> None:
         self.add(Reserved(m.group(), self.span(m.start(), m.end())))
