@@ -618,20 +618,25 @@ def _header_only(builder: TuneBuilder) -> TuneHeader:
     a header holds only field, comment and directive lines, and reading the header of
     every tune of a big collection is what ``read_headers`` is for."""
     field_line, block, comment_line, tex, eol = _header_scanners()
+    # The groups by number: a name is looked up in a dict at every call.
+    group = field_line.groupindex
+    field_start, field_text, comment, line_end = (
+        group["FIELD_START"], group["FIELD_TEXT"], group["COMMENT"], group["EOL"])
     text = builder.text
     pos = 0
     n = len(text)
     while pos < n:
         m = field_line.match(text, pos)
         if m is not None:
-            c_start, c_end = m.span("COMMENT")
+            c_start, c_end = m.span(comment)
             if c_start >= 0:
                 builder.comment_at(c_start, c_end)
-            value_offset = m.end("FIELD_START")
-            builder.field_at(pos, value_offset, max(m.end("FIELD_TEXT"), value_offset))
+            value_offset = m.end(field_start)
+            value_end = m.end(field_text)
+            builder.field_at(pos, value_offset, value_end if value_end >= 0 else value_offset)
             if builder.in_body:
                 break
-            p = m.end("EOL")
+            p = m.end(line_end)
             if p < 0:
                 break
         else:

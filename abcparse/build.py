@@ -1186,7 +1186,7 @@ class TuneBuilder:
             return
         if self.continuation is not None:
             self.flush_continuation()
-        if letter in _READ_FIELDS and value.rstrip().endswith("\\"):
+        if letter in _READ_FIELDS and "\\" in value and value.rstrip().endswith("\\"):
             value = self.outdated_continuation(value, value_offset)
         f = _make_field(letter, value.strip(), self.in_body, False, self.node_span(begin, end))
         self.fields.append(f)
