@@ -34,15 +34,12 @@ from .diagnostics import (
     new_span,
     pack_span,
     packed_end,
-    span_end,
 )
 from .gcpause import paused_gc
 from .limits import MAX_FINDINGS_PER_CODE
 from .model import (
     ACCIDENTAL_BY_SPELLING,
     JOINED,
-    NOTE_SET_RAW_SPAN,
-    NOTE_SET_SHAPE,
     SHAPES_KEPT,
     Annotation,
     Bar,
@@ -219,6 +216,17 @@ _BAR_KINDS = {
     "[|]": BarKind.INVISIBLE,
 }
 _ANNOTATION_PLACEMENTS = frozenset("^_<>@")
+#: The tokens the builder's loop handles inline outside a chord or grace group.
+_INLINE_TOKENS = frozenset({"NOTE", "BAR", "QUOTED"})
+
+
+def _quoted(written: str, span: Any) -> Annotation | ChordSymbol:
+    """A QUOTED token's element: §4.19 an annotation when its text starts with a
+    placement (``"^text"``), else §4.18 a chord symbol; ``\\"`` is a quote (§8.2)."""
+    inner = _unescape(written[1:-1])
+    if inner and inner[0] in _ANNOTATION_PLACEMENTS:
+        return Annotation(inner[0], inner[1:], span)
+    return _make_chord_symbol(inner, span)
 _CONTENT = (Note, Rest, Chord)
 
 
@@ -1184,8 +1192,7 @@ class TuneBuilder:
         if letter == "+":
             self.continue_field(value, self.span(begin, end), value_offset)
             return
-        if self.continuation is not None:
-            self.flush_continuation()
+        self.flush_continuation()
         if letter in _READ_FIELDS and "\\" in value and value.rstrip().endswith("\\"):
             value = self.outdated_continuation(value, value_offset)
         f = _make_field(letter, value.strip(), self.in_body, False, self.node_span(begin, end))
@@ -1328,8 +1335,8 @@ class TuneBuilder:
         :meth:`node_span` is: the header's field says Span, which is what reading gives."""
         if not self.header_fields:
             return Span(self.base_line, 1, self.line, 1, self.base, self.base)
-        end_col, end = span_end(stored_span(self.header_fields[-1]))
-        return pack_span(self.base_line, 1, self.line, end_col, self.base, end)
+        last = self.header_fields[-1].span
+        return pack_span(self.base_line, 1, self.line, last.end_col, self.base, last.end)
 
     def field_diag(self, letter: str, e: FieldError, value_offset: int, value: str) -> None:
         """Report an unreadable field value at the character that broke it."""
@@ -1650,91 +1657,42 @@ class TuneBuilder:
         key = line_key(line)
         col_bits, length_bits, key_bits = SPAN_COL_BITS, SPAN_LENGTH_BITS, SPAN_KEY_BITS
         max_col, max_length = SPAN_MAX_COL, SPAN_MAX_LENGTH
-        new_note, set_shape, set_span = object.__new__, NOTE_SET_SHAPE, NOTE_SET_RAW_SPAN
         while children or (compact and _refill(children, source)):
             m = pop()
             typ = m.lastgroup
-            if typ == "NOTE" and plain and self.error_start is None:
-                # The most common token, handled inline (about half of all tokens).
-                text = m.group()
-                shape = shapes.get(text)
-                if shape is None:
-                    shape = shapes[text] = _note_shape(m)
-                start, end = m.span()
-                if start == at:
-                    col, off = at_col, at_off
-                else:
-                    col, off = start - ls + 1, base + start
-                at, at_col, at_off = end, end - ls + 1, base + end
-                # model.make_note, written out (its call was a tenth of the loop's time).
-                note = new_note(Note)
-                set_shape(note, shape)
-                if key is not None and end - start <= max_length and start - ls <= max_col:
-                    # pack_span's layout, written out: this is the loop's hottest line.
-                    set_span(note, ((off << col_bits | start - ls) << length_bits
-                                    | end - start) << key_bits | key)
-                else:
-                    set_span(note, pack_span(line, col, line, at_col, off, at_off))
-                bar = voice.bar
-                if not bar.has_content:
-                    bar.has_content = True
-                    if bar.start < 0:
-                        bar.start = off
-                bar.elements.append(note)
-                voice.notes += 1
-                continue
             if typ == "WS":
                 continue
-            if typ == "QUOTED" and plain and self.error_start is None:
-                # A chord symbol (a tenth of a chorded tunebook's tokens): t_quoted, inline.
+            if typ in _INLINE_TOKENS and plain and self.error_start is None:
+                # Notes (about half of all tokens), bar lines and chord symbols outside a
+                # chord or grace group: their handlers' work, written out, one span each.
                 start, end = m.span()
-                inner = text = m.group()[1:-1]
-                if "\\" in text:
-                    inner = _unescape(text)
                 if start == at:
                     col, off = at_col, at_off
                 else:
                     col, off = start - ls + 1, base + start
                 at, at_col, at_off = end, end - ls + 1, base + end
+                # pack_span's layout, written out: this is the loop's hottest line.
                 packed: Any = (((off << col_bits | start - ls) << length_bits | end - start)
-                          << key_bits | key
-                          if key is not None and end - start <= max_length
-                          and start - ls <= max_col
-                          else pack_span(line, col, line, at_col, off, at_off))
-                voice.bar.elements.append(
-                    Annotation(inner[0], inner[1:], packed)
-                    if inner and inner[0] in _ANNOTATION_PLACEMENTS
-                    else _make_chord_symbol(inner, packed))
-                continue
-            if typ == "BAR" and plain and self.error_start is None:
-                # The second most common token: t_bar's common path, inline.
-                start, end = m.span()
-                if start == at:
-                    col, off = at_col, at_off
+                               << key_bits | key
+                               if key is not None and end - start <= max_length
+                               and start - ls <= max_col
+                               else pack_span(line, col, line, at_col, off, at_off))
+                if typ == "NOTE":
+                    text = m.group()
+                    shape = shapes.get(text)
+                    if shape is None:
+                        shape = shapes[text] = _note_shape(m)
+                    bar = voice.bar
+                    if not bar.has_content:
+                        bar.has_content = True
+                        if bar.start < 0:
+                            bar.start = off
+                    bar.elements.append(make_note(shape, packed))
+                    voice.notes += 1
+                elif typ == "BAR":
+                    self.end_bar(voice, _make_bar_line(*_bar_line_shape(m), packed))
                 else:
-                    col, off = start - ls + 1, base + start
-                at, at_col, at_off = end, end - ls + 1, base + end
-                bar_shape = _BAR_SHAPES.get(m.group())
-                if bar_shape is None:
-                    bar_shape = _bar_line_shape(m)
-                bl = _make_bar_line(
-                    *bar_shape,
-                    ((off << col_bits | start - ls) << length_bits | end - start) << key_bits
-                    | key
-                    if key is not None and end - start <= max_length and start - ls <= max_col
-                    else pack_span(line, col, line, at_col, off, at_off),
-                )
-                bar = voice.bar
-                sym = bar_shape[0]
-                if (bar.has_content and bar.opening is not None
-                        and not (":" in sym and ("]" in sym or "[" in sym))):
-                    # end_bar and make_bar's common case: a bar of music between two
-                    # bar lines, closed by one with no thick-bar dots to report.
-                    voice.bars.append(_make_bar(tuple(bar.elements), bar.opening, bl,
-                                                bar.ending, JOINED))
-                    voice.bar = _Bar([], bl, bl.ending)
-                else:
-                    self.end_bar(voice, bl)
+                    voice.bar.elements.append(_quoted(m.group(), packed))
                 continue
             if self.error_start is not None:
                 if (typ != "BAR" and self.error_to_bar) or (
@@ -2163,14 +2121,7 @@ class TuneBuilder:
         items.append(_make_decoration(self.symbols.get(s), s, self.follow_span(items, m, len(s))))
 
     def t_quoted(self, m: re.Match[str]) -> None:
-        inner = m.group()[1:-1]
-        if "\\" in inner:
-            inner = _unescape(inner)
-        span = self.node_span(m.start(), m.end())
-        if inner and inner[0] in _ANNOTATION_PLACEMENTS:
-            self.add(Annotation(inner[0], inner[1:], span))
-        else:
-            self.add(_make_chord_symbol(inner, span))
+        self.add(_quoted(m.group(), self.node_span(m.start(), m.end())))
 
     def t_inline_field(self, m: re.Match[str]) -> None:
         letter = m.group("i_letter")

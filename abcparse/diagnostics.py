@@ -127,23 +127,6 @@ def packed_end(packed: int) -> tuple[int, int]:
     return line, (packed >> _START_SHIFT) + length
 
 
-def span_end(stored: int | Span) -> tuple[int, int]:
-    """The end column and end offset of a span as a span slot stores it (an int of
-    :func:`pack_span`, or a Span), read without making a Span: the end of a tune's header
-    is its last field's, asked once per tune (``read_headers`` of a big collection)."""
-    if stored.__class__ is int and stored >= 0:
-        packed: int = stored
-        if packed & 1:
-            length = packed >> 1 + _LONG_LINE_BITS & _LENGTH_MASK
-            col = (packed >> 1 + _LONG_LINE_BITS + _LENGTH_BITS & _LONG_COL_MASK) + 1
-        else:
-            length = packed >> _KEY_BITS & _LENGTH_MASK
-            col = (packed >> _KEY_BITS + _LENGTH_BITS & _COL_MASK) + 1
-        return col + length, (packed >> _START_SHIFT) + length
-    span = stored if isinstance(stored, Span) else unpack_span(stored)
-    return span.end_col, span.end
-
-
 def unpack_span(packed: int) -> Span:
     """The :class:`Span` that :func:`pack_span` packed."""
     if packed < 0:

@@ -1017,9 +1017,6 @@ _set_grace_span = GraceGroup.__dict__["span"].__set__
 _note_stored_span = Note.__dict__["span"].slot.__get__
 _set_note_span = Note.__dict__["span"].__set__  # the SpanSlot's: a Span is packed
 _set_note_raw_span = Note.__dict__["span"].slot.__set__
-#: What :func:`make_note` calls, for the builder's loop to call them without it.
-NOTE_SET_SHAPE = _set_note_shape
-NOTE_SET_RAW_SPAN = _set_note_raw_span
 
 
 def make_note(shape: NoteShape, span: Span | int) -> Note:
