@@ -6,7 +6,7 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType
 
 from ..errors import AbcError
@@ -36,6 +36,25 @@ def exit_cleanly_on_sigterm() -> None:
     # another): then SIGTERM keeps its default action.
     with contextlib.suppress(ValueError):
         signal.signal(signal.SIGTERM, handler)
+
+
+@contextlib.contextmanager
+def sigterm_held() -> Iterator[None]:
+    """SIGTERM held back while the body runs and delivered (as :class:`Terminated`) when
+    it ends. For starting a child process: ``subprocess.Popen`` forks, then waits for the
+    child's exec; SIGTERM raised in that wait left the child running with no
+    ``Popen`` to stop it (a synthesizer went on writing the WAV the clean-up had just
+    removed). Held, it lands once ``Popen`` has returned, where the caller stops the
+    child. Where threads cannot mask signals (Windows), the body runs as it is."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None:
+        yield
+        return
+    old = mask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        yield
+    finally:
+        mask(signal.SIG_SETMASK, old)
 
 
 def run_command(prog: str, command: Callable[[], int]) -> int:

@@ -48,6 +48,7 @@ from ..limits import MAX_NUMBER_DIGITS, bounded_int
 from ..midi import midi_bytes
 from ..model import FileHeader, Tune, Tunebook
 from ..source import refuse_non_abc
+from . import sigterm_held
 from .inputs import file_key, files_or_nothing, spool_stdin
 
 #: SoundFonts fluidsynth is tried with, first found wins (``--soundfont`` or the
@@ -555,14 +556,24 @@ def render(performance: Performance, target: Path, synth: list[str], data: bytes
             f.write(data)
         wav = new_temp_file(str(folder), target.name, ".wav", made)
         cmd = [mid if a == "{in}" else wav if a == "{out}" else a for a in synth]
+        proc: subprocess.Popen[str] | None = None
         try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+            with sigterm_held():  # a synthesizer started is one this function stops
+                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True)
+            stdout, stderr = proc.communicate(timeout=600)
         except (OSError, subprocess.TimeoutExpired) as e:
             raise AbcIOError(f"{target}: {Path(synth[0]).name} failed: {e}") from None
-        if done.returncode != 0 or not os.path.getsize(wav):
-            tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        finally:
+            # Stopped, whatever ended the wait (SIGTERM, Ctrl-C, the timeout), before the
+            # temporary files go: a synthesizer left running writes its WAV again.
+            if proc is not None and proc.returncode is None:
+                proc.kill()
+                proc.communicate()
+        if proc.returncode != 0 or not os.path.getsize(wav):
+            tail = (stderr or stdout).strip().splitlines()[-1:] or ["no output"]
             raise AbcIOError(
-                f"{target}: {Path(synth[0]).name} exited with {done.returncode}: {tail[0]}"
+                f"{target}: {Path(synth[0]).name} exited with {proc.returncode}: {tail[0]}"
             )
         try:
             trim_wav(Path(wav), performance.end_seconds)
