@@ -343,6 +343,10 @@ class _MidiSettings:
     muted: frozenset[str | None]
     #: The directives of these kinds whose value is ignored: (text offset, why).
     ignored: tuple[tuple[int, str], ...] = ()
+    #: abc2midi's ``%%MIDI program C N``, per voice that writes it (None: before any
+    #: ``V:``): (text offset, channel 0-15, program 0-127).
+    channel_programs: dict[str | None, list[tuple[int, int, int]]] = field(
+        default_factory=dict)
 
     def programs_of(self, voice: str) -> list[tuple[int, int]]:
         """The program changes of ``voice`` in text order: its own and those before any
@@ -357,9 +361,14 @@ def midi_settings(tune: Tune) -> _MidiSettings:
       from 1 (General MIDI's 1-128), for voice ID or, without one, the current voice;
       ``mute`` silences the voice (neither abc2midi nor abcjs knows this form: they play
       the voice with their default instrument);
-    - abc2midi's ``%%MIDI program [C] N`` (0-127) and ``%%MIDI channel N`` (1-16;
+    - abc2midi's ``%%MIDI program N`` (0-127) and ``%%MIDI channel N`` (1-16;
       ``%%MIDI channel 10`` is General MIDI's drum kit, where a note's pitch picks the
-      drum), which both outside players follow.
+      drum), which both outside players follow;
+    - abc2midi's ``%%MIDI program C N``: program N on channel C (1-16), that is for the
+      voices that play there, from the time the voice that writes it reaches it (as
+      abc2midi writes it: a program change on that channel in the writer's track).
+      abcjs reads the channel as the program of the current voice, a fault of its own:
+      abc2midi, whose directive this is, documents the channel.
 
     A directive belongs to the voice whose ``V:`` is the last one before it, in the body
     or in the header (§7.1 declares voices there); so does its ``I:MIDI ...`` form
@@ -369,6 +378,7 @@ def midi_settings(tune: Tune) -> _MidiSettings:
     """
     voice_at = voice_written_at(tune, header=True)
     programs: dict[str | None, list[tuple[int, int]]] = {}
+    channel_programs: dict[str | None, list[tuple[int, int, int]]] = {}
     channels: dict[str | None, int] = {}
     muted: set[str | None] = set()
     ignored: list[tuple[int, str]] = []
@@ -393,57 +403,94 @@ def midi_settings(tune: Tune) -> _MidiSettings:
                     else:
                         ignored.append((at, f"MIDI voice instrument={value[:20]} is not 1-128"))
         elif kind == "program":
-            if (n := _small_int(args[-1], 0, 127)) is not None:
-                programs.setdefault(voice, []).append((at, n))
-            else:
+            if (n := _small_int(args[-1], 0, 127)) is None:
                 ignored.append((at, f"MIDI program {args[-1][:20]} is not 0-127"))
+            elif len(args) != 2:
+                programs.setdefault(voice, []).append((at, n))
+            elif (c := _small_int(args[0], 1, 16)) is not None:
+                channel_programs.setdefault(voice, []).append((at, c - 1, n))
+            else:
+                ignored.append((at, f"MIDI program channel {args[0][:20]} is not 1-16"))
         elif kind == "channel":
             if (n := _small_int(args[-1], 1, 16)) is not None:
                 channels[voice] = n - 1
             else:
                 ignored.append((at, f"MIDI channel {args[-1][:20]} is not 1-16"))
-    return _MidiSettings(programs, channels, frozenset(muted), tuple(ignored))
+    return _MidiSettings(programs, channels, frozenset(muted), tuple(ignored),
+                         channel_programs)
 
 
-def _program_changes(
+#: A program written where a voice plays: (tick as played, rank, item, program); the
+#: rank orders changes of one instant as the tracks of a MIDI file do (by voice).
+_Played = tuple[int, int, int, int]
+
+
+def _played_programs(
     vt: VoiceTimeline, order: Sequence[int], starts: Sequence[int],
-    written: list[tuple[int, int]], res: int,
-) -> tuple[int | None, tuple[tuple[Fraction, int], ...]]:
-    """A voice's program at its start, and its changes in beats as played: a program
-    written after the voice's first note changes the sound from the first note after it,
-    each time the played order reaches that note (both players change it there, and do
-    not change it back on a repeat)."""
-    if not written:  # most tunes: nothing to place
-        return None, ()
+    written: Sequence[tuple[int, int]], rank: int,
+) -> tuple[tuple[int, int] | None, list[_Played]]:
+    """Where the programs ``written`` in a voice ((text offset, program), in text order)
+    take effect as it plays: the last one written before the voice's first note, with
+    its offset (the program it starts with), and each one after that at the first note
+    after it, each time the played order reaches that note (both players change it there,
+    and do not change it back on a repeat)."""
     items = vt.items
     first = items[0].span.start if items else None
-    initial: int | None = None
+    initial: tuple[int, int] | None = None
     at_item: dict[int, int] = {}  # item index -> program
     starts_of = [it.span.start for it in items]
     for offset, program in written:
         if first is None or offset < first:
-            initial = program
+            initial = (offset, program)
         else:
             k = bisect.bisect_right(starts_of, offset)
             if k < len(items):
                 at_item[k] = program
     if not at_item:
-        return initial, ()
+        return initial, []
     segs = vt.segments
-    played: list[tuple[int, int, int]] = []  # (tick, item, program)
+    played: list[_Played] = []
     for j, i in enumerate(order):
         seg = segs[i]
         for k in range(seg.first_item, seg.end_item):
             change = at_item.get(k)
             if change is not None:
-                played.append((starts[j] + items[k].onset - seg.bar_pos, k, change))
+                played.append((starts[j] + items[k].onset - seg.bar_pos, rank, k, change))
+    return initial, played
+
+
+def _program_track(
+    initials: Sequence[tuple[int, int] | None], played: list[_Played], res: int
+) -> tuple[int | None, tuple[tuple[Fraction, int], ...]]:
+    """A track's program at its start (of ``initials``, the one written last) and its
+    changes in beats, from the programs that reach its channel as played."""
+    written = [i for i in initials if i is not None]
+    initial = max(written)[1] if written else None
     out: list[tuple[Fraction, int]] = []
     current: int | None = initial
-    for tick, _, program in sorted(played):
+    for tick, _, _, program in sorted(played):
         if program != current:
             out.append((Fraction(tick * 4, res), program))
             current = program
     return initial, tuple(out)
+
+
+def _channel_programs(
+    settings: _MidiSettings, v: Voice, tune: Tune, vt: VoiceTimeline, order: Sequence[int],
+    starts: Sequence[int], rank: dict[str, int],
+    directed: dict[int, tuple[list[tuple[int, int] | None], list[_Played]]],
+) -> None:
+    """Add to ``directed`` (by channel) the ``%%MIDI program C N`` that voice ``v``
+    writes (the first voice: also those before any ``V:``), placed where ``v`` plays."""
+    sent = settings.channel_programs.get(v.id, [])
+    if v is tune.voices[0]:
+        sent = sorted(settings.channel_programs.get(None, []) + sent)
+    for channel in sorted({c for _, c, _ in sent}):
+        initial, played = _played_programs(
+            vt, order, starts, [(at, n) for at, c, n in sent if c == channel], rank[v.id])
+        initials, changes = directed.setdefault(channel, ([], []))
+        initials.append(initial)
+        changes.extend(played)
 
 
 def _small_int(text: str, low: int, high: int) -> int | None:
@@ -483,6 +530,12 @@ def _perform(tune: Tune, grace: str, unroll_repeats: bool, voice: str | None) ->
     tl = timeline(tune)
     settings = midi_settings(tune)
     channels = _voice_channels(tune.voices, settings.channels)
+    rank = {v.id: i for i, v in enumerate(tune.voices)}
+    # Programs as played: each voice's own, and those that abc2midi's %%MIDI program C N
+    # sends to a channel (by channel), written into the tracks once every voice is laid out.
+    programs: dict[str, tuple[tuple[int, int] | None, list[_Played]]] = {}
+    directed: dict[int, tuple[list[tuple[int, int] | None], list[_Played]]] = {}
+    track_voice: list[str] = []
     sounding: list[tuple[str, _Sounding]] = []  # (voice or overlay id, note)
     tracks: list[Track] = []
     overlays: set[str] = set()
@@ -497,14 +550,15 @@ def _perform(tune: Tune, grace: str, unroll_repeats: bool, voice: str | None) ->
         segs = vt.segments
         end = max(end, v_end)
         channel = channels[v.id]
-        program, changes = _program_changes(vt, order, starts, settings.programs_of(v.id),
-                                            res)
+        programs[v.id] = _played_programs(vt, order, starts, settings.programs_of(v.id),
+                                          rank[v.id])
+        _channel_programs(settings, v, tune, vt, order, starts, rank, directed)
         for layer in sorted(layers | {0}):  # a voice with no notes still has its track
             vid = _track_id(v, layer)
             if layer:
                 overlays.add(vid)
-            tracks.append(Track(vid, v.name if layer == 0 else None, channel, program,
-                                changes))
+            tracks.append(Track(vid, v.name if layer == 0 else None, channel))
+            track_voice.append(v.id)
         if v.id in settings.muted or (None in settings.muted and v is tune.voices[0]):
             notes = []  # §11.2 mute: the voice keeps its track, silent
         for note in notes:
@@ -532,6 +586,24 @@ def _perform(tune: Tune, grace: str, unroll_repeats: bool, voice: str | None) ->
         tempo_map = [(0, _qpm(tune.tempo) or DEFAULT_QPM)]
     tempos = _tempo_changes([(Fraction(t, res), q) for t, q in tempo_map])
     clock = _Clock(tempos)
+    # A writer of %%MIDI program C N that is not played (perform(voice=...)) still
+    # changes the program of the voices on channel C: its timeline places it.
+    unplayed = [w for w in tune.voices if w.id not in programs
+                and (settings.channel_programs.get(w.id)
+                     or (w is tune.voices[0] and settings.channel_programs.get(None)))]
+    if unplayed:
+        tl = timeline(tune)
+        for _, w, wt, order, (_, _, _, starts) in _laid_out(tune, tl, unplayed, grace,
+                                                             unroll_repeats):
+            _channel_programs(settings, w, tune, wt, order, starts, rank, directed)
+        del tl
+    for i, (t, vid) in enumerate(zip(tracks, track_voice, strict=True)):
+        own_initial, own_played = programs[vid]
+        sent_initials, sent_played = directed.get(channels[vid], ([], []))
+        program, changes = _program_track([own_initial, *sent_initials],
+                                          own_played + sent_played, res)
+        if program is not None or changes:
+            tracks[i] = replace(t, program=program, changes=changes)
     tracks = _overlay_channels(tracks, overlays, set(channels.values()))
     channel_of = {t.voice: t.channel for t in tracks}
     events: list[NoteEvent] = []

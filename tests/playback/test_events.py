@@ -672,35 +672,89 @@ def test_midi_transpose_in_the_header_moves_every_voice_and_in_a_voice_that_voic
     assert {e.voice: e.pitch for e in tune_events(t)} == {"1": 62, "2": 67}
 
 
-def _programs_heard(path: Path) -> list[tuple[int, int]]:
-    """(pitch, program in force on its channel) of every note-on of a MIDI file."""
-    notes: list[tuple[int, int, int]] = []  # (tick, pitch, program)
-    for track in mido.MidiFile(path).tracks:
-        now, program = 0, {}
-        for m in track:
-            now += m.time
-            if m.type == "program_change":
-                program[m.channel] = m.program
-            elif m.type == "note_on" and m.velocity > 0:
-                notes.append((now, m.note, program.get(m.channel, 0)))
-    first = min(t for t, _, _ in notes)
-    return [(p, prog) for _, p, prog in sorted((t - first, p, g) for t, p, g in notes)]
-
-
 @pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
 def test_program_changes_where_written_as_abc2midi_plays_them(tmp_path: Path) -> None:
     """A program written in the middle of a voice changes the sound from the note after
     it, each time the played order gets there, and is not changed back on the repeat."""
     text = ("X:1\nT:t\nM:2/4\nL:1/4\n%%MIDI program 110\nK:C\n|:C D|\n%%MIDI program 74\n"
             "E F [I:MIDI program 20] G A:|\n")
-    src = tmp_path / "prog.abc"
+    ours, theirs = _programs_heard(text, tmp_path)
+    assert ours == theirs
+    assert [g for _, _, g in ours] == [110, 110, 74, 74, 20, 20, 20, 20, 74, 74, 20, 20]
+
+
+CHANNEL_PROGRAMS = """X:1
+T:programs by channel
+M:4/4
+L:1/4
+%%MIDI program 2 41
+V:1
+V:2
+K:C
+V:1
+C4|D4|E4|
+V:2
+C,C, [I:MIDI program 1 30] D,D,|E,4|F,4|
+"""
+
+
+def test_midi_program_with_a_channel_sets_that_channels_voice() -> None:
+    """abc2midi's ``%%MIDI program C N`` is program N on channel C, whichever voice plays
+    there (abcjs reads C as the program: a fault of its own), from the time the voice
+    that writes it gets there: voice 1 changes in the middle of its first note's bar, as
+    voice 2 plays it. A program is applied to the voice that plays it, however it was
+    read; ``perform(voice=...)`` keeps the change another voice sends."""
+    t = abcparse.parse(CHANNEL_PROGRAMS).tunes[0]
+    tracks = [(tr.voice, tr.channel, tr.program, tr.changes) for tr in perform(t).tracks]
+    assert tracks == [("1", 0, None, ((F(2), 30),)), ("2", 1, 41, ())]
+    assert [(tr.program, tr.changes) for tr in perform(t, voice="1").tracks] == [
+        (None, ((F(2), 30),))]
+    header_only = abcparse.parse(
+        "X:1\nL:1/4\n%%MIDI program 2 41\nV:1\nV:2\nK:C\nV:1\nC|\nV:2\n"
+        "%%MIDI program 1 30\nE|\n").tunes[0]
+    assert [(tr.voice, tr.program) for tr in perform(header_only).tracks] == [
+        ("1", 30), ("2", 41)]
+
+
+def test_midi_program_channel_out_of_range_is_reported_and_ignored() -> None:
+    text = "X:1\nL:1/4\nK:C\n%%MIDI program 17 30\nC|\n"
+    assert [tr.program for tr in perform(abcparse.parse(text).tunes[0]).tracks] == [None]
+    found = [d.message for d in abcparse.check(text) if "MIDI program" in d.message]
+    assert found and "channel 17 is not 1-16" in found[0]
+
+
+def _programs_heard(text: str, tmp_path: Path) -> tuple[list[tuple[int, int, int]], ...]:
+    """(tick from the first note, pitch, program in force on its channel) of every
+    note-on of our MIDI file of ``text`` and of abc2midi's, their tracks merged in time:
+    a program change on a channel is heard by every track's notes there."""
+    src = tmp_path / "tune.abc"
     src.write_text(text, encoding="utf-8")
     subprocess.run(["abc2midi", str(src), "-o", str(tmp_path / "theirs.mid")],
                    capture_output=True, check=False, timeout=60)
     (tmp_path / "ours.mid").write_bytes(midi_bytes(abcparse.parse(text).tunes[0]))
-    ours = _programs_heard(tmp_path / "ours.mid")
-    assert ours == _programs_heard(tmp_path / "theirs.mid")
-    assert [g for _, g in ours] == [110, 110, 74, 74, 20, 20, 20, 20, 74, 74, 20, 20]
+    heard = []
+    for name in ("ours.mid", "theirs.mid"):
+        program: dict[int, int] = {}
+        notes: list[tuple[int, int, int]] = []
+        now = 0
+        mf = mido.MidiFile(tmp_path / name)
+        for m in mido.merge_tracks(mf.tracks):
+            now += m.time
+            if m.type == "program_change":
+                program[m.channel] = m.program
+            elif m.type == "note_on" and m.velocity > 0:
+                notes.append((now, m.note, program.get(m.channel, 0)))
+        first = min(t for t, _, _ in notes)
+        heard.append(sorted(((t - first) * 480 // mf.ticks_per_beat, p, g)
+                            for t, p, g in notes))
+    return tuple(heard)
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
+def test_midi_program_with_a_channel_as_abc2midi_plays_it(tmp_path: Path) -> None:
+    ours, theirs = _programs_heard(CHANNEL_PROGRAMS, tmp_path)
+    assert ours == theirs
+    assert [(p, g) for _, p, g in ours if p >= 60] == [(60, 0), (62, 30), (64, 30)]
 
 
 def test_a_voice_without_notes_still_has_its_track() -> None:
