@@ -367,6 +367,12 @@ KIND_BY_FIX = {
     # docs/playback.md: both players start the next bar's overlay where a short one
     # ends (§7.4); the fix pads the short overlay with an invisible rest.
     "ABC309": "overlay-duration",
+    # docs/playback.md: abc2midi ignores repeat dots beside a thick bar (`|]:`); the safe
+    # fix writes `|]|:`, which all three players read as a repeat.
+    "ABC113": "thick-bar-repeat-dots",
+    # docs/playback.md: abc2midi drops a broken rhythm next to a staccato dot or after a
+    # fermata (`B.>G`); the fix moves the mark after the sign (`B>.G`, §4.4, §4.14).
+    "ABC326": "abc2midi-broken-rhythm-by-a-mark",
     "ABC101": "unreadable-input",
     "ABC311": "unreadable-input",
     "ABC312": "unreadable-input",
