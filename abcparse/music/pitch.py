@@ -52,8 +52,11 @@ def split_pitch(pitch: Pitch) -> tuple[int, int]:
 
 def propagation(tune: Tune) -> str:
     """§11.3 ``%%propagate-accidentals not | octave | pitch`` (default ``pitch``), as a
-    directive or an ``I:`` field; the last one written wins, and one in the file header
-    holds for every tune that names none (§2.2.2)."""
+    directive or an ``I:`` field (or abc2midi's ``%%MIDI nobarlines``); the last one
+    written wins, and one in the file header holds for every tune that names none
+    (§2.2.2). One setting for the whole tune, for the transposer, which writes a tune's
+    accidentals out under one; the timeline switches where each is written
+    (:func:`~abcparse.music.timeline.propagation_changes`)."""
     mode = "pitch"
     for _, value in propagation_settings(tune):
         if value in PROPAGATION_MODES:
@@ -61,10 +64,20 @@ def propagation(tune: Tune) -> str:
     return mode
 
 
+#: abc2midi's own switch of the same setting (its ``%%MIDI`` directives, §11.0.2):
+#: ``nobarlines``, for music written without bar lines, gives an accidental to its note
+#: alone; ``barlines`` gives it the bar again. abc2midi switches from where it stands.
+MIDI_PROPAGATION = {"nobarlines": "not", "barlines": "pitch"}
+
+
 def propagation_settings(tune: Tune) -> list[tuple[int, str]]:
-    """Every ``propagate-accidentals`` value written for ``tune`` (§11.3), as (text
-    offset, value in lower case), in text order after the file header's (offset -1). A
-    value that is not one of :data:`PROPAGATION_MODES` is ignored (ABC229)."""
+    """Every ``propagate-accidentals`` value written for ``tune`` (§11.3), and abc2midi's
+    ``%%MIDI nobarlines`` and ``barlines`` read as ``not`` and ``pitch``
+    (:data:`MIDI_PROPAGATION`), as (text offset, value in lower case), in text order after
+    the file header's (offset -1). A value that is not one of :data:`PROPAGATION_MODES`
+    is ignored (ABC229)."""
+    from .timeline import midi_instructions  # the timeline reads pitches from here
+
     found: list[tuple[int, str]] = [
         (-1, value.strip().lower()) for name, value in tune.file_settings
         if name == "propagate-accidentals"]
@@ -74,6 +87,10 @@ def propagation_settings(tune: Tune) -> list[tuple[int, str]]:
     for f in tune.fields:
         if f.letter == "I" and f.value.strip().startswith("propagate-accidentals"):
             found.append((f.span.start, f.value.split(None, 1)[-1].strip().lower()))
+    for at, value in midi_instructions(tune):
+        words = value.split("%", 1)[0].split()
+        if len(words) == 1 and words[0].lower() in MIDI_PROPAGATION:
+            found.append((at, MIDI_PROPAGATION[words[0].lower()]))
     found.sort(key=lambda item: item[0])
     return found
 

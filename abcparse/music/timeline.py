@@ -76,13 +76,14 @@ from .clock import (
 )
 from .pitch import (
     NATURAL,
+    PROPAGATION_MODES,
     Pitch,
     PitchState,
     initial_shifts,
     is_clef_only,
     midi_transpose,
     playing_signature,
-    propagation,
+    propagation_settings,
 )
 
 __all__ = [
@@ -97,6 +98,7 @@ __all__ = [
     "midi_instructions",
     "midi_transposes",
     "part_marks",
+    "propagation_changes",
     "read_bar",
     "timeline",
     "voice_written_at",
@@ -419,6 +421,29 @@ def midi_transposes(tune: Tune) -> tuple[int | None, dict[str | None, list[tuple
     return header, body
 
 
+def propagation_changes(tune: Tune) -> tuple[str, dict[str | None, list[tuple[int, str]]]]:
+    """How far an accidental reaches (§11.3 ``%%propagate-accidentals``, and abc2midi's
+    ``%%MIDI nobarlines``/``barlines``, see :func:`~abcparse.music.pitch.propagation_settings`):
+    the setting a tune starts with (the last one of the file header and the tune header,
+    ``pitch`` if none), and those of the body with their text offsets, by the voice whose
+    ``V:`` is the last before them (None before any ``V:``: every voice), each in force
+    from where it stands, as abc2midi switches ``nobarlines`` (a setting written in the
+    body had reached back to the tune's first note)."""
+    body_start = max((f.span.end for f in tune.fields if f.letter == "K" and not f.in_body),
+                     default=0)
+    start = "pitch"
+    voice_at = voice_written_at(tune)
+    body: dict[str | None, list[tuple[int, str]]] = {}
+    for at, mode in propagation_settings(tune):
+        if mode not in PROPAGATION_MODES:
+            continue  # reported (ABC229)
+        if at < body_start:
+            start = mode
+        else:
+            body.setdefault(voice_at(at), []).append((at, mode))
+    return start, body
+
+
 def midi_instructions(tune: Tune) -> list[tuple[int, str]]:
     """Every ``%%MIDI ...`` directive of ``tune`` and its ``I:MIDI ...`` field form
     (§11.0.2), as (text offset, what follows ``MIDI``), in text order, after those of the
@@ -478,6 +503,8 @@ class _Reader:
         self.mark_offsets = [m[0] for m in marks]
         # %%MIDI transpose directives still ahead in this voice, the next one last.
         self.transposes: list[tuple[int, int]] = []
+        # Accidental propagation settings still ahead in this voice, the next one last.
+        self.modes: list[tuple[int, str]] = []
         self.limits = limits
         self.items: list[Item] = []
         self.bars: list[BarInfo] = []
@@ -669,7 +696,7 @@ class _Reader:
         ps = self.pitch
         return not (self.tuplets or self.broken_next is not None or self.decorations
                     or self.graces or self.pending_ties or ps.tied or ps.by_octave
-                    or self.mark_offsets or self.transposes)
+                    or self.mark_offsets or self.transposes or self.modes)
 
     def nominal(self, meter: Meter | None) -> int | None:
         """Ticks of a full bar under ``meter`` (None in free meter), kept per meter."""
@@ -1007,17 +1034,21 @@ def _empty_ending_mark(bar: Bar, before: BarLine | None
     return None
 
 
-def _read_voice(tune: Tune, voice: Voice, resolution: int, mode: str,
+def _read_voice(tune: Tune, voice: Voice, resolution: int,
+                modes: tuple[str, dict[str | None, list[tuple[int, str]]]],
                 marks: list[tuple[int, str]], limits: list[tuple[Span, str]],
                 transposes: tuple[int | None, dict[str | None, list[tuple[int, int]]]]
                 ) -> VoiceTimeline:
     key = tune.key
     header, body = transposes
     transpose, octave, shift = initial_shifts(tune, voice, header)
+    mode, mode_changes = modes
     pitch = PitchState(playing_signature(key), mode, transpose, octave, shift)
     r = _Reader(resolution, tune.unit_length, tune.meter, key, tune.tempo, pitch, marks,
                 limits)
     r.transposes = sorted(body.get(None, []) + body.get(voice.id, []), reverse=True)
+    r.modes = sorted(mode_changes.get(None, []) + mode_changes.get(voice.id, []),
+                     reverse=True)
     return _read_bars(r, voice, voice.bars)
 
 
@@ -1115,6 +1146,9 @@ def _read_bars(r: _Reader, voice: Voice, bars_in: Iterable[Bar]) -> VoiceTimelin
             if r.transposes and kind is not LineBreak:
                 while r.transposes and r.transposes[-1][0] < e.span.start:
                     ps.set_shifts(transpose=r.transposes.pop()[1])
+            if r.modes and kind is not LineBreak:
+                while r.modes and r.modes[-1][0] < e.span.start:
+                    ps.mode = r.modes.pop()[1]
             if offsets and kind is not LineBreak:
                 # The part an element belongs to follows from where it is written: the
                 # P: line of a multi-voice tune stands in the text of one voice only.
@@ -1240,7 +1274,7 @@ def _voice_marks(tune: Tune, marks: list[tuple[int, str]]) -> dict[str, list[tup
 
 
 def _timeline(tune: Tune) -> TuneTimeline:
-    mode = propagation(tune)
+    mode = propagation_changes(tune)
     marks = part_marks(tune)
     by_voice = _voice_marks(tune, marks) if marks else {}
     transposes = midi_transposes(tune)

@@ -119,6 +119,32 @@ def test_propagate_accidentals_octave_and_not() -> None:
     assert pitches("^F f F z", "I:propagate-accidentals octave\n") == [66, 77, 66]
 
 
+NO_BAR_LINES = ("X:1\nT:t\nM:4/4\nL:1/4\nK:C\n_B B B2|\n%%MIDI nobarlines\n_B B B2|B ^c c2|\n"
+                "%%MIDI barlines\n_B B B2|\n")
+
+
+def test_midi_nobarlines_gives_an_accidental_to_its_note_alone_from_where_it_stands() -> None:
+    """abc2midi's ``%%MIDI nobarlines`` (music written without bar lines, as music21's
+    Josquin masses are) is §11.3's ``propagate-accidentals not``, and ``barlines`` its
+    ``pitch``; the setting holds from where it is written, as abc2midi switches it, and
+    so does a ``propagate-accidentals`` in the body (it had reached back to the tune's
+    first note)."""
+    t = abcparse.parse(NO_BAR_LINES).tunes[0]
+    assert [e.pitch for e in tune_events(t)] == [70, 70, 70, 70, 71, 71, 71, 73, 72,
+                                                 70, 70, 70]
+    assert pitches("^F F|\n%%propagate-accidentals not\n^F F|") == [66, 66, 66, 65]
+    assert pitches("^F F|\n[I:propagate-accidentals not] ^F F|") == [66, 66, 66, 65]
+    assert pitches("^F F z z", "%%MIDI nobarlines\n") == [66, 65]
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
+def test_midi_nobarlines_as_abc2midi_plays_it(tmp_path: Path) -> None:
+    from tests.playback.peer import abc2midi_notes
+
+    theirs = [p for _, p, _ in abc2midi_notes(NO_BAR_LINES, str(tmp_path))]
+    assert theirs == [e.pitch for e in tune_events(abcparse.parse(NO_BAR_LINES).tunes[0])]
+
+
 def test_accidental_overrides_key_signature_until_bar_line() -> None:
     assert pitches("=F F c2 | F", "K:D\n") == [65, 65, 73, 66]
 
