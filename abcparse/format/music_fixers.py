@@ -1252,7 +1252,8 @@ def fix_tie_as_slur(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     means rather than deleted (issue 13: a fix never drops a tie). The music engine plays
     such a tie as two notes, and so does the slur, so the fix is safe (the guard checks
     it). Only for a tie written after its note (against it, or after spaces: ``c -e``
-    becomes ``(c e)``) that reaches a note or chord (the next
+    becomes ``(c e)``; or after the note's broken rhythm: ``d>-c`` becomes ``(d>c)``)
+    that reaches a note or chord (the next
     of its voice and overlay layer, as the engine reads it) carrying no tie of its own,
     with no other layer's music written between; otherwise the finding stays, unfixed."""
     if _span_text(ctx, d) not in ("-", ".-"):
@@ -1269,11 +1270,24 @@ def fix_tie_as_slur(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
             or not isinstance(items[here].element, Tie)):
         return None
     voice = items[here].voice
-    # Index walks, not slices: a slice copies the tune's items for every finding, which
-    # made a tune with thousands of these ties quadratic.
-    prev = next((items[i] for i in range(here - 1, -1, -1) if items[i].voice == voice), None)
+
+    def before(i: int) -> int:
+        """The voice's item before item ``i`` (-1: none). Index walks, not slices: a
+        slice copies the tune's items for every finding, which made a tune with
+        thousands of these ties quadratic."""
+        return next((j for j in range(i - 1, -1, -1) if items[j].voice == voice), -1)
+
+    p = before(here)
+    tie_start = d.span.start
+    if (p >= 0 and isinstance(items[p].element, BrokenRhythm)
+            and not ctx.text[items[p].end:tie_start].strip(" \t")):
+        # ``d>-c``: written after the note's broken rhythm, the tie joins the same notes
+        # (the slur takes the sign in: ``(d>c)``).
+        tie_start = items[p].start
+        p = before(p)
+    prev = items[p] if p >= 0 else None
     if (prev is None or not isinstance(prev.element, (Note, Chord))
-            or ctx.text[prev.end:d.span.start].strip(" \t")):
+            or ctx.text[prev.end:tie_start].strip(" \t")):
         return None  # only spaces may stand between the note and its tie (``c -e``)
     # The note the tie reaches, as the engine reads it: the next one of its voice and of
     # its overlay layer (§7.4), not the next one written.
@@ -1289,7 +1303,7 @@ def fix_tie_as_slur(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     if not isinstance(target, (Note, Chord)):
         return None
     end = target.span.end
-    if ctx.text[end:end + 1] in ("-", "."):
+    if ctx.text.startswith(("-", ".-"), end):
         return None  # the second note is tied on: ")" cannot come between note and tie
     between = ctx.text[d.span.end:target.span.start]
     if "&" in between:

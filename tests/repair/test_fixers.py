@@ -137,6 +137,12 @@ CASES = [
     # A tie written after a space (`c -e`): the slur takes the space in.
     ('ABC321-detached', 'X:1\nT:t\nM:6/8\nL:1/8\nK:C\nFAc -ec A|\n',
      'X:1\nT:t\nM:6/8\nL:1/8\nK:C\nFA(c e)c A|\n'),
+    # Written after the note's broken rhythm (O'Neill's `d>-c`): the slur takes the sign
+    # in. A staccato on the next note is not a dotted tie (`G-E.E2`, `c-.D`).
+    ('ABC321-after-broken-rhythm', 'X:1\nT:t\nL:1/8\nK:G\nd>-c B2 ~A<-G G2|\n',
+     'X:1\nT:t\nL:1/8\nK:G\n(d>c) B2 (~A<G) G2|\n'),
+    ('ABC321-staccato-after', 'X:1\nT:t\nL:1/8\nK:G\nG-E.E2 c-.D d2|\n',
+     'X:1\nT:t\nL:1/8\nK:G\n(GE).E2 (c.D) d2|\n'),
     ('ABC321-slurred', 'X:1\nT:t\nL:1/8\nK:D\n(=f2-|^f2) ff ddde|\n',
      'X:1\nT:t\nL:1/8\nK:D\n(=f2|^f2) ff ddde|\n'),
     ('ABC322', 'X:1\nT:t\nK:C\nc4- z4|]\n',
