@@ -174,6 +174,8 @@ _make_tie = fast_constructor(Tie)
 _make_slur_start = fast_constructor(SlurStart)
 _make_slur_end = fast_constructor(SlurEnd)
 _make_broken = fast_constructor(BrokenRhythm)
+# One per tune, and all that read_headers makes of a tune beside its fields.
+_make_tune_header = fast_constructor(TuneHeader)
 #: How many followers deep a span may be derived (Builder.follow_span).
 FOLLOW_DEPTH = 4
 #: The raw span slot of each model class that packs its span (model.SpanSlot), by class:
@@ -890,8 +892,74 @@ def _repeat_of_its_own(voice: _Voice, bar: _Bar) -> bool:
             and not (voice.bars and voice.bars[-1].closing is opening))
 
 
+@functools.cache
+def _header_line_scanner() -> tuple[re.Pattern[str], tuple[int, ...]]:
+    """The regex of one tune header line (see :meth:`TuneBuilder.header_lines`), made
+    from the grammar's terminals, and its groups by number (block, tex, field start,
+    field value, field comment, directive, comment line, line end). The alternatives
+    stand in the order the lexer tries them at a header line's start: priority 3
+    (DIRECTIVE_BLOCK, TEX_LINE; KEY_START, which FIELD_START also matches, alike), then 2
+    (FIELD_START, DIRECTIVE), then COMMENT; a field's parts follow one another as the
+    parser reads them, each optional after the start."""
+    terms = line_parser().terminals
+
+    def rx(group: str, name: str) -> str:
+        return f"(?P<{group}>{terms[name].pattern.to_regexp()})"
+
+    pattern = re.compile(
+        f"(?:{rx('block', 'DIRECTIVE_BLOCK')}|{rx('tex', 'TEX_LINE')}"
+        f"|{rx('start', 'FIELD_START')}{rx('value', 'FIELD_TEXT')}?{rx('comment', 'COMMENT')}?"
+        f"|{rx('directive', 'DIRECTIVE')}|{rx('comment_line', 'COMMENT')})?{rx('eol', 'EOL')}?"
+    )
+    names = ("block", "tex", "start", "value", "comment", "directive", "comment_line", "eol")
+    return pattern, tuple(pattern.groupindex[g] for g in names)
+
+
+@functools.cache
+def _header_token_scanner() -> re.Pattern[str]:
+    terms = line_parser().terminals
+    return re.compile("|".join(
+        f"(?P<{name}>{terms[name].pattern.to_regexp()})"
+        for name in ("DIRECTIVE_BLOCK", "TEX_LINE", "DIRECTIVE")))
+
+
+def _header_token(text: str, at: int) -> re.Match[str]:
+    """The directive or TeX line token at ``at`` as the parser makes it (the handlers
+    of those lines read a match object)."""
+    m = _header_token_scanner().match(text, at)
+    assert m is not None  # header_lines matched it there
+    return m
+
+
 class TuneBuilder:
     """Builds one :class:`Tune` from its chunk of text."""
+
+    # The state every tune starts with that no tune shares a mutable object of: read
+    # from the class until the tune sets its own (a builder is made per tune, and
+    # read_headers makes one for each header it reads).
+    line_start = 0  # offset (in text) of the current line
+    in_body = False
+    voice: _Voice | None = None
+    # The voice "1" made for what stands in the body before the first V: when no V:
+    # names it (see finish_voices); None once a V: names it.
+    implicit_voice: str | None = None
+    chord: list[ChordItem] | None = None
+    chord_start = 0
+    grace: list[GraceItem] | None = None
+    grace_start = 0
+    grace_acc = False
+    error_start: int | None = None  # loose recovery: a run of unreadable text
+    error_end = 0
+    error_to_bar = False  # the run lasts to the next bar line
+    continued = False
+    prev_field: Field | None = None
+    continuation: _Continuation | None = None
+    # Where the last search for a K: line started, and the K: line it found (-1: none).
+    key_line_search: tuple[int, int] | None = None
+    # The end of the last span made (see span): its offset in the text, its line (the
+    # offset that ends a line's last token starts the next line's first one, with
+    # another column), and its column and offset objects.
+    at: tuple[int, int, int, int] = (-1, 0, 0, 0)
 
     def __init__(
         self, text: str, base: int, base_line: int, ctx: FileContext, strict: bool
@@ -907,40 +975,17 @@ class TuneBuilder:
         self.diag_counts: dict[str, int] = {}
         self.unlisted: dict[str, tuple[str, Any, Severity, str]] = {}
         self.line = base_line  # current line number
-        self.line_start = 0  # offset (in text) of the current line
         self.fields: list[Field] = []
         self.header_fields: list[Field] = []
         self.directives: list[Directive] = []
         self.comments: list[Comment] = []
         self.words: list[str] = []
-        self.in_body = False
         self.symbols = ctx.symbols  # copied on the first U: (few tunes redefine symbols)
         self.meter: Meter | None = ctx.meter
         self.unit: Fraction | None = ctx.unit_length
         self.voices: dict[str, _Voice] = {}
-        self.voice: _Voice | None = None
         self.voice_order: list[str] = []
-        # The voice "1" made for what stands in the body before the first V: when no V:
-        # names it (see finish_voices); None once a V: names it.
-        self.implicit_voice: str | None = None
-        self.chord: list[ChordItem] | None = None
-        self.chord_start = 0
-        self.grace: list[GraceItem] | None = None
-        self.grace_start = 0
-        self.grace_acc = False
-        self.error_start: int | None = None  # loose recovery: a run of unreadable text
-        self.error_end = 0
-        self.error_to_bar = False  # the run lasts to the next bar line
         self.version = ctx.version
-        self.continued = False
-        self.prev_field: Field | None = None
-        self.continuation: _Continuation | None = None
-        # Where the last search for a K: line started, and the K: line it found (-1: none).
-        self.key_line_search: tuple[int, int] | None = None
-        # The end of the last span made (see span): its offset in the text, its line
-        # (the offset that ends a line's last token starts the next line's first one,
-        # with another column), and its column and offset objects.
-        self.at: tuple[int, int, int, int] = (-1, 0, 0, 0)
 
     # --- positions -------------------------------------------------------------------
     def span(self, start: int, end: int) -> Span:
@@ -1061,16 +1106,18 @@ class TuneBuilder:
         # The tune's own span, taken while the line counter still points at its first line.
         whole = self.span_multiline(0, len(self.text)) if self.text else self.span(0, 0)
         tree: Any
-        structured = True
-        try:
-            tree = parser.parse(self.text, "tune", compact=True)
-        except ParseFailure:
-            structured = False
-            tree = parser.parse(self.text, "lines", compact=True)
-        if structured:
-            items = [*tree.children[0].children, *tree.children[1].children]
+        body = self.header_lines()
+        if body is not None:
+            # The body from the line end after K:, as the rule "lines" reads it: the same
+            # lines as "body" (and, from a line end, the same tokens), as the rule "tune"
+            # reads them after its header.
+            items = parser.parse(self.text, "lines", compact=True, pos=body).children
         else:
-            items = tree.children
+            try:
+                tree = parser.parse(self.text, "tune", compact=True)
+                items = [*tree.children[0].children, *tree.children[1].children]
+            except ParseFailure:
+                items = parser.parse(self.text, "lines", compact=True).children
         # Each line's tokens are released as soon as the line is built (popped, not
         # iterated), so that the tune's tokens and its model are not all held at once:
         # peak memory is about the model's, not the model's plus every token's.
@@ -1107,6 +1154,59 @@ class TuneBuilder:
             span=whole,
             file_settings=self.ctx.settings,
         )
+
+    def header_lines(self) -> int | None:
+        """Read the tune header's lines without the LALR parser, where the rule "tune"
+        would read them as its header (§3.1: field, comment, directive and TeX lines, and
+        empty lines, up to the ``K:`` line): the offset of the line end after ``K:`` (or
+        of the text's end), where the body starts. None, and nothing read, for a header
+        that rule would not take (music, spaces or anything else before ``K:``, or no
+        ``K:``): the parser then reads the whole tune, as before.
+
+        Each line is matched by one regex of the grammar's own terminals, tried in the
+        order the parser's lexer tries them at the start of a header line (a ``%%begin``
+        block, a TeX line, a field, a directive, a comment), so the tokens are the ones
+        it would make; the builder is then given them as the parser's tree would give
+        them. The header was a tenth of a short tune's parse (a field line went through
+        three tokens, two reductions and a tree node)."""
+        scanner, groups = _header_line_scanner()
+        block, tex, start, value, comment, directive, comment_line, eol = groups
+        text = self.text
+        n = len(text)
+        pos = 0
+        lines: list[re.Match[str]] = []
+        while True:
+            if pos >= n:
+                return None  # no K: line
+            m = scanner.match(text, pos)
+            end = m.end(eol) if m is not None else -1
+            if m is None or (m.end() == pos) or (end < 0 and m.end() < n):
+                return None  # not a header line (or a line the regex does not end)
+            lines.append(m)
+            value_offset = m.end(start)
+            if value_offset >= 0 and text[value_offset - 2] == "K":
+                break
+            pos = m.end()
+        for m in lines:
+            at = m.start()
+            value_offset = m.end(start)
+            if value_offset >= 0:
+                c_start, c_end = m.span(comment)
+                if c_start >= 0:
+                    self.comment_at(c_start, c_end)
+                value_end = m.end(value)
+                self.field_at(at, value_offset, value_end if value_end >= 0 else value_offset)
+                if self.in_body:  # K:
+                    break
+            elif m.start(block) >= 0 or m.start(directive) >= 0:
+                self.line_directive_line([_header_token(text, at)])
+            elif m.start(tex) >= 0:
+                self.line_tex_line([_header_token(text, at)])
+            elif m.start(comment_line) >= 0:
+                self.comment_at(*m.span(comment_line))
+            self.next_line(m.end())
+        line_end = m.start(eol)
+        return line_end if line_end >= 0 else n
 
     def end_of_line(self, eol: Any) -> None:
         if self.in_body and self.voice is not None and self.current_line_music:
@@ -1334,7 +1434,7 @@ class TuneBuilder:
         it fits (the header's span slot unpacks it when read). Typed Any, as
         :meth:`node_span` is: the header's field says Span, which is what reading gives."""
         if not self.header_fields:
-            return Span(self.base_line, 1, self.line, 1, self.base, self.base)
+            return pack_span(self.base_line, 1, self.line, 1, self.base, self.base)
         last = self.header_fields[-1].span
         return pack_span(self.base_line, 1, self.line, last.end_col, self.base, last.end)
 
@@ -1438,7 +1538,7 @@ class TuneBuilder:
                     voices.append((*e.recovered, f.span))
         self.meter = meter
         self.unit = unit
-        self.header = TuneHeader(
+        self.header = _make_tune_header(
             tuple(self.header_fields),
             key,
             meter,

@@ -534,9 +534,10 @@ class LineParser:
                 loops[state] = frozenset(terms)
         return loops
 
-    def parse(self, text: str, start: str, *, compact: bool = False) -> Any:
-        """Parse ``text`` from ``start``; the tree's tokens are ``re.Match`` objects, and
-        with ``compact`` a music line's runs of tokens are :class:`TokenRun` objects."""
+    def parse(self, text: str, start: str, *, compact: bool = False, pos: int = 0) -> Any:
+        """Parse ``text`` from ``start``, reading from offset ``pos``; the tree's tokens are
+        ``re.Match`` objects, and with ``compact`` a music line's runs of tokens are
+        :class:`TokenRun` objects."""
         actions = self._plain_actions
         compact_loops = self._compact_loops if compact else frozenset()
         dispatch = self._dispatch
@@ -545,7 +546,6 @@ class LineParser:
         end_state = self._end_states[start]
         state_stack = [self._start_states[start]]
         value_stack: list[Any] = []
-        pos = 0
         n = len(text)
         kept_left = TUNE_KEEP
         while True:
