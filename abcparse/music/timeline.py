@@ -34,7 +34,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from ..diagnostics import Span
 from ..gcpause import paused_gc
@@ -394,6 +394,32 @@ def part_marks(tune: Tune) -> list[tuple[int, str]]:
     return marks
 
 
+_V = TypeVar("_V")
+
+
+def _header_and_body(tune: Tune, found: Iterable[tuple[int, _V]],
+                     in_place: frozenset[int] = frozenset()
+                     ) -> tuple[_V | None, dict[str | None, list[tuple[int, _V]]]]:
+    """Settings written at text offsets (``found``, in text order): the last one of the
+    file and tune headers (None if none), and those of the body, by the voice whose
+    ``V:`` is the last one before them (None before any ``V:``: every voice). One in
+    ``in_place`` after a ``V:`` is left out: the timeline reads it where it stands."""
+    body_start = max((f.span.end for f in tune.fields if f.letter == "K" and not f.in_body),
+                     default=0)
+    header: _V | None = None
+    voice_at = voice_written_at(tune)
+    body: dict[str | None, list[tuple[int, _V]]] = {}
+    for at, value in found:
+        if at < body_start:
+            header = value
+            continue
+        voice = voice_at(at)
+        if at in in_place and voice is not None:
+            continue
+        body.setdefault(voice, []).append((at, value))
+    return header, body
+
+
 def midi_transposes(tune: Tune) -> tuple[int | None, dict[str | None, list[tuple[int, int]]]]:
     """abc2midi's ``%%MIDI transpose N`` (and its ``I:MIDI transpose N`` form, §11.0.2), as
     both outside players follow it: the last one in the tune header (None if none), and
@@ -402,46 +428,23 @@ def midi_transposes(tune: Tune) -> tuple[int | None, dict[str | None, list[tuple
     (a line or inline) after a ``V:`` is read where it stands, with the other inline
     fields; before the first ``V:`` it moves every voice, as the directive does there
     and as both players read either (§3.1.17 makes the two forms one)."""
-    body_start = max((f.span.end for f in tune.fields if f.letter == "K" and not f.in_body),
-                     default=0)
-    header: int | None = None
-    in_place = {f.span.start for f in tune.fields if f.letter == "I" and f.in_body}
-    found = [(at, n) for at, value in midi_instructions(tune)
-             if (n := midi_transpose(value)) is not None]
-    voice_at = voice_written_at(tune)
-    body: dict[str | None, list[tuple[int, int]]] = {}
-    for at, n in found:
-        if at < body_start:
-            header = n
-            continue
-        voice = voice_at(at)
-        if at in in_place and voice is not None:
-            continue
-        body.setdefault(voice, []).append((at, n))
-    return header, body
+    in_place = frozenset(f.span.start for f in tune.fields if f.letter == "I" and f.in_body)
+    return _header_and_body(
+        tune, ((at, n) for at, value in midi_instructions(tune)
+               if (n := midi_transpose(value)) is not None), in_place)
 
 
 def propagation_changes(tune: Tune) -> tuple[str, dict[str | None, list[tuple[int, str]]]]:
     """How far an accidental reaches (§11.3 ``%%propagate-accidentals``, and abc2midi's
     ``%%MIDI nobarlines``/``barlines``, see :func:`~abcparse.music.pitch.propagation_settings`):
     the setting a tune starts with (the last one of the file header and the tune header,
-    ``pitch`` if none), and those of the body with their text offsets, by the voice whose
-    ``V:`` is the last before them (None before any ``V:``: every voice), each in force
-    from where it stands, as abc2midi switches ``nobarlines`` (a setting written in the
-    body had reached back to the tune's first note)."""
-    body_start = max((f.span.end for f in tune.fields if f.letter == "K" and not f.in_body),
-                     default=0)
-    start = "pitch"
-    voice_at = voice_written_at(tune)
-    body: dict[str | None, list[tuple[int, str]]] = {}
-    for at, mode in propagation_settings(tune):
-        if mode not in PROPAGATION_MODES:
-            continue  # reported (ABC229)
-        if at < body_start:
-            start = mode
-        else:
-            body.setdefault(voice_at(at), []).append((at, mode))
-    return start, body
+    ``pitch`` if none), and those of the body with their text offsets, by voice (as
+    :func:`midi_transposes`), each in force from where it stands, as abc2midi switches
+    ``nobarlines`` (a setting written in the body had reached back to the tune's first
+    note). A value not understood is left out (ABC229 reports it)."""
+    header, body = _header_and_body(
+        tune, ((at, m) for at, m in propagation_settings(tune) if m in PROPAGATION_MODES))
+    return header or "pitch", body
 
 
 def midi_instructions(tune: Tune) -> list[tuple[int, str]]:
@@ -1274,7 +1277,7 @@ def _voice_marks(tune: Tune, marks: list[tuple[int, str]]) -> dict[str, list[tup
 
 
 def _timeline(tune: Tune) -> TuneTimeline:
-    mode = propagation_changes(tune)
+    modes = propagation_changes(tune)
     marks = part_marks(tune)
     by_voice = _voice_marks(tune, marks) if marks else {}
     transposes = midi_transposes(tune)
@@ -1282,7 +1285,7 @@ def _timeline(tune: Tune) -> TuneTimeline:
     for attempt in range(_RETRIES + 1):
         limits: list[tuple[Span, str]] = []
         try:
-            voices = [_read_voice(tune, v, resolution, mode, by_voice.get(v.id, marks),
+            voices = [_read_voice(tune, v, resolution, modes, by_voice.get(v.id, marks),
                                   limits, transposes)
                       for v in tune.voices]
             return TuneTimeline(tune, resolution, voices, tune.parts, limits)
