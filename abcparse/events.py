@@ -475,6 +475,15 @@ def _program_track(
     return initial, tuple(out)
 
 
+def _sent_by(settings: _MidiSettings, v: Voice, tune: Tune) -> list[tuple[int, int, int]]:
+    """The ``%%MIDI program C N`` that voice ``v`` writes, in text order: the first
+    voice writes those before any ``V:`` too (it plays what stands there)."""
+    sent = settings.channel_programs.get(v.id, [])
+    if v is tune.voices[0]:
+        sent = sorted(settings.channel_programs.get(None, []) + sent)
+    return sent
+
+
 def _channel_programs(
     settings: _MidiSettings, v: Voice, tune: Tune, vt: VoiceTimeline, order: Sequence[int],
     starts: Sequence[int], rank: dict[str, int],
@@ -482,9 +491,7 @@ def _channel_programs(
 ) -> None:
     """Add to ``directed`` (by channel) the ``%%MIDI program C N`` that voice ``v``
     writes (the first voice: also those before any ``V:``), placed where ``v`` plays."""
-    sent = settings.channel_programs.get(v.id, [])
-    if v is tune.voices[0]:
-        sent = sorted(settings.channel_programs.get(None, []) + sent)
+    sent = _sent_by(settings, v, tune)
     for channel in sorted({c for _, c, _ in sent}):
         initial, played = _played_programs(
             vt, order, starts, [(at, n) for at, c, n in sent if c == channel], rank[v.id])
@@ -575,6 +582,19 @@ def _perform(tune: Tune, grace: str, unroll_repeats: bool, voice: str | None) ->
                                  lambda s: list(s.meter_changes))
             key_map = _changes(segs, order, starts, lambda s: _key_info(s.key),
                                lambda s: [(o, _key_info(k)) for o, k in s.key_changes])
+    # A writer of %%MIDI program C N that is not played (perform(voice=...)) still
+    # changes the program of the voices on channel C: its timeline places it.
+    unplayed = [w for w in tune.voices if w.id not in programs and _sent_by(settings, w, tune)]
+    for _, w, wt, w_order, (_, _, _, w_starts) in _laid_out(tune, tl, unplayed, grace,
+                                                            unroll_repeats):
+        _channel_programs(settings, w, tune, wt, w_order, w_starts, rank, directed)
+    for i, (t, vid) in enumerate(zip(tracks, track_voice, strict=True)):
+        own_initial, own_played = programs[vid]
+        sent_initials, sent_played = directed.get(channels[vid], ([], []))
+        program, changes = _program_track([own_initial, *sent_initials],
+                                          own_played + sent_played, res)
+        if program is not None or changes:
+            tracks[i] = replace(t, program=program, changes=changes)
     # The timeline is not needed any more: free it before the events are made, and
     # consume the sounding notes as their events are made, so that a long tune's
     # timeline, sounding notes and events are not all held at once.
@@ -586,24 +606,6 @@ def _perform(tune: Tune, grace: str, unroll_repeats: bool, voice: str | None) ->
         tempo_map = [(0, _qpm(tune.tempo) or DEFAULT_QPM)]
     tempos = _tempo_changes([(Fraction(t, res), q) for t, q in tempo_map])
     clock = _Clock(tempos)
-    # A writer of %%MIDI program C N that is not played (perform(voice=...)) still
-    # changes the program of the voices on channel C: its timeline places it.
-    unplayed = [w for w in tune.voices if w.id not in programs
-                and (settings.channel_programs.get(w.id)
-                     or (w is tune.voices[0] and settings.channel_programs.get(None)))]
-    if unplayed:
-        tl = timeline(tune)
-        for _, w, wt, order, (_, _, _, starts) in _laid_out(tune, tl, unplayed, grace,
-                                                             unroll_repeats):
-            _channel_programs(settings, w, tune, wt, order, starts, rank, directed)
-        del tl
-    for i, (t, vid) in enumerate(zip(tracks, track_voice, strict=True)):
-        own_initial, own_played = programs[vid]
-        sent_initials, sent_played = directed.get(channels[vid], ([], []))
-        program, changes = _program_track([own_initial, *sent_initials],
-                                          own_played + sent_played, res)
-        if program is not None or changes:
-            tracks[i] = replace(t, program=program, changes=changes)
     tracks = _overlay_channels(tracks, overlays, set(channels.values()))
     channel_of = {t.voice: t.channel for t in tracks}
     events: list[NoteEvent] = []
