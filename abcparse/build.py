@@ -915,22 +915,6 @@ def _header_line_scanner() -> tuple[re.Pattern[str], tuple[int, ...]]:
     return pattern, tuple(pattern.groupindex[g] for g in names)
 
 
-@functools.cache
-def _header_token_scanner() -> re.Pattern[str]:
-    terms = line_parser().terminals
-    return re.compile("|".join(
-        f"(?P<{name}>{terms[name].pattern.to_regexp()})"
-        for name in ("DIRECTIVE_BLOCK", "TEX_LINE", "DIRECTIVE")))
-
-
-def _header_token(text: str, at: int) -> re.Match[str]:
-    """The directive or TeX line token at ``at`` as the parser makes it (the handlers
-    of those lines read a match object)."""
-    m = _header_token_scanner().match(text, at)
-    assert m is not None  # header_lines matched it there
-    return m
-
-
 class TuneBuilder:
     """Builds one :class:`Tune` from its chunk of text."""
 
@@ -1198,10 +1182,12 @@ class TuneBuilder:
                 self.field_at(at, value_offset, value_end if value_end >= 0 else value_offset)
                 if self.in_body:  # K:
                     break
-            elif m.start(block) >= 0 or m.start(directive) >= 0:
-                self.line_directive_line([_header_token(text, at)])
+            elif m.start(block) >= 0:
+                self.directive_at(*m.span(block))
+            elif m.start(directive) >= 0:
+                self.directive_at(*m.span(directive))
             elif m.start(tex) >= 0:
-                self.line_tex_line([_header_token(text, at)])
+                self.tex_at(*m.span(tex))
             elif m.start(comment_line) >= 0:
                 self.comment_at(*m.span(comment_line))
             self.next_line(m.end())
@@ -1229,23 +1215,31 @@ class TuneBuilder:
         self.t_comment(children[0])
 
     def line_tex_line(self, children: list[Any]) -> None:
-        """``\\bigskip``: a TeX command of ABC 1.x, skipped as both players skip it."""
         m = children[0]
+        self.tex_at(m.start(), m.end())
+
+    def tex_at(self, start: int, end: int) -> None:
+        """``\\bigskip``: a TeX command of ABC 1.x, skipped as both players skip it."""
         self.diag(
             "ABC110",
-            f"{m.group()[:24]}: a TeX command line of ABC 1.x (abc2mtex), not music: skipped,"
-            " as abc2midi and abcjs skip it; ABC 2.1 has no such line (§12.2). Make it a"
-            " comment",
-            self.span(m.start(), m.end()),
+            f"{self.text[start:end][:24]}: a TeX command line of ABC 1.x (abc2mtex), not"
+            " music: skipped, as abc2midi and abcjs skip it; ABC 2.1 has no such line"
+            " (§12.2). Make it a comment",
+            self.span(start, end),
             rule="tex-line",
         )
 
     def line_directive_line(self, children: list[Any]) -> None:
         m = children[0]
-        text = m.group()
+        self.directive_at(m.start(), m.end())
+
+    def directive_at(self, start: int, end: int) -> None:
+        """A ``%%`` directive line, or a ``%%begin`` ... ``%%end`` block, from ``start``
+        to ``end`` of the tune's text (§11)."""
+        text = self.text[start:end]
         body = text[2:].split("\n", 1)[0].split("\r", 1)[0]
         name, _, value = body.strip().partition(" ")
-        span = self.span_multiline(m.start(), m.end())
+        span = self.span_multiline(start, end)
         self.directives.append(Directive(name, value.strip(), span))
         if name == "abc-version" and not self.in_body:
             self.version = value.strip()
@@ -1253,7 +1247,7 @@ class TuneBuilder:
         extra = span.end_line - span.line
         if extra:
             self.line += extra
-            self.line_start = max(text.rfind("\n"), text.rfind("\r")) + 1 + m.start()
+            self.line_start = max(text.rfind("\n"), text.rfind("\r")) + 1 + start
 
     def line_key_line(self, children: list[Any]) -> None:
         self.line_field_line(children)
