@@ -7,7 +7,6 @@ the version line or ``I:abc-version``) strictly and everything else loosely.
 
 from __future__ import annotations
 
-import functools
 import io
 import itertools
 import os
@@ -44,7 +43,7 @@ from .source import (
 )
 from .split import (
     BOM,
-    KEY_START_PATTERN,
+    KEY_LINE_TO_END,
     BlockEnds,
     Chunk,
     split,
@@ -478,9 +477,6 @@ def iter_tunes(
 # ---------------------------------------------------------------------------------------
 # Headers only
 
-_KEY_LINE = re.compile("^" + KEY_START_PATTERN + r"[^\r\n]*", re.M)
-
-
 def read_headers(
     source: str | bytes | os.PathLike[str] | BinaryIO, *, mode: str = "loose"
 ) -> Iterator[TuneHeader]:
@@ -518,11 +514,11 @@ def _stream_headers(stream: TuneStream) -> Iterator[TuneHeader]:
         chunk = piece.chunk
         if chunk.kind != "tune":
             continue
-        m = _KEY_LINE.search(chunk.text)
+        m = KEY_LINE_TO_END.search(chunk.text)
         head = chunk.text[: m.end()] if m else chunk.text
         with paused_gc():
-            header = _header_only(
-                TuneBuilder(head, chunk.start, chunk.line, stream.context, False))
+            header = TuneBuilder(
+                head, chunk.start, chunk.line, stream.context, False).read_header()
         yield header
 
 
@@ -580,82 +576,13 @@ def _headers(blocks: Iterator[str], last_end: Callable[[], int], mode: str
                     if chunk.kind != "tune":
                         continue
                     seen_tune = True
-                    m = _KEY_LINE.search(chunk.text)
+                    m = KEY_LINE_TO_END.search(chunk.text)
                     head = chunk.text[: m.end()] if m else chunk.text
                     headers.append(
-                        _header_only(TuneBuilder(head, chunk.start, chunk.line, ctx, False)))
+                        TuneBuilder(head, chunk.start, chunk.line, ctx, False).read_header())
         if not headers:
             return
         yield from headers
-
-
-@functools.cache
-def _header_scanners() -> tuple[re.Pattern[str], ...]:
-    """Regexes for header lines, made from the grammar's own terminals (FIELD_START,
-    FIELD_TEXT, COMMENT, DIRECTIVE_BLOCK, TEX_LINE, EOL) so the fast path reads exactly
-    what the grammar reads: a field line (its start, value, comment and line end, each
-    optional after the start, in one match: the LALR parser reads them one after another,
-    and every part after the start is optional, so the one match takes the same greedy
-    parts), then the other lines a header may hold."""
-    from .parser import line_parser
-
-    terms = line_parser().terminals
-
-    def rx(name: str) -> str:
-        return f"(?P<{name}>{terms[name].pattern.to_regexp()})"
-
-    return (
-        re.compile(f"{rx('FIELD_START')}{rx('FIELD_TEXT')}?{rx('COMMENT')}?{rx('EOL')}?"),
-        re.compile(rx("DIRECTIVE_BLOCK")),
-        re.compile(f"[ \t]*{rx('COMMENT')}"),
-        re.compile(rx("TEX_LINE")),
-        re.compile(rx("EOL")),
-    )
-
-
-def _header_only(builder: TuneBuilder) -> TuneHeader:
-    """Read header lines with the grammar's terminal regexes, without the LALR parser:
-    a header holds only field, comment and directive lines, and reading the header of
-    every tune of a big collection is what ``read_headers`` is for."""
-    field_line, block, comment_line, tex, eol = _header_scanners()
-    # The groups by number: a name is looked up in a dict at every call.
-    group = field_line.groupindex
-    field_start, field_text, comment, line_end = (
-        group["FIELD_START"], group["FIELD_TEXT"], group["COMMENT"], group["EOL"])
-    text = builder.text
-    pos = 0
-    n = len(text)
-    while pos < n:
-        m = field_line.match(text, pos)
-        if m is not None:
-            c_start, c_end = m.span(comment)
-            if c_start >= 0:
-                builder.comment_at(c_start, c_end)
-            value_offset = m.end(field_start)
-            value_end = m.end(field_text)
-            builder.field_at(pos, value_offset, value_end if value_end >= 0 else value_offset)
-            if builder.in_body:
-                break
-            p = m.end(line_end)
-            if p < 0:
-                break
-        else:
-            c = block.match(text, pos) or comment_line.match(text, pos) or tex.match(text, pos)
-            if c is None:
-                break  # music before K: — the header ends here, as in a full parse
-            if c.lastgroup == "DIRECTIVE_BLOCK":
-                builder.line_directive_line([c])
-            elif c.lastgroup == "TEX_LINE":
-                builder.line_tex_line([c])
-            e = eol.match(text, c.end())
-            if e is None:
-                break
-            p = e.end()
-        builder.next_line(p)
-        pos = p
-    if not builder.in_body:
-        builder.finish_header(None)
-    return builder.header
 
 
 __all__ = [

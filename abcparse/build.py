@@ -97,7 +97,7 @@ from .parser import (
     parse_value,
     plus_chord_notes,
 )
-from .split import broken_repeat_end, parted_ending
+from .split import KEY_LINE_TO_END, broken_repeat_end, parted_ending
 from .theory import CHORD_NAME_RE, DEFAULT_SYMBOLS, default_unit_length, written_length
 
 _ONE = Fraction(1)
@@ -894,25 +894,42 @@ def _repeat_of_its_own(voice: _Voice, bar: _Bar) -> bool:
 
 @functools.cache
 def _header_line_scanner() -> tuple[re.Pattern[str], tuple[int, ...]]:
-    """The regex of one tune header line (see :meth:`TuneBuilder.header_lines`), made
-    from the grammar's terminals, and its groups by number (block, tex, field start,
-    field value, field comment, directive, comment line, line end). The alternatives
-    stand in the order the lexer tries them at a header line's start: priority 3
-    (DIRECTIVE_BLOCK, TEX_LINE; KEY_START, which FIELD_START also matches, alike), then 2
-    (FIELD_START, DIRECTIVE), then COMMENT; a field's parts follow one another as the
-    parser reads them, each optional after the start."""
+    """The regex of one whole tune header line (see :meth:`TuneBuilder.header_lines`),
+    made from the grammar's terminals, and its groups by number (field start, field
+    value, field comment, block, directive, comment line, tex, line end). At a header
+    line's start the lexer tries priority 3 (DIRECTIVE_BLOCK, TEX_LINE; KEY_START, which
+    FIELD_START also matches, alike), then 2 (FIELD_START, DIRECTIVE), then COMMENT: the
+    field comes first here, the most frequent line, as no other of them starts with a
+    space, a letter or ``+`` (each starts with ``%`` or a backslash), and the ``%`` lines
+    keep the lexer's order. A field's parts follow one another as the parser reads them,
+    each optional after the start. The line must end there (a line end, or the text's
+    end): a line the regex does not read whole is not a header line."""
     terms = line_parser().terminals
 
     def rx(group: str, name: str) -> str:
         return f"(?P<{group}>{terms[name].pattern.to_regexp()})"
 
     pattern = re.compile(
-        f"(?:{rx('block', 'DIRECTIVE_BLOCK')}|{rx('tex', 'TEX_LINE')}"
-        f"|{rx('start', 'FIELD_START')}{rx('value', 'FIELD_TEXT')}?{rx('comment', 'COMMENT')}?"
-        f"|{rx('directive', 'DIRECTIVE')}|{rx('comment_line', 'COMMENT')})?{rx('eol', 'EOL')}?"
+        f"(?:{rx('start', 'FIELD_START')}{rx('value', 'FIELD_TEXT')}?{rx('comment', 'COMMENT')}?"
+        f"|{rx('block', 'DIRECTIVE_BLOCK')}|{rx('directive', 'DIRECTIVE')}"
+        f"|{rx('comment_line', 'COMMENT')}|{rx('tex', 'TEX_LINE')})?"
+        rf"(?:{rx('eol', 'EOL')}|\Z)"
     )
-    names = ("block", "tex", "start", "value", "comment", "directive", "comment_line", "eol")
+    names = ("start", "value", "comment", "block", "directive", "comment_line", "tex", "eol")
     return pattern, tuple(pattern.groupindex[g] for g in names)
+
+
+def _parsed_lines(text: str) -> list[Any]:
+    """The lines of a tune the LALR parser reads whole (its header is not one that
+    :meth:`TuneBuilder.header_lines` reads): as the rule "tune" reads them, or, where that
+    rule fails (no ``K:``, music before it), as the rule "lines" does."""
+    parser = line_parser()
+    try:
+        tree = parser.parse(text, "tune", compact=True)
+    except ParseFailure:
+        children: list[Any] = parser.parse(text, "lines", compact=True).children
+        return children
+    return [*tree.children[0].children, *tree.children[1].children]
 
 
 class TuneBuilder:
@@ -1089,30 +1106,14 @@ class TuneBuilder:
         parser = line_parser()
         # The tune's own span, taken while the line counter still points at its first line.
         whole = self.span_multiline(0, len(self.text)) if self.text else self.span(0, 0)
-        tree: Any
         body = self.header_lines()
         if body is not None:
             # The body from the line end after K:, as the rule "lines" reads it: the same
             # lines as "body" (and, from a line end, the same tokens), as the rule "tune"
             # reads them after its header.
-            items = parser.parse(self.text, "lines", compact=True, pos=body).children
+            self.take_lines(parser.parse(self.text, "lines", compact=True, pos=body).children)
         else:
-            try:
-                tree = parser.parse(self.text, "tune", compact=True)
-                items = [*tree.children[0].children, *tree.children[1].children]
-            except ParseFailure:
-                items = parser.parse(self.text, "lines", compact=True).children
-        # Each line's tokens are released as soon as the line is built (popped, not
-        # iterated), so that the tune's tokens and its model are not all held at once:
-        # peak memory is about the model's, not the model's plus every token's.
-        tree = None
-        items.reverse()
-        while items:
-            item = items.pop()
-            if hasattr(item, "data"):
-                getattr(self, "line_" + item.data)(item.children)
-            else:  # EOL
-                self.end_of_line(item)
+            self.take_lines(_parsed_lines(self.text))
         self.flush_continuation()
         if not self.in_body:
             self.finish_header(None)
@@ -1139,60 +1140,102 @@ class TuneBuilder:
             file_settings=self.ctx.settings,
         )
 
-    def header_lines(self) -> int | None:
+    def take_lines(self, items: list[Any]) -> None:
+        """Build the parser's lines (tree nodes, and EOL tokens between them) in order.
+        Each line's tokens are released as soon as the line is built (popped, not
+        iterated), so that the tune's tokens and its model are not all held at once:
+        peak memory is about the model's, not the model's plus every token's."""
+        items.reverse()
+        while items:
+            item = items.pop()
+            if hasattr(item, "data"):
+                getattr(self, "line_" + item.data)(item.children)
+            else:  # EOL
+                self.end_of_line(item)
+
+    def read_header(self) -> TuneHeader:
+        """The tune's header alone, as :meth:`build` reads it, reading no line after
+        ``K:`` (``read_headers``, and the tunes beside a batch of a parallel lint).
+
+        The header lines are read as :meth:`header_lines` reads them for a parse. A
+        header it does not take (a line of music or spaces before ``K:``: §10.1's history
+        run on over lines with no field, an indented comment, music where ``K:`` is
+        missing) is read by the parser, as a parse reads it, but only to the ``K:`` line:
+        the builder's text is cut there, as nothing after it belongs to the header."""
+        if self.header_lines(comments=False) is None:
+            m = KEY_LINE_TO_END.search(self.text)
+            if m is not None:
+                self.text = self.text[: m.end()]
+            _bound_shapes()
+            self.take_lines(_parsed_lines(self.text))
+        self.flush_continuation()
+        if not self.in_body:
+            self.finish_header(None)
+        return self.header
+
+    def header_lines(self, comments: bool = True) -> int | None:
         """Read the tune header's lines without the LALR parser, where the rule "tune"
         would read them as its header (§3.1: field, comment, directive and TeX lines, and
         empty lines, up to the ``K:`` line): the offset of the line end after ``K:`` (or
-        of the text's end), where the body starts. None, and nothing read, for a header
-        that rule would not take (music, spaces or anything else before ``K:``, or no
-        ``K:``): the parser then reads the whole tune, as before.
+        of the text's end), where the body starts. None, and nothing read (see
+        :meth:`restart`), for a header that rule would not take (music, spaces or anything
+        else before ``K:``, or no ``K:``): the parser then reads it (see :meth:`build`,
+        :meth:`read_header`).
 
-        Each line is matched by one regex of the grammar's own terminals, tried in the
-        order the parser's lexer tries them at the start of a header line (a ``%%begin``
-        block, a TeX line, a field, a directive, a comment), so the tokens are the ones
-        it would make; the builder is then given them as the parser's tree would give
-        them. The header was a tenth of a short tune's parse (a field line went through
-        three tokens, two reductions and a tree node)."""
+        Each line is matched by one regex of the grammar's own terminals, which reads the
+        tokens the parser's lexer would make at a header line's start (see
+        :func:`_header_line_scanner`); the builder is then given them as the parser's tree
+        would give them. The header was a tenth of a short tune's parse (a field line went
+        through three tokens, two reductions and a tree node). Without ``comments`` its
+        comments are not kept: a header (:class:`TuneHeader`) has none, and
+        ``read_headers`` would make them to throw them away."""
         scanner, groups = _header_line_scanner()
-        block, tex, start, value, comment, directive, comment_line, eol = groups
+        start, value, comment, block, directive, comment_line, tex, eol = groups
         text = self.text
-        n = len(text)
+        version = self.version  # before a header line changes it
         pos = 0
-        lines: list[re.Match[str]] = []
         while True:
-            if pos >= n:
-                return None  # no K: line
             m = scanner.match(text, pos)
-            end = m.end(eol) if m is not None else -1
-            if m is None or (m.end() == pos) or (end < 0 and m.end() < n):
-                return None  # not a header line (or a line the regex does not end)
-            lines.append(m)
-            value_offset = m.end(start)
-            if value_offset >= 0 and text[value_offset - 2] == "K":
-                break
-            pos = m.end()
-        for m in lines:
-            at = m.start()
+            if m is None or m.end() == pos:
+                # Not a header line, or the text ends with no K: line: what was read of
+                # the header is forgotten, and the parser reads the tune from its start.
+                self.restart(version)
+                return None
             value_offset = m.end(start)
             if value_offset >= 0:
                 c_start, c_end = m.span(comment)
-                if c_start >= 0:
+                if c_start >= 0 and comments:
                     self.comment_at(c_start, c_end)
                 value_end = m.end(value)
-                self.field_at(at, value_offset, value_end if value_end >= 0 else value_offset)
+                self.field_at(pos, value_offset, value_end if value_end >= 0 else value_offset)
                 if self.in_body:  # K:
                     break
             elif m.start(block) >= 0:
                 self.directive_at(*m.span(block))
             elif m.start(directive) >= 0:
                 self.directive_at(*m.span(directive))
+            elif m.start(comment_line) >= 0:
+                if comments:
+                    self.comment_at(*m.span(comment_line))
             elif m.start(tex) >= 0:
                 self.tex_at(*m.span(tex))
-            elif m.start(comment_line) >= 0:
-                self.comment_at(*m.span(comment_line))
-            self.next_line(m.end())
+            # next_line, written out: a header line is neither music nor continued.
+            self.line += 1
+            self.line_start = pos = m.end()
         line_end = m.start(eol)
-        return line_end if line_end >= 0 else n
+        return line_end if line_end >= 0 else len(text)
+
+    def restart(self, version: str | None) -> None:
+        """Forget all that was read: the builder as it was made, with the ``version`` it
+        was given before reading (its caller sets the file's, see ``api``). Every state of a tune's
+        reading is held in the instance (the class holds only defaults), so this is
+        exact; it serves :meth:`header_lines`, which gives the builder each header line
+        as it reads it and, at a line that is not one, leaves the tune to the parser."""
+        state = self.__dict__
+        made = (state["text"], state["base"], state["base_line"], state["ctx"], state["strict"])
+        state.clear()
+        TuneBuilder.__init__(self, *made)
+        self.version = version
 
     def end_of_line(self, eol: Any) -> None:
         if self.in_body and self.voice is not None and self.current_line_music:

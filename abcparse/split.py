@@ -37,6 +37,8 @@ FIELD_START_PATTERN = "(?:[ \t]+(?![A-Ga-g]:[:|])|(?![a-g]:[:|]))[A-Za-z+]:"
 FIELD_LINE_RE = re.compile(FIELD_START_PATTERN)
 KEY_START_PATTERN = "[ \t]*K:"
 KEY_LINE_RE = re.compile(KEY_START_PATTERN)
+#: A K: line from its start to its line end (where a tune's header ends, §3.1.14).
+KEY_LINE_TO_END = re.compile("^" + KEY_START_PATTERN + r"[^\r\n]*", re.M)
 #: U+FEFF, a byte-order mark kept at the start of decoded text (see :func:`_lines`).
 BOM = "\ufeff"
 _BLOCK_BEGIN = "%%begin"

@@ -29,14 +29,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..api import _KEY_LINE, Piece, TuneStream, _BookBuilder, _header_only, iter_tunes
+from ..api import Piece, TuneStream, _BookBuilder, iter_tunes
 from ..build import TuneBuilder, build_file_header
 from ..diagnostics import Diagnostic
 from ..errors import AbcError
 from ..gcpause import paused_gc
 from ..model import FileHeader, Tune
 from ..source import TextFacts
-from ..split import Chunk
+from ..split import KEY_LINE_TO_END, Chunk
 from ..validate.check import WindowCheck, make_window, select_rules, windows
 from ..validate.structure import reference_field
 from ..validate.suppress import Suppression
@@ -136,7 +136,7 @@ def _neighbour(chunk: Chunk, builder: _BookBuilder) -> Tune:
     with paused_gc():
         reader = TuneBuilder(text, chunk.start, chunk.line, builder.ctx, False)
         span = reader.span_multiline(0, len(text)) if text else reader.span(0, 0)
-        header = _header_only(reader)  # stops at K:, as a full parse's header does
+        header = reader.read_header()  # stops at K:, as a full parse's header does
     return Tune(header, (), header.fields, text=text, span=span)
 
 
@@ -241,10 +241,10 @@ class _File:
             if plain is not None:  # "X:12": the field's value, on the tune's first line
                 value, line = plain.group(1), c.line
             else:
-                m = _KEY_LINE.search(c.text)
+                m = KEY_LINE_TO_END.search(c.text)
                 head = c.text[: m.end()] if m else c.text
                 with paused_gc():
-                    fields = _header_only(TuneBuilder(head, c.start, c.line, ctx, False)).fields
+                    fields = TuneBuilder(head, c.start, c.line, ctx, False).read_header().fields
                 ref = reference_field(fields)
                 if ref is None:
                     continue

@@ -26,6 +26,38 @@ def test_read_headers_agrees_with_parse(path: Path) -> None:
         assert [f.span for f in header.fields] == [f.span for f in tune.header.fields]
 
 
+# Headers the one-regex reading of header lines does not take, which the parser reads.
+UNUSUAL_HEADERS = {
+    # §10.1: an outdated history runs on over lines with no field, up to the next field.
+    "history run on": "X:1\nT:Hist\nH:collected in 1920\nfrom a fiddler\nM:6/8\nK:G\nGAB|\n",
+    "indented comment": "X:1\nT:a\n  % a note to self\nM:3/4\nL:1/4\nK:D\nDEF|\n",
+    "music before K:": "X:1\nT:a\nM:2/4\nabc d|\nK:C\ncd|\n",
+    "no K:": "X:1\nT:a\nM:2/4\nQ:1/4=90\n",
+    "space line": "X:1\nT:a\n \nM:2/4\nK:Bb\nB|\n",
+}
+
+
+@pytest.mark.parametrize("text", UNUSUAL_HEADERS.values(), ids=UNUSUAL_HEADERS.keys())
+@pytest.mark.parametrize("version", ["", "%abc-2.1\n"])
+def test_read_headers_agrees_with_parse_on_unusual_headers(text: str, version: str) -> None:
+    """read_headers reads each header as a parse does (before, it ended a header at the
+    first line that was not a field, comment or directive: a run-on history lost the
+    tune's meter and key); the tune's version and strictness are kept alike."""
+    book = abcparse.parse(version + text)
+    headers = list(abcparse.read_headers(version + text))
+    assert headers == [t.header for t in book.tunes]
+    assert [f.span for f in headers[0].fields] == [f.span for f in book.tunes[0].header.fields]
+    assert book.tunes[0].abc_version == ("2.1" if version else None)
+    assert book.tunes[0].strict == bool(version)
+
+
+def test_history_run_on_keeps_meter_and_key() -> None:
+    (header,) = abcparse.read_headers(UNUSUAL_HEADERS["history run on"])
+    assert header.first("H") == "collected in 1920 from a fiddler"
+    assert str(header.meter) == "6/8"
+    assert header.key is not None and header.key.tonic == "G"
+
+
 def test_read_headers_takes_text_or_path(tmp_path: Path) -> None:
     text = "M:6/8\n\nX:1\nT:One\nK:G\nGAB|\n\nX:2\nT:Two\nL:1/4\nK:Am\nABc|\n"
     (tmp_path / "two.abc").write_text(text, encoding="utf-8")

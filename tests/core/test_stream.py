@@ -348,16 +348,16 @@ def test_read_headers_pauses_the_collector(monkeypatch: pytest.MonkeyPatch) -> N
     read_headers(text) as slow as a full parse right after one."""
     import gc
 
-    from abcparse import api
+    from abcparse.build import TuneBuilder
 
     seen: list[bool] = []
-    real = api._header_only
+    real = TuneBuilder.read_header
 
-    def spy(builder: object) -> object:
+    def spy(builder: TuneBuilder) -> object:
         seen.append(gc.isenabled())
-        return real(builder)  # type: ignore[arg-type]
+        return real(builder)
 
-    monkeypatch.setattr(api, "_header_only", spy)
+    monkeypatch.setattr(TuneBuilder, "read_header", spy)
     text = "X:1\nT:a\nK:C\nc|\n\nX:2\nT:b\nK:D\nd|\n"
     for _header in abcparse.read_headers(text):
         assert gc.isenabled()  # the caller's code runs with it
