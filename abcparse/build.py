@@ -23,14 +23,17 @@ from . import model as model_module
 from . import parser as _parser
 from .diagnostics import (
     SPAN_COL_BITS,
+    SPAN_END_FACTOR,
     SPAN_KEY_BITS,
     SPAN_LENGTH_BITS,
     SPAN_MAX_COL,
     SPAN_MAX_LENGTH,
+    SPAN_START_FACTOR,
     Diagnostic,
     Severity,
     Span,
     line_key,
+    line_term,
     new_span,
     pack_span,
     packed_end,
@@ -1776,7 +1779,10 @@ class TuneBuilder:
         line = self.line
         ls = self.line_start
         base = self.base
-        plain = self.chord is None and self.grace is None
+        # Outside a chord, a grace group and a run of unreadable text, notes, bar lines
+        # and chord symbols are built inline (each of those is opened and closed by
+        # handlers, after which this is read again).
+        plain = self.chord is None and self.grace is None and self.error_start is None
         last_end = last.end()
         # The tokens are consumed from the list (see build): on one huge line, a token is
         # freed once its element is built, instead of all of them living until the end;
@@ -1786,51 +1792,59 @@ class TuneBuilder:
             children = []
         children.reverse()
         pop = children.pop
-        # Where the last span ended (see span), kept in locals for the inline paths.
-        at, at_line, at_col, at_off = self.at
+        # Where the last span ended (see span), kept in a local for the inline paths: a
+        # handler is given it with its column and offset (equal to what span() made).
+        at, at_line = self.at[:2]
         if at_line != line:
             at = -1
-        # The low bits of every packed span on this line (see pack_span); None keeps Spans.
+        # What every packed span on this line adds (see line_term); None keeps Spans.
         key = line_key(line)
-        col_bits, length_bits, key_bits = SPAN_COL_BITS, SPAN_LENGTH_BITS, SPAN_KEY_BITS
+        term = None if key is None else line_term(base, ls, key)
+        start_factor, end_factor = SPAN_START_FACTOR, SPAN_END_FACTOR
         max_col, max_length = SPAN_MAX_COL, SPAN_MAX_LENGTH
+        # The voice's open bar and its list, and the notes added to it since the voice's
+        # count was last brought up to date, kept in locals: a bar line or a handler
+        # changes the bar (an inline [V:] the voice), and they are read again after it.
+        bar = voice.bar
+        add = bar.elements.append
+        notes = 0
         while children or (compact and _refill(children, source)):
             m = pop()
             typ = m.lastgroup
             if typ == "WS":
                 continue
-            if typ in _INLINE_TOKENS and plain and self.error_start is None:
+            if plain and typ in _INLINE_TOKENS:
                 # Notes (about half of all tokens), bar lines and chord symbols outside a
                 # chord or grace group: their handlers' work, written out, one span each.
                 start, end = m.span()
-                if start == at:
-                    col, off = at_col, at_off
-                else:
-                    col, off = start - ls + 1, base + start
-                at, at_col, at_off = end, end - ls + 1, base + end
-                # pack_span's layout, written out: this is the loop's hottest line.
-                packed: Any = (((off << col_bits | start - ls) << length_bits | end - start)
-                               << key_bits | key
-                               if key is not None and end - start <= max_length
+                at = end
+                # pack_span's layout as a sum (see line_term): the loop's hottest line.
+                packed: Any = (start * start_factor + end * end_factor + term
+                               if term is not None and end - start <= max_length
                                and start - ls <= max_col
-                               else pack_span(line, col, line, at_col, off, at_off))
+                               else pack_span(line, start - ls + 1, line, end - ls + 1,
+                                              base + start, base + end))
                 if typ == "NOTE":
                     text = m.group()
                     shape = shapes.get(text)
                     if shape is None:
                         shape = shapes[text] = _note_shape(m)
-                    bar = voice.bar
                     if not bar.has_content:
                         bar.has_content = True
                         if bar.start < 0:
-                            bar.start = off
-                    bar.elements.append(make_note(shape, packed))
-                    voice.notes += 1
+                            bar.start = base + start
+                    add(make_note(shape, packed))
+                    notes += 1
                 elif typ == "BAR":
                     self.end_bar(voice, _make_bar_line(*_bar_line_shape(m), packed))
+                    bar = voice.bar
+                    add = bar.elements.append
                 else:
-                    voice.bar.elements.append(_quoted(m.group(), packed))
+                    add(_quoted(m.group(), packed))
                 continue
+            if notes:
+                voice.notes += notes
+                notes = 0
             if self.error_start is not None:
                 if (typ != "BAR" and self.error_to_bar) or (
                     typ == "STRAY" and m.start() == self.error_end
@@ -1838,13 +1852,17 @@ class TuneBuilder:
                     self.error_end = m.end()  # a run of unreadable characters: one error
                     continue
                 self.flush_error()
-            self.at = (at, line, at_col, at_off)
+            self.at = (at, line, at - ls + 1, base + at)
             handlers[typ](self, m)
-            at, at_line, at_col, at_off = self.at
+            at, at_line = self.at[:2]
             if at_line != line:
                 at = -1
             voice = self.voice  # an inline [V:] may have switched voices
-            plain = self.chord is None and self.grace is None
+            bar = voice.bar
+            add = bar.elements.append
+            plain = self.chord is None and self.grace is None and self.error_start is None
+        if notes:
+            voice.notes += notes
         if self.error_start is not None:
             self.flush_error()
         if self.chord is not None:

@@ -29,7 +29,17 @@ from hypothesis import strategies as st
 import abcparse
 from abcparse import build as build_module
 from abcparse import parser as parser_module
-from abcparse.diagnostics import Span, pack_span, unpack_span
+from abcparse.diagnostics import (
+    SPAN_END_FACTOR,
+    SPAN_MAX_COL,
+    SPAN_MAX_LENGTH,
+    SPAN_START_FACTOR,
+    Span,
+    line_key,
+    line_term,
+    pack_span,
+    unpack_span,
+)
 from abcparse.model import (
     FOLLOWERS,
     JOINED,
@@ -72,6 +82,21 @@ def test_a_one_line_span_is_packed(line: int, line_start: int, offset: int, leng
     packed = pack_span(*span)
     assert isinstance(packed, int)
     assert unpack_span(packed) == span
+
+
+@given(line=st.integers(1, 2**20 - 1), base=st.integers(0, 10**9),
+       line_start=st.integers(0, 10**6), col=st.integers(0, SPAN_MAX_COL),
+       length=st.integers(0, SPAN_MAX_LENGTH))
+def test_the_note_loop_packs_as_pack_span(line: int, base: int, line_start: int, col: int,
+                                          length: int) -> None:
+    """The builder's note loop packs by sums (``line_term``): the same int as
+    pack_span, for every span whose column and length fit the compact layout."""
+    start = line_start + col  # offsets in the tune's text; base is the tune's in the file
+    end = start + length
+    key = line_key(line)
+    assert key is not None
+    packed = start * SPAN_START_FACTOR + end * SPAN_END_FACTOR + line_term(base, line_start, key)
+    assert packed == pack_span(line, col + 1, line, col + 1 + length, base + start, base + end)
 
 
 @given(line=st.integers(1, 10**6), col=st.integers(1, 512), length=st.integers(0, 63),
