@@ -43,7 +43,6 @@ from .source import (
 )
 from .split import (
     BOM,
-    KEY_LINE_TO_END,
     BlockEnds,
     Chunk,
     split,
@@ -514,11 +513,9 @@ def _stream_headers(stream: TuneStream) -> Iterator[TuneHeader]:
         chunk = piece.chunk
         if chunk.kind != "tune":
             continue
-        m = KEY_LINE_TO_END.search(chunk.text)
-        head = chunk.text[: m.end()] if m else chunk.text
         with paused_gc():
             header = TuneBuilder(
-                head, chunk.start, chunk.line, stream.context, False).read_header()
+                chunk.text, chunk.start, chunk.line, stream.context, False).read_header()
         yield header
 
 
@@ -576,10 +573,10 @@ def _headers(blocks: Iterator[str], last_end: Callable[[], int], mode: str
                     if chunk.kind != "tune":
                         continue
                     seen_tune = True
-                    m = KEY_LINE_TO_END.search(chunk.text)
-                    head = chunk.text[: m.end()] if m else chunk.text
-                    headers.append(
-                        TuneBuilder(head, chunk.start, chunk.line, ctx, False).read_header())
+                    # read_header reads no line after K: (the split has found the
+                    # tune's end without reading its music)
+                    headers.append(TuneBuilder(
+                        chunk.text, chunk.start, chunk.line, ctx, False).read_header())
         if not headers:
             return
         yield from headers

@@ -22,10 +22,7 @@ from typing import Any, ClassVar, TypeVar
 from . import model as model_module
 from . import parser as _parser
 from .diagnostics import (
-    SPAN_COL_BITS,
     SPAN_END_FACTOR,
-    SPAN_KEY_BITS,
-    SPAN_LENGTH_BITS,
     SPAN_MAX_COL,
     SPAN_MAX_LENGTH,
     SPAN_START_FACTOR,
@@ -100,7 +97,7 @@ from .parser import (
     parse_value,
     plus_chord_notes,
 )
-from .split import KEY_LINE_TO_END, broken_repeat_end, parted_ending
+from .split import broken_repeat_end, parted_ending
 from .theory import CHORD_NAME_RE, DEFAULT_SYMBOLS, default_unit_length, written_length
 
 _ONE = Fraction(1)
@@ -192,6 +189,8 @@ _RAW_SPAN: dict[type, Callable[[Any], Any]] = {
 _READ_FIELDS = frozenset("KMLQPV")
 # A K: field line later in the text (ends the header, §3.1.14).
 _KEY_LINE_AFTER = re.compile(r"^[ \t]*K:", re.MULTILINE)
+# A K: line to its end: the last line of a tune's header (§3.1.14).
+_KEY_LINE_TO_END = re.compile(r"^[ \t]*K:[^\r\n]*", re.MULTILINE)
 #: The most parts a P: order may expand to (§3.1.9): real orders name a few dozen.
 MAX_PARTS = 10_000
 # A music line that starts as a field line would: a lower-case note and a repeat sign
@@ -1018,10 +1017,10 @@ class TuneBuilder:
         key = line_key(self.line)
         if key is None or end - start > SPAN_MAX_LENGTH or start - ls > SPAN_MAX_COL:
             return pack_span(*self.span(start, end))
-        base = self.base
-        self.at = (end, self.line, end - ls + 1, base + end)
-        return ((base + start << SPAN_COL_BITS | start - ls) << SPAN_LENGTH_BITS
-                | end - start) << SPAN_KEY_BITS | key
+        # self.at is left as it is: it serves a Span made next to share its column and
+        # offset objects with the one before, and a packed span holds none.
+        return (start * SPAN_START_FACTOR + end * SPAN_END_FACTOR
+                + line_term(self.base, ls, key))
 
     def follow_span(self, items: list[Any], m: Any, length: int) -> Any:
         """What to store in the span slot of one of ``model.FOLLOWERS``, ``length``
@@ -1166,7 +1165,7 @@ class TuneBuilder:
         missing) is read by the parser, as a parse reads it, but only to the ``K:`` line:
         the builder's text is cut there, as nothing after it belongs to the header."""
         if self.header_lines(comments=False) is None:
-            m = KEY_LINE_TO_END.search(self.text)
+            m = _KEY_LINE_TO_END.search(self.text)
             if m is not None:
                 self.text = self.text[: m.end()]
             _bound_shapes()
@@ -1317,8 +1316,9 @@ class TuneBuilder:
         """:meth:`field_line` by positions in the tune's text: its FIELD_START token from
         ``start`` to ``value_offset``, its value from there to ``end`` (what
         ``read_headers`` reads with one regex per header line)."""
+        text = self.text
         begin = value_offset - 2  # the letter: FIELD_START may hold spaces before it
-        letter = self.text[begin]
+        letter = text[begin]
         if begin > start:
             self.diag(
                 "ABC109",
@@ -1328,17 +1328,19 @@ class TuneBuilder:
                 self.span(start, begin),
                 rule="indented-field",
             )
-        value = self.text[value_offset:end]
+        value = text[value_offset:end]
         if letter == "+":
             self.continue_field(value, self.span(begin, end), value_offset)
             return
-        self.flush_continuation()
-        if letter in _READ_FIELDS and "\\" in value and value.rstrip().endswith("\\"):
+        if self.continuation is not None:
+            self.flush_continuation()
+        if "\\" in value and letter in _READ_FIELDS and value.rstrip().endswith("\\"):
             value = self.outdated_continuation(value, value_offset)
-        f = _make_field(letter, value.strip(), self.in_body, False, self.node_span(begin, end))
+        in_body = self.in_body
+        f = _make_field(letter, value.strip(), in_body, False, self.node_span(begin, end))
         self.fields.append(f)
         self.prev_field = f
-        if not self.in_body:
+        if not in_body:
             self.header_fields.append(f)
             if letter == "K":
                 self.finish_header(f)

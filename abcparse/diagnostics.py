@@ -54,20 +54,16 @@ _LONG_COL_MASK = (1 << _LONG_COL_BITS) - 1
 _KEY_BITS = 1 + _LINE_BITS  # the tag and the line: what every span of a line shares
 _START_SHIFT = _KEY_BITS + _LENGTH_BITS + _COL_BITS
 assert _START_SHIFT == 1 + _LONG_LINE_BITS + _LENGTH_BITS + _LONG_COL_BITS
-#: For writers that pack inline (the builder's note loop): a span of one line is
-#: ``((start << SPAN_COL_BITS | col - 1) << SPAN_LENGTH_BITS | length) << SPAN_KEY_BITS
-#: | line_key(line)`` when ``col - 1 <= SPAN_MAX_COL`` and ``length <= SPAN_MAX_LENGTH``.
-SPAN_COL_BITS = _COL_BITS
-SPAN_LENGTH_BITS = _LENGTH_BITS
-SPAN_KEY_BITS = _KEY_BITS
+#: For writers that pack inline (the builder's note loop, ``node_span``): a span of one
+#: line whose ``col - 1 <= SPAN_MAX_COL`` and ``length <= SPAN_MAX_LENGTH`` is the
+#: compact layout, written as a sum: its fields do not overlap, so ``|`` is ``+`` and each
+#: shift a product, and what a line's spans share adds up to one number
+#: (:func:`line_term`): ``start * SPAN_START_FACTOR + end * SPAN_END_FACTOR +
+#: line_term(...)`` for offsets in the tune's text. Two products and two sums per span,
+#: where the layout written out takes seven operations on ints of two digits (the note
+#: loop makes one per note, bar line and chord symbol).
 SPAN_MAX_COL = _COL_MASK
 SPAN_MAX_LENGTH = _LENGTH_MASK
-#: The same layout as a sum: the fields do not overlap, so ``|`` is ``+`` and each shift a
-#: product, and what a line's spans share adds up to one number (:func:`line_term`):
-#: ``start * SPAN_START_FACTOR + end * SPAN_END_FACTOR + line_term(...)`` for offsets in
-#: the tune's text. Two products and two sums per span, where the layout written out
-#: takes seven operations on ints of two digits (the builder's note loop makes one per
-#: note, bar line and chord symbol).
 SPAN_START_FACTOR = (1 << _START_SHIFT) + (1 << _KEY_BITS + _LENGTH_BITS) - (1 << _KEY_BITS)
 SPAN_END_FACTOR = 1 << _KEY_BITS
 
@@ -78,6 +74,8 @@ def line_term(base: int, line_start: int, key: int) -> int:
     :func:`line_key`. The sum is :func:`pack_span`'s int for a span whose column and
     length fit (``col - 1 <= SPAN_MAX_COL``, ``length <= SPAN_MAX_LENGTH``)."""
     return (base << _START_SHIFT) - (line_start << _KEY_BITS + _LENGTH_BITS) + key
+
+
 #: Span(...) goes through NamedTuple's Python-level __new__; tuple.__new__ makes the same
 #: object in a third of the time, which matters at one span per element.
 new_span = tuple.__new__

@@ -37,8 +37,6 @@ FIELD_START_PATTERN = "(?:[ \t]+(?![A-Ga-g]:[:|])|(?![a-g]:[:|]))[A-Za-z+]:"
 FIELD_LINE_RE = re.compile(FIELD_START_PATTERN)
 KEY_START_PATTERN = "[ \t]*K:"
 KEY_LINE_RE = re.compile(KEY_START_PATTERN)
-#: A K: line from its start to its line end (where a tune's header ends, §3.1.14).
-KEY_LINE_TO_END = re.compile("^" + KEY_START_PATTERN + r"[^\r\n]*", re.M)
 #: U+FEFF, a byte-order mark kept at the start of decoded text (see :func:`_lines`).
 BOM = "\ufeff"
 _BLOCK_BEGIN = "%%begin"
@@ -67,13 +65,24 @@ class _Line:
 _OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
+def has_other_breaks(text: str) -> bool:
+    """Whether ``text`` holds a character that ``str.splitlines()`` takes for a line end
+    and ABC does not. An ASCII text (which CPython knows without reading it) can hold
+    only five of them, found by literal searches: the regex tests every character
+    against its set, and the splitter asks this of every tune."""
+    if text.isascii():
+        return ("\x0b" in text or "\x0c" in text or "\x1c" in text or "\x1d" in text
+                or "\x1e" in text)
+    return _OTHER_BREAKS.search(text) is not None
+
+
 def text_lines(text: str, keepends: bool = False) -> list[str]:
     """The lines of ABC text. §2.2: a line ends with CR, LF or CRLF, and nothing else:
     ``str.splitlines()`` also breaks at VT, FF, FS, GS, RS, NEL and U+2028/U+2029, which a
     title, a comment or free text may hold (NEL is the ellipsis of a Windows-1252 file read
     as Latin-1). Everything that cuts ABC text into lines goes through here, so line
     numbers and line-wise edits agree with the parser's."""
-    if _OTHER_BREAKS.search(text) is None:
+    if not has_other_breaks(text):
         return text.splitlines(keepends)
     lines: list[str] = _LINE_RE.findall(text)
     return lines if keepends else [line.rstrip("\r\n") for line in lines]
@@ -593,7 +602,7 @@ def _tune_piece(text: str, offset: int, line: int) -> list[Chunk] | None:
     if m is None:
         return None
     end = m.end()
-    if BLANKS_RE.fullmatch(text, end) is None or _OTHER_BREAKS.search(text):
+    if BLANKS_RE.fullmatch(text, end) is None or has_other_breaks(text):
         return None
     tune = Chunk("tune", text[:end], offset, line)
     if end == len(text):

@@ -36,7 +36,7 @@ from ..errors import AbcError
 from ..gcpause import paused_gc
 from ..model import FileHeader, Tune
 from ..source import TextFacts
-from ..split import KEY_LINE_TO_END, Chunk
+from ..split import Chunk
 from ..validate.check import WindowCheck, make_window, select_rules, windows
 from ..validate.structure import reference_field
 from ..validate.suppress import Suppression
@@ -241,10 +241,8 @@ class _File:
             if plain is not None:  # "X:12": the field's value, on the tune's first line
                 value, line = plain.group(1), c.line
             else:
-                m = KEY_LINE_TO_END.search(c.text)
-                head = c.text[: m.end()] if m else c.text
-                with paused_gc():
-                    fields = TuneBuilder(head, c.start, c.line, ctx, False).read_header().fields
+                with paused_gc():  # the header only: read_header stops at K:
+                    fields = TuneBuilder(c.text, c.start, c.line, ctx, False).read_header().fields
                 ref = reference_field(fields)
                 if ref is None:
                     continue

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import abcparse
-from abcparse.split import _has_empty_line, _x_lines
+from abcparse.split import _OTHER_BREAKS, _has_empty_line, _x_lines, has_other_breaks
 
 # An empty line (spaces and tabs only, at the start of the text or after a line end that
 # is not the CR of a CRLF), then its line end, then X: -- the cut is at the X:.
@@ -44,6 +44,13 @@ def test_empty_lines_follow_the_rule(text: str, a: int, b: int) -> None:
     end = ends[b % len(ends)]
     assert _has_empty_line(text, start, end) == any(
         start <= m.start() < end and m.end() <= end for m in EMPTY.finditer(text))
+
+
+@settings(max_examples=2000)
+@given(st.text(st.sampled_from("a \n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\u2028\u2029\xe9"), max_size=12))
+def test_other_breaks_are_found_in_ascii_and_other_text(text: str) -> None:
+    """The literal search of ASCII text finds what the pattern finds."""
+    assert has_other_breaks(text) == (_OTHER_BREAKS.search(text) is not None)
 
 
 def test_tunes_after_empty_lines_of_each_line_end() -> None:
