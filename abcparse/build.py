@@ -1162,11 +1162,13 @@ class TuneBuilder:
         The header lines are read as :meth:`header_lines` reads them for a parse. A
         header it does not take (a line of music or spaces before ``K:``: §10.1's history
         run on over lines with no field, an indented comment, music where ``K:`` is
-        missing) is read by the parser, as a parse reads it, but only to the ``K:`` line:
-        the builder's text is cut there, as nothing after it belongs to the header."""
+        missing) is read by the parser, as a parse reads it, but only to the first
+        ``K:`` line: the builder's text is cut there, as nothing after it belongs to the
+        header. Not where a ``%%begin`` line comes before it: that line may open a block
+        (§11) that holds the ``K:`` line, and the parser reads the whole tune."""
         if self.header_lines(comments=False) is None:
             m = _KEY_LINE_TO_END.search(self.text)
-            if m is not None:
+            if m is not None and "%%begin" not in self.text[: m.start()]:
                 self.text = self.text[: m.end()]
             _bound_shapes()
             self.take_lines(_parsed_lines(self.text))

@@ -34,6 +34,9 @@ UNUSUAL_HEADERS = {
     "music before K:": "X:1\nT:a\nM:2/4\nabc d|\nK:C\ncd|\n",
     "no K:": "X:1\nT:a\nM:2/4\nQ:1/4=90\n",
     "space line": "X:1\nT:a\n \nM:2/4\nK:Bb\nB|\n",
+    # A text block holding a K: line, after a line the fast reading does not take.
+    "block holding K:": ("X:1\nT:a\nH:history\nmore of it\n%%begintext\nK:not a key\n"
+                         "%%endtext\nM:6/8\nK:G\nGAB|\n"),
 }
 
 
