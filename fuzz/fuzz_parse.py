@@ -1,5 +1,8 @@
 """abcparse.parse(text): a Tunebook for any text, never an exception (docs/api.md: "Bad ABC
-never raises"), and the lossless promise: ``to_text()`` gives the input back."""
+never raises"), and the lossless promise: ``to_text()`` gives the input back. The other
+readers of a text agree with it: ``read_headers`` gives each tune's header, ``iter_tunes``
+the same tunes (each reads the text its own way: a header reader that stopped at a line
+the parse reads on lost a tune's key)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import atheris
 
 with atheris.instrument_imports(include=["abcparse"]):
     import abcparse
+    from abcparse.api import _is_text
 
 from _harness import main, text_of
 
@@ -24,6 +28,13 @@ def test_one_input(data: bytes) -> None:
         tune.meter  # noqa: B018
         tune.unit_length  # noqa: B018
         tune.parts  # noqa: B018
+    if not _is_text(text):
+        return  # read_headers and iter_tunes take a string without a line end for a path
+    if list(abcparse.read_headers(text, mode="auto")) != [t.header for t in book.tunes]:
+        raise AssertionError("read_headers disagrees with parse")
+    streamed = list(abcparse.iter_tunes(text))
+    if streamed != list(book.tunes) or [t.span for t in streamed] != [t.span for t in book.tunes]:
+        raise AssertionError("iter_tunes disagrees with parse")
 
 
 if __name__ == "__main__":
