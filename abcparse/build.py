@@ -1231,10 +1231,11 @@ class TuneBuilder:
 
     def restart(self, version: str | None) -> None:
         """Forget all that was read: the builder as it was made, with the ``version`` it
-        was given before reading (its caller sets the file's, see ``api``). Every state of a tune's
-        reading is held in the instance (the class holds only defaults), so this is
-        exact; it serves :meth:`header_lines`, which gives the builder each header line
-        as it reads it and, at a line that is not one, leaves the tune to the parser."""
+        had before reading (``api`` sets the file's after making it). Every state of a
+        tune's reading is held in the instance (the class holds only defaults), so this
+        is exact; it serves :meth:`header_lines`, which gives the builder each header
+        line as it reads it and, at a line that is not one, leaves the tune to the
+        parser."""
         state = self.__dict__
         made = (state["text"], state["base"], state["base_line"], state["ctx"], state["strict"])
         state.clear()
