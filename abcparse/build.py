@@ -97,7 +97,7 @@ from .parser import (
     parse_value,
     plus_chord_notes,
 )
-from .split import broken_repeat_end, parted_ending
+from .split import KEY_START_PATTERN, broken_repeat_end, parted_ending
 from .theory import CHORD_NAME_RE, DEFAULT_SYMBOLS, default_unit_length, written_length
 
 _ONE = Fraction(1)
@@ -187,10 +187,8 @@ _RAW_SPAN: dict[type, Callable[[Any], Any]] = {
 # Fields whose values are read by a grammar (§3.1): a trailing backslash (ABC 2.0's
 # continuation) breaks the reading, where in a text field it is only text.
 _READ_FIELDS = frozenset("KMLQPV")
-# A K: field line later in the text (ends the header, §3.1.14).
-_KEY_LINE_AFTER = re.compile(r"^[ \t]*K:", re.MULTILINE)
-# A K: line to its end: the last line of a tune's header (§3.1.14).
-_KEY_LINE_TO_END = re.compile(r"^[ \t]*K:[^\r\n]*", re.MULTILINE)
+# A K: field line, to its end: the last line of a tune's header (§3.1.14).
+_KEY_LINE = re.compile("^" + KEY_START_PATTERN + r"[^\r\n]*", re.MULTILINE)
 #: The most parts a P: order may expand to (§3.1.9): real orders name a few dozen.
 MAX_PARTS = 10_000
 # A music line that starts as a field line would: a lower-case note and a repeat sign
@@ -959,9 +957,10 @@ class TuneBuilder:
     continuation: _Continuation | None = None
     # Where the last search for a K: line started, and the K: line it found (-1: none).
     key_line_search: tuple[int, int] | None = None
-    # The end of the last span made (see span): its offset in the text, its line (the
-    # offset that ends a line's last token starts the next line's first one, with
-    # another column), and its column and offset objects.
+    # The end of the last Span made by span(), or of the last token the note loop
+    # packed: its offset in the text, its line (the offset that ends a line's last
+    # token starts the next line's first one, with another column), and its column and
+    # offset objects, for the next Span that starts there to share.
     at: tuple[int, int, int, int] = (-1, 0, 0, 0)
 
     def __init__(
@@ -1167,7 +1166,7 @@ class TuneBuilder:
         header. Not where a ``%%begin`` line comes before it: that line may open a block
         (§11) that holds the ``K:`` line, and the parser reads the whole tune."""
         if self.header_lines(comments=False) is None:
-            m = _KEY_LINE_TO_END.search(self.text)
+            m = _KEY_LINE.search(self.text)
             if m is not None and "%%begin" not in self.text[: m.start()]:
                 self.text = self.text[: m.end()]
             _bound_shapes()
@@ -1404,7 +1403,7 @@ class TuneBuilder:
             searched, found = last
             if found >= pos or (found < 0 and pos >= searched):
                 return found >= 0
-        m = _KEY_LINE_AFTER.search(self.text, pos)
+        m = _KEY_LINE.search(self.text, pos)
         self.key_line_search = (pos, m.start() if m is not None else -1)
         return m is not None
 

@@ -985,8 +985,8 @@ def test_a_long_outdated_history_is_read_in_linear_time(monkeypatch: pytest.Monk
             searches.append(pos)
             return real.search(text, pos)
 
-    real = build._KEY_LINE_AFTER
-    monkeypatch.setattr(build, "_KEY_LINE_AFTER", Counting())
+    real = build._KEY_LINE
+    monkeypatch.setattr(build, "_KEY_LINE", Counting())
     text = "X:1\nT:t\nH:h\n" + "more history\n" * 2000 + "K:C\nCD|\n"
     tune = abcparse.parse(text).tunes[0]
     assert [e.pitch for e in tune.events()] == [60, 62]
