@@ -34,6 +34,7 @@ from .diagnostics import (
     new_span,
     pack_span,
     packed_end,
+    packed_end_at,
 )
 from .gcpause import paused_gc
 from .limits import MAX_FINDINGS_PER_CODE
@@ -84,6 +85,7 @@ from .model import (
     Tuplet,
     VariantEnding,
     Voice,
+    fast_constructor,
     make_note,
     note_accidental,
     stored_span,
@@ -103,33 +105,6 @@ from .theory import CHORD_NAME_RE, DEFAULT_SYMBOLS, default_unit_length, written
 _ONE = Fraction(1)
 _DEFAULT_CLEF = Clef()
 _T = TypeVar("_T")
-
-
-def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
-    """A constructor for a frozen, slotted dataclass that fills its slots through their
-    descriptors, taking every field positionally.
-
-    A frozen dataclass's own ``__init__`` goes through ``object.__setattr__`` for each
-    field, to get past the ``__setattr__`` that makes it frozen; calling the slot
-    descriptors directly makes the same object in about half the time, which matters at
-    one object per note. The result is an ordinary instance: equal to, and as frozen as,
-    one made by ``cls(...)`` (a test checks it). Like ``dataclasses``, the function is
-    generated as source.
-    """
-    if cls is Note:  # two slots, not one per field (model.Note)
-        return lambda letter, octave, accidental, length, span: make_note(  # type: ignore[return-value]
-            (letter, octave, accidental, length), span)
-    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-    lines = [f"def make({', '.join(names)}):", "    obj = new(cls)"]
-    lines += [f"    set_{n}(obj, {n})" for n in names]
-    lines.append("    return obj")
-    scope: dict[str, Any] = {"new": object.__new__, "cls": cls}
-    # A compact span slot (model.SpanSlot) is written through the slot itself.
-    slots = {n: getattr(cls, n) for n in names}
-    scope.update({f"set_{n}": getattr(d, "slot", d).__set__ for n, d in slots.items()})
-    exec("\n".join(lines), scope)
-    make: Callable[..., _T] = scope["make"]
-    return make
 
 
 _REPLACERS: dict[type[Any], Callable[[Any, Any], Any]] = {}
@@ -184,6 +159,11 @@ _RAW_SPAN: dict[type, Callable[[Any], Any]] = {
     cls: d.slot.__get__ for cls in vars(model_module).values() if isinstance(cls, type)
     for d in [cls.__dict__.get("span")] if isinstance(d, SpanSlot)
 }
+# The header fields finish_header reads after M: and L: (§3.1.14, 3.1.8, 3.1.9, 3.1.11).
+_LATER_FIELDS = frozenset("KQPV")
+# A field's span as its slot holds it (stored_span, for the one class): a packed int or
+# a Span, which the typed values read from the field (Key, Meter, Tempo) share.
+_field_span = _RAW_SPAN[Field]
 # Fields whose values are read by a grammar (§3.1): a trailing backslash (ABC 2.0's
 # continuation) breaks the reading, where in a text field it is only text.
 _READ_FIELDS = frozenset("KMLQPV")
@@ -1479,8 +1459,13 @@ class TuneBuilder:
         :meth:`node_span` is: the header's field says Span, which is what reading gives."""
         if not self.header_fields:
             return pack_span(self.base_line, 1, self.line, 1, self.base, self.base)
-        last = self.header_fields[-1].span
-        return pack_span(self.base_line, 1, self.line, last.end_col, self.base, last.end)
+        raw = _field_span(self.header_fields[-1])
+        if raw.__class__ is int and raw >= 0:  # one line, packed: no Span made
+            end_col, end = packed_end_at(raw)
+        else:
+            last = self.header_fields[-1].span
+            end_col, end = last.end_col, last.end
+        return pack_span(self.base_line, 1, self.line, end_col, self.base, end)
 
     def field_diag(self, letter: str, e: FieldError, value_offset: int, value: str) -> None:
         """Report an unreadable field value at the character that broke it."""
@@ -1551,25 +1536,30 @@ class TuneBuilder:
         tempo: Tempo | None = None
         parts: str | None = None
         voices: list[tuple[str, tuple[tuple[str, str], ...], tuple[str, ...], Span]] = []
-        # Values are read in a second pass: Q: depends on L:, L: defaults from M:.
+        # M: and L: first, the others after them: Q: depends on L:, L: defaults from M:.
+        later: list[Field] = []
         for f in self.header_fields:
-            try:
-                if f.letter == "M":
-                    meter = with_span(read_meter(f.value), stored_span(f))
-                elif f.letter == "L":
-                    unit = read_length(f.value)
-            except FieldError as e:
-                self.field_diag_for(f, e)
-                if isinstance(e, UnlistedLength):
-                    unit = e.recovered
+            letter = f.letter
+            if letter == "M" or letter == "L":
+                try:
+                    if letter == "M":
+                        meter = with_span(read_meter(f.value), _field_span(f))
+                    else:
+                        unit = read_length(f.value)
+                except FieldError as e:
+                    self.field_diag_for(f, e)
+                    if isinstance(e, UnlistedLength):
+                        unit = e.recovered
+            elif letter in _LATER_FIELDS:
+                later.append(f)
         if unit is None:
             unit = default_unit_length(meter)
-        for f in self.header_fields:
+        for f in later:
             try:
                 if f.letter == "K":
-                    key = with_span(read_key(f.value), stored_span(f))
+                    key = with_span(read_key(f.value), _field_span(f))
                 elif f.letter == "Q":
-                    tempo = with_span(read_tempo(f.value, unit), stored_span(f))
+                    tempo = with_span(read_tempo(f.value, unit), _field_span(f))
                 elif f.letter == "P":
                     parts = read_parts(f.value)
                 elif f.letter == "V":
@@ -1577,7 +1567,7 @@ class TuneBuilder:
             except FieldError as e:
                 self.field_diag_for(f, e)
                 if f.letter == "K" and e.recovered is not None:
-                    key = with_span(e.recovered, stored_span(f))
+                    key = with_span(e.recovered, _field_span(f))
                 elif f.letter == "V" and e.recovered is not None:
                     voices.append((*e.recovered, f.span))
         self.meter = meter

@@ -141,6 +141,19 @@ def packed_end(packed: int) -> tuple[int, int]:
     return line, (packed >> _START_SHIFT) + length
 
 
+def packed_end_at(packed: int) -> tuple[int, int]:
+    """The end column and end offset of a span :func:`pack_span` packed into a
+    non-negative int (one line), read without making the Span (a tune header's span ends
+    where its last field does)."""
+    if packed & 1:
+        length = packed >> 1 + _LONG_LINE_BITS & _LENGTH_MASK
+        col = (packed >> 1 + _LONG_LINE_BITS + _LENGTH_BITS & _LONG_COL_MASK) + 1
+    else:
+        length = packed >> _KEY_BITS & _LENGTH_MASK
+        col = (packed >> _KEY_BITS + _LENGTH_BITS & _COL_MASK) + 1
+    return col + length, (packed >> _START_SHIFT) + length
+
+
 def unpack_span(packed: int) -> Span:
     """The :class:`Span` that :func:`pack_span` packed."""
     if packed < 0:
