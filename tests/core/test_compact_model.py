@@ -38,6 +38,8 @@ from abcparse.diagnostics import (
     line_key,
     line_term,
     pack_span,
+    packed_end,
+    packed_end_at,
     unpack_span,
 )
 from abcparse.model import (
@@ -72,6 +74,10 @@ def test_a_packed_span_unpacks_to_itself(
     span = Span(line, col, end_line, end_col, start, start + length)
     packed = pack_span(*span)
     assert (unpack_span(packed) if isinstance(packed, int) else packed) == span
+    if isinstance(packed, int) and packed >= 0:
+        # A one-line span's end, read from the int alone (follow_span, header_span).
+        assert packed_end(packed) == (span.end_line, span.end)
+        assert packed_end_at(packed) == (span.end_col, span.end)
 
 
 @given(line=st.integers(1, 5000), line_start=st.integers(0, 10**9),
