@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, ClassVar, TypeVar
 
-from . import model as model_module
 from . import parser as _parser
 from .diagnostics import (
     SPAN_END_FACTOR,
@@ -34,13 +33,13 @@ from .diagnostics import (
     new_span,
     pack_span,
     packed_end,
-    packed_end_at,
 )
 from .gcpause import paused_gc
 from .limits import MAX_FINDINGS_PER_CODE
 from .model import (
     ACCIDENTAL_BY_SPELLING,
     JOINED,
+    RAW_SPAN,
     SHAPES_KEPT,
     Annotation,
     Bar,
@@ -75,7 +74,6 @@ from .model import (
     SlurEnd,
     SlurStart,
     Spacer,
-    SpanSlot,
     Syllable,
     SymbolLine,
     Tempo,
@@ -153,17 +151,8 @@ _make_broken = fast_constructor(BrokenRhythm)
 _make_tune_header = fast_constructor(TuneHeader)
 #: How many followers deep a span may be derived (Builder.follow_span).
 FOLLOW_DEPTH = 4
-#: The raw span slot of each model class that packs its span (model.SpanSlot), by class:
-#: what Builder.follow_span reads of the element a follower follows.
-_RAW_SPAN: dict[type, Callable[[Any], Any]] = {
-    cls: d.slot.__get__ for cls in vars(model_module).values() if isinstance(cls, type)
-    for d in [cls.__dict__.get("span")] if isinstance(d, SpanSlot)
-}
 # The header fields finish_header reads after M: and L: (§3.1.14, 3.1.8, 3.1.9, 3.1.11).
 _LATER_FIELDS = frozenset("KQPV")
-# A field's span as its slot holds it (stored_span, for the one class): a packed int or
-# a Span, which the typed values read from the field (Key, Meter, Tempo) share.
-_field_span = _RAW_SPAN[Field]
 # Fields whose values are read by a grammar (§3.1): a trailing backslash (ABC 2.0's
 # continuation) breaks the reading, where in a text field it is only text.
 _READ_FIELDS = frozenset("KMLQPV")
@@ -1012,7 +1001,7 @@ class TuneBuilder:
         start, end = m.start(), m.end()
         if items and end - start == length:
             prev = node = items[-1]
-            raw_of = _RAW_SPAN.get(node.__class__)
+            raw_of = RAW_SPAN.get(node.__class__)
             chain = 0  # the lengths of the followers between the packed span and m
             for _ in range(FOLLOW_DEPTH):
                 if raw_of is None:
@@ -1020,7 +1009,7 @@ class TuneBuilder:
                 raw = raw_of(node)
                 if raw.__class__ is int:
                     if raw >= 0:
-                        line, at = packed_end(raw)
+                        line, _, at = packed_end(raw)
                         if line == self.line and at + chain == self.base + start:
                             return prev
                     break
@@ -1028,7 +1017,7 @@ class TuneBuilder:
                     break
                 chain += node._follower_length()  # a follower: it ends that much after raw
                 node = raw
-                raw_of = _RAW_SPAN.get(node.__class__)
+                raw_of = RAW_SPAN.get(node.__class__)
         return self.node_span(start, end)
 
     def span_multiline(self, start: int, end: int) -> Span:
@@ -1459,9 +1448,9 @@ class TuneBuilder:
         :meth:`node_span` is: the header's field says Span, which is what reading gives."""
         if not self.header_fields:
             return pack_span(self.base_line, 1, self.line, 1, self.base, self.base)
-        raw = _field_span(self.header_fields[-1])
+        raw = stored_span(self.header_fields[-1])
         if raw.__class__ is int and raw >= 0:  # one line, packed: no Span made
-            end_col, end = packed_end_at(raw)
+            _, end_col, end = packed_end(raw)
         else:
             last = self.header_fields[-1].span
             end_col, end = last.end_col, last.end
@@ -1543,7 +1532,7 @@ class TuneBuilder:
             if letter == "M" or letter == "L":
                 try:
                     if letter == "M":
-                        meter = with_span(read_meter(f.value), _field_span(f))
+                        meter = with_span(read_meter(f.value), stored_span(f))
                     else:
                         unit = read_length(f.value)
                 except FieldError as e:
@@ -1557,9 +1546,9 @@ class TuneBuilder:
         for f in later:
             try:
                 if f.letter == "K":
-                    key = with_span(read_key(f.value), _field_span(f))
+                    key = with_span(read_key(f.value), stored_span(f))
                 elif f.letter == "Q":
-                    tempo = with_span(read_tempo(f.value, unit), _field_span(f))
+                    tempo = with_span(read_tempo(f.value, unit), stored_span(f))
                 elif f.letter == "P":
                     parts = read_parts(f.value)
                 elif f.letter == "V":
@@ -1567,7 +1556,7 @@ class TuneBuilder:
             except FieldError as e:
                 self.field_diag_for(f, e)
                 if f.letter == "K" and e.recovered is not None:
-                    key = with_span(e.recovered, _field_span(f))
+                    key = with_span(e.recovered, stored_span(f))
                 elif f.letter == "V" and e.recovered is not None:
                     voices.append((*e.recovered, f.span))
         self.meter = meter

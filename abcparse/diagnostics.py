@@ -128,30 +128,20 @@ def pack_span(line: int, col: int, end_line: int, end_col: int, start: int, end:
                  | line_start << _WIDE_LINE_BITS | line)
 
 
-def packed_end(packed: int) -> tuple[int, int]:
-    """The line and end offset of a span :func:`pack_span` packed into a non-negative
-    int (one line), read without making the Span: the builder asks it per element to
-    know whether the next one follows directly (``model.SpanSlot``)."""
+def packed_end(packed: int) -> tuple[int, int, int]:
+    """The line, end column and end offset of a span :func:`pack_span` packed into a
+    non-negative int (one line), read without making the Span: the builder asks it per
+    element to know whether the next one follows directly (``model.SpanSlot``), and
+    where a tune header ends (its last field's end)."""
     if packed & 1:
         line = packed >> 1 & _LONG_LINE_MASK
         length = packed >> 1 + _LONG_LINE_BITS & _LENGTH_MASK
+        col = (packed >> 1 + _LONG_LINE_BITS + _LENGTH_BITS & _LONG_COL_MASK) + 1
     else:
         line = packed >> 1 & _LINE_MASK
         length = packed >> _KEY_BITS & _LENGTH_MASK
-    return line, (packed >> _START_SHIFT) + length
-
-
-def packed_end_at(packed: int) -> tuple[int, int]:
-    """The end column and end offset of a span :func:`pack_span` packed into a
-    non-negative int (one line), read without making the Span (a tune header's span ends
-    where its last field does)."""
-    if packed & 1:
-        length = packed >> 1 + _LONG_LINE_BITS & _LENGTH_MASK
-        col = (packed >> 1 + _LONG_LINE_BITS + _LENGTH_BITS & _LONG_COL_MASK) + 1
-    else:
-        length = packed >> _KEY_BITS & _LENGTH_MASK
         col = (packed >> _KEY_BITS + _LENGTH_BITS & _COL_MASK) + 1
-    return col + length, (packed >> _START_SHIFT) + length
+    return line, col + length, (packed >> _START_SHIFT) + length
 
 
 def unpack_span(packed: int) -> Span:

@@ -993,12 +993,20 @@ class SpanSlot:
         self.slot.__delete__(obj)
 
 
+#: The raw ``span`` slot's getter of each class :func:`use_span_slot` gave a
+#: :class:`SpanSlot`: what :func:`stored_span` and the builder (the element a follower
+#: follows) read of a node without unpacking its span.
+RAW_SPAN: dict[type, Callable[[Any], Any]] = {}
+
+
 def use_span_slot(*classes: type) -> None:
     """Put a :class:`SpanSlot` over the ``span`` slot of classes whose objects are made by
     the million (the elements of a line of music here; ``events.NoteEvent``). Other
     classes keep the plain slot: reading it costs nothing extra."""
     for cls in classes:
-        setattr(cls, "span", SpanSlot(cls.__dict__["span"]))  # noqa: B010
+        slot = cls.__dict__["span"]
+        setattr(cls, "span", SpanSlot(slot))  # noqa: B010
+        RAW_SPAN[cls] = slot.__get__
 
 
 use_span_slot(
@@ -1028,6 +1036,7 @@ def make_note(shape: NoteShape, span: Span | int) -> Note:
     _set_note_shape(note, shape)
     _set_note_raw_span(note, span)
     return note
+
 
 def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
     """A constructor for a frozen, slotted dataclass that fills its slots through their
@@ -1068,9 +1077,9 @@ def stored_span(node: object) -> Span | int:
     if node.__class__ is Note:
         stored: Span | int = _note_stored_span(node)
         return stored
-    slot = node.__class__.__dict__.get("span")
-    if slot.__class__ is SpanSlot:
-        raw: Any = slot.slot.__get__(node)
+    raw_of = RAW_SPAN.get(node.__class__)
+    if raw_of is not None:
+        raw: Any = raw_of(node)
         if raw.__class__ is int or raw.__class__ is Span:
             return raw
     span: Span = node.span  # type: ignore[attr-defined]

@@ -39,7 +39,6 @@ from abcparse.diagnostics import (
     line_term,
     pack_span,
     packed_end,
-    packed_end_at,
     unpack_span,
 )
 from abcparse.model import (
@@ -76,8 +75,7 @@ def test_a_packed_span_unpacks_to_itself(
     assert (unpack_span(packed) if isinstance(packed, int) else packed) == span
     if isinstance(packed, int) and packed >= 0:
         # A one-line span's end, read from the int alone (follow_span, header_span).
-        assert packed_end(packed) == (span.end_line, span.end)
-        assert packed_end_at(packed) == (span.end_col, span.end)
+        assert packed_end(packed) == (span.end_line, span.end_col, span.end)
 
 
 @given(line=st.integers(1, 5000), line_start=st.integers(0, 10**9),
