@@ -373,6 +373,9 @@ KIND_BY_FIX = {
     # docs/playback.md: abc2midi drops a broken rhythm next to a staccato dot or after a
     # fermata (`B.>G`); the fix moves the mark after the sign (`B>.G`, §4.4, §4.14).
     "ABC326": "abc2midi-broken-rhythm-by-a-mark",
+    # §3.1.1: a tune begins with its X: line; abc2midi plays nothing of a tune without
+    # one (a file of bare music). The fix writes the X: line.
+    "ABC201": "tune-without-x",
     "ABC101": "unreadable-input",
     "ABC311": "unreadable-input",
     "ABC312": "unreadable-input",
