@@ -66,6 +66,31 @@ def segments(stream: TuneStream) -> Iterator[list[Piece]]:
     return _cut(stream.pieces(build=False))
 
 
+def repair_units(pieces: Iterable[Piece]) -> Iterator[list[Piece]]:
+    """The pieces of a file cut where the repair of the whole text cuts it into parts
+    (``format.repair._unit_starts``): before each tune after the first, or before the
+    field or text lines written right above it (they are its, ABC202); what follows a
+    tune up to there is that tune's (free text, or music an empty line cut off from it,
+    ABC209). :func:`fix_stream` repairs a file a unit at a time, so each tune is
+    repaired with what the whole-text repair gives it."""
+    group: list[Piece] = []
+    has_tune = False
+    for piece in pieces:
+        if piece.chunk.kind == "tune":
+            if has_tune:
+                if group[-1].chunk.kind in ("text", "header"):
+                    above = group.pop()
+                    yield group
+                    group = [above]
+                else:
+                    yield group
+                    group = []
+            has_tune = True
+        group.append(piece)
+    if group:
+        yield group
+
+
 def text_segments(text: str, mode: str = "auto") -> Iterator[list[Piece]]:
     """:func:`segments` of a text held in memory, cut as :func:`abcparse.parse` cuts it
     in ``mode`` (the chunks the printer sees when it formats the whole text)."""
@@ -505,6 +530,7 @@ def fix_stream(
     diff_repaired: Callable[[str, str], None] | None = None,
     unsafe: bool = False,
     reformat: bool = True,
+    numbers: Any = None,
 ) -> FixOutcome:
     """``abc-lint --fix`` for a file too big to repair whole: each segment is repaired
     alone by :func:`abcparse.format.repair.repair_text` (read after the file's version
@@ -512,13 +538,25 @@ def fix_stream(
     :func:`format_stream` formats: ``write`` gets the formatted text, ``repaired_out``
     the repaired text before formatting (what is written when the formatting is
     refused), ``diff`` each segment's (original, formatted) text and ``diff_repaired``
-    its (original, repaired) text. Repairs that need the
-    whole file at once are not made here: a tune whose X: number an earlier tune has
-    keeps it (ABC206 is reported by the check that follows). ``unsafe`` as for
+    its (original, repaired) text. ``unsafe`` as for
     :func:`~abcparse.format.repair.repair_text`; without ``reformat`` the repaired text
-    is written as it is (``write`` and ``diff`` get it)."""
-    from .format.repair import repair_text
+    is written as it is (``write`` and ``diff`` get it).
+
+    What the repair of the whole text reads from the whole file, a segment is given:
+    ``numbers`` (:class:`~abcparse.format.repair.FileNumbers`, every X: number of the
+    file: :func:`file_numbers`), so that a tune repeating an earlier tune's number is
+    renumbered above the file's numbers (ABC206, ABC210) as the whole-file repair
+    renumbers it; and a tune whose X: line follows the tune before with no empty line
+    gets one (ABC211), which the whole-file repair's first round adds."""
+    from .format.fixers import SEPARATE_WHY
+    from .format.repair import FileNumbers, _later_context, repair_text
     from .split import split
+    from .validate import select_rules
+
+    if numbers is None:
+        numbers = FileNumbers()
+    separate = "ABC211" in select_rules(select, ignore, extend_select)
+    after_tune = False  # the last segment ended with a tune (every one but the last does)
 
     outcome = FixOutcome()
     fmt: StreamFormatter | None = None
@@ -528,15 +566,22 @@ def fix_stream(
     pending_b: list[str] = []
     loose = _loose(stream)
     found: list[Diagnostic] = []
-    for pieces in segments(stream):
+    for pieces in repair_units(stream.pieces(build=False)):
         original = "".join(p.chunk.text for p in pieces)
         first = fmt is None
         mini = original if first else prefix + original
         result = repair_text(mini, target=target, warnings=True, select=select,
-                             ignore=ignore, extend_select=extend_select, unsafe=unsafe)
+                             ignore=ignore, extend_select=extend_select, unsafe=unsafe,
+                             numbers=numbers)
         repaired = result.text
         lines_before = 0 if first else _line_count(prefix)
         line0 = pieces[0].chunk.line if pieces else 1
+        # §2.2: an X: line right after a tune, with no empty line between (ABC211).
+        glued = separate and after_tune and pieces[0].chunk.kind == "tune"
+        after_tune = bool(pieces) and pieces[-1].chunk.kind == "tune"
+        if glued and not first and repaired.startswith(prefix):
+            repaired = prefix + stream.newline + repaired[len(prefix):]
+            outcome.repairs.append((line0, 1, "ABC211", SEPARATE_WHY, True))
         if not first and not repaired.startswith(prefix):
             repaired = mini  # the repair would have to change the file header: left alone
         else:
@@ -560,14 +605,17 @@ def fix_stream(
                 if c.kind not in ("version", "header", "blank"):
                     break
                 head.append(c.text)
-            prefix = _context_prefix("".join(head))
+            # Later units are read after the file header, or after an empty one when
+            # the file has none: read alone, a unit's first block would be taken for
+            # the file header (fields above a later tune's X:, ABC202).
+            prefix = _later_context(_context_prefix("".join(head)))
             first_line = text_lines(repaired)[0] if repaired else ""
             fmt = StreamFormatter(options, stream.newline, first_line)
             own = chunks
         else:
             chunks, _ = split(repaired, loose=loose)
-            cut = len(prefix)
-            shift = line0 - 1 - lines_before
+            cut = len(prefix) + (len(stream.newline) if glued else 0)
+            shift = line0 - 1 - lines_before - glued
             own = [Chunk(c.kind, c.text, c.start - cut + pieces[0].chunk.start,
                          c.line + shift) for c in chunks if c.start >= cut]
         assert fmt is not None
@@ -594,6 +642,27 @@ def fix_stream(
         sort_diagnostics(found)
         outcome.formatting.diagnostics = found
     return outcome
+
+
+def file_numbers(source: Any, mode: str = "auto") -> Any:
+    """Every X: number of a file (a path, or a binary stream at its start), read from
+    its tunes' headers alone (:func:`abcparse.read_headers`, in the ``mode`` the file is
+    repaired in, which cuts it into the same tunes): the
+    :class:`~abcparse.format.repair.FileNumbers` that :func:`fix_stream` starts from, as
+    the repair of the whole text starts from every number its parse holds."""
+    from .api import read_headers
+    from .format.repair import FileNumbers
+    from .limits import bounded_int
+
+    numbers = FileNumbers()
+    for header in read_headers(source, mode=mode):
+        for f in header.fields:
+            if f.letter == "X":
+                n = bounded_int(f.value)
+                if n is not None:
+                    numbers.use((n,))
+                break
+    return numbers
 
 
 def _context_prefix(head: str) -> str:
@@ -955,9 +1024,11 @@ __all__ = [
     "StreamDiff",
     "StreamFormatter",
     "TextSpool",
+    "file_numbers",
     "fix_stream",
     "format_segments",
     "format_stream",
+    "repair_units",
     "segments",
     "text_segments",
     "transpose_stream",

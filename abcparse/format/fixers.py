@@ -387,24 +387,34 @@ class FixContext:
         return got
 
     def fresh_reference(self) -> int:
-        """An X: number no tune of the file has, and none given out this round."""
-        n = max(self.all_references(), default=0) + 1
-        n = max(n, int(self.cache.get("fresh", 0)))
+        """An X: number no tune of the file has, and none given out this round: one more
+        than the largest in use (this text's, and the rest of the file's that the repair
+        gave in ``cache["numbers"]``, a :class:`~abcparse.format.repair.FileNumbers`)."""
+        numbers = self.cache.get("numbers")
+        top = max(numbers.top if numbers is not None else 0,
+                  max(self._own_references(), default=0))
+        n = max(top + 1, int(self.cache.get("fresh", 0)))
         self.cache["fresh"] = n + 1
         return n
 
-    def all_references(self) -> list[int]:
-        """X: numbers in use: this text's and those the rest of the file holds."""
+    def reference_in_use(self, n: int) -> bool:
+        """Whether a tune of the file has X: number ``n``: one of this text's, or one the
+        rest of the file holds (a set lookup: a file of thousands of tunes made a list of
+        every number for each tune it renumbered)."""
+        numbers = self.cache.get("numbers")
+        return n in self._own_references() or (numbers is not None and n in numbers.used)
+
+    def _own_references(self) -> set[int]:
         got = self.cache.get("references")
         if got is None:
-            got = list(self.cache.get("reserved", ()))
+            got = set()
             for t in self.book.tunes:
                 for f in t.header.fields:
                     n = bounded_int(f.value) if f.letter == "X" else None
                     if n is not None:
-                        got.append(n)
+                        got.add(n)
             self.cache["references"] = got
-        return list(got)
+        return got
 
 
 Fixer = Callable[[FixContext, Diagnostic], Sequence[Edit] | None]
@@ -1391,19 +1401,22 @@ def fix_reference_number(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
         return embedded
     digits = re.search(r"[0-9]+", f.value)
     n = (bounded_int(digits.group()) or 0) if digits else 0  # too many digits: a fresh one
-    if n <= 0 or n in ctx.all_references():
+    if n <= 0 or ctx.reference_in_use(n):
         n = ctx.fresh_reference()
     return [ctx.edit(f.span.start + 2, f.span.end, str(n), d.code,
                      f"replaced X:{f.value.strip()} by X:{n}: a reference number is a"
                      " positive whole number (§3.1.1)")]
 
 
+#: What the ABC211 fix says (also where a file repaired a segment at a time adds the
+#: empty line: ``rewrite.fix_stream``).
+SEPARATE_WHY = "added an empty line before X:: an empty line ends the tune before (§2.2)"
+
+
 @fixer("ABC211", safe=True, changes='an empty line added before `X:`')
 def fix_missing_empty_line(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     at = ctx.line_start(d.span.start)
-    return [ctx.edit(at, at, ctx.nl, d.code,
-                     "added an empty line before X:: an empty line ends the tune before"
-                     " (§2.2)")]
+    return [ctx.edit(at, at, ctx.nl, d.code, SEPARATE_WHY)]
 
 
 _MODES = ("major", "minor", "mixolydian", "dorian", "phrygian", "lydian", "locrian",

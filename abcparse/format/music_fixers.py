@@ -702,7 +702,8 @@ def _trim_bar(ctx: FixContext, tune: Tune, vi: int, bar: Bar, timing: _BarTiming
         line_start = ctx.line_start(start)
         while start > line_start and ctx.text[start - 1] in " \t":
             start -= 1
-        removed = ctx.text[start:end].strip()
+        # One line of message: the cut may run over a line end.
+        removed = " ".join(ctx.text[start:end].split())
         out.append(ctx.edit(start, end, "", code,
                             f"deleted {removed} at the end of an overfull bar so it fits the"
                             " meter (§3.1.6)"))

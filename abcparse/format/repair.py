@@ -36,6 +36,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -424,6 +425,38 @@ def _apply(text: str, edits: list[Edit]) -> tuple[str, list[Edit]]:
     return "".join(parts), [e for _, e in order]
 
 
+@dataclass
+class FileNumbers:
+    """The X: numbers of a file whose parts are repaired one at a time (ABC206, ABC210).
+
+    ``used`` holds every number a tune of the file has or was given, ``top`` the
+    largest (a fixer's fresh number is one more, :meth:`FixContext.fresh_reference`),
+    ``earlier`` the numbers of the tunes before the part under repair (a tune of the
+    part that repeats one is renumbered). One object serves a whole file and is read,
+    not copied, by each part: copying the sets for every part, and listing them for
+    every renumbered tune, made a file of many tunes quadratic. The repair of a file
+    read a segment at a time (``rewrite.fix_stream``) starts it with every number of
+    the file (``used``), as the repair of the whole text does."""
+
+    used: set[int] = field(default_factory=set)
+    earlier: set[int] = field(default_factory=set)
+    top: int = 0
+
+    def use(self, numbers: Iterable[int]) -> None:
+        """Numbers the file holds (or was given): a fresh one is above them all."""
+        for n in numbers:
+            self.used.add(n)
+            if n > self.top:
+                self.top = n
+
+    def passed(self, numbers: Iterable[int]) -> None:
+        """The final numbers of a part just repaired: the parts after it must not
+        repeat them."""
+        numbers = list(numbers)
+        self.use(numbers)
+        self.earlier.update(numbers)
+
+
 @paused_gc()
 def _engine(
     text: str,
@@ -434,8 +467,7 @@ def _engine(
     *,
     make_tune: bool,
     unsafe: bool = True,
-    reserved: frozenset[int] = frozenset(),
-    taken: frozenset[int] = frozenset(),
+    numbers: FileNumbers | None = None,
     first: tuple[Tunebook, list[Diagnostic]] | None = None,
 ) -> _Outcome:
     """Repair one part, round after round, with the cyclic collector paused throughout:
@@ -448,7 +480,8 @@ def _engine(
     full = prefix + text
     book, diags = first if first is not None else _check(full, target, sel)
     before = _local(diags, base, lines)
-    diags = diags + _duplicates(book, base, taken, target)
+    earlier: AbstractSet[int] = numbers.earlier if numbers is not None else frozenset()
+    diags = diags + _duplicates(book, base, earlier, target)
     edits: list[Edit] = []
     failures: list[str] = []
     withdrawn: list[Withdrawn] = []
@@ -475,7 +508,7 @@ def _engine(
         elif rnd > FIX_ROUNDS:
             level = max(level, 1)
         ctx = FixContext(full, book, base, target == "strict")
-        ctx.cache["reserved"] = reserved | taken
+        ctx.cache["numbers"] = numbers
         ctx.diagnostics = wanted
         groups: list[list[Edit]] = []
         fallback: list[list[Edit]] = []
@@ -533,7 +566,7 @@ def _engine(
         full = new_full
         edits.extend(e.shifted(-base, rnd) for e in ordered)
         book, diags = _check(full, target, sel)
-        diags = diags + _duplicates(book, base, taken, target)
+        diags = diags + _duplicates(book, base, earlier, target)
         wanted = [d for d in diags if d.span.start >= base and _wants(d, warnings)]
     if wanted and rnd >= limit and limit < MAX_ROUNDS:
         d0 = wanted[0]
@@ -547,9 +580,9 @@ def _engine(
         # Nothing worked: an empty tune that keeps the number and title.
         body = full[base:]
         if book.tunes and any(t.span.start >= base for t in book.tunes):
-            numbers = sorted(reserved | taken | set(_numbers(book, base)))
             own = _numbers(book, base)
-            number = own[0] if own and own[0] not in taken else (max(numbers, default=0) + 1)
+            top = max(numbers.top if numbers is not None else 0, max(own, default=0))
+            number = own[0] if own and own[0] not in earlier else top + 1
             new = minimal_tune(body, number)
             why = ("replaced the tune by an empty one that keeps its number and title: no"
                    " repair made it valid")
@@ -726,7 +759,7 @@ def _numbers(book: Tunebook, base: int) -> list[int]:
     return out
 
 
-def _duplicates(book: Tunebook, base: int, taken: frozenset[int], target: str
+def _duplicates(book: Tunebook, base: int, taken: AbstractSet[int], target: str
                 ) -> list[Diagnostic]:
     """ABC206 for tunes of this text whose X: number an earlier tune of the file has."""
     if not taken:
@@ -1002,8 +1035,8 @@ def _unit_starts(text: str) -> list[int]:
     return starts
 
 
-def _separate_tunes(text: str, book: Tunebook, wanted: list[Diagnostic], target: str
-                    ) -> tuple[list[Edit], list[str]]:
+def _separate_tunes(text: str, book: Tunebook, wanted: list[Diagnostic], target: str,
+                    numbers: FileNumbers) -> tuple[list[Edit], list[str]]:
     """The first round of safe repair: the fixes of the file rather than of one tune,
     made over the whole file before the tunes are repaired one by one. The empty line
     before every X: that follows a tune without one (ABC211, §2.2), and every line end
@@ -1013,17 +1046,18 @@ def _separate_tunes(text: str, book: Tunebook, wanted: list[Diagnostic], target:
     empty line ends the tune before, which loose and strict reading already end at the
     X:)."""
     edits, failures = _whole_round(
-        text, book, [d for d in wanted if d.code in ("ABC211", "ABC003")], target)
+        text, book, [d for d in wanted if d.code in ("ABC211", "ABC003")], target, numbers)
     if edits and _Guard(book, 0, target).same(_apply(text, edits)[0], 0) is not None:
         edits = []
     return edits, failures
 
 
-def _whole_round(text: str, book: Tunebook, wanted: list[Diagnostic], target: str
-                 ) -> tuple[list[Edit], list[str]]:
+def _whole_round(text: str, book: Tunebook, wanted: list[Diagnostic], target: str,
+                 numbers: FileNumbers) -> tuple[list[Edit], list[str]]:
     """The first round over a whole file: every fixer once, no deletion of last resort
     (that is for the rounds of each tune)."""
     ctx = FixContext(text, book, 0, target == "strict")
+    ctx.cache["numbers"] = numbers
     ctx.diagnostics = wanted
     groups: list[list[Edit]] = []
     failures: list[str] = []
@@ -1050,6 +1084,7 @@ def repair_text(
     ignore: Selector = None,
     extend_select: Selector = None,
     unsafe: bool = False,
+    numbers: FileNumbers | None = None,
 ) -> TextRepair:
     """Repair every tune of a file's text (and its file header) for ``target`` mode.
 
@@ -1064,19 +1099,33 @@ def repair_text(
     adds the empty lines that part tunes (ABC211, see :func:`_separate_tunes`): each part
     is then repaired and its music checked on its own, so a withdrawn fix is found
     without reading the whole file again.
+
+    ``numbers``: where ``text`` is a stretch of a bigger file (``rewrite.fix_stream``),
+    the file's X: numbers (:class:`FileNumbers`: all of them in ``used``, those of the
+    tunes before the stretch in ``earlier``); a tune of the stretch that repeats an
+    earlier one is renumbered (ABC206), and fresh numbers come after the file's. The
+    stretch's final numbers are added to ``earlier`` for the next one.
     """
     target = _target(target)
-    from ..validate import check
+    from ..validate import check, select_rules
 
     book0 = parse(text, mode=target)
     sel = (select, ignore, extend_select)
     diags0 = check(book0, mode=target, select=select, ignore=ignore, extend_select=extend_select)
     wanted0 = [d for d in diags0 if _wants(d, warnings)]
-    if not wanted0:
+    outside = numbers is not None
+    if numbers is None:
+        numbers = FileNumbers()
+    # A tune that repeats the number of a tune before the stretch: the stretch's own
+    # check cannot see it (it does not hold that tune), the file's would (ABC206).
+    repeats = outside and "ABC206" in select_rules(select, ignore, extend_select) and bool(
+        set(_numbers(book0, 0)) & numbers.earlier)
+    if not wanted0 and not repeats:
+        numbers.passed(_numbers(book0, 0))
         return TextRepair(text, text, (), (), tuple(diags0), tuple(diags0),
                           not any(d.severity is Severity.ERROR for d in diags0))
     chosen, first_failures = (_whole_round if unsafe else _separate_tunes)(
-        text, book0, wanted0, target)
+        text, book0, wanted0, target, numbers)
     first: list[Edit] = []
     text1, book1, diags1 = text, book0, diags0
     if chosen:
@@ -1086,15 +1135,15 @@ def repair_text(
         diags1 = check(book1, mode=target, select=select, ignore=ignore,
                        extend_select=extend_select)
     wanted1 = sorted((d for d in diags1 if _wants(d, warnings)), key=lambda d: d.span.start)
-    if not wanted1:
+    if not wanted1 and not repeats:
+        numbers.passed(_numbers(book1, 0))
         return TextRepair(text, text1, tuple(first), (), tuple(diags0), tuple(diags1),
                           not any(d.severity is Severity.ERROR for d in diags1),
                           tuple(first_failures))
     starts = _unit_starts(text1)
     bounds = [0, *starts, len(text1)] if (not starts or starts[0] > 0) else [*starts,
                                                                              len(text1)]
-    reserved = set(_numbers(book1, 0))
-    taken: set[int] = set()
+    numbers.use(_numbers(book1, 0))
     prefix = ""
     later = _later_context(prefix)  # the context of the parts after the file's start
     parts: list[str] = []
@@ -1110,15 +1159,14 @@ def repair_text(
         mine = bisect.bisect_left(positions, b) - bisect.bisect_left(positions, a)
         if last:
             mine += bisect.bisect_right(positions, b) - bisect.bisect_left(positions, b)
-        numbers = _numbers_of(own)
-        dup = bool(set(numbers) & taken) and (
-            bisect.bisect_left(dup_at, b) > bisect.bisect_left(dup_at, a))
+        own_numbers = _numbers_of(own)
+        dup = bool(numbers.earlier.intersection(own_numbers)) and (
+            repeats or bisect.bisect_left(dup_at, b) > bisect.bisect_left(dup_at, a))
         if mine or dup:
             context = "" if is_header else prefix if a == 0 else later
-            whole = not context and a == 0 and b == len(text1) and not taken
+            whole = not context and a == 0 and b == len(text1) and not numbers.earlier
             out = _engine(piece, context, target, warnings, sel,
-                          make_tune=False, unsafe=unsafe, reserved=frozenset(reserved),
-                          taken=frozenset(taken),
+                          make_tune=False, unsafe=unsafe, numbers=numbers,
                           first=(book1, list(diags1)) if whole else None)
             tunes = [t for t in out.book.tunes if t.span.start >= len(context)]
             if out.edits or out.withdrawn:
@@ -1131,12 +1179,11 @@ def repair_text(
                     piece, target, out.rounds, tuple(out.failures), unsafe,
                     tuple(out.withdrawn), out.music_changed))))
             piece = out.text
-            numbers = _numbers_of(tunes)
+            own_numbers = _numbers_of(tunes)
         if is_header:
             prefix = _prefix(piece)
             later = _later_context(prefix)
-        reserved.update(numbers)
-        taken.update(numbers)
+        numbers.passed(own_numbers)
         parts.append(piece)
     new_text = "".join(parts)
     after = (check(new_text, mode=target, select=select, ignore=ignore,

@@ -692,7 +692,6 @@ def finding_fix(book: Book, tunes: Tunes, settings: LintSettings, offset: int,
     if target is None:
         return None
     ctx = FixContext(full, tbook, base, mode == "strict")
-    ctx.cache["reserved"] = frozenset()
     ctx.diagnostics = [target]
     try:
         group = fixer(ctx, target)
