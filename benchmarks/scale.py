@@ -1,7 +1,7 @@
 """Scale: abc-lint and abcparse format on big tunebooks, time and peak memory (issue 16).
 
     python benchmarks/scale.py [--dir /tmp/abcparse-scale] [--mb 4.3] [--generated 100]
-                               [--skip-format] [--jobs 2] [--joined]
+                               [--skip-format] [--jobs 2] [--joined] [--fix]
 
 Builds (once, with benchmarks/bigbook.py's functions) a tunebook of every corpus tune,
 renumbered and repeated to ``--mb`` megabytes (4.3 by default, the size of the
@@ -16,7 +16,11 @@ it, and reads that process's own peak resident memory (``os.wait4``'s rusage):
 - with ``--joined``, ``abc-lint`` and ``format --check`` on the 4.3 MB book written with
   no empty line between its tunes (as scraped and generated collections often are):
   the splitter must still hand out a tune at a time, so time and peak memory should be
-  those of the book with empty lines.
+  those of the book with empty lines;
+- with ``--fix``, ``abc-lint --fix`` on a copy of the 4.3 MB book and on a copy of its
+  first tenth: a file is repaired a unit at a time, so the peak should be the same for
+  both and the time ten times (repaired whole, as files under 4 MB were before
+  2026-12-06, a 3.8 MB book took 0.96 GB).
 
 It prints seconds, peak MB, tunes/s, the 10x/1x ratios and issue 16's bars: for the
 43 MB book, abc-lint peak RSS <= 250 MB and time <= 12x the 4.3 MB book's;
@@ -87,6 +91,8 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=0, help="also time abc-lint --jobs N on 1x")
     ap.add_argument("--joined", action="store_true",
                     help="also the 1x book with no empty line between its tunes")
+    ap.add_argument("--fix", action="store_true",
+                    help="also abc-lint --fix on copies of the 1x book and of its first tenth")
     args = ap.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     one, ten = args.dir / "book-1x.abc", args.dir / "book-10x.abc"
@@ -129,6 +135,16 @@ def main() -> int:
               f" peak {lj.peak_mb:.0f} MB against {l1.peak_mb:.0f} MB")
         if not args.skip_format:
             row("format --check 4.3 MB, no empty lines", nj, measure(format_check(joined)))
+    if args.fix:
+        text = one.read_text(encoding="utf-8")
+        cut = text.find("\n\nX:", len(text) // 10) + 1
+        small, big = args.dir / "fix-0.1x.abc", args.dir / "fix-1x.abc"
+        small.write_text(text[:cut], encoding="utf-8")
+        big.write_text(text, encoding="utf-8")
+        fs = row("abc-lint --fix 0.43 MB", tunes_in(small), measure(lint(small, "--fix")))
+        fb = row("abc-lint --fix 4.3 MB", n1, measure(lint(big, "--fix")))
+        print(f"    4.3 MB / 0.43 MB: time {fb.seconds / fs.seconds:.1f}x,"
+              f" peak {fb.peak_mb:.0f} MB against {fs.peak_mb:.0f} MB")
     if args.generated:
         gen = args.dir / f"generated-{args.generated:g}mb.abc"
         if not gen.exists():

@@ -428,7 +428,7 @@ def fix_files(settings: Settings, out: Any) -> int:
             # Repairs first (abcparse.format.repair, listed as they change the music),
             # then the formatter with its own safety checks; a unit of the file at a
             # time, written atomically.
-            changed = _fix_streamed(path, options, settings, out) or changed
+            changed = _fix_streamed(path, path, options, settings, out) or changed
         except AbcError as e:
             print(f"abc-lint: {e}", file=sys.stderr)
             status = 2
@@ -441,40 +441,40 @@ def _fix_stdin(settings: Settings, out: Any) -> tuple[bool, int]:
     """``--fix -``: standard input fixed, written to standard output in its own encoding
     (as ``abcparse format -`` writes it; docs/cli.md, row 9), with what was fixed and
     the findings left in the fixed text on standard error (standard output holds the
-    text alone); ``--diff -`` prints the diff instead. Whether it changed, and how many
+    text alone); ``--diff -`` prints the diff instead. Repaired a unit at a time, as a
+    file is (:func:`_fix_streamed`): the input and the fixed text wait in temporary
+    files, so memory is bounded by the largest tune. Whether it changed, and how many
     findings are left."""
-    from ..format import encode_like
-    from ..format.repair import fix_text
-    from ..source import decode
+    import shutil
+    import tempfile
+
+    from ..api import iter_tunes
+    from ..validate.check import StreamCheck, select_rules
 
     name = settings.stdin_filename or "-"
-    with spool_stdin() as spool:  # NothingRead when empty
-        refuse_non_abc(spool, name)
-        data = spool.read()
-    source, _ = decode(data, name)
     options = None
     if settings.reformat:
         from ..format import load_options
 
         options = load_options(os.getcwd())
-    result = fix_text(source.text, options, target=settings.mode, select=settings.select,
-                      ignore=settings.ignore, extend_select=settings.extend_select,
-                      unsafe=settings.unsafe_fixes, reformat=settings.reformat)
-    _print_fixes(name, result, settings)
-    if settings.diff:
-        if result.changed:
-            _write_fix_diff(out, result, name)
-        return result.changed, 0
-    out.flush()
-    sys.stdout.buffer.write(encode_like(source, result.text))
-    sys.stdout.buffer.flush()
-    from .. import check as check_text
-
-    left = check_text(result.text, mode=settings.mode, select=settings.select,
-                      ignore=settings.ignore, extend_select=settings.extend_select)
-    for d in left:
-        print(f"{name}:{d.line}:{d.col}: {d.code} {d.message}", file=sys.stderr)
-    return result.changed, len(left)
+    with spool_stdin() as spool:  # NothingRead when empty
+        refuse_non_abc(spool, name)
+        if settings.diff:
+            return _fix_streamed(spool, name, options, settings, out), 0
+        with tempfile.TemporaryFile() as fixed:
+            changed = _fix_streamed(spool, name, options, settings, out, into=fixed)
+            out.flush()
+            fixed.seek(0)
+            shutil.copyfileobj(fixed, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+            fixed.seek(0)
+            rules = select_rules(settings.select, settings.ignore, settings.extend_select)
+            left = 0
+            for d in StreamCheck(iter_tunes(fixed, mode=settings.mode, path=name),
+                                 mode=settings.mode, rules=rules):
+                print(f"{name}:{d.line}:{d.col}: {d.code} {d.message}", file=sys.stderr)
+                left += 1
+    return changed, left
 
 
 def _fix_diff_names(path: str) -> tuple[str, str]:
@@ -482,27 +482,6 @@ def _fix_diff_names(path: str) -> tuple[str, str]:
     name ended by a tab, as GNU diff ends it, so that ``patch`` reads a name with spaces
     whole."""
     return f"a/{path}\t(original)", f"b/{path}\t(fixed)"
-
-
-def _write_fix_diff(out: Any, result: Any, name: str) -> None:
-    """The --diff of a file fixed whole (a FixResult: its original and fixed text)."""
-    from ..rewrite import unified_diff_text
-
-    out.write(unified_diff_text(result.original, result.text, *_fix_diff_names(name)))
-
-
-def _print_fixes(name: str, result: Any, settings: Settings) -> None:
-    """Each fix applied (marked unsafe where it is), each safe fix the music engine
-    withdrew, and with ``--unsafe-fixes`` each tune whose music changed: on standard
-    error, with the file's ``name``."""
-    verb = "would fix" if settings.diff else "fixed"  # --diff writes nothing
-    for line, col, e in result.repair.fixes():
-        mark = "" if e.is_safe else " (unsafe)"
-        print(f"{name}:{line}:{col}: {verb} {e.code}{mark}: {e.why}", file=sys.stderr)
-    _report_fix_outcome(name, [(ln, c, w.code, w.reason)
-                               for ln, c, w in result.repair.withdrawn()],
-                        result.repair.music_changes(settings.mode)
-                        if settings.unsafe_fixes else [])
 
 
 def _report_fix_outcome(path: str, withdrawn: list[tuple[int, int, str, str]],
@@ -516,15 +495,18 @@ def _report_fix_outcome(path: str, withdrawn: list[tuple[int, int, str, str]],
               file=sys.stderr)
 
 
-def _fix_streamed(path: str, options: Any, settings: Settings, out: Any) -> bool:
-    """``--fix``/``--diff`` of a file: repaired and formatted a unit at a time (a tune
-    with what belongs to it, :func:`abcparse.rewrite.fix_stream`), the result streamed
-    into the file's atomic rewrite (or a diff), so that memory is bounded by the
-    largest tune: repaired whole, a tunebook of 3.8 MB took 0.96 GB. What the repair of
-    the whole text reads from the whole file, each unit is given (every X: number of
-    the file, read first from the tunes' headers alone; whether the tune before ends
-    with an empty line): the result is the whole-text repair's (``fix_text``; a test
-    compares them). True when the file changes."""
+def _fix_streamed(source: str | BinaryIO, path: str, options: Any, settings: Settings,
+                  out: Any, into: BinaryIO | None = None) -> bool:
+    """``--fix``/``--diff`` of a file (``source``, a path, or standard input spooled to a
+    temporary file, named ``path`` in messages): repaired and formatted a unit at a time
+    (a tune with what belongs to it, :func:`abcparse.rewrite.fix_stream`), the result
+    streamed into the file's atomic rewrite, or into ``into`` (the text whole, changed
+    or not), or a diff, so that memory is bounded by the largest tune: repaired whole, a
+    tunebook of 3.8 MB took 0.96 GB. What the repair of the whole text reads from the
+    whole file, each unit is given (every X: number of the file, read first from the
+    tunes' headers alone; whether the tune before ends with an empty line): the result
+    is the whole-text repair's (``fix_text``; a test compares them). True when the text
+    changes."""
     import codecs
     import contextlib
 
@@ -533,7 +515,23 @@ def _fix_streamed(path: str, options: Any, settings: Settings, out: Any) -> bool
     from ..format import FormatOptions
     from ..rewrite import FileDiff, TextSpool, file_numbers, fix_stream
 
-    stream = iter_tunes(path, mode=settings.mode, path=path)
+    if not isinstance(source, str):
+        source.seek(0)
+    numbers = file_numbers(source, settings.mode)
+    if not isinstance(source, str):
+        source.seek(0)
+    stream = iter_tunes(source, mode=settings.mode, path=path)
+
+    @contextlib.contextmanager
+    def writer() -> Iterator[BinaryIO]:
+        """The file's atomic rewrite, or ``into`` from its start."""
+        if into is None:
+            with atomic_writer(path) as f:
+                yield f
+        else:
+            into.seek(0)
+            into.truncate()
+            yield into
 
     def encode(text: str, first: list[bool]) -> bytes:
         data = text.encode(stream.encoding, errors="surrogateescape")
@@ -558,7 +556,7 @@ def _fix_streamed(path: str, options: Any, settings: Settings, out: Any) -> bool
                   diff_repaired=diffs[1].segment if diffs is not None else None,
                   unsafe=settings.unsafe_fixes, reformat=settings.reformat)
         opts = options if options is not None else FormatOptions()
-        kw["numbers"] = file_numbers(path, settings.mode)
+        kw["numbers"] = numbers
         if settings.diff:
             result = fix_stream(stream, opts, **kw)  # type: ignore[arg-type]
         else:
@@ -566,18 +564,19 @@ def _fix_streamed(path: str, options: Any, settings: Settings, out: Any) -> bool
                 """Leave the formatted text unwritten."""
 
             try:
-                with atomic_writer(path) as f:
+                with writer() as f:
                     first = [True]
                     result = fix_stream(stream, opts, write=lambda t: f.write(encode(t, first)),
                                         **kw)  # type: ignore[arg-type]
-                    if not result.changed or not result.formatting.ok:
+                    if into is None and (not result.changed or not result.formatting.ok):
                         raise Keep
             except Keep:
-                if result.repairs and not result.formatting.ok:
-                    # The formatting was refused: the repaired text, unformatted.
-                    with atomic_writer(path) as f:
-                        first = [True]
-                        repaired.copy_to(f, lambda t: encode(t, first))
+                pass
+            if result.repairs and not result.formatting.ok:
+                # The formatting was refused: the repaired text, unformatted.
+                with writer() as f:
+                    first = [True]
+                    repaired.copy_to(f, lambda t: encode(t, first))
         verb = "would fix" if settings.diff else "fixed"  # --diff writes nothing
         for line, col, code, why, safe in result.repairs:
             mark = "" if safe else " (unsafe)"
