@@ -37,7 +37,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from .api import Piece, TuneStream
 from .diagnostics import Diagnostic, Span, sort_diagnostics
@@ -46,6 +46,11 @@ from .format.printer import Printer, file_chunks
 from .format.safety import TuneCheck, check_formatting
 from .gcpause import paused_gc
 from .split import Chunk, text_lines
+
+if TYPE_CHECKING:
+    import os
+
+    from .format.repair import FileNumbers
 
 _NEWLINES = {"lf": "\n", "crlf": "\r\n"}
 
@@ -530,19 +535,20 @@ def fix_stream(
     diff_repaired: Callable[[str, str], None] | None = None,
     unsafe: bool = False,
     reformat: bool = True,
-    numbers: Any = None,
+    numbers: FileNumbers | None = None,
 ) -> FixOutcome:
-    """``abc-lint --fix`` for a file too big to repair whole: each segment is repaired
-    alone by :func:`abcparse.format.repair.repair_text` (read after the file's version
-    line and file header, as repaired with the first segment), then formatted as
+    """``abc-lint --fix`` a unit at a time (:func:`repair_units`: memory bounded by the
+    largest tune): each unit is repaired alone by
+    :func:`abcparse.format.repair.repair_text` (read after the file's version line and
+    file header, as repaired with the first unit), then formatted as
     :func:`format_stream` formats: ``write`` gets the formatted text, ``repaired_out``
     the repaired text before formatting (what is written when the formatting is
-    refused), ``diff`` each segment's (original, formatted) text and ``diff_repaired``
+    refused), ``diff`` each unit's (original, formatted) text and ``diff_repaired``
     its (original, repaired) text. ``unsafe`` as for
     :func:`~abcparse.format.repair.repair_text`; without ``reformat`` the repaired text
     is written as it is (``write`` and ``diff`` get it).
 
-    What the repair of the whole text reads from the whole file, a segment is given:
+    What the repair of the whole text reads from the whole file, a unit is given:
     ``numbers`` (:class:`~abcparse.format.repair.FileNumbers`, every X: number of the
     file: :func:`file_numbers`), so that a tune repeating an earlier tune's number is
     renumbered above the file's numbers (ABC206, ABC210) as the whole-file repair
@@ -556,7 +562,7 @@ def fix_stream(
     if numbers is None:
         numbers = FileNumbers()
     separate = "ABC211" in select_rules(select, ignore, extend_select)
-    after_tune = False  # the last segment ended with a tune (every one but the last does)
+    after_tune = False  # the unit before ended with its tune (no text after it)
 
     outcome = FixOutcome()
     fmt: StreamFormatter | None = None
@@ -644,7 +650,8 @@ def fix_stream(
     return outcome
 
 
-def file_numbers(source: Any, mode: str = "auto") -> Any:
+def file_numbers(source: str | os.PathLike[str] | BinaryIO, mode: str = "auto"
+                 ) -> FileNumbers:
     """Every X: number of a file (a path, or a binary stream at its start), read from
     its tunes' headers alone (:func:`abcparse.read_headers`, in the ``mode`` the file is
     repaired in, which cuts it into the same tunes): the

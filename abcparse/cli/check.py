@@ -550,15 +550,15 @@ def _fix_streamed(source: str | BinaryIO, path: str, options: Any, settings: Set
         spools = (spool(), spool()) if settings.diff else None
         diffs = ((FileDiff(*names, spools[0].write), FileDiff(*names, spools[1].write))
                  if spools is not None else None)
-        kw = dict(target=settings.mode, select=settings.select, ignore=settings.ignore,
-                  extend_select=settings.extend_select, repaired_out=repaired.write,
-                  diff=diffs[0].segment if diffs is not None else None,
-                  diff_repaired=diffs[1].segment if diffs is not None else None,
-                  unsafe=settings.unsafe_fixes, reformat=settings.reformat)
+        kw: dict[str, Any] = dict(
+            target=settings.mode, select=settings.select, ignore=settings.ignore,
+            extend_select=settings.extend_select, repaired_out=repaired.write,
+            diff=diffs[0].segment if diffs is not None else None,
+            diff_repaired=diffs[1].segment if diffs is not None else None,
+            unsafe=settings.unsafe_fixes, reformat=settings.reformat, numbers=numbers)
         opts = options if options is not None else FormatOptions()
-        kw["numbers"] = numbers
         if settings.diff:
-            result = fix_stream(stream, opts, **kw)  # type: ignore[arg-type]
+            result = fix_stream(stream, opts, **kw)
         else:
             class Keep(Exception):
                 """Leave the formatted text unwritten."""
@@ -567,7 +567,7 @@ def _fix_streamed(source: str | BinaryIO, path: str, options: Any, settings: Set
                 with writer() as f:
                     first = [True]
                     result = fix_stream(stream, opts, write=lambda t: f.write(encode(t, first)),
-                                        **kw)  # type: ignore[arg-type]
+                                        **kw)
                     if into is None and (not result.changed or not result.formatting.ok):
                         raise Keep
             except Keep:
