@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import re
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -76,12 +77,15 @@ def repair_units(pieces: Iterable[Piece]) -> Iterator[list[Piece]]:
     (``format.repair._unit_starts``): before each tune after the first, or before the
     field or text lines written right above it (they are its, ABC202); what follows a
     tune up to there is that tune's (free text, or music an empty line cut off from it,
-    ABC209). :func:`fix_stream` repairs a file a unit at a time, so each tune is
-    repaired with what the whole-text repair gives it."""
+    ABC209, even when that reads as a tune without X:). :func:`fix_stream` repairs a
+    file a unit at a time, so each tune is repaired with what the whole-text repair
+    gives it."""
     group: list[Piece] = []
     has_tune = False
     for piece in pieces:
-        if piece.chunk.kind == "tune":
+        # A tune chunk with no X: line is the rest of a tune an empty line cut (ABC209,
+        # ABC201 stays quiet about it): the check of its unit must see what came before.
+        if piece.chunk.kind == "tune" and piece.chunk.text.startswith("X:"):
             if has_tune:
                 if group[-1].chunk.kind in ("text", "header"):
                     above = group.pop()
@@ -561,8 +565,15 @@ def fix_stream(
 
     if numbers is None:
         numbers = FileNumbers()
-    separate = "ABC211" in select_rules(select, ignore, extend_select)
+    selected = select_rules(select, ignore, extend_select)
+    separate = "ABC211" in selected
     after_tune = False  # the unit before ended with its tune (no text after it)
+    # Mixed line ends (ABC003): every unit is repaired with its line ends written as most
+    # lines of the file end, which the whole-file repair's first round does; a unit's own
+    # check sees only the unit (a file joined from a CRLF book and an LF one has units
+    # of each kind, each consistent alone).
+    main_end = _main_line_end(stream) if "ABC003" in selected else None
+    ends_fixed = False
 
     outcome = FixOutcome()
     fmt: StreamFormatter | None = None
@@ -575,7 +586,14 @@ def fix_stream(
     for pieces in repair_units(stream.pieces(build=False)):
         original = "".join(p.chunk.text for p in pieces)
         first = fmt is None
-        mini = original if first else prefix + original
+        unit = original
+        if main_end is not None:
+            unit = _NL_RE.sub(main_end, original)
+            if unit != original and not ends_fixed:
+                ends_fixed = True
+                outcome.repairs.append(_first_line_end(original, main_end,
+                                                       pieces[0].chunk.line))
+        mini = unit if first else prefix + unit
         result = repair_text(mini, target=target, warnings=True, select=select,
                              ignore=ignore, extend_select=extend_select, unsafe=unsafe,
                              numbers=numbers)
@@ -648,6 +666,37 @@ def fix_stream(
         sort_diagnostics(found)
         outcome.formatting.diagnostics = found
     return outcome
+
+
+_NL_RE = re.compile(r"\r\n|\r|\n")
+
+
+def _main_line_end(stream: TuneStream) -> str | None:
+    """The line end most lines of the file have, where they are not all alike (ABC003):
+    the first seen of the most common, as the ABC003 fix chooses it."""
+    facts = stream.facts
+    if facts is None:
+        return None
+    counts = {"\r\n": facts.crlf, "\r": facts.cr, "\n": facts.lf}
+    kinds = sorted((k for k in facts.first_newline if counts[k]),
+                   key=lambda k: facts.first_newline[k].start)
+    if len(kinds) < 2:
+        return None
+    return max(kinds, key=lambda k: counts[k])
+
+
+def _first_line_end(text: str, main: str, line0: int) -> tuple[int, int, str, str, bool]:
+    """The ABC003 fix as abc-lint lists it: at the first line end of ``text`` (a unit
+    starting on line ``line0``) that is not ``main``."""
+    from .format.fixers import line_end_why
+
+    line, start = line0, 0
+    for m in _NL_RE.finditer(text):
+        if m.group() != main:
+            return (line, m.start() - start + 1, "ABC003", line_end_why(m.group(), main), True)
+        line += 1
+        start = m.end()
+    raise AssertionError("a unit rewritten for its line ends has one to rewrite")
 
 
 def file_numbers(source: str | os.PathLike[str] | BinaryIO, mode: str = "auto"

@@ -1286,11 +1286,16 @@ def fix_line_endings(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     if len(counts) < 2:
         return None
     main = counts.most_common(1)[0][0]
-    names = {"\n": "LF", "\r\n": "CRLF", "\r": "CR"}
-    return [ctx.edit(m.start(), m.end(), main, d.code,
-                     f"wrote a {names[m.group()]} line end as {names[main]}, the line end of"
-                     " most lines (§2.2)")
+    return [ctx.edit(m.start(), m.end(), main, d.code, line_end_why(m.group(), main))
             for m in _NL_RE.finditer(t, ctx.base) if m.group() != main]
+
+
+def line_end_why(old: str, main: str) -> str:
+    """What the ABC003 fix says (also where a file repaired a unit at a time has its line
+    ends written as most of its lines end: ``rewrite.fix_stream``)."""
+    names = {"\n": "LF", "\r\n": "CRLF", "\r": "CR"}
+    return (f"wrote a {names[old]} line end as {names[main]}, the line end of most lines"
+            " (§2.2)")
 
 
 @fixer("ABC005", safe=False,

@@ -156,3 +156,18 @@ def test_fix_reads_fields_above_a_later_tune_as_free_text(tmp_path: Path) -> Non
     lines = _same_as_whole(text, tmp_path)
     assert (tmp_path / "book.abc").read_text(encoding="utf-8") == text
     assert any("not fixed ABC202" in ln for ln in lines)
+
+
+def test_mixed_line_ends_become_the_files_main_one(tmp_path: Path) -> None:
+    """A book joined from a CRLF file and an LF one: each tune is consistent alone, but
+    the file is not (ABC003); every line end becomes LF, the end of most lines, and the
+    fix is listed once, at the first CRLF, as the whole-text repair lists it (§2.2)."""
+    text = ("X:1\r\nT:a\r\nK:C\r\nCDEF|\r\n\r\n"
+            "X:2\nT:b\nK:C\nCDEF|\n\nX:3\nT:c\nK:C\nGABc|\n\nX:4\nT:d\nK:C\ncBAG|\n")
+    path = tmp_path / "book.abc"
+    path.write_bytes(text.encode("utf-8"))
+    want, want_lines = _whole(text, str(path))
+    _, got_lines = _fixed(path)
+    assert path.read_bytes() == want.encode("utf-8") and "\r" not in want
+    assert got_lines == want_lines
+    assert [ln.split(": ", 1)[0] for ln in got_lines] == [f"{path}:1:4"]
