@@ -431,15 +431,16 @@ class FileNumbers:
 
     ``used`` holds every number a tune of the file has or was given, ``top`` the
     largest (a fixer's fresh number is one more, :meth:`FixContext.fresh_reference`),
-    ``earlier`` the numbers of the tunes before the part under repair (a tune of the
-    part that repeats one is renumbered). One object serves a whole file and is read,
+    ``earlier`` the numbers of the tunes before the part under repair as they are
+    written (a tune of the part that repeats one is renumbered: compared as ABC206
+    compares them, so ``X:08`` does not repeat ``X:8``). One object serves a whole file and is read,
     not copied, by each part: copying the sets for every part, and listing them for
     every renumbered tune, made a file of many tunes quadratic. The repair of a file
     read a segment at a time (``rewrite.fix_stream``) starts it with every number of
     the file (``used``), as the repair of the whole text does."""
 
     used: set[int] = field(default_factory=set)
-    earlier: set[int] = field(default_factory=set)
+    earlier: set[str] = field(default_factory=set)
     top: int = 0
 
     def use(self, numbers: Iterable[int]) -> None:
@@ -449,12 +450,14 @@ class FileNumbers:
             if n > self.top:
                 self.top = n
 
-    def passed(self, numbers: Iterable[int]) -> None:
-        """The final numbers of a part just repaired: the parts after it must not
+    def passed(self, references: Iterable[str]) -> None:
+        """The final ``X:`` values of a part just repaired: the parts after it must not
         repeat them."""
-        numbers = list(numbers)
-        self.use(numbers)
-        self.earlier.update(numbers)
+        for value in references:
+            self.earlier.add(value)
+            n = bounded_int(value)
+            if n is not None:
+                self.use((n,))
 
 
 @paused_gc()
@@ -480,7 +483,7 @@ def _engine(
     full = prefix + text
     book, diags = first if first is not None else _check(full, target, sel)
     before = _local(diags, base, lines)
-    earlier: AbstractSet[int] = numbers.earlier if numbers is not None else frozenset()
+    earlier: AbstractSet[str] = numbers.earlier if numbers is not None else frozenset()
     diags = diags + _duplicates(book, base, earlier, target)
     edits: list[Edit] = []
     failures: list[str] = []
@@ -581,8 +584,9 @@ def _engine(
         body = full[base:]
         if book.tunes and any(t.span.start >= base for t in book.tunes):
             own = _numbers(book, base)
+            refs = _references(t for t in book.tunes if t.span.start >= base)
             top = max(numbers.top if numbers is not None else 0, max(own, default=0))
-            number = own[0] if own and own[0] not in earlier else top + 1
+            number = own[0] if own and refs and refs[0] not in earlier else top + 1
             new = minimal_tune(body, number)
             why = ("replaced the tune by an empty one that keeps its number and title: no"
                    " repair made it valid")
@@ -759,28 +763,28 @@ def _numbers(book: Tunebook, base: int) -> list[int]:
     return out
 
 
-def _duplicates(book: Tunebook, base: int, taken: AbstractSet[int], target: str
+def _duplicates(book: Tunebook, base: int, taken: AbstractSet[str], target: str
                 ) -> list[Diagnostic]:
-    """ABC206 for tunes of this text whose X: number an earlier tune of the file has."""
+    """ABC206 for tunes of this text whose X: number an earlier tune of the file has
+    (written alike: as the rule compares them)."""
     if not taken:
         return []
     from ..validate import get_rule
+    from ..validate.structure import reference_field
 
     rule = get_rule("ABC206")
     out = []
     for t in book.tunes:
         if t.span.start < base:
             continue
-        for f in t.header.fields:
-            if f.letter == "X":
-                v = f.value.strip()
-                if bounded_int(v) in taken:
-                    sev = rule.severity(t.strict) if rule is not None else Severity.ERROR
-                    if sev is not None:
-                        out.append(Diagnostic("ABC206", f"X:{v} is already the number of an"
-                                              " earlier tune of the file (§3.1.1)", f.span,
-                                              sev, "duplicate-reference"))
-                break
+        f = reference_field(t.header.fields)
+        if f is not None and f.value.strip() in taken:
+            v = f.value.strip()
+            sev = rule.severity(t.strict) if rule is not None else Severity.ERROR
+            if sev is not None:
+                out.append(Diagnostic("ABC206", f"X:{v} is already the number of an"
+                                      " earlier tune of the file (§3.1.1)", f.span,
+                                      sev, "duplicate-reference"))
     return out
 
 
@@ -1119,9 +1123,9 @@ def repair_text(
     # A tune that repeats the number of a tune before the stretch: the stretch's own
     # check cannot see it (it does not hold that tune), the file's would (ABC206).
     repeats = outside and "ABC206" in select_rules(select, ignore, extend_select) and bool(
-        set(_numbers(book0, 0)) & numbers.earlier)
+        numbers.earlier.intersection(_references(book0.tunes)))
     if not wanted0 and not repeats:
-        numbers.passed(_numbers(book0, 0))
+        numbers.passed(_references(book0.tunes))
         return TextRepair(text, text, (), (), tuple(diags0), tuple(diags0),
                           not any(d.severity is Severity.ERROR for d in diags0))
     chosen, first_failures = (_whole_round if unsafe else _separate_tunes)(
@@ -1136,7 +1140,7 @@ def repair_text(
                        extend_select=extend_select)
     wanted1 = sorted((d for d in diags1 if _wants(d, warnings)), key=lambda d: d.span.start)
     if not wanted1 and not repeats:
-        numbers.passed(_numbers(book1, 0))
+        numbers.passed(_references(book1.tunes))
         return TextRepair(text, text1, tuple(first), (), tuple(diags0), tuple(diags1),
                           not any(d.severity is Severity.ERROR for d in diags1),
                           tuple(first_failures))
@@ -1159,8 +1163,8 @@ def repair_text(
         mine = bisect.bisect_left(positions, b) - bisect.bisect_left(positions, a)
         if last:
             mine += bisect.bisect_right(positions, b) - bisect.bisect_left(positions, b)
-        own_numbers = _numbers_of(own)
-        dup = bool(numbers.earlier.intersection(own_numbers)) and (
+        own_refs = _references(own)
+        dup = bool(numbers.earlier.intersection(own_refs)) and (
             repeats or bisect.bisect_left(dup_at, b) > bisect.bisect_left(dup_at, a))
         if mine or dup:
             context = "" if is_header else prefix if a == 0 else later
@@ -1179,11 +1183,11 @@ def repair_text(
                     piece, target, out.rounds, tuple(out.failures), unsafe,
                     tuple(out.withdrawn), out.music_changed))))
             piece = out.text
-            own_numbers = _numbers_of(tunes)
+            own_refs = _references(tunes)
         if is_header:
             prefix = _prefix(piece)
             later = _later_context(prefix)
-        numbers.passed(own_numbers)
+        numbers.passed(own_refs)
         parts.append(piece)
     new_text = "".join(parts)
     after = (check(new_text, mode=target, select=select, ignore=ignore,
@@ -1193,13 +1197,15 @@ def repair_text(
                       tuple(first_failures))
 
 
-def _numbers_of(tunes: Iterable[Tune]) -> list[int]:
+def _references(tunes: Iterable[Tune]) -> list[str]:
+    """The X: value each tune is known by, as written (the rule ABC206 compares)."""
+    from ..validate.structure import reference_field
+
     out = []
     for t in tunes:
-        fields = t.header.fields
-        n = bounded_int(fields[0].value) if fields and fields[0].letter == "X" else None
-        if n is not None:
-            out.append(n)
+        f = reference_field(t.header.fields)
+        if f is not None:
+            out.append(f.value.strip())
     return out
 
 
