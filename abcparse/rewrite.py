@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import difflib
 import itertools
-import re
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -46,6 +45,7 @@ from .format import FormatOptions
 from .format.printer import Printer, file_chunks
 from .format.safety import TuneCheck, check_formatting
 from .gcpause import paused_gc
+from .source import NEWLINE_RE
 from .split import Chunk, text_lines
 
 if TYPE_CHECKING:
@@ -588,7 +588,7 @@ def fix_stream(
         first = fmt is None
         unit = original
         if main_end is not None:
-            unit = _NL_RE.sub(main_end, original)
+            unit = NEWLINE_RE.sub(main_end, original)
             if unit != original and not ends_fixed:
                 ends_fixed = True
                 outcome.repairs.append(_first_line_end(original, main_end,
@@ -668,7 +668,6 @@ def fix_stream(
     return outcome
 
 
-_NL_RE = re.compile(r"\r\n|\r|\n")
 
 
 def _main_line_end(stream: TuneStream) -> str | None:
@@ -691,7 +690,7 @@ def _first_line_end(text: str, main: str, line0: int) -> tuple[int, int, str, st
     from .format.fixers import line_end_why
 
     line, start = line0, 0
-    for m in _NL_RE.finditer(text):
+    for m in NEWLINE_RE.finditer(text):
         if m.group() != main:
             return (line, m.start() - start + 1, "ABC003", line_end_why(m.group(), main), True)
         line += 1
@@ -709,15 +708,14 @@ def file_numbers(source: str | os.PathLike[str] | BinaryIO, mode: str = "auto"
     from .api import read_headers
     from .format.repair import FileNumbers
     from .limits import bounded_int
+    from .validate.structure import reference_field
 
     numbers = FileNumbers()
     for header in read_headers(source, mode=mode):
-        for f in header.fields:
-            if f.letter == "X":
-                n = bounded_int(f.value)
-                if n is not None:
-                    numbers.use((n,))
-                break
+        f = reference_field(header.fields)
+        n = bounded_int(f.value) if f is not None else None
+        if n is not None:
+            numbers.use((n,))
     return numbers
 
 

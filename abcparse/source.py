@@ -28,7 +28,9 @@ from .diagnostics import Diagnostic, Severity, Span
 # §3.1.17: the charset is declared in the file header, before the first tune.
 _CHARSET_RE = re.compile(rb"^(?:I:|%%)abc-charset[ \t]+([A-Za-z0-9_.:-]+)", re.M)
 _FIRST_TUNE_RE = re.compile(rb"^X:", re.M)
-_NEWLINE_RE = re.compile(r"\r\n|\r|\n")
+#: One line end of any kind (§2.2: CR LF, CR or LF), as every module that counts, finds or
+#: rewrites line ends reads them.
+NEWLINE_RE = re.compile(r"\r\n|\r|\n")
 
 # Charsets a declaration may select, by Python's canonical codec name
 # (``codecs.lookup(name).name``). The standard's own list (§3.1.17: iso-8859-1 through
@@ -97,7 +99,7 @@ class LineIndex:
 
     def __init__(self, text: str) -> None:
         starts = [0]
-        starts.extend(m.end() for m in _NEWLINE_RE.finditer(text))
+        starts.extend(m.end() for m in NEWLINE_RE.finditer(text))
         self._starts = starts
 
     def position(self, offset: int) -> LineCol:
@@ -253,7 +255,7 @@ def _first_surrogate(text: str) -> int | None:
 
 
 def _first_other_newline(text: str, newline: str) -> tuple[int, str] | None:
-    for m in _NEWLINE_RE.finditer(text):
+    for m in NEWLINE_RE.finditer(text):
         if m.group() != newline:
             return m.start(), m.group()
     return None

@@ -45,6 +45,7 @@ from ..model import (
     Tune,
     Tunebook,
 )
+from ..source import NEWLINE_RE
 from ..split import (
     FIELD_LINE_RE,
     broken_repeat_end,
@@ -126,7 +127,6 @@ def _item_start(it: _Item) -> int:
     return it.start
 
 
-_NL_RE = re.compile(r"\r\n|\r|\n")
 _CR_OR_LF_RE = re.compile(r"[\r\n]")
 
 
@@ -168,7 +168,7 @@ class FixContext:
         self.strict = strict
         self.cache: dict[Any, Any] = {}
         self.diagnostics: list[Diagnostic] = []
-        m = _NL_RE.search(text)
+        m = NEWLINE_RE.search(text)
         self.nl = m.group() if m else "\n"
         self._newline_offsets: list[int] | None = None
 
@@ -1282,12 +1282,12 @@ def fix_unknown_field(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
 def fix_line_endings(ctx: FixContext, d: Diagnostic) -> list[Edit] | None:
     """Mixed line ends (a warning): every line end becomes the style most lines use."""
     t = ctx.text
-    counts = Counter(m.group() for m in _NL_RE.finditer(t, ctx.base))
+    counts = Counter(m.group() for m in NEWLINE_RE.finditer(t, ctx.base))
     if len(counts) < 2:
         return None
     main = counts.most_common(1)[0][0]
     return [ctx.edit(m.start(), m.end(), main, d.code, line_end_why(m.group(), main))
-            for m in _NL_RE.finditer(t, ctx.base) if m.group() != main]
+            for m in NEWLINE_RE.finditer(t, ctx.base) if m.group() != main]
 
 
 def line_end_why(old: str, main: str) -> str:

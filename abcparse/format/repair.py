@@ -47,7 +47,7 @@ from ..fileio import atomic_write_bytes
 from ..gcpause import paused_gc
 from ..limits import bounded_int
 from ..model import Tune, Tunebook
-from ..source import LineIndex
+from ..source import NEWLINE_RE, LineIndex
 from ..split import FIELD_LINE_RE, split, text_lines
 from .fixers import FIXERS, Edit, FixContext, last_resort, minimal_tune, repair_field_line
 
@@ -82,7 +82,6 @@ GUARD_CHECKS = 8
 # a withdrawn fix that gives the length (``abc-lint --fix`` prints it).
 REPAIR_CHARS = 1_200_000
 
-_NL_RE = re.compile(r"\r\n|\r|\n")
 # A first line that was X:<number> before a character was lost or added (X328, :145).
 _DAMAGED_X_RE = re.compile(r"[^A-Za-z0-9\s]{0,2}[A-Za-z]{0,2}[^A-Za-z0-9]{0,2}\s*([0-9]{1,6})\s*")
 
@@ -267,7 +266,7 @@ def _check(full: str, target: str, sel: _Selection) -> tuple[Tunebook, list[Diag
 
 
 def _line_breaks(text: str) -> int:
-    return len(_NL_RE.findall(text))
+    return len(NEWLINE_RE.findall(text))
 
 
 def _local(diags: Iterable[Diagnostic], base: int, lines: int) -> list[Diagnostic]:
@@ -714,7 +713,7 @@ def _tune_start(full: str, base: int) -> Edit:
                     "the text holds no tune: made it an empty tune (§3.1.1)")
     m = re.search(r"[^\s]", body)
     line_start = body.rfind("\n", 0, m.start() if m else 0) + 1
-    m2 = _NL_RE.search(body)
+    m2 = NEWLINE_RE.search(body)
     nl = m2.group() if m2 else "\n"
     lines = text_lines(body[line_start:])
     first = lines[0] if lines else ""
@@ -1122,8 +1121,8 @@ def repair_text(
         numbers = FileNumbers()
     # A tune that repeats the number of a tune before the stretch: the stretch's own
     # check cannot see it (it does not hold that tune), the file's would (ABC206).
-    repeats = outside and "ABC206" in select_rules(select, ignore, extend_select) and bool(
-        numbers.earlier.intersection(_references(book0.tunes)))
+    repeats = outside and bool(numbers.earlier.intersection(_references(book0.tunes))) and (
+        "ABC206" in select_rules(select, ignore, extend_select))
     if not wanted0 and not repeats:
         numbers.passed(_references(book0.tunes))
         return TextRepair(text, text, (), (), tuple(diags0), tuple(diags0),

@@ -52,7 +52,6 @@ from ..validate.registry import Rule
 from ..validate.structure import reference_field
 from ..validate.suppress import WHOLE_FILE, Suppression
 
-_NEWLINE_RE = re.compile(r"\r\n|\r|\n")
 # A first line holding only X: and a number: that number is the tune's reference.
 _PLAIN_X = re.compile(r"X:[ \t]*([0-9]{1,9})[ \t]*(?:\r\n|\r|\n|\Z)")
 

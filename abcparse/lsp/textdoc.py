@@ -19,7 +19,8 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-_NEWLINE_RE = re.compile(r"\r\n|\r|\n")
+from ..source import NEWLINE_RE
+
 _ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
 _NON_ASCII_RE = re.compile("[^\x00-\x7f]")
 
@@ -47,7 +48,7 @@ class TextDocument:
         """Offset of the first character of each line (line 0 starts at 0)."""
         if self._starts is None:
             starts = [0]
-            starts.extend(m.end() for m in _NEWLINE_RE.finditer(self.text))
+            starts.extend(m.end() for m in NEWLINE_RE.finditer(self.text))
             self._starts = starts
         return self._starts
 
@@ -165,7 +166,7 @@ class TextDocument:
             delta = len(new) - (end - start)
             lo = starts[a]
             hi = starts[b] + delta if b < n else len(text)
-            mid = [lo + m.end() for m in _NEWLINE_RE.finditer(text[lo:hi])
+            mid = [lo + m.end() for m in NEWLINE_RE.finditer(text[lo:hi])
                    if lo + m.end() < hi or b >= n]
             tail = [x + delta for x in starts[b:]] if b < n else []
             self._starts = [*starts[: a + 1], *mid, *tail]
