@@ -513,7 +513,7 @@ def _fix_streamed(source: str | BinaryIO, path: str, options: Any, settings: Set
     from ..api import iter_tunes
     from ..fileio import atomic_writer
     from ..format import FormatOptions
-    from ..rewrite import FileDiff, TextSpool, file_numbers, fix_stream
+    from ..rewrite import StreamDiff, TextSpool, file_numbers, fix_stream
 
     if not isinstance(source, str):
         source.seek(0)
@@ -548,7 +548,7 @@ def _fix_streamed(source: str | BinaryIO, path: str, options: Any, settings: Set
         # Two diffs: of the formatted text, and of the repaired one (shown when the
         # formatting is refused and the repairs alone are the change).
         spools = (spool(), spool()) if settings.diff else None
-        diffs = ((FileDiff(*names, spools[0].write), FileDiff(*names, spools[1].write))
+        diffs = ((StreamDiff(*names, spools[0].write), StreamDiff(*names, spools[1].write))
                  if spools is not None else None)
         kw: dict[str, Any] = dict(
             target=settings.mode, select=settings.select, ignore=settings.ignore,

@@ -33,7 +33,7 @@ from ..errors import AbcDecodeError, AbcError, AbcIOError, AbcUsageError
 from ..fileio import atomic_writer
 from ..format import FormatOptions, TransposeError, load_options
 from ..format.options import BAR_SPACINGS, DECORATION_STYLES, LINE_ENDINGS
-from ..rewrite import FileDiff, FormatOutcome, TextSpool, format_stream, transpose_stream
+from ..rewrite import FormatOutcome, StreamDiff, TextSpool, format_stream, transpose_stream
 from ..source import refuse_non_abc
 from .inputs import NothingRead, files_or_nothing, spool_stdin
 
@@ -267,7 +267,7 @@ def _format_one(path: str, options: FormatOptions, args: argparse.Namespace) -> 
         stream = _open(path, options.mode, stack)
         encode = _encoder(stream)
         diff_spool = stack.enter_context(contextlib.closing(TextSpool())) if args.diff else None
-        diff = FileDiff(*_diff_names(path), diff_spool.write) if diff_spool else None
+        diff = StreamDiff(*_diff_names(path), diff_spool.write) if diff_spool else None
         to_stdout = path == "-" and not (args.check or args.diff)
         formatted = stack.enter_context(contextlib.closing(TextSpool())) if to_stdout else None
         writes = not (args.check or args.diff or to_stdout)
@@ -356,7 +356,7 @@ def _transpose_one(path: str, args: argparse.Namespace, kept: list[str]) -> bool
         encode = _encoder(stream)
         spool = stack.enter_context(contextlib.closing(TextSpool())) if (
             args.diff or path == "-") else None
-        diff = FileDiff(*_diff_names(path), spool.write) if args.diff and spool else None
+        diff = StreamDiff(*_diff_names(path), spool.write) if args.diff and spool else None
         changed = False
         try:
             if diff is not None:

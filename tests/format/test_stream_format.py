@@ -23,7 +23,8 @@ from abcparse import rewrite
 from abcparse.api import iter_tunes
 from abcparse.format import FormatOptions, TransposeError, format_text, transpose_text
 from abcparse.format.printer import Printer
-from abcparse.rewrite import FileDiff, StreamDiff, format_stream, transpose_stream
+from abcparse.rewrite import StreamDiff, format_stream, transpose_stream
+from abcparse.split import text_lines
 from tests.core.corpora import ROOT, all_files
 
 FIXTURES = sorted((ROOT / "tests" / "fixtures").rglob("*.abc"))
@@ -42,12 +43,25 @@ OPTIONS = [
 
 
 def _streamed(path: Path, opts: FormatOptions) -> tuple[str, rewrite.FormatOutcome, str]:
+    out, diff, _ = _streamed_segments(path, opts)
+    return out, diff[0], diff[1]
+
+
+def _streamed_segments(path: Path, opts: FormatOptions
+                       ) -> tuple[str, tuple[rewrite.FormatOutcome, str], list[tuple[str, str]]]:
+    """The formatted text, the outcome and the diff, and the segments the diff was given."""
     out: list[str] = []
     diff: list[str] = []
-    d = FileDiff("a", "b", diff.append)
-    outcome = format_stream(iter_tunes(path, mode=opts.mode), opts, out.append, d.segment)
+    segs: list[tuple[str, str]] = []
+    d = StreamDiff("a", "b", diff.append)
+
+    def segment(a: str, b: str) -> None:
+        segs.append((a, b))
+        d.segment(a, b)
+
+    outcome = format_stream(iter_tunes(path, mode=opts.mode), opts, out.append, segment)
     d.close()
-    return "".join(out), outcome, "".join(diff)
+    return "".join(out), (outcome, "".join(diff)), segs
 
 
 def _same(path: Path, opts: FormatOptions) -> None:
@@ -58,7 +72,7 @@ def _same(path: Path, opts: FormatOptions) -> None:
     assert book.source is not None
     text = book.source.text
     want = format_text(text, opts)
-    got, outcome, diff = _streamed(path, opts)
+    got, (outcome, diff), segs = _streamed_segments(path, opts)
     assert outcome.ok == want.ok
     assert got == want.text
     assert [(d.code, d.line) for d in outcome.diagnostics] == [
@@ -66,10 +80,11 @@ def _same(path: Path, opts: FormatOptions) -> None:
     if want.ok:
         assert outcome.changed == want.changed
         assert got == format_text(text, opts, safe=False).text
-        want_diff = "".join(difflib.unified_diff(
-            abcparse.split.text_lines(text, keepends=True),
-            abcparse.split.text_lines(want.text, keepends=True), "a", "b"))
-        assert diff == want_diff
+        # The diff: each tune matched alone, hunks grouped as difflib groups them; it
+        # turns the file into the formatted text.
+        assert "".join(a for a, _ in segs) == text and "".join(b for _, b in segs) == got
+        assert diff == _reference(segs, 3, "a", "b")
+        assert _apply(text, diff) == got
 
 
 @pytest.mark.parametrize("path", CASES)
@@ -137,14 +152,15 @@ def test_unchanged_files_are_not_checked(monkeypatch: pytest.MonkeyPatch) -> Non
 # Diffs
 
 
-def _reference(segs: list[tuple[str, str]], n: int) -> str:
+def _reference(segs: list[tuple[str, str]], n: int, a_name: str = "f", b_name: str = "g"
+               ) -> str:
     """difflib's hunks over the segments' own matches joined (what StreamDiff
     promises): runs merged across segments, touching changes one change."""
     a_all: list[str] = []
     b_all: list[str] = []
     codes: list[tuple[str, int, int, int, int]] = []
     for a_text, b_text in segs:
-        a, b = a_text.splitlines(True), b_text.splitlines(True)
+        a, b = text_lines(a_text, keepends=True), text_lines(b_text, keepends=True)
         oi, oj = len(a_all), len(b_all)
         ops = ([("equal", 0, len(a), 0, len(b))] if a == b
                else difflib.SequenceMatcher(None, a, b).get_opcodes())
@@ -165,17 +181,22 @@ def _reference(segs: list[tuple[str, str]], n: int) -> str:
     out: list[str] = []
     for group in sm.get_grouped_opcodes(n):
         if not out:
-            out += ["--- f\n", "+++ g\n"]
+            out += [f"--- {a_name}\n", f"+++ {b_name}\n"]
         r1 = difflib._format_range_unified(group[0][1], group[-1][2])  # type: ignore[attr-defined]
         r2 = difflib._format_range_unified(group[0][3], group[-1][4])  # type: ignore[attr-defined]
         out.append(f"@@ -{r1} +{r2} @@\n")
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
-                out += [" " + line for line in a_all[i1:i2]]
+                out += [_hunk_line(" ", line) for line in a_all[i1:i2]]
             else:
-                out += ["-" + line for line in a_all[i1:i2]]
-                out += ["+" + line for line in b_all[j1:j2]]
+                out += [_hunk_line("-", line) for line in a_all[i1:i2]]
+                out += [_hunk_line("+", line) for line in b_all[j1:j2]]
     return "".join(out)
+
+
+def _hunk_line(prefix: str, line: str) -> str:
+    """difflib's line, marked as patch reads a last line with no line end."""
+    return prefix + line + ("" if line.endswith("\n") else "\n\\ No newline at end of file\n")
 
 
 def test_stream_diff_groups_hunks_as_difflib() -> None:
@@ -204,34 +225,31 @@ def test_stream_diff_groups_hunks_as_difflib() -> None:
         assert "".join(out) == _reference(segs, n), segs
 
 
-def test_big_files_are_diffed_tune_by_tune(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past the limit the diff is StreamDiff's; on the shipped corpus it shows the same
-    changes (applying it gives the formatted text)."""
-    monkeypatch.setattr(rewrite, "DIFF_WHOLE_LIMIT", 0)
-    path = FILES[0]
-    got, outcome, diff = _streamed(path, FormatOptions())
-    assert outcome.ok and diff.startswith("--- a\n+++ b\n@@ ")
-    text = path.read_text(encoding="utf-8")
-    assert _apply(text, diff) == got
-
-
 def _apply(text: str, diff: str) -> str:
-    """Apply a unified diff to ``text`` (enough of patch(1) for this test)."""
-    old = text.splitlines(True)
+    """Apply a unified diff to ``text`` (enough of patch(1) for these tests, the ``\\ No
+    newline at end of file`` marker included)."""
+    old = text_lines(text, keepends=True)
     out: list[str] = []
     i = 0
-    lines = diff.splitlines(True)[2:]
+    lines = diff.split("\n")[2:]  # the marker follows a line with no line end
+    pending: list[tuple[str, str]] = []
+    for piece in lines:
+        if piece.startswith("\\ No newline"):
+            tag, line = pending[-1]
+            pending[-1] = (tag, line[:-1])
+        elif piece:
+            pending.append((piece[0], piece[1:] + "\n"))
     k = 0
-    while k < len(lines):
-        head = lines[k]
-        assert head.startswith("@@ ")
+    while k < len(pending):
+        tag, head = pending[k]
+        assert tag == "@"
         first, _, length = head.split()[1][1:].partition(",")
         start = int(first) - (0 if length == "0" else 1)
         out += old[i:start]
         i = start
         k += 1
-        while k < len(lines) and not lines[k].startswith("@@ "):
-            tag, line = lines[k][0], lines[k][1:]
+        while k < len(pending) and pending[k][0] != "@":
+            tag, line = pending[k]
             if tag in " -":
                 assert old[i] == line
                 i += 1
@@ -318,7 +336,7 @@ def test_jobs_format_what_one_process_formats(batch: int,
             two: list[str] = []
             d1: list[str] = []
             d2: list[str] = []
-            diff1, diff2 = FileDiff("a", "b", d1.append), FileDiff("a", "b", d2.append)
+            diff1, diff2 = StreamDiff("a", "b", d1.append), StreamDiff("a", "b", d2.append)
             o1 = format_stream(iter_tunes(path), opts, one.append, diff1.segment)
             o2 = format_stream(iter_tunes(path), opts, two.append, diff2.segment, jobs=2)
             diff1.close()
