@@ -508,7 +508,7 @@ def measure(tunes: Sequence[peer.CorpusTune]) -> dict[str, object]:
 
     verdicts = players.judge(tunes)
     rows = players.shares(verdicts, players.explained(tunes, verdicts))
-    n, a, j, e, f = next((n, a, j, e, f) for name, n, a, j, e, f in rows if name == "all")
+    n, a, j, e, f = next((n, a, j, e, f) for name, n, a, j, e, f, _ in rows if name == "all")
     abc2midi = ""
     if peer.ABC2MIDI is not None:
         out = subprocess.run(

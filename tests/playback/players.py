@@ -271,11 +271,61 @@ def explained(
     return {t.id: found[t.id] for t in chosen if t.id in found}
 
 
+def fixed_to_agree(
+    tunes: Sequence[peer.CorpusTune], verdicts: Sequence[Verdict],
+    explained_already: Collection[str] = (),
+) -> dict[str, list[str]]:
+    """Tune id → the codes of the safe fixes (``abc-lint --fix``) after which one player
+    plays the tune exactly as we do, for each tune equal to neither player that
+    :func:`explained` leaves unexplained, where the fixes leave our notes as they were
+    (checked note by note, as the repair's own music check requires).
+
+    Such a tune holds something we report and read one way while the players read it
+    another: ``!`` line breaks (ABC103, §12.1.1: ABC 2.0's, which a player without
+    ``I:linebreak !`` reads as a decoration, dropping the notes up to the next ``!``), a tie
+    between different pitches (ABC321), a colon beside a thick bar (ABC113). Written as
+    the fix writes it, the tune means to the player what it means to us. Not a player's
+    fault: the finding says where the text is ambiguous, and the fix removes the
+    ambiguity."""
+    from abcparse.format.repair import fix_text
+
+    neither = {v.id for v in verdicts if v.abc2midi is False and v.abcjs is False}
+    chosen: list[tuple[str, peer.CorpusTune, list[str]]] = []
+    for t in tunes:
+        if t.id not in neither or t.id in explained_already:
+            continue
+        text = peer.peer_input(t.header_text, t.tune.text)
+        try:
+            result = fix_text(text)
+        except abcparse.AbcError:
+            continue
+        if not result.changed:
+            continue
+        book = abcparse.parse(result.text)
+        if not book.tunes or peer.our_notes(book.tunes[-1]) != peer.our_notes(t.tune):
+            continue
+        codes = sorted({e.code for e in result.repair.edits})
+        chosen.append((t.id, peer.CorpusTune(t.file, t.index, book.tunes[-1], ""), codes))
+    if not chosen:
+        return {}
+    by_j: dict[str, bool] = {}
+    if abcjs_peer.available():
+        by_j = {c.id: c.equal for c in abcjs_peer.compare_corpus([ct for _, ct, _ in chosen])}
+    out: dict[str, list[str]] = {}
+    with tempfile.TemporaryDirectory() as workdir:
+        for tune_id, ct, codes in chosen:
+            if by_j.get(tune_id) or (
+                    peer.ABC2MIDI is not None and peer.compare(ct, workdir).equal):
+                out[tune_id] = codes
+    return out
+
+
 def shares(
-    verdicts: Sequence[Verdict], fault: Collection[str] = ()
-) -> list[tuple[str, int, int, int, int, int]]:
+    verdicts: Sequence[Verdict], fault: Collection[str] = (), fixed: Collection[str] = ()
+) -> list[tuple[str, int, int, int, int, int, int]]:
     """Per collection, then "all": (name, tunes, equal to abc2midi, to abcjs, to either,
-    to either or explained by a player's documented faults, the ids in ``fault``)."""
+    to either or explained by a player's documented faults (the ids in ``fault``), and
+    that or equal to one once its safe fixes are made (the ids in ``fixed``))."""
     names = list(dict.fromkeys(peer.collection(v.id) for v in verdicts))
     rows = []
     for name in [*names, "all"]:
@@ -288,27 +338,33 @@ def shares(
                 sum(bool(v.abcjs) for v in vs),
                 sum(v.either for v in vs),
                 sum(v.either or v.id in fault for v in vs),
+                sum(v.either or v.id in fault or v.id in fixed for v in vs),
             )
         )
     return rows
 
 
 def report(verdicts: Sequence[Verdict], everything: bool = False,
-           agreeing: Sequence[str] = (), fault: Mapping[str, list[str]] | None = None) -> str:
+           agreeing: Sequence[str] = (), fault: Mapping[str, list[str]] | None = None,
+           fixed: Mapping[str, list[str]] | None = None) -> str:
     """The table of shares, the kinds of the differences from abcjs, then each tune equal
-    to neither player (with both players' kinds, and first those that ``fault``
-    explains); with ``everything`` every tune that differs from either player."""
+    to neither player (with both players' kinds, and first those that ``fault`` and
+    ``fixed`` explain); with ``everything`` every tune that differs from either player."""
     jkinds, akinds = listed_kinds(), abc2midi_kinds()
     fault = fault or {}
+    fixed = fixed or {}
     lines = [f"{'collection':>15} {'tunes':>6} {'=abc2midi':>15} {'=abcjs':>15} {'=either':>15}"
-             f" {'=either|fault':>15}"]
-    for name, n, a, j, e, f in shares(verdicts, fault):
+             f" {'=either|fault':>15} {'|fix':>15}"]
+    for name, n, a, j, e, f, x in shares(verdicts, fault, fixed):
         def pct(k: int, n: int = n) -> str:
             return f"{k} {100 * k / max(1, n):6.2f}%"
 
-        lines.append(f"{name:>15} {n:>6} {pct(a):>15} {pct(j):>15} {pct(e):>15} {pct(f):>15}")
+        lines.append(f"{name:>15} {n:>6} {pct(a):>15} {pct(j):>15} {pct(e):>15} {pct(f):>15}"
+                     f" {pct(x):>15}")
     lines.append("=either|fault: equal to either player, or to one of them once its documented"
                  " faults in the tune are written around, our notes checked unchanged")
+    lines.append("|fix: that, or equal to one of them once the tune's safe fixes (abc-lint"
+                 " --fix) are made, our notes checked unchanged (fixed_to_agree)")
     kinds = Counter(
         k for v in verdicts if v.abcjs is False for k in jkinds.get(v.id, "unlisted").split("+")
     )
@@ -323,9 +379,12 @@ def report(verdicts: Sequence[Verdict], everything: bool = False,
     lines.append("equal to neither player, equal to one once its documented faults are"
                  " written around:")
     lines.extend(f"  {tune_id}  {'+'.join(kinds)}" for tune_id, kinds in fault.items())
+    lines.append("equal to neither player, equal to one once its safe fixes are made:")
+    lines.extend(f"  {tune_id}  fixed {','.join(codes)}" for tune_id, codes in fixed.items())
     lines.append("equal to neither player, not explained so:")
     for v in verdicts:
-        if v.either or v.id in fault or (v.abc2midi is None and v.abcjs is None):
+        if (v.either or v.id in fault or v.id in fixed
+                or (v.abc2midi is None and v.abcjs is None)):
             continue
         lines.append(
             f"  {v.id}  abcjs kind: {jkinds.get(v.id, 'unlisted')}; "
@@ -363,7 +422,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     tunes = all_tunes(args.only, args.files)
     verdicts = judge(tunes)
-    print(report(verdicts, args.all, players_agree(tunes, verdicts), explained(tunes, verdicts)))
+    fault = explained(tunes, verdicts)
+    print(report(verdicts, args.all, players_agree(tunes, verdicts), fault,
+                 fixed_to_agree(tunes, verdicts, fault)))
     if args.json:
         args.json.write_text(
             json.dumps([v.__dict__ for v in verdicts], indent=1, ensure_ascii=False) + "\n",

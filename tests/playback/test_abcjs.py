@@ -208,7 +208,7 @@ def test_whole_corpus_against_both_players(record_property: pytest.RecordPropert
     verdicts = players.judge(tunes)
     fault = players.explained(tunes, verdicts)
     print("\n" + players.report(verdicts, fault=fault))
-    rows = {name: (n, a, j, e, f) for name, n, a, j, e, f in players.shares(verdicts, fault)}
+    rows = {name: (n, a, j, e, f) for name, n, a, j, e, f, _ in players.shares(verdicts, fault)}
     n, _, j, e, f = rows["all"]
     record_property("abcjs_equal_share", round(j / n, 4))
     record_property("either_equal_share", round(e / n, 4))
