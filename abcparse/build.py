@@ -20,6 +20,7 @@ from fractions import Fraction
 from typing import Any, ClassVar, TypeVar
 
 from . import parser as _parser
+from . import speedups
 from .diagnostics import (
     SPAN_END_FACTOR,
     SPAN_MAX_COL,
@@ -264,12 +265,49 @@ def _bar_line_shape(m: re.Match[str]) -> tuple[str, BarKind, int, int, tuple[int
 
 def _line_tokens(children: Sequence[Any], text: str) -> Iterator[re.Match[str]]:
     """A music line's tokens as match objects, one at a time: those of a
-    :class:`~abcparse.parser.TokenRun` are made again as they are reached."""
+    :class:`~abcparse.parser.TokenRun` are made again as they are reached, and so are the
+    notes the native scanner kept as ints (:func:`_note_token`)."""
     for c in children:
         if c.__class__ is TokenRun:
             yield from c.tokens(text)
+        elif c.__class__ is int:
+            yield _note_token(text, c)
         else:
             yield c
+
+
+# The compiled note path's slots (abcparse.speedups.take_notes): the note's own.
+_NOTE_SHAPE_SLOT = Note.__dict__["shape"]
+_NOTE_SPAN_SLOT = Note.__dict__["span"].slot
+
+
+@functools.cache
+def _note_token_regex() -> re.Pattern[str]:
+    return re.compile(f"(?P<NOTE>{_parser.line_parser().terminals['NOTE'].pattern.to_regexp()})")
+
+
+def _note_token(text: str, token: int) -> re.Match[str]:
+    """A note the native scanner kept as ``start << 8 | length``, as the match object the
+    parser's own loop makes (a NOTE group, its named parts)."""
+    m = _note_token_regex().match(text, token >> 8)
+    assert m is not None and m.end() == (token >> 8) + (token & 255)
+    return m
+
+
+def _token_start(token: Any) -> int:
+    """Where a music line's token starts: a match, or a note kept as an int."""
+    start: int = token >> 8 if token.__class__ is int else token.start()
+    return start
+
+
+def _token_end(token: Any) -> int:
+    end: int = (token >> 8) + (token & 255) if token.__class__ is int else token.end()
+    return end
+
+
+def _token_kind(token: Any) -> str:
+    kind: str = "NOTE" if token.__class__ is int else token.lastgroup
+    return kind
 
 
 def _refill(children: list[Any], source: Iterator[re.Match[str]]) -> bool:
@@ -1711,7 +1749,7 @@ class TuneBuilder:
         last = children[-1]
         compact = last.__class__ is TokenRun or (
             (len(self.text) > _parser.TUNE_KEEP
-             or last.end() - children[0].start() > _parser.COMPACT_AFTER)
+             or _token_end(last) - _token_start(children[0]) > _parser.COMPACT_AFTER)
             and any(c.__class__ is TokenRun for c in children)
         )
         if compact and (
@@ -1722,8 +1760,10 @@ class TuneBuilder:
             or sum(len(c.steps) for c in children if c.__class__ is TokenRun) < 2
         ):
             children, compact = list(_line_tokens(children, self.text)), False
-        if children[0].lastgroup in ("WS", "COMMENT") and all(
-            m.__class__ is not TokenRun and m.lastgroup in ("WS", "COMMENT") for m in children
+        first = children[0]
+        if first.__class__ is not int and first.lastgroup in ("WS", "COMMENT") and all(
+            m.__class__ is not TokenRun and m.__class__ is not int
+            and m.lastgroup in ("WS", "COMMENT") for m in children
         ):
             # §2.2.5: a line holding only a comment, even after spaces, is as if removed:
             # it neither ends the header nor breaks the score line.
@@ -1731,25 +1771,25 @@ class TuneBuilder:
                 if m.lastgroup == "COMMENT":
                     self.t_comment(m)
             return
-        first = children[0]
-        if (first.lastgroup == "NOTE" and first.start() == self.line_start
-                and _NOTE_THEN_REPEAT.match(self.text, first.start())):
+        first_start, first_end = _token_start(first), _token_end(first)
+        if (first_start == self.line_start and _token_kind(first) == "NOTE"
+                and _NOTE_THEN_REPEAT.match(self.text, first_start)):
             self.diag(
                 "ABC108",
-                f"{first.group()[0]}{self.text[first.end()]} at the start of a line: §3 reads a"
-                " letter and a colon there as a field; abcparse, abc2midi and abcjs read a"
-                " note and a repeat sign. Write a space after the note (§3, §4.8)",
-                self.span(first.start(), first.end() + 1),
+                f"{self.text[first_start]}{self.text[first_end]} at the start of a line: §3"
+                " reads a letter and a colon there as a field; abcparse, abc2midi and abcjs"
+                " read a note and a repeat sign. Write a space after the note (§3, §4.8)",
+                self.span(first_start, first_end + 1),
                 rule="note-like-field",
             )
         if not self.in_body:
-            if self.history_goes_on(children):
+            if self.history_goes_on(list(_line_tokens(children, self.text))):
                 return
             # Music before K: (loose files, fragments): the header ends here.
             self.diag(
                 "ABC204",
                 "music before the K: field; the tune header must end with K: (§3.1.14)",
-                self.span(first.start(), first.end()),
+                self.span(first_start, first_end),
                 rule="missing-key",
             )
             self.finish_header(None)
@@ -1766,7 +1806,7 @@ class TuneBuilder:
         # and chord symbols are built inline (each of those is opened and closed by
         # handlers, after which this is read again).
         plain = self.chord is None and self.grace is None and self.error_start is None
-        last_end = last.end()
+        last_end = _token_end(last)
         # The tokens are consumed from the list (see build): on one huge line, a token is
         # freed once its element is built, instead of all of them living until the end;
         # the tokens of a TokenRun are made one at a time.
@@ -1791,15 +1831,43 @@ class TuneBuilder:
         bar = voice.bar
         add = bar.elements.append
         notes = 0
+        tune_text = self.text
+        take = speedups.take_notes if term is not None else None
+
+        def shape_of(token: int) -> NoteShape:
+            return _note_shape(_note_token(tune_text, token))
+
         while children or (compact and _refill(children, source)):
+            if take is not None and plain and children[-1].__class__ is int:
+                count, first_start, end = take(
+                    children, bar.elements, shapes, tune_text, start_factor, end_factor, term,
+                    ls, max_length, max_col, shape_of, Note, _NOTE_SHAPE_SLOT, _NOTE_SPAN_SLOT)
+                if count:
+                    at = end
+                    if not bar.has_content:
+                        bar.has_content = True
+                        if bar.start < 0:
+                            bar.start = base + first_start
+                    notes += count
+                    if not children:
+                        continue
             m = pop()
-            typ = m.lastgroup
-            if typ == "WS":
-                continue
+            if m.__class__ is int:  # a note the compiled scanner kept as an int
+                typ = "NOTE"
+                if not plain:
+                    m = _note_token(tune_text, m)
+            else:
+                typ = m.lastgroup
+                if typ == "WS":
+                    continue
             if plain and typ in _INLINE_TOKENS:
                 # Notes (about half of all tokens), bar lines and chord symbols outside a
                 # chord or grace group: their handlers' work, written out, one span each.
-                start, end = m.span()
+                if m.__class__ is int:
+                    start = m >> 8
+                    end = start + (m & 255)
+                else:
+                    start, end = m.span()
                 at = end
                 # pack_span's layout as a sum (see line_term): the loop's hottest line.
                 packed: Any = (start * start_factor + end * end_factor + term
@@ -1808,10 +1876,11 @@ class TuneBuilder:
                                else pack_span(line, start - ls + 1, line, end - ls + 1,
                                               base + start, base + end))
                 if typ == "NOTE":
-                    text = m.group()
+                    text = tune_text[start:end]
                     shape = shapes.get(text)
                     if shape is None:
-                        shape = shapes[text] = _note_shape(m)
+                        shape = shapes[text] = _note_shape(
+                            _note_token(tune_text, m) if m.__class__ is int else m)
                     if not bar.has_content:
                         bar.has_content = True
                         if bar.start < 0:

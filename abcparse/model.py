@@ -17,8 +17,9 @@ import enum
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from . import speedups
 from .diagnostics import Diagnostic, Span, new_span, pack_span, unpack_span
 
 if TYPE_CHECKING:
@@ -1038,6 +1039,11 @@ def make_note(shape: NoteShape, span: Span | int) -> Note:
     return note
 
 
+if speedups.Maker is not None:  # the same note, made in one call (abcparse.speedups)
+    make_note = speedups.Maker(  # type: ignore[assignment]
+        Note, (Note.__dict__["shape"], Note.__dict__["span"].slot))
+
+
 def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
     """A constructor for a frozen, slotted dataclass that fills its slots through their
     descriptors, taking every field positionally.
@@ -1053,12 +1059,15 @@ def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
         return lambda letter, octave, accidental, length, span: make_note(  # type: ignore[return-value]
             (letter, octave, accidental, length), span)
     names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    # A compact span slot (model.SpanSlot) is written through the slot itself.
+    slots = {n: getattr(cls, n) for n in names}
+    if speedups.Maker is not None:  # the same object, made in one call (abcparse.speedups)
+        maker = speedups.Maker(cls, tuple(getattr(d, "slot", d) for d in slots.values()))
+        return cast("Callable[..., _T]", maker)
     lines = [f"def make({', '.join(names)}):", "    obj = new(cls)"]
     lines += [f"    set_{n}(obj, {n})" for n in names]
     lines.append("    return obj")
     scope: dict[str, Any] = {"new": object.__new__, "cls": cls}
-    # A compact span slot (model.SpanSlot) is written through the slot itself.
-    slots = {n: getattr(cls, n) for n in names}
     scope.update({f"set_{n}": getattr(d, "slot", d).__set__ for n, d in slots.items()})
     exec("\n".join(lines), scope)
     make: Callable[..., _T] = scope["make"]

@@ -32,6 +32,7 @@ import lark
 import lark.lexer
 from lark.parsers.lalr_analysis import Shift
 
+from . import speedups
 from .errors import AbcError
 from .fileio import atomic_write_bytes, user_cache_folder
 from .grammar import read as grammar_text
@@ -501,6 +502,15 @@ class LineParser:
         # Runs are kept compact only in the loop of a music line (the other loop is a run
         # of empty lines).
         self._compact_loops = frozenset(s for s, items in self._loops.items() if "NOTE" in items)
+        # For the compiled loop (abcparse.speedups.scan): per music-line loop state, the
+        # ASCII characters whose regex tries NOTE first, which it reads itself.
+        self._native: dict[int, bytes] = {}
+        for state in self._compact_loops:
+            pure = self._loop_dispatch[state]
+            self._native[state] = bytes(
+                1 if isinstance(rx := pure.get(chr(code)), re.Pattern)
+                and rx.pattern.startswith("(?P<NOTE>") else 0
+                for code in range(_ASCII))
 
     def _find_list_loops(self) -> dict[int, frozenset[str]]:
         """States where a token only extends a list rule and comes back to the same state.
@@ -540,6 +550,7 @@ class LineParser:
         :class:`TokenRun` objects."""
         actions = self._plain_actions
         compact_loops = self._compact_loops if compact else frozenset()
+        scan = speedups.scan if compact else None
         dispatch = self._dispatch
         loop_dispatch = self._loop_dispatch
         loops = self._loops
@@ -569,6 +580,10 @@ class LineParser:
                     else:
                         lim = min(n, pos + COMPACT_AFTER, pos + kept_left)
                 kept_from = pos
+                if scan is not None and (native := self._native.get(state)) is not None:
+                    # The compiled loop first (abcparse.speedups): the same tokens, its
+                    # notes as ints; this loop then only confirms where it stopped.
+                    pos = scan(text, pos, lim, pure, native, children)
                 while pos < lim:
                     rx = pure.get(text[pos])
                     m = rx.match(text, pos) if rx is not None else None

@@ -6,7 +6,10 @@ Inputs: the Nottingham Music Database (the 14 files of ``ABC_original`` joined i
 text, 1,037 tunes), the MIT Irish file (``corpus/irish.abc``, 804 tunes), and both
 joined and repeated to ``--big-mb`` megabytes (4.2 MB, 11,000 tunes). For each:
 
-- ``abcparse.parse``: the full typed model (split, LALR parse, build), in this process;
+- ``abcparse.parse``: the full typed model (split, LALR parse, build), in this process,
+  with the compiled note loops where they are built (``abcparse.speedups``; the header
+  line says which; ``ABCPARSE_PURE=1 python benchmarks/parse_speed.py`` times the
+  pure-Python path that an install without a C compiler runs);
 - ``abcparse.read_headers``: header fields only (X: to K:), for indexing collections, from
   the text and from the file's path;
 - abcjs ``parseOnly`` (Node.js), timed inside Node around the call only, after two warm-up
@@ -56,6 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import abcparse  # noqa: E402
+from abcparse import speedups  # noqa: E402
 
 SHARED = Path(os.environ.get("ABCPARSE_SHARED_CORPUS", ROOT.parent / "shared" / "corpus"))
 NOTTINGHAM = SHARED / "nottingham" / "ABC_original"
@@ -306,6 +310,7 @@ def main() -> int:
         abcjs = find_abcjs(tmp) if not args.no_peers else (None, "skipped")
         print(
             f"abcparse {abcparse.__version__}, Python {sys.version.split()[0]}, "
+            f"{'compiled note loops' if speedups.active() else 'pure Python'}, "
             f"best of {args.repeat} rounds, {args.clock} time\n"
         )
         rows = measure("nottingham", nott, nott_path, args.repeat, not args.no_peers, abcjs)

@@ -6,11 +6,14 @@ The wheel is built from a copy of the source folders (the shared checkout is lef
 without build isolation so the test needs no network. Dependencies come from ``pip
 download`` into a local wheelhouse (the pip cache or index); where that is impossible the
 venv sees the system's site-packages instead, and the test checks that ``abcparse`` itself
-is still imported from the venv. Takes 10-20 seconds.
+is still imported from the venv. The wheel holds the compiled note loops where a C
+compiler is there, and the test reads the shipped corpus with them and without them
+(``ABCPARSE_PURE=1``): the same model. Takes 10-20 seconds.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -27,20 +30,24 @@ TUNE = "%abc-2.1\nX:1\nT:Wheel test\nM:6/8\nL:1/8\nK:G\nGAB c2d|e2d B2A|G3 G3|]\
 pytest.importorskip("build", reason="the 'build' package builds the wheel")
 
 
-def run(args: list[str | Path], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+def run(args: list[str | Path], cwd: Path, timeout: int = 300,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=timeout
+        [str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        env=env,
     )
 
 
 def copy_sources(dest: Path) -> dict[str, Any]:
-    """Copy what the build needs: pyproject, README/LICENSE, the package folders."""
+    """Copy what the build needs: pyproject and setup.py (the C extension), README/LICENSE,
+    the package folders (without an extension an editable install built in place)."""
     project: dict[str, Any] = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     shutil.copy2(ROOT / "pyproject.toml", dest)
+    shutil.copy2(ROOT / "setup.py", dest)
     for extra in [*ROOT.glob("README*"), *ROOT.glob("LICENSE*")]:
         shutil.copy2(extra, dest)
     folders = set(project["tool"]["setuptools"]["package-dir"].values())
-    skip = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "*.so", "*.pyd")
     for folder in folders:
         shutil.copytree(ROOT / folder, dest / folder, ignore=skip)
     return project
@@ -122,6 +129,29 @@ def test_wheel_installs_and_parses(tmp_path: Path) -> None:
     )
     used = run([python, "-c", check], cwd=work)
     assert used.returncode == 0 and "ok" in used.stdout, used.stderr[-3000:]
+
+    # Both parsing paths (issue 16): the compiled note loops, which the wheel holds where
+    # the build had a C compiler, and pure Python (ABCPARSE_PURE=1), which every install
+    # has, read the shipped corpus into the same model, spans and findings included.
+    compiled = any(n.startswith("abcparse/_speedups") for n in names)
+    if shutil.which("cc") or shutil.which("gcc"):
+        assert compiled, sorted(n for n in names if not n.endswith(".py"))
+    shutil.copy2(ROOT / "corpus" / "irish.abc", work / "irish.abc")
+    probe = (
+        "import hashlib, abcparse, abcparse.speedups as s\n"
+        "book = abcparse.parse_file('irish.abc')\n"
+        "seen = [(repr(d), repr(d.span)) for d in book.diagnostics]\n"
+        "for t in book.tunes:\n"
+        "    seen += [repr(t.header), repr(t.diagnostics)]\n"
+        "    seen += [(repr(e), repr(e.span)) for v in t.voices for e in v.elements]\n"
+        "print(s.active(), len(book.tunes), hashlib.sha1(repr(seen).encode()).hexdigest())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "ABCPARSE_PURE"}
+    native = run([python, "-c", probe], cwd=work, env=env)
+    pure = run([python, "-c", probe], cwd=work, env={**env, "ABCPARSE_PURE": "1"})
+    assert native.returncode == 0 and pure.returncode == 0, native.stderr + pure.stderr
+    assert native.stdout.split()[0] == str(compiled) and pure.stdout.split()[0] == "False"
+    assert native.stdout.split()[1:] == pure.stdout.split()[1:]
 
     # python -m abcparse (issue 15), with the version the metadata has.
     module = run([python, "-m", "abcparse", "--version"], cwd=work)

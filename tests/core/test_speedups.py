@@ -1,0 +1,148 @@
+"""The compiled note loops (``abcparse/_speedups.c``) against the pure-Python path (issue 16).
+
+The extension is optional: a machine without a C compiler installs abcparse without it
+and parses in pure Python. Both paths must build the same model, spans and findings
+included. These tests parse every corpus file, generated music and hostile lines both
+ways, and hold the compiled NOTE reader to the grammar's own terminal. They skip where
+the extension was not built (``abcparse.speedups.active()``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import abcparse
+from abcparse import speedups
+from abcparse.parser import line_parser
+from tests.core.corpora import ROOT, all_files
+
+pytestmark = pytest.mark.skipif(not speedups.active(),
+                                reason="the C extension is not built (no compiler at install)")
+
+FILES = all_files() + sorted((ROOT / "tests" / "fixtures").rglob("*.abc"))
+SOME = {str(f) for f in all_files()[:3]} | {str(f) for f in FILES if "fixtures" in str(f)}
+CASES = [pytest.param(f, id=f.name, marks=() if str(f) in SOME else pytest.mark.slow)
+         for f in FILES]
+
+
+def _pure(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(speedups, "scan", None)
+    monkeypatch.setattr(speedups, "take_notes", None)
+
+
+def _nodes(node: Any) -> Iterator[str]:
+    """Every node of a model with its span, nested groups and bars included: what the
+    two paths must agree on (a dataclass's ``==`` and ``repr`` leave spans out)."""
+    yield f"{node.__class__.__name__} {node!r} {getattr(node, 'span', None)!r}"
+    if dataclasses.is_dataclass(node):
+        for f in dataclasses.fields(node):
+            value = getattr(node, f.name)
+            if isinstance(value, tuple):
+                for item in value:
+                    if dataclasses.is_dataclass(item):
+                        yield from _nodes(item)
+            elif dataclasses.is_dataclass(value):
+                yield from _nodes(value)
+    for item in getattr(node, "items", ()) if not isinstance(node, tuple) else ():
+        yield from _nodes(item)
+
+
+def _model(book: abcparse.Tunebook) -> list[str]:
+    out = [repr(d) + repr(d.span) for d in book.diagnostics]
+    for tune in book.tunes:
+        out += list(_nodes(tune))
+        for voice in tune.voices:
+            for bar in voice.bars:
+                out += list(_nodes(bar))
+    return out
+
+
+def _both(text: str, monkeypatch: pytest.MonkeyPatch, **kw: Any) -> tuple[list[str], list[str]]:
+    native = _model(abcparse.parse(text, **kw))
+    with monkeypatch.context() as m:
+        _pure(m)
+        pure = _model(abcparse.parse(text, **kw))
+    return native, pure
+
+
+@pytest.mark.parametrize("path", CASES)
+def test_corpus_files_build_the_same_model(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = abcparse.parse_file(path).source.text  # type: ignore[union-attr]
+    native, pure = _both(text, monkeypatch)
+    assert native == pure
+
+
+def test_the_compiled_path_is_the_one_taken() -> None:
+    """A guard for the tests above: the notes of a parse come from take_notes (the
+    collector does not track them, as it tracks the Python path's). A line's first two
+    tokens are read by the LALR step itself, as matches, before the list loop runs."""
+    import gc
+
+    notes = abcparse.parse("X:1\nK:C\nCDEF|\n").tunes[0].voices[0].elements
+    assert [gc.is_tracked(n) for n in notes] == [True, True, False, False]
+
+
+# Music lines from the characters that decide a token's end: accidentals, microtones,
+# octave marks, lengths, slashes, and what a note borders on.
+MUSIC = st.text(alphabet="^^__=ABCGabcg,,''0123456789//// |:[]\"x-().~<>{}!+%\\\t", max_size=60)
+
+
+@settings(max_examples=400, deadline=None)
+@given(lines=st.lists(MUSIC, min_size=1, max_size=4),
+       mode=st.sampled_from(["loose", "strict"]))
+def test_generated_music_builds_the_same_model(lines: list[str], mode: str) -> None:
+    text = "X:1\nT:t\nM:6/8\nL:1/8\nK:G\n" + "\n".join(lines) + "\n"
+    with pytest.MonkeyPatch.context() as mp:
+        native, pure = _both(text, mp, mode=mode)
+    assert native == pure
+
+
+def test_long_lines_and_late_offsets_build_the_same_model(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the compact span layout's limits (a column past 511) and on a line of thousands
+    of tokens (kept as a TokenRun past its first stretch), the compiled loops hand the
+    notes back to Python."""
+    tune = "X:%d\nT:t\nK:D\n" + "A^B,,2c'/d3/4 _/e^3/4f z|" * 60 + "\n" + "[CE]G{g}A (3ABc|" * 5
+    text = "\n\n".join(tune % n for n in range(1, 40)) + "\n"
+    native, pure = _both(text, monkeypatch)
+    assert native == pure
+    huge = "X:1\nK:C\n" + "abc def|" * 5000 + "\n"
+    native, pure = _both(huge, monkeypatch)
+    assert native == pure
+
+
+NOTE_CHARS = "^_=ABGabg,'0123456789/ x"
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=NOTE_CHARS, min_size=1, max_size=24))
+def test_note_end_is_the_grammars_note_terminal(text: str) -> None:
+    """The compiled NOTE reader ends where the grammar's NOTE regex ends, from every
+    position, or finds no note where it finds none."""
+    regex = re.compile(line_parser().terminals["NOTE"].pattern.to_regexp())
+    assert speedups.note_end is not None
+    for pos in range(len(text)):
+        m = regex.match(text, pos)
+        assert speedups.note_end(text, pos) == (m.end() if m else -1), (text, pos)
+
+
+def test_the_loop_reads_notes_only_where_note_is_tried_first() -> None:
+    """The characters the compiled loop reads as notes are those whose regex in a music
+    line's state tries NOTE first; nothing else is read natively."""
+    parser = line_parser()
+    assert parser._native
+    for state, mask in parser._native.items():
+        pure = parser._loop_dispatch[state]
+        for code, flag in enumerate(mask):
+            rx = pure.get(chr(code))
+            starts_note = isinstance(rx, re.Pattern) and rx.pattern.startswith("(?P<NOTE>")
+            assert bool(flag) == starts_note
+        assert all(mask[ord(c)] for c in "ABCDEFGabcdefg^_=")
