@@ -1,18 +1,20 @@
 /*
- * abcparse._speedups: the parser's two hottest loops for notes, compiled (issue 16).
+ * abcparse._speedups: the parser's hottest loops, compiled (issue 16).
  *
  * Half the tokens of a tunebook are notes (§4.1-4.3). In pure Python each one costs a
  * regex match, a match object, and a trip through the builder's loop that reads the
  * object back (its kind, its span, its text) to make a Note. This module does that work
  * for the notes of a music line and nothing else:
  *
- *   scan()        the parser's run of music-line tokens (LineParser.parse): a note is
- *                 read here, character by character, and kept as one int
- *                 (start << 8 | length); every other token is matched by the same
- *                 first-character regex the Python loop uses, and kept as its match.
- *   take_notes()  the builder's note path (TuneBuilder.line_music_line): the notes at the
- *                 end of the token list become Note objects, with the packed span and the
- *                 shared shape tuple the Python path would give them.
+ *   scan()        the parser's run of music-line tokens (LineParser.parse): a note, a
+ *                 space or a quoted text is read here, character by character, and
+ *                 kept as one int (start << 24 | length << 2 | kind); every other
+ *                 token is matched by the same first-character regex the Python loop
+ *                 uses, and kept as its match.
+ *   take_run()    the builder's inline path (TuneBuilder.line_music_line): those ints at
+ *                 the end of the token list become Note objects (with the packed span
+ *                 and the shared shape tuple the Python path gives them) and chord
+ *                 symbols or annotations; spaces are passed over.
  *
  * and Maker, a constructor for the model's slotted classes (model.fast_constructor).
  *
@@ -30,6 +32,12 @@
 
 static PyObject *chars[128]; /* one-character strings: the dispatch tables' keys */
 static PyObject *str_match, *str_end;
+
+/* A token kept as an int: start << 24 | length << 2 | kind (the builder's _token_*). */
+enum { KIND_NOTE = 0, KIND_WS = 1, KIND_QUOTED = 2 };
+#define LENGTH_LIMIT ((Py_ssize_t)1 << 22)
+/* What `native` says of a character: the token kind the loop reads itself (or 0). */
+enum { READ_NOTE = 1, READ_WS = 2, READ_QUOTED = 3 };
 
 static inline int is_pitch(Py_UCS4 c) { return (c >= 'A' && c <= 'G') || (c >= 'a' && c <= 'g'); }
 static inline int is_digit(Py_UCS4 c) { return c >= '0' && c <= '9'; }
@@ -91,14 +99,48 @@ static Py_ssize_t note_end(int kind, const void *data, Py_ssize_t p, Py_ssize_t 
     return i;
 }
 
+/* WS, [ \t]{1,64} (grammar/abc.lark): where the run of spaces at p ends. */
+static Py_ssize_t ws_end(int kind, const void *data, Py_ssize_t p, Py_ssize_t n) {
+    Py_ssize_t i = p;
+    while (i < n && i - p < 64) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c != ' ' && c != '\t') break;
+        i++;
+    }
+    return i > p ? i : -1;
+}
+
+/* QUOTED, "(?:[^"\\\r\n]|\\[^\r\n])*+" (§4.18 chord symbols, §4.19 annotations; \" is
+   a quote, §8.2): where the quoted text at p ends, or -1 when nothing closes it on its
+   line (the possessive loop cannot give anything back, so then there is no match). */
+static Py_ssize_t quoted_end(int kind, const void *data, Py_ssize_t p, Py_ssize_t n) {
+    Py_ssize_t i = p + 1;
+    while (i < n) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c == '"') return i + 1;
+        if (c == '\r' || c == '\n') return -1;
+        if (c == '\\') {
+            if (i + 1 >= n) return -1;
+            Py_UCS4 d = PyUnicode_READ(kind, data, i + 1);
+            if (d == '\r' || d == '\n') return -1;
+            i += 2;
+        } else {
+            i++;
+        }
+    }
+    return -1;
+}
+
 /*
  * scan(text, pos, lim, pure, native, children) -> pos
  *
  * The list loop of LineParser.parse from pos while pos < lim: a token starting with a
- * character whose byte in `native` is 1 (a character whose regex in `pure` tries NOTE
- * first) is read by note_end() and appended as an int; any other token, or a note
- * note_end() does not find there, by `pure[char].match(text, pos)`, appended as its
- * match. Stops where that table has no regex or the regex does not match: the parser
+ * character whose byte in `native` names a kind (READ_NOTE, READ_WS, READ_QUOTED: the
+ * character's regex in `pure` tries that terminal first) is read here and appended as
+ * an int (start << 24 | length << 2 | kind); any other token, or one of those kinds
+ * not found there, by `pure[char].match(text, pos)`, appended as its match. (Where
+ * quoted text does not close, the regex object there, parser._OnceALine, remembers the
+ * line; where it closes, that object would match it too.) Stops where that table has no regex or the regex does not match: the parser
  * then takes the token. Returns where it stopped.
  */
 static PyObject *scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -123,9 +165,15 @@ static PyObject *scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
         Py_UCS4 c = PyUnicode_READ(kind, data, pos);
         if (c >= 128) break; /* the tables hold ASCII only: the parser decides */
         if (mask[c]) {
-            Py_ssize_t e = note_end(kind, data, pos, n);
-            if (e > pos) {
-                PyObject *tok = PyLong_FromSsize_t((pos << 8) | (e - pos));
+            Py_ssize_t e = -1;
+            int k = KIND_NOTE;
+            switch (mask[c]) {
+            case READ_NOTE: e = note_end(kind, data, pos, n); k = KIND_NOTE; break;
+            case READ_WS: e = ws_end(kind, data, pos, n); k = KIND_WS; break;
+            case READ_QUOTED: e = quoted_end(kind, data, pos, n); k = KIND_QUOTED; break;
+            }
+            if (e > pos && e - pos < LENGTH_LIMIT) {
+                PyObject *tok = PyLong_FromSsize_t((pos << 24) | ((e - pos) << 2) | k);
                 if (tok == NULL) return NULL;
                 int bad = PyList_Append(children, tok);
                 Py_DECREF(tok);
@@ -170,31 +218,53 @@ static PyObject *scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
 }
 
 /*
- * take_notes(children, elements, shapes, text, start_factor, end_factor, term,
- *            line_start, max_length, max_col, shape_of, note_type, shape_slot, span_slot)
- *   -> (count, first_start, last_end)
+ * take_run(children, elements, shapes, text, start_factor, end_factor, term, line_start,
+ *          max_length, max_col, shape_of, note_type, shape_slot, span_slot,
+ *          quoted_memo, quoted_parts)
+ *   -> (notes, first_note_start, last_end)
  *
- * The builder's inline note path for the int tokens at the end of `children` (the
- * builder pops its list from the end): each becomes a Note appended to `elements`, its
- * span the packed int start * start_factor + end * end_factor + term
- * (diagnostics.SPAN_START_FACTOR ...: the compact layout of one line), its shape the
- * tuple memoized in `shapes` under the note's text (`shape_of(token)` makes a missing
- * one, as the Python path does). Stops at the first token that is not such an int or
- * whose span is not that layout (the Python path packs it). The tokens taken are removed
- * from `children`.
+ * The builder's inline path (TuneBuilder.line_music_line, outside a chord, a grace
+ * group and unreadable text) for the int tokens at the end of `children` (the builder
+ * pops its list from the end):
+ *
+ * - a space is passed over;
+ * - a note becomes a Note appended to `elements`, with the packed span start *
+ *   start_factor + end * end_factor + term (diagnostics.SPAN_START_FACTOR ...: the
+ *   compact layout of one line) and the shape tuple memoized in `shapes` under the
+ *   note's text (`shape_of(token)` makes a missing one, as the Python path does);
+ * - quoted text becomes its chord symbol or annotation, `maker(*args, span)` for the
+ *   (maker, *args) that `quoted_memo` holds under its text (`quoted_parts(text)` makes a
+ *   missing one).
+ *
+ * Stops at a token that is not such an int, or whose span is not that layout (the
+ * Python path packs it). The tokens taken are removed from `children`. Returns the notes
+ * made, where the first of them starts (-1: none), and where the last token made
+ * ends (-1: none).
  */
-static PyObject *take_notes(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 14) {
-        PyErr_SetString(PyExc_TypeError, "take_notes() takes 14 arguments");
+static PyObject *memo_get(PyObject *memo, PyObject *key, PyObject *make, PyObject *arg) {
+    PyObject *got = PyDict_GetItemWithError(memo, key); /* borrowed */
+    if (got != NULL || PyErr_Occurred()) return got;
+    PyObject *made = PyObject_CallOneArg(make, arg);
+    if (made == NULL) return NULL;
+    int bad = PyDict_SetItem(memo, key, made);
+    Py_DECREF(made);
+    if (bad < 0) return NULL;
+    return PyDict_GetItemWithError(memo, key);
+}
+
+static PyObject *take_run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 16) {
+        PyErr_SetString(PyExc_TypeError, "take_run() takes 16 arguments");
         return NULL;
     }
     PyObject *children = args[0], *elements = args[1], *shapes = args[2], *text = args[3];
-    PyObject *shape_of = args[10];
+    PyObject *shape_of = args[10], *quoted_memo = args[14], *quoted_parts = args[15];
     if (!PyList_Check(children) || !PyList_Check(elements) || !PyDict_Check(shapes)
             || !PyUnicode_Check(text) || !PyType_Check(args[11])
             || !PyObject_TypeCheck(args[12], &PyMemberDescr_Type)
-            || !PyObject_TypeCheck(args[13], &PyMemberDescr_Type)) {
-        PyErr_SetString(PyExc_TypeError, "take_notes(): unexpected argument types");
+            || !PyObject_TypeCheck(args[13], &PyMemberDescr_Type)
+            || !PyDict_Check(quoted_memo)) {
+        PyErr_SetString(PyExc_TypeError, "take_run(): unexpected argument types");
         return NULL;
     }
     PyTypeObject *note_type = (PyTypeObject *)args[11];
@@ -203,7 +273,7 @@ static PyObject *take_notes(PyObject *self, PyObject *const *args, Py_ssize_t na
     if (shape_member->type != T_OBJECT_EX || span_member->type != T_OBJECT_EX
             || !PyType_IsSubtype(note_type, PyDescr_TYPE(args[12]))
             || !PyType_IsSubtype(note_type, PyDescr_TYPE(args[13]))) {
-        PyErr_SetString(PyExc_TypeError, "take_notes(): the slots are not the note type's");
+        PyErr_SetString(PyExc_TypeError, "take_run(): the slots are not the note type's");
         return NULL;
     }
     int overflow = 0;
@@ -213,76 +283,102 @@ static PyObject *take_notes(PyObject *self, PyObject *const *args, Py_ssize_t na
     Py_ssize_t ls = PyLong_AsSsize_t(args[7]);
     Py_ssize_t max_length = PyLong_AsSsize_t(args[8]), max_col = PyLong_AsSsize_t(args[9]);
     if (PyErr_Occurred()) return NULL;
-    Py_ssize_t count = 0, first_start = -1, last_end = -1;
+    Py_ssize_t notes = 0, first_start = -1, last_end = -1;
     Py_ssize_t k0 = PyList_GET_SIZE(children), k = k0;
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *failed = NULL; /* set on an error: the tokens taken so far still go */
     while (!overflow && k > 0) {
         PyObject *tok = PyList_GET_ITEM(children, k - 1);
         if (!PyLong_CheckExact(tok)) break;
         Py_ssize_t v = PyLong_AsSsize_t(tok);
         if (v < 0) {
-            if (PyErr_Occurred()) return NULL;
+            if (PyErr_Occurred()) failed = Py_None;
             break;
         }
-        Py_ssize_t start = v >> 8, end = start + (v & 255);
+        int kind = (int)(v & 3);
+        if (kind == KIND_WS) {
+            k--;
+            continue;
+        }
+        Py_ssize_t start = v >> 24, end = start + ((v >> 2) & (LENGTH_LIMIT - 1));
         if (end > n || end - start > max_length || start - ls > max_col || start < ls) break;
+        if (kind != KIND_NOTE && kind != KIND_QUOTED) break;
         __int128 packed = (__int128)start * sf + (__int128)end * ef + term;
         if (packed < 0 || packed > (__int128)LLONG_MAX) break;
         PyObject *written = PyUnicode_Substring(text, start, end);
-        if (written == NULL) return NULL;
-        PyObject *shape = PyDict_GetItemWithError(shapes, written); /* borrowed */
-        if (shape == NULL) {
-            if (PyErr_Occurred()) {
-                Py_DECREF(written);
-                return NULL;
+        if (written == NULL) { failed = Py_None; break; }
+        PyObject *made = NULL;
+        if (kind == KIND_NOTE) {
+            PyObject *shape = memo_get(shapes, written, shape_of, tok); /* borrowed */
+            Py_DECREF(written);
+            if (shape == NULL) { failed = Py_None; break; }
+            PyObject *span = PyLong_FromLongLong((long long)packed);
+            if (span == NULL) { failed = Py_None; break; }
+            made = note_type->tp_alloc(note_type, 0);
+            if (made == NULL) { Py_DECREF(span); failed = Py_None; break; }
+            Py_INCREF(shape);
+            *(PyObject **)((char *)made + shape_member->offset) = shape;
+            *(PyObject **)((char *)made + span_member->offset) = span;
+            /* A note holds its shape (a tuple of a str, an int, an accidental and a
+               Fraction) and an int: no reference cycle can pass through it, so the
+               cyclic collector, whose first pass over a parse's new objects the caller
+               pays for, need not visit it. */
+            if (PyObject_IS_GC(made)) PyObject_GC_UnTrack(made);
+        } else {
+            PyObject *parts = memo_get(quoted_memo, written, quoted_parts, written);
+            Py_DECREF(written);
+            if (parts == NULL) { failed = Py_None; break; }
+            Py_ssize_t np = PyTuple_Check(parts) ? PyTuple_GET_SIZE(parts) : 0;
+            if (np < 1 || np > 7) {
+                PyErr_SetString(PyExc_TypeError, "take_run(): quoted_parts gives (maker, *args)");
+                failed = Py_None;
+                break;
             }
-            PyObject *made = PyObject_CallOneArg(shape_of, tok);
-            if (made == NULL || PyDict_SetItem(shapes, written, made) < 0) {
-                Py_XDECREF(made);
-                Py_DECREF(written);
-                return NULL;
-            }
-            Py_DECREF(made);
-            shape = PyDict_GetItemWithError(shapes, written);
-            if (shape == NULL) {
-                Py_DECREF(written);
-                return NULL;
-            }
-        }
-        Py_DECREF(written);
-        PyObject *span = PyLong_FromLongLong((long long)packed);
-        if (span == NULL) return NULL;
-        PyObject *note = note_type->tp_alloc(note_type, 0);
-        if (note == NULL) {
+            Py_INCREF(parts); /* held while its maker runs, whatever the memo does */
+            PyObject *call[8];
+            for (Py_ssize_t i = 1; i < np; i++) call[i - 1] = PyTuple_GET_ITEM(parts, i);
+            PyObject *span = PyLong_FromLongLong((long long)packed);
+            if (span == NULL) { Py_DECREF(parts); failed = Py_None; break; }
+            call[np - 1] = span;
+            made = PyObject_Vectorcall(PyTuple_GET_ITEM(parts, 0), call, np, NULL);
             Py_DECREF(span);
-            return NULL;
+            Py_DECREF(parts);
+            if (made == NULL) { failed = Py_None; break; }
         }
-        Py_INCREF(shape);
-        *(PyObject **)((char *)note + shape_member->offset) = shape;
-        *(PyObject **)((char *)note + span_member->offset) = span;
-        /* A note holds its shape (a tuple of a str, an int, an accidental and a Fraction)
-           and an int: no reference cycle can pass through it, so the cyclic collector,
-           whose first pass over a parse's new objects the caller pays for, need not visit
-           it. */
-        if (PyObject_IS_GC(note)) PyObject_GC_UnTrack(note);
-        int bad = PyList_Append(elements, note);
-        Py_DECREF(note);
-        if (bad < 0) return NULL;
+        int bad = PyList_Append(elements, made);
+        Py_DECREF(made);
+        if (bad < 0) { failed = Py_None; break; }
         k--;
-        if (!count) first_start = start;
+        if (kind == KIND_NOTE) {
+            if (!notes) first_start = start;
+            notes++;
+        }
         last_end = end;
-        count++;
+    }
+    if (failed != NULL) {
+        /* Leave the list as the elements say: what was made is taken. */
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        if (k < k0) PyList_SetSlice(children, k, k0, NULL);
+        PyErr_Restore(type, value, tb);
+        return NULL;
     }
     if (k < k0 && PyList_SetSlice(children, k, k0, NULL) < 0) return NULL;
-    return Py_BuildValue("(nnn)", count, first_start, last_end);
+    return Py_BuildValue("(nnn)", notes, first_start, last_end);
 }
 
 /*
- * Maker(cls, slots): a constructor for a slotted class that fills the slots `slots`
- * (member descriptors of cls, in order) from its positional arguments, as
+ * Maker(cls, slots, untrack=False): a constructor for a slotted class that fills the
+ * slots `slots` (member descriptors of cls, in order) from its positional arguments, as
  * model.fast_constructor's generated Python does through each descriptor, without a
  * call per slot: the model's bar lines, bars, chord symbols and header fields are made
  * at one call each. The object is what object.__new__(cls) makes, its slots written.
+ *
+ * With `untrack`, the object is taken off the cyclic collector's list: the caller
+ * vouches that no reference cycle can pass through such an object. It holds for the
+ * model's frozen classes: an object is made after everything it refers to and never
+ * changed, so nothing older can refer to it, and a cycle needs that. The collector's
+ * first pass over a parse's new objects, which the caller pays for, then skips them.
  */
 typedef struct {
     PyObject_HEAD
@@ -290,6 +386,7 @@ typedef struct {
     PyObject *slots;
     Py_ssize_t count;
     Py_ssize_t *offsets;
+    int untrack;
     vectorcallfunc vectorcall;
 } MakerObject;
 
@@ -308,12 +405,16 @@ static PyObject *maker_call(PyObject *self, PyObject *const *args, size_t nargsf
         Py_INCREF(args[i]);
         *(PyObject **)((char *)obj + mk->offsets[i]) = args[i];
     }
+    if (mk->untrack && PyObject_IS_GC(obj)) PyObject_GC_UnTrack(obj);
     return obj;
 }
 
 static PyObject *maker_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     PyObject *cls, *slots;
-    if (!PyArg_ParseTuple(args, "O!O!:Maker", &PyType_Type, &cls, &PyTuple_Type, &slots))
+    int untrack = 0;
+    static char *kwlist[] = {"cls", "slots", "untrack", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!|p:Maker", kwlist, &PyType_Type, &cls,
+                                     &PyTuple_Type, &slots, &untrack))
         return NULL;
     PyTypeObject *tp = (PyTypeObject *)cls;
     if (tp->tp_new != PyBaseObject_Type.tp_new || (tp->tp_flags & Py_TPFLAGS_IS_ABSTRACT)) {
@@ -346,6 +447,7 @@ static PyObject *maker_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     mk->slots = slots;
     mk->count = n;
     mk->offsets = offsets;
+    mk->untrack = untrack;
     mk->vectorcall = maker_call;
     return (PyObject *)mk;
 }
@@ -363,34 +465,46 @@ static PyTypeObject MakerType = {
     .tp_name = "abcparse._speedups.Maker",
     .tp_basicsize = sizeof(MakerObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_doc = "Maker(cls, slots): a constructor that fills a slotted class's slots",
+    .tp_doc = "Maker(cls, slots, untrack=False): a constructor that fills a slotted class's slots",
     .tp_new = maker_new,
     .tp_dealloc = maker_dealloc,
     .tp_call = PyVectorcall_Call,
     .tp_vectorcall_offset = offsetof(MakerObject, vectorcall),
 };
 
-/* note_end(text, pos) -> int: where a NOTE token starting at pos ends, -1 if none. */
-static PyObject *py_note_end(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 2 || !PyUnicode_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "note_end(str, int)");
+/* token_end(text, pos, kind) -> int: where the token of `kind` (0 NOTE, 1 WS, 2 QUOTED)
+   that the loop would read at pos ends, -1 if none there (for the tests). */
+static PyObject *token_end(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "token_end(str, int, int)");
         return NULL;
     }
     PyObject *text = args[0];
     Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
-    if (pos == -1 && PyErr_Occurred()) return NULL;
+    long k = PyLong_AsLong(args[2]);
+    if (PyErr_Occurred()) return NULL;
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     if (pos < 0 || pos >= n) return PyLong_FromLong(-1);
-    return PyLong_FromSsize_t(note_end(PyUnicode_KIND(text), PyUnicode_DATA(text), pos, n));
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    switch (k) {
+    case KIND_NOTE: return PyLong_FromSsize_t(note_end(kind, data, pos, n));
+    case KIND_WS: return PyLong_FromSsize_t(ws_end(kind, data, pos, n));
+    case KIND_QUOTED:
+        if (PyUnicode_READ(kind, data, pos) != '"') return PyLong_FromLong(-1);
+        return PyLong_FromSsize_t(quoted_end(kind, data, pos, n));
+    }
+    PyErr_SetString(PyExc_ValueError, "token_end: kind is 0, 1 or 2");
+    return NULL;
 }
 
 static PyMethodDef methods[] = {
     {"scan", (PyCFunction)(void (*)(void))scan, METH_FASTCALL,
      "scan(text, pos, lim, pure, native, children) -> pos: a music line's run of tokens"},
-    {"take_notes", (PyCFunction)(void (*)(void))take_notes, METH_FASTCALL,
-     "take_notes(...) -> (count, first_start, last_end): the builder's note path"},
-    {"note_end", (PyCFunction)(void (*)(void))py_note_end, METH_FASTCALL,
-     "note_end(text, pos) -> int: where the NOTE token at pos ends, or -1"},
+    {"take_run", (PyCFunction)(void (*)(void))take_run, METH_FASTCALL,
+     "take_run(...) -> (notes, first_note_start, last_end): the builder's inline path"},
+    {"token_end", (PyCFunction)(void (*)(void))token_end, METH_FASTCALL,
+     "token_end(text, pos, kind) -> int: where the loop's token of kind ends, or -1"},
     {NULL, NULL, 0, NULL}
 };
 

@@ -141,6 +141,7 @@ _make_bar_line = fast_constructor(BarLine)
 _make_bar = fast_constructor(Bar)
 _make_line_break = fast_constructor(LineBreak)
 _make_chord_symbol = fast_constructor(ChordSymbol)
+_make_annotation = fast_constructor(Annotation)
 _make_field = fast_constructor(Field)
 _make_rest = fast_constructor(Rest)
 _make_decoration = fast_constructor(Decoration)
@@ -195,10 +196,20 @@ _INLINE_TOKENS = frozenset({"NOTE", "BAR", "QUOTED"})
 def _quoted(written: str, span: Any) -> Annotation | ChordSymbol:
     """A QUOTED token's element: §4.19 an annotation when its text starts with a
     placement (``"^text"``), else §4.18 a chord symbol; ``\\"`` is a quote (§8.2)."""
+    parts = _QUOTED_PARTS.get(written)
+    if parts is None:
+        parts = _QUOTED_PARTS[written] = _quoted_parts(written)
+    made: Annotation | ChordSymbol = parts[0](*parts[1:], span)
+    return made
+
+
+def _quoted_parts(written: str) -> tuple[Any, ...]:
+    """The constructor of a QUOTED token's element and its values but the span (memoized
+    by token text: chord symbols repeat, ``"G"``, ``"D7"``)."""
     inner = _unescape(written[1:-1])
     if inner and inner[0] in _ANNOTATION_PLACEMENTS:
-        return Annotation(inner[0], inner[1:], span)
-    return _make_chord_symbol(inner, span)
+        return (_make_annotation, inner[0], inner[1:])
+    return (_make_chord_symbol, inner)
 _CONTENT = (Note, Rest, Chord)
 
 
@@ -207,10 +218,11 @@ _CONTENT = (Note, Rest, Chord)
 # starts again (_refill, TuneBuilder.build).
 _NOTE_SHAPES: dict[str, NoteShape] = {}
 _BAR_SHAPES: dict[str, tuple[str, BarKind, int, int, tuple[int, ...]]] = {}
+_QUOTED_PARTS: dict[str, tuple[Any, ...]] = {}
 
 
 def _bound_shapes() -> None:
-    for memo in (_NOTE_SHAPES, _BAR_SHAPES):
+    for memo in (_NOTE_SHAPES, _BAR_SHAPES, _QUOTED_PARTS):
         if len(memo) > SHAPES_KEPT:
             memo.clear()
 
@@ -266,47 +278,56 @@ def _bar_line_shape(m: re.Match[str]) -> tuple[str, BarKind, int, int, tuple[int
 def _line_tokens(children: Sequence[Any], text: str) -> Iterator[re.Match[str]]:
     """A music line's tokens as match objects, one at a time: those of a
     :class:`~abcparse.parser.TokenRun` are made again as they are reached, and so are the
-    notes the native scanner kept as ints (:func:`_note_token`)."""
+    tokens the compiled scanner kept as ints (:func:`_int_token`)."""
     for c in children:
         if c.__class__ is TokenRun:
             yield from c.tokens(text)
         elif c.__class__ is int:
-            yield _note_token(text, c)
+            yield _int_token(text, c)
         else:
             yield c
 
 
-# The compiled note path's slots (abcparse.speedups.take_notes): the note's own.
+# A token the compiled scanner (abcparse.speedups.scan) keeps as an int: start << 24 |
+# length << 2 | kind, the kinds being these terminals.
+_INT_KINDS = ("NOTE", "WS", "QUOTED")
+_INT_LENGTH = (1 << 22) - 1
+# The compiled note path's slots (abcparse.speedups.take_run): the note's own.
 _NOTE_SHAPE_SLOT = Note.__dict__["shape"]
 _NOTE_SPAN_SLOT = Note.__dict__["span"].slot
 
 
 @functools.cache
-def _note_token_regex() -> re.Pattern[str]:
-    return re.compile(f"(?P<NOTE>{_parser.line_parser().terminals['NOTE'].pattern.to_regexp()})")
+def _int_token_regexes() -> tuple[re.Pattern[str], ...]:
+    terminals = _parser.line_parser().terminals
+    return tuple(re.compile(f"(?P<{name}>{terminals[name].pattern.to_regexp()})")
+                 for name in _INT_KINDS)
 
 
-def _note_token(text: str, token: int) -> re.Match[str]:
-    """A note the native scanner kept as ``start << 8 | length``, as the match object the
-    parser's own loop makes (a NOTE group, its named parts)."""
-    m = _note_token_regex().match(text, token >> 8)
-    assert m is not None and m.end() == (token >> 8) + (token & 255)
+def _int_token(text: str, token: int) -> re.Match[str]:
+    """A token the compiled scanner kept as an int, as the match object the parser's own
+    loop makes (a group named for its terminal, the terminal's named parts)."""
+    start = token >> 24
+    m = _int_token_regexes()[token & 3].match(text, start)
+    assert m is not None and m.end() == start + ((token >> 2) & _INT_LENGTH)
     return m
 
 
 def _token_start(token: Any) -> int:
-    """Where a music line's token starts: a match, or a note kept as an int."""
-    start: int = token >> 8 if token.__class__ is int else token.start()
+    """Where a music line's token starts: a match, or a token kept as an int."""
+    start: int = token >> 24 if token.__class__ is int else token.start()
     return start
 
 
 def _token_end(token: Any) -> int:
-    end: int = (token >> 8) + (token & 255) if token.__class__ is int else token.end()
-    return end
+    if token.__class__ is int:
+        end: int = (token >> 24) + ((token >> 2) & _INT_LENGTH)
+        return end
+    return token.end()  # type: ignore[no-any-return]
 
 
 def _token_kind(token: Any) -> str:
-    kind: str = "NOTE" if token.__class__ is int else token.lastgroup
+    kind: str = _INT_KINDS[token & 3] if token.__class__ is int else token.lastgroup
     return kind
 
 
@@ -1761,14 +1782,14 @@ class TuneBuilder:
         ):
             children, compact = list(_line_tokens(children, self.text)), False
         first = children[0]
-        if first.__class__ is not int and first.lastgroup in ("WS", "COMMENT") and all(
-            m.__class__ is not TokenRun and m.__class__ is not int
-            and m.lastgroup in ("WS", "COMMENT") for m in children
+        if _token_kind(first) in ("WS", "COMMENT") and all(
+            m.__class__ is not TokenRun and _token_kind(m) in ("WS", "COMMENT")
+            for m in children
         ):
             # §2.2.5: a line holding only a comment, even after spaces, is as if removed:
             # it neither ends the header nor breaks the score line.
             for m in children:
-                if m.lastgroup == "COMMENT":
+                if m.__class__ is not int and m.lastgroup == "COMMENT":
                     self.t_comment(m)
             return
         first_start, first_end = _token_start(first), _token_end(first)
@@ -1832,30 +1853,35 @@ class TuneBuilder:
         add = bar.elements.append
         notes = 0
         tune_text = self.text
-        take = speedups.take_notes if term is not None else None
+        take = speedups.take_run if term is not None else None
 
         def shape_of(token: int) -> NoteShape:
-            return _note_shape(_note_token(tune_text, token))
+            return _note_shape(_int_token(tune_text, token))
 
         while children or (compact and _refill(children, source)):
             if take is not None and plain and children[-1].__class__ is int:
+                # The compiled inline path: the ints at the end of the list.
                 count, first_start, end = take(
                     children, bar.elements, shapes, tune_text, start_factor, end_factor, term,
-                    ls, max_length, max_col, shape_of, Note, _NOTE_SHAPE_SLOT, _NOTE_SPAN_SLOT)
-                if count:
+                    ls, max_length, max_col, shape_of, Note, _NOTE_SHAPE_SLOT, _NOTE_SPAN_SLOT,
+                    _QUOTED_PARTS, _quoted_parts)
+                if end >= 0:
                     at = end
+                if count:
                     if not bar.has_content:
                         bar.has_content = True
                         if bar.start < 0:
                             bar.start = base + first_start
                     notes += count
-                    if not children:
-                        continue
+                if not children:
+                    continue
             m = pop()
-            if m.__class__ is int:  # a note the compiled scanner kept as an int
-                typ = "NOTE"
+            if m.__class__ is int:  # a token the compiled scanner kept as an int
+                typ = _INT_KINDS[m & 3]
+                if typ == "WS":
+                    continue
                 if not plain:
-                    m = _note_token(tune_text, m)
+                    m = _int_token(tune_text, m)
             else:
                 typ = m.lastgroup
                 if typ == "WS":
@@ -1864,8 +1890,8 @@ class TuneBuilder:
                 # Notes (about half of all tokens), bar lines and chord symbols outside a
                 # chord or grace group: their handlers' work, written out, one span each.
                 if m.__class__ is int:
-                    start = m >> 8
-                    end = start + (m & 255)
+                    start = m >> 24
+                    end = start + ((m >> 2) & _INT_LENGTH)
                 else:
                     start, end = m.span()
                 at = end
@@ -1880,7 +1906,7 @@ class TuneBuilder:
                     shape = shapes.get(text)
                     if shape is None:
                         shape = shapes[text] = _note_shape(
-                            _note_token(tune_text, m) if m.__class__ is int else m)
+                            _int_token(tune_text, m) if m.__class__ is int else m)
                     if not bar.has_content:
                         bar.has_content = True
                         if bar.start < 0:
@@ -1892,7 +1918,7 @@ class TuneBuilder:
                     bar = voice.bar
                     add = bar.elements.append
                 else:
-                    add(_quoted(m.group(), packed))
+                    add(_quoted(tune_text[start:end], packed))
                 continue
             if notes:
                 voice.notes += notes

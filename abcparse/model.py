@@ -1041,7 +1041,7 @@ def make_note(shape: NoteShape, span: Span | int) -> Note:
 
 if speedups.Maker is not None:  # the same note, made in one call (abcparse.speedups)
     make_note = speedups.Maker(  # type: ignore[assignment]
-        Note, (Note.__dict__["shape"], Note.__dict__["span"].slot))
+        Note, (Note.__dict__["shape"], Note.__dict__["span"].slot), untrack=True)
 
 
 def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
@@ -1062,7 +1062,11 @@ def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
     # A compact span slot (model.SpanSlot) is written through the slot itself.
     slots = {n: getattr(cls, n) for n in names}
     if speedups.Maker is not None:  # the same object, made in one call (abcparse.speedups)
-        maker = speedups.Maker(cls, tuple(getattr(d, "slot", d) for d in slots.values()))
+        # Untracked by the cyclic collector: a frozen model object is made after all it
+        # refers to and never changed, so no cycle can pass through it (_speedups.c).
+        frozen = cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
+        maker = speedups.Maker(cls, tuple(getattr(d, "slot", d) for d in slots.values()),
+                               untrack=frozen)
         return cast("Callable[..., _T]", maker)
     lines = [f"def make({', '.join(names)}):", "    obj = new(cls)"]
     lines += [f"    set_{n}(obj, {n})" for n in names]

@@ -311,6 +311,19 @@ class _OnceALine:
         return m
 
 
+def _native_kind(rx: _Scanner | None) -> int:
+    """What the compiled loop reads itself at a character whose regex is ``rx``: the
+    terminal that regex tries first, when it is one the loop knows (see _speedups.c)."""
+    full = rx.full if isinstance(rx, _OnceALine) else rx
+    if not isinstance(full, re.Pattern):
+        return 0
+    for kind, name in enumerate(("NOTE", "WS", "QUOTED"), 1):
+        if full.pattern.startswith(f"(?P<{name}>") and (
+                name == "QUOTED") == isinstance(rx, _OnceALine):
+            return kind
+    return 0
+
+
 class TokenRun:
     """The rest of a very long run of music tokens, kept compact
     (``LineParser.parse(..., compact=True)``).
@@ -502,15 +515,13 @@ class LineParser:
         # Runs are kept compact only in the loop of a music line (the other loop is a run
         # of empty lines).
         self._compact_loops = frozenset(s for s, items in self._loops.items() if "NOTE" in items)
-        # For the compiled loop (abcparse.speedups.scan): per music-line loop state, the
-        # ASCII characters whose regex tries NOTE first, which it reads itself.
+        # For the compiled loop (abcparse.speedups.scan): per music-line loop state and
+        # ASCII character, the terminal it reads itself, where that character's regex
+        # tries it first (1 NOTE, 2 WS, 3 QUOTED; 0 none: the regex reads the token).
         self._native: dict[int, bytes] = {}
         for state in self._compact_loops:
             pure = self._loop_dispatch[state]
-            self._native[state] = bytes(
-                1 if isinstance(rx := pure.get(chr(code)), re.Pattern)
-                and rx.pattern.startswith("(?P<NOTE>") else 0
-                for code in range(_ASCII))
+            self._native[state] = bytes(_native_kind(pure.get(chr(code))) for code in range(_ASCII))
 
     def _find_list_loops(self) -> dict[int, frozenset[str]]:
         """States where a token only extends a list rule and comes back to the same state.

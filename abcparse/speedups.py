@@ -20,14 +20,14 @@ import os
 from collections.abc import Callable
 
 scan: Callable[..., int] | None = None
-take_notes: Callable[..., tuple[int, int, int]] | None = None
-note_end: Callable[[str, int], int] | None = None
-Maker: Callable[[type, tuple[object, ...]], Callable[..., object]] | None = None
+take_run: Callable[..., tuple[int, int, int]] | None = None
+token_end: Callable[[str, int, int], int] | None = None
+Maker: Callable[..., Callable[..., object]] | None = None
 
 if not os.environ.get("ABCPARSE_PURE"):
     # Not built (no C compiler at install): the pure-Python path.
     with contextlib.suppress(ImportError):
-        from ._speedups import Maker, note_end, scan, take_notes
+        from ._speedups import Maker, scan, take_run, token_end
 
 
 def active() -> bool:
@@ -35,5 +35,5 @@ def active() -> bool:
     return scan is not None
 
 
-__all__ = ["Maker", "active", "note_end", "scan", "take_notes"]
+__all__ = ["Maker", "active", "scan", "take_run", "token_end"]
 

@@ -35,7 +35,7 @@ CASES = [pytest.param(f, id=f.name, marks=() if str(f) in SOME else pytest.mark.
 
 def _pure(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(speedups, "scan", None)
-    monkeypatch.setattr(speedups, "take_notes", None)
+    monkeypatch.setattr(speedups, "take_run", None)
 
 
 def _nodes(node: Any) -> Iterator[str]:
@@ -80,14 +80,25 @@ def test_corpus_files_build_the_same_model(path: Path, monkeypatch: pytest.Monke
     assert native == pure
 
 
-def test_the_compiled_path_is_the_one_taken() -> None:
-    """A guard for the tests above: the notes of a parse come from take_notes (the
-    collector does not track them, as it tracks the Python path's). A line's first two
-    tokens are read by the LALR step itself, as matches, before the list loop runs."""
-    import gc
+def test_the_compiled_path_is_the_one_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A guard for the tests above: a parse runs the compiled loops. A line's first two
+    tokens are read by the LALR step itself, as matches, before the list loop runs; the
+    rest of it, spaces and chord symbols included, goes through take_run."""
+    real = speedups.take_run
+    assert real is not None
+    made: list[int] = []
 
-    notes = abcparse.parse("X:1\nK:C\nCDEF|\n").tunes[0].voices[0].elements
-    assert [gc.is_tracked(n) for n in notes] == [True, True, False, False]
+    def spy(children: list[Any], elements: list[Any], *rest: Any) -> tuple[int, int, int]:
+        before = len(elements)
+        out = real(children, elements, *rest)
+        made.append(len(elements) - before)
+        return out
+
+    monkeypatch.setattr(speedups, "take_run", spy)
+    voice = abcparse.parse('X:1\nK:C\nCD E"Am"F|\n').tunes[0].voices[0]
+    assert [e.__class__.__name__ for e in voice.elements] == [
+        "Note", "Note", "Note", "ChordSymbol", "Note"]
+    assert sum(made) == 3
 
 
 # Music lines from the characters that decide a token's end: accidentals, microtones,
@@ -119,30 +130,47 @@ def test_long_lines_and_late_offsets_build_the_same_model(
     assert native == pure
 
 
-NOTE_CHARS = "^_=ABGabg,'0123456789/ x"
+# Per terminal the compiled loop reads (its kind in speedups.token_end): text from the
+# characters that decide where such a token ends.
+READERS = [
+    ("NOTE", 0, "^_=ABGabg,'0123456789/ x"),
+    ("WS", 1, " \ta"),
+    ("QUOTED", 2, "\"\\ab\r\n^"),
+]
 
 
-@settings(max_examples=2000, deadline=None)
-@given(st.text(alphabet=NOTE_CHARS, min_size=1, max_size=24))
-def test_note_end_is_the_grammars_note_terminal(text: str) -> None:
-    """The compiled NOTE reader ends where the grammar's NOTE regex ends, from every
-    position, or finds no note where it finds none."""
-    regex = re.compile(line_parser().terminals["NOTE"].pattern.to_regexp())
-    assert speedups.note_end is not None
-    for pos in range(len(text)):
-        m = regex.match(text, pos)
-        assert speedups.note_end(text, pos) == (m.end() if m else -1), (text, pos)
+@pytest.mark.parametrize(("terminal", "kind", "alphabet"), READERS,
+                         ids=[r[0] for r in READERS])
+def test_token_end_is_the_grammars_terminal(terminal: str, kind: int, alphabet: str) -> None:
+    """The compiled readers end where the grammar's regexes end, from every position, or
+    find no token where they find none."""
+    regex = re.compile(line_parser().terminals[terminal].pattern.to_regexp())
+    assert speedups.token_end is not None
+    token_end = speedups.token_end
+
+    @settings(max_examples=1500, deadline=None)
+    @given(st.text(alphabet=alphabet, min_size=1, max_size=140 if kind == 1 else 24))
+    def agree(text: str) -> None:
+        for pos in range(len(text)):
+            m = regex.match(text, pos)
+            assert token_end(text, pos, kind) == (m.end() if m else -1), (text, pos)
+
+    agree()
 
 
-def test_the_loop_reads_notes_only_where_note_is_tried_first() -> None:
-    """The characters the compiled loop reads as notes are those whose regex in a music
-    line's state tries NOTE first; nothing else is read natively."""
+def test_the_loop_reads_a_token_only_where_its_terminal_is_tried_first() -> None:
+    """The characters the compiled loop reads itself are those whose regex in a music
+    line's state tries that terminal first: notes at their letters and accidentals,
+    spaces, quoted text (through the closed-on-the-line scanner); nothing else."""
     parser = line_parser()
     assert parser._native
+    names = {1: "NOTE", 2: "WS", 3: "QUOTED"}
     for state, mask in parser._native.items():
         pure = parser._loop_dispatch[state]
-        for code, flag in enumerate(mask):
+        for code, kind in enumerate(mask):
             rx = pure.get(chr(code))
-            starts_note = isinstance(rx, re.Pattern) and rx.pattern.startswith("(?P<NOTE>")
-            assert bool(flag) == starts_note
-        assert all(mask[ord(c)] for c in "ABCDEFGabcdefg^_=")
+            full = getattr(rx, "full", rx)
+            first = (re.match(r"\(\?P<(\w+)>", full.pattern).group(1)  # type: ignore[union-attr]
+                     if isinstance(full, re.Pattern) else None)
+            assert (names.get(kind) == first) if kind else first not in names.values()
+        assert [chr(c) for c, k in enumerate(mask) if k] == sorted('ABCDEFGabcdefg^_=" \t')
