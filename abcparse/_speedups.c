@@ -374,6 +374,10 @@ static PyObject *take_run(PyObject *self, PyObject *const *args, Py_ssize_t narg
  * call per slot: the model's bar lines, bars, chord symbols and header fields are made
  * at one call each. The object is what object.__new__(cls) makes, its slots written.
  *
+ * With `copy` = i (a slot's index), the maker is instead called as maker(obj, value): a
+ * copy of obj (an instance of cls) whose slot i holds value (build.with_span: a field's
+ * memoized value given the field's own span).
+ *
  * With `untrack`, the object is taken off the cyclic collector's list: the caller
  * vouches that no reference cycle can pass through such an object. It holds for the
  * model's frozen classes: an object is made after everything it refers to and never
@@ -387,6 +391,7 @@ typedef struct {
     Py_ssize_t count;
     Py_ssize_t *offsets;
     int untrack;
+    Py_ssize_t copy;
     vectorcallfunc vectorcall;
 } MakerObject;
 
@@ -394,16 +399,35 @@ static PyObject *maker_call(PyObject *self, PyObject *const *args, size_t nargsf
                             PyObject *kwnames) {
     MakerObject *mk = (MakerObject *)self;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-    if (nargs != mk->count || (kwnames != NULL && PyTuple_GET_SIZE(kwnames))) {
+    Py_ssize_t want = mk->copy >= 0 ? 2 : mk->count;
+    if (nargs != want || (kwnames != NULL && PyTuple_GET_SIZE(kwnames))) {
         PyErr_Format(PyExc_TypeError, "%s maker takes %zd positional arguments (%zd given)",
-                     mk->cls->tp_name, mk->count, nargs);
+                     mk->cls->tp_name, want, nargs);
+        return NULL;
+    }
+    if (mk->copy >= 0 && Py_TYPE(args[0]) != mk->cls) {
+        PyErr_Format(PyExc_TypeError, "%s maker copies a %s", mk->cls->tp_name,
+                     mk->cls->tp_name);
         return NULL;
     }
     PyObject *obj = mk->cls->tp_alloc(mk->cls, 0);
     if (obj == NULL) return NULL;
-    for (Py_ssize_t i = 0; i < nargs; i++) {
-        Py_INCREF(args[i]);
-        *(PyObject **)((char *)obj + mk->offsets[i]) = args[i];
+    for (Py_ssize_t i = 0; i < mk->count; i++) {
+        PyObject *v;
+        if (mk->copy < 0) {
+            v = args[i];
+        } else if (i == mk->copy) {
+            v = args[1];
+        } else {
+            v = *(PyObject **)((char *)args[0] + mk->offsets[i]);
+            if (v == NULL) {
+                Py_DECREF(obj);
+                PyErr_Format(PyExc_AttributeError, "a %s with a slot unset", mk->cls->tp_name);
+                return NULL;
+            }
+        }
+        Py_INCREF(v);
+        *(PyObject **)((char *)obj + mk->offsets[i]) = v;
     }
     if (mk->untrack && PyObject_IS_GC(obj)) PyObject_GC_UnTrack(obj);
     return obj;
@@ -412,9 +436,10 @@ static PyObject *maker_call(PyObject *self, PyObject *const *args, size_t nargsf
 static PyObject *maker_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     PyObject *cls, *slots;
     int untrack = 0;
-    static char *kwlist[] = {"cls", "slots", "untrack", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!|p:Maker", kwlist, &PyType_Type, &cls,
-                                     &PyTuple_Type, &slots, &untrack))
+    Py_ssize_t copy = -1;
+    static char *kwlist[] = {"cls", "slots", "untrack", "copy", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!|pn:Maker", kwlist, &PyType_Type, &cls,
+                                     &PyTuple_Type, &slots, &untrack, &copy))
         return NULL;
     PyTypeObject *tp = (PyTypeObject *)cls;
     if (tp->tp_new != PyBaseObject_Type.tp_new || (tp->tp_flags & Py_TPFLAGS_IS_ABSTRACT)) {
@@ -422,6 +447,10 @@ static PyObject *maker_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
         return NULL;
     }
     Py_ssize_t n = PyTuple_GET_SIZE(slots);
+    if (copy >= n) {
+        PyErr_SetString(PyExc_ValueError, "Maker: copy names no slot");
+        return NULL;
+    }
     Py_ssize_t *offsets = PyMem_New(Py_ssize_t, n ? n : 1);
     if (offsets == NULL) return PyErr_NoMemory();
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -448,6 +477,7 @@ static PyObject *maker_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     mk->count = n;
     mk->offsets = offsets;
     mk->untrack = untrack;
+    mk->copy = copy;
     mk->vectorcall = maker_call;
     return (PyObject *)mk;
 }
@@ -465,7 +495,7 @@ static PyTypeObject MakerType = {
     .tp_name = "abcparse._speedups.Maker",
     .tp_basicsize = sizeof(MakerObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_doc = "Maker(cls, slots, untrack=False): a constructor that fills a slotted class's slots",
+    .tp_doc = "Maker(cls, slots, untrack=False, copy=-1): a constructor that fills a slotted class's slots",
     .tp_new = maker_new,
     .tp_dealloc = maker_dealloc,
     .tp_call = PyVectorcall_Call,

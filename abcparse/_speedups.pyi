@@ -2,7 +2,8 @@
 from typing import Any
 
 class Maker:
-    def __init__(self, cls: type, slots: tuple[Any, ...], untrack: bool = False) -> None: ...
+    def __init__(self, cls: type, slots: tuple[Any, ...], untrack: bool = False,
+                 copy: int = -1) -> None: ...
     def __call__(self, *values: Any) -> Any: ...
 
 def scan(text: str, pos: int, lim: int, pure: dict[str, Any], native: bytes,

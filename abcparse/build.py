@@ -117,6 +117,13 @@ def with_span(obj: _T, span: Span | int) -> _T:
     class; the old span is not read (a packed one would be unpacked for nothing)."""
     cls = type(obj)
     replace = _REPLACERS.get(cls)
+    if replace is None and speedups.Maker is not None:
+        # The same copy in one call (abcparse.speedups), untracked as Maker's objects.
+        names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+        slots = tuple(getattr(getattr(cls, n), "slot", getattr(cls, n)) for n in names)
+        replace = _REPLACERS[cls] = speedups.Maker(
+            cls, slots, untrack=cls.__dataclass_params__.frozen,  # type: ignore[attr-defined]
+            copy=names.index("span"))
     if replace is None:
         names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
         scope: dict[str, Any] = {"new": object.__new__, "cls": cls}
@@ -827,6 +834,10 @@ class _Bar:
     ending: tuple[int, ...] = ()
     start: int = -1
     has_content: bool = False
+
+
+# A voice's next open bar (end_bar): one per bar line that closes a bar.
+_new_bar = fast_constructor(_Bar)
 
 
 @dataclass
@@ -2094,7 +2105,7 @@ class TuneBuilder:
             # the bar line (§7.4), and carried into the next bar it would move that
             # bar's notes onto the overlay (as neither player reads it).
             voice.bars.append(self.make_bar(bar, bl))
-            voice.bar = _Bar([], bl, bl.ending)
+            voice.bar = _new_bar([], bl, bl.ending, -1, False)
         else:
             bar.opening = bl
             if bl.ending:
