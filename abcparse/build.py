@@ -1779,9 +1779,12 @@ class TuneBuilder:
         # A TokenRun comes only after COMPACT_AFTER characters of a line, or after a line's
         # first token once TUNE_KEEP characters of the tune are read (LineParser.parse).
         last = children[-1]
+        first = children[0]
+        first_kind = _token_kind(first)
+        first_start, first_end = _token_start(first), _token_end(first)
         compact = last.__class__ is TokenRun or (
             (len(self.text) > _parser.TUNE_KEEP
-             or _token_end(last) - _token_start(children[0]) > _parser.COMPACT_AFTER)
+             or _token_end(last) - first_start > _parser.COMPACT_AFTER)
             and any(c.__class__ is TokenRun for c in children)
         )
         if compact and (
@@ -1792,8 +1795,7 @@ class TuneBuilder:
             or sum(len(c.steps) for c in children if c.__class__ is TokenRun) < 2
         ):
             children, compact = list(_line_tokens(children, self.text)), False
-        first = children[0]
-        if _token_kind(first) in ("WS", "COMMENT") and all(
+        if first_kind in ("WS", "COMMENT") and all(
             m.__class__ is not TokenRun and _token_kind(m) in ("WS", "COMMENT")
             for m in children
         ):
@@ -1803,8 +1805,7 @@ class TuneBuilder:
                 if m.__class__ is not int and m.lastgroup == "COMMENT":
                     self.t_comment(m)
             return
-        first_start, first_end = _token_start(first), _token_end(first)
-        if (first_start == self.line_start and _token_kind(first) == "NOTE"
+        if (first_kind == "NOTE" and first_start == self.line_start
                 and _NOTE_THEN_REPEAT.match(self.text, first_start)):
             self.diag(
                 "ABC108",
