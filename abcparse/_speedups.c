@@ -502,6 +502,72 @@ static PyTypeObject MakerType = {
     .tp_vectorcall_offset = offsetof(MakerObject, vectorcall),
 };
 
+/*
+ * The splitter's two scans over a tune's lines (abcparse.split), which read_headers pays
+ * in full while it reads only the headers:
+ *
+ *   tune_block_end(text) -> int   where _TUNE_THEN_BLANK_RE matching at 0 ends, -1 for
+ *       no match: an X: line, then the lines that are not blank and do not start with
+ *       X: (§2.2.1: a tune runs to the first empty line), each with its line end
+ *       (\r\n, \r, \n, or the end of the text);
+ *   has_empty_line(block, start, end) -> bool   _has_empty_line: a line that starts in
+ *       [start, end) holds only spaces and tabs, with its line end before `end`.
+ */
+static inline Py_ssize_t after_line_end(int kind, const void *data, Py_ssize_t i, Py_ssize_t n) {
+    if (i >= n) return i;
+    Py_UCS4 c = PyUnicode_READ(kind, data, i);
+    if (c == '\r') return (i + 1 < n && PyUnicode_READ(kind, data, i + 1) == '\n') ? i + 2 : i + 1;
+    return c == '\n' ? i + 1 : -1;
+}
+
+static PyObject *tune_block_end(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "tune_block_end(str)");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg), i, j;
+    if (!(CH(0) == 'X' && CH(1) == ':')) return PyLong_FromLong(-1);
+    for (i = 2; i < n && CH(i) != '\r' && CH(i) != '\n'; i++) {}
+    i = after_line_end(kind, data, i, n);
+    while (i < n) {
+        if (CH(i) == 'X' && CH(i + 1) == ':') break;
+        for (j = i; CH(j) == ' ' || CH(j) == '\t'; j++) {}
+        if (j >= n || CH(j) == '\r' || CH(j) == '\n') break;
+        for (j++; j < n && CH(j) != '\r' && CH(j) != '\n'; j++) {}
+        i = after_line_end(kind, data, j, n);
+    }
+    return PyLong_FromSsize_t(i);
+}
+
+static PyObject *has_empty_line(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "has_empty_line(str, int, int)");
+        return NULL;
+    }
+    PyObject *text = args[0];
+    Py_ssize_t start = PyLong_AsSsize_t(args[1]), end = PyLong_AsSsize_t(args[2]);
+    if (PyErr_Occurred()) return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), p, q;
+    if (end > n) end = n;
+    if (start < 0) start = 0;
+    if (start == 0) { /* the block's first line */
+        for (q = 0; q < end && (CH(q) == ' ' || CH(q) == '\t'); q++) {}
+        if (q < end && (CH(q) == '\r' || CH(q) == '\n')) Py_RETURN_TRUE;
+    }
+    for (p = start; p < end; p++) {
+        Py_UCS4 c = CH(p);
+        if (c != '\r' && c != '\n') continue;
+        q = p + 1 + (c == '\r' && p + 1 < end && CH(p + 1) == '\n');
+        while (q < end && (CH(q) == ' ' || CH(q) == '\t')) q++;
+        if (q < end && (CH(q) == '\r' || CH(q) == '\n')) Py_RETURN_TRUE;
+    }
+    Py_RETURN_FALSE;
+}
+
 /* token_end(text, pos, kind) -> int: where the token of `kind` (0 NOTE, 1 WS, 2 QUOTED)
    that the loop would read at pos ends, -1 if none there (for the tests). */
 static PyObject *token_end(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -533,6 +599,10 @@ static PyMethodDef methods[] = {
      "scan(text, pos, lim, pure, native, children) -> pos: a music line's run of tokens"},
     {"take_run", (PyCFunction)(void (*)(void))take_run, METH_FASTCALL,
      "take_run(...) -> (notes, first_note_start, last_end): the builder's inline path"},
+    {"tune_block_end", (PyCFunction)tune_block_end, METH_O,
+     "tune_block_end(text) -> int: where split._TUNE_THEN_BLANK_RE matching at 0 ends, or -1"},
+    {"has_empty_line", (PyCFunction)(void (*)(void))has_empty_line, METH_FASTCALL,
+     "has_empty_line(block, start, end) -> bool: split._has_empty_line"},
     {"token_end", (PyCFunction)(void (*)(void))token_end, METH_FASTCALL,
      "token_end(text, pos, kind) -> int: where the loop's token of kind ends, or -1"},
     {NULL, NULL, 0, NULL}

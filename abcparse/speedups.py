@@ -22,12 +22,21 @@ from collections.abc import Callable
 scan: Callable[..., int] | None = None
 take_run: Callable[..., tuple[int, int, int]] | None = None
 token_end: Callable[[str, int, int], int] | None = None
+tune_block_end: Callable[[str], int] | None = None
+has_empty_line: Callable[[str, int, int], bool] | None = None
 Maker: Callable[..., Callable[..., object]] | None = None
 
 if not os.environ.get("ABCPARSE_PURE"):
     # Not built (no C compiler at install): the pure-Python path.
     with contextlib.suppress(ImportError):
-        from ._speedups import Maker, scan, take_run, token_end
+        from ._speedups import (
+            Maker,
+            has_empty_line,
+            scan,
+            take_run,
+            token_end,
+            tune_block_end,
+        )
 
 
 def active() -> bool:
@@ -35,5 +44,6 @@ def active() -> bool:
     return scan is not None
 
 
-__all__ = ["Maker", "active", "scan", "take_run", "token_end"]
+__all__ = ["Maker", "active", "has_empty_line", "scan", "take_run", "token_end",
+           "tune_block_end"]
 

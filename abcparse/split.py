@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from . import speedups
 from .diagnostics import Diagnostic, Severity, Span
 from .model import fast_constructor
 
@@ -581,6 +582,8 @@ def _has_empty_line(block: str, start: int, end: int) -> bool:
     """Whether a line of ``block`` that starts in [start, end) is empty (``start`` is
     the block's start, which starts a line, or the start of an X: line, which is not
     empty; ``end`` is never inside a line end)."""
+    if speedups.has_empty_line is not None:  # the same scan, compiled (abcparse.speedups)
+        return speedups.has_empty_line(block, start, end)
     if start == 0 and _EMPTY_FIRST_LINE_RE.match(block, 0, end) is not None:
         return True
     return _EMPTY_LINE_RE.search(block, start, end) is not None
@@ -605,10 +608,13 @@ def _tune_piece(text: str, offset: int, line: int) -> list[Chunk] | None:
     None for any other piece."""
     if "%%begin" in text or not text.startswith("X:"):
         return None
-    m = _TUNE_THEN_BLANK_RE.match(text)
-    if m is None:
+    if speedups.tune_block_end is not None:  # the same scan, compiled (abcparse.speedups)
+        end = speedups.tune_block_end(text)
+    else:
+        m = _TUNE_THEN_BLANK_RE.match(text)
+        end = -1 if m is None else m.end()
+    if end < 0:
         return None
-    end = m.end()
     if BLANKS_RE.fullmatch(text, end) is None or has_other_breaks(text):
         return None
     tune = _make_chunk("tune", text[:end], offset, line)

@@ -34,8 +34,8 @@ CASES = [pytest.param(f, id=f.name, marks=() if str(f) in SOME else pytest.mark.
 
 
 def _pure(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(speedups, "scan", None)
-    monkeypatch.setattr(speedups, "take_run", None)
+    for name in ("scan", "take_run", "tune_block_end", "has_empty_line"):
+        monkeypatch.setattr(speedups, name, None)
 
 
 def _nodes(node: Any) -> Iterator[str]:
@@ -156,6 +156,25 @@ def test_token_end_is_the_grammars_terminal(terminal: str, kind: int, alphabet: 
             assert token_end(text, pos, kind) == (m.end() if m else -1), (text, pos)
 
     agree()
+
+
+@settings(max_examples=3000, deadline=None)
+@given(text=st.text(alphabet="X: \t\r\na", max_size=20), x=st.booleans(),
+       cut=st.tuples(st.integers(0, 30), st.integers(0, 30)))
+def test_the_splitters_scans_are_its_regexes(text: str, x: bool, cut: tuple[int, int]) -> None:
+    """Where a tune block ends and whether a stretch holds an empty line: the compiled
+    scans answer as the splitter's regexes (abcparse.split) do, at any offsets."""
+    from abcparse import split
+
+    assert speedups.tune_block_end is not None and speedups.has_empty_line is not None
+    if x:
+        text = "X:" + text
+    m = split._TUNE_THEN_BLANK_RE.match(text)
+    assert speedups.tune_block_end(text) == (m.end() if m else -1)
+    start, end = min(cut[0], len(text)), min(max(cut), len(text))
+    want = ((start == 0 and split._EMPTY_FIRST_LINE_RE.match(text, 0, end) is not None)
+            or split._EMPTY_LINE_RE.search(text, start, end) is not None)
+    assert speedups.has_empty_line(text, start, end) == want
 
 
 def test_the_loop_reads_a_token_only_where_its_terminal_is_tried_first() -> None:
