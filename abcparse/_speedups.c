@@ -34,10 +34,10 @@ static PyObject *chars[128]; /* one-character strings: the dispatch tables' keys
 static PyObject *str_match, *str_end;
 
 /* A token kept as an int: start << 24 | length << 2 | kind (the builder's _token_*). */
-enum { KIND_NOTE = 0, KIND_WS = 1, KIND_QUOTED = 2 };
+enum { KIND_NOTE = 0, KIND_WS = 1, KIND_QUOTED = 2, KIND_BAR = 3 };
 #define LENGTH_LIMIT ((Py_ssize_t)1 << 22)
 /* What `native` says of a character: the token kind the loop reads itself (or 0). */
-enum { READ_NOTE = 1, READ_WS = 2, READ_QUOTED = 3 };
+enum { READ_NOTE = 1, READ_WS = 2, READ_QUOTED = 3, READ_BAR = 4 };
 
 static inline int is_pitch(Py_UCS4 c) { return (c >= 'A' && c <= 'G') || (c >= 'a' && c <= 'g'); }
 static inline int is_digit(Py_UCS4 c) { return c >= '0' && c <= '9'; }
@@ -131,6 +131,92 @@ static Py_ssize_t quoted_end(int kind, const void *data, Py_ssize_t p, Py_ssize_
     return -1;
 }
 
+/* Where a bar line's core, (?:\.?\|{1,2}|\[\|), at i ends when it is followed by `]`
+   (C1 below; -1: it is not), trying its choices in the regex engine's order. */
+static Py_ssize_t core_then_close(int kind, const void *data, Py_ssize_t i, Py_ssize_t n) {
+    Py_ssize_t j = i + (CH(i) == '.');
+    if (CH(j) == '|') {
+        if (CH(j + 1) == '|' && CH(j + 2) == ']') return j + 2;
+        if (CH(j + 1) == ']') return j + 1;
+    }
+    if (CH(i) == '[' && CH(i + 1) == '|' && CH(i + 2) == ']') return i + 2;
+    return -1;
+}
+
+/*
+ * Where the grammar's BAR terminal matching at p ends, or -1 (§4.8 bar lines and repeats,
+ * §4.9 the endings written on them):
+ *
+ *   (?P<b_sym>\[\|\]|:\](?!\])|:{0,4}(?:(?:\.?\|{1,2}|\[\|)\](?::{1,4}(?![:|]))?
+ *            |(?:\.?\|{1,2}|\[\|):{0,4})|:{2,4}|\[:{1,4})
+ *   (?P<b_end>[0-9]{1,3}(?:[-,][0-9]{1,3}){0,8})?
+ *
+ * with the regex engine's choices. In the third alternative, fewer colons than the run
+ * holds (up to four) would leave a colon where the core must start, so only the whole
+ * run can match; after `]`, the colons of the suffix must be the whole run too (a
+ * shorter one is followed by a colon, which the lookahead refuses).
+ */
+static Py_ssize_t bar_end(int kind, const void *data, Py_ssize_t p, Py_ssize_t n) {
+    Py_ssize_t e = -1, i, r;
+    if (CH(p) == '[' && CH(p + 1) == '|' && CH(p + 2) == ']') {
+        e = p + 3;
+    } else if (CH(p) == ':' && CH(p + 1) == ']' && CH(p + 2) != ']') {
+        e = p + 2;
+    } else {
+        i = p;
+        r = 0;
+        while (r < 4 && CH(i) == ':') { i++; r++; }
+        Py_ssize_t q = CH(i) == ':' ? -1 : core_then_close(kind, data, i, n);
+        if (q >= 0) {
+            /* C1: the core, `]`, and the colons after it when nothing of : | follows. */
+            Py_ssize_t c = 0;
+            while (c < 4 && CH(q + 1 + c) == ':') c++;
+            Py_UCS4 after = CH(q + 1 + c);
+            e = q + 1 + ((c > 0 && after != ':' && after != '|') ? c : 0);
+        } else if (CH(i) != ':') {
+            /* C2: the core and up to four colons. */
+            Py_ssize_t j = i + (CH(i) == '.');
+            if (CH(j) == '|') {
+                j += (CH(j + 1) == '|') ? 2 : 1;
+            } else if (CH(i) == '[' && CH(i + 1) == '|') {
+                j = i + 2;
+            } else {
+                j = -1;
+            }
+            if (j >= 0) {
+                for (r = 0; r < 4 && CH(j) == ':'; r++) j++;
+                e = j;
+            }
+        }
+        if (e < 0) {
+            i = p;
+            r = 0;
+            while (r < 4 && CH(i) == ':') { i++; r++; }
+            if (r >= 2) {
+                e = i; /* :{2,4} */
+            } else if (CH(p) == '[' && CH(p + 1) == ':') { /* \[:{1,4} */
+                i = p + 1;
+                for (r = 0; r < 4 && CH(i) == ':'; r++) i++;
+                e = i;
+            }
+        }
+    }
+    if (e < 0) return -1;
+    /* b_end: up to three digits, then up to eight of [-,] and up to three digits. */
+    if (is_digit(CH(e))) {
+        for (r = 0; r < 3 && is_digit(CH(e)); r++) e++;
+        for (int g = 0; g < 8; g++) {
+            if ((CH(e) == '-' || CH(e) == ',') && is_digit(CH(e + 1))) {
+                e++;
+                for (r = 0; r < 3 && is_digit(CH(e)); r++) e++;
+            } else {
+                break;
+            }
+        }
+    }
+    return e;
+}
+
 /*
  * scan(text, pos, lim, pure, native, children) -> pos
  *
@@ -171,6 +257,7 @@ static PyObject *scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
             case READ_NOTE: e = note_end(kind, data, pos, n); k = KIND_NOTE; break;
             case READ_WS: e = ws_end(kind, data, pos, n); k = KIND_WS; break;
             case READ_QUOTED: e = quoted_end(kind, data, pos, n); k = KIND_QUOTED; break;
+            case READ_BAR: e = bar_end(kind, data, pos, n); k = KIND_BAR; break;
             }
             if (e > pos && e - pos < LENGTH_LIMIT) {
                 PyObject *tok = PyLong_FromSsize_t((pos << 24) | ((e - pos) << 2) | k);
@@ -218,29 +305,45 @@ static PyObject *scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
 }
 
 /*
- * take_run(children, elements, shapes, text, start_factor, end_factor, term, line_start,
- *          max_length, max_col, shape_of, note_type, shape_slot, span_slot,
- *          quoted_memo, quoted_parts)
- *   -> (notes, first_note_start, last_end)
+ * take_run(children, voice, text, start_factor, end_factor, term, line_start, base,
+ *          max_length, max_col, shape_of, bar_shape_of, context)
+ *   -> (notes, last_end)
  *
  * The builder's inline path (TuneBuilder.line_music_line, outside a chord, a grace
  * group and unreadable text) for the int tokens at the end of `children` (the builder
- * pops its list from the end):
+ * pops its list from the end), into the open bar of `voice` (a builder._Voice):
  *
  * - a space is passed over;
- * - a note becomes a Note appended to `elements`, with the packed span start *
+ * - a note becomes a Note appended to the bar, with the packed span start *
  *   start_factor + end * end_factor + term (diagnostics.SPAN_START_FACTOR ...: the
- *   compact layout of one line) and the shape tuple memoized in `shapes` under the
- *   note's text (`shape_of(token)` makes a missing one, as the Python path does);
- * - quoted text becomes its chord symbol or annotation, `maker(*args, span)` for the
- *   (maker, *args) that `quoted_memo` holds under its text (`quoted_parts(text)` makes a
- *   missing one).
+ *   compact layout of one line) and the shape tuple memoized under the note's text
+ *   (`shape_of(token)` makes a missing one, as the Python path does); the bar then has
+ *   content, and starts at the first note's offset in the file (`base` + start) if it
+ *   had no start;
+ * - quoted text becomes its chord symbol or annotation: maker(*args, span) for the
+ *   (maker, *args) memoized under its text (quoted_parts(text) makes a missing one);
+ * - a bar line becomes its BarLine (the shape memoized under its text, bar_shape_of(token)
+ *   makes a missing one) and, where the open bar has content and an opening bar line
+ *   (TuneBuilder.end_bar's and make_bar's common case), closes it: the Bar goes to
+ *   voice.bars and the voice's next open bar starts at the line.
  *
- * Stops at a token that is not such an int, or whose span is not that layout (the
- * Python path packs it). The tokens taken are removed from `children`. Returns the notes
- * made, where the first of them starts (-1: none), and where the last token made
- * ends (-1: none).
+ * Stops, leaving the token to the Python path, at a token that is not such an int, at
+ * one whose span is not that layout, and at a bar line that does anything else (a bar
+ * with no content or no opening line, repeat dots beside a thick bar, ABC113). The
+ * tokens taken are removed from `children`. Returns the notes made and where the last
+ * token made ends (-1: none).
+ *
+ * `context` is the tuple builder._RUN_CONTEXT: (note_type, shape_slot, span_slot,
+ * note_shapes, quoted_memo, quoted_parts, bar_shapes, bar_line_maker, bar_maker,
+ * new_bar_maker, joined, bar_elements, bar_opening, bar_ending, bar_start,
+ * bar_has_content): the slots are member descriptors of Note and builder._Bar.
  */
+enum {
+    CX_NOTE, CX_SHAPE_SLOT, CX_SPAN_SLOT, CX_NOTE_SHAPES, CX_QUOTED_MEMO, CX_QUOTED_PARTS,
+    CX_BAR_SHAPES, CX_BAR_LINE_MAKER, CX_BAR_MAKER, CX_NEW_BAR, CX_JOINED, CX_ELEMENTS,
+    CX_OPENING, CX_ENDING, CX_START, CX_HAS_CONTENT, CX_SIZE
+};
+
 static PyObject *memo_get(PyObject *memo, PyObject *key, PyObject *make, PyObject *arg) {
     PyObject *got = PyDict_GetItemWithError(memo, key); /* borrowed */
     if (got != NULL || PyErr_Occurred()) return got;
@@ -252,47 +355,85 @@ static PyObject *memo_get(PyObject *memo, PyObject *key, PyObject *make, PyObjec
     return PyDict_GetItemWithError(memo, key);
 }
 
+static Py_ssize_t slot_offset(PyObject *descr) {
+    if (!PyObject_TypeCheck(descr, &PyMemberDescr_Type)
+            || ((PyMemberDescrObject *)descr)->d_member->type != T_OBJECT_EX) return -1;
+    return ((PyMemberDescrObject *)descr)->d_member->offset;
+}
+
+#define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
+
+/* Write a slot of an object of ours, as its descriptor would. */
+static void set_slot(PyObject *obj, Py_ssize_t off, PyObject *value) {
+    PyObject *old = SLOT(obj, off);
+    Py_INCREF(value);
+    SLOT(obj, off) = value;
+    Py_XDECREF(old);
+}
+
 static PyObject *take_run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 16) {
-        PyErr_SetString(PyExc_TypeError, "take_run() takes 16 arguments");
+    if (nargs != 13) {
+        PyErr_SetString(PyExc_TypeError, "take_run() takes 13 arguments");
         return NULL;
     }
-    PyObject *children = args[0], *elements = args[1], *shapes = args[2], *text = args[3];
-    PyObject *shape_of = args[10], *quoted_memo = args[14], *quoted_parts = args[15];
-    if (!PyList_Check(children) || !PyList_Check(elements) || !PyDict_Check(shapes)
-            || !PyUnicode_Check(text) || !PyType_Check(args[11])
-            || !PyObject_TypeCheck(args[12], &PyMemberDescr_Type)
-            || !PyObject_TypeCheck(args[13], &PyMemberDescr_Type)
-            || !PyDict_Check(quoted_memo)) {
+    PyObject *children = args[0], *voice = args[1], *text = args[2];
+    PyObject *shape_of = args[10], *bar_shape_of = args[11], *cx = args[12];
+    if (!PyList_Check(children) || !PyUnicode_Check(text) || !PyTuple_Check(cx)
+            || PyTuple_GET_SIZE(cx) != CX_SIZE || !PyType_Check(PyTuple_GET_ITEM(cx, CX_NOTE))
+            || !PyDict_Check(PyTuple_GET_ITEM(cx, CX_NOTE_SHAPES))
+            || !PyDict_Check(PyTuple_GET_ITEM(cx, CX_QUOTED_MEMO))
+            || !PyDict_Check(PyTuple_GET_ITEM(cx, CX_BAR_SHAPES))) {
         PyErr_SetString(PyExc_TypeError, "take_run(): unexpected argument types");
         return NULL;
     }
-    PyTypeObject *note_type = (PyTypeObject *)args[11];
-    PyMemberDef *shape_member = ((PyMemberDescrObject *)args[12])->d_member;
-    PyMemberDef *span_member = ((PyMemberDescrObject *)args[13])->d_member;
-    if (shape_member->type != T_OBJECT_EX || span_member->type != T_OBJECT_EX
-            || !PyType_IsSubtype(note_type, PyDescr_TYPE(args[12]))
-            || !PyType_IsSubtype(note_type, PyDescr_TYPE(args[13]))) {
-        PyErr_SetString(PyExc_TypeError, "take_run(): the slots are not the note type's");
+    PyTypeObject *note_type = (PyTypeObject *)PyTuple_GET_ITEM(cx, CX_NOTE);
+    PyObject *shapes = PyTuple_GET_ITEM(cx, CX_NOTE_SHAPES);
+    PyObject *quoted_memo = PyTuple_GET_ITEM(cx, CX_QUOTED_MEMO);
+    PyObject *quoted_parts = PyTuple_GET_ITEM(cx, CX_QUOTED_PARTS);
+    PyObject *bar_shapes = PyTuple_GET_ITEM(cx, CX_BAR_SHAPES);
+    PyObject *bar_line_maker = PyTuple_GET_ITEM(cx, CX_BAR_LINE_MAKER);
+    PyObject *bar_maker = PyTuple_GET_ITEM(cx, CX_BAR_MAKER);
+    PyObject *new_bar = PyTuple_GET_ITEM(cx, CX_NEW_BAR);
+    PyObject *joined = PyTuple_GET_ITEM(cx, CX_JOINED);
+    Py_ssize_t shape_off = slot_offset(PyTuple_GET_ITEM(cx, CX_SHAPE_SLOT));
+    Py_ssize_t span_off = slot_offset(PyTuple_GET_ITEM(cx, CX_SPAN_SLOT));
+    Py_ssize_t el_off = slot_offset(PyTuple_GET_ITEM(cx, CX_ELEMENTS));
+    Py_ssize_t open_off = slot_offset(PyTuple_GET_ITEM(cx, CX_OPENING));
+    Py_ssize_t end_off = slot_offset(PyTuple_GET_ITEM(cx, CX_ENDING));
+    Py_ssize_t start_off = slot_offset(PyTuple_GET_ITEM(cx, CX_START));
+    Py_ssize_t has_off = slot_offset(PyTuple_GET_ITEM(cx, CX_HAS_CONTENT));
+    if (shape_off < 0 || span_off < 0 || el_off < 0 || open_off < 0 || end_off < 0
+            || start_off < 0 || has_off < 0
+            || !PyType_IsSubtype(note_type, PyDescr_TYPE(PyTuple_GET_ITEM(cx, CX_SHAPE_SLOT)))
+            || !PyType_IsSubtype(note_type, PyDescr_TYPE(PyTuple_GET_ITEM(cx, CX_SPAN_SLOT)))) {
+        PyErr_SetString(PyExc_TypeError, "take_run(): the context's slots are not slots");
         return NULL;
     }
+    PyTypeObject *bar_type = PyDescr_TYPE(PyTuple_GET_ITEM(cx, CX_ELEMENTS));
     int overflow = 0;
-    long long sf = PyLong_AsLongLongAndOverflow(args[4], &overflow);
-    long long ef = overflow ? 0 : PyLong_AsLongLongAndOverflow(args[5], &overflow);
-    long long term = overflow ? 0 : PyLong_AsLongLongAndOverflow(args[6], &overflow);
-    Py_ssize_t ls = PyLong_AsSsize_t(args[7]);
+    long long sf = PyLong_AsLongLongAndOverflow(args[3], &overflow);
+    long long ef = overflow ? 0 : PyLong_AsLongLongAndOverflow(args[4], &overflow);
+    long long term = overflow ? 0 : PyLong_AsLongLongAndOverflow(args[5], &overflow);
+    Py_ssize_t ls = PyLong_AsSsize_t(args[6]), base = PyLong_AsSsize_t(args[7]);
     Py_ssize_t max_length = PyLong_AsSsize_t(args[8]), max_col = PyLong_AsSsize_t(args[9]);
     if (PyErr_Occurred()) return NULL;
-    Py_ssize_t notes = 0, first_start = -1, last_end = -1;
+    PyObject *bar = PyObject_GetAttrString(voice, "bar"); /* new reference, held */
+    if (bar == NULL) return NULL;
+    if (Py_TYPE(bar) != bar_type || !PyList_Check(SLOT(bar, el_off))) {
+        Py_DECREF(bar);
+        PyErr_SetString(PyExc_TypeError, "take_run(): the voice's bar is not a builder bar");
+        return NULL;
+    }
+    Py_ssize_t notes = 0, last_end = -1;
     Py_ssize_t k0 = PyList_GET_SIZE(children), k = k0;
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    PyObject *failed = NULL; /* set on an error: the tokens taken so far still go */
+    int failed = 0; /* an error: the tokens taken so far still go */
     while (!overflow && k > 0) {
         PyObject *tok = PyList_GET_ITEM(children, k - 1);
         if (!PyLong_CheckExact(tok)) break;
         Py_ssize_t v = PyLong_AsSsize_t(tok);
         if (v < 0) {
-            if (PyErr_Occurred()) failed = Py_None;
+            failed = PyErr_Occurred() != NULL;
             break;
         }
         int kind = (int)(v & 3);
@@ -302,61 +443,124 @@ static PyObject *take_run(PyObject *self, PyObject *const *args, Py_ssize_t narg
         }
         Py_ssize_t start = v >> 24, end = start + ((v >> 2) & (LENGTH_LIMIT - 1));
         if (end > n || end - start > max_length || start - ls > max_col || start < ls) break;
-        if (kind != KIND_NOTE && kind != KIND_QUOTED) break;
         __int128 packed = (__int128)start * sf + (__int128)end * ef + term;
         if (packed < 0 || packed > (__int128)LLONG_MAX) break;
         PyObject *written = PyUnicode_Substring(text, start, end);
-        if (written == NULL) { failed = Py_None; break; }
-        PyObject *made = NULL;
+        if (written == NULL) { failed = 1; break; }
+        PyObject *elements = SLOT(bar, el_off); /* borrowed from the bar */
         if (kind == KIND_NOTE) {
             PyObject *shape = memo_get(shapes, written, shape_of, tok); /* borrowed */
             Py_DECREF(written);
-            if (shape == NULL) { failed = Py_None; break; }
+            if (shape == NULL) { failed = 1; break; }
             PyObject *span = PyLong_FromLongLong((long long)packed);
-            if (span == NULL) { failed = Py_None; break; }
-            made = note_type->tp_alloc(note_type, 0);
-            if (made == NULL) { Py_DECREF(span); failed = Py_None; break; }
+            if (span == NULL) { failed = 1; break; }
+            PyObject *note = note_type->tp_alloc(note_type, 0);
+            if (note == NULL) { Py_DECREF(span); failed = 1; break; }
             Py_INCREF(shape);
-            *(PyObject **)((char *)made + shape_member->offset) = shape;
-            *(PyObject **)((char *)made + span_member->offset) = span;
+            SLOT(note, shape_off) = shape;
+            SLOT(note, span_off) = span;
             /* A note holds its shape (a tuple of a str, an int, an accidental and a
                Fraction) and an int: no reference cycle can pass through it, so the
                cyclic collector, whose first pass over a parse's new objects the caller
-               pays for, need not visit it. */
-            if (PyObject_IS_GC(made)) PyObject_GC_UnTrack(made);
-        } else {
+               pays for, need not visit it (as Maker's untracked objects). */
+            if (PyObject_IS_GC(note)) PyObject_GC_UnTrack(note);
+            int bad = PyList_Append(elements, note);
+            Py_DECREF(note);
+            if (bad < 0) { failed = 1; break; }
+            if (SLOT(bar, has_off) != Py_True) {
+                set_slot(bar, has_off, Py_True);
+                PyObject *bar_start = SLOT(bar, start_off);
+                Py_ssize_t was = PyLong_Check(bar_start) ? PyLong_AsSsize_t(bar_start) : 0;
+                if (was < 0) {
+                    PyObject *at = PyLong_FromSsize_t(base + start);
+                    if (at == NULL) { failed = 1; break; }
+                    set_slot(bar, start_off, at);
+                    Py_DECREF(at);
+                }
+            }
+            notes++;
+        } else if (kind == KIND_QUOTED) {
             PyObject *parts = memo_get(quoted_memo, written, quoted_parts, written);
             Py_DECREF(written);
-            if (parts == NULL) { failed = Py_None; break; }
+            if (parts == NULL) { failed = 1; break; }
             Py_ssize_t np = PyTuple_Check(parts) ? PyTuple_GET_SIZE(parts) : 0;
             if (np < 1 || np > 7) {
                 PyErr_SetString(PyExc_TypeError, "take_run(): quoted_parts gives (maker, *args)");
-                failed = Py_None;
+                failed = 1;
                 break;
             }
             Py_INCREF(parts); /* held while its maker runs, whatever the memo does */
             PyObject *call[8];
             for (Py_ssize_t i = 1; i < np; i++) call[i - 1] = PyTuple_GET_ITEM(parts, i);
             PyObject *span = PyLong_FromLongLong((long long)packed);
-            if (span == NULL) { Py_DECREF(parts); failed = Py_None; break; }
+            if (span == NULL) { Py_DECREF(parts); failed = 1; break; }
             call[np - 1] = span;
-            made = PyObject_Vectorcall(PyTuple_GET_ITEM(parts, 0), call, np, NULL);
+            PyObject *made = PyObject_Vectorcall(PyTuple_GET_ITEM(parts, 0), call, np, NULL);
             Py_DECREF(span);
             Py_DECREF(parts);
-            if (made == NULL) { failed = Py_None; break; }
+            if (made == NULL) { failed = 1; break; }
+            int bad = PyList_Append(elements, made);
+            Py_DECREF(made);
+            if (bad < 0) { failed = 1; break; }
+        } else { /* KIND_BAR: TuneBuilder.end_bar's common case, or the Python path */
+            PyObject *shape = memo_get(bar_shapes, written, bar_shape_of, tok); /* borrowed */
+            Py_DECREF(written);
+            if (shape == NULL) { failed = 1; break; }
+            if (!PyTuple_Check(shape) || PyTuple_GET_SIZE(shape) != 5) {
+                PyErr_SetString(PyExc_TypeError, "take_run(): a bar line's shape has 5 parts");
+                failed = 1;
+                break;
+            }
+            PyObject *sym = PyTuple_GET_ITEM(shape, 0);
+            int colon = PyUnicode_Check(sym) ? PyUnicode_FindChar(sym, ':', 0, PY_SSIZE_T_MAX, 1) >= 0 : 1;
+            int thick = PyUnicode_Check(sym)
+                && (PyUnicode_FindChar(sym, '[', 0, PY_SSIZE_T_MAX, 1) >= 0
+                    || PyUnicode_FindChar(sym, ']', 0, PY_SSIZE_T_MAX, 1) >= 0);
+            if ((colon && thick) || SLOT(bar, has_off) != Py_True || SLOT(bar, open_off) == Py_None)
+                break; /* end_bar's other cases: the Python path */
+            PyObject *span = PyLong_FromLongLong((long long)packed);
+            if (span == NULL) { failed = 1; break; }
+            PyObject *call[6];
+            for (int i = 0; i < 5; i++) call[i] = PyTuple_GET_ITEM(shape, i);
+            call[5] = span;
+            PyObject *line = PyObject_Vectorcall(bar_line_maker, call, 6, NULL);
+            Py_DECREF(span);
+            if (line == NULL) { failed = 1; break; }
+            PyObject *items = PyList_AsTuple(elements);
+            if (items == NULL) { Py_DECREF(line); failed = 1; break; }
+            PyObject *bcall[5] = {items, SLOT(bar, open_off), line, SLOT(bar, end_off), joined};
+            PyObject *closed = PyObject_Vectorcall(bar_maker, bcall, 5, NULL);
+            Py_DECREF(items);
+            if (closed == NULL) { Py_DECREF(line); failed = 1; break; }
+            PyObject *bars = PyObject_GetAttrString(voice, "bars");
+            int bad = bars == NULL || PyList_Append(bars, closed) < 0;
+            Py_XDECREF(bars);
+            Py_DECREF(closed);
+            if (bad) { Py_DECREF(line); failed = 1; break; }
+            PyObject *fresh = PyList_New(0);
+            PyObject *minus = PyLong_FromLong(-1);
+            PyObject *next = NULL;
+            if (fresh != NULL && minus != NULL) {
+                PyObject *ncall[5] = {fresh, line, PyTuple_GET_ITEM(shape, 4), minus, Py_False};
+                next = PyObject_Vectorcall(new_bar, ncall, 5, NULL);
+            }
+            Py_XDECREF(fresh);
+            Py_XDECREF(minus);
+            Py_DECREF(line);
+            if (next == NULL || PyObject_SetAttrString(voice, "bar", next) < 0) {
+                Py_XDECREF(next);
+                failed = 1;
+                break;
+            }
+            Py_DECREF(bar);
+            bar = next; /* the reference made is the one held */
         }
-        int bad = PyList_Append(elements, made);
-        Py_DECREF(made);
-        if (bad < 0) { failed = Py_None; break; }
         k--;
-        if (kind == KIND_NOTE) {
-            if (!notes) first_start = start;
-            notes++;
-        }
         last_end = end;
     }
-    if (failed != NULL) {
-        /* Leave the list as the elements say: what was made is taken. */
+    Py_DECREF(bar);
+    if (failed) {
+        /* Leave the list as the bar says: what was made is taken. */
         PyObject *type, *value, *tb;
         PyErr_Fetch(&type, &value, &tb);
         if (k < k0) PyList_SetSlice(children, k, k0, NULL);
@@ -364,7 +568,7 @@ static PyObject *take_run(PyObject *self, PyObject *const *args, Py_ssize_t narg
         return NULL;
     }
     if (k < k0 && PyList_SetSlice(children, k, k0, NULL) < 0) return NULL;
-    return Py_BuildValue("(nnn)", notes, first_start, last_end);
+    return Py_BuildValue("(nn)", notes, last_end);
 }
 
 /*
@@ -568,7 +772,7 @@ static PyObject *has_empty_line(PyObject *self, PyObject *const *args, Py_ssize_
     Py_RETURN_FALSE;
 }
 
-/* token_end(text, pos, kind) -> int: where the token of `kind` (0 NOTE, 1 WS, 2 QUOTED)
+/* token_end(text, pos, kind) -> int: where the token of `kind` (0 NOTE, 1 WS, 2 QUOTED, 3 BAR)
    that the loop would read at pos ends, -1 if none there (for the tests). */
 static PyObject *token_end(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 3 || !PyUnicode_Check(args[0])) {
@@ -589,8 +793,9 @@ static PyObject *token_end(PyObject *self, PyObject *const *args, Py_ssize_t nar
     case KIND_QUOTED:
         if (PyUnicode_READ(kind, data, pos) != '"') return PyLong_FromLong(-1);
         return PyLong_FromSsize_t(quoted_end(kind, data, pos, n));
+    case KIND_BAR: return PyLong_FromSsize_t(bar_end(kind, data, pos, n));
     }
-    PyErr_SetString(PyExc_ValueError, "token_end: kind is 0, 1 or 2");
+    PyErr_SetString(PyExc_ValueError, "token_end: kind is 0, 1, 2 or 3");
     return NULL;
 }
 

@@ -297,11 +297,8 @@ def _line_tokens(children: Sequence[Any], text: str) -> Iterator[re.Match[str]]:
 
 # A token the compiled scanner (abcparse.speedups.scan) keeps as an int: start << 24 |
 # length << 2 | kind, the kinds being these terminals.
-_INT_KINDS = ("NOTE", "WS", "QUOTED")
+_INT_KINDS = ("NOTE", "WS", "QUOTED", "BAR")
 _INT_LENGTH = (1 << 22) - 1
-# The compiled note path's slots (abcparse.speedups.take_run): the note's own.
-_NOTE_SHAPE_SLOT = Note.__dict__["shape"]
-_NOTE_SPAN_SLOT = Note.__dict__["span"].slot
 
 
 @functools.cache
@@ -838,6 +835,13 @@ class _Bar:
 
 # A voice's next open bar (end_bar): one per bar line that closes a bar.
 _new_bar = fast_constructor(_Bar)
+# What the compiled inline path (abcparse.speedups.take_run) makes and writes: see there.
+_RUN_CONTEXT = (
+    Note, Note.__dict__["shape"], Note.__dict__["span"].slot, _NOTE_SHAPES, _QUOTED_PARTS,
+    _quoted_parts, _BAR_SHAPES, _make_bar_line, _make_bar, _new_bar, JOINED,
+    *(_Bar.__dict__[name] for name in ("elements", "opening", "ending", "start",
+                                        "has_content")),
+)
 
 
 @dataclass
@@ -1870,21 +1874,21 @@ class TuneBuilder:
         def shape_of(token: int) -> NoteShape:
             return _note_shape(_int_token(tune_text, token))
 
+        def bar_shape_of(token: int) -> tuple[str, BarKind, int, int, tuple[int, ...]]:
+            return _bar_line_shape(_int_token(tune_text, token))
+
         while children or (compact and _refill(children, source)):
             if take is not None and plain and children[-1].__class__ is int:
-                # The compiled inline path: the ints at the end of the list.
-                count, first_start, end = take(
-                    children, bar.elements, shapes, tune_text, start_factor, end_factor, term,
-                    ls, max_length, max_col, shape_of, Note, _NOTE_SHAPE_SLOT, _NOTE_SPAN_SLOT,
-                    _QUOTED_PARTS, _quoted_parts)
+                # The compiled inline path (abcparse.speedups): the ints at the end of
+                # the list, into the voice's bars.
+                count, end = take(children, voice, tune_text, start_factor, end_factor, term,
+                                  ls, base, max_length, max_col, shape_of, bar_shape_of,
+                                  _RUN_CONTEXT)
                 if end >= 0:
                     at = end
-                if count:
-                    if not bar.has_content:
-                        bar.has_content = True
-                        if bar.start < 0:
-                            bar.start = base + first_start
-                    notes += count
+                notes += count
+                bar = voice.bar
+                add = bar.elements.append
                 if not children:
                     continue
             m = pop()
@@ -1926,7 +1930,11 @@ class TuneBuilder:
                     add(make_note(shape, packed))
                     notes += 1
                 elif typ == "BAR":
-                    self.end_bar(voice, _make_bar_line(*_bar_line_shape(m), packed))
+                    line_shape = _BAR_SHAPES.get(tune_text[start:end])
+                    if line_shape is None:
+                        line_shape = _bar_line_shape(
+                            _int_token(tune_text, m) if m.__class__ is int else m)
+                    self.end_bar(voice, _make_bar_line(*line_shape, packed))
                     bar = voice.bar
                     add = bar.elements.append
                 else:

@@ -317,7 +317,7 @@ def _native_kind(rx: _Scanner | None) -> int:
     full = rx.full if isinstance(rx, _OnceALine) else rx
     if not isinstance(full, re.Pattern):
         return 0
-    for kind, name in enumerate(("NOTE", "WS", "QUOTED"), 1):
+    for kind, name in enumerate(("NOTE", "WS", "QUOTED", "BAR"), 1):
         if full.pattern.startswith(f"(?P<{name}>") and (
                 name == "QUOTED") == isinstance(rx, _OnceALine):
             return kind
@@ -517,7 +517,7 @@ class LineParser:
         self._compact_loops = frozenset(s for s, items in self._loops.items() if "NOTE" in items)
         # For the compiled loop (abcparse.speedups.scan): per music-line loop state and
         # ASCII character, the terminal it reads itself, where that character's regex
-        # tries it first (1 NOTE, 2 WS, 3 QUOTED; 0 none: the regex reads the token).
+        # tries it first (1 NOTE, 2 WS, 3 QUOTED, 4 BAR; 0 none: the regex reads the token).
         self._native: dict[int, bytes] = {}
         for state in self._compact_loops:
             pure = self._loop_dispatch[state]

@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable
 
 scan: Callable[..., int] | None = None
-take_run: Callable[..., tuple[int, int, int]] | None = None
+take_run: Callable[..., tuple[int, int]] | None = None
 token_end: Callable[[str, int, int], int] | None = None
 tune_block_end: Callable[[str], int] | None = None
 has_empty_line: Callable[[str, int, int], bool] | None = None

@@ -83,22 +83,26 @@ def test_corpus_files_build_the_same_model(path: Path, monkeypatch: pytest.Monke
 def test_the_compiled_path_is_the_one_taken(monkeypatch: pytest.MonkeyPatch) -> None:
     """A guard for the tests above: a parse runs the compiled loops. A line's first two
     tokens are read by the LALR step itself, as matches, before the list loop runs; the
-    rest of it, spaces and chord symbols included, goes through take_run."""
+    rest of it (notes, spaces, chord symbols, bar lines that close a bar with music)
+    goes through take_run."""
     real = speedups.take_run
     assert real is not None
-    made: list[int] = []
+    taken: list[int] = []
 
-    def spy(children: list[Any], elements: list[Any], *rest: Any) -> tuple[int, int, int]:
-        before = len(elements)
-        out = real(children, elements, *rest)
-        made.append(len(elements) - before)
+    def spy(children: list[Any], *rest: Any) -> tuple[int, int]:
+        before = len(children)
+        out = real(children, *rest)
+        taken.append(before - len(children))
         return out
 
     monkeypatch.setattr(speedups, "take_run", spy)
-    voice = abcparse.parse('X:1\nK:C\nCD E"Am"F|\n').tunes[0].voices[0]
-    assert [e.__class__.__name__ for e in voice.elements] == [
-        "Note", "Note", "Note", "ChordSymbol", "Note"]
-    assert sum(made) == 3
+    tune = abcparse.parse('X:1\nK:C\n|CD E"Am"F|GA|]\n').tunes[0]
+    voice = tune.voices[0]
+    assert [[e.__class__.__name__ for e in b.elements] for b in voice.bars] == [
+        ["Note", "Note", "Note", "ChordSymbol", "Note"], ["Note", "Note"]]
+    # All but the first two tokens (| and C, read by the LALR step): D, the space, E,
+    # "Am", F, |, G, A and |].
+    assert sum(taken) == 9
 
 
 # Music lines from the characters that decide a token's end: accidentals, microtones,
@@ -136,6 +140,7 @@ READERS = [
     ("NOTE", 0, "^_=ABGabg,'0123456789/ x"),
     ("WS", 1, " \ta"),
     ("QUOTED", 2, "\"\\ab\r\n^"),
+    ("BAR", 3, "|:[].0123456789-,x"),
 ]
 
 
@@ -180,10 +185,11 @@ def test_the_splitters_scans_are_its_regexes(text: str, x: bool, cut: tuple[int,
 def test_the_loop_reads_a_token_only_where_its_terminal_is_tried_first() -> None:
     """The characters the compiled loop reads itself are those whose regex in a music
     line's state tries that terminal first: notes at their letters and accidentals,
-    spaces, quoted text (through the closed-on-the-line scanner); nothing else."""
+    spaces, quoted text (through the closed-on-the-line scanner), bar lines at | : and .
+    (not at [, where an inline field is tried first); nothing else."""
     parser = line_parser()
     assert parser._native
-    names = {1: "NOTE", 2: "WS", 3: "QUOTED"}
+    names = {1: "NOTE", 2: "WS", 3: "QUOTED", 4: "BAR"}
     for state, mask in parser._native.items():
         pure = parser._loop_dispatch[state]
         for code, kind in enumerate(mask):
@@ -192,4 +198,4 @@ def test_the_loop_reads_a_token_only_where_its_terminal_is_tried_first() -> None
             first = (re.match(r"\(\?P<(\w+)>", full.pattern).group(1)  # type: ignore[union-attr]
                      if isinstance(full, re.Pattern) else None)
             assert (names.get(kind) == first) if kind else first not in names.values()
-        assert [chr(c) for c, k in enumerate(mask) if k] == sorted('ABCDEFGabcdefg^_=" \t')
+        assert [chr(c) for c, k in enumerate(mask) if k] == sorted('ABCDEFGabcdefg^_=" \t|:.')
