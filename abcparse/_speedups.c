@@ -217,6 +217,42 @@ static Py_ssize_t bar_end(int kind, const void *data, Py_ssize_t p, Py_ssize_t n
     return e;
 }
 
+/* The token of the kind `mask[c]` names at pos, as an int, or -1 (none there, or none
+   that long). */
+static Py_ssize_t read_one(int kind, const void *data, Py_ssize_t pos, Py_ssize_t n,
+                           const char *mask) {
+    Py_UCS4 c = PyUnicode_READ(kind, data, pos);
+    if (c >= 128 || !mask[c]) return -1;
+    Py_ssize_t e = -1;
+    int k = KIND_NOTE;
+    switch (mask[c]) {
+    case READ_NOTE: e = note_end(kind, data, pos, n); k = KIND_NOTE; break;
+    case READ_WS: e = ws_end(kind, data, pos, n); k = KIND_WS; break;
+    case READ_QUOTED: e = quoted_end(kind, data, pos, n); k = KIND_QUOTED; break;
+    case READ_BAR: e = bar_end(kind, data, pos, n); k = KIND_BAR; break;
+    }
+    if (e <= pos || e - pos >= LENGTH_LIMIT) return -1;
+    return (pos << 24) | ((e - pos) << 2) | k;
+}
+
+/*
+ * read_token(text, pos, native) -> int: the LALR step's token at pos (LineParser.parse)
+ * read as scan() reads it, or -1 where the state's regex must read it.
+ */
+static PyObject *read_token(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyUnicode_Check(args[0]) || !PyBytes_Check(args[2])
+            || PyBytes_GET_SIZE(args[2]) != 128) {
+        PyErr_SetString(PyExc_TypeError, "read_token(str, int, bytes[128])");
+        return NULL;
+    }
+    Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
+    if (pos == -1 && PyErr_Occurred()) return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(args[0]);
+    if (pos < 0 || pos >= n) return PyLong_FromLong(-1);
+    return PyLong_FromSsize_t(read_one(PyUnicode_KIND(args[0]), PyUnicode_DATA(args[0]), pos,
+                                       n, PyBytes_AS_STRING(args[2])));
+}
+
 /*
  * scan(text, pos, lim, pure, native, children) -> pos
  *
@@ -251,16 +287,10 @@ static PyObject *scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
         Py_UCS4 c = PyUnicode_READ(kind, data, pos);
         if (c >= 128) break; /* the tables hold ASCII only: the parser decides */
         if (mask[c]) {
-            Py_ssize_t e = -1;
-            int k = KIND_NOTE;
-            switch (mask[c]) {
-            case READ_NOTE: e = note_end(kind, data, pos, n); k = KIND_NOTE; break;
-            case READ_WS: e = ws_end(kind, data, pos, n); k = KIND_WS; break;
-            case READ_QUOTED: e = quoted_end(kind, data, pos, n); k = KIND_QUOTED; break;
-            case READ_BAR: e = bar_end(kind, data, pos, n); k = KIND_BAR; break;
-            }
-            if (e > pos && e - pos < LENGTH_LIMIT) {
-                PyObject *tok = PyLong_FromSsize_t((pos << 24) | ((e - pos) << 2) | k);
+            Py_ssize_t v = read_one(kind, data, pos, n, mask);
+            if (v >= 0) {
+                Py_ssize_t e = pos + ((v >> 2) & (LENGTH_LIMIT - 1));
+                PyObject *tok = PyLong_FromSsize_t(v);
                 if (tok == NULL) return NULL;
                 int bad = PyList_Append(children, tok);
                 Py_DECREF(tok);
@@ -804,6 +834,8 @@ static PyMethodDef methods[] = {
      "scan(text, pos, lim, pure, native, children) -> pos: a music line's run of tokens"},
     {"take_run", (PyCFunction)(void (*)(void))take_run, METH_FASTCALL,
      "take_run(...) -> (notes, first_note_start, last_end): the builder's inline path"},
+    {"read_token", (PyCFunction)(void (*)(void))read_token, METH_FASTCALL,
+     "read_token(text, pos, native) -> int: the LALR step's token as an int, or -1"},
     {"tune_block_end", (PyCFunction)tune_block_end, METH_O,
      "tune_block_end(text) -> int: where split._TUNE_THEN_BLANK_RE matching at 0 ends, or -1"},
     {"has_empty_line", (PyCFunction)(void (*)(void))has_empty_line, METH_FASTCALL,

@@ -297,8 +297,8 @@ def _line_tokens(children: Sequence[Any], text: str) -> Iterator[re.Match[str]]:
 
 # A token the compiled scanner (abcparse.speedups.scan) keeps as an int: start << 24 |
 # length << 2 | kind, the kinds being these terminals.
-_INT_KINDS = ("NOTE", "WS", "QUOTED", "BAR")
-_INT_LENGTH = (1 << 22) - 1
+_INT_KINDS = _parser._INT_TERMINALS
+_INT_LENGTH = _parser._INT_LENGTH
 
 
 @functools.cache

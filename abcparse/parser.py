@@ -311,13 +311,19 @@ class _OnceALine:
         return m
 
 
+#: The terminals of the tokens the compiled loops keep as ints (start << 24 | length << 2
+#: | kind), by kind; abcparse.build reads them back.
+_INT_TERMINALS = ("NOTE", "WS", "QUOTED", "BAR")
+_INT_LENGTH = (1 << 22) - 1
+
+
 def _native_kind(rx: _Scanner | None) -> int:
     """What the compiled loop reads itself at a character whose regex is ``rx``: the
     terminal that regex tries first, when it is one the loop knows (see _speedups.c)."""
     full = rx.full if isinstance(rx, _OnceALine) else rx
     if not isinstance(full, re.Pattern):
         return 0
-    for kind, name in enumerate(("NOTE", "WS", "QUOTED", "BAR"), 1):
+    for kind, name in enumerate(_INT_TERMINALS, 1):
         if full.pattern.startswith(f"(?P<{name}>") and (
                 name == "QUOTED") == isinstance(rx, _OnceALine):
             return kind
@@ -522,6 +528,13 @@ class LineParser:
         for state in self._compact_loops:
             pure = self._loop_dispatch[state]
             self._native[state] = bytes(_native_kind(pure.get(chr(code))) for code in range(_ASCII))
+        # The same for the LALR step's own reads (a music line's first tokens), per state
+        # whose table reads one of those terminals first somewhere (speedups.read_token).
+        self._native_step: dict[int, bytes] = {}
+        for state, table in self._lexers.items():
+            kinds = bytes(_native_kind(table[code]) for code in range(_ASCII))
+            if any(kinds):
+                self._native_step[state] = kinds
 
     def _find_list_loops(self) -> dict[int, frozenset[str]]:
         """States where a token only extends a list rule and comes back to the same state.
@@ -562,6 +575,8 @@ class LineParser:
         actions = self._plain_actions
         compact_loops = self._compact_loops if compact else frozenset()
         scan = speedups.scan if compact else None
+        read = speedups.read_token if compact else None
+        native_step = self._native_step
         dispatch = self._dispatch
         loop_dispatch = self._loop_dispatch
         loops = self._loops
@@ -609,14 +624,23 @@ class LineParser:
                         append(run)
                         pos = run.end()
             if pos < n:
-                rx = table.get(text[pos], other)
-                m = rx.match(text, pos) if rx is not None else None
-                if m is None:
-                    raise ParseFailure(pos, self._accepts[state], text[pos])
-                typ = m.lastgroup
-                token: Any = m
-                tok_pos = pos
-                pos = m.end()
+                token: Any = -1
+                if read is not None and (mask := native_step.get(state)) is not None:
+                    token = read(text, pos, mask)  # an int, as the compiled loop keeps it
+                typ: str | None
+                if token >= 0:
+                    typ = _INT_TERMINALS[token & 3]
+                    tok_pos = pos
+                    pos += (token >> 2) & _INT_LENGTH
+                else:
+                    rx = table.get(text[pos], other)
+                    m = rx.match(text, pos) if rx is not None else None
+                    if m is None:
+                        raise ParseFailure(pos, self._accepts[state], text[pos])
+                    typ = m.lastgroup
+                    token = m
+                    tok_pos = pos
+                    pos = m.end()
             else:
                 typ = "$END"
                 token = None
@@ -625,7 +649,8 @@ class LineParser:
                 action = actions[state].get(typ)  # type: ignore[arg-type]
                 if action is None:
                     raise ParseFailure(
-                        tok_pos, self._accepts[state], "" if token is None else token.group()
+                        tok_pos, self._accepts[state],
+                        "" if token is None else text[tok_pos:pos],
                     )
                 if action[0]:  # shift
                     state_stack.append(action[1])

@@ -22,6 +22,7 @@ from collections.abc import Callable
 scan: Callable[..., int] | None = None
 take_run: Callable[..., tuple[int, int]] | None = None
 token_end: Callable[[str, int, int], int] | None = None
+read_token: Callable[[str, int, bytes], int] | None = None
 tune_block_end: Callable[[str], int] | None = None
 has_empty_line: Callable[[str, int, int], bool] | None = None
 Maker: Callable[..., Callable[..., object]] | None = None
@@ -32,6 +33,7 @@ if not os.environ.get("ABCPARSE_PURE"):
         from ._speedups import (
             Maker,
             has_empty_line,
+            read_token,
             scan,
             take_run,
             token_end,
@@ -44,6 +46,6 @@ def active() -> bool:
     return scan is not None
 
 
-__all__ = ["Maker", "active", "has_empty_line", "scan", "take_run", "token_end",
-           "tune_block_end"]
+__all__ = ["Maker", "active", "has_empty_line", "read_token", "scan", "take_run",
+           "token_end", "tune_block_end"]
 

@@ -81,10 +81,9 @@ def test_corpus_files_build_the_same_model(path: Path, monkeypatch: pytest.Monke
 
 
 def test_the_compiled_path_is_the_one_taken(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A guard for the tests above: a parse runs the compiled loops. A line's first two
-    tokens are read by the LALR step itself, as matches, before the list loop runs; the
-    rest of it (notes, spaces, chord symbols, bar lines that close a bar with music)
-    goes through take_run."""
+    """A guard for the tests above: a parse runs the compiled loops. Notes, spaces,
+    chord symbols and bar lines that close a bar with music go through take_run; a bar
+    line that opens the first bar is left to the Python path (end_bar's other case)."""
     real = speedups.take_run
     assert real is not None
     taken: list[int] = []
@@ -100,9 +99,8 @@ def test_the_compiled_path_is_the_one_taken(monkeypatch: pytest.MonkeyPatch) -> 
     voice = tune.voices[0]
     assert [[e.__class__.__name__ for e in b.elements] for b in voice.bars] == [
         ["Note", "Note", "Note", "ChordSymbol", "Note"], ["Note", "Note"]]
-    # All but the first two tokens (| and C, read by the LALR step): D, the space, E,
-    # "Am", F, |, G, A and |].
-    assert sum(taken) == 9
+    # All but the first |: C, D, the space, E, "Am", F, |, G, A and |].
+    assert sum(taken) == 10
 
 
 # Music lines from the characters that decide a token's end: accidentals, microtones,
@@ -183,19 +181,30 @@ def test_the_splitters_scans_are_its_regexes(text: str, x: bool, cut: tuple[int,
 
 
 def test_the_loop_reads_a_token_only_where_its_terminal_is_tried_first() -> None:
-    """The characters the compiled loop reads itself are those whose regex in a music
-    line's state tries that terminal first: notes at their letters and accidentals,
-    spaces, quoted text (through the closed-on-the-line scanner), bar lines at | : and .
-    (not at [, where an inline field is tried first); nothing else."""
+    """The characters the compiled loops read themselves are those whose regex in the
+    parser's state tries that terminal first: in a music line's loop, notes at their
+    letters and accidentals, spaces, quoted text (through the closed-on-the-line
+    scanner), bar lines at | : and . (not at [, where an inline field is tried first);
+    in the LALR step's states, the same rule on each state's own table."""
     parser = line_parser()
-    assert parser._native
+    assert parser._native and parser._native_step
     names = {1: "NOTE", 2: "WS", 3: "QUOTED", 4: "BAR"}
+
+    def first_terminal(rx: Any) -> str | None:
+        full = getattr(rx, "full", rx)
+        if not isinstance(full, re.Pattern):
+            return None
+        found = re.match(r"\(\?P<(\w+)>", full.pattern)
+        return found.group(1) if found else None
+
     for state, mask in parser._native.items():
         pure = parser._loop_dispatch[state]
         for code, kind in enumerate(mask):
-            rx = pure.get(chr(code))
-            full = getattr(rx, "full", rx)
-            first = (re.match(r"\(\?P<(\w+)>", full.pattern).group(1)  # type: ignore[union-attr]
-                     if isinstance(full, re.Pattern) else None)
+            first = first_terminal(pure.get(chr(code)))
             assert (names.get(kind) == first) if kind else first not in names.values()
         assert [chr(c) for c, k in enumerate(mask) if k] == sorted('ABCDEFGabcdefg^_=" \t|:.')
+    for state, table in parser._lexers.items():
+        mask = parser._native_step.get(state, bytes(128))
+        for code, kind in enumerate(mask):
+            first = first_terminal(table[code])
+            assert (names.get(kind) == first) if kind else first not in names.values()
