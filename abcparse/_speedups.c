@@ -31,7 +31,7 @@
 #include <limits.h>
 
 static PyObject *chars[128]; /* one-character strings: the dispatch tables' keys */
-static PyObject *str_match, *str_end;
+static PyObject *str_match, *str_end, *str_bar, *str_bars; /* interned names */
 
 /* A token kept as an int: start << 24 | length << 2 | kind (the builder's _token_*). */
 enum { KIND_NOTE = 0, KIND_WS = 1, KIND_QUOTED = 2, KIND_BAR = 3 };
@@ -447,7 +447,7 @@ static PyObject *take_run(PyObject *self, PyObject *const *args, Py_ssize_t narg
     Py_ssize_t ls = PyLong_AsSsize_t(args[6]), base = PyLong_AsSsize_t(args[7]);
     Py_ssize_t max_length = PyLong_AsSsize_t(args[8]), max_col = PyLong_AsSsize_t(args[9]);
     if (PyErr_Occurred()) return NULL;
-    PyObject *bar = PyObject_GetAttrString(voice, "bar"); /* new reference, held */
+    PyObject *bar = PyObject_GetAttr(voice, str_bar); /* new reference, held */
     if (bar == NULL) return NULL;
     if (Py_TYPE(bar) != bar_type || !PyList_Check(SLOT(bar, el_off))) {
         Py_DECREF(bar);
@@ -562,7 +562,7 @@ static PyObject *take_run(PyObject *self, PyObject *const *args, Py_ssize_t narg
             PyObject *closed = PyObject_Vectorcall(bar_maker, bcall, 5, NULL);
             Py_DECREF(items);
             if (closed == NULL) { Py_DECREF(line); failed = 1; break; }
-            PyObject *bars = PyObject_GetAttrString(voice, "bars");
+            PyObject *bars = PyObject_GetAttr(voice, str_bars);
             int bad = bars == NULL || PyList_Append(bars, closed) < 0;
             Py_XDECREF(bars);
             Py_DECREF(closed);
@@ -577,7 +577,7 @@ static PyObject *take_run(PyObject *self, PyObject *const *args, Py_ssize_t narg
             Py_XDECREF(fresh);
             Py_XDECREF(minus);
             Py_DECREF(line);
-            if (next == NULL || PyObject_SetAttrString(voice, "bar", next) < 0) {
+            if (next == NULL || PyObject_SetAttr(voice, str_bar, next) < 0) {
                 Py_XDECREF(next);
                 failed = 1;
                 break;
@@ -858,6 +858,8 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     if (str_match == NULL && (str_match = PyUnicode_InternFromString("match")) == NULL)
         return NULL;
     if (str_end == NULL && (str_end = PyUnicode_InternFromString("end")) == NULL) return NULL;
+    if (str_bar == NULL && (str_bar = PyUnicode_InternFromString("bar")) == NULL) return NULL;
+    if (str_bars == NULL && (str_bars = PyUnicode_InternFromString("bars")) == NULL) return NULL;
     if (PyType_Ready(&MakerType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
