@@ -112,22 +112,25 @@ static Py_ssize_t ws_end(int kind, const void *data, Py_ssize_t p, Py_ssize_t n)
 
 /* QUOTED, "(?:[^"\\\r\n]|\\[^\r\n])*+" (§4.18 chord symbols, §4.19 annotations; \" is
    a quote, §8.2): where the quoted text at p ends, or -1 when nothing closes it on its
-   line (the possessive loop cannot give anything back, so then there is no match). */
-static Py_ssize_t quoted_end(int kind, const void *data, Py_ssize_t p, Py_ssize_t n) {
+   line (the possessive loop cannot give anything back, so then there is no match); then
+   *stop is where the scan stopped (the line's end). */
+static Py_ssize_t quoted_end(int kind, const void *data, Py_ssize_t p, Py_ssize_t n,
+                             Py_ssize_t *stop) {
     Py_ssize_t i = p + 1;
     while (i < n) {
         Py_UCS4 c = PyUnicode_READ(kind, data, i);
         if (c == '"') return i + 1;
-        if (c == '\r' || c == '\n') return -1;
+        if (c == '\r' || c == '\n') break;
         if (c == '\\') {
-            if (i + 1 >= n) return -1;
+            if (i + 1 >= n) { i++; break; }
             Py_UCS4 d = PyUnicode_READ(kind, data, i + 1);
-            if (d == '\r' || d == '\n') return -1;
+            if (d == '\r' || d == '\n') { i++; break; }
             i += 2;
         } else {
             i++;
         }
     }
+    *stop = i;
     return -1;
 }
 
@@ -218,9 +221,11 @@ static Py_ssize_t bar_end(int kind, const void *data, Py_ssize_t p, Py_ssize_t n
 }
 
 /* The token of the kind `mask[c]` names at pos, as an int, or -1 (none there, or none
-   that long). */
+   that long). Quoted text that does not close leaves *dead at its line's end: no later
+   opening before it can close either (a fact of the text, see parser._OnceALine), so the
+   caller does not scan that stretch again (a line of \" after one " stays linear). */
 static Py_ssize_t read_one(int kind, const void *data, Py_ssize_t pos, Py_ssize_t n,
-                           const char *mask) {
+                           const char *mask, Py_ssize_t *dead) {
     Py_UCS4 c = PyUnicode_READ(kind, data, pos);
     if (c >= 128 || !mask[c]) return -1;
     Py_ssize_t e = -1;
@@ -228,7 +233,11 @@ static Py_ssize_t read_one(int kind, const void *data, Py_ssize_t pos, Py_ssize_
     switch (mask[c]) {
     case READ_NOTE: e = note_end(kind, data, pos, n); k = KIND_NOTE; break;
     case READ_WS: e = ws_end(kind, data, pos, n); k = KIND_WS; break;
-    case READ_QUOTED: e = quoted_end(kind, data, pos, n); k = KIND_QUOTED; break;
+    case READ_QUOTED:
+        if (pos < *dead) return -1;
+        e = quoted_end(kind, data, pos, n, dead);
+        k = KIND_QUOTED;
+        break;
     case READ_BAR: e = bar_end(kind, data, pos, n); k = KIND_BAR; break;
     }
     if (e <= pos || e - pos >= LENGTH_LIMIT) return -1;
@@ -249,8 +258,9 @@ static PyObject *read_token(PyObject *self, PyObject *const *args, Py_ssize_t na
     if (pos == -1 && PyErr_Occurred()) return NULL;
     Py_ssize_t n = PyUnicode_GET_LENGTH(args[0]);
     if (pos < 0 || pos >= n) return PyLong_FromLong(-1);
+    Py_ssize_t dead = -1;
     return PyLong_FromSsize_t(read_one(PyUnicode_KIND(args[0]), PyUnicode_DATA(args[0]), pos,
-                                       n, PyBytes_AS_STRING(args[2])));
+                                       n, PyBytes_AS_STRING(args[2]), &dead));
 }
 
 /*
@@ -282,12 +292,13 @@ static PyObject *scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     const char *mask = PyBytes_AS_STRING(native);
+    Py_ssize_t dead = -1; /* see read_one */
     if (lim > n) lim = n;
     while (pos < lim) {
         Py_UCS4 c = PyUnicode_READ(kind, data, pos);
         if (c >= 128) break; /* the tables hold ASCII only: the parser decides */
         if (mask[c]) {
-            Py_ssize_t v = read_one(kind, data, pos, n, mask);
+            Py_ssize_t v = read_one(kind, data, pos, n, mask, &dead);
             if (v >= 0) {
                 Py_ssize_t e = pos + ((v >> 2) & (LENGTH_LIMIT - 1));
                 PyObject *tok = PyLong_FromSsize_t(v);
@@ -820,9 +831,11 @@ static PyObject *token_end(PyObject *self, PyObject *const *args, Py_ssize_t nar
     switch (k) {
     case KIND_NOTE: return PyLong_FromSsize_t(note_end(kind, data, pos, n));
     case KIND_WS: return PyLong_FromSsize_t(ws_end(kind, data, pos, n));
-    case KIND_QUOTED:
+    case KIND_QUOTED: {
+        Py_ssize_t stop;
         if (PyUnicode_READ(kind, data, pos) != '"') return PyLong_FromLong(-1);
-        return PyLong_FromSsize_t(quoted_end(kind, data, pos, n));
+        return PyLong_FromSsize_t(quoted_end(kind, data, pos, n, &stop));
+    }
     case KIND_BAR: return PyLong_FromSsize_t(bar_end(kind, data, pos, n));
     }
     PyErr_SetString(PyExc_ValueError, "token_end: kind is 0, 1, 2 or 3");
