@@ -3,27 +3,30 @@
  *
  * Half the tokens of a tunebook are notes (§4.1-4.3). In pure Python each one costs a
  * regex match, a match object, and a trip through the builder's loop that reads the
- * object back (its kind, its span, its text) to make a Note. This module does that work
- * for the notes of a music line and nothing else:
+ * object back (its kind, its span, its text) to make a Note; chord symbols, spaces and
+ * bar lines cost the same. This module does that work, and only where its rule
+ * certainly applies:
  *
- *   scan()        the parser's run of music-line tokens (LineParser.parse): a note, a
- *                 space or a quoted text is read here, character by character, and
- *                 kept as one int (start << 24 | length << 2 | kind); every other
- *                 token is matched by the same first-character regex the Python loop
- *                 uses, and kept as its match.
+ *   scan(), read_token()   the parser's music-line tokens (LineParser.parse: its list
+ *                 loop, and the LALR step's own reads): a note, a space, a quoted text
+ *                 or a bar line is read here, character by character, and kept as one
+ *                 int (start << 24 | length << 2 | kind); every other token is matched
+ *                 by the same first-character regex the Python loop uses.
  *   take_run()    the builder's inline path (TuneBuilder.line_music_line): those ints at
- *                 the end of the token list become Note objects (with the packed span
- *                 and the shared shape tuple the Python path gives them) and chord
- *                 symbols or annotations; spaces are passed over.
+ *                 the end of the token list become Note objects (the packed span and the
+ *                 shared shape tuple the Python path gives them), chord symbols and
+ *                 annotations, and bar lines that close a bar in end_bar's common case;
+ *                 spaces are passed over.
+ *   Maker         a constructor for the model's slotted classes (model.fast_constructor).
+ *   tune_block_end(), has_empty_line()   the splitter's two scans over a tune's lines.
  *
- * and Maker, a constructor for the model's slotted classes (model.fast_constructor).
- *
- * The loops stop, leaving the rest to Python, wherever their own rule does not certainly
- * apply (a character above ASCII, a span that is not the inline layout, a shape not yet
- * memoized is made by Python). The pure-Python path stays and gives the same model: the
- * module is optional (setup.py builds it when a C compiler is there; ABCPARSE_PURE=1
- * turns it off), and tests/core/test_speedups.py compares the two paths on every corpus
- * file and on generated text, and note_end() with the grammar's NOTE terminal.
+ * They stop, leaving the rest to Python, wherever their rule does not certainly apply
+ * (a character above ASCII, a span that is not the inline layout, a bar line end_bar
+ * treats otherwise; a shape not yet memoized is made by Python). The pure-Python path
+ * stays and gives the same model: the module is optional (setup.py builds it when a C
+ * compiler is there; ABCPARSE_PURE=1 turns it off), and tests/core/test_speedups.py
+ * compares the two paths on every corpus file and on generated text, and each reader
+ * (token_end()) with the grammar's own regex.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -396,10 +399,14 @@ static PyObject *memo_get(PyObject *memo, PyObject *key, PyObject *make, PyObjec
     return PyDict_GetItemWithError(memo, key);
 }
 
-static Py_ssize_t slot_offset(PyObject *descr) {
+/* Where a writable object slot of `type` (or of its base) sits in its objects, or -1
+   when `descr` is no such slot: what take_run and Maker write without the descriptor. */
+static Py_ssize_t slot_offset(PyObject *descr, PyTypeObject *type) {
     if (!PyObject_TypeCheck(descr, &PyMemberDescr_Type)
-            || ((PyMemberDescrObject *)descr)->d_member->type != T_OBJECT_EX) return -1;
-    return ((PyMemberDescrObject *)descr)->d_member->offset;
+            || !PyType_IsSubtype(type, PyDescr_TYPE(descr))) return -1;
+    PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
+    if (member->type != T_OBJECT_EX || (member->flags & READONLY)) return -1;
+    return member->offset;
 }
 
 #define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
@@ -436,21 +443,24 @@ static PyObject *take_run(PyObject *self, PyObject *const *args, Py_ssize_t narg
     PyObject *bar_maker = PyTuple_GET_ITEM(cx, CX_BAR_MAKER);
     PyObject *new_bar = PyTuple_GET_ITEM(cx, CX_NEW_BAR);
     PyObject *joined = PyTuple_GET_ITEM(cx, CX_JOINED);
-    Py_ssize_t shape_off = slot_offset(PyTuple_GET_ITEM(cx, CX_SHAPE_SLOT));
-    Py_ssize_t span_off = slot_offset(PyTuple_GET_ITEM(cx, CX_SPAN_SLOT));
-    Py_ssize_t el_off = slot_offset(PyTuple_GET_ITEM(cx, CX_ELEMENTS));
-    Py_ssize_t open_off = slot_offset(PyTuple_GET_ITEM(cx, CX_OPENING));
-    Py_ssize_t end_off = slot_offset(PyTuple_GET_ITEM(cx, CX_ENDING));
-    Py_ssize_t start_off = slot_offset(PyTuple_GET_ITEM(cx, CX_START));
-    Py_ssize_t has_off = slot_offset(PyTuple_GET_ITEM(cx, CX_HAS_CONTENT));
-    if (shape_off < 0 || span_off < 0 || el_off < 0 || open_off < 0 || end_off < 0
-            || start_off < 0 || has_off < 0
-            || !PyType_IsSubtype(note_type, PyDescr_TYPE(PyTuple_GET_ITEM(cx, CX_SHAPE_SLOT)))
-            || !PyType_IsSubtype(note_type, PyDescr_TYPE(PyTuple_GET_ITEM(cx, CX_SPAN_SLOT)))) {
+    PyObject *elements_slot = PyTuple_GET_ITEM(cx, CX_ELEMENTS);
+    if (!PyObject_TypeCheck(elements_slot, &PyMemberDescr_Type)) {
         PyErr_SetString(PyExc_TypeError, "take_run(): the context's slots are not slots");
         return NULL;
     }
-    PyTypeObject *bar_type = PyDescr_TYPE(PyTuple_GET_ITEM(cx, CX_ELEMENTS));
+    PyTypeObject *bar_type = PyDescr_TYPE(elements_slot);
+    Py_ssize_t shape_off = slot_offset(PyTuple_GET_ITEM(cx, CX_SHAPE_SLOT), note_type);
+    Py_ssize_t span_off = slot_offset(PyTuple_GET_ITEM(cx, CX_SPAN_SLOT), note_type);
+    Py_ssize_t el_off = slot_offset(elements_slot, bar_type);
+    Py_ssize_t open_off = slot_offset(PyTuple_GET_ITEM(cx, CX_OPENING), bar_type);
+    Py_ssize_t end_off = slot_offset(PyTuple_GET_ITEM(cx, CX_ENDING), bar_type);
+    Py_ssize_t start_off = slot_offset(PyTuple_GET_ITEM(cx, CX_START), bar_type);
+    Py_ssize_t has_off = slot_offset(PyTuple_GET_ITEM(cx, CX_HAS_CONTENT), bar_type);
+    if (shape_off < 0 || span_off < 0 || el_off < 0 || open_off < 0 || end_off < 0
+            || start_off < 0 || has_off < 0) {
+        PyErr_SetString(PyExc_TypeError, "take_run(): the context's slots are not slots");
+        return NULL;
+    }
     int overflow = 0;
     long long sf = PyLong_AsLongLongAndOverflow(args[3], &overflow);
     long long ef = overflow ? 0 : PyLong_AsLongLongAndOverflow(args[4], &overflow);
@@ -699,16 +709,12 @@ static PyObject *maker_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     Py_ssize_t *offsets = PyMem_New(Py_ssize_t, n ? n : 1);
     if (offsets == NULL) return PyErr_NoMemory();
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *d = PyTuple_GET_ITEM(slots, i);
-        if (!PyObject_TypeCheck(d, &PyMemberDescr_Type)
-                || !PyType_IsSubtype(tp, PyDescr_TYPE(d))
-                || ((PyMemberDescrObject *)d)->d_member->type != T_OBJECT_EX
-                || (((PyMemberDescrObject *)d)->d_member->flags & READONLY)) {
+        offsets[i] = slot_offset(PyTuple_GET_ITEM(slots, i), tp);
+        if (offsets[i] < 0) {
             PyMem_Free(offsets);
             PyErr_SetString(PyExc_TypeError, "Maker: every slot must be a writable slot of the class");
             return NULL;
         }
-        offsets[i] = ((PyMemberDescrObject *)d)->d_member->offset;
     }
     MakerObject *mk = (MakerObject *)type->tp_alloc(type, 0);
     if (mk == NULL) {

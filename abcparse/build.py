@@ -116,30 +116,31 @@ def with_span(obj: _T, span: Span | int) -> _T:
     through its descriptor (as :func:`fast_constructor` writes them), generated once per
     class; the old span is not read (a packed one would be unpacked for nothing)."""
     cls = type(obj)
-    replace = _REPLACERS.get(cls)
-    if replace is None and speedups.Maker is not None:
-        # The same copy in one call (abcparse.speedups), untracked as Maker's objects.
-        names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-        slots = tuple(getattr(getattr(cls, n), "slot", getattr(cls, n)) for n in names)
-        replace = _REPLACERS[cls] = speedups.Maker(
-            cls, slots, untrack=cls.__dataclass_params__.frozen,  # type: ignore[attr-defined]
-            copy=names.index("span"))
+    replace: Callable[[Any, Any], Any] | None = _REPLACERS.get(cls)
     if replace is None:
         names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-        scope: dict[str, Any] = {"new": object.__new__, "cls": cls}
-        lines = ["def replace(obj, span):", "    made = new(cls)"]
-        for n in names:
-            slot = getattr(cls, n)
-            slot = getattr(slot, "slot", slot)  # a compact span slot (model.SpanSlot)
-            scope[f"set_{n}"] = slot.__set__
-            if n == "span":
-                lines.append(f"    set_{n}(made, span)")
-            else:
-                scope[f"get_{n}"] = slot.__get__
-                lines.append(f"    set_{n}(made, get_{n}(obj))")
-        lines.append("    return made")
-        exec("\n".join(lines), scope)
-        replace = _REPLACERS[cls] = scope["replace"]
+        # A compact span slot (model.SpanSlot) is read and written through the slot.
+        slots = {n: getattr(getattr(cls, n), "slot", getattr(cls, n)) for n in names}
+        if speedups.Maker is not None:
+            # The same copy in one call (abcparse.speedups), untracked as Maker's objects.
+            replace = speedups.Maker(
+                cls, tuple(slots.values()),
+                untrack=cls.__dataclass_params__.frozen,  # type: ignore[attr-defined]
+                copy=names.index("span"))
+        else:
+            scope: dict[str, Any] = {"new": object.__new__, "cls": cls}
+            lines = ["def replace(obj, span):", "    made = new(cls)"]
+            for n, slot in slots.items():
+                scope[f"set_{n}"] = slot.__set__
+                if n == "span":
+                    lines.append(f"    set_{n}(made, span)")
+                else:
+                    scope[f"get_{n}"] = slot.__get__
+                    lines.append(f"    set_{n}(made, get_{n}(obj))")
+            lines.append("    return made")
+            exec("\n".join(lines), scope)
+            replace = scope["replace"]
+        _REPLACERS[cls] = replace
     made: _T = replace(obj, span)
     return made
 
@@ -1921,8 +1922,8 @@ class TuneBuilder:
                     text = tune_text[start:end]
                     shape = shapes.get(text)
                     if shape is None:
-                        shape = shapes[text] = _note_shape(
-                            _int_token(tune_text, m) if m.__class__ is int else m)
+                        shape = shapes[text] = (
+                            shape_of(m) if m.__class__ is int else _note_shape(m))
                     if not bar.has_content:
                         bar.has_content = True
                         if bar.start < 0:
@@ -1932,8 +1933,8 @@ class TuneBuilder:
                 elif typ == "BAR":
                     line_shape = _BAR_SHAPES.get(tune_text[start:end])
                     if line_shape is None:
-                        line_shape = _bar_line_shape(
-                            _int_token(tune_text, m) if m.__class__ is int else m)
+                        line_shape = (bar_shape_of(m) if m.__class__ is int
+                                      else _bar_line_shape(m))
                     self.end_bar(voice, _make_bar_line(*line_shape, packed))
                     bar = voice.bar
                     add = bar.elements.append

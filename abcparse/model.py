@@ -17,7 +17,7 @@ import enum
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import speedups
 from .diagnostics import Diagnostic, Span, new_span, pack_span, unpack_span
@@ -1040,7 +1040,7 @@ def make_note(shape: NoteShape, span: Span | int) -> Note:
 
 
 if speedups.Maker is not None:  # the same note, made in one call (abcparse.speedups)
-    make_note = speedups.Maker(  # type: ignore[assignment]
+    make_note = speedups.Maker(
         Note, (Note.__dict__["shape"], Note.__dict__["span"].slot), untrack=True)
 
 
@@ -1065,9 +1065,9 @@ def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
         # Untracked by the cyclic collector: a frozen model object is made after all it
         # refers to and never changed, so no cycle can pass through it (_speedups.c).
         frozen = cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
-        maker = speedups.Maker(cls, tuple(getattr(d, "slot", d) for d in slots.values()),
-                               untrack=frozen)
-        return cast("Callable[..., _T]", maker)
+        maker: Callable[..., _T] = speedups.Maker(
+            cls, tuple(getattr(d, "slot", d) for d in slots.values()), untrack=frozen)
+        return maker
     lines = [f"def make({', '.join(names)}):", "    obj = new(cls)"]
     lines += [f"    set_{n}(obj, {n})" for n in names]
     lines.append("    return obj")

@@ -1,16 +1,23 @@
-"""The optional compiled note loops (``abcparse/_speedups.c``, issue 16).
+"""The optional compiled loops of the parser (``abcparse/_speedups.c``, issue 16).
 
 ``setup.py`` builds the extension when a C compiler is there; without one the install
 goes on and the parser runs in pure Python, with the same results. The environment
 variable ``ABCPARSE_PURE=1`` (read at import) turns the compiled loops off, for
 comparisons and for the tests that hold the two paths to the same model
-(``tests/core/test_speedups.py``).
+(``tests/core/test_speedups.py``). This module is the one place that imports the
+extension; the parser, builder, model and splitter read its names here, each None on the
+pure path.
 
-What the module does, and why only that: half of a tunebook's tokens are notes, and in
-pure Python each costs a regex match object and a trip through the builder's loop to read
-it back. The compiled ``scan`` reads a music line's notes without the regex (every other
-token through the same regex as before) and ``take_notes`` makes their Note objects. On
-the Nottingham and Irish files that is about a fifth of a full parse.
+What it does, and why only that: half of a tunebook's tokens are notes, and in pure
+Python each costs a regex match object and a trip through the builder's loop to read it
+back. ``scan`` and ``read_token`` read a music line's notes, spaces, quoted texts and bar
+lines without the regex (every other token through the same regex as before);
+``take_run`` makes their Note objects, chord symbols and closing bar lines; ``Maker`` is
+the constructor of the model's slotted classes (``model.fast_constructor``), one call
+where the Python one calls each slot's descriptor; ``tune_block_end`` and
+``has_empty_line`` are the splitter's two scans over every line of a tune, which
+``read_headers`` pays in full; ``token_end`` serves the tests. A full parse takes about
+half the time (README, Speed).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable
+from typing import Any
 
 scan: Callable[..., int] | None = None
 take_run: Callable[..., tuple[int, int]] | None = None
@@ -25,7 +33,7 @@ token_end: Callable[[str, int, int], int] | None = None
 read_token: Callable[[str, int, bytes], int] | None = None
 tune_block_end: Callable[[str], int] | None = None
 has_empty_line: Callable[[str, int, int], bool] | None = None
-Maker: Callable[..., Callable[..., object]] | None = None
+Maker: Callable[..., Callable[..., Any]] | None = None
 
 if not os.environ.get("ABCPARSE_PURE"):
     # Not built (no C compiler at install): the pure-Python path.
@@ -48,4 +56,3 @@ def active() -> bool:
 
 __all__ = ["Maker", "active", "has_empty_line", "read_token", "scan", "take_run",
            "token_end", "tune_block_end"]
-
