@@ -18,7 +18,9 @@
  *                 annotations, and bar lines that close a bar in end_bar's common case;
  *                 spaces are passed over.
  *   Maker         a constructor for the model's slotted classes (model.fast_constructor).
- *   tune_block_end(), has_empty_line()   the splitter's two scans over a tune's lines.
+ *   block_cuts(), tune_piece()   the splitter's passes over a tunebook's lines.
+ *   header_line() a tune header's line (TuneBuilder.header_lines), which read_headers
+ *                 reads for each line of each header.
  *
  * They stop, leaving the rest to Python, wherever their rule does not certainly apply
  * (a character above ASCII, a span that is not the inline layout, a bar line end_bar
@@ -754,15 +756,19 @@ static PyTypeObject MakerType = {
 };
 
 /*
- * The splitter's two scans over a tune's lines (abcparse.split), which read_headers pays
- * in full while it reads only the headers:
+ * The splitter's passes over a tunebook's lines (abcparse.split), which read_headers pays
+ * in full while it reads only the headers. Python made several calls per tune for them.
  *
- *   tune_block_end(text) -> int   where _TUNE_THEN_BLANK_RE matching at 0 ends, -1 for
- *       no match: an X: line, then the lines that are not blank and do not start with
- *       X: (§2.2.1: a tune runs to the first empty line), each with its line end
- *       (\r\n, \r, \n, or the end of the text);
- *   has_empty_line(block, start, end) -> bool   _has_empty_line: a line that starts in
- *       [start, end) holds only spaces and tabs, with its line end before `end`.
+ *   block_cuts(block, prev_blank, tune_run) -> (cuts, tail_lines, tail_content,
+ *       tune_run, prev_blank): split._block_cuts, where split.pieces cuts a block that
+ *       holds no %%begin line: at each line starting X: that follows an empty line
+ *       (spaces and tabs only, with its line end: §2.2.1), or that follows a tune's line
+ *       with no empty line between (joined: ABC211). Each cut is (offset, joined, the line
+ *       ends since the cut before, whether anything but blanks stands there).
+ *   tune_piece(text) -> (end, line_ends): split._tune_piece_end: where the tune chunk of a
+ *       piece that is one tune and empty lines after it ends, and the line ends before
+ *       that; (-1, 0) for any other piece (one with a %%begin, or a character that
+ *       str.splitlines() breaks at and ABC does not, or text after the tune).
  */
 static inline Py_ssize_t after_line_end(int kind, const void *data, Py_ssize_t i, Py_ssize_t n) {
     if (i >= n) return i;
@@ -771,52 +777,175 @@ static inline Py_ssize_t after_line_end(int kind, const void *data, Py_ssize_t i
     return c == '\n' ? i + 1 : -1;
 }
 
-static PyObject *tune_block_end(PyObject *self, PyObject *arg) {
+static PyObject *block_cuts(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "block_cuts(str, bool, bool)");
+        return NULL;
+    }
+    PyObject *block = args[0];
+    int prev_blank = PyObject_IsTrue(args[1]), tune_run = PyObject_IsTrue(args[2]);
+    if (prev_blank < 0 || tune_run < 0) return NULL;
+    int kind = PyUnicode_KIND(block);
+    const void *data = PyUnicode_DATA(block);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(block), p = 0, ends = 0, ends_at_cut = 0;
+    /* blank_seen: an empty line (with its line end) since the last X: line */
+    int blank_seen = 0, content = 0, line_blank = 0, ended = 0;
+    PyObject *cuts = PyList_New(0);
+    if (cuts == NULL) return NULL;
+    while (p < n) {
+        if (CH(p) == 'X' && CH(p + 1) == ':') {
+            int after_blank = p == 0 ? prev_blank : line_blank;
+            if (tune_run && blank_seen) tune_run = 0;
+            int joins = tune_run && !after_blank;
+            tune_run = 1;
+            blank_seen = 0;
+            if (after_blank || joins) {
+                PyObject *cut = Py_BuildValue("(nNnN)", p, PyBool_FromLong(joins),
+                                              ends - ends_at_cut, PyBool_FromLong(content));
+                if (cut == NULL || PyList_Append(cuts, cut) < 0) {
+                    Py_XDECREF(cut);
+                    Py_DECREF(cuts);
+                    return NULL;
+                }
+                Py_DECREF(cut);
+                ends_at_cut = ends;
+                content = 0;
+            }
+        }
+        Py_ssize_t j = p;
+        line_blank = 1;
+        for (; j < n; j++) {
+            Py_UCS4 c = CH(j);
+            if (c == '\r' || c == '\n') break;
+            if (c != ' ' && c != '\t') line_blank = 0;
+        }
+        if (!line_blank) content = 1;
+        ended = j < n;
+        if (!ended) break;
+        ends++;
+        if (line_blank) blank_seen = 1;
+        p = after_line_end(kind, data, j, n);
+    }
+    if (tune_run && blank_seen) tune_run = 0;
+    return Py_BuildValue("(NnNNN)", cuts, ends - ends_at_cut, PyBool_FromLong(content),
+                         PyBool_FromLong(tune_run), PyBool_FromLong(ended && line_blank));
+}
+
+static PyObject *str_begin; /* "%%begin" */
+
+static PyObject *tune_piece(PyObject *self, PyObject *arg) {
     if (!PyUnicode_Check(arg)) {
-        PyErr_SetString(PyExc_TypeError, "tune_block_end(str)");
+        PyErr_SetString(PyExc_TypeError, "tune_piece(str)");
         return NULL;
     }
     int kind = PyUnicode_KIND(arg);
     const void *data = PyUnicode_DATA(arg);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(arg), i, j;
-    if (!(CH(0) == 'X' && CH(1) == ':')) return PyLong_FromLong(-1);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg), i, j, ends = 0;
+    if (!(CH(0) == 'X' && CH(1) == ':')) return Py_BuildValue("(ii)", -1, 0);
+    Py_ssize_t found = PyUnicode_Find(arg, str_begin, 0, n, 1);
+    if (found == -2) return NULL;
+    if (found >= 0) return Py_BuildValue("(ii)", -1, 0);
+    /* no VT, FF, FS, GS, RS, NEL, LS or PS (split.has_other_breaks) */
+    for (i = 0; i < n; i++) {
+        Py_UCS4 c = CH(i);
+        if ((c >= 0x0b && c <= 0x1e && (c <= 0x0c || c >= 0x1c)) || c == 0x85 || c == 0x2028
+                || c == 0x2029)
+            return Py_BuildValue("(ii)", -1, 0);
+    }
+    /* The tune: its X: line, then the lines that are neither blank nor an X: line (as
+       split._TUNE_THEN_BLANK_RE matches them), each with its line end. */
     for (i = 2; i < n && CH(i) != '\r' && CH(i) != '\n'; i++) {}
+    ends += i < n;
     i = after_line_end(kind, data, i, n);
     while (i < n) {
         if (CH(i) == 'X' && CH(i + 1) == ':') break;
         for (j = i; CH(j) == ' ' || CH(j) == '\t'; j++) {}
         if (j >= n || CH(j) == '\r' || CH(j) == '\n') break;
         for (j++; j < n && CH(j) != '\r' && CH(j) != '\n'; j++) {}
+        ends += j < n;
         i = after_line_end(kind, data, j, n);
     }
-    return PyLong_FromSsize_t(i);
+    Py_ssize_t end = i;
+    /* after it only blanks */
+    for (j = end; j < n; j++) {
+        Py_UCS4 c = CH(j);
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return Py_BuildValue("(ii)", -1, 0);
+    }
+    return Py_BuildValue("(nn)", end, ends);
 }
 
-static PyObject *has_empty_line(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 3 || !PyUnicode_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "has_empty_line(str, int, int)");
+/*
+ * header_line(text, pos) -> (kind, a, b, eol, end) | None: the tune header line that starts
+ * at pos, as build._header_line_scanner's regex reads it (TuneBuilder.header_lines; a
+ * short tune's header is most of what read_headers reads, and that regex with its match
+ * object was a quarter of it). kind: HEADER_FIELD (a: the end of FIELD_START, where the
+ * value starts; b: the end of FIELD_TEXT, or a where there is none; a COMMENT runs from b
+ * to eol when b < eol), HEADER_DIRECTIVE, HEADER_COMMENT, HEADER_TEX (a, b: the line's
+ * token), HEADER_EMPTY (a = b = pos). eol: where the line end starts (the text's length
+ * at its end); end: after the line end. None where the regex must decide: a line that
+ * starts %%begin (DIRECTIVE_BLOCK reaches over lines), a line no alternative takes (the
+ * regex then finds no header line there either), the text's end.
+ *
+ *   FIELD_START  (?:[ \t]+(?![A-Ga-g]:[:|])|(?![a-g]:[:|]))[A-Za-z+]:
+ *   FIELD_TEXT   characters other than \r \n % \, and a backslash with the character after
+ *                it (any but \r \n) or alone before a line end or the text's end
+ *   COMMENT      %[^\r\n]*        DIRECTIVE  %%[^\r\n]*        TEX_LINE  \\[A-Za-z][^\r\n]*
+ */
+enum { HEADER_FIELD = 0, HEADER_DIRECTIVE = 1, HEADER_COMMENT = 2, HEADER_TEX = 3,
+       HEADER_EMPTY = 4 };
+
+static inline int is_ascii_letter(Py_UCS4 c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+
+static PyObject *header_line(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "header_line(str, int)");
         return NULL;
     }
     PyObject *text = args[0];
-    Py_ssize_t start = PyLong_AsSsize_t(args[1]), end = PyLong_AsSsize_t(args[2]);
-    if (PyErr_Occurred()) return NULL;
+    Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
+    if (pos == -1 && PyErr_Occurred()) return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), a = pos, b = pos, j;
+    if (pos < 0 || pos >= n) Py_RETURN_NONE;
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text), p, q;
-    if (end > n) end = n;
-    if (start < 0) start = 0;
-    if (start == 0) { /* the block's first line */
-        for (q = 0; q < end && (CH(q) == ' ' || CH(q) == '\t'); q++) {}
-        if (q < end && (CH(q) == '\r' || CH(q) == '\n')) Py_RETURN_TRUE;
+    Py_UCS4 c = CH(pos);
+    long line_kind;
+    if (c == '%') {
+        static const char begin[] = "%%begin";
+        for (j = 0; begin[j] && CH(pos + j) == (Py_UCS4)begin[j]; j++) {}
+        if (!begin[j]) Py_RETURN_NONE;
+        line_kind = CH(pos + 1) == '%' ? HEADER_DIRECTIVE : HEADER_COMMENT;
+        for (b = pos + 1; b < n && CH(b) != '\r' && CH(b) != '\n'; b++) {}
+        j = b;
+    } else if (c == '\\') {
+        if (!is_ascii_letter(CH(pos + 1))) Py_RETURN_NONE;
+        line_kind = HEADER_TEX;
+        for (b = pos + 2; b < n && CH(b) != '\r' && CH(b) != '\n'; b++) {}
+        j = b;
+    } else if (c == '\r' || c == '\n') {
+        line_kind = HEADER_EMPTY;
+        j = pos;
+    } else {
+        Py_ssize_t i = pos;
+        while (CH(i) == ' ' || CH(i) == '\t') i++;
+        Py_UCS4 letter = CH(i), after = CH(i + 2);
+        if (!(is_ascii_letter(letter) || letter == '+') || CH(i + 1) != ':') Py_RETURN_NONE;
+        /* the look-aheads: an indented A-G or an unindented a-g before :: or :| is a bar
+           line's start (§4.8), not a field */
+        if ((after == ':' || after == '|')
+                && (i > pos ? is_pitch(letter) : (letter >= 'a' && letter <= 'g')))
+            Py_RETURN_NONE;
+        line_kind = HEADER_FIELD;
+        a = i + 2;
+        for (b = a; b < n; b++) {
+            Py_UCS4 d = CH(b);
+            if (d == '\r' || d == '\n' || d == '%') break;
+            if (d == '\\' && b + 1 < n && CH(b + 1) != '\r' && CH(b + 1) != '\n') b++;
+        }
+        for (j = b; j < n && CH(j) != '\r' && CH(j) != '\n'; j++) {} /* the comment */
     }
-    for (p = start; p < end; p++) {
-        Py_UCS4 c = CH(p);
-        if (c != '\r' && c != '\n') continue;
-        q = p + 1 + (c == '\r' && p + 1 < end && CH(p + 1) == '\n');
-        while (q < end && (CH(q) == ' ' || CH(q) == '\t')) q++;
-        if (q < end && (CH(q) == '\r' || CH(q) == '\n')) Py_RETURN_TRUE;
-    }
-    Py_RETURN_FALSE;
+    Py_ssize_t end = after_line_end(kind, data, j, n);
+    return Py_BuildValue("(lnnnn)", line_kind, a, b, j, end);
 }
 
 /* token_end(text, pos, kind) -> int: where the token of `kind` (0 NOTE, 1 WS, 2 QUOTED, 3 BAR)
@@ -855,10 +984,12 @@ static PyMethodDef methods[] = {
      "take_run(...) -> (notes, first_note_start, last_end): the builder's inline path"},
     {"read_token", (PyCFunction)(void (*)(void))read_token, METH_FASTCALL,
      "read_token(text, pos, native) -> int: the LALR step's token as an int, or -1"},
-    {"tune_block_end", (PyCFunction)tune_block_end, METH_O,
-     "tune_block_end(text) -> int: where split._TUNE_THEN_BLANK_RE matching at 0 ends, or -1"},
-    {"has_empty_line", (PyCFunction)(void (*)(void))has_empty_line, METH_FASTCALL,
-     "has_empty_line(block, start, end) -> bool: split._has_empty_line"},
+    {"block_cuts", (PyCFunction)(void (*)(void))block_cuts, METH_FASTCALL,
+     "block_cuts(block, prev_blank, tune_run) -> (cuts, ...): split._block_cuts"},
+    {"tune_piece", (PyCFunction)tune_piece, METH_O,
+     "tune_piece(text) -> (end, line_ends): split._tune_piece_end"},
+    {"header_line", (PyCFunction)(void (*)(void))header_line, METH_FASTCALL,
+     "header_line(text, pos) -> (kind, a, b, eol, end) | None: a tune header line"},
     {"token_end", (PyCFunction)(void (*)(void))token_end, METH_FASTCALL,
      "token_end(text, pos, kind) -> int: where the loop's token of kind ends, or -1"},
     {NULL, NULL, 0, NULL}
@@ -879,6 +1010,7 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     if (str_end == NULL && (str_end = PyUnicode_InternFromString("end")) == NULL) return NULL;
     if (str_bar == NULL && (str_bar = PyUnicode_InternFromString("bar")) == NULL) return NULL;
     if (str_bars == NULL && (str_bars = PyUnicode_InternFromString("bars")) == NULL) return NULL;
+    if (str_begin == NULL && (str_begin = PyUnicode_FromString("%%begin")) == NULL) return NULL;
     if (PyType_Ready(&MakerType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;

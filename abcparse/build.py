@@ -940,7 +940,8 @@ def _repeat_of_its_own(voice: _Voice, bar: _Bar) -> bool:
 def _header_line_scanner() -> tuple[re.Pattern[str], tuple[int, ...]]:
     """The regex of one whole tune header line (see :meth:`TuneBuilder.header_lines`),
     made from the grammar's terminals, and its groups by number (field start, field
-    value, field comment, block, directive, comment line, tex, line end). At a header
+    value, block, directive, comment line, tex, line end: what :func:`_header_line_of`
+    reads; a field's comment is what lies between its value and the line end). At a header
     line's start the lexer tries priority 3 (DIRECTIVE_BLOCK, TEX_LINE; KEY_START, which
     FIELD_START also matches, alike), then 2 (FIELD_START, DIRECTIVE), then COMMENT: the
     field comes first here, the most frequent line, as no other of them starts with a
@@ -959,8 +960,35 @@ def _header_line_scanner() -> tuple[re.Pattern[str], tuple[int, ...]]:
         f"|{rx('comment_line', 'COMMENT')}|{rx('tex', 'TEX_LINE')})?"
         rf"(?:{rx('eol', 'EOL')}|\Z)"
     )
-    names = ("start", "value", "comment", "block", "directive", "comment_line", "tex", "eol")
+    names = ("start", "value", "block", "directive", "comment_line", "tex", "eol")
     return pattern, tuple(pattern.groupindex[g] for g in names)
+
+
+# The kinds of a header line, as speedups.header_line numbers them. A %%begin ... %%end
+# block (which only the regex reads) is a directive's kind: it is kept as one.
+_HEADER_FIELD, _HEADER_DIRECTIVE, _HEADER_COMMENT, _HEADER_TEX, _HEADER_EMPTY = range(5)
+
+
+def _header_line_of(m: re.Match[str], groups: tuple[int, ...]) -> tuple[int, int, int, int, int]:
+    """A match of :func:`_header_line_scanner` as ``speedups.header_line`` gives the line:
+    (kind, a, b, line end's start, end). A field's a and b are its value's start and end
+    (a comment runs from b to the line end when b is before it); another line's are its
+    token's span."""
+    start, value, block, directive, comment_line, tex, eol = groups
+    eol_start = m.start(eol)
+    if eol_start < 0:
+        eol_start = m.end()  # the text's end
+    value_offset = m.end(start)
+    if value_offset >= 0:
+        value_end = m.end(value)
+        return (_HEADER_FIELD, value_offset, value_end if value_end >= 0 else value_offset,
+                eol_start, m.end())
+    for kind, group in ((_HEADER_DIRECTIVE, block), (_HEADER_DIRECTIVE, directive),
+                        (_HEADER_COMMENT, comment_line), (_HEADER_TEX, tex)):
+        a, b = m.span(group)
+        if a >= 0:
+            return kind, a, b, eol_start, m.end()
+    return _HEADER_EMPTY, m.start(), m.start(), eol_start, m.end()
 
 
 def _parsed_lines(text: str) -> list[Any]:
@@ -1237,40 +1265,40 @@ class TuneBuilder:
         comments are not kept: a header (:class:`TuneHeader`) has none, and
         ``read_headers`` would make them to throw them away."""
         scanner, groups = _header_line_scanner()
-        start, value, comment, block, directive, comment_line, tex, eol = groups
+        read_line = speedups.header_line
         text = self.text
         version = self.version  # before a header line changes it
         pos = 0
         while True:
-            m = scanner.match(text, pos)
-            if m is None or m.end() == pos:
-                # Not a header line, or the text ends with no K: line: what was read of
-                # the header is forgotten, and the parser reads the tune from its start.
-                self.restart(version)
-                return None
-            value_offset = m.end(start)
-            if value_offset >= 0:
-                c_start, c_end = m.span(comment)
-                if c_start >= 0 and comments:
-                    self.comment_at(c_start, c_end)
-                value_end = m.end(value)
-                self.field_at(pos, value_offset, value_end if value_end >= 0 else value_offset)
+            # The compiled reader where the extension is built (abcparse.speedups); the
+            # regex where it is not, or where that reader leaves the line to it.
+            line = read_line(text, pos) if read_line is not None else None
+            if line is None:
+                m = scanner.match(text, pos)
+                if m is None or m.end() == pos:
+                    # Not a header line, or the text ends with no K: line: what was read
+                    # of the header is forgotten, and the parser reads the tune from
+                    # its start.
+                    self.restart(version)
+                    return None
+                line = _header_line_of(m, groups)
+            kind, a, b, eol, end = line
+            if kind == _HEADER_FIELD:
+                if b < eol and comments:
+                    self.comment_at(b, eol)
+                self.field_at(pos, a, b)
                 if self.in_body:  # K:
-                    break
-            elif m.start(block) >= 0:
-                self.directive_at(*m.span(block))
-            elif m.start(directive) >= 0:
-                self.directive_at(*m.span(directive))
-            elif m.start(comment_line) >= 0:
+                    return eol
+            elif kind == _HEADER_DIRECTIVE:
+                self.directive_at(a, b)
+            elif kind == _HEADER_COMMENT:
                 if comments:
-                    self.comment_at(*m.span(comment_line))
-            elif m.start(tex) >= 0:
-                self.tex_at(*m.span(tex))
+                    self.comment_at(a, b)
+            elif kind == _HEADER_TEX:
+                self.tex_at(a, b)
             # next_line, written out: a header line is neither music nor continued.
             self.line += 1
-            self.line_start = pos = m.end()
-        line_end = m.start(eol)
-        return line_end if line_end >= 0 else len(text)
+            self.line_start = pos = end
 
     def restart(self, version: str | None) -> None:
         """Forget all that was read: the builder as it was made, with the ``version`` it

@@ -14,9 +14,10 @@ back. ``scan`` and ``read_token`` read a music line's notes, spaces, quoted text
 lines without the regex (every other token through the same regex as before);
 ``take_run`` makes their Note objects, chord symbols and closing bar lines; ``Maker`` is
 the constructor of the model's slotted classes (``model.fast_constructor``), one call
-where the Python one calls each slot's descriptor; ``tune_block_end`` and
-``has_empty_line`` are the splitter's two scans over every line of a tune, which
-``read_headers`` pays in full; ``token_end`` serves the tests. A full parse takes about
+where the Python one calls each slot's descriptor; ``block_cuts`` and
+``tune_piece`` are the splitter's passes over every line of a tunebook, which
+``read_headers`` pays in full, and ``header_line`` reads a line of a tune's header, most
+of what ``read_headers`` reads; ``token_end`` serves the tests. A full parse takes about
 half the time (README, Speed).
 """
 
@@ -31,8 +32,11 @@ scan: Callable[..., int] | None = None
 take_run: Callable[..., tuple[int, int]] | None = None
 token_end: Callable[[str, int, int], int] | None = None
 read_token: Callable[[str, int, bytes], int] | None = None
-tune_block_end: Callable[[str], int] | None = None
-has_empty_line: Callable[[str, int, int], bool] | None = None
+block_cuts: Callable[
+    [str, bool, bool], tuple[list[tuple[int, bool, int, bool]], int, bool, bool, bool]
+] | None = None
+tune_piece: Callable[[str], tuple[int, int]] | None = None
+header_line: Callable[[str, int], tuple[int, int, int, int, int] | None] | None = None
 Maker: Callable[..., Callable[..., Any]] | None = None
 
 if not os.environ.get("ABCPARSE_PURE"):
@@ -40,12 +44,13 @@ if not os.environ.get("ABCPARSE_PURE"):
     with contextlib.suppress(ImportError):
         from ._speedups import (
             Maker,
-            has_empty_line,
+            block_cuts,
+            header_line,
             read_token,
             scan,
             take_run,
             token_end,
-            tune_block_end,
+            tune_piece,
         )
 
 
@@ -54,5 +59,5 @@ def active() -> bool:
     return scan is not None
 
 
-__all__ = ["Maker", "active", "has_empty_line", "read_token", "scan", "take_run",
-           "token_end", "tune_block_end"]
+__all__ = ["Maker", "active", "block_cuts", "header_line", "read_token", "scan",
+           "take_run", "token_end", "tune_piece"]

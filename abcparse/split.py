@@ -502,23 +502,13 @@ def pieces(
             continue
         # No block: the cuts are at the X: lines after an empty line or in a tune's run.
         pos = 0
-        scan = 0  # an empty line in block[scan:next X: line] ends the run
-        x_lines = _x_lines(block)
-        if block.startswith("X:"):
-            x_lines.insert(0, (0, prev_blank))
-        for cut, after_blank in x_lines:
-            if tune_run and _has_empty_line(block, scan, cut):
-                tune_run = False
-            joins = tune_run and not after_blank
-            tune_run = True
-            scan = cut
-            if not (after_blank or joins):
-                continue
+        cuts, tail_lines, tail_content, tune_run, prev_blank = _block_cuts(
+            block, prev_blank, tune_run)
+        for cut, joins, lines, seg_content in cuts:
             if cut > pos:
-                seg = block[pos:cut]
-                pending.append(seg)
-                content = content or _CONTENT_RE.search(seg) is not None
-                number += _count_line_ends(seg, len(seg))
+                pending.append(block[pos:cut])
+                content = content or seg_content
+                number += lines
             pos = cut
             if content:
                 yield "".join(pending), start, first_line, joined
@@ -527,20 +517,57 @@ def pieces(
                 start = offset + cut
                 first_line = number + 1
                 joined = joins
-        if tune_run and _has_empty_line(block, scan, len(block)):
-            tune_run = False
         if pos < len(block):
-            seg = block[pos:] if pos else block
-            pending.append(seg)
-            content = content or _CONTENT_RE.search(seg) is not None
-            number += _count_line_ends(seg, len(seg))
+            pending.append(block[pos:] if pos else block)
+            content = content or tail_content
+            number += tail_lines
         offset += len(block)
-        ends = 2 if block.endswith("\r\n") else 1 if block.endswith(("\r", "\n")) else 0
-        body = block[: len(block) - ends]
-        last = body[max(body.rfind("\n"), body.rfind("\r")) + 1 :]
-        prev_blank = ends > 0 and not last.strip(" \t")
     if pending:
         yield "".join(pending), start, first_line, joined
+
+
+#: A cut of a block (see :func:`_block_cuts`): its offset, whether it is joined to the
+#: tune before (ABC211), and the line ends and whether anything but blanks stands between
+#: the cut before (or the block's start) and it.
+Cut = tuple[int, bool, int, bool]
+
+
+def _block_cuts(block: str, prev_blank: bool, tune_run: bool
+                ) -> tuple[list[Cut], int, bool, bool, bool]:
+    """Where :func:`pieces` cuts a block with no ``%%begin`` line: at each line starting
+    ``X:`` that follows an empty line, or a tune's line with no empty line between
+    (joined). ``prev_blank``: the line before the block is empty (or there is none);
+    ``tune_run``: an X: line has come since the last empty line. Gives the cuts, the line
+    ends and whether anything but blanks stands after the last cut, and ``tune_run`` and
+    ``prev_blank`` at the block's end. ``speedups.block_cuts`` is the same pass,
+    compiled: one call per block, where this makes several per tune (a fifth of
+    ``read_headers``, issue 16)."""
+    if speedups.block_cuts is not None:  # abcparse.speedups
+        return speedups.block_cuts(block, prev_blank, tune_run)
+    cuts: list[Cut] = []
+    pos = 0
+    scan = 0  # an empty line in block[scan:next X: line] ends the run
+    x_lines = _x_lines(block)
+    if block.startswith("X:"):
+        x_lines.insert(0, (0, prev_blank))
+    for cut, after_blank in x_lines:
+        if tune_run and _has_empty_line(block, scan, cut):
+            tune_run = False
+        joins = tune_run and not after_blank
+        tune_run = True
+        scan = cut
+        if after_blank or joins:
+            cuts.append((cut, joins, _count_line_ends(block, cut, pos),
+                         _CONTENT_RE.search(block, pos, cut) is not None))
+            pos = cut
+    if tune_run and _has_empty_line(block, scan, len(block)):
+        tune_run = False
+    ends = 2 if block.endswith("\r\n") else 1 if block.endswith(("\r", "\n")) else 0
+    body = block[: len(block) - ends]
+    last = body[max(body.rfind("\n"), body.rfind("\r")) + 1 :]
+    return (cuts, _count_line_ends(block, len(block), pos),
+            _CONTENT_RE.search(block, pos) is not None, tune_run,
+            ends > 0 and not last.strip(" \t"))
 
 
 def _x_lines(block: str) -> list[tuple[int, bool]]:
@@ -582,8 +609,6 @@ def _has_empty_line(block: str, start: int, end: int) -> bool:
     """Whether a line of ``block`` that starts in [start, end) is empty (``start`` is
     the block's start, which starts a line, or the start of an X: line, which is not
     empty; ``end`` is never inside a line end)."""
-    if speedups.has_empty_line is not None:  # the same scan, compiled (abcparse.speedups)
-        return speedups.has_empty_line(block, start, end)
     if start == 0 and _EMPTY_FIRST_LINE_RE.match(block, 0, end) is not None:
         return True
     return _EMPTY_LINE_RE.search(block, start, end) is not None
@@ -606,29 +631,37 @@ def _tune_piece(text: str, offset: int, line: int) -> list[Chunk] | None:
     """The chunks of a piece that is one tune and empty lines after it, placed at
     ``offset`` and ``line`` of the whole text (what ``split`` then shifting gives), or
     None for any other piece."""
-    if "%%begin" in text or not text.startswith("X:"):
-        return None
-    if speedups.tune_block_end is not None:  # the same scan, compiled (abcparse.speedups)
-        end = speedups.tune_block_end(text)
+    if speedups.tune_piece is not None:  # the same pass, compiled (abcparse.speedups)
+        end, lines = speedups.tune_piece(text)
     else:
-        m = _TUNE_THEN_BLANK_RE.match(text)
-        end = -1 if m is None else m.end()
+        end, lines = _tune_piece_end(text)
     if end < 0:
-        return None
-    if BLANKS_RE.fullmatch(text, end) is None or has_other_breaks(text):
         return None
     tune = _make_chunk("tune", text[:end], offset, line)
     if end == len(text):
         return [tune]
-    return [tune, _make_chunk("blank", text[end:], offset + end,
-                              line + _count_line_ends(text, end))]
+    return [tune, _make_chunk("blank", text[end:], offset + end, line + lines)]
 
 
-def _count_line_ends(text: str, end: int) -> int:
-    if text.find("\r", 0, end) < 0:  # most files: one count, not three
-        return text.count("\n", 0, end)
-    crlf = text.count("\r\n", 0, end)
-    return text.count("\r", 0, end) - crlf + text.count("\n", 0, end)
+def _tune_piece_end(text: str) -> tuple[int, int]:
+    """Where the tune chunk of a piece that is one tune and empty lines after it ends,
+    and the line ends before that; (-1, 0) for any other piece: one with a ``%%begin``
+    line (a block may hold empty lines), or with a line break ``split`` reads otherwise
+    (:func:`has_other_breaks`), or with text after the tune's empty line."""
+    if not text.startswith("X:") or "%%begin" in text or has_other_breaks(text):
+        return -1, 0
+    m = _TUNE_THEN_BLANK_RE.match(text)
+    if m is None or BLANKS_RE.fullmatch(text, m.end()) is None:
+        return -1, 0
+    return m.end(), _count_line_ends(text, m.end())
+
+
+def _count_line_ends(text: str, end: int, start: int = 0) -> int:
+    """The line ends in text[start:end] (never inside a CRLF at either side)."""
+    if text.find("\r", start, end) < 0:  # most files: one count, not three
+        return text.count("\n", start, end)
+    crlf = text.count("\r\n", start, end)
+    return text.count("\r", start, end) - crlf + text.count("\n", start, end)
 
 
 def shift_span(span: Span, offset: int, lines: int) -> Span:

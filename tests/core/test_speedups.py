@@ -34,7 +34,7 @@ CASES = [pytest.param(f, id=f.name, marks=() if str(f) in SOME else pytest.mark.
 
 
 def _pure(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("scan", "take_run", "tune_block_end", "has_empty_line"):
+    for name in ("scan", "take_run", "block_cuts", "tune_piece", "header_line"):
         monkeypatch.setattr(speedups, name, None)
 
 
@@ -162,22 +162,48 @@ def test_token_end_is_the_grammars_terminal(terminal: str, kind: int, alphabet: 
 
 
 @settings(max_examples=3000, deadline=None)
-@given(text=st.text(alphabet="X: \t\r\na", max_size=20), x=st.booleans(),
-       cut=st.tuples(st.integers(0, 30), st.integers(0, 30)))
-def test_the_splitters_scans_are_its_regexes(text: str, x: bool, cut: tuple[int, int]) -> None:
-    """Where a tune block ends and whether a stretch holds an empty line: the compiled
-    scans answer as the splitter's regexes (abcparse.split) do, at any offsets."""
+@given(text=st.text(alphabet="X: \t\r\na%begin\x0c\x85", max_size=24), x=st.booleans(),
+       state=st.tuples(st.booleans(), st.booleans()))
+def test_the_splitters_passes_are_its_python(text: str, x: bool, state: tuple[bool, bool]
+                                              ) -> None:
+    """Where a block is cut into pieces, and where a piece's tune chunk ends: the compiled
+    passes answer as the splitter's Python (abcparse.split) does, in any state."""
     from abcparse import split
 
-    assert speedups.tune_block_end is not None and speedups.has_empty_line is not None
+    block_cuts, tune_piece = speedups.block_cuts, speedups.tune_piece
+    assert block_cuts is not None and tune_piece is not None
     if x:
         text = "X:" + text
-    m = split._TUNE_THEN_BLANK_RE.match(text)
-    assert speedups.tune_block_end(text) == (m.end() if m else -1)
-    start, end = min(cut[0], len(text)), min(max(cut), len(text))
-    want = ((start == 0 and split._EMPTY_FIRST_LINE_RE.match(text, 0, end) is not None)
-            or split._EMPTY_LINE_RE.search(text, start, end) is not None)
-    assert speedups.has_empty_line(text, start, end) == want
+    assert tune_piece(text) == split._tune_piece_end(text)
+    if text:  # a block is never empty
+        compiled = block_cuts(text, *state)
+        speedups.block_cuts = None
+        try:
+            assert compiled == split._block_cuts(text, *state)
+        finally:
+            speedups.block_cuts = block_cuts
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="XKTabg:|+ \t\r\n%\\egin", max_size=24))
+def test_the_header_line_reader_is_the_header_regex(text: str) -> None:
+    """A tune header line (build.TuneBuilder.header_lines), from every position: the
+    compiled reader gives what the regex made of the grammar's terminals gives, or leaves
+    the line to it (None); it leaves only a %%begin line, a line the regex reads as no
+    header line, and the text's end."""
+    from abcparse import build
+
+    assert speedups.header_line is not None
+    scanner, groups = build._header_line_scanner()
+    for pos in range(len(text) + 1):
+        got = speedups.header_line(text, pos)
+        m = scanner.match(text, pos)
+        if got is not None:
+            assert m is not None and m.end() > pos, (text, pos)
+            assert got == build._header_line_of(m, groups), (text, pos)
+        else:
+            assert (pos == len(text) or text.startswith("%%begin", pos)
+                    or m is None or m.end() == pos), (text, pos)
 
 
 def test_the_loop_reads_a_token_only_where_its_terminal_is_tried_first() -> None:
