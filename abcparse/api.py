@@ -45,7 +45,6 @@ from .split import (
     BOM,
     BlockEnds,
     Chunk,
-    split,
     split_pieces,
     string_blocks,
 )
@@ -136,8 +135,17 @@ def _parse_source(source: SourceText, diags: list[Diagnostic], mode: str) -> Tun
 
 def _parse_source_nogc(source: SourceText, diags: list[Diagnostic], mode: str) -> Tunebook:
     text = source.text
-    # §2.1: a version line can only be the file's first line (as split() reads it).
-    chunks, split_diags = split(text, loose=_loose_split(mode, text))
+    # split()'s chunks and findings, a piece at a time (split_pieces gives the same): the
+    # pieces are found by a pass over the text's lines (compiled where the extension is
+    # built), where split() reads it a line at a time in Python. §2.1: a version line can
+    # only be the file's first line (as split() reads it).
+    chunks: list[Chunk] = []
+    split_diags: list[Diagnostic] = []
+    for piece_chunks, piece_diags in split_pieces(
+            string_blocks(text), loose=_loose_split(mode, text),
+            last_end=lambda: _block_ends(string_blocks(text))):
+        chunks += piece_chunks
+        split_diags += piece_diags
     builder = _BookBuilder(mode, _file_version(chunks))
     all_diags: list[Diagnostic] = list(diags)
     tunes: list[Tune] = []
