@@ -93,6 +93,7 @@ from .parser import (
     REFILL,
     ParseFailure,
     TokenRun,
+    Tree,
     describe_expected,
     line_parser,
     parse_value,
@@ -1219,10 +1220,11 @@ class TuneBuilder:
         iterated), so that the tune's tokens and its model are not all held at once:
         peak memory is about the model's, not the model's plus every token's."""
         items.reverse()
+        handlers = self._line_handlers
         while items:
             item = items.pop()
-            if hasattr(item, "data"):
-                getattr(self, "line_" + item.data)(item.children)
+            if item.__class__ is Tree:
+                handlers[item.data](self, item.children)
             else:  # EOL
                 self.end_of_line(item)
 
@@ -2506,6 +2508,7 @@ class TuneBuilder:
         return "; a :| broken over the line end? Write :| on one line for the repeat"
 
     _handlers: ClassVar[dict[str, Any]] = {}
+    _line_handlers: ClassVar[dict[str, Any]] = {}
 
     # --- finishing -------------------------------------------------------------------
     def finish_voices(self) -> tuple[Voice, ...]:
@@ -2545,6 +2548,11 @@ class TuneBuilder:
         return tuple(out)
 
 
+# A line of the parser's tree (rule "line_X") to its method, line_X.
+TuneBuilder._line_handlers = {
+    name.removeprefix("line_"): method for name, method in vars(TuneBuilder).items()
+    if name.startswith("line_") and callable(method)
+}
 TuneBuilder._handlers = {
     "NOTE": TuneBuilder.t_note,
     "REST": TuneBuilder.t_rest,

@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 import lark
 import lark.lexer
+from lark.parse_tree_builder import ChildFilterLALR_NoPlaceholders
 from lark.parsers.lalr_analysis import Shift
 
 from . import speedups
@@ -494,7 +495,8 @@ class LineParser:
                 str(name): (
                     (True, arg)
                     if kind is Shift
-                    else (False, len(arg.expansion), str(arg.origin.name), self._callbacks[arg])
+                    else (False, len(arg.expansion), str(arg.origin.name),
+                          _plain_callback(self._callbacks[arg]))
                 )
                 for name, (kind, arg) in acts.items()
             }
@@ -676,6 +678,35 @@ class LineParser:
     def reference_parse(self, text: str, start: str) -> Any:
         """Lark's own parser on the same grammar (for tests: it must agree with ``parse``)."""
         return self.lark.parse(text, start=start)
+
+
+def _plain_callback(callback: Callable[[list[Any]], Any]) -> Callable[[list[Any]], Any]:
+    """Lark's tree callback for a rule, or the same work written out for the filters a
+    line reduces by (a list rule extended by a line, a music line's items): Lark's
+    filter walks its list of (child, expand) pairs on every reduce, a few per line.
+    As Lark's does, an expanded first child's list becomes the new node's (it is not
+    copied: the child is dropped)."""
+    include = getattr(callback, "to_include", None)
+    if type(callback) is not ChildFilterLALR_NoPlaceholders or include is None:
+        return callback
+    build = callback.node_builder
+    shape = [tuple(pair) for pair in include]
+    if shape == [(0, True)]:
+        return lambda children: build(children[0].children)
+    if shape == [(0, True), (1, False)]:
+        def extend(children: list[Any]) -> Any:
+            items = children[0].children
+            items.append(children[1])
+            return build(items)
+        return extend
+    if shape == [(0, True), (1, False), (2, True)]:
+        def extend_by(children: list[Any]) -> Any:
+            items = children[0].children
+            items.append(children[1])
+            items += children[2].children
+            return build(items)
+        return extend_by
+    return callback
 
 
 @functools.cache
