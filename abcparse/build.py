@@ -29,7 +29,6 @@ from .diagnostics import (
     Diagnostic,
     Severity,
     Span,
-    line_key,
     line_term,
     new_span,
     pack_span,
@@ -1086,13 +1085,12 @@ class TuneBuilder:
         whose class unpacks it (``model.SpanSlot``): the elements a dense line is made of.
         Typed Any: the node's field says Span, which is what reading it gives."""
         ls = self.line_start
-        key = line_key(self.line)
-        if key is None or end - start > SPAN_MAX_LENGTH or start - ls > SPAN_MAX_COL:
+        term = line_term(self.base, ls, self.line)
+        if term is None or end - start > SPAN_MAX_LENGTH or start - ls > SPAN_MAX_COL:
             return pack_span(*self.span(start, end))
         # self.at is left as it is: it serves a Span made next to share its column and
         # offset objects with the one before, and a packed span holds none.
-        return (start * SPAN_START_FACTOR + end * SPAN_END_FACTOR
-                + line_term(self.base, ls, key))
+        return start * SPAN_START_FACTOR + end * SPAN_END_FACTOR + term
 
     def follow_span(self, items: list[Any], m: Any, length: int) -> Any:
         """What to store in the span slot of one of ``model.FOLLOWERS``, ``length``
@@ -1889,8 +1887,7 @@ class TuneBuilder:
         if at_line != line:
             at = -1
         # What every packed span on this line adds (see line_term); None keeps Spans.
-        key = line_key(line)
-        term = None if key is None else line_term(base, ls, key)
+        term = line_term(base, ls, line)
         start_factor, end_factor = SPAN_START_FACTOR, SPAN_END_FACTOR
         max_col, max_length = SPAN_MAX_COL, SPAN_MAX_LENGTH
         # The voice's open bar and its list, and the notes added to it since the voice's

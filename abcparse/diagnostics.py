@@ -68,25 +68,21 @@ SPAN_START_FACTOR = (1 << _START_SHIFT) + (1 << _KEY_BITS + _LENGTH_BITS) - (1 <
 SPAN_END_FACTOR = 1 << _KEY_BITS
 
 
-def line_term(base: int, line_start: int, key: int) -> int:
+def line_term(base: int, line_start: int, line: int) -> int | None:
     """What every compact span on one line adds to its offsets' products: the tune's
-    offset in the file (``base``), the line's start in the tune's text, and the line's
-    :func:`line_key`. The sum is :func:`pack_span`'s int for a span whose column and
-    length fit (``col - 1 <= SPAN_MAX_COL``, ``length <= SPAN_MAX_LENGTH``)."""
-    return (base << _START_SHIFT) - (line_start << _KEY_BITS + _LENGTH_BITS) + key
+    offset in the file (``base``), the line's start in the tune's text, and the low bits
+    (tag 0 and the line number) of every ordinary packed span on the line. The sum is
+    :func:`pack_span`'s int for a span whose column and length fit (``col - 1 <=
+    SPAN_MAX_COL``, ``length <= SPAN_MAX_LENGTH``). None when the line number is too
+    large for that layout."""
+    if 0 < line <= _LINE_MASK:
+        return (base << _START_SHIFT) - (line_start << _KEY_BITS + _LENGTH_BITS) + (line << 1)
+    return None
 
 
 #: Span(...) goes through NamedTuple's Python-level __new__; tuple.__new__ makes the same
 #: object in a third of the time, which matters at one span per element.
 new_span = tuple.__new__
-
-
-def line_key(line: int) -> int | None:
-    """The low bits (tag 0 and the line) that every ordinary packed span on one line
-    shares, or None when the line number is too large for them."""
-    if 0 < line <= _LINE_MASK:
-        return line << 1
-    return None
 
 
 # A span over several lines (a tune, its header, a field continued by +: lines), or one

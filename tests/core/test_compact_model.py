@@ -35,7 +35,6 @@ from abcparse.diagnostics import (
     SPAN_MAX_LENGTH,
     SPAN_START_FACTOR,
     Span,
-    line_key,
     line_term,
     pack_span,
     packed_end,
@@ -97,9 +96,9 @@ def test_the_note_loop_packs_as_pack_span(line: int, base: int, line_start: int,
     pack_span, for every span whose column and length fit the compact layout."""
     start = line_start + col  # offsets in the tune's text; base is the tune's in the file
     end = start + length
-    key = line_key(line)
-    assert key is not None
-    packed = start * SPAN_START_FACTOR + end * SPAN_END_FACTOR + line_term(base, line_start, key)
+    term = line_term(base, line_start, line)
+    assert term is not None
+    packed = start * SPAN_START_FACTOR + end * SPAN_END_FACTOR + term
     assert packed == pack_span(line, col + 1, line, col + 1 + length, base + start, base + end)
 
 
