@@ -770,6 +770,12 @@ static PyTypeObject MakerType = {
  *       that; (-1, 0) for any other piece (one with a %%begin, or a character that
  *       str.splitlines() breaks at and ABC does not, or text after the tune).
  */
+/* Where the line that holds i ends: its first \r or \n at or after i, or n. */
+static inline Py_ssize_t line_end_at(int kind, const void *data, Py_ssize_t i, Py_ssize_t n) {
+    while (i < n && CH(i) != '\r' && CH(i) != '\n') i++;
+    return i;
+}
+
 static inline Py_ssize_t after_line_end(int kind, const void *data, Py_ssize_t i, Py_ssize_t n) {
     if (i >= n) return i;
     Py_UCS4 c = PyUnicode_READ(kind, data, i);
@@ -854,14 +860,14 @@ static PyObject *tune_piece(PyObject *self, PyObject *arg) {
     }
     /* The tune: its X: line, then the lines that are neither blank nor an X: line (as
        split._TUNE_THEN_BLANK_RE matches them), each with its line end. */
-    for (i = 2; i < n && CH(i) != '\r' && CH(i) != '\n'; i++) {}
+    i = line_end_at(kind, data, 2, n);
     ends += i < n;
     i = after_line_end(kind, data, i, n);
     while (i < n) {
         if (CH(i) == 'X' && CH(i + 1) == ':') break;
         for (j = i; CH(j) == ' ' || CH(j) == '\t'; j++) {}
         if (j >= n || CH(j) == '\r' || CH(j) == '\n') break;
-        for (j++; j < n && CH(j) != '\r' && CH(j) != '\n'; j++) {}
+        j = line_end_at(kind, data, j + 1, n);
         ends += j < n;
         i = after_line_end(kind, data, j, n);
     }
@@ -915,13 +921,11 @@ static PyObject *header_line(PyObject *self, PyObject *const *args, Py_ssize_t n
         for (j = 0; begin[j] && CH(pos + j) == (Py_UCS4)begin[j]; j++) {}
         if (!begin[j]) Py_RETURN_NONE;
         line_kind = CH(pos + 1) == '%' ? HEADER_DIRECTIVE : HEADER_COMMENT;
-        for (b = pos + 1; b < n && CH(b) != '\r' && CH(b) != '\n'; b++) {}
-        j = b;
+        j = b = line_end_at(kind, data, pos + 1, n);
     } else if (c == '\\') {
         if (!is_ascii_letter(CH(pos + 1))) Py_RETURN_NONE;
         line_kind = HEADER_TEX;
-        for (b = pos + 2; b < n && CH(b) != '\r' && CH(b) != '\n'; b++) {}
-        j = b;
+        j = b = line_end_at(kind, data, pos + 2, n);
     } else if (c == '\r' || c == '\n') {
         line_kind = HEADER_EMPTY;
         j = pos;
@@ -942,7 +946,7 @@ static PyObject *header_line(PyObject *self, PyObject *const *args, Py_ssize_t n
             if (d == '\r' || d == '\n' || d == '%') break;
             if (d == '\\' && b + 1 < n && CH(b + 1) != '\r' && CH(b + 1) != '\n') b++;
         }
-        for (j = b; j < n && CH(j) != '\r' && CH(j) != '\n'; j++) {} /* the comment */
+        j = line_end_at(kind, data, b, n); /* the comment */
     }
     Py_ssize_t end = after_line_end(kind, data, j, n);
     return Py_BuildValue("(lnnnn)", line_kind, a, b, j, end);
